@@ -1,0 +1,227 @@
+"""Findings: the one shape every agent and analyzer reports in, plus fingerprint and merge.
+
+The model-facing JSON shape (every agent, every provider) is::
+
+    {"findings": [{"path": str, "line": int, "end_line"?: int,
+                   "severity": "critical"|"high"|"medium"|"low"|"info",
+                   "category": str, "title": str, "body": str,
+                   "suggestion"?: str, "confidence"?: float 0..1}],
+     "summary": str}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Severity(str, Enum):
+    """Finding severity, ordered critical > high > medium > low > info (SARIF-like levels)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """4 for critical down to 0 for info; higher is more severe."""
+        return _RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        """True when this severity is ``other`` or more severe."""
+        return self.rank >= other.rank
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        """Parse a user or model spelling ('HIGH', 'warning', 'error'); raises ValueError."""
+        v = value.strip().lower()
+        v = _ALIASES.get(v, v)
+        return cls(v)
+
+
+_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+_ALIASES = {
+    "error": "high",
+    "blocker": "critical",
+    "major": "high",
+    "warning": "medium",
+    "warn": "medium",
+    "moderate": "medium",
+    "minor": "low",
+    "note": "info",
+    "nit": "info",
+    "informational": "info",
+}
+
+FindingSource = Literal["model", "analyzer", "synthesis"]
+
+
+class ModelFinding(BaseModel):
+    """One finding as a model returns it (validated from untrusted JSON)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    path: str = Field(min_length=1, max_length=1000)
+    line: int | None = Field(default=None, ge=0)
+    end_line: int | None = Field(default=None, ge=0)
+    severity: Severity
+    category: str = Field(default="general", max_length=100)
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(default="", max_length=20_000)
+    suggestion: str | None = Field(default=None, max_length=20_000)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, v: object) -> object:
+        return Severity.parse(v) if isinstance(v, str) else v
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        v = v.strip().replace("\\", "/")
+        while v.startswith("./"):
+            v = v[2:]
+        for prefix in ("a/", "b/"):
+            # Models often echo diff headers ("b/src/x.py").
+            if v.startswith(prefix) and len(v) > 2:
+                v = v[2:]
+                break
+        return v
+
+
+class AgentOutput(BaseModel):
+    """The whole JSON object a model returns for one review or synthesis call."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    findings: list[ModelFinding] = Field(default_factory=list, max_length=500)
+    summary: str = Field(default="", max_length=20_000)
+    # Only for synthesize: groups of upstream finding ids that say the same thing.
+    duplicates: list[list[str]] = Field(default_factory=list)
+
+
+class Finding(BaseModel):
+    """A finding owned by the run: anchored, attributed and fingerprinted.
+
+    ``line`` is a 1-based line number in the new version of ``path``; ``None`` means a
+    file-level finding (nothing in the change to anchor to). ``agents`` lists every agent that
+    raised it after merging; ``agent`` is the first of them.
+    """
+
+    path: str
+    line: int | None = None
+    end_line: int | None = None
+    severity: Severity
+    category: str = "general"
+    title: str
+    body: str = ""
+    suggestion: str | None = None
+    confidence: float | None = None
+    agent: str
+    agents: list[str] = Field(default_factory=list)
+    step: str = ""
+    source: FindingSource = "model"
+    rule: str | None = None
+    anchor_text: str = ""
+    fingerprint: str = ""
+    status: str = "open"
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.agents:
+            self.agents = [self.agent]
+        if not self.fingerprint:
+            self.fingerprint = fingerprint(self)
+
+    @property
+    def location(self) -> str:
+        """``path:line`` (or ``path`` for a file-level finding)."""
+        if self.line is None:
+            return self.path
+        if self.end_line and self.end_line != self.line:
+            return f"{self.path}:{self.line}-{self.end_line}"
+        return f"{self.path}:{self.line}"
+
+
+_WS = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^a-z0-9 ]+")
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case, drop punctuation and collapse whitespace: 'Foo(x) ;' -> 'foo x'."""
+    return _WS.sub(" ", _NON_WORD.sub(" ", text.lower())).strip()
+
+
+def fingerprint(finding: Finding) -> str:
+    """A 16-hex-digit id that survives line shifts.
+
+    Hash of (path, rule or agent, normalised anchored line text, normalised title). The line
+    number itself is left out on purpose, so the same finding on a line that moved keeps its
+    fingerprint.
+    """
+    who = finding.rule or finding.agent
+    parts = [finding.path, who, normalize_text(finding.anchor_text), normalize_text(finding.title)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def sort_key(f: Finding) -> tuple[int, str, int, str]:
+    """Most severe first, then by path and line: the order every report uses."""
+    return (-f.severity.rank, f.path, f.line or 0, f.title)
+
+
+def _same_issue(a: Finding, b: Finding) -> bool:
+    if a.path != b.path:
+        return False
+    if a.line is None or b.line is None:
+        return a.line == b.line and normalize_text(a.title) == normalize_text(b.title)
+    a_end, b_end = a.end_line or a.line, b.end_line or b.line
+    overlap = a.line <= b_end and b.line <= a_end
+    if not overlap:
+        return False
+    if a.rule and a.rule == b.rule:
+        return True
+    ta, tb = set(normalize_text(a.title).split()), set(normalize_text(b.title).split())
+    if not ta or not tb:
+        return False
+    jaccard = len(ta & tb) / len(ta | tb)
+    return jaccard >= 0.5 or (a.category == b.category and a.category != "general")
+
+
+def merge_duplicates(findings: list[Finding]) -> list[Finding]:
+    """Merge findings that describe the same issue at the same place.
+
+    Two findings merge when they share a path, their line ranges overlap, and they share an
+    analyzer rule, a specific category, or at least half their title words. The merged
+    finding keeps the most severe copy's text and the union of ``agents`` (in first-seen
+    order). Returns a new list sorted by :func:`sort_key`.
+    """
+    merged: list[Finding] = []
+    for f in sorted(findings, key=sort_key):
+        for m in merged:
+            if m.fingerprint == f.fingerprint or _same_issue(m, f):
+                for a in f.agents:
+                    if a not in m.agents:
+                        m.agents.append(a)
+                if m.suggestion is None and f.suggestion:
+                    m.suggestion = f.suggestion
+                break
+        else:
+            merged.append(f.model_copy(deep=True))
+    return sorted(merged, key=sort_key)
+
+
+def at_or_above(findings: list[Finding], threshold: Severity) -> list[Finding]:
+    """The findings whose severity is ``threshold`` or more severe."""
+    return [f for f in findings if f.severity.at_least(threshold)]

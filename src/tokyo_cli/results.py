@@ -1,0 +1,166 @@
+"""What a run produces: plain pydantic data that the store saves and reporters render.
+
+Data first, rendering second: the engine fills these, ``store.history`` saves and reloads
+them, and every reporter (terminal, markdown, json, sarif, github) reads only these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tokyo_cli.findings import Finding, Severity
+
+RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
+StepStatus = Literal["pending", "running", "ok", "offline", "failed", "skipped"]
+CallStatus = Literal["ok", "error", "invalid_output"]
+
+
+class CallRecord(BaseModel):
+    """One provider call (after its retries): tokens, USD cost, latency in seconds.
+
+    ``cost_usd`` is ``None`` when the model has no known price (never a crash).
+    """
+
+    step_id: str
+    agent: str
+    model: str
+    provider: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+    attempts: int = 1
+    status: CallStatus = "ok"
+    error: str | None = None
+    cache_hit: bool = False
+
+
+class AnalyzerNote(BaseModel):
+    """What an offline analyzer did: how many findings, or why it was unavailable."""
+
+    name: str
+    findings: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class StepResult(BaseModel):
+    """One workflow step: an agent's review (or synthesis) of its file selection.
+
+    ``status`` is ``offline`` when the agent ran its analyzers alone (no credentials or
+    ``--offline``); ``credential_env`` then names the environment variables that would give
+    it a model.
+    """
+
+    step_id: str
+    agent: str
+    agent_name: str
+    task: Literal["review", "synthesize"] = "review"
+    status: StepStatus = "pending"
+    model: str | None = None
+    credential_env: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    dropped_findings: int = 0
+    calls: list[CallRecord] = Field(default_factory=list)
+    analyzers: list[AnalyzerNote] = Field(default_factory=list)
+    summary: str = ""
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def tokens_in(self) -> int:
+        return sum(c.tokens_in for c in self.calls)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(c.tokens_out for c in self.calls)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Sum of known call costs in USD; ``None`` when no call had a known cost."""
+        known = [c.cost_usd for c in self.calls if c.cost_usd is not None]
+        return sum(known) if known else None
+
+
+class FileEntry(BaseModel):
+    """A changed file as the report lists it: reviewed, or skipped with the reason."""
+
+    path: str
+    status: str  # added | modified | deleted | renamed
+    old_path: str | None = None
+    added: int = 0
+    removed: int = 0
+    skipped: str | None = None  # binary | deleted | vendored | generated | too large | excluded
+
+
+class RunResult(BaseModel):
+    """A whole run: target, steps, merged findings, totals and final status.
+
+    ``findings`` is the run's merged, de-duplicated list (what reports show and exit codes
+    judge); each step keeps its own raw findings.
+    """
+
+    run_id: int | None = None
+    repo: str
+    target: str  # staged | working | range | all
+    target_description: str
+    base_sha: str | None = None
+    head_sha: str | None = None
+    workflow: str
+    workflow_hash: str = ""
+    fail_on: Severity = Severity.HIGH
+    status: RunStatus = "running"
+    started_at: datetime
+    finished_at: datetime | None = None
+    files: list[FileEntry] = Field(default_factory=list)
+    steps: list[StepResult] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    summary: str = ""
+    error: str | None = None
+    offline: bool = False
+
+    @property
+    def seconds(self) -> float:
+        if self.finished_at is None:
+            return 0.0
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        return [c for s in self.steps for c in s.calls]
+
+    @property
+    def tokens_in(self) -> int:
+        return sum(s.tokens_in for s in self.steps)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(s.tokens_out for s in self.steps)
+
+    @property
+    def cost_usd(self) -> float | None:
+        known = [c.cost_usd for c in self.calls if c.cost_usd is not None]
+        return sum(known) if known else None
+
+    def severity_counts(self) -> dict[str, int]:
+        """``{"critical": n, "high": n, ...}`` over the merged findings, every key present."""
+        counts = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            counts[f.severity.value] += 1
+        return counts
+
+    def blocking(self) -> list[Finding]:
+        """Findings at or above ``fail_on``: the ones that make the exit code 1."""
+        return [f for f in self.findings if f.severity.at_least(self.fail_on)]
+
+    def exit_code(self) -> int:
+        """0 clean, 1 findings at/above fail_on, 3 failed (DESIGN.md), 130 cancelled."""
+        if self.status == "failed":
+            return 3
+        if self.status == "cancelled":
+            return 130
+        return 1 if self.blocking() else 0
