@@ -1,0 +1,1 @@
+"""Placeholder; the repo helper replaces it with git repository fixtures."""

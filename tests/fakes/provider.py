@@ -1,0 +1,1 @@
+"""Placeholder; the gateway helper replaces it with the fake provider fixture."""
