@@ -52,7 +52,8 @@ class StepResult(BaseModel):
 
     ``status`` is ``offline`` when the agent ran its analyzers alone (no credentials or
     ``--offline``); ``credential_env`` then names the environment variables that would give
-    it a model.
+    it a model, and ``configured_model`` the model the agent is configured with (``model`` is
+    ``None`` when offline, so reports need this to say which model the agent is missing).
     """
 
     step_id: str
@@ -61,6 +62,7 @@ class StepResult(BaseModel):
     task: Literal["review", "synthesize"] = "review"
     status: StepStatus = "pending"
     model: str | None = None
+    configured_model: str | None = None
     credential_env: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
@@ -108,6 +110,8 @@ class RunResult(BaseModel):
     repo: str
     target: str  # staged | working | range | all
     target_description: str
+    # True when no target flag was given and tokyo picked the target (repo.ReviewTarget).
+    target_chosen_by_default: bool = False
     base_sha: str | None = None
     head_sha: str | None = None
     workflow: str
