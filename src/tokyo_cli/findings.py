@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from enum import Enum
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -225,3 +225,52 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
 def at_or_above(findings: list[Finding], threshold: Severity) -> list[Finding]:
     """The findings whose severity is ``threshold`` or more severe."""
     return [f for f in findings if f.severity.at_least(threshold)]
+
+
+class AnchorIndex(Protocol):
+    """What anchoring needs from a changeset (``repo.Changeset`` satisfies it)."""
+
+    def is_anchor(self, path: str, line: int) -> bool: ...
+
+    def line_text(self, path: str, line: int) -> str: ...
+
+
+def anchor_finding(
+    raw: ModelFinding,
+    changes: AnchorIndex,
+    *,
+    paths: set[str],
+    agent: str,
+    step: str,
+    source: FindingSource = "model",
+) -> Finding | None:
+    """Turn a model's finding into a run finding anchored to the change, or ``None`` to drop it.
+
+    - ``raw.path`` not among ``paths`` (the files this call was shown): dropped.
+    - ``raw.line`` a valid anchor (a new-file line inside a hunk): kept on that line;
+      ``end_line`` kept only when it is also an anchor at or after ``line``.
+    - otherwise: demoted to a file-level finding (``line=None``) — the problem may be real,
+      but it cannot be placed on a changed line.
+    """
+    if raw.path not in paths:
+        return None
+    line = raw.line if raw.line and changes.is_anchor(raw.path, raw.line) else None
+    end_line = None
+    if line is not None and raw.end_line and raw.end_line > line and changes.is_anchor(raw.path, raw.end_line):
+        end_line = raw.end_line
+    anchor_text = changes.line_text(raw.path, line) if line is not None else ""
+    return Finding(
+        path=raw.path,
+        line=line,
+        end_line=end_line,
+        severity=raw.severity,
+        category=raw.category,
+        title=raw.title.strip(),
+        body=raw.body.strip(),
+        suggestion=raw.suggestion if line is not None else None,
+        confidence=raw.confidence,
+        agent=agent,
+        step=step,
+        source=source,
+        anchor_text=anchor_text,
+    )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from tokyo_cli.findings import Finding, Severity
 
 RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
-StepStatus = Literal["pending", "running", "ok", "offline", "failed", "skipped"]
+StepStatus = Literal["pending", "running", "ok", "partial", "offline", "failed", "skipped"]
 CallStatus = Literal["ok", "error", "invalid_output"]
 
 
@@ -50,7 +50,8 @@ class AnalyzerNote(BaseModel):
 class StepResult(BaseModel):
     """One workflow step: an agent's review (or synthesis) of its file selection.
 
-    ``status`` is ``offline`` when the agent ran its analyzers alone (no credentials or
+    ``status``: ``ok``; ``partial`` when some of its calls failed; ``failed`` when every call
+    failed (analyzer findings are still kept); ``skipped`` when no file matched. It is ``offline`` when the agent ran its analyzers alone (no credentials or
     ``--offline``); ``credential_env`` then names the environment variables that would give
     it a model, and ``configured_model`` the model the agent is configured with (``model`` is
     ``None`` when offline, so reports need this to say which model the agent is missing).
