@@ -1,0 +1,198 @@
+"""Opening the history database: location, pragmas, migration guard, error translation.
+
+Several tokyo processes may use one database at once (a TUI, a pre-commit hook, a CI job),
+so the connection runs in WAL mode with a 10 s busy timeout, writers take the write lock up
+front (``BEGIN IMMEDIATE``, see :func:`write_transaction`), and the first-open migrations run
+under an exclusive lock on a sibling ``<db>.lock`` file.
+
+Every sqlite failure leaves this package as a :class:`~tokyo_cli.errors.StoreError` with one
+line that names the file and says what to do; never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+from sqlite_utils import Database, Migrations
+
+from tokyo_cli.errors import StoreError
+from tokyo_cli.store.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_S = 10.0
+"""Seconds a connection waits for another process's lock before giving up."""
+
+DB_FILENAME = "history.db"
+
+
+def default_db_path() -> Path:
+    """``$TOKYO_HOME/history.db``, else ``platformdirs.user_data_dir("tokyo")/history.db``."""
+    home = os.environ.get("TOKYO_HOME")
+    if home:
+        return Path(home).expanduser() / DB_FILENAME
+    return Path(platformdirs.user_data_dir("tokyo", appauthor=False)) / DB_FILENAME
+
+
+def describe_error(exc: BaseException, path: Path | str) -> str:
+    """One user-facing line for a sqlite or OS error on the database at ``path``."""
+    text = str(exc)
+    low = text.lower()
+    if "database or disk is full" in low or "disk full" in low:
+        return f"history database {path}: disk is full; free some space and run again"
+    if "file is not a database" in low or "malformed" in low:
+        return (
+            f"history database {path} is corrupt or not a SQLite database; "
+            "move it aside (tokyo creates a new one) or pass --db PATH"
+        )
+    if "database is locked" in low or "database is busy" in low:
+        return (
+            f"history database {path} is locked by another process "
+            f"(waited {BUSY_TIMEOUT_S:g} s); try again"
+        )
+    if "readonly" in low or "read-only" in low:
+        return f"history database {path} is read-only; check its permissions or pass --db PATH"
+    if "unable to open" in low:
+        return (
+            f"cannot open history database {path}: the directory is missing or not writable; "
+            "set TOKYO_HOME or pass --db PATH"
+        )
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"history database {path}: {exc.strerror}"
+    return f"history database {path}: {text}"
+
+
+@contextlib.contextmanager
+def translate_errors(path: Path | str) -> Iterator[None]:
+    """Re-raise ``sqlite3.Error`` and ``OSError`` as a one-line :class:`StoreError`."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(describe_error(exc, path)) from None
+
+
+def db_path(db: Database) -> str:
+    """The file behind ``db`` (for messages); ``":memory:"`` for an in-memory database."""
+    for _seq, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or ":memory:"
+    return "?"
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """One atomic write: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any exception).
+
+    IMMEDIATE takes the write lock at the start, waiting up to the busy timeout; a deferred
+    transaction that reads first and writes later can instead fail at once with "database
+    is locked" under WAL when another process committed in between. sqlite-utils writes made
+    inside become savepoints of this transaction instead of committing on their own.
+
+    Raises:
+        StoreError: locked for longer than the busy timeout, disk full, read-only file...
+    """
+    path = db_path(db)
+    with translate_errors(path):
+        db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        with translate_errors(path):
+            db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+@contextlib.contextmanager
+def _file_lock(lock_path: Path) -> Iterator[None]:
+    """Exclusive advisory lock on ``lock_path`` for the duration of the block (blocking)."""
+    with open(lock_path, "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: msvcrt locks a byte range instead.
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
+                    break
+                except OSError:  # LK_LOCK gives up after ~10 s; keep waiting like flock.
+                    continue
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _needs_setup(db: Database, migrations: Migrations) -> bool:
+    return db.journal_mode != "wal" or bool(migrations.pending(db))
+
+
+def ensure_schema(db: Database, path: Path, migrations: Migrations = MIGRATIONS) -> None:
+    """Switch ``db`` to WAL and apply pending migrations, at most one process at a time.
+
+    The cheap check runs without the lock (the common case: nothing to do); when work is
+    due, the ``<path>.lock`` file lock is taken and the check repeated, because another
+    process may have finished the same work while this one waited.
+    """
+    if not _needs_setup(db, migrations):
+        return
+    with _file_lock(path.with_name(path.name + ".lock")):
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        if migrations.pending(db):
+            migrations.apply(db)
+
+
+def open_db(path: Path | str | None = None) -> Database:
+    """Open (creating if needed) the history database and bring its schema up to date.
+
+    Args:
+        path: the database file; ``None`` means :func:`default_db_path`. Parent
+            directories are created.
+
+    Returns:
+        A sqlite-utils ``Database`` in WAL mode, ``busy_timeout`` 10 000 ms, foreign keys ON,
+        with every migration of :data:`~tokyo_cli.store.migrations.MIGRATIONS` applied. The
+        caller closes it (``db.close()`` or ``with open_db() as db:``).
+
+    Raises:
+        StoreError: one line for an unwritable or impossible directory, a full disk, a
+            corrupt or non-SQLite file, or a lock held longer than the busy timeout.
+    """
+    target = Path(path).expanduser() if path is not None else default_db_path()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StoreError(
+            f"cannot create the directory for history database {target}: {reason}; "
+            "set TOKYO_HOME or pass --db PATH"
+        ) from None
+    conn: sqlite3.Connection | None = None
+    try:
+        with translate_errors(target):
+            conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S)
+            db = Database(conn)
+            # Python's connect(timeout=) already sets it; the pragma makes it explicit.
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute("PRAGMA foreign_keys = ON")
+            ensure_schema(db, target)
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+    return db

@@ -1,0 +1,268 @@
+"""Saving runs to the history database and loading them back exactly.
+
+``load_run(db, save_run(db, result)) == result``, field by field: the steps with their raw
+findings, provider calls and analyzer notes, the changed files with skipped reasons, and the
+run's merged findings. That is what lets ``tokyo show RUN_ID`` re-render a report from the
+database alone. Nothing in ``RunResult`` holds an API key, so nothing secret is stored; keep
+it that way (``StepResult.credential_env`` holds variable *names*, never values).
+
+Row mapping: model fields map one-to-one onto same-named columns (see ``migrations.py``);
+list fields are JSON text, enums their ``.value``, datetimes ``isoformat()`` text (offset
+kept), booleans 0/1. A model field without a column makes ``save_run`` fail loudly rather
+than drop data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+
+from tokyo_cli.errors import StoreError
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
+from tokyo_cli.store.db import db_path, translate_errors, write_transaction
+
+SEVERITY_COLUMNS = {s.value: f"findings_{s.value}" for s in Severity}
+"""Severity value -> its count column in ``runs`` (merged findings only)."""
+
+
+class RunSummary(BaseModel):
+    """One line of ``tokyo history``: a run's identity, outcome and totals.
+
+    ``findings`` maps every severity value ("critical" ... "info") to the number of merged
+    findings; ``cost_usd`` is USD (``None`` when no call had a known price); ``tokens_in``
+    and ``tokens_out`` are provider tokens; ``seconds`` is wall time.
+    """
+
+    id: int
+    started_at: datetime
+    repo: str
+    target: str
+    target_description: str
+    workflow: str
+    status: str
+    findings: dict[str, int]
+    cost_usd: float | None
+    tokens_in: int
+    tokens_out: int
+    seconds: float
+
+
+def _table(db: Database, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+# --- model -> row ---------------------------------------------------------------------
+
+
+def _run_row(result: RunResult) -> dict[str, Any]:
+    row = result.model_dump(exclude={"run_id", "files", "steps", "findings"})
+    row["fail_on"] = result.fail_on.value
+    row["started_at"] = result.started_at.isoformat()
+    row["finished_at"] = result.finished_at.isoformat() if result.finished_at else None
+    row["offline"] = int(result.offline)
+    row["seconds"] = result.seconds
+    row["tokens_in"] = result.tokens_in
+    row["tokens_out"] = result.tokens_out
+    row["cost_usd"] = result.cost_usd
+    for severity, count in result.severity_counts().items():
+        row[SEVERITY_COLUMNS[severity]] = count
+    return row
+
+
+def _step_row(run_id: int, step: StepResult) -> dict[str, Any]:
+    row = step.model_dump(exclude={"findings", "calls", "analyzers"})
+    row["run_id"] = run_id
+    row["credential_env"] = json.dumps(step.credential_env)
+    row["files"] = json.dumps(step.files)
+    row["analyzers"] = json.dumps([a.model_dump() for a in step.analyzers])
+    return row
+
+
+def _call_row(run_id: int, step_row_id: int, call: CallRecord) -> dict[str, Any]:
+    row = call.model_dump()
+    row.update(run_id=run_id, step_row_id=step_row_id, cache_hit=int(call.cache_hit))
+    return row
+
+
+def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict[str, Any]:
+    row = finding.model_dump()
+    row.update(
+        run_id=run_id,
+        scope="run" if step_row_id is None else "step",
+        step_row_id=step_row_id,
+        severity=finding.severity.value,
+        agents=json.dumps(finding.agents),
+    )
+    return row
+
+
+def _file_row(run_id: int, entry: FileEntry) -> dict[str, Any]:
+    return {"run_id": run_id, **entry.model_dump()}
+
+
+# --- row -> model ---------------------------------------------------------------------
+
+
+def _fields(model: type[BaseModel], row: dict[str, Any]) -> dict[str, Any]:
+    """The row's values for ``model``'s fields (missing column -> KeyError, on purpose)."""
+    return {name: row[name] for name in model.model_fields}
+
+
+def _finding(row: dict[str, Any]) -> Finding:
+    data = _fields(Finding, row)
+    data["agents"] = json.loads(row["agents"])
+    return Finding(**data)
+
+
+def _call(row: dict[str, Any]) -> CallRecord:
+    return CallRecord(**_fields(CallRecord, row))
+
+
+def _file(row: dict[str, Any]) -> FileEntry:
+    return FileEntry(**_fields(FileEntry, row))
+
+
+def _step(row: dict[str, Any], calls: list[CallRecord], findings: list[Finding]) -> StepResult:
+    data = {k: v for k, v in row.items() if k in StepResult.model_fields}
+    data.update(
+        credential_env=json.loads(row["credential_env"]),
+        files=json.loads(row["files"]),
+        analyzers=[AnalyzerNote(**a) for a in json.loads(row["analyzers"])],
+        calls=calls,
+        findings=findings,
+    )
+    return StepResult(**data)
+
+
+def _run(row: dict[str, Any], **children: Any) -> RunResult:
+    data = {k: v for k, v in row.items() if k in RunResult.model_fields}
+    data.update(
+        run_id=row["id"],
+        fail_on=Severity(row["fail_on"]),
+        started_at=datetime.fromisoformat(row["started_at"]),
+        finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
+        offline=bool(row["offline"]),
+        **children,
+    )
+    return RunResult(**data)
+
+
+# --- public API -----------------------------------------------------------------------
+
+
+def save_run(db: Database, result: RunResult) -> int:
+    """Insert ``result`` as a new run (one transaction) and return its id.
+
+    Writes one ``runs`` row, its ``files``, its merged ``findings`` (scope 'run'), and per
+    step a ``steps`` row with its ``llm_calls`` and raw ``findings`` (scope 'step'). Sets
+    ``result.run_id`` to the new id once the transaction has committed. A ``result`` that
+    already has a ``run_id`` is saved again as a new run (updates are not supported).
+
+    Raises:
+        StoreError: database locked past the busy timeout, disk full, read-only or corrupt
+            file. Nothing of the run is written in that case.
+    """
+    with translate_errors(db_path(db)), write_transaction(db):
+        run_id = int(_table(db, "runs").insert(_run_row(result)).last_pk)
+        _table(db, "files").insert_all(_file_row(run_id, f) for f in result.files)
+        _table(db, "findings").insert_all(
+            _finding_row(run_id, None, f) for f in result.findings
+        )
+        for step in result.steps:
+            step_row_id = int(_table(db, "steps").insert(_step_row(run_id, step)).last_pk)
+            _table(db, "llm_calls").insert_all(
+                _call_row(run_id, step_row_id, c) for c in step.calls
+            )
+            _table(db, "findings").insert_all(
+                _finding_row(run_id, step_row_id, f) for f in step.findings
+            )
+    result.run_id = run_id
+    return run_id
+
+
+def _rows(db: Database, table: str, run_id: int) -> list[dict[str, Any]]:
+    return list(_table(db, table).rows_where("run_id = ?", [run_id], order_by="id"))
+
+
+def load_run(db: Database, run_id: int) -> RunResult:
+    """The run saved under ``run_id``, equal field by field to what was saved.
+
+    Raises:
+        StoreError: "no run with id N" when it does not exist; or an unreadable database.
+    """
+    with translate_errors(db_path(db)):
+        found = list(_table(db, "runs").rows_where("id = ?", [run_id]))
+        if not found:
+            raise StoreError(f"no run with id {run_id}")
+        calls: dict[int, list[CallRecord]] = defaultdict(list)
+        for row in _rows(db, "llm_calls", run_id):
+            calls[row["step_row_id"]].append(_call(row))
+        merged: list[Finding] = []
+        raw: dict[int, list[Finding]] = defaultdict(list)
+        for row in _rows(db, "findings", run_id):
+            if row["scope"] == "run":
+                merged.append(_finding(row))
+            else:
+                raw[row["step_row_id"]].append(_finding(row))
+        steps = [
+            _step(row, calls[row["id"]], raw[row["id"]]) for row in _rows(db, "steps", run_id)
+        ]
+        files = [_file(row) for row in _rows(db, "files", run_id)]
+        return _run(found[0], files=files, steps=steps, findings=merged)
+
+
+def list_runs(
+    db: Database,
+    *,
+    limit: int | None = 20,
+    repo: str | None = None,
+    workflow: str | None = None,
+    status: str | None = None,
+) -> list[RunSummary]:
+    """Saved runs, newest first (``started_at`` descending, then id), optionally filtered.
+
+    Args:
+        limit: at most this many runs; ``None`` for all.
+        repo, workflow, status: exact matches on the stored values when given.
+
+    Raises:
+        StoreError: an unreadable database.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("repo", repo), ("workflow", workflow), ("status", status)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = " AND ".join(clauses) if clauses else None
+    with translate_errors(db_path(db)):
+        rows = _table(db, "runs").rows_where(
+            where, params, order_by="started_at DESC, id DESC", limit=limit
+        )
+        return [_summary(row) for row in rows]
+
+
+def _summary(row: dict[str, Any]) -> RunSummary:
+    return RunSummary(
+        id=row["id"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        repo=row["repo"],
+        target=row["target"],
+        target_description=row["target_description"] or "",
+        workflow=row["workflow"],
+        status=row["status"],
+        findings={sev: row[col] or 0 for sev, col in SEVERITY_COLUMNS.items()},
+        cost_usd=row["cost_usd"],
+        tokens_in=row["tokens_in"] or 0,
+        tokens_out=row["tokens_out"] or 0,
+        seconds=row["seconds"] or 0.0,
+    )

@@ -1,0 +1,180 @@
+"""The history schema: sqlite-utils ``Migrations("tokyo")``, append-only and named.
+
+Rules: a migration that has shipped is never edited or renamed; a schema change is a new
+function ``mNNN_what`` registered after the last one. Each migration spells out its own
+column dicts (it never imports them from elsewhere), so a fresh database and an upgraded one
+end with the same schema. sqlite-utils records each applied name in ``_sqlite_migrations``
+(``migration_set = "tokyo"``) in the same transaction as the migration. ``store.db.open_db``
+decides *when* to apply them (under a file lock, so concurrent first opens do not race).
+
+Tables created by ``m001_initial`` (every child row cascades on ``DELETE FROM runs``)::
+
+    runs       one row per run: target, workflow, status, timestamps (ISO 8601 text),
+               totals (tokens, USD, seconds), merged-finding counts per severity
+    steps      one row per workflow step; list fields (credential_env, files, analyzers) as JSON
+    llm_calls  one row per provider call, linked to its run and its step row
+    findings   scope 'run' = the run's merged list (step_row_id NULL);
+               scope 'step' = one step's raw findings (step_row_id set); agents as JSON
+    files      every changed file: status, line counts, skipped reason (NULL = reviewed)
+
+Row order inside a run is insertion order (``ORDER BY id``), which ``history.save_run``
+makes equal to list order.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+from sqlite_utils.db import ForeignKey, Table
+
+MIGRATIONS = Migrations("tokyo")
+"""The one migration set of the history database, in application order."""
+
+
+def _table(db: Database, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+def _cascade(table: str, column: str, other: str) -> ForeignKey:
+    return ForeignKey(table, column, other, "id", on_delete="CASCADE")
+
+
+@MIGRATIONS(name="m001_initial")
+def m001_initial(db: Database) -> None:
+    """runs, steps, llm_calls, findings, files and their indexes."""
+    _table(db, "runs").create(
+        {
+            "id": int,
+            "repo": str,
+            "target": str,
+            "target_description": str,
+            "base_sha": str,
+            "head_sha": str,
+            "workflow": str,
+            "workflow_hash": str,
+            "fail_on": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "seconds": float,
+            "tokens_in": int,
+            "tokens_out": int,
+            "cost_usd": float,
+            "findings_critical": int,
+            "findings_high": int,
+            "findings_medium": int,
+            "findings_low": int,
+            "findings_info": int,
+            "summary": str,
+            "error": str,
+            "offline": int,
+        },
+        pk="id",
+        not_null=["repo", "target", "workflow", "status", "started_at"],
+    )
+    _table(db, "steps").create(
+        {
+            "id": int,
+            "run_id": int,
+            "step_id": str,
+            "agent": str,
+            "agent_name": str,
+            "task": str,
+            "status": str,
+            "model": str,
+            "credential_env": str,
+            "files": str,
+            "dropped_findings": int,
+            "analyzers": str,
+            "summary": str,
+            "error": str,
+            "seconds": float,
+        },
+        pk="id",
+        foreign_keys=[_cascade("steps", "run_id", "runs")],
+        not_null=["run_id", "step_id", "agent", "status"],
+    )
+    _table(db, "llm_calls").create(
+        {
+            "id": int,
+            "run_id": int,
+            "step_row_id": int,
+            "step_id": str,
+            "agent": str,
+            "model": str,
+            "provider": str,
+            "tokens_in": int,
+            "tokens_out": int,
+            "cost_usd": float,
+            "latency_s": float,
+            "attempts": int,
+            "status": str,
+            "error": str,
+            "cache_hit": int,
+        },
+        pk="id",
+        foreign_keys=[
+            _cascade("llm_calls", "run_id", "runs"),
+            _cascade("llm_calls", "step_row_id", "steps"),
+        ],
+        not_null=["run_id", "model"],
+    )
+    _table(db, "findings").create(
+        {
+            "id": int,
+            "run_id": int,
+            "scope": str,
+            "step_row_id": int,
+            "fingerprint": str,
+            "path": str,
+            "line": int,
+            "end_line": int,
+            "severity": str,
+            "category": str,
+            "title": str,
+            "body": str,
+            "suggestion": str,
+            "confidence": float,
+            "agent": str,
+            "agents": str,
+            "step": str,
+            "source": str,
+            "rule": str,
+            "anchor_text": str,
+            "status": str,
+        },
+        pk="id",
+        foreign_keys=[
+            _cascade("findings", "run_id", "runs"),
+            _cascade("findings", "step_row_id", "steps"),
+        ],
+        not_null=["run_id", "scope", "path", "severity", "title", "agent"],
+    )
+    _table(db, "files").create(
+        {
+            "id": int,
+            "run_id": int,
+            "path": str,
+            "status": str,
+            "old_path": str,
+            "added": int,
+            "removed": int,
+            "skipped": str,
+        },
+        pk="id",
+        foreign_keys=[_cascade("files", "run_id", "runs")],
+        not_null=["run_id", "path", "status"],
+    )
+    runs = _table(db, "runs")
+    for column in ("started_at", "repo", "workflow", "status"):
+        runs.create_index([column], index_name=f"idx_runs_{column}")
+    _table(db, "steps").create_index(["run_id"], index_name="idx_steps_run_id")
+    calls = _table(db, "llm_calls")
+    calls.create_index(["run_id"], index_name="idx_llm_calls_run_id")
+    calls.create_index(["step_row_id"], index_name="idx_llm_calls_step_row_id")
+    findings = _table(db, "findings")
+    findings.create_index(["run_id"], index_name="idx_findings_run_id")
+    findings.create_index(["fingerprint"], index_name="idx_findings_fingerprint")
+    findings.create_index(["step_row_id"], index_name="idx_findings_step_row_id")
+    _table(db, "files").create_index(["run_id"], index_name="idx_files_run_id")
