@@ -50,8 +50,7 @@ def describe_error(exc: BaseException, path: Path | str) -> str:
         )
     if "database is locked" in low or "database is busy" in low:
         return (
-            f"history database {path} is locked by another process "
-            f"(waited {BUSY_TIMEOUT_S:g} s); try again"
+            f"history database {path} is locked by another process; try again"
         )
     if "readonly" in low or "read-only" in low:
         return f"history database {path} is read-only; check its permissions or pass --db PATH"
@@ -182,6 +181,8 @@ def open_db(path: Path | str | None = None) -> Database:
             f"cannot create the directory for history database {target}: {reason}; "
             "set TOKYO_HOME or pass --db PATH"
         ) from None
+    if target.is_dir():
+        raise StoreError(f"history database {target} is a directory; pass a file path with --db")
     conn: sqlite3.Connection | None = None
     try:
         with translate_errors(target):

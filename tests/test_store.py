@@ -1,0 +1,464 @@
+"""History database: schema, exact round trip, listing, concurrency and clear errors."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlite_utils import Database, Migrations
+
+from tokyo_cli.errors import StoreError
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
+from tokyo_cli.store import default_db_path, list_runs, load_run, open_db, save_run
+from tokyo_cli.store import history
+from tokyo_cli.store.db import ensure_schema
+from tokyo_cli.store.migrations import MIGRATIONS, m001_initial
+
+JST = timezone(timedelta(hours=9))
+T0 = datetime(2025, 3, 14, 9, 30, 0, 123456, tzinfo=JST)
+
+
+def make_run(
+    *,
+    repo: str = "/src/app",
+    workflow: str = "pr-review",
+    status: str = "completed",
+    started_at: datetime = T0,
+) -> RunResult:
+    """A realistic run: two steps, priced and unpriced calls, a failed analyzer, skipped files,
+    merged findings with several agents and a file-level finding."""
+    sql_injection = Finding(
+        path="app/db.py",
+        line=42,
+        end_line=44,
+        severity=Severity.HIGH,
+        category="security",
+        title="SQL built with string formatting",
+        body="User input reaches `cursor.execute` through an f-string.",
+        suggestion='cursor.execute("SELECT * FROM t WHERE id = ?", (uid,))',
+        confidence=0.9,
+        agent="akira",
+        step="security",
+        anchor_text='cursor.execute(f"SELECT * FROM t WHERE id = {uid}")',
+    )
+    bandit = Finding(
+        path="app/db.py",
+        line=42,
+        severity=Severity.MEDIUM,
+        category="security",
+        title="Possible SQL injection vector through string-based query construction.",
+        body="B608 https://bandit.readthedocs.io/en/latest/plugins/b608.html",
+        agent="akira",
+        step="security",
+        source="analyzer",
+        rule="bandit:B608",
+        anchor_text='cursor.execute(f"SELECT * FROM t WHERE id = {uid}")',
+    )
+    no_tests = Finding(
+        path="app/db.py",
+        line=None,
+        severity=Severity.LOW,
+        title="No tests cover the new query helper",
+        agent="yuki",
+        step="tests",
+    )
+    merged = sql_injection.model_copy(deep=True)
+    merged.agents = ["akira", "yuki"]
+    security = StepResult(
+        step_id="security",
+        agent="akira",
+        agent_name="Akira",
+        status="partial",
+        model="anthropic/claude-opus-4-1",
+        configured_model="anthropic/claude-opus-4-1",
+        files=["app/db.py", "app/api.py"],
+        findings=[sql_injection, bandit],
+        dropped_findings=2,
+        calls=[
+            CallRecord(
+                step_id="security",
+                agent="akira",
+                model="anthropic/claude-opus-4-1",
+                provider="anthropic",
+                tokens_in=5123,
+                tokens_out=812,
+                cost_usd=0.13773,
+                latency_s=8.25,
+            ),
+            CallRecord(
+                step_id="security",
+                agent="akira",
+                model="openai/gpt-4o-mini",
+                provider="openai",
+                tokens_in=900,
+                tokens_out=0,
+                cost_usd=None,
+                latency_s=120.0,
+                attempts=3,
+                status="error",
+                error="akira: openai/gpt-4o-mini: timed out after 120 s",
+                cache_hit=True,
+            ),
+        ],
+        analyzers=[AnalyzerNote(name="bandit", findings=1, seconds=0.61)],
+        summary="One injection risk.",
+        seconds=9.5,
+    )
+    tests_step = StepResult(
+        step_id="tests",
+        agent="yuki",
+        agent_name="Yuki",
+        status="offline",
+        configured_model="openai/o3",
+        credential_env=["OPENAI_API_KEY"],
+        files=["app/db.py"],
+        findings=[no_tests],
+        analyzers=[AnalyzerNote(name="pytest-cov", error="pytest-cov unavailable: not installed")],
+        seconds=0.2,
+    )
+    return RunResult(
+        repo=repo,
+        target="range",
+        target_description="main...HEAD (3 commits, merge-base 1a2b3c4)",
+        target_chosen_by_default=True,
+        base_sha="1a2b3c4d5e6f",
+        head_sha="9f8e7d6c5b4a",
+        workflow=workflow,
+        workflow_hash="ab" * 32,
+        fail_on=Severity.MEDIUM,
+        status=status,
+        started_at=started_at,
+        finished_at=started_at + timedelta(seconds=12.75),
+        files=[
+            FileEntry(path="app/db.py", status="modified", added=10, removed=2),
+            FileEntry(path="app/new.py", old_path="app/old.py", status="renamed", added=1),
+            FileEntry(path="logo.png", status="added", skipped="binary"),
+            FileEntry(path="poetry.lock", status="modified", added=300, removed=280, skipped="generated"),
+        ],
+        steps=[security, tests_step],
+        findings=[merged, bandit, no_tests],
+        summary="Fix the SQL injection before merging.",
+        offline=False,
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_db(tmp_path / "history.db")
+    yield database
+    database.close()
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+def test_fresh_db_has_tables_indexes_and_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "dir" / "history.db"
+    db = open_db(path)
+    assert path.exists()
+    assert {"runs", "steps", "llm_calls", "findings", "files"} <= set(db.table_names())
+    indexed = {
+        table: {tuple(i.columns) for i in db[table].indexes}
+        for table in ("runs", "findings", "llm_calls")
+    }
+    assert {("started_at",), ("repo",), ("workflow",), ("status",)} <= indexed["runs"]
+    assert {("run_id",), ("fingerprint",)} <= indexed["findings"]
+    assert ("run_id",) in indexed["llm_calls"]
+    assert db.journal_mode == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    for table in ("steps", "llm_calls", "findings", "files"):
+        fks = [fk for fk in db[table].foreign_keys if fk.other_table == "runs"]
+        assert fks and fks[0].on_delete == "CASCADE", table
+    applied = [m.name for m in MIGRATIONS.applied(db)]
+    assert applied == ["m001_initial"]
+    db.close()
+
+
+def test_default_path_is_under_tokyo_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TOKYO_HOME", str(tmp_path / "th"))
+    assert default_db_path() == tmp_path / "th" / "history.db"
+    open_db().close()
+    assert (tmp_path / "th" / "history.db").is_file()
+    monkeypatch.delenv("TOKYO_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_db_path() == tmp_path / "xdg" / "tokyo" / "history.db"
+
+
+def test_every_model_field_has_a_column(db: Database) -> None:
+    """A field added to results.py without a new migration would be silently lost."""
+    derived = {"run_id", "files", "steps", "findings", "calls", "analyzers"}
+    expected = {
+        "runs": set(RunResult.model_fields) - derived,
+        "steps": set(StepResult.model_fields) - {"findings", "calls"} | {"analyzers"},
+        "llm_calls": set(CallRecord.model_fields),
+        "findings": set(Finding.model_fields),
+        "files": set(FileEntry.model_fields),
+    }
+    for table, fields in expected.items():
+        missing = fields - set(db[table].columns_dict)
+        assert not missing, f"{table} lacks columns {missing}: add a migration"
+
+
+def test_upgrade_applies_only_new_migrations_and_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    db = open_db(path)
+    run_id = save_run(db, make_run())
+    later = Migrations("tokyo")
+    later(name="m001_initial")(m001_initial)
+
+    @later(name="m002_test_notes")
+    def m002(database: Database) -> None:
+        database["runs"].add_column("note", str)
+
+    ensure_schema(db, path, later)  # would fail with "table runs already exists" if m001 re-ran
+    assert [m.name for m in later.applied(db)] == ["m001_initial", "m002_test_notes"]
+    assert "note" in db["runs"].columns_dict
+    assert load_run(db, run_id) == make_run().model_copy(update={"run_id": run_id})
+    db.close()
+
+
+# --- round trip -----------------------------------------------------------------------
+
+
+def test_round_trip_is_exact(db: Database) -> None:
+    original = make_run()
+    run_id = save_run(db, original)
+    assert original.run_id == run_id
+    loaded = load_run(db, run_id)
+    assert loaded == original
+    # == on datetimes ignores the offset; the JSON form does not.
+    assert loaded.model_dump_json() == original.model_dump_json()
+    assert loaded.started_at.utcoffset() == timedelta(hours=9)
+    assert loaded.findings[0].agents == ["akira", "yuki"]
+    assert loaded.findings[2].line is None
+    assert loaded.steps[0].calls[1].cost_usd is None
+    assert loaded.steps[0].cost_usd == pytest.approx(0.13773)
+    assert loaded.steps[1].analyzers[0].error == "pytest-cov unavailable: not installed"
+    assert [f.skipped for f in loaded.files] == [None, None, "binary", "generated"]
+    assert (loaded.tokens_in, loaded.tokens_out, loaded.seconds) == (6023, 812, 12.75)
+
+
+def test_round_trip_of_minimal_running_run(db: Database) -> None:
+    run = RunResult(
+        repo="r", target="staged", target_description="staged changes", workflow="review",
+        started_at=datetime(2025, 1, 1, 12, 0),  # naive, unfinished, no steps
+        offline=True,
+    )
+    loaded = load_run(db, save_run(db, run))
+    assert loaded == run
+    assert loaded.started_at.tzinfo is None and loaded.finished_at is None
+
+
+def test_run_totals_are_stored_for_queries(db: Database) -> None:
+    run_id = save_run(db, make_run())
+    row = db["runs"].get(run_id)
+    assert (row["tokens_in"], row["tokens_out"]) == (6023, 812)
+    assert row["cost_usd"] == pytest.approx(0.13773)
+    assert (row["findings_high"], row["findings_medium"], row["findings_low"]) == (1, 1, 1)
+    assert db["findings"].count_where("run_id = ? AND scope = 'run'", [run_id]) == 3
+    assert db["findings"].count_where("run_id = ? AND scope = 'step'", [run_id]) == 3
+
+
+def test_ids_increase_and_missing_run_is_a_store_error(db: Database) -> None:
+    first, second = save_run(db, make_run()), save_run(db, make_run())
+    assert second > first
+    with pytest.raises(StoreError, match="no run with id 999"):
+        load_run(db, 999)
+
+
+def test_deleting_a_run_cascades(db: Database) -> None:
+    keep, gone = save_run(db, make_run()), save_run(db, make_run())
+    db.execute("DELETE FROM runs WHERE id = ?", [gone])
+    for table in ("steps", "llm_calls", "findings", "files"):
+        assert db[table].count_where("run_id = ?", [gone]) == 0, table
+        assert db[table].count_where("run_id = ?", [keep]) > 0, table
+
+
+def test_a_failed_save_writes_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = history._call_row
+
+    def broken(run_id: int, step_row_id: int, call: CallRecord) -> dict[str, Any]:
+        return {**real(run_id, step_row_id, call), "model": None}  # NOT NULL violation
+
+    monkeypatch.setattr(history, "_call_row", broken)
+    run = make_run()
+    with pytest.raises(StoreError):
+        save_run(db, run)
+    assert run.run_id is None
+    for table in ("runs", "steps", "llm_calls", "findings", "files"):
+        assert db[table].count == 0, table
+
+
+def test_api_keys_are_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-ant-api03-secret-value-never-stored"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    db = open_db(tmp_path / "history.db")
+    save_run(db, make_run())
+    db.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"OPENAI_API_KEY" in stored  # the variable's *name* is kept for the report
+    assert secret.encode() not in stored
+
+
+# --- listing --------------------------------------------------------------------------
+
+
+def test_list_runs_newest_first_with_filters_and_limit(db: Database) -> None:
+    specs = [  # saved out of chronological order on purpose
+        ("/a", "review", "completed", 3),
+        ("/b", "review", "failed", 1),
+        ("/a", "security", "completed", 5),
+        ("/a", "review", "partial", 2),
+        ("/b", "security", "completed", 4),
+    ]
+    ids = {}
+    for repo, workflow, status, hour in specs:
+        run = make_run(repo=repo, workflow=workflow, status=status,
+                       started_at=datetime(2025, 5, 1, hour, tzinfo=timezone.utc))
+        ids[hour] = save_run(db, run)
+    assert [s.id for s in list_runs(db)] == [ids[h] for h in (5, 4, 3, 2, 1)]
+    assert [s.id for s in list_runs(db, limit=2)] == [ids[5], ids[4]]
+    assert [s.id for s in list_runs(db, repo="/a")] == [ids[5], ids[3], ids[2]]
+    assert [s.id for s in list_runs(db, workflow="security")] == [ids[5], ids[4]]
+    assert [s.id for s in list_runs(db, status="completed", repo="/a")] == [ids[5], ids[3]]
+    assert list_runs(db, repo="/nowhere") == []
+    top = list_runs(db, limit=1)[0]
+    assert top.started_at == datetime(2025, 5, 1, 5, tzinfo=timezone.utc)
+    assert top.findings == {"critical": 0, "high": 1, "medium": 1, "low": 1, "info": 0}
+    assert (top.tokens_in, top.tokens_out, top.seconds) == (6023, 812, 12.75)
+    assert top.cost_usd == pytest.approx(0.13773)
+    assert top.target_description.startswith("main...HEAD")
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+def _one_line(exc: pytest.ExceptionInfo[StoreError]) -> str:
+    message = str(exc.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert exc.value.__cause__ is None and exc.value.__suppress_context__
+    return message
+
+
+def test_path_under_a_file_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(StoreError) as exc:
+        open_db(blocker / "sub" / "history.db")
+    assert "cannot create the directory" in _one_line(exc)
+    with pytest.raises(StoreError) as exc:
+        open_db(tmp_path)
+    assert "is a directory" in _one_line(exc)
+
+
+def test_corrupt_file_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    path.write_bytes(b"this is not sqlite at all\n" * 200)
+    with pytest.raises(StoreError) as exc:
+        open_db(path)
+    message = _one_line(exc)
+    assert "corrupt or not a SQLite database" in message and str(path) in message
+
+
+@pytest.mark.skipif(getattr(__import__("os"), "geteuid", lambda: 1)() == 0,
+                    reason="root ignores directory permissions")
+def test_unwritable_directory_is_a_store_error(tmp_path: Path) -> None:
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(StoreError) as exc:
+            open_db(locked / "history.db")
+        assert "not writable" in _one_line(exc)
+    finally:
+        locked.chmod(0o700)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_directory_sqlite_cannot_write_is_a_store_error() -> None:
+    # /proc refuses new files even for root, unlike a chmod-ed directory.
+    with pytest.raises(StoreError) as exc:
+        open_db(Path("/proc/history.db"))
+    assert "not writable" in _one_line(exc)
+
+
+def test_full_disk_is_a_store_error(db: Database) -> None:
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreError) as exc:
+        for _ in range(50):
+            save_run(db, make_run())
+    assert "disk is full" in _one_line(exc)
+
+
+# --- concurrency (spawned processes) --------------------------------------------------
+
+
+def _open_worker(path: str, barrier: Any, results: Any) -> None:
+    try:
+        barrier.wait(timeout=60)
+        open_db(Path(path)).close()
+        results.put("ok")
+    except BaseException as exc:  # reported to the parent, which fails the test
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _save_worker(path: str, barrier: Any, results: Any, repo: str, count: int) -> None:
+    try:
+        db = open_db(Path(path))
+        barrier.wait(timeout=60)
+        for _ in range(count):
+            save_run(db, make_run(repo=repo))
+        db.close()
+        results.put("ok")
+    except BaseException as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _run_processes(target: Any, args_list: list[tuple[Any, ...]]) -> list[str]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(args_list)), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(a[0], barrier, results, *a[1:])) for a in args_list]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return outcomes
+
+
+@pytest.mark.slow
+def test_six_processes_open_a_fresh_db_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "history.db"
+    outcomes = _run_processes(_open_worker, [(str(path),)] * 6)
+    assert outcomes == ["ok"] * 6
+    db = Database(sqlite3.connect(path))
+    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_initial"]
+    assert db["_sqlite_migrations"].count == 1
+    assert db.journal_mode == "wal"
+    db.close()
+
+
+@pytest.mark.slow
+def test_two_processes_saving_concurrently(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    open_db(path).close()
+    outcomes = _run_processes(_save_worker, [(str(path), "/one", 20), (str(path), "/two", 20)])
+    assert outcomes == ["ok", "ok"]
+    db = open_db(path)
+    assert db["runs"].count == 40
+    assert len(list_runs(db, repo="/one", limit=None)) == 20
+    assert len(list_runs(db, repo="/two", limit=None)) == 20
+    # every run is whole: 2 steps, 2 calls, 6 findings, 4 files each
+    assert (db["steps"].count, db["llm_calls"].count) == (80, 80)
+    assert (db["findings"].count, db["files"].count) == (240, 160)
+    db.close()
