@@ -1,0 +1,320 @@
+"""Reporters: render a :class:`~tokyo_cli.results.RunResult` for people and machines.
+
+Data first, rendering second: every reporter reads only the ``RunResult`` (never the engine,
+the store or the repository), so a run reloaded from history renders exactly like a live one.
+
+Public API::
+
+    render_terminal(result: RunResult, console: rich.console.Console) -> None   # report.terminal
+    render_markdown(result: RunResult) -> str                                  # report.markdown
+    render_json(result: RunResult) -> str                                      # report.jsonout
+
+``render_terminal`` is imported lazily (module ``__getattr__``) so that using the Markdown or
+JSON reporter never imports rich.
+
+This module also holds the rules the three formats share, so they cannot drift apart: which
+files count as "not reviewed" and why, the offline notes, the problems list (failed steps,
+failed calls, unavailable analyzers) and :func:`empty_message` — the one place that decides
+whether a run with no findings may honestly say "No findings.".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tokyo_cli.findings import Finding, Severity, sort_key
+from tokyo_cli.results import RunResult, StepResult
+
+if TYPE_CHECKING:
+    from tokyo_cli.report.jsonout import render_json
+    from tokyo_cli.report.markdown import render_markdown
+    from tokyo_cli.report.terminal import render_terminal
+
+__all__ = [
+    "BENIGN_SKIPS",
+    "NotReviewed",
+    "caveats",
+    "clean_text",
+    "compact_counts",
+    "compact_tokens",
+    "count_by_severity",
+    "empty_message",
+    "format_seconds",
+    "format_tokens",
+    "format_usd",
+    "group_by_file",
+    "not_reviewed",
+    "offline_note",
+    "problems",
+    "render_json",
+    "render_markdown",
+    "render_terminal",
+]
+
+SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
+
+# Skipping these loses nothing a reviewer would look at; "too large" and "excluded" do.
+BENIGN_SKIPS = frozenset({"binary", "deleted", "vendored", "generated"})
+
+_SUCCEEDED = frozenset({"ok", "offline", "skipped"})  # "skipped": its `when` did not match
+_UNFINISHED = frozenset({"pending", "running"})
+
+_LAZY = {
+    "render_terminal": "tokyo_cli.report.terminal",
+    "render_markdown": "tokyo_cli.report.markdown",
+    "render_json": "tokyo_cli.report.jsonout",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- text hygiene ---------------------------------------------------------------------------
+
+# C0 controls (ESC included: it starts ANSI sequences), DEL and C1 controls; keep \t and \n.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str | None) -> str:
+    """Untrusted text (model output, file names, provider errors) made safe to print.
+
+    Normalises CRLF/CR to LF and removes control characters, so a finding body cannot move
+    the cursor, recolour the terminal or hide text with ANSI escapes. ``None`` -> ``""``.
+    """
+    if not text:
+        return ""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def one_line(text: str | None) -> str:
+    """:func:`clean_text` with every run of whitespace (newlines too) collapsed to one space."""
+    return " ".join(clean_text(text).split())
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    """``{"critical": n, "high": n, "medium": n, "low": n, "info": n}``, every key present."""
+    counts = {s.value: 0 for s in SEVERITIES}
+    for f in findings:
+        counts[f.severity.value] += 1
+    return counts
+
+
+def compact_counts(counts: dict[str, int], *, empty: str = "none") -> str:
+    """``{"high": 1, "low": 2}`` -> ``"1 high · 2 low"``, most severe first; ``empty`` if all 0."""
+    parts = [f"{counts[s.value]} {s.value}" for s in SEVERITIES if counts.get(s.value)]
+    return " · ".join(parts) if parts else empty
+
+
+def format_usd(cost: float | None) -> str:
+    """USD for people: ``"—"`` when unknown, 4 decimals under $1 (``"$0.0123"``), else 2."""
+    if cost is None:
+        return "—"
+    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+
+
+def format_tokens(n: int) -> str:
+    """Token count with thousands separators: ``12345`` -> ``"12,345"``."""
+    return f"{n:,}"
+
+
+def compact_tokens(n: int) -> str:
+    """Token count for narrow tables: ``1234`` -> ``"1,234"``, ``99999`` -> ``"100.0k"``,
+    ``1_250_000`` -> ``"1.2M"`` (at most 6 characters; totals print exact counts)."""
+    if n < 10_000:
+        return f"{n:,}"
+    if n < 999_950:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+def format_seconds(seconds: float) -> str:
+    """Seconds with one decimal: ``1.234`` -> ``"1.2"`` (callers add the unit)."""
+    return f"{seconds:.1f}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, "file")`` -> ``"1 file"``; ``plural(2, "file")`` -> ``"2 files"``."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+# --- agents and steps -------------------------------------------------------------------------
+
+
+def agent_names(result: RunResult) -> dict[str, str]:
+    """Agent id -> display name, from the run's steps (``{"akira": "Akira"}``)."""
+    return {s.agent: s.agent_name for s in result.steps}
+
+
+def offline_note(step: StepResult) -> str | None:
+    """For an offline step, the line that tells the user how to give the agent its model.
+
+    ``"Akira ran without a model — set ANTHROPIC_API_KEY to give it claude-opus-4-5"``;
+    with several candidate variables they are joined with "or"; without any (``--offline``)
+    the line says so. ``None`` for a step that is not offline.
+    """
+    if step.status != "offline":
+        return None
+    name = one_line(step.agent_name) or step.agent
+    target = one_line(step.configured_model) if step.configured_model else "its model"
+    if step.credential_env:
+        env = " or ".join(step.credential_env)
+        return f"{name} ran without a model — set {env} to give it {target}"
+    return f"{name} ran without a model (offline run) — analyzers only, {target} was not called"
+
+
+def failed_calls(step: StepResult) -> int:
+    """How many of the step's provider calls failed for good (error or invalid output)."""
+    return sum(1 for c in step.calls if c.status != "ok")
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotReviewed:
+    """A changed file no reviewer looked at: ``reason`` is for people, ``benign`` for rules.
+
+    ``benign`` is True for binary, deleted, vendored and generated files: skipping them loses
+    nothing, so they do not stop a report from saying "No findings.".
+    """
+
+    path: str
+    reason: str
+    benign: bool
+
+
+def not_reviewed(result: RunResult) -> list[NotReviewed]:
+    """Every changed file that was not reviewed, in ``result.files`` order.
+
+    A file is not reviewed when the changeset skipped it (``FileEntry.skipped``: binary,
+    deleted, vendored, generated, too large, excluded) or — when the engine recorded each
+    step's file selection — when no step that succeeded had it in its selection ("review
+    failed" if a failed step had it, "no agent covers it" otherwise).
+    """
+    covered: set[str] = set()
+    attempted: set[str] = set()
+    for s in result.steps:
+        attempted.update(s.files)
+        if s.status in ("ok", "offline"):
+            covered.update(s.files)
+    track_coverage = bool(attempted)  # an engine that records no selections: trust `skipped`
+    out: list[NotReviewed] = []
+    for f in result.files:
+        if f.skipped:
+            out.append(NotReviewed(f.path, f.skipped, f.skipped in BENIGN_SKIPS))
+        elif track_coverage and f.path not in covered:
+            reason = "review failed" if f.path in attempted else "no agent covers it"
+            out.append(NotReviewed(f.path, reason, False))
+    return out
+
+
+def problems(result: RunResult) -> list[str]:
+    """One plain line per thing that went wrong: the run's error first, then step by step.
+
+    Run error, failed or unfinished steps, failed provider calls inside steps that finished,
+    and unavailable analyzers (``"Akira: bandit unavailable: No module named bandit"``).
+    """
+    lines: list[str] = []
+    if result.error:
+        lines.append(f"Run {result.status}: {one_line(result.error)}")
+    for s in result.steps:
+        who = f"{one_line(s.agent_name) or s.agent} (step {s.step_id})"
+        if s.status == "failed":
+            lines.append(f"{who} failed: {one_line(s.error) or 'no error recorded'}")
+        elif s.status in _UNFINISHED:
+            lines.append(f"{who} did not finish ({s.status})")
+        bad = [c for c in s.calls if c.status != "ok"]
+        if bad and s.status != "failed":
+            first = bad[0]
+            detail = one_line(first.error) or first.status
+            lines.append(
+                f"{who}: {len(bad)} of {plural(len(s.calls), 'call')} failed "
+                f"({one_line(first.model)}: {detail})"
+            )
+        for a in s.analyzers:
+            if a.error:
+                err = one_line(a.error)
+                text = err if err.startswith(a.name) else f"{a.name}: {err}"
+                lines.append(f"{one_line(s.agent_name) or s.agent}: {text}")
+    return lines
+
+
+def caveats(result: RunResult) -> list[str]:
+    """Short phrases saying why a review was incomplete; ``[]`` when it covered everything.
+
+    e.g. ``["2 files were not reviewed (too large, excluded)", "1 step failed"]``. Benign
+    skips (binary, deleted, vendored, generated) are not caveats.
+    """
+    out: list[str] = []
+    if result.status == "failed":
+        out.append("the run failed")
+    elif result.status == "cancelled":
+        out.append("the run was cancelled")
+    gaps = [n for n in not_reviewed(result) if not n.benign]
+    if gaps:
+        reasons = ", ".join(dict.fromkeys(n.reason for n in gaps))
+        verb = "was" if len(gaps) == 1 else "were"
+        out.append(f"{plural(len(gaps), 'file')} {verb} not reviewed ({reasons})")
+    failed = sum(1 for s in result.steps if s.status == "failed")
+    if failed:
+        out.append(f"{plural(failed, 'step')} failed")
+    unfinished = sum(1 for s in result.steps if s.status in _UNFINISHED)
+    if unfinished:
+        out.append(f"{plural(unfinished, 'step')} did not finish")
+    calls = sum(failed_calls(s) for s in result.steps if s.status != "failed")
+    if calls:
+        out.append(f"{plural(calls, 'model call')} failed")
+    analyzers = sum(1 for s in result.steps for a in s.analyzers if a.error)
+    if analyzers:
+        verb = "was" if analyzers == 1 else "were"
+        out.append(f"{plural(analyzers, 'analyzer')} {verb} unavailable")
+    return out
+
+
+def is_complete(result: RunResult) -> bool:
+    """True when the run covered everything it should have (:func:`caveats` is empty)."""
+    return not caveats(result)
+
+
+def empty_message(result: RunResult) -> str:
+    """What to say when ``result.findings`` is empty — never an unqualified "No findings."
+    when something was not reviewed.
+
+    * ``"No findings."``: every step succeeded (ok/offline/skipped) and every changed file
+      was reviewed or benignly skipped;
+    * ``"Nothing to review: the change has no reviewable files."``: as above, but no file
+      was reviewable (empty change, or only binary/deleted/vendored/generated files);
+    * otherwise ``"No findings in what was reviewed — 2 files were not reviewed (too large),
+      1 step failed (see above)."``.
+    """
+    why = caveats(result)
+    if why:
+        return f"No findings in what was reviewed — {', '.join(why)} (see above)."
+    skipped = {n.path for n in not_reviewed(result)}
+    if not [f for f in result.files if f.path not in skipped]:
+        return "Nothing to review: the change has no reviewable files."
+    return "No findings."
+
+
+def group_by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings grouped by path: ``[(path, [finding, ...]), ...]``.
+
+    Files are ordered by their most severe finding, then by path; findings within a file by
+    :func:`tokyo_cli.findings.sort_key` (severity, then line).
+    """
+    groups: dict[str, list[Finding]] = {}
+    for f in sorted(findings, key=sort_key):
+        groups.setdefault(f.path, []).append(f)
+    return sorted(groups.items(), key=lambda kv: (-kv[1][0].severity.rank, kv[0]))
+

@@ -1,0 +1,226 @@
+"""The JSON report: one stable, documented object for scripts and CI (``--format json``).
+
+Shape (version 1; keys always present and always in this order; ``null`` where unknown)::
+
+    {
+      "version": 1,
+      "run": {
+        "id": int | null,                 # history run id, null when not saved
+        "repo": str,                      # repository root path
+        "target": "staged" | "working" | "range" | "all",
+        "target_description": str,        # e.g. "main...HEAD (3 commits, merge-base 1a2b3c4)"
+        "target_chosen_by_default": bool, # no target flag was given
+        "base_sha": str | null, "head_sha": str | null,
+        "workflow": str, "workflow_hash": str,   # sha256 hex of the workflow file
+        "status": "completed" | "partial" | "failed" | "cancelled" | "running",
+        "started_at": str, "finished_at": str | null,   # ISO 8601
+        "seconds": float,                 # wall time
+        "fail_on": "critical" | "high" | "medium" | "low" | "info",
+        "offline": bool,
+        "complete": bool,                 # every step succeeded and every changed file was
+                                          # reviewed or benignly skipped
+        "caveats": [str],                 # why not complete, e.g. "1 step failed"
+        "error": str | null,
+        "exit_code": int                  # 0 clean, 1 blocking findings, 3 failed, 130 cancelled
+      },
+      "totals": {
+        "findings": int,
+        "by_severity": {"critical": int, "high": int, "medium": int, "low": int, "info": int},
+        "blocking": int,                  # findings at or above fail_on
+        "dropped": int,                   # model findings that could not be anchored
+        "calls": int, "failed_calls": int,
+        "tokens_in": int, "tokens_out": int,
+        "cost_usd": float | null          # null when no call had a known price
+      },
+      "steps": [{
+        "id": str, "agent": str, "agent_name": str, "task": "review" | "synthesize",
+        "status": "ok" | "offline" | "failed" | "skipped" | "pending" | "running",
+        "model": str | null,              # the model that answered; null when offline
+        "configured_model": str | null, "credential_env": [str],
+        "offline_note": str | null,       # "Akira ran without a model — set ... to give it ..."
+        "files": [str],
+        "findings": int, "by_severity": {...}, "dropped": int,
+        "calls": [{"model", "provider", "tokens_in", "tokens_out", "cost_usd", "latency_s",
+                   "attempts", "status", "error", "cache_hit"}],
+        "tokens_in": int, "tokens_out": int, "cost_usd": float | null,
+        "analyzers": [{"name", "findings", "error", "seconds"}],
+        "summary": str, "error": str | null, "seconds": float
+      }],
+      "files": [{
+        "path": str, "old_path": str | null,
+        "status": "added" | "modified" | "deleted" | "renamed",
+        "added": int, "removed": int,
+        "reviewed": bool,
+        "reason": str | null              # why not reviewed: binary, too large, excluded,
+                                          # review failed, no agent covers it, ...
+      }],
+      "findings": [{                      # merged; most severe first, then path and line
+        "fingerprint": str, "path": str, "line": int | null, "end_line": int | null,
+        "location": str, "severity": str, "category": str, "title": str, "body": str,
+        "suggestion": str | null, "confidence": float | null, "rule": str | null,
+        "agent": str, "agents": [str], "step": str, "source": "model" | "analyzer" | "synthesis",
+        "status": str
+      }],
+      "summary": str
+    }
+
+Costs are USD rounded to 6 decimals, seconds rounded to 3. Strings are emitted as given
+(JSON escaping makes them safe); consumers rendering them as HTML must escape them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tokyo_cli.findings import Finding, sort_key
+from tokyo_cli.report import (
+    caveats,
+    count_by_severity,
+    failed_calls,
+    not_reviewed,
+    offline_note,
+)
+from tokyo_cli.results import CallRecord, RunResult, StepResult
+
+JSON_VERSION = 1
+
+
+def render_json(result: RunResult) -> str:
+    """``result`` as the version-1 JSON document described in the module docstring.
+
+    Deterministic: same result, same bytes (fixed key order, findings sorted, 2-space indent,
+    non-ASCII kept as UTF-8). Ends with a newline.
+    """
+    return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def report_dict(result: RunResult) -> dict[str, Any]:
+    """The same document as a dict (for callers that embed it, e.g. a GitHub step output)."""
+    why = caveats(result)
+    missing = {n.path: n.reason for n in not_reviewed(result)}
+    return {
+        "version": JSON_VERSION,
+        "run": {
+            "id": result.run_id,
+            "repo": result.repo,
+            "target": result.target,
+            "target_description": result.target_description,
+            "target_chosen_by_default": result.target_chosen_by_default,
+            "base_sha": result.base_sha,
+            "head_sha": result.head_sha,
+            "workflow": result.workflow,
+            "workflow_hash": result.workflow_hash,
+            "status": result.status,
+            "started_at": result.started_at.isoformat(),
+            "finished_at": result.finished_at.isoformat() if result.finished_at else None,
+            "seconds": round(result.seconds, 3),
+            "fail_on": result.fail_on.value,
+            "offline": result.offline,
+            "complete": not why,
+            "caveats": why,
+            "error": result.error,
+            "exit_code": result.exit_code(),
+        },
+        "totals": {
+            "findings": len(result.findings),
+            "by_severity": count_by_severity(result.findings),
+            "blocking": len(result.blocking()),
+            "dropped": sum(s.dropped_findings for s in result.steps),
+            "calls": len(result.calls),
+            "failed_calls": sum(failed_calls(s) for s in result.steps),
+            "tokens_in": result.tokens_in,
+            "tokens_out": result.tokens_out,
+            "cost_usd": _usd(result.cost_usd),
+        },
+        "steps": [_step(s) for s in result.steps],
+        "files": [
+            {
+                "path": f.path,
+                "old_path": f.old_path,
+                "status": f.status,
+                "added": f.added,
+                "removed": f.removed,
+                "reviewed": f.path not in missing,
+                "reason": missing.get(f.path),
+            }
+            for f in result.files
+        ],
+        "findings": [_finding(f) for f in sorted(result.findings, key=sort_key)],
+        "summary": result.summary,
+    }
+
+
+def _usd(cost: float | None) -> float | None:
+    return None if cost is None else round(cost, 6)
+
+
+def _step(s: StepResult) -> dict[str, Any]:
+    return {
+        "id": s.step_id,
+        "agent": s.agent,
+        "agent_name": s.agent_name,
+        "task": s.task,
+        "status": s.status,
+        "model": s.model,
+        "configured_model": s.configured_model,
+        "credential_env": list(s.credential_env),
+        "offline_note": offline_note(s),
+        "files": list(s.files),
+        "findings": len(s.findings),
+        "by_severity": count_by_severity(s.findings),
+        "dropped": s.dropped_findings,
+        "calls": [_call(c) for c in s.calls],
+        "tokens_in": s.tokens_in,
+        "tokens_out": s.tokens_out,
+        "cost_usd": _usd(s.cost_usd),
+        "analyzers": [
+            {
+                "name": a.name,
+                "findings": a.findings,
+                "error": a.error,
+                "seconds": round(a.seconds, 3),
+            }
+            for a in s.analyzers
+        ],
+        "summary": s.summary,
+        "error": s.error,
+        "seconds": round(s.seconds, 3),
+    }
+
+
+def _call(c: CallRecord) -> dict[str, Any]:
+    return {
+        "model": c.model,
+        "provider": c.provider,
+        "tokens_in": c.tokens_in,
+        "tokens_out": c.tokens_out,
+        "cost_usd": _usd(c.cost_usd),
+        "latency_s": round(c.latency_s, 3),
+        "attempts": c.attempts,
+        "status": c.status,
+        "error": c.error,
+        "cache_hit": c.cache_hit,
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "fingerprint": f.fingerprint,
+        "path": f.path,
+        "line": f.line,
+        "end_line": f.end_line,
+        "location": f.location,
+        "severity": f.severity.value,
+        "category": f.category,
+        "title": f.title,
+        "body": f.body,
+        "suggestion": f.suggestion,
+        "confidence": f.confidence,
+        "rule": f.rule,
+        "agent": f.agent,
+        "agents": list(f.agents),
+        "step": f.step,
+        "source": f.source,
+        "status": f.status,
+    }

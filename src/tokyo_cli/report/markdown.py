@@ -1,0 +1,321 @@
+"""The Markdown report: GitHub-flavoured Markdown for a PR comment, a job summary or a file.
+
+Same content as the terminal report: header, agents table, offline notes, problems, files
+not reviewed, findings grouped by file (``**HIGH**`` labels, suggestions in fenced blocks),
+summary and totals.
+
+Finding titles, bodies, suggestions and summaries come from models, and paths and error
+messages from the change under review: all are untrusted. The escaping rules here:
+
+* ``<`` outside code becomes ``&lt;``, so no HTML tag, comment or autolink survives
+  (``<img>`` tracking pixels, ``<!--`` hiding text, ``</details>`` breaking layout);
+* code spans are found exactly as CommonMark does (a run of n backticks closed by the next
+  run of exactly n, on the same line) and kept verbatim, where HTML is inert anyway;
+* fenced blocks inside a body are re-emitted inside a fence longer than any backtick run in
+  their content, and an unclosed fence is closed at the end of the body, so a body cannot
+  swallow the rest of the report;
+* suggestions sit in a fence longer than any backtick run they contain;
+* ``@name`` gets a zero-width space after the ``@`` so a model cannot ping people or teams;
+* table cells escape ``|``; control characters are removed everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tokyo_cli.findings import Finding
+from tokyo_cli.report import (
+    agent_names,
+    caveats,
+    clean_text,
+    compact_counts,
+    count_by_severity,
+    empty_message,
+    format_seconds,
+    format_tokens,
+    format_usd,
+    group_by_file,
+    not_reviewed,
+    offline_note,
+    one_line,
+    plural,
+    problems,
+)
+from tokyo_cli.results import RunResult, StepResult
+
+DEFAULT_TARGET_HINT = (
+    "(chosen by default — use `--staged`, `--base REF` or `--all` to choose)"
+)
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_BACKTICKS = re.compile(r"`+")
+_MENTION = re.compile(r"(?<![\w@./+-])@(?=[A-Za-z0-9])")
+_INFO_CHARS = re.compile(r"[^A-Za-z0-9_+.#-]")
+
+
+def render_markdown(result: RunResult) -> str:
+    """The whole report as one GitHub-flavoured Markdown string, ending with a newline.
+
+    Pure: reads only ``result``. When there are no findings it prints
+    :func:`~tokyo_cli.report.empty_message`, which says "No findings." only when nothing was
+    left unreviewed.
+    """
+    out: list[str] = []
+    out += _header(result)
+    if result.steps:
+        out += ["### Agents", "", *_steps_table(result), ""]
+    notes = [n for n in (offline_note(s) for s in result.steps) if n]
+    for note in notes:
+        out += [f"> **Offline:** {_prose(note)}", ">"]
+    if notes:
+        out[-1] = ""
+
+    trouble = problems(result)
+    if trouble:
+        out += [f"### Problems ({len(trouble)})", ""]
+        out += [f"- {_prose(line)}" for line in trouble]
+        out.append("")
+
+    skipped = not_reviewed(result)
+    if skipped:
+        out += [f"### Not reviewed ({plural(len(skipped), 'file')})", ""]
+        out += ["| File | Reason |", "|---|---|"]
+        out += [f"| {code_span(n.path, table=True)} | {_cell(n.reason)} |" for n in skipped]
+        out.append("")
+
+    if result.findings:
+        out += [f"### Findings ({len(result.findings)})", ""]
+        names = agent_names(result)
+        for path, findings in group_by_file(result.findings):
+            out += [f"#### {code_span(path)}", ""]
+            for f in findings:
+                out += _finding(f, names)
+    else:
+        out += [f"**{_prose(empty_message(result))}**", ""]
+
+    summary = clean_text(result.summary).strip()
+    if summary:
+        out += ["### Summary", "", escape_block(summary), ""]
+    why = caveats(result)
+    if result.findings and why:
+        out += [f"**Incomplete review:** {_prose(', '.join(why))}.", ""]
+    out += _totals(result)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def _header(result: RunResult) -> list[str]:
+    target = _prose(one_line(result.target_description) or result.target)
+    if result.target_chosen_by_default:
+        target += f" _{DEFAULT_TARGET_HINT}_"
+    lines = [
+        f"## tokyo review: {result.status}",
+        "",
+        f"- **Repository:** {code_span(result.repo)}",
+        f"- **Target:** {target}",
+    ]
+    if result.base_sha or result.head_sha:
+        base, head = (s[:7] if s else "—" for s in (result.base_sha, result.head_sha))
+        lines.append(f"- **Commits:** {code_span(base)}..{code_span(head)}")
+    lines += [
+        f"- **Workflow:** {code_span(result.workflow)}",
+        f"- **Status:** {result.status}",
+        # "run 7", not "#7": GitHub would turn "#7" into a link to issue 7.
+        f"- **Run:** {result.run_id if result.run_id is not None else 'not saved'}",
+        "",
+    ]
+    return lines
+
+
+def _steps_table(result: RunResult) -> list[str]:
+    lines = [
+        "| Step | Agent | Status | Model | Findings | Tokens in / out | USD | Seconds |",
+        "|---|---|---|---|---|--:|--:|--:|",
+    ]
+    for s in result.steps:
+        cells = [
+            code_span(s.step_id, table=True),
+            _cell(s.agent_name or s.agent),
+            s.status,
+            _model_cell(s),
+            compact_counts(count_by_severity(s.findings), empty="—"),
+            f"{format_tokens(s.tokens_in)} / {format_tokens(s.tokens_out)}",
+            format_usd(s.cost_usd),
+            format_seconds(s.seconds),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _model_cell(step: StepResult) -> str:
+    if step.status == "offline":
+        return "offline"
+    model = step.model or step.configured_model
+    return code_span(model, table=True) if model else "—"
+
+
+def _finding(f: Finding, names: dict[str, str]) -> list[str]:
+    label = f"**{f.severity.value.upper()}**"
+    # Two trailing spaces: a hard line break, keeping the attribution line under the title.
+    lines = [f"{label} · {code_span(f.location)} · {_prose(one_line(f.title))}  "]
+    meta = "Raised by " + ", ".join(_prose(one_line(names.get(a, a))) for a in f.agents)
+    if f.rule:
+        meta += f" · rule {code_span(f.rule)}"
+    if f.category and f.category != "general":
+        meta += f" · {_prose(one_line(f.category))}"
+    lines += [meta, ""]
+    body = clean_text(f.body).strip()
+    if body:
+        lines += [escape_block(body), ""]
+    suggestion = clean_text(f.suggestion).strip("\n")
+    if suggestion.strip():
+        lines += ["Suggestion:", "", fenced(suggestion, _language(f.path)), ""]
+    return lines
+
+
+def _totals(result: RunResult) -> list[str]:
+    counts = count_by_severity(result.findings)
+    findings = str(len(result.findings))
+    if result.findings:
+        findings += f" ({compact_counts(counts)})"
+    rows = [
+        ("Findings", findings),
+        (f"At or above {result.fail_on.value}", str(len(result.blocking()))),
+    ]
+    dropped = sum(s.dropped_findings for s in result.steps)
+    if dropped:
+        rows.append(("Dropped", f"{dropped} (not anchored to the change)"))
+    rows += [
+        ("Model calls", str(len(result.calls))),
+        ("Tokens", f"{format_tokens(result.tokens_in)} in / "
+                   f"{format_tokens(result.tokens_out)} out"),
+        ("Cost", format_usd(result.cost_usd)),
+        ("Wall time", f"{format_seconds(result.seconds)} s"),
+    ]
+    lines = ["### Totals", "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    return lines
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def _language(path: str) -> str:
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return ext if ext.isalnum() else ""
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
+
+
+def fenced(code: str, info: str = "") -> str:
+    """``code`` in a backtick fence longer than any backtick run inside it (at least 3).
+
+    A fence closes only on a line of at least as many backticks as opened it (CommonMark
+    4.5), so nothing in ``code`` can end the block early. ``info`` is reduced to safe
+    characters (a language name).
+    """
+    fence = "`" * max(3, _longest_backtick_run(code) + 1)
+    info = _INFO_CHARS.sub("", info)
+    return f"{fence}{info}\n{code}\n{fence}"
+
+
+def code_span(text: str | None, *, table: bool = False) -> str:
+    """``text`` as an inline code span that its own backticks cannot close.
+
+    Uses one more backtick than the longest run inside and pads with spaces when the text
+    starts or ends with a backtick (CommonMark 6.1). ``table=True`` also escapes ``|``,
+    which GFM tables split cells on even inside code. Newlines become spaces.
+    """
+    text = one_line(text)
+    if not text:
+        return "—"
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    if text.startswith("`") or text.endswith("`"):
+        text = f" {text} "
+    if table:
+        text = text.replace("|", "\\|")
+    return f"{ticks}{text}{ticks}"
+
+
+def _cell(text: str | None) -> str:
+    return _prose(one_line(text)).replace("|", "\\|") or "—"
+
+
+def _escape_plain(text: str) -> str:
+    return _MENTION.sub("@\u200b", text.replace("<", "&lt;"))
+
+
+def _prose(text: str) -> str:
+    """Escape one paragraph's worth of text; code spans are kept verbatim.
+
+    A code span here must open and close on the same line: CommonMark builds blocks before
+    inlines, so a span across lines might be split by a block boundary and its raw content
+    would then be read as HTML. Single-line spans are read identically by GitHub.
+    """
+    out: list[str] = []
+    start = i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2  # a backslash-escaped character (a backtick too) is literal text
+            continue
+        if c != "`":
+            i += 1
+            continue
+        j = i
+        while j < n and text[j] == "`":
+            j += 1
+        run = j - i
+        close = -1
+        line_end = text.find("\n", j)
+        line_end = n if line_end == -1 else line_end
+        for m in _BACKTICKS.finditer(text, j, line_end):
+            if len(m.group()) == run:
+                close = m.start()
+                break
+        if close == -1:
+            i = j  # no closer: the backticks are literal
+            continue
+        out.append(_escape_plain(text[start:i]))
+        out.append(text[i : close + run])
+        start = i = close + run
+    out.append(_escape_plain(text[start:]))
+    return "".join(out)
+
+
+def escape_block(text: str) -> str:
+    """A multi-line untrusted body as safe Markdown (see the module docstring).
+
+    Fenced code blocks (backtick or tilde, CommonMark 4.5) are re-fenced with
+    :func:`fenced`; an unclosed one ends at the end of ``text``. Everything else goes
+    through the prose escaping.
+    """
+    lines = clean_text(text).split("\n")
+    out: list[str] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _FENCE_OPEN.match(lines[i])
+        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
+            fence = m.group(1)
+            info = m.group(2).strip().split(" ")[0] if m.group(2).strip() else ""
+            close = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+            j = i + 1
+            while j < len(lines) and not close.match(lines[j]):
+                j += 1
+            if prose:
+                out.append(_prose("\n".join(prose)))
+                prose = []
+            out.append(fenced("\n".join(lines[i + 1 : j]), info))
+            i = j + 1
+            continue
+        prose.append(lines[i])
+        i += 1
+    if prose:
+        out.append(_prose("\n".join(prose)))
+    return "\n".join(out)

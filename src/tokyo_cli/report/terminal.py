@@ -1,0 +1,251 @@
+"""The terminal report: a :class:`RunResult` rendered with rich for a person at a shell.
+
+Sections, in order: header (repository, target, workflow, status, run id), one table row per
+workflow step, offline notes, problems (failed steps and calls, unavailable analyzers),
+files not reviewed with reasons, findings grouped by file, summary and totals.
+
+Colour and width come from the ``Console`` the caller passes: rich drops ANSI codes when the
+output is not a terminal or ``NO_COLOR`` is set, and everything here wraps at 80 columns.
+Untrusted text (finding titles, bodies, suggestions, file names, provider errors) goes in as
+``Text`` objects after :func:`~tokyo_cli.report.clean_text`, never as markup, so a model
+cannot inject rich markup or ANSI escape sequences.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.report import (
+    agent_names,
+    caveats,
+    clean_text,
+    compact_counts,
+    compact_tokens,
+    count_by_severity,
+    empty_message,
+    format_seconds,
+    format_tokens,
+    format_usd,
+    group_by_file,
+    not_reviewed,
+    offline_note,
+    one_line,
+    plural,
+    problems,
+)
+from tokyo_cli.results import RunResult, StepResult
+
+DEFAULT_TARGET_HINT = "(chosen by default — use --staged, --base REF or --all to choose)"
+
+SEVERITY_STYLE: dict[Severity, str] = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+RUN_STATUS_STYLE = {
+    "completed": "bold green",
+    "partial": "bold yellow",
+    "failed": "bold red",
+    "cancelled": "bold magenta",
+    "running": "bold blue",
+}
+STEP_STATUS_STYLE = {
+    "ok": "green",
+    "offline": "yellow",
+    "failed": "bold red",
+    "skipped": "dim",
+    "pending": "dim",
+    "running": "blue",
+}
+
+
+
+def _indent(renderable: RenderableType, columns: int) -> Padding:
+    # expand=False: no trailing spaces to the full width in logs and piped output.
+    return Padding(renderable, (0, 0, 0, columns), expand=False)
+
+
+def render_terminal(result: RunResult, console: Console) -> None:
+    """Print the whole report for ``result`` on ``console`` (stdout in the CLI).
+
+    Never raises for odd data: unknown cost prints ``—``, a step without calls prints zero
+    tokens, an offline step prints ``offline`` as its model. When there are no findings the
+    last line before the totals is :func:`~tokyo_cli.report.empty_message`, which only says
+    "No findings." when nothing was left unreviewed.
+    """
+    console.print(_header(result))
+    if result.steps:
+        console.print(_steps_table(result))
+        console.print()
+    notes = [n for n in (offline_note(s) for s in result.steps) if n]
+    for note in notes:
+        console.print(Text("! ", style="bold yellow") + Text(note, style="yellow"))
+    if notes:
+        console.print()
+
+    trouble = problems(result)
+    if trouble:
+        console.print(Text(f"Problems ({len(trouble)})", style="bold red"))
+        for line in trouble:
+            console.print(_indent(Text(line, style="red"), 2))
+        console.print()
+
+    skipped = not_reviewed(result)
+    if skipped:
+        console.print(Text(f"Not reviewed ({plural(len(skipped), 'file')})", style="bold"))
+        for n in skipped:
+            line = Text("  ") + Text(clean_text(n.path)) + Text(f" — {n.reason}", style="dim")
+            console.print(line, overflow="fold")
+        console.print()
+
+    if result.findings:
+        console.print(Rule(Text(f"Findings ({len(result.findings)})", style="bold"), align="left"))
+        names = agent_names(result)
+        for path, findings in group_by_file(result.findings):
+            console.print(Text(clean_text(path), style="bold underline"), overflow="fold")
+            for f in findings:
+                console.print(_finding(f, names))
+    else:
+        message = empty_message(result)
+        style = "bold green" if message == "No findings." else "bold yellow"
+        console.print(Text(message, style=style))
+        console.print()
+    console.print(_summary(result))
+
+
+def _header(result: RunResult) -> RenderableType:
+    title = Text("tokyo review · ", style="bold") + Text(
+        result.status, style=RUN_STATUS_STYLE.get(result.status, "bold")
+    )
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    target = Text(one_line(result.target_description) or result.target)
+    if result.target_chosen_by_default:
+        target.append(" " + DEFAULT_TARGET_HINT, style="dim")
+    grid.add_row("Repository", Text(clean_text(result.repo)))
+    grid.add_row("Target", target)
+    if result.base_sha or result.head_sha:
+        grid.add_row("Commits", Text(f"{_short(result.base_sha)}..{_short(result.head_sha)}"))
+    grid.add_row("Workflow", Text(one_line(result.workflow)))
+    grid.add_row("Status", Text(result.status, style=RUN_STATUS_STYLE.get(result.status, "")))
+    grid.add_row("Run", Text(f"#{result.run_id}" if result.run_id is not None else "not saved"))
+    return Group(Rule(title, align="left"), grid, Text())
+
+
+def _short(sha: str | None) -> str:
+    return sha[:7] if sha else "—"
+
+
+def _steps_table(result: RunResult) -> Table:
+    # Right padding only: with the box's blank separator that makes two-space gaps.
+    table = Table(
+        box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False
+    )
+    # max_width caps what a long unbreakable id (a step id, a litellm model id) may claim,
+    # so the table still fits 80 columns; "fold" wraps the rest onto the next line.
+    table.add_column("Step", overflow="fold", max_width=14)
+    table.add_column("Agent", overflow="fold", max_width=12)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Model", overflow="fold", max_width=18)
+    table.add_column("Findings")
+    table.add_column("Tokens in/out", justify="right", overflow="fold")
+    table.add_column("USD", justify="right", no_wrap=True)
+    table.add_column("s", justify="right", no_wrap=True)
+    for s in result.steps:
+        table.add_row(
+            Text(one_line(s.step_id)),
+            Text(one_line(s.agent_name) or s.agent),
+            Text(s.status, style=STEP_STATUS_STYLE.get(s.status, "")),
+            _model_cell(s),
+            Text(compact_counts(count_by_severity(s.findings), empty="—")),
+            Text(f"{compact_tokens(s.tokens_in)}/{compact_tokens(s.tokens_out)}"),
+            Text(format_usd(s.cost_usd)),
+            Text(format_seconds(s.seconds)),
+        )
+    return table
+
+
+def _model_cell(step: StepResult) -> Text:
+    if step.status == "offline":
+        return Text("offline", style="yellow")
+    if step.model:
+        return Text(one_line(step.model))
+    return Text(one_line(step.configured_model) or "—", style="dim")
+
+
+def _finding(f: Finding, names: dict[str, str]) -> RenderableType:
+    head = Text("  ")
+    head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
+    head.append("  ")
+    head.append(clean_text(f.location), style="bold")
+    head.append("  ")
+    head.append(one_line(f.title))
+
+    meta = Text(", ".join(one_line(names.get(a, a)) for a in f.agents), style="magenta")
+    if f.rule:
+        meta.append(" · ")
+        meta.append(one_line(f.rule), style="dim")
+    if f.category and f.category != "general":
+        meta.append(" · ")
+        meta.append(one_line(f.category), style="dim")
+
+    parts: list[RenderableType] = [meta]
+    body = clean_text(f.body).strip()
+    if body:
+        parts.append(Text(body))
+    if f.suggestion and clean_text(f.suggestion).strip():
+        code = clean_text(f.suggestion).rstrip("\n")
+        parts.append(Text("Suggestion:", style="bold"))
+        lexer = Syntax.guess_lexer(f.path, code)
+        syntax = Syntax(
+            code, lexer, theme="ansi_dark", background_color="default", word_wrap=True
+        )
+        parts.append(_indent(syntax, 2))
+    return Group(head, _indent(Group(*parts), 4), Text())
+
+
+def _summary(result: RunResult) -> RenderableType:
+    parts: list[RenderableType] = []
+    summary = clean_text(result.summary).strip()
+    if summary:
+        parts += [Text("Summary", style="bold"), _indent(Text(summary), 2), Text()]
+    why = caveats(result)
+    if result.findings and why:
+        # With findings the empty-message line is not printed; coverage gaps still must be.
+        parts += [Text("Incomplete review: " + ", ".join(why) + ".", style="yellow"), Text()]
+
+    counts = count_by_severity(result.findings)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    findings = Text(f"{len(result.findings)}")
+    if result.findings:
+        findings.append(f" ({compact_counts(counts)})")
+    grid.add_row("Findings", findings)
+    blocking = len(result.blocking())
+    grid.add_row(
+        f"At or above {result.fail_on.value}",
+        Text(str(blocking), style="bold red" if blocking else "green"),
+    )
+    dropped = sum(s.dropped_findings for s in result.steps)
+    if dropped:
+        grid.add_row("Dropped", Text(f"{dropped} (not anchored to the change)"))
+    grid.add_row("Model calls", Text(str(len(result.calls))))
+    grid.add_row(
+        "Tokens",
+        Text(f"{format_tokens(result.tokens_in)} in / {format_tokens(result.tokens_out)} out"),
+    )
+    grid.add_row("Cost", Text(format_usd(result.cost_usd)))
+    grid.add_row("Wall time", Text(f"{format_seconds(result.seconds)} s"))
+    parts += [Text("Totals", style="bold"), _indent(grid, 2)]
+    return Group(*parts)
