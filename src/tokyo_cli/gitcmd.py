@@ -1,0 +1,127 @@
+"""Low-level git access: open a repository and run git with settings tokyo relies on.
+
+Every git failure leaves this module as a :class:`~tokyo_cli.errors.RepoError` carrying one
+clear line (git's own first error line when there is one), never a GitPython traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+
+from tokyo_cli.errors import RepoError
+
+# The empty tree: git knows it without storing it, so a repository with no commits can be
+# diffed against it like any other tree.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+# Config that would change the output tokyo parses is pinned per call, whatever the user's
+# ~/.gitconfig says (quoted unicode paths, mnemonic prefixes, external diff drivers).
+_PINNED_CONFIG = (
+    "-c", "core.quotepath=off",
+    "-c", "diff.noprefix=false",
+    "-c", "diff.mnemonicPrefix=false",
+    "-c", "color.ui=false",
+)
+
+
+def open_repo(path: Path) -> git.Repo:
+    """Open the git repository containing ``path`` (searching parent directories).
+
+    Returns a ``git.Repo`` whose ``working_tree_dir`` is the repository root; use it as a
+    context manager (or call ``close()``) so GitPython's helper processes end.
+
+    Raises:
+        RepoError: "not a git repository: PATH" (also for a missing path), or
+            "bare repository has no working tree: PATH".
+    """
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepoError(f"not a git repository: {path}") from None
+    except git.GitError as exc:  # e.g. unreadable .git, dubious ownership
+        raise RepoError(f"cannot open git repository {path}: {_first_line(exc)}") from None
+    if repo.bare or repo.working_tree_dir is None:
+        repo.close()
+        raise RepoError(f"bare repository has no working tree: {path}")
+    return repo
+
+
+def repo_root(repo: git.Repo) -> Path:
+    """The repository's top-level working directory as an absolute Path."""
+    return Path(str(repo.working_tree_dir)).resolve()
+
+
+def run_git(repo: git.Repo, *args: str, binary: bool = False) -> str | bytes:
+    """Run ``git <pinned config> ARGS`` in the repository root; return stdout.
+
+    Text output is decoded as UTF-8 (undecodable bytes replaced); ``binary=True`` returns raw
+    bytes. Trailing newlines are kept (diff parsing needs them).
+
+    Raises:
+        RepoError: git exited non-zero; the message is git's first stderr line.
+    """
+    cmd = ["git", *_PINNED_CONFIG, *args]
+    try:
+        out = repo.git.execute(cmd, stdout_as_string=False, strip_newline_in_stdout=False)
+    except git.GitCommandError as exc:
+        raise RepoError(f"git {args[0]} failed: {_first_line(exc)}") from None
+    data = out if isinstance(out, bytes) else str(out).encode()
+    return data if binary else data.decode("utf-8", errors="replace")
+
+
+def try_git(repo: git.Repo, *args: str) -> str | None:
+    """Like :func:`run_git` (text) but returns ``None`` instead of raising on failure.
+
+    For questions whose "no" is a non-zero exit (``rev-parse --verify``, ``symbolic-ref -q``).
+    """
+    try:
+        out = run_git(repo, *args)
+    except RepoError:
+        return None
+    assert isinstance(out, str)
+    return out.strip()
+
+
+def has_commits(repo: git.Repo) -> bool:
+    """False for a freshly initialised repository whose HEAD points at an unborn branch."""
+    return try_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") is not None
+
+
+def resolve_commit(repo: git.Repo, ref: str) -> str:
+    """The full commit sha ``ref`` names. Raises RepoError("unknown ref 'REF'")."""
+    if ref.startswith("-"):  # never let a ref be read as an option
+        raise RepoError(f"unknown ref '{ref}'")
+    sha = try_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if not sha:
+        raise RepoError(f"unknown ref '{ref}'")
+    return sha
+
+
+def merge_base(repo: git.Repo, base: str, head: str = "HEAD") -> str:
+    """The merge-base sha of ``base`` and ``head``.
+
+    Raises:
+        RepoError: "unknown ref 'X'" or "no common ancestor between 'BASE' and HEAD".
+    """
+    base_sha = resolve_commit(repo, base)
+    head_sha = resolve_commit(repo, head)
+    mb = try_git(repo, "merge-base", base_sha, head_sha)
+    if not mb:
+        raise RepoError(f"no common ancestor between '{base}' and {head}")
+    return mb
+
+
+def _first_line(exc: BaseException) -> str:
+    """Git's first meaningful error line out of a GitPython exception."""
+    stderr = getattr(exc, "stderr", "") or ""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", errors="replace")
+    for raw in str(stderr).splitlines() or str(exc).splitlines():
+        line = raw.strip().strip("'").strip()
+        if line.startswith("stderr:"):
+            line = line[len("stderr:"):].strip().strip("'").strip()
+        if line:
+            return line
+    return str(exc).strip() or type(exc).__name__
