@@ -18,6 +18,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = REPO_ROOT / "agents.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _neutral_cwd(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Messages show paths relative to the working directory when below it; a neutral cwd
+    # keeps tmp paths absolute in the expected messages wherever pytest is started.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
@@ -161,6 +168,10 @@ def test_overlay_adds_a_new_agent(tmp_path: Path) -> None:
 
 def test_no_overlay_file_means_the_packaged_team(tmp_path: Path) -> None:
     assert load_team(tmp_path) == load_team()
+
+
+def test_reviewing_the_tokyo_checkout_does_not_overlay_the_defaults_on_themselves() -> None:
+    assert load_team(REPO_ROOT).sources == [defaults_dir() / "agents.yaml"]
 
 
 def test_overlay_unknown_key_names_overlay_file_and_line(tmp_path: Path) -> None:

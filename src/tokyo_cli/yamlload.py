@@ -233,10 +233,12 @@ def error_message(err: Any, model: type[BaseModel]) -> str:
         return f"unknown key ({hint}allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "missing required key"
+    if kind in {"too_short", "string_too_short"} and err.get("ctx", {}).get("min_length") == 1:
+        return "must not be empty"
     msg = str(err["msg"])
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    msg = msg[:1].lower() + msg[1:]
     if kind.endswith("_type") or kind in {"literal_error", "enum", "int_from_float", "bool_parsing"}:
-        msg = msg[0].lower() + msg[1:]
         return f"{msg} (got {type_name(err['input'])}: {err['input']!r})"
     return msg
 
