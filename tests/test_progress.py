@@ -134,3 +134,12 @@ def test_live_table_shows_finished_steps() -> None:
     assert rows["akira"][1:] == ["ok", MODEL, "121.4", "2/2", "2,134/210", "1"]
     assert rows["sakura/docs"][1:3] == ["offline", "offline"]
     assert rows["hiro/ops"][1] == "skipped"
+
+
+def test_partial_step_line() -> None:
+    listener, buf = plain()
+    listener(StepFinished(step_id="akira", status="partial", findings=2, seconds=3.0,
+                          error="1 of 2 calls failed: timed out"))
+    assert buf.getvalue() == (
+        "[akira] finished in part: 2 findings in 3.0 s (1 of 2 calls failed: timed out)\n"
+    )

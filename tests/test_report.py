@@ -379,3 +379,20 @@ def test_markdown_and_json_do_not_import_rich() -> None:
     code = ("import sys, tokyo_cli.report.markdown, tokyo_cli.report.jsonout; "
             "assert 'rich' not in sys.modules, 'rich imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_partial_step_is_a_caveat_but_a_repaired_call_is_not() -> None:
+    r = empty_run(skipped=None)
+    # invalid output, then a successful repair: the review is whole
+    r.steps[0].calls.insert(0, call("akira", "akira", 50, 5, 0.0005, status="invalid_output",
+                                    error="not JSON"))
+    assert empty_message(r) == "No findings."
+    assert json.loads(render_json(r))["totals"]["failed_calls"] == 1
+
+    r.steps[0].status = "partial"
+    r.steps[0].error = "1 of 2 calls failed: claude-opus-4-5: timed out after 120 s"
+    out = terminal(r)
+    assert ("Akira (step akira) finished in part: 1 of 2 calls failed: claude-opus-4-5: "
+            "timed out after 120 s") in out
+    assert "No findings in what was reviewed — 1 step finished in part (see above)." in out
+    assert "No findings." not in out

@@ -47,6 +47,7 @@ from tokyo_cli.report import compact_tokens, format_usd, one_line, plural
 _STATUS_STYLE = {
     "ok": "green",
     "offline": "yellow",
+    "partial": "yellow",
     "failed": "bold red",
     "skipped": "dim",
     "pending": "dim",
@@ -228,6 +229,8 @@ class ProgressListener:
             return f"[{row.label}] finished: {found}"
         if event.status == "offline":
             return f"[{row.label}] finished offline (analyzers only): {found}"
+        if event.status == "partial":
+            return f"[{row.label}] finished in part: {found}" + (f" ({err})" if err else "")
         if event.status == "failed":
             return f"[{row.label}] failed after {event.seconds:.1f} s: {err or 'no error recorded'}"
         if event.status == "skipped":

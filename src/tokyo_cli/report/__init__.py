@@ -59,7 +59,6 @@ SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
 # Skipping these loses nothing a reviewer would look at; "too large" and "excluded" do.
 BENIGN_SKIPS = frozenset({"binary", "deleted", "vendored", "generated"})
 
-_SUCCEEDED = frozenset({"ok", "offline", "skipped"})  # "skipped": its `when` did not match
 _UNFINISHED = frozenset({"pending", "running"})
 
 _LAZY = {
@@ -174,7 +173,12 @@ def offline_note(step: StepResult) -> str | None:
 
 
 def failed_calls(step: StepResult) -> int:
-    """How many of the step's provider calls failed for good (error or invalid output)."""
+    """How many of the step's provider calls errored or returned invalid output.
+
+    A call whose invalid output the repair retry fixed counts here once (the retry is a
+    second, successful call); whether a step lost a chunk is what ``status == "partial"``
+    says.
+    """
     return sum(1 for c in step.calls if c.status != "ok")
 
 
@@ -199,14 +203,15 @@ def not_reviewed(result: RunResult) -> list[NotReviewed]:
 
     A file is not reviewed when the changeset skipped it (``FileEntry.skipped``: binary,
     deleted, vendored, generated, too large, excluded) or — when the engine recorded each
-    step's file selection — when no step that succeeded had it in its selection ("review
-    failed" if a failed step had it, "no agent covers it" otherwise).
+    step's file selection — when no step that ran had it in its selection ("review failed"
+    if a failed step had it, "no agent covers it" otherwise). A ``partial`` step counts as
+    covering its files: which chunk failed is not recorded, and :func:`caveats` reports it.
     """
     covered: set[str] = set()
     attempted: set[str] = set()
     for s in result.steps:
         attempted.update(s.files)
-        if s.status in ("ok", "offline"):
+        if s.status in ("ok", "offline", "partial"):
             covered.update(s.files)
     track_coverage = bool(attempted)  # an engine that records no selections: trust `skipped`
     out: list[NotReviewed] = []
@@ -222,8 +227,9 @@ def not_reviewed(result: RunResult) -> list[NotReviewed]:
 def problems(result: RunResult) -> list[str]:
     """One plain line per thing that went wrong: the run's error first, then step by step.
 
-    Run error, failed or unfinished steps, failed provider calls inside steps that finished,
-    and unavailable analyzers (``"Akira: bandit unavailable: No module named bandit"``).
+    Run error, failed, partial (some chunks' calls failed) or unfinished steps, and
+    unavailable analyzers (``"Akira: bandit unavailable: No module named bandit"``). A call
+    whose invalid output was repaired by the retry is not a problem and is not listed.
     """
     lines: list[str] = []
     if result.error:
@@ -232,16 +238,10 @@ def problems(result: RunResult) -> list[str]:
         who = f"{one_line(s.agent_name) or s.agent} (step {s.step_id})"
         if s.status == "failed":
             lines.append(f"{who} failed: {one_line(s.error) or 'no error recorded'}")
+        elif s.status == "partial":
+            lines.append(f"{who} finished in part: {one_line(s.error) or 'a model call failed'}")
         elif s.status in _UNFINISHED:
             lines.append(f"{who} did not finish ({s.status})")
-        bad = [c for c in s.calls if c.status != "ok"]
-        if bad and s.status != "failed":
-            first = bad[0]
-            detail = one_line(first.error) or first.status
-            lines.append(
-                f"{who}: {len(bad)} of {plural(len(s.calls), 'call')} failed "
-                f"({one_line(first.model)}: {detail})"
-            )
         for a in s.analyzers:
             if a.error:
                 err = one_line(a.error)
@@ -272,9 +272,9 @@ def caveats(result: RunResult) -> list[str]:
     unfinished = sum(1 for s in result.steps if s.status in _UNFINISHED)
     if unfinished:
         out.append(f"{plural(unfinished, 'step')} did not finish")
-    calls = sum(failed_calls(s) for s in result.steps if s.status != "failed")
-    if calls:
-        out.append(f"{plural(calls, 'model call')} failed")
+    partial = sum(1 for s in result.steps if s.status == "partial")
+    if partial:
+        out.append(f"{plural(partial, 'step')} finished in part")
     analyzers = sum(1 for s in result.steps for a in s.analyzers if a.error)
     if analyzers:
         verb = "was" if analyzers == 1 else "were"
@@ -291,7 +291,8 @@ def empty_message(result: RunResult) -> str:
     """What to say when ``result.findings`` is empty — never an unqualified "No findings."
     when something was not reviewed.
 
-    * ``"No findings."``: every step succeeded (ok/offline/skipped) and every changed file
+    * ``"No findings."``: every step succeeded (ok, offline, or skipped because its ``when``
+      matched nothing) and every changed file
       was reviewed or benignly skipped;
     * ``"Nothing to review: the change has no reviewable files."``: as above, but no file
       was reviewable (empty change, or only binary/deleted/vendored/generated files);

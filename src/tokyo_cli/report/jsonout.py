@@ -17,8 +17,8 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "seconds": float,                 # wall time
         "fail_on": "critical" | "high" | "medium" | "low" | "info",
         "offline": bool,
-        "complete": bool,                 # every step succeeded and every changed file was
-                                          # reviewed or benignly skipped
+        "complete": bool,                 # every step succeeded in full and every changed
+                                          # file was reviewed or benignly skipped
         "caveats": [str],                 # why not complete, e.g. "1 step failed"
         "error": str | null,
         "exit_code": int                  # 0 clean, 1 blocking findings, 3 failed, 130 cancelled
@@ -28,13 +28,15 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "by_severity": {"critical": int, "high": int, "medium": int, "low": int, "info": int},
         "blocking": int,                  # findings at or above fail_on
         "dropped": int,                   # model findings that could not be anchored
-        "calls": int, "failed_calls": int,
+        "calls": int,
+        "failed_calls": int,              # calls that errored or returned invalid output
+                                          # (one the repair retry fixed counts too)
         "tokens_in": int, "tokens_out": int,
         "cost_usd": float | null          # null when no call had a known price
       },
       "steps": [{
         "id": str, "agent": str, "agent_name": str, "task": "review" | "synthesize",
-        "status": "ok" | "offline" | "failed" | "skipped" | "pending" | "running",
+        "status": "ok" | "partial" | "offline" | "failed" | "skipped" | "pending" | "running",
         "model": str | null,              # the model that answered; null when offline
         "configured_model": str | null, "credential_env": [str],
         "offline_note": str | null,       # "Akira ran without a model — set ... to give it ..."

@@ -61,6 +61,7 @@ RUN_STATUS_STYLE = {
 STEP_STATUS_STYLE = {
     "ok": "green",
     "offline": "yellow",
+    "partial": "yellow",
     "failed": "bold red",
     "skipped": "dim",
     "pending": "dim",
