@@ -396,3 +396,18 @@ def test_partial_step_is_a_caveat_but_a_repaired_call_is_not() -> None:
             "timed out after 120 s") in out
     assert "No findings in what was reviewed — 1 step finished in part (see above)." in out
     assert "No findings." not in out
+
+
+def test_one_offline_note_per_agent_commits_and_title_not_repeated_in_body() -> None:
+    r = completed_run()
+    r.steps.append(r.steps[1].model_copy(update={"step_id": "tests2"}))
+    r.base_sha, r.head_sha = "1a2b3c4d5e6f", None
+    r.findings[2].body = "SQL query built from user input\n\nBandit B608."
+    out = terminal(r)
+    assert out.count(OFFLINE_NOTE) == 1
+    assert "Commits     base 1a2b3c4" in out
+    assert out.count("SQL query built from user input") == 1 and "Bandit B608." in out
+    md = render_markdown(r)
+    assert md.count(OFFLINE_NOTE) == 1 and "- **Commits:** `base 1a2b3c4`" in md
+    r.head_sha = "9f8e7d6c5b4a"
+    assert "- **Commits:** `1a2b3c4..9f8e7d6`" in render_markdown(r)

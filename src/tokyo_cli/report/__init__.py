@@ -48,6 +48,7 @@ __all__ = [
     "group_by_file",
     "not_reviewed",
     "offline_note",
+    "offline_notes",
     "problems",
     "render_json",
     "render_markdown",
@@ -170,6 +171,32 @@ def offline_note(step: StepResult) -> str | None:
         env = " or ".join(step.credential_env)
         return f"{name} ran without a model — set {env} to give it {target}"
     return f"{name} ran without a model (offline run) — analyzers only, {target} was not called"
+
+
+def offline_notes(result: RunResult) -> list[str]:
+    """:func:`offline_note` for every offline step, each distinct line once (an agent that
+    runs two steps gets one note)."""
+    return list(dict.fromkeys(n for n in (offline_note(s) for s in result.steps) if n))
+
+
+def commits_line(result: RunResult) -> str | None:
+    """``"1a2b3c4..5d6e7f8"``, ``"base 1a2b3c4"`` (working/staged: no head commit), or None."""
+    base, head = (sha[:7] if sha else None for sha in (result.base_sha, result.head_sha))
+    if base and head:
+        return f"{base}..{head}"
+    if base or head:
+        return f"base {base}" if base else f"head {head}"
+    return None
+
+
+def finding_body(f: Finding) -> str:
+    """The body to print: cleaned, stripped, without a first line that repeats the title
+    (analyzers often start their text with it)."""
+    body = clean_text(f.body).strip()
+    first, _, rest = body.partition("\n")
+    if one_line(first) == one_line(f.title):
+        body = rest.strip()
+    return body
 
 
 def failed_calls(step: StepResult) -> int:

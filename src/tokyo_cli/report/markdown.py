@@ -30,13 +30,15 @@ from tokyo_cli.report import (
     clean_text,
     compact_counts,
     count_by_severity,
+    commits_line,
     empty_message,
+    finding_body,
     format_seconds,
     format_tokens,
     format_usd,
     group_by_file,
     not_reviewed,
-    offline_note,
+    offline_notes,
     one_line,
     plural,
     problems,
@@ -64,7 +66,7 @@ def render_markdown(result: RunResult) -> str:
     out += _header(result)
     if result.steps:
         out += ["### Agents", "", *_steps_table(result), ""]
-    notes = [n for n in (offline_note(s) for s in result.steps) if n]
+    notes = offline_notes(result)
     for note in notes:
         out += [f"> **Offline:** {_prose(note)}", ">"]
     if notes:
@@ -116,9 +118,9 @@ def _header(result: RunResult) -> list[str]:
         f"- **Repository:** {code_span(result.repo)}",
         f"- **Target:** {target}",
     ]
-    if result.base_sha or result.head_sha:
-        base, head = (s[:7] if s else "—" for s in (result.base_sha, result.head_sha))
-        lines.append(f"- **Commits:** {code_span(base)}..{code_span(head)}")
+    commits = commits_line(result)
+    if commits:
+        lines.append(f"- **Commits:** {code_span(commits)}")
     lines += [
         f"- **Workflow:** {code_span(result.workflow)}",
         f"- **Status:** {result.status}",
@@ -166,7 +168,7 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
     if f.category and f.category != "general":
         meta += f" · {_prose(one_line(f.category))}"
     lines += [meta, ""]
-    body = clean_text(f.body).strip()
+    body = finding_body(f)
     if body:
         lines += [escape_block(body), ""]
     suggestion = clean_text(f.suggestion).strip("\n")

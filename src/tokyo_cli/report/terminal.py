@@ -29,13 +29,15 @@ from tokyo_cli.report import (
     compact_counts,
     compact_tokens,
     count_by_severity,
+    commits_line,
     empty_message,
+    finding_body,
     format_seconds,
     format_tokens,
     format_usd,
     group_by_file,
     not_reviewed,
-    offline_note,
+    offline_notes,
     one_line,
     plural,
     problems,
@@ -87,7 +89,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
     if result.steps:
         console.print(_steps_table(result))
         console.print()
-    notes = [n for n in (offline_note(s) for s in result.steps) if n]
+    notes = offline_notes(result)
     for note in notes:
         console.print(Text("! ", style="bold yellow") + Text(note, style="yellow"))
     if notes:
@@ -135,16 +137,13 @@ def _header(result: RunResult) -> RenderableType:
         target.append(" " + DEFAULT_TARGET_HINT, style="dim")
     grid.add_row("Repository", Text(clean_text(result.repo)))
     grid.add_row("Target", target)
-    if result.base_sha or result.head_sha:
-        grid.add_row("Commits", Text(f"{_short(result.base_sha)}..{_short(result.head_sha)}"))
+    commits = commits_line(result)
+    if commits:
+        grid.add_row("Commits", Text(commits))
     grid.add_row("Workflow", Text(one_line(result.workflow)))
     grid.add_row("Status", Text(result.status, style=RUN_STATUS_STYLE.get(result.status, "")))
     grid.add_row("Run", Text(f"#{result.run_id}" if result.run_id is not None else "not saved"))
     return Group(Rule(title, align="left"), grid, Text())
-
-
-def _short(sha: str | None) -> str:
-    return sha[:7] if sha else "—"
 
 
 def _steps_table(result: RunResult) -> Table:
@@ -201,7 +200,7 @@ def _finding(f: Finding, names: dict[str, str]) -> RenderableType:
         meta.append(one_line(f.category), style="dim")
 
     parts: list[RenderableType] = [meta]
-    body = clean_text(f.body).strip()
+    body = finding_body(f)
     if body:
         parts.append(Text(body))
     if f.suggestion and clean_text(f.suggestion).strip():
