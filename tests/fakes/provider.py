@@ -1,1 +1,313 @@
-"""Placeholder; the gateway helper replaces it with the fake provider fixture."""
+"""A fake OpenAI-compatible model server for tests and benchmarks (no network beyond 127.0.0.1).
+
+``FakeProvider`` is a real HTTP server on ``127.0.0.1`` (random port) in a background thread,
+answering ``POST /v1/chat/completions`` in OpenAI's response shape. Point a ``Gateway`` at it
+with ``Gateway(api_base=fp.url)``. Thread-per-request, so 50+ requests can be in flight.
+
+In pytest, take the ``fake_provider`` fixture. Outside pytest (a benchmark script)::
+
+    with FakeProvider.start(latency=1.0) as fp:
+        gateway = Gateway(api_base=fp.url)
+
+Replies are scripted: the first script whose ``match`` substring occurs in the request's
+concatenated message contents (and whose ``times`` is not used up, and whose ``model``, if
+given, is the requested one) answers; otherwise the default reply
+``{"findings": [], "summary": "ok"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+Reply = str | dict[str, Any] | Callable[[dict[str, Any]], "str | dict[str, Any]"]
+
+DEFAULT_REPLY: dict[str, Any] = {"findings": [], "summary": "ok"}
+
+# OpenAI's error "type" for a few statuses, so litellm maps them the way it maps the real API.
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_api_key",
+    403: "permission_denied",
+    404: "not_found_error",
+    429: "rate_limit_exceeded",
+}
+
+
+@dataclass
+class Script:
+    """One scripted answer. ``times=None`` answers forever; ``usage=(in, out)`` fixes tokens."""
+
+    match: str
+    reply: Reply
+    status: int = 200
+    delay: float | None = None
+    times: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    usage: tuple[int, int] | None = None
+    model: str | None = None
+    used: int = 0
+
+    def available(self) -> bool:
+        return self.times is None or self.used < self.times
+
+    def matches(self, body: dict[str, Any], text: str) -> bool:
+        if self.model is not None and body.get("model") != self.model:
+            return False
+        return self.available() and self.match in text
+
+
+def message_text(body: dict[str, Any]) -> str:
+    """Concatenated text of every message's content (str or OpenAI content parts)."""
+    parts: list[str] = []
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return "\n".join(parts)
+
+
+def _rough_tokens(text: str) -> int:
+    # ~4 characters per token, the usual rule of thumb; deterministic for assertions.
+    return max(1, len(text) // 4)
+
+
+class FakeProvider:
+    """An OpenAI-compatible ``/v1/chat/completions`` server with scripted replies.
+
+    Attributes:
+        url: base URL ending in ``/v1`` (what ``api_base`` takes).
+        latency: seconds every request waits before answering (settable at any time).
+        requests: ``(json_body, headers)`` for every chat request received, in arrival order.
+        peak_in_flight: the most requests that were being handled at the same moment.
+    """
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.peak_in_flight = 0
+        self.in_flight = 0
+        self._scripts: list[Script] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._counter = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, *, latency: float = 0.0) -> FakeProvider:
+        """Create and start a server on a free port; use as a context manager to stop it."""
+        fp = cls(latency=latency)
+        fp._serve()
+        return fp
+
+    def _serve(self) -> None:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self), bind_and_activate=False)
+        server.daemon_threads = True
+        server.request_queue_size = 256  # the default backlog of 5 refuses bursts of connections
+        server.allow_reuse_address = True
+        server.server_bind()
+        server.server_activate()
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-provider", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving; requests still sleeping are woken and their answers dropped."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeProvider:
+        if self._server is None:
+            self._serve()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "FakeProvider is not running"
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- scripting -------------------------------------------------------------------------
+    def script(
+        self,
+        match: str,
+        reply: Reply,
+        status: int = 200,
+        delay: float | None = None,
+        times: int | None = None,
+        headers: dict[str, str] | None = None,
+        usage: tuple[int, int] | None = None,
+        model: str | None = None,
+    ) -> Script:
+        """Answer requests whose message text contains ``match`` ("" matches every request).
+
+        Args:
+            reply: the assistant content: a str, a dict (sent as ``json.dumps``), or a callable
+                taking the request JSON and returning either. For ``status != 200`` it is the
+                error message (or, a dict with an ``"error"`` key, the whole error body).
+            status: HTTP status; non-200 answers carry an OpenAI-style error body.
+            delay: extra seconds before answering (on top of ``latency``).
+            times: how many requests this script answers before it is skipped (None: forever).
+            headers: extra response headers, e.g. ``{"retry-after": "1"}``.
+            usage: ``(prompt_tokens, completion_tokens)``; default is ~4 characters per token.
+            model: answer only requests for this model name (as sent, e.g. ``"gpt-4o"``).
+        """
+        s = Script(match, reply, status, delay, times, dict(headers or {}), usage, model)
+        with self._lock:
+            self._scripts.append(s)
+        return s
+
+    def reset(self) -> None:
+        """Forget scripts, received requests and the in-flight peak."""
+        with self._lock:
+            self._scripts.clear()
+            self.requests.clear()
+            self.peak_in_flight = 0
+
+    # -- request handling (called on server threads) ---------------------------------------
+    def _pick(self, body: dict[str, Any]) -> Script | None:
+        text = message_text(body)
+        with self._lock:
+            for s in self._scripts:
+                if s.matches(body, text):
+                    s.used += 1
+                    return s
+        return None
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any], float]:
+        script = self._pick(body)
+        reply: Reply = script.reply if script else DEFAULT_REPLY
+        status = script.status if script else 200
+        if callable(reply):
+            reply = reply(body)
+        content = json.dumps(reply) if isinstance(reply, dict) else str(reply)
+        delay = self.latency + ((script.delay or 0.0) if script else 0.0)
+        headers = dict(script.headers) if script else {}
+        if status != 200:
+            if isinstance(reply, dict) and "error" in reply:
+                return status, headers, reply, delay
+            error = {
+                "message": content,
+                "type": _ERROR_TYPES.get(status, "server_error"),
+                "param": None,
+                "code": str(status),
+            }
+            return status, headers, {"error": error}, delay
+        if script and script.usage:
+            tokens_in, tokens_out = script.usage
+        else:
+            tokens_in, tokens_out = _rough_tokens(message_text(body)), _rough_tokens(content)
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        payload = {
+            "id": f"chatcmpl-fake-{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": tokens_in,
+                "completion_tokens": tokens_out,
+                "total_tokens": tokens_in + tokens_out,
+            },
+        }
+        return status, headers, payload, delay
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+
+def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs; needs Content-Length
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass  # keep test output clean
+
+        def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            if self.path.rstrip("/").endswith("/models"):
+                self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+            else:
+                self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
+                return
+            with fp._lock:
+                fp.requests.append((body, {k.lower(): v for k, v in self.headers.items()}))
+            fp._enter()
+            try:
+                status, headers, payload, delay = fp._answer(body)
+                if delay > 0 and fp._stopping.wait(delay):
+                    return  # shutting down: drop the answer
+                self._send(status, payload, headers)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (e.g. its timeout fired); nothing to answer
+            finally:
+                fp._leave()
+
+    return Handler
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[FakeProvider]:
+    """A started ``FakeProvider`` (latency 0), stopped after the test."""
+    fp = FakeProvider.start()
+    try:
+        yield fp
+    finally:
+        fp.stop()
