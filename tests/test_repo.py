@@ -463,3 +463,13 @@ def test_glob_match(path: str, pattern: str, expected: bool) -> None:
 def test_glob_match_any_of_several_and_none() -> None:
     assert glob_match("a/b.md", ["*.py", "*.md"])
     assert not glob_match("a/b.md", [])
+
+
+def test_missing_git_executable_is_a_clear_error(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    import git
+
+    monkeypatch.setattr(git.Git, "GIT_PYTHON_GIT_EXECUTABLE", "/nonexistent/git")
+    with pytest.raises(RepoError, match="^git is not installed or not on PATH$"):
+        resolve_target(repo.root)
+    with pytest.raises(RepoError, match="^git is not installed or not on PATH$"):
+        load_changeset(repo.root, ReviewTarget(kind=TargetKind.STAGED, description="staged changes"))

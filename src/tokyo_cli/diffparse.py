@@ -160,6 +160,7 @@ def language_of(path: str) -> str | None:
 
 _HEADER = "diff --git "
 _C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+_KINDS: dict[str, LineKind] = {"+": "+", "-": "-", " ": " "}
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -280,14 +281,15 @@ def _add_hunks(change: FileChange, chunk: list[str]) -> None:
         hunk = Hunk(uh.source_start, uh.source_length, uh.target_start, uh.target_length,
                     header=uh.section_header.strip())
         for ul in uh:
-            if ul.line_type not in ("+", "-", " "):
+            kind = _KINDS.get(ul.line_type)
+            if kind is None:
                 continue  # "\ No newline at end of file" markers
             text = ul.value[:-1] if ul.value.endswith("\n") else ul.value
             text = text[:-1] if text.endswith("\r") else text
-            hunk.lines.append(DiffLine(ul.line_type, text, ul.source_line_no, ul.target_line_no))
-            if ul.line_type == "+":
+            hunk.lines.append(DiffLine(kind, text, ul.source_line_no, ul.target_line_no))
+            if kind == "+" and ul.target_line_no is not None:
                 change.added_lines.add(ul.target_line_no)
                 change.additions += 1
-            elif ul.line_type == "-":
+            elif kind == "-":
                 change.deletions += 1
         change.hunks.append(hunk)

@@ -6,9 +6,14 @@ clear line (git's own first error line when there is one), never a GitPython tra
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import git
+# Without git on PATH, GitPython raises ImportError at import time by default; "quiet"
+# defers that to the first command, where it becomes a one-line RepoError instead.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+import git  # noqa: E402
 
 from tokyo_cli.errors import RepoError
 
@@ -24,6 +29,10 @@ _PINNED_CONFIG = (
     "-c", "diff.mnemonicPrefix=false",
     "-c", "color.ui=false",
 )
+
+
+class GitNotFound(RepoError):
+    """The ``git`` executable is missing: never mistaken for a "no" answer from git."""
 
 
 def open_repo(path: Path) -> git.Repo:
@@ -53,22 +62,24 @@ def repo_root(repo: git.Repo) -> Path:
     return Path(str(repo.working_tree_dir)).resolve()
 
 
-def run_git(repo: git.Repo, *args: str, binary: bool = False) -> str | bytes:
-    """Run ``git <pinned config> ARGS`` in the repository root; return stdout.
+def run_git(repo: git.Repo, *args: str) -> str:
+    """Run ``git <pinned config> ARGS`` in the repository root; return stdout as text.
 
-    Text output is decoded as UTF-8 (undecodable bytes replaced); ``binary=True`` returns raw
-    bytes. Trailing newlines are kept (diff parsing needs them).
+    Output is decoded as UTF-8 (undecodable bytes replaced); trailing newlines are kept
+    (diff parsing needs them).
 
     Raises:
         RepoError: git exited non-zero; the message is git's first stderr line.
     """
-    cmd = ["git", *_PINNED_CONFIG, *args]
+    cmd = [git_executable(), *_PINNED_CONFIG, *args]
     try:
         out = repo.git.execute(cmd, stdout_as_string=False, strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
+    except git.GitCommandNotFound:
+        raise GitNotFound("git is not installed or not on PATH") from None
+    except git.CommandError as exc:
         raise RepoError(f"git {args[0]} failed: {_first_line(exc)}") from None
     data = out if isinstance(out, bytes) else str(out).encode()
-    return data if binary else data.decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
 
 
 def try_git(repo: git.Repo, *args: str) -> str | None:
@@ -77,11 +88,16 @@ def try_git(repo: git.Repo, *args: str) -> str | None:
     For questions whose "no" is a non-zero exit (``rev-parse --verify``, ``symbolic-ref -q``).
     """
     try:
-        out = run_git(repo, *args)
+        return run_git(repo, *args).strip()
+    except GitNotFound:
+        raise
     except RepoError:
         return None
-    assert isinstance(out, str)
-    return out.strip()
+
+
+def git_executable() -> str:
+    """The git program GitPython is configured with ($GIT_PYTHON_GIT_EXECUTABLE or "git")."""
+    return str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git")
 
 
 def has_commits(repo: git.Repo) -> bool:

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import git
 
-from tokyo_cli.gitcmd import run_git
+from tokyo_cli.gitcmd import git_executable, run_git
 
 SUBMODULE_MODE = "160000"
 SYMLINK_MODE = "120000"
@@ -88,7 +88,7 @@ def index_entries(repo: git.Repo) -> dict[str, TreeEntry]:
     """Path -> entry for every file in the index (stage 0, or the first stage of a conflict)."""
     out = run_git(repo, "ls-files", "-s", "-z", "--full-name")
     entries: dict[str, TreeEntry] = {}
-    for record in str(out).split("\0"):
+    for record in out.split("\0"):
         if not record:
             continue
         meta, _, path = record.partition("\t")
@@ -101,7 +101,7 @@ def commit_entries(repo: git.Repo, commit: str) -> dict[str, TreeEntry]:
     """Path -> entry for every file in ``commit``'s tree."""
     out = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
     entries: dict[str, TreeEntry] = {}
-    for record in str(out).split("\0"):
+    for record in out.split("\0"):
         if not record:
             continue
         meta, _, path = record.partition("\t")
@@ -116,7 +116,7 @@ def untracked_files(repo: git.Repo) -> list[str]:
     Nested repositories (listed by git as ``dir/``) are left out.
     """
     out = run_git(repo, "ls-files", "--others", "--exclude-standard", "-z", "--full-name")
-    return [p for p in str(out).split("\0") if p and not p.endswith("/")]
+    return [p for p in out.split("\0") if p and not p.endswith("/")]
 
 
 def linguist_reasons(repo: git.Repo, paths: list[str]) -> dict[str, str]:
@@ -125,11 +125,14 @@ def linguist_reasons(repo: git.Repo, paths: list[str]) -> dict[str, str]:
     if not paths:
         return {}
     # GitPython's istream needs a real file; a pipe through subprocess is simpler.
-    proc = subprocess.run(
-        ["git", "check-attr", "-z", "--stdin", "linguist-generated", "linguist-vendored"],
-        cwd=repo.working_tree_dir, input=("\0".join(paths) + "\0").encode("utf-8"),
-        capture_output=True, check=False,
-    )
+    try:
+        proc = subprocess.run(
+            [git_executable(), "check-attr", "-z", "--stdin", "linguist-generated", "linguist-vendored"],
+            cwd=repo.working_tree_dir, input=("\0".join(paths) + "\0").encode("utf-8"),
+            capture_output=True, check=False,
+        )
+    except OSError:
+        return {}
     if proc.returncode != 0:
         return {}  # attributes only refine the path rules; never fail a review over them
     fields = proc.stdout.decode("utf-8", errors="replace").split("\0")

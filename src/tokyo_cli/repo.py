@@ -70,6 +70,8 @@ class Changeset:
     files: list[FileChange]
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)
     _text: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _index: dict[str, FileChange] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=-1, repr=False)
 
     def reviewable(self) -> list[FileChange]:
         """Files to send to reviewers (``skipped is None``), in diff order."""
@@ -81,7 +83,14 @@ class Changeset:
 
     def file(self, path: str) -> FileChange | None:
         """The FileChange for ``path`` (new path), or ``None``."""
-        return next((f for f in self.files if f.path == path), None)
+        if self._indexed != len(self.files):  # rebuilt if a caller changed ``files``
+            # A type change (file -> symlink) is a deletion plus an addition of one path;
+            # the new side is the one comments go to.
+            self._index = {f.path: f for f in self.files if f.status == "deleted"}
+            self._index.update({f.path: f for f in self.files if f.status != "deleted"})
+            self._indexed = len(self.files)
+        change = self._index.get(path)
+        return change if change is not None and change.path == path else None
 
     def anchors(self, path: str) -> set[int]:
         """Every valid comment anchor in ``path``: new-file line numbers inside its hunks
@@ -91,7 +100,10 @@ class Changeset:
 
     def is_anchor(self, path: str, line: int) -> bool:
         """True when a review comment may be placed on new-file ``line`` of ``path``."""
-        return line in self.anchors(path)
+        change = self.file(path)
+        # A hunk's new-side lines are contiguous: new_start .. new_start + new_len - 1.
+        return change is not None and any(
+            h.new_start <= line < h.new_start + h.new_len for h in change.hunks)
 
     def new_bytes(self, path: str) -> bytes | None:
         """Bytes of the new version: index blob (staged), worktree (working, all), HEAD blob
@@ -178,7 +190,7 @@ class _Loader:
         return not self.globs or any(p is not None and glob_match(p, self.globs) for p in paths)
 
     def from_diff(self, revs: list[str], reader: ContentReader) -> list[FileChange]:
-        text = str(run_git(self.repo, "diff", *DIFF_OPTIONS, *revs, "--"))
+        text = run_git(self.repo, "diff", *DIFF_OPTIONS, *revs, "--")
         files = [f for f in parse_git_diff(text) if self.selected(f.path, f.old_path)]
         for change in files:
             change.skipped = self._diff_skip_reason(change, reader)
