@@ -1,0 +1,171 @@
+"""Bandit (Python security linter) as an offline analyzer.
+
+Bandit scans the *new* content of the changed Python files, written into a temporary
+directory with their repository-relative paths, so a staged review scans the index version
+and a working review the files on disk. Results are kept only when they touch an added line
+(any line for a whole-tree audit), then mapped to findings:
+
+* severity: bandit HIGH/MEDIUM/LOW -> Severity.HIGH/MEDIUM/LOW;
+* confidence: bandit HIGH/MEDIUM/LOW -> 0.9/0.6/0.3;
+* rule ``bandit:<test_id>``, category "security", source "analyzer".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.repo import Changeset, FileChange, TargetKind
+
+# Module-level so tests (and packagers) can point it elsewhere.
+BANDIT_COMMAND: list[str] = [sys.executable, "-m", "bandit"]
+PYTHON_SUFFIXES = (".py", ".pyw")
+_SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
+_CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
+
+
+class BanditUnavailable(Exception):
+    """Bandit could not run or produced no usable report (message: the reason)."""
+
+
+class BanditAnalyzer:
+    """``bandit -f json -q -r .`` over the new versions of the changed Python files."""
+
+    name = "bandit"
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command
+
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
+            timeout_s: float = 60) -> AnalyzerRun:
+        """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
+        start = time.monotonic()
+        targets = [f for f in files if f.skipped is None and f.path.endswith(PYTHON_SUFFIXES)
+                   and changeset.new_bytes(f.path) is not None]
+        if not targets:
+            return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
+        try:
+            with tempfile.TemporaryDirectory(prefix="tokyo-bandit-") as tmp:
+                _write_sources(Path(tmp), changeset, targets)
+                report = self._invoke(Path(tmp), timeout_s)
+        except BanditUnavailable as exc:
+            return AnalyzerRun(name=self.name, error=f"bandit unavailable: {exc}",
+                               seconds=time.monotonic() - start)
+        findings = to_findings(report, changeset, {f.path: f for f in targets}, agent=agent)
+        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
+
+    def _invoke(self, workdir: Path, timeout_s: float) -> dict[str, Any]:
+        """Run bandit in ``workdir``; its parsed JSON report. Raises BanditUnavailable."""
+        cmd = [*(self.command or BANDIT_COMMAND), "-f", "json", "-q", "-r", "."]
+        try:
+            proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout_s,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise BanditUnavailable(f"timed out after {timeout_s:g} s") from None
+        except OSError as exc:
+            raise BanditUnavailable(str(exc)) from None
+        stdout = proc.stdout.decode("utf-8", errors="replace")
+        # Exit 1 only means "issues found"; anything else, or no JSON, is a failure.
+        if proc.returncode in (0, 1):
+            report = _parse_json(stdout)
+            if report is not None:
+                return report
+        raise BanditUnavailable(_reason(proc))
+
+
+def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
+                *, agent: str) -> list[Finding]:
+    """Map bandit's JSON ``results`` to findings on the lines this change touched."""
+    whole = changeset.target.kind is TargetKind.ALL
+    findings = []
+    for result in report.get("results", []):
+        path = _relative(str(result.get("filename", "")))
+        change = files.get(path)
+        if change is None:
+            continue
+        line = _anchor_line(result, change, whole)
+        if line is None:
+            continue
+        findings.append(_finding(result, path, line, changeset, agent))
+    return findings
+
+
+def _anchor_line(result: dict[str, Any], change: FileChange, whole: bool) -> int | None:
+    """The line to anchor a result to, or None when it touches no added line."""
+    first = int(result.get("line_number") or 0)
+    span = [int(n) for n in result.get("line_range") or [first]] or [first]
+    if whole:
+        return first
+    touched = [n for n in span if n in change.added_lines]
+    if not touched:
+        return None
+    # Prefer bandit's own line when a comment can sit there (an added or context line).
+    return first if first in change.anchors() else touched[0]
+
+
+def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
+             agent: str) -> Finding:
+    test_id = str(result.get("test_id", "B000"))
+    text = str(result.get("issue_text", "")).strip() or test_id
+    body = [text, f"Bandit {test_id} ({result.get('test_name', '')})."]
+    cwe = result.get("issue_cwe") or {}
+    if cwe.get("id"):
+        body.append(f"CWE-{cwe['id']}: {cwe.get('link', '')}".rstrip(": "))
+    if result.get("more_info"):
+        body.append(f"More info: {result['more_info']}")
+    body.append(f"If this is intended, mark the line with `# nosec {test_id}`.")
+    return Finding(
+        path=path,
+        line=line,
+        severity=_SEVERITY.get(str(result.get("issue_severity", "")).upper(), Severity.LOW),
+        confidence=_CONFIDENCE.get(str(result.get("issue_confidence", "")).upper()),
+        category="security",
+        title=text[:200],
+        body="\n\n".join(body),
+        agent=agent,
+        source="analyzer",
+        rule=f"bandit:{test_id}",
+        anchor_text=changeset.line_text(path, line),
+    )
+
+
+def _write_sources(root: Path, changeset: Changeset, files: list[FileChange]) -> None:
+    base = root.resolve()
+    for change in files:
+        dest = (root / change.path).resolve()
+        if not dest.is_relative_to(base):
+            continue  # a path escaping the temp dir is never written
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(changeset.new_bytes(change.path) or b"")
+
+
+def _relative(filename: str) -> str:
+    name = filename.replace("\\", "/")
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
+def _parse_json(stdout: str) -> dict[str, Any] | None:
+    start = stdout.find("{")
+    if start == -1:
+        return None
+    try:
+        data = json.loads(stdout[start:])
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) and "results" in data else None
+
+
+def _reason(proc: subprocess.CompletedProcess[bytes]) -> str:
+    lines = [ln.strip() for ln in proc.stderr.decode("utf-8", errors="replace").splitlines()]
+    lines = [ln for ln in lines if ln]
+    detail = lines[-1] if lines else "no report on stdout"
+    return f"{detail} (exit code {proc.returncode})"

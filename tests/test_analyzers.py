@@ -1,0 +1,172 @@
+"""Offline analyzers: registry, error handling, and bandit on real repositories."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from fakes.gitrepo import GitRepo
+from tokyo_cli.analyzers import Analyzer, AnalyzerRun, available_analyzers, get_analyzer, run_analyzers
+from tokyo_cli.analyzers import bandit as bandit_mod
+from tokyo_cli.analyzers.bandit import BanditAnalyzer
+from tokyo_cli.errors import ConfigError
+from tokyo_cli.findings import Severity
+from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+
+OLD = """\
+import subprocess
+
+
+def legacy(cmd):
+    return subprocess.call(cmd, shell=True)
+"""
+NEW = OLD + """
+
+def added(cmd):
+    return subprocess.call(cmd, shell=True)
+"""
+ADDED_LINE = 9  # the second subprocess.call
+
+
+def changeset(repo: GitRepo, **flags: bool) -> Changeset:
+    return load_changeset(repo.root, resolve_target(repo.root, **flags))
+
+
+def run_bandit(cs: Changeset, analyzer: BanditAnalyzer | None = None, timeout_s: float = 60) -> AnalyzerRun:
+    return (analyzer or BanditAnalyzer()).run(cs, cs.reviewable(), agent="akira", timeout_s=timeout_s)
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("pkg/tool.py", OLD)
+    git_repo.commit("legacy code with an old issue")
+    return git_repo
+
+
+def test_registry() -> None:
+    assert available_analyzers() == ["bandit"]
+    analyzer = get_analyzer("bandit")
+    assert isinstance(analyzer, Analyzer) and analyzer.name == "bandit"
+    with pytest.raises(ConfigError, match=r"^unknown analyzer 'pylint' \(known: bandit\)$"):
+        get_analyzer("pylint")
+
+
+def test_bandit_reports_only_the_added_line(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", NEW)
+    cs = changeset(repo, working=True)
+    run = run_bandit(cs)
+    assert run.error is None and run.name == "bandit" and run.seconds > 0
+    assert [(f.path, f.line, f.rule) for f in run.findings] == [("pkg/tool.py", ADDED_LINE, "bandit:B602")]
+    [f] = run.findings
+    assert f.severity is Severity.HIGH and f.confidence == 0.9
+    assert (f.category, f.source, f.agent, f.agents) == ("security", "analyzer", "akira", ["akira"])
+    assert f.anchor_text == "    return subprocess.call(cmd, shell=True)"
+    assert f.title == "subprocess call with shell=True identified, security issue."
+    assert "https://bandit.readthedocs.io/" in f.body and "# nosec B602" in f.body
+    assert cs.is_anchor(f.path, f.line)  # type: ignore[arg-type]
+
+
+def test_bandit_whole_tree_audit_reports_every_line(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", NEW)
+    repo.commit("add another")
+    run = run_bandit(changeset(repo, all_files=True))
+    by_rule = sorted((f.rule, f.line) for f in run.findings)
+    # B404 (import subprocess, low) is on an old line: only an audit reports it.
+    assert by_rule == [("bandit:B404", 1), ("bandit:B602", 5), ("bandit:B602", ADDED_LINE)]
+    low = next(f for f in run.findings if f.rule == "bandit:B404")
+    assert low.severity is Severity.LOW
+
+
+def test_bandit_scans_the_staged_version_for_a_staged_review(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", NEW)
+    repo.stage("pkg/tool.py")
+    repo.write("pkg/tool.py", OLD + "\n\ndef added(cmd):\n    return cmd\n")
+    staged = run_bandit(changeset(repo, staged=True))
+    assert [(f.line, f.rule) for f in staged.findings] == [(ADDED_LINE, "bandit:B602")]
+    working = run_bandit(changeset(repo, working=True))
+    assert working.error is None and working.findings == []
+
+
+def test_bandit_keeps_multiline_calls_touched_on_any_line(repo: GitRepo) -> None:
+    repo.write("pkg/multi.py", "import subprocess\n\nsubprocess.call(\n    '/bin/ls',\n    shell=False,\n)\n")
+    repo.commit("multi-line call")
+    repo.write("pkg/multi.py", "import subprocess\n\nsubprocess.call(\n    '/bin/ls',\n    shell=True,\n)\n")
+    run = run_bandit(changeset(repo, working=True))
+    assert [f.rule for f in run.findings] == ["bandit:B602"]
+    [f] = run.findings
+    cs = changeset(repo, working=True)
+    assert cs.is_anchor("pkg/multi.py", f.line)  # type: ignore[arg-type]
+    assert 3 <= f.line <= 6  # type: ignore[operator]
+
+
+def test_bandit_honours_nosec_and_skips_non_python_and_skipped_files(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", OLD + "\nsubprocess.call('/bin/ls', shell=True)  # nosec B602\n")
+    repo.write("vendor/lib.py", "import subprocess\nsubprocess.call('x', shell=True)\n")
+    repo.write("notes.md", "subprocess.call(cmd, shell=True)\n")
+    run = run_bandit(changeset(repo, working=True))
+    assert run.error is None and run.findings == []
+
+
+def test_bandit_unavailable_is_reported_not_raised(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write("pkg/tool.py", NEW)
+    monkeypatch.setattr(bandit_mod, "BANDIT_COMMAND", [sys.executable, "-m", "tokyo_no_such_module"])
+    cs = changeset(repo, working=True)
+    [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
+    assert run.findings == []
+    assert run.error is not None and run.error.startswith("bandit unavailable: ")
+    assert "No module named tokyo_no_such_module" in run.error
+
+
+def test_bandit_missing_executable_and_garbage_output(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", NEW)
+    cs = changeset(repo, working=True)
+    missing = run_bandit(cs, BanditAnalyzer(["/nonexistent/bandit-binary"]))
+    assert missing.error is not None and missing.error.startswith("bandit unavailable: ")
+    assert "bandit-binary" in missing.error
+    garbage = run_bandit(cs, BanditAnalyzer([sys.executable, "-c", "print('not json')"]))
+    assert garbage.error == "bandit unavailable: no report on stdout (exit code 0)"
+
+
+def test_bandit_time_limit(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", NEW)
+    slow = BanditAnalyzer([sys.executable, "-c", "import time; time.sleep(30)"])
+    run = run_bandit(changeset(repo, working=True), slow, timeout_s=0.5)
+    assert run.error == "bandit unavailable: timed out after 0.5 s"
+    assert run.seconds < 10
+
+
+def test_no_python_files_means_no_bandit_process(repo: GitRepo) -> None:
+    repo.write("README.md", "hello\n")
+    never = BanditAnalyzer(["/nonexistent/bandit-binary"])  # would error if it were started
+    run = run_bandit(changeset(repo, working=True), never)
+    assert (run.error, run.findings) == (None, [])
+
+
+def test_run_analyzers_survives_a_crashing_analyzer_and_unknown_names(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("pkg/tool.py", NEW)
+
+    def boom(self: BanditAnalyzer, *args: object, **kwargs: object) -> AnalyzerRun:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(BanditAnalyzer, "run", boom)
+    cs = changeset(repo, working=True)
+    runs = run_analyzers(["bandit", "nope"], cs, cs.reviewable(), agent="akira")
+    assert [(r.name, r.error) for r in runs] == [
+        ("bandit", "bandit failed: RuntimeError: boom"),
+        ("nope", "unknown analyzer 'nope' (known: bandit)"),
+    ]
+
+
+async def test_run_analyzers_from_asyncio_to_thread(repo: GitRepo) -> None:
+    repo.write("pkg/tool.py", NEW)
+    cs = changeset(repo, working=True)
+    runs = await asyncio.gather(*(
+        asyncio.to_thread(run_analyzers, ["bandit"], cs, cs.reviewable(), agent=agent)
+        for agent in ("akira", "hiro")
+    ))
+    assert [[(f.agent, f.line) for f in r.findings] for [r] in runs] == [
+        [("akira", ADDED_LINE)], [("hiro", ADDED_LINE)]]
