@@ -68,6 +68,16 @@ def test_bandit_reports_only_the_added_line(repo: GitRepo) -> None:
     assert cs.is_anchor(f.path, f.line)  # type: ignore[arg-type]
 
 
+def test_bandit_maps_results_back_to_unicode_paths(repo: GitRepo) -> None:
+    repo.write("données/été script.py", NEW)
+    run = run_bandit(changeset(repo, working=True))
+    assert sorted((f.path, f.line, f.rule) for f in run.findings) == [
+        ("données/été script.py", 1, "bandit:B404"),
+        ("données/été script.py", 5, "bandit:B602"),
+        ("données/été script.py", ADDED_LINE, "bandit:B602"),
+    ]
+
+
 def test_bandit_whole_tree_audit_reports_every_line(repo: GitRepo) -> None:
     repo.write("pkg/tool.py", NEW)
     repo.commit("add another")

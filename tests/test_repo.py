@@ -232,6 +232,7 @@ def test_all_lists_every_tracked_file_with_every_line_an_anchor(repo: GitRepo) -
     assert cs.anchors("app.py") == set(range(1, 21))
     assert files["app.py"].added_lines == set(range(1, 21))  # type: ignore[attr-defined]
     assert (files["logo.png"].skipped, files["logo.png"].binary) == ("binary", True)  # type: ignore[attr-defined]
+    assert (files["README.md"].language, files["logo.png"].language) == ("markdown", None)  # type: ignore[attr-defined]
     assert cs.new_content("logo.png") is None
     assert [f.path for f in cs.reviewable()] == ["README.md", "app.py"]
 
@@ -376,6 +377,9 @@ def test_unicode_and_space_paths(repo: GitRepo) -> None:
         assert cs.anchors(path) == {1, 2, 3, 4, 5}, path
         assert cs.line_text(path, 2) == "changed"
     assert cs.file("a b/moved b/c d.py").old_path == "a b/c d.py"  # type: ignore[union-attr]
+    repo.write("新しい file.py", "x = 1\n")
+    untracked = load(repo, working=True).file("新しい file.py")
+    assert untracked is not None and (untracked.status, untracked.added_lines) == ("added", {1})
     staged = load(repo, staged=True)
     assert staged.file("a b/moved b/c d.py").skipped == "renamed"  # type: ignore[union-attr]
 

@@ -23,6 +23,7 @@ from tokyo_cli.diffparse import (
     DiffLine,
     FileChange,
     Hunk,
+    language_of,
     parse_git_diff,
     split_lines,
     whole_file_change,
@@ -231,7 +232,8 @@ class _Loader:
         return None
 
     def _whole_file(self, path: str, reader: ContentReader, *, submodule: bool = False) -> FileChange:
-        placeholder = FileChange(path=path, status="added", submodule=submodule)
+        placeholder = FileChange(path=path, status="added", submodule=submodule,
+                                 language=language_of(path))
         if submodule:
             placeholder.skipped = "submodule"
             return placeholder
