@@ -1,0 +1,334 @@
+"""The Gateway: every model call goes through here, and this is the only module that imports
+litellm — lazily, inside the call path, so ``import tokyo_cli.llm`` stays fast and offline
+runs never load it.
+
+One :meth:`Gateway.complete` call = one logical request: a per-provider concurrency slot, a
+timeout per attempt, retries with exponential backoff and jitter on transient failures (429,
+5xx, timeouts, connection errors; ``Retry-After`` honoured), then each fallback model in order.
+Auth errors and bad requests are not retried. Keys are never logged nor put in messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tokyo_cli.errors import ProviderError
+from tokyo_cli.llm_errors import CallFailure, classify, timed_out
+from tokyo_cli.providers import credential_env, has_credentials, provider_of, wire_model_name
+
+__all__ = [
+    "FallingBack",
+    "Gateway",
+    "LLMRequest",
+    "LLMResponse",
+    "Retrying",
+    "credential_env",
+    "has_credentials",
+    "provider_of",
+]
+
+log = logging.getLogger(__name__)
+
+LOCAL_API_KEY = "sk-local"  # sent to --api-base servers when OPENAI_API_KEY is unset; they ignore it
+API_BASE_PROVIDER = "openai-compatible"
+
+
+class LLMRequest(BaseModel):
+    """One chat request. ``messages`` are OpenAI-style ``{"role", "content"}`` dicts;
+    ``max_tokens`` caps the output (tokens); ``json_mode`` asks for a JSON object reply where
+    the model supports it (the prompt should still ask for JSON: not every model can be forced).
+    """
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float | None = None
+    max_tokens: int = 4096
+    json_mode: bool = True
+
+
+class LLMResponse(BaseModel):
+    """A model's answer. ``model`` is the one that answered (a fallback if the primary failed).
+
+    ``tokens_in``/``tokens_out``: prompt/completion tokens from the provider's usage.
+    ``cost_usd``: USD from litellm's price map, ``None`` when the model has no known price.
+    ``latency_s``: seconds of the successful provider round trip. ``elapsed_s``: seconds of the
+    whole :meth:`Gateway.complete` (queueing for a slot, failed attempts, backoff, fallbacks).
+    ``attempts``: provider calls made in total, across retries and fallbacks.
+    """
+
+    model: str
+    provider: str
+    content: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+    elapsed_s: float = 0.0
+    attempts: int = 1
+    finish_reason: str | None = None
+    errors: list[str] = Field(default_factory=list)  # each failed attempt before the answer
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """Listener notice: ``attempt`` (1-based) of ``model`` failed; retrying after ``wait_s`` s."""
+
+    model: str
+    attempt: int
+    error: str
+    wait_s: float
+
+
+@dataclass(frozen=True)
+class FallingBack:
+    """Listener notice: ``from_model`` failed for good (``error``); trying ``to_model``."""
+
+    from_model: str
+    to_model: str
+    error: str
+
+
+GatewayListener = Callable[[Retrying | FallingBack], None]
+
+
+def _litellm() -> Any:
+    """Import litellm on first use, offline: the bundled price map, no debug banners."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+    import openai.resources  # noqa: F401
+
+    # ^ litellm's OpenAI route imports this on its first call: ~0.5 s of blocking work that
+    #   would otherwise be charged to that call's timeout.
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def _no_credentials(model: str) -> str:
+    names = credential_env(model)
+    if not names:
+        return f"{model}: skipped, unknown provider (use a litellm id such as 'openai/{model}', or --api-base)"
+    return f"{model}: skipped, no credentials (set {' or '.join(names)})"
+
+
+class Gateway:
+    """Async access to every model through litellm.
+
+    Args:
+        timeout_s: seconds one attempt may take before it counts as timed out.
+        max_concurrency_per_provider: calls in flight at once per provider (per ``api_base``
+            server when one is set), per event loop.
+        retries: extra attempts per model after the first, for transient failures only.
+        backoff_s: first backoff in seconds; doubled each retry, with jitter, capped by
+            ``max_backoff_s``. A ``Retry-After`` from the provider wins (capped the same way).
+        api_base: an OpenAI-compatible server (``--api-base``) that takes every call.
+        api_key: key for ``api_base`` (default ``OPENAI_API_KEY``, else a placeholder);
+            ignored without ``api_base`` — providers read their own env vars.
+        listener: called with :class:`Retrying` / :class:`FallingBack` notices; must not block.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float = 120,
+        max_concurrency_per_provider: int = 8,
+        retries: int = 2,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        listener: GatewayListener | None = None,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        if timeout_s <= 0 or max_concurrency_per_provider < 1 or retries < 0:
+            raise ValueError("timeout_s > 0, max_concurrency_per_provider >= 1, retries >= 0")
+        self.timeout_s = float(timeout_s)
+        self.max_concurrency_per_provider = max_concurrency_per_provider
+        self.retries = retries
+        self.api_base = api_base.rstrip("/") if api_base else None
+        self._api_key = api_key
+        self.listener = listener
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        # Semaphores bind to the loop that first waits on them; one set per loop keeps a
+        # Gateway usable across asyncio.run() calls (tests, TUI workers).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]
+        self._slots = weakref.WeakKeyDictionary()
+        self._json_support: dict[str, bool] = {}
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Gateway(timeout_s={self.timeout_s:g}, api_base={self.api_base!r})"
+
+    # -- public ----------------------------------------------------------------------------
+    async def complete(self, request: LLMRequest, *, fallbacks: Sequence[str] = ()) -> LLMResponse:
+        """Answer ``request`` with its model, else each of ``fallbacks`` in order.
+
+        A model without credentials (see :func:`has_credentials`) is skipped without a call:
+        litellm would fail it anyway, some routes only after a network round trip.
+
+        Returns:
+            :class:`LLMResponse` with content, tokens, USD cost (or None), seconds, attempts.
+        Raises:
+            ProviderError: every model failed for good; the message has one clause per model,
+                e.g. ``"claude-opus-4-5: timed out after 120 s (3 attempts)"``.
+        """
+        started = time.monotonic()
+        errors: list[str] = []  # every failed attempt, for the response
+        verdicts: list[str] = []  # one clause per model, for the ProviderError
+        attempts = 0
+        models = [request.model, *[m for m in fallbacks if m and m != request.model]]
+        for index, model in enumerate(models):
+            if not has_credentials(model, api_base=self.api_base):
+                skipped = _no_credentials(model)
+                errors.append(skipped)
+                verdicts.append(skipped)
+                continue
+            try:
+                response, used = await self._complete_one(request.model_copy(update={"model": model}), errors)
+            except CallFailure as failure:
+                attempts += failure.attempts
+                verdicts.append(failure.verdict)
+                if index + 1 < len(models):
+                    self._notify(FallingBack(model, models[index + 1], failure.verdict))
+                continue
+            response.attempts = attempts + used
+            response.elapsed_s = time.monotonic() - started
+            response.errors = errors
+            return response
+        raise ProviderError("; ".join(verdicts) if verdicts else f"{request.model}: no model to call")
+
+    # -- one model, with retries -----------------------------------------------------------
+    async def _complete_one(self, request: LLMRequest, errors: list[str]) -> tuple[LLMResponse, int]:
+        """(response, attempts used), appending each failed attempt's message to ``errors``;
+        or raise the last :class:`CallFailure`, its ``verdict`` and ``attempts`` filled in."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(request), attempt
+            except CallFailure as failure:
+                errors.append(failure.message)
+                if not failure.retryable or attempt > self.retries:
+                    failure.attempts = attempt
+                    failure.verdict = failure.message + (f" ({attempt} attempts)" if attempt > 1 else "")
+                    raise
+                wait = self._backoff(attempt, failure.retry_after)
+                log.info("%s; retrying in %.2f s", failure.message, wait)
+                self._notify(Retrying(request.model, attempt, failure.message, wait))
+                await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait after failed ``attempt``: Retry-After if given, else exponential
+        (``backoff_s * 2**(attempt-1)``) times a random factor in [0.5, 1] so that
+        concurrent callers hit by the same 429 do not retry in lockstep."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_backoff_s) + random.uniform(0, self.backoff_s / 10)
+        base = min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+        return base * random.uniform(0.5, 1.0)
+
+    def _slot(self, key: str) -> asyncio.Semaphore:
+        slots = self._slots.setdefault(asyncio.get_running_loop(), {})
+        if key not in slots:
+            slots[key] = asyncio.Semaphore(self.max_concurrency_per_provider)
+        return slots[key]
+
+    async def _attempt(self, request: LLMRequest) -> LLMResponse:
+        """One provider call under the provider's slot and the timeout; :class:`CallFailure` on error."""
+        litellm = _litellm()
+        model = request.model
+        provider = API_BASE_PROVIDER if self.api_base else provider_of(model)
+        kwargs = self._call_kwargs(litellm, request)
+        async with self._slot(self.api_base or provider):
+            sent = time.monotonic()
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    raw = await litellm.acompletion(**kwargs)
+            except (TimeoutError, asyncio.TimeoutError):
+                raise timed_out(model, self.timeout_s) from None
+            except Exception as exc:  # litellm maps provider errors onto openai's classes
+                raise classify(
+                    model, exc, timeout_s=self.timeout_s, api_base=self.api_base, secrets=[self._api_key or ""]
+                ) from None
+            latency = time.monotonic() - sent
+        usage = getattr(raw, "usage", None)
+        choice = raw.choices[0] if getattr(raw, "choices", None) else None
+        return LLMResponse(
+            model=model,
+            provider=provider,
+            content=(choice.message.content if choice is not None else None) or "",
+            tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
+            tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=self._cost(litellm, model, raw),
+            latency_s=latency,
+            finish_reason=getattr(choice, "finish_reason", None),
+        )
+
+    def _call_kwargs(self, litellm: Any, request: LLMRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "timeout": self.timeout_s,
+            # The Gateway owns retries; litellm's and the OpenAI SDK's would multiply them.
+            "num_retries": 0,
+            "max_retries": 0,
+            # Params a model cannot take (temperature on o-series) are dropped, not fatal.
+            "drop_params": True,
+        }
+        if request.temperature is not None:
+            kwargs["temperature"] = request.temperature
+        if self.api_base:
+            kwargs["model"] = wire_model_name(request.model)
+            kwargs["custom_llm_provider"] = "openai"
+            kwargs["api_base"] = self.api_base
+            kwargs["api_key"] = self._api_key or os.environ.get("OPENAI_API_KEY") or LOCAL_API_KEY
+        if request.json_mode and self._supports_json(litellm, kwargs["model"], kwargs.get("custom_llm_provider")):
+            kwargs["response_format"] = {"type": "json_object"}
+        return kwargs
+
+    def _supports_json(self, litellm: Any, model: str, custom_provider: str | None) -> bool:
+        key = f"{custom_provider or ''}|{model}"
+        if key not in self._json_support:
+            try:
+                params = litellm.get_supported_openai_params(model=model, custom_llm_provider=custom_provider)
+                self._json_support[key] = "response_format" in (params or [])
+            except Exception:  # an unmapped model: send plain text, the prompt asks for JSON anyway
+                self._json_support[key] = False
+        return self._json_support[key]
+
+    def _cost(self, litellm: Any, model: str, raw: Any) -> float | None:
+        """USD for ``raw`` at ``model``'s list price; ``None`` when litellm has no price."""
+        try:
+            if self.api_base:
+                # completion_cost would price by the wire provider ("openai") and the server's
+                # echoed name; price by the model id the agent asked for instead.
+                usage = getattr(raw, "usage", None)
+                prompt, completion = litellm.cost_per_token(
+                    model=model,
+                    prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                    completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                )
+                cost = float(prompt) + float(completion)
+            else:
+                cost = float(litellm.completion_cost(completion_response=raw, model=model))
+        except Exception as exc:  # unknown price is normal (local models, new releases)
+            log.debug("no price for %s: %s", model, type(exc).__name__)
+            return None
+        return cost
+
+    # -- errors ----------------------------------------------------------------------------
+    def _notify(self, notice: Retrying | FallingBack) -> None:
+        if self.listener is None:
+            return
+        try:
+            self.listener(notice)
+        except Exception:  # a broken progress display must not fail a review
+            log.exception("gateway listener failed")
