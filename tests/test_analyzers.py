@@ -72,7 +72,6 @@ def test_bandit_maps_results_back_to_unicode_paths(repo: GitRepo) -> None:
     repo.write("données/été script.py", NEW)
     run = run_bandit(changeset(repo, working=True))
     assert sorted((f.path, f.line, f.rule) for f in run.findings) == [
-        ("données/été script.py", 1, "bandit:B404"),
         ("données/été script.py", 5, "bandit:B602"),
         ("données/été script.py", ADDED_LINE, "bandit:B602"),
     ]
@@ -83,10 +82,9 @@ def test_bandit_whole_tree_audit_reports_every_line(repo: GitRepo) -> None:
     repo.commit("add another")
     run = run_bandit(changeset(repo, all_files=True))
     by_rule = sorted((f.rule, f.line) for f in run.findings)
-    # B404 (import subprocess, low) is on an old line: only an audit reports it.
-    assert by_rule == [("bandit:B404", 1), ("bandit:B602", 5), ("bandit:B602", ADDED_LINE)]
-    low = next(f for f in run.findings if f.rule == "bandit:B404")
-    assert low.severity is Severity.LOW
+    # Line 5 is an old line: only an audit reports it. B404 (import subprocess) is skipped noise.
+    assert by_rule == [("bandit:B602", 5), ("bandit:B602", ADDED_LINE)]
+    assert all(f.severity is Severity.HIGH for f in run.findings)
 
 
 def test_bandit_scans_the_staged_version_for_a_staged_review(repo: GitRepo) -> None:
@@ -180,3 +178,10 @@ async def test_run_analyzers_from_asyncio_to_thread(repo: GitRepo) -> None:
     ))
     assert [[(f.agent, f.line) for f in r.findings] for [r] in runs] == [
         [("akira", ADDED_LINE)], [("hiro", ADDED_LINE)]]
+
+
+def test_bandit_noise_policy_skips_asserts_in_tests_but_not_in_code(repo: GitRepo) -> None:
+    repo.write("tests/test_x.py", "def test_a():\n    assert 1 + 1 == 2\n")
+    repo.write("src/lib.py", "import subprocess\n\n\ndef f(x):\n    assert x\n    return x\n")
+    run = run_bandit(changeset(repo, working=True))
+    assert sorted((f.path, f.rule) for f in run.findings) == [("src/lib.py", "bandit:B101")]

@@ -22,13 +22,19 @@ from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, TargetKind
+from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
 
 # Module-level so tests (and packagers) can point it elsewhere.
 BANDIT_COMMAND: list[str] = [sys.executable, "-m", "bandit"]
 PYTHON_SUFFIXES = (".py", ".pyw")
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
+# Low-noise policy: checks that fire on nearly every file and rarely point at a real problem.
+# B404 flags any `import subprocess`; B603 any subprocess call without a shell (the safe form).
+SKIPPED_TESTS = ("B404", "B603")
+# `assert` is how pytest tests are written; B101 only matters in code that runs with -O.
+TEST_ONLY_SKIPS = ("B101",)
+TEST_PATHS = ("test_*.py", "*_test.py", "tests/**", "test/**", "conftest.py")
 
 
 class BanditUnavailable(Exception):
@@ -63,7 +69,7 @@ class BanditAnalyzer:
 
     def _invoke(self, workdir: Path, timeout_s: float) -> dict[str, Any]:
         """Run bandit in ``workdir``; its parsed JSON report. Raises BanditUnavailable."""
-        cmd = [*(self.command or BANDIT_COMMAND), "-f", "json", "-q", "-r", "."]
+        cmd = [*(self.command or BANDIT_COMMAND), "-f", "json", "-q", "-s", ",".join(SKIPPED_TESTS), "-r", "."]
         try:
             proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout_s,
                                   check=False)
@@ -93,6 +99,8 @@ def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, F
         line = _anchor_line(result, change, whole)
         if line is None:
             continue
+        if result.get("test_id") in TEST_ONLY_SKIPS and glob_match(path, TEST_PATHS):
+            continue
         findings.append(_finding(result, path, line, changeset, agent))
     return findings
 
@@ -114,13 +122,10 @@ def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
              agent: str) -> Finding:
     test_id = str(result.get("test_id", "B000"))
     text = str(result.get("issue_text", "")).strip() or test_id
-    body = [text, f"Bandit {test_id} ({result.get('test_name', '')})."]
     cwe = result.get("issue_cwe") or {}
-    if cwe.get("id"):
-        body.append(f"CWE-{cwe['id']}: {cwe.get('link', '')}".rstrip(": "))
-    if result.get("more_info"):
-        body.append(f"More info: {result['more_info']}")
-    body.append(f"If this is intended, mark the line with `# nosec {test_id}`.")
+    ref = f"Bandit {test_id} ({result.get('test_name', '')})" + (f", CWE-{cwe['id']}" if cwe.get("id") else "")
+    body = [text, ref + (f": {result['more_info']}" if result.get("more_info") else "."),
+            f"If this is intended, mark the line with `# nosec {test_id}`."]
     return Finding(
         path=path,
         line=line,
@@ -128,7 +133,7 @@ def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
         confidence=_CONFIDENCE.get(str(result.get("issue_confidence", "")).upper()),
         category="security",
         title=text[:200],
-        body="\n\n".join(body),
+        body="\n".join(body),
         agent=agent,
         source="analyzer",
         rule=f"bandit:{test_id}",
