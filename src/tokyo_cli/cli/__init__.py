@@ -1,0 +1,1 @@
+"""The command-line skin: Typer commands that parse options, call the core, render results."""

@@ -1,0 +1,92 @@
+"""The ``tokyo`` command: wires the command groups and is the one error boundary.
+
+Known errors (:class:`~tokyo_cli.errors.TokyoError`) print one line on stderr and exit with
+their code (2 usage/config, 3 run failed); Ctrl-C exits 130; anything else prints
+"unexpected error" and exits 3, with the traceback only when ``TOKYO_DEBUG=1``.
+
+Start-up stays fast: this module and the command modules import only typer and the standard
+library at import time; the core (and litellm, which only ``llm.py`` imports) loads inside
+the command that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+
+from tokyo_cli import __version__
+from tokyo_cli.cli import agents, history, review, workflows
+from tokyo_cli.errors import TokyoError
+
+app = typer.Typer(
+    name="tokyo",
+    help=(
+        "A team of five AI code reviewers for your git repository.\n\n"
+        "Akira (security), Yuki (tests), Hiro (SRE/CI), Sakura (docs) and Kenji (architecture, "
+        "lead) review your change concurrently; Kenji merges their findings.\n\n"
+        "Start with:  tokyo review            (uncommitted changes, or your branch)\n\n"
+        "No API key? Every agent still runs its offline analyzers. Set ANTHROPIC_API_KEY, "
+        "OPENAI_API_KEY, GROQ_API_KEY or GEMINI_API_KEY to give agents their models."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tokyo {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Root options."""
+
+
+app.command("review", help=review.HELP, no_args_is_help=False)(review.review)
+app.add_typer(workflows.app, name="workflows")
+app.add_typer(agents.app, name="agents")
+app.add_typer(history.app, name="history")
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"tokyo: {message}\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and turn every outcome into an exit code."""
+    debug = os.environ.get("TOKYO_DEBUG", "").lower() in ("1", "true", "yes")
+    try:
+        code = app(args=argv, prog_name="tokyo", standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.Abort:
+        _err("interrupted")
+        code = 130
+    except KeyboardInterrupt:
+        _err("interrupted")
+        code = 130
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        exc.show()  # type: ignore[attr-defined]
+        code = getattr(exc, "exit_code", 2)
+    except TokyoError as exc:
+        if debug:
+            traceback.print_exc()
+        _err(f"error: {exc.message}")
+        code = exc.exit_code
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else " (TOKYO_DEBUG=1 shows the traceback)"
+        _err(f"unexpected error: {type(exc).__name__}: {exc}{hint}")
+        code = 3
+    sys.exit(code if isinstance(code, int) else 0)

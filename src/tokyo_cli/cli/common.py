@@ -1,0 +1,57 @@
+"""Options shared by several commands, and the consoles results and diagnostics go to.
+
+Results go to stdout, diagnostics to stderr. Rich honours NO_COLOR and drops colour and
+cursor codes when the stream is not a terminal, so piped output reads plainly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tokyo_cli.settings import Settings
+
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--db",
+        help="History database file. Default: $TOKYO_HOME/history.db, else the user data dir.",
+        dir_okay=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+RepoOption = Annotated[
+    Path,
+    typer.Option("--repo", "-C", help="Repository to read agents.yaml and workflows/ from.", file_okay=False),
+]
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich Console on stdout (results) or stderr (diagnostics)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def settings_for(repo: Path | None, **flags: object) -> Settings:
+    """Settings for a command: flags over TOKYO_* over the repo's [tool.tokyo]."""
+    from tokyo_cli.settings import load_settings
+
+    return load_settings(repo, **flags)
+
+
+def repo_root_or_none(path: Path) -> Path | None:
+    """The git top-level directory containing ``path``, or ``None`` outside a repository."""
+    from tokyo_cli.errors import RepoError
+    from tokyo_cli.repo import open_repo
+
+    try:
+        repo = open_repo(path)
+    except RepoError:
+        return None
+    return Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None

@@ -1,0 +1,146 @@
+"""``tokyo review``: run the agent team over a change and report."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tokyo_cli.cli.common import DbOption, console, settings_for
+
+HELP = """Review a change with the agent team and print the report.
+
+Target (pick one; default: uncommitted changes if any, else your branch against its
+merge-base with the default branch — the report says which it chose):
+
+  tokyo review --staged          what `git commit` would commit
+  tokyo review --working         everything uncommitted (staged, unstaged, untracked)
+  tokyo review --base main       main...HEAD, like a pull request
+  tokyo review --all             every tracked file, as an audit
+
+Models: each agent uses its own model when its provider key is set (ANTHROPIC_API_KEY,
+OPENAI_API_KEY, GROQ_API_KEY, GEMINI_API_KEY); without one it runs its offline analyzers.
+--model sets one model for every agent; --api-base points at any OpenAI-compatible server
+(Ollama, vLLM, llama.cpp).
+
+Exit codes: 0 nothing at/above --fail-on, 1 findings at/above it, 2 usage or configuration
+error, 3 the run failed, 130 interrupted.
+"""
+
+
+class ReportFormat(str, Enum):
+    terminal = "terminal"
+    markdown = "markdown"
+    json = "json"
+
+
+def review(
+    path: Annotated[Path, typer.Argument(help="Repository to review (any path inside it).")] = Path("."),
+    staged: Annotated[bool, typer.Option("--staged", help="Review staged changes.")] = False,
+    working: Annotated[bool, typer.Option("--working", help="Review all uncommitted changes.")] = False,
+    base: Annotated[Optional[str], typer.Option("--base", metavar="REF", help="Review REF...HEAD.")] = None,
+    all_files: Annotated[bool, typer.Option("--all", help="Review every tracked file (audit).")] = False,
+    paths: Annotated[
+        Optional[list[str]], typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
+    ] = None,
+    workflow: Annotated[
+        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
+    ] = None,
+    model: Annotated[
+        Optional[str], typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
+    ] = None,
+    api_base: Annotated[
+        Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
+    ] = None,
+    offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    timeout: Annotated[
+        Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
+    ] = None,
+    fail_on: Annotated[
+        Optional[str],
+        typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: workflow's]"),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+    ] = None,
+    db: DbOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> int:
+    from tokyo_cli.cli.progress import ProgressListener
+    from tokyo_cli.cli.common import repo_root_or_none
+    from tokyo_cli.errors import RepoError
+    from tokyo_cli.review import ReviewRequest, prepare_review, run_review
+
+    root = repo_root_or_none(path)
+    if root is None:
+        raise RepoError(f"not a git repository: {path.resolve()}" if path.exists() else f"no such directory: {path}")
+    settings = settings_for(
+        root,
+        workflow=workflow,
+        model=model,
+        api_base=api_base,
+        offline=offline,
+        timeout=timeout,
+        fail_on=fail_on,
+        db=db,
+    )
+    request = ReviewRequest(
+        repo=root, staged=staged, working=working, base=base, all_files=all_files, paths=list(paths or [])
+    )
+    prepared = prepare_review(request, settings)
+    progress = ProgressListener(quiet=quiet)
+    progress.start()
+    try:
+        outcome = asyncio.run(run_review(prepared, settings, progress))
+    finally:
+        progress.stop()
+    result = outcome.result
+    _emit_report(result, fmt, output)
+    if outcome.store_error:
+        console(stderr=True).print(f"[yellow]warning:[/] the run was not saved to history: {outcome.store_error}")
+    elif result.run_id is not None and not quiet:
+        console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
+    return result.exit_code()
+
+
+def _emit_report(result, fmt: ReportFormat, output: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Print the report to stdout, or write it to ``output`` (format from --format or suffix)."""
+    if output is not None and fmt is ReportFormat.terminal:
+        fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json}.get(output.suffix.lower(), fmt)
+    if fmt is ReportFormat.terminal:
+        from tokyo_cli.report.terminal import render_terminal
+
+        if output is None:
+            render_terminal(result, console())
+            return
+        from io import StringIO
+
+        from rich.console import Console
+
+        buf = StringIO()
+        render_terminal(result, Console(file=buf, width=100, color_system=None))
+        text = buf.getvalue()
+    elif fmt is ReportFormat.markdown:
+        from tokyo_cli.report.markdown import render_markdown
+
+        text = render_markdown(result)
+    else:
+        from tokyo_cli.report.jsonout import render_json
+
+        text = render_json(result)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from tokyo_cli.errors import TokyoError
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise TokyoError(f"cannot write {output}: {exc.strerror or exc}", exit_code=3) from None
+    console(stderr=True).print(f"Report written to {output}")

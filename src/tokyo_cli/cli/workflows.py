@@ -1,0 +1,61 @@
+"""``tokyo workflows``: list the available workflows and validate workflow files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tokyo_cli.cli.common import JsonOption, RepoOption, console, repo_root_or_none
+
+app = typer.Typer(help="List and validate workflows (workflows/*.yaml).", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
+    """List workflows: the packaged ones and the repository's own (which override by name)."""
+    from tokyo_cli.workflow import list_workflows
+
+    infos = list_workflows(repo_root_or_none(repo))
+    if as_json:
+        import json
+
+        rows = [{"name": i.name, "description": i.description, "origin": i.origin, "path": str(i.path)} for i in infos]
+        typer.echo(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table("name", "origin", "description", box=None, pad_edge=False)
+    for i in infos:
+        table.add_row(i.name, i.origin, i.description)
+    console().print(table)
+    return 0
+
+
+@app.command("validate")
+def validate(
+    files: Annotated[Optional[list[Path]], typer.Argument(help="Workflow files. Default: every known workflow.")] = None,
+    repo: RepoOption = Path("."),
+) -> int:
+    """Check workflow files strictly: unknown keys, unknown agents, cycles, dangling depends_on.
+
+    Prints every problem as FILE:LINE: key: message. Exit 0 when all are valid, 2 otherwise.
+    """
+    from tokyo_cli.team import load_team
+    from tokyo_cli.workflow import list_workflows, validate_workflow_file
+
+    root = repo_root_or_none(repo)
+    team = load_team(root)
+    targets = list(files) if files else [i.path for i in list_workflows(root)]
+    out, err = console(), console(stderr=True)
+    bad = 0
+    for path in targets:
+        problems = validate_workflow_file(path, team)
+        if problems:
+            bad += 1
+            for p in problems:
+                err.print(p, markup=False, highlight=False)
+        else:
+            out.print(f"ok  {path}", markup=False)
+    return 2 if bad else 0

@@ -1,0 +1,425 @@
+"""The engine: runs a workflow's step DAG over a changeset, concurrently, and emits events.
+
+Per review step: select files (agent globs, step ``when``) -> offline analyzers -> pack the
+hunks into chunks -> one gateway call per chunk, all concurrent -> parse and validate the JSON
+(one repair retry) -> anchor findings to the change. A synthesize step merges its upstream
+findings, lets the lead model name duplicates and write the summary. Every step starts as
+soon as its ``depends_on`` are done, so independent steps run at the same time.
+
+No step's failure loses another's findings: a failed call is recorded, the step ends
+``failed`` or ``partial``, and the run ends ``partial`` (``failed`` only when no step produced
+a usable result).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from tokyo_cli import events as ev
+from tokyo_cli.analyzers import run_analyzers
+from tokyo_cli.errors import ProviderError
+from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, sort_key
+from tokyo_cli.llm import Gateway, LLMRequest, credential_env, has_credentials, provider_of
+from tokyo_cli.prompts import (
+    InvalidOutput,
+    estimate_tokens,
+    pack,
+    parse_output,
+    repair_messages,
+    review_messages,
+    synthesis_messages,
+    system_prompt,
+)
+from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.results import AnalyzerNote, CallRecord, RunResult, StepResult
+from tokyo_cli.summary import offline_summary
+from tokyo_cli.team import AgentSpec, Team
+from tokyo_cli.workflow import StepSpec, WorkflowSpec
+
+PROMPT_MARGIN_TOKENS = 1_000  # instructions and framing around the diff
+
+
+@dataclass
+class EngineOptions:
+    """Run-wide choices. ``model`` overrides every agent's model (and drops fallbacks)."""
+
+    model: str | None = None
+    offline: bool = False
+    api_base: str | None = None
+    analyzer_timeout: float = 60.0  # seconds per analyzer
+
+
+@dataclass
+class _Outcome:
+    """What a finished step hands to its dependants."""
+
+    result: StepResult
+    summary: str = ""
+    duplicate_groups: list[list[str]] = field(default_factory=list)  # fingerprints
+
+
+class _CallFailed(Exception):
+    """A chunk's call failed for good; the message is already recorded on the step."""
+
+
+def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list[FileChange] | None:
+    """The reviewable files this step sends to its agent, or ``None`` when ``when`` skips it.
+
+    ``step.paths`` (if set) replaces the agent's ``paths``; the agent's ``exclude`` always
+    applies. ``when.paths`` is matched against every changed file, reviewable or not.
+    """
+    if step.when is not None and step.when.paths:
+        if not any(glob_match(f.path, step.when.paths) for f in changeset.files):
+            return None
+    include = step.paths if step.paths is not None else agent.paths
+    return [
+        f
+        for f in changeset.reviewable()
+        if glob_match(f.path, include) and not (agent.exclude and glob_match(f.path, agent.exclude))
+    ]
+
+
+class Engine:
+    """Runs one workflow over one changeset. Create one per run.
+
+    Args:
+        team, workflow, changeset: the loaded inputs.
+        gateway: the provider gateway; ``None`` means every agent runs offline.
+        options: run-wide choices (model override, offline, api_base, analyzer time limit).
+        listener: receives :mod:`tokyo_cli.events` as the run happens.
+    """
+
+    def __init__(
+        self,
+        *,
+        team: Team,
+        workflow: WorkflowSpec,
+        changeset: Changeset,
+        gateway: Gateway | None,
+        options: EngineOptions | None = None,
+        listener: ev.Listener = ev.null_listener,
+    ) -> None:
+        self.team = team
+        self.workflow = workflow
+        self.changeset = changeset
+        self.gateway = gateway
+        self.options = options or EngineOptions()
+        self.emit = listener
+        self._outcomes: dict[str, _Outcome] = {}
+        self._started: dict[str, StepResult] = {}
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self, result: RunResult) -> RunResult:
+        """Run every step, fill ``result`` (steps, findings, summary, status) and return it.
+
+        Never raises for a provider or analyzer failure (those end up in the steps); a
+        cancellation (Ctrl-C) ends the run ``cancelled`` with every finished step kept.
+        """
+        steps = [s for layer in self.workflow.layers() for s in layer]
+        self.emit(
+            ev.RunStarted(
+                workflow=self.workflow.name,
+                target_description=result.target_description,
+                steps=[s.id for s in steps],
+                files=len(self.changeset.files),
+            )
+        )
+        tasks: dict[str, asyncio.Task[_Outcome]] = {}
+        for step in steps:
+            deps = [tasks[d] for d in step.depends_on]
+            tasks[step.id] = asyncio.create_task(self._run_step(step, deps), name=f"step:{step.id}")
+        try:
+            await asyncio.gather(*tasks.values())
+            cancelled = False
+        except asyncio.CancelledError:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            cancelled = True
+        self._finish(result, steps, cancelled)
+        self.emit(ev.RunFinished(status=result.status, findings=len(result.findings), seconds=result.seconds))
+        return result
+
+    def _finish(self, result: RunResult, steps: Sequence[StepSpec], cancelled: bool) -> None:
+        result.steps = []
+        for step in steps:
+            outcome = self._outcomes.get(step.id)
+            if outcome is not None:
+                result.steps.append(outcome.result)
+            elif step.id in self._started:
+                unfinished = self._started[step.id]
+                unfinished.status = "failed"
+                unfinished.error = "cancelled before it finished"
+                result.steps.append(unfinished)
+        findings = [f for s in result.steps for f in s.findings]
+        merged = merge_duplicates(findings)
+        for outcome in self._outcomes.values():
+            for group in outcome.duplicate_groups:
+                merged = _merge_group(merged, group)
+        result.findings = merged
+        synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
+        result.summary = synth[-1].summary if synth else offline_summary(result)
+        result.finished_at = datetime.now(timezone.utc)
+        result.offline = all(s.status in ("offline", "skipped") for s in result.steps)
+        usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
+        troubled = [s for s in result.steps if s.status in ("failed", "partial")]
+        if cancelled:
+            result.status = "cancelled"
+        elif troubled and not usable:
+            result.status = "failed"
+            result.error = "; ".join(f"{s.step_id}: {s.error}" for s in troubled if s.error)
+        elif troubled:
+            result.status = "partial"
+        else:
+            result.status = "completed"
+
+    async def _run_step(self, step: StepSpec, deps: list[asyncio.Task[_Outcome]]) -> _Outcome:
+        upstream = list(await asyncio.gather(*deps)) if deps else []
+        agent = self.team.get(step.agent)
+        res = StepResult(step_id=step.id, agent=agent.id, agent_name=agent.name, task=step.task)
+        self._started[step.id] = res
+        t0 = time.perf_counter()
+        if step.task == "synthesize":
+            outcome = await self._synthesize(step, agent, res, upstream)
+        else:
+            outcome = await self._review(step, agent, res)
+        res.seconds = round(time.perf_counter() - t0, 3)
+        res.findings.sort(key=sort_key)
+        for f in res.findings:
+            self.emit(ev.FindingRaised(step_id=step.id, finding=f))
+        self.emit(
+            ev.StepFinished(
+                step_id=step.id, status=res.status, findings=len(res.findings), seconds=res.seconds, error=res.error
+            )
+        )
+        self._outcomes[step.id] = outcome
+        return outcome
+
+    # -------------------------------------------------------------- helpers
+
+    def _models(self, agent: AgentSpec) -> tuple[str, list[str]]:
+        """``(model, fallbacks)`` this agent will call; only models with credentials."""
+        if self.options.model:
+            return self.options.model, []
+        return agent.model, list(agent.fallbacks)
+
+    def _online(self, agent: AgentSpec, res: StepResult) -> tuple[str, list[str]] | None:
+        """The models to call, or ``None`` (and the step marked offline) when there are none."""
+        model, fallbacks = self._models(agent)
+        res.configured_model = model
+        if self.gateway is None or self.options.offline:
+            return None
+        if self.options.api_base:
+            return model, fallbacks
+        usable = [m for m in [model, *fallbacks] if has_credentials(m, api_base=None)]
+        if not usable:
+            res.credential_env = credential_env(model)
+            return None
+        return usable[0], usable[1:]
+
+    async def _analyze(self, agent: AgentSpec, res: StepResult, files: list[FileChange]) -> list[Finding]:
+        if not agent.analyzers or not files:
+            return []
+        runs = await asyncio.to_thread(
+            run_analyzers,
+            agent.analyzers,
+            self.changeset,
+            files,
+            agent=agent.id,
+            timeout_s=self.options.analyzer_timeout,
+        )
+        found: list[Finding] = []
+        for r in runs:
+            res.analyzers.append(
+                AnalyzerNote(name=r.name, findings=len(r.findings), error=r.error, seconds=round(r.seconds, 3))
+            )
+            for f in r.findings:
+                found.append(f.model_copy(update={"step": res.step_id}))
+        return found
+
+    async def _call(
+        self,
+        res: StepResult,
+        agent: AgentSpec,
+        models: tuple[str, list[str]],
+        messages: list[dict[str, str]],
+        index: int,
+        total: int,
+    ) -> AgentOutput:
+        """One chunk's call plus at most one repair call; records every call on ``res``."""
+        assert self.gateway is not None
+        model, fallbacks = models
+        for attempt in ("first", "repair"):
+            self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
+            request = LLMRequest(
+                model=model,
+                messages=messages,
+                temperature=agent.temperature,
+                max_tokens=agent.max_output_tokens,
+            )
+            try:
+                reply = await self.gateway.complete(request, fallbacks=fallbacks)
+            except ProviderError as exc:
+                self._record(res, CallRecord(step_id=res.step_id, agent=agent.id, model=model,
+                                             provider=provider_of(model), status="error", error=str(exc)))
+                raise _CallFailed(str(exc)) from None
+            record = CallRecord(
+                step_id=res.step_id,
+                agent=agent.id,
+                model=reply.model,
+                provider=reply.provider,
+                tokens_in=reply.tokens_in,
+                tokens_out=reply.tokens_out,
+                cost_usd=reply.cost_usd,
+                latency_s=round(reply.latency_s, 3),
+                attempts=reply.attempts,
+            )
+            try:
+                output = parse_output(reply.content)
+            except InvalidOutput as problem:
+                record.status = "invalid_output"
+                record.error = str(problem)
+                self._record(res, record)
+                if attempt == "repair":
+                    raise _CallFailed(f"{reply.model} returned unusable output twice ({problem})") from None
+                messages = repair_messages(messages, reply.content, str(problem))
+                continue
+            self._record(res, record)
+            return output
+        raise AssertionError("unreachable")
+
+    def _record(self, res: StepResult, record: CallRecord) -> None:
+        res.calls.append(record)
+        self.emit(
+            ev.CallFinished(
+                step_id=res.step_id,
+                model=record.model,
+                tokens_in=record.tokens_in,
+                tokens_out=record.tokens_out,
+                cost_usd=record.cost_usd,
+                latency_s=record.latency_s,
+                ok=record.status == "ok",
+                error=record.error,
+            )
+        )
+
+    # --------------------------------------------------------------- review
+
+    async def _review(self, step: StepSpec, agent: AgentSpec, res: StepResult) -> _Outcome:
+        files = select_files(agent, step, self.changeset)
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        if not files:
+            res.status = "skipped"
+            res.summary = "No changed file matched this step." if files is not None else "Skipped: `when` did not match."
+            self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=0))
+            return _Outcome(result=res)
+        res.files = [f.path for f in files]
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(files)))
+        evidence = await self._analyze(agent, res, files)
+        if models is None:
+            res.status = "offline"
+            res.findings = evidence
+            return _Outcome(result=res)
+
+        overhead = estimate_tokens(system_prompt(agent, step.instructions)) + PROMPT_MARGIN_TOKENS
+        budget = agent.context_window - agent.max_output_tokens - overhead
+        chunks = pack(files, budget)
+        jobs = []
+        for i, chunk in enumerate(chunks, 1):
+            messages, _ = review_messages(
+                agent,
+                chunk,
+                target_description=self.changeset.target.description,
+                evidence=evidence,
+                index=i,
+                total=len(chunks),
+                step_instructions=step.instructions,
+            )
+            jobs.append(self._call(res, agent, models, messages, i, len(chunks)))
+        outputs = await asyncio.gather(*jobs, return_exceptions=True)
+
+        found = list(evidence)
+        summaries, errors = [], []
+        for chunk, out in zip(chunks, outputs):
+            if isinstance(out, _CallFailed):
+                errors.append(str(out))
+                continue
+            if isinstance(out, BaseException):
+                raise out
+            summaries.append(out.summary.strip())
+            shown = set(chunk.paths)
+            for raw in out.findings:
+                f = anchor_finding(raw, self.changeset, paths=shown, agent=agent.id, step=step.id)
+                if f is None:
+                    res.dropped_findings += 1
+                else:
+                    found.append(f)
+        res.findings = merge_duplicates(found)
+        res.summary = " ".join(s for s in summaries if s)
+        if errors:
+            res.error = errors[0] if len(errors) == 1 else f"{len(errors)} of {len(chunks)} calls failed: {errors[0]}"
+            res.status = "failed" if len(errors) == len(chunks) else "partial"
+        else:
+            res.status = "ok"
+        return _Outcome(result=res, summary=res.summary)
+
+    # ----------------------------------------------------------- synthesize
+
+    async def _synthesize(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
+        merged = merge_duplicates([f for o in upstream for f in o.result.findings])
+        res.files = sorted({p for o in upstream for p in o.result.files})
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(res.files)))
+        if models is None:
+            res.status = "offline"
+            return _Outcome(result=res)
+        summaries = {o.result.agent_name: o.summary for o in upstream if o.summary}
+        messages, ids, _ = synthesis_messages(
+            agent, merged, summaries, target_description=self.changeset.target.description
+        )
+        try:
+            out = await self._call(res, agent, models, messages, 1, 1)
+        except _CallFailed as exc:
+            res.status = "failed"
+            res.error = str(exc)
+            return _Outcome(result=res)
+        groups = [[ids[i] for i in group if i in ids] for group in out.duplicates]
+        shown = set(self.changeset_paths())
+        for raw in out.findings:
+            f = anchor_finding(raw, self.changeset, paths=shown, agent=agent.id, step=step.id, source="synthesis")
+            if f is None:
+                res.dropped_findings += 1
+            else:
+                res.findings.append(f)
+        res.summary = out.summary.strip()
+        res.status = "ok"
+        return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
+
+    def changeset_paths(self) -> list[str]:
+        """Paths of every reviewable file in the change."""
+        return [f.path for f in self.changeset.reviewable()]
+
+
+def _merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Finding]:
+    """Fold the findings whose fingerprints are in ``fingerprints`` into the most severe one."""
+    members = [f for f in findings if f.fingerprint in fingerprints]
+    if len(members) < 2:
+        return findings
+    keeper = min(members, key=sort_key)
+    for f in members:
+        if f is keeper:
+            continue
+        for a in f.agents:
+            if a not in keeper.agents:
+                keeper.agents.append(a)
+    dropped = {id(f) for f in members if f is not keeper}
+    return [f for f in findings if id(f) not in dropped]

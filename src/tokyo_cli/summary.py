@@ -1,0 +1,33 @@
+"""The run summary written without a model (offline runs, or when the lead's call failed)."""
+
+from __future__ import annotations
+
+from tokyo_cli.results import RunResult
+
+
+def offline_summary(result: RunResult) -> str:
+    """A few plain sentences: counts by severity, agents involved, the top findings.
+
+    Reads only ``result.findings``, ``result.steps`` and ``result.files``; never a model.
+    """
+    findings = result.findings
+    reviewed = sum(1 for f in result.files if f.skipped is None)
+    if not findings:
+        text = f"No findings in {reviewed} reviewed file{'s' if reviewed != 1 else ''}."
+    else:
+        counts = result.severity_counts()
+        parts = [f"{n} {sev}" for sev, n in counts.items() if n]
+        agents = sorted({a for f in findings for a in f.agents})
+        text = (
+            f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
+            f"from {', '.join(agents)} across {len({f.path for f in findings})} file(s)."
+        )
+        top = findings[:3]
+        text += " Fix first: " + "; ".join(f"{f.title} ({f.location})" for f in top) + "."
+    offline = [s.agent_name for s in result.steps if s.status == "offline"]
+    if offline:
+        text += f" Ran without a model: {', '.join(dict.fromkeys(offline))} (offline analyzers only)."
+    failed = [s.step_id for s in result.steps if s.status in ("failed", "partial")]
+    if failed:
+        text += f" Incomplete steps: {', '.join(failed)}."
+    return text
