@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from tokyo_cli.cli.common import JsonOption, RepoOption, console, repo_root_or_none
+from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none
 
 app = typer.Typer(help="Show the agent team (agents.yaml).", no_args_is_help=True)
 
 
 @app.command("list")
+@exits
 def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     """List the agents: specialty, model, and whether its provider key is set."""
     from tokyo_cli.llm import credential_env, has_credentials
@@ -27,16 +28,21 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
         return 0
     from rich.table import Table
 
-    table = Table("id", "name", "specialty", "model", "key", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("specialty", ratio=1)
+    table.add_column("model", no_wrap=True)
+    table.add_column("key", no_wrap=True)
     for a in team.agents.values():
         ready = has_credentials(a.model, api_base=None)
         key = "set" if ready else f"offline (set {' or '.join(credential_env(a.model)) or 'a key'})"
-        table.add_row(a.id, a.name, a.specialty, a.model, key)
+        table.add_row(a.id, a.specialty, a.model, key)
     console().print(table)
     return 0
 
 
 @app.command("show")
+@exits
 def show(
     agent_id: Annotated[str, typer.Argument(metavar="ID", help="Agent id, e.g. akira.")],
     repo: RepoOption = Path("."),

@@ -19,6 +19,7 @@ import typer
 
 from tokyo_cli import __version__
 from tokyo_cli.cli import agents, history, review, workflows
+from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
 
 app = typer.Typer(
@@ -51,7 +52,7 @@ def _root(
     """Root options."""
 
 
-app.command("review", help=review.HELP, no_args_is_help=False)(review.review)
+app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.review))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
 app.add_typer(history.app, name="history")

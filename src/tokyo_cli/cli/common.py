@@ -6,6 +6,8 @@ cursor codes when the stream is not a terminal, so piped output reads plainly.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -29,6 +31,22 @@ RepoOption = Annotated[
     Path,
     typer.Option("--repo", "-C", help="Repository to read agents.yaml and workflows/ from.", file_okay=False),
 ]
+
+
+def exits(command: Callable[..., int]) -> Callable[..., None]:
+    """Make a command's returned exit code the process exit code.
+
+    Commands return an int (0 success); click ignores return values in standalone mode,
+    so a non-zero code is raised as ``typer.Exit``. The signature is kept for Typer.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        code = command(*args, **kwargs)
+        if code:
+            raise typer.Exit(code)
+
+    return wrapper
 
 
 def console(*, stderr: bool = False) -> Console:

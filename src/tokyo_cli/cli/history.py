@@ -6,12 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import DbOption, JsonOption, console
+from tokyo_cli.cli.common import exits, DbOption, JsonOption, console
 
 app = typer.Typer(help="Past runs stored in the history database.", invoke_without_command=True)
 
 
 @app.callback(invoke_without_command=True)
+@exits
 def history(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,

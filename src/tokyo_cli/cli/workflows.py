@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import JsonOption, RepoOption, console, repo_root_or_none
+from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none
 
 app = typer.Typer(help="List and validate workflows (workflows/*.yaml).", no_args_is_help=True)
 
 
 @app.command("list")
+@exits
 def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     """List workflows: the packaged ones and the repository's own (which override by name)."""
     from tokyo_cli.workflow import list_workflows
@@ -34,6 +35,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
 
 
 @app.command("validate")
+@exits
 def validate(
     files: Annotated[Optional[list[Path]], typer.Argument(help="Workflow files. Default: every known workflow.")] = None,
     repo: RepoOption = Path("."),
@@ -55,7 +57,7 @@ def validate(
         if problems:
             bad += 1
             for p in problems:
-                err.print(p, markup=False, highlight=False)
+                err.print(p, markup=False, highlight=False, soft_wrap=True)
         else:
-            out.print(f"ok  {path}", markup=False)
+            out.print(f"ok  {path}", markup=False, soft_wrap=True)
     return 2 if bad else 0
