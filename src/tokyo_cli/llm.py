@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import random
+import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -101,16 +102,30 @@ class FallingBack:
 GatewayListener = Callable[[Retrying | FallingBack], None]
 
 
+_loaded: Any = None  # the litellm module once imported and configured
+_preload_lock = threading.Lock()
+_preloading: threading.Thread | None = None
+
+
 def _litellm() -> Any:
     """Import litellm on first use, offline: the bundled price map, no debug banners."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-    import openai.resources  # noqa: F401
+    global _loaded
+    if _loaded is None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+        import openai.resources  # noqa: F401
 
-    # ^ litellm's OpenAI route imports this on its first call: ~0.5 s of blocking work that
-    #   would otherwise be charged to that call's timeout.
-    litellm.suppress_debug_info = True
-    return litellm
+        # ^ litellm's OpenAI route imports this on its first call: ~0.5 s of blocking work
+        #   that would otherwise be charged to that call's timeout.
+        litellm.suppress_debug_info = True
+        _loaded = litellm
+    return _loaded
+
+
+async def _litellm_async() -> Any:
+    # The first import takes ~2.5 s; in a thread, the event loop (progress display, other
+    # steps' analyzers) keeps running. Concurrent first calls all wait on Python's import lock.
+    return _loaded if _loaded is not None else await asyncio.to_thread(_litellm)
 
 
 def _no_credentials(model: str) -> str:
@@ -163,6 +178,18 @@ class Gateway:
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]
         self._slots = weakref.WeakKeyDictionary()
         self._json_support: dict[str, bool] = {}
+
+    def preload(self) -> None:
+        """Start importing litellm in a background thread and return at once (idempotent).
+
+        Call it when a run is known to go online, before the slow local work (git, analyzers),
+        so the ~2.5 s import overlaps with it instead of delaying the first provider call.
+        """
+        global _preloading
+        with _preload_lock:
+            if _loaded is None and _preloading is None:
+                _preloading = threading.Thread(target=_litellm, name="tokyo-import-litellm", daemon=True)
+                _preloading.start()
 
     def __repr__(self) -> str:  # never show the key
         return f"Gateway(timeout_s={self.timeout_s:g}, api_base={self.api_base!r})"
@@ -242,7 +269,7 @@ class Gateway:
 
     async def _attempt(self, request: LLMRequest) -> LLMResponse:
         """One provider call under the provider's slot and the timeout; :class:`CallFailure` on error."""
-        litellm = _litellm()
+        litellm = await _litellm_async()
         model = request.model
         provider = API_BASE_PROVIDER if self.api_base else provider_of(model)
         kwargs = self._call_kwargs(litellm, request)
