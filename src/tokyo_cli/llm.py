@@ -118,6 +118,10 @@ def _litellm() -> Any:
         # ^ litellm's OpenAI route imports this on its first call: ~0.5 s of blocking work
         #   that would otherwise be charged to that call's timeout.
         litellm.suppress_debug_info = True
+        # litellm logs harmless worker warnings ("event loop changed") that would reach the
+        # user's stderr in the middle of a report; its real failures reach us as exceptions.
+        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         _loaded = litellm
     return _loaded
 

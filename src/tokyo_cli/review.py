@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokyo_cli import events as ev
 from tokyo_cli.engine import Engine, EngineOptions
@@ -19,6 +20,9 @@ from tokyo_cli.results import FileEntry, RunResult
 from tokyo_cli.settings import Settings
 from tokyo_cli.team import Team, load_team
 from tokyo_cli.workflow import WorkflowSpec, find_workflow, load_workflow
+
+if TYPE_CHECKING:
+    from tokyo_cli.llm import Gateway
 
 
 @dataclass
@@ -108,7 +112,7 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
     )
 
 
-def make_gateway(settings: Settings) -> "Gateway | None":
+def make_gateway(settings: Settings) -> Gateway | None:
     """The provider gateway for these settings, or ``None`` when running offline."""
     if settings.offline:
         return None
@@ -120,6 +124,19 @@ def make_gateway(settings: Settings) -> "Gateway | None":
         retries=settings.retries,
         api_base=settings.api_base,
     )
+
+
+def _goes_online(prepared: PreparedReview, settings: Settings) -> bool:
+    """True when at least one step will call a provider (so litellm is worth importing)."""
+    from tokyo_cli.providers import has_credentials
+
+    if settings.api_base:
+        return True
+    agents = {s.agent for s in prepared.workflow.steps}
+    models = [settings.model] if settings.model else [
+        m for a in agents for m in [prepared.team.get(a).model, *prepared.team.get(a).fallbacks]
+    ]
+    return any(has_credentials(m) for m in models)
 
 
 async def run_review(
@@ -136,11 +153,14 @@ async def run_review(
     in the steps (see :class:`~tokyo_cli.engine.Engine`); this function raises nothing for them.
     """
     result = new_result(prepared, settings)
+    gateway = make_gateway(settings)
+    if gateway is not None and _goes_online(prepared, settings):
+        gateway.preload()  # the ~2.5 s litellm import overlaps the analyzers, not the first call
     engine = Engine(
         team=prepared.team,
         workflow=prepared.workflow,
         changeset=prepared.changeset,
-        gateway=make_gateway(settings),
+        gateway=gateway,
         options=EngineOptions(
             model=settings.model,
             offline=settings.offline,
