@@ -12,11 +12,11 @@ from tokyo_cli.prompts import (
     InvalidOutput,
     delimit,
     mask_secrets,
-    pack,
     parse_output,
     repair_messages,
     review_messages,
 )
+from tokyo_cli.packing import pack
 from tokyo_cli.repo import load_changeset, resolve_target
 from tokyo_cli.team import load_team
 
@@ -71,7 +71,7 @@ def test_pack_never_splits_a_hunk_and_keeps_file_order(change) -> None:  # type:
     files = change.reviewable()
     whole = pack(files, 10_000)
     assert len(whole) == 1 and whole[0].paths == ["a.py", "b.py"]
-    tiny = pack(files, 1)  # every hunk on its own
+    tiny = pack(files, 100)  # every hunk on its own
     hunks = [h for f in files for h in f.hunks]
     assert len(tiny) == len(hunks) == 4
     assert [c.parts[0][1][0] for c in tiny] == hunks

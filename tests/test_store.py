@@ -20,6 +20,8 @@ from tokyo_cli.store import history
 from tokyo_cli.store.db import ensure_schema
 from tokyo_cli.store.migrations import MIGRATIONS, m001_initial
 
+ALL_MIGRATIONS = [m.name for m in MIGRATIONS._migrations]  # registration order = application order
+
 JST = timezone(timedelta(hours=9))
 T0 = datetime(2025, 3, 14, 9, 30, 0, 123456, tzinfo=JST)
 
@@ -177,7 +179,7 @@ def test_fresh_db_has_tables_indexes_and_pragmas(tmp_path: Path) -> None:
         fks = [fk for fk in db[table].foreign_keys if fk.other_table == "runs"]
         assert fks and fks[0].on_delete == "CASCADE", table
     applied = [m.name for m in MIGRATIONS.applied(db)]
-    assert applied == ["m001_initial"]
+    assert applied == ALL_MIGRATIONS
     db.close()
 
 
@@ -218,7 +220,7 @@ def test_upgrade_applies_only_new_migrations_and_keeps_data(tmp_path: Path) -> N
         database["runs"].add_column("note", str)
 
     ensure_schema(db, path, later)  # would fail with "table runs already exists" if m001 re-ran
-    assert [m.name for m in later.applied(db)] == ["m001_initial", "m002_test_notes"]
+    assert [m.name for m in later.applied(db)] == [*ALL_MIGRATIONS, "m002_test_notes"]
     assert "note" in db["runs"].columns_dict
     assert load_run(db, run_id) == make_run().model_copy(update={"run_id": run_id})
     db.close()
@@ -444,8 +446,8 @@ def test_six_processes_open_a_fresh_db_at_once(tmp_path: Path) -> None:
     outcomes = _run_processes(_open_worker, [(str(path),)] * 6)
     assert outcomes == ["ok"] * 6
     db = Database(sqlite3.connect(path))
-    assert [m.name for m in MIGRATIONS.applied(db)] == ["m001_initial"]
-    assert db["_sqlite_migrations"].count == 1
+    assert [m.name for m in MIGRATIONS.applied(db)] == ALL_MIGRATIONS
+    assert db["_sqlite_migrations"].count == len(ALL_MIGRATIONS)
     assert db.journal_mode == "wal"
     db.close()
 

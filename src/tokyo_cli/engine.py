@@ -21,13 +21,14 @@ from datetime import datetime, timezone
 
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import run_analyzers
-from tokyo_cli.errors import ProviderError
+from tokyo_cli.cache import CachedReply, ResponseCache, cache_key
+from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, sort_key
 from tokyo_cli.llm import Gateway, LLMRequest, credential_env, has_credentials, provider_of
+from tokyo_cli.packing import TokenMeter, pack
+from tokyo_cli.pricing import count_tokens
 from tokyo_cli.prompts import (
     InvalidOutput,
-    estimate_tokens,
-    pack,
     parse_output,
     repair_messages,
     review_messages,
@@ -40,7 +41,8 @@ from tokyo_cli.summary import offline_summary
 from tokyo_cli.team import AgentSpec, Team
 from tokyo_cli.workflow import StepSpec, WorkflowSpec
 
-PROMPT_MARGIN_TOKENS = 1_000  # instructions and framing around the diff
+PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
+EVIDENCE_SHARE = 0.05  # of the context window, kept free for analyzer evidence
 
 
 @dataclass
@@ -51,6 +53,8 @@ class EngineOptions:
     offline: bool = False
     api_base: str | None = None
     analyzer_timeout: float = 60.0  # seconds per analyzer
+    max_chunk_tokens: int = 60_000  # bounds one call's latency and cost even on 1M-token models
+    cache: ResponseCache | None = None
 
 
 @dataclass
@@ -63,7 +67,15 @@ class _Outcome:
 
 
 class _CallFailed(Exception):
-    """A chunk's call failed for good; the message is already recorded on the step."""
+    """A chunk's call failed for good; the message is already recorded on the step.
+
+    ``reason`` is how the coverage report lists the chunk's files: "provider failure",
+    "invalid output" or "budget" (the cost cap stopped it before it started).
+    """
+
+    def __init__(self, message: str, reason: str = "provider failure") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list[FileChange] | None:
@@ -111,6 +123,7 @@ class Engine:
         self.emit = listener
         self._outcomes: dict[str, _Outcome] = {}
         self._started: dict[str, StepResult] = {}
+        self.meter = TokenMeter()
 
     # ------------------------------------------------------------------ run
 
@@ -167,7 +180,9 @@ class Engine:
         result.finished_at = datetime.now(timezone.utc)
         result.offline = all(s.status in ("offline", "skipped") for s in result.steps)
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
-        troubled = [s for s in result.steps if s.status in ("failed", "partial")]
+        troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
+                    (s.status == "skipped" and s.error)]
+        _fill_coverage(result)
         if cancelled:
             result.status = "cancelled"
         elif troubled and not usable:
@@ -251,23 +266,18 @@ class Engine:
         index: int,
         total: int,
     ) -> AgentOutput:
-        """One chunk's call plus at most one repair call; records every call on ``res``."""
-        assert self.gateway is not None
+        """One chunk's call (from the cache when it has the answer) plus at most one repair
+        call; records every call on ``res``. Raises :class:`_CallFailed`."""
         model, fallbacks = models
         for attempt in ("first", "repair"):
             self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
-            request = LLMRequest(
-                model=model,
-                messages=messages,
-                temperature=agent.temperature,
-                max_tokens=agent.max_output_tokens,
-            )
-            try:
-                reply = await self.gateway.complete(request, fallbacks=fallbacks)
-            except ProviderError as exc:
-                self._record(res, CallRecord(step_id=res.step_id, agent=agent.id, model=model,
-                                             provider=provider_of(model), status="error", error=str(exc)))
-                raise _CallFailed(str(exc)) from None
+            key = cache_key(model, fallbacks, messages, temperature=agent.temperature, max_tokens=agent.max_output_tokens)
+            cached = self.options.cache.get(key) if self.options.cache is not None else None
+            if cached is not None:
+                output = self._parse_cached(res, agent, cached)
+                if output is not None:
+                    return output
+            reply = await self._complete(res, agent, models, messages)
             record = CallRecord(
                 step_id=res.step_id,
                 agent=agent.id,
@@ -286,12 +296,49 @@ class Engine:
                 record.error = str(problem)
                 self._record(res, record)
                 if attempt == "repair":
-                    raise _CallFailed(f"{reply.model} returned unusable output twice ({problem})") from None
+                    raise _CallFailed(f"{reply.model} returned unusable output twice ({problem})", "invalid output") from None
                 messages = repair_messages(messages, reply.content, str(problem))
                 continue
             self._record(res, record)
+            if self.options.cache is not None:
+                self.options.cache.put(key, CachedReply(
+                    content=reply.content, model=reply.model, provider=reply.provider,
+                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, cost_usd=reply.cost_usd,
+                ))
             return output
         raise AssertionError("unreachable")
+
+    async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
+                        messages: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+        """The gateway call; a failure is recorded on ``res`` and raised as :class:`_CallFailed`."""
+        assert self.gateway is not None
+        model, fallbacks = models
+        prompt_tokens = sum(count_tokens(model, [m["content"] for m in messages])) + 4 * len(messages)
+        request = LLMRequest(
+            model=model,
+            messages=messages,
+            temperature=agent.temperature,
+            max_tokens=agent.max_output_tokens,
+            prompt_tokens=prompt_tokens,
+        )
+        try:
+            return await self.gateway.complete(request, fallbacks=fallbacks)
+        except ProviderError as exc:
+            budget = isinstance(exc, BudgetExceeded)
+            self._record(res, CallRecord(step_id=res.step_id, agent=agent.id, model=model, provider=provider_of(model),
+                                         status="skipped" if budget else "error", error=str(exc)))
+            raise _CallFailed(str(exc), "budget" if budget else "provider failure") from None
+
+    def _parse_cached(self, res: StepResult, agent: AgentSpec, cached: CachedReply) -> AgentOutput | None:
+        try:
+            output = parse_output(cached.content)
+        except InvalidOutput:
+            return None
+        self._record(res, CallRecord(
+            step_id=res.step_id, agent=agent.id, model=cached.model, provider=cached.provider,
+            tokens_in=cached.tokens_in, tokens_out=cached.tokens_out, cost_usd=0.0, attempts=0, cache_hit=True,
+        ))
+        return output
 
     def _record(self, res: StepResult, record: CallRecord) -> None:
         res.calls.append(record)
@@ -305,6 +352,7 @@ class Engine:
                 latency_s=record.latency_s,
                 ok=record.status == "ok",
                 error=record.error,
+                cache_hit=record.cache_hit,
             )
         )
 
@@ -328,9 +376,10 @@ class Engine:
             res.findings = evidence
             return _Outcome(result=res)
 
-        overhead = estimate_tokens(system_prompt(agent, step.instructions)) + PROMPT_MARGIN_TOKENS
-        budget = agent.context_window - agent.max_output_tokens - overhead
-        chunks = pack(files, budget)
+        model = models[0]
+        fixed = count_tokens(model, [system_prompt(agent, step.instructions)])[0] + PROMPT_MARGIN_TOKENS
+        room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
+        chunks = pack(files, min(room, self.options.max_chunk_tokens), model=model, meter=self.meter)
         jobs = []
         for i, chunk in enumerate(chunks, 1):
             messages, _ = review_messages(
@@ -346,15 +395,22 @@ class Engine:
         outputs = await asyncio.gather(*jobs, return_exceptions=True)
 
         found = list(evidence)
-        summaries, errors = [], []
+        summaries, errors, refused = [], [], 0
+        reviewed: set[str] = set()
         for chunk, out in zip(chunks, outputs):
             if isinstance(out, _CallFailed):
-                errors.append(str(out))
+                for path in chunk.paths:
+                    res.not_reviewed.setdefault(path, out.reason)
+                if out.reason == "budget":
+                    refused += 1
+                else:
+                    errors.append(str(out))
                 continue
             if isinstance(out, BaseException):
                 raise out
             summaries.append(out.summary.strip())
             shown = set(chunk.paths)
+            reviewed |= shown
             for raw in out.findings:
                 f = anchor_finding(raw, self.changeset, paths=shown, agent=agent.id, step=step.id)
                 if f is None:
@@ -363,11 +419,17 @@ class Engine:
                     found.append(f)
         res.findings = merge_duplicates(found)
         res.summary = " ".join(s for s in summaries if s)
+        done = len(chunks) - len(errors) - refused
         if errors:
             res.error = errors[0] if len(errors) == 1 else f"{len(errors)} of {len(chunks)} calls failed: {errors[0]}"
-            res.status = "failed" if len(errors) == len(chunks) else "partial"
-        else:
+        elif refused:
+            res.error = f"cost cap reached: {refused} of {len(chunks)} calls not started"
+        if done == len(chunks):
             res.status = "ok"
+        elif done:
+            res.status = "partial"
+        else:
+            res.status = "failed" if errors else "skipped"
         return _Outcome(result=res, summary=res.summary)
 
     # ----------------------------------------------------------- synthesize
@@ -389,8 +451,8 @@ class Engine:
         try:
             out = await self._call(res, agent, models, messages, 1, 1)
         except _CallFailed as exc:
-            res.status = "failed"
-            res.error = str(exc)
+            res.status = "skipped" if exc.reason == "budget" else "failed"
+            res.error = str(exc) if exc.reason != "budget" else f"cost cap reached: {exc}"
             return _Outcome(result=res)
         groups = [[ids[i] for i in group if i in ids] for group in out.duplicates]
         shown = set(self.changeset_paths())
@@ -407,6 +469,29 @@ class Engine:
     def changeset_paths(self) -> list[str]:
         """Paths of every reviewable file in the change."""
         return [f.path for f in self.changeset.reviewable()]
+
+
+def _fill_coverage(result: RunResult) -> None:
+    """Set each file's ``reviewed_by`` (agents whose step covered it in full) and, for a
+    reviewable file nobody covered, its ``skipped`` reason from the steps (budget, failure)."""
+    by_path = {f.path: f for f in result.files}
+    reasons: dict[str, str] = {}
+    for step in result.steps:
+        if step.task != "review":
+            continue
+        for path, reason in step.not_reviewed.items():
+            reasons.setdefault(path, reason)
+        if step.status not in ("ok", "partial", "offline"):
+            for path in step.files:
+                reasons.setdefault(path, "provider failure" if step.status == "failed" else "not reviewed")
+            continue
+        for path in step.files:
+            entry = by_path.get(path)
+            if entry is not None and path not in step.not_reviewed and step.agent not in entry.reviewed_by:
+                entry.reviewed_by.append(step.agent)
+    for entry in result.files:
+        if entry.skipped is None and not entry.reviewed_by:
+            entry.skipped = reasons.get(entry.path, "no agent covers it")
 
 
 def _merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Finding]:

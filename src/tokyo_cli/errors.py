@@ -40,6 +40,10 @@ class ProviderError(TokyoError):
     exit_code = 3
 
 
+class BudgetExceeded(ProviderError):
+    """A call was not started because it could push the run over its cost cap."""
+
+
 class RunFailed(TokyoError):
     """No step of the run produced a usable result."""
 

@@ -46,6 +46,7 @@ class CallFinished:
     latency_s: float
     ok: bool
     error: str | None = None
+    cache_hit: bool = False
 
 
 @dataclass(frozen=True)

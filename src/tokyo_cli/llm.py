@@ -23,8 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.errors import ProviderError
-from tokyo_cli.llm_errors import CallFailure, classify, timed_out
+from tokyo_cli.budget import Budget
+from tokyo_cli.errors import BudgetExceeded, ProviderError
+from tokyo_cli.llm_errors import CallFailure, classify, refused, timed_out
 from tokyo_cli.providers import credential_env, has_credentials, provider_of, wire_model_name
 
 __all__ = [
@@ -55,6 +56,7 @@ class LLMRequest(BaseModel):
     temperature: float | None = None
     max_tokens: int = 4096
     json_mode: bool = True
+    prompt_tokens: int = 0  # estimated input tokens, for the cost cap (0: unknown)
 
 
 class LLMResponse(BaseModel):
@@ -153,6 +155,11 @@ class Gateway:
         api_key: key for ``api_base`` (default ``OPENAI_API_KEY``, else a placeholder);
             ignored without ``api_base`` — providers read their own env vars.
         listener: called with :class:`Retrying` / :class:`FallingBack` notices; must not block.
+        budget: the run's cost cap; each attempt reserves its worst case first and is not
+            sent when that could exceed the cap (see :mod:`tokyo_cli.budget`).
+        breaker_threshold: consecutive failed attempts after which a provider's circuit
+            opens: no more calls to it for the life of this Gateway (one run); its models
+            fail at once so fallbacks on other providers take over.
     """
 
     def __init__(
@@ -166,6 +173,8 @@ class Gateway:
         listener: GatewayListener | None = None,
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
+        budget: Budget | None = None,
+        breaker_threshold: int = 5,
     ) -> None:
         if timeout_s <= 0 or max_concurrency_per_provider < 1 or retries < 0:
             raise ValueError("timeout_s > 0, max_concurrency_per_provider >= 1, retries >= 0")
@@ -182,6 +191,9 @@ class Gateway:
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]
         self._slots = weakref.WeakKeyDictionary()
         self._json_support: dict[str, bool] = {}
+        self.budget = budget
+        self.breaker_threshold = breaker_threshold
+        self._consecutive_failures: dict[str, int] = {}
 
     def preload(self) -> None:
         """Start importing litellm in a background thread and return at once (idempotent).
@@ -216,17 +228,22 @@ class Gateway:
         verdicts: list[str] = []  # one clause per model, for the ProviderError
         attempts = 0
         models = [request.model, *[m for m in fallbacks if m and m != request.model]]
+        refusals = 0
         for index, model in enumerate(models):
             if not has_credentials(model, api_base=self.api_base):
                 skipped = _no_credentials(model)
                 errors.append(skipped)
                 verdicts.append(skipped)
                 continue
+            if self._circuit_open(model):
+                verdicts.append(f"{model}: skipped, circuit open after {self.breaker_threshold} consecutive failures")
+                continue
             try:
                 response, used = await self._complete_one(request.model_copy(update={"model": model}), errors)
             except CallFailure as failure:
                 attempts += failure.attempts
                 verdicts.append(failure.verdict)
+                refusals += failure.refused
                 if index + 1 < len(models):
                     self._notify(FallingBack(model, models[index + 1], failure.verdict))
                 continue
@@ -234,18 +251,39 @@ class Gateway:
             response.elapsed_s = time.monotonic() - started
             response.errors = errors
             return response
+        if refusals and refusals == len(verdicts):
+            raise BudgetExceeded("; ".join(verdicts))
         raise ProviderError("; ".join(verdicts) if verdicts else f"{request.model}: no model to call")
+
+    def _breaker_key(self, model: str) -> str:
+        return self.api_base or provider_of(model)
+
+    def _circuit_open(self, model: str) -> bool:
+        return self._consecutive_failures.get(self._breaker_key(model), 0) >= self.breaker_threshold
 
     # -- one model, with retries -----------------------------------------------------------
     async def _complete_one(self, request: LLMRequest, errors: list[str]) -> tuple[LLMResponse, int]:
         """(response, attempts used), appending each failed attempt's message to ``errors``;
         or raise the last :class:`CallFailure`, its ``verdict`` and ``attempts`` filled in."""
         attempt = 0
+        key = self._breaker_key(request.model)
         while True:
             attempt += 1
+            if self._circuit_open(request.model):
+                raise refused(f"{request.model}: stopped, circuit open after {self.breaker_threshold} consecutive failures")
+            hold = None
+            if self.budget is not None:
+                hold = self.budget.reserve(request.model, request.prompt_tokens, request.max_tokens)
+                if hold is None:
+                    cap = self.budget.max_cost_usd or 0.0
+                    raise refused(f"{request.model}: not started, it could exceed the cost cap of ${cap:.2f}")
             try:
-                return await self._attempt(request), attempt
+                response = await self._attempt(request)
             except CallFailure as failure:
+                if hold is not None and self.budget is not None:
+                    self.budget.settle(hold, "timeout" if failure.timed_out else "rejected")
+                if failure.retryable:
+                    self._consecutive_failures[key] = self._consecutive_failures.get(key, 0) + 1
                 errors.append(failure.message)
                 if not failure.retryable or attempt > self.retries:
                     failure.attempts = attempt
@@ -255,6 +293,11 @@ class Gateway:
                 log.info("%s; retrying in %.2f s", failure.message, wait)
                 self._notify(Retrying(request.model, attempt, failure.message, wait))
                 await asyncio.sleep(wait)
+                continue
+            if hold is not None and self.budget is not None:
+                self.budget.settle(hold, "ok", response.cost_usd)
+            self._consecutive_failures[key] = 0
+            return response, attempt
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed ``attempt``: Retry-After if given, else exponential

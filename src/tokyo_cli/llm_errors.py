@@ -25,11 +25,22 @@ class CallFailure(Exception):
         self.retry_after = retry_after
         self.attempts = 1  # set by the Gateway: attempts this model used ...
         self.verdict = message  # ... and the one-line summary for ProviderError
+        self.timed_out = False  # the provider may have done (and billed) the work
+        self.refused = False  # never sent: the cost cap or an open circuit stopped it
 
 
 def timed_out(model: str, timeout_s: float) -> CallFailure:
     """``"claude-opus-4-5: timed out after 120 s"``."""
-    return CallFailure(f"{model}: timed out after {timeout_s:g} s", retryable=True)
+    failure = CallFailure(f"{model}: timed out after {timeout_s:g} s", retryable=True)
+    failure.timed_out = True
+    return failure
+
+
+def refused(message: str) -> CallFailure:
+    """An attempt the Gateway did not send (cost cap, open circuit); never retried."""
+    failure = CallFailure(message, retryable=False)
+    failure.refused = True
+    return failure
 
 
 def classify(

@@ -11,17 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from tokyo_cli.findings import AgentOutput, Finding
+from tokyo_cli.packing import Chunk
 from tokyo_cli.repo import FileChange, Hunk
 from tokyo_cli.team import AgentSpec
-
-CHARS_PER_TOKEN = 3.5  # conservative for code; issue-3 packing replaces it with litellm's counter
-MAX_CHUNK_TOKENS = 60_000  # keeps each call's latency and cost bounded even on 1M-token models
 
 OUTPUT_CONTRACT = """\
 Reply with ONE JSON object and nothing else, in exactly this shape:
@@ -94,23 +91,6 @@ def delimit(content: str) -> str:
     )
 
 
-def estimate_tokens(text: str) -> int:
-    """A conservative token estimate for ``text`` (tokens), without loading a tokenizer."""
-    return int(len(text) / CHARS_PER_TOKEN) + 1
-
-
-@dataclass
-class Chunk:
-    """Part of a step's change that fits one call: ``(file, hunks)`` pairs, in order."""
-
-    parts: list[tuple[FileChange, list[Hunk]]] = field(default_factory=list)
-    tokens: int = 0
-
-    @property
-    def paths(self) -> list[str]:
-        return [f.path for f, _ in self.parts]
-
-
 def render_file(change: FileChange, hunks: Sequence[Hunk]) -> str:
     """One file's part of the prompt: a FILE header and its hunks with new-file line numbers."""
     status = change.status if not change.old_path else f"renamed from {change.old_path}"
@@ -118,31 +98,6 @@ def render_file(change: FileChange, hunks: Sequence[Hunk]) -> str:
     lines = [f"FILE: {change.path} ({status}{lang})"]
     lines.extend(h.render() for h in hunks)
     return "\n".join(lines)
-
-
-def pack(files: Iterable[FileChange], budget_tokens: int) -> list[Chunk]:
-    """Pack files' hunks into chunks of at most ``budget_tokens`` (estimated tokens).
-
-    A hunk is never split; a hunk larger than the budget gets a chunk of its own. Files keep
-    their order and a file's hunks stay together where they fit.
-    """
-    budget = max(1, min(budget_tokens, MAX_CHUNK_TOKENS))
-    chunks: list[Chunk] = []
-    current = Chunk()
-    for change in files:
-        for hunk in change.hunks:
-            cost = estimate_tokens(hunk.render()) + 20
-            if current.parts and current.tokens + cost > budget:
-                chunks.append(current)
-                current = Chunk()
-            if current.parts and current.parts[-1][0] is change:
-                current.parts[-1][1].append(hunk)
-            else:
-                current.parts.append((change, [hunk]))
-            current.tokens += cost
-    if current.parts:
-        chunks.append(current)
-    return chunks
 
 
 def system_prompt(agent: AgentSpec, extra: str | None = None) -> str:

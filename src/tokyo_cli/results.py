@@ -15,7 +15,7 @@ from tokyo_cli.findings import Finding, Severity
 
 RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "ok", "partial", "offline", "failed", "skipped"]
-CallStatus = Literal["ok", "error", "invalid_output"]
+CallStatus = Literal["ok", "error", "invalid_output", "skipped"]
 
 
 class CallRecord(BaseModel):
@@ -70,6 +70,7 @@ class StepResult(BaseModel):
     dropped_findings: int = 0
     calls: list[CallRecord] = Field(default_factory=list)
     analyzers: list[AnalyzerNote] = Field(default_factory=list)
+    not_reviewed: dict[str, str] = Field(default_factory=dict)  # path -> "budget" | "provider failure" | ...
     summary: str = ""
     error: str | None = None
     seconds: float = 0.0
@@ -98,6 +99,8 @@ class FileEntry(BaseModel):
     added: int = 0
     removed: int = 0
     skipped: str | None = None  # binary | deleted | vendored | generated | too large | excluded
+    # | budget | provider failure | no agent covers it  (set after the run for reviewable files)
+    reviewed_by: list[str] = Field(default_factory=list)  # agent ids that reviewed it in full
 
 
 class RunResult(BaseModel):
@@ -127,6 +130,8 @@ class RunResult(BaseModel):
     summary: str = ""
     error: str | None = None
     offline: bool = False
+    branch: str | None = None  # the checked-out branch, for --since-last
+    notices: list[str] = Field(default_factory=list)  # one-line facts the report must show
 
     @property
     def seconds(self) -> float:

@@ -69,6 +69,7 @@ def _run_row(result: RunResult) -> dict[str, Any]:
     row["started_at"] = result.started_at.isoformat()
     row["finished_at"] = result.finished_at.isoformat() if result.finished_at else None
     row["offline"] = int(result.offline)
+    row["notices"] = json.dumps(result.notices)
     row["seconds"] = result.seconds
     row["tokens_in"] = result.tokens_in
     row["tokens_out"] = result.tokens_out
@@ -84,6 +85,7 @@ def _step_row(run_id: int, step: StepResult) -> dict[str, Any]:
     row["credential_env"] = json.dumps(step.credential_env)
     row["files"] = json.dumps(step.files)
     row["analyzers"] = json.dumps([a.model_dump() for a in step.analyzers])
+    row["not_reviewed"] = json.dumps(step.not_reviewed)
     return row
 
 
@@ -106,7 +108,7 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
 
 
 def _file_row(run_id: int, entry: FileEntry) -> dict[str, Any]:
-    return {"run_id": run_id, **entry.model_dump()}
+    return {"run_id": run_id, **entry.model_dump(), "reviewed_by": json.dumps(entry.reviewed_by)}
 
 
 # --- row -> model ---------------------------------------------------------------------
@@ -128,7 +130,7 @@ def _call(row: dict[str, Any]) -> CallRecord:
 
 
 def _file(row: dict[str, Any]) -> FileEntry:
-    return FileEntry(**_fields(FileEntry, row))
+    return FileEntry(**{**_fields(FileEntry, row), "reviewed_by": json.loads(row["reviewed_by"])})
 
 
 def _step(row: dict[str, Any], calls: list[CallRecord], findings: list[Finding]) -> StepResult:
@@ -137,6 +139,7 @@ def _step(row: dict[str, Any], calls: list[CallRecord], findings: list[Finding])
         credential_env=json.loads(row["credential_env"]),
         files=json.loads(row["files"]),
         analyzers=[AnalyzerNote(**a) for a in json.loads(row["analyzers"])],
+        not_reviewed=json.loads(row["not_reviewed"]),
         calls=calls,
         findings=findings,
     )
@@ -151,6 +154,7 @@ def _run(row: dict[str, Any], **children: Any) -> RunResult:
         started_at=datetime.fromisoformat(row["started_at"]),
         finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
         offline=bool(row["offline"]),
+        notices=json.loads(row["notices"]),
         **children,
     )
     return RunResult(**data)

@@ -180,3 +180,25 @@ def m001_initial(db: Database) -> None:
     findings.create_index(["fingerprint"], index_name="idx_findings_fingerprint")
     findings.create_index(["step_row_id"], index_name="idx_findings_step_row_id")
     _table(db, "files").create_index(["run_id"], index_name="idx_files_run_id")
+
+
+@MIGRATIONS(name="m004_cache")
+def m004_cache(db: Database) -> None:
+    """The response cache, per-file coverage, per-step unreviewed files, branch and notices.
+
+    cache       key (sha256 of model + messages + output-shaping params) -> the usable reply
+                as JSON; created_at ISO 8601 text
+    runs        + branch (for ``--since-last``), + notices (JSON list of one-line facts)
+    steps       + not_reviewed (JSON object path -> reason: budget, provider failure, ...)
+    files       + reviewed_by (JSON list of agent ids that reviewed the file in full)
+    """
+    _table(db, "cache").create(
+        {"key": str, "model": str, "reply": str, "created_at": str},
+        pk="key",
+        not_null=["key", "reply"],
+    )
+    _table(db, "runs").add_column("branch", str)
+    _table(db, "runs").add_column("notices", str, not_null_default="[]")
+    _table(db, "steps").add_column("not_reviewed", str, not_null_default="{}")
+    _table(db, "files").add_column("reviewed_by", str, not_null_default="[]")
+    _table(db, "runs").create_index(["repo", "branch"], index_name="idx_runs_repo_branch")

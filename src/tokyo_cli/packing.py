@@ -1,0 +1,160 @@
+"""Token-budget packing: a step's hunks, in risk order, into chunks that fit one call each.
+
+A chunk holds whole hunks; a hunk is split (by lines, with ``OVERLAP_LINES`` of overlap)
+only when it alone exceeds the budget. Files are ordered by risk first — security-sensitive
+paths, then source before configuration before docs, larger changes first — so when a cost
+cap stops work part-way, what is left unreviewed is the least important part.
+
+Token counts come from :func:`tokyo_cli.pricing.count_tokens` (the tokenizer litellm uses
+for the model), measured once per hunk and tokenizer and reused across agents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tokyo_cli.pricing import count_tokens, tokenizer_kind
+from tokyo_cli.repo import FileChange, Hunk
+
+OVERLAP_LINES = 3
+CHARS_PER_TOKEN = 3.5  # only when no model is given (tests, estimates)
+HEADER_TOKENS = 24  # a FILE: line, measured generously
+
+_SENSITIVE = re.compile(
+    r"(auth|login|passw|secret|token|crypt|session|permission|acl|oauth|jwt|security|sql|"
+    r"payment|billing|admin|\.github/workflows/|dockerfile|\.tf$|k8s/|helm/|settings|config)",
+    re.I,
+)
+_SOURCE = {"python", "javascript", "typescript", "go", "rust", "java", "kotlin", "c", "cpp", "csharp",
+           "ruby", "php", "swift", "scala", "shell"}
+_DOCS = {"markdown", "rst", "text", "asciidoc"}
+
+
+def risk_rank(change: FileChange) -> tuple[int, int, int, str]:
+    """Sort key, most important first: sensitive path, source < config < docs, bigger first."""
+    sensitive = 0 if _SENSITIVE.search(change.path) else 1
+    kind = 0 if change.language in _SOURCE else 2 if change.language in _DOCS else 1
+    return (sensitive, kind, -(change.additions + change.deletions), change.path)
+
+
+@dataclass
+class Chunk:
+    """Part of a step's change that fits one call: ``(file, hunks)`` pairs, in risk order."""
+
+    parts: list[tuple[FileChange, list[Hunk]]] = field(default_factory=list)
+    tokens: int = 0
+
+    @property
+    def paths(self) -> list[str]:
+        return [f.path for f, _ in self.parts]
+
+
+class TokenMeter:
+    """Counts rendered hunks' tokens for a model, caching by tokenizer so agents share work."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, int], int] = {}
+
+    def measure(self, model: str | None, hunks: Sequence[Hunk]) -> list[int]:
+        """Tokens of each hunk's rendering (``Hunk.render()``) for ``model``'s tokenizer."""
+        kind = tokenizer_kind(model) if model else "estimate"
+        missing = [h for h in hunks if (kind, id(h)) not in self._cache]
+        if missing:
+            texts = [h.render() for h in missing]
+            counts = count_tokens(model, texts) if model else [int(len(t) / CHARS_PER_TOKEN) + 1 for t in texts]
+            for h, n in zip(missing, counts):
+                self._cache[(kind, id(h))] = n
+        return [self._cache[(kind, id(h))] for h in hunks]
+
+
+def split_hunk(hunk: Hunk, line_tokens: Sequence[int], budget: int, overlap: int = OVERLAP_LINES) -> list[Hunk]:
+    """Split an oversized hunk into line windows of at most ``budget`` tokens each.
+
+    Consecutive windows share ``overlap`` lines so no line loses its context; every window is
+    a valid hunk whose header and line numbers are its own.
+    """
+    pieces: list[Hunk] = []
+    start, n = 0, len(hunk.lines)
+    while start < n:
+        end, used = start, 0
+        while end < n and (end == start or used + line_tokens[end] <= budget):
+            used += line_tokens[end]
+            end += 1
+        pieces.append(_sub_hunk(hunk, hunk.lines[start:end]))
+        if end >= n:
+            break
+        start = max(end - overlap, start + 1)
+    return pieces
+
+
+def _sub_hunk(hunk: Hunk, lines: list) -> Hunk:  # type: ignore[type-arg]
+    olds = [ln.old_line for ln in lines if ln.old_line is not None]
+    news = [ln.new_line for ln in lines if ln.new_line is not None]
+    return Hunk(
+        old_start=olds[0] if olds else hunk.old_start,
+        old_len=len(olds),
+        new_start=news[0] if news else hunk.new_start,
+        new_len=len(news),
+        header=hunk.header,
+        lines=list(lines),
+    )
+
+
+def pack(
+    files: Iterable[FileChange],
+    budget_tokens: int,
+    *,
+    model: str | None = None,
+    meter: TokenMeter | None = None,
+) -> list[Chunk]:
+    """Pack ``files``' hunks (risk order) into chunks of at most ``budget_tokens`` each.
+
+    Args:
+        budget_tokens: tokens available for the diff in one call (context window minus the
+            output cap, the prompt's fixed parts and a margin).
+        model: whose tokenizer counts; ``None`` estimates from characters.
+        meter: shares token counts between calls (one per run).
+    Returns:
+        Chunks in priority order; a file's hunks stay together and in order where they fit.
+    """
+    budget = max(64, budget_tokens)
+    meter = meter or TokenMeter()
+    ordered = sorted(files, key=risk_rank)
+    all_hunks = [h for f in ordered for h in f.hunks]
+    sizes = dict(zip(map(id, all_hunks), meter.measure(model, all_hunks)))
+    chunks: list[Chunk] = []
+    current = Chunk()
+
+    def place(change: FileChange, hunk: Hunk, cost: int) -> None:
+        nonlocal current
+        extra = 0 if current.parts and current.parts[-1][0] is change else HEADER_TOKENS
+        if current.parts and current.tokens + cost + extra > budget:
+            chunks.append(current)
+            current, extra = Chunk(), HEADER_TOKENS
+        if current.parts and current.parts[-1][0] is change:
+            current.parts[-1][1].append(hunk)
+        else:
+            current.parts.append((change, [hunk]))
+        current.tokens += cost + extra
+
+    for change in ordered:
+        for hunk in change.hunks:
+            cost = sizes[id(hunk)]
+            if cost + HEADER_TOKENS <= budget:
+                place(change, hunk, cost)
+                continue
+            per_line = _line_tokens(model, hunk)
+            for piece in split_hunk(hunk, per_line, budget - HEADER_TOKENS - 16):
+                place(change, piece, sum(_line_tokens(model, piece)) + 16)
+    if current.parts:
+        chunks.append(current)
+    return chunks
+
+
+def _line_tokens(model: str | None, hunk: Hunk) -> list[int]:
+    texts = [f"{ln.new_line or ''} {ln.kind} {ln.text}" for ln in hunk.lines]
+    if model:
+        return [n + 1 for n in count_tokens(model, texts)]  # +1: the newline between lines
+    return [int(len(t) / CHARS_PER_TOKEN) + 2 for t in texts]
