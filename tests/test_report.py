@@ -212,7 +212,8 @@ def test_no_findings_but_skipped_files_never_says_no_findings(reason: str) -> No
     doc = json.loads(render_json(r))
     assert doc["run"]["complete"] is False
     assert doc["files"][1] == {"path": "data/dump.sql", "old_path": None, "status": "added",
-                               "added": 0, "removed": 0, "reviewed": False, "reason": reason}
+                               "added": 0, "removed": 0, "reviewed": False, "reviewed_by": [],
+                               "reason": reason}
 
 
 def test_no_findings_after_a_failed_step_says_steps_failed() -> None:

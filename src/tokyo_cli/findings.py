@@ -16,7 +16,7 @@ import re
 from enum import Enum
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class Severity(str, Enum):
@@ -102,6 +102,42 @@ class ModelFinding(BaseModel):
         return v
 
 
+_VERDICT_ALIASES = {
+    "confirmed": "confirm", "agree": "confirm", "real": "confirm", "refined": "refine",
+    "dismissed": "dismiss", "reject": "dismiss", "rejected": "dismiss",
+    "false_positive": "dismiss", "false positive": "dismiss",
+}
+
+
+class EvidenceVerdict(BaseModel):
+    """A model's verdict on one analyzer finding it was shown as evidence (id ``A1``...).
+
+    ``confirm``: real as reported; ``refine``: real, with a corrected ``severity`` and/or
+    ``title``; ``dismiss``: a false positive in context, ``reason`` says why (required).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=20)
+    verdict: Literal["confirm", "refine", "dismiss"]
+    reason: str = Field(default="", max_length=2_000)
+    severity: Severity | None = None
+    title: str | None = Field(default=None, max_length=300)
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _verdict(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        v = v.strip().lower()
+        return _VERDICT_ALIASES.get(v, v)
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity(cls, v: object) -> object:
+        return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
+
+
 class AgentOutput(BaseModel):
     """The whole JSON object a model returns for one review or synthesis call."""
 
@@ -109,6 +145,23 @@ class AgentOutput(BaseModel):
 
     findings: list[ModelFinding] = Field(default_factory=list, max_length=500)
     summary: str = Field(default="", max_length=20_000)
+    # Only for review calls shown analyzer evidence: one verdict per evidence id.
+    evidence: list[EvidenceVerdict] = Field(default_factory=list, max_length=500)
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _evidence(cls, v: object) -> object:
+        # A malformed verdict costs only itself (the finding stays as the analyzer reported
+        # it), never the whole reply.
+        if not isinstance(v, list):
+            return []
+        kept = []
+        for item in v[:500]:
+            try:
+                kept.append(EvidenceVerdict.model_validate(item))
+            except ValidationError:
+                continue
+        return kept
     # Only for synthesize: groups of upstream finding ids that say the same thing.
     duplicates: list[list[str]] = Field(default_factory=list)
 
@@ -138,6 +191,10 @@ class Finding(BaseModel):
     anchor_text: str = ""
     fingerprint: str = ""
     status: str = "open"
+    # Analyzer findings a model reviewed: confirmed or refined -> corroborated; dismissed ->
+    # status "dismissed" with the model's reason (kept in history, out of the merged list).
+    corroborated: bool = False
+    dismissed_reason: str | None = None
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:

@@ -2,7 +2,7 @@
 
 ``prepare_review`` loads settings-driven inputs (team, workflow, target, changeset);
 ``run_review`` runs the engine and stores the run. Neither prints anything: callers render
-the :class:`~tokyo_cli.results.RunResult` they get back.
+the :class:`~tokyo_cli.results.RunResult` they get back, including its ``notices``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokyo_cli import events as ev
+from tokyo_cli.budget import Budget
 from tokyo_cli.engine import Engine, EngineOptions
 from tokyo_cli.errors import ConfigError, StoreError
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
@@ -30,7 +31,8 @@ class ReviewRequest:
     """What to review. At most one of ``staged``, ``working``, ``base``, ``all_files``.
 
     With none of them, the workflow's ``target`` applies, else the default target (see
-    :func:`tokyo_cli.repo.resolve_target`). ``paths`` are ``--path`` globs.
+    :func:`tokyo_cli.repo.resolve_target`). ``paths`` are ``--path`` globs. ``since_last``
+    narrows a review to what changed since this branch's last reviewed HEAD.
     """
 
     repo: Path = Path(".")
@@ -39,6 +41,7 @@ class ReviewRequest:
     base: str | None = None
     all_files: bool = False
     paths: list[str] = field(default_factory=list)
+    since_last: bool = False
 
 
 @dataclass
@@ -50,6 +53,8 @@ class PreparedReview:
     workflow: WorkflowSpec
     target: ReviewTarget
     changeset: Changeset
+    branch: str | None = None
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +65,52 @@ class ReviewOutcome:
     store_error: str | None = None
 
 
+def _branch(repo: Any) -> str | None:
+    try:
+        return str(repo.active_branch.name)
+    except (TypeError, ValueError):  # detached HEAD, or no commit yet
+        return None
+
+
+def _open_history(settings: Settings) -> tuple[Any, str | None]:
+    """``(db, None)``, or ``(None, reason)`` when the history database cannot be opened."""
+    from tokyo_cli.store.db import open_db
+
+    try:
+        return open_db(settings.db_path()), None
+    except StoreError as exc:
+        return None, str(exc)
+
+
+def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple[str | None, str]:
+    """The HEAD this branch's last stored run reviewed, if it is an ancestor of HEAD.
+
+    Returns ``(sha, notice)``; ``sha`` is ``None`` (full review) when history has no run of
+    this branch or the old HEAD is no longer an ancestor (a force-push), and ``notice`` says so.
+    """
+    import subprocess
+
+    from tokyo_cli.store.history import last_reviewed_head
+
+    if branch is None:
+        return None, "--since-last: HEAD is detached, so there is no branch history; reviewing the full target"
+    db, error = _open_history(settings)
+    if db is None:
+        return None, f"--since-last: history unavailable ({error}); reviewing the full target"
+    old = last_reviewed_head(db, repo=str(root), branch=branch)
+    if old is None:
+        return None, f"--since-last: no earlier review of branch '{branch}' in history; reviewing the full target"
+    ancestor = subprocess.run(
+        ["git", "-C", str(root), "merge-base", "--is-ancestor", old, "HEAD"], capture_output=True, check=False
+    )
+    if ancestor.returncode != 0:
+        return None, (
+            f"--since-last: the last reviewed HEAD {old[:7]} is not an ancestor of HEAD (force-push?); "
+            "reviewing the full target"
+        )
+    return old, f"--since-last: reviewing {old[:7]}..HEAD, what changed since the last review of '{branch}'"
+
+
 def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview:
     """Load the team and workflow and collect the change.
 
@@ -67,21 +118,32 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
         RepoError: not a git repository, unknown ref, conflicting target flags.
         ConfigError: malformed agents.yaml or workflow, unknown workflow.
     """
-    repo = open_repo(request.repo)
-    root = Path(repo.working_tree_dir or request.repo).resolve()
+    with open_repo(request.repo) as repo:
+        root = Path(repo.working_tree_dir or request.repo).resolve()
+        branch = _branch(repo)
     team = load_team(root)
     workflow = load_workflow(find_workflow(settings.workflow, root), team)
     chosen = sum([request.staged, request.working, request.base is not None, request.all_files])
     if chosen > 1:
         raise ConfigError("choose one target: --staged, --working, --base REF or --all")
-    staged, working, all_files = request.staged, request.working, request.all_files
+    staged, working, all_files, base = request.staged, request.working, request.all_files, request.base
+    notices: list[str] = []
+    if request.since_last:
+        if chosen and base is None:
+            raise ConfigError("--since-last reviews commits: use it alone or with --base REF")
+        old, notice = since_last_base(root, branch, settings)
+        notices.append(notice)
+        if old is not None:
+            base, chosen = old, 1
     if chosen == 0 and workflow.target is not None and workflow.target != "range":
         staged = workflow.target == TargetKind.STAGED.value
         working = workflow.target == TargetKind.WORKING.value
         all_files = workflow.target == TargetKind.ALL.value
-    target = resolve_target(root, staged=staged, working=working, base=request.base, all_files=all_files)
+    target = resolve_target(root, staged=staged, working=working, base=base, all_files=all_files)
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
-    return PreparedReview(root=root, team=team, workflow=workflow, target=target, changeset=changeset)
+    return PreparedReview(
+        root=root, team=team, workflow=workflow, target=target, changeset=changeset, branch=branch, notices=notices
+    )
 
 
 def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
@@ -98,6 +160,8 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         workflow_hash=prepared.workflow.hash,
         fail_on=settings.fail_on or prepared.workflow.fail_on,
         started_at=datetime.now(timezone.utc),
+        branch=prepared.branch,
+        notices=list(prepared.notices),
         files=[
             FileEntry(
                 path=f.path,
@@ -112,7 +176,13 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
     )
 
 
-def make_gateway(settings: Settings) -> Gateway | None:
+def make_budget(prepared: PreparedReview, settings: Settings) -> Budget:
+    """The run's cost cap: ``--max-cost`` / ``TOKYO_MAX_COST``, else the workflow's budget."""
+    cap = settings.max_cost if settings.max_cost is not None else prepared.workflow.budget.max_cost_usd
+    return Budget(max_cost_usd=cap, unknown_call_usd=settings.unknown_call_usd)
+
+
+def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | None:
     """The provider gateway for these settings, or ``None`` when running offline."""
     if settings.offline:
         return None
@@ -123,6 +193,8 @@ def make_gateway(settings: Settings) -> Gateway | None:
         max_concurrency_per_provider=settings.max_concurrency,
         retries=settings.retries,
         api_base=settings.api_base,
+        budget=budget,
+        breaker_threshold=settings.breaker_threshold,
     )
 
 
@@ -139,6 +211,20 @@ def _goes_online(prepared: PreparedReview, settings: Settings) -> bool:
     return any(has_credentials(m) for m in models)
 
 
+def _budget_notices(result: RunResult, budget: Budget) -> None:
+    for model in sorted(budget.unpriced_models):
+        result.notices.append(
+            f"{model} has no known price: each call was counted as ${budget.unknown_call_usd:.2f} "
+            "against the cost cap (TOKYO_UNKNOWN_CALL_USD)" if budget.max_cost_usd is not None
+            else f"{model} has no known price: its cost is not in the totals"
+        )
+    if budget.refused:
+        result.notices.append(
+            f"cost cap ${budget.max_cost_usd:.2f} reached: {budget.refused} call(s) not started; "
+            "the files they covered are listed as not reviewed (budget)"
+        )
+
+
 async def run_review(
     prepared: PreparedReview,
     settings: Settings,
@@ -153,9 +239,17 @@ async def run_review(
     in the steps (see :class:`~tokyo_cli.engine.Engine`); this function raises nothing for them.
     """
     result = new_result(prepared, settings)
-    gateway = make_gateway(settings)
-    if gateway is not None and _goes_online(prepared, settings):
+    budget = make_budget(prepared, settings)
+    gateway = make_gateway(settings, budget)
+    online = gateway is not None and _goes_online(prepared, settings)
+    if online and gateway is not None:
         gateway.preload()  # the ~2.5 s litellm import overlaps the analyzers, not the first call
+    db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
+    cache = None
+    if db is not None and settings.cache and online:
+        from tokyo_cli.cache import DbCache
+
+        cache = DbCache(db)
     engine = Engine(
         team=prepared.team,
         workflow=prepared.workflow,
@@ -166,18 +260,21 @@ async def run_review(
             offline=settings.offline,
             api_base=settings.api_base,
             analyzer_timeout=settings.analyzer_timeout,
+            max_chunk_tokens=settings.max_chunk_tokens,
+            cache=cache,
         ),
         listener=listener,
     )
     result = await engine.run(result)
-    store_error = None
-    if store:
+    _budget_notices(result, budget)
+    hits = sum(1 for c in result.calls if c.cache_hit)
+    if hits:
+        result.notices.append(f"{hits} of {len(result.calls)} call(s) answered from the response cache (--no-cache to bypass)")
+    if store and db is not None:
         try:
-            from tokyo_cli.store.db import open_db
             from tokyo_cli.store.history import save_run
 
-            db = open_db(settings.db_path())
             save_run(db, result)
         except StoreError as exc:
             store_error = str(exc)
-    return ReviewOutcome(result=result, store_error=store_error)
+    return ReviewOutcome(result=result, store_error=store_error if store else None)

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=8, ge=1, le=256, description="Calls in flight per provider.")
     max_file_bytes: int = Field(default=1_000_000, gt=0, description="Larger files are not sent.")
     analyzer_timeout: float = Field(default=60.0, gt=0, description="Per analyzer, seconds.")
+    max_cost: float | None = Field(default=None, ge=0, description="Hard cap per run, USD.")
+    unknown_call_usd: float = Field(default=0.05, ge=0, description="Cap accounting per call of an unpriced model, USD.")
+    cache: bool = Field(default=True, description="Reuse stored answers for identical prompts.")
+    max_chunk_tokens: int = Field(default=60_000, ge=1_000, description="Diff tokens per call, at most.")
+    breaker_threshold: int = Field(default=5, ge=1, description="Consecutive failures that stop a provider.")
     debug: bool = Field(default=False, description="Tracebacks on errors (TOKYO_DEBUG=1).")
 
     @classmethod

@@ -68,6 +68,14 @@ def review(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
     ] = None,
+    max_cost: Annotated[
+        Optional[float],
+        typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
+    since_last: Annotated[
+        bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
+    ] = False,
     db: DbOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> int:
@@ -88,9 +96,17 @@ def review(
         timeout=timeout,
         fail_on=fail_on,
         db=db,
+        max_cost=max_cost,
+        cache=False if no_cache else None,
     )
     request = ReviewRequest(
-        repo=root, staged=staged, working=working, base=base, all_files=all_files, paths=list(paths or [])
+        repo=root,
+        staged=staged,
+        working=working,
+        base=base,
+        all_files=all_files,
+        paths=list(paths or []),
+        since_last=since_last,
     )
     prepared = prepare_review(request, settings)
     progress = ProgressListener(quiet=quiet)

@@ -269,6 +269,11 @@ def problems(result: RunResult) -> list[str]:
             lines.append(f"{who} finished in part: {one_line(s.error) or 'a model call failed'}")
         elif s.status in _UNFINISHED:
             lines.append(f"{who} did not finish ({s.status})")
+        elif s.status == "skipped" and s.error:
+            lines.append(f"{who} did not run: {one_line(s.error)}")
+        if s.not_reviewed:
+            reasons = ", ".join(dict.fromkeys(s.not_reviewed.values()))
+            lines.append(f"{who}: {plural(len(s.not_reviewed), 'file')} not reviewed ({reasons})")
         for a in s.analyzers:
             if a.error:
                 err = one_line(a.error)
@@ -302,6 +307,9 @@ def caveats(result: RunResult) -> list[str]:
     partial = sum(1 for s in result.steps if s.status == "partial")
     if partial:
         out.append(f"{plural(partial, 'step')} finished in part")
+    capped = sum(1 for s in result.steps if s.status == "skipped" and s.error)
+    if capped:
+        out.append(f"{plural(capped, 'step')} did not run")
     analyzers = sum(1 for s in result.steps for a in s.analyzers if a.error)
     if analyzers:
         verb = "was" if analyzers == 1 else "were"

@@ -20,6 +20,8 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "complete": bool,                 # every step succeeded in full and every changed
                                           # file was reviewed or benignly skipped
         "caveats": [str],                 # why not complete, e.g. "1 step failed"
+        "notices": [str],                 # facts to show: cache hits, cost cap, --since-last
+        "branch": str | null,
         "error": str | null,
         "exit_code": int                  # 0 clean, 1 blocking findings, 3 failed, 130 cancelled
       },
@@ -53,6 +55,7 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "status": "added" | "modified" | "deleted" | "renamed",
         "added": int, "removed": int,
         "reviewed": bool,
+        "reviewed_by": [str],             # agents that reviewed the whole file
         "reason": str | null              # why not reviewed: binary, too large, excluded,
                                           # review failed, no agent covers it, ...
       }],
@@ -121,6 +124,8 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "offline": result.offline,
             "complete": not why,
             "caveats": why,
+            "notices": list(result.notices),
+            "branch": result.branch,
             "error": result.error,
             "exit_code": result.exit_code(),
         },
@@ -144,6 +149,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
                 "added": f.added,
                 "removed": f.removed,
                 "reviewed": f.path not in missing,
+                "reviewed_by": list(f.reviewed_by),
                 "reason": missing.get(f.path),
             }
             for f in result.files

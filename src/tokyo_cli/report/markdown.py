@@ -69,7 +69,9 @@ def render_markdown(result: RunResult) -> str:
     notes = offline_notes(result)
     for note in notes:
         out += [f"> **Offline:** {_prose(note)}", ">"]
-    if notes:
+    for notice in result.notices:
+        out += [f"> **Note:** {_prose(notice)}", ">"]
+    if notes or result.notices:
         out[-1] = ""
 
     trouble = problems(result)

@@ -89,7 +89,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
     if result.steps:
         console.print(_steps_table(result))
         console.print()
-    notes = offline_notes(result)
+    notes = offline_notes(result) + [clean_text(n) for n in result.notices]
     for note in notes:
         console.print(Text("! ", style="bold yellow") + Text(note, style="yellow"))
     if notes:

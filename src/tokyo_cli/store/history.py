@@ -27,6 +27,7 @@ from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
+from tokyo_cli.store.ledger import record_seen
 
 SEVERITY_COLUMNS = {s.value: f"findings_{s.value}" for s in Severity}
 """Severity value -> its count column in ``runs`` (merged findings only)."""
@@ -37,7 +38,8 @@ class RunSummary(BaseModel):
 
     ``findings`` maps every severity value ("critical" ... "info") to the number of merged
     findings; ``cost_usd`` is USD (``None`` when no call had a known price); ``tokens_in``
-    and ``tokens_out`` are provider tokens; ``seconds`` is wall time.
+    and ``tokens_out`` are provider tokens; ``seconds`` is wall time; ``suppressed`` counts
+    findings the ledger had dismissed.
     """
 
     id: int
@@ -52,6 +54,7 @@ class RunSummary(BaseModel):
     tokens_in: int
     tokens_out: int
     seconds: float
+    suppressed: int = 0
 
 
 def _table(db: Database, name: str) -> Table:
@@ -103,6 +106,7 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
         step_row_id=step_row_id,
         severity=finding.severity.value,
         agents=json.dumps(finding.agents),
+        corroborated=int(finding.corroborated),
     )
     return row
 
@@ -122,6 +126,7 @@ def _fields(model: type[BaseModel], row: dict[str, Any]) -> dict[str, Any]:
 def _finding(row: dict[str, Any]) -> Finding:
     data = _fields(Finding, row)
     data["agents"] = json.loads(row["agents"])
+    data["corroborated"] = bool(row["corroborated"])
     return Finding(**data)
 
 
@@ -167,7 +172,8 @@ def save_run(db: Database, result: RunResult) -> int:
     """Insert ``result`` as a new run (one transaction) and return its id.
 
     Writes one ``runs`` row, its ``files``, its merged ``findings`` (scope 'run'), and per
-    step a ``steps`` row with its ``llm_calls`` and raw ``findings`` (scope 'step'). Sets
+    step a ``steps`` row with its ``llm_calls`` and raw ``findings`` (scope 'step'), and
+    records the merged findings in the ledger (:func:`~tokyo_cli.store.ledger.record_seen`). Sets
     ``result.run_id`` to the new id once the transaction has committed. A ``result`` that
     already has a ``run_id`` is saved again as a new run (updates are not supported).
 
@@ -189,6 +195,7 @@ def save_run(db: Database, result: RunResult) -> int:
             _table(db, "findings").insert_all(
                 _finding_row(run_id, step_row_id, f) for f in step.findings
             )
+        record_seen(db, run_id, result)
     result.run_id = run_id
     return run_id
 
@@ -269,4 +276,58 @@ def _summary(row: dict[str, Any]) -> RunSummary:
         tokens_in=row["tokens_in"] or 0,
         tokens_out=row["tokens_out"] or 0,
         seconds=row["seconds"] or 0.0,
+        suppressed=row["suppressed"] or 0,
     )
+
+
+def known_repo(db: Database, path: str) -> str | None:
+    """The stored repository that contains ``path`` (an absolute path), deepest first.
+
+    ``tokyo history --repo .`` run in a subdirectory finds its repository's runs. One
+    indexed lookup over ``path`` and its parents; ``None`` when no run has any of them.
+    """
+    parts = path.rstrip("/").split("/")
+    candidates = ["/".join(parts[:i]) or "/" for i in range(len(parts), 0, -1)]
+    marks = ", ".join("?" * len(candidates))
+    with translate_errors(db_path(db)):
+        rows = db.execute(f"SELECT DISTINCT repo FROM runs WHERE repo IN ({marks})", candidates).fetchall()
+    found = {r[0] for r in rows}
+    return next((c for c in candidates if c in found), None)
+
+
+def prune_runs(db: Database, *, before: datetime, dry_run: bool = False) -> int:
+    """Delete the runs that started before ``before`` (aware datetime), with their steps,
+    calls, findings and files (``ON DELETE CASCADE``); the ledger keeps every fingerprint
+    and decision. Returns how many runs were (or, with ``dry_run``, would be) deleted.
+
+    One transaction. Compares instants (``julianday``), so runs stored with any UTC offset
+    are judged correctly.
+
+    Raises:
+        StoreError: locked past the busy timeout, read-only or full database.
+    """
+    where = "julianday(started_at) < julianday(?)"
+    cutoff = [before.isoformat()]
+    with translate_errors(db_path(db)):
+        if dry_run:
+            return int(db.execute(f"SELECT COUNT(*) FROM runs WHERE {where}", cutoff).fetchone()[0])
+        with write_transaction(db):
+            return int(db.execute(f"DELETE FROM runs WHERE {where}", cutoff).rowcount)
+
+
+def last_reviewed_head(db: Database, *, repo: str, branch: str) -> str | None:
+    """The head SHA of the newest completed or partial run of ``repo`` on ``branch``, if any.
+
+    Raises:
+        StoreError: an unreadable database.
+    """
+    with translate_errors(db_path(db)):
+        rows = list(
+            _table(db, "runs").rows_where(
+                "repo = ? AND branch = ? AND head_sha IS NOT NULL AND status IN ('completed', 'partial')",
+                [repo, branch],
+                order_by="started_at DESC, id DESC",
+                limit=1,
+            )
+        )
+    return rows[0]["head_sha"] if rows else None

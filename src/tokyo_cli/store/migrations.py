@@ -202,3 +202,15 @@ def m004_cache(db: Database) -> None:
     _table(db, "steps").add_column("not_reviewed", str, not_null_default="{}")
     _table(db, "files").add_column("reviewed_by", str, not_null_default="[]")
     _table(db, "runs").create_index(["repo", "branch"], index_name="idx_runs_repo_branch")
+
+
+@MIGRATIONS(name="m003_evidence")
+def m003_evidence(db: Database) -> None:
+    """Provenance of analyzer findings a model reviewed as evidence.
+
+    findings   + corroborated (0/1: a model confirmed or refined the analyzer finding)
+               + dismissed_reason (the model's reason when it dismissed one; the finding's
+                 status is then "dismissed", kept in the step's findings only)
+    """
+    _table(db, "findings").add_column("corroborated", int, not_null_default=0)
+    _table(db, "findings").add_column("dismissed_reason", str)
