@@ -18,6 +18,8 @@ given, is the requested one) answers; otherwise the default reply
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,10 @@ import pytest
 Reply = str | dict[str, Any] | Callable[[dict[str, Any]], "str | dict[str, Any]"]
 
 DEFAULT_REPLY: dict[str, Any] = {"findings": [], "summary": "ok"}
+RESET = "__tokyo_fake_reset__"
+"""A reply that makes the server drop the connection with a TCP reset instead of answering."""
+RAW_KEY = "__raw__"
+"""A dict reply ``{RAW_KEY: payload}`` is sent as the whole response body (e.g. empty choices)."""
 
 # OpenAI's error "type" for a few statuses, so litellm maps them the way it maps the real API.
 _ERROR_TYPES = {
@@ -206,6 +212,10 @@ class FakeProvider:
         content = json.dumps(reply) if isinstance(reply, dict) else str(reply)
         delay = self.latency + ((script.delay or 0.0) if script else 0.0)
         headers = dict(script.headers) if script else {}
+        if reply == RESET:
+            return -1, headers, {}, delay
+        if isinstance(reply, dict) and RAW_KEY in reply:
+            return status, headers, reply[RAW_KEY], delay
         if status != 200:
             if isinstance(reply, dict) and "error" in reply:
                 return status, headers, reply, delay
@@ -294,6 +304,11 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 status, headers, payload, delay = fp._answer(body)
                 if delay > 0 and fp._stopping.wait(delay):
                     return  # shutting down: drop the answer
+                if status == -1:  # RESET: abort the connection (RST), as a crashed proxy would
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 self._send(status, payload, headers)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (e.g. its timeout fired); nothing to answer
