@@ -169,7 +169,8 @@ def test_fresh_db_has_tables_indexes_and_pragmas(tmp_path: Path) -> None:
         table: {tuple(i.columns) for i in db[table].indexes}
         for table in ("runs", "findings", "llm_calls")
     }
-    assert {("started_at",), ("repo",), ("workflow",), ("status",)} <= indexed["runs"]
+    assert {("started_at",), ("repo", "started_at"), ("workflow", "started_at"),
+            ("status", "started_at")} <= indexed["runs"]
     assert {("run_id",), ("fingerprint",)} <= indexed["findings"]
     assert ("run_id",) in indexed["llm_calls"]
     assert db.journal_mode == "wal"

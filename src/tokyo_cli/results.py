@@ -127,6 +127,8 @@ class RunResult(BaseModel):
     files: list[FileEntry] = Field(default_factory=list)
     steps: list[StepResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    # Merged findings left out because the findings ledger has them dismissed (store.ledger).
+    suppressed: int = 0
     summary: str = ""
     error: str | None = None
     offline: bool = False

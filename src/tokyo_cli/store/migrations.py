@@ -214,3 +214,103 @@ def m003_evidence(db: Database) -> None:
     """
     _table(db, "findings").add_column("corroborated", int, not_null_default=0)
     _table(db, "findings").add_column("dismissed_reason", str)
+
+
+@MIGRATIONS(name="m002_ledger")
+def m002_ledger(db: Database) -> None:
+    """The findings ledger: one row per fingerprint, with a person's decision about it.
+
+    runs           + suppressed (merged findings left out of the run because the ledger
+                   had them dismissed)
+    ledger         fingerprint (pk), status open | accepted | dismissed, reason, decided_by,
+                   decided_at; the finding as last seen (repo, path, line, rule, agent,
+                   severity, category, title); first/last seen (ISO 8601 text and run id,
+                   plain integers: pruning runs keeps the ledger) and ``seen`` (runs that
+                   reported it)
+    ledger_events  every decision ever made (action dismiss | accept | reopen, reason, who,
+                   at), oldest first
+
+    Existing merged findings are copied into the ledger as ``open``.
+    """
+    _table(db, "runs").add_column("suppressed", int, not_null_default=0)
+    _table(db, "ledger").create(
+        {
+            "fingerprint": str,
+            "status": str,
+            "reason": str,
+            "decided_by": str,
+            "decided_at": str,
+            "repo": str,
+            "path": str,
+            "line": int,
+            "rule": str,
+            "agent": str,
+            "severity": str,
+            "category": str,
+            "title": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "first_run_id": int,
+            "last_run_id": int,
+            "seen": int,
+        },
+        pk="fingerprint",
+        not_null=["status", "seen"],
+        defaults={"status": "open", "seen": 0},
+    )
+    _table(db, "ledger_events").create(
+        {"id": int, "fingerprint": str, "action": str, "reason": str, "who": str, "at": str},
+        pk="id",
+        foreign_keys=[ForeignKey("ledger_events", "fingerprint", "ledger", "fingerprint", on_delete="CASCADE")],
+        not_null=["fingerprint", "action", "at"],
+    )
+    _table(db, "ledger").create_index(["status", "last_seen_at"], index_name="idx_ledger_status_last_seen")
+    _table(db, "ledger_events").create_index(["fingerprint"], index_name="idx_ledger_events_fingerprint")
+    db.execute(
+        """
+        INSERT INTO ledger (fingerprint, status, repo, path, line, rule, agent, severity,
+                            category, title, first_seen_at, last_seen_at, first_run_id,
+                            last_run_id, seen)
+        SELECT g.fingerprint, 'open', lr.repo, f.path, f.line, f.rule, f.agent, f.severity,
+               f.category, f.title, fr.started_at, lr.started_at, g.first_run, g.last_run, g.seen
+        FROM (SELECT fingerprint, MIN(run_id) AS first_run, MAX(run_id) AS last_run,
+                     COUNT(DISTINCT run_id) AS seen, MAX(id) AS last_id
+              FROM findings WHERE scope = 'run' AND fingerprint IS NOT NULL AND fingerprint != ''
+              GROUP BY fingerprint) AS g
+        JOIN findings AS f ON f.id = g.last_id
+        JOIN runs AS fr ON fr.id = g.first_run
+        JOIN runs AS lr ON lr.id = g.last_run
+        """
+    )
+
+
+@MIGRATIONS(name="m002b_findings_search")
+def m002b_findings_search(db: Database) -> None:
+    """Full-text search over findings: FTS5 table ``findings_fts`` (title, body, Porter
+    stemming) over ``findings`` as external content, kept current by triggers, so
+    ``sqlite-utils search history.db findings 'injection'`` and Datasette search work."""
+    _table(db, "findings").enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+
+
+@MIGRATIONS(name="m002c_query_indexes")
+def m002c_query_indexes(db: Database) -> None:
+    """Indexes for ``tokyo history`` and ``tokyo stats`` (checked with EXPLAIN QUERY PLAN).
+
+    runs       (repo|workflow|status, started_at): a filtered listing reads the newest rows
+               straight from the index; they replace m001's single-column ones
+    llm_calls  (agent|model, latency_s, ...): stats per agent or model read one covering
+               index, and latency percentiles are ``ORDER BY latency_s LIMIT 1 OFFSET k``
+    steps      (agent, run_id): runs per agent;  findings (scope, agent, severity)
+    """
+    runs = _table(db, "runs")
+    for column in ("repo", "workflow", "status"):
+        db.execute(f"DROP INDEX IF EXISTS idx_runs_{column}")
+        runs.create_index([column, "started_at"], index_name=f"idx_runs_{column}_started_at")
+    calls = _table(db, "llm_calls")
+    for column in ("agent", "model"):
+        calls.create_index(
+            [column, "latency_s", "run_id", "tokens_in", "tokens_out", "cost_usd", "cache_hit", "status"],
+            index_name=f"idx_llm_calls_{column}_stats",
+        )
+    _table(db, "steps").create_index(["agent", "run_id"], index_name="idx_steps_agent_run_id")
+    _table(db, "findings").create_index(["scope", "agent", "severity"], index_name="idx_findings_scope_agent")
