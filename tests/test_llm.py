@@ -298,12 +298,12 @@ async def test_concurrency_limit_per_provider(fake_provider: FakeProvider) -> No
 
 
 async def test_fake_provider_serves_many_in_flight(fake_provider: FakeProvider) -> None:
-    fake_provider.latency = 0.5
+    # Long latency so every call is still waiting when the last one starts, even on a busy
+    # machine; speed itself is measured by benchmarks, not asserted here.
+    fake_provider.latency = 3.0
     gateway = fast_gateway(fake_provider, max_concurrency_per_provider=60)
-    started = time.monotonic()
     await asyncio.gather(*(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
     assert fake_provider.peak_in_flight == 60
-    assert time.monotonic() - started < 4, "60 calls of 0.5 s each must overlap"
 
 
 def test_gateway_works_across_event_loops(fake_provider: FakeProvider) -> None:

@@ -16,6 +16,7 @@ says so) rather than ignored.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,6 +47,7 @@ class Budget:
     reserved_usd: float = 0.0
     refused: int = 0
     unpriced_models: set[str] = field(default_factory=set)
+    _changed: asyncio.Condition | None = field(default=None, repr=False)
 
     def estimate(self, model: str, tokens_in: int, max_tokens_out: int) -> tuple[float, bool]:
         """Worst-case USD of one attempt, and whether the model's price is known."""
@@ -59,11 +61,26 @@ class Budget:
         usd, priced = self.estimate(model, tokens_in, max_tokens_out)
         if not priced:
             self.unpriced_models.add(model)
-        if self.max_cost_usd is not None and self.spent_usd + self.reserved_usd + usd > self.max_cost_usd + 1e-12:
+        if not self._fits(usd):
             self.refused += 1
             return None
         self.reserved_usd += usd
         return Reservation(model=model, usd=usd, priced=priced)
+
+    async def acquire(self, model: str, tokens_in: int, max_tokens_out: int) -> Reservation | None:
+        """Like :meth:`reserve`, but while other attempts hold reservations, wait for them to
+        settle (their real cost is usually far below the worst case) before refusing."""
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        async with self._changed:
+            while True:
+                usd, _ = self.estimate(model, tokens_in, max_tokens_out)
+                if self.reserved_usd <= 0 or self._fits(usd):
+                    return self.reserve(model, tokens_in, max_tokens_out)
+                await self._changed.wait()
+
+    def _fits(self, usd: float) -> bool:
+        return self.max_cost_usd is None or self.spent_usd + self.reserved_usd + usd <= self.max_cost_usd + 1e-12
 
     def settle(self, reservation: Reservation, outcome: Outcome, cost_usd: float | None = None) -> None:
         """Release ``reservation`` and book what the attempt cost (see module docstring)."""
@@ -72,6 +89,17 @@ class Budget:
             self.spent_usd += cost_usd if (cost_usd is not None and reservation.priced) else reservation.usd
         elif outcome == "timeout":
             self.spent_usd += reservation.usd
+        if self._changed is not None:
+            changed = self._changed
+
+            async def _wake() -> None:
+                async with changed:
+                    changed.notify_all()
+
+            try:
+                asyncio.get_running_loop().create_task(_wake())
+            except RuntimeError:  # settled outside a loop (tests): nobody can be waiting
+                pass
 
     @property
     def remaining_usd(self) -> float | None:

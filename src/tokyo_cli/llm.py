@@ -273,7 +273,7 @@ class Gateway:
                 raise refused(f"{request.model}: stopped, circuit open after {self.breaker_threshold} consecutive failures")
             hold = None
             if self.budget is not None:
-                hold = self.budget.reserve(request.model, request.prompt_tokens, request.max_tokens)
+                hold = await self.budget.acquire(request.model, request.prompt_tokens, request.max_tokens)
                 if hold is None:
                     cap = self.budget.max_cost_usd or 0.0
                     raise refused(f"{request.model}: not started, it could exceed the cost cap of ${cap:.2f}")

@@ -154,7 +154,7 @@ def pack(
 
 
 def _line_tokens(model: str | None, hunk: Hunk) -> list[int]:
-    texts = [f"{ln.new_line or ''} {ln.kind} {ln.text}" for ln in hunk.lines]
+    texts = hunk.render().split("\n")[1:]  # exactly as the prompt shows each line
     if model:
         return [n + 1 for n in count_tokens(model, texts)]  # +1: the newline between lines
     return [int(len(t) / CHARS_PER_TOKEN) + 2 for t in texts]

@@ -6,8 +6,9 @@ fully cached re-run makes none), so they read the same data directly:
 - prices: ``litellm/model_prices_and_context_window_backup.json`` — the map litellm itself
   uses with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (USD per token);
 - tokens: the tokenizer litellm's ``token_counter`` selects for the model — its packaged
-  Anthropic tokenizer (``tokenizers``) for Claude models other than Claude 3, else tiktoken's
-  ``cl100k_base`` from litellm's bundled encodings directory (no download).
+  Anthropic tokenizer (``tokenizers``) for Claude models other than Claude 3, tiktoken's
+  encoding for OpenAI chat models, else ``cl100k_base``; tiktoken files come from litellm's
+  bundled encodings directory (no download).
 
 ``tests/test_pricing.py`` checks both against litellm for every packaged model.
 """
@@ -69,14 +70,25 @@ def price_of(model: str) -> Price | None:
 
 
 def tokenizer_kind(model: str) -> str:
-    """``"anthropic"`` or ``"cl100k_base"``: what litellm's token_counter uses for ``model``.
+    """``"anthropic"`` or a tiktoken encoding name: what litellm's token_counter uses.
 
-    Mirrors ``litellm.utils.huggingface_tokenizer_kind`` for the providers we ship: Claude
-    models other than Claude 3 use the packaged Anthropic tokenizer, the rest tiktoken.
+    Mirrors litellm's choice for the providers we ship: Claude models other than Claude 3
+    use the packaged Anthropic tokenizer; OpenAI chat models use tiktoken's encoding for the
+    model (``o200k_base`` for gpt-4o, o-series, gpt-5); everything else ``cl100k_base``.
     """
     name = wire_model_name(model)
-    if provider_of(model) == "anthropic" and name in price_map() and "claude-3" not in name:
+    entry = price_map().get(name) or {}
+    if provider_of(model) == "anthropic" and entry and "claude-3" not in name:
         return "anthropic"
+    if entry.get("litellm_provider") == "openai" and entry.get("mode") == "chat":
+        if "gpt-4o" in name:
+            return "o200k_base"
+        import tiktoken.model
+
+        try:
+            return str(tiktoken.model.encoding_name_for_model(name))
+        except KeyError:
+            return "cl100k_base"
     return "cl100k_base"
 
 
@@ -95,7 +107,7 @@ def _encoder(kind: str) -> Any:
         os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(root / "litellm_core_utils" / "tokenizers"))
     import tiktoken
 
-    return tiktoken.get_encoding("cl100k_base")
+    return tiktoken.get_encoding("cl100k_base" if kind == "anthropic" else kind)
 
 
 def count_tokens(model: str, texts: Sequence[str]) -> list[int]:
