@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import run_analyzers
+from tokyo_cli.analyzers.evidence import active, reconcile
 from tokyo_cli.cache import CachedReply, ResponseCache, cache_key
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, sort_key
@@ -169,7 +170,7 @@ class Engine:
                 unfinished.status = "failed"
                 unfinished.error = "cancelled before it finished"
                 result.steps.append(unfinished)
-        findings = [f for s in result.steps for f in s.findings]
+        findings = [f for s in result.steps for f in active(s.findings)]
         merged = merge_duplicates(findings)
         for outcome in self._outcomes.values():
             for group in outcome.duplicate_groups:
@@ -394,7 +395,8 @@ class Engine:
             jobs.append(self._call(res, agent, models, messages, i, len(chunks)))
         outputs = await asyncio.gather(*jobs, return_exceptions=True)
 
-        found = list(evidence)
+        found: list[Finding] = []
+        replies: list[tuple[list[str], AgentOutput]] = []  # (paths shown, reply) for evidence verdicts
         summaries, errors, refused = [], [], 0
         reviewed: set[str] = set()
         for chunk, out in zip(chunks, outputs):
@@ -409,6 +411,7 @@ class Engine:
             if isinstance(out, BaseException):
                 raise out
             summaries.append(out.summary.strip())
+            replies.append((chunk.paths, out))
             shown = set(chunk.paths)
             reviewed |= shown
             for raw in out.findings:
@@ -417,7 +420,9 @@ class Engine:
                     res.dropped_findings += 1
                 else:
                     found.append(f)
-        res.findings = merge_duplicates(found)
+        # The models' verdicts on the analyzer evidence: dismissed ones stay in the step only.
+        kept, dismissed = reconcile(evidence, replies, found)
+        res.findings = merge_duplicates(kept + found) + dismissed
         res.summary = " ".join(s for s in summaries if s)
         done = len(chunks) - len(errors) - refused
         if errors:
@@ -435,7 +440,7 @@ class Engine:
     # ----------------------------------------------------------- synthesize
 
     async def _synthesize(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
-        merged = merge_duplicates([f for o in upstream for f in o.result.findings])
+        merged = merge_duplicates([f for o in upstream for f in active(o.result.findings)])
         res.files = sorted({p for o in upstream for p in o.result.files})
         models = self._online(agent, res)
         res.model = models[0] if models else None

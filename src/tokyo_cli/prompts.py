@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from tokyo_cli.analyzers.evidence import evidence_ids
 from tokyo_cli.findings import AgentOutput, Finding
 from tokyo_cli.packing import Chunk
 from tokyo_cli.repo import FileChange, Hunk
@@ -36,6 +37,17 @@ Rules:
   replacement text for line..end_line, with no diff markers.
 - Report only real, specific problems you can point to. No style nits, no praise, no
   speculation. An empty findings list is a good answer for a clean change.
+"""
+
+EVIDENCE_TASK = """\
+Offline analyzers reported the findings below on the files you review, each with an id.
+Give a verdict on every one of them in an "evidence" list in the same JSON object:
+"evidence": [{"id": "A1", "verdict": "confirm", "reason": "why, in one sentence"}]
+- confirm: real as stated.
+- refine: real, but the severity or title is wrong; add the corrected "severity" and/or "title".
+- dismiss: a false positive in this context; "reason" must say why (for example: the value
+  is a constant, the code only runs in tests, the input is validated on line N).
+Do not copy these into "findings"; add a finding only for a problem the analyzers missed.
 """
 
 UNTRUSTED_RULES = """\
@@ -121,8 +133,10 @@ def review_messages(
 ) -> tuple[list[dict[str, str]], int]:
     """Messages for one review call over ``chunk``. Returns ``(messages, secrets_masked)``.
 
-    ``evidence`` are offline analyzer findings on these lines; the model is asked to confirm or
-    dismiss them rather than repeat them blindly.
+    ``evidence`` are the step's offline analyzer findings, numbered ``A1..An`` over the whole
+    step (``analyzers.evidence.evidence_ids``); those on this chunk's files are listed and the
+    model is asked for a verdict on each (confirm / refine / dismiss with a reason), which
+    ``analyzers.evidence.reconcile`` applies.
     """
     body = "\n\n".join(render_file(f, hunks) for f, hunks in chunk.parts)
     body, masked = mask_secrets(body)
@@ -132,17 +146,14 @@ def review_messages(
         delimit(body),
     ]
     paths = set(chunk.paths)
-    notes = [f for f in evidence if f.path in paths]
+    notes = [(key, f) for key, f in evidence_ids(evidence).items() if f.path in paths]
     if notes:
         listing = "\n".join(
-            f"- {f.location} [{f.rule or f.category}] {f.severity.value}: {f.title}" for f in notes
+            f"- {key} {f.location} [{f.rule or f.category}] {f.severity.value}: {f.title}" for key, f in notes
         )
         listing, extra_masked = mask_secrets(listing)
         masked += extra_masked
-        user.append(
-            "Offline analyzers reported the following on these files. Include the ones that are "
-            "real in your findings (same path and line); leave out false positives.\n" + delimit(listing)
-        )
+        user.append(EVIDENCE_TASK + delimit(listing))
     messages = [
         {"role": "system", "content": system_prompt(agent, step_instructions)},
         {"role": "user", "content": "\n\n".join(user)},

@@ -2,13 +2,20 @@
 
 An analyzer is deterministic, needs no credentials, and turns part of a
 :class:`~tokyo_cli.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
-the change touched. Analyzers are plain synchronous callables: the engine runs them with
-``asyncio.to_thread``.
+the change touched. Analyzers are plain synchronous callables: the engine runs
+:func:`run_analyzers` with ``asyncio.to_thread``, and it runs one agent's analyzers at the
+same time, each in its own thread, each within the time limit.
+
+Every finding leaves here with secrets masked in its title, body, suggestion and anchored
+line text (the same masks as prompts), so no detected secret reaches a report, the history
+database or a provider.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
+import threading
 import time
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
@@ -21,8 +28,28 @@ from tokyo_cli.repo import Changeset, FileChange
 
 # name -> "module:class"; imported on first use so a broken tool never breaks startup.
 _REGISTRY: dict[str, str] = {
+    # akira (security)
     "bandit": "tokyo_cli.analyzers.bandit:BanditAnalyzer",
+    "detect-secrets": "tokyo_cli.analyzers.secrets:SecretsAnalyzer",
+    # yuki (tests)
+    "test-gaps": "tokyo_cli.analyzers.tests_gap:TestGapAnalyzer",
+    # hiro (CI, containers, config)
+    "zizmor": "tokyo_cli.analyzers.actions:ZizmorAnalyzer",
+    "hadolint": "tokyo_cli.analyzers.dockerfile:HadolintAnalyzer",
+    "dockerfile": "tokyo_cli.analyzers.dockerfile:DockerfileAnalyzer",
+    "config-syntax": "tokyo_cli.analyzers.yamlcheck:ConfigSyntaxAnalyzer",
+    # sakura (docs)
+    "docstrings": "tokyo_cli.analyzers.docs:DocstringAnalyzer",
+    "readme-mentions": "tokyo_cli.analyzers.docs:ReadmeMentionAnalyzer",
+    "doc-links": "tokyo_cli.analyzers.links:DocLinkAnalyzer",
+    # kenji (architecture)
+    "import-cycles": "tokyo_cli.analyzers.imports:ImportCycleAnalyzer",
+    "complexity": "tokyo_cli.analyzers.complexity:ComplexityAnalyzer",
+    "module-size": "tokyo_cli.analyzers.size:ModuleSizeAnalyzer",
 }
+# Subprocess-based analyzers stop themselves at the limit and say so; this is how much
+# longer run_analyzers waits for that before it gives up on a thread.
+TIMEOUT_GRACE_S = 2.0
 
 
 class AnalyzerRun(BaseModel):
@@ -71,21 +98,81 @@ def get_analyzer(name: str) -> Analyzer:
 
 def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileChange], *,
                   agent: str, timeout_s: float = 60) -> list[AnalyzerRun]:
-    """Run each named analyzer in turn over ``files``; one AnalyzerRun per name, in order.
+    """Run the named analyzers over ``files`` at the same time; one AnalyzerRun per name, in
+    the order given.
+
+    Each analyzer runs in its own daemon thread and gets ``timeout_s`` seconds; one still
+    running ``TIMEOUT_GRACE_S`` later is reported as "NAME unavailable: timed out after N s"
+    and abandoned (a thread cannot be killed; its late result is ignored).
 
     Never raises: an unknown name, a missing tool or a crashing analyzer becomes an
     AnalyzerRun with ``error`` set and no findings.
     """
+    names = list(names)
+    slots: list[AnalyzerRun | None] = [None] * len(names)
+    started = time.monotonic()
+
+    def work(i: int, name: str) -> None:
+        slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s)
+
+    threads = [threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True)
+               for i, n in enumerate(names)]
+    for t in threads:
+        t.start()
+    deadline = started + timeout_s + TIMEOUT_GRACE_S
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
     runs: list[AnalyzerRun] = []
-    for name in names:
-        start = time.monotonic()
-        try:
-            run = get_analyzer(name).run(changeset, files, agent=agent, timeout_s=timeout_s)
-        except ConfigError as exc:
-            run = AnalyzerRun(name=name, error=str(exc))
-        except Exception as exc:  # a bug in one analyzer must not cost the review
-            run = AnalyzerRun(name=name, error=f"{name} failed: {type(exc).__name__}: {exc}")
-        if not run.seconds:
-            run.seconds = time.monotonic() - start
+    for name, run in zip(names, slots):
+        if run is None:
+            run = AnalyzerRun(name=name, error=f"{name} unavailable: timed out after {timeout_s:g} s",
+                              seconds=time.monotonic() - started)
         runs.append(run)
     return runs
+
+
+def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent: str,
+             timeout_s: float) -> AnalyzerRun:
+    start = time.monotonic()
+    try:
+        run = get_analyzer(name).run(changeset, files, agent=agent, timeout_s=timeout_s)
+    except ConfigError as exc:
+        run = AnalyzerRun(name=name, error=str(exc))
+    except ImportError as exc:  # the tool's package is not installed
+        run = AnalyzerRun(name=name, error=f"{name} unavailable: {exc}")
+    except Exception as exc:  # a bug in one analyzer must not cost the review
+        run = AnalyzerRun(name=name, error=f"{name} failed: {type(exc).__name__}: {exc}")
+    if not run.seconds:
+        run.seconds = time.monotonic() - start
+    run.findings = [redact(f) for f in run.findings]
+    return run
+
+
+# ``DB_PASSWORD=hunter2`` (Dockerfiles, .env, shell): unquoted, so not among the prompt masks.
+_UNQUOTED_SECRET = re.compile(
+    r"(?i)\b([a-z0-9_]*(?:passw(?:or)?d|secret|token|api_?key|private_?key|access_?key)[a-z0-9_]*)"
+    r"(\s*=\s*|:\s+)(?!\[MASKED\])([^\s'\"$\[{(<][^\s'\"]{3,})"
+)
+
+
+def redact(finding: Finding) -> Finding:
+    """``finding`` with likely secrets masked in its title, body, suggestion and anchored
+    line text (``prompts.mask_secrets``); the fingerprint is recomputed from the masked text,
+    so it stays stable without holding the secret."""
+    from tokyo_cli.prompts import mask_secrets
+
+    update: dict[str, str | None] = {}
+    for name in ("title", "body", "anchor_text", "suggestion"):
+        value = getattr(finding, name)
+        if value:
+            masked, count = mask_secrets(value)
+            if name == "anchor_text":
+                masked, more = _UNQUOTED_SECRET.subn(r"\1\2[MASKED]", masked)
+                count += more
+            if count:
+                update[name] = masked
+    if not update:
+        return finding
+    data = finding.model_dump()
+    data.update(update, fingerprint="")
+    return Finding(**data)

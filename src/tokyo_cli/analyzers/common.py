@@ -1,0 +1,315 @@
+"""Helpers every analyzer shares: test paths, the old version of a changed file, anchoring,
+the Finding builder, and a small index of a Python module's public definitions.
+
+The old version of a file is rebuilt from its new text and its hunks (each hunk's context
+and '-' lines are the old side), so analyzers compare before and after without calling git.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tokyo_cli.diffparse import split_lines
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
+
+TEST_GLOBS = ("test_*.py", "*_test.py", "tests/**", "**/tests/**", "test/**", "**/test/**",
+              "conftest.py")
+# Code that is not a library's public API: scripts, examples, benchmarks, docs, build glue.
+NON_LIBRARY_GLOBS = (*TEST_GLOBS, "benchmarks/**", "**/benchmarks/**", "scripts/**",
+                     "examples/**", "docs/**", "setup.py", "noxfile.py", "__main__.py",
+                     "**/migrations/**")
+PYTHON_SUFFIXES = (".py", ".pyw")
+
+
+def is_python(path: str) -> bool:
+    """True for Python source files (``.py``/``.pyw``)."""
+    return path.endswith(PYTHON_SUFFIXES)
+
+
+def is_test_path(path: str) -> bool:
+    """True for pytest-style test modules and anything under a tests/ or test/ directory."""
+    return glob_match(path, TEST_GLOBS)
+
+
+def is_library_python(path: str) -> bool:
+    """Python code whose public names are an API (not tests, scripts, docs or examples)."""
+    return is_python(path) and not glob_match(path, NON_LIBRARY_GLOBS)
+
+
+def whole_tree(changeset: Changeset) -> bool:
+    """True for a whole-tree audit (``--all``): every line counts as changed."""
+    return changeset.target.kind is TargetKind.ALL
+
+
+def old_lines(changeset: Changeset, change: FileChange) -> list[str] | None:
+    """The old version of ``change`` as lines, rebuilt from its new text and its hunks.
+
+    ``None`` for an added file, a whole-tree audit, or a file whose new text is unknown
+    (binary, too large). A deleted file's old text is its hunks' '-' lines.
+    """
+    if change.status == "added" or whole_tree(changeset):
+        return None
+    if change.status == "deleted":
+        return [ln.text for h in change.hunks for ln in h.lines if ln.kind == "-"]
+    text = changeset.new_content(change.path)
+    if text is None:
+        return None
+    new = split_lines(text)
+    out: list[str] = []
+    pos = 0  # 0-based index into ``new``
+    for hunk in change.hunks:
+        # A hunk with no new lines sits *after* new line ``new_start`` (git convention).
+        start = hunk.new_start - 1 if hunk.new_len else hunk.new_start
+        out.extend(new[pos:start])
+        out.extend(ln.text for ln in hunk.lines if ln.kind != "+")
+        pos = start + hunk.new_len
+    out.extend(new[pos:])
+    return out
+
+
+def old_text(changeset: Changeset, change: FileChange) -> str | None:
+    """:func:`old_lines` joined with newlines (``None`` in the same cases)."""
+    lines = old_lines(changeset, change)
+    return None if lines is None else "\n".join(lines) + "\n"
+
+
+def touched(change: FileChange, first: int, last: int, whole: bool) -> list[int]:
+    """Added lines in ``first..last`` (every line of the span in a whole-tree audit)."""
+    if whole:
+        return list(range(first, last + 1))
+    return sorted(n for n in change.added_lines if first <= n <= last)
+
+
+def anchor_line(change: FileChange, first: int, last: int, *, whole: bool,
+                prefer: int | None = None) -> int | None:
+    """Where to put a finding about lines ``first..last``, or ``None`` when the change did
+    not touch them: ``prefer`` when it is a valid anchor (an added or context line), else
+    the first added line of the span."""
+    lines = touched(change, first, last, whole)
+    if not lines:
+        return None
+    if prefer is not None and (whole or prefer in change.anchors()):
+        return prefer
+    return lines[0]
+
+
+def removal_anchor(change: FileChange, old_line: int) -> int | None:
+    """The new-file line a comment about removed old line ``old_line`` should sit on: the
+    next line of its hunk that exists in the new file (or the previous one at a hunk end)."""
+    for hunk in change.hunks:
+        at = next((i for i, ln in enumerate(hunk.lines) if ln.kind == "-" and ln.old_line == old_line), None)
+        if at is None:
+            continue
+        for ln in hunk.lines[at + 1:]:
+            if ln.new_line is not None:
+                return ln.new_line
+        for ln in reversed(hunk.lines[:at]):
+            if ln.new_line is not None:
+                return ln.new_line
+        return None
+    return None
+
+
+def make_finding(changeset: Changeset, *, path: str, line: int | None, severity: Severity,
+                 title: str, body: str, agent: str, rule: str, category: str,
+                 confidence: float | None = None, suggestion: str | None = None,
+                 anchor_text: str | None = None) -> Finding:
+    """An analyzer finding (``source="analyzer"``) anchored at ``path:line`` (``None`` =
+    file-level); ``anchor_text`` defaults to the new line's text."""
+    if anchor_text is None:
+        anchor_text = changeset.line_text(path, line) if line is not None else ""
+    return Finding(path=path, line=line, severity=severity, category=category,
+                   title=title[:200], body=body, agent=agent, source="analyzer", rule=rule,
+                   confidence=confidence, suggestion=suggestion, anchor_text=anchor_text)
+
+
+# --- Python definitions -----------------------------------------------------------------
+
+DefKind = Literal["function", "method", "class"]
+
+
+@dataclass
+class PyDef:
+    """A function, method or class defined at module or class level.
+
+    Lines are 1-based: ``line`` is the ``def``/``class`` line, ``first`` includes decorators,
+    ``header_end`` is the last line of the signature, ``last`` the last line of the body.
+    """
+
+    name: str
+    qualname: str
+    kind: DefKind
+    line: int
+    first: int
+    header_end: int
+    last: int
+    public: bool
+    has_docstring: bool
+    decorators: list[str] = field(default_factory=list)
+    node: ast.AST | None = field(default=None, repr=False)
+
+    @property
+    def trivial(self) -> bool:
+        """A body of one statement that does no work: ``pass``, ``...``, a bare return of a
+        name/attribute/constant, or ``raise NotImplementedError``; and abstract methods,
+        overloads and properties (a getter is not behaviour worth its own test)."""
+        if any(d.split(".")[-1] in ("abstractmethod", "overload", "property", "setter",
+                                    "cached_property") for d in self.decorators):
+            return True
+        node = self.node
+        if self.kind == "class" or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        body = node.body[1:] if self.has_docstring else node.body
+        if len(body) != 1:
+            return not body
+        stmt = body[0]
+        if isinstance(stmt, ast.Pass):
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            return True
+        if isinstance(stmt, ast.Return):
+            return stmt.value is None or isinstance(stmt.value, (ast.Name, ast.Attribute, ast.Constant))
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+        return False
+
+
+def parse_python(source: str) -> ast.Module | None:
+    """The module's AST, or ``None`` when it does not parse (a syntax error is not ours to
+    report from here)."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def python_defs(tree: ast.Module) -> list[PyDef]:
+    """Module- and class-level definitions of ``tree`` in source order (nested functions and
+    classes inside functions are implementation details and left out).
+
+    Public: the name has no leading underscore (dunders are not public API here), every
+    enclosing class is public, and a module-level name is in ``__all__`` when the module
+    defines a literal ``__all__``.
+    """
+    exported = _dunder_all(tree)
+    out: list[PyDef] = []
+
+    def visit(body: Iterable[ast.stmt], prefix: str, parent_public: bool, in_class: bool) -> None:
+        for node in body:
+            if isinstance(node, (ast.If, ast.Try)) and not in_class:
+                if _is_type_checking(node):
+                    continue
+                visit([*node.body, *getattr(node, "orelse", [])], prefix, parent_public, in_class)
+                continue
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            name = node.name
+            public = parent_public and not name.startswith("_")
+            if not prefix and exported is not None:
+                public = public and name in exported
+            kind: DefKind = "class" if isinstance(node, ast.ClassDef) else ("method" if in_class else "function")
+            decorators = [_dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list]
+            body_start = node.body[0].lineno
+            doc = ast.get_docstring(node, clean=False) is not None
+            header_end = max(node.lineno, body_start - 1) if body_start > node.lineno else node.lineno
+            out.append(PyDef(
+                name=name, qualname=prefix + name, kind=kind, line=node.lineno,
+                first=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
+                header_end=header_end, last=node.end_lineno or node.lineno, public=public,
+                has_docstring=doc, decorators=decorators, node=node,
+            ))
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, prefix + name + ".", public, True)
+
+    visit(tree.body, "", True, False)
+    return out
+
+
+def _dunder_all(tree: ast.Module) -> set[str] | None:
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                value = node.value
+                if isinstance(value, (ast.List, ast.Tuple)):
+                    return {e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return None
+
+
+def _is_type_checking(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and _dotted(node.test).endswith("TYPE_CHECKING")
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def dotted_name(node: ast.AST) -> str:
+    """``a.b.c`` for a Name/Attribute chain; "" for anything else."""
+    return _dotted(node)
+
+
+def find_tool(name: str) -> str | None:
+    """The executable ``name`` installed next to this Python (a venv's bin/ or Scripts/,
+    where pip puts the binaries that wheels such as zizmor ship), else on PATH; ``None``
+    when neither has it."""
+    here = Path(sys.executable).parent
+    for candidate in (here / name, here / f"{name}.exe"):
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which(name)
+
+
+class ToolUnavailable(Exception):
+    """An external tool is missing, failed or timed out (message: the reason, one line)."""
+
+
+def run_tool(cmd: Sequence[str], *, cwd: Path, timeout_s: float, stdin: bytes | None = None,
+             ok_codes: Sequence[int] = (0,), env: dict[str, str] | None = None) -> str:
+    """Run ``cmd`` in ``cwd`` (environment ``env``, default inherited) within ``timeout_s``
+    seconds; its stdout as text.
+
+    Raises:
+        ToolUnavailable: "timed out after N s", the OS error (missing executable), or an exit
+            code outside ``ok_codes`` with the last stderr line.
+    """
+    try:
+        proc = subprocess.run(list(cmd), cwd=cwd, input=stdin, capture_output=True,
+                              timeout=timeout_s, check=False, env=env)
+    except subprocess.TimeoutExpired:
+        raise ToolUnavailable(f"timed out after {timeout_s:g} s") from None
+    except OSError as exc:
+        raise ToolUnavailable(str(exc)) from None
+    if proc.returncode not in ok_codes:
+        lines = [ln.strip() for ln in proc.stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
+        raise ToolUnavailable(f"{lines[-1] if lines else 'no output'} (exit code {proc.returncode})")
+    return proc.stdout.decode("utf-8", errors="replace")
+
+
+def write_files(root: Path, changeset: Changeset, paths: Iterable[str]) -> list[str]:
+    """Write the new bytes of ``paths`` under ``root`` at their relative paths; the paths
+    written (a path that would escape ``root`` is never written)."""
+    base = root.resolve()
+    written = []
+    for path in paths:
+        data = changeset.new_bytes(path)
+        dest = (base / path).resolve()
+        if data is None or not dest.is_relative_to(base):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        written.append(path)
+    return written

@@ -1,0 +1,106 @@
+"""detect-secrets (Yelp) as an offline analyzer: credentials on added lines of any text file.
+
+Every reviewable text file's new content is scanned with detect-secrets' own
+``scan_file`` (its plugins, its false-positive filters such as templated values, ``$VAR``
+references and lock files, and its ``# pragma: allowlist secret`` comment), from a temporary
+copy at the same relative path so file-type rules apply. Secrets on added lines (any line
+in a whole-tree audit) become findings:
+
+* rule ``detect-secrets:<PluginClass>`` (e.g. ``detect-secrets:AWSKeyDetector``);
+* severity critical for keys that are unambiguous by format (cloud keys, private keys,
+  provider tokens), high for a "secret keyword" assignment (``password = "..."``);
+* the secret itself never appears: the anchored line text is stored with the value
+  replaced by ``[MASKED]``.
+
+The two entropy plugins are off: every commit SHA, checksum and pinned action looks
+random, and they would bury the real keys (detect-secrets' docs call them the noisiest).
+detect-secrets keeps its configuration in a process-global singleton, so scans take a lock.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.analyzers.common import make_finding, whole_tree
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.repo import Changeset, FileChange
+
+NOISY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
+KEYWORD_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
+MASK = "[MASKED]"
+_LOCK = threading.Lock()
+
+
+class SecretsAnalyzer:
+    """detect-secrets over the new content of every changed text file."""
+
+    name = "detect-secrets"
+
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
+            timeout_s: float = 60) -> AnalyzerRun:
+        """Scan ``files``; a missing detect-secrets is reported in ``error``, never raised."""
+        start = time.monotonic()
+        targets = [f for f in files if f.skipped is None and changeset.new_bytes(f.path) is not None]
+        if not targets:
+            return AnalyzerRun(name=self.name)
+        try:
+            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+            from detect_secrets.core.scan import scan_file
+            from detect_secrets.settings import transient_settings
+        except ImportError as exc:
+            return AnalyzerRun(name=self.name, error=f"detect-secrets unavailable: {exc}")
+        plugins = {t: cls.__name__ for t, cls in get_mapping_from_secret_type_to_class().items()}
+        config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
+        whole = whole_tree(changeset)
+        findings: list[Finding] = []
+        with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp, _LOCK, transient_settings(config):
+            base = Path(tmp).resolve()
+            for change in targets:
+                if time.monotonic() - start > timeout_s:
+                    return AnalyzerRun(name=self.name, findings=findings,
+                                       error=f"detect-secrets unavailable: timed out after {timeout_s:g} s",
+                                       seconds=time.monotonic() - start)
+                dest = (base / change.path).resolve()
+                if not dest.is_relative_to(base):
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(changeset.new_bytes(change.path) or b"")
+                seen: set[tuple[int, str]] = set()
+                for secret in scan_file(str(dest)):
+                    line = int(secret.line_number or 0)
+                    plugin = plugins.get(secret.type, secret.type.replace(" ", ""))
+                    if not line or (line, plugin) in seen or not (whole or line in change.added_lines):
+                        continue
+                    seen.add((line, plugin))
+                    findings.append(_finding(changeset, change.path, line, plugin, secret, agent))
+                dest.unlink()
+        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
+
+
+def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: Any,
+             agent: str) -> Finding:
+    keyword = plugin in KEYWORD_PLUGINS
+    kind = str(secret.type)
+    text = changeset.line_text(path, line)
+    value = str(getattr(secret, "secret_value", "") or "")
+    masked = text.replace(value, MASK) if value else MASK
+    body = (
+        f"detect-secrets ({plugin}) found a {kind.lower()} on this line; the value is not "
+        "repeated here. A secret in the repository is readable by everyone with access to it "
+        "and stays in git history after it is removed: revoke or rotate it, load it from the "
+        "environment or a secret store instead, and purge it from history if it was pushed. "
+        "If it is a placeholder or test value, mark the line with "
+        "`# pragma: allowlist secret`."
+    )
+    return make_finding(
+        changeset, path=path, line=line,
+        severity=Severity.HIGH if keyword else Severity.CRITICAL,
+        title=f"Hard-coded secret: {kind}", body=body, agent=agent,
+        rule=f"detect-secrets:{plugin}", category="security",
+        confidence=0.6 if keyword else 0.9, anchor_text=masked,
+    )

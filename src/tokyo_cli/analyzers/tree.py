@@ -1,0 +1,157 @@
+"""The new version of the whole repository, for analyzers that need more than the change.
+
+An import graph needs every module of a package; a link checker needs to know which files
+exist. The changeset holds only the changed files, so :class:`NewTree` answers for the rest
+from the same version the review reads: the working tree (working, all), the index (staged)
+or the head commit (range). Changed files always come from the changeset, deleted ones are
+gone. Git is called with plain subprocesses (safe from worker threads).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path, PurePosixPath
+
+from tokyo_cli.gitcmd import git_executable
+from tokyo_cli.repo import Changeset, TargetKind
+
+
+class TreeUnavailable(Exception):
+    """Git could not list or read the new tree (message: the reason)."""
+
+
+class NewTree:
+    """Read-only view of every file in the reviewed version (paths ``/``-separated).
+
+    Raises :class:`TreeUnavailable` from :meth:`paths`/:meth:`read` when git fails.
+    """
+
+    def __init__(self, changeset: Changeset, timeout_s: float = 60) -> None:
+        self.changeset = changeset
+        self.root = changeset.root
+        self.timeout_s = timeout_s
+        self._shas: dict[str, str] | None = None
+        self._paths: set[str] | None = None
+        self._dirs: set[str] | None = None
+        self._deleted = {f.path for f in changeset.files if f.status == "deleted"}
+
+    def paths(self) -> set[str]:
+        """Every file path in the new version."""
+        if self._paths is None:
+            kind = self.changeset.target.kind
+            if kind in (TargetKind.WORKING, TargetKind.ALL):
+                out = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+                listed = {p for p in out.split("\0") if p}
+                paths = {p for p in listed if (self.root / p).is_file() or (self.root / p).is_symlink()}
+            else:
+                paths = set(self._blob_shas())
+            paths |= {f.path for f in self.changeset.files if f.status != "deleted"}
+            self._paths = paths - self._deleted
+        return self._paths
+
+    def dirs(self) -> set[str]:
+        """Every directory that holds a file of the new version ("" is the root)."""
+        if self._dirs is None:
+            dirs = {""}
+            for path in self.paths():
+                parent = PurePosixPath(path).parent
+                while str(parent) not in dirs and str(parent) != ".":
+                    dirs.add(str(parent))
+                    parent = parent.parent
+            self._dirs = dirs
+        return self._dirs
+
+    def exists(self, path: str) -> bool:
+        """True for a file or directory of the new version."""
+        path = path.strip("/")
+        return path in self.paths() or path in self.dirs()
+
+    def read(self, path: str) -> bytes | None:
+        """Bytes of ``path`` in the new version; ``None`` when it does not exist."""
+        data = self.changeset.new_bytes(path)
+        if data is not None:
+            return data
+        if path in self._deleted or path not in self.paths():
+            return None
+        if self.changeset.target.kind in (TargetKind.WORKING, TargetKind.ALL):
+            try:
+                return (self.root / path).read_bytes()
+            except OSError:
+                return None
+        return self.read_many([path]).get(path)
+
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        """``read`` for many paths with one ``git cat-file --batch`` (missing paths left out)."""
+        found: dict[str, bytes] = {}
+        wanted: list[str] = []
+        for path in paths:
+            data = self.changeset.new_bytes(path)
+            if data is not None:
+                found[path] = data
+            elif path not in self._deleted and path in self.paths():
+                wanted.append(path)
+        if not wanted:
+            return found
+        if self.changeset.target.kind in (TargetKind.WORKING, TargetKind.ALL):
+            for path in wanted:
+                try:
+                    found[path] = (self.root / path).read_bytes()
+                except OSError:
+                    continue
+            return found
+        shas = self._blob_shas()
+        order = [p for p in wanted if p in shas]
+        stdin = "".join(shas[p] + "\n" for p in order).encode()
+        raw = self._run(["cat-file", "--batch"], stdin)
+        pos = 0
+        for path in order:
+            end = raw.index(b"\n", pos)
+            header = raw[pos:end].split()
+            pos = end + 1
+            if len(header) < 3 or header[1] != b"blob":
+                continue
+            size = int(header[2])
+            found[path] = raw[pos:pos + size]
+            pos += size + 1
+        return found
+
+    # ------------------------------------------------------------------ git
+
+    def _blob_shas(self) -> dict[str, str]:
+        if self._shas is None:
+            if self.changeset.target.kind is TargetKind.STAGED:
+                out = self._git("ls-files", "-s", "-z", "--full-name")
+                rows = (r.partition("\t") for r in out.split("\0") if r)
+                self._shas = {path: meta.split(" ")[1] for meta, _, path in rows}
+            else:
+                head = self.changeset.head_sha or "HEAD"
+                out = self._git("ls-tree", "-r", "-z", "--full-tree", head)
+                rows = (r.partition("\t") for r in out.split("\0") if r)
+                self._shas = {path: meta.split(" ")[2] for meta, _, path in rows
+                              if meta.split(" ")[1] == "blob"}
+        return self._shas
+
+    def _git(self, *args: str) -> str:
+        return self._run(list(args)).decode("utf-8", errors="replace")
+
+    def _run(self, args: list[str], stdin: bytes | None = None) -> bytes:
+        cmd = [git_executable(), "-c", "core.quotepath=off", *args]
+        try:
+            proc = subprocess.run(cmd, cwd=self.root, input=stdin, capture_output=True,
+                                  timeout=self.timeout_s, check=False,
+                                  env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+        except subprocess.TimeoutExpired:
+            raise TreeUnavailable(f"git {args[0]} timed out after {self.timeout_s:g} s") from None
+        except OSError as exc:
+            raise TreeUnavailable(f"git {args[0]}: {exc}") from None
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            raise TreeUnavailable(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
+        return proc.stdout
+
+
+def root_of(path: str | Path) -> str:
+    """``path`` as a posix string without a leading ``./``."""
+    text = str(PurePosixPath(str(path)))
+    return "" if text == "." else text
