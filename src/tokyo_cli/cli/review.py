@@ -36,6 +36,7 @@ class ReportFormat(str, Enum):
     terminal = "terminal"
     markdown = "markdown"
     json = "json"
+    sarif = "sarif"
 
 
 def review(
@@ -76,6 +77,13 @@ def review(
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
     ] = False,
+    github: Annotated[
+        bool,
+        typer.Option("--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."),
+    ] = False,
+    max_comments: Annotated[
+        int, typer.Option("--max-comments", metavar="N", min=0, help="With --github: at most N inline comments.")
+    ] = 25,
     db: DbOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> int:
@@ -108,7 +116,16 @@ def review(
         paths=list(paths or []),
         since_last=since_last,
     )
-    prepared = prepare_review(request, settings)
+    gh = None
+    if github:
+        from tokyo_cli.github import action
+
+        gh = action.start()
+        if gh.skip:
+            return 0
+        prepared = action.prepare(gh, request, settings)
+    else:
+        prepared = prepare_review(request, settings)
     progress = ProgressListener(quiet=quiet)
     progress.start()
     try:
@@ -116,18 +133,26 @@ def review(
     finally:
         progress.stop()
     result = outcome.result
-    _emit_report(result, fmt, output)
+    from tokyo_cli.github.context import untrusted_output
+
+    with untrusted_output(github):  # the runner must not obey "::" commands in findings
+        _emit_report(result, fmt, output)
+        if github and output is not None:
+            _emit_report(result, ReportFormat.terminal, None)  # the job log keeps the report
     if outcome.store_error:
         console(stderr=True).print(f"[yellow]warning:[/] the run was not saved to history: {outcome.store_error}")
     elif result.run_id is not None and not quiet:
         console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
+    if gh is not None:
+        return action.finish(gh, prepared, outcome, max_comments=max_comments)
     return result.exit_code()
 
 
 def _emit_report(result, fmt: ReportFormat, output: Path | None) -> None:  # type: ignore[no-untyped-def]
     """Print the report to stdout, or write it to ``output`` (format from --format or suffix)."""
     if output is not None and fmt is ReportFormat.terminal:
-        fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json}.get(output.suffix.lower(), fmt)
+        fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json,
+               ".sarif": ReportFormat.sarif}.get(output.suffix.lower(), fmt)
     if fmt is ReportFormat.terminal:
         from tokyo_cli.report.terminal import render_terminal
 
@@ -145,6 +170,13 @@ def _emit_report(result, fmt: ReportFormat, output: Path | None) -> None:  # typ
         from tokyo_cli.report.markdown import render_markdown
 
         text = render_markdown(result)
+    elif fmt is ReportFormat.sarif:
+        from tokyo_cli.report.sarif import sarif_report
+
+        sarif = sarif_report(result)
+        if sarif.truncation:
+            console(stderr=True).print(f"[yellow]warning:[/] {sarif.truncation}")
+        text = sarif.text
     else:
         from tokyo_cli.report.jsonout import render_json
 
