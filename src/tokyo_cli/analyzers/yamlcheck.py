@@ -16,7 +16,7 @@ import time
 import tomllib
 
 from tokyo_cli.analyzers.base import AnalyzerRun
-from tokyo_cli.analyzers.common import make_finding, old_text, whole_tree
+from tokyo_cli.analyzers.common import make_finding, old_text
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
 
@@ -67,7 +67,6 @@ class ConfigSyntaxAnalyzer:
         """Parse the changed YAML/TOML files among ``files``; never raises for bad input."""
         start = time.monotonic()
         findings: list[Finding] = []
-        whole = whole_tree(changeset)
         for change in files:
             kind = "yaml" if glob_match(change.path, YAML_GLOBS) else "toml" if glob_match(change.path, TOML_GLOBS) else None
             text = changeset.new_content(change.path)
@@ -87,7 +86,7 @@ class ConfigSyntaxAnalyzer:
                 continue  # it did not parse before either: not this change's doing
             message, line = problem
             findings.append(make_finding(
-                changeset, path=change.path, line=_anchor(change, line, whole),
+                changeset, path=change.path, line=_anchor(change, line),
                 severity=Severity.HIGH, title=f"{kind.upper()} no longer parses: {message.splitlines()[0][:120]}",
                 body=f"{change.path} is not valid {kind.upper()}"
                      + (f" (line {line})" if line else "") + f": {message}\n"
@@ -96,10 +95,11 @@ class ConfigSyntaxAnalyzer:
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
-def _anchor(change: FileChange, line: int | None, whole: bool) -> int | None:
+def _anchor(change: FileChange, line: int | None) -> int | None:
     """The error line if the change added it; else the last added line before it (parsers
-    often report the line after the mistake); else the error line if it is in a hunk."""
-    if line is not None and (whole or line in change.added_lines):
+    often report the line after the mistake, or the end of the file); else the error line
+    if it is in a hunk; else the first added line."""
+    if line is not None and line in change.added_lines:
         return line
     added = sorted(change.added_lines)
     before = [n for n in added if line is not None and n <= line]

@@ -1,0 +1,222 @@
+"""How analyzers run: concurrently, within a time limit, never crashing the review, never
+leaking a secret; tools that are missing are reported; the new tree for each target."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from fakes.gitrepo import GitRepo
+from tokyo_cli.analyzers import AnalyzerRun, base, run_analyzers
+from tokyo_cli.analyzers import dockerfile as dockerfile_mod
+from tokyo_cli.analyzers.actions import ZizmorAnalyzer
+from tokyo_cli.analyzers.common import old_lines
+from tokyo_cli.analyzers.dockerfile import HadolintAnalyzer
+from tokyo_cli.analyzers.tree import NewTree
+from tokyo_cli.cli.app import main
+from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
+
+AWS_KEY = "AKIAQYLPMN5HHHFPZAM2"
+PASSWORD = "Tr0ub4dor&3-horse"
+
+
+def changeset(repo: GitRepo, **target: bool) -> Changeset:
+    return load_changeset(repo.root, resolve_target(repo.root, **(target or {"working": True})))
+
+
+# --- concurrency and time limit ---------------------------------------------------------------
+
+_barrier = threading.Barrier(2, timeout=10)
+_release = threading.Event()
+
+
+class MeetAnalyzer:
+    """Finishes only when a second analyzer reaches the barrier at the same time."""
+
+    name = "meet"
+
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float) -> AnalyzerRun:
+        _barrier.wait()
+        return AnalyzerRun(name=self.name)
+
+
+class StuckAnalyzer:
+    """Blocks until the test releases it."""
+
+    name = "stuck"
+
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float) -> AnalyzerRun:
+        _release.wait(30)
+        return AnalyzerRun(name=self.name)
+
+
+@pytest.fixture
+def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(base._REGISTRY, "meet", f"{__name__}:MeetAnalyzer")
+    monkeypatch.setitem(base._REGISTRY, "stuck", f"{__name__}:StuckAnalyzer")
+    monkeypatch.setattr(base, "TIMEOUT_GRACE_S", 0.0)
+
+
+def test_one_agents_analyzers_run_at_the_same_time(git_repo: GitRepo, fake_registry: None) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    cs = changeset(git_repo)
+    # Run one after the other, the first would wait at the barrier for a partner that never comes.
+    runs = run_analyzers(["meet", "meet"], cs, cs.reviewable(), agent="a", timeout_s=20)
+    assert [(r.name, r.error) for r in runs] == [("meet", None), ("meet", None)]
+
+
+def test_an_analyzer_past_its_time_limit_is_reported_and_abandoned(git_repo: GitRepo, fake_registry: None) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    cs = changeset(git_repo)
+    try:
+        runs = run_analyzers(["stuck", "module-size"], cs, cs.reviewable(), agent="a", timeout_s=0.2)
+    finally:
+        _release.set()
+    assert [(r.name, r.error) for r in runs] == [
+        ("stuck", "stuck unavailable: timed out after 0.2 s"), ("module-size", None)]
+
+
+# --- missing or failing tools --------------------------------------------------------------------
+
+
+def test_missing_tools_are_reported_by_name(git_repo: GitRepo) -> None:
+    git_repo.write("Dockerfile", "FROM python:3.12\n")
+    git_repo.write(".github/workflows/ci.yml", "on: push\njobs: {}\n")
+    cs = changeset(git_repo)
+    z = ZizmorAnalyzer(["/nonexistent/zizmor"]).run(cs, cs.reviewable(), agent="hiro")
+    h = HadolintAnalyzer(["/nonexistent/hadolint"]).run(cs, cs.reviewable(), agent="hiro")
+    assert z.error is not None and z.error.startswith("zizmor unavailable: ") and "/nonexistent/zizmor" in z.error
+    assert h.error is not None and h.error.startswith("hadolint unavailable: ")
+    failing = ZizmorAnalyzer(["sh", "-c", "echo broken >&2; exit 2"]).run(cs, cs.reviewable(), agent="hiro")
+    assert failing.error == "zizmor unavailable: broken (exit code 2)"
+
+
+def test_without_hadolint_the_own_rules_cover_its_security_checks(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dockerfile_mod, "find_tool", lambda name: None)
+    git_repo.write("Dockerfile", "FROM python:3.12-slim\nUSER app\n")
+    git_repo.commit("base")
+    git_repo.write("Dockerfile", f"FROM python\nENV DB_PASSWORD={PASSWORD}\nUSER root\n")
+    cs = changeset(git_repo)
+    hadolint, own = run_analyzers(["hadolint", "dockerfile"], cs, cs.reviewable(), agent="hiro")
+    assert hadolint.error is not None and "hadolint unavailable" in hadolint.error
+    assert sorted((f.line, f.rule) for f in own.findings) == [
+        (1, "dockerfile:untagged-base"), (2, "dockerfile:secret-in-env"), (3, "dockerfile:user-root")]
+    assert all(PASSWORD not in f.model_dump_json() for f in own.findings)
+
+
+def test_an_offline_review_shows_and_stores_an_unavailable_analyzer(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokyo_cli.analyzers import actions
+
+    monkeypatch.setattr(actions, "find_tool", lambda name: None)
+    workflow = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n"
+    git_repo.write(".github/workflows/ci.yml", workflow)
+    git_repo.commit("base")
+    git_repo.write(".github/workflows/ci.yml", workflow.replace("echo", "make"))
+    with pytest.raises(SystemExit):
+        main(["review", str(git_repo.root), "-f", "json", "-q"])
+    report = json.loads(capsys.readouterr().out)
+    ops = next(s for s in report["steps"] if s["agent"] == "hiro")
+    zizmor = next(a for a in ops["analyzers"] if a["name"] == "zizmor")
+    assert zizmor["error"].startswith("zizmor unavailable: the zizmor executable is not installed")
+    from tokyo_cli.settings import Settings
+    from tokyo_cli.store.db import open_db
+    from tokyo_cli.store.history import list_runs, load_run
+
+    db = open_db(Settings().db_path())
+    [summary] = list_runs(db)
+    stored = load_run(db, summary.id)
+    notes = [a for s in stored.steps for a in s.analyzers if a.name == "zizmor"]
+    assert notes and notes[0].error == zizmor["error"]
+
+
+# --- secrets never leave in a finding -------------------------------------------------------------
+
+
+def test_secrets_are_masked_everywhere_in_findings(git_repo: GitRepo) -> None:
+    git_repo.write("app/settings.py", "DEBUG = False\n")
+    git_repo.commit("base")
+    git_repo.write("app/settings.py", f'DEBUG = False\nAWS_KEY = "{AWS_KEY}"\npassword = "{PASSWORD}"\n')
+    git_repo.write("docs/setup.md", f"Use the key `{AWS_KEY}` to log in.\n")
+    cs = changeset(git_repo)
+    code_only = [f for f in cs.reviewable() if f.path.endswith(".py")]  # e.g. an agent that excludes docs
+    secrets, bandit = run_analyzers(["detect-secrets", "bandit"], cs, code_only, agent="akira")
+    assert sorted((f.path, f.line, f.rule) for f in secrets.findings) == [
+        ("app/settings.py", 2, "detect-secrets:AWSKeyDetector"),
+        ("app/settings.py", 3, "detect-secrets:KeywordDetector"),
+        ("docs/setup.md", 1, "detect-secrets:AWSKeyDetector"),  # every changed file is scanned
+    ]
+    assert [f.rule for f in bandit.findings] == ["bandit:B105"]
+    for f in secrets.findings + bandit.findings:
+        dumped = f.model_dump_json()
+        assert AWS_KEY not in dumped and PASSWORD not in dumped
+        assert "[MASKED]" in f.anchor_text
+    assert secrets.findings[0].severity.value == "critical"
+
+
+def test_allowlisted_and_templated_values_are_not_secrets(git_repo: GitRepo) -> None:
+    git_repo.write("app/settings.py", "DEBUG = False\n")
+    git_repo.commit("base")
+    git_repo.write("app/settings.py", (
+        f'EXAMPLE_KEY = "{AWS_KEY}"  # pragma: allowlist secret\n'
+        'password = os.environ["DB_PASSWORD"]\n'
+        'token = "${API_TOKEN}"\n'
+        'commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"\n'
+    ))
+    cs = changeset(git_repo)
+    [run] = run_analyzers(["detect-secrets"], cs, cs.reviewable(), agent="akira")
+    assert (run.error, run.findings) == (None, [])
+
+
+# --- the old side and the new tree ----------------------------------------------------------------
+
+
+def test_old_lines_are_rebuilt_from_hunks(git_repo: GitRepo) -> None:
+    old = "".join(f"line {i}\n" for i in range(1, 31))
+    git_repo.write("f.txt", old)
+    git_repo.commit("base")
+    new = old.replace("line 2\n", "").replace("line 15\n", "line fifteen\nextra\n") + "tail\n"
+    git_repo.write("f.txt", "head\n" + new)
+    cs = changeset(git_repo)
+    [change] = cs.reviewable()
+    assert old_lines(cs, change) == old.splitlines()
+
+
+@pytest.mark.parametrize("target", ["working", "staged", "range"])
+def test_new_tree_follows_the_review_target(git_repo: GitRepo, target: str) -> None:
+    git_repo.write("docs/a.md", "# A\n")
+    git_repo.write("keep.txt", "kept\n")
+    git_repo.commit("base")
+    git_repo.checkout_branch("feature")
+    git_repo.write("docs/b.md", "# B\n")
+    git_repo.delete("keep.txt")
+    if target != "working":
+        git_repo.stage()
+    if target == "range":
+        git_repo.commit("feature")
+    flags: dict[str, object] = {"working": True} if target == "working" else {"staged": True} if target == "staged" else {"base": "main"}
+    cs = load_changeset(git_repo.root, resolve_target(git_repo.root, **flags))  # type: ignore[arg-type]
+    tree = NewTree(cs)
+    assert tree.paths() == {"docs/a.md", "docs/b.md"}
+    assert tree.exists("docs") and not tree.exists("keep.txt")
+    assert tree.read_many(["docs/a.md", "docs/b.md", "keep.txt"]) == {"docs/a.md": b"# A\n", "docs/b.md": b"# B\n"}
+
+
+def test_a_crashing_analyzer_costs_only_itself(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokyo_cli.analyzers.size import ModuleSizeAnalyzer
+
+    def boom(self: object, *args: object, **kwargs: object) -> AnalyzerRun:
+        raise ValueError("bad input")
+
+    monkeypatch.setattr(ModuleSizeAnalyzer, "run", boom)
+    git_repo.write("a.py", "x = 1\n")
+    cs = changeset(git_repo)
+    runs = run_analyzers(["module-size", "complexity"], cs, cs.reviewable(), agent="kenji")
+    assert [(r.name, r.error) for r in runs] == [
+        ("module-size", "module-size failed: ValueError: bad input"), ("complexity", None)]
+
