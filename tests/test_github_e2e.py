@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from fakes.github import TOKEN, FakeGitHub, fake_github, files_from_git, patch_hunks  # noqa: F401
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
@@ -209,6 +210,10 @@ def test_pull_request_review_two_pushes(
     assert len(doc["runs"][0]["results"]) >= len(comments)
     assert "tokyo review" in action_env["summary"].read_text(encoding="utf-8")  # job summary: Markdown
     outs = outputs(action_env["output"])
+    action = yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text(encoding="utf-8"))
+    wired = {v["value"].split("steps.review.outputs.")[1].split(" ")[0] for v in action["outputs"].values()
+             if "steps.review.outputs." in v["value"]}
+    assert wired <= set(outs)  # every output action.yml exposes is one tokyo writes
     assert outs["posted"] == "true" and int(outs["run-id"]) >= 1 and int(outs["critical"]) == 1
     assert outs["review-url"].startswith("https://github.com/")
     assert "::stop-commands::" in out and "::notice title=tokyo::Posted a review" in out
@@ -237,14 +242,24 @@ def test_pull_request_review_two_pushes(
            f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
            f"PATCH /repos/{OWNER}/{REPO}/issues/comments/{summary_id}"]
     )
+    def fp(body: str) -> str:
+        return re.search(r"tokyo:fp=([0-9a-f]{16})", body).group(1)  # type: ignore[union-attr]
+
     new_review = fake_github.requests[-3].body
-    assert [c["line"] for c in new_review["comments"]] == [line_of(HEAD2_SERVER, "eval(")]
+    new = new_review["comments"]
+    assert line_of(HEAD2_SERVER, "eval(") in [c["line"] for c in new]
+    # Only what the second push added is commented on; nothing from the first review again.
+    added = range(line_of(HEAD2_SERVER, "def load"), line_of(HEAD2_SERVER, "eval(") + 1)
+    assert all(c["path"] == "src/app/server.py" and c["line"] in added for c in new), new
+    assert not {fp(c["body"]) for c in comments} & {fp(c["body"]) for c in new}
     assert "RETRIES is never used" not in new_review["body"]  # listed last time
-    fps = [re.search(r"tokyo:fp=([0-9a-f]{16})", c["body"]).group(1) for c in pull.review_comments]  # type: ignore[union-attr]
-    assert len(fps) == len(set(fps)) == len(comments) + 1  # no duplicate inline comment
+    fps = [fp(c["body"]) for c in pull.review_comments]
+    assert len(fps) == len(set(fps)) == len(comments) + len(new)  # no duplicate inline comment
     assert len(pull.reviews) == 2 and len(pull.issue_comments) == 1  # summary edited, not duplicated
     sticky = pull.issue_comments[0]["body"]
-    assert f"1 new inline comment, 0 in the review body, {len(comments) + 1} already posted" in sticky
+    earlier = len(comments) + review["body"].count("<!-- tokyo:fp=")
+    noun = "comment" if len(new) == 1 else "comments"
+    assert f"{len(new)} new inline {noun}, 0 in the review body, {earlier} already posted" in sticky
     assert head2[:7] in sticky and "Fix the shell call first." in sticky
     print("\n".join(first + second))  # the closing note quotes this list
 
