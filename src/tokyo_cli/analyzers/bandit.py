@@ -30,8 +30,9 @@ PYTHON_SUFFIXES = (".py", ".pyw")
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 # Low-noise policy: checks that fire on nearly every file and rarely point at a real problem.
-# B404 flags any `import subprocess`; B603 any subprocess call without a shell (the safe form).
-SKIPPED_TESTS = ("B404", "B603")
+# B404 flags any `import subprocess`, B403 any `import pickle` (the dangerous call itself is
+# B301); B603 any subprocess call without a shell (the safe form).
+SKIPPED_TESTS = ("B403", "B404", "B603")
 # `assert` is how pytest tests are written; B101 only matters in code that runs with -O.
 TEST_ONLY_SKIPS = ("B101",)
 TEST_PATHS = ("test_*.py", "*_test.py", "tests/**", "test/**", "conftest.py")

@@ -7,7 +7,8 @@ Rules (``test-gaps:<check>``):
   exercises. A test exercises it when a changed test function, fixture or module-level test
   line names it (a call, an attribute such as ``obj.method``, an import alias, or a string
   such as a CLI command name), or a changed test file imports it by name (``from pkg.mod
-  import name``). Trivial code is exempt (one-line getters, ``pass``, properties, abstract
+  import name``); a class also counts as exercised when a changed test imports its module
+  and uses one of its public members (methods, properties, fields). Trivial code is exempt (one-line getters, ``pass``, properties, abstract
   methods, overloads), as are private names and code outside the library (tests, scripts,
   benchmarks, docs, examples).
 * ``test-deleted`` — a test module deleted, or test functions removed from a test module
@@ -63,6 +64,7 @@ class _TestEvidence:
 
     names: set[str] = field(default_factory=set)
     imported: set[str] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)  # dotted modules the changed tests import
 
 
 class TestGapAnalyzer:
@@ -107,6 +109,12 @@ def _collect_evidence(changeset: Changeset, whole: bool) -> _TestEvidence:
         tree = parse_python(text) if text is not None else None
         if tree is None:
             continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                ev.modules.add(node.module)
+                ev.modules.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                ev.modules.update(a.name for a in node.names)
         for node in tree.body:
             if isinstance(node, ast.ImportFrom):
                 ev.imported.update(a.asname or a.name for a in node.names)
@@ -178,7 +186,7 @@ def _untested(changeset: Changeset, change: FileChange, tree: ast.Module, ev: _T
             if not body_lines:
                 continue
             line = anchor_line(change, d.line, d.last, whole=whole, prefer=d.line) or body_lines[0]
-        if _exercised(d, ev):
+        if _exercised(d, ev, change.path, defs):
             continue
         if d.kind == "class":
             reported_classes.add(d.qualname)
@@ -214,8 +222,28 @@ def _changed_body_lines(changeset: Changeset, change: FileChange, d: PyDef) -> l
     return out
 
 
-def _exercised(d: PyDef, ev: _TestEvidence) -> bool:
-    return d.name in ev.names or d.name in ev.imported
+def _exercised(d: PyDef, ev: _TestEvidence, path: str, defs: list[PyDef]) -> bool:
+    """Name-based: a changed test names it. Import-based, for a class: a changed test imports
+    its module and uses one of its public members (``order.move(...)`` on an object that a
+    function of the module returned)."""
+    if d.name in ev.names or d.name in ev.imported:
+        return True
+    if d.kind != "class" or not (_module_names(path) & ev.modules):
+        return False
+    members = {m.name for m in defs if m.qualname.startswith(d.qualname + ".")}
+    node = d.node
+    if isinstance(node, ast.ClassDef):
+        members |= {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+    return bool({m for m in members if not m.startswith("_")} & ev.names)
+
+
+def _module_names(path: str) -> set[str]:
+    """Every dotted name ``path`` may be imported as: ``src/shop/orders.py`` -> shop.orders,
+    src.shop.orders, orders (a package's ``__init__.py`` is the package)."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return {".".join(parts[i:]) for i in range(len(parts))}
 
 
 # --- changes to tests themselves ----------------------------------------------------------
