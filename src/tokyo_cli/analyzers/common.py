@@ -11,7 +11,7 @@ import ast
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -116,6 +116,17 @@ def removal_anchor(change: FileChange, old_line: int) -> int | None:
                 return ln.new_line
         return None
     return None
+
+
+def changed_texts(changeset: Changeset, files: Iterable[FileChange],
+                  accept: Callable[[str], bool]) -> Iterator[tuple[FileChange, str]]:
+    """``(change, new text)`` for each reviewable file of ``files`` whose path ``accept``s
+    and whose new text is known."""
+    for change in files:
+        if change.skipped is None and accept(change.path):
+            text = changeset.new_content(change.path)
+            if text is not None:
+                yield change, text
 
 
 def make_finding(changeset: Changeset, *, path: str, line: int | None, severity: Severity,

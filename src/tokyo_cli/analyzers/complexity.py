@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
-from tokyo_cli.analyzers.common import anchor_line, is_python, is_test_path, make_finding, old_text, whole_tree
+from tokyo_cli.analyzers.common import anchor_line, changed_texts, is_python, is_test_path, make_finding, old_text, whole_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange
 
@@ -50,10 +50,7 @@ class ComplexityAnalyzer:
         findings: list[Finding] = []
         try:
             from radon.complexity import cc_rank
-            for change in files:
-                text = changeset.new_content(change.path)
-                if change.skipped is not None or text is None or not is_python(change.path) or is_test_path(change.path):
-                    continue
+            for change, text in changed_texts(changeset, files, lambda p: is_python(p) and not is_test_path(p)):
                 new = complexities(text)
                 old_src = old_text(changeset, change)
                 old = complexities(old_src) if old_src is not None else {}

@@ -33,6 +33,7 @@ from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
     ToolUnavailable,
     anchor_line,
+    changed_texts,
     find_tool,
     make_finding,
     removal_anchor,
@@ -189,10 +190,7 @@ class DockerfileAnalyzer:
         fallback = find_tool("hadolint") is None
         whole = whole_tree(changeset)
         findings: list[Finding] = []
-        for change in files:
-            text = changeset.new_content(change.path)
-            if change.skipped is not None or not is_dockerfile(change.path) or text is None:
-                continue
+        for change, text in changed_texts(changeset, files, is_dockerfile):
             lines = split_lines(text)
             found = _Checker(changeset, change, lines, whole, agent)
             found.curl_pipe_shell()

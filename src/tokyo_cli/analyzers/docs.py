@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
     anchor_line,
+    changed_texts,
     dotted_name,
     is_library_python,
     make_finding,
@@ -60,10 +61,7 @@ class DocstringAnalyzer:
         start = time.monotonic()
         whole = whole_tree(changeset)
         findings: list[Finding] = []
-        for change in files:
-            text = changeset.new_content(change.path)
-            if change.skipped is not None or text is None or not is_library_python(change.path):
-                continue
+        for change, text in changed_texts(changeset, files, is_library_python):
             tree = parse_python(text)
             if tree is None:
                 continue
@@ -102,10 +100,7 @@ class ReadmeMentionAnalyzer:
         start = time.monotonic()
         whole = whole_tree(changeset)
         introduced: list[tuple[FileChange, int, str, str]] = []  # change, line, kind, name
-        for change in files:
-            text = changeset.new_content(change.path)
-            if change.skipped is not None or text is None or not is_library_python(change.path):
-                continue
+        for change, text in changed_texts(changeset, files, is_library_python):
             tree = parse_python(text)
             if tree is None:
                 continue

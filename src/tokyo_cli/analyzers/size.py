@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from tokyo_cli.analyzers.base import AnalyzerRun
-from tokyo_cli.analyzers.common import is_test_path, make_finding, whole_tree
+from tokyo_cli.analyzers.common import changed_texts, is_test_path, make_finding, whole_tree
 from tokyo_cli.diffparse import split_lines
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange
@@ -34,11 +34,8 @@ class ModuleSizeAnalyzer:
         start = time.monotonic()
         whole = whole_tree(changeset)
         findings: list[Finding] = []
-        for change in files:
-            text = changeset.new_content(change.path)
-            if (change.skipped is not None or text is None or change.language not in CODE_LANGUAGES
-                    or is_test_path(change.path)):
-                continue
+        sources = [f for f in files if f.language in CODE_LANGUAGES]
+        for change, text in changed_texts(changeset, sources, lambda p: not is_test_path(p)):
             new = len(split_lines(text))
             old = 0 if whole or change.status == "added" else new - change.additions + change.deletions
             if new <= MAX_LINES or old > MAX_LINES:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from tokyo_cli.gitcmd import git_executable
 from tokyo_cli.repo import Changeset, TargetKind
@@ -150,8 +150,3 @@ class NewTree:
             raise TreeUnavailable(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
         return proc.stdout
 
-
-def root_of(path: str | Path) -> str:
-    """``path`` as a posix string without a leading ``./``."""
-    text = str(PurePosixPath(str(path)))
-    return "" if text == "." else text
