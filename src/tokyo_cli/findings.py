@@ -16,7 +16,7 @@ import re
 from enum import Enum
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class Severity(str, Enum):
@@ -88,6 +88,15 @@ class ModelFinding(BaseModel):
     def _severity(cls, v: object) -> object:
         return Severity.parse(v) if isinstance(v, str) else v
 
+    @field_validator("title", "body", "suggestion", "category", mode="before")
+    @classmethod
+    def _truncate(cls, v: object, info: object) -> object:
+        # A rambling model should cost us its excess text, not the whole (otherwise valid) reply.
+        limit = {"title": 300, "category": 100}.get(getattr(info, "field_name", ""), 20_000)
+        if isinstance(v, str) and len(v) > limit:
+            return v[: limit - 1] + "…"
+        return v
+
     @field_validator("path")
     @classmethod
     def _path(cls, v: str) -> str:
@@ -138,12 +147,19 @@ class EvidenceVerdict(BaseModel):
         return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
 
 
+MAX_FINDINGS_PER_REPLY = 200  # more than this from one call is noise, not review
+
+
 class AgentOutput(BaseModel):
-    """The whole JSON object a model returns for one review or synthesis call."""
+    """The whole JSON object a model returns for one review or synthesis call.
+
+    Over-long text is truncated and findings past ``MAX_FINDINGS_PER_REPLY`` are dropped
+    (``truncated`` counts them) rather than rejecting an otherwise valid reply.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    findings: list[ModelFinding] = Field(default_factory=list, max_length=500)
+    findings: list[ModelFinding] = Field(default_factory=list)
     summary: str = Field(default="", max_length=20_000)
     # Only for review calls shown analyzer evidence: one verdict per evidence id.
     evidence: list[EvidenceVerdict] = Field(default_factory=list, max_length=500)
@@ -164,6 +180,21 @@ class AgentOutput(BaseModel):
         return kept
     # Only for synthesize: groups of upstream finding ids that say the same thing.
     duplicates: list[list[str]] = Field(default_factory=list)
+    truncated: int = 0
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, v: object) -> object:
+        return v[:19_999] + "…" if isinstance(v, str) and len(v) > 20_000 else v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cap(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("findings"), list):
+            extra = len(data["findings"]) - MAX_FINDINGS_PER_REPLY
+            if extra > 0:
+                data = {**data, "findings": data["findings"][:MAX_FINDINGS_PER_REPLY], "truncated": extra}
+        return data
 
 
 class Finding(BaseModel):
