@@ -170,7 +170,7 @@ def _pull_request(payload: dict[str, Any]) -> PullRequest:
     if not isinstance(base_repo, str) or base_repo.count("/") != 1 or not all(
             _NAME.match(p) for p in base_repo.split("/")):
         problems.append("pull_request.base.repo.full_name")
-    if problems:
+    if problems or not isinstance(base_repo, str):
         raise ConfigError(f"malformed pull_request event: missing or invalid {', '.join(problems)}")
     owner, repo = base_repo.split("/")
     return PullRequest(
