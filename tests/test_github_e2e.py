@@ -364,3 +364,27 @@ def test_shallow_clone_without_the_base_commit(
     event(action_env["event"], action="opened", base="f" * 40, head=head)
     code, _, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
     assert code == 2 and "base commit fffffff is not in this clone" in err and "fetch-depth: 0" in err
+
+
+def test_a_failed_post_keeps_the_run(
+    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
+) -> None:
+    git_repo.write("src/app/server.py", BASE_SERVER)
+    base = git_repo.commit("base")
+    git_repo.checkout_branch("feature")
+    git_repo.write("src/app/server.py", HEAD1_SERVER)
+    head = git_repo.commit("feature")
+    fake_github.set_pull(NUMBER, head, files_from_git(git_repo.root, base, head))
+    event(action_env["event"], action="opened", base=base, head=head)
+    fake_github.fail("POST", r"/reviews$", 500, {"message": "Server Error"})
+
+    code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
+
+    assert code == 3, err
+    assert "::error title=tokyo::Posting to the pull request failed: GitHub API: POST" in out
+    assert "shell=True" in out  # the report is in the job log
+    assert "## tokyo review" in action_env["summary"].read_text()  # and in the job summary
+    # The summary comment still went up, and says the review could not be posted.
+    assert "could not be posted" in fake_github.pull(NUMBER).issue_comments[0]["body"]
+    code, history, _ = cli("history", "--json")
+    assert code == 0 and len(json.loads(history)) == 1  # and the run is in history
