@@ -175,8 +175,10 @@ def test_circuit_breaker_stops_calling_a_failing_provider(
         main(["review", str(repo.root), "--api-base", fake_provider.url, "-f", "json", "-q"])
     report = json.loads(capsys.readouterr().out)
     assert info.value.code == 3 and report["run"]["status"] == "failed"
-    # Five reviews fail at once; with the circuit open, no fallback and no synthesis call is sent.
-    assert len(fake_provider.requests) == 5
+    # Five reviews fail at about the same time. Before the second failure one fallback may
+    # already have been sent; once the circuit is open no other fallback and no synthesis
+    # call is. Without the breaker there would be 12 requests (6 calls, each with a fallback).
+    assert 5 <= len(fake_provider.requests) <= 6
     assert any("circuit open" in (s["error"] or "") for s in report["steps"])
 
 

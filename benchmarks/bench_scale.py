@@ -1,0 +1,166 @@
+"""Benchmarks for review at scale (issue: large changes, budgets, cache, faults). Prints numbers.
+
+    .venv/bin/python benchmarks/bench_scale.py pack     # 10,000 files / ~500,000 changed lines
+    .venv/bin/python benchmarks/bench_scale.py calls    # 200 calls, concurrency 50, 0.5 s latency
+    .venv/bin/python benchmarks/bench_scale.py rerun    # unchanged change, second run from cache
+    .venv/bin/python benchmarks/bench_scale.py budget   # a cap that allows part of a change
+    .venv/bin/python benchmarks/bench_scale.py all
+
+Targets: pack <= 10 s and <= 1 GB peak; calls wall <= 2.4 s (ideal 2.0 s); rerun 0 calls and
+<= 1 s; budget never above the cap (checked against the recorded per-call costs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from fakes.provider import FakeProvider  # noqa: E402
+
+from tokyo_cli.engine import select_files  # noqa: E402
+from tokyo_cli.packing import TokenMeter, pack  # noqa: E402
+from tokyo_cli.pricing import count_tokens  # noqa: E402
+from tokyo_cli.prompts import system_prompt  # noqa: E402
+from tokyo_cli.review import ReviewRequest, prepare_review, run_review  # noqa: E402
+from tokyo_cli.settings import load_settings  # noqa: E402
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def make_repo(repo: Path, files: int, lines: int) -> None:
+    """``files`` Python modules, each then changed by ``lines`` added lines (working tree)."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "bench@example.com")
+    git(repo, "config", "user.name", "bench")
+    for i in range(files):
+        p = repo / f"pkg{i % 100:02}" / f"mod{i:05}.py"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(f"VALUE = {i}\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    for i in range(files):
+        p = repo / f"pkg{i % 100:02}" / f"mod{i:05}.py"
+        body = "".join(f"def f{k}(x):  # change {i}.{k}\n    return x * {k} + VALUE\n" for k in range(lines // 2))
+        p.write_text(f"VALUE = {i}\n" + body)
+
+
+def bench_pack(tmp: Path) -> None:
+    repo = tmp / "big"
+    t = time.perf_counter()
+    make_repo(repo, 10_000, 50)
+    print(f"[pack] setup (not timed): {time.perf_counter() - t:.1f} s")
+    settings = load_settings(repo, offline=True)
+    t0 = time.perf_counter()
+    prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
+    t1 = time.perf_counter()
+    meter, total_chunks, worst = TokenMeter(), 0, 0.0
+    covered: set[str] = set()
+    for step in prepared.workflow.steps:
+        if step.task != "review":
+            continue
+        agent = prepared.team.get(step.agent)
+        files = select_files(agent, step, prepared.changeset) or []
+        fixed = count_tokens(agent.model, [system_prompt(agent)])[0] + 1_500
+        room = min(agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * 0.05), 60_000)
+        chunks = pack(files, room, model=agent.model, meter=meter)
+        total_chunks += len(chunks)
+        worst = max([worst, *(c.tokens / room for c in chunks)])
+        covered |= {p for c in chunks for p in c.paths}
+        print(f"[pack]   {agent.id:<6} {len(files):>6} files -> {len(chunks):>4} chunks of <= {room:,} tokens")
+    t2 = time.perf_counter()
+    cs = prepared.changeset
+    changed = sum(f.additions + f.deletions for f in cs.files)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"[pack] files {len(cs.files):,}, changed lines {changed:,}")
+    print(f"[pack] changeset {t1 - t0:.2f} s + packing all agents {t2 - t1:.2f} s = {t2 - t0:.2f} s (target <= 10 s)")
+    print(f"[pack] chunks {total_chunks}, fullest chunk at {worst:.0%} of its budget (must be <= 100%)")
+    print(f"[pack] coverage: {len(covered):,} of {len(cs.reviewable()):,} reviewable files in some chunk; "
+          f"{len(cs.skipped())} listed as skipped")
+    print(f"[pack] peak memory {peak_mb:.0f} MB (target <= 1024 MB)")
+
+
+def bench_calls(tmp: Path) -> None:
+    repo = tmp / "calls"
+    make_repo(repo, 200, 40)
+    with FakeProvider.start(latency=0.5) as fp:
+        os.environ["TOKYO_HOME"] = str(tmp / "home-calls")
+        settings = load_settings(repo, api_base=fp.url, workflow="security", max_concurrency=50,
+                                 max_chunk_tokens=1_000, cache=False)
+        prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
+        asyncio.run(run_review(prepared, settings.model_copy(update={"workflow": "security"}), store=False))  # warm-up
+        fp.reset()
+        t0 = time.perf_counter()
+        outcome = asyncio.run(run_review(prepared, settings, store=False))
+        wall = time.perf_counter() - t0
+        calls = len(fp.requests)
+        ideal = calls / 50 * 0.5
+        analyzers = max((a.seconds for s in outcome.result.steps for a in s.analyzers), default=0.0)
+        calls_wall = wall - analyzers
+        print(f"[calls] {calls} calls, peak in flight {fp.peak_in_flight}, run wall {wall:.2f} s, of which offline "
+              f"analyzers {analyzers:.2f} s before the first call; call phase {calls_wall:.2f} s (ideal {ideal:.2f} s, "
+              f"target <= 2.4 s); engine overhead {(calls_wall - ideal) / calls * 1000:.1f} ms per call; "
+              f"status {outcome.result.status}")
+
+
+def _tokyo(repo: Path, home: Path, *args: str) -> tuple[float, dict]:  # type: ignore[type-arg]
+    env = {**os.environ, "TOKYO_HOME": str(home)}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tokyo_cli", "review", str(repo), "-f", "json", "-q", *args],
+                          capture_output=True, text=True, env=env)
+    return time.perf_counter() - t0, json.loads(proc.stdout)
+
+
+def bench_rerun(tmp: Path) -> None:
+    repo = tmp / "rerun"
+    make_repo(repo, 50, 20)
+    with FakeProvider.start(latency=0.5) as fp:
+        first, _ = _tokyo(repo, tmp / "home-rerun", "--api-base", fp.url)
+        calls = len(fp.requests)
+        second, report = _tokyo(repo, tmp / "home-rerun", "--api-base", fp.url)
+        hits = sum(c["cache_hit"] for s in report["steps"] for c in s["calls"])
+        print(f"[rerun] first run {first:.2f} s, {calls} calls; second run {second:.2f} s, "
+              f"{len(fp.requests) - calls} new calls, {hits} cache hits (target 0 calls, <= 1 s)")
+
+
+def bench_budget(tmp: Path) -> None:
+    repo = tmp / "budget"
+    make_repo(repo, 40, 40)
+    with FakeProvider.start(latency=0.2) as fp:
+        fp.script("", {"findings": [], "summary": "ok"}, usage=(1_500, 6_000))
+        env_cap = "0.60"
+        os.environ["TOKYO_MAX_CHUNK_TOKENS"] = "1000"
+        _, report = _tokyo(repo, tmp / "home-budget", "--api-base", fp.url, "--max-cost", env_cap, "--no-cache")
+        del os.environ["TOKYO_MAX_CHUNK_TOKENS"]
+        calls = [c for s in report["steps"] for c in s["calls"]]
+        spent = sum(c["cost_usd"] or 0 for c in calls)
+        skipped = [c for c in calls if c["status"] == "skipped"]
+        unreviewed = [f["path"] for f in report["files"] if f["reason"] == "budget"]
+        print(f"[budget] cap ${env_cap}: {len(calls) - len(skipped)} calls made, {len(skipped)} not started, "
+              f"recorded cost ${spent:.4f} (<= cap: {spent <= float(env_cap)}); {len(unreviewed)} files listed "
+              f"'not reviewed (budget)'; run {report['run']['status']}")
+
+
+def main() -> None:
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fn in (("pack", bench_pack), ("calls", bench_calls), ("rerun", bench_rerun), ("budget", bench_budget)):
+            if which in (name, "all"):
+                fn(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
