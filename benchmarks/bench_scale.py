@@ -149,9 +149,10 @@ def bench_budget(tmp: Path) -> None:
         spent = sum(c["cost_usd"] or 0 for c in calls)
         skipped = [c for c in calls if c["status"] == "skipped"]
         unreviewed = [f["path"] for f in report["files"] if f["reason"] == "budget"]
+        gaps = sum(1 for s in report["steps"] for _ in (s.get("not_reviewed") or {}))
         print(f"[budget] cap ${env_cap}: {len(calls) - len(skipped)} calls made, {len(skipped)} not started, "
-              f"recorded cost ${spent:.4f} (<= cap: {spent <= float(env_cap)}); {len(unreviewed)} files listed "
-              f"'not reviewed (budget)'; run {report['run']['status']}")
+              f"recorded cost ${spent:.4f} (<= cap: {spent <= float(env_cap)}); {gaps} (agent, file) pairs and "
+              f"{len(unreviewed)} files reviewed by no agent listed 'not reviewed (budget)'; run {report['run']['status']}")
 
 
 def main() -> None:

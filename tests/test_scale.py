@@ -111,6 +111,17 @@ def test_budget_reserves_worst_case_and_settles_actual_cost() -> None:
     assert local.unpriced_models == {"local-x"}
 
 
+async def test_budget_never_waits_when_nothing_is_in_flight() -> None:
+    budget = Budget(max_cost_usd=1.0)
+    for usd_in in (0.1, 0.2, 0.3, 0.1, 0.7):  # float sums that do not return to exactly 0
+        hold = budget.reserve("o3", int(usd_in * 1e6 / 2), 0)
+        assert hold is not None
+        budget.settle(hold, "rejected")
+    assert budget.holding == 0 and budget.reserved_usd == 0.0
+    too_big = await budget.acquire("o3", 10_000_000, 0)  # $20 worst case: refused at once
+    assert too_big is None
+
+
 @pytest.fixture
 def many_files(git_repo: GitRepo) -> GitRepo:
     for i in range(12):

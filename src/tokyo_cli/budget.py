@@ -46,6 +46,7 @@ class Budget:
     spent_usd: float = 0.0
     reserved_usd: float = 0.0
     refused: int = 0
+    holding: int = 0  # reservations not yet settled (an int: float sums leave residue)
     unpriced_models: set[str] = field(default_factory=set)
     _changed: asyncio.Condition | None = field(default=None, repr=False)
 
@@ -65,6 +66,7 @@ class Budget:
             self.refused += 1
             return None
         self.reserved_usd += usd
+        self.holding += 1
         return Reservation(model=model, usd=usd, priced=priced)
 
     async def acquire(self, model: str, tokens_in: int, max_tokens_out: int) -> Reservation | None:
@@ -75,7 +77,7 @@ class Budget:
         async with self._changed:
             while True:
                 usd, _ = self.estimate(model, tokens_in, max_tokens_out)
-                if self.reserved_usd <= 0 or self._fits(usd):
+                if self.holding == 0 or self._fits(usd):
                     return self.reserve(model, tokens_in, max_tokens_out)
                 await self._changed.wait()
 
@@ -84,7 +86,8 @@ class Budget:
 
     def settle(self, reservation: Reservation, outcome: Outcome, cost_usd: float | None = None) -> None:
         """Release ``reservation`` and book what the attempt cost (see module docstring)."""
-        self.reserved_usd = max(0.0, self.reserved_usd - reservation.usd)
+        self.holding -= 1
+        self.reserved_usd = max(0.0, self.reserved_usd - reservation.usd) if self.holding else 0.0
         if outcome == "ok":
             self.spent_usd += cost_usd if (cost_usd is not None and reservation.priced) else reservation.usd
         elif outcome == "timeout":
