@@ -69,14 +69,20 @@ def bench_pack(tmp: Path) -> None:
     t1 = time.perf_counter()
     meter, total_chunks, worst = TokenMeter(), 0, 0.0
     covered: set[str] = set()
-    for step in prepared.workflow.steps:
-        if step.task != "review":
-            continue
+
+    def pack_step(step):  # type: ignore[no-untyped-def]
         agent = prepared.team.get(step.agent)
         files = select_files(agent, step, prepared.changeset) or []
         fixed = count_tokens(agent.model, [system_prompt(agent)])[0] + 1_500
         room = min(agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * 0.05), 60_000)
-        chunks = pack(files, room, model=agent.model, meter=meter)
+        return agent, files, room, pack(files, room, model=agent.model, meter=meter)
+
+    # As the engine does: every review step packs at once, each in its own thread.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor() as pool:
+        results = list(pool.map(pack_step, [s for s in prepared.workflow.steps if s.task == "review"]))
+    for agent, files, room, chunks in results:
         total_chunks += len(chunks)
         worst = max([worst, *(c.tokens / room for c in chunks)])
         covered |= {p for c in chunks for p in c.paths}

@@ -393,7 +393,10 @@ class Engine:
         model = models[0]
         fixed = self.meter.count(model, [system_prompt(agent, step.instructions)])[0] + PROMPT_MARGIN_TOKENS
         room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
-        chunks = pack(files, min(room, self.options.max_chunk_tokens), model=model, meter=self.meter)
+        # Tokenizing a big change takes seconds of CPU (in Rust, GIL released): off the loop.
+        chunks = await asyncio.to_thread(
+            pack, files, min(room, self.options.max_chunk_tokens), model=model, meter=self.meter
+        )
         jobs = []
         for i, chunk in enumerate(chunks, 1):
             messages, _ = review_messages(

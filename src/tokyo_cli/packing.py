@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -72,6 +74,7 @@ class TokenMeter:
     def __init__(self, store: TokenStore | None = None) -> None:
         self._cache: dict[tuple[str, int], int] = {}
         self._store = store
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def count(self, model: str | None, texts: Sequence[str]) -> list[int]:
         """Tokens of each text for ``model``'s tokenizer (a character estimate without a model)."""
@@ -93,10 +96,11 @@ class TokenMeter:
     def measure(self, model: str | None, hunks: Sequence[Hunk]) -> list[int]:
         """Tokens of each hunk's rendering (``Hunk.render()``) for ``model``'s tokenizer."""
         kind = tokenizer_kind(model) if model else "estimate"
-        missing = [h for h in hunks if (kind, id(h)) not in self._cache]
-        if missing:
-            for h, n in zip(missing, self.count(model, [h.render() for h in missing])):
-                self._cache[(kind, id(h))] = n
+        with self._locks[kind]:  # agents packing in threads share one count per tokenizer
+            missing = [h for h in hunks if (kind, id(h)) not in self._cache]
+            if missing:
+                for h, n in zip(missing, self.count(model, [h.render() for h in missing])):
+                    self._cache[(kind, id(h))] = n
         return [self._cache[(kind, id(h))] for h in hunks]
 
 

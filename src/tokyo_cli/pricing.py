@@ -110,11 +110,17 @@ def _encoder(kind: str) -> Any:
     return tiktoken.get_encoding("cl100k_base" if kind == "anthropic" else kind)
 
 
+BATCH = 1_024  # texts per tokenizer call: bounds the memory the token-id lists take
+
+
 def count_tokens(model: str, texts: Sequence[str]) -> list[int]:
     """Token counts of ``texts`` for ``model``'s tokenizer (batched; thread-parallel in Rust)."""
-    if not texts:
-        return []
-    enc = _encoder(tokenizer_kind(model))
-    if hasattr(enc, "encode_ordinary_batch"):
-        return [len(t) for t in enc.encode_ordinary_batch(list(texts), num_threads=os.cpu_count() or 2)]
-    return [len(e.ids) for e in enc.encode_batch(list(texts), add_special_tokens=False)]
+    enc = _encoder(tokenizer_kind(model)) if texts else None
+    counts: list[int] = []
+    for start in range(0, len(texts), BATCH):
+        batch = list(texts[start : start + BATCH])
+        if hasattr(enc, "encode_ordinary_batch"):
+            counts.extend(len(t) for t in enc.encode_ordinary_batch(batch, num_threads=os.cpu_count() or 2))
+        else:
+            counts.extend(len(e.ids) for e in enc.encode_batch_fast(batch, add_special_tokens=False))
+    return counts
