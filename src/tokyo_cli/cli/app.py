@@ -18,7 +18,7 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, history, review, workflows
+from tokyo_cli.cli import agents, history, review, tui, workflows
 from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
 
@@ -56,6 +56,7 @@ app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.revi
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
 app.add_typer(history.app, name="history")
+app.command("tui", help=tui.HELP)(exits(tui.tui))
 
 
 def _err(message: str) -> None:

@@ -86,6 +86,9 @@ def review(
     ] = 25,
     db: DbOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    tui: Annotated[
+        bool, typer.Option("--tui", help="Watch the run live full screen (Textual); the report prints when you quit.")
+    ] = False,
 ) -> int:
     from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import repo_root_or_none
@@ -126,12 +129,17 @@ def review(
         prepared = action.prepare(gh, request, settings)
     else:
         prepared = prepare_review(request, settings)
-    progress = ProgressListener(quiet=quiet)
-    progress.start()
-    try:
-        outcome = asyncio.run(run_review(prepared, settings, progress))
-    finally:
-        progress.stop()
+    if tui:
+        from tokyo_cli.tui.launch import live_review
+
+        outcome = live_review(prepared, settings)
+    else:
+        progress = ProgressListener(quiet=quiet)
+        progress.start()
+        try:
+            outcome = asyncio.run(run_review(prepared, settings, progress))
+        finally:
+            progress.stop()
     result = outcome.result
     from tokyo_cli.github.context import untrusted_output
 
