@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -172,7 +170,7 @@ def test_fresh_db_has_tables_indexes_and_pragmas(tmp_path: Path) -> None:
     assert {("started_at",), ("repo", "started_at"), ("workflow", "started_at"),
             ("status", "started_at")} <= indexed["runs"]
     assert {("run_id",), ("fingerprint",)} <= indexed["findings"]
-    assert ("run_id",) in indexed["llm_calls"]
+    assert ("run_id", "latency_s") in indexed["llm_calls"]
     assert db.journal_mode == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
@@ -404,66 +402,4 @@ def test_full_disk_is_a_store_error(db: Database) -> None:
     assert "disk is full" in _one_line(exc)
 
 
-# --- concurrency (spawned processes) --------------------------------------------------
-
-
-def _open_worker(path: str, barrier: Any, results: Any) -> None:
-    try:
-        barrier.wait(timeout=60)
-        open_db(Path(path)).close()
-        results.put("ok")
-    except BaseException as exc:  # reported to the parent, which fails the test
-        results.put(f"{type(exc).__name__}: {exc}")
-
-
-def _save_worker(path: str, barrier: Any, results: Any, repo: str, count: int) -> None:
-    try:
-        db = open_db(Path(path))
-        barrier.wait(timeout=60)
-        for _ in range(count):
-            save_run(db, make_run(repo=repo))
-        db.close()
-        results.put("ok")
-    except BaseException as exc:
-        results.put(f"{type(exc).__name__}: {exc}")
-
-
-def _run_processes(target: Any, args_list: list[tuple[Any, ...]]) -> list[str]:
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(len(args_list)), ctx.Queue()
-    procs = [ctx.Process(target=target, args=(a[0], barrier, results, *a[1:])) for a in args_list]
-    for p in procs:
-        p.start()
-    outcomes = [results.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    return outcomes
-
-
-@pytest.mark.slow
-def test_six_processes_open_a_fresh_db_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "fresh" / "history.db"
-    outcomes = _run_processes(_open_worker, [(str(path),)] * 6)
-    assert outcomes == ["ok"] * 6
-    db = Database(sqlite3.connect(path))
-    assert [m.name for m in MIGRATIONS.applied(db)] == ALL_MIGRATIONS
-    assert db["_sqlite_migrations"].count == len(ALL_MIGRATIONS)
-    assert db.journal_mode == "wal"
-    db.close()
-
-
-@pytest.mark.slow
-def test_two_processes_saving_concurrently(tmp_path: Path) -> None:
-    path = tmp_path / "history.db"
-    open_db(path).close()
-    outcomes = _run_processes(_save_worker, [(str(path), "/one", 20), (str(path), "/two", 20)])
-    assert outcomes == ["ok", "ok"]
-    db = open_db(path)
-    assert db["runs"].count == 40
-    assert len(list_runs(db, repo="/one", limit=None)) == 20
-    assert len(list_runs(db, repo="/two", limit=None)) == 20
-    # every run is whole: 2 steps, 2 calls, 6 findings, 4 files each
-    assert (db["steps"].count, db["llm_calls"].count) == (80, 80)
-    assert (db["findings"].count, db["files"].count) == (240, 160)
-    db.close()
+# Concurrency (spawned processes): tests/test_store_concurrency.py.

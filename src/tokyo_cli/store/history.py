@@ -77,6 +77,10 @@ def _run_row(result: RunResult) -> dict[str, Any]:
     row["tokens_in"] = result.tokens_in
     row["tokens_out"] = result.tokens_out
     row["cost_usd"] = result.cost_usd
+    calls = result.calls
+    row["calls"] = len(calls)
+    row["failed_calls"] = sum(1 for c in calls if c.status != "ok")
+    row["cache_hits"] = sum(1 for c in calls if c.cache_hit)
     for severity, count in result.severity_counts().items():
         row[SEVERITY_COLUMNS[severity]] = count
     return row
@@ -208,12 +212,13 @@ def load_run(db: Database, run_id: int) -> RunResult:
     """The run saved under ``run_id``, equal field by field to what was saved.
 
     Raises:
-        StoreError: "no run with id N" when it does not exist; or an unreadable database.
+        StoreError: "no run with id N" (exit code 2) when it does not exist; or an unreadable
+            database.
     """
     with translate_errors(db_path(db)):
         found = list(_table(db, "runs").rows_where("id = ?", [run_id]))
         if not found:
-            raise StoreError(f"no run with id {run_id}")
+            raise StoreError(f"no run with id {run_id} (see tokyo history)", exit_code=2)
         calls: dict[int, list[CallRecord]] = defaultdict(list)
         for row in _rows(db, "llm_calls", run_id):
             calls[row["step_row_id"]].append(_call(row))

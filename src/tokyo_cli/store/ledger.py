@@ -238,7 +238,9 @@ def apply_ledger(db: Database, result: RunResult) -> int:
     Dismissed findings are removed from ``result.findings`` and from every step's raw
     findings (so step tables, SARIF and PR comments agree with the report); accepted ones
     get ``status = "accepted"``. The number removed from ``result.findings`` is added to
-    ``result.suppressed`` (applying twice adds 0) and returned.
+    ``result.suppressed`` (applying twice adds 0) and returned. A summary the engine
+    generated offline is regenerated without the dismissed findings; a model's synthesis
+    is left as written.
 
     Raises:
         StoreError: an unreadable database.
@@ -257,12 +259,19 @@ def apply_ledger(db: Database, result: RunResult) -> int:
             kept.append(f)
         return kept
 
+    from tokyo_cli.summary import offline_summary
+
+    # The engine's generated summary counts and names findings: redo it without the
+    # dismissed ones. A model-written synthesis is kept as written.
+    generated = "dismissed" in status.values() and result.summary == offline_summary(result)
     before = len(result.findings)
     result.findings = keep(result.findings)
     for step in result.steps:
         step.findings = keep(step.findings)
     removed = before - len(result.findings)
     result.suppressed += removed
+    if generated:
+        result.summary = offline_summary(result)
     return removed
 
 

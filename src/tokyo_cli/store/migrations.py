@@ -314,3 +314,36 @@ def m002c_query_indexes(db: Database) -> None:
         )
     _table(db, "steps").create_index(["agent", "run_id"], index_name="idx_steps_agent_run_id")
     _table(db, "findings").create_index(["scope", "agent", "severity"], index_name="idx_findings_scope_agent")
+
+
+@MIGRATIONS(name="m002d_stats_indexes")
+def m002d_stats_indexes(db: Database) -> None:
+    """What ``tokyo stats`` per day, per repository and overall reads without joins.
+
+    runs       + calls, failed_calls, cache_hits (derived from the run's llm_calls, like
+               tokens_in; backfilled here)
+    findings   (scope, agent, severity, step_row_id) replaces m002c's (scope, agent,
+               severity): findings per model join steps from a covering index
+    llm_calls  (latency_s): overall latency percentiles; (run_id, latency_s) replaces m001's
+               (run_id): percentiles per day or repository read latencies from the index
+    """
+    runs = _table(db, "runs")
+    for column in ("calls", "failed_calls", "cache_hits"):
+        runs.add_column(column, int, not_null_default=0)
+    # Correlated subqueries, not UPDATE ... FROM: that needs SQLite 3.33, older than some
+    # system libraries Python links against.
+    db.execute(
+        """UPDATE runs SET
+               calls = (SELECT COUNT(*) FROM llm_calls AS c WHERE c.run_id = runs.id),
+               failed_calls = (SELECT COUNT(*) FROM llm_calls AS c WHERE c.run_id = runs.id AND c.status != 'ok'),
+               cache_hits = (SELECT COUNT(*) FROM llm_calls AS c WHERE c.run_id = runs.id AND c.cache_hit)
+           WHERE id IN (SELECT run_id FROM llm_calls)"""
+    )
+    db.execute("DROP INDEX IF EXISTS idx_findings_scope_agent")
+    _table(db, "findings").create_index(
+        ["scope", "agent", "severity", "step_row_id"], index_name="idx_findings_scope_agent_step"
+    )
+    calls = _table(db, "llm_calls")
+    calls.create_index(["latency_s"], index_name="idx_llm_calls_latency")
+    db.execute("DROP INDEX IF EXISTS idx_llm_calls_run_id")
+    calls.create_index(["run_id", "latency_s"], index_name="idx_llm_calls_run_id_latency")

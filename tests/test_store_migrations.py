@@ -1,0 +1,110 @@
+"""Schema evolution: a database written by the first release upgrades in place, and a fresh
+one has the ledger, the search index and the query indexes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+from test_store import ALL_MIGRATIONS, make_run
+
+from tokyo_cli.store import list_runs, load_run, open_db, save_run
+from tokyo_cli.store.ledger import apply_ledger, dismiss, get_entry, list_ledger
+from tokyo_cli.store.migrations import MIGRATIONS, m001_initial
+from tokyo_cli.store.stats import compute_stats
+
+OLD_FP = "0123456789abcdef"
+OLD_FINDING = {
+    "run_id": 1, "fingerprint": OLD_FP, "path": "app.py", "line": 3, "end_line": None,
+    "severity": "high", "category": "security", "title": "Shell injection in the task runner",
+    "body": "User input reaches os.system.", "suggestion": None, "confidence": 0.8, "agent": "akira",
+    "agents": '["akira"]', "step": "security", "source": "model", "rule": None,
+    "anchor_text": "os.system(cmd)", "status": "open",
+}
+
+
+def first_release_db(path: Path) -> None:
+    """A database exactly as the first schema (m001_initial alone) left it, with one run
+    written the way that release wrote runs."""
+    first = Migrations("tokyo")
+    first(name="m001_initial")(m001_initial)
+    db = Database(sqlite3.connect(path))
+    first.apply(db)
+    db["runs"].insert({
+        "id": 1, "repo": "/src/old", "target": "range", "target_description": "main...HEAD",
+        "target_chosen_by_default": 0, "base_sha": "1a2b3c4", "head_sha": "5d6e7f8", "workflow": "review",
+        "workflow_hash": "ab" * 32, "fail_on": "high", "status": "completed",
+        "started_at": "2025-01-02T03:04:05+00:00", "finished_at": "2025-01-02T03:04:07.500000+00:00",
+        "seconds": 2.5, "tokens_in": 100, "tokens_out": 20, "cost_usd": 0.01, "findings_critical": 0,
+        "findings_high": 1, "findings_medium": 0, "findings_low": 0, "findings_info": 0,
+        "summary": "One injection.", "error": None, "offline": 0,
+    })
+    db["steps"].insert({
+        "id": 1, "run_id": 1, "step_id": "security", "agent": "akira", "agent_name": "Akira", "task": "review",
+        "status": "ok", "model": "openai/o3", "configured_model": "openai/o3", "credential_env": "[]",
+        "files": '["app.py"]', "dropped_findings": 0, "analyzers": "[]", "summary": "", "error": None,
+        "seconds": 2.0,
+    })
+    db["llm_calls"].insert({
+        "run_id": 1, "step_row_id": 1, "step_id": "security", "agent": "akira", "model": "openai/o3",
+        "provider": "openai", "tokens_in": 100, "tokens_out": 20, "cost_usd": 0.01, "latency_s": 1.5,
+        "attempts": 1, "status": "ok", "error": None, "cache_hit": 1,
+    })
+    db["findings"].insert({**OLD_FINDING, "scope": "run", "step_row_id": None})
+    db["findings"].insert({**OLD_FINDING, "scope": "step", "step_row_id": 1})
+    db["files"].insert({"run_id": 1, "path": "app.py", "status": "modified", "old_path": None,
+                        "added": 3, "removed": 1, "skipped": None})
+    assert [m.name for m in first.applied(db)] == ["m001_initial"]
+    db.close()
+
+
+def test_a_first_release_database_upgrades_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    first_release_db(path)
+
+    db = open_db(path)
+    assert [m.name for m in MIGRATIONS.applied(db)] == ALL_MIGRATIONS
+    assert MIGRATIONS.pending(db) == []
+    old = load_run(db, 1)  # the old run reads back through the current model
+    assert (old.suppressed, old.tokens_in, old.cost_usd, old.seconds) == (0, 100, 0.01, 2.5)
+    assert [f.fingerprint for f in old.findings] == [OLD_FP]
+    assert old.steps[0].calls[0].cache_hit is True
+    row = db["runs"].get(1)
+    assert (row["calls"], row["failed_calls"], row["cache_hits"]) == (1, 0, 1)  # backfilled
+    # the ledger knows the old finding, and search finds it (stemmed: "injections")
+    entry = get_entry(db, OLD_FP)
+    assert (entry.status, entry.seen, entry.first_run_id, entry.repo) == ("open", 1, 1, "/src/old")
+    assert [e.fingerprint for e in list_ledger(db, search="injections")] == [OLD_FP]
+    db.execute("INSERT INTO findings_fts(findings_fts) VALUES ('integrity-check')")
+    assert compute_stats(db, by="agent")[0].latency_p50_s == 1.5
+    assert [r.id for r in list_runs(db)] == [1]
+
+    # the upgraded database works like a new one: decide, store, suppress
+    dismiss(db, OLD_FP, reason="fixed in the runner rewrite")
+    new_id = save_run(db, make_run())
+    assert load_run(db, new_id) == make_run().model_copy(update={"run_id": new_id})
+    db.close()
+    db = open_db(path)  # a second open has nothing to do
+    assert db["_sqlite_migrations"].count == len(ALL_MIGRATIONS)
+    db.close()
+
+
+def test_fresh_db_has_ledger_search_and_query_indexes(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "history.db")
+    assert {"ledger", "ledger_events", "findings_fts"} <= set(db.table_names())
+    assert db["findings"].detect_fts() == "findings_fts"
+    assert {t.name for t in db["findings"].triggers} >= {"findings_ai", "findings_ad", "findings_au"}
+    assert db["ledger"].pks == ["fingerprint"]
+    fk = db["ledger_events"].foreign_keys[0]
+    assert (fk.other_table, fk.other_column, fk.on_delete) == ("ledger", "fingerprint", "CASCADE")
+    assert "suppressed" in db["runs"].columns_dict
+    indexed = {t: {tuple(i.columns) for i in db[t].indexes} for t in ("llm_calls", "steps", "findings")}
+    assert ("agent", "latency_s", "run_id", "tokens_in", "tokens_out", "cost_usd", "cache_hit",
+            "status") in indexed["llm_calls"]
+    assert ("agent", "run_id") in indexed["steps"]
+    assert ("scope", "agent", "severity", "step_row_id") in indexed["findings"]
+    run = make_run()
+    save_run(db, run)
+    assert apply_ledger(db, make_run()) == 0
+    db.close()
