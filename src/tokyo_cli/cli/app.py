@@ -18,7 +18,7 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, history, review, tui, workflows
+from tokyo_cli.cli import agents, findings, history, review, show, stats, tui, workflows
 from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
 
@@ -56,6 +56,9 @@ app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.revi
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
 app.add_typer(history.app, name="history")
+app.command("show")(exits(show.show))
+app.command("stats", help=stats.HELP)(exits(stats.stats))
+app.add_typer(findings.app, name="findings")
 app.command("tui", help=tui.HELP)(exits(tui.tui))
 
 

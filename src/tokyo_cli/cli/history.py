@@ -1,14 +1,26 @@
-"""``tokyo history``: recent runs from the history database."""
+"""``tokyo history``: recent runs from the history database, and ``history prune``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import exits, DbOption, JsonOption, console
+from tokyo_cli.cli.common import DbOption, JsonOption, exits
+from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history
 
 app = typer.Typer(help="Past runs stored in the history database.", invoke_without_command=True)
+
+
+class RunStatusChoice(str, Enum):
+    running = "running"
+    completed = "completed"
+    partial = "partial"
+    failed = "failed"
+    cancelled = "cancelled"
 
 
 @app.callback(invoke_without_command=True)
@@ -16,39 +28,97 @@ app = typer.Typer(help="Past runs stored in the history database.", invoke_witho
 def history(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,
-    repo: Annotated[Optional[str], typer.Option("--repo", help="Only runs of this repository path.")] = None,
-    workflow: Annotated[Optional[str], typer.Option("--workflow", help="Only runs of this workflow.")] = None,
-    status: Annotated[Optional[str], typer.Option("--status", help="completed|partial|failed|cancelled.")] = None,
+    repo: Annotated[
+        Optional[Path], typer.Option("--repo", help="Only runs of the repository containing PATH.", file_okay=False)
+    ] = None,
+    workflow: Annotated[Optional[str], typer.Option("--workflow", "-w", help="Only runs of this workflow.")] = None,
+    status: Annotated[Optional[RunStatusChoice], typer.Option("--status", help="Only runs with this status.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    """List recent runs, newest first."""
+    """List recent runs, newest first (tab-separated when piped; `tokyo show ID` for one)."""
     if ctx.invoked_subcommand is not None:
         return 0
-    from pathlib import Path
+    from tokyo_cli.store.history import known_repo, list_runs
 
-    from tokyo_cli.settings import load_settings
-    from tokyo_cli.store.db import open_db
-    from tokyo_cli.store.history import list_runs
-
-    settings = load_settings(None, db=db)
-    repo_path = str(Path(repo).resolve()) if repo else None
-    runs = list_runs(open_db(settings.db_path()), limit=limit, repo=repo_path, workflow=workflow, status=status)
+    database = open_history(db)
+    repo_path = None
+    if repo is not None:
+        resolved = str(repo.expanduser().resolve())
+        repo_path = known_repo(database, resolved) or resolved
+    runs = list_runs(
+        database, limit=limit, repo=repo_path, workflow=workflow, status=status.value if status else None
+    )
+    database.close()
     if as_json:
-        import json
-
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
+        emit_json([r.model_dump(mode="json") for r in runs])
         return 0
     if not runs:
-        console(stderr=True).print("No runs yet. Run `tokyo review` in a git repository.")
+        filtered = repo or workflow or status
+        note("No runs match." if filtered else "No runs yet. Run `tokyo review` in a git repository.")
         return 0
-    from rich.table import Table
+    import sys
 
-    table = Table("id", "when", "repo", "target", "workflow", "status", "findings", "USD", "s", box=None, pad_edge=False)
+    tty = sys.stdout.isatty()
+    # A terminal gets short cells and the suppressed column only when it says something.
+    show_suppressed = not tty or any(r.suppressed for r in runs)
+    rows = []
     for r in runs:
         counts = " ".join(f"{n}{sev[0].upper()}" for sev, n in r.findings.items() if n) or "0"
         cost = "—" if r.cost_usd is None else f"{r.cost_usd:.4f}"
-        when = r.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        table.add_row(str(r.id), when, Path(r.repo).name, r.target, r.workflow, r.status, counts, cost, f"{r.seconds:.1f}")
-    console().print(table)
+        when = r.started_at.astimezone()
+        rows.append([
+            r.id,
+            _when(when) if tty else when.isoformat(timespec="seconds"),
+            Path(r.repo).name if tty else r.repo,
+            r.target, r.workflow, r.status, counts,
+            *([r.suppressed] if show_suppressed else []),
+            cost, f"{r.seconds:.1f}",
+        ])
+    columns = ["id", "when", "repo", "target", "workflow", "status", "findings",
+               *(["suppressed"] if show_suppressed else []), "USD", "s"]
+    emit_table(columns, rows, right=["id", "suppressed", "USD", "s"], wide=["repo", "workflow"], tty=tty)
+    return 0
+
+
+def _when(when: datetime) -> str:
+    """``Dec 13 05:20`` this year, ``2024-12-13`` before (fits narrow terminals)."""
+    if when.year == datetime.now().year:
+        return when.strftime("%b %d %H:%M")
+    return when.strftime("%Y-%m-%d")
+
+
+@app.command("prune")
+@exits
+def prune(
+    older_than: Annotated[
+        int, typer.Option("--older-than", metavar="DAYS", min=0, help="Delete runs that started more than DAYS days ago.")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say how many runs would be deleted.")] = False,
+    vacuum: Annotated[bool, typer.Option("--vacuum", help="Then shrink the database file (VACUUM).")] = False,
+    db: DbOption = None,
+) -> int:
+    """Delete old runs with their steps, calls, findings and files.
+
+    The findings ledger is kept: every fingerprint and every dismiss/accept decision
+    survives, so dismissed findings stay suppressed.
+    """
+    from datetime import timedelta, timezone
+
+    from tokyo_cli.store.history import prune_runs
+    from tokyo_cli.store.db import db_path, translate_errors
+
+    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than)
+    database = open_history(db)
+    count = prune_runs(database, before=cutoff, dry_run=dry_run)
+    when = cutoff.astimezone().strftime("%Y-%m-%d %H:%M")
+    runs = f"{count:,} run{'' if count == 1 else 's'}"
+    if dry_run:
+        typer.echo(f"Would delete {runs} that started before {when}.")
+    else:
+        typer.echo(f"Deleted {runs} that started before {when}; the findings ledger is kept.")
+        if vacuum:
+            with translate_errors(db_path(database)):
+                database.vacuum()
+    database.close()
     return 0

@@ -30,6 +30,7 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "by_severity": {"critical": int, "high": int, "medium": int, "low": int, "info": int},
         "blocking": int,                  # findings at or above fail_on
         "dropped": int,                   # model findings that could not be anchored
+        "suppressed": int,                # findings left out: dismissed in the findings ledger
         "calls": int,
         "failed_calls": int,              # calls that errored or returned invalid output
                                           # (one the repair retry fixed counts too)
@@ -134,6 +135,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "by_severity": count_by_severity(result.findings),
             "blocking": len(result.blocking()),
             "dropped": sum(s.dropped_findings for s in result.steps),
+            "suppressed": result.suppressed,
             "calls": len(result.calls),
             "failed_calls": sum(failed_calls(s) for s in result.steps),
             "tokens_in": result.tokens_in,

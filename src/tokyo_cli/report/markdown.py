@@ -191,6 +191,9 @@ def _totals(result: RunResult) -> list[str]:
     dropped = sum(s.dropped_findings for s in result.steps)
     if dropped:
         rows.append(("Dropped", f"{dropped} (not anchored to the change)"))
+    if result.suppressed:
+        rows.append(("Suppressed", f"{result.suppressed} (dismissed in the findings ledger: "
+                                   "`tokyo findings list --status dismissed`)"))
     rows += [
         ("Model calls", str(len(result.calls))),
         ("Tokens", f"{format_tokens(result.tokens_in)} in / "

@@ -240,6 +240,9 @@ def _summary(result: RunResult) -> RenderableType:
     dropped = sum(s.dropped_findings for s in result.steps)
     if dropped:
         grid.add_row("Dropped", Text(f"{dropped} (not anchored to the change)"))
+    if result.suppressed:
+        grid.add_row("Suppressed", Text(f"{result.suppressed} (dismissed in the findings ledger: "
+                                        "tokyo findings list --status dismissed)"))
     grid.add_row("Model calls", Text(str(len(result.calls))))
     grid.add_row(
         "Tokens",

@@ -1,0 +1,37 @@
+"""``tokyo show RUN_ID``: re-render a stored run's report from the history database alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tokyo_cli.cli.common import DbOption
+from tokyo_cli.cli.review import ReportFormat
+
+
+def show(
+    run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="A run id from `tokyo history`.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+    ] = None,
+    db: DbOption = None,
+) -> int:
+    """Show a past run's report exactly as `tokyo review` printed it.
+
+    Needs only the history database (not the repository): the same findings, totals,
+    suppressed count and coverage notes, in any report format.
+    """
+    from tokyo_cli.cli.listing import open_history
+    from tokyo_cli.cli.review import _emit_report
+    from tokyo_cli.store.history import load_run
+
+    database = open_history(db)
+    try:
+        result = load_run(database, run_id)
+    finally:
+        database.close()
+    _emit_report(result, fmt, output)
+    return 0
