@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 
@@ -22,7 +23,25 @@ PROVIDER_ENV = (
     "GITHUB_ACTIONS",
 )
 
-pytest_plugins = ["fakes.provider", "fakes.gitrepo"]
+pytest_plugins = ["fakes.provider", "fakes.gitrepo", "fakes.github"]
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
+    """Run ``tokyo ARGS`` in-process through the real entry point (its error boundary
+    included); returns (exit code, stdout, stderr)."""
+    from tokyo_cli.cli.app import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return int(exit_info.value.code or 0), out, err
+
+    return run
 
 
 @pytest.fixture(autouse=True)

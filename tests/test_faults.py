@@ -21,7 +21,6 @@ import pytest
 from fakes.gitrepo import GitRepo
 from fakes.provider import RAW_KEY, RESET, FakeProvider
 
-from tokyo_cli.cli.app import main
 
 CODE_OLD = "".join(f"C{i} = {i}\n" for i in range(10)) + "\n\ndef ping(host):\n    return host\n"
 # A change no offline analyzer flags, so every finding below comes from the (fake) model.
@@ -43,17 +42,15 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 
 @pytest.fixture
-def review(repo: GitRepo, fake_provider: FakeProvider, capsys: pytest.CaptureFixture[str],
+def review(repo: GitRepo, fake_provider: FakeProvider, cli: Callable[..., tuple[int, str, str]],
            monkeypatch: pytest.MonkeyPatch) -> Run:
     """Run Akira alone (workflow `security`) on the fake provider; (exit code, JSON report)."""
     monkeypatch.setenv("TOKYO_RETRIES", "1")
 
     def run(*extra: str) -> tuple[int, dict[str, Any]]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as info:
-            main(["review", str(repo.root), "-w", "security", "--api-base", fake_provider.url,
-                  "-f", "json", "-q", "--no-cache", *extra])
-        return int(info.value.code or 0), json.loads(capsys.readouterr().out)
+        code, out, _ = cli("review", str(repo.root), "-w", "security", "--api-base", fake_provider.url,
+                           "-f", "json", "-q", "--no-cache", *extra)
+        return code, json.loads(out)
 
     return run
 
@@ -166,15 +163,15 @@ def test_a_hugely_long_reply_is_truncated_not_rejected(review: Run, fake_provide
 
 
 def test_circuit_breaker_stops_calling_a_failing_provider(
-    repo: GitRepo, fake_provider: FakeProvider, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    repo: GitRepo, fake_provider: FakeProvider, cli: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TOKYO_RETRIES", "0")
     monkeypatch.setenv("TOKYO_BREAKER_THRESHOLD", "2")
     fake_provider.script("", "down", status=503)
-    with pytest.raises(SystemExit) as info:
-        main(["review", str(repo.root), "--api-base", fake_provider.url, "-f", "json", "-q"])
-    report = json.loads(capsys.readouterr().out)
-    assert info.value.code == 3 and report["run"]["status"] == "failed"
+    code, out, _ = cli("review", str(repo.root), "--api-base", fake_provider.url, "-f", "json", "-q")
+    report = json.loads(out)
+    assert code == 3 and report["run"]["status"] == "failed"
     # Five reviews fail at about the same time. Before the second failure one fallback may
     # already have been sent; once the circuit is open no other fallback and no synthesis
     # call is. Without the breaker there would be 12 requests (6 calls, each with a fallback).

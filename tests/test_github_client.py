@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fakes.github import BOT, TOKEN, FakeGitHub, fake_github  # noqa: F401
+from fakes.github import BOT, TOKEN, FakeGitHub
 
 from tokyo_cli.github.client import GitHubClient, GitHubError
 

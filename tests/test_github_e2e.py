@@ -16,11 +16,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from fakes.github import TOKEN, FakeGitHub, fake_github, files_from_git, patch_hunks  # noqa: F401
+from fakes.github import TOKEN, FakeGitHub, files_from_git, patch_hunks
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
-from tokyo_cli.cli.app import main
 
 OWNER, REPO, NUMBER = "acme", "widgets", 7
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -58,7 +57,7 @@ def load(path):
 DOC_BASE = "# Guide\n\nRun the server.\n"
 DOC_HEAD = DOC_BASE + "\nUse `run()` to run any command.\n"
 
-RunCli = Callable[..., tuple[int, str, str]]
+RunCli = Callable[..., tuple[int, str, str]]  # the `cli` fixture (conftest.py)
 
 
 def line_of(text: str, needle: str) -> int:
@@ -104,18 +103,6 @@ def event(path: Path, *, action: str, base: str, head: str, fork: bool = False) 
         "repository": {"full_name": f"{OWNER}/{REPO}"},
     }), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exit_info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return run
 
 
 @pytest.fixture

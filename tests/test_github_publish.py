@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.github import BOT, HUMAN, TOKEN, FakeGitHub, fake_github, files_from_git  # noqa: F401
+from fakes.github import BOT, HUMAN, TOKEN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 
 from tokyo_cli.errors import ConfigError

@@ -17,7 +17,6 @@ import pytest
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider, message_text
 
-from tokyo_cli.cli.app import main
 
 SERVER_OLD = '''import subprocess
 
@@ -42,21 +41,7 @@ CI_NEW = CI_OLD + "      - run: pip install -r requirements.txt\n"
 DOC_OLD = "# Guide\n\nRun the server.\n"
 DOC_NEW = DOC_OLD + "\nUse `run()` to run any command.\n"
 
-RunCli = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
-    """Run ``tokyo ARGS``; returns (exit code, stdout, stderr)."""
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exit_info:
-            main(list(args))
-        out, err = capsys.readouterr()
-        return int(exit_info.value.code or 0), out, err
-
-    return run
+RunCli = Callable[..., tuple[int, str, str]]  # the `cli` fixture (conftest.py)
 
 
 @pytest.fixture

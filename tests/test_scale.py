@@ -14,7 +14,6 @@ from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
 from tokyo_cli.budget import Budget
-from tokyo_cli.cli.app import main
 from tokyo_cli.packing import TokenMeter, pack, risk_rank
 from tokyo_cli.pricing import count_tokens, price_of, tokenizer_kind
 from tokyo_cli.repo import load_changeset, resolve_target
@@ -24,12 +23,12 @@ Run = Callable[..., tuple[int, dict[str, Any]]]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
+def review_json(cli: Callable[..., tuple[int, str, str]]) -> Run:
+    """``tokyo ARGS -f json -q``: (exit code, parsed JSON report)."""
+
     def run(*args: str) -> tuple[int, dict[str, Any]]:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as info:
-            main([*args, "-f", "json", "-q"])
-        return int(info.value.code or 0), json.loads(capsys.readouterr().out)
+        code, out, _ = cli(*args, "-f", "json", "-q")
+        return code, json.loads(out)
 
     return run
 
@@ -133,13 +132,13 @@ def many_files(git_repo: GitRepo) -> GitRepo:
 
 
 def test_cost_cap_stops_in_time_and_lists_what_was_skipped(
-    many_files: GitRepo, fake_provider: FakeProvider, cli: Run, monkeypatch: pytest.MonkeyPatch
+    many_files: GitRepo, fake_provider: FakeProvider, review_json: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TOKYO_MAX_CHUNK_TOKENS", "1000")  # many small calls
     # Each answer uses most of Akira's output cap: about $0.20 at claude-opus-4-5's list price.
     fake_provider.script("", {"findings": [], "summary": "fine"}, usage=(900, 8_000))
     cap = 0.5
-    code, report = cli("review", str(many_files.root), "-w", "security", "--api-base", fake_provider.url,
+    code, report = review_json("review", str(many_files.root), "-w", "security", "--api-base", fake_provider.url,
                        "--max-cost", str(cap), "--no-cache")
     step = report["steps"][0]
     ok_calls = [c for c in step["calls"] if c["status"] == "ok"]
@@ -157,11 +156,11 @@ def test_cost_cap_stops_in_time_and_lists_what_was_skipped(
 
 
 def test_unpriced_model_counts_calls_by_the_per_call_estimate(
-    many_files: GitRepo, fake_provider: FakeProvider, cli: Run, monkeypatch: pytest.MonkeyPatch
+    many_files: GitRepo, fake_provider: FakeProvider, review_json: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TOKYO_MAX_CHUNK_TOKENS", "1000")
     monkeypatch.setenv("TOKYO_UNKNOWN_CALL_USD", "0.05")
-    code, report = cli("review", str(many_files.root), "-w", "security", "--api-base", fake_provider.url,
+    code, report = review_json("review", str(many_files.root), "-w", "security", "--api-base", fake_provider.url,
                        "--model", "openai/my-local-model", "--max-cost", "0.12", "--no-cache")
     assert len(fake_provider.requests) == 2  # 0.12 / 0.05 per call
     assert any("no known price" in n and "$0.05" in n for n in report["run"]["notices"])
@@ -171,13 +170,13 @@ def test_unpriced_model_counts_calls_by_the_per_call_estimate(
 
 
 def test_rerun_of_an_unchanged_change_makes_no_provider_call(
-    many_files: GitRepo, fake_provider: FakeProvider, cli: Run
+    many_files: GitRepo, fake_provider: FakeProvider, review_json: Run
 ) -> None:
     args = ("review", str(many_files.root), "--api-base", fake_provider.url)
-    code1, first = cli(*args)
+    code1, first = review_json(*args)
     calls = len(fake_provider.requests)
     assert calls == 6 and first["totals"]["cost_usd"] > 0
-    code2, second = cli(*args)
+    code2, second = review_json(*args)
     assert len(fake_provider.requests) == calls  # zero new provider calls
     assert all(c["cache_hit"] for s in second["steps"] for c in s["calls"])
     assert second["totals"]["cost_usd"] == 0
@@ -185,7 +184,7 @@ def test_rerun_of_an_unchanged_change_makes_no_provider_call(
     assert [f["fingerprint"] for f in second["findings"]] == [f["fingerprint"] for f in first["findings"]]
     con = sqlite3.connect(Path(os.environ["TOKYO_HOME"]) / "history.db")
     assert con.execute("select sum(cache_hit) from llm_calls").fetchone() == (6,)
-    cli(*args, "--no-cache")
+    review_json(*args, "--no-cache")
     assert len(fake_provider.requests) == 2 * calls
 
 
@@ -193,7 +192,7 @@ def test_rerun_of_an_unchanged_change_makes_no_provider_call(
 
 
 def test_since_last_reviews_only_new_commits_and_survives_a_force_push(
-    git_repo: GitRepo, fake_provider: FakeProvider, cli: Run
+    git_repo: GitRepo, fake_provider: FakeProvider, review_json: Run
 ) -> None:
     git_repo.write("a.py", "a = 1\n")
     git_repo.commit("base")
@@ -201,19 +200,19 @@ def test_since_last_reviews_only_new_commits_and_survives_a_force_push(
     git_repo.write("b.py", "b = 1\n")
     git_repo.commit("first feature commit")
     root = str(git_repo.root)
-    _, first = cli("review", root, "--since-last", "--offline")
+    _, first = review_json("review", root, "--since-last", "--offline")
     assert "no earlier review of branch 'feature'" in first["run"]["notices"][0]
     assert {f["path"] for f in first["files"]} == {"b.py"}
 
     git_repo.write("c.py", "c = 1\n")
     git_repo.commit("second feature commit")
-    _, second = cli("review", root, "--since-last", "--offline")
+    _, second = review_json("review", root, "--since-last", "--offline")
     assert {f["path"] for f in second["files"]} == {"c.py"}
     assert "reviewing" in second["run"]["notices"][0] and "since the last review" in second["run"]["notices"][0]
 
     git_repo.git("reset", "--hard", "HEAD~2")  # a force-push rewrote the branch
     git_repo.write("d.py", "d = 1\n")
     git_repo.commit("rewritten")
-    _, third = cli("review", root, "--since-last", "--offline")
+    _, third = review_json("review", root, "--since-last", "--offline")
     assert "not an ancestor of HEAD" in third["run"]["notices"][0]
     assert {f["path"] for f in third["files"]} == {"d.py"}
