@@ -219,6 +219,10 @@ async def test_cancel_stores_a_cancelled_run_with_the_finished_steps(make_app: M
         assert any(f.title == "Shell injection through shell=True" for f in stored.findings)
         assert steps["tests"].status == "failed" and "cancelled" in (steps["tests"].error or "")
         assert screen.view.status == "cancelled"
+        panels = {k: p.step for k, p in screen.panels.items()}
+        assert (panels["tests"].status, panels["tests"].error) == ("failed", "cancelled before it finished")
+        assert panels["summary"].status == "cancelled" and panels["tests"].in_flight == 0
+        assert "cancelled" in panel_text(screen.panels["summary"])  # one row per agent at 80x24
         assert not app.screen.check_action("cancel_run", ())  # nothing left to cancel
         await pilot.press("q")
     assert app.return_value is outcome
@@ -265,6 +269,34 @@ async def test_dismiss_during_the_run_reaches_the_ledger_once_the_run_is_saved(m
         assert ledger.calls == [(shell.fingerprint, "fixture", None)]
         await pilot.press("d")  # already dismissed: no second dialog
         assert not isinstance(app.screen, DismissScreen)
+
+
+async def test_dismiss_mid_run_with_the_real_ledger_and_the_next_run_leaves_it_out(make_app: MakeApp) -> None:
+    from tokyo_cli.store.ledger import ledger_status
+
+    def status(fingerprint: str) -> str:
+        db = open_db(db_path())
+        try:
+            return ledger_status(db, [fingerprint])[fingerprint]
+        finally:
+            db.close()
+
+    app = make_app(slow=1.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: len(view(app).findings) == 1, "Akira's finding")
+        shell = view(app).findings[0]
+        await pilot.press("d", *"intended", "enter")
+        await finished(pilot, app)
+        await wait_for(pilot, lambda: status(shell.fingerprint) == "dismissed", "the ledger to record it")
+        await pilot.press("q")
+
+    second = make_app(slow=1.0)
+    async with second.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: second.decision(shell)[0] == "dismissed", "the raised finding marked dismissed")
+        await finished(pilot, second)
+        result = live(second).outcome.result  # type: ignore[union-attr]
+        assert result.suppressed >= 1
+        assert shell.fingerprint not in {f.fingerprint for f in view(second).findings}
 
 
 async def test_dismiss_without_the_ledger_module_says_so(make_app: MakeApp) -> None:

@@ -204,10 +204,10 @@ def history_services(db_file: Path, **overrides: Any) -> Services:
     """Services for ``tokyo tui`` over ``db_file`` (UTC dates, the fixed diff for every run)."""
     from functools import partial
 
-    from tokyo_cli.tui.statsdata import compute_stats
+    from tokyo_cli.tui.statsdata import load_stats
 
     values: dict[str, Any] = dict(open_db=partial(open_db, db_file), history_hunks=lambda result: hunks,
-                                  stats=compute_stats, tz=timezone.utc, tick_s=0)
+                                  stats=load_stats, tz=timezone.utc, tick_s=0)
     values.update(overrides)
     return Services(**values)
 

@@ -7,7 +7,9 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from tokyo_cli.tui.screens.modals import DismissScreen
 from tokyo_cli.tui.screens.run import RunScreen
 from tokyo_cli.tui.screens.stats import StatsScreen
 from tokyo_cli.tui.state import RunView
-from tokyo_cli.tui.statsdata import compute_stats, sparkline
+from tokyo_cli.tui.statsdata import found, load_stats, sparkline
 from tokyo_cli.tui.widgets.findings_view import FindingsView
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +75,8 @@ async def test_runs_list_opens_a_run_its_finding_and_the_stats(tmp_path: Path) -
         await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen), "the stats screen")
         await settle(pilot)
         stats = app.screen
-        assert isinstance(stats, StatsScreen) and stats.stats is not None and stats.stats.runs == 4
+        assert isinstance(stats, StatsScreen) and stats.stats is not None and stats.stats.total is not None
+        assert stats.stats.total.runs == 4
         assert stats.query_one("#stats-agents").row_count == 5
         await pilot.press("escape")
         assert app.screen is screen
@@ -225,27 +228,39 @@ async def test_events_from_another_thread_hop_onto_the_loop() -> None:
         assert screen.view.steps["tests"].findings == 1
 
 
-def test_stats_per_agent_model_and_day(tmp_path: Path) -> None:
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC (stats bucket local calendar days, as ``tokyo stats`` does)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_stats_reuse_store_stats_and_add_daily_trends(tmp_path: Path, utc: None) -> None:
     db_file = tmp_path / "history.db"
     stored_history(db_file)
-    db = open_db(db_file)
-    stats = compute_stats(db, T0.tzinfo)
-    assert stats.runs == 4 and stats.findings == 2 + 4 + 1 + 4
-    akira = next(r for r in stats.agents if r.key == "akira")
-    assert akira.runs == 4 and akira.calls == 4
-    assert akira.cost_usd == pytest.approx(0.1323 * (1 + 2 + 3 + 4))
+    stats = load_stats(open_db(db_file))
+    assert stats.total is not None and stats.total.runs == 4 and found(stats.total) == 2 + 4 + 1 + 4
     assert stats.agents[0].key == "akira"  # most expensive first
+    akira = stats.agents[0]
+    assert (akira.runs, akira.calls, found(akira)) == (4, 4, 4)
+    assert akira.cost_usd == pytest.approx(0.1323 * (1 + 2 + 3 + 4))
     sakura = next(r for r in stats.agents if r.key == "sakura")
-    assert sakura.failed_calls == 1 and sakura.cost_usd == pytest.approx(0.0061 + 0.0061)
+    assert sakura.failed_calls == 1
     o3 = next(r for r in stats.models if r.key == "o3")
     assert o3.calls == 3 * 3 + 1  # Yuki and Kenji's two steps in three runs; the cancelled one reached Yuki
     assert [d.key for d in stats.days] == ["2026-03-02", "2026-03-01", "2026-02-28"]
     assert [d.runs for d in stats.days] == [2, 1, 1]
     assert len(stats.trend_days) == 14 and stats.trend_days[-1] == T0.date()
-    assert akira.cost_trend[-1] == pytest.approx(0.1323 * (3 + 4)) and akira.cost_trend[-3] == pytest.approx(0.1323)
-    assert akira.finding_trend[-3:] == [1, 1, 2]  # runs 1, 2, then 3 and 4 on the same day
-    empty = compute_stats(open_db(tmp_path / "empty.db"))
-    assert empty.runs == 0 and empty.agents == [] and empty.trend_days == []
+    cost = stats.cost_trend[("agent", "akira")]
+    assert cost[-1] == pytest.approx(0.1323 * (3 + 4)) and cost[-2] == pytest.approx(0.1323 * 2)
+    assert cost[-3] == pytest.approx(0.1323) and sum(cost[:-3]) == 0
+    assert stats.finding_trend[("agent", "akira")][-3:] == [1, 1, 2]  # runs 1, 2, then 3 and 4 the same day
+    assert stats.finding_trend[("model", "claude-opus-4-5")][-3:] == [1, 1, 2]
+    empty = load_stats(open_db(tmp_path / "empty.db"))
+    assert empty.total is None and empty.agents == [] and empty.trend_days == []
 
 
 def test_sparkline_scales_to_the_largest_value() -> None:
@@ -292,7 +307,7 @@ def test_real_services_wire_the_ledger_stats_and_the_run(git_repo: GitRepo, tmp_
     settings = load_settings(git_repo.root, offline=True, db=tmp_path / "h.db")
     prepared = prepare_review(ReviewRequest(repo=git_repo.root), settings)
     services = launch.live_services(prepared, settings)
-    assert services.start_review is not None and services.hunks is not None and services.stats is compute_stats
+    assert services.start_review is not None and services.hunks is not None and services.stats is load_stats
     assert [p.step_id for p in services.plan] == ["security", "tests", "ops", "docs", "design", "summary"]
     assert services.plan[0].agent_name == "Akira" and services.title.startswith("working tree")
     ledger = launch.ledger_module()

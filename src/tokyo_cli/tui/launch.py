@@ -38,10 +38,10 @@ def ledger_module() -> Any:
 
 
 def stats_function() -> Any:
-    """The stats computation for the stats view (``tui.statsdata.compute_stats``)."""
-    from tokyo_cli.tui.statsdata import compute_stats
+    """The stats view's data (``tui.statsdata.load_stats`` over ``store.stats``)."""
+    from tokyo_cli.tui.statsdata import load_stats
 
-    return compute_stats
+    return load_stats
 
 
 def plan_of(prepared: PreparedReview, settings: Settings) -> list[PlannedStep]:

@@ -53,9 +53,10 @@ class Services:
         dismiss: the ledger's ``dismiss``; ``None`` when this build has no ledger module.
         ledger_status: the ledger's ``ledger_status(db, fingerprints) -> {fp: status}``,
             to mark a past run's findings dismissed or accepted since; ``None``: no ledger.
-        stats: computes the stats view from an open database (``tui.statsdata.compute_stats``).
+        stats: computes the stats view from an open database (``tui.statsdata.load_stats``).
         clock: monotonic seconds for elapsed times; tests freeze it.
-        tz: time zone for dates shown (``None``: local); tests pin UTC.
+        tz: time zone for dates in the runs list and a run (``None``: local); tests pin UTC.
+            Stats use local calendar days, as ``tokyo stats`` does.
         tick_s: how often elapsed times repaint while a run is going (seconds; 0 = never).
         title: the run's title before ``RunStarted`` arrives.
     """
@@ -67,7 +68,7 @@ class Services:
     history_hunks: Callable[[Any], HunkLookup] | None = None
     dismiss: DismissFn | None = None
     ledger_status: Callable[[Database, list[str]], dict[str, str]] | None = None
-    stats: Callable[[Database, tzinfo | None], Any] | None = None
+    stats: Callable[[Database], Any] | None = None
     clock: Callable[[], float] = time.monotonic
     tz: tzinfo | None = None
     tick_s: float = 0.5

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from tokyo_cli import events as ev
 from tokyo_cli.findings import Finding
 
-FINISHED = frozenset({"ok", "partial", "offline", "failed", "skipped"})
+FINISHED = frozenset({"ok", "partial", "offline", "failed", "skipped", "cancelled"})
 
 
 @dataclass

@@ -43,6 +43,7 @@ STATUS_ICON = {
     "partial": "◐",
     "skipped": "–",
     "failed": "✗",
+    "cancelled": "⊘",
 }
 
 

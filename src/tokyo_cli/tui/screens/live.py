@@ -118,7 +118,28 @@ class LiveScreen(Screen[None]):
             self.panels[step.step_id].sync()
         if isinstance(event, ev.FindingRaised):
             self.query_one(FindingsView).add_finding(event.finding)
+        if isinstance(event, ev.StepFinished) and step is not None and step.findings:
+            fresh = [f.fingerprint for f in self.view.findings if f.step == event.step_id]
+            self._ledger_marks(fresh)
         self._sync_header()
+
+    @work(thread=True, group="ledger-status")
+    def _ledger_marks(self, fingerprints: list[str]) -> None:
+        """Strike through raised findings the ledger already has dismissed (the stored run
+        leaves them out; until then the table says so instead of showing them as new)."""
+        from tokyo_cli.errors import TokyoError
+
+        if self.services.ledger_status is None or self.services.open_db is None or not fingerprints:
+            return
+        try:
+            db = self.services.open_db()
+            try:
+                statuses = self.services.ledger_status(db, fingerprints)
+            finally:
+                db.close()
+        except TokyoError:
+            return  # marks are a courtesy; the stored run applies the ledger itself
+        self.app.call_from_thread(self.tokyo.merge_decisions, statuses)
 
     def _add_missing_panels(self) -> None:
         grid = self.query_one("#agents", Grid)
@@ -133,6 +154,7 @@ class LiveScreen(Screen[None]):
         result = outcome.result
         self.view.status = result.status
         self.view.seconds = result.seconds
+        self._settle_steps(outcome)
         raised = len(self.view.findings)
         empty = "No findings." if result.status == "completed" else f"No findings (run {result.status})."
         self.query_one(FindingsView).set_findings(result.findings, empty=empty)
@@ -140,13 +162,33 @@ class LiveScreen(Screen[None]):
         if outcome.store_error:
             self.notify(f"Not saved to history: {outcome.store_error}", severity="error", markup=False, timeout=10)
         self.tokyo.flush_dismissals(saved=result.run_id is not None and not outcome.store_error)
-        merged = f" (merged from {raised})" if raised != len(result.findings) else ""
-        self.notify(f"Run {result.status}: {plural(len(result.findings), 'finding')}{merged}.", markup=False)
+        merged = f", merged from {raised} raised" if raised != len(result.findings) else ""
+        hidden = f", {result.suppressed} dismissed in the ledger" if result.suppressed else ""
+        self.notify(f"Run {result.status}: {plural(len(result.findings), 'finding')}{merged}{hidden}.", markup=False)
+        for notice in result.notices:
+            self.notify(one_line(notice), markup=False, timeout=8)
         for panel in self.panels.values():
             panel.sync()
         self.refresh_bindings()
         if self._quit_after:
             self.app.exit(outcome)
+
+    def _settle_steps(self, outcome: ReviewOutcome) -> None:
+        """Steps a cancellation cut short get no ``StepFinished``: take their end from the
+        stored result (``failed``: cancelled before it finished), or ``cancelled`` if never started."""
+        now = self.services.clock()
+        stored = {s.step_id: s for s in outcome.result.steps}
+        for step in self.view.steps.values():
+            if step.status not in ("pending", "running"):
+                continue
+            done = stored.get(step.step_id)
+            if done is not None and done.status not in ("pending", "running"):
+                step.status, step.error = done.status, done.error
+            elif outcome.result.status == "cancelled":
+                step.status = "cancelled" if step.started is None else "failed"
+                step.error = None if step.started is None else "cancelled before it finished"
+            step.seconds = step.elapsed(now) if step.started is not None else None
+            step.in_flight_since.clear()
 
     def cancel_run(self, *, quit_after: bool = False) -> None:
         """Cancel once (a second cancel would interrupt the engine while it keeps the

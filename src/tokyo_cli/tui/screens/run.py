@@ -52,6 +52,8 @@ class RunScreen(Screen[None]):
             "  ", format_usd(r.cost_usd),
             "  ", plural(len(r.findings), "finding"),
         )
+        if r.suppressed:
+            totals.append(f"  ({r.suppressed} dismissed in the ledger, not shown)", "dim")
         why = caveats(r)
         if why:
             totals.append("  — " + "; ".join(why), "yellow")

@@ -12,12 +12,13 @@ from textual.widgets import DataTable, Footer, Static
 
 from tokyo_cli.errors import TokyoError
 from tokyo_cli.report import compact_tokens, format_usd, one_line, plural
+from tokyo_cli.store.stats import StatsRow
 from tokyo_cli.tui.services import Services
-from tokyo_cli.tui.statsdata import Row, Stats, sparkline
+from tokyo_cli.tui.statsdata import Stats, found, sparkline
 
 
 class StatsScreen(Screen[None]):
-    """Computed in a thread worker from the whole history database."""
+    """Computed in a thread worker from the whole history database (``Services.stats``)."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Reload")]
 
@@ -38,6 +39,10 @@ class StatsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.action_reload()
 
+    def on_resize(self) -> None:
+        if self.stats is not None:
+            self._show(self.stats)
+
     def action_reload(self) -> None:
         if self.services.open_db is None or self.services.stats is None:
             self._error("no history database")
@@ -46,61 +51,53 @@ class StatsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="stats")
     def _compute(self) -> None:
-        import sqlite3
-
-        from tokyo_cli.store.db import describe_error
-
         assert self.services.open_db is not None and self.services.stats is not None
         try:
             db = self.services.open_db()
             try:
-                stats = self.services.stats(db, self.services.tz)
+                stats = self.services.stats(db)
             finally:
                 db.close()
         except TokyoError as exc:
             self.app.call_from_thread(self._error, exc.message)
-            return
-        except sqlite3.Error as exc:
-            self.app.call_from_thread(self._error, describe_error(exc, "history"))
             return
         self.app.call_from_thread(self._show, stats)
 
     def _error(self, message: str) -> None:
         self.query_one(".screen-title", Static).update(Text.assemble(("Stats", "bold"), "  ", (one_line(message), "red")))
 
-    def on_resize(self) -> None:
-        if self.stats is not None:
-            self._show(self.stats)
-
     def _show(self, stats: Stats) -> None:
         self.stats = stats
         wide = self.size.width >= 100
         days = len(stats.trend_days) if wide else min(7, len(stats.trend_days))
-        head = Text.assemble(("Stats", "bold"), "  ", plural(stats.runs, "run"), " · ", format_usd(stats.cost_usd),
-                             " · ", plural(stats.findings, "finding"))
-        if stats.trend_days:
+        head = Text.assemble(("Stats", "bold"), "  ")
+        total = stats.total
+        if total is None:
+            head.append("no runs yet", "dim")
+        else:
+            head.append(f"{plural(total.runs, 'run')} · {format_usd(total.cost_usd)} · {plural(found(total), 'finding')}")
+            if total.suppressed:
+                head.append(f" · {total.suppressed} dismissed", "dim")
+        if days:
             first, last = stats.trend_days[-days], stats.trend_days[-1]
             head.append(f"   trends {first:%m-%d}…{last:%m-%d}, a mark a day", "dim")
         self.query_one(".screen-title", Static).update(head)
-        self._fill(self.query_one("#stats-agents", DataTable), "Agent", stats.agents, days=days, wide=wide)
-        self._fill(self.query_one("#stats-models", DataTable), "Model", stats.models, days=days, wide=wide,
-                   latency=True)
-        self._fill(self.query_one("#stats-days", DataTable), "Day", stats.days, days=0, wide=wide)
+        self._fill("agents", "Agent", stats.agents, stats, days=days, wide=wide)
+        self._fill("models", "Model", stats.models, stats, days=days, wide=wide)
+        self._fill("days", "Day", stats.days, stats, days=0, wide=wide)
         if self.focused is None:
             self.query_one("#stats-agents", DataTable).focus()
 
-    @staticmethod
-    def _fill(table: DataTable[Text], label: str, rows: list[Row], *, days: int, wide: bool,
-              latency: bool = False) -> None:
-        """Rows of one group; tokens and latency only 100+ columns wide; ``days`` of trend."""
+    def _fill(self, group: str, label: str, rows: list[StatsRow], stats: Stats, *, days: int, wide: bool) -> None:
+        """One table; tokens and latency only 100+ columns wide; ``days`` of trend (0: none)."""
+        table = self.query_one(f"#stats-{group}", DataTable)
         table.clear(columns=True)
+        latency = wide and group != "days"
         columns = [label, "Runs", "Calls"] + (["Tokens"] if wide else []) + ["USD", "Found"]
-        if latency and wide:
-            columns.append("Avg s")
-        if days:
-            columns += ["USD/day", "Found/day"]
+        columns += (["p50 s", "p95 s"] if latency else []) + (["USD/day", "Found/day"] if days else [])
         for c in columns:
             table.add_column(c)
+        kind = group[:-1]  # "agent" | "model"
         for row in rows:
             cells = [
                 Text(one_line(row.key)),
@@ -109,11 +106,12 @@ class StatsScreen(Screen[None]):
             ]
             if wide:
                 cells.append(Text(f"{compact_tokens(row.tokens_in)}→{compact_tokens(row.tokens_out)}", justify="right"))
-            cells += [Text(format_usd(row.cost_usd), justify="right"), Text(str(row.findings), justify="right")]
-            if latency and wide:
-                avg = row.avg_latency_s
-                cells.append(Text("—" if avg is None else f"{avg:.1f}", justify="right"))
+            cells += [Text(format_usd(row.cost_usd), justify="right"), Text(str(found(row)), justify="right")]
+            if latency:
+                for value in (row.latency_p50_s, row.latency_p95_s):
+                    cells.append(Text("—" if value is None else f"{value:.1f}", justify="right"))
             if days:
-                cells += [Text(sparkline(row.cost_trend[-days:]), style="green"),
-                          Text(sparkline(row.finding_trend[-days:]), style="yellow")]
+                usd = stats.cost_trend.get((kind, row.key), [0.0] * len(stats.trend_days))[-days:]
+                raised = stats.finding_trend.get((kind, row.key), [0] * len(stats.trend_days))[-days:]
+                cells += [Text(sparkline(usd), style="green"), Text(sparkline(raised), style="yellow")]
             table.add_row(*cells)

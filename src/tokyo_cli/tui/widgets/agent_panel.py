@@ -75,6 +75,8 @@ class AgentPanel(Widget):
             return Text("running analyzers" if not s.calls_started else "checking the output", style="italic")
         if s.status == "pending":
             return Text("waiting for its turn", style="dim")
+        if s.status == "cancelled":
+            return Text("not run: the run was cancelled", style="dim")
         if s.status in ("failed", "partial") and s.error:
             return Text(one_line(s.error), style="red")
         word = "finding" if s.findings == 1 else "findings"
@@ -104,15 +106,15 @@ class AgentPanel(Widget):
         s = self.step
         style = STATUS_STYLE.get(s.status, "")
         width = self.size.width or 80
-        model_w = max(8, min(22, width - 62))
+        model_w = max(8, min(22, width - 63))
         row = Text(no_wrap=True, overflow="ellipsis")
         row.append(STATUS_ICON.get(s.status, "·") + " ", style)
         row.append(f"{_trim(one_line(s.label).replace(' · ', '·'), 15):<15} ")
         row.append(f"{_trim(self._model(), model_w):<{model_w}} ", "dim" if not s.model else "")
         if s.status == "running" and s.in_flight:
-            row.append(f"{'waiting':<8}", "italic")
+            row.append(f"{'waiting':<9}", "italic")
         else:
-            row.append(f"{_trim(s.status, 8):<8}", style)
+            row.append(f"{_trim(s.status, 9):<9}", style)
         row.append(f"{elapsed(s.elapsed(now)):>6} {self._calls():>4} {self._usage():>11} ")
         row.append(f"{format_usd(s.cost_usd):>7} ")
         row.append(f"{s.findings:>3}", "bold" if s.findings else "dim")
