@@ -9,6 +9,7 @@ dismiss it through the ledger, quit (which first cancels and stores a live run).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -140,14 +141,11 @@ class TokyoApp(App[Any]):
     def _dismiss(self, items: list[tuple[str, str]]) -> None:
         from tokyo_cli.errors import TokyoError
 
-        assert self.services.dismiss is not None and self.services.open_db is not None
+        dismiss = self.services.dismiss
+        assert dismiss is not None
         for fingerprint, reason in items:
             try:
-                db = self.services.open_db()
-                try:
-                    self.services.dismiss(db, fingerprint, reason=reason)
-                finally:
-                    db.close()
+                self.services.with_db(partial(dismiss, fingerprint=fingerprint, reason=reason))
             except Exception as exc:  # a ledger failure is reported, never takes the screen down
                 why = exc.message if isinstance(exc, TokyoError) else f"{type(exc).__name__}: {exc}"
                 self.call_from_thread(self._not_dismissed, fingerprint, why)

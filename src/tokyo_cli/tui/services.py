@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tokyo_cli.events import Listener
 from tokyo_cli.tui.state import PlannedStep
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from tokyo_cli.findings import Finding
     from tokyo_cli.review import ReviewOutcome
     from tokyo_cli.tui.hunks import HunkExcerpt
+
+
+T = TypeVar("T")
 
 
 class DismissFn(Protocol):
@@ -73,3 +76,21 @@ class Services:
     tz: tzinfo | None = None
     tick_s: float = 0.5
     title: str = ""
+
+    def with_db(self, work: Callable[[Database], T]) -> T:
+        """Open the history database, run ``work`` on it and close it; returns what ``work``
+        returned. Blocking: call it from a thread worker (each thread its own connection).
+
+        Raises:
+            StoreError: no database configured, or it cannot be opened or read; and
+            whatever ``work`` raises.
+        """
+        if self.open_db is None:
+            from tokyo_cli.errors import StoreError
+
+            raise StoreError("no history database")
+        db = self.open_db()
+        try:
+            return work(db)
+        finally:
+            db.close()

@@ -98,13 +98,8 @@ class HistoryScreen(Screen[None]):
     def _load(self) -> None:
         from tokyo_cli.store.history import list_runs
 
-        assert self.services.open_db is not None
         try:
-            db = self.services.open_db()
-            try:
-                runs = list_runs(db, limit=HISTORY_LIMIT)
-            finally:
-                db.close()
+            runs = self.services.with_db(lambda db: list_runs(db, limit=HISTORY_LIMIT))
         except TokyoError as exc:
             self.app.call_from_thread(self._show_error, exc.message)
             return
@@ -162,13 +157,8 @@ class HistoryScreen(Screen[None]):
     def _open(self, run_id: int) -> None:
         from tokyo_cli.store.history import load_run
 
-        assert self.services.open_db is not None
         try:
-            db = self.services.open_db()
-            try:
-                result = load_run(db, run_id)
-            finally:
-                db.close()
+            result = self.services.with_db(lambda db: load_run(db, run_id))
         except TokyoError as exc:
             self.app.call_from_thread(self.notify, exc.message, severity="error", markup=False)
             return

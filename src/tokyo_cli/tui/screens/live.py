@@ -129,14 +129,11 @@ class LiveScreen(Screen[None]):
         leaves them out; until then the table says so instead of showing them as new)."""
         from tokyo_cli.errors import TokyoError
 
-        if self.services.ledger_status is None or self.services.open_db is None or not fingerprints:
+        status = self.services.ledger_status
+        if status is None or self.services.open_db is None or not fingerprints:
             return
         try:
-            db = self.services.open_db()
-            try:
-                statuses = self.services.ledger_status(db, fingerprints)
-            finally:
-                db.close()
+            statuses = self.services.with_db(lambda db: status(db, fingerprints))
         except TokyoError:
             return  # marks are a courtesy; the stored run applies the ledger itself
         self.app.call_from_thread(self.tokyo.merge_decisions, statuses)

@@ -107,13 +107,10 @@ class RunScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="ledger-status")
     def _ledger(self) -> None:
         """Mark findings dismissed or accepted in the ledger since the run was stored."""
-        assert self.services.ledger_status is not None and self.services.open_db is not None
+        status = self.services.ledger_status
+        assert status is not None
         try:
-            db = self.services.open_db()
-            try:
-                statuses = self.services.ledger_status(db, [f.fingerprint for f in self.result.findings])
-            finally:
-                db.close()
+            statuses = self.services.with_db(lambda db: status(db, [f.fingerprint for f in self.result.findings]))
         except TokyoError as exc:
             self.app.call_from_thread(self.notify, f"Ledger unavailable: {exc.message}", severity="warning",
                                       markup=False)

@@ -51,13 +51,9 @@ class StatsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="stats")
     def _compute(self) -> None:
-        assert self.services.open_db is not None and self.services.stats is not None
+        assert self.services.stats is not None
         try:
-            db = self.services.open_db()
-            try:
-                stats = self.services.stats(db)
-            finally:
-                db.close()
+            stats = self.services.with_db(self.services.stats)
         except TokyoError as exc:
             self.app.call_from_thread(self._error, exc.message)
             return
