@@ -43,7 +43,6 @@ AGENTS = [("akira", "anthropic/claude-opus-4-5"), ("yuki", "openai/o3"),
 SEVERITIES = ["critical", "high", "medium", "medium", "low", "low", "low", "info"]
 REPOS = [f"/home/dev/src/service-{i:02d}" for i in range(20)]
 WORKFLOWS = ["review", "review", "review", "security", "pr-review"]
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 BATCH = 5_000  # runs per executemany batch
 
 
@@ -51,12 +50,12 @@ def _fingerprint(n: int) -> str:
     return f"{n * 2654435761 % (1 << 64):016x}"
 
 
-def _seed_batch(rng: random.Random, first: int, count: int, per_run: int) -> dict[str, list[tuple]]:
+def _seed_batch(rng: random.Random, t0: datetime, first: int, count: int, per_run: int) -> dict[str, list[tuple]]:
     rows: dict[str, list[tuple]] = {"runs": [], "steps": [], "llm_calls": [], "findings": []}
     step_id = (first - 1) * len(AGENTS)
     finding_id = (first - 1) * per_run
     for run_id in range(first, first + count):
-        started = T0 + timedelta(minutes=5 * run_id)
+        started = t0 + timedelta(minutes=5 * run_id)
         seconds = rng.uniform(5, 90)
         counts = dict.fromkeys(("critical", "high", "medium", "low", "info"), 0)
         merged = per_run // 2
@@ -120,14 +119,28 @@ def seed(path: Path, runs: int, per_run: int) -> None:
     (half merged, half raw step findings), 5 steps and up to 5 calls per run, and a ledger
     over 50,000 distinct fingerprints (5% dismissed, 5% accepted)."""
     rng = random.Random(5)
+    t0 = datetime.now(timezone.utc) - timedelta(minutes=5 * runs)  # one run every 5 minutes, up to now
     db = open_db(path)
     conn = db.conn
     conn.execute("PRAGMA synchronous = OFF")  # seeding only: a crash just means re-seeding
+    # Bulk load: drop the migrations' indexes and search triggers, insert, then recreate
+    # them from their own SQL and rebuild the search index, so the schema ends identical.
+    saved = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL "
+        "AND tbl_name IN ('runs', 'steps', 'llm_calls', 'findings')"
+    ).fetchall()
+    with conn:
+        for kind, name, _ in saved:
+            conn.execute(f"DROP {kind.upper()} {name}")
     for first in range(1, runs + 1, BATCH):
-        batch = _seed_batch(rng, first, min(BATCH, runs - first + 1), per_run)
+        batch = _seed_batch(rng, t0, first, min(BATCH, runs - first + 1), per_run)
         with conn:
             for table, rows in batch.items():
                 conn.executemany(SQL[table], rows)
+    with conn:
+        for _, _, sql in saved:
+            conn.execute(sql)
+        conn.execute("INSERT INTO findings_fts (findings_fts) VALUES ('rebuild')")
     with conn:
         conn.execute(
             """INSERT INTO ledger (fingerprint, status, reason, decided_by, decided_at, repo, path, line,
@@ -225,14 +238,15 @@ def main() -> None:
             ("tokyo history --json", ["history", "--db", str(path), "--json"], 0.3),
             ("tokyo history --repo R", ["history", "--db", str(path), "--repo", REPOS[3]], 0.3),
             ("tokyo stats --by agent", ["stats", "--by", "agent", "--db", str(path)], 1.0),
-            ("tokyo stats", ["stats", "--db", str(path)], 1.0),
-            ("tokyo stats --by model", ["stats", "--by", "model", "--db", str(path)], 1.0),
-            ("tokyo stats --by day --since 30d", ["stats", "--by", "day", "--since", "30d", "--db", str(path)], 1.0),
+            ("tokyo stats", ["stats", "--db", str(path)], None),
+            ("tokyo stats --by model", ["stats", "--by", "model", "--db", str(path)], None),
+            ("tokyo stats --by day", ["stats", "--by", "day", "--db", str(path)], None),
+            ("tokyo stats --by agent --since 30d", ["stats", "--by", "agent", "--since", "30d", "--db", str(path)], None),
         ):
             warm = median_time(in_process(argv), args.repeat)
             cold = median_time(fresh_process(argv), args.repeat)
-            print(f"{label:34s} in-process {warm * 1000:7.1f} ms   fresh process {cold * 1000:7.1f} ms"
-                  f"   (target <= {target * 1000:.0f} ms)")
+            goal = f"(target <= {target * 1000:.0f} ms)" if target else "(no target)"
+            print(f"{label:34s} in-process {warm * 1000:7.1f} ms   fresh process {cold * 1000:7.1f} ms   {goal}")
         times = []
         for _ in range(args.repeat):
             run = big_run(1_000)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-from test_review_e2e import RunCli, cli, project, script_team  # noqa: F401  (fixtures)
+from test_review_e2e import RunCli, project, script_team  # noqa: F401  (project: a fixture)
 from test_store import make_run
 
 from tokyo_cli.store import open_db, save_run
@@ -37,7 +37,7 @@ def b602(report: dict) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_a_dismissed_finding_stays_suppressed_when_its_line_moves_down_10_lines(
-    git_repo: GitRepo, cli: RunCli  # noqa: F811
+    git_repo: GitRepo, cli: RunCli
 ) -> None:
     git_repo.write("server.py", BASE)
     git_repo.commit("base")
@@ -88,7 +88,7 @@ def test_a_dismissed_finding_stays_suppressed_when_its_line_moves_down_10_lines(
 
 @pytest.mark.parametrize("fmt", ["terminal", "markdown", "json", "sarif"])
 def test_show_reproduces_the_original_report_from_the_database_alone(
-    project: GitRepo, cli: RunCli, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, fmt: str,  # noqa: F811
+    project: GitRepo, cli: RunCli, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, fmt: str,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-store-0123456789abcdef")
     script_team(fake_provider)
@@ -103,7 +103,7 @@ def test_show_reproduces_the_original_report_from_the_database_alone(
         assert totals["calls"] == 6 and totals["tokens_in"] > 0 and totals["findings"] >= 5
 
 
-def test_show_unknown_run_and_colour_rules(tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_show_unknown_run_and_colour_rules(tmp_path: Path, cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "h.db"
     code, out, err = cli("show", "7", "--db", str(db))
     assert (code, out) == (2, "")
@@ -133,7 +133,7 @@ def history_db(tmp_path: Path) -> Path:
     return path
 
 
-def test_history_filters_json_and_piped_output(history_db: Path, cli: RunCli, tmp_path: Path) -> None:  # noqa: F811
+def test_history_filters_json_and_piped_output(history_db: Path, cli: RunCli, tmp_path: Path) -> None:
     db = ("--db", str(history_db))
     code, out, _ = cli("history", *db)
     lines = out.splitlines()
@@ -159,7 +159,7 @@ def test_history_filters_json_and_piped_output(history_db: Path, cli: RunCli, tm
     assert (code, out, err.strip()) == (0, "", "No runs match.")
 
 
-def test_history_prune_keeps_the_ledger(history_db: Path, cli: RunCli) -> None:  # noqa: F811
+def test_history_prune_keeps_the_ledger(history_db: Path, cli: RunCli) -> None:
     db = ("--db", str(history_db))
     database = open_db(history_db)
     fresh = save_run(database, make_run(started_at=make_run().started_at.replace(year=2999)))
@@ -176,7 +176,7 @@ def test_history_prune_keeps_the_ledger(history_db: Path, cli: RunCli) -> None: 
     assert [(e["fingerprint"], e["reason"]) for e in json.loads(out)] == [(fp, "constants only")]
 
 
-def test_findings_commands(history_db: Path, cli: RunCli) -> None:  # noqa: F811
+def test_findings_commands(history_db: Path, cli: RunCli) -> None:
     db = ("--db", str(history_db))
     code, out, _ = cli("findings", "list", *db)
     rows = [line.split("\t") for line in out.splitlines()]
@@ -209,7 +209,7 @@ def test_findings_commands(history_db: Path, cli: RunCli) -> None:  # noqa: F811
     assert code == 2 and "--reason" in err
 
 
-def test_stats_command(history_db: Path, cli: RunCli) -> None:  # noqa: F811
+def test_stats_command(history_db: Path, cli: RunCli) -> None:
     db = ("--db", str(history_db))
     code, out, _ = cli("stats", "--by", "agent", "--json", *db)
     rows = {r["key"]: r for r in json.loads(out)}

@@ -15,17 +15,8 @@ from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.results import RunResult
 from tokyo_cli.store import open_db, save_run
 from tokyo_cli.store.history import load_run, prune_runs
-from tokyo_cli.store.ledger import (
-    accept,
-    apply_ledger,
-    dismiss,
-    get_entry,
-    ledger_events,
-    ledger_status,
-    list_ledger,
-    reopen,
-    resolve_fingerprint,
-)
+from tokyo_cli.store.ledger import accept, apply_ledger, dismiss, ledger_status, reopen
+from tokyo_cli.store.ledger_query import get_entry, ledger_events, list_ledger, resolve_fingerprint
 
 
 @pytest.fixture

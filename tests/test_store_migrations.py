@@ -10,7 +10,8 @@ from sqlite_utils import Database, Migrations
 from test_store import ALL_MIGRATIONS, make_run
 
 from tokyo_cli.store import list_runs, load_run, open_db, save_run
-from tokyo_cli.store.ledger import apply_ledger, dismiss, get_entry, list_ledger
+from tokyo_cli.store.ledger import apply_ledger, dismiss
+from tokyo_cli.store.ledger_query import get_entry, list_ledger
 from tokyo_cli.store.migrations import MIGRATIONS, m001_initial
 from tokyo_cli.store.stats import compute_stats
 

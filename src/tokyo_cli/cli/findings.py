@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption, JsonOption, exits
-from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history
+from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history, repo_filter
 
 if TYPE_CHECKING:
-    from tokyo_cli.store.ledger import LedgerEntry
+    from tokyo_cli.store.ledger_query import LedgerEntry
 
 app = typer.Typer(
     help="The findings ledger: what you decided about each finding (dismissed ones stay quiet).",
@@ -60,14 +60,10 @@ def list_findings(
     as_json: JsonOption = False,
 ) -> int:
     """List findings from the ledger, most severe first, then most recently seen."""
-    from tokyo_cli.store.history import known_repo
-    from tokyo_cli.store.ledger import list_ledger
+    from tokyo_cli.store.ledger_query import list_ledger
 
     database = open_history(db)
-    repo_path = None
-    if repo is not None:
-        resolved = str(repo.expanduser().resolve())
-        repo_path = known_repo(database, resolved) or resolved
+    repo_path = repo_filter(database, repo)
     entries = list_ledger(
         database,
         status=None if status is StatusChoice.all else status.value,
@@ -95,11 +91,12 @@ def list_findings(
 def _decide(fingerprint: str, db: Path | None, action: str, **kwargs: object) -> int:
     from tokyo_cli.report import one_line
     from tokyo_cli.store import ledger
+    from tokyo_cli.store.ledger_query import get_entry, resolve_fingerprint
 
     database = open_history(db)
-    full = ledger.resolve_fingerprint(database, fingerprint)
+    full = resolve_fingerprint(database, fingerprint)
     getattr(ledger, action)(database, full, **kwargs)
-    entry = ledger.get_entry(database, full)
+    entry = get_entry(database, full)
     database.close()
     what = f"{_location(entry)} — {one_line(entry.title)}" if entry.path else one_line(entry.title)
     typer.echo(f"{entry.status.capitalize() if entry.status != 'open' else 'Reopened'} {full}: {what}")
@@ -144,12 +141,12 @@ def reopen(fingerprint: FingerprintArg, by: ByOption = None, db: DbOption = None
 def show(fingerprint: FingerprintArg, db: DbOption = None, as_json: JsonOption = False) -> int:
     """One finding: where it was last seen, its decision and the decision history."""
     from tokyo_cli.report import one_line
-    from tokyo_cli.store import ledger
+    from tokyo_cli.store.ledger_query import get_entry, ledger_events, resolve_fingerprint
 
     database = open_history(db)
-    full = ledger.resolve_fingerprint(database, fingerprint)
-    entry = ledger.get_entry(database, full)
-    events = ledger.ledger_events(database, full)
+    full = resolve_fingerprint(database, fingerprint)
+    entry = get_entry(database, full)
+    events = ledger_events(database, full)
     database.close()
     if as_json:
         emit_json({**entry.model_dump(mode="json"), "events": [e.model_dump(mode="json") for e in events]})

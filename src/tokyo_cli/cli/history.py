@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption, JsonOption, exits
-from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history
+from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history, repo_filter
 
 app = typer.Typer(help="Past runs stored in the history database.", invoke_without_command=True)
 
@@ -39,13 +39,10 @@ def history(
     """List recent runs, newest first (tab-separated when piped; `tokyo show ID` for one)."""
     if ctx.invoked_subcommand is not None:
         return 0
-    from tokyo_cli.store.history import known_repo, list_runs
+    from tokyo_cli.store.history import list_runs
 
     database = open_history(db)
-    repo_path = None
-    if repo is not None:
-        resolved = str(repo.expanduser().resolve())
-        repo_path = known_repo(database, resolved) or resolved
+    repo_path = repo_filter(database, repo)
     runs = list_runs(
         database, limit=limit, repo=repo_path, workflow=workflow, status=status.value if status else None
     )

@@ -36,6 +36,20 @@ def open_history(db: Path | None) -> Database:
     return open_db(load_settings(None).db_path())
 
 
+def repo_filter(database: Database, repo: Path | None) -> str | None:
+    """The stored repository path a ``--repo PATH`` option means (``None`` without one).
+
+    PATH may be the repository or any directory inside it; a path no run has is kept as
+    given (it matches nothing).
+    """
+    if repo is None:
+        return None
+    from tokyo_cli.store.history import known_repo
+
+    resolved = str(repo.expanduser().resolve())
+    return known_repo(database, resolved) or resolved
+
+
 def emit_json(data: Any) -> None:
     """``data`` as indented JSON on stdout (UTF-8 kept)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

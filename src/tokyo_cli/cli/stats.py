@@ -39,9 +39,8 @@ def stats(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> int:
-    from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history
+    from tokyo_cli.cli.listing import emit_json, emit_table, note, open_history, repo_filter
     from tokyo_cli.errors import ConfigError
-    from tokyo_cli.store.history import known_repo
     from tokyo_cli.store.stats import compute_stats, parse_since
 
     try:
@@ -49,10 +48,7 @@ def stats(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     database = open_history(db)
-    repo_path = None
-    if repo is not None:
-        resolved = str(repo.expanduser().resolve())
-        repo_path = known_repo(database, resolved) or resolved
+    repo_path = repo_filter(database, repo)
     rows = compute_stats(database, by=by.value if by else None, since=start, repo=repo_path)
     database.close()
     if as_json:

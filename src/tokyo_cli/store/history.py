@@ -63,6 +63,13 @@ def _table(db: Database, name: str) -> Table:
     return table
 
 
+def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row and return its integer primary key."""
+    pk = _table(db, table).insert(row).last_pk
+    assert pk is not None  # an INTEGER PRIMARY KEY always gets one
+    return int(pk)
+
+
 # --- model -> row ---------------------------------------------------------------------
 
 
@@ -186,13 +193,13 @@ def save_run(db: Database, result: RunResult) -> int:
             file. Nothing of the run is written in that case.
     """
     with translate_errors(db_path(db)), write_transaction(db):
-        run_id = int(_table(db, "runs").insert(_run_row(result)).last_pk)
+        run_id = _insert(db, "runs", _run_row(result))
         _table(db, "files").insert_all(_file_row(run_id, f) for f in result.files)
         _table(db, "findings").insert_all(
             _finding_row(run_id, None, f) for f in result.findings
         )
         for step in result.steps:
-            step_row_id = int(_table(db, "steps").insert(_step_row(run_id, step)).last_pk)
+            step_row_id = _insert(db, "steps", _step_row(run_id, step))
             _table(db, "llm_calls").insert_all(
                 _call_row(run_id, step_row_id, c) for c in step.calls
             )

@@ -9,9 +9,11 @@ steps' raw findings (what each agent said, before merging; a model's row counts 
 that model answered, ``"(offline)"`` the steps that ran analyzers only); per day, per repo
 and overall they are the runs' merged findings, as reported, plus the suppressed count.
 
-Every query reads an index when there is no ``since``/``repo`` filter (see
-``m002c_query_indexes``); percentiles are then indexed ``ORDER BY latency_s LIMIT 1 OFFSET
-k`` lookups. With a filter, the matching calls' latencies are read and sorted in Python.
+Without a ``since``/``repo`` filter every query reads a covering index (``m002c``/``m002d``
+migrations) and percentiles are indexed ``ORDER BY latency_s LIMIT 1 OFFSET k`` lookups.
+With one, the matching runs (from an index) drive the joins and their calls' latencies are
+sorted in Python; a ``since`` that excludes no run is dropped. 100,000 runs: see
+``benchmarks/bench_history.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -105,8 +107,12 @@ class _Query:
         conds: list[str] = []
         params: list[Any] = []
         if since is not None:
-            conds.append("julianday(r.started_at) >= julianday(?)")
-            params.append(since.isoformat())
+            # started_at is ISO text with its UTC offset. The text range (a day early, wider
+            # than any offset) lets idx_runs_started_at pick the candidate runs; julianday()
+            # then compares instants exactly.
+            conds.append("r.started_at >= ? AND julianday(r.started_at) >= julianday(?)")
+            early = (since - timedelta(days=1)).astimezone(timezone.utc)
+            params += [early.isoformat(), since.isoformat()]
         if repo is not None:
             conds.append("r.repo = ?")
             params.append(repo)
@@ -117,10 +123,19 @@ class _Query:
     def source(
         self, table: str, alias: str, *, join: str = "", extra: Iterable[str] = ()
     ) -> tuple[str, list[Any]]:
-        """``FROM table alias [join] [JOIN runs r] [WHERE ...]`` and its parameters."""
-        sql = f"FROM {table} AS {alias}" + (f" {join}" if join else "")
-        if self.filtered or self.by in ("day", "repo"):
-            sql += f" JOIN runs AS r ON r.id = {alias}.run_id"
+        """``FROM [runs r ...] table alias [join] [WHERE ...]`` and its parameters.
+
+        A filter selects runs, so the runs drive the join (CROSS JOIN fixes SQLite's loop
+        order): the matching runs come from an index and their rows by ``run_id``, instead
+        of every row of ``table`` probing ``runs``.
+        """
+        if self.filtered:
+            sql = f"FROM runs AS r CROSS JOIN {table} AS {alias} ON {alias}.run_id = r.id"
+        elif self.by in ("day", "repo"):
+            sql = f"FROM {table} AS {alias} JOIN runs AS r ON r.id = {alias}.run_id"
+        else:
+            sql = f"FROM {table} AS {alias}"
+        sql += f" {join}" if join else ""
         where = [*self.conds, *extra]
         return sql + (f" WHERE {' AND '.join(where)}" if where else ""), list(self.params)
 
@@ -147,6 +162,9 @@ def compute_stats(
     """
     if by is not None and by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}: choose {', '.join(GROUPINGS)}")
+    with translate_errors(db_path(db)):
+        if since is not None and repo is None and not _any_run_before(db, since):
+            since = None  # a no-op filter: the unfiltered queries read covering indexes
     q = _Query(by, since, repo)
     rows: dict[str, StatsRow] = {}
 
@@ -164,6 +182,13 @@ def compute_stats(
             _run_totals(db, q, row)
         _latency_percentiles(db, q, rows)
     return [rows[k] for k in sorted(rows) if rows[k].runs or rows[k].calls]
+
+
+def _any_run_before(db: Database, since: datetime) -> bool:
+    """Whether some run started before ``since`` (one indexed range probe)."""
+    late = (since + timedelta(days=1)).astimezone(timezone.utc)  # see _Query: offsets
+    sql = "SELECT EXISTS (SELECT 1 FROM runs WHERE started_at < ? AND julianday(started_at) < julianday(?))"
+    return bool(db.execute(sql, [late.isoformat(), since.isoformat()]).fetchone()[0])
 
 
 _RowFor = Callable[[str | None], StatsRow]
