@@ -8,7 +8,9 @@ soon as its ``depends_on`` are done, so independent steps run at the same time.
 
 No step's failure loses another's findings: a failed call is recorded, the step ends
 ``failed`` or ``partial``, and the run ends ``partial`` (``failed`` only when no step produced
-a usable result).
+a usable result). A run-wide time limit (``EngineOptions.time_limit_s``) stops the steps
+still running and ends the run ``partial``: what finished, including the analyzer findings
+of the stopped steps, is kept.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class EngineOptions:
     max_chunk_tokens: int = 60_000  # bounds one call's latency and cost even on 1M-token models
     cache: ResponseCache | None = None
     local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
+    time_limit_s: float | None = None  # whole run, seconds; None = no limit (see Engine.run)
 
 
 @dataclass
@@ -127,6 +130,7 @@ class Engine:
         self.emit = listener
         self._outcomes: dict[str, _Outcome] = {}
         self._started: dict[str, StepResult] = {}
+        self._evidence: dict[str, list[Finding]] = {}  # step id -> its analyzer findings
         self.meter = TokenMeter(self.options.local_cache)
 
     # ------------------------------------------------------------------ run
@@ -136,6 +140,11 @@ class Engine:
 
         Never raises for a provider or analyzer failure (those end up in the steps); a
         cancellation (Ctrl-C) ends the run ``cancelled`` with every finished step kept.
+
+        With ``options.time_limit_s``, steps still running that many seconds after the start
+        are stopped and the run ends ``partial`` (not ``cancelled``: nobody abandoned it, and
+        what finished is a valid report): a stopped step keeps its analyzer findings, its
+        files are listed as not reviewed ("time limit") and ``result.notices`` says so.
         """
         steps = [s for layer in self.workflow.layers() for s in layer]
         self.emit(
@@ -150,29 +159,39 @@ class Engine:
         for step in steps:
             deps = [tasks[d] for d in step.depends_on]
             tasks[step.id] = asyncio.create_task(self._run_step(step, deps), name=f"step:{step.id}")
+        cancelled = timed_out = False
         try:
-            await asyncio.gather(*tasks.values())
-            cancelled = False
+            await asyncio.wait_for(asyncio.gather(*tasks.values()), self.options.time_limit_s)
+        except TimeoutError:
+            timed_out = True
         except asyncio.CancelledError:
+            cancelled = True
+        if cancelled or timed_out:
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
-            cancelled = True
-        self._finish(result, steps, cancelled)
+        self._finish(result, steps, cancelled, timed_out)
         self.emit(ev.RunFinished(status=result.status, findings=len(result.findings), seconds=result.seconds))
         return result
 
-    def _finish(self, result: RunResult, steps: Sequence[StepSpec], cancelled: bool) -> None:
+    def _finish(self, result: RunResult, steps: Sequence[StepSpec], cancelled: bool, timed_out: bool = False) -> None:
         result.steps = []
+        unfinished: list[str] = []
         for step in steps:
             outcome = self._outcomes.get(step.id)
             if outcome is not None:
                 result.steps.append(outcome.result)
             elif step.id in self._started:
-                unfinished = self._started[step.id]
-                unfinished.status = "failed"
-                unfinished.error = "cancelled before it finished"
-                result.steps.append(unfinished)
+                res = self._started[step.id]
+                if timed_out:
+                    self._stop_at_time_limit(res)
+                else:
+                    res.status = "failed"
+                    res.error = "cancelled before it finished"
+                result.steps.append(res)
+                unfinished.append(f"{res.agent_name} ({step.id})")
+            else:
+                unfinished.append(f"{step.id} (not started)")
         findings = [f for s in result.steps for f in active(s.findings)]
         merged = merge_duplicates(findings)
         for outcome in self._outcomes.values():
@@ -189,6 +208,12 @@ class Engine:
         _fill_coverage(result)
         if cancelled:
             result.status = "cancelled"
+        elif timed_out:
+            result.status = "partial"
+            result.notices.append(
+                f"time limit {self.options.time_limit_s:g} s reached: {', '.join(unfinished)} did not finish; "
+                "what finished is reported, analyzer findings of the stopped steps included"
+            )
         elif troubled and not usable:
             result.status = "failed"
             result.error = "; ".join(f"{s.step_id}: {s.error}" for s in troubled if s.error)
@@ -196,6 +221,15 @@ class Engine:
             result.status = "partial"
         else:
             result.status = "completed"
+
+    def _stop_at_time_limit(self, res: StepResult) -> None:
+        """A step the time limit stopped: its analyzer findings (if they finished) are kept,
+        it is ``partial`` with them and ``failed`` without, and its files are "time limit"."""
+        res.error = f"stopped at the time limit ({self.options.time_limit_s:g} s) before it finished"
+        res.findings = list(self._evidence.get(res.step_id, []))
+        res.status = "partial" if res.step_id in self._evidence else "failed"
+        if res.task == "review":
+            res.not_reviewed = {path: "time limit" for path in res.files}
 
     async def _run_step(self, step: StepSpec, deps: list[asyncio.Task[_Outcome]]) -> _Outcome:
         upstream = list(await asyncio.gather(*deps)) if deps else []
@@ -385,6 +419,7 @@ class Engine:
         res.status = "running"
         self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(files)))
         evidence = await self._analyze(agent, res, files)
+        self._evidence[step.id] = evidence
         if models is None:
             res.status = "offline"
             res.findings = evidence

@@ -221,8 +221,13 @@ async def run_review(
     listener: ev.Listener = ev.null_listener,
     *,
     store: bool = True,
+    time_limit: float | None = None,
 ) -> ReviewOutcome:
     """Run the workflow over the prepared change and store it in the history database.
+
+    ``time_limit`` (seconds, whole run; ``None`` = none) stops the steps still running at
+    that point: the run ends ``partial`` with what finished (see :meth:`Engine.run`) and is
+    stored like any other. The pre-commit hook uses it to stay out of the way.
 
     A store failure (full disk, permissions) does not lose the run: it is returned with
     ``store_error`` set so the caller can still print the report. Provider failures end up
@@ -255,6 +260,7 @@ async def run_review(
             max_chunk_tokens=settings.max_chunk_tokens,
             cache=cache if online else None,
             local_cache=cache,
+            time_limit_s=time_limit,
         ),
         listener=listener,
     )

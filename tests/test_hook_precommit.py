@@ -1,0 +1,346 @@
+"""The real pre-commit framework runs this repository's hooks (.pre-commit-hooks.yaml) in
+throwaway git repositories: `pre-commit try-repo`, and hooks installed with
+`pre-commit install` that a real `git commit` / `git push` triggers.
+
+Cost, and how it is kept to a minimum:
+
+* pre-commit builds a hook's environment with ``pip install .`` of this package and every
+  dependency (litellm, analyzers ...). The wheels are fetched once into a wheelhouse kept in
+  pytest's cache directory (``.pytest_cache``; keyed by the dependency list), so later
+  sessions install with ``PIP_NO_INDEX=1`` and no network at all;
+* every test shares one ``PRE_COMMIT_HOME`` (module scope): the environment is installed
+  once, by the module fixture, and reused by every `git commit`/`pre-commit run` below;
+* `pre-commit try-repo` always installs into a store of its own (pre-commit 4.x
+  ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once.
+
+The hook repository is a snapshot of this checkout's working tree (tracked and untracked,
+not ignored files) committed in a tmp dir: uncommitted work in this checkout is tested as
+the rest of the suite tests it, and cannot break try-repo's own "shadow repo" copy (which
+takes modified tracked files but not untracked ones).
+
+Every hook run is offline: provider keys removed or blank, proxies and TOKYO_API_BASE at a
+closed 127.0.0.1 port. The module prints the install time and the hook's wall times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fakes.gitrepo import GitRepo
+from fakes.provider import FakeProvider
+
+pytestmark = pytest.mark.slow
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
+TIME_LIMIT_S = 60.0  # the hook's default
+
+AWS_INI = ("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+SHELL_PY = '''import subprocess
+import sys
+
+
+def run(name):
+    """Greet NAME through the shell."""
+    return subprocess.call("echo hello " + name, shell=True)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1])
+'''
+CLEAN_PY = 'def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'
+CLEAN_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def say(request: pytest.FixtureRequest, line: str) -> None:
+    """Print a measurement in the pytest output (not captured)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"[tokyo hook] {line}")
+
+
+def snapshot_checkout(dest: Path) -> str:
+    """Commit this checkout's working tree (tracked + untracked, not ignored) into a new
+    repository at ``dest``; returns the commit sha."""
+    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=CHECKOUT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = CHECKOUT / rel
+        if src.is_file():  # tracked files deleted in the working tree are listed too
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    repo = GitRepo(dest).init()
+    return repo.commit("snapshot of the working tree")
+
+
+def build_wheelhouse(request: pytest.FixtureRequest, scratch: Path, hook_repo: Path) -> Path:
+    """Wheels for the package's dependencies and its build backend, in pytest's cache dir
+    (one download per dependency list), else in ``scratch``."""
+    project = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
+    requires = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    key = hashlib.sha256("\n".join([sys.version, platform.platform(), *requires]).encode()).hexdigest()[:16]
+    cache = getattr(request.config, "cache", None)
+    home = cache.mkdir(f"tokyo-hook-wheels-{key}") if cache is not None else scratch / "wheels"
+    home.mkdir(parents=True, exist_ok=True)
+    if (home / "COMPLETE").exists():
+        return home
+    started = time.monotonic()
+    staging = scratch / "wheels-staging"
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(staging), str(hook_repo),
+                           *project["build-system"]["requires"]], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"pip wheel failed (PyPI needed once):\n{proc.stderr[-3000:]}"
+    for wheel in staging.glob("*.whl"):
+        if not wheel.name.startswith("tokyo_cli-"):  # pre-commit builds tokyo itself from the hook repo
+            shutil.move(str(wheel), home / wheel.name)
+    (home / "COMPLETE").write_text("ok\n")
+    say(request, f"wheelhouse: {len(list(home.glob('*.whl')))} wheels fetched in {time.monotonic() - started:.1f} s "
+                 f"(once per dependency list, kept in {home})")
+    return home
+
+
+@dataclass
+class Hooks:
+    """The hook repository and the environment every pre-commit run uses."""
+
+    repo: Path
+    rev: str
+    env: dict[str, str]
+    install_s: float
+    walls: dict[str, float] = field(default_factory=dict)
+
+    def config(self, *hook_ids: str) -> str:
+        hooks = "".join(f"      - id: {h}\n        verbose: true\n" for h in hook_ids or ("tokyo-review",))
+        return f"repos:\n  - repo: {self.repo}\n    rev: {self.rev}\n    hooks:\n{hooks}"
+
+    def environ(self, tmp: Path, **extra: str) -> dict[str, str]:
+        env = dict(self.env, TOKYO_HOME=str(tmp / "tokyo-home"), HOME=str(tmp / "home"))
+        env.update(extra)
+        return env
+
+
+def _offline_env(base: dict[str, str], port: int) -> dict[str, str]:
+    """``base`` with no provider key, no TOKYO_* setting and every proxy at a closed port."""
+    env = {k: v for k, v in base.items()
+           if not (k.endswith(("_API_KEY", "_API_BASE", "_BASE_URL")) or k.startswith("TOKYO_")
+                   or k.lower().endswith("_proxy") or k.startswith(("PRE_COMMIT", "GITHUB_")))}
+    closed = f"http://127.0.0.1:{port}"
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        env[name] = closed
+    env.update(OPENAI_BASE_URL=f"{closed}/v1", NO_PROXY="", no_proxy="", PRE_COMMIT_COLOR="never",
+               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.com",
+               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="test@example.com", NO_COLOR="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooks]:
+    """The hook repository, a shared PRE_COMMIT_HOME and the hook environment, installed once."""
+    scratch = tmp_path_factory.mktemp("pre-commit")
+    repo, home = scratch / "tokyo-cli", scratch / "home"
+    home.mkdir()
+    base_env = _offline_env(dict(os.environ, HOME=str(home)), closed_port())
+    rev = snapshot_checkout(repo)
+    wheels = build_wheelhouse(request, scratch, repo)
+    env = dict(base_env, PRE_COMMIT_HOME=str(scratch / "pre-commit-home"), PIP_NO_INDEX="1",
+               PIP_FIND_LINKS=str(wheels), PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    warmup = GitRepo(scratch / "warmup").init()
+    result = Hooks(repo=repo, rev=rev, env=env, install_s=0.0)
+    warmup.write(".pre-commit-config.yaml", result.config())
+    warmup.commit("config")
+    started = time.monotonic()
+    proc = run([*PRE_COMMIT, "install-hooks"], warmup.root, env)
+    result.install_s = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    say(request, f"hook environment installed once in {result.install_s:.1f} s (pip install . from the wheelhouse)")
+    yield result
+    if result.walls:
+        say(request, "hook wall time (pre-commit's duration): " +
+            ", ".join(f"{k} {v:.2f} s" for k, v in result.walls.items()))
+
+
+@dataclass
+class Project:
+    repo: GitRepo
+    env: dict[str, str]
+
+    def git(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return run(["git", *args], self.repo.root, dict(self.env, **extra))
+
+    def pre_commit(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return run([*PRE_COMMIT, *args], self.repo.root, dict(self.env, **extra))
+
+    def commit(self, files: dict[str, str], **extra: str) -> tuple[bool, str]:
+        """Write and stage ``files``, then a real `git commit` (hooks and all) with ``extra``
+        environment; returns (whether the commit was made, everything printed)."""
+        before = self.repo.head()
+        for rel, text in files.items():
+            self.repo.write(rel, text)
+        self.repo.stage()
+        proc = self.git("commit", "-m", f"change {', '.join(files)}", **extra)
+        made = self.repo.head() != before
+        assert made == (proc.returncode == 0), output(proc)
+        return made, output(proc)
+
+
+@pytest.fixture
+def project(hooks: Hooks, git_repo: GitRepo, tmp_path: Path) -> Project:
+    """A repository using tokyo-review, with pre-commit and pre-push hooks installed."""
+    git_repo.write(".pre-commit-config.yaml", hooks.config())
+    git_repo.write("calc.py", CLEAN_PY)
+    git_repo.write("tests/test_calc.py", CLEAN_TEST)
+    git_repo.commit("base")
+    proj = Project(git_repo, hooks.environ(tmp_path))
+    installed = proj.pre_commit("install", "--hook-type", "pre-commit", "--hook-type", "pre-push")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return proj
+
+
+def output(proc: subprocess.CompletedProcess[str]) -> str:
+    return proc.stdout + proc.stderr
+
+
+def duration(text: str) -> float:
+    """pre-commit's ``- duration: 0.83s`` line for the (single) hook that ran."""
+    found = re.findall(r"- duration: ([0-9.]+)s", text)
+    assert len(found) == 1, text
+    return float(found[0])
+
+
+def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
+    """(target, status, findings) of every run in the hook's history database, oldest first."""
+    import sqlite3
+
+    con = sqlite3.connect(Path(env["TOKYO_HOME"]) / "history.db")
+    try:
+        return con.execute(
+            "select target, status, (select count(*) from findings f where f.run_id = runs.id and f.scope = 'run') "
+            "from runs order by id").fetchall()
+    finally:
+        con.close()
+
+
+# --- try-repo ------------------------------------------------------------------------------------
+
+
+def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(hooks: Hooks, project: Project,
+                                                        request: pytest.FixtureRequest) -> None:
+    project.repo.write("config/aws.ini", AWS_INI)
+    project.repo.stage("config/aws.ini")
+    started = time.monotonic()
+    proc = project.pre_commit("try-repo", str(hooks.repo), "tokyo-review", "--verbose")
+    say(request, f"pre-commit try-repo (its own fresh install included): {time.monotonic() - started:.1f} s")
+    text = output(proc)
+    assert proc.returncode == 1, text
+    assert "tokyo review (agent team)" in text and "Failed" in text
+    assert re.search(r"^CRITICAL +config/aws\.ini:2 +akira +Hard-coded secret: AWS Access Key +\[[0-9a-f]{8}\]$",
+                     text, re.M), text
+    assert "tokyo: commit blocked by 2 findings at/above high" in text
+    assert "SKIP=tokyo-review git commit" in text
+    assert "AKIAIOSFODNN7EXAMPLE" not in text and "wJalrXUtnFEMI" not in text
+
+
+# --- installed hooks, real git commands ----------------------------------------------------------
+
+
+def test_a_commit_with_a_cloud_key_is_blocked(hooks: Hooks, project: Project) -> None:
+    made, text = project.commit({"config/aws.ini": AWS_INI})
+    assert not made, text
+    assert re.search(r"^CRITICAL +config/aws\.ini:3 +akira +Hard-coded secret: AWS Access Key", text, re.M), text
+    hooks.walls["blocked commit"] = duration(text)
+    assert stored_runs(project.env) == [("staged", "completed", 2)]
+
+
+def test_a_commit_with_a_shell_injection_is_blocked(project: Project) -> None:
+    made, text = project.commit({"tool.py": SHELL_PY})
+    assert not made, text
+    assert re.search(r"^HIGH +tool\.py:7 +akira +subprocess call with shell=True", text, re.M), text
+    assert "tokyo: commit blocked by 1 finding at/above high (also 1 medium)" in text
+
+
+def test_a_clean_commit_goes_through_and_is_recorded(hooks: Hooks, project: Project) -> None:
+    made, text = project.commit({
+        "calc.py": CLEAN_PY + '\n\ndef neg(a):\n    """Return -a."""\n    return -a\n',
+        "tests/test_calc.py": CLEAN_TEST + "\n\ndef test_neg():\n    from calc import neg\n\n    assert neg(2) == -2\n",
+    })
+    assert made, text
+    assert "tokyo review (agent team)" in text and "Passed" in text
+    assert "tokyo: no findings at/above high · staged changes, 2 files · offline analyzers only" in text
+    hooks.walls["clean commit"] = duration(text)
+    assert stored_runs(project.env) == [("staged", "completed", 0)]
+
+
+def test_no_key_and_no_network_finishes_well_within_the_time_limit(hooks: Hooks, project: Project) -> None:
+    blank = {name: "" for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY",
+                                   "GOOGLE_API_KEY")}
+    project.repo.write("tool.py", SHELL_PY)
+    project.repo.write("config/aws.ini", AWS_INI)
+    project.repo.stage()
+    proc = project.pre_commit("run", "tokyo-review", **blank)
+    text = output(proc)
+    assert proc.returncode == 1, text
+    assert "offline analyzers only (no provider key)" in text and "time limit" not in text
+    seconds = duration(text)
+    assert seconds < TIME_LIMIT_S / 4, f"{seconds:.1f} s is not well within the {TIME_LIMIT_S:g} s limit"
+
+
+def test_an_unreachable_provider_does_not_block_a_clean_commit(project: Project) -> None:
+    made, text = project.commit({"calc.py": CLEAN_PY + "\n# a comment\n"},
+                                TOKYO_API_BASE=f"http://127.0.0.1:{closed_port()}/v1", TOKYO_RETRIES="0")
+    assert made, text
+    assert "models unreachable: offline analyzers only" in text and "not blocking" in text
+    assert duration(text) < TIME_LIMIT_S / 2
+    assert stored_runs(project.env) == [("staged", "failed", 0)]  # recorded all the same
+
+
+def test_skip_once_and_the_offline_hook_id(hooks: Hooks, project: Project, fake_provider: FakeProvider) -> None:
+    made, text = project.commit({"tool.py": SHELL_PY}, SKIP="tokyo-review")
+    assert made and re.search(r"tokyo review \(agent team\)\.+\(?[a-z ]*\)?Skipped", text), text
+    # The offline-only id never calls a provider, even with one configured.
+    made, text = project.commit({".pre-commit-config.yaml": hooks.config("tokyo-review-offline"), "tool2.py": SHELL_PY},
+                                TOKYO_API_BASE=fake_provider.url)
+    assert not made and "tokyo review (offline analyzers)" in text, text
+    assert "offline analyzers only ·" in text and "SKIP=tokyo-review-offline git commit" in text
+    assert fake_provider.requests == []
+
+
+def test_pre_push_blocks_the_pushed_commits_and_skip_lets_them_through(hooks: Hooks, project: Project) -> None:
+    remote = project.repo.root.parent / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True, env=project.env)
+    assert project.git("remote", "add", "origin", str(remote)).returncode == 0
+    assert project.git("push", "-q", "--no-verify", "origin", "main").returncode == 0
+    project.repo.write("tool.py", SHELL_PY)
+    project.repo.commit("add tool")  # --no-verify: the commit hook is not under test here
+    proc = project.git("push", "origin", "main")
+    text = output(proc)
+    assert proc.returncode != 0, text
+    assert "tokyo: push blocked by 1 finding at/above high" in text and "pushed commits" in text
+    assert "SKIP=tokyo-review git push" in text
+    proc = project.git("push", "origin", "main", SKIP="tokyo-review")
+    assert proc.returncode == 0, output(proc)
+
