@@ -75,6 +75,20 @@ def test_dismiss_suppresses_in_later_runs_and_counts(db: Database) -> None:
     assert ledger_status(db, fp.values()) == {fp[SQL]: "accepted", fp[BANDIT]: "dismissed", fp[NO_TESTS]: "open"}
 
 
+def test_accepting_marks_only_open_findings(db: Database) -> None:
+    """A step finding a model already judged (status "dismissed", kept for history) keeps
+    that status when the person accepts the fingerprint."""
+    run = make_run()
+    save_run(db, run)
+    fp = fingerprints(run)[SQL]
+    accept(db, fp)
+    later = make_run()
+    later.steps[0].findings[0].status = "dismissed"  # the model's verdict on this copy
+    apply_ledger(db, later)
+    assert [f.status for f in later.steps[0].findings] == ["dismissed", "open"]
+    assert later.findings[0].status == "accepted"
+
+
 def test_reopen_restores_reporting_and_history_keeps_every_decision(db: Database) -> None:
     run = make_run()
     save_run(db, run)

@@ -87,7 +87,7 @@ def stats(
         [r.key, *(f"{n:,}" for n in r.findings.values()), *([f"{r.suppressed or 0:,}"] if counted else [])]
         for r in rows
     ]
-    title = "raw findings" if counted == [] else "findings"
+    title = "findings" if counted else "raw findings"
     emit_table([f"{key} ({title})", *severities, *counted], findings, right=[*severities, *counted],
                wide=[f"{key} ({title})"], tty=True)
     return 0

@@ -160,7 +160,8 @@ def accept(db: Database, fingerprint: str, *, who: str | None = None, reason: st
 def reopen(db: Database, fingerprint: str, *, who: str | None = None) -> None:
     """Undo a decision: the finding is ``open`` again and reported in later runs.
 
-    The decision history (:func:`ledger_events`) keeps the earlier decisions.
+    The decision history (:func:`~tokyo_cli.store.ledger_query.ledger_events`) keeps the
+    earlier decisions.
 
     Raises:
         StoreError: as :func:`dismiss` (unknown fingerprint, database errors).
@@ -198,7 +199,7 @@ def apply_ledger(db: Database, result: RunResult) -> int:
 
     Dismissed findings are removed from ``result.findings`` and from every step's raw
     findings (so step tables, SARIF and PR comments agree with the report); accepted ones
-    get ``status = "accepted"``. The number removed from ``result.findings`` is added to
+    still ``open`` get ``status = "accepted"``. The number removed from ``result.findings`` is added to
     ``result.suppressed`` (applying twice adds 0) and returned. A summary the engine
     generated offline is regenerated without the dismissed findings; a model's synthesis
     is left as written.
@@ -215,7 +216,7 @@ def apply_ledger(db: Database, result: RunResult) -> int:
             decided = status.get(f.fingerprint, "open")
             if decided == "dismissed":
                 continue
-            if decided == "accepted":
+            if decided == "accepted" and f.status == "open":  # keep e.g. a model's "dismissed"
                 f.status = "accepted"
             kept.append(f)
         return kept

@@ -23,9 +23,10 @@ MIN_PREFIX = 4
 class LedgerEntry(BaseModel):
     """One fingerprint's ledger row: the decision and the finding as last seen.
 
-    Times are timezone-aware datetimes (UTC); ``seen`` counts stored runs that reported the
-    finding (suppressed runs do not store it). ``first_run_id``/``last_run_id`` may name
-    runs that ``tokyo history prune`` has since deleted.
+    Times keep the offset they were stored with (UTC for runs ``tokyo review`` records and
+    for decisions); ``seen`` counts stored runs that reported the finding (suppressed runs
+    do not store it). ``first_run_id``/``last_run_id`` may name runs that
+    ``tokyo history prune`` has since deleted.
     """
 
     fingerprint: str
