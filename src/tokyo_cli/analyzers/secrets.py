@@ -93,7 +93,7 @@ def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: An
     value = str(getattr(secret, "secret_value", "") or "")
     masked = text.replace(value, MASK) if value else MASK
     body = (
-        f"detect-secrets ({plugin}) found a {kind.lower()} on this line; the value is not "
+        f"detect-secrets ({plugin}) found {_article(kind)} {kind} on this line; the value is not "
         "repeated here. A secret in the repository is readable by everyone with access to it "
         "and stays in git history after it is removed: revoke or rotate it, load it from the "
         "environment or a secret store instead, and purge it from history if it was pushed. "
@@ -107,3 +107,8 @@ def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: An
         rule=f"detect-secrets:{plugin}", category="security",
         confidence=0.6 if keyword else 0.9, anchor_text=masked,
     )
+
+
+def _article(noun: str) -> str:
+    """"an" before a vowel sound ("an AWS Access Key"), else "a"."""
+    return "an" if noun[:1].upper() in "AEIOU" else "a"
