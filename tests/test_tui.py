@@ -31,6 +31,9 @@ from tokyo_cli.tui.services import Services
 from tokyo_cli.tui.widgets.agent_panel import AgentPanel
 from tokyo_cli.tui.widgets.findings_view import FindingsView
 
+# The live TUI streams its calls; litellm's streaming path reads pydantic fields off instances.
+pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_.*' attribute on the instance is deprecated")
+
 SERVER_OLD = "import subprocess\n\n\ndef ping(host):\n    return subprocess.run(['ping', host], check=False)\n"
 SERVER_NEW = SERVER_OLD + "\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 SHELL_LINE = 9
@@ -320,3 +323,27 @@ async def test_a_run_that_raises_is_shown_and_handed_back() -> None:
         assert live(app).view.status == "failed" and not live(app).busy
         await pilot.press("q")
     assert isinstance(app.error, RuntimeError)
+
+
+async def test_a_streaming_call_shows_its_latest_text_in_the_panel(
+    make_app: MakeApp, fake_provider: FakeProvider
+) -> None:
+    app = make_app(slow=0.0)
+    fake_provider.reset()
+    # Raw model text (not JSON: the repair call then gets the default reply) with an escape
+    # sequence and markup, which must reach the screen literally and without the ESC.
+    fake_provider.script("You are Yuki", "\x1b[31m red [bold]literal[/bold] and some more words, then the tail", times=1)
+    fake_provider.script("", {"findings": [], "summary": "Nothing."})
+    fake_provider.stream_delay = 0.6  # each of the four deltas: the panel is seen between them
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = live(app)
+        tests = screen.view.steps["tests"]
+        await wait_for(pilot, lambda: "red [bold]" in tests.streamed, "Yuki's call to stream half its reply")
+        await pilot.pause()
+        assert tests.status == "running" and tests.in_flight == 1
+        text = panel_text(screen.panels["tests"])
+        assert "[31m red [bold]" in text and "\x1b" not in text  # literal markup, no escape character
+        assert "waiting for the model" not in text and "tail" not in text  # mid-call: partial text
+        await finished(pilot, app)
+        assert tests.streamed == "" and "\x1b" not in panel_text(screen.panels["tests"])
+        await pilot.press("q")

@@ -62,6 +62,7 @@ class EngineOptions:
     cache: ResponseCache | None = None
     local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
     time_limit_s: float | None = None  # whole run, seconds; None = no limit (see Engine.run)
+    stream: bool = False  # stream calls and emit CallText deltas (the live TUI); off: no cost
 
 
 @dataclass
@@ -325,7 +326,7 @@ class Engine:
                 output = self._parse_cached(res, agent, cached)
                 if output is not None:
                     return output
-            reply = await self._complete(res, agent, models, messages, prompt_tokens)
+            reply = await self._complete(res, agent, models, messages, prompt_tokens, index)
             record = CallRecord(
                 step_id=res.step_id,
                 agent=agent.id,
@@ -358,8 +359,9 @@ class Engine:
         raise AssertionError("unreachable")
 
     async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
-                        messages: list[dict[str, str]], prompt_tokens: int):  # type: ignore[no-untyped-def]
-        """The gateway call; a failure is recorded on ``res`` and raised as :class:`_CallFailed`."""
+                        messages: list[dict[str, str]], prompt_tokens: int, chunk: int):  # type: ignore[no-untyped-def]
+        """The gateway call (streamed, emitting :class:`~tokyo_cli.events.CallText`, when
+        ``options.stream``); a failure is recorded on ``res`` and raised as :class:`_CallFailed`."""
         assert self.gateway is not None
         model, fallbacks = models
         request = LLMRequest(
@@ -370,7 +372,11 @@ class Engine:
             prompt_tokens=prompt_tokens,
         )
         try:
-            return await self.gateway.complete(request, fallbacks=fallbacks)
+            on_text = None
+            if self.options.stream:
+                def on_text(text: str) -> None:
+                    self.emit(ev.CallText(step_id=res.step_id, chunk=chunk, text=text))
+            return await self.gateway.complete(request, fallbacks=fallbacks, on_text=on_text)
         except ProviderError as exc:
             budget = isinstance(exc, BudgetExceeded)
             self._record(res, CallRecord(step_id=res.step_id, agent=agent.id, model=model, provider=provider_of(model),

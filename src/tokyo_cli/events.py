@@ -37,6 +37,19 @@ class CallStarted:
 
 
 @dataclass(frozen=True)
+class CallText:
+    """A piece of text the model streamed for ``step_id``'s call on chunk ``chunk`` (1-based).
+
+    Only emitted when the engine runs with ``EngineOptions.stream``; ``text`` is a delta
+    (append it), untrusted model output, and a retried attempt streams again from the start.
+    """
+
+    step_id: str
+    chunk: int
+    text: str
+
+
+@dataclass(frozen=True)
 class CallFinished:
     step_id: str
     model: str
@@ -71,7 +84,7 @@ class RunFinished:
     seconds: float
 
 
-Event = RunStarted | StepStarted | CallStarted | CallFinished | FindingRaised | StepFinished | RunFinished
+Event = RunStarted | StepStarted | CallStarted | CallText | CallFinished | FindingRaised | StepFinished | RunFinished
 Listener = Callable[[Event], None]
 
 

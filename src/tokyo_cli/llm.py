@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from tokyo_cli.budget import Budget
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm_errors import CallFailure, classify, refused, timed_out
+from tokyo_cli.llm_stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
 from tokyo_cli.providers import credential_env, has_credentials, provider_of, wire_model_name
 
 __all__ = [
@@ -211,8 +212,16 @@ class Gateway:
         return f"Gateway(timeout_s={self.timeout_s:g}, api_base={self.api_base!r})"
 
     # -- public ----------------------------------------------------------------------------
-    async def complete(self, request: LLMRequest, *, fallbacks: Sequence[str] = ()) -> LLMResponse:
+    async def complete(
+        self, request: LLMRequest, *, fallbacks: Sequence[str] = (), on_text: TextListener | None = None
+    ) -> LLMResponse:
         """Answer ``request`` with its model, else each of ``fallbacks`` in order.
+
+        With ``on_text`` the call streams (``stream=True``, usage requested with
+        ``stream_options.include_usage``) and ``on_text(delta)`` gets each non-empty text delta
+        as it arrives, on the event loop's thread; it must not block, and an exception from it
+        is logged, never fails the call. The response is the same as without streaming. A
+        retried or fallback attempt streams again from the start (the listener sees both).
 
         A model without credentials (see :func:`has_credentials`) is skipped without a call:
         litellm would fail it anyway, some routes only after a network round trip.
@@ -239,7 +248,7 @@ class Gateway:
                 verdicts.append(f"{model}: skipped, circuit open after {self.breaker_threshold} consecutive failures")
                 continue
             try:
-                response, used = await self._complete_one(request.model_copy(update={"model": model}), errors)
+                response, used = await self._complete_one(request.model_copy(update={"model": model}), errors, on_text)
             except CallFailure as failure:
                 attempts += failure.attempts
                 verdicts.append(failure.verdict)
@@ -262,7 +271,9 @@ class Gateway:
         return self._consecutive_failures.get(self._breaker_key(model), 0) >= self.breaker_threshold
 
     # -- one model, with retries -----------------------------------------------------------
-    async def _complete_one(self, request: LLMRequest, errors: list[str]) -> tuple[LLMResponse, int]:
+    async def _complete_one(
+        self, request: LLMRequest, errors: list[str], on_text: TextListener | None = None
+    ) -> tuple[LLMResponse, int]:
         """(response, attempts used), appending each failed attempt's message to ``errors``;
         or raise the last :class:`CallFailure`, its ``verdict`` and ``attempts`` filled in."""
         attempt = 0
@@ -278,7 +289,7 @@ class Gateway:
                     cap = self.budget.max_cost_usd or 0.0
                     raise refused(f"{request.model}: not started, it could exceed the cost cap of ${cap:.2f}")
             try:
-                response = await self._attempt(request)
+                response = await self._attempt(request, on_text)
             except CallFailure as failure:
                 if hold is not None and self.budget is not None:
                     self.budget.settle(hold, "timeout" if failure.timed_out else "rejected")
@@ -314,8 +325,9 @@ class Gateway:
             slots[key] = asyncio.Semaphore(self.max_concurrency_per_provider)
         return slots[key]
 
-    async def _attempt(self, request: LLMRequest) -> LLMResponse:
-        """One provider call under the provider's slot and the timeout; :class:`CallFailure` on error."""
+    async def _attempt(self, request: LLMRequest, on_text: TextListener | None = None) -> LLMResponse:
+        """One provider call under the provider's slot and the timeout (which covers the whole
+        stream when ``on_text`` asks for streaming); :class:`CallFailure` on error."""
         litellm = await _litellm_async()
         model = request.model
         provider = API_BASE_PROVIDER if self.api_base else provider_of(model)
@@ -324,7 +336,11 @@ class Gateway:
             sent = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout_s):
-                    raw = await litellm.acompletion(**kwargs)
+                    if on_text is not None:
+                        stream = await litellm.acompletion(**kwargs, stream=True, stream_options={"include_usage": True})
+                        streamed = await read_stream(stream, on_text)
+                    else:
+                        raw = await litellm.acompletion(**kwargs)
             except (TimeoutError, asyncio.TimeoutError):
                 raise timed_out(model, self.timeout_s) from None
             except Exception as exc:  # litellm maps provider errors onto openai's classes
@@ -332,6 +348,8 @@ class Gateway:
                     model, exc, timeout_s=self.timeout_s, api_base=self.api_base, secrets=[self._api_key or ""]
                 ) from None
             latency = time.monotonic() - sent
+        if on_text is not None:
+            return self._streamed_response(litellm, request, provider, streamed, streamed.last_chunk_at - sent)
         usage = getattr(raw, "usage", None)
         choice = raw.choices[0] if getattr(raw, "choices", None) else None
         return LLMResponse(
@@ -343,6 +361,24 @@ class Gateway:
             cost_usd=self._cost(litellm, model, raw),
             latency_s=latency,
             finish_reason=getattr(choice, "finish_reason", None),
+        )
+
+    def _streamed_response(
+        self, litellm: Any, request: LLMRequest, provider: str, streamed: Streamed, latency: float
+    ) -> LLMResponse:
+        """The :class:`LLMResponse` of a finished stream (tokens: see :func:`stream_tokens`);
+        priced by :meth:`_cost`, on litellm's rebuilt response except for ``api_base`` servers."""
+        tokens_in, tokens_out = stream_tokens(litellm, request.model, request.messages, streamed)
+        raw = None if self.api_base else rebuilt_response(litellm, request.messages, streamed)
+        return LLMResponse(
+            model=request.model,
+            provider=provider,
+            content=streamed.content,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=self._cost(litellm, request.model, raw, tokens=(tokens_in, tokens_out)),
+            latency_s=max(0.0, latency),
+            finish_reason=streamed.finish_reason,
         )
 
     def _call_kwargs(self, litellm: Any, request: LLMRequest) -> dict[str, Any]:
@@ -378,17 +414,22 @@ class Gateway:
                 self._json_support[key] = False
         return self._json_support[key]
 
-    def _cost(self, litellm: Any, model: str, raw: Any) -> float | None:
-        """USD for ``raw`` at ``model``'s list price; ``None`` when litellm has no price."""
+    def _cost(
+        self, litellm: Any, model: str, raw: Any, *, tokens: tuple[int, int] | None = None
+    ) -> float | None:
+        """USD for ``raw`` (or, when ``raw`` is None, for ``tokens`` = (prompt, completion)) at
+        ``model``'s list price; ``None`` when litellm has no price."""
         try:
-            if self.api_base:
+            if self.api_base or raw is None:
                 # completion_cost would price by the wire provider ("openai") and the server's
                 # echoed name; price by the model id the agent asked for instead.
                 usage = getattr(raw, "usage", None)
+                prompt_tokens, completion_tokens = tokens or (
+                    int(getattr(usage, "prompt_tokens", 0) or 0),
+                    int(getattr(usage, "completion_tokens", 0) or 0),
+                )
                 prompt, completion = litellm.cost_per_token(
-                    model=model,
-                    prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                    completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                    model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
                 )
                 cost = float(prompt) + float(completion)
             else:

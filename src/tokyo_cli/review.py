@@ -222,12 +222,16 @@ async def run_review(
     *,
     store: bool = True,
     time_limit: float | None = None,
+    stream: bool = False,
 ) -> ReviewOutcome:
     """Run the workflow over the prepared change and store it in the history database.
 
     ``time_limit`` (seconds, whole run; ``None`` = none) stops the steps still running at
     that point: the run ends ``partial`` with what finished (see :meth:`Engine.run`) and is
     stored like any other. The pre-commit hook uses it to stay out of the way.
+
+    ``stream`` makes every model call stream and the listener receive
+    :class:`~tokyo_cli.events.CallText` deltas (the live TUI shows them); off by default.
 
     A store failure (full disk, permissions) does not lose the run: it is returned with
     ``store_error`` set so the caller can still print the report. Provider failures end up
@@ -261,6 +265,7 @@ async def run_review(
             cache=cache if online else None,
             local_cache=cache,
             time_limit_s=time_limit,
+            stream=stream,
         ),
         listener=listener,
     )

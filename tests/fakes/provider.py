@@ -13,6 +13,12 @@ Replies are scripted: the first script whose ``match`` substring occurs in the r
 concatenated message contents (and whose ``times`` is not used up, and whose ``model``, if
 given, is the requested one) answers; otherwise the default reply
 ``{"findings": [], "summary": "ok"}``.
+
+A request with ``"stream": true`` is answered as OpenAI streams: ``text/event-stream`` over
+chunked transfer encoding (the connection stays open for the next request), one
+``chat.completion.chunk`` per delta (the content split into up to ``STREAM_PIECES`` pieces,
+``stream_delay`` seconds apart), a chunk carrying ``finish_reason``, a usage chunk with empty
+``choices`` when ``stream_options.include_usage`` is set, then ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ Reply = str | dict[str, Any] | Callable[[dict[str, Any]], "str | dict[str, Any]"
 DEFAULT_REPLY: dict[str, Any] = {"findings": [], "summary": "ok"}
 RESET = "__tokyo_fake_reset__"
 """A reply that makes the server drop the connection with a TCP reset instead of answering."""
+STREAM_PIECES = 4
+"""How many content deltas a streamed reply is split into (fewer for very short content)."""
 RAW_KEY = "__raw__"
 """A dict reply ``{RAW_KEY: payload}`` is sent as the whole response body (e.g. empty choices)."""
 
@@ -93,12 +101,17 @@ class FakeProvider:
     Attributes:
         url: base URL ending in ``/v1`` (what ``api_base`` takes).
         latency: seconds every request waits before answering (settable at any time).
+        stream_delay: seconds before each content delta of a streamed reply (default 0).
+        stream_usage: send the usage chunk when the request asks for it (False: a provider
+            that ignores ``stream_options``).
         requests: ``(json_body, headers)`` for every chat request received, in arrival order.
         peak_in_flight: the most requests that were being handled at the same moment.
     """
 
     def __init__(self, *, latency: float = 0.0) -> None:
         self.latency = latency
+        self.stream_delay = 0.0
+        self.stream_usage = True
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
         self.peak_in_flight = 0
         self.in_flight = 0
@@ -253,6 +266,24 @@ class FakeProvider:
         }
         return status, headers, payload, delay
 
+    def stream_events(self, payload: dict[str, Any], body: dict[str, Any]) -> Iterator[tuple[float, dict[str, Any]]]:
+        """``(delay_s, chunk)`` pairs streaming the non-stream ``payload``, in OpenAI's chunk shape."""
+        choice = payload["choices"][0]
+        content: str = choice["message"]["content"] or ""
+        base = {k: payload[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        size = max(1, -(-len(content) // STREAM_PIECES))
+        pieces = [content[i : i + size] for i in range(0, len(content), size)]
+        for n, piece in enumerate(pieces):
+            delta = {"role": "assistant", "content": piece} if n == 0 else {"content": piece}
+            yield self.stream_delay, chunk(delta)
+        yield 0.0, chunk({}, choice.get("finish_reason") or "stop")
+        if self.stream_usage and (body.get("stream_options") or {}).get("include_usage"):
+            yield 0.0, base | {"choices": [], "usage": payload["usage"]}
+
     def _enter(self) -> None:
         with self._lock:
             self.in_flight += 1
@@ -270,6 +301,12 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass  # keep test output clean
 
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client dropped a kept-alive connection (a cancelled stream, exit)
+
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -279,6 +316,27 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(data)
+
+        def _stream(self, payload: dict[str, Any], body: dict[str, Any], headers: dict[str, str]) -> None:
+            """Server-sent events over chunked transfer encoding (keeps the connection alive)."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+
+            def write(event: bytes) -> None:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                self.wfile.flush()
+
+            for delay, chunk in fp.stream_events(payload, body):
+                if delay > 0 and fp._stopping.wait(delay):
+                    self.close_connection = True
+                    return
+                write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            write(b"data: [DONE]\n\n")
+            self.wfile.write(b"0\r\n\r\n")
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             if self.path.rstrip("/").endswith("/models"):
@@ -309,7 +367,10 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     self.connection.close()
                     return
-                self._send(status, payload, headers)
+                if status == 200 and body.get("stream") and payload.get("object") == "chat.completion":
+                    self._stream(payload, body, headers)
+                else:
+                    self._send(status, payload, headers)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (e.g. its timeout fired); nothing to answer
             finally:

@@ -78,7 +78,7 @@ def live_services(prepared: PreparedReview, settings: Settings) -> Services:
     from tokyo_cli.tui.hunks import changeset_hunks
 
     services = history_services(settings)
-    services.start_review = partial(run_review, prepared, settings)
+    services.start_review = partial(run_review, prepared, settings, stream=True)
     services.plan = plan_of(prepared, settings)
     services.hunks = changeset_hunks(prepared.changeset)
     services.title = prepared.target.description

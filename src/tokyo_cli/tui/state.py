@@ -4,8 +4,9 @@
 list of findings raised so far; widgets render from it. Times are seconds on the injected
 monotonic clock (``now`` arguments), so a test can freeze them.
 
-The gateway does not stream tokens (``llm.Gateway.complete`` returns whole replies), so the
-"current call" of a step is what the events tell: how many calls are in flight and since when.
+The "current call" of a step is what the events tell: how many calls are in flight and since
+when, and — when the run streams (``EngineOptions.stream``) — the tail of the text its latest
+call is streaming (:class:`~tokyo_cli.events.CallText`), raw model text for widgets to clean.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from tokyo_cli import events as ev
 from tokyo_cli.findings import Finding
 
+STREAM_TAIL = 200  # characters of streamed text a step keeps (about two panel lines)
 FINISHED = frozenset({"ok", "partial", "offline", "failed", "skipped", "cancelled"})
 
 
@@ -42,6 +44,8 @@ class StepView:
     findings: int = 0
     error: str | None = None
     in_flight_since: list[float] = field(default_factory=list)  # start times of open calls
+    streamed: str = ""  # the last STREAM_TAIL characters the current call streamed (untrusted)
+    streamed_chunk: int = 0  # which chunk ``streamed`` belongs to (0: none)
 
     @property
     def label(self) -> str:
@@ -163,7 +167,12 @@ class RunView:
             step.chunks = max(step.chunks, event.chunks)
             step.model = event.model
             step.in_flight_since.append(now)
+        elif isinstance(event, ev.CallText):
+            # Concurrent chunks each stream; the panel follows whichever spoke last.
+            kept = step.streamed if event.chunk == step.streamed_chunk else ""
+            step.streamed, step.streamed_chunk = (kept + event.text)[-STREAM_TAIL:], event.chunk
         elif isinstance(event, ev.CallFinished):
+            step.streamed, step.streamed_chunk = "", 0
             # Events do not say which chunk finished; the oldest open call is the best guess.
             if step.in_flight_since:
                 step.in_flight_since.pop(0)
@@ -183,4 +192,5 @@ class RunView:
             step.findings = max(step.findings, event.findings)
             step.error = event.error or step.error
             step.in_flight_since.clear()
+            step.streamed, step.streamed_chunk = "", 0
         return step

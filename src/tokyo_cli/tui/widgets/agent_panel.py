@@ -17,11 +17,20 @@ from textual.widget import Widget
 
 from tokyo_cli.report import compact_tokens, format_usd, one_line
 from tokyo_cli.tui.state import StepView
-from tokyo_cli.tui.style import STATUS_ICON, STATUS_STYLE, elapsed
+from tokyo_cli.tui.style import STATUS_ICON, STATUS_STYLE, elapsed, plain
 
 
 def _trim(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _tail(text: str, width: int) -> Text:
+    """The end of untrusted streamed ``text`` on one line (literal, no control characters),
+    cut on the left with ``…`` to fit ``width`` cells, so the newest words stay visible."""
+    line = plain(text, style="italic")
+    if line.cell_len > width:
+        line = plain("…" + line.plain[-max(1, width - 1) :], style="italic")
+    return line
 
 
 class AgentPanel(Widget):
@@ -65,10 +74,13 @@ class AgentPanel(Widget):
         s = self.step
         return f"{compact_tokens(s.tokens_in)}→{compact_tokens(s.tokens_out)}"
 
-    def _activity(self, now: float) -> Text:
-        """What the step is doing now: waiting on calls (no streaming: elapsed only), or done."""
+    def _activity(self, now: float, width: int = 80) -> Text:
+        """What the step is doing now: the end of the text its call is streaming, waiting on
+        calls (elapsed), or done. ``width``: cells available for the text."""
         s = self.step
         if s.status == "running":
+            if s.in_flight and s.streamed.strip():
+                return _tail(s.streamed, width)
             if s.in_flight:
                 what = "waiting for the model" if s.in_flight == 1 else f"{s.in_flight} calls in flight"
                 return Text(f"{what} · {elapsed(s.call_elapsed(now))}", style="italic")
@@ -97,7 +109,7 @@ class AgentPanel(Widget):
         grid.add_row(Text(_trim(self._model(), width - 9)), Text(elapsed(s.elapsed(now))))
         usd = format_usd(s.cost_usd)
         grid.add_row(Text(f"calls {self._calls()} · {self._usage()} tok", overflow="ellipsis"), Text(" " + usd))
-        activity = Text.assemble((icon + " ", STATUS_STYLE.get(s.status, "")), self._activity(now))
+        activity = Text.assemble((icon + " ", STATUS_STYLE.get(s.status, "")), self._activity(now, width - 2))
         activity.truncate(width, overflow="ellipsis")
         return Group(grid, activity)
 
