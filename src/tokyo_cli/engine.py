@@ -432,11 +432,14 @@ class Engine:
             return _Outcome(result=res)
 
         model = models[0]
-        fixed = self.meter.count(model, [system_prompt(agent, step.instructions)])[0] + PROMPT_MARGIN_TOKENS
+        # Without a cost cap a small change skips loading tokenizers (~0.4 s each).
+        exact = self._exact_tokens()
+        prompt = system_prompt(agent, step.instructions)
+        fixed = (self.meter.count(model, [prompt])[0] if exact else len(prompt.encode())) + PROMPT_MARGIN_TOKENS
         room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
         # Tokenizing a big change takes seconds of CPU (in Rust, GIL released): off the loop.
         chunks = await asyncio.to_thread(
-            pack, files, min(room, self.options.max_chunk_tokens), model=model, meter=self.meter
+            pack, files, min(room, self.options.max_chunk_tokens), model=model, meter=self.meter, exact=exact
         )
         jobs = []
         for i, chunk in enumerate(chunks, 1):
@@ -511,7 +514,10 @@ class Engine:
             agent, merged, summaries, target_description=self.changeset.target.description
         )
         try:
-            size = sum(self.meter.count(models[0], [m["content"] for m in messages])) + PROMPT_MARGIN_TOKENS
+            texts = [m["content"] for m in messages]
+            exact = self._exact_tokens()
+            size = sum(self.meter.count(models[0], texts)) if exact else sum(len(t.encode()) for t in texts)
+            size += PROMPT_MARGIN_TOKENS
             out = await self._call(res, agent, models, messages, 1, 1, size)
         except _CallFailed as exc:
             res.status = "skipped" if exc.reason == "budget" else "failed"
@@ -528,6 +534,10 @@ class Engine:
         res.summary = out.summary.strip()
         res.status = "ok"
         return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
+
+    def _exact_tokens(self) -> bool:
+        """Real token counts matter only under a cost cap; otherwise a bytes bound will do."""
+        return self.gateway is not None and getattr(self.gateway.budget, "max_cost_usd", None) is not None
 
     def changeset_paths(self) -> list[str]:
         """Paths of every reviewable file in the change."""

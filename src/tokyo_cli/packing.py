@@ -143,6 +143,7 @@ def pack(
     *,
     model: str | None = None,
     meter: TokenMeter | None = None,
+    exact: bool = True,
 ) -> list[Chunk]:
     """Pack ``files``' hunks (risk order) into chunks of at most ``budget_tokens`` each.
 
@@ -151,6 +152,9 @@ def pack(
             output cap, the prompt's fixed parts and a margin).
         model: whose tokenizer counts; ``None`` estimates from characters.
         meter: shares token counts between calls (one per run).
+        exact: ``False`` lets a change whose UTF-8 size fits the budget skip the tokenizer
+            (a byte-level BPE token is at least one byte, so bytes bound tokens from above);
+            chunk sizes are then over-estimates, fine unless a cost cap needs real counts.
     Returns:
         Chunks in priority order; a file's hunks stay together and in order where they fit.
     """
@@ -158,7 +162,11 @@ def pack(
     meter = meter or TokenMeter()
     ordered = sorted(files, key=risk_rank)
     all_hunks = [h for f in ordered for h in f.hunks]
-    sizes = dict(zip(map(id, all_hunks), meter.measure(model, all_hunks)))
+    upper = [len(h.render().encode("utf-8")) for h in all_hunks] if not exact else []
+    if upper and sum(upper) + HEADER_TOKENS * len(ordered) <= budget:
+        sizes = dict(zip(map(id, all_hunks), upper))  # fits whole: no tokenizer to load
+    else:
+        sizes = dict(zip(map(id, all_hunks), meter.measure(model, all_hunks)))
     chunks: list[Chunk] = []
     current = Chunk()
 
