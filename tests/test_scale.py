@@ -147,6 +147,7 @@ def test_cost_cap_stops_in_time_and_lists_what_was_skipped(
     spent = sum(c["cost_usd"] for c in ok_calls)
     assert 0 < spent <= cap  # checked against the recorded per-call costs
     assert step["status"] == "partial" and report["run"]["status"] == "partial"
+    assert step["not_reviewed"] and set(step["not_reviewed"].values()) == {"budget"}
     budget_files = [f["path"] for f in report["files"] if f["reason"] == "budget"]
     assert budget_files and all(not f["reviewed_by"] for f in report["files"] if f["path"] in budget_files)
     assert len(ok_calls) == 2  # a third could have crossed the cap, so it never started

@@ -49,6 +49,7 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
                    "attempts", "status", "error", "cache_hit"}],
         "tokens_in": int, "tokens_out": int, "cost_usd": float | null,
         "analyzers": [{"name", "findings", "error", "seconds"}],
+        "not_reviewed": {path: reason},   # this step's files left unreviewed: budget, ...
         "summary": str, "error": str | null, "seconds": float
       }],
       "files": [{
@@ -193,6 +194,7 @@ def _step(s: StepResult) -> dict[str, Any]:
             }
             for a in s.analyzers
         ],
+        "not_reviewed": dict(s.not_reviewed),
         "summary": s.summary,
         "error": s.error,
         "seconds": round(s.seconds, 3),
