@@ -269,18 +269,20 @@ def sort_key(f: Finding) -> tuple[int, str, int, str]:
     return (-f.severity.rank, f.path, f.line or 0, f.title)
 
 
-def _same_issue(a: Finding, b: Finding) -> bool:
-    if a.path != b.path:
-        return False
+def _title_words(f: Finding) -> frozenset[str]:
+    return frozenset(normalize_text(f.title).split())
+
+
+def _same_issue(a: Finding, b: Finding, ta: frozenset[str], tb: frozenset[str]) -> bool:
+    """Same path (the caller's bucket), overlapping lines, and a shared rule, a specific
+    category or at least half the title words (``ta``/``tb``: the titles' word sets)."""
     if a.line is None or b.line is None:
-        return a.line == b.line and normalize_text(a.title) == normalize_text(b.title)
+        return a.line == b.line and ta == tb
     a_end, b_end = a.end_line or a.line, b.end_line or b.line
-    overlap = a.line <= b_end and b.line <= a_end
-    if not overlap:
+    if not (a.line <= b_end and b.line <= a_end):
         return False
     if a.rule and a.rule == b.rule:
         return True
-    ta, tb = set(normalize_text(a.title).split()), set(normalize_text(b.title).split())
     if not ta or not tb:
         return False
     jaccard = len(ta & tb) / len(ta | tb)
@@ -293,20 +295,28 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     Two findings merge when they share a path, their line ranges overlap, and they share an
     analyzer rule, a specific category, or at least half their title words. The merged
     finding keeps the most severe copy's text and the union of ``agents`` (in first-seen
-    order). Returns a new list sorted by :func:`sort_key`.
+    order). Returns a new list sorted by :func:`sort_key`. Candidates are compared within
+    their file only, so thousands of findings across many files merge in linear time.
     """
     merged: list[Finding] = []
+    by_fingerprint: dict[str, Finding] = {}
+    by_path: dict[str, list[tuple[Finding, frozenset[str]]]] = {}
     for f in sorted(findings, key=sort_key):
-        for m in merged:
-            if m.fingerprint == f.fingerprint or _same_issue(m, f):
-                for a in f.agents:
-                    if a not in m.agents:
-                        m.agents.append(a)
-                if m.suggestion is None and f.suggestion:
-                    m.suggestion = f.suggestion
-                break
-        else:
-            merged.append(f.model_copy(deep=True))
+        words = _title_words(f)
+        target = by_fingerprint.get(f.fingerprint)
+        if target is None:
+            target = next((m for m, mw in by_path.get(f.path, ()) if _same_issue(m, f, mw, words)), None)
+        if target is not None:
+            for a in f.agents:
+                if a not in target.agents:
+                    target.agents.append(a)
+            if target.suggestion is None and f.suggestion:
+                target.suggestion = f.suggestion
+            continue
+        copy = f.model_copy(deep=True)
+        merged.append(copy)
+        by_fingerprint.setdefault(copy.fingerprint, copy)
+        by_path.setdefault(copy.path, []).append((copy, words))
     return sorted(merged, key=sort_key)
 
 
