@@ -28,7 +28,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.provider import FakeProvider  # noqa: E402
 
-from tokyo_cli.engine import select_files  # noqa: E402
+from tokyo_cli.coverage import select_files  # noqa: E402
 from tokyo_cli.packing import TokenMeter, pack  # noqa: E402
 from tokyo_cli.pricing import count_tokens  # noqa: E402
 from tokyo_cli.prompts import system_prompt  # noqa: E402

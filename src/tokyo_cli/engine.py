@@ -28,7 +28,8 @@ from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.evidence import active, reconcile
 from tokyo_cli.cache import CachedReply, DbCache, ResponseCache, analyzer_key, cache_key
 from tokyo_cli.errors import BudgetExceeded, ProviderError
-from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, sort_key
+from tokyo_cli.coverage import fill_coverage, select_files
+from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group, sort_key
 from tokyo_cli.llm import Gateway, LLMRequest, credential_env, has_credentials, provider_of
 from tokyo_cli.packing import TokenMeter, pack
 from tokyo_cli.prompts import (
@@ -39,7 +40,7 @@ from tokyo_cli.prompts import (
     synthesis_messages,
     system_prompt,
 )
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.repo import Changeset, FileChange
 from tokyo_cli.results import AnalyzerNote, CallRecord, RunResult, StepResult
 from tokyo_cli.summary import offline_summary
 from tokyo_cli.team import AgentSpec, Team
@@ -84,23 +85,6 @@ class _CallFailed(Exception):
     def __init__(self, message: str, reason: str = "provider failure") -> None:
         super().__init__(message)
         self.reason = reason
-
-
-def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list[FileChange] | None:
-    """The reviewable files this step sends to its agent, or ``None`` when ``when`` skips it.
-
-    ``step.paths`` (if set) replaces the agent's ``paths``; the agent's ``exclude`` always
-    applies. ``when.paths`` is matched against every changed file, reviewable or not.
-    """
-    if step.when is not None and step.when.paths:
-        if not any(glob_match(f.path, step.when.paths) for f in changeset.files):
-            return None
-    include = step.paths if step.paths is not None else agent.paths
-    return [
-        f
-        for f in changeset.reviewable()
-        if glob_match(f.path, include) and not (agent.exclude and glob_match(f.path, agent.exclude))
-    ]
 
 
 class Engine:
@@ -197,7 +181,7 @@ class Engine:
         merged = merge_duplicates(findings)
         for outcome in self._outcomes.values():
             for group in outcome.duplicate_groups:
-                merged = _merge_group(merged, group)
+                merged = merge_group(merged, group)
         result.findings = merged
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
@@ -206,7 +190,7 @@ class Engine:
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
         troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
                     (s.status == "skipped" and s.error)]
-        _fill_coverage(result)
+        fill_coverage(result)
         if cancelled:
             result.status = "cancelled"
         elif timed_out:
@@ -371,12 +355,13 @@ class Engine:
             max_tokens=agent.max_output_tokens,
             prompt_tokens=prompt_tokens,
         )
+        def on_text(text: str) -> None:
+            self.emit(ev.CallText(step_id=res.step_id, chunk=chunk, text=text))
+
         try:
-            on_text = None
-            if self.options.stream:
-                def on_text(text: str) -> None:
-                    self.emit(ev.CallText(step_id=res.step_id, chunk=chunk, text=text))
-            return await self.gateway.complete(request, fallbacks=fallbacks, on_text=on_text)
+            return await self.gateway.complete(
+                request, fallbacks=fallbacks, on_text=on_text if self.options.stream else None
+            )
         except ProviderError as exc:
             budget = isinstance(exc, BudgetExceeded)
             self._record(res, CallRecord(step_id=res.step_id, agent=agent.id, model=model, provider=provider_of(model),
@@ -542,42 +527,3 @@ class Engine:
     def changeset_paths(self) -> list[str]:
         """Paths of every reviewable file in the change."""
         return [f.path for f in self.changeset.reviewable()]
-
-
-def _fill_coverage(result: RunResult) -> None:
-    """Set each file's ``reviewed_by`` (agents whose step covered it in full) and, for a
-    reviewable file nobody covered, its ``skipped`` reason from the steps (budget, failure)."""
-    by_path = {f.path: f for f in result.files}
-    reasons: dict[str, str] = {}
-    for step in result.steps:
-        if step.task != "review":
-            continue
-        for path, reason in step.not_reviewed.items():
-            reasons.setdefault(path, reason)
-        if step.status not in ("ok", "partial", "offline"):
-            for path in step.files:
-                reasons.setdefault(path, "provider failure" if step.status == "failed" else "not reviewed")
-            continue
-        for path in step.files:
-            entry = by_path.get(path)
-            if entry is not None and path not in step.not_reviewed and step.agent not in entry.reviewed_by:
-                entry.reviewed_by.append(step.agent)
-    for entry in result.files:
-        if entry.skipped is None and not entry.reviewed_by:
-            entry.skipped = reasons.get(entry.path, "no agent covers it")
-
-
-def _merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Finding]:
-    """Fold the findings whose fingerprints are in ``fingerprints`` into the most severe one."""
-    members = [f for f in findings if f.fingerprint in fingerprints]
-    if len(members) < 2:
-        return findings
-    keeper = min(members, key=sort_key)
-    for f in members:
-        if f is keeper:
-            continue
-        for a in f.agents:
-            if a not in keeper.agents:
-                keeper.agents.append(a)
-    dropped = {id(f) for f in members if f is not keeper}
-    return [f for f in findings if id(f) not in dropped]

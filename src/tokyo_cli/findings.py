@@ -320,6 +320,22 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     return sorted(merged, key=sort_key)
 
 
+def merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Finding]:
+    """Fold the findings whose fingerprints are in ``fingerprints`` into the most severe one."""
+    members = [f for f in findings if f.fingerprint in fingerprints]
+    if len(members) < 2:
+        return findings
+    keeper = min(members, key=sort_key)
+    for f in members:
+        if f is keeper:
+            continue
+        for a in f.agents:
+            if a not in keeper.agents:
+                keeper.agents.append(a)
+    dropped = {id(f) for f in members if f is not keeper}
+    return [f for f in findings if id(f) not in dropped]
+
+
 def at_or_above(findings: list[Finding], threshold: Severity) -> list[Finding]:
     """The findings whose severity is ``threshold`` or more severe."""
     return [f for f in findings if f.severity.at_least(threshold)]
