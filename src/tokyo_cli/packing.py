@@ -73,6 +73,7 @@ class TokenMeter:
 
     def __init__(self, store: TokenStore | None = None) -> None:
         self._cache: dict[tuple[str, int], int] = {}
+        self._renders: dict[int, str] = {}  # id(hunk) -> Hunk.render(), shared by tokenizers
         self._store = store
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -81,8 +82,9 @@ class TokenMeter:
         if not model:
             return [int(len(t) / CHARS_PER_TOKEN) + 1 for t in texts]
         kind = tokenizer_kind(model)
-        key = "tokens:" + kind + ":" + hashlib.sha256("\x1e".join(texts).encode("utf-8", "replace")).hexdigest()
+        key = ""
         if self._store is not None:
+            key = "tokens:" + kind + ":" + hashlib.sha256("\x1e".join(texts).encode("utf-8", "replace")).hexdigest()
             stored = self._store.get_text(key)
             if stored is not None:
                 counts = json.loads(stored)
@@ -93,13 +95,20 @@ class TokenMeter:
             self._store.put_text(key, "tokens", json.dumps(counts))
         return counts
 
+    def rendered(self, hunk: Hunk) -> str:
+        """``hunk.render()``, computed once per run (the meter lives as long as the changeset)."""
+        text = self._renders.get(id(hunk))
+        if text is None:
+            text = self._renders[id(hunk)] = hunk.render()
+        return text
+
     def measure(self, model: str | None, hunks: Sequence[Hunk]) -> list[int]:
         """Tokens of each hunk's rendering (``Hunk.render()``) for ``model``'s tokenizer."""
         kind = tokenizer_kind(model) if model else "estimate"
         with self._locks[kind]:  # agents packing in threads share one count per tokenizer
             missing = [h for h in hunks if (kind, id(h)) not in self._cache]
             if missing:
-                for h, n in zip(missing, self.count(model, [h.render() for h in missing])):
+                for h, n in zip(missing, self.count(model, [self.rendered(h) for h in missing])):
                     self._cache[(kind, id(h))] = n
         return [self._cache[(kind, id(h))] for h in hunks]
 
@@ -162,7 +171,7 @@ def pack(
     meter = meter or TokenMeter()
     ordered = sorted(files, key=risk_rank)
     all_hunks = [h for f in ordered for h in f.hunks]
-    upper = [len(h.render().encode("utf-8")) for h in all_hunks] if not exact else []
+    upper = [len(meter.rendered(h).encode("utf-8")) for h in all_hunks] if not exact else []
     if upper and sum(upper) + HEADER_TOKENS * len(ordered) <= budget:
         sizes = dict(zip(map(id, all_hunks), upper))  # fits whole: no tokenizer to load
     else:
