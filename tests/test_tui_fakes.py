@@ -23,7 +23,7 @@ from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import save_run
 from tokyo_cli.tui.hunks import HunkExcerpt, excerpt
 from tokyo_cli.tui.services import Services
-from tokyo_cli.tui.state import PlannedStep
+from tokyo_cli.runview import PlannedStep
 
 PLAN = [
     PlannedStep("security", "akira", "Akira", model="claude-opus-4-5"),

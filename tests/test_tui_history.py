@@ -35,7 +35,7 @@ from tokyo_cli.tui.screens.live import LiveScreen
 from tokyo_cli.tui.screens.modals import DismissScreen
 from tokyo_cli.tui.screens.run import RunScreen
 from tokyo_cli.tui.screens.stats import StatsScreen
-from tokyo_cli.tui.state import RunView
+from tokyo_cli.runview import RunView
 from tokyo_cli.tui.statsdata import found, load_stats, sparkline
 from tokyo_cli.tui.widgets.findings_view import FindingsView
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 
 from rich.console import Console, RenderableType
@@ -36,13 +35,13 @@ from tokyo_cli.events import (
     CallFinished,
     CallStarted,
     Event,
-    FindingRaised,
     RunFinished,
     RunStarted,
     StepFinished,
     StepStarted,
 )
 from tokyo_cli.report import compact_tokens, format_usd, one_line, plural
+from tokyo_cli.runview import RunView, StepView
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -54,31 +53,11 @@ _STATUS_STYLE = {
 }
 
 
-@dataclass
-class _Row:
-    """What the display knows about one step (tokens, USD and seconds as in events)."""
-
-    step_id: str
-    agent: str = ""
-    model: str | None = None
-    status: str = "pending"
-    files: int = 0
-    started: float | None = None  # monotonic clock
-    seconds: float | None = None  # set when finished
-    calls_started: int = 0
-    calls_done: int = 0
-    chunks: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float | None = None
-    findings: int = 0
-    spinner: Spinner = field(default_factory=lambda: Spinner("dots", text=Text("running")))
-
-    @property
-    def label(self) -> str:
-        if not self.agent or self.agent == self.step_id:
-            return self.step_id
-        return f"{self.agent}/{self.step_id}"
+def _label(step: StepView) -> str:
+    """``akira/security``, or the step id alone when it is the agent's id or not known yet."""
+    if not step.agent or step.agent == step.step_id:
+        return step.step_id
+    return f"{step.agent}/{step.step_id}"
 
 
 class ProgressListener:
@@ -110,7 +89,8 @@ class ProgressListener:
             live = self.console.is_terminal and not self.console.is_dumb_terminal
         self.live = live
         self._clock = clock
-        self._rows: dict[str, _Row] = {}
+        self._view = RunView()  # the same event folding as the TUI's live screen
+        self._spinners: dict[str, Spinner] = {}
         self._title = ""
         self._lock = threading.Lock()  # events arrive on the loop thread, refresh on Live's
         self._display: Live | None = None
@@ -161,88 +141,62 @@ class ProgressListener:
         if line is not None and not self.live:
             self.console.print(Text(line), soft_wrap=True, highlight=False)
 
-    def _row(self, step_id: str) -> _Row:
-        row = self._rows.get(step_id)
-        if row is None:
-            row = self._rows[step_id] = _Row(step_id=step_id)
-        return row
-
     def _apply(self, event: Event) -> str | None:
-        """Update the state for ``event`` and return its plain line (None: nothing to say)."""
+        """Fold ``event`` into the run view and return its plain line (None: nothing to say)."""
+        step = self._view.apply(event, self._clock())
         if isinstance(event, RunStarted):
-            for step_id in event.steps:
-                self._row(step_id)
             self._title = f"{one_line(event.workflow)}: {one_line(event.target_description)}"
             return (
                 f"[tokyo] {self._title} — {plural(len(event.steps), 'step')}, "
                 f"{plural(event.files, 'file')}"
             )
-        if isinstance(event, StepStarted):
-            row = self._row(event.step_id)
-            row.agent, row.model, row.files = event.agent, event.model, event.files
-            row.status, row.started = "running", self._clock()
-            model = one_line(event.model) if event.model else "offline: analyzers only"
-            return f"[{row.label}] started ({model}, {plural(event.files, 'file')})"
-        if isinstance(event, CallStarted):
-            row = self._row(event.step_id)
-            row.calls_started += 1
-            row.chunks = max(row.chunks, event.chunks)
-            total = max(row.chunks, row.calls_started)
-            model = one_line(event.model)
-            return f"[{row.label}] call {row.calls_started}/{total} started ({model})"
-        if isinstance(event, CallFinished):
-            row = self._row(event.step_id)
-            row.calls_done += 1
-            row.tokens_in += event.tokens_in
-            row.tokens_out += event.tokens_out
-            if event.cost_usd is not None:
-                row.cost_usd = (row.cost_usd or 0.0) + event.cost_usd
-            n = f"{row.calls_done}/{max(row.chunks, row.calls_done)}"
-            if not event.ok:
-                err = one_line(event.error) or "no error recorded"
-                return f"[{row.label}] call {n} failed after {event.latency_s:.2f} s: {err}"
-            usd = format_usd(event.cost_usd) if event.cost_usd is not None else "cost unknown"
-            return (
-                f"[{row.label}] call {n} done: {event.tokens_in:,} in / {event.tokens_out:,} "
-                f"out tokens, {usd}, {event.latency_s:.2f} s"
-            )
-        if isinstance(event, FindingRaised):
-            self._row(event.step_id).findings += 1
-            return None
-        if isinstance(event, StepFinished):
-            row = self._row(event.step_id)
-            row.status, row.seconds = event.status, event.seconds
-            row.findings = max(row.findings, event.findings)
-            return self._finished_line(row, event)
         if isinstance(event, RunFinished):
             return (
                 f"[tokyo] run {event.status}: {plural(event.findings, 'finding')} "
                 f"in {event.seconds:.1f} s"
             )
+        assert step is not None  # every other event belongs to a step
+        if isinstance(event, StepStarted):
+            model = one_line(event.model) if event.model else "offline: analyzers only"
+            return f"[{_label(step)}] started ({model}, {plural(event.files, 'file')})"
+        if isinstance(event, CallStarted):
+            return f"[{_label(step)}] call {step.calls_started}/{step.calls_total} started ({one_line(event.model)})"
+        if isinstance(event, CallFinished):
+            n = f"{step.calls_done}/{max(step.chunks, step.calls_done)}"
+            if not event.ok:
+                err = one_line(event.error) or "no error recorded"
+                return f"[{_label(step)}] call {n} failed after {event.latency_s:.2f} s: {err}"
+            usd = format_usd(event.cost_usd) if event.cost_usd is not None else "cost unknown"
+            return (
+                f"[{_label(step)}] call {n} done: {event.tokens_in:,} in / {event.tokens_out:,} "
+                f"out tokens, {usd}, {event.latency_s:.2f} s"
+            )
+        if isinstance(event, StepFinished):
+            return self._finished_line(step, event)
         return None
 
     @staticmethod
-    def _finished_line(row: _Row, event: StepFinished) -> str:
+    def _finished_line(row: StepView, event: StepFinished) -> str:
         found = f"{plural(event.findings, 'finding')} in {event.seconds:.1f} s"
         err = one_line(event.error)
         if event.status == "ok":
-            return f"[{row.label}] finished: {found}"
+            return f"[{_label(row)}] finished: {found}"
         if event.status == "offline":
-            return f"[{row.label}] finished offline (analyzers only): {found}"
+            return f"[{_label(row)}] finished offline (analyzers only): {found}"
         if event.status == "partial":
-            return f"[{row.label}] finished in part: {found}" + (f" ({err})" if err else "")
+            return f"[{_label(row)}] finished in part: {found}" + (f" ({err})" if err else "")
         if event.status == "failed":
-            return f"[{row.label}] failed after {event.seconds:.1f} s: {err or 'no error recorded'}"
+            return f"[{_label(row)}] failed after {event.seconds:.1f} s: {err or 'no error recorded'}"
         if event.status == "skipped":
-            return f"[{row.label}] skipped" + (f": {err}" if err else "")
-        return f"[{row.label}] {event.status}" + (f": {err}" if err else "")
+            return f"[{_label(row)}] skipped" + (f": {err}" if err else "")
+        return f"[{_label(row)}] {event.status}" + (f": {err}" if err else "")
 
     # --- live table -----------------------------------------------------------------------
 
     def __rich__(self) -> RenderableType:
         """The live table (rich calls this on every refresh)."""
         with self._lock:
-            rows = list(self._rows.values())
+            rows = list(self._view.steps.values())
             title = self._title
             now = self._clock()
             done = sum(1 for r in rows if r.seconds is not None)
@@ -256,14 +210,9 @@ class ProgressListener:
                 right = header in ("s", "Calls", "Tokens in/out", "Findings")
                 table.add_column(header, justify="right" if right else "left", no_wrap=True)
             for r in rows:
-                if r.seconds is not None:
-                    elapsed = r.seconds
-                elif r.started is not None:
-                    elapsed = now - r.started
-                else:
-                    elapsed = 0.0
+                elapsed = r.elapsed(now)
                 status: RenderableType = (
-                    r.spinner
+                    self._spinners.setdefault(r.step_id, Spinner("dots", text=Text("running")))
                     if r.status == "running"
                     else Text(r.status, style=_STATUS_STYLE.get(r.status, ""))
                 )
@@ -274,7 +223,7 @@ class ProgressListener:
                 else:
                     model = Text("offline", style="yellow")
                 table.add_row(
-                    Text(r.label),
+                    Text(_label(r)),
                     status,
                     model,
                     f"{elapsed:.1f}",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.tui.services import DismissFn, Services
-from tokyo_cli.tui.state import PlannedStep
+from tokyo_cli.runview import PlannedStep
 
 if TYPE_CHECKING:
     from tokyo_cli.review import PreparedReview, ReviewOutcome

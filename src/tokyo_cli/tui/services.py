@@ -14,7 +14,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tokyo_cli.events import Listener
-from tokyo_cli.tui.state import PlannedStep
+from tokyo_cli.runview import PlannedStep
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -1,4 +1,7 @@
-"""What the live screen knows about a run, built from engine events alone (no Textual here).
+"""What a live display knows about a run, built from engine events alone.
+
+Shared by the TUI's live screen and the rich progress display (``cli/progress.py``), so both
+fold events the same way; no Textual or rich here.
 
 :class:`RunView` folds :mod:`tokyo_cli.events` into per-step :class:`StepView` rows and the
 list of findings raised so far; widgets render from it. Times are seconds on the injected
