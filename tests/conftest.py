@@ -23,7 +23,7 @@ PROVIDER_ENV = (
     "GITHUB_ACTIONS",
 )
 
-pytest_plugins = ["fakes.provider", "fakes.gitrepo", "fakes.github"]
+pytest_plugins = ["fakes.provider", "fakes.gitrepo", "fakes.github", "fakes.files"]
 
 RunCli = Callable[..., tuple[int, str, str]]
 

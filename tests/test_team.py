@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
+from fakes.files import write
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.team import AgentSpec, Team, defaults_dir, load_team
@@ -18,17 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = REPO_ROOT / "agents.yaml"
 
 
-@pytest.fixture(autouse=True)
-def _neutral_cwd(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Messages show paths relative to the working directory when below it; a neutral cwd
-    # keeps tmp paths absolute in the expected messages wherever pytest is started.
-    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("neutral_cwd")
 
 
 def config_error(repo: Path) -> list[str]:

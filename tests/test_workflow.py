@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import textwrap
 from pathlib import Path
 
 import pytest
+from fakes.files import write
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
@@ -29,17 +29,7 @@ def team() -> Team:
     return load_team()
 
 
-@pytest.fixture(autouse=True)
-def _neutral_cwd(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Messages show paths relative to the working directory when below it; a neutral cwd
-    # keeps tmp paths absolute in the expected messages wherever pytest is started.
-    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
+pytestmark = pytest.mark.usefixtures("neutral_cwd")
 
 
 def errors_of(path: Path, team: Team) -> list[str]:

@@ -509,7 +509,7 @@ class Engine:
             res.error = str(exc) if exc.reason != "budget" else f"cost cap reached: {exc}"
             return _Outcome(result=res)
         groups = [[ids[i] for i in group if i in ids] for group in out.duplicates]
-        shown = set(self.changeset_paths())
+        shown = {f.path for f in self.changeset.reviewable()}
         for raw in out.findings:
             f = anchor_finding(raw, self.changeset, paths=shown, agent=agent.id, step=step.id, source="synthesis")
             if f is None:
@@ -523,7 +523,3 @@ class Engine:
     def _exact_tokens(self) -> bool:
         """Real token counts matter only under a cost cap; otherwise a bytes bound will do."""
         return self.gateway is not None and getattr(self.gateway.budget, "max_cost_usd", None) is not None
-
-    def changeset_paths(self) -> list[str]:
-        """Paths of every reviewable file in the change."""
-        return [f.path for f in self.changeset.reviewable()]

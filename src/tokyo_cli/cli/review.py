@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from enum import Enum
 from pathlib import Path
@@ -137,6 +136,8 @@ def review(
         progress = ProgressListener(quiet=quiet)
         progress.start()
         try:
+            import asyncio
+
             outcome = asyncio.run(run_review(prepared, settings, progress))
         finally:
             progress.stop()
