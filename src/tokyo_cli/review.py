@@ -88,8 +88,7 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
     Returns ``(sha, notice)``; ``sha`` is ``None`` (full review) when history has no run of
     this branch or the old HEAD is no longer an ancestor (a force-push), and ``notice`` says so.
     """
-    import subprocess
-
+    from tokyo_cli.gitcmd import try_git
     from tokyo_cli.store.history import last_reviewed_head
 
     if branch is None:
@@ -100,10 +99,9 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
     old = last_reviewed_head(db, repo=str(root), branch=branch)
     if old is None:
         return None, f"--since-last: no earlier review of branch '{branch}' in history; reviewing the full target"
-    ancestor = subprocess.run(
-        ["git", "-C", str(root), "merge-base", "--is-ancestor", old, "HEAD"], capture_output=True, check=False
-    )
-    if ancestor.returncode != 0:
+    with open_repo(root) as repo:
+        ancestor = try_git(repo, "merge-base", "--is-ancestor", old, "HEAD")
+    if ancestor is None:
         return None, (
             f"--since-last: the last reviewed HEAD {old[:7]} is not an ancestor of HEAD (force-push?); "
             "reviewing the full target"
