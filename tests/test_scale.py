@@ -49,6 +49,26 @@ def test_token_counts_match_litellm_for_every_packaged_model() -> None:
     assert tokenizer_kind("gemini/gemini-2.5-pro") == "cl100k_base"
 
 
+def test_anthropic_counts_equal_the_hugging_face_tokenizer_litellm_loads() -> None:
+    """Our tiktoken form of litellm's Anthropic tokenizer must count exactly as the original."""
+    from tokenizers import Tokenizer
+
+    from tokyo_cli.pricing import _litellm_dir
+
+    path = _litellm_dir() / "litellm_core_utils" / "tokenizers" / "anthropic_tokenizer.json"  # type: ignore[operator]
+    original = Tokenizer.from_file(str(path))
+    root = Path(__file__).resolve().parents[1]
+    corpus = [p.read_text("utf-8") for p in sorted(root.glob("src/**/*.py"))[:80]]
+    corpus += [
+        "héllo wörld ﬁ ① ｈｅｌｌｏ 日本語のテキスト 🎉🎉 ǅ ℌ ㍿ e\u0301 \u00a0x\r\n\ty",
+        "a <EOT> b <META>c",  # the file's added tokens are matched inside text
+        "  \n\n   \t  x  ", "'s'll'VE 123456789 ++-- ==> !== $$$ ))))", "",
+    ]
+    expected = [len(e) for e in original.encode_batch_fast(corpus, add_special_tokens=False)]
+    assert count_tokens("claude-opus-4-5", corpus) == expected
+    assert sum(expected) > 50_000  # the corpus really was read
+
+
 def test_prices_match_litellm() -> None:
     import litellm
 

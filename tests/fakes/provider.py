@@ -42,6 +42,9 @@ RESET = "__tokyo_fake_reset__"
 """A reply that makes the server drop the connection with a TCP reset instead of answering."""
 STREAM_PIECES = 4
 """How many content deltas a streamed reply is split into (fewer for very short content)."""
+STATS_PATH = "/__stats"
+"""``GET`` it for ``{"requests": n, "peak_in_flight": p, "arrivals": [monotonic s, ...]}``;
+header ``X-Reset: 1`` also resets them."""
 RAW_KEY = "__raw__"
 """A dict reply ``{RAW_KEY: payload}`` is sent as the whole response body (e.g. empty choices)."""
 
@@ -113,6 +116,7 @@ class FakeProvider:
         self.stream_delay = 0.0
         self.stream_usage = True
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.arrivals: list[float] = []
         self.peak_in_flight = 0
         self.in_flight = 0
         self._scripts: list[Script] = []
@@ -204,6 +208,7 @@ class FakeProvider:
         with self._lock:
             self._scripts.clear()
             self.requests.clear()
+            self.arrivals.clear()
             self.peak_in_flight = 0
 
     # -- request handling (called on server threads) ---------------------------------------
@@ -297,6 +302,9 @@ class FakeProvider:
 def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs; needs Content-Length
+        # Headers and body go out as two writes: with Nagle on, the body waits for the client's
+        # delayed ACK (~40 ms on Linux), a delay no real provider adds.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass  # keep test output clean
@@ -339,7 +347,16 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"0\r\n\r\n")
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            if self.path.rstrip("/").endswith("/models"):
+            if self.path == STATS_PATH:  # for a server in another process (benchmarks)
+                with fp._lock:
+                    stats = {"requests": len(fp.requests), "peak_in_flight": fp.peak_in_flight,
+                             "arrivals": list(fp.arrivals)}
+                    if self.headers.get("X-Reset"):
+                        fp.requests.clear()
+                        fp.arrivals.clear()
+                        fp.peak_in_flight = 0
+                self._send(200, stats)
+            elif self.path.rstrip("/").endswith("/models"):
                 self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
@@ -357,6 +374,7 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 return
             with fp._lock:
                 fp.requests.append((body, {k.lower(): v for k, v in self.headers.items()}))
+                fp.arrivals.append(time.monotonic())
             fp._enter()
             try:
                 status, headers, payload, delay = fp._answer(body)
@@ -387,3 +405,21 @@ def fake_provider() -> Iterator[FakeProvider]:
         yield fp
     finally:
         fp.stop()
+
+
+def main() -> None:
+    """``python tests/fakes/provider.py LATENCY``: serve in this process, print the URL, stop on EOF.
+
+    Benchmarks run the fake in its own process, as a real provider is: a server sharing the
+    client's interpreter (and its GIL) would bill its own request handling to the engine.
+    """
+    import sys
+
+    fp = FakeProvider.start(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+    print(fp.url, flush=True)
+    sys.stdin.read()
+    fp.stop()
+
+
+if __name__ == "__main__":
+    main()
