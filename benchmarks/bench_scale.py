@@ -135,11 +135,13 @@ def bench_calls(tmp: Path) -> None:
                                  max_chunk_tokens=1_000, cache=False)
         prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
         asyncio.run(run_review(prepared, settings.model_copy(update={"workflow": "security"}), store=False))  # warm-up
-        fp.stats(reset=True)
-        t0, m0 = time.perf_counter(), time.monotonic()
+        server_cpu0 = fp.stats(reset=True)["cpu_s"]
+        t0, m0, c0 = time.perf_counter(), time.monotonic(), time.process_time()
         outcome = asyncio.run(run_review(prepared, settings, store=False))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         stats = fp.stats()
+        print(f"[calls] CPU: tokyo {cpu:.2f} s ({cpu / max(1, stats['requests']) * 1000:.1f} ms per call, one event "
+              f"loop thread), fake server {stats['cpu_s'] - server_cpu0:.2f} s")
         arrivals = sorted(a - m0 for a in stats["arrivals"])
         waves = [arrivals[i] for i in range(0, len(arrivals), 50)]
         print("[calls] request arrivals (s after start): first of each 50 "

@@ -350,7 +350,7 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
             if self.path == STATS_PATH:  # for a server in another process (benchmarks)
                 with fp._lock:
                     stats = {"requests": len(fp.requests), "peak_in_flight": fp.peak_in_flight,
-                             "arrivals": list(fp.arrivals)}
+                             "arrivals": list(fp.arrivals), "cpu_s": time.process_time()}
                     if self.headers.get("X-Reset"):
                         fp.requests.clear()
                         fp.arrivals.clear()
