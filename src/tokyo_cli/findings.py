@@ -313,7 +313,7 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
             if target.suggestion is None and f.suggestion:
                 target.suggestion = f.suggestion
             continue
-        copy = f.model_copy(deep=True)
+        copy = f.model_copy(update={"agents": list(f.agents)})  # agents is the only mutable field
         merged.append(copy)
         by_fingerprint.setdefault(copy.fingerprint, copy)
         by_path.setdefault(copy.path, []).append((copy, words))

@@ -26,7 +26,6 @@ in history, and findings dismissed in the ledger stay silent.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from tokyo_cli.repo import load_changeset
 from tokyo_cli.findings import Finding
 from tokyo_cli.report import count_by_severity, one_line, plural
 from tokyo_cli.results import RunResult
-from tokyo_cli.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review, run_review
+from tokyo_cli.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review, run_review_blocking
 from tokyo_cli.settings import Settings
 from tokyo_cli.targets import ReviewTarget, TargetKind
 from tokyo_cli.team import load_team
@@ -143,7 +142,7 @@ def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float 
         "analyzer_timeout": max(min(settings.analyzer_timeout, limit), 0.1),
         "timeout": max(min(settings.timeout, limit), 0.1),
     })
-    return asyncio.run(run_review(prepared, bounded, time_limit=limit))
+    return run_review_blocking(prepared, bounded, time_limit=limit)
 
 
 def hook_exit_code(result: RunResult) -> int:

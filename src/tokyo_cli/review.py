@@ -213,6 +213,25 @@ def _budget_notices(result: RunResult, budget: Budget) -> None:
         )
 
 
+def run_review_blocking(prepared: PreparedReview, settings: Settings, *args: Any, **kwargs: Any) -> ReviewOutcome:
+    """:func:`run_review` in a fresh event loop (``asyncio.run``), for synchronous callers.
+
+    The outcome is handed back through a box, not as the main task's result: when
+    ``asyncio.run`` restores the SIGINT handler, CPython 3.11's ``signal`` module formats the
+    ``repr()`` of the previous handler — a partial holding the main task, and so its result.
+    For a run with thousands of findings that repr took ~0.1 s, twice, on every review.
+    """
+    import asyncio
+
+    box: list[ReviewOutcome] = []
+
+    async def main() -> None:
+        box.append(await run_review(prepared, settings, *args, **kwargs))
+
+    asyncio.run(main())
+    return box[0]
+
+
 async def run_review(
     prepared: PreparedReview,
     settings: Settings,

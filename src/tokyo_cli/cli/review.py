@@ -92,7 +92,7 @@ def review(
     from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import repo_root_or_none
     from tokyo_cli.errors import RepoError
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review
+    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
 
     root = repo_root_or_none(path)
     if root is None:
@@ -136,9 +136,7 @@ def review(
         progress = ProgressListener(quiet=quiet)
         progress.start()
         try:
-            import asyncio
-
-            outcome = asyncio.run(run_review(prepared, settings, progress))
+            outcome = run_review_blocking(prepared, settings, progress)
         finally:
             progress.stop()
     result = outcome.result
