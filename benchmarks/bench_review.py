@@ -9,7 +9,6 @@ calls (the five reviews concurrently, then the synthesis), so the target is wall
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.provider import FakeProvider  # noqa: E402
 
-from tokyo_cli.review import ReviewRequest, prepare_review, run_review  # noqa: E402
+from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
 from tokyo_cli.settings import load_settings  # noqa: E402
 
 
@@ -67,7 +66,7 @@ def main() -> None:
             t0 = time.perf_counter()
             prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
             t1 = time.perf_counter()
-            outcome = asyncio.run(run_review(prepared, settings))
+            outcome = run_review_blocking(prepared, settings)
             t2 = time.perf_counter()
             result = outcome.result
             print(f"== {label}")

@@ -12,7 +12,6 @@ Targets: pack <= 10 s and <= 1 GB peak; calls wall <= 2.4 s (ideal 2.0 s); rerun
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import resource
@@ -32,7 +31,7 @@ from tokyo_cli.coverage import select_files  # noqa: E402
 from tokyo_cli.packing import TokenMeter, pack  # noqa: E402
 from tokyo_cli.pricing import count_tokens  # noqa: E402
 from tokyo_cli.prompts import system_prompt  # noqa: E402
-from tokyo_cli.review import ReviewRequest, prepare_review, run_review  # noqa: E402
+from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
 from tokyo_cli.settings import load_settings  # noqa: E402
 
 
@@ -134,10 +133,10 @@ def bench_calls(tmp: Path) -> None:
         settings = load_settings(repo, api_base=fp.url, workflow="security", max_concurrency=50,
                                  max_chunk_tokens=1_000, cache=False)
         prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
-        asyncio.run(run_review(prepared, settings.model_copy(update={"workflow": "security"}), store=False))  # warm-up
+        run_review_blocking(prepared, settings.model_copy(update={"workflow": "security"}), store=False)  # warm-up
         server_cpu0 = fp.stats(reset=True)["cpu_s"]
         t0, m0, c0 = time.perf_counter(), time.monotonic(), time.process_time()
-        outcome = asyncio.run(run_review(prepared, settings, store=False))
+        outcome = run_review_blocking(prepared, settings, store=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         stats = fp.stats()
         print(f"[calls] CPU: tokyo {cpu:.2f} s ({cpu / max(1, stats['requests']) * 1000:.1f} ms per call, one event "
