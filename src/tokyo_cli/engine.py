@@ -30,7 +30,7 @@ from tokyo_cli.cache import CachedReply, DbCache, ResponseCache, analyzer_key, c
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group, sort_key
-from tokyo_cli.llm import Gateway, LLMRequest, credential_env, has_credentials, provider_of
+from tokyo_cli.llm import Gateway, LLMRequest, LLMResponse, credential_env, has_credentials, provider_of
 from tokyo_cli.packing import TokenMeter, pack
 from tokyo_cli.prompts import (
     InvalidOutput,
@@ -343,7 +343,7 @@ class Engine:
         raise AssertionError("unreachable")
 
     async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
-                        messages: list[dict[str, str]], prompt_tokens: int, chunk: int):  # type: ignore[no-untyped-def]
+                        messages: list[dict[str, str]], prompt_tokens: int, chunk: int) -> LLMResponse:
         """The gateway call (streamed, emitting :class:`~tokyo_cli.events.CallText`, when
         ``options.stream``); a failure is recorded on ``res`` and raised as :class:`_CallFailed`."""
         assert self.gateway is not None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tokyo_cli.pricing import count_tokens, tokenizer_kind
-from tokyo_cli.repo import FileChange, Hunk
+from tokyo_cli.repo import DiffLine, FileChange, Hunk
 
 OVERLAP_LINES = 3
 CHARS_PER_TOKEN = 3.5  # only when no model is given (tests, estimates)
@@ -133,7 +133,7 @@ def split_hunk(hunk: Hunk, line_tokens: Sequence[int], budget: int, overlap: int
     return pieces
 
 
-def _sub_hunk(hunk: Hunk, lines: list) -> Hunk:  # type: ignore[type-arg]
+def _sub_hunk(hunk: Hunk, lines: list[DiffLine]) -> Hunk:
     olds = [ln.old_line for ln in lines if ln.old_line is not None]
     news = [ln.new_line for ln in lines if ln.new_line is not None]
     return Hunk(

@@ -28,7 +28,7 @@ def complexities(source: str) -> dict[str, Any]:
     Raises:
         ImportError: radon is not installed.
     """
-    from radon.complexity import add_inner_blocks, cc_visit
+    from radon.complexity import add_inner_blocks, cc_visit  # type: ignore[import-untyped]
 
     try:
         blocks = add_inner_blocks(cc_visit(source))

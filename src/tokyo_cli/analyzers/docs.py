@@ -119,7 +119,7 @@ class ReadmeMentionAnalyzer:
                                seconds=time.monotonic() - start)
         findings = []
         for change, line, kind, name in introduced if docs is not None else []:
-            if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", docs):
+            if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", docs or ""):
                 continue
             what = "Option" if kind == "option" else "Environment variable"
             findings.append(make_finding(
@@ -178,8 +178,8 @@ def _typer_params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tupl
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
     for arg, default in pairs:
-        calls = [n for n in (default, arg.annotation) if n is not None for n in ast.walk(n)
-                 if isinstance(n, ast.Call) and dotted_name(n.func).rsplit(".", 1)[-1] == "Option"]
+        calls = [node for root in (default, arg.annotation) if root is not None for node in ast.walk(root)
+                 if isinstance(node, ast.Call) and dotted_name(node.func).rsplit(".", 1)[-1] == "Option"]
         for call in calls[:1]:
             flags = _flags(call) or ["--" + arg.arg.replace("_", "-")]
             for flag in flags:

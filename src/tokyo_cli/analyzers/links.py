@@ -64,9 +64,9 @@ def anchors_of(markdown: str) -> set[str]:
         for m in _EXPLICIT_ID.finditer(line):
             found.add(m.group(1) or m.group(2))
         heading = None
-        m = _HEADING.match(line)
-        if m:
-            heading = m.group(2)
+        atx = _HEADING.match(line)
+        if atx:
+            heading = atx.group(2)
         elif i + 1 < len(lines) and line.strip() and _SETEXT.match(lines[i + 1]) and not line.lstrip().startswith(("-", "*", ">")):
             heading = line.strip()
         if heading is None:

@@ -57,7 +57,8 @@ class SecretsAnalyzer:
             from detect_secrets.settings import transient_settings
         except ImportError as exc:
             return AnalyzerRun(name=self.name, error=f"detect-secrets unavailable: {exc}")
-        plugins = {t: cls.__name__ for t, cls in get_mapping_from_secret_type_to_class().items()}
+        mapping: dict[str, type] = get_mapping_from_secret_type_to_class()
+        plugins = {t: cls.__name__ for t, cls in mapping.items()}
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
         whole = whole_tree(changeset)
         findings: list[Finding] = []

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from tokyo_cli.cli.common import DbOption, console, settings_for
+
+if TYPE_CHECKING:
+    from tokyo_cli.results import RunResult
 
 HELP = """Review a change with the agent team and print the report.
 
@@ -155,7 +158,7 @@ def review(
     return result.exit_code()
 
 
-def _emit_report(result, fmt: ReportFormat, output: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None) -> None:
     """Print the report to stdout, or write it to ``output`` (format from --format or suffix)."""
     if output is not None and fmt is ReportFormat.terminal:
         fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json,

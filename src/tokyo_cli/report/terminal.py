@@ -106,8 +106,8 @@ def render_terminal(result: RunResult, console: Console) -> None:
     if skipped:
         console.print(Text(f"Not reviewed ({plural(len(skipped), 'file')})", style="bold"))
         for n in skipped:
-            line = Text("  ") + Text(clean_text(n.path)) + Text(f" — {n.reason}", style="dim")
-            console.print(line, overflow="fold")
+            row = Text("  ") + Text(clean_text(n.path)) + Text(f" — {n.reason}", style="dim")
+            console.print(row, overflow="fold")
         console.print()
 
     if result.findings:
