@@ -29,6 +29,12 @@ from tokyo_cli.team import load_team
         "sk-proj-" + "x9" * 20,
         "xoxb-123456789012-abcdefghij",
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+        "ASIA" + "Q" * 16,
+        "github_pat_" + "Ab1_" * 11,
+        "sk-ant-" + "k7" * 12,
+        "AIza" + "Sy" * 17 + "z",
+        "gsk_" + "G5" * 20,
+        "gho_" + "c3D4" * 9,
     ],
 )
 def test_mask_secrets_hides_common_credentials(secret: str) -> None:
@@ -41,6 +47,9 @@ def test_mask_secrets_hides_common_credentials(secret: str) -> None:
 def test_mask_secrets_keeps_the_assignment_readable() -> None:
     masked, count = mask_secrets('DB_PASSWORD = "hunter2hunter2"')
     assert masked == 'DB_PASSWORD = "[MASKED]"' and count == 1
+    for line in ('Api-Key: "k3y-value-123"', "AWS_SECRET_ACCESS_KEY='abc123def456'", 'auth_token = "t0k3n-t0k3n"'):
+        masked, count = mask_secrets(line)
+        assert "[MASKED]" in masked and count == 1, line
 
 
 def test_delimit_nonce_depends_on_content_and_cannot_be_forged() -> None:
