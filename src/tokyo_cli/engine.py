@@ -4,7 +4,8 @@ Per review step: select files (agent globs, step ``when``) -> offline analyzers 
 hunks into chunks -> one gateway call per chunk, all concurrent -> parse and validate the JSON
 (one repair retry) -> anchor findings to the change. A synthesize step merges its upstream
 findings, lets the lead model name duplicates and write the summary. Every step starts as
-soon as its ``depends_on`` are done, so independent steps run at the same time.
+soon as its ``depends_on`` are done, so independent steps run at the same time. The model
+calls themselves (cache, gateway, repair retry, call records) are :mod:`tokyo_cli.calls`.
 
 No step's failure loses another's findings: a failed call is recorded, the step ends
 ``failed`` or ``partial``, and the run ends ``partial`` (``failed`` only when no step produced
@@ -26,22 +27,15 @@ from pydantic import TypeAdapter
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.evidence import active, reconcile
-from tokyo_cli.cache import CachedReply, DbCache, ResponseCache, analyzer_key, cache_key
-from tokyo_cli.errors import BudgetExceeded, ProviderError
+from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key
+from tokyo_cli.calls import CallFailed, ChunkCaller
 from tokyo_cli.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group, sort_key
-from tokyo_cli.llm import Gateway, LLMRequest, LLMResponse, credential_env, has_credentials, provider_of
+from tokyo_cli.llm import Gateway, credential_env, has_credentials
 from tokyo_cli.packing import TokenMeter, pack
-from tokyo_cli.prompts import (
-    InvalidOutput,
-    parse_output,
-    repair_messages,
-    review_messages,
-    synthesis_messages,
-    system_prompt,
-)
+from tokyo_cli.prompts import review_messages, synthesis_messages, system_prompt
 from tokyo_cli.repo import Changeset, FileChange
-from tokyo_cli.results import AnalyzerNote, CallRecord, RunResult, StepResult
+from tokyo_cli.results import AnalyzerNote, RunResult, StepResult
 from tokyo_cli.summary import offline_summary
 from tokyo_cli.team import AgentSpec, Team
 from tokyo_cli.workflow import StepSpec, WorkflowSpec
@@ -75,18 +69,6 @@ class _Outcome:
     duplicate_groups: list[list[str]] = field(default_factory=list)  # fingerprints
 
 
-class _CallFailed(Exception):
-    """A chunk's call failed for good; the message is already recorded on the step.
-
-    ``reason`` is how the coverage report lists the chunk's files: "provider failure",
-    "invalid output" or "budget" (the cost cap stopped it before it started).
-    """
-
-    def __init__(self, message: str, reason: str = "provider failure") -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
 class Engine:
     """Runs one workflow over one changeset. Create one per run.
 
@@ -117,6 +99,7 @@ class Engine:
         self._started: dict[str, StepResult] = {}
         self._evidence: dict[str, list[Finding]] = {}  # step id -> its analyzer findings
         self.meter = TokenMeter(self.options.local_cache)
+        self.caller = ChunkCaller(gateway, self.options.cache, listener, stream=self.options.stream)
 
     # ------------------------------------------------------------------ run
 
@@ -288,113 +271,6 @@ class Engine:
                 found.append(f.model_copy(update={"step": res.step_id}))
         return found
 
-    async def _call(
-        self,
-        res: StepResult,
-        agent: AgentSpec,
-        models: tuple[str, list[str]],
-        messages: list[dict[str, str]],
-        index: int,
-        total: int,
-        prompt_tokens: int,
-    ) -> AgentOutput:
-        """One chunk's call (from the cache when it has the answer) plus at most one repair
-        call; records every call on ``res``. ``prompt_tokens`` is the prompt's size as packing
-        measured it (for the cost cap). Raises :class:`_CallFailed`."""
-        model, fallbacks = models
-        for attempt in ("first", "repair"):
-            self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
-            key = cache_key(model, fallbacks, messages, temperature=agent.temperature, max_tokens=agent.max_output_tokens)
-            cached = self.options.cache.get(key) if self.options.cache is not None else None
-            if cached is not None:
-                output = self._parse_cached(res, agent, cached)
-                if output is not None:
-                    return output
-            reply = await self._complete(res, agent, models, messages, prompt_tokens, index)
-            record = CallRecord(
-                step_id=res.step_id,
-                agent=agent.id,
-                model=reply.model,
-                provider=reply.provider,
-                tokens_in=reply.tokens_in,
-                tokens_out=reply.tokens_out,
-                cost_usd=reply.cost_usd,
-                latency_s=round(reply.latency_s, 3),
-                attempts=reply.attempts,
-            )
-            try:
-                output = parse_output(reply.content)
-            except InvalidOutput as problem:
-                record.status = "invalid_output"
-                record.error = str(problem)
-                self._record(res, record)
-                if attempt == "repair":
-                    raise _CallFailed(f"{reply.model} returned unusable output twice ({problem})", "invalid output") from None
-                messages = repair_messages(messages, reply.content, str(problem))
-                prompt_tokens += reply.tokens_out + 100
-                continue
-            self._record(res, record)
-            if self.options.cache is not None:
-                self.options.cache.put(key, CachedReply(
-                    content=reply.content, model=reply.model, provider=reply.provider,
-                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, cost_usd=reply.cost_usd,
-                ))
-            return output
-        raise AssertionError("unreachable")
-
-    async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
-                        messages: list[dict[str, str]], prompt_tokens: int, chunk: int) -> LLMResponse:
-        """The gateway call (streamed, emitting :class:`~tokyo_cli.events.CallText`, when
-        ``options.stream``); a failure is recorded on ``res`` and raised as :class:`_CallFailed`."""
-        assert self.gateway is not None
-        model, fallbacks = models
-        request = LLMRequest(
-            model=model,
-            messages=messages,
-            temperature=agent.temperature,
-            max_tokens=agent.max_output_tokens,
-            prompt_tokens=prompt_tokens,
-        )
-        def on_text(text: str) -> None:
-            self.emit(ev.CallText(step_id=res.step_id, chunk=chunk, text=text))
-
-        try:
-            return await self.gateway.complete(
-                request, fallbacks=fallbacks, on_text=on_text if self.options.stream else None
-            )
-        except ProviderError as exc:
-            budget = isinstance(exc, BudgetExceeded)
-            self._record(res, CallRecord(step_id=res.step_id, agent=agent.id, model=model, provider=provider_of(model),
-                                         status="skipped" if budget else "error", error=str(exc)))
-            raise _CallFailed(str(exc), "budget" if budget else "provider failure") from None
-
-    def _parse_cached(self, res: StepResult, agent: AgentSpec, cached: CachedReply) -> AgentOutput | None:
-        try:
-            output = parse_output(cached.content)
-        except InvalidOutput:
-            return None
-        self._record(res, CallRecord(
-            step_id=res.step_id, agent=agent.id, model=cached.model, provider=cached.provider,
-            tokens_in=cached.tokens_in, tokens_out=cached.tokens_out, cost_usd=0.0, attempts=0, cache_hit=True,
-        ))
-        return output
-
-    def _record(self, res: StepResult, record: CallRecord) -> None:
-        res.calls.append(record)
-        self.emit(
-            ev.CallFinished(
-                step_id=res.step_id,
-                model=record.model,
-                tokens_in=record.tokens_in,
-                tokens_out=record.tokens_out,
-                cost_usd=record.cost_usd,
-                latency_s=record.latency_s,
-                ok=record.status == "ok",
-                error=record.error,
-                cache_hit=record.cache_hit,
-            )
-        )
-
     # --------------------------------------------------------------- review
 
     async def _review(self, step: StepSpec, agent: AgentSpec, res: StepResult) -> _Outcome:
@@ -437,7 +313,7 @@ class Engine:
                 total=len(chunks),
                 step_instructions=step.instructions,
             )
-            jobs.append(self._call(res, agent, models, messages, i, len(chunks), fixed + chunk.tokens))
+            jobs.append(self.caller.call(res, agent, models, messages, i, len(chunks), fixed + chunk.tokens))
         outputs = await asyncio.gather(*jobs, return_exceptions=True)
 
         found: list[Finding] = []
@@ -445,7 +321,7 @@ class Engine:
         summaries, errors, refused = [], [], 0
         reviewed: set[str] = set()
         for chunk, out in zip(chunks, outputs):
-            if isinstance(out, _CallFailed):
+            if isinstance(out, CallFailed):
                 for path in chunk.paths:
                     res.not_reviewed.setdefault(path, out.reason)
                 if out.reason == "budget":
@@ -503,8 +379,8 @@ class Engine:
             exact = self._exact_tokens()
             size = sum(self.meter.count(models[0], texts)) if exact else sum(len(t.encode()) for t in texts)
             size += PROMPT_MARGIN_TOKENS
-            out = await self._call(res, agent, models, messages, 1, 1, size)
-        except _CallFailed as exc:
+            out = await self.caller.call(res, agent, models, messages, 1, 1, size)
+        except CallFailed as exc:
             res.status = "skipped" if exc.reason == "budget" else "failed"
             res.error = str(exc) if exc.reason != "budget" else f"cost cap reached: {exc}"
             return _Outcome(result=res)
