@@ -104,7 +104,7 @@ class ChunkCaller:
     async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
                         messages: list[dict[str, str]], prompt_tokens: int, chunk: int) -> LLMResponse:
         """The gateway call (streamed, emitting :class:`~tokyo_cli.events.CallText`, when
-        ``options.stream``); a failure is recorded on ``res`` and raised as :class:`CallFailed`."""
+        ``self.stream``); a failure is recorded on ``res`` and raised as :class:`CallFailed`."""
         assert self.gateway is not None
         model, fallbacks = models
         request = LLMRequest(

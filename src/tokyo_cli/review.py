@@ -213,7 +213,15 @@ def _budget_notices(result: RunResult, budget: Budget) -> None:
         )
 
 
-def run_review_blocking(prepared: PreparedReview, settings: Settings, *args: Any, **kwargs: Any) -> ReviewOutcome:
+def run_review_blocking(
+    prepared: PreparedReview,
+    settings: Settings,
+    listener: ev.Listener = ev.null_listener,
+    *,
+    store: bool = True,
+    time_limit: float | None = None,
+    stream: bool = False,
+) -> ReviewOutcome:
     """:func:`run_review` in a fresh event loop (``asyncio.run``), for synchronous callers.
 
     The outcome is handed back through a box, not as the main task's result: when
@@ -226,7 +234,7 @@ def run_review_blocking(prepared: PreparedReview, settings: Settings, *args: Any
     box: list[ReviewOutcome] = []
 
     async def main() -> None:
-        box.append(await run_review(prepared, settings, *args, **kwargs))
+        box.append(await run_review(prepared, settings, listener, store=store, time_limit=time_limit, stream=stream))
 
     asyncio.run(main())
     return box[0]

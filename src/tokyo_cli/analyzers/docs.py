@@ -117,9 +117,11 @@ class ReadmeMentionAnalyzer:
         except TreeUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"readme-mentions unavailable: {exc}",
                                seconds=time.monotonic() - start)
+        if docs is None:  # no README: nowhere to mention them
+            return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         findings = []
-        for change, line, kind, name in introduced if docs is not None else []:
-            if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", docs or ""):
+        for change, line, kind, name in introduced:
+            if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", docs):
                 continue
             what = "Option" if kind == "option" else "Environment variable"
             findings.append(make_finding(
