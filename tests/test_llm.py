@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from fakes.provider import FakeProvider
-from tokyo_cli.errors import ProviderError
+from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm import FallingBack, Gateway, LLMRequest, Retrying
 from tokyo_cli.providers import credential_env, has_credentials, provider_of, redact, wire_model_name
 
@@ -497,4 +497,15 @@ def test_recording_filters_the_key(
     text = cassette.read_text()
     assert "127.0.0.1" in text, "the call was recorded"
     assert "sk-recorded-secret" not in text
+    assert len(fake_provider.requests) == 1
+
+
+async def test_a_circuit_that_opens_mid_retry_is_a_provider_failure_not_the_cost_cap(
+    fake_provider: FakeProvider,
+) -> None:
+    fake_provider.script("", "upstream broke", status=503)
+    with pytest.raises(ProviderError) as err:
+        await fast_gateway(fake_provider, retries=2, breaker_threshold=1).complete(ask())
+    assert not isinstance(err.value, BudgetExceeded)  # "cost cap reached" would be a lie
+    assert "circuit open after 1 consecutive failures" in str(err.value)
     assert len(fake_provider.requests) == 1

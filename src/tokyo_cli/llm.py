@@ -280,14 +280,21 @@ class Gateway:
         key = self._breaker_key(request.model)
         while True:
             attempt += 1
-            if self._circuit_open(request.model):
-                raise refused(f"{request.model}: stopped, circuit open after {self.breaker_threshold} consecutive failures")
+            if self._circuit_open(request.model):  # opened by other calls while this one waited to retry
+                stopped = CallFailure(
+                    f"{request.model}: stopped, circuit open after {self.breaker_threshold} consecutive failures",
+                    retryable=False,
+                )
+                stopped.attempts = attempt - 1
+                raise stopped
             hold = None
             if self.budget is not None:
                 hold = await self.budget.acquire(request.model, request.prompt_tokens, request.max_tokens)
                 if hold is None:
                     cap = self.budget.max_cost_usd or 0.0
-                    raise refused(f"{request.model}: not started, it could exceed the cost cap of ${cap:.2f}")
+                    refusal = refused(f"{request.model}: not started, it could exceed the cost cap of ${cap:.2f}")
+                    refusal.attempts = attempt - 1
+                    raise refusal
             try:
                 response = await self._attempt(request, on_text)
             except CallFailure as failure:

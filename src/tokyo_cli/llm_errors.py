@@ -26,7 +26,7 @@ class CallFailure(Exception):
         self.attempts = 1  # set by the Gateway: attempts this model used ...
         self.verdict = message  # ... and the one-line summary for ProviderError
         self.timed_out = False  # the provider may have done (and billed) the work
-        self.refused = False  # never sent: the cost cap or an open circuit stopped it
+        self.refused = False  # never sent: the cost cap stopped it
 
 
 def timed_out(model: str, timeout_s: float) -> CallFailure:
@@ -37,7 +37,7 @@ def timed_out(model: str, timeout_s: float) -> CallFailure:
 
 
 def refused(message: str) -> CallFailure:
-    """An attempt the Gateway did not send (cost cap, open circuit); never retried."""
+    """An attempt the cost cap stopped before it was sent; never retried."""
     failure = CallFailure(message, retryable=False)
     failure.refused = True
     return failure
