@@ -91,6 +91,7 @@ def test_timeout_everywhere_fails_the_run(review: Run, fake_provider: FakeProvid
     step = report["steps"][0]
     assert (report["run"]["status"], step["status"], code) == ("failed", "failed", 3)
     assert "timed out after 0.4 s" in step["error"]
+    assert report["summary"].startswith("No findings in 0 reviewed files.")  # app.py was not reviewed
     assert len(fake_provider.requests) == 2  # the model and its fallback, each once
     assert stored("select status from runs") == [("failed",)]
     assert stored("select status from llm_calls") == [("error",)]

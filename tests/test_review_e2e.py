@@ -171,6 +171,13 @@ def test_unusable_output_is_repaired_once(
     assert "no JSON object" in step["calls"][0]["error"]
     assert any(f["title"] == "Shell injection" for f in report["findings"])
     assert code == 1
+    # The repaired answer is cached under the first prompt, so a re-run asks nothing.
+    sent = len(fake_provider.requests)
+    code, out, _ = cli("review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q")
+    again = json.loads(out)
+    assert len(fake_provider.requests) == sent
+    assert [c["cache_hit"] for c in again["steps"][0]["calls"]] == [True]
+    assert any(f["title"] == "Shell injection" for f in again["findings"]) and code == 1
 
 
 def test_garbage_twice_fails_the_step_but_keeps_the_others(

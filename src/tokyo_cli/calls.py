@@ -61,10 +61,12 @@ class ChunkCaller:
         call; records every call on ``res``. ``prompt_tokens`` is the prompt's size as packing
         measured it (for the cost cap). Raises :class:`CallFailed`."""
         model, fallbacks = models
+        # A usable reply is cached under the first prompt's key, even when it took a repair:
+        # the next run asks that prompt again, never the repair conversation.
+        key = cache_key(model, fallbacks, messages, temperature=agent.temperature, max_tokens=agent.max_output_tokens)
         for attempt in ("first", "repair"):
             self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
-            key = cache_key(model, fallbacks, messages, temperature=agent.temperature, max_tokens=agent.max_output_tokens)
-            cached = self.cache.get(key) if self.cache is not None else None
+            cached = self.cache.get(key) if self.cache is not None and attempt == "first" else None
             if cached is not None:
                 output = self._parse_cached(res, agent, cached)
                 if output is not None:

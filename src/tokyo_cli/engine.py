@@ -166,6 +166,7 @@ class Engine:
             for group in outcome.duplicate_groups:
                 merged = merge_group(merged, group)
         result.findings = merged
+        fill_coverage(result)  # before the summary, which counts the files reviewed
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
         result.finished_at = datetime.now(timezone.utc)
@@ -173,7 +174,6 @@ class Engine:
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
         troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
                     (s.status == "skipped" and s.error)]
-        fill_coverage(result)
         if cancelled:
             result.status = "cancelled"
         elif timed_out:
