@@ -185,6 +185,7 @@ async def test_run_analyzers_from_asyncio_to_thread(repo: GitRepo) -> None:
 
 def test_bandit_noise_policy_skips_asserts_in_tests_but_not_in_code(repo: GitRepo) -> None:
     repo.write("tests/test_x.py", "def test_a():\n    assert 1 + 1 == 2\n")
+    repo.write("src/pkg/tests/helpers.py", "def check(x):\n    assert x\n")  # a nested tests/ dir
     repo.write("src/lib.py", "import subprocess\n\n\ndef f(x):\n    assert x\n    return x\n")
     run = run_bandit(changeset(repo, working=True))
     assert sorted((f.path, f.rule) for f in run.findings) == [("src/lib.py", "bandit:B101")]

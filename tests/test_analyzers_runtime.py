@@ -207,6 +207,17 @@ def test_new_tree_follows_the_review_target(git_repo: GitRepo, target: str) -> N
     assert tree.read_many(["docs/a.md", "docs/b.md", "keep.txt"]) == {"docs/a.md": b"# A\n", "docs/b.md": b"# B\n"}
 
 
+def test_new_tree_keeps_a_file_that_became_a_symlink(git_repo: GitRepo) -> None:
+    git_repo.write("target.md", "# T\n")
+    git_repo.write("other.md", "# O\n")
+    git_repo.commit("base")
+    git_repo.delete("target.md")
+    git_repo.path("target.md").symlink_to("other.md")  # a type change: deleted + added in the diff
+    git_repo.stage()
+    cs = load_changeset(git_repo.root, resolve_target(git_repo.root, staged=True))
+    assert NewTree(cs).exists("target.md")
+
+
 def test_a_crashing_analyzer_costs_only_itself(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     from tokyo_cli.analyzers.size import ModuleSizeAnalyzer
 

@@ -122,6 +122,7 @@ def test_valid_sarif_with_rules_fingerprints_fixes_and_suppressions(validator: j
     bandit_result = by_fp[bandit().fingerprint]
     # Bandit's body starts with its title: the message does not repeat it.
     assert bandit_result["message"]["text"].count("shell=True identified") == 1
+    assert "Bandit B602." in bandit_result["message"]["text"]  # the rest of the body is kept
     assert sarif_run["properties"]["tokyo"]["truncated"] is None
     assert sarif_run["invocations"][0]["executionSuccessful"] is True
 

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.analyzers.common import is_python, is_test_path
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.repo import Changeset, FileChange, TargetKind
 
 # Module-level so tests (and packagers) can point it elsewhere.
 BANDIT_COMMAND: list[str] = [sys.executable, "-m", "bandit"]
-PYTHON_SUFFIXES = (".py", ".pyw")
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 # Low-noise policy: checks that fire on nearly every file and rarely point at a real problem.
@@ -35,7 +35,6 @@ _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 SKIPPED_TESTS = ("B403", "B404", "B603")
 # `assert` is how pytest tests are written; B101 only matters in code that runs with -O.
 TEST_ONLY_SKIPS = ("B101",)
-TEST_PATHS = ("test_*.py", "*_test.py", "tests/**", "test/**", "conftest.py")
 
 
 class BanditUnavailable(Exception):
@@ -54,7 +53,7 @@ class BanditAnalyzer:
             timeout_s: float = 60) -> AnalyzerRun:
         """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
         start = time.monotonic()
-        targets = [f for f in files if f.skipped is None and f.path.endswith(PYTHON_SUFFIXES)
+        targets = [f for f in files if f.skipped is None and is_python(f.path)
                    and changeset.new_bytes(f.path) is not None]
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
@@ -100,7 +99,7 @@ def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, F
         line = _anchor_line(result, change, whole)
         if line is None:
             continue
-        if result.get("test_id") in TEST_ONLY_SKIPS and glob_match(path, TEST_PATHS):
+        if result.get("test_id") in TEST_ONLY_SKIPS and is_test_path(path):
             continue
         findings.append(_finding(result, path, line, changeset, agent))
     return findings

@@ -34,7 +34,9 @@ class NewTree:
         self._shas: dict[str, str] | None = None
         self._paths: set[str] | None = None
         self._dirs: set[str] | None = None
-        self._deleted = {f.path for f in changeset.files if f.status == "deleted"}
+        # A type change (file <-> symlink) is a deleted and an added entry for one path: it exists.
+        present = {f.path for f in changeset.files if f.status != "deleted"}
+        self._deleted = {f.path for f in changeset.files if f.status == "deleted"} - present
 
     def paths(self) -> set[str]:
         """Every file path in the new version."""

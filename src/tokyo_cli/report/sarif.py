@@ -38,7 +38,7 @@ from urllib.parse import quote
 
 from tokyo_cli import __version__
 from tokyo_cli.findings import Finding, Severity, sort_key
-from tokyo_cli.report import agent_names, clean_text, problems
+from tokyo_cli.report import agent_names, clean_text, finding_body, problems
 from tokyo_cli.results import RunResult
 
 SARIF_VERSION = "2.1.0"
@@ -222,8 +222,8 @@ def _rule(rule_id: str, f: Finding, names: dict[str, str]) -> dict[str, Any]:
 
 def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     title = clean_text(f.title).strip()
-    body = clean_text(f.body).strip()
-    text = title if not body or body.startswith(title) else f"{title}\n\n{body}"
+    body = finding_body(f)  # without a first line that only repeats the title
+    text = f"{title}\n\n{body}" if body else title
     region: dict[str, Any] = {"startLine": f.line or 1}
     if f.line and f.end_line and f.end_line > f.line:
         region["endLine"] = f.end_line

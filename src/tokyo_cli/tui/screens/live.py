@@ -22,7 +22,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker
 
 from tokyo_cli import events as ev
-from tokyo_cli.report import compact_tokens, format_usd, one_line, plural
+from tokyo_cli.report import compact_tokens, empty_message, format_usd, one_line, plural
 from tokyo_cli.tui.services import Services
 from tokyo_cli.runview import RunView
 from tokyo_cli.tui.style import STATUS_STYLE, elapsed
@@ -153,8 +153,7 @@ class LiveScreen(Screen[None]):
         self.view.seconds = result.seconds
         self._settle_steps(outcome)
         raised = len(self.view.findings)
-        empty = "No findings." if result.status == "completed" else f"No findings (run {result.status})."
-        self.query_one(FindingsView).set_findings(result.findings, empty=empty)
+        self.query_one(FindingsView).set_findings(result.findings, empty=empty_message(result))
         self._sync_header()
         if outcome.store_error:
             self.notify(f"Not saved to history: {outcome.store_error}", severity="error", markup=False, timeout=10)
