@@ -310,11 +310,9 @@ def test_real_services_wire_the_ledger_stats_and_the_run(git_repo: GitRepo, tmp_
     assert services.start_review is not None and services.hunks is not None and services.stats is load_stats
     assert [p.step_id for p in services.plan] == ["security", "tests", "ops", "docs", "design", "summary"]
     assert services.plan[0].agent_name == "Akira" and services.title.startswith("working tree")
-    ledger = launch.ledger_module()
-    if ledger is None:
-        assert services.dismiss is None
-    else:
-        assert services.dismiss is ledger.dismiss and services.ledger_status is ledger.ledger_status
+    from tokyo_cli.store import ledger
+
+    assert services.dismiss is ledger.dismiss and services.ledger_status is ledger.ledger_status
     db = services.open_db()  # type: ignore[misc]
     db.close()
     assert (tmp_path / "h.db").exists()

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.tui.services import DismissFn, Services
+from tokyo_cli.tui.services import Services
 from tokyo_cli.runview import PlannedStep
 
 if TYPE_CHECKING:
@@ -24,24 +24,6 @@ def require_terminal() -> None:
     """Raises ConfigError (exit 2) unless stdin and stdout are terminals."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ConfigError("the TUI needs an interactive terminal; in scripts use `tokyo review` or `tokyo history`")
-
-
-def ledger_module() -> Any:
-    """``tokyo_cli.store.ledger`` when this build has it, else ``None``."""
-    try:
-        from tokyo_cli.store import ledger  # type: ignore[attr-defined,unused-ignore]
-    except ModuleNotFoundError as exc:
-        if exc.name != "tokyo_cli.store.ledger":
-            raise
-        return None
-    return ledger
-
-
-def stats_function() -> Any:
-    """The stats view's data (``tui.statsdata.load_stats`` over ``store.stats``)."""
-    from tokyo_cli.tui.statsdata import load_stats
-
-    return load_stats
 
 
 def plan_of(prepared: PreparedReview, settings: Settings) -> list[PlannedStep]:
@@ -59,16 +41,16 @@ def plan_of(prepared: PreparedReview, settings: Settings) -> list[PlannedStep]:
 def history_services(settings: Settings) -> Services:
     """Services for ``tokyo tui``: the history database, ledger, stats, git re-reads."""
     from tokyo_cli.store.db import open_db
+    from tokyo_cli.store.ledger import dismiss, ledger_status
     from tokyo_cli.tui.hunks import history_hunks
+    from tokyo_cli.tui.statsdata import load_stats
 
-    ledger = ledger_module()
-    dismiss: DismissFn | None = getattr(ledger, "dismiss", None)
     return Services(
         open_db=partial(open_db, settings.db_path()),
         history_hunks=history_hunks,
         dismiss=dismiss,
-        ledger_status=getattr(ledger, "ledger_status", None),
-        stats=stats_function(),
+        ledger_status=ledger_status,
+        stats=load_stats,
     )
 
 
