@@ -103,9 +103,3 @@ class Budget:
                 asyncio.get_running_loop().create_task(_wake())
             except RuntimeError:  # settled outside a loop (tests): nobody can be waiting
                 pass
-
-    @property
-    def remaining_usd(self) -> float | None:
-        if self.max_cost_usd is None:
-            return None
-        return max(0.0, self.max_cost_usd - self.spent_usd - self.reserved_usd)

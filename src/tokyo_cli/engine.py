@@ -224,7 +224,8 @@ class Engine:
     # -------------------------------------------------------------- helpers
 
     def _models(self, agent: AgentSpec) -> tuple[str, list[str]]:
-        """``(model, fallbacks)`` this agent will call; only models with credentials."""
+        """``(model, fallbacks)`` configured for this agent (``--model`` replaces both); :meth:`_online`
+        keeps the ones with credentials."""
         if self.options.model:
             return self.options.model, []
         return agent.model, list(agent.fallbacks)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from enum import Enum
 from typing import Literal, Protocol
 
@@ -336,9 +337,12 @@ def merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Findin
     return [f for f in findings if id(f) not in dropped]
 
 
-def at_or_above(findings: list[Finding], threshold: Severity) -> list[Finding]:
-    """The findings whose severity is ``threshold`` or more severe."""
-    return [f for f in findings if f.severity.at_least(threshold)]
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    """``{"critical": n, "high": n, "medium": n, "low": n, "info": n}``, every key present."""
+    counts = {s.value: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity.value] += 1
+    return counts
 
 
 class AnchorIndex(Protocol):

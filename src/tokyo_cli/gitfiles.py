@@ -19,7 +19,6 @@ import git
 from tokyo_cli.gitcmd import git_executable, run_git
 
 SUBMODULE_MODE = "160000"
-SYMLINK_MODE = "120000"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.findings import Finding, Severity, count_by_severity
 
 RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "ok", "partial", "offline", "failed", "skipped"]
@@ -160,10 +160,7 @@ class RunResult(BaseModel):
 
     def severity_counts(self) -> dict[str, int]:
         """``{"critical": n, "high": n, ...}`` over the merged findings, every key present."""
-        counts = {s.value: 0 for s in Severity}
-        for f in self.findings:
-            counts[f.severity.value] += 1
-        return counts
+        return count_by_severity(self.findings)
 
     def blocking(self) -> list[Finding]:
         """Findings at or above ``fail_on``: the ones that make the exit code 1."""

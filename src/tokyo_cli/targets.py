@@ -34,7 +34,8 @@ class ReviewTarget(BaseModel):
 
     ``base`` is the ref as the user gave it (or as tokyo chose it) for RANGE; the diff is taken
     from the merge-base of ``base`` and ``head``, like ``git diff BASE...HEAD``. ``head`` is
-    "HEAD" for RANGE and ``None`` otherwise. ``chosen_by_default`` is True when no target
+    the range's tip for RANGE ("HEAD", or the pushed sha for the pre-push hook) and ``None``
+    otherwise. ``chosen_by_default`` is True when no target
     flag was given and tokyo picked this one.
     """
 

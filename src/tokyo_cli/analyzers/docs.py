@@ -77,7 +77,7 @@ class DocstringAnalyzer:
                 line = anchor_line(change, d.line, d.line if is_new else d.header_end, whole=whole, prefer=d.line)
                 if line is None:
                     continue
-                what = {"function": "function", "method": "method", "class": "class"}[d.kind]
+                what = d.kind  # "function", "method" or "class"
                 findings.append(make_finding(
                     changeset, path=change.path, line=line,
                     severity=Severity.LOW if d.kind == "method" else Severity.MEDIUM,

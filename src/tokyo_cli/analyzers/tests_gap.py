@@ -138,9 +138,7 @@ def _collect_evidence(changeset: Changeset, whole: bool) -> _TestEvidence:
 def _scope_changed(node: ast.stmt, change: FileChange, first: int, last: int, whole: bool) -> bool:
     if whole or change.status == "added":
         return True
-    if isinstance(node, ast.ClassDef):  # a test class: any changed line in it
-        return any(first <= n <= last for n in change.added_lines)
-    return any(first <= n <= last for n in change.added_lines)
+    return any(first <= n <= last for n in change.added_lines)  # a function or a whole test class
 
 
 def _test_name_words(name: str) -> set[str]:
@@ -190,7 +188,7 @@ def _untested(changeset: Changeset, change: FileChange, tree: ast.Module, ev: _T
             continue
         if d.kind == "class":
             reported_classes.add(d.qualname)
-        what = {"function": "function", "method": "method", "class": "class"}[d.kind]
+        what = d.kind  # "function", "method" or "class"
         verb = "new" if is_new else "changed"
         body = (
             f"`{d.qualname}` is {'added' if is_new else 'changed'} here, but no test added or "

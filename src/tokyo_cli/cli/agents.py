@@ -21,10 +21,9 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
 
     team = load_team(repo_root_or_none(repo))
     if as_json:
-        rows = [a.model_dump(mode="json") for a in team.agents.values()]
-        import json
+        from tokyo_cli.cli.listing import emit_json
 
-        typer.echo(json.dumps(rows, indent=2))
+        emit_json([a.model_dump(mode="json") for a in team.agents.values()])
         return 0
     from rich.table import Table
 

@@ -73,3 +73,17 @@ def repo_root_or_none(path: Path) -> Path | None:
     except RepoError:
         return None
     return Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
+
+
+def require_repo_root(path: Path) -> Path:
+    """The git top-level directory containing ``path``.
+
+    Raises:
+        RepoError: ``path`` does not exist or is not inside a git working tree.
+    """
+    from tokyo_cli.errors import RepoError
+
+    root = repo_root_or_none(path)
+    if root is None:
+        raise RepoError(f"not a git repository: {path.resolve()}" if path.exists() else f"no such directory: {path}")
+    return root

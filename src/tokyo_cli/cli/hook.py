@@ -18,7 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import repo_root_or_none, settings_for
+from tokyo_cli.cli.common import require_repo_root, settings_for
 
 HELP = """Review the staged change (on pre-push: the pushed commits) for a git hook.
 
@@ -60,12 +60,9 @@ def hook(
     ] = "tokyo-review",
 ) -> int:
     started = time.monotonic()
-    from tokyo_cli.errors import RepoError
     from tokyo_cli.hook import hook_exit_code, prepare_hook, render_hook, run_hook, scope_from_env
 
-    root = repo_root_or_none(path)
-    if root is None:
-        raise RepoError(f"not a git repository: {path.resolve()}" if path.exists() else f"no such directory: {path}")
+    root = require_repo_root(path)
     settings = settings_for(root, workflow=workflow, offline=True if offline else None, fail_on=fail_on)
     scope = scope_from_env(os.environ)
     prepared = prepare_hook(root, settings, scope)

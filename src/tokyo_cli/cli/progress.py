@@ -40,18 +40,8 @@ from tokyo_cli.events import (
     StepFinished,
     StepStarted,
 )
-from tokyo_cli.report import compact_tokens, format_usd, one_line, plural
+from tokyo_cli.report import STEP_STATUS_STYLE, compact_tokens, format_usd, one_line, plural
 from tokyo_cli.runview import RunView, StepView
-
-_STATUS_STYLE = {
-    "ok": "green",
-    "offline": "yellow",
-    "partial": "yellow",
-    "failed": "bold red",
-    "skipped": "dim",
-    "pending": "dim",
-}
-
 
 def _label(step: StepView) -> str:
     """``akira/security``, or the step id alone when it is the agent's id or not known yet."""
@@ -214,7 +204,7 @@ class ProgressListener:
                 status: RenderableType = (
                     self._spinners.setdefault(r.step_id, Spinner("dots", text=Text("running")))
                     if r.status == "running"
-                    else Text(r.status, style=_STATUS_STYLE.get(r.status, ""))
+                    else Text(r.status, style=STEP_STATUS_STYLE.get(r.status, ""))
                 )
                 if r.status == "pending":
                     model = Text("")

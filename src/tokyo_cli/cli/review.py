@@ -93,13 +93,10 @@ def review(
     ] = False,
 ) -> int:
     from tokyo_cli.cli.progress import ProgressListener
-    from tokyo_cli.cli.common import repo_root_or_none
-    from tokyo_cli.errors import RepoError
+    from tokyo_cli.cli.common import require_repo_root
     from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
 
-    root = repo_root_or_none(path)
-    if root is None:
-        raise RepoError(f"not a git repository: {path.resolve()}" if path.exists() else f"no such directory: {path}")
+    root = require_repo_root(path)
     settings = settings_for(
         root,
         workflow=workflow,

@@ -20,10 +20,9 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
 
     infos = list_workflows(repo_root_or_none(repo))
     if as_json:
-        import json
+        from tokyo_cli.cli.listing import emit_json
 
-        rows = [{"name": i.name, "description": i.description, "origin": i.origin, "path": str(i.path)} for i in infos]
-        typer.echo(json.dumps(rows, indent=2))
+        emit_json([{"name": i.name, "description": i.description, "origin": i.origin, "path": str(i.path)} for i in infos])
         return 0
     from rich.table import Table
 

@@ -39,7 +39,7 @@ from tokyo_cli.report import (
     plural,
     problems,
 )
-from tokyo_cli.report.markdown import code_span, escape_block, fenced
+from tokyo_cli.report.markdown import code_span, escape_block, fence_language, fenced
 from tokyo_cli.results import RunResult
 
 MAX_BODY = 65_536
@@ -105,7 +105,7 @@ def inline_comment(f: Finding, names: dict[str, str], *, suggestion_block: bool)
         if suggestion_block:
             tail = "\n\n" + fenced(code, "suggestion")
         else:
-            tail = "\n\nSuggested replacement:\n\n" + fenced(code, _language(f.path))
+            tail = "\n\nSuggested replacement:\n\n" + fenced(code, fence_language(f.path))
     if len(head) + len(tail) > MAX_BODY // 2:
         tail = "\n\n_(the suggested replacement is too long to show here; see the job summary)_"
     body = finding_body(f)
@@ -295,9 +295,3 @@ def _all_findings(findings: Iterable[Finding], names: dict[str, str], budget: in
         out.append(f"- … and {len(items) - shown} more (job summary and SARIF have all of them)")
     out += ["", "</details>"]
     return out
-
-
-def _language(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tokyo_cli.findings import Finding, Severity, sort_key
+from tokyo_cli.findings import Finding, Severity, count_by_severity, sort_key
 from tokyo_cli.results import RunResult, StepResult
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BENIGN_SKIPS",
+    "STEP_STATUS_STYLE",
     "NotReviewed",
     "caveats",
     "clean_text",
@@ -102,12 +103,15 @@ def one_line(text: str | None) -> str:
 # --- numbers ----------------------------------------------------------------------------------
 
 
-def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
-    """``{"critical": n, "high": n, "medium": n, "low": n, "info": n}``, every key present."""
-    counts = {s.value: 0 for s in SEVERITIES}
-    for f in findings:
-        counts[f.severity.value] += 1
-    return counts
+STEP_STATUS_STYLE = {  # rich style names for a step's status, in the terminal and live progress
+    "ok": "green",
+    "offline": "yellow",
+    "partial": "yellow",
+    "failed": "bold red",
+    "skipped": "dim",
+    "pending": "dim",
+    "running": "blue",
+}
 
 
 def compact_counts(counts: dict[str, int], *, empty: str = "none") -> str:
@@ -315,11 +319,6 @@ def caveats(result: RunResult) -> list[str]:
         verb = "was" if analyzers == 1 else "were"
         out.append(f"{plural(analyzers, 'analyzer')} {verb} unavailable")
     return out
-
-
-def is_complete(result: RunResult) -> bool:
-    """True when the run covered everything it should have (:func:`caveats` is empty)."""
-    return not caveats(result)
 
 
 def empty_message(result: RunResult) -> str:

@@ -175,7 +175,7 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
         lines += [escape_block(body), ""]
     suggestion = clean_text(f.suggestion).strip("\n")
     if suggestion.strip():
-        lines += ["Suggestion:", "", fenced(suggestion, _language(f.path)), ""]
+        lines += ["Suggestion:", "", fenced(suggestion, fence_language(f.path)), ""]
     return lines
 
 
@@ -209,7 +209,8 @@ def _totals(result: RunResult) -> list[str]:
 # --- escaping ---------------------------------------------------------------------------------
 
 
-def _language(path: str) -> str:
+def fence_language(path: str) -> str:
+    """The code-fence info string for ``path``: its extension (``"py"``), or ``""``."""
     ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     return ext if ext.isalnum() else ""
 

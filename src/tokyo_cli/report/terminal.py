@@ -23,6 +23,7 @@ from rich.text import Text
 
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.report import (
+    STEP_STATUS_STYLE,
     agent_names,
     caveats,
     clean_text,
@@ -60,17 +61,6 @@ RUN_STATUS_STYLE = {
     "cancelled": "bold magenta",
     "running": "bold blue",
 }
-STEP_STATUS_STYLE = {
-    "ok": "green",
-    "offline": "yellow",
-    "partial": "yellow",
-    "failed": "bold red",
-    "skipped": "dim",
-    "pending": "dim",
-    "running": "blue",
-}
-
-
 
 def _indent(renderable: RenderableType, columns: int) -> Padding:
     # expand=False: no trailing spaces to the full width in logs and piped output.
