@@ -73,16 +73,23 @@ def _tool_versions() -> str:
     return ",".join(versions)
 
 
-def analyzer_key(changeset: Any, agent: str, analyzers: Sequence[str], files: Sequence[str]) -> str:
-    """sha256 hex of what an agent's analyzers see: every changed file's path, status and new
-    content, the step's file selection, the analyzers and the installed tool versions."""
-    h = hashlib.sha256()
-    for part in (changeset.target.kind.value, agent, ",".join(analyzers), _tool_versions(), "\x1e".join(files)):
-        h.update(part.encode() + b"\x1f")
+def changeset_digest(changeset: Any) -> str:
+    """sha256 hex of what analyzers can see of a change: the target kind and every changed
+    file's path, status, skip reason, added lines and new content. Compute it once per run."""
+    h = hashlib.sha256(changeset.target.kind.value.encode() + b"\x1f")
     for f in changeset.files:
         content = changeset.new_bytes(f.path) or b""
         h.update(f"{f.path}\x1f{f.status}\x1f{f.skipped}\x1f{sorted(f.added_lines)}\x1f".encode())
         h.update(hashlib.sha256(content).digest())
+    return h.hexdigest()
+
+
+def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files: Sequence[str]) -> str:
+    """Cache key of one agent's analyzer results: the change (:func:`changeset_digest`), the
+    step's file selection, the analyzers and the installed tool versions."""
+    h = hashlib.sha256()
+    for part in (change_digest, agent, ",".join(analyzers), _tool_versions(), "\x1e".join(files)):
+        h.update(part.encode() + b"\x1f")
     return "analyzers:" + h.hexdigest()
 
 

@@ -27,7 +27,7 @@ from pydantic import TypeAdapter
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.evidence import active, reconcile
-from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key
+from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest
 from tokyo_cli.calls import CallFailed, ChunkCaller
 from tokyo_cli.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group, sort_key
@@ -99,6 +99,7 @@ class Engine:
         self._started: dict[str, StepResult] = {}
         self._evidence: dict[str, list[Finding]] = {}  # step id -> its analyzer findings
         self.meter = TokenMeter(self.options.local_cache)
+        self._digest: str | None = None
         self.caller = ChunkCaller(gateway, self.options.cache, listener, stream=self.options.stream)
 
     # ------------------------------------------------------------------ run
@@ -248,7 +249,7 @@ class Engine:
         if not agent.analyzers or not files:
             return []
         store = self.options.local_cache
-        key = analyzer_key(self.changeset, agent.id, agent.analyzers, [f.path for f in files]) if store else ""
+        key = analyzer_key(self._change_digest(), agent.id, agent.analyzers, [f.path for f in files]) if store else ""
         cached = store.get_text(key) if store else None
         if cached is not None:
             runs = _ANALYZER_RUNS.validate_json(cached)
@@ -396,6 +397,12 @@ class Engine:
         res.summary = out.summary.strip()
         res.status = "ok"
         return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
+
+    def _change_digest(self) -> str:
+        """:func:`~tokyo_cli.cache.changeset_digest`, hashed once per run (steps share it)."""
+        if self._digest is None:
+            self._digest = changeset_digest(self.changeset)
+        return self._digest
 
     def _exact_tokens(self) -> bool:
         """Real token counts matter only under a cost cap; otherwise a bytes bound will do."""

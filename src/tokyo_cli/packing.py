@@ -197,16 +197,16 @@ def pack(
             if cost + HEADER_TOKENS <= budget:
                 place(change, hunk, cost)
                 continue
-            per_line = _line_tokens(model, hunk)
+            per_line = _line_tokens(meter, model, hunk)
             for piece in split_hunk(hunk, per_line, budget - HEADER_TOKENS - 16):
-                place(change, piece, sum(_line_tokens(model, piece)) + 16)
+                place(change, piece, sum(_line_tokens(meter, model, piece)) + 16)
     if current.parts:
         chunks.append(current)
     return chunks
 
 
-def _line_tokens(model: str | None, hunk: Hunk) -> list[int]:
-    texts = hunk.render().split("\n")[1:]  # exactly as the prompt shows each line
-    if model:
-        return [n + 1 for n in count_tokens(model, texts)]  # +1: the newline between lines
-    return [int(len(t) / CHARS_PER_TOKEN) + 2 for t in texts]
+def _line_tokens(meter: TokenMeter, model: str | None, hunk: Hunk) -> list[int]:
+    """Tokens of each line as the prompt shows it, +1 for the newline between lines; through
+    the meter, so a re-run reads stored counts instead of loading the tokenizer."""
+    texts = hunk.render().split("\n")[1:]
+    return [n + 1 for n in meter.count(model, texts)]
