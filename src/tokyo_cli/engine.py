@@ -60,6 +60,18 @@ class EngineOptions:
     stream: bool = False  # stream calls and emit CallText deltas (the live TUI); off: no cost
 
 
+def configured_models(agent: AgentSpec, model_override: str | None) -> list[str]:
+    """The agent's model then its fallbacks; ``--model`` (``model_override``) replaces all."""
+    return [model_override] if model_override else [agent.model, *agent.fallbacks]
+
+
+def callable_models(agent: AgentSpec, model_override: str | None, api_base: str | None) -> list[str]:
+    """:func:`configured_models` that can be called: all of them through ``api_base``, else
+    those whose provider key is set (:func:`~tokyo_cli.providers.has_credentials`)."""
+    models = configured_models(agent, model_override)
+    return models if api_base else [m for m in models if has_credentials(m, api_base=None)]
+
+
 @dataclass
 class _Outcome:
     """What a finished step hands to its dependants."""
@@ -224,24 +236,15 @@ class Engine:
 
     # -------------------------------------------------------------- helpers
 
-    def _models(self, agent: AgentSpec) -> tuple[str, list[str]]:
-        """``(model, fallbacks)`` configured for this agent (``--model`` replaces both); :meth:`_online`
-        keeps the ones with credentials."""
-        if self.options.model:
-            return self.options.model, []
-        return agent.model, list(agent.fallbacks)
-
     def _online(self, agent: AgentSpec, res: StepResult) -> tuple[str, list[str]] | None:
         """The models to call, or ``None`` (and the step marked offline) when there are none."""
-        model, fallbacks = self._models(agent)
-        res.configured_model = model
+        configured = configured_models(agent, self.options.model)
+        res.configured_model = configured[0]
         if self.gateway is None or self.options.offline:
             return None
-        if self.options.api_base:
-            return model, fallbacks
-        usable = [m for m in [model, *fallbacks] if has_credentials(m, api_base=None)]
+        usable = callable_models(agent, self.options.model, self.options.api_base)
         if not usable:
-            res.credential_env = credential_env(model)
+            res.credential_env = credential_env(configured[0])
             return None
         return usable[0], usable[1:]
 

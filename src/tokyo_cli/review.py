@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokyo_cli import events as ev
 from tokyo_cli.budget import Budget
-from tokyo_cli.engine import Engine, EngineOptions
+from tokyo_cli.engine import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, StoreError
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.results import RunResult
@@ -188,15 +188,8 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
 
 def _goes_online(prepared: PreparedReview, settings: Settings) -> bool:
     """True when at least one step will call a provider (so litellm is worth importing)."""
-    from tokyo_cli.providers import has_credentials
-
-    if settings.api_base:
-        return True
     agents = {s.agent for s in prepared.workflow.steps}
-    models = [settings.model] if settings.model else [
-        m for a in agents for m in [prepared.team.get(a).model, *prepared.team.get(a).fallbacks]
-    ]
-    return any(has_credentials(m) for m in models)
+    return any(callable_models(prepared.team.get(a), settings.model, settings.api_base) for a in agents)
 
 
 def _budget_notices(result: RunResult, budget: Budget) -> None:
