@@ -14,7 +14,7 @@ from tokyo_cli.analyzers import dockerfile as dockerfile_mod
 from tokyo_cli.analyzers.actions import ZizmorAnalyzer
 from tokyo_cli.analyzers.common import old_lines
 from tokyo_cli.analyzers.dockerfile import HadolintAnalyzer
-from tokyo_cli.analyzers.tree import NewTree
+from tokyo_cli.analyzers.tree import NewTree, new_tree
 from tokyo_cli.cli.app import main
 from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
 
@@ -202,6 +202,7 @@ def test_new_tree_follows_the_review_target(git_repo: GitRepo, target: str) -> N
     flags: dict[str, object] = {"working": True} if target == "working" else {"staged": True} if target == "staged" else {"base": "main"}
     cs = load_changeset(git_repo.root, resolve_target(git_repo.root, **flags))  # type: ignore[arg-type]
     tree = NewTree(cs)
+    assert new_tree(cs) is new_tree(cs) and new_tree(load_changeset(git_repo.root, cs.target)) is not new_tree(cs)
     assert tree.paths() == {"docs/a.md", "docs/b.md"}
     assert tree.exists("docs") and not tree.exists("keep.txt")
     assert tree.read_many(["docs/a.md", "docs/b.md", "keep.txt"]) == {"docs/a.md": b"# A\n", "docs/b.md": b"# B\n"}

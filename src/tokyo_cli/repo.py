@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import git
 
@@ -73,6 +74,7 @@ class Changeset:
     _text: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _index: dict[str, FileChange] = field(default_factory=dict, repr=False)
     _indexed: int = field(default=-1, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # views built once (NewTree)
 
     def reviewable(self) -> list[FileChange]:
         """Files to send to reviewers (``skipped is None``), in diff order."""

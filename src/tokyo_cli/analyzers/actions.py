@@ -34,7 +34,7 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
     write_files,
 )
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable
+from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
 
@@ -149,7 +149,7 @@ def _path(symbolic: dict[str, Any]) -> str | None:
 def _write_config(root: Path, changeset: Changeset, timeout_s: float) -> str | None:
     """Copy the repository's zizmor config (new version) into ``root``; its path or None."""
     try:
-        tree = NewTree(changeset, timeout_s=timeout_s)
+        tree = new_tree(changeset, timeout_s=timeout_s)
         for name in CONFIG_PATHS:
             data = tree.read(name)
             if data is not None:

@@ -41,7 +41,7 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
     write_files,
 )
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable
+from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.diffparse import split_lines
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
@@ -125,7 +125,7 @@ def _hadolint_finding(item: dict[str, Any], changeset: Changeset, files: dict[st
 
 def _copy_config(root: Path, changeset: Changeset, timeout_s: float) -> str | None:
     try:
-        tree = NewTree(changeset, timeout_s=timeout_s)
+        tree = new_tree(changeset, timeout_s=timeout_s)
         for name in (".hadolint.yaml", ".hadolint.yml"):
             data = tree.read(name)
             if data is not None:

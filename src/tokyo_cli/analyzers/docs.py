@@ -33,7 +33,7 @@ from tokyo_cli.analyzers.common import (
     python_defs,
     whole_tree,
 )
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable
+from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
 
@@ -113,7 +113,7 @@ class ReadmeMentionAnalyzer:
         if not introduced:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         try:
-            docs = _documentation(NewTree(changeset, timeout_s=timeout_s))
+            docs = _documentation(new_tree(changeset, timeout_s=timeout_s))
         except TreeUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"readme-mentions unavailable: {exc}",
                                seconds=time.monotonic() - start)

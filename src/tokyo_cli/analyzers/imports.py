@@ -24,7 +24,7 @@ from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import ToolUnavailable, is_python, is_test_path, make_finding, run_tool, whole_tree
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable
+from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange
 
@@ -70,7 +70,7 @@ class ImportCycleAnalyzer:
                                "(pip install grimp)")
         whole = whole_tree(changeset)
         try:
-            tree = NewTree(changeset, timeout_s=timeout_s)
+            tree = new_tree(changeset, timeout_s=timeout_s)
             paths = tree.paths()
             modules: dict[str, FileChange] = {}
             packages: dict[str, str] = {}  # package directory -> its sys.path root

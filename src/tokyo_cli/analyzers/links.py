@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, whole_tree
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable
+from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.diffparse import split_lines
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
@@ -102,7 +102,7 @@ class DocLinkAnalyzer:
                    and changeset.new_content(f.path) is not None]
         if not targets:
             return AnalyzerRun(name=self.name)
-        tree = NewTree(changeset, timeout_s=timeout_s)
+        tree = new_tree(changeset, timeout_s=timeout_s)
         whole = whole_tree(changeset)
         findings: list[Finding] = []
         anchor_cache: dict[str, set[str] | None] = {}

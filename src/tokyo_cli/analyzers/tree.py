@@ -11,10 +11,25 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from pathlib import PurePosixPath
 
 from tokyo_cli.gitcmd import git_executable
 from tokyo_cli.repo import Changeset, TargetKind
+
+
+_MEMO_LOCK = threading.Lock()
+
+
+def new_tree(changeset: Changeset, timeout_s: float = 60) -> NewTree:
+    """The :class:`NewTree` of ``changeset``, one per changeset: every analyzer of a run shares
+    its tree listing instead of asking git for the whole tree again (``timeout_s``: the first
+    caller's)."""
+    with _MEMO_LOCK:
+        tree = changeset.memo.get("new_tree")
+        if tree is None:
+            tree = changeset.memo["new_tree"] = NewTree(changeset, timeout_s)
+    return tree
 
 
 class TreeUnavailable(Exception):
