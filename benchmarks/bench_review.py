@@ -60,7 +60,7 @@ def main() -> None:
         repo.mkdir()
         make_change(repo, args.files)
         os.environ["TOKYO_HOME"] = str(Path(tmp) / "home")
-        settings = load_settings(repo, api_base=fp.url, cache=False)  # measure calls, not the cache
+        settings = load_settings(api_base=fp.url, cache=False)  # measure calls, not the cache
         for label in ("cold (litellm imported during the run)", "warm (litellm already imported)"):
             fp.reset()
             t0 = time.perf_counter()

@@ -63,7 +63,7 @@ def bench_pack(tmp: Path) -> None:
     t = time.perf_counter()
     make_repo(repo, 10_000, 50)
     print(f"[pack] setup (not timed): {time.perf_counter() - t:.1f} s")
-    settings = load_settings(repo, offline=True)
+    settings = load_settings(offline=True)
     t0 = time.perf_counter()
     prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
     t1 = time.perf_counter()
@@ -131,7 +131,7 @@ def bench_calls(tmp: Path) -> None:
     git(repo, "commit", "-qm", "team")
     with ServedFake(latency=0.5) as fp:
         os.environ["TOKYO_HOME"] = str(tmp / "home-calls")
-        settings = load_settings(repo, api_base=fp.url, workflow="security", max_concurrency=50,
+        settings = load_settings(api_base=fp.url, workflow="security", max_concurrency=50,
                                  max_chunk_tokens=1_000, cache=False)
         prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
         run_review_blocking(prepared, settings.model_copy(update={"workflow": "security"}), store=False)  # warm-up

@@ -111,7 +111,7 @@ def _events(git_repo: GitRepo, fp: FakeProvider, *, stream: bool) -> list[ev.Eve
     git_repo.commit("base")
     git_repo.write("src/app.py", "def f():\n    return 2\n")
     fp.script("", REPLY)
-    settings = load_settings(git_repo.root, api_base=fp.url)
+    settings = load_settings(api_base=fp.url)
     prepared = prepare_review(ReviewRequest(repo=git_repo.root, working=True), settings)
     seen: list[ev.Event] = []
     outcome = asyncio.run(run_review(prepared, settings, seen.append, store=False, stream=stream))

@@ -87,7 +87,7 @@ def make_app(project: GitRepo, fake_provider: FakeProvider) -> MakeApp:
 
     def make(slow: float = SLOW, **overrides: Any) -> TokyoApp:
         script(fake_provider, slow=slow)
-        settings = load_settings(project.root, api_base=fake_provider.url)
+        settings = load_settings(api_base=fake_provider.url)
         prepared = prepare_review(ReviewRequest(repo=project.root, working=True), settings)
         services = live_services(prepared, settings)
         for key, value in overrides.items():
@@ -113,7 +113,7 @@ def view(app: TokyoApp) -> FindingsView:
 
 
 def db_path() -> Path:
-    return load_settings(None).db_path() or Path()
+    return load_settings().db_path() or Path()
 
 
 async def finished(pilot: Pilot[Any], app: TokyoApp) -> None:

@@ -304,7 +304,7 @@ def test_real_services_wire_the_ledger_stats_and_the_run(git_repo: GitRepo, tmp_
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("base")
     git_repo.write("a.py", "x = 2\n")
-    settings = load_settings(git_repo.root, offline=True, db=tmp_path / "h.db")
+    settings = load_settings(offline=True, db=tmp_path / "h.db")
     prepared = prepare_review(ReviewRequest(repo=git_repo.root), settings)
     services = launch.live_services(prepared, settings)
     assert services.start_review is not None and services.hunks is not None and services.stats is load_stats

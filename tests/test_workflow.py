@@ -382,7 +382,9 @@ def test_workflow_may_use_an_agent_from_the_repository_overlay(tmp_path: Path) -
 
 def test_workflow_dirs(tmp_path: Path) -> None:
     assert workflow_dirs(None) == [defaults_dir() / "workflows"]
-    assert workflow_dirs(tmp_path) == [defaults_dir() / "workflows", tmp_path / "workflows"]
+    packaged, repository = workflow_dirs(tmp_path)  # the repository's: tokyo's private copy
+    assert packaged == defaults_dir() / "workflows" and repository.name == "workflows"
+    assert not repository.is_relative_to(tmp_path)
     # tokyo reviewing its own checkout: one directory, not the same one twice
     assert workflow_dirs(defaults_dir()) == [defaults_dir() / "workflows"]
 
@@ -402,17 +404,18 @@ def test_repository_workflow_overrides_by_name_and_adds(tmp_path: Path, team: Te
     extra = write(tmp_path / "workflows" / "nightly.yml", "name: nightly\ndescription: audit\nsteps: [{id: a, agent: hiro}]\n")
     listed = {w.name: w for w in list_workflows(tmp_path)}
     assert sorted(listed) == ["nightly", "review", "security"]
-    assert (listed["review"].path, listed["review"].origin) == (mine, "repository")
+    assert (listed["review"].shown, listed["review"].origin) == (str(mine), "repository")
+    assert listed["review"].path.read_bytes() == mine.read_bytes()  # a copy, read without following links
     assert (listed["nightly"].description, listed["security"].origin) == ("audit", "packaged")
-    assert find_workflow("review", tmp_path) == mine
-    assert find_workflow("nightly", tmp_path) == extra
+    assert find_workflow("review", tmp_path).read_bytes() == mine.read_bytes()
+    assert find_workflow("nightly", tmp_path).read_bytes() == extra.read_bytes()
     assert find_workflow("review", None) == defaults_dir() / "workflows" / "review.yaml"
     assert [s.id for s in load_workflow(find_workflow("review", tmp_path), team).steps] == ["only"]
 
 
 def test_name_comes_from_the_file_not_its_stem(tmp_path: Path) -> None:
     path = write(tmp_path / "workflows" / "pr.yaml", "name: pr-review\nsteps: [{id: a, agent: akira}]\n")
-    assert find_workflow("pr-review", tmp_path) == path
+    assert find_workflow("pr-review", tmp_path).name == path.name
     with pytest.raises(ConfigError, match=r"unknown workflow 'pr' \(available: pr-review, review, security\)"):
         find_workflow("pr", tmp_path)
 

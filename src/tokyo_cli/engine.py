@@ -33,7 +33,7 @@ from tokyo_cli.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group, sort_key
 from tokyo_cli.llm import Gateway, credential_env, has_credentials
 from tokyo_cli.packing import TokenMeter, pack
-from tokyo_cli.prompts import review_messages, synthesis_messages, system_prompt
+from tokyo_cli.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
 from tokyo_cli.repo import Changeset, FileChange
 from tokyo_cli.results import AnalyzerNote, RunResult, StepResult
 from tokyo_cli.summary import offline_summary
@@ -300,8 +300,11 @@ class Engine:
         model = models[0]
         # Without a cost cap a small change skips loading tokenizers (~0.4 s each).
         exact = self._exact_tokens()
-        prompt = system_prompt(agent, step.instructions)
-        fixed = (self.meter.count(model, [prompt])[0] if exact else len(prompt.encode())) + PROMPT_MARGIN_TOKENS
+        trusted = self.workflow.origin != "repository"
+        prompt = system_prompt(agent, step.instructions if trusted else None)
+        notes = repository_instructions(agent, None if trusted else step.instructions)
+        framing = prompt + (notes or "")  # the repository's instructions ride in every chunk's message
+        fixed = (self.meter.count(model, [framing])[0] if exact else len(framing.encode())) + PROMPT_MARGIN_TOKENS
         room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
         # Tokenizing a big change takes seconds of CPU (in Rust, GIL released): off the loop.
         chunks = await asyncio.to_thread(
@@ -316,7 +319,8 @@ class Engine:
                 evidence=evidence,
                 index=i,
                 total=len(chunks),
-                step_instructions=step.instructions,
+                step_instructions=step.instructions if trusted else None,
+                repo_instructions=notes,
             )
             jobs.append(self.caller.call(res, agent, models, messages, i, len(chunks), fixed + chunk.tokens))
         outputs = await asyncio.gather(*jobs, return_exceptions=True)

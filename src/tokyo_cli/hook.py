@@ -36,11 +36,16 @@ from tokyo_cli.repo import load_changeset
 from tokyo_cli.findings import Finding
 from tokyo_cli.report import count_by_severity, one_line, plural
 from tokyo_cli.results import RunResult
-from tokyo_cli.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review, run_review_blocking
+from tokyo_cli.review import (
+    PreparedReview,
+    ReviewOutcome,
+    ReviewRequest,
+    load_review_config,
+    prepare_review,
+    run_review_blocking,
+)
 from tokyo_cli.settings import Settings
 from tokyo_cli.targets import ReviewTarget, TargetKind
-from tokyo_cli.team import load_team
-from tokyo_cli.workflow import find_workflow, load_workflow
 
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_LISTED = 20  # blocking findings listed one per line; the rest are counted
@@ -122,11 +127,12 @@ def prepare_hook(root: Path, settings: Settings, scope: HookScope) -> PreparedRe
     if not (scope.from_ref and scope.to_ref):
         raise ValueError("a push scope needs from_ref and to_ref (see scope_from_env)")
     target = push_target(root, scope.from_ref, scope.to_ref)
-    team = load_team(root)
-    workflow = load_workflow(find_workflow(settings.workflow, root), team)
+    with open_repo(root) as repo:
+        commit = merge_base(repo, scope.from_ref, target.head or "HEAD")
+    config = load_review_config(root, settings, commit)  # the pushed commits never configure their review
     changeset = load_changeset(root, target, max_file_bytes=settings.max_file_bytes)
-    return PreparedReview(root=root, team=team, workflow=workflow, target=target, changeset=changeset,
-                          branch=scope.branch)
+    return PreparedReview(root=root, team=config.team, workflow=config.workflow, target=target,
+                          changeset=changeset, branch=scope.branch, notices=config.notices, config=config.repo)
 
 
 def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> ReviewOutcome:

@@ -24,6 +24,7 @@ from tokyo_cli.workflow import WorkflowSpec, find_workflow, load_workflow
 
 if TYPE_CHECKING:
     from tokyo_cli.llm import Gateway
+    from tokyo_cli.repoconfig import RepoConfig
 
 
 @dataclass
@@ -55,6 +56,7 @@ class PreparedReview:
     changeset: Changeset
     branch: str | None = None
     notices: list[str] = field(default_factory=list)
+    config: RepoConfig | None = None  # where the team and workflow came from
 
 
 @dataclass
@@ -109,18 +111,88 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
     return old, f"--since-last: reviewing {old[:7]}..HEAD, what changed since the last review of '{branch}'"
 
 
+@dataclass
+class ReviewConfig:
+    """The team and workflow of a run, loaded under the repository rules
+    (:mod:`tokyo_cli.repoconfig`); ``notices`` lists every refused repository setting."""
+
+    repo: RepoConfig
+    team: Team
+    workflow: WorkflowSpec
+    notices: list[str]
+
+
+def load_review_config(root: Path, settings: Settings, commit: str | None) -> ReviewConfig:
+    """Load the repository's configuration from ``commit`` (``None``: the working tree), the
+    team, and the workflow (``--workflow``/``TOKYO_WORKFLOW``, else the repository's
+    ``[tool.tokyo] workflow`` name, else ``review``).
+
+    A repository workflow that drops the security floor is refused for the packaged workflow
+    of the same name (or ``review``); the repository's ``fail_on`` (its workflow's or its
+    ``[tool.tokyo]``) is taken only when stricter. A ``--fail-on`` flag still wins (new_result).
+
+    Raises:
+        ConfigError: malformed agents.yaml or workflow, unknown workflow.
+        RepoError: ``commit`` cannot be read.
+    """
+    from tokyo_cli.repoconfig import apply_fail_on, check_repository_workflow, load_repo_config
+
+    cfg = load_repo_config(root, commit)
+    team = load_team(cfg)
+    user_named = "workflow" in settings.model_fields_set
+    name = settings.workflow if user_named else cfg.settings.get("workflow", settings.workflow)
+    try:
+        path = find_workflow(name, cfg)
+    except ConfigError as exc:
+        if user_named:
+            raise
+        cfg.refuse("[tool.tokyo] workflow", str(exc))
+        name, path = "review", find_workflow("review", None)
+    try:
+        workflow = load_workflow(path, team)
+    except ConfigError as exc:
+        raise ConfigError(cfg.real_name(str(exc))) from None
+    workflow.origin = cfg.origin_of(path)  # type: ignore[assignment]
+    if workflow.origin == "repository":
+        packaged = _packaged_workflow(workflow.name, team)
+        why = check_repository_workflow(workflow, team)
+        if why is not None:
+            cfg.refuse(f"workflow {workflow.name!r} ({cfg.real_name(str(path))})",
+                       f"{why}; the packaged '{packaged.name}' workflow runs instead")
+            workflow = packaged
+        elif not workflow.fail_on.at_least(packaged.fail_on):
+            cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
+                       f"it would block less than the packaged {packaged.fail_on.value}")
+            workflow.fail_on = packaged.fail_on
+    workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
+    return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices])
+
+
+def _packaged_workflow(name: str, team: Team) -> WorkflowSpec:
+    """The packaged workflow called ``name``, else the packaged ``review``."""
+    from tokyo_cli.workflow import list_workflows
+
+    packaged = {w.name: w.path for w in list_workflows(None)}
+    spec = load_workflow(packaged.get(name, packaged["review"]), team)
+    spec.origin = "packaged"
+    return spec
+
+
 def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview:
     """Load the team and workflow and collect the change.
+
+    The configuration is read from the base commit for a range review, else from the working
+    tree (:func:`tokyo_cli.repoconfig.config_commit`); its refusals join ``notices``.
 
     Raises:
         RepoError: not a git repository, unknown ref, conflicting target flags.
         ConfigError: malformed agents.yaml or workflow, unknown workflow.
     """
+    from tokyo_cli.repoconfig import config_commit
+
     with open_repo(request.repo) as repo:
         root = Path(repo.working_tree_dir or request.repo).resolve()
         branch = _branch(repo)
-    team = load_team(root)
-    workflow = load_workflow(find_workflow(settings.workflow, root), team)
     chosen = sum([request.staged, request.working, request.base is not None, request.all_files])
     if chosen > 1:
         raise ConfigError("choose one target: --staged, --working, --base REF or --all")
@@ -133,6 +205,9 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
         notices.append(notice)
         if old is not None:
             base, chosen = old, 1
+    commit = config_commit(root, staged=staged, working=working, all_files=all_files, base=base)
+    config = load_review_config(root, settings, commit)
+    workflow = config.workflow
     if chosen == 0 and workflow.target is not None and workflow.target != "range":
         staged = workflow.target == TargetKind.STAGED.value
         working = workflow.target == TargetKind.WORKING.value
@@ -140,7 +215,8 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     target = resolve_target(root, staged=staged, working=working, base=base, all_files=all_files)
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
     return PreparedReview(
-        root=root, team=team, workflow=workflow, target=target, changeset=changeset, branch=branch, notices=notices
+        root=root, team=config.team, workflow=workflow, target=target, changeset=changeset, branch=branch,
+        notices=[*notices, *config.notices], config=config.repo,
     )
 
 
@@ -288,6 +364,13 @@ async def run_review(
         listener=listener,
     )
     result = await engine.run(result)
+    if prepared.config is not None:
+        from tokyo_cli.findings import merge_duplicates
+        from tokyo_cli.repoconfig import config_change_findings
+
+        extra = config_change_findings(prepared.config, prepared.changeset, agent="akira")
+        if extra:
+            result.findings = merge_duplicates([*result.findings, *extra])
     _budget_notices(result, budget)
     hits = sum(1 for c in result.calls if c.cache_hit)
     if hits:

@@ -1,21 +1,15 @@
-"""Settings: flags > environment (``TOKYO_*``) > ``[tool.tokyo]`` in the reviewed repo's pyproject.
+"""Settings: flags > environment (``TOKYO_*``) > defaults. The user's, never the repository's.
 
-Example ``pyproject.toml``::
-
-    [tool.tokyo]
-    workflow = "security"
-    fail_on = "medium"
-    timeout = 60
-
-``api_base`` is deliberately *not* read from the reviewed repository: the repository is
-untrusted input (a pull request could point it at a server that collects your code and key).
-It comes from ``--api-base`` or ``TOKYO_API_BASE`` only.
+The reviewed repository is untrusted input: a pull request could point ``api_base`` at a
+server that collects your code and key, pick the models, lower ``fail_on`` or shorten the
+analyzers' time limit. So nothing here is read from it. What a repository's own
+``[tool.tokyo]`` may still say (a workflow name, a stricter ``fail_on``) is read and checked
+by :mod:`tokyo_cli.repoconfig`, and applied by :func:`tokyo_cli.review.prepare_review` only
+where no flag or ``TOKYO_*`` variable gave the value (``Settings.model_fields_set``).
 """
 
 from __future__ import annotations
 
-import tomllib
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +23,6 @@ from pydantic_settings import (
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
 
-_PYPROJECT: ContextVar[Path | None] = ContextVar("tokyo_pyproject", default=None)
-_UNTRUSTED_KEYS = frozenset({"api_base", "db", "home"})
 
 
 class Settings(BaseSettings):
@@ -69,11 +61,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = _PYPROJECT.get()
-        if path is not None:
-            sources.append(_RepoPyprojectSource(settings_cls, path))
-        return tuple(sources)
+        # No dotenv source: a .env file in the reviewed repository must never configure tokyo.
+        return (init_settings, env_settings)
 
     def db_path(self) -> Path | None:
         """The history database path: ``db``, else ``home/history.db``, else None (default)."""
@@ -84,45 +73,16 @@ class Settings(BaseSettings):
         return None
 
 
-class _RepoPyprojectSource(PydanticBaseSettingsSource):
-    """``[tool.tokyo]`` of the reviewed repo, minus the keys an untrusted repo may not set.
-
-    Raises:
-        ConfigError: the file is not valid TOML (names the file).
-    """
-
-    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
-        super().__init__(settings_cls)
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read [tool.tokyo]: {exc}") from None
-        table = doc.get("tool", {}).get("tokyo", {})
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [tool.tokyo] must be a table")
-        self._data = {
-            k.replace("-", "_"): v for k, v in table.items() if k.replace("-", "_") not in _UNTRUSTED_KEYS
-        }
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
-
-
-def load_settings(repo_root: Path | None = None, **overrides: Any) -> Settings:
-    """Build Settings for a run over ``repo_root``.
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from flags and the environment.
 
     ``overrides`` are CLI flags; ``None`` values mean "not given" and fall through to the
-    environment and then to ``repo_root/pyproject.toml`` ``[tool.tokyo]``.
+    environment (``TOKYO_*``), then the defaults. Fields given either way are in
+    ``model_fields_set``.
 
     Raises:
-        ConfigError: a value is invalid (names the setting and where it came from) or the
-            pyproject.toml cannot be parsed.
+        ConfigError: a value is invalid (names the setting and where it came from).
     """
-    pyproject = repo_root / "pyproject.toml" if repo_root is not None else None
-    token = _PYPROJECT.set(pyproject if pyproject is not None and pyproject.is_file() else None)
     try:
         given = {k: v for k, v in overrides.items() if v is not None}
         return Settings(**given)
@@ -130,8 +90,5 @@ def load_settings(repo_root: Path | None = None, **overrides: Any) -> Settings:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "settings"
         raise ConfigError(
-            f"invalid setting {key}: {err['msg']} (from a flag, TOKYO_{key.upper()} or "
-            f"[tool.tokyo] in pyproject.toml)"
+            f"invalid setting {key}: {err['msg']} (from a flag or TOKYO_{key.upper()})"
         ) from None
-    finally:
-        _PYPROJECT.reset(token)

@@ -19,6 +19,19 @@ agents.yaml shape (DESIGN.md)::
 
 A repository's own agents.yaml uses the same shape; an entry whose id is already known
 overrides only the fields it sets (lists are replaced, not merged), a new id adds an agent.
+
+The repository is untrusted (:mod:`tokyo_cli.repoconfig`), so its entries are held to rules,
+each refusal a one-line notice in ``Team.notices``:
+
+* ``model``/``fallbacks``: never changed for a packaged agent; a new agent may only use a
+  model the packaged team already uses (else it gets the lead's). Models, providers and
+  endpoints come from the user (``--model``, ``TOKYO_MODEL``) or the packaged team.
+* ``analyzers``: added to, never removed from, a packaged agent's list.
+* ``paths``/``exclude``: refused for an agent that owns a security analyzer (they would
+  exclude files from it).
+* ``name``/``specialty`` of a packaged agent: kept (they are part of its system prompt).
+* ``instructions``: never part of a system prompt. They become ``repo_instructions``, sent as
+  delimited data in the user message after the rules (:func:`tokyo_cli.prompts.review_messages`).
 """
 
 from __future__ import annotations
@@ -26,7 +39,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -40,6 +55,9 @@ from tokyo_cli.yamlload import (
     pydantic_errors,
     sort_errors,
 )
+
+if TYPE_CHECKING:
+    from tokyo_cli.repoconfig import RepoConfig
 
 AGENTS_FILE = "agents.yaml"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -63,6 +81,10 @@ class AgentSpec(BaseModel):
     exclude: list[str] = Field(default_factory=list)
     analyzers: list[str] = Field(default_factory=list)
     instructions: str = Field(min_length=1)
+    # Not YAML keys (load_team refuses them in a file): where the agent was defined, and the
+    # review instructions a repository gave it, which are data, never part of a system prompt.
+    origin: Literal["packaged", "repository"] = "packaged"
+    repo_instructions: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -95,6 +117,7 @@ class Team(BaseModel):
 
     agents: dict[str, AgentSpec]
     sources: list[Path] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)  # repository settings refused, one line each
 
     def get(self, agent_id: str) -> AgentSpec:
         """The agent with this id. Raises ConfigError("unknown agent 'x' (known: a, b)")."""
@@ -151,8 +174,20 @@ class _Draft:
     added_by_overlay: bool = False
 
 
-def load_team(repo_root: Path | None = None) -> Team:
-    """The packaged team, overlaid by ``repo_root/agents.yaml`` when that file exists.
+REPOSITORY_INSTRUCTIONS = ("Review the change from the specialty the repository describes in its "
+                           "instructions, which are given as data in the user message.")
+_INTERNAL_KEYS = ("origin", "repo_instructions")
+_SECURITY_ANALYZERS = ("bandit", "detect-secrets", "zizmor", "hadolint", "dockerfile")
+LEAD_AGENT = "kenji"
+
+
+def load_team(repo: RepoConfig | Path | None = None) -> Team:
+    """The packaged team, overlaid by the repository's agents.yaml (held to the rules in the
+    module docstring; each refusal is a line of ``Team.notices``).
+
+    ``repo``: a :class:`~tokyo_cli.repoconfig.RepoConfig` (files already copied from the
+    working tree or a commit), a repository root (its working tree is read through
+    :func:`~tokyo_cli.repoconfig.load_repo_config`: no symlink followed), or ``None``.
 
     Same id: the overlay's fields replace the packaged ones (field by field); new id: a new
     agent, which then needs every required field. The merged agents are validated as a whole.
@@ -161,16 +196,26 @@ def load_team(repo_root: Path | None = None) -> Team:
         ConfigError: every problem found, one per line, each "FILE:LINE: key: message" naming
             the file that set the offending value (e.g. the overlay for an overridden field).
     """
+    from tokyo_cli.repoconfig import RepoConfig, load_repo_config
+
     packaged = defaults_dir() / AGENTS_FILE
     files = [packaged]
-    if repo_root is not None:
-        overlay = Path(repo_root) / AGENTS_FILE
-        if overlay.is_file() and overlay.resolve() != packaged.resolve():
-            files.append(overlay)
+    cfg: RepoConfig | None = None
+    if isinstance(repo, RepoConfig):
+        cfg = repo
+    elif repo is not None and Path(repo).resolve() != packaged.parent.resolve():
+        cfg = load_repo_config(Path(repo))
+    if cfg is not None and (cfg.dir / AGENTS_FILE).is_file():
+        files.append(cfg.dir / AGENTS_FILE)
     drafts: dict[str, _Draft] = {}
     errors: list[str] = []
+    notices: list[str] = []
     for index, path in enumerate(files):
-        _apply_file(load_yaml(path), drafts, errors, is_overlay=index > 0)
+        try:
+            doc = load_yaml(path)
+        except ConfigError as exc:
+            raise ConfigError(cfg.real_name(str(exc)) if cfg is not None else str(exc)) from None
+        _apply_file(doc, drafts, errors, notices, is_overlay=index > 0)
     agents: dict[str, AgentSpec] = {}
     for agent_id, draft in drafts.items():
         try:
@@ -178,12 +223,17 @@ def load_team(repo_root: Path | None = None) -> Team:
         except ValidationError as exc:
             errors.extend(_draft_errors(draft, exc))
     if errors:
-        raise ConfigError("\n".join(sort_errors(errors)))
-    return Team(agents=agents, sources=files)
+        message = "\n".join(sort_errors(errors))
+        raise ConfigError(cfg.real_name(message) if cfg is not None else message)
+    shown = [cfg.real_name(n) for n in notices] if cfg is not None else notices
+    return Team(agents=agents, sources=[packaged, *([cfg.root / AGENTS_FILE] if len(files) > 1 and cfg else [])],
+                notices=shown)
 
 
-def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], *, is_overlay: bool) -> None:
-    """Merge one agents.yaml into ``drafts``; problems of the file itself go to ``errors``."""
+def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], notices: list[str], *,
+                is_overlay: bool) -> None:
+    """Merge one agents.yaml into ``drafts``; problems of the file itself go to ``errors``,
+    refused repository settings to ``notices``."""
     if doc.data is None:
         errors.append(doc.error((), "empty file (expected a mapping with the key 'agents')"))
         return
@@ -192,6 +242,8 @@ def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], *, i
     except ValidationError as exc:
         errors.extend(pydantic_errors(doc, exc, _TeamFile))
         return
+    trusted_models = {m for d in drafts.values() for m in [d.values.get("model"), *d.values.get("fallbacks", [])]
+                      if isinstance(m, str)}
     first_line: dict[str, int] = {}
     for i, entry in enumerate(top.agents):
         prefix: Loc = ("agents", i)
@@ -206,13 +258,65 @@ def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], *, i
             )
             continue
         first_line[agent_id] = doc.line(prefix)
+        for key in _INTERNAL_KEYS:
+            if key in entry:
+                errors.append(doc.error(prefix + (key,), "unknown key"))
         draft = drafts.get(agent_id)
         if draft is None:
             draft = drafts[agent_id] = _Draft(added_by_overlay=is_overlay)
         draft.entry = (doc, prefix)
-        for key, value in entry.items():
+        values = dict(entry)
+        if is_overlay:
+            values = _held_to_rules(doc, prefix, agent_id, values, draft, drafts, trusted_models, notices)
+        for key, value in values.items():
             draft.values[key] = value
             draft.origin[key] = (doc, prefix)
+
+
+def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, Any], draft: _Draft,
+                   drafts: dict[str, _Draft], trusted_models: set[str], notices: list[str]) -> dict[str, Any]:
+    """A repository's agents.yaml entry with every refused key dropped (and noticed)."""
+    def refuse(key: str, why: str) -> None:
+        notices.append(f"repository config: {doc.error(prefix + (key,), 'ignored: ' + why)}")
+        values.pop(key, None)
+
+    values.pop(_INTERNAL_KEYS[0], None)
+    values.pop(_INTERNAL_KEYS[1], None)
+    if isinstance(values.get("instructions"), str):
+        values["repo_instructions"] = values.pop("instructions")
+    if not draft.added_by_overlay:
+        for key in ("model", "fallbacks"):
+            if key in values:
+                refuse(key, "models and providers come from --model, TOKYO_MODEL or the packaged team")
+        for key in ("name", "specialty"):
+            if key in values:
+                refuse(key, "a packaged agent keeps its name and specialty (they are part of its system prompt)")
+        owned = [a for a in draft.values.get("analyzers", []) if a in _SECURITY_ANALYZERS]
+        for key in ("paths", "exclude"):
+            if key in values and owned:
+                refuse(key, f"{agent_id} runs {', '.join(owned)}, which review the whole change")
+        if "analyzers" in values and isinstance(values["analyzers"], list):
+            kept = list(draft.values.get("analyzers", []))
+            dropped = [a for a in kept if a not in values["analyzers"]]
+            values["analyzers"] = kept + [a for a in values["analyzers"] if a not in kept]
+            if dropped:
+                notices.append(f"repository config: {doc.error(prefix + ('analyzers',), 'dropping ' + ', '.join(dropped) + ' ignored: a repository may add analyzers, never remove them')}")
+        return values
+    lead = drafts.get(LEAD_AGENT) or next((d for d in drafts.values() if not d.added_by_overlay), None)
+    values["origin"] = "repository"
+    values.setdefault("instructions", REPOSITORY_INSTRUCTIONS)
+    if values.get("model") not in trusted_models:
+        if "model" in values:
+            refuse("model", "a repository agent may only use a model of the packaged team")
+        if lead is not None:
+            values["model"] = lead.values.get("model")
+            values.setdefault("fallbacks", list(lead.values.get("fallbacks", [])))
+    if isinstance(values.get("fallbacks"), list):
+        outside = [m for m in values["fallbacks"] if m not in trusted_models]
+        if outside:
+            values["fallbacks"] = [m for m in values["fallbacks"] if m in trusted_models]
+            notices.append(f"repository config: {doc.error(prefix + ('fallbacks',), 'ignored ' + ', '.join(map(str, outside)) + ': a repository agent may only use models of the packaged team')}")
+    return values
 
 
 def _draft_errors(draft: _Draft, exc: ValidationError) -> list[str]:

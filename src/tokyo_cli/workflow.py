@@ -32,12 +32,17 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
 from tokyo_cli.team import Team, defaults_dir
 from tokyo_cli.yamlload import YamlDoc, display_path, load_yaml, pydantic_errors, sort_errors, type_name
+
+if TYPE_CHECKING:
+    from tokyo_cli.repoconfig import RepoConfig
 
 WORKFLOWS_DIR = "workflows"
 _SUFFIXES = (".yaml", ".yml")
@@ -102,6 +107,9 @@ class WorkflowSpec(WorkflowDoc):
 
     source: Path = Field(exclude=True)
     hash: str
+    # Where the file came from (not a YAML key): step instructions of a "repository" workflow
+    # are data, sent in the user message; "packaged" and "user" (a --workflow path) are trusted.
+    origin: Literal["packaged", "repository", "user"] = Field(default="user", exclude=True)
 
     def step(self, step_id: str) -> StepSpec:
         """The step with this id; ConfigError when there is none."""
@@ -259,30 +267,45 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 
 
 class WorkflowInfo(BaseModel):
-    """One workflow as ``tokyo workflows`` lists it; ``error`` is set when the file cannot be read."""
+    """One workflow as ``tokyo workflows`` lists it; ``error`` is set when the file cannot be read.
+
+    ``path`` is the file to read (for a repository workflow, tokyo's private copy);
+    ``shown`` is where it came from, for messages.
+    """
 
     name: str
     path: Path
+    shown: str = ""
     description: str = ""
     origin: Literal["packaged", "repository"]
     error: str | None = None
 
 
-def workflow_dirs(repo_root: Path | None) -> list[Path]:
-    """``[packaged defaults/workflows, repo_root/workflows]``, later entries overriding earlier.
+def _config(repo: RepoConfig | Path | None) -> RepoConfig | None:
+    """``repo`` as a RepoConfig (a root's working tree copied safely), or None."""
+    from tokyo_cli.repoconfig import RepoConfig, load_repo_config
 
-    The repository directory is listed even when it does not exist; it is left out when it
-    *is* the packaged one (tokyo reviewing its own checkout).
+    if repo is None or isinstance(repo, RepoConfig):
+        return repo
+    if Path(repo).resolve() == defaults_dir().resolve():
+        return None  # tokyo reviewing its own checkout: its workflows/ are the packaged ones
+    return load_repo_config(Path(repo))
+
+
+def workflow_dirs(repo: RepoConfig | Path | None) -> list[Path]:
+    """``[packaged defaults/workflows, the repository's workflows]``, later overriding earlier.
+
+    The repository directory is tokyo's private copy (:mod:`tokyo_cli.repoconfig`), listed
+    even when it does not exist; it is left out for tokyo reviewing its own checkout.
     """
     dirs = [defaults_dir() / WORKFLOWS_DIR]
-    if repo_root is not None:
-        repo_dir = Path(repo_root) / WORKFLOWS_DIR
-        if repo_dir.resolve() != dirs[0].resolve():
-            dirs.append(repo_dir)
+    cfg = _config(repo)
+    if cfg is not None:
+        dirs.append(cfg.dir / WORKFLOWS_DIR)
     return dirs
 
 
-def list_workflows(repo_root: Path | None) -> list[WorkflowInfo]:
+def list_workflows(repo: RepoConfig | Path | None) -> list[WorkflowInfo]:
     """Every workflow a name can reach, sorted by name; a repository one hides a packaged one.
 
     A workflow's name is its ``name:`` key (its file stem when the file cannot be parsed).
@@ -290,15 +313,19 @@ def list_workflows(repo_root: Path | None) -> list[WorkflowInfo]:
     """
     found: dict[str, WorkflowInfo] = {}
     origins: tuple[Literal["packaged", "repository"], ...] = ("packaged", "repository")
-    for origin, directory in zip(origins, workflow_dirs(repo_root)):
+    cfg = _config(repo)
+    for origin, directory in zip(origins, workflow_dirs(cfg)):
         if not directory.is_dir():
             continue
         in_dir: dict[str, WorkflowInfo] = {}
         for path in sorted(p for p in directory.iterdir() if p.suffix in _SUFFIXES and p.is_file()):
             info = _peek(path, origin)
+            info.shown = cfg.real_name(str(path)) if cfg is not None and origin == "repository" else display_path(path)
+            if info.error and cfg is not None:
+                info.error = cfg.real_name(info.error)
             if info.name in in_dir:
-                other = display_path(in_dir[info.name].path)
-                raise ConfigError(f"{display_path(path)}: workflow name {info.name!r} is also used by {other}")
+                other = in_dir[info.name].shown
+                raise ConfigError(f"{info.shown}: workflow name {info.name!r} is also used by {other}")
             in_dir[info.name] = info
         found.update(in_dir)
     return sorted(found.values(), key=lambda w: w.name)
@@ -322,11 +349,13 @@ def _peek(path: Path, origin: Literal["packaged", "repository"]) -> WorkflowInfo
     )
 
 
-def find_workflow(name_or_path: str, repo_root: Path | None) -> Path:
+def find_workflow(name_or_path: str, repo: RepoConfig | Path | None) -> Path:
     """The workflow file for a name (``review``) or a path (``ci/x.yaml``, ``./wf.yml``).
 
-    A value with a path separator or a .yaml/.yml suffix is a path: relative to the working
-    directory, else to ``repo_root``. Anything else is a name, looked up with list_workflows.
+    A value with a path separator or a .yaml/.yml suffix is a path the *user* gave (a flag or
+    ``TOKYO_WORKFLOW``; a repository can only name a workflow, see :mod:`tokyo_cli.repoconfig`):
+    relative to the working directory, else to the repository root. Anything else is a name,
+    looked up with list_workflows.
 
     Raises:
         ConfigError: "workflow file not found: X" or
@@ -335,13 +364,14 @@ def find_workflow(name_or_path: str, repo_root: Path | None) -> Path:
     given = Path(name_or_path)
     if given.suffix in _SUFFIXES or "/" in name_or_path or os.sep in name_or_path:
         candidates = [given]
-        if repo_root is not None and not given.is_absolute():
-            candidates.append(Path(repo_root) / given)
+        root = repo if repo is None or isinstance(repo, Path) else repo.root
+        if root is not None and not given.is_absolute():
+            candidates.append(Path(root) / given)
         for candidate in candidates:
             if candidate.is_file():
                 return candidate
         raise ConfigError(f"workflow file not found: {name_or_path}")
-    workflows = list_workflows(repo_root)
+    workflows = list_workflows(repo)
     for info in workflows:
         if info.name == name_or_path:
             return info.path

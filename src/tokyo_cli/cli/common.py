@@ -56,11 +56,11 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
 
 
-def settings_for(repo: Path | None, **flags: object) -> Settings:
-    """Settings for a command: flags over TOKYO_* over the repo's [tool.tokyo]."""
+def settings_for(**flags: object) -> Settings:
+    """Settings for a command: flags over TOKYO_* over defaults (never the reviewed repository)."""
     from tokyo_cli.settings import load_settings
 
-    return load_settings(repo, **flags)
+    return load_settings(**flags)
 
 
 def repo_root_or_none(path: Path) -> Path | None:

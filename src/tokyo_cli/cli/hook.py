@@ -63,7 +63,7 @@ def hook(
     from tokyo_cli.hook import hook_exit_code, prepare_hook, render_hook, run_hook, scope_from_env
 
     root = require_repo_root(path)
-    settings = settings_for(root, workflow=workflow, offline=True if offline else None, fail_on=fail_on)
+    settings = settings_for(workflow=workflow, offline=True if offline else None, fail_on=fail_on)
     scope = scope_from_env(os.environ)
     prepared = prepare_hook(root, settings, scope)
     if not prepared.changeset.files:

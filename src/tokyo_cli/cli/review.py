@@ -98,7 +98,6 @@ def review(
 
     root = require_repo_root(path)
     settings = settings_for(
-        root,
         workflow=workflow,
         model=model,
         api_base=api_base,

@@ -18,5 +18,5 @@ def tui(db: DbOption = None) -> int:
     from tokyo_cli.settings import load_settings
     from tokyo_cli.tui.launch import browse_history
 
-    browse_history(load_settings(None, db=db))
+    browse_history(load_settings(db=db))
     return 0

@@ -83,7 +83,7 @@ def prepare(run: GitHubRun, request: ReviewRequest, settings: Settings) -> Prepa
     if head != pull.head_sha:
         notice = (f"the checked-out HEAD {head[:7]} is not the pull request's head {pull.head_sha[:7]} "
                   "(actions/checkout checks out the merge commit by default): reviewing the head commit "
-                  "from git objects; agents.yaml and workflows/ come from the checkout")
+                  "from git objects")
         run.notices.append(notice)
         prepared.notices.append(notice)
         changeset = load_changeset(prepared.root, target, paths=request.paths or None,
