@@ -22,7 +22,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     if as_json:
         from tokyo_cli.cli.listing import emit_json
 
-        emit_json([{"name": i.name, "description": i.description, "origin": i.origin, "path": str(i.path)} for i in infos])
+        emit_json([{"name": i.name, "description": i.description, "origin": i.origin, "path": i.shown} for i in infos])
         return 0
     from rich.table import Table
 
@@ -48,15 +48,15 @@ def validate(
 
     root = repo_root_or_none(repo)
     team = load_team(root)
-    targets = list(files) if files else [i.path for i in list_workflows(root)]
+    targets = [(p, str(p)) for p in files] if files else [(i.path, i.shown) for i in list_workflows(root)]
     out, err = console(), console(stderr=True)
     bad = 0
-    for path in targets:
-        problems = validate_workflow_file(path, team)
+    for path, shown in targets:
+        problems = [p.replace(str(path), shown) for p in validate_workflow_file(path, team)]
         if problems:
             bad += 1
             for p in problems:
                 err.print(p, markup=False, highlight=False, soft_wrap=True)
         else:
-            out.print(f"ok  {path}", markup=False, soft_wrap=True)
+            out.print(f"ok  {shown}", markup=False, soft_wrap=True)
     return 2 if bad else 0
