@@ -1,12 +1,15 @@
 """The live TUI driven like a user would (``App.run_test``), over a real review: the real
 engine, gateway and history database, the agents' calls answered by the fake provider.
 
-Akira's reply comes fast and the others' slowly, so the screen is seen mid-run with one
-panel finished and the rest waiting, then at the end with the merged, stored run.
+Akira's reply comes at once; the others' are held by the fake provider until the test
+releases them (``hold.set()``), so the screen is seen mid-run with one panel finished and the
+rest waiting — however slow the machine — then at the end with the merged, stored run. No
+test races a timer: each waits for the state it needs (``wait_for``) or holds the run.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,8 +45,6 @@ TEST_NEW = TEST_OLD + "\n\ndef test_run():\n    pass\n"
 CI_OLD = "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
 CI_NEW = CI_OLD + "      - run: pip install -r requirements.txt\n"
 
-SLOW = 4.0  # seconds the slow agents take: long enough to look at the screen mid-run
-
 
 def finding(path: str, line: int, severity: str, title: str, category: str) -> dict[str, object]:
     return {"path": path, "line": line, "severity": severity, "category": category, "title": title,
@@ -62,20 +63,21 @@ def project(git_repo: GitRepo) -> GitRepo:
     return git_repo
 
 
-def script(fp: FakeProvider, *, slow: float = SLOW) -> None:
-    """Akira answers in 0.2 s with a critical finding; Yuki and Hiro after ``slow`` seconds
-    with a medium and a low one; everyone else (Sakura, Kenji, the synthesis) after ``slow``."""
+def script(fp: FakeProvider, hold: threading.Event | None) -> None:
+    """Akira answers at once with a critical finding; Yuki and Hiro with a medium and a low
+    one, and everyone else (Sakura, Kenji, the synthesis) with none, once ``hold`` is set
+    (``None``: at once)."""
     fp.script("Other agents reviewed the change", {"summary": "Fix the injection.", "findings": []})
     fp.script("You are Akira", {"findings": [finding("src/app/server.py", SHELL_LINE, "critical",
                                                      "Shell injection through shell=True", "security")],
-                                "summary": "One injection."}, delay=0.2)
+                                "summary": "One injection."})
     fp.script("You are Yuki", {"findings": [finding("tests/test_server.py", 5, "medium",
                                                     "test_run asserts nothing", "testing")],
-                               "summary": "Weak test."}, delay=slow)
+                               "summary": "Weak test."}, hold=hold)
     fp.script("You are Hiro", {"findings": [finding(".github/workflows/ci.yml", 8, "low",
                                                     "Dependencies installed without a lock", "ci")],
-                               "summary": "Unpinned."}, delay=slow)
-    fp.script("", {"findings": [], "summary": "Nothing."}, delay=slow)
+                               "summary": "Unpinned."}, hold=hold)
+    fp.script("", {"findings": [], "summary": "Nothing."}, hold=hold)
 
 
 MakeApp = Callable[..., TokyoApp]
@@ -83,10 +85,11 @@ MakeApp = Callable[..., TokyoApp]
 
 @pytest.fixture
 def make_app(project: GitRepo, fake_provider: FakeProvider) -> MakeApp:
-    """``make_app(slow=4.0, **service_overrides)``: a TokyoApp over a real run of ``project``."""
+    """``make_app(hold=None, **service_overrides)``: a TokyoApp over a real run of ``project``
+    whose slow agents answer once ``hold`` is set (see :func:`script`)."""
 
-    def make(slow: float = SLOW, **overrides: Any) -> TokyoApp:
-        script(fake_provider, slow=slow)
+    def make(hold: threading.Event | None = None, **overrides: Any) -> TokyoApp:
+        script(fake_provider, hold)
         settings = load_settings(api_base=fake_provider.url)
         prepared = prepare_review(ReviewRequest(repo=project.root, working=True), settings)
         services = live_services(prepared, settings)
@@ -122,17 +125,19 @@ async def finished(pilot: Pilot[Any], app: TokyoApp) -> None:
 
 
 async def test_panels_update_as_calls_finish_and_findings_fill_the_table(make_app: MakeApp) -> None:
-    app = make_app()
+    hold = threading.Event()
+    app = make_app(hold)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = live(app)
         steps = screen.view.steps
         # Every planned step has its panel before the first event: names and models known.
         assert [p.step.label for p in screen.panels.values()] == [
             "Akira · security", "Yuki · tests", "Hiro · ops", "Sakura · docs", "Kenji · design", "Kenji · summary"]
-        await wait_for(pilot, lambda: steps["security"].status == "ok", "Akira's step to finish")
+        await wait_for(pilot, lambda: steps["security"].status == "ok" and steps["tests"].in_flight == 1,
+                       "Akira's step to finish and Yuki's call to be sent")
         await pilot.pause()
-        # Mid-run: Akira done, the others still waiting on their model.
-        assert steps["tests"].status == "running" and steps["tests"].in_flight == 1
+        # Mid-run: Akira done, the others held waiting on their model.
+        assert steps["tests"].status == "running"
         assert steps["summary"].status == "pending"
         akira = steps["security"]
         assert (akira.calls_done, akira.calls_total, akira.findings) == (1, 1, 1)
@@ -144,6 +149,7 @@ async def test_panels_update_as_calls_finish_and_findings_fill_the_table(make_ap
         assert [(f.agent, f.severity) for f in shown] == [("akira", Severity.CRITICAL)]
         assert view(app).table.row_count == 1
 
+        hold.set()
         await finished(pilot, app)
         outcome = screen.outcome
         assert outcome is not None and outcome.result.status == "completed"
@@ -160,7 +166,7 @@ async def test_panels_update_as_calls_finish_and_findings_fill_the_table(make_ap
 
 
 async def test_filter_by_severity_agent_and_text_then_open_and_copy(make_app: MakeApp) -> None:
-    app = make_app(slow=0.3)
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await finished(pilot, app)
         v = view(app)
@@ -201,10 +207,12 @@ async def test_filter_by_severity_agent_and_text_then_open_and_copy(make_app: Ma
 
 
 async def test_cancel_stores_a_cancelled_run_with_the_finished_steps(make_app: MakeApp) -> None:
-    app = make_app(slow=30.0)
+    app = make_app(threading.Event())  # never released: the others answer only after the cancel
     async with app.run_test(size=(80, 24)) as pilot:
         screen = live(app)
-        await wait_for(pilot, lambda: screen.view.steps["security"].status == "ok", "Akira's step to finish")
+        steps = screen.view.steps
+        await wait_for(pilot, lambda: steps["security"].status == "ok" and steps["tests"].in_flight == 1,
+                       "Akira's step to finish and Yuki's call to be sent")
         await pilot.press("c")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # changed my mind: nothing happens
@@ -233,7 +241,7 @@ async def test_cancel_stores_a_cancelled_run_with_the_finished_steps(make_app: M
 
 
 async def test_quitting_mid_run_cancels_stores_and_exits(make_app: MakeApp) -> None:
-    app = make_app(slow=30.0)
+    app = make_app(threading.Event())  # never released
     async with app.run_test(size=(120, 40)) as pilot:
         screen = live(app)
         await wait_for(pilot, lambda: screen.view.steps["security"].status == "ok", "Akira's step to finish")
@@ -256,7 +264,8 @@ class Ledger:
 
 async def test_dismiss_during_the_run_reaches_the_ledger_once_the_run_is_saved(make_app: MakeApp) -> None:
     ledger = Ledger()
-    app = make_app(slow=2.0, dismiss=ledger)
+    hold = threading.Event()
+    app = make_app(hold, dismiss=ledger)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = live(app)
         await wait_for(pilot, lambda: len(view(app).findings) == 1, "Akira's finding")
@@ -268,6 +277,7 @@ async def test_dismiss_during_the_run_reaches_the_ledger_once_the_run_is_saved(m
         await pilot.press(*"fixture", "enter")
         assert app.decision(shell) == ("dismissed", "fixture")
         assert ledger.calls == [] and screen.busy  # not stored yet: the ledger would not know it
+        hold.set()
         await finished(pilot, app)
         await wait_for(pilot, lambda: bool(ledger.calls), "the dismissal")
         assert ledger.calls == [(shell.fingerprint, "fixture", None)]
@@ -285,16 +295,19 @@ async def test_dismiss_mid_run_with_the_real_ledger_and_the_next_run_leaves_it_o
         finally:
             db.close()
 
-    app = make_app(slow=1.0)
+    hold = threading.Event()
+    app = make_app(hold)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: len(view(app).findings) == 1, "Akira's finding")
         shell = view(app).findings[0]
         await pilot.press("d", *"intended", "enter")
+        assert live(app).busy and app.pending_dismissals  # made mid-run: waits for the save
+        hold.set()
         await finished(pilot, app)
         await wait_for(pilot, lambda: status(shell.fingerprint) == "dismissed", "the ledger to record it")
         await pilot.press("q")
 
-    second = make_app(slow=1.0)
+    second = make_app()
     async with second.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: second.decision(shell)[0] == "dismissed", "the raised finding marked dismissed")
         await finished(pilot, second)
@@ -304,7 +317,7 @@ async def test_dismiss_mid_run_with_the_real_ledger_and_the_next_run_leaves_it_o
 
 
 async def test_dismiss_without_the_ledger_module_says_so(make_app: MakeApp) -> None:
-    app = make_app(slow=0.3, dismiss=None)
+    app = make_app(dismiss=None)
     notes: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
         app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
@@ -329,13 +342,13 @@ async def test_a_run_that_raises_is_shown_and_handed_back() -> None:
 async def test_a_streaming_call_shows_its_latest_text_in_the_panel(
     make_app: MakeApp, fake_provider: FakeProvider
 ) -> None:
-    app = make_app(slow=0.0)
+    app = make_app()
     fake_provider.reset()
     # Raw model text (not JSON: the repair call then gets the default reply) with an escape
     # sequence and markup, which must reach the screen literally and without the ESC.
     fake_provider.script("You are Yuki", "\x1b[31m red [bold]literal[/bold] and some more words, then the tail", times=1)
     fake_provider.script("", {"findings": [], "summary": "Nothing."})
-    fake_provider.stream_delay = 0.6  # each of the four deltas: the panel is seen between them
+    fake_provider.stream_hold = hold = threading.Event()  # two of the four deltas, then held
     async with app.run_test(size=(120, 40)) as pilot:
         screen = live(app)
         tests = screen.view.steps["tests"]
@@ -345,6 +358,7 @@ async def test_a_streaming_call_shows_its_latest_text_in_the_panel(
         text = panel_text(screen.panels["tests"])
         assert "[31m red [bold]" in text and "\x1b" not in text  # literal markup, no escape character
         assert "waiting for the model" not in text and "tail" not in text  # mid-call: partial text
+        hold.set()
         await finished(pilot, app)
         assert tests.streamed == "" and "\x1b" not in panel_text(screen.panels["tests"])
         await pilot.press("q")

@@ -19,6 +19,12 @@ chunked transfer encoding (the connection stays open for the next request), one
 ``chat.completion.chunk`` per delta (the content split into up to ``STREAM_PIECES`` pieces,
 ``stream_delay`` seconds apart), a chunk carrying ``finish_reason``, a usage chunk with empty
 ``choices`` when ``stream_options.include_usage`` is set, then ``data: [DONE]``.
+
+Tests that must see a run mid-way hold replies instead of racing a delay: a script with
+``hold=threading.Event()`` answers only once the test calls ``hold.set()``, and
+``stream_hold`` stops every streamed reply after ``stream_hold_after`` content deltas until
+it is set. ``received(match)`` is an Event set when a request containing ``match`` arrives.
+Stopping the server releases whatever is still held (those answers are dropped).
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class Script:
     headers: dict[str, str] = field(default_factory=dict)
     usage: tuple[int, int] | None = None
     model: str | None = None
+    hold: threading.Event | None = None
     used: int = 0
 
     def available(self) -> bool:
@@ -107,6 +114,8 @@ class FakeProvider:
         stream_delay: seconds before each content delta of a streamed reply (default 0).
         stream_usage: send the usage chunk when the request asks for it (False: a provider
             that ignores ``stream_options``).
+        stream_hold: when set to an Event, every streamed reply sends ``stream_hold_after``
+            content deltas, then waits until the Event is set before sending the rest.
         requests: ``(json_body, headers)`` for every chat request received, in arrival order.
         peak_in_flight: the most requests that were being handled at the same moment.
     """
@@ -115,6 +124,8 @@ class FakeProvider:
         self.latency = latency
         self.stream_delay = 0.0
         self.stream_usage = True
+        self.stream_hold: threading.Event | None = None
+        self.stream_hold_after = STREAM_PIECES // 2
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
         self.arrivals: list[float] = []
         self.peak_in_flight = 0
@@ -125,6 +136,8 @@ class FakeProvider:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._counter = 0
+        self._holds: list[threading.Event] = []
+        self._waiting: list[tuple[str, threading.Event]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -146,8 +159,12 @@ class FakeProvider:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving; requests still sleeping are woken and their answers dropped."""
+        """Stop serving; requests still sleeping or held are woken and their answers dropped."""
         self._stopping.set()
+        with self._lock:
+            held = [*self._holds, *([self.stream_hold] if self.stream_hold else [])]
+        for event in held:
+            event.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -184,6 +201,7 @@ class FakeProvider:
         headers: dict[str, str] | None = None,
         usage: tuple[int, int] | None = None,
         model: str | None = None,
+        hold: threading.Event | None = None,
     ) -> Script:
         """Answer requests whose message text contains ``match`` ("" matches every request).
 
@@ -197,11 +215,26 @@ class FakeProvider:
             headers: extra response headers, e.g. ``{"retry-after": "1"}``.
             usage: ``(prompt_tokens, completion_tokens)``; default is ~4 characters per token.
             model: answer only requests for this model name (as sent, e.g. ``"gpt-4o"``).
+            hold: answer only once this Event is set (after ``delay``): the test decides when
+                the reply goes out instead of racing a timer. ``stop()`` sets it.
         """
-        s = Script(match, reply, status, delay, times, dict(headers or {}), usage, model)
+        s = Script(match, reply, status, delay, times, dict(headers or {}), usage, model, hold)
         with self._lock:
             self._scripts.append(s)
+            if hold is not None:
+                self._holds.append(hold)
         return s
+
+    def received(self, match: str = "") -> threading.Event:
+        """An Event set once a chat request whose message text contains ``match`` has
+        arrived (already set if one has). Wait on it instead of polling ``requests``."""
+        event = threading.Event()
+        with self._lock:
+            if any(match in message_text(body) for body, _ in self.requests):
+                event.set()
+            else:
+                self._waiting.append((match, event))
+        return event
 
     def reset(self) -> None:
         """Forget scripts, received requests and the in-flight peak."""
@@ -221,7 +254,18 @@ class FakeProvider:
                     return s
         return None
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any], float]:
+    def _arrived(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        text = message_text(body)
+        with self._lock:
+            self.requests.append((body, headers))
+            self.arrivals.append(time.monotonic())
+            due = [event for match, event in self._waiting if match in text]
+            self._waiting = [(match, event) for match, event in self._waiting if match not in text]
+        for event in due:
+            event.set()
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any], float, threading.Event | None]:
+        """(status, headers, payload, delay in seconds, the script's hold) for one request."""
         script = self._pick(body)
         reply: Reply = script.reply if script else DEFAULT_REPLY
         status = script.status if script else 200
@@ -230,20 +274,21 @@ class FakeProvider:
         content = json.dumps(reply) if isinstance(reply, dict) else str(reply)
         delay = self.latency + ((script.delay or 0.0) if script else 0.0)
         headers = dict(script.headers) if script else {}
+        hold = script.hold if script else None
         if reply == RESET:
-            return -1, headers, {}, delay
+            return -1, headers, {}, delay, hold
         if isinstance(reply, dict) and RAW_KEY in reply:
-            return status, headers, reply[RAW_KEY], delay
+            return status, headers, reply[RAW_KEY], delay, hold
         if status != 200:
             if isinstance(reply, dict) and "error" in reply:
-                return status, headers, reply, delay
+                return status, headers, reply, delay, hold
             error = {
                 "message": content,
                 "type": _ERROR_TYPES.get(status, "server_error"),
                 "param": None,
                 "code": str(status),
             }
-            return status, headers, {"error": error}, delay
+            return status, headers, {"error": error}, delay, hold
         if script and script.usage:
             tokens_in, tokens_out = script.usage
         else:
@@ -269,7 +314,7 @@ class FakeProvider:
                 "total_tokens": tokens_in + tokens_out,
             },
         }
-        return status, headers, payload, delay
+        return status, headers, payload, delay, hold
 
     def stream_events(self, payload: dict[str, Any], body: dict[str, Any]) -> Iterator[tuple[float, dict[str, Any]]]:
         """``(delay_s, chunk)`` pairs streaming the non-stream ``payload``, in OpenAI's chunk shape."""
@@ -338,11 +383,19 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                 self.wfile.flush()
 
+            sent = 0
             for delay, chunk in fp.stream_events(payload, body):
                 if delay > 0 and fp._stopping.wait(delay):
                     self.close_connection = True
                     return
+                hold = fp.stream_hold
+                if hold is not None and sent == fp.stream_hold_after:
+                    hold.wait()  # set by the test, or by stop()
+                    if fp._stopping.is_set():
+                        self.close_connection = True
+                        return
                 write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                sent += 1
             write(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
 
@@ -372,14 +425,16 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 self._send(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
                 return
-            with fp._lock:
-                fp.requests.append((body, {k.lower(): v for k, v in self.headers.items()}))
-                fp.arrivals.append(time.monotonic())
+            fp._arrived(body, {k.lower(): v for k, v in self.headers.items()})
             fp._enter()
             try:
-                status, headers, payload, delay = fp._answer(body)
+                status, headers, payload, delay, hold = fp._answer(body)
                 if delay > 0 and fp._stopping.wait(delay):
                     return  # shutting down: drop the answer
+                if hold is not None:
+                    hold.wait()  # set by the test, or by stop()
+                    if fp._stopping.is_set():
+                        return
                 if status == -1:  # RESET: abort the connection (RST), as a crashed proxy would
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.close_connection = True
