@@ -8,10 +8,12 @@ soon as its ``depends_on`` are done, so independent steps run at the same time. 
 calls themselves (cache, gateway, repair retry, call records) are :mod:`tokyo_cli.calls`.
 
 No step's failure loses another's findings: a failed call is recorded, the step ends
-``failed`` or ``partial``, and the run ends ``partial`` (``failed`` only when no step produced
-a usable result). A run-wide time limit (``EngineOptions.time_limit_s``) stops the steps
-still running and ends the run ``partial``: what finished, including the analyzer findings
-of the stopped steps, is kept.
+``failed`` or ``partial`` (a failed step keeps its analyzer findings), and the run ends
+``partial``; it is ``failed`` only when nothing usable came back — no step produced a result
+and no finding exists, not even an analyzer's. A run-wide time limit
+(``EngineOptions.time_limit_s``) stops the steps still running and ends the run ``partial``;
+a cancellation (Ctrl-C, the TUI's cancel) ends it ``cancelled``. Either way what finished is
+kept, including the analyzer findings of the steps cut short.
 """
 
 from __future__ import annotations
@@ -120,7 +122,9 @@ class Engine:
         """Run every step, fill ``result`` (steps, findings, summary, status) and return it.
 
         Never raises for a provider or analyzer failure (those end up in the steps); a
-        cancellation (Ctrl-C) ends the run ``cancelled`` with every finished step kept.
+        cancellation (Ctrl-C) ends the run ``cancelled`` with every finished step kept, and
+        each step it cut short keeps the analyzer findings it already had (see
+        :meth:`_cut_short`; its files are listed as not reviewed, "cancelled").
 
         With ``options.time_limit_s``, steps still running that many seconds after the start
         are stopped and the run ends ``partial`` (not ``cancelled``: nobody abandoned it, and
@@ -165,10 +169,10 @@ class Engine:
             elif step.id in self._started:
                 res = self._started[step.id]
                 if timed_out:
-                    self._stop_at_time_limit(res)
+                    why = f"stopped at the time limit ({self.options.time_limit_s:g} s) before it finished"
+                    self._cut_short(res, why, "time limit")
                 else:
-                    res.status = "failed"
-                    res.error = "cancelled before it finished"
+                    self._cut_short(res, "cancelled before it finished", "cancelled")
                 result.steps.append(res)
                 unfinished.append(f"{res.agent_name} ({step.id})")
             else:
@@ -179,6 +183,7 @@ class Engine:
             for group in outcome.duplicate_groups:
                 merged = merge_group(merged, group)
         result.findings = merged
+        result.notices.extend(_dismissal_notices(result.steps))
         fill_coverage(result)  # before the summary, which counts the files reviewed
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
@@ -195,7 +200,9 @@ class Engine:
                 f"time limit {self.options.time_limit_s:g} s reached: {', '.join(unfinished)} did not finish; "
                 "what finished is reported, analyzer findings of the stopped steps included"
             )
-        elif troubled and not usable:
+        elif troubled and not usable and not merged:
+            # Nothing usable came back. A failed step's analyzer findings are usable: a
+            # provider outage with findings in hand is a partial run, not a failed one.
             result.status = "failed"
             result.error = "; ".join(f"{s.step_id}: {s.error}" for s in troubled if s.error)
         elif troubled:
@@ -203,14 +210,16 @@ class Engine:
         else:
             result.status = "completed"
 
-    def _stop_at_time_limit(self, res: StepResult) -> None:
-        """A step the time limit stopped: its analyzer findings (if they finished) are kept,
-        it is ``partial`` with them and ``failed`` without, and its files are "time limit"."""
-        res.error = f"stopped at the time limit ({self.options.time_limit_s:g} s) before it finished"
+    def _cut_short(self, res: StepResult, why: str, reason: str) -> None:
+        """A step stopped before it finished (time limit or cancellation): its analyzer
+        findings, if its analyzers had finished, are kept; it is ``partial`` with them and
+        ``failed`` without; ``why`` becomes its error and ``reason`` (``"time limit"``,
+        ``"cancelled"``) the not-reviewed reason of each of its files."""
+        res.error = why
         res.findings = list(self._evidence.get(res.step_id, []))
         res.status = "partial" if res.step_id in self._evidence else "failed"
         if res.task == "review":
-            res.not_reviewed = {path: "time limit" for path in res.files}
+            res.not_reviewed = {path: reason for path in res.files}
 
     async def _run_step(self, step: StepSpec, deps: list[asyncio.Task[_Outcome]]) -> _Outcome:
         upstream = list(await asyncio.gather(*deps)) if deps else []
@@ -414,3 +423,17 @@ class Engine:
     def _exact_tokens(self) -> bool:
         """Real token counts matter only under a cost cap; otherwise a bytes bound will do."""
         return self.gateway is not None and getattr(self.gateway.budget, "max_cost_usd", None) is not None
+
+
+def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:
+    """One line per analyzer finding a model dismissed, with its reason: a dismissal is never
+    silent (a change could carry text that talks a model into dismissing its own findings)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for step in steps:
+        for f in step.findings:
+            if f.status == "dismissed" and f.fingerprint not in seen:
+                seen.add(f.fingerprint)
+                out.append(f"{step.agent_name} ({step.step_id}) dismissed {f.rule or f.category} at {f.location} "
+                           f"({f.severity.value}: {f.title[:80]}) because: {(f.dismissed_reason or '')[:300]}")
+    return out

@@ -7,7 +7,8 @@ same numbering in every chunk of the step). Each review reply may carry
 
 * ``confirm`` -> the finding is kept and marked ``corroborated``;
 * ``refine`` -> kept, corroborated, with the model's severity and title (the fingerprint
-  stays the analyzer's, so history still tracks it) and its reason appended to the body;
+  stays the analyzer's, so history still tracks it) and its reason appended to the body; a
+  refine that *lowers* the severity needs a reason, else the analyzer's severity stays;
 * ``dismiss`` with a reason -> the finding leaves the run's findings: it stays in the step's
   raw findings with status ``"dismissed"`` and ``dismissed_reason``;
 * no verdict -> kept as the analyzer reported it, corroborated only when one of the model's
@@ -80,12 +81,13 @@ def reconcile(
 def _confirmed(finding: Finding, verdicts: list[EvidenceVerdict]) -> Finding:
     update: dict[str, object] = {"corroborated": True}
     refine = next((v for v in verdicts if v.verdict == "refine"), None)
+    reason = next((v.reason.strip() for v in verdicts if v.reason.strip()), "")
     if refine is not None:
-        if refine.severity is not None:
+        lowers = refine.severity is not None and not refine.severity.at_least(finding.severity)
+        if refine.severity is not None and (reason or not lowers):
             update["severity"] = refine.severity
         if refine.title and refine.title.strip():
             update["title"] = refine.title.strip()[:200]
-    reason = next((v.reason.strip() for v in verdicts if v.reason.strip()), "")
     if reason:
         update["body"] = f"{finding.body}\n\nModel review: {reason[:2000]}"
     return finding.model_copy(update=update)

@@ -254,7 +254,10 @@ def _cell(text: str | None) -> str:
 
 
 def _escape_plain(text: str) -> str:
-    return _MENTION.sub("@\u200b", text.replace("<", "&lt;"))
+    """Untrusted prose as inert Markdown: ``<`` escaped (no raw HTML, no forged markers),
+    ``@mentions`` broken (no pings), ``[`` escaped (no links or remote images: a model could be
+    talked into ``[x](javascript:...)`` or a tracking ``![](https://...)``)."""
+    return _MENTION.sub("@\u200b", text.replace("<", "&lt;").replace("[", "\\["))
 
 
 def _prose(text: str) -> str:
