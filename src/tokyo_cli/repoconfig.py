@@ -30,11 +30,11 @@ import re
 import shutil
 import stat
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from tokyo_cli.configlimits import MAX_CONFIG_BYTES, load_toml_text
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, Severity
 
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 AGENTS_FILE = "agents.yaml"
 WORKFLOWS_DIR = "workflows"
 PYPROJECT_FILE = "pyproject.toml"
-MAX_CONFIG_BYTES = 1_000_000
-"""A configuration file larger than this (bytes) is refused unread."""
 REPO_SETTINGS = frozenset({"workflow", "fail_on"})
 """``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter ``fail_on``."""
 SECURITY_ANALYZERS = ("bandit", "detect-secrets")
@@ -241,9 +239,11 @@ def _read_settings(cfg: RepoConfig) -> None:
     if not path.is_file():
         return
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        doc = load_toml_text(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
         raise ConfigError(cfg.real_name(f"{path}: cannot read [tool.tokyo]: {exc}")) from None
+    except ConfigError as exc:
+        raise ConfigError(cfg.real_name(str(exc))) from None
     tool = doc.get("tool", {})
     table = tool.get("tokyo", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
@@ -326,9 +326,9 @@ def config_change_findings(cfg: RepoConfig, changeset: Changeset, *, agent: str)
 def _tool_tokyo(data: bytes | None) -> Any:
     """The ``[tool.tokyo]`` table of a pyproject.toml's bytes ("unreadable" when it does not parse)."""
     try:
-        tool = tomllib.loads((data or b"").decode("utf-8")).get("tool", {})
+        tool = load_toml_text((data or b"").decode("utf-8"), PYPROJECT_FILE).get("tool", {})
         return tool.get("tokyo") if isinstance(tool, dict) else None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (UnicodeDecodeError, ConfigError):  # too large or too deep too: never parsed
         return "unreadable"
 
 

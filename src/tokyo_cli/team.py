@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tokyo_cli.configlimits import MAX_AGENTS
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.yamlload import (
     Loc,
@@ -236,6 +237,10 @@ def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], noti
     refused repository settings to ``notices``."""
     if doc.data is None:
         errors.append(doc.error((), "empty file (expected a mapping with the key 'agents')"))
+        return
+    too_many = doc.count_error(("agents",), MAX_AGENTS, "agents")
+    if too_many:
+        errors.append(too_many)
         return
     try:
         top = _TeamFile.model_validate(doc.data)

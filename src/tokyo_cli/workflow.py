@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tokyo_cli.configlimits import MAX_STEPS
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
 from tokyo_cli.team import Team, defaults_dir
@@ -165,6 +166,9 @@ def _check(path: Path, team: Team) -> tuple[WorkflowSpec | None, list[str]]:
         return None, [doc.error((), "empty file (expected a mapping with at least 'name' and 'steps')")]
     if not isinstance(doc.data, dict):
         return None, [doc.error((), f"expected a mapping at the top level, got {type_name(doc.data)}")]
+    too_many = doc.count_error(("steps",), MAX_STEPS, "steps")
+    if too_many:
+        return None, [too_many]
     errors: list[str] = []
     parsed: WorkflowDoc | None = None
     try:

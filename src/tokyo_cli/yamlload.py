@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tokyo_cli.errors import ConfigError
+from tokyo_cli.configlimits import LimitedLoader, check_expansion, check_text_size, read_config_text
 
 Loc = tuple[str | int, ...]
 
@@ -55,16 +56,21 @@ class YamlDoc:
     """One parsed YAML file.
 
     Attributes:
-        path: the file as given (used in messages through ``display_path``).
+        name: the file as messages name it ("agents.yaml", "workflows/x.yaml", or whatever a
+            caller loading text passed, e.g. "agents.yaml at abc1234").
         data: plain Python data (dict, list, str, int, float, bool, None); None for an empty file.
         lines: 1-based line of each location: a mapping key's line, a sequence item's first line.
+            A value reached through an alias is recorded once, where its anchor is; its other
+            locations fall back to the line of the alias (``line`` walks up to a known prefix).
         text: the file's text.
+        path: the file on disk, None when the text came from elsewhere.
     """
 
-    path: Path
+    name: str
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
     text: str = ""
+    path: Path | None = None
 
     def line(self, loc: Sequence[str | int]) -> int:
         """Line of ``loc`` or of its longest known prefix (a missing key -> its parent's line)."""
@@ -77,62 +83,113 @@ class YamlDoc:
 
     def error(self, loc: Sequence[str | int], message: str) -> str:
         """``"FILE:LINE: loc: message"`` (``"FILE:LINE: message"`` when ``loc`` is empty)."""
-        where = f"{display_path(self.path)}:{self.line(loc)}"
+        where = f"{self.name}:{self.line(loc)}"
         key = format_loc(loc)
         return f"{where}: {key}: {message}" if key else f"{where}: {message}"
 
+    def count_error(self, loc: Sequence[str | int], limit: int, what: str) -> str | None:
+        """``"FILE:LINE: loc: N <what>, over the limit of LIMIT per file"`` when the list at
+        ``loc`` has more than ``limit`` items; None otherwise (also when it is not a list)."""
+        value: Any = self.data
+        for part in loc:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if isinstance(value, list) and len(value) > limit:
+            return self.error(loc, f"{len(value)} {what}, over the limit of {limit} per file")
+        return None
+
 
 def load_yaml(path: Path) -> YamlDoc:
-    """Read and parse one YAML file with line information.
+    """Read and parse one YAML file with line information: ``load_yaml_text`` over the file's
+    text, named by ``display_path(path)``.
 
     Raises:
-        ConfigError: "FILE: cannot read: <reason>" when the file cannot be read;
-            "FILE:LINE: invalid YAML: <problem>" for a syntax error (or several documents);
+        ConfigError: "FILE: cannot read: <reason>" when the file cannot be read or is not UTF-8;
+            "FILE: larger than the 1 MB limit ..." (checked before the file is read whole);
+            every error of ``load_yaml_text``.
+    """
+    where = display_path(path)
+    text = read_config_text(Path(path), where)
+    doc = load_yaml_text(text, where)
+    doc.path = Path(path)
+    return doc
+
+
+def load_yaml_text(text: str, name: str) -> YamlDoc:
+    """Parse one YAML document given as text; ``name`` is how messages call it ("FILE").
+
+    Untrusted input is bounded (configlimits): the size (MAX_CONFIG_BYTES), the aliases
+    (MAX_ALIASES), the values with aliases expanded (MAX_VALUES) and the nesting depth
+    (MAX_DEPTH); the work done is linear in the text whatever its aliases. Dates stay strings.
+
+    Raises:
+        ConfigError: "FILE: larger than the 1 MB limit ...";
+            "FILE:LINE: invalid YAML: <problem>" for a syntax error, several documents, a
+            control character (NUL, BEL, ...), a value PyYAML cannot build, or a limit crossed
+            (the problem names the limit);
             "FILE:LINE: key: duplicate key (first at line N)" — PyYAML would silently keep the
             last one, which hides typos in overrides. All duplicates are listed, one per line.
     """
-    where = display_path(path)
+    check_text_size(text, name)
+    node = None
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read: {exc}") from exc
-    loader = yaml.SafeLoader(text)
+        loader = LimitedLoader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, found before parsing
+        raise ConfigError(f"{name}:{_line_at(text, exc.position)}: invalid YAML: {_reader_problem(exc)}") from None
     try:
         node = loader.get_single_node()
         if node is None:
-            return YamlDoc(path=Path(path), data=None, text=text)
+            return YamlDoc(name=name, data=None, text=text)
+        check_expansion(node)
         duplicates: list[str] = []
-        _find_duplicates(node, (), where, duplicates, set())
+        _find_duplicates(node, (), name, duplicates, set())
         if duplicates:
             raise ConfigError("\n".join(duplicates))
-        data = loader.construct_document(node)
+        doc = YamlDoc(name=name, data=loader.construct_document(node), text=text)
+        # After construction: merge keys (<<) are flattened into the mappings that use them.
+        _record_lines(node, (), doc.lines, set())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         # "but got <stream end>" marks the line after the last one; name a line that exists.
         line = max(1, min(line, len(text.splitlines())))
         problem = exc.problem or exc.context or "syntax error"
-        raise ConfigError(f"{where}:{line}: invalid YAML: {problem}") from exc
+        raise ConfigError(f"{name}:{line}: invalid YAML: {problem}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}:1: invalid YAML: {exc}") from exc
+        raise ConfigError(f"{name}:1: invalid YAML: {exc}") from exc
     finally:
         loader.dispose()
-    doc = YamlDoc(path=Path(path), data=data, text=text)
-    _record_lines(node, (), doc.lines, set())
     return doc
+
+
+def _line_at(text: str, position: int) -> int:
+    return text.count("\n", 0, max(0, position)) + 1
+
+
+def _reader_problem(exc: yaml.reader.ReaderError) -> str:
+    char = exc.character
+    code = ord(char) if isinstance(char, str) else int(char)
+    return f"control character U+{code:04X} is not allowed (remove it or write it as an escape in a quoted string)"
+
+
+_KEY_LOADER = LimitedLoader("")
 
 
 def _key_of(node: yaml.Node) -> Any:
     """The Python key a scalar key node constructs to (what pydantic reports in its loc)."""
     if isinstance(node, yaml.ScalarNode):
-        return yaml.SafeLoader("").construct_object(node)
+        return _KEY_LOADER.construct_object(node)
     return None
 
 
 def _find_duplicates(node: yaml.Node, loc: Loc, where: str, out: list[str], seen: set[int]) -> None:
-    if id(node) in seen:  # an alias back into its own anchor
+    """Duplicate keys of every mapping under ``node``; each node is walked once (``seen`` is
+    shared), so an aliased mapping is checked where its anchor is, not once per alias."""
+    if id(node) in seen:
         return
-    seen = seen | {id(node)}
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         first: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -154,9 +211,10 @@ def _find_duplicates(node: yaml.Node, loc: Loc, where: str, out: list[str], seen
 
 
 def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int]) -> None:
+    """Fill ``lines`` for ``node`` and below; each node is walked once (``seen`` is shared)."""
     if id(node) in seen:
         return
-    seen = seen | {id(node)}
+    seen.add(id(node))
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
