@@ -1,24 +1,27 @@
 """File listings and content readers for each review target.
 
-A reader answers two questions about a repository-relative path in one version of the tree
-(the index, a commit, or the working tree): its size in bytes and its bytes. Readers only
-work while the ``git.Repo`` they were built from is open; the changeset copies what it
-needs before the repository is closed.
+A reader answers three questions about a repository-relative path in one version of the
+tree (the index, a commit, or the working tree): is it a symlink, its size in bytes, and its
+bytes. A symlink is never read through: the changeset lists it (reason "symlink") and never
+reviews it, whatever it points at. Readers only work while the ``git.Repo`` they were built
+from is open; the changeset copies what it needs before the repository is closed.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import git
 
+from tokyo_cli import safefs
 from tokyo_cli.gitcmd import git_executable, run_git
+from tokyo_cli.isolation import run_git_isolated
 
 SUBMODULE_MODE = "160000"
+SYMLINK_MODE = "120000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,36 +33,32 @@ class TreeEntry:
 
 
 class ContentReader(Protocol):
+    def is_symlink(self, path: str) -> bool:
+        """True when ``path`` is a symlink in this version (or, in the working tree, lies
+        below a symlinked directory): it is listed, never read."""
+
     def size(self, path: str) -> int | None:
-        """Size in bytes of ``path`` in this version; ``None`` when it does not exist."""
+        """Size in bytes of the regular file ``path``; ``None`` when it does not exist."""
 
     def read(self, path: str) -> bytes | None:
-        """Bytes of ``path`` in this version (a symlink's target text, as git stores it)."""
+        """Bytes of the regular file ``path`` in this version; ``None`` for a symlink."""
 
 
 class WorktreeReader:
-    """Reads the working tree under ``root``."""
+    """Reads the working tree under ``root``, never following a symlink (:mod:`tokyo_cli.safefs`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def is_symlink(self, path: str) -> bool:
+        return safefs.is_symlink(self.root, path)
+
     def size(self, path: str) -> int | None:
-        full = self.root / path
-        try:
-            if full.is_symlink():
-                return len(os.fsencode(os.readlink(full)))
-            return full.stat().st_size if full.is_file() else None
-        except OSError:
-            return None
+        st = safefs.lstat(self.root, path)
+        return st.st_size if st is not None and stat.S_ISREG(st.st_mode) else None
 
     def read(self, path: str) -> bytes | None:
-        full = self.root / path
-        try:
-            if full.is_symlink():
-                return os.fsencode(os.readlink(full))
-            return full.read_bytes()
-        except OSError:
-            return None
+        return safefs.read(self.root, path)
 
 
 class BlobReader:
@@ -69,15 +68,19 @@ class BlobReader:
         self.repo = repo
         self.entries = entries
 
+    def is_symlink(self, path: str) -> bool:
+        entry = self.entries.get(path)
+        return entry is not None and entry.mode == SYMLINK_MODE
+
     def size(self, path: str) -> int | None:
         entry = self.entries.get(path)
-        if entry is None or entry.mode == SUBMODULE_MODE:
+        if entry is None or entry.mode in (SUBMODULE_MODE, SYMLINK_MODE):
             return None
         return int(self.repo.odb.info(bytes.fromhex(entry.sha)).size)
 
     def read(self, path: str) -> bytes | None:
         entry = self.entries.get(path)
-        if entry is None or entry.mode == SUBMODULE_MODE:
+        if entry is None or entry.mode in (SUBMODULE_MODE, SYMLINK_MODE):
             return None
         data = self.repo.odb.stream(bytes.fromhex(entry.sha)).read()
         return bytes(data)
@@ -125,10 +128,10 @@ def linguist_reasons(repo: git.Repo, paths: list[str]) -> dict[str, str]:
         return {}
     # GitPython's istream needs a real file; a pipe through subprocess is simpler.
     try:
-        proc = subprocess.run(
+        proc = run_git_isolated(
+            Path(str(repo.working_tree_dir)),
             [git_executable(), "check-attr", "-z", "--stdin", "linguist-generated", "linguist-vendored"],
-            cwd=repo.working_tree_dir, input=("\0".join(paths) + "\0").encode("utf-8"),
-            capture_output=True, check=False,
+            stdin=("\0".join(paths) + "\0").encode("utf-8"),
         )
     except OSError:
         return {}

@@ -10,6 +10,11 @@ Public API (the other modules import from here, not from the helpers):
 
 Everything is read during :func:`load_changeset`; a Changeset never calls git afterwards, so
 the engine may use it from worker threads.
+
+Paths stay inside the repository: a symlink (or, in the working tree, a path below a
+symlinked directory) is listed with reason "symlink" and never followed or read, whatever it
+points at (working-tree reads go through :mod:`tokyo_cli.safefs`); a submodule is listed
+with reason "submodule" and never entered.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from tokyo_cli.diffparse import (
     whole_file_change,
 )
 from tokyo_cli.errors import RepoError
-from tokyo_cli.gitcmd import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git
+from tokyo_cli.gitcmd import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git, skip_worktree_paths
 from tokyo_cli.gitfiles import (
     SUBMODULE_MODE,
     BlobReader,
@@ -205,11 +210,17 @@ class _Loader:
         return [self._whole_file(p, reader) for p in untracked_files(self.repo) if self.selected(p)]
 
     def whole_tree(self) -> list[FileChange]:
+        """Every tracked file as added. In a sparse checkout, a file outside the cone is not
+        on disk: its index blob is reviewed instead (it is tracked, not deleted)."""
         reader = WorktreeReader(self.root)
+        entries = index_entries(self.repo)
+        sparse = skip_worktree_paths(self.repo)
+        blobs = BlobReader(self.repo, entries)
         files = []
-        for path, entry in index_entries(self.repo).items():
+        for path, entry in entries.items():
             if self.selected(path):
-                files.append(self._whole_file(path, reader, submodule=entry.mode == SUBMODULE_MODE))
+                source = blobs if path in sparse else reader
+                files.append(self._whole_file(path, source, submodule=entry.mode == SUBMODULE_MODE))
         return files
 
     def apply_attributes(self, files: list[FileChange]) -> None:
@@ -256,7 +267,10 @@ class _Loader:
         return change
 
     def _read(self, path: str, reader: ContentReader) -> str | None:
-        """Read ``path`` into ``contents``; the skip reason its size or header implies."""
+        """Read ``path`` into ``contents``; the skip reason its kind, size or header implies
+        ("symlink": a symlink is listed, never followed or reviewed)."""
+        if reader.is_symlink(path):
+            return "symlink"
         size = reader.size(path)
         if size is None:
             return "deleted" if isinstance(reader, WorktreeReader) else "unreadable"

@@ -4,17 +4,26 @@ An import graph needs every module of a package; a link checker needs to know wh
 exist. The changeset holds only the changed files, so :class:`NewTree` answers for the rest
 from the same version the review reads: the working tree (working, all), the index (staged)
 or the head commit (range). Changed files always come from the changeset, deleted ones are
-gone. Git is called with plain subprocesses (safe from worker threads).
+gone. Git is called with plain subprocesses (safe from worker threads), through
+:func:`tokyo_cli.isolation.run_git_isolated` (an allow-listed environment: no keys or tokens).
+
+Symlinks are listed, never followed: a symlink (or, in the working tree, a path below a
+symlinked directory) exists in :meth:`NewTree.paths` but :meth:`NewTree.read` returns
+``None`` for it, whatever it points at; working-tree files are read through
+:mod:`tokyo_cli.safefs`. Submodules are never entered.
 """
 
 from __future__ import annotations
 
-import os
+import stat
 import subprocess
 import threading
 from pathlib import PurePosixPath
 
+from tokyo_cli import safefs
 from tokyo_cli.gitcmd import git_executable
+from tokyo_cli.gitfiles import SYMLINK_MODE
+from tokyo_cli.isolation import run_git_isolated
 from tokyo_cli.repo import Changeset, TargetKind
 
 
@@ -47,6 +56,7 @@ class NewTree:
         self.root = changeset.root
         self.timeout_s = timeout_s
         self._shas: dict[str, str] | None = None
+        self._links: set[str] = set()  # symlinks of the new version: listed, never read
         self._paths: set[str] | None = None
         self._dirs: set[str] | None = None
         # A type change (file <-> symlink) is a deleted and an added entry for one path: it exists.
@@ -54,13 +64,18 @@ class NewTree:
         self._deleted = {f.path for f in changeset.files if f.status == "deleted"} - present
 
     def paths(self) -> set[str]:
-        """Every file path in the new version."""
+        """Every file path in the new version (symlinks included)."""
         if self._paths is None:
             kind = self.changeset.target.kind
             if kind in (TargetKind.WORKING, TargetKind.ALL):
                 out = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-                listed = {p for p in out.split("\0") if p}
-                paths = {p for p in listed if (self.root / p).is_file() or (self.root / p).is_symlink()}
+                paths: set[str] = set()
+                for path in {p for p in out.split("\0") if p}:
+                    st = safefs.lstat(self.root, path)  # None below a symlinked directory
+                    if st is not None and stat.S_ISLNK(st.st_mode):
+                        self._links.add(path)
+                    if st is not None and (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                        paths.add(path)
             else:
                 paths = set(self._blob_shas())
             paths |= {f.path for f in self.changeset.files if f.status != "deleted"}
@@ -85,37 +100,28 @@ class NewTree:
         return path in self.paths() or path in self.dirs()
 
     def read(self, path: str) -> bytes | None:
-        """Bytes of ``path`` in the new version; ``None`` when it does not exist."""
-        data = self.changeset.new_bytes(path)
-        if data is not None:
-            return data
-        if path in self._deleted or path not in self.paths():
-            return None
-        if self.changeset.target.kind in (TargetKind.WORKING, TargetKind.ALL):
-            try:
-                return (self.root / path).read_bytes()
-            except OSError:
-                return None
+        """Bytes of the file ``path`` in the new version; ``None`` when it does not exist or
+        is a symlink."""
         return self.read_many([path]).get(path)
 
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
-        """``read`` for many paths with one ``git cat-file --batch`` (missing paths left out)."""
+        """``read`` for many paths, with one ``git cat-file --batch`` for a commit or the
+        index (missing paths and symlinks left out)."""
         found: dict[str, bytes] = {}
         wanted: list[str] = []
         for path in paths:
             data = self.changeset.new_bytes(path)
             if data is not None:
                 found[path] = data
-            elif path not in self._deleted and path in self.paths():
+            elif path not in self._deleted and path in self.paths() and path not in self._links:
                 wanted.append(path)
         if not wanted:
             return found
         if self.changeset.target.kind in (TargetKind.WORKING, TargetKind.ALL):
             for path in wanted:
-                try:
-                    found[path] = (self.root / path).read_bytes()
-                except OSError:
-                    continue
+                data = safefs.read(self.root, path)
+                if data is not None:
+                    found[path] = data
             return found
         shas = self._blob_shas()
         order = [p for p in wanted if p in shas]
@@ -139,14 +145,16 @@ class NewTree:
         if self._shas is None:
             if self.changeset.target.kind is TargetKind.STAGED:
                 out = self._git("ls-files", "-s", "-z", "--full-name")
-                rows = (r.partition("\t") for r in out.split("\0") if r)
-                self._shas = {path: meta.split(" ")[1] for meta, _, path in rows}
+                rows = [(meta.split(" "), path) for meta, _, path in
+                        (r.partition("\t") for r in out.split("\0") if r)]
+                self._shas = {path: meta[1] for meta, path in rows}
             else:
                 head = self.changeset.head_sha or "HEAD"
                 out = self._git("ls-tree", "-r", "-z", "--full-tree", head)
-                rows = (r.partition("\t") for r in out.split("\0") if r)
-                self._shas = {path: meta.split(" ")[2] for meta, _, path in rows
-                              if meta.split(" ")[1] == "blob"}
+                rows = [(meta.split(" "), path) for meta, _, path in
+                        (r.partition("\t") for r in out.split("\0") if r)]
+                self._shas = {path: meta[2] for meta, path in rows if meta[1] == "blob"}
+            self._links |= {path for meta, path in rows if meta[0] == SYMLINK_MODE}
         return self._shas
 
     def _git(self, *args: str) -> str:
@@ -155,9 +163,8 @@ class NewTree:
     def _run(self, args: list[str], stdin: bytes | None = None) -> bytes:
         cmd = [git_executable(), "-c", "core.quotepath=off", *args]
         try:
-            proc = subprocess.run(cmd, cwd=self.root, input=stdin, capture_output=True,
-                                  timeout=self.timeout_s, check=False,
-                                  env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+            proc = run_git_isolated(self.root, cmd, stdin=stdin, timeout_s=self.timeout_s,
+                                    extra_env={"GIT_OPTIONAL_LOCKS": "0"})
         except subprocess.TimeoutExpired:
             raise TreeUnavailable(f"git {args[0]} timed out after {self.timeout_s:g} s") from None
         except OSError as exc:
