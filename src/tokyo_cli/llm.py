@@ -6,18 +6,25 @@ One :meth:`Gateway.complete` call = one logical request: a per-provider concurre
 timeout per attempt, retries with exponential backoff and jitter on transient failures (429,
 5xx, timeouts, connection errors; ``Retry-After`` honoured), then each fallback model in order.
 Auth errors and bad requests are not retried. Keys are never logged nor put in messages.
+
+Every request's messages are masked (:func:`tokyo_cli.masking.mask_data`, the one secret
+detector) as the call's arguments are built, right before litellm sends them: whatever path
+built the prompt (review, evidence, synthesis, repair, streamed or not), no secret the
+detector knows leaves the machine. Response cache keys are computed from the prompt before
+that, so they do not change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +34,7 @@ from tokyo_cli.budget import Budget
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm_errors import CallFailure, classify, refused, timed_out
 from tokyo_cli.llm_stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
+from tokyo_cli.masking import mask_data
 from tokyo_cli.providers import credential_env, has_credentials, provider_of, wire_model_name
 
 __all__ = [
@@ -111,11 +119,13 @@ _preloading: threading.Thread | None = None
 
 
 def _litellm() -> Any:
-    """Import litellm on first use, offline: the bundled price map, no debug banners."""
+    """Import litellm on first use, offline: the bundled price map, no debug banners, and no
+    ``.env`` file (see :func:`_without_dotenv`)."""
     global _loaded
     if _loaded is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm
+        with _without_dotenv():
+            import litellm
         import openai.resources  # noqa: F401
 
         # ^ litellm's OpenAI route imports this on its first call: ~0.5 s of blocking work
@@ -127,6 +137,40 @@ def _litellm() -> Any:
             logging.getLogger(name).setLevel(logging.ERROR)
         _loaded = litellm
     return _loaded
+
+
+@contextlib.contextmanager
+def _without_dotenv() -> Iterator[None]:
+    """Import litellm without letting it load a ``.env`` into this process.
+
+    litellm (in its default ``LITELLM_MODE=DEV``) calls ``dotenv.load_dotenv()`` on import,
+    which searches upward from litellm's install folder (or from the current directory when
+    run from ``python -c``, a REPL or under a debugger): with the virtualenv inside the
+    reviewed repository, or tokyo started in it, a committed ``.env`` setting
+    ``OPENAI_BASE_URL`` would send the user's key and code to another host. Three locks, any
+    one enough: ``LITELLM_MODE=PRODUCTION`` (litellm's switch; outside its proxy server it
+    changes nothing else), ``PYTHON_DOTENV_DISABLED=1`` (python-dotenv >= 1.2), and
+    ``dotenv.load_dotenv`` replaced by a no-op while litellm is imported. Both variables stay
+    set (no later code path of litellm may load one either); analyzer processes never see
+    them (their environment is an allow-list).
+    """
+    os.environ["LITELLM_MODE"] = "PRODUCTION"
+    os.environ["PYTHON_DOTENV_DISABLED"] = "1"
+    try:
+        import dotenv
+    except ImportError:  # litellm without python-dotenv loads nothing
+        yield
+        return
+    saved = dotenv.load_dotenv
+
+    def refuse(*args: Any, **kwargs: Any) -> bool:
+        return False
+
+    dotenv.load_dotenv = refuse
+    try:
+        yield
+    finally:
+        dotenv.load_dotenv = saved
 
 
 async def _litellm_async() -> Any:
@@ -391,7 +435,7 @@ class Gateway:
     def _call_kwargs(self, litellm: Any, request: LLMRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": request.model,
-            "messages": request.messages,
+            "messages": mask_data(request.messages),  # the last step before litellm sends them
             "max_tokens": request.max_tokens,
             "timeout": self.timeout_s,
             # The Gateway owns retries; litellm's and the OpenAI SDK's would multiply them.
