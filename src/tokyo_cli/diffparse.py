@@ -205,7 +205,19 @@ def _parse_chunk(chunk: list[str]) -> FileChange:
     )
     if not binary:
         _add_hunks(change, chunk)
+    if not change.submodule and _only_submodule_lines(change):
+        # A submodule with uncommitted work inside shows in a working-tree diff without an
+        # index line (so without mode 160000): only its "Subproject commit SHA-dirty" line.
+        change.submodule = True
     return change
+
+
+_SUBPROJECT = re.compile(r"Subproject commit [0-9a-f]{40,64}(?:-dirty)?")
+
+
+def _only_submodule_lines(change: FileChange) -> bool:
+    lines = [dl.text for h in change.hunks for dl in h.lines]
+    return 0 < len(lines) <= 2 and all(_SUBPROJECT.fullmatch(text) for text in lines)
 
 
 def _header_lines(chunk: list[str]) -> list[str]:

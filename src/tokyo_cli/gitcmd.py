@@ -43,7 +43,7 @@ def open_repo(path: Path) -> git.Repo:
 
     Raises:
         RepoError: "not a git repository: PATH" (also for a missing path), or
-            "bare repository has no working tree: PATH".
+            "PATH is a bare repository: ..." (no working tree to review; says how to get one).
     """
     try:
         repo = git.Repo(path, search_parent_directories=True)
@@ -52,8 +52,12 @@ def open_repo(path: Path) -> git.Repo:
     except git.GitError as exc:  # e.g. unreadable .git, dubious ownership
         raise RepoError(f"cannot open git repository {path}: {_first_line(exc)}") from None
     if repo.bare or repo.working_tree_dir is None:
+        where = repo.git_dir
         repo.close()
-        raise RepoError(f"bare repository has no working tree: {path}")
+        raise RepoError(
+            f"{where} is a bare repository: it has no working tree to review. Review a checkout "
+            f"of it instead (git clone {where} DIR, or git -C {where} worktree add DIR BRANCH)"
+        )
     return repo
 
 
@@ -100,17 +104,34 @@ def git_executable() -> str:
     return str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git")
 
 
+def is_shallow(repo: git.Repo) -> bool:
+    """True for a shallow clone (``git clone --depth N``, CI checkouts by default): its history
+    stops at a cut, so a merge-base or HEAD~1 beyond it does not exist."""
+    return try_git(repo, "rev-parse", "--is-shallow-repository") == "true"
+
+
+def skip_worktree_paths(repo: git.Repo) -> set[str]:
+    """Index paths marked skip-worktree (outside a sparse checkout's cone): tracked, but not
+    in the working tree. Empty when the checkout is not sparse."""
+    out = run_git(repo, "ls-files", "-t", "-z", "--full-name")
+    return {record[2:] for record in out.split("\0") if record.startswith("S ")}
+
+
 def has_commits(repo: git.Repo) -> bool:
     """False for a freshly initialised repository whose HEAD points at an unborn branch."""
     return try_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") is not None
 
 
 def resolve_commit(repo: git.Repo, ref: str) -> str:
-    """The full commit sha ``ref`` names. Raises RepoError("unknown ref 'REF'")."""
+    """The full commit sha ``ref`` names. Raises RepoError("unknown ref 'REF'"; in a shallow
+    clone the message adds that it may not have been fetched, and how to fetch it)."""
     if ref.startswith("-"):  # never let a ref be read as an option
         raise RepoError(f"unknown ref '{ref}'")
     sha = try_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if not sha:
+        if is_shallow(repo):
+            raise RepoError(f"unknown ref '{ref}': this shallow clone may not have fetched it (git fetch "
+                            "origin BRANCH; GitHub Actions: actions/checkout with 'fetch-depth: 0')")
         raise RepoError(f"unknown ref '{ref}'")
     return sha
 
@@ -119,12 +140,17 @@ def merge_base(repo: git.Repo, base: str, head: str = "HEAD") -> str:
     """The merge-base sha of ``base`` and ``head``.
 
     Raises:
-        RepoError: "unknown ref 'X'" or "no common ancestor between 'BASE' and HEAD".
+        RepoError: "unknown ref 'X'" or "no common ancestor between 'BASE' and HEAD" (in a
+            shallow clone: that the joining history was not fetched, and how to fetch it).
     """
     base_sha = resolve_commit(repo, base)
     head_sha = resolve_commit(repo, head)
     mb = try_git(repo, "merge-base", base_sha, head_sha)
     if not mb:
+        if is_shallow(repo):
+            raise RepoError(f"no common ancestor between '{base}' and {head} in this shallow clone: "
+                            "the history that joins them was not fetched; fetch it with 'git fetch "
+                            "--unshallow' (GitHub Actions: actions/checkout with 'fetch-depth: 0')")
         raise RepoError(f"no common ancestor between '{base}' and {head}")
     return mb
 

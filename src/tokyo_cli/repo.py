@@ -35,7 +35,7 @@ from tokyo_cli.diffparse import (
     whole_file_change,
 )
 from tokyo_cli.errors import RepoError
-from tokyo_cli.gitcmd import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git
+from tokyo_cli.gitcmd import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git, skip_worktree_paths
 from tokyo_cli.gitfiles import (
     SUBMODULE_MODE,
     BlobReader,
@@ -210,11 +210,17 @@ class _Loader:
         return [self._whole_file(p, reader) for p in untracked_files(self.repo) if self.selected(p)]
 
     def whole_tree(self) -> list[FileChange]:
+        """Every tracked file as added. In a sparse checkout, a file outside the cone is not
+        on disk: its index blob is reviewed instead (it is tracked, not deleted)."""
         reader = WorktreeReader(self.root)
+        entries = index_entries(self.repo)
+        sparse = skip_worktree_paths(self.repo)
+        blobs = BlobReader(self.repo, entries)
         files = []
-        for path, entry in index_entries(self.repo).items():
+        for path, entry in entries.items():
             if self.selected(path):
-                files.append(self._whole_file(path, reader, submodule=entry.mode == SUBMODULE_MODE))
+                source = blobs if path in sparse else reader
+                files.append(self._whole_file(path, source, submodule=entry.mode == SUBMODULE_MODE))
         return files
 
     def apply_attributes(self, files: list[FileChange]) -> None:

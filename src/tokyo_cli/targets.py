@@ -13,7 +13,15 @@ import git
 from pydantic import BaseModel
 
 from tokyo_cli.errors import RepoError
-from tokyo_cli.gitcmd import has_commits, merge_base, open_repo, resolve_commit, run_git, try_git
+from tokyo_cli.gitcmd import (
+    has_commits,
+    is_shallow,
+    merge_base,
+    open_repo,
+    resolve_commit,
+    run_git,
+    try_git,
+)
 
 STAGED_TEXT = "staged changes"
 WORKING_TEXT = "working tree (uncommitted changes)"
@@ -59,11 +67,14 @@ def resolve_target(
     With no flag: the uncommitted changes (staged or unstaged, tracked files) if there are
     any; else the current branch against its merge-base with the default branch (origin/HEAD,
     else main, else master); when HEAD is already on the default branch, the last commit
-    (HEAD~1...HEAD); a repository with a single commit gets a whole-tree audit.
+    (HEAD~1...HEAD); a repository with a single commit gets a whole-tree audit. A shallow
+    clone (CI checkouts) gets the same targets when its history has them, never the fallbacks
+    (a guessed target there would be a whole-tree audit of a branch): a RepoError says so.
 
     Raises:
         RepoError: conflicting flags, not a git repository, unknown ref, no common ancestor,
-            or nothing to review in a repository without commits.
+            nothing to review in a repository without commits, or a shallow clone whose
+            history lacks the default target's base (the message says how to deepen it).
     """
     flags = [
         name
@@ -124,10 +135,18 @@ def _default_target(repo: git.Repo) -> ReviewTarget:
         )
     head = resolve_commit(repo, "HEAD")
     default = default_branch(repo)
+    shallow = is_shallow(repo)
+    if default is None and shallow:
+        raise _shallow_error(
+            "no default branch (origin/HEAD, main, master) was fetched to compare with",
+            "'git fetch --unshallow origin main:refs/remotes/origin/main' (your default branch)",
+        )
     if default is not None:
         try:
             mb = merge_base(repo, default)
         except RepoError:
+            if shallow:  # not unrelated: the joining history was cut off
+                raise _shallow_error(f"'{default}' and HEAD share no commit within the fetched history") from None
             mb = head  # unrelated histories: fall back to the last commit
         if mb != head:
             return range_target(repo, default, by_default=True)
@@ -140,7 +159,19 @@ def _default_target(repo: git.Repo) -> ReviewTarget:
             description=f"last commit (HEAD~1...HEAD, merge-base {mb[:7]})",
             chosen_by_default=True,
         )
+    if shallow:
+        raise _shallow_error("only the last commit was fetched (it has no parent here)")
     return ReviewTarget(kind=TargetKind.ALL, description=ALL_TEXT, chosen_by_default=True)
+
+
+def _shallow_error(why: str, fetch: str = "'git fetch --unshallow'") -> RepoError:
+    """Why the default target cannot be found in a shallow clone, and what to do. Without
+    this, the review silently became a whole-tree audit (or a one-commit review of a branch)."""
+    return RepoError(
+        f"shallow clone: {why}, so tokyo cannot tell which change to review. Fetch the history "
+        f"with {fetch} (GitHub Actions: actions/checkout with 'fetch-depth: 0'), or choose a "
+        "target: --base REF, --working, or --all for a whole-tree audit"
+    )
 
 
 def default_branch(repo: git.Repo) -> str | None:

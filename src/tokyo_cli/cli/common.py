@@ -79,11 +79,13 @@ def require_repo_root(path: Path) -> Path:
     """The git top-level directory containing ``path``.
 
     Raises:
-        RepoError: ``path`` does not exist or is not inside a git working tree.
+        RepoError: ``path`` does not exist, is not inside a git repository, or is inside a bare
+            one (open_repo's message, which says how to get a working tree).
     """
     from tokyo_cli.errors import RepoError
+    from tokyo_cli.repo import open_repo
 
-    root = repo_root_or_none(path)
-    if root is None:
-        raise RepoError(f"not a git repository: {path.resolve()}" if path.exists() else f"no such directory: {path}")
-    return root
+    if not path.exists():
+        raise RepoError(f"no such directory: {path}")
+    with open_repo(path.resolve()) as repo:
+        return Path(str(repo.working_tree_dir)).resolve()
