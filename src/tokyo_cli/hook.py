@@ -34,7 +34,7 @@ from typing import Literal
 from tokyo_cli.gitcmd import merge_base, open_repo, resolve_commit, try_git
 from tokyo_cli.repo import load_changeset
 from tokyo_cli.findings import Finding
-from tokyo_cli.report import count_by_severity, one_line, plural
+from tokyo_cli.report import count_by_severity, finding_location, one_line, plural
 from tokyo_cli.results import RunResult
 from tokyo_cli.review import (
     PreparedReview,
@@ -201,7 +201,7 @@ def finding_lines(findings: list[Finding], width: int | None) -> list[str]:
     dismiss`` takes). With ``width`` (columns), a title is shortened with "…" so its line
     fits, but never below ``MIN_TITLE`` characters; paths are never shortened.
     """
-    rows = [(f.severity.value.upper(), one_line(f.location), ",".join(f.agents), one_line(f.title), f.fingerprint[:8])
+    rows = [(f.severity.value.upper(), finding_location(f), ",".join(f.agents), one_line(f.title), f.fingerprint[:8])
             for f in findings]
     loc_w = min(max((len(r[1]) for r in rows), default=0), 48)
     agent_w = max((len(r[2]) for r in rows), default=0)

@@ -3,7 +3,8 @@
 Glob semantics (used by ``--path``, agent ``paths``/``exclude`` and workflow ``when.paths``),
 close to .gitignore and CODEOWNERS:
 
-* ``*`` and ``?`` never cross a ``/``; ``[abc]``/``[!abc]`` are character classes;
+* ``*`` and ``?`` never cross a ``/`` (and match any other character, a newline too);
+  ``[abc]``/``[!abc]`` are character classes;
 * ``**`` matches any number of directories, including none: ``**/*.tf`` matches ``main.tf``
   and ``infra/prod/main.tf``; ``k8s/**`` matches everything under ``k8s/``;
 * a pattern without ``/`` matches the file name at any depth: ``*.py`` matches ``src/a.py``;
@@ -75,7 +76,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
         pat += "**"
     if "/" not in pat and pat != "**":
         pat = "**/" + pat
-    return re.compile(_translate(pat))
+    # DOTALL: git allows any byte but NUL and "/" in a name, newlines included; without it
+    # "**" (".*") skipped such a file and no agent reviewed it.
+    return re.compile(_translate(pat), re.DOTALL)
 
 
 def _translate(pat: str) -> str:

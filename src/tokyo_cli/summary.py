@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tokyo_cli.results import RunResult
+from tokyo_cli.textsafe import one_line, quote_path
 
 
 def offline_summary(result: RunResult) -> str:
@@ -23,7 +24,9 @@ def offline_summary(result: RunResult) -> str:
             f"from {', '.join(agents)} across {len({f.path for f in findings})} file(s)."
         )
         top = findings[:3]
-        text += " Fix first: " + "; ".join(f"{f.title} ({f.location})" for f in top) + "."
+        # One paragraph: a title or a file name must not start a line of its own.
+        text += " Fix first: " + "; ".join(
+            f"{one_line(f.title)} ({quote_path(f.path)}{f.location[len(f.path):]})" for f in top) + "."
     offline = [s.agent_name for s in result.steps if s.status == "offline"]
     if offline:
         text += f" Ran without a model: {', '.join(dict.fromkeys(offline))} (offline analyzers only)."

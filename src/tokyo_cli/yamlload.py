@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tokyo_cli.errors import ConfigError
+from tokyo_cli.textsafe import quote_path
 from tokyo_cli.configlimits import LimitedLoader, check_expansion, check_text_size, read_config_text
 
 Loc = tuple[str | int, ...]
@@ -41,13 +42,16 @@ def display_path(path: Path) -> str:
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
-    """``("steps", 1, "agent")`` -> ``"steps[1].agent"``; ``()`` -> ``""``."""
+    """``("steps", 1, "agent")`` -> ``"steps[1].agent"``; ``()`` -> ``""``. A key holding a
+    newline or another control character is quoted (``textsafe.quote_path``): it comes from
+    the file and ends up on a terminal."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            key = quote_path(str(part))
+            out += f".{key}" if out else key
     return out
 
 

@@ -21,6 +21,7 @@ from tokyo_cli import __version__
 from tokyo_cli.cli import agents, findings, history, hook, review, show, stats, tui, workflows
 from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
+from tokyo_cli.textsafe import clean_text
 
 app = typer.Typer(
     name="tokyo",
@@ -64,6 +65,7 @@ app.command("tui", help=tui.HELP)(exits(tui.tui))
 
 
 def _err(message: str) -> None:
+    message = clean_text(message)  # repository text in it (a file name, a YAML key) must not drive the terminal
     sys.stderr.write(f"tokyo: {message}\n")
     sys.stderr.flush()
 

@@ -7,6 +7,7 @@ cursor codes when the stream is not a terminal, so piped output reads plainly.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -49,11 +50,24 @@ def exits(command: Callable[..., int]) -> Callable[..., None]:
     return wrapper
 
 
+UNWRAPPED_WIDTH = 10_000
+"""Columns of a console that must not wrap: longer than any line a report prints."""
+
+
 def console(*, stderr: bool = False) -> Console:
-    """A rich Console on stdout (results) or stderr (diagnostics)."""
+    """A rich Console on stdout (results) or stderr (diagnostics).
+
+    On a terminal, rich fits the output to the window. Elsewhere (a pipe, a file, a CI log)
+    the width is ``$COLUMNS`` when set; else nothing is wrapped (``soft_wrap``, width
+    UNWRAPPED_WIDTH), so a model id or a title is never broken mid-word at rich's default
+    of 80 columns.
+    """
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    out = Console(stderr=stderr, highlight=False)
+    if out.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+        return out
+    return Console(stderr=stderr, highlight=False, width=UNWRAPPED_WIDTH, soft_wrap=True)
 
 
 def settings_for(**flags: object) -> Settings:

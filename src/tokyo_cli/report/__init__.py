@@ -20,13 +20,13 @@ whether a run with no findings may honestly say "No findings.".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.findings import Finding, Severity, count_by_severity, sort_key
 from tokyo_cli.results import RunResult, StepResult
+from tokyo_cli.textsafe import clean_text, one_line, quote_path
 
 if TYPE_CHECKING:
     from tokyo_cli.report.jsonout import render_json
@@ -43,6 +43,7 @@ __all__ = [
     "compact_tokens",
     "count_by_severity",
     "empty_message",
+    "finding_location",
     "format_seconds",
     "format_tokens",
     "format_usd",
@@ -51,6 +52,7 @@ __all__ = [
     "offline_note",
     "offline_notes",
     "problems",
+    "quote_path",
     "render_json",
     "render_markdown",
     "render_terminal",
@@ -79,25 +81,14 @@ def __getattr__(name: str) -> Any:
 
 
 # --- text hygiene ---------------------------------------------------------------------------
-
-# C0 controls (ESC included: it starts ANSI sequences), DEL and C1 controls; keep \t and \n.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def clean_text(text: str | None) -> str:
-    """Untrusted text (model output, file names, provider errors) made safe to print.
-
-    Normalises CRLF/CR to LF and removes control characters, so a finding body cannot move
-    the cursor, recolour the terminal or hide text with ANSI escapes. ``None`` -> ``""``.
-    """
-    if not text:
-        return ""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+# clean_text, one_line and quote_path live in tokyo_cli.textsafe (the TUI and the progress
+# display use them too) and are re-exported here for the reporters.
 
 
-def one_line(text: str | None) -> str:
-    """:func:`clean_text` with every run of whitespace (newlines too) collapsed to one space."""
-    return " ".join(clean_text(text).split())
+def finding_location(f: Finding) -> str:
+    """``f.location`` with its path through :func:`quote_path`: ``src/a.py:3``, or
+    ``"evil\nname.py":3`` for a path that would otherwise break the line."""
+    return quote_path(f.path) + f.location[len(f.path):]
 
 
 # --- numbers ----------------------------------------------------------------------------------

@@ -5,10 +5,13 @@ workflow step, offline notes, problems (failed steps and calls, unavailable anal
 files not reviewed with reasons, findings grouped by file, summary and totals.
 
 Colour and width come from the ``Console`` the caller passes: rich drops ANSI codes when the
-output is not a terminal or ``NO_COLOR`` is set, and everything here wraps at 80 columns.
-Untrusted text (finding titles, bodies, suggestions, file names, provider errors) goes in as
-``Text`` objects after :func:`~tokyo_cli.report.clean_text`, never as markup, so a model
-cannot inject rich markup or ANSI escape sequences.
+output is not a terminal or ``NO_COLOR`` is set. A console of 80 columns gets a report that
+fits them; a console that does not wrap (``soft_wrap``, what the CLI uses for piped output)
+gets lines as long as their text, so model ids and titles are never broken mid-word.
+Untrusted text goes in as ``Text`` objects after :mod:`tokyo_cli.textsafe` (file names through
+``quote_path``, titles and ids through ``one_line``, bodies through ``clean_text``), never as
+markup, so neither a model nor a file name can inject rich markup, ANSI escape sequences or a
+line of its own.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from tokyo_cli.report import (
     commits_line,
     empty_message,
     finding_body,
+    finding_location,
     format_seconds,
     format_tokens,
     format_usd,
@@ -42,6 +46,7 @@ from tokyo_cli.report import (
     one_line,
     plural,
     problems,
+    quote_path,
 )
 from tokyo_cli.results import RunResult, StepResult
 
@@ -75,11 +80,12 @@ def render_terminal(result: RunResult, console: Console) -> None:
     last line before the totals is :func:`~tokyo_cli.report.empty_message`, which only says
     "No findings." when nothing was left unreviewed.
     """
+    _rule(console, _title(result))
     console.print(_header(result))
     if result.steps:
-        console.print(_steps_table(result))
+        console.print(_steps_table(result, capped=not console.soft_wrap))
         console.print()
-    notes = offline_notes(result) + [clean_text(n) for n in result.notices]
+    notes = offline_notes(result) + [one_line(n) for n in result.notices]
     for note in notes:
         console.print(Text("! ", style="bold yellow") + Text(note, style="yellow"))
     if notes:
@@ -96,15 +102,15 @@ def render_terminal(result: RunResult, console: Console) -> None:
     if skipped:
         console.print(Text(f"Not reviewed ({plural(len(skipped), 'file')})", style="bold"))
         for n in skipped:
-            row = Text("  ") + Text(clean_text(n.path)) + Text(f" — {n.reason}", style="dim")
+            row = Text("  ") + Text(quote_path(n.path)) + Text(f" — {n.reason}", style="dim")
             console.print(row, overflow="fold")
         console.print()
 
     if result.findings:
-        console.print(Rule(Text(f"Findings ({len(result.findings)})", style="bold"), align="left"))
+        _rule(console, Text(f"Findings ({len(result.findings)})", style="bold"))
         names = agent_names(result)
         for path, findings in group_by_file(result.findings):
-            console.print(Text(clean_text(path), style="bold underline"), overflow="fold")
+            console.print(Text(quote_path(path), style="bold underline"), overflow="fold")
             for f in findings:
                 console.print(_finding(f, names))
     else:
@@ -115,17 +121,26 @@ def render_terminal(result: RunResult, console: Console) -> None:
     console.print(_summary(result))
 
 
-def _header(result: RunResult) -> RenderableType:
-    title = Text("tokyo review · ", style="bold") + Text(
+def _rule(console: Console, title: Text) -> None:
+    """A left-aligned heading rule: the console's width, or 80 columns when the console
+    does not wrap (piped output, see ``cli.common.console``: its width is unlimited)."""
+    console.print(Rule(title, align="left"), width=min(console.width, 80) if console.soft_wrap else None)
+
+
+def _title(result: RunResult) -> Text:
+    return Text("tokyo review · ", style="bold") + Text(
         result.status, style=RUN_STATUS_STYLE.get(result.status, "bold")
     )
+
+
+def _header(result: RunResult) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     target = Text(one_line(result.target_description) or result.target)
     if result.target_chosen_by_default:
         target.append(" " + DEFAULT_TARGET_HINT, style="dim")
-    grid.add_row("Repository", Text(clean_text(result.repo)))
+    grid.add_row("Repository", Text(quote_path(result.repo)))
     grid.add_row("Target", target)
     commits = commits_line(result)
     if commits:
@@ -133,20 +148,21 @@ def _header(result: RunResult) -> RenderableType:
     grid.add_row("Workflow", Text(one_line(result.workflow)))
     grid.add_row("Status", Text(result.status, style=RUN_STATUS_STYLE.get(result.status, "")))
     grid.add_row("Run", Text(f"#{result.run_id}" if result.run_id is not None else "not saved"))
-    return Group(Rule(title, align="left"), grid, Text())
+    return Group(grid, Text())
 
 
-def _steps_table(result: RunResult) -> Table:
+def _steps_table(result: RunResult, *, capped: bool = True) -> Table:
     # Right padding only: with the box's blank separator that makes two-space gaps.
     table = Table(
         box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False
     )
-    # max_width caps what a long unbreakable id (a step id, a litellm model id) may claim,
-    # so the table still fits 80 columns; "fold" wraps the rest onto the next line.
-    table.add_column("Step", overflow="fold", max_width=14)
-    table.add_column("Agent", overflow="fold", max_width=12)
+    # On a width-limited console, max_width caps what a long unbreakable id (a step id, a
+    # litellm model id) may claim, so the table still fits 80 columns; "fold" wraps the rest
+    # onto the next line. Unwrapped (piped) output keeps every id whole.
+    table.add_column("Step", overflow="fold", max_width=14 if capped else None)
+    table.add_column("Agent", overflow="fold", max_width=12 if capped else None)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Model", overflow="fold", max_width=18)
+    table.add_column("Model", overflow="fold", max_width=18 if capped else None)
     table.add_column("Findings")
     table.add_column("Tokens in/out", justify="right", overflow="fold")
     table.add_column("USD", justify="right", no_wrap=True)
@@ -177,7 +193,7 @@ def _finding(f: Finding, names: dict[str, str]) -> RenderableType:
     head = Text("  ")
     head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
     head.append("  ")
-    head.append(clean_text(f.location), style="bold")
+    head.append(finding_location(f), style="bold")
     head.append("  ")
     head.append(one_line(f.title))
 

@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.report import one_line
+from tokyo_cli.report import finding_location, one_line
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold reverse red",
@@ -64,7 +64,9 @@ def plain(text: str | None, style: str = "") -> Text:
 
 
 def location(finding: Finding) -> str:
-    return one_line(finding.location)
+    """``path:line`` on one line, the path quoted as git quotes it when it holds a newline or
+    another control character (:func:`tokyo_cli.report.finding_location`)."""
+    return finding_location(finding)
 
 
 def when(stamp: datetime, tz: tzinfo | None, *, year: bool = False) -> str:

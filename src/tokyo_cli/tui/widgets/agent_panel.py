@@ -40,7 +40,7 @@ class AgentPanel(Widget):
         super().__init__(id=id, classes="agent-panel")
         self.step = step
         self._now = now
-        self.border_title = one_line(step.label)
+        self.border_title = Text(one_line(step.label))  # a str would be read as markup
 
     def on_mount(self) -> None:
         self.sync()
@@ -48,7 +48,7 @@ class AgentPanel(Widget):
     def sync(self) -> None:
         """Repaint after the step changed (title, status class, content)."""
         s = self.step
-        self.border_title = one_line(s.label)
+        self.border_title = Text(one_line(s.label))
         self.border_subtitle = s.status
         for status in STATUS_STYLE:
             self.set_class(s.status == status, f"-{status}")
