@@ -18,7 +18,7 @@ from fakes.provider import FakeProvider
 from test_review_e2e import RunCli, project, script_team  # noqa: F401  (project: a fixture)
 from test_store import make_run
 
-from tokyo_cli.store import open_db, save_run
+from tokyo_cli.store import list_runs, open_db, save_run
 
 BASE = 'import subprocess\n\n\ndef ping(host):\n    return subprocess.run(["ping", "-c", "1", host], check=False)\n'
 RUNNER = '\n\ndef run(cmd):\n    """Run a shell command."""\n    return subprocess.call(cmd, shell=True)\n'
@@ -174,6 +174,79 @@ def test_history_prune_keeps_the_ledger(history_db: Path, cli: RunCli) -> None:
     assert [r["id"] for r in json.loads(out)] == [fresh]
     code, out, _ = cli("findings", "list", "--status", "dismissed", "--json", *db)
     assert [(e["fingerprint"], e["reason"]) for e in json.loads(out)] == [(fp, "constants only")]
+
+
+def test_prune_older_than_0_needs_all_and_ids_are_never_reused(history_db: Path, cli: RunCli) -> None:
+    db = ("--db", str(history_db))
+    code, out, err = cli("history", "prune", "--older-than", "0", *db)
+    assert (code, out) == (2, "")
+    assert err == "tokyo: error: --older-than 0 deletes every run: pass --all if that is what you mean\n"
+    for bad in (["--all", "--older-than", "5"], []):
+        assert cli("history", "prune", *bad, *db)[0] == 2
+    assert len(json.loads(cli("history", "--json", *db)[1])) == 4  # nothing was deleted
+
+    database = open_db(history_db)
+    future = save_run(database, make_run(started_at=make_run().started_at.replace(year=2999)))
+    database.close()
+    code, out, _ = cli("history", "prune", "--all", "--dry-run", *db)
+    assert (code, out) == (0, "Would delete every run (5 runs).\n")
+    code, out, _ = cli("history", "prune", "--older-than", "0", "--all", *db)  # not a terminal: no question
+    assert (code, out) == (0, "Deleted 5 runs; the findings ledger is kept.\n")
+    assert json.loads(cli("history", "--json", *db)[1]) == []
+    code, out, _ = cli("history", "prune", "--all", *db)
+    assert (code, out) == (0, "Nothing to delete.\n")
+    database = open_db(history_db)
+    assert save_run(database, make_run()) == future + 1  # not 1: `tokyo show 1` stays gone
+    database.close()
+    code, _, err = cli("show", "1", *db)
+    assert code != 0 and "no run with id 1" in err
+
+
+def _prune_on_a_terminal(db: Path, answer: str, *flags: str) -> str:
+    """`tokyo history prune --older-than 30 FLAGS` with a pseudo-terminal as stdin and stdout,
+    typing ``answer`` once the question is shown; everything it printed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tokyo_cli", "history", "prune", "--older-than", "30",
+                             "--db", str(db), *flags], stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if answer and seen.rstrip().endswith(b"[y/N]:"):
+                os.write(leader, answer.encode() + b"\n")
+                answer = ""
+    finally:
+        os.close(leader)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, seen
+    return seen.decode().replace("\r\n", "\n")
+
+
+def test_prune_asks_first_on_a_terminal(history_db: Path) -> None:
+    out = _prune_on_a_terminal(history_db, "n")
+    assert "Delete 4 runs that started before " in out and "(the findings ledger is kept)? [y/N]:" in out
+    assert out.rstrip().endswith("Nothing deleted.")
+    assert len(list_runs(open_db(history_db))) == 4
+    out = _prune_on_a_terminal(history_db, "y")
+    assert out.rstrip().endswith("; the findings ledger is kept.") and "Deleted 4 runs" in out
+    assert list_runs(open_db(history_db)) == []
+
+
+def test_prune_yes_does_not_ask_on_a_terminal(history_db: Path) -> None:
+    out = _prune_on_a_terminal(history_db, "", "--yes")
+    assert "[y/N]" not in out and out.startswith("Deleted 4 runs")
 
 
 def test_findings_commands(history_db: Path, cli: RunCli) -> None:

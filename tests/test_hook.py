@@ -346,13 +346,16 @@ def test_render_lists_at_most_twenty_and_counts_the_rest() -> None:
     assert lines[-2].startswith("tokyo: commit blocked by 23 findings at/above high · staged changes, 0 files")
 
 
-def test_a_history_that_cannot_be_opened_warns_and_does_not_block(repo: GitRepo, hook: RunHook, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_history_location_under_a_file_is_a_configuration_error(repo: GitRepo, hook: RunHook, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("TOKYO_HOME", str(tmp_path / "a-file" / "tokyo"))
     repo.write("calc.py", CLEAN_PY + "\n# a comment\n")
     repo.stage()
-    code, out, _ = hook(str(repo.root))
-    assert code == 0, out
-    assert out.splitlines()[0].startswith("tokyo: warning: the run was not saved to history: ")
-    assert "run #" not in out
+    code, out, err = hook(str(repo.root))
+    assert (code, out) == (2, "")  # refused before reviewing: nothing would be stored
+    assert err == (f"tokyo: error: TOKYO_HOME is under a file ({tmp_path}/a-file), not a directory, so it "
+                   f"cannot hold the history database {tmp_path}/a-file/tokyo/history.db; set TOKYO_HOME to a "
+                   "directory (tokyo creates it) or pass --db PATH\n")
+
+

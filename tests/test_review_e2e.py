@@ -259,3 +259,17 @@ def test_report_to_file_and_fail_on(project: GitRepo, cli: RunCli, tmp_path: Pat
     text = out_file.read_text()
     assert text.startswith("#") and "src/app/server.py" in text
     assert "Report written to" in err
+
+
+@pytest.mark.parametrize("home", ["file", "under-a-file"])
+def test_tokyo_home_that_is_a_file_is_a_usage_error(project: GitRepo, cli: RunCli, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, home: str) -> None:
+    (tmp_path / "a-file").write_text("")
+    path = tmp_path / "a-file" if home == "file" else tmp_path / "a-file" / "tokyo"
+    monkeypatch.setenv("TOKYO_HOME", str(path))
+    for args in (["review", str(project.root), "--offline"], ["history"], ["stats"], ["show", "1"]):
+        code, out, err = cli(*args)
+        assert (code, out) == (2, ""), (args, err)
+        assert err.startswith("tokyo: error: TOKYO_HOME is ") and err.count("\n") == 1, err
+        assert "set TOKYO_HOME to a directory" in err
+    assert (tmp_path / "a-file").read_text() == ""

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlite_utils import Database, Migrations
 
-from tokyo_cli.errors import StoreError
+from tokyo_cli.errors import StoreConfigError, StoreError
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
 from tokyo_cli.store import default_db_path, list_runs, load_run, open_db, save_run
 from tokyo_cli.store import history
 from tokyo_cli.store.db import ensure_schema
-from tokyo_cli.store.migrations import MIGRATIONS, m001_initial
+from tokyo_cli.store.migrations import MIGRATIONS
 
 ALL_MIGRATIONS = [m.name for m in MIGRATIONS._migrations]  # registration order = application order
 
@@ -211,8 +211,9 @@ def test_upgrade_applies_only_new_migrations_and_keeps_data(tmp_path: Path) -> N
     path = tmp_path / "history.db"
     db = open_db(path)
     run_id = save_run(db, make_run())
-    later = Migrations("tokyo")
-    later(name="m001_initial")(m001_initial)
+    later = Migrations("tokyo")  # a later tokyo: every shipped migration, then one more
+    for shipped in MIGRATIONS._migrations:
+        later(name=shipped.name, transactional=shipped.transactional)(shipped.fn)
 
     @later(name="m002_test_notes")
     def m002(database: Database) -> None:
@@ -351,13 +352,20 @@ def _one_line(exc: pytest.ExceptionInfo[StoreError]) -> str:
     return message
 
 
-def test_path_under_a_file_is_a_store_error(tmp_path: Path) -> None:
+def test_path_under_a_file_is_a_configuration_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    with pytest.raises(StoreError) as exc:
+    with pytest.raises(StoreConfigError) as exc:
         open_db(blocker / "sub" / "history.db")
-    assert "cannot create the directory" in _one_line(exc)
-    with pytest.raises(StoreError) as exc:
+    assert _one_line(exc) == (f"history database {blocker}/sub/history.db: {blocker} is a file, "
+                              "not a directory; pass --db PATH")
+    assert exc.value.exit_code == 2 and not (blocker.parent / "sub").exists()
+    monkeypatch.setenv("TOKYO_HOME", str(blocker))
+    with pytest.raises(StoreConfigError) as exc:
+        open_db()
+    assert _one_line(exc) == (f"TOKYO_HOME is a file, not a directory, so it cannot hold the history database "
+                              f"{blocker}/history.db; set TOKYO_HOME to a directory (tokyo creates it) or pass --db PATH")
+    with pytest.raises(StoreConfigError) as exc:
         open_db(tmp_path)
     assert "is a directory" in _one_line(exc)
 

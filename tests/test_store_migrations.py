@@ -4,11 +4,14 @@ one has the ledger, the search index and the query indexes."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database, Migrations
 from test_store import ALL_MIGRATIONS, make_run
 
+from tokyo_cli.errors import StoreConfigError
 from tokyo_cli.store import list_runs, load_run, open_db, save_run
 from tokyo_cli.store.ledger import apply_ledger, dismiss
 from tokyo_cli.store.ledger_query import get_entry, list_ledger
@@ -109,3 +112,139 @@ def test_fresh_db_has_ledger_search_and_query_indexes(tmp_path: Path) -> None:
     save_run(db, run)
     assert apply_ledger(db, make_run()) == 0
     db.close()
+
+
+# --- run ids are never reused (m005_run_ids) ----------------------------------------------
+
+
+def last_release_db(path: Path) -> list[int]:
+    """A database as the release before ``m005_run_ids`` left it (every earlier migration),
+    holding three runs; their ids."""
+    db = Database(sqlite3.connect(path))
+    db.execute("PRAGMA foreign_keys = ON")
+    MIGRATIONS.apply(db, stop_before="m005_run_ids")
+    ids = [save_run(db, make_run(repo=f"/src/r{i}")) for i in range(3)]
+    db.close()
+    return ids
+
+
+def children(db: Database, run_id: int) -> dict[str, int]:
+    return {t: db[t].count_where("run_id = ?", [run_id]) for t in ("steps", "llm_calls", "findings", "files")}
+
+
+def test_an_old_database_upgrades_to_ids_that_are_never_reused(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    ids = last_release_db(path)
+    old = Database(sqlite3.connect(path))
+    before = {i: children(old, i) for i in ids}
+    assert "AUTOINCREMENT" not in old["runs"].schema
+    old.execute("DELETE FROM runs WHERE id = ?", [ids[-1]])  # the old schema hands id 3 out again
+    old.conn.commit()
+    assert save_run(old, make_run()) == ids[-1]
+    old.close()
+
+    db = open_db(path)
+    assert "AUTOINCREMENT" in db["runs"].schema
+    assert [m.name for m in MIGRATIONS.applied(db)] == ALL_MIGRATIONS
+    # The rebuild kept every run, and every row that cascades from one (foreign keys were off).
+    assert sorted(r.id for r in list_runs(db)) == ids
+    assert {i: children(db, i) for i in ids[:2]} == {i: before[i] for i in ids[:2]}
+    assert all(n > 0 for n in children(db, ids[0]).values())
+    assert {tuple(i.columns) for i in db["runs"].indexes} >= {("started_at",), ("repo", "started_at"),
+                                                             ("status", "started_at"), ("repo", "branch")}
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert load_run(db, ids[0]) == make_run(repo="/src/r0").model_copy(update={"run_id": ids[0]})
+
+    newest = save_run(db, make_run())
+    assert newest == ids[-1] + 1
+    db.execute("DELETE FROM runs WHERE id = ?", [newest])  # what `tokyo history prune` does
+    assert children(db, newest) == {"steps": 0, "llm_calls": 0, "findings": 0, "files": 0}  # still cascades
+    assert save_run(db, make_run()) == newest + 1  # never the deleted one's
+    db.close()
+
+
+def test_the_run_id_migration_is_not_done_twice(tmp_path: Path) -> None:
+    """A crash after the rebuild but before its record: the next open finds it done."""
+    from tokyo_cli.store.migrations import m005_run_ids
+
+    path = tmp_path / "history.db"
+    ids = last_release_db(path)
+    db = Database(sqlite3.connect(path))
+    m005_run_ids(db)
+    schema = db["runs"].schema
+    db.close()
+    db = open_db(path)
+    assert db["runs"].schema == schema and sorted(r.id for r in list_runs(db)) == ids
+    db.close()
+
+
+# --- a database from a newer tokyo is refused, never written ------------------------------
+
+
+def newer_db(path: Path, future: str = "add") -> None:
+    """A database a later tokyo wrote: every migration of this one, one run, then one more
+    migration this tokyo does not know (``add``: a column added; ``rename``: runs.status
+    renamed to state)."""
+    db = open_db(path)
+    save_run(db, make_run())
+    later = Migrations("tokyo")
+    for shipped in MIGRATIONS._migrations:
+        later(name=shipped.name, transactional=shipped.transactional)(shipped.fn)
+
+    @later(name="m006_from_the_future")
+    def m006(database: Database) -> None:
+        if future == "rename":
+            database.execute('ALTER TABLE runs RENAME COLUMN "status" TO "state"')
+        else:
+            database["runs"].add_column("reviewer", str)
+
+    later.apply(db)
+    db.close()
+
+
+def snapshot(path: Path) -> tuple[bytes, list[tuple[object, ...]]]:
+    con = sqlite3.connect(path)
+    try:
+        return path.read_bytes(), con.execute("SELECT * FROM _sqlite_migrations ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("future", ["add", "rename"])
+def test_a_newer_database_is_refused_naming_both_versions_and_left_unchanged(tmp_path: Path, future: str) -> None:
+    path = tmp_path / "history.db"
+    newer_db(path, future)
+    before = snapshot(path)
+    with pytest.raises(StoreConfigError) as exc:
+        open_db(path)
+    message = str(exc.value)
+    ours = len(ALL_MIGRATIONS)
+    assert f"schema version {ours + 1}, newer than tokyo " in message
+    assert f"(schema version {ours}; unknown migration m006_from_the_future)" in message
+    assert str(path) in message and "\n" not in message and exc.value.exit_code == 2
+    assert snapshot(path) == before
+
+
+def test_a_database_missing_a_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    open_db(path).close()
+    con = sqlite3.connect(path)
+    con.execute('ALTER TABLE runs RENAME COLUMN "status" TO "state"')  # no migration recorded
+    con.close()
+    with pytest.raises(StoreConfigError, match=rf"does not match schema version {len(ALL_MIGRATIONS)} of this "
+                                               r"tokyo: column runs.status is missing"):
+        open_db(path)
+
+
+@pytest.mark.parametrize("future", ["add", "rename"])
+def test_tokyo_history_on_a_newer_database_is_a_one_line_usage_error(
+        tmp_path: Path, future: str, cli: Callable[..., tuple[int, str, str]]) -> None:
+    path = tmp_path / "history.db"
+    newer_db(path, future)
+    before = snapshot(path)
+    for args in (["history"], ["show", "1"], ["stats"], ["findings", "list"], ["history", "prune", "--all", "-y"]):
+        code, out, err = cli(*args, "--db", str(path))
+        assert (code, out) == (2, ""), (args, err)
+        assert err.startswith(f"tokyo: error: history database {path} has schema version ") and err.count("\n") == 1
+    assert snapshot(path) == before

@@ -54,3 +54,11 @@ class StoreError(TokyoError):
     """The history database cannot be opened or written (permissions, full disk, corrupt)."""
 
     exit_code = 3
+
+
+class StoreConfigError(StoreError):
+    """The history database is unusable as configured, so tokyo refuses before any work and
+    writes nothing: its location cannot be a file (``TOKYO_HOME`` or ``--db`` under a regular
+    file, or a directory), or its schema is newer than this tokyo. Exit code 2."""
+
+    exit_code = 2

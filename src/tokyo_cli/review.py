@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tokyo_cli import events as ev
 from tokyo_cli.budget import Budget
 from tokyo_cli.engine import Engine, EngineOptions, callable_models
-from tokyo_cli.errors import ConfigError, StoreError
+from tokyo_cli.errors import ConfigError, StoreConfigError, StoreError
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.results import RunResult
 from tokyo_cli.settings import Settings
@@ -75,11 +75,19 @@ def _branch(repo: Any) -> str | None:
 
 
 def _open_history(settings: Settings) -> tuple[Any, str | None]:
-    """``(db, None)``, or ``(None, reason)`` when the history database cannot be opened."""
+    """``(db, None)``, or ``(None, reason)`` when the history database cannot be opened.
+
+    Raises:
+        StoreConfigError: the database's location or schema is unusable as configured
+            (``TOKYO_HOME`` under a file, a schema newer than this tokyo): a configuration
+            error to fix before any run, not a run that goes unsaved.
+    """
     from tokyo_cli.store.db import open_db
 
     try:
         return open_db(settings.db_path()), None
+    except StoreConfigError:
+        raise
     except StoreError as exc:
         return None, str(exc)
 
@@ -330,6 +338,10 @@ async def run_review(
     A store failure (full disk, permissions) does not lose the run: it is returned with
     ``store_error`` set so the caller can still print the report. Provider failures end up
     in the steps (see :class:`~tokyo_cli.engine.Engine`); this function raises nothing for them.
+
+    Raises:
+        StoreConfigError: before anything runs, when the history database is unusable as
+            configured (see :func:`_open_history`).
     """
     result = new_result(prepared, settings)
     budget = make_budget(prepared, settings)

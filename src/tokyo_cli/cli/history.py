@@ -89,8 +89,11 @@ def _when(when: datetime) -> str:
 @exits
 def prune(
     older_than: Annotated[
-        int, typer.Option("--older-than", metavar="DAYS", min=0, help="Delete runs that started more than DAYS days ago.")
-    ],
+        Optional[int],
+        typer.Option("--older-than", metavar="DAYS", min=0, help="Delete runs that started more than DAYS days ago."),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Delete every run (what --older-than 0 means).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on a terminal.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say how many runs would be deleted.")] = False,
     vacuum: Annotated[bool, typer.Option("--vacuum", help="Then shrink the database file (VACUUM).")] = False,
     db: DbOption = None,
@@ -98,24 +101,47 @@ def prune(
     """Delete old runs with their steps, calls, findings and files.
 
     The findings ledger is kept: every fingerprint and every dismiss/accept decision
-    survives, so dismissed findings stay suppressed.
+    survives, so dismissed findings stay suppressed. Run ids are never reused: a deleted
+    run's id stays unused. On a terminal it asks first (--yes skips the question);
+    --older-than 0 deletes every run, so it needs --all.
     """
+    import sys
     from datetime import timedelta, timezone
 
-    from tokyo_cli.store.history import prune_runs
+    from tokyo_cli.errors import ConfigError
     from tokyo_cli.store.db import db_path, translate_errors
+    from tokyo_cli.store.history import prune_runs
 
-    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than)
+    if every and older_than:
+        raise ConfigError("choose --older-than DAYS or --all, not both")
+    if older_than == 0 and not every:
+        raise ConfigError("--older-than 0 deletes every run: pass --all if that is what you mean")
+    if older_than is None and not every:
+        raise ConfigError("say which runs to delete: --older-than DAYS, or --all")
+    cutoff = None if every else datetime.now(timezone.utc) - timedelta(days=older_than or 0)
     database = open_history(db)
-    count = prune_runs(database, before=cutoff, dry_run=dry_run)
-    when = cutoff.astimezone().strftime("%Y-%m-%d %H:%M")
-    runs = f"{count:,} run{'' if count == 1 else 's'}"
-    if dry_run:
-        typer.echo(f"Would delete {runs} that started before {when}.")
-    else:
-        typer.echo(f"Deleted {runs} that started before {when}; the findings ledger is kept.")
+    try:
+        count = prune_runs(database, before=cutoff, dry_run=True)
+        runs = f"{count:,} run{'' if count == 1 else 's'}"
+        when = "" if cutoff is None else f" that started before {cutoff.astimezone():%Y-%m-%d %H:%M}"
+        which = "every run" if cutoff is None else f"{runs}{when}"
+        if dry_run:
+            typer.echo(f"Would delete {which}" + (f" ({runs})." if every else "."))
+            return 0
+        if count == 0:
+            typer.echo("Nothing to delete.")
+            return 0
+        if not yes and sys.stdin.isatty():
+            question = f"Delete {which}" + (f" ({runs})" if every else "") + " (the findings ledger is kept)?"
+            if not typer.confirm(question, default=False):
+                typer.echo("Nothing deleted.")
+                return 0
+        count = prune_runs(database, before=cutoff)
+        runs = f"{count:,} run{'' if count == 1 else 's'}"
+        typer.echo(f"Deleted {runs}{when}; the findings ledger is kept.")
         if vacuum:
             with translate_errors(db_path(database)):
                 database.vacuum()
-    database.close()
+    finally:
+        database.close()
     return 0

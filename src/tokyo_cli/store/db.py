@@ -5,6 +5,12 @@ so the connection runs in WAL mode with a 10 s busy timeout, writers take the wr
 front (``BEGIN IMMEDIATE``, see :func:`write_transaction`), and the first-open migrations run
 under an exclusive lock on a sibling ``<db>.lock`` file.
 
+A database this tokyo does not understand is refused before anything is written to it
+(:class:`~tokyo_cli.errors.StoreConfigError`, exit code 2): one whose schema is newer
+(a migration this tokyo does not know, see :func:`check_schema`), or one that lacks a column
+this tokyo's migrations made. So is a location that cannot hold a database file (a path
+under a regular file, a directory).
+
 Every sqlite failure leaves this package as a :class:`~tokyo_cli.errors.StoreError` with one
 line that names the file and says what to do; never a traceback.
 """
@@ -12,6 +18,7 @@ line that names the file and says what to do; never a traceback.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -20,8 +27,8 @@ from pathlib import Path
 import platformdirs
 from sqlite_utils import Database, Migrations
 
-from tokyo_cli.errors import StoreError
-from tokyo_cli.store.migrations import MIGRATIONS
+from tokyo_cli.errors import StoreConfigError, StoreError
+from tokyo_cli.store.migrations import MIGRATIONS, migration_names
 
 BUSY_TIMEOUT_S = 10.0
 """Seconds a connection waits for another process's lock before giving up."""
@@ -136,6 +143,61 @@ def _file_lock(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def check_schema(db: Database, path: Path | str, migrations: Migrations = MIGRATIONS) -> None:
+    """Refuse a database written by a newer tokyo; read-only (nothing is written).
+
+    A schema version is the number of migrations of the ``tokyo`` set applied to a database
+    (:data:`~tokyo_cli.store.migrations.MIGRATIONS`; this tokyo's is their count). A newer
+    tokyo records migrations this one does not know — a column added, renamed or dropped —
+    and reading or writing its tables could fail half-way or lose data.
+
+    Raises:
+        StoreConfigError: a migration this tokyo does not know has been applied; the message
+            names the database's schema version and this tokyo's.
+    """
+    from tokyo_cli import __version__
+
+    known = migration_names(migrations)
+    with translate_errors(path):
+        applied = [m.name for m in migrations.applied(db)]
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise StoreConfigError(
+            f"history database {path} has schema version {len(applied)}, newer than tokyo {__version__} "
+            f"understands (schema version {len(known)}; unknown migration {', '.join(unknown)}): "
+            "upgrade tokyo, or pass --db PATH for another database; it was not changed"
+        )
+
+
+@functools.cache
+def _expected_columns(migrations: Migrations) -> dict[str, frozenset[str]]:
+    """Table -> columns after every migration of ``migrations`` (built once, in memory)."""
+    db = Database(memory=True, execute_plugins=False)
+    migrations.apply(db)
+    tables = [t for t in db.table_names() if not t.startswith(("_", "findings_fts"))]
+    return {t: frozenset(c.name for c in db[t].columns) for t in tables}
+
+
+def check_columns(db: Database, path: Path | str, migrations: Migrations = MIGRATIONS) -> None:
+    """Refuse a database that lacks a table or column this tokyo's migrations create (a schema
+    changed outside them): reading it would fail half-way. Read-only.
+
+    Raises:
+        StoreConfigError: names the first missing column and this tokyo's schema version.
+    """
+    with translate_errors(path):
+        for table, columns in _expected_columns(migrations).items():
+            have = {row[1] for row in db.execute(f'PRAGMA table_info("{table}")').fetchall()}
+            missing = sorted(columns - have)
+            if missing:
+                what = f"table {table}" if not have else f"column {table}.{missing[0]}"
+                raise StoreConfigError(
+                    f"history database {path} does not match schema version {len(migration_names(migrations))} "
+                    f"of this tokyo: {what} is missing (changed by another tool, or by a newer tokyo); "
+                    "pass --db PATH for another database; it was not changed"
+                )
+
+
 def _needs_setup(db: Database, migrations: Migrations) -> bool:
     return db.journal_mode != "wal" or bool(migrations.pending(db))
 
@@ -146,14 +208,46 @@ def ensure_schema(db: Database, path: Path, migrations: Migrations = MIGRATIONS)
     The cheap check runs without the lock (the common case: nothing to do); when work is
     due, the ``<path>.lock`` file lock is taken and the check repeated, because another
     process may have finished the same work while this one waited.
+
+    Raises:
+        StoreConfigError: the schema is newer than ``migrations`` know, or lacks one of their
+            columns (:func:`check_schema`, :func:`check_columns`); a newer schema is refused
+            before anything is written.
     """
-    if not _needs_setup(db, migrations):
-        return
-    with _file_lock(path.with_name(path.name + ".lock")):
-        if db.journal_mode != "wal":
-            db.enable_wal()
-        if migrations.pending(db):
-            migrations.apply(db)
+    check_schema(db, path, migrations)
+    if _needs_setup(db, migrations):
+        with _file_lock(path.with_name(path.name + ".lock")):
+            check_schema(db, path, migrations)  # a newer tokyo may have migrated it meanwhile
+            if db.journal_mode != "wal":
+                db.enable_wal()
+            if migrations.pending(db):
+                migrations.apply(db)
+    check_columns(db, path, migrations)
+
+
+def _check_location(target: Path) -> None:
+    """Refuse a path that can never be a database file: a directory, or one under a regular
+    file (``TOKYO_HOME`` or ``--db`` pointing at a file), before creating anything.
+
+    Raises:
+        StoreConfigError: one line naming the path and what to set instead.
+    """
+    if target.is_dir():
+        raise StoreConfigError(f"history database {target} is a directory; pass a file path with --db")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                home = os.environ.get("TOKYO_HOME")
+                if home and target == default_db_path():
+                    where = "is a file" if parent == target.parent else f"is under a file ({parent})"
+                    raise StoreConfigError(
+                        f"TOKYO_HOME {where}, not a directory, so it cannot hold the history database "
+                        f"{target}; set TOKYO_HOME to a directory (tokyo creates it) or pass --db PATH"
+                    )
+                raise StoreConfigError(
+                    f"history database {target}: {parent} is a file, not a directory; pass --db PATH"
+                )
+            return
 
 
 def open_db(path: Path | str | None = None) -> Database:
@@ -169,10 +263,13 @@ def open_db(path: Path | str | None = None) -> Database:
         caller closes it (``db.close()`` or ``with open_db() as db:``).
 
     Raises:
-        StoreError: one line for an unwritable or impossible directory, a full disk, a
-            corrupt or non-SQLite file, or a lock held longer than the busy timeout.
+        StoreConfigError: (exit code 2) a path under a regular file or a directory, or a
+            schema newer than this tokyo (see :func:`ensure_schema`); nothing is written.
+        StoreError: one line for an unwritable directory, a full disk, a corrupt or
+            non-SQLite file, or a lock held longer than the busy timeout.
     """
     target = Path(path).expanduser() if path is not None else default_db_path()
+    _check_location(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -181,8 +278,6 @@ def open_db(path: Path | str | None = None) -> Database:
             f"cannot create the directory for history database {target}: {reason}; "
             "set TOKYO_HOME or pass --db PATH"
         ) from None
-    if target.is_dir():
-        raise StoreError(f"history database {target} is a directory; pass a file path with --db")
     conn: sqlite3.Connection | None = None
     try:
         with translate_errors(target):

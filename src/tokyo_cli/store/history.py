@@ -307,10 +307,11 @@ def known_repo(db: Database, path: str) -> str | None:
     return next((c for c in candidates if c in found), None)
 
 
-def prune_runs(db: Database, *, before: datetime, dry_run: bool = False) -> int:
-    """Delete the runs that started before ``before`` (aware datetime), with their steps,
-    calls, findings and files (``ON DELETE CASCADE``); the ledger keeps every fingerprint
-    and decision. Returns how many runs were (or, with ``dry_run``, would be) deleted.
+def prune_runs(db: Database, *, before: datetime | None, dry_run: bool = False) -> int:
+    """Delete the runs that started before ``before`` (aware datetime; ``None``: every run),
+    with their steps, calls, findings and files (``ON DELETE CASCADE``); the ledger keeps
+    every fingerprint and decision. Returns how many runs were (or, with ``dry_run``, would
+    be) deleted. Their ids are never given to a later run (``AUTOINCREMENT``).
 
     One transaction. Compares instants (``julianday``), so runs stored with any UTC offset
     are judged correctly.
@@ -318,8 +319,8 @@ def prune_runs(db: Database, *, before: datetime, dry_run: bool = False) -> int:
     Raises:
         StoreError: locked past the busy timeout, read-only or full database.
     """
-    where = "julianday(started_at) < julianday(?)"
-    cutoff = [before.isoformat()]
+    where = "julianday(started_at) < julianday(?)" if before is not None else "1"
+    cutoff = [before.isoformat()] if before is not None else []
     with translate_errors(db_path(db)):
         if dry_run:
             return int(db.execute(f"SELECT COUNT(*) FROM runs WHERE {where}", cutoff).fetchone()[0])

@@ -18,7 +18,11 @@ Tables created by ``m001_initial`` (every child row cascades on ``DELETE FROM ru
     files      every changed file: status, line counts, skipped reason (NULL = reviewed)
 
 Row order inside a run is insertion order (``ORDER BY id``), which ``history.save_run``
-makes equal to list order.
+makes equal to list order. Run ids are ``AUTOINCREMENT`` (``m005_run_ids``): an id is never
+given to a second run, even after ``tokyo history prune`` deleted the newest runs.
+
+The schema version of a database is the number of these migrations applied to it;
+``store.db`` refuses a database with a migration not listed here (a newer tokyo's).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ from sqlite_utils.db import ForeignKey, Table
 
 MIGRATIONS = Migrations("tokyo")
 """The one migration set of the history database, in application order."""
+
+
+def migration_names(migrations: Migrations = MIGRATIONS) -> list[str]:
+    """The names of ``migrations``, in application order (its length is the schema version)."""
+    return [m.name for m in migrations._migrations]  # sqlite-utils keeps no public list
 
 
 def _table(db: Database, name: str) -> Table:
@@ -347,3 +356,48 @@ def m002d_stats_indexes(db: Database) -> None:
     calls.create_index(["latency_s"], index_name="idx_llm_calls_latency")
     db.execute("DROP INDEX IF EXISTS idx_llm_calls_run_id")
     calls.create_index(["run_id", "latency_s"], index_name="idx_llm_calls_run_id_latency")
+
+
+@MIGRATIONS(name="m005_run_ids", transactional=False)
+def m005_run_ids(db: Database) -> None:
+    """runs.id becomes ``INTEGER PRIMARY KEY AUTOINCREMENT``: the id of a deleted run is never
+    reused, so an old ``tokyo show 42`` shows run 42 or nothing, never a newer run.
+
+    SQLite cannot change a primary key in place, so ``runs`` is rebuilt (SQLite's "generalized
+    ALTER TABLE procedure"): same columns and rows, its indexes recreated. Foreign keys are off
+    meanwhile — dropping the old table would otherwise cascade into steps, findings, calls and
+    files — and checked before the commit. Not in sqlite-utils' transaction, because
+    ``PRAGMA foreign_keys`` is ignored inside one: the rebuild is its own transaction, and a
+    rebuild already done (a crash before its record was written) is not done twice.
+    """
+    current = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()[0]
+    if "AUTOINCREMENT" in current.upper():
+        return
+    pk = '"id" INTEGER PRIMARY KEY,'
+    if current.count(pk) != 1:
+        raise RuntimeError(f"m005_run_ids: unexpected runs table: {current[:200]}")
+    rebuilt = current.replace('CREATE TABLE "runs"', 'CREATE TABLE "runs_m005"', 1).replace(
+        pk, '"id" INTEGER PRIMARY KEY AUTOINCREMENT,', 1)
+    indexes = [row[0] for row in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL")]
+    columns = ", ".join(f'"{c.name}"' for c in _table(db, "runs").columns)
+    enforced = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            db.conn.execute(rebuilt)
+            db.conn.execute(f'INSERT INTO "runs_m005" ({columns}) SELECT {columns} FROM "runs"')
+            db.conn.execute('DROP TABLE "runs"')
+            db.conn.execute('ALTER TABLE "runs_m005" RENAME TO "runs"')
+            for sql in indexes:
+                db.conn.execute(sql)
+            broken = db.conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"m005_run_ids: {len(broken)} rows lost their run, e.g. {broken[0]}")
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
