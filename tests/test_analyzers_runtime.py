@@ -155,7 +155,7 @@ def test_secrets_are_masked_everywhere_in_findings(git_repo: GitRepo) -> None:
     for f in secrets.findings + bandit.findings:
         dumped = f.model_dump_json()
         assert AWS_KEY not in dumped and PASSWORD not in dumped
-        assert "[MASKED]" in f.anchor_text
+        assert "[MASKED:" in f.anchor_text
     assert secrets.findings[0].severity.value == "critical"
 
 

@@ -95,8 +95,10 @@ def test_wire_model_name_strips_only_provider_prefixes() -> None:
 
 def test_redact_masks_env_keys_and_key_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROQ_API_KEY", "plain-secret-value")
-    text = redact("a plain-secret-value b sk-proj-abcdefghijklmnop c AIzaSyA1234567890abcdefghijk")
-    assert text == "a *** b *** c ***"
+    text = redact("a plain-secret-value b sk-proj-abcdefghijklmnop c AIzaSyA1234567890abcdefghijk" + "x" * 11
+                  + " d given-key-1", ["given-key-1"])
+    assert text == ("a [MASKED:env:GROQ_API_KEY] b [MASKED:openai-key] c [MASKED:google-api-key]"
+                    " d [MASKED:api-key]")
 
 
 def test_import_does_not_load_litellm() -> None:
@@ -241,7 +243,7 @@ async def test_bad_request_is_not_retried_and_masks_keys(fake_provider: FakeProv
     with pytest.raises(ProviderError) as err:
         await fast_gateway(fake_provider, retries=3).complete(ask())
     assert len(fake_provider.requests) == 1
-    assert str(err.value) == f"gpt-4o: request rejected (HTTP 400) at {fake_provider.url}: bad field near ***"
+    assert str(err.value) == f"gpt-4o: request rejected (HTTP 400) at {fake_provider.url}: bad field near [MASKED:openai-key]"
 
 
 async def test_connection_refused_is_retried_then_fails() -> None:

@@ -46,10 +46,10 @@ def test_mask_secrets_hides_common_credentials(secret: str) -> None:
 
 def test_mask_secrets_keeps_the_assignment_readable() -> None:
     masked, count = mask_secrets('DB_PASSWORD = "hunter2hunter2"')
-    assert masked == 'DB_PASSWORD = "[MASKED]"' and count == 1
+    assert masked == 'DB_PASSWORD = "[MASKED:secret-assignment]"' and count == 1
     for line in ('Api-Key: "k3y-value-123"', "AWS_SECRET_ACCESS_KEY='abc123def456'", 'auth_token = "t0k3n-t0k3n"'):
         masked, count = mask_secrets(line)
-        assert "[MASKED]" in masked and count == 1, line
+        assert "[MASKED:" in masked and count == 1, line
 
 
 def test_delimit_nonce_depends_on_content_and_cannot_be_forged() -> None:

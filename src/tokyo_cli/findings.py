@@ -19,6 +19,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tokyo_cli.masking import mask_data
+
 
 class Severity(str, Enum):
     """Finding severity, ordered critical > high > medium > low > info (SARIF-like levels)."""
@@ -155,7 +157,9 @@ class AgentOutput(BaseModel):
     """The whole JSON object a model returns for one review or synthesis call.
 
     Over-long text is truncated and findings past ``MAX_FINDINGS_PER_REPLY`` are dropped
-    (``truncated`` counts them) rather than rejecting an otherwise valid reply.
+    (``truncated`` counts them) rather than rejecting an otherwise valid reply. Every string
+    of the reply is masked first (:func:`tokyo_cli.masking.mask_data`): whatever a model
+    writes, no secret the detector knows is kept.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -195,7 +199,8 @@ class AgentOutput(BaseModel):
             extra = len(data["findings"]) - MAX_FINDINGS_PER_REPLY
             if extra > 0:
                 data = {**data, "findings": data["findings"][:MAX_FINDINGS_PER_REPLY], "truncated": extra}
-        return data
+        # Masked before any field is truncated: a cut must not leave half a secret unmaskable.
+        return mask_data(data)
 
 
 class Finding(BaseModel):
@@ -263,6 +268,37 @@ def fingerprint(finding: Finding) -> str:
     who = finding.rule or finding.agent
     parts = [finding.path, who, normalize_text(finding.anchor_text), normalize_text(finding.title)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason")
+
+
+def redact(finding: Finding) -> Finding:
+    """``finding`` with likely secrets masked (:func:`tokyo_cli.masking.mask_data`, the one
+    detector) in its title, body, suggestion, anchored line text and dismissal reason.
+
+    The fingerprint is recomputed from the masked text, so it stays stable without holding
+    the secret. Returns ``finding`` itself when nothing needed masking. The path is left as
+    it is (anchoring needs it); the run result is masked whole before it is stored or shown.
+    """
+    return redact_all([finding])[0]
+
+
+def redact_all(findings: list[Finding]) -> list[Finding]:
+    """:func:`redact` for many findings, with one scan of all their texts."""
+    values = [[getattr(f, name) for name in _MASKED_FIELDS] for f in findings]
+    masked = mask_data(values)
+    if masked is values:
+        return list(findings)
+    out = []
+    for f, before, after in zip(findings, values, masked):
+        if before == after:
+            out.append(f)
+            continue
+        data = f.model_dump()
+        data.update(zip(_MASKED_FIELDS, after), fingerprint="")
+        out.append(Finding(**data))
+    return out
 
 
 def sort_key(f: Finding) -> tuple[int, str, int, str]:
@@ -369,6 +405,8 @@ def anchor_finding(
       ``end_line`` kept only when it is also an anchor at or after ``line``.
     - otherwise: demoted to a file-level finding (``line=None``) — the problem may be real,
       but it cannot be placed on a changed line.
+
+    The finding's texts (the model's, and the anchored line's) are masked (:func:`redact`).
     """
     if raw.path not in paths:
         return None
@@ -377,7 +415,7 @@ def anchor_finding(
     if line is not None and raw.end_line and raw.end_line > line and changes.is_anchor(raw.path, raw.end_line):
         end_line = raw.end_line
     anchor_text = changes.line_text(raw.path, line) if line is not None else ""
-    return Finding(
+    return redact(Finding(
         path=raw.path,
         line=line,
         end_line=end_line,
@@ -391,4 +429,4 @@ def anchor_finding(
         step=step,
         source=source,
         anchor_text=anchor_text,
-    )
+    ))

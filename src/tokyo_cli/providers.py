@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 
+from tokyo_cli.masking import mask_secrets
+
 # provider -> env vars, any one of which gives credentials (litellm reads the same names).
 # Gemini: litellm's AI Studio route reads GOOGLE_API_KEY first, then GEMINI_API_KEY.
 CREDENTIAL_ENV: dict[str, list[str]] = {
@@ -103,12 +105,11 @@ def wire_model_name(model: str) -> str:
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
-    """``text`` with API keys masked as ``***``: given secrets, set credential env values, and
-    anything shaped like a key (``sk-...``, ``AIza...``, ``gsk_...``)."""
-    values = list(secrets or [])
-    for names in CREDENTIAL_ENV.values():
-        values.extend(os.environ.get(n, "") for n in names)
-    for value in values:
+    """``text`` (a provider's error message) with keys masked: each of ``secrets`` (6+
+    characters) as ``[MASKED:api-key]``, then everything the one secret detector finds
+    (:func:`tokyo_cli.masking.mask_secrets`: the values of credential variables such as
+    ``OPENAI_API_KEY``, ``sk-...``/``AIza...``/``gsk_...`` keys, ...)."""
+    for value in secrets or []:
         if value and len(value) >= 6:
-            text = text.replace(value, "***")
-    return re.sub(r"\b(sk-[A-Za-z0-9_\-]{8,}|AIza[0-9A-Za-z_\-]{20,}|gsk_[A-Za-z0-9]{20,})", "***", text)
+            text = text.replace(value, "[MASKED:api-key]")
+    return mask_secrets(text)[0]

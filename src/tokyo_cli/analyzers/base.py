@@ -7,14 +7,13 @@ the change touched. Analyzers are plain synchronous callables: the engine runs
 same time, each in its own thread, each within the time limit.
 
 Every finding leaves here with secrets masked in its title, body, suggestion and anchored
-line text (the same masks as prompts), so no detected secret reaches a report, the history
-database or a provider.
+line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.masking`),
+so no detected secret reaches a report, the history database or a provider.
 """
 
 from __future__ import annotations
 
 import importlib
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -23,7 +22,9 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.findings import Finding
+from tokyo_cli.findings import Finding, redact_all
+from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
+from tokyo_cli.masking import mask_secrets
 from tokyo_cli.repo import Changeset, FileChange
 
 # name -> "module:class"; imported on first use so a broken tool never breaks startup.
@@ -144,35 +145,7 @@ def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent:
         run = AnalyzerRun(name=name, error=f"{name} failed: {type(exc).__name__}: {exc}")
     if not run.seconds:
         run.seconds = time.monotonic() - start
-    run.findings = [redact(f) for f in run.findings]
+    run.findings = redact_all(run.findings)
+    if run.error:
+        run.error = mask_secrets(run.error)[0]
     return run
-
-
-# ``DB_PASSWORD=hunter2`` (Dockerfiles, .env, shell): unquoted, so not among the prompt masks.
-_UNQUOTED_SECRET = re.compile(
-    r"(?i)\b([a-z0-9_]*(?:passw(?:or)?d|secret|token|api_?key|private_?key|access_?key)[a-z0-9_]*)"
-    r"(\s*=\s*|:\s+)(?!\[MASKED\])([^\s'\"$\[{(<][^\s'\"]{3,})"
-)
-
-
-def redact(finding: Finding) -> Finding:
-    """``finding`` with likely secrets masked in its title, body, suggestion and anchored
-    line text (``prompts.mask_secrets``); the fingerprint is recomputed from the masked text,
-    so it stays stable without holding the secret."""
-    from tokyo_cli.prompts import mask_secrets
-
-    update: dict[str, str | None] = {}
-    for name in ("title", "body", "anchor_text", "suggestion"):
-        value = getattr(finding, name)
-        if value:
-            masked, count = mask_secrets(value)
-            if name == "anchor_text":
-                masked, more = _UNQUOTED_SECRET.subn(r"\1\2[MASKED]", masked)
-                count += more
-            if count:
-                update[name] = masked
-    if not update:
-        return finding
-    data = finding.model_dump()
-    data.update(update, fingerprint="")
-    return Finding(**data)

@@ -9,18 +9,20 @@ in a whole-tree audit) become findings:
 * rule ``detect-secrets:<PluginClass>`` (e.g. ``detect-secrets:AWSKeyDetector``);
 * severity critical for keys that are unambiguous by format (cloud keys, private keys,
   provider tokens), high for a "secret keyword" assignment (``password = "..."``);
-* the secret itself never appears: the anchored line text is stored with the value
-  replaced by ``[MASKED]``.
+* the secret itself never appears: the anchored line text goes through the one secret
+  detector (:func:`tokyo_cli.masking.mask_secrets`: ``[MASKED:<kind>]``), like every
+  finding (:func:`tokyo_cli.findings.redact`).
 
-The two entropy plugins are off: every commit SHA, checksum and pinned action looks
-random, and they would bury the real keys (detect-secrets' docs call them the noisiest).
-detect-secrets keeps its configuration in a process-global singleton, so scans take a lock.
+As findings, the two entropy plugins and the public-IP plugin are off: every commit SHA,
+checksum and pinned action looks random, and they would bury the real keys (detect-secrets'
+docs call them the noisiest). Masking, which costs no reader's attention, uses them all.
+detect-secrets keeps its configuration in a process-global singleton, so scans hold
+:data:`tokyo_cli.masking.DETECT_SECRETS_LOCK`.
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,12 +30,11 @@ from typing import Any
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.masking import DETECT_SECRETS_LOCK, mask_secrets
 from tokyo_cli.repo import Changeset, FileChange
 
 NOISY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
 KEYWORD_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
-MASK = "[MASKED]"
-_LOCK = threading.Lock()
 
 
 class SecretsAnalyzer:
@@ -62,7 +63,8 @@ class SecretsAnalyzer:
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
         whole = whole_tree(changeset)
         findings: list[Finding] = []
-        with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp, _LOCK, transient_settings(config):
+        with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp, DETECT_SECRETS_LOCK, \
+                transient_settings(config):
             base = Path(tmp).resolve()
             for change in targets:
                 if time.monotonic() - start > timeout_s:
@@ -92,7 +94,9 @@ def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: An
     kind = str(secret.type)
     text = changeset.line_text(path, line)
     value = str(getattr(secret, "secret_value", "") or "")
-    masked = text.replace(value, MASK) if value else MASK
+    masked, _ = mask_secrets(text)
+    if value and value in masked:  # never expected (tests/test_secret_canaries.py): still, not here
+        masked = masked.replace(value, "[MASKED:secret]")
     body = (
         f"detect-secrets ({plugin}) found {_article(kind)} {kind} on this line; the value is not "
         "repeated here. A secret in the repository is readable by everyone with access to it "
