@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from tokyo_cli.masking import mask_data, mask_secrets
+
 
 class CachedReply(BaseModel):
     """What a cache hit gives back: the reply text, who answered, and what it cost then."""
@@ -122,7 +124,10 @@ class DbCache:
         return str(rows[0]["reply"]) if rows else None
 
     def put_text(self, key: str, model: str, text: str) -> None:
-        """Store ``text`` under ``key``; ``model`` says what produced it ("analyzers" for tools)."""
+        """Store ``text`` under ``key``; ``model`` says what produced it ("analyzers" for tools).
+        Secrets are masked first (:func:`tokyo_cli.masking.mask_data` on the JSON document's
+        strings; :func:`~tokyo_cli.masking.mask_secrets` on text that is not JSON)."""
+        text = _masked_document(text)
         try:
             self.db["cache"].upsert(
                 {"key": key, "model": model, "reply": text, "created_at": datetime.now(timezone.utc).isoformat()},
@@ -130,3 +135,14 @@ class DbCache:
             )
         except Exception:  # noqa: BLE001 - see class docstring
             pass
+
+
+def _masked_document(text: str) -> str:
+    """``text`` with secrets masked in each string of its JSON document (a mask inside the
+    JSON text itself could cut an escape sequence), or in the text when it is not JSON."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return mask_secrets(text)[0]
+    masked = mask_data(data)
+    return text if masked is data else json.dumps(masked, ensure_ascii=False, separators=(",", ":"))

@@ -6,6 +6,12 @@ One :meth:`Gateway.complete` call = one logical request: a per-provider concurre
 timeout per attempt, retries with exponential backoff and jitter on transient failures (429,
 5xx, timeouts, connection errors; ``Retry-After`` honoured), then each fallback model in order.
 Auth errors and bad requests are not retried. Keys are never logged nor put in messages.
+
+Every request's messages are masked (:func:`tokyo_cli.masking.mask_data`, the one secret
+detector) as the call's arguments are built, right before litellm sends them: whatever path
+built the prompt (review, evidence, synthesis, repair, streamed or not), no secret the
+detector knows leaves the machine. Response cache keys are computed from the prompt before
+that, so they do not change.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from tokyo_cli.budget import Budget
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm_errors import CallFailure, classify, refused, timed_out
 from tokyo_cli.llm_stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
+from tokyo_cli.masking import mask_data
 from tokyo_cli.providers import credential_env, has_credentials, provider_of, wire_model_name
 
 __all__ = [
@@ -428,7 +435,7 @@ class Gateway:
     def _call_kwargs(self, litellm: Any, request: LLMRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": request.model,
-            "messages": request.messages,
+            "messages": mask_data(request.messages),  # the last step before litellm sends them
             "max_tokens": request.max_tokens,
             "timeout": self.timeout_s,
             # The Gateway owns retries; litellm's and the OpenAI SDK's would multiply them.

@@ -16,6 +16,7 @@ from tokyo_cli import events as ev
 from tokyo_cli.budget import Budget
 from tokyo_cli.engine import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, StoreConfigError, StoreError
+from tokyo_cli.masking import mask_data
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.results import RunResult
 from tokyo_cli.settings import Settings
@@ -387,6 +388,9 @@ async def run_review(
     hits = sum(1 for c in result.calls if c.cache_hit)
     if hits:
         result.notices.append(f"{hits} of {len(result.calls)} call(s) answered from the response cache (--no-cache to bypass)")
+    # Everything the run shows, stores or posts comes from here on: one pass of the secret
+    # detector over all of it (findings, summaries, errors, file names; tokyo_cli.masking).
+    result = mask_data(result)
     if store and db is not None:
         try:
             from tokyo_cli.store.history import save_run

@@ -9,7 +9,8 @@ monotonic clock (``now`` arguments), so a test can freeze them.
 
 The "current call" of a step is what the events tell: how many calls are in flight and since
 when, and — when the run streams (``EngineOptions.stream``) — the tail of the text its latest
-call is streaming (:class:`~tokyo_cli.events.CallText`), raw model text for widgets to clean.
+call is streaming (:class:`~tokyo_cli.events.CallText`), model text for widgets to clean,
+masked by the secret detector (:mod:`tokyo_cli.masking`) as it accumulates.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from tokyo_cli import events as ev
 from tokyo_cli.findings import Finding
+from tokyo_cli.masking import mask_secrets
 
 STREAM_TAIL = 200  # characters of streamed text a step keeps (about two panel lines)
 FINISHED = frozenset({"ok", "partial", "offline", "failed", "skipped", "cancelled"})
@@ -47,7 +49,7 @@ class StepView:
     findings: int = 0
     error: str | None = None
     in_flight_since: list[float] = field(default_factory=list)  # start times of open calls
-    streamed: str = ""  # the last STREAM_TAIL characters the current call streamed (untrusted)
+    streamed: str = ""  # the last STREAM_TAIL characters the current call streamed (untrusted, masked)
     streamed_chunk: int = 0  # which chunk ``streamed`` belongs to (0: none)
 
     @property
@@ -172,8 +174,10 @@ class RunView:
             step.in_flight_since.append(now)
         elif isinstance(event, ev.CallText):
             # Concurrent chunks each stream; the panel follows whichever spoke last.
+            # Masked whole each time: a secret split across deltas is masked once both halves are in.
             kept = step.streamed if event.chunk == step.streamed_chunk else ""
-            step.streamed, step.streamed_chunk = (kept + event.text)[-STREAM_TAIL:], event.chunk
+            tail = mask_secrets((kept + event.text)[-2 * STREAM_TAIL:])[0]
+            step.streamed, step.streamed_chunk = tail[-STREAM_TAIL:], event.chunk
         elif isinstance(event, ev.CallFinished):
             step.streamed, step.streamed_chunk = "", 0
             # Events do not say which chunk finished; the oldest open call is the best guess.

@@ -81,6 +81,7 @@ import json
 from typing import Any
 
 from tokyo_cli.findings import Finding, sort_key
+from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
     caveats,
     count_by_severity,
@@ -103,7 +104,9 @@ def render_json(result: RunResult) -> str:
 
 
 def report_dict(result: RunResult) -> dict[str, Any]:
-    """The same document as a dict (for callers that embed it, e.g. a GitHub step output)."""
+    """The same document as a dict (for callers that embed it, e.g. a GitHub step output).
+    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector)."""
+    result = mask_data(result)
     why = caveats(result)
     missing = {n.path: n.reason for n in not_reviewed(result)}
     return {

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from tokyo_cli.findings import Finding
+from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
     agent_names,
     caveats,
@@ -61,7 +62,10 @@ def render_markdown(result: RunResult) -> str:
     Pure: reads only ``result``. When there are no findings it prints
     :func:`~tokyo_cli.report.empty_message`, which says "No findings." only when nothing was
     left unreviewed.
+
+    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
     """
+    result = mask_data(result)
     out: list[str] = []
     out += _header(result)
     if result.steps:

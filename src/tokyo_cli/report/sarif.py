@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 from tokyo_cli import __version__
 from tokyo_cli.findings import Finding, Severity, sort_key
+from tokyo_cli.masking import mask_data
 from tokyo_cli.report import agent_names, clean_text, finding_body, problems
 from tokyo_cli.results import RunResult
 
@@ -99,8 +100,10 @@ def sarif_report(
     """Render ``result``, keeping at most ``max_results`` results and at most
     ``max_gzip_bytes`` bytes gzip-compressed (the most severe findings are kept first).
 
-    Deterministic: the same result gives the same text.
+    Deterministic: the same result gives the same text. Every text is masked first
+    (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
     """
+    result = mask_data(result)
     findings = sorted(result.findings, key=sort_key)
     total = len(findings)
     keep = min(total, max_results)

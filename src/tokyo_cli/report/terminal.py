@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
     STEP_STATUS_STYLE,
     agent_names,
@@ -79,7 +80,10 @@ def render_terminal(result: RunResult, console: Console) -> None:
     tokens, an offline step prints ``offline`` as its model. When there are no findings the
     last line before the totals is :func:`~tokyo_cli.report.empty_message`, which only says
     "No findings." when nothing was left unreviewed.
+
+    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
     """
+    result = mask_data(result)
     _rule(console, _title(result))
     console.print(_header(result))
     if result.steps:

@@ -3,8 +3,9 @@
 ``load_run(db, save_run(db, result)) == result``, field by field: the steps with their raw
 findings, provider calls and analyzer notes, the changed files with skipped reasons, and the
 run's merged findings. That is what lets ``tokyo show RUN_ID`` re-render a report from the
-database alone. Nothing in ``RunResult`` holds an API key, so nothing secret is stored; keep
-it that way (``StepResult.credential_env`` holds variable *names*, never values).
+database alone. Nothing in ``RunResult`` holds an API key, and every text is masked by the
+one secret detector (:mod:`tokyo_cli.masking`) before it is written, so nothing secret is
+stored; keep it that way (``StepResult.credential_env`` holds variable *names*, never values).
 
 Row mapping: model fields map one-to-one onto same-named columns (see ``migrations.py``);
 list fields are JSON text, enums their ``.value``, datetimes ``isoformat()`` text (offset
@@ -25,6 +26,7 @@ from sqlite_utils.db import Table
 
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.masking import mask_data
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.ledger import record_seen
@@ -184,7 +186,9 @@ def save_run(db: Database, result: RunResult) -> int:
 
     Writes one ``runs`` row, its ``files``, its merged ``findings`` (scope 'run'), and per
     step a ``steps`` row with its ``llm_calls`` and raw ``findings`` (scope 'step'), and
-    records the merged findings in the ledger (:func:`~tokyo_cli.store.ledger.record_seen`). Sets
+    records the merged findings in the ledger (:func:`~tokyo_cli.store.ledger.record_seen`), all
+    with secrets masked (:func:`tokyo_cli.masking.mask_data`; a run from ``run_review`` already
+    is, this makes sure of it for every caller). Sets
     ``result.run_id`` to the new id once the transaction has committed. A ``result`` that
     already has a ``run_id`` is saved again as a new run (updates are not supported).
 
@@ -192,13 +196,14 @@ def save_run(db: Database, result: RunResult) -> int:
         StoreError: database locked past the busy timeout, disk full, read-only or corrupt
             file. Nothing of the run is written in that case.
     """
+    stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.masking)
     with translate_errors(db_path(db)), write_transaction(db):
-        run_id = _insert(db, "runs", _run_row(result))
-        _table(db, "files").insert_all(_file_row(run_id, f) for f in result.files)
+        run_id = _insert(db, "runs", _run_row(stored))
+        _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
         _table(db, "findings").insert_all(
-            _finding_row(run_id, None, f) for f in result.findings
+            _finding_row(run_id, None, f) for f in stored.findings
         )
-        for step in result.steps:
+        for step in stored.steps:
             step_row_id = _insert(db, "steps", _step_row(run_id, step))
             _table(db, "llm_calls").insert_all(
                 _call_row(run_id, step_row_id, c) for c in step.calls
@@ -206,7 +211,7 @@ def save_run(db: Database, result: RunResult) -> int:
             _table(db, "findings").insert_all(
                 _finding_row(run_id, step_row_id, f) for f in step.findings
             )
-        record_seen(db, run_id, result)
+        record_seen(db, run_id, stored)
     result.run_id = run_id
     return run_id
 
