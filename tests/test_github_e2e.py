@@ -367,11 +367,39 @@ def test_a_failed_post_keeps_the_run(
 
     code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
 
-    assert code == 3, err
+    assert code == 4, err  # the result did not reach the pull request (README, "Exit codes")
     assert "::error title=tokyo::Posting to the pull request failed: GitHub API: POST" in out
+    assert "The run is saved (run 1)" in out
+    assert outputs(action_env["output"])["status"] == "completed"
     assert "shell=True" in out  # the report is in the job log
     assert "## tokyo review" in action_env["summary"].read_text()  # and in the job summary
     # The summary comment still went up, and says the review could not be posted.
     assert "could not be posted" in fake_github.pull(NUMBER).issue_comments[0]["body"]
     code, history, _ = cli("history", "--json")
     assert code == 0 and len(json.loads(history)) == 1  # and the run is in history
+
+
+def test_a_provider_outage_with_analyzer_findings_fails_on_them_as_a_partial_run(
+    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a 127.0.0.1 port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    monkeypatch.setenv("TOKYO_RETRIES", "0")
+    git_repo.write("src/app/server.py", BASE_SERVER)
+    base = git_repo.commit("base")
+    git_repo.checkout_branch("feature")
+    git_repo.write("src/app/server.py", HEAD1_SERVER)
+    head = git_repo.commit("fork change")
+    event(action_env["event"], action="opened", base=base, head=head, fork=True)  # nothing is posted
+
+    code, out, err = cli("review", str(git_repo.root), "--github", "--api-base", dead, "-w", "security", "-q")
+    assert code == 1, err  # bandit's B602 (high) at fail-on high, though no model answered
+    found = outputs(action_env["output"])
+    assert (found["status"], found["blocking"]) == ("partial", "1")
+    code, _, _ = cli("review", str(git_repo.root), "--github", "--api-base", dead, "-w", "security", "-q",
+                     "--fail-on", "critical")
+    assert code == 0 and outputs(action_env["output"])["status"] == "partial"

@@ -274,13 +274,17 @@ def test_time_limit_never_blocks_a_clean_change(repo: GitRepo, hook: RunHook, fa
     assert "tokyo: time limit 1.5 s reached" in out and out.splitlines()[-1].startswith("tokyo: no findings")
 
 
-def test_an_unreachable_provider_does_not_block_and_offline_findings_count(
+def test_an_unreachable_provider_blocks_only_when_nothing_usable_came_back(
         repo: GitRepo, hook: RunHook, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOKYO_API_BASE", f"http://127.0.0.1:{closed_port()}/v1")
+    dead = f"http://127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv("TOKYO_API_BASE", dead)
     monkeypatch.setenv("TOKYO_RETRIES", "0")
-    repo.write("calc.py", CLEAN_PY + "\n# a comment\n")
+    repo.write("calc.py", CLEAN_PY.replace("a + b", "b + a") + "\n\ndef half(a):\n    return a / 2\n")
+    repo.write("tests/test_calc.py", CLEAN_TEST + "\n\ndef test_half():\n    from calc import half\n\n"
+                                                  "    assert half(4) == 2\n")
     repo.stage()
     code, out, _ = hook(str(repo.root))
+    # Sakura's docstring analyzer found the undocumented half(): the run is partial, not blocked.
     assert code == 0, out
     assert "model calls failed" in out and "not blocking" in out
     assert "models unreachable: offline analyzers only" in out.splitlines()[-1]
@@ -288,8 +292,18 @@ def test_an_unreachable_provider_does_not_block_and_offline_findings_count(
     repo.stage()
     code, out, _ = hook(str(repo.root))
     assert code == 1 and f"tool.py:{SHELL_LINE}" in out.splitlines()[0]
-    assert [r.status for r in history()] == ["failed", "failed"]  # stored, findings and all
+    assert [r.status for r in history()] == ["partial", "partial"]  # stored, findings and all
     assert history()[0].blocking()[0].rule == "bandit:B602"
+
+    repo.commit("both")  # no model answers and no analyzer finds anything: nothing was reviewed
+    repo.write("tests/test_calc.py", repo.read("tests/test_calc.py").replace("half(4) == 2\n", "half(4) == 2.0\n"))
+    repo.stage()
+    code, out, _ = hook(str(repo.root))
+    assert code == 3, out
+    assert "model calls failed" in out and "not blocking" not in out
+    assert out.splitlines()[-2].startswith("tokyo: commit blocked: nothing usable came back (every step failed")
+    assert out.splitlines()[-1] == "tokyo: check the errors above, or skip this check once: git commit --no-verify"
+    assert history()[0].status == "failed"
 
 
 def test_offline_flag_never_calls_a_provider(repo: GitRepo, hook: RunHook, fake_provider: FakeProvider,
@@ -343,7 +357,8 @@ def test_render_lists_at_most_twenty_and_counts_the_rest() -> None:
     assert len([line for line in lines if line.startswith("HIGH")]) == 20
     assert "… and 3 more (tokyo review --staged shows them all)" in lines
     assert "tokyo: warning: the run was not saved to history: disk full" in lines
-    assert lines[-2].startswith("tokyo: commit blocked by 23 findings at/above high · staged changes, 0 files")
+    assert lines[-2].startswith("tokyo: commit blocked by 23 findings at/above high, and the run was not saved "
+                                "to history · staged changes, 0 files")
 
 
 def test_a_history_location_under_a_file_is_a_configuration_error(repo: GitRepo, hook: RunHook, tmp_path: Path,
@@ -359,3 +374,24 @@ def test_a_history_location_under_a_file_is_a_configuration_error(repo: GitRepo,
                    "directory (tokyo creates it) or pass --db PATH\n")
 
 
+def test_a_history_write_that_fails_blocks_with_4_after_the_report(repo: GitRepo, hook: RunHook) -> None:
+    db = open_db()
+    db.execute("CREATE TRIGGER full BEFORE INSERT ON runs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    db.close()
+    repo.write("calc.py", CLEAN_PY + "\n# a comment\n")
+    repo.stage()
+    code, out, _ = hook(str(repo.root), "--offline")
+    assert code == 4, out
+    lines = out.splitlines()
+    assert lines[0] == f"tokyo: warning: the run was not saved to history: history database {open_db_path()}: " \
+                       "disk is full; free some space and run again"
+    assert lines[-2].startswith("tokyo: commit blocked: the run was not saved to history (no findings at/above high)")
+    assert lines[-1] == ("tokyo: fix the history database (TOKYO_HOME), or skip this check once: "
+                         "git commit --no-verify")
+    assert "run #" not in out
+
+
+def open_db_path() -> Path:
+    from tokyo_cli.store.db import default_db_path
+
+    return default_db_path()

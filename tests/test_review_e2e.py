@@ -211,7 +211,7 @@ def test_findings_outside_the_change_are_demoted_or_dropped(
     assert code == 1  # bandit's B602 on the changed line is still there
 
 
-def test_provider_timeout_fails_the_run_with_a_clear_message(
+def test_provider_timeout_fails_the_step_with_a_clear_message_and_keeps_the_analyzer_findings(
     project: GitRepo, cli: RunCli, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TOKYO_RETRIES", "0")
@@ -221,9 +221,10 @@ def test_provider_timeout_fails_the_run_with_a_clear_message(
         "--timeout", "0.5", "--model", "openai/slow-model", "-f", "json", "-q",
     )
     report = json.loads(out)
-    assert code == 3
-    assert report["run"]["status"] == "failed"
-    assert "timed out" in report["steps"][0]["error"]
+    # The model timed out; bandit's B602 (high) still came back: partial, and it blocks.
+    assert (code, report["run"]["status"], report["steps"][0]["status"]) == (1, "partial", "failed")
+    assert report["steps"][0]["error"] == "openai/slow-model: timed out after 0.5 s"
+    assert [f["rule"] for f in report["findings"]] == ["bandit:B602"]
 
 
 def test_not_a_git_repository(cli: RunCli, tmp_path: Path) -> None:
@@ -259,6 +260,28 @@ def test_report_to_file_and_fail_on(project: GitRepo, cli: RunCli, tmp_path: Pat
     text = out_file.read_text()
     assert text.startswith("#") and "src/app/server.py" in text
     assert "Report written to" in err
+
+
+# --- exit codes that tell the truth (README "Exit codes") ---------------------------------
+
+
+def test_a_history_write_that_fails_still_prints_the_report_and_exits_4(project: GitRepo, cli: RunCli) -> None:
+    from tokyo_cli.store.db import default_db_path, open_db
+
+    db = open_db()
+    db.execute("CREATE TRIGGER full BEFORE INSERT ON runs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END")
+    db.close()
+    code, out, err = cli("review", str(project.root), "--offline", "-f", "json", "-q")
+    report = json.loads(out)  # the report is whole
+    assert code == 4, err
+    assert (report["run"]["status"], report["run"]["id"], report["run"]["exit_code"]) == ("completed", None, 4)
+    assert report["run"]["store_error"].endswith("disk is full; free some space and run again")
+    assert "bandit:B602" in {f["rule"] for f in report["findings"]}  # blocking, yet 4 says what went wrong
+    assert err == (f"tokyo: warning: the run was not saved to history: history database {default_db_path()}: "
+                   "disk is full; free some space and run again\n")  # one line, never wrapped
+    code, out, err = cli("review", str(project.root), "--offline", "-q")
+    assert code == 4 and "Shell injection" not in err and "src/app/server.py" in out
+    assert len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("home", ["file", "under-a-file"])

@@ -1,10 +1,24 @@
 """Errors the CLI boundary turns into one clear line and an exit code.
 
-Exit codes (DESIGN.md): 0 clean, 1 findings at/above fail_on, 2 usage or configuration
-error, 3 the run failed, 130 interrupted.
+Exit codes are the constants below, the README's table in code. A finished run's code is
+:meth:`tokyo_cli.results.RunResult.exit_code`; an error's is its ``exit_code``.
 """
 
 from __future__ import annotations
+
+EXIT_CLEAN = 0
+"""Nothing at or above ``fail_on``."""
+EXIT_FINDINGS = 1
+"""Findings at or above ``fail_on``, also when some steps failed (the run is ``partial``)."""
+EXIT_USAGE = 2
+"""Usage or configuration error: nothing ran (or nothing was written)."""
+EXIT_FAILED = 3
+"""Nothing usable came back: every step failed and no analyzer finding exists."""
+EXIT_NOT_SAVED = 4
+"""The run was not saved to history (or, with ``--github``, the review not posted); the
+report still printed."""
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C); what had finished is stored, as a ``cancelled`` run."""
 
 
 class TokyoError(Exception):
@@ -61,4 +75,4 @@ class StoreConfigError(StoreError):
     writes nothing: its location cannot be a file (``TOKYO_HOME`` or ``--db`` under a regular
     file, or a directory), or its schema is newer than this tokyo. Exit code 2."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE

@@ -8,7 +8,7 @@ hooks, declared in ``.pre-commit-hooks.yaml``) is a thin skin over this module::
     prepared = prepare_hook(root, settings, scope)   # RepoError / ConfigError
     outcome = run_hook(prepared, settings, time_limit=60.0)
     print("\\n".join(render_hook(outcome, hook_id="tokyo-review", scope=scope)))
-    sys.exit(hook_exit_code(outcome.result))
+    sys.exit(outcome.exit_code())
 
 What makes it a hook rather than ``tokyo review --staged``:
 
@@ -16,8 +16,13 @@ What makes it a hook rather than ``tokyo review --staged``:
   pre-push, see pre-commit's ``commands/run.py``), not from flags;
 * a time limit for the whole run: the steps still running are stopped, what finished is
   reported and stored (the run ends ``partial``, see :meth:`tokyo_cli.engine.Engine.run`);
-* the exit code is 1 only for findings at or above ``fail_on`` and 0 otherwise — a provider
-  that is unreachable, a step that failed or the time limit never block a commit;
+* the exit code is the README's table, as for ``tokyo review`` (:meth:`ReviewOutcome.exit_code`):
+  an unreachable provider, a failed step or the time limit block nothing by themselves —
+  what the analyzers found still counts (the run is ``partial``: 1 at or above ``fail_on``,
+  else 0). A commit is stopped without a finding only when nothing usable came back (3:
+  every step failed and no analyzer found anything, so nothing was reviewed), when the
+  run could not be saved to history (4), or on a configuration error (2); each says why and
+  how to skip the hook once;
 * compact output: one line per blocking finding, one summary line, how to skip.
 
 The run goes through :func:`tokyo_cli.review.run_review` like every entry point: it is stored
@@ -31,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tokyo_cli.errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_NOT_SAVED
 from tokyo_cli.gitcmd import merge_base, open_repo, resolve_commit, try_git
 from tokyo_cli.repo import load_changeset
 from tokyo_cli.findings import Finding
@@ -141,7 +147,10 @@ def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float 
     Each analyzer and each provider call is also held to ``time_limit``, so the analyzer
     threads the run leaves behind end within their grace period
     (:data:`tokyo_cli.analyzers.base.TIMEOUT_GRACE_S`) and the process can exit. Never raises
-    for provider, analyzer or history failures (see :func:`tokyo_cli.review.run_review`).
+    for provider, analyzer or history-write failures (see :func:`tokyo_cli.review.run_review`).
+
+    Raises:
+        StoreConfigError: the history database is unusable as configured (exit code 2).
     """
     limit = max(time_limit, 0.0)
     bounded = settings.model_copy(update={
@@ -149,14 +158,6 @@ def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float 
         "timeout": max(min(settings.timeout, limit), 0.1),
     })
     return run_review_blocking(prepared, bounded, time_limit=limit)
-
-
-def hook_exit_code(result: RunResult) -> int:
-    """1 when a finding is at or above ``fail_on``; 130 for a run interrupted (Ctrl-C);
-    else 0 — failed steps, unreachable providers and the time limit never block."""
-    if result.status == "cancelled":
-        return 130
-    return 1 if result.blocking() else 0
 
 
 # --- compact output -----------------------------------------------------------------------
@@ -187,7 +188,8 @@ def _problem_lines(result: RunResult) -> list[str]:
     if failed:
         agents = ", ".join(dict.fromkeys(c.agent for c in failed))
         first = one_line(failed[0].error)[:140]
-        lines.append(f"tokyo: {plural(len(failed), 'model call')} failed ({agents}): {first} — not blocking")
+        blocks = " — not blocking" if result.status != "failed" else ""
+        lines.append(f"tokyo: {plural(len(failed), 'model call')} failed ({agents}): {first}{blocks}")
     return lines
 
 
@@ -252,10 +254,17 @@ def render_hook(
     shown = {id(f) for f in blocking}
     below = [f for f in result.findings if id(f) not in shown]
     bar = result.fail_on.value
+    code = outcome.exit_code()
     if result.status == "cancelled":
         verdict = "interrupted"
+    elif result.status == "failed":
+        verdict = f"{scope.action} blocked: nothing usable came back (every step failed, no analyzer finding)"
     elif blocking:
         verdict = f"{scope.action} blocked by {plural(len(blocking), 'finding')} at/above {bar}"
+        if code == EXIT_NOT_SAVED:
+            verdict += ", and the run was not saved to history"
+    elif code == EXIT_NOT_SAVED:
+        verdict = f"{scope.action} blocked: the run was not saved to history (no findings at/above {bar})"
     else:
         verdict = f"no findings at/above {bar}"
     if below:
@@ -271,10 +280,13 @@ def render_hook(
     if result.run_id is not None:
         parts.append(f"run #{result.run_id} (tokyo show {result.run_id})")
     lines.append("tokyo: " + " · ".join(parts))
-    if blocking:
-        skip = f"SKIP={hook_id} git {scope.action}" if under_pre_commit else f"git {scope.action} --no-verify"
+    skip = f"SKIP={hook_id} git {scope.action}" if under_pre_commit else f"git {scope.action} --no-verify"
+    if blocking and code in (EXIT_FINDINGS, EXIT_NOT_SAVED):
         lines.append(f"tokyo: fix them, or skip this check once: {skip} · "
                      f"a false positive: tokyo findings dismiss {blocking[0].fingerprint[:8]} -r WHY")
+    elif code in (EXIT_FAILED, EXIT_NOT_SAVED):
+        fix = "check the errors above" if code == EXIT_FAILED else "fix the history database (TOKYO_HOME)"
+        lines.append(f"tokyo: {fix}, or skip this check once: {skip}")
     return lines
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tokyo_cli.findings import Finding, Severity, count_by_severity
+from tokyo_cli.errors import EXIT_CLEAN, EXIT_FAILED, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_SAVED
 
 RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "ok", "partial", "offline", "failed", "skipped"]
@@ -166,10 +167,17 @@ class RunResult(BaseModel):
         """Findings at or above ``fail_on``: the ones that make the exit code 1."""
         return [f for f in self.findings if f.severity.at_least(self.fail_on)]
 
-    def exit_code(self) -> int:
-        """0 clean, 1 findings at/above fail_on, 3 failed (DESIGN.md), 130 cancelled."""
-        if self.status == "failed":
-            return 3
+    def exit_code(self, *, saved: bool = True) -> int:
+        """The process exit code for this run (README "Exit codes"; :mod:`tokyo_cli.errors`).
+
+        The first that applies: 130 cancelled (what finished is kept); 3 ``failed``, nothing
+        usable came back; 4 not ``saved`` to history (the report still printed); 1 findings
+        at or above ``fail_on``, also in a ``partial`` run; 0 otherwise.
+        """
         if self.status == "cancelled":
-            return 130
-        return 1 if self.blocking() else 0
+            return EXIT_INTERRUPTED
+        if self.status == "failed":
+            return EXIT_FAILED
+        if not saved:
+            return EXIT_NOT_SAVED
+        return EXIT_FINDINGS if self.blocking() else EXIT_CLEAN

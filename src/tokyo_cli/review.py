@@ -67,6 +67,10 @@ class ReviewOutcome:
     result: RunResult
     store_error: str | None = None
 
+    def exit_code(self) -> int:
+        """The run's exit code (:meth:`RunResult.exit_code`), 4 when it was not stored."""
+        return self.result.exit_code(saved=self.store_error is None)
+
 
 def _branch(repo: Any) -> str | None:
     try:
@@ -337,8 +341,10 @@ async def run_review(
     :class:`~tokyo_cli.events.CallText` deltas (the live TUI shows them); off by default.
 
     A store failure (full disk, permissions) does not lose the run: it is returned with
-    ``store_error`` set so the caller can still print the report. Provider failures end up
-    in the steps (see :class:`~tokyo_cli.engine.Engine`); this function raises nothing for them.
+    ``store_error`` set so the caller can still print the report (exit code 4). Provider
+    failures end up in the steps (see :class:`~tokyo_cli.engine.Engine`); this function
+    raises nothing for them. A cancellation (Ctrl-C) is no exception either: the run comes
+    back ``cancelled`` with what finished, and is stored.
 
     Raises:
         StoreConfigError: before anything runs, when the history database is unusable as

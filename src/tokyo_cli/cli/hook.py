@@ -34,9 +34,11 @@ never blocks. Prints one line per blocking finding, a summary and how to skip.
 The run is stored in history; findings dismissed with `tokyo findings dismiss`
 stay silent. Keys and TOKYO_API_BASE come from your environment only.
 
-Exit codes: 0 nothing at/above --fail-on (also when a provider is unreachable
-or the time limit stopped a model), 1 findings at/above it, 2 configuration
-error, 130 interrupted.
+Exit codes (as for tokyo review): 0 nothing at/above --fail-on (also when a
+provider is unreachable or the time limit stopped a model: the analyzers'
+findings count), 1 findings at/above it, 2 configuration error, 3 nothing
+usable came back (every step failed and no analyzer found anything), 4 the run
+was not saved to history, 130 interrupted.
 """
 
 
@@ -60,7 +62,7 @@ def hook(
     ] = "tokyo-review",
 ) -> int:
     started = time.monotonic()
-    from tokyo_cli.hook import hook_exit_code, prepare_hook, render_hook, run_hook, scope_from_env
+    from tokyo_cli.hook import prepare_hook, render_hook, run_hook, scope_from_env
 
     root = require_repo_root(path)
     settings = settings_for(workflow=workflow, offline=True if offline else None, fail_on=fail_on)
@@ -79,7 +81,7 @@ def hook(
         seconds=time.monotonic() - started,
     )
     typer.echo("\n".join(lines))
-    return hook_exit_code(outcome.result)
+    return outcome.exit_code()
 
 
 def _width() -> int | None:

@@ -13,6 +13,7 @@ from tokyo_cli.cli.common import DbOption, console, settings_for
 
 if TYPE_CHECKING:
     from tokyo_cli.results import RunResult
+    from tokyo_cli.review import ReviewOutcome
 
 HELP = """Review a change with the agent team and print the report.
 
@@ -29,8 +30,10 @@ OPENAI_API_KEY, GROQ_API_KEY, GEMINI_API_KEY); without one it runs its offline a
 --model sets one model for every agent; --api-base points at any OpenAI-compatible server
 (Ollama, vLLM, llama.cpp).
 
-Exit codes: 0 nothing at/above --fail-on, 1 findings at/above it, 2 usage or configuration
-error, 3 the run failed, 130 interrupted.
+Exit codes: 0 nothing at/above --fail-on; 1 findings at/above it (also when some steps
+failed: the run is partial); 2 usage or configuration error; 3 nothing usable came back
+(every step failed, no analyzer finding); 4 the run was not saved to history (with --github:
+or the review not posted); 130 interrupted (what finished is stored).
 """
 
 
@@ -142,20 +145,37 @@ def review(
     from tokyo_cli.github.context import untrusted_output
 
     with untrusted_output(github):  # the runner must not obey "::" commands in findings
-        _emit_report(result, fmt, output)
+        _emit_report(result, fmt, output, store_error=outcome.store_error)
         if github and output is not None:
             _emit_report(result, ReportFormat.terminal, None)  # the job log keeps the report
-    if outcome.store_error:
-        console(stderr=True).print(f"[yellow]warning:[/] the run was not saved to history: {outcome.store_error}")
+    saved = saved_line(outcome)
+    if saved is not None:
+        sys.stderr.write(saved + "\n")
     elif result.run_id is not None and not quiet:
         console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
     if gh is not None:
         return action.finish(gh, prepared, outcome, max_comments=max_comments)
-    return result.exit_code()
+    return outcome.exit_code()
 
 
-def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None) -> None:
-    """Print the report to stdout, or write it to ``output`` (format from --format or suffix)."""
+def saved_line(outcome: ReviewOutcome) -> str | None:
+    """The one line (never wrapped) for a run that was interrupted or not saved to history,
+    else ``None``: ``"tokyo: interrupted: run 7 saved as cancelled with 3 findings from the
+    steps that finished"``, ``"tokyo: warning: the run was not saved to history: <why>"``."""
+    from tokyo_cli.report import one_line, plural
+
+    result = outcome.result
+    unsaved = f"the run was not saved to history: {one_line(outcome.store_error)}" if outcome.store_error else None
+    if result.status == "cancelled":
+        kept = (f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
+                "from the steps that finished") if unsaved is None else unsaved
+        return f"tokyo: interrupted: {kept}"
+    return None if unsaved is None else f"tokyo: warning: {unsaved}"
+
+
+def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None, *, store_error: str | None = None) -> None:
+    """Print the report to stdout, or write it to ``output`` (format from --format or suffix);
+    ``store_error`` (the run was not saved) goes into the JSON report's exit code."""
     if output is not None and fmt is ReportFormat.terminal:
         fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json,
                ".sarif": ReportFormat.sarif}.get(output.suffix.lower(), fmt)
@@ -186,7 +206,7 @@ def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None) -> N
     else:
         from tokyo_cli.report.jsonout import render_json
 
-        text = render_json(result)
+        text = render_json(result, store_error=store_error)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return

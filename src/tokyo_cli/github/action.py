@@ -5,9 +5,13 @@ collects the pull request's change (``base.sha...head.sha``), and :meth:`GitHubR
 writes the job summary and step outputs and posts through :mod:`tokyo_cli.github.publish`.
 The CLI runs the review in between, like any other.
 
-Exit code: the run's own (0 clean, 1 findings at/above ``fail_on``, 3 failed); a fork or a
-read-only token is not an error (a notice says no review was posted); a post that failed
-for another reason makes it 3 — the run is still in history, the job log and the job summary.
+Exit code: the run's own, from the README's table (0 clean; 1 findings at/above ``fail_on``,
+also in a ``partial`` run; 3 nothing usable came back; 4 not saved to history; 130
+interrupted), so ``fail-on`` decides whether the step fails exactly as for ``tokyo review``.
+A fork or a read-only token is not an error (a notice says no review was posted). A post
+that failed for another reason means the result did not reach the pull request: 4, like a
+run that did not reach history, unless the run's own code says more (3 or 130) — the report
+is still in the job log and the job summary. The ``status`` step output is the run's status.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
-from tokyo_cli.errors import ConfigError, RepoError
+from tokyo_cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_SAVED, ConfigError, RepoError
 from tokyo_cli.github.context import ActionContext, annotate, append_step_summary, load_context, set_outputs
 from tokyo_cli.gitcmd import open_repo, run_git, try_git
 from tokyo_cli.repo import ReviewTarget, TargetKind, load_changeset
@@ -94,15 +98,17 @@ def prepare(run: GitHubRun, request: ReviewRequest, settings: Settings) -> Prepa
 
 def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, max_comments: int,
            stream: TextIO | None = None) -> int:
-    """Job summary, step outputs, the post (unless a fork or no token), the exit code."""
+    """Job summary, step outputs, the post (unless a fork or no token), the exit code (see
+    the module docstring)."""
     from tokyo_cli.report.markdown import render_markdown
 
     out = stream or sys.stdout
     ctx, result = run.ctx, outcome.result
     append_step_summary(ctx, render_markdown(result))
-    code = result.exit_code()
+    code = outcome.exit_code()
     outputs: dict[str, str | int] = {
         "run-id": "" if result.run_id is None else result.run_id,
+        "status": result.status,
         "findings": len(result.findings),
         **result.severity_counts(),
         "blocking": len(result.blocking()),
@@ -114,14 +120,16 @@ def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, 
     if blocker:
         annotate("notice", f"No review posted: {blocker}. The report is in the job summary and the "
                            "SARIF file; the exit code follows fail-on.", stream=out)
-    else:
-        code = max(code, _post(run, prepared, result, max_comments, outputs, out))
+    elif not _post(run, prepared, result, max_comments, outputs, out) and code in (EXIT_CLEAN, EXIT_FINDINGS):
+        code = EXIT_NOT_SAVED
     set_outputs(ctx, outputs)
     return code
 
 
 def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comments: int,
-          outputs: dict[str, str | int], out: TextIO) -> int:
+          outputs: dict[str, str | int], out: TextIO) -> bool:
+    """Post the review and the summary comment; False when the post failed (a token that
+    may not write is no failure: the notice says so)."""
     from tokyo_cli.github.client import GitHubClient
     from tokyo_cli.github.publish import publish
 
@@ -143,13 +151,14 @@ def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comme
         annotate("warning", f"No review posted: the token may not write to this pull request ({pub.error}). "
                             "Grant `permissions: pull-requests: write`; the report is in the job summary.",
                  stream=out)
-        return 0
+        return True
     if pub.error:
-        annotate("error", f"Posting to the pull request failed: {pub.error}. The run is saved (run "
-                          f"{result.run_id}) and its report is in the job log and job summary.", stream=out)
-        return 3
+        saved = f"The run is saved (run {result.run_id})" if result.run_id is not None else "The run is not saved"
+        annotate("error", f"Posting to the pull request failed: {pub.error}. {saved} and its report is in the "
+                          "job log and job summary.", stream=out)
+        return False
     what = "a review" if pub.review_id is not None else "no new review (nothing new since the last push)"
     summary = "created" if pub.summary_created else "updated"
     annotate("notice", f"Posted {what} with {pub.inline} inline comment(s) and {pub.listed} finding(s) in its "
                        f"body; {pub.already_posted} already posted; summary comment {summary}.", stream=out)
-    return 0
+    return True

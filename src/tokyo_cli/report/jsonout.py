@@ -23,7 +23,10 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "notices": [str],                 # facts to show: cache hits, cost cap, --since-last
         "branch": str | null,
         "error": str | null,
-        "exit_code": int                  # 0 clean, 1 blocking findings, 3 failed, 130 cancelled
+        "exit_code": int,                 # README "Exit codes": 0 clean, 1 blocking findings
+                                          # (partial runs too), 3 nothing usable, 4 not saved,
+                                          # 130 cancelled
+        "store_error": str | null         # why the run was not saved to history (exit code 4)
       },
       "totals": {
         "findings": int,
@@ -94,16 +97,18 @@ from tokyo_cli.results import CallRecord, RunResult, StepResult
 JSON_VERSION = 1
 
 
-def render_json(result: RunResult) -> str:
-    """``result`` as the version-1 JSON document described in the module docstring.
+def render_json(result: RunResult, *, store_error: str | None = None) -> str:
+    """``result`` as the version-1 JSON document described in the module docstring;
+    ``store_error`` is why the run could not be saved to history (``None``: it was, or it
+    is a stored run shown again).
 
     Deterministic: same result, same bytes (fixed key order, findings sorted, 2-space indent,
     non-ASCII kept as UTF-8). Ends with a newline.
     """
-    return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(report_dict(result, store_error=store_error), indent=2, ensure_ascii=False) + "\n"
 
 
-def report_dict(result: RunResult) -> dict[str, Any]:
+def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[str, Any]:
     """The same document as a dict (for callers that embed it, e.g. a GitHub step output).
     Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector)."""
     result = mask_data(result)
@@ -132,7 +137,8 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "notices": list(result.notices),
             "branch": result.branch,
             "error": result.error,
-            "exit_code": result.exit_code(),
+            "exit_code": result.exit_code(saved=store_error is None),
+            "store_error": store_error,
         },
         "totals": {
             "findings": len(result.findings),
