@@ -117,6 +117,8 @@ class FakeProvider:
         stream_hold: when set to an Event, every streamed reply sends ``stream_hold_after``
             content deltas, then waits until the Event is set before sending the rest.
         requests: ``(json_body, headers)`` for every chat request received, in arrival order.
+        raw_bodies: every POST body's bytes exactly as received (any path, JSON or not), in
+            arrival order: what a test checks when nothing may reach the provider.
         peak_in_flight: the most requests that were being handled at the same moment.
     """
 
@@ -127,6 +129,7 @@ class FakeProvider:
         self.stream_hold: threading.Event | None = None
         self.stream_hold_after = STREAM_PIECES // 2
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.raw_bodies: list[bytes] = []
         self.arrivals: list[float] = []
         self.peak_in_flight = 0
         self.in_flight = 0
@@ -241,6 +244,7 @@ class FakeProvider:
         with self._lock:
             self._scripts.clear()
             self.requests.clear()
+            self.raw_bodies.clear()
             self.arrivals.clear()
             self.peak_in_flight = 0
 
@@ -417,6 +421,8 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            with fp._lock:
+                fp.raw_bodies.append(raw)
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                 return
