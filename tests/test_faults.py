@@ -288,6 +288,9 @@ def test_an_outage_with_analyzer_findings_is_a_partial_run_that_exits_1(
     assert {s["status"] for s in report["steps"] if s["status"] != "skipped"} == {"failed"}  # no model answered
     assert "bandit:B602" in {f["rule"] for f in report["findings"]}
     assert stored("select status from runs") == [("partial",)]
+    errors = [c["error"] for s in report["steps"] for c in s["calls"]]
+    assert any(f"connection refused at {dead}" in e for e in errors), errors  # in tokyo's words
+    assert not any(mark in e for e in errors for mark in ("ssl:", "object at 0x", "Handle with", "litellm"))
     code, out, _ = cli("review", str(repo.root), "--api-base", dead, "-q", "--no-cache")
     assert code == 1 and "Status      partial" in out
 

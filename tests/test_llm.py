@@ -182,7 +182,7 @@ async def test_429_honours_retry_after_then_succeeds(fake_provider: FakeProvider
     response = await fast_gateway(fake_provider, listener=notices.append).complete(ask())
     assert time.monotonic() - started >= 0.4, "Retry-After (0.4 s) beats the 0.01 s backoff"
     assert response.attempts == 2 and len(fake_provider.requests) == 2
-    assert response.errors == ["gpt-4o: rate limited (HTTP 429): slow down"]
+    assert response.errors == [f"gpt-4o: rate limited (HTTP 429) at {fake_provider.url}: slow down"]
     assert [type(n) for n in notices] == [Retrying]
     assert notices[0].wait_s >= 0.4
 
@@ -253,8 +253,7 @@ async def test_connection_refused_is_retried_then_fails() -> None:
     gateway = Gateway(api_base=f"http://127.0.0.1:{port}/v1", retries=1, backoff_s=0.01, timeout_s=5)
     with pytest.raises(ProviderError) as err:
         await gateway.complete(ask())
-    assert str(err.value).startswith(f"gpt-4o: connection failed at http://127.0.0.1:{port}/v1")
-    assert str(err.value).endswith("(2 attempts)")
+    assert str(err.value) == f"gpt-4o: connection refused at http://127.0.0.1:{port}/v1 (2 attempts)"
 
 
 async def test_fallback_answers_when_primary_fails_for_good(fake_provider: FakeProvider) -> None:
@@ -373,7 +372,7 @@ async def test_fallback_without_credentials_is_skipped(monkeypatch: pytest.Monke
     assert response.model == "gpt-4o" and response.provider == "openai"
     assert stub.calls == ["claude-opus-4-5", "gpt-4o"], "auth errors are not retried; groq has no key"
     assert response.errors == [
-        "claude-opus-4-5: authentication failed (HTTP 401): check ANTHROPIC_API_KEY",
+        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY",
         "groq/llama-3.3-70b-versatile: skipped, no credentials (set GROQ_API_KEY)",
     ]
 
@@ -512,3 +511,114 @@ async def test_a_circuit_that_opens_mid_retry_is_a_provider_failure_not_the_cost
     assert not isinstance(err.value, BudgetExceeded)  # "cost cap reached" would be a lie
     assert "circuit open after 1 consecutive failures" in str(err.value)
     assert len(fake_provider.requests) == 1
+
+
+# -- provider errors in tokyo's words -------------------------------------------------------------
+
+LIBRARY_TEXT = ("ssl:", "object at 0x", "Handle with", "litellm", "Exception", "Error code", "{")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed when the block ends: nothing listens there
+
+
+@pytest.mark.parametrize(("model", "key", "base"), [
+    ("claude-opus-4-5", "ANTHROPIC_API_KEY", "ANTHROPIC_API_BASE"),  # litellm's aiohttp route
+    ("o3", "OPENAI_API_KEY", "OPENAI_BASE_URL"),  # the OpenAI SDK's route
+])
+async def test_a_dead_provider_endpoint_is_named_without_library_internals(
+        monkeypatch: pytest.MonkeyPatch, model: str, key: str, base: str) -> None:
+    port = closed_port()
+    monkeypatch.setenv(key, "test-key-not-real")
+    monkeypatch.setenv(base, f"http://127.0.0.1:{port}" + ("/v1" if base == "OPENAI_BASE_URL" else ""))
+    with pytest.raises(ProviderError) as err:
+        await Gateway(retries=0, timeout_s=5).complete(ask(model))
+    provider = "anthropic" if key.startswith("ANTHROPIC") else "openai"
+    assert str(err.value) == f"{model}: connection refused at http://127.0.0.1:{port} ({provider})"
+
+
+async def test_an_http_error_names_the_status_and_the_provider(fake_provider: FakeProvider,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_provider.script("", {"error": {"message": "The server had an error", "type": "server_error"}}, status=500)
+    monkeypatch.setenv("GROQ_API_KEY", "test-key-not-real")
+    monkeypatch.setenv("GROQ_API_BASE", fake_provider.url)
+    with pytest.raises(ProviderError) as err:
+        await Gateway(retries=0, timeout_s=5).complete(ask("groq/llama-3.3-70b-versatile"))
+    assert str(err.value) == "groq/llama-3.3-70b-versatile: provider error (HTTP 500) from groq: The server had an error"
+
+
+async def test_tokyo_debug_adds_the_raw_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = closed_port()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-not-real")
+    monkeypatch.setenv("ANTHROPIC_API_BASE", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("TOKYO_DEBUG", "1")
+    with pytest.raises(ProviderError) as err:
+        await Gateway(retries=0, timeout_s=5).complete(ask("claude-opus-4-5"))
+    message = str(err.value)
+    assert message.startswith(f"claude-opus-4-5: connection refused at http://127.0.0.1:{port} (anthropic) [raw: ")
+    assert f"Cannot connect to host 127.0.0.1:{port}" in message and "\n" not in message
+
+
+def _chained(*errors: BaseException) -> BaseException:
+    """``errors[0]`` raised from ``errors[1]`` raised from ... (the way libraries wrap)."""
+    for outer, inner in zip(errors, errors[1:]):
+        outer.__cause__ = inner
+    return errors[0]
+
+
+class InternalServerError(Exception):
+    """Shaped like litellm's: a status code and a message with its prefixes and trailer."""
+
+    def __init__(self, message: str, status_code: int = 500) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+class ClientConnectorError(OSError):
+    pass
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (_chained(InternalServerError("litellm.InternalServerError: AnthropicException - Cannot connect to host "
+                                  "api.example:443 ssl:<ssl.SSLContext object at 0x7f88> [Name or service not "
+                                  "known]. Handle with `litellm.InternalServerError`."),
+              ClientConnectorError("Cannot connect to host api.example:443 ssl:<ssl.SSLContext object at 0x7f88>"),
+              socket.gaierror(-2, "Name or service not known")),
+     "m: host not found at api.example:443 (unknown)"),
+    (_chained(InternalServerError("litellm.InternalServerError: OpenAIException - Connection error."),
+              __import__("ssl").SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed")),
+     "m: TLS certificate not trusted at unknown"),
+    (_chained(InternalServerError("litellm.InternalServerError: OpenAIException - Connection error."),
+              ConnectionResetError(104, "Connection reset by peer")),
+     "m: connection dropped at unknown"),
+    (InternalServerError('litellm.InternalServerError: InternalServerError: OpenAIException - Error code: 503 - '
+                         '{"error": {"message": "Service overloaded", "type": "server_error"}}', 503),
+     "m: provider error (HTTP 503) from unknown: Service overloaded"),
+    (InternalServerError("litellm.InternalServerError: InternalServerError: OpenAIException - "
+                         "<aiohttp.client.ClientResponse object at 0x7f88>. Handle with `litellm.InternalServerError`.",
+                         502),
+     "m: provider error (HTTP 502) from unknown"),
+    (InternalServerError("litellm.BadRequestError: OpenAIException - b'{\"error\": {\"message\": \"max_tokens is "
+                         "too large\"}}'", 400),
+     "m: request rejected (HTTP 400) from unknown: max_tokens is too large"),
+])
+def test_library_text_becomes_a_short_cause(exc: BaseException, expected: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokyo_cli.llm_errors import classify
+
+    monkeypatch.delenv("TOKYO_DEBUG", raising=False)
+    failure = classify("m", exc, timeout_s=120, api_base=None, secrets=[])  # type: ignore[arg-type]
+    assert failure.message == expected
+    assert not any(mark in failure.message for mark in LIBRARY_TEXT[:4])
+
+
+def test_an_endpoint_is_shown_without_its_credentials_or_query() -> None:
+    from tokyo_cli.llm_errors import classify
+
+    exc = _chained(InternalServerError("Connection error."), ConnectionRefusedError(111, "Connection refused"))
+    failure = classify("m", exc, timeout_s=120, api_base="https://user:s3cret@proxy.example:8443/v1?key=abc",
+                       secrets=[])  # type: ignore[arg-type]
+    assert failure.message == "m: connection refused at https://proxy.example:8443/v1"
