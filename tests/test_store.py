@@ -344,11 +344,15 @@ def test_list_runs_newest_first_with_filters_and_limit(db: Database) -> None:
 
 
 def _one_line(exc: pytest.ExceptionInfo[StoreError]) -> str:
-    message = str(exc.value)
+    return _one_line_of(exc.value)
+
+
+def _one_line_of(error: StoreError) -> str:
+    message = str(error)
     assert "\n" not in message and "Traceback" not in message
     # No chained sqlite3/OSError traceback behind the one line.
-    assert exc.value.__cause__ is None
-    assert exc.value.__context__ is None or exc.value.__suppress_context__
+    assert error.__cause__ is None
+    assert error.__context__ is None or error.__suppress_context__
     return message
 
 
@@ -379,18 +383,66 @@ def test_corrupt_file_is_a_store_error(tmp_path: Path) -> None:
     assert "corrupt or not a SQLite database" in message and str(path) in message
 
 
-@pytest.mark.skipif(getattr(__import__("os"), "geteuid", lambda: 1)() == 0,
-                    reason="root ignores directory permissions")
-def test_unwritable_directory_is_a_store_error(tmp_path: Path) -> None:
-    locked = tmp_path / "ro"
-    locked.mkdir()
-    locked.chmod(0o500)
+def _open_as_unprivileged(path: Path) -> str:
+    """``open_db(path)`` as a user the directory's permissions apply to: this process when
+    it is not root, else a forked child that drops to ``nobody`` (root ignores permission
+    bits, as in CI containers). Returns the StoreError's one line ("" if it opened)."""
+    import os
+
+    def attempt() -> str:
+        try:
+            open_db(path).close()
+        except StoreError as exc:
+            return _one_line_of(exc)
+        return ""
+
+    if os.geteuid() != 0:
+        return attempt()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.close(read)
+        code = 0
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(write, attempt().encode())
+        except BaseException as exc:  # noqa: BLE001 - report anything to the parent
+            os.write(write, f"child failed: {type(exc).__name__}: {exc}".encode())
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, answer
+    return answer
+
+
+def test_unwritable_directory_is_a_store_error() -> None:
+    import os
+    import shutil
+    import tempfile
+
+    # Under /tmp (world-traversable), not tmp_path: pytest's base directory is private to its
+    # user, so `nobody` would fail on the way in rather than on the directory itself.
+    outer = Path(tempfile.mkdtemp(prefix="tokyo-ro-"))
     try:
-        with pytest.raises(StoreError) as exc:
-            open_db(locked / "history.db")
-        assert "not writable" in _one_line(exc)
+        outer.chmod(0o755)
+        locked = outer / "ro"
+        locked.mkdir()
+        locked.chmod(0o555)
+        if os.geteuid() == 0:
+            assert os.access(locked, os.W_OK)  # root could write it: the child is who cannot
+        message = _open_as_unprivileged(locked / "history.db")
+        assert message == (f"cannot open history database {locked}/history.db: the directory is missing "
+                           "or not writable; set TOKYO_HOME or pass --db PATH")
+        assert list(locked.iterdir()) == []
     finally:
-        locked.chmod(0o700)
+        locked.chmod(0o755)
+        shutil.rmtree(outer)
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
