@@ -309,6 +309,17 @@ def test_each_canary_is_masked_with_its_kind(name: str) -> None:
     assert masked.startswith(prefix[: max(0, len(prefix) - 12)])
 
 
+def test_every_detect_secrets_plugin_masks_with_a_kind_and_a_prefilter() -> None:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    from tokyo_cli import masking
+
+    plugins = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+    assert len(plugins) >= 27
+    assert plugins <= set(masking._DS_KINDS)  # a new plugin still masks, named after its type
+    assert plugins - {"KeywordDetector", "Base64HighEntropyString", "HexHighEntropyString"} <= set(masking._DS_FILTERS)
+
+
 def test_environment_values_are_masked_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in ENV_CANARIES.items():
         line = ENV_PLANTS[name].line.replace("{v}", value)
