@@ -90,6 +90,14 @@ def test_a_value_pyyaml_cannot_build_is_a_config_error() -> None:
     assert message.startswith("agents.yaml:3: invalid YAML: cannot read this value: Exceeds the limit (4300 digits)")
 
 
+@pytest.mark.parametrize(("value", "problem"), [
+    ("!!timestamp x", "not a valid timestamp"),  # PyYAML raised AttributeError
+    ("!!int x", "cannot read this value: invalid literal for int()"),
+])
+def test_explicit_tags_that_do_not_fit_are_config_errors(value: str, problem: str) -> None:
+    assert config_error(f"agents:\n  - id: akira\n    name: {value}\n").startswith(f"agents.yaml:3: invalid YAML: {problem}")
+
+
 def test_dates_stay_strings() -> None:
     assert load_yaml_text("name: 2024-13-45\nother: 2024-01-02\n", "w.yaml").data == {
         "name": "2024-13-45", "other": "2024-01-02"}

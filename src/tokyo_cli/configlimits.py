@@ -166,7 +166,8 @@ class LimitedLoader(yaml.SafeLoader):
     The checks run before any value is constructed, so a bomb costs at most MAX_VALUES
     steps. Dates stay strings (a config never needs one, and an impossible date such as
     2024-13-45 made PyYAML raise a bare ValueError); a value PyYAML cannot build (an integer of
-    more than 4300 digits) is a ConstructorError at its line.
+    more than 4300 digits, an explicit ``!!timestamp`` that is not one) is a ConstructorError
+    at its line.
     """
 
     def __init__(self, text: str) -> None:
@@ -194,12 +195,15 @@ class LimitedLoader(yaml.SafeLoader):
             self._depth -= 1
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors fail on odd values with plain Python errors: int() past 4300
+        # digits (ValueError), "!!timestamp x" (AttributeError), ...
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
-                problem=f"cannot read this value: {exc}", problem_mark=node.start_mark
-            ) from exc
+            problem = f"cannot read this value: {exc}"
+        except (TypeError, AttributeError, IndexError, KeyError):
+            problem = f"not a valid {str(node.tag).rsplit(':', 1)[-1]}"
+        raise yaml.constructor.ConstructorError(problem=problem, problem_mark=node.start_mark)
 
 
 # Timestamps resolve to str: drop the implicit resolver from this class's own copy.

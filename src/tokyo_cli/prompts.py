@@ -247,6 +247,10 @@ def parse_output(text: str) -> AgentOutput:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:  # an integer of more than 4300 digits (int()'s limit)
+        raise InvalidOutput("invalid JSON: a number too long to read") from None
+    except RecursionError:  # the json module recurses once per nested array or object
+        raise InvalidOutput("invalid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidOutput("the JSON is not an object")
     try:

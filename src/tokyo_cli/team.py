@@ -310,18 +310,24 @@ def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, A
     lead = drafts.get(LEAD_AGENT) or next((d for d in drafts.values() if not d.added_by_overlay), None)
     values["origin"] = "repository"
     values.setdefault("instructions", REPOSITORY_INSTRUCTIONS)
-    if values.get("model") not in trusted_models:
+    # Membership tests only for strings: a list or mapping here (wrong type, reported by the
+    # validation below) is unhashable and raised TypeError (found by tests/test_fuzz.py).
+    if not _trusted(values.get("model"), trusted_models):
         if "model" in values:
             refuse("model", "a repository agent may only use a model of the packaged team")
         if lead is not None:
             values["model"] = lead.values.get("model")
             values.setdefault("fallbacks", list(lead.values.get("fallbacks", [])))
     if isinstance(values.get("fallbacks"), list):
-        outside = [m for m in values["fallbacks"] if m not in trusted_models]
+        outside = [m for m in values["fallbacks"] if not _trusted(m, trusted_models)]
         if outside:
-            values["fallbacks"] = [m for m in values["fallbacks"] if m in trusted_models]
+            values["fallbacks"] = [m for m in values["fallbacks"] if _trusted(m, trusted_models)]
             notices.append(f"repository config: {doc.error(prefix + ('fallbacks',), 'ignored ' + ', '.join(map(str, outside)) + ': a repository agent may only use models of the packaged team')}")
     return values
+
+
+def _trusted(model: object, trusted_models: set[str]) -> bool:
+    return isinstance(model, str) and model in trusted_models
 
 
 def _draft_errors(draft: _Draft, exc: ValidationError) -> list[str]:
