@@ -175,7 +175,7 @@ def test_control_character_in_agents_yaml_is_exit_2_not_3(git_repo: GitRepo, cli
     "a = " + "{b=" * 3000 + "1" + "}" * 3000,
     "a" + ".a" * 100_000 + " = 1",  # tomllib holds every prefix: tens of GB
     'a = ["""x"""", ' + "[" * 3000 + "]" * 3000 + "]",  # a closing quote tomllib allows
-])
+], ids=["arrays", "inline-tables", "dotted-key", "after-a-string"])
 def test_toml_nesting_is_refused_before_tomllib(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_toml_text(text, "pyproject.toml")
@@ -187,3 +187,20 @@ def test_ordinary_toml_with_dots_in_strings_and_floats_parses() -> None:
     text = ('[tool.tokyo]\nfail_on = "high"\nurl = "' + "a." * 100 + '"\nx = [1.5, 2.5]  # ' + "[" * 50
             + "\nm = '''\n" + "[" * 50 + "\n'''\n")
     assert load_toml_text(text, "pyproject.toml")["tool"]["tokyo"]["fail_on"] == "high"
+
+
+@pytest.mark.parametrize("text", ["a" + ".a" * 100_000 + " = 1\n", "a = " + "[" * 5000 + "]" * 5000 + "\n"],
+                         ids=["dotted-key", "arrays"])
+def test_config_syntax_analyzer_does_not_parse_a_toml_bomb(text: str) -> None:
+    from tokyo_cli.analyzers.yamlcheck import toml_error
+
+    start = time.monotonic()
+    assert toml_error(text) is None  # too deep to check: neither "invalid" nor gigabytes of memory
+    assert time.monotonic() - start < 2
+
+
+def test_config_syntax_analyzer_survives_deep_yaml() -> None:
+    from tokyo_cli.analyzers.yamlcheck import yaml_error
+
+    assert yaml_error("a: " + "[" * 5000 + "]" * 5000 + "\n") is None  # was RecursionError
+    assert yaml_error("a: [\n") is not None

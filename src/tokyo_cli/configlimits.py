@@ -9,6 +9,7 @@ workflow needs; going over one is a ConfigError (exit 2) naming the file and the
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def load_toml_text(text: str, where: str) -> dict[str, Any]:
             deeper than 32 levels (the limit)" or "WHERE: invalid TOML: <tomllib's message>".
     """
     check_text_size(text, where)
-    line = _toml_too_deep(text)
+    line = toml_too_deep(text)
     if line:
         raise ConfigError(f"{where}:{line}: invalid TOML: nested deeper than {MAX_DEPTH} levels (the limit)")
     try:
@@ -85,28 +86,52 @@ def load_toml_text(text: str, where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: invalid TOML: {exc}") from exc
 
 
-_TOML_QUOTES = ('"""', "'''", '"', "'")
+_TOML_SPECIAL = re.compile(r"[#\"'\[\]{},=\n.]")
+# The rest of a string after its opening quote(s), up to (not including) the closing quote(s):
+# basic strings honour backslash escapes; one-line strings stop at a newline.
+_TOML_STRING_BODY = {
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*', re.S),
+    "'''": re.compile(r"(?:[^']|'(?!''))*", re.S),
+    '"': re.compile(r'(?:[^"\\\n]|\\[^\n])*'),
+    "'": re.compile(r"[^'\n]*"),
+}
 
 
-def _toml_too_deep(text: str) -> int:
-    """The 1-based line where brackets outside strings nest deeper than MAX_DEPTH, or one run of
-    text between separators (``,=[]{}`` and newlines) holds more than MAX_DEPTH dots; 0 if none.
+def toml_too_deep(text: str) -> int:
+    """Before any ``tomllib.loads`` of untrusted text: the 1-based line where brackets outside
+    strings nest deeper than MAX_DEPTH, or one run of text between separators (``,=[]{}`` and
+    newlines) holds more than MAX_DEPTH dots; 0 if none. Linear: regex jumps, no per-character
+    Python loop (a 1 MB file takes milliseconds).
 
     Strings and comments are skipped, so a version "1.2.3" or a URL never counts; a value has
-    at most one dot (a float, a time), so only an absurd dotted key can reach the limit.
+    at most one dot (a float, a time), so only an absurd dotted key can reach the limit. The
+    scan follows tomllib wherever the TOML is valid (it only has to agree with tomllib up to
+    the first error tomllib raises).
     """
     depth = dots = 0
     line = 1
     i, n = 0, len(text)
     while i < n:
+        found = _TOML_SPECIAL.search(text, i)
+        if found is None:
+            break
+        i = found.start()
         ch = text[i]
         if ch == "#":
             end = text.find("\n", i)
             i = n if end < 0 else end
             continue
-        quote = next((q for q in _TOML_QUOTES if text.startswith(q, i)), None)
-        if quote is not None:
-            i, line = _skip_toml_string(text, i, quote, line)
+        if ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            body = _TOML_STRING_BODY[quote].match(text, i + len(quote))
+            assert body is not None  # every pattern matches the empty string
+            end = body.end()
+            line += text.count("\n", i, end)
+            if text.startswith(quote, end):
+                end += len(quote)
+                if len(quote) == 3:  # a multi-line string may close with up to two more quotes
+                    end += len(text[end:end + 2]) - len(text[end:end + 2].lstrip(ch))
+            i = end
             continue
         if ch in "[{":
             depth += 1
@@ -116,40 +141,15 @@ def _toml_too_deep(text: str) -> int:
         elif ch in "]}":
             depth -= 1
             dots = 0
-        elif ch in ",=\n":
-            dots = 0
-            line += ch == "\n"
         elif ch == ".":
             dots += 1
             if dots > MAX_DEPTH:
                 return line
+        else:  # , = newline
+            dots = 0
+            line += ch == "\n"
         i += 1
     return 0
-
-
-def _skip_toml_string(text: str, i: int, quote: str, line: int) -> tuple[int, int]:
-    """Index just past the string opened by ``quote`` at ``i``, and the line there.
-
-    Follows tomllib where the TOML is valid (the scan only has to agree with tomllib up to the
-    first error it raises): a multi-line string may close with up to two extra quotes; a
-    one-line string stops at the end of its line.
-    """
-    n = len(text)
-    i += len(quote)
-    while i < n and not text.startswith(quote, i):
-        if text[i] == "\\" and quote[0] == '"':
-            i += 1
-        if i < n and text[i] == "\n":
-            if len(quote) == 1:
-                return i, line
-            line += 1
-        i += 1
-    i += len(quote)
-    if len(quote) == 3:
-        for _ in range(2):
-            if text.startswith(quote[0], i):
-                i += 1
-    return i, line
 
 
 def _size(n: int) -> str:

@@ -310,8 +310,8 @@ def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, A
     lead = drafts.get(LEAD_AGENT) or next((d for d in drafts.values() if not d.added_by_overlay), None)
     values["origin"] = "repository"
     values.setdefault("instructions", REPOSITORY_INSTRUCTIONS)
-    # Membership tests only for strings: a list or mapping here (wrong type, reported by the
-    # validation below) is unhashable and raised TypeError (found by tests/test_fuzz.py).
+    # Membership tests only for strings: a list or mapping here is unhashable and raised
+    # TypeError (found by tests/test_fuzz.py); it is refused like any other untrusted model.
     if not _trusted(values.get("model"), trusted_models):
         if "model" in values:
             refuse("model", "a repository agent may only use a model of the packaged team")

@@ -17,6 +17,7 @@ import tomllib
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, old_text
+from tokyo_cli.configlimits import toml_too_deep
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange, glob_match
 
@@ -28,7 +29,8 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 
 
 def yaml_error(text: str) -> tuple[str, int | None] | None:
-    """``(message, 1-based line or None)`` when ``text`` is not valid YAML, else ``None``.
+    """``(message, 1-based line or None)`` when ``text`` is not valid YAML, else ``None``
+    (also when it nests too deeply for PyYAML to check).
 
     Raises:
         ImportError: PyYAML is not installed.
@@ -44,11 +46,17 @@ def yaml_error(text: str) -> tuple[str, int | None] | None:
         return problem or "invalid YAML", (mark.line + 1) if mark is not None else None
     except yaml.YAMLError as exc:
         return str(exc).splitlines()[0], None
+    except RecursionError:  # nested past PyYAML's recursive composer: too deep to check, not invalid
+        return None
     return None
 
 
 def toml_error(text: str) -> tuple[str, int | None] | None:
-    """``(message, 1-based line or None)`` when ``text`` is not valid TOML, else ``None``."""
+    """``(message, 1-based line or None)`` when ``text`` is not valid TOML, else ``None``
+    (also when it nests too deeply to check: tomllib would recurse past the stack, or hold
+    every prefix of a 100,000-part dotted key in memory, see ``configlimits.toml_too_deep``)."""
+    if toml_too_deep(text):
+        return None
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
