@@ -199,6 +199,13 @@ TOML_LINES = st.one_of(
     TEXT,
 )
 TOML_TEXTS = st.lists(TOML_LINES, max_size=12).map(lambda lines: "\n".join(["[tool.tokyo]", *lines]) + "\n")
+# Quotes, escapes and brackets shuffled, repeated past the nesting limit: the nesting scan
+# (configlimits.toml_too_deep) must never think it is inside a string where tomllib is not.
+TOML_SOUP = st.lists(st.one_of(
+    st.sampled_from(['"', "'", '"""', "'''", '""""', "'''''", "\\", '\\"', "[", "]", "{", "}", "\n", "#", ".",
+                     "a", "=", ",", " ", "x = ", "a.b", "1.5"]),
+    st.tuples(st.sampled_from(["[", "{a=", "a."]), st.integers(30, 3000)).map(lambda t: t[0] * t[1]),
+), max_size=30).map("".join)
 
 
 @FUZZ
@@ -216,7 +223,7 @@ def test_fuzz_tool_tokyo(config_dir: Path, text: str) -> None:
 
 
 @FUZZ
-@given(text=st.one_of(TOML_TEXTS, TEXT))
+@given(text=st.one_of(TOML_TEXTS, TOML_SOUP, TEXT))
 def test_fuzz_toml_limits(text: str) -> None:
     with hard_limit():
         try:
