@@ -931,7 +931,8 @@ def mask_data(value: T) -> T:
 
     Returns:
         A new object of the same shape when something was masked; ``value`` itself when
-        nothing was (the argument is never changed).
+        nothing was (the argument is never changed). Dict keys that mask to the same text
+        (two secrets of one kind) become one key, the later value kept.
     Raises:
         pydantic.ValidationError: a model whose validators reject its own masked dump
             (no tokyo model does).
