@@ -204,3 +204,23 @@ def test_config_syntax_analyzer_survives_deep_yaml() -> None:
 
     assert yaml_error("a: " + "[" * 5000 + "]" * 5000 + "\n") is None  # was RecursionError
     assert yaml_error("a: [\n") is not None
+
+
+def test_oversized_repository_config_is_exit_2_and_never_read(git_repo: GitRepo, cli: RunCli) -> None:
+    git_repo.write("agents.yaml", "agents: []\n" + "#" * MAX_CONFIG_BYTES)
+    start = time.monotonic()
+    code, _, err = cli("agents", "list", "--repo", str(git_repo.root))
+    assert code == 2 and time.monotonic() - start < 5
+    assert "agents.yaml: larger than the 1 MB limit for a configuration file (1000000 bytes)" in err
+
+
+def test_oversized_config_in_the_base_commit_is_exit_2(git_repo: GitRepo, cli: RunCli) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.write("workflows/big.yaml", "name: big\n" + "#" * MAX_CONFIG_BYTES)
+    base = git_repo.commit("base")
+    git_repo.checkout_branch("feature")
+    git_repo.write("a.py", "x = 2\n")
+    git_repo.commit("change")
+    code, _, err = cli("review", str(git_repo.root), "--offline", "--base", "main")
+    assert code == 2
+    assert f"{base[:7]}:workflows/big.yaml: larger than the 1 MB limit" in err

@@ -46,9 +46,7 @@ def read_config_text(path: Path, where: str, *, max_bytes: int = MAX_CONFIG_BYTE
         with open(path, "rb") as handle:
             raw = handle.read(max_bytes + 1)
         if len(raw) > max_bytes:
-            raise ConfigError(
-                f"{where}: larger than the {_size(max_bytes)} limit for a configuration file ({max_bytes} bytes)"
-            )
+            raise too_large(where, max_bytes)
         return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: cannot read: {exc}") from exc
@@ -59,9 +57,13 @@ def check_text_size(text: str, where: str, *, max_bytes: int = MAX_CONFIG_BYTES)
     as read_config_text), for configuration that arrives as text (e.g. from a git commit)."""
     # 4 bytes per character at most: only a text near the limit pays for the encoding.
     if len(text) * 4 > max_bytes and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise ConfigError(
-            f"{where}: larger than the {_size(max_bytes)} limit for a configuration file ({max_bytes} bytes)"
-        )
+        raise too_large(where, max_bytes)
+
+
+def too_large(where: str, max_bytes: int = MAX_CONFIG_BYTES) -> ConfigError:
+    """The error for a configuration file over ``max_bytes``: "WHERE: larger than the 1 MB
+    limit for a configuration file (1000000 bytes)" (exit 2)."""
+    return ConfigError(f"{where}: larger than the {_size(max_bytes)} limit for a configuration file ({max_bytes} bytes)")
 
 
 def load_toml_text(text: str, where: str) -> dict[str, Any]:

@@ -11,8 +11,9 @@ very change being reviewed. So:
   ``--working``, ``--all``, the pre-commit hook) read the working tree.
 * **How.** :func:`load_repo_config` copies the few files tokyo reads (``agents.yaml``,
   ``workflows/*.yaml|yml``, ``pyproject.toml``) into a private directory: regular files only
-  (a symlink, a symlinked parent, a submodule or a file over :data:`MAX_CONFIG_BYTES` is
-  refused, never followed), paths fixed by tokyo (nothing the repository names is opened).
+  (a symlink, a symlinked parent or a submodule is refused, never followed; a file over
+  :data:`MAX_CONFIG_BYTES` is a ConfigError, exit 2, never read), paths fixed by tokyo
+  (nothing the repository names is opened).
 * **What.** The same rules hold for either source (:data:`REPO_SETTINGS` here, the agent
   rules in :mod:`tokyo_cli.team`, the workflow rules in :func:`check_repository_workflow`):
   a repository may add agents and workflows, narrow what a model reviews, raise ``fail_on``
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from tokyo_cli.configlimits import MAX_CONFIG_BYTES, load_toml_text
+from tokyo_cli.configlimits import MAX_CONFIG_BYTES, load_toml_text, too_large
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, Severity
 
@@ -108,6 +109,8 @@ def load_repo_config(root: Path, commit: str | None = None) -> RepoConfig:
 
     Raises:
         RepoError: ``commit`` cannot be read (git's message).
+        ConfigError: a configuration file is over MAX_CONFIG_BYTES (names it and the limit), or
+            its ``[tool.tokyo]`` cannot be read.
     """
     tmp = Path(tempfile.mkdtemp(prefix="tokyo-config-"))
     atexit.register(shutil.rmtree, tmp, True)
@@ -181,7 +184,7 @@ def _worktree_files(root: Path) -> _Files:
         elif not stat.S_ISREG(st.st_mode):
             continue
         elif st.st_size > MAX_CONFIG_BYTES:
-            out.refused[rel] = f"larger than {MAX_CONFIG_BYTES:,} bytes"
+            raise too_large(_shown(root, rel))
         else:
             try:
                 fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -191,10 +194,16 @@ def _worktree_files(root: Path) -> _Files:
                 out.refused[rel] = f"cannot be read ({exc.strerror})"
                 continue
             if len(data) > MAX_CONFIG_BYTES:
-                out.refused[rel] = f"larger than {MAX_CONFIG_BYTES:,} bytes"
+                raise too_large(_shown(root, rel))
             else:
                 out.data[rel] = data
     return out
+
+
+def _shown(root: Path, rel: str) -> str:
+    from tokyo_cli.yamlload import display_path
+
+    return display_path(root / rel)
 
 
 def _commit_files(root: Path, commit: str) -> _Files:
@@ -215,7 +224,7 @@ def _commit_files(root: Path, commit: str) -> _Files:
             elif kind != "blob" or mode not in ("100644", "100755"):
                 continue
             elif size.isdigit() and int(size) > MAX_CONFIG_BYTES:
-                out.refused[rel] = f"larger than {MAX_CONFIG_BYTES:,} bytes"
+                raise too_large(f"{commit[:7]}:{rel}")
             else:
                 out.data[rel] = _blob(repo, oid)
     return out
