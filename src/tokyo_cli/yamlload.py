@@ -1,8 +1,10 @@
 """YAML loading that remembers where every key came from, for errors that name file and line.
 
-``load_yaml`` composes the document (``yaml.compose`` node tree, safe tags only), constructs
+``load_yaml_text(text, name)`` composes the document (node tree, safe tags only, within the
+limits of :mod:`tokyo_cli.configlimits`: size, aliases, expanded values, depth), constructs
 plain Python data from it, and keeps the 1-based line of every mapping key and sequence item
-under its location tuple, e.g. ``("steps", 1, "agent") -> 7``. ``pydantic_errors`` turns a
+under its location tuple, e.g. ``("steps", 1, "agent") -> 7``; ``load_yaml(path)`` reads a
+file (at most 1 MB) and calls it. ``pydantic_errors`` turns a
 pydantic ``ValidationError`` raised on that data into lines of the form
 ``FILE:LINE: steps[1].agent: message``.
 """
