@@ -160,3 +160,20 @@ def test_agent_panel_title_is_not_markup() -> None:
 
     panel = AgentPanel(StepView(step_id="x", agent="x", agent_name="[bold red]Evil[/]\n"), lambda: 0.0)
     assert panel.border_title == "\\[bold red]Evil\\[/]"  # the markup getter escapes the literal text
+
+
+def test_agents_and_workflows_listings_print_repository_text_literally(git_repo: GitRepo, cli: RunCli) -> None:
+    git_repo.write("agents.yaml", (
+        'agents:\n  - id: newbie\n    name: "N\\e]0;title\\a"\n    specialty: "[bold red]spec\\e[2J\\nCRITICAL x"\n'
+        "    context_window: 1000\n    max_output_tokens: 10\n    model: o3\n"))
+    git_repo.write("workflows/w.yaml", ('name: "w[red]x"\ndescription: "d\\e[31m\\nCRITICAL y"\n'
+                                       "steps:\n  - {id: security, agent: akira}\n"))
+    for args in (["agents", "list"], ["agents", "show", "newbie"], ["workflows", "list"]):
+        code, out, _ = cli(*args, "--repo", str(git_repo.root))
+        assert code == 0, args
+        assert "\x1b" not in out and "\x07" not in out
+        assert not [line for line in out.splitlines() if line.startswith("CRITICAL")]
+    _, out, _ = cli("agents", "list", "--repo", str(git_repo.root))
+    assert "[bold red]spec[2J CRITICAL x" in out  # the markup printed as text
+    _, out, _ = cli("workflows", "list", "--repo", str(git_repo.root))
+    assert "w[red]x" in out and "d[31m CRITICAL y" in out

@@ -26,6 +26,9 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
         emit_json([a.model_dump(mode="json") for a in team.agents.values()])
         return 0
     from rich.table import Table
+    from rich.text import Text
+
+    from tokyo_cli.textsafe import one_line
 
     table = Table(box=None, pad_edge=False)
     table.add_column("id", no_wrap=True)
@@ -35,7 +38,8 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     for a in team.agents.values():
         ready = has_credentials(a.model, api_base=None)
         key = "set" if ready else f"offline (set {' or '.join(credential_env(a.model)) or 'a key'})"
-        table.add_row(a.id, a.specialty, a.model, key)
+        # Text, never markup: a repository's agents.yaml wrote these.
+        table.add_row(*(Text(one_line(v)) for v in (a.id, a.specialty, a.model, key)))
     console().print(table)
     return 0
 
@@ -50,6 +54,7 @@ def show(
     """Show one agent in full: model, fallbacks, limits, file globs, analyzers, instructions."""
     from tokyo_cli.llm import credential_env
     from tokyo_cli.team import load_team
+    from tokyo_cli.textsafe import clean_text, one_line
 
     agent = load_team(repo_root_or_none(repo)).get(agent_id)
     if as_json:
@@ -72,7 +77,7 @@ def show(
     ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
-        out.print(f"{k:<{width}}  {v}", markup=False)
+        out.print(f"{k:<{width}}  {one_line(v)}", markup=False)
     out.print()
-    out.print(agent.instructions.strip(), markup=False)
+    out.print(clean_text(agent.instructions).strip(), markup=False)
     return 0

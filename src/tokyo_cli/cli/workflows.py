@@ -25,10 +25,13 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
         emit_json([{"name": i.name, "description": i.description, "origin": i.origin, "path": i.shown} for i in infos])
         return 0
     from rich.table import Table
+    from rich.text import Text
+
+    from tokyo_cli.textsafe import one_line
 
     table = Table("name", "origin", "description", box=None, pad_edge=False)
-    for i in infos:
-        table.add_row(i.name, i.origin, i.description)
+    for i in infos:  # Text, never markup: a repository's workflow wrote name and description
+        table.add_row(Text(one_line(i.name)), i.origin, Text(one_line(i.description)))
     console().print(table)
     return 0
 
@@ -44,6 +47,7 @@ def validate(
     Prints every problem as FILE:LINE: key: message. Exit 0 when all are valid, 2 otherwise.
     """
     from tokyo_cli.team import load_team
+    from tokyo_cli.textsafe import clean_text, quote_path
     from tokyo_cli.workflow import list_workflows, validate_workflow_file
 
     root = repo_root_or_none(repo)
@@ -56,7 +60,7 @@ def validate(
         if problems:
             bad += 1
             for p in problems:
-                err.print(p, markup=False, highlight=False, soft_wrap=True)
+                err.print(clean_text(p), markup=False, highlight=False, soft_wrap=True)
         else:
-            out.print(f"ok  {shown}", markup=False, soft_wrap=True)
+            out.print(f"ok  {quote_path(shown)}", markup=False, soft_wrap=True)
     return 2 if bad else 0
