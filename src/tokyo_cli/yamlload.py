@@ -150,12 +150,12 @@ def load_yaml_text(text: str, name: str) -> YamlDoc:
             return YamlDoc(name=name, data=None, text=text)
         check_expansion(node)
         duplicates: list[str] = []
-        _find_duplicates(node, (), name, duplicates, set())
+        _find_duplicates(loader, node, (), name, duplicates, set())
         if duplicates:
             raise ConfigError("\n".join(duplicates))
         doc = YamlDoc(name=name, data=loader.construct_document(node), text=text)
         # After construction: merge keys (<<) are flattened into the mappings that use them.
-        _record_lines(node, (), doc.lines, set())
+        _record_lines(loader, node, (), doc.lines, set())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -180,17 +180,16 @@ def _reader_problem(exc: yaml.reader.ReaderError) -> str:
     return f"control character U+{code:04X} is not allowed (remove it or write it as an escape in a quoted string)"
 
 
-_KEY_LOADER = LimitedLoader("")
-
-
-def _key_of(node: yaml.Node) -> Any:
-    """The Python key a scalar key node constructs to (what pydantic reports in its loc)."""
+def _key_of(loader: LimitedLoader, node: yaml.Node) -> Any:
+    """The Python key a scalar key node constructs to (what pydantic reports in its loc),
+    built by the loader of this document (one per load: no state shared between threads)."""
     if isinstance(node, yaml.ScalarNode):
-        return _KEY_LOADER.construct_object(node)
+        return loader.construct_object(node)
     return None
 
 
-def _find_duplicates(node: yaml.Node, loc: Loc, where: str, out: list[str], seen: set[int]) -> None:
+def _find_duplicates(loader: LimitedLoader, node: yaml.Node, loc: Loc, where: str, out: list[str],
+                     seen: set[int]) -> None:
     """Duplicate keys of every mapping under ``node``; each node is walked once (``seen`` is
     shared), so an aliased mapping is checked where its anchor is, not once per alias."""
     if id(node) in seen:
@@ -201,7 +200,7 @@ def _find_duplicates(node: yaml.Node, loc: Loc, where: str, out: list[str], seen
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
-            key = _key_of(key_node)
+            key = _key_of(loader, key_node)
             line = key_node.start_mark.line + 1
             try:
                 if key in first:
@@ -210,13 +209,13 @@ def _find_duplicates(node: yaml.Node, loc: Loc, where: str, out: list[str], seen
                     first[key] = line
             except TypeError:  # unhashable keys are reported by the constructor
                 continue
-            _find_duplicates(value_node, loc + (key,), where, out, seen)
+            _find_duplicates(loader, value_node, loc + (key,), where, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _find_duplicates(item, loc + (i,), where, out, seen)
+            _find_duplicates(loader, item, loc + (i,), where, out, seen)
 
 
-def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int]) -> None:
+def _record_lines(loader: LimitedLoader, node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[int]) -> None:
     """Fill ``lines`` for ``node`` and below; each node is walked once (``seen`` is shared)."""
     if id(node) in seen:
         return
@@ -224,16 +223,16 @@ def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], seen: set[in
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = _key_of(key_node)
+            key = _key_of(loader, key_node)
             try:
                 lines[loc + (key,)] = key_node.start_mark.line + 1
             except TypeError:
                 continue
-            _record_lines(value_node, loc + (key,), lines, seen)
+            _record_lines(loader, value_node, loc + (key,), lines, seen)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[loc + (i,)] = item.start_mark.line + 1
-            _record_lines(item, loc + (i,), lines, seen)
+            _record_lines(loader, item, loc + (i,), lines, seen)
 
 
 _WHERE = re.compile(r"^(.*?):(\d+): ")
