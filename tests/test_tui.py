@@ -120,7 +120,7 @@ def db_path() -> Path:
 
 
 async def finished(pilot: Pilot[Any], app: TokyoApp) -> None:
-    await wait_for(pilot, lambda: live(app).outcome is not None, "the run to be stored", timeout=60)
+    await wait_for(pilot, lambda: live(app).outcome is not None, "the run to be stored")
     await pilot.pause()
 
 
@@ -250,7 +250,7 @@ async def test_quitting_mid_run_cancels_stores_and_exits(make_app: MakeApp) -> N
         screen = live(app)
         await wait_for(pilot, lambda: screen.view.steps["security"].status == "ok", "Akira's step to finish")
         await pilot.press("q")
-        await wait_for(pilot, lambda: app.return_value is not None, "the app to exit", timeout=60)
+        await wait_for(pilot, lambda: app.return_value is not None, "the app to exit")
     outcome = app.return_value
     assert outcome.result.status == "cancelled" and outcome.result.run_id is not None
     assert [r.status for r in list_runs(open_db(db_path()))] == ["cancelled"]

@@ -7,6 +7,8 @@ between runs (elapsed seconds, dates, paths, token counts) is fixed by these fak
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -225,11 +227,20 @@ async def settle(pilot: Pilot[Any]) -> None:
         await pilot.pause()
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+WAIT_S = 180.0
+"""How long :func:`wait_for` waits by default: a deadline for a test that is going to fail,
+not a delay. A live run's first finding needs litellm's import, the analyzers' processes and a
+provider round trip; on 2 cores under load that took 45 s, past the 30 s this used to be."""
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
     """Pause until ``condition()`` holds; fail naming ``what`` after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    started = loop.time()
+    deadline = started + timeout
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what} ({timeout:g} s)")
         await pilot.pause(0.05)
+    if os.environ.get("TOKYO_TEST_WAITS"):
+        print(f"waited {loop.time() - started:.1f} s for {what}", file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tokyo_cli import events as ev
 from tokyo_cli.budget import Budget
 from tokyo_cli.engine import Engine, EngineOptions, callable_models
-from tokyo_cli.errors import ConfigError, StoreConfigError, StoreError
+from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
 from tokyo_cli.masking import mask_data
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.results import RunResult
@@ -218,7 +218,10 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
         notices.append(notice)
         if old is not None:
             base, chosen = old, 1
-    commit = config_commit(root, staged=staged, working=working, all_files=all_files, base=base)
+    try:
+        commit = config_commit(root, staged=staged, working=working, all_files=all_files, base=base)
+    except RepoError:
+        commit = None  # no range to take a base from; resolve_target below says why, if it matters
     config = load_review_config(root, settings, commit)
     workflow = config.workflow
     if chosen == 0 and workflow.target is not None and workflow.target != "range":
