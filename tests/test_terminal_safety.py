@@ -111,6 +111,17 @@ def test_no_repository_text_starts_a_line_of_its_own(kw: dict[str, object]) -> N
     assert '"skip\\nCRITICAL y.py" — too large' in out
 
 
+@pytest.mark.parametrize("kw", [{"width": 80}, {"width": UNWRAPPED_WIDTH, "soft_wrap": True}])
+def test_a_model_summary_cannot_pass_for_a_finding(kw: dict[str, object]) -> None:
+    result = _result("src/app.py")
+    result.summary = "All good.\n CRITICAL   fake.py:1  Forged finding\n\x1b[2J"
+    out = _render(result, **kw)
+    heads = [line for line in out.splitlines()
+             if line.lstrip().startswith(("CRITICAL", "HIGH")) and len(line) - len(line.lstrip()) <= 3]
+    assert len(heads) == 1 and "src/app.py:2" in heads[0]
+    assert "     CRITICAL   fake.py:1  Forged finding" in out  # shown, indented as model text
+
+
 def test_offline_summary_quotes_paths_and_flattens_titles() -> None:
     summary = offline_summary(_result(FORGED, title="a\nCRITICAL b"))
     assert "\n" not in summary

@@ -228,7 +228,9 @@ def _summary(result: RunResult) -> RenderableType:
     parts: list[RenderableType] = []
     summary = clean_text(result.summary).strip()
     if summary:
-        parts += [Text("Summary", style="bold"), _indent(Text(summary), 2), Text()]
+        # Indented 4, like finding bodies: a model's summary line can never sit where a
+        # finding's head does (3 columns in), so it cannot pass for one.
+        parts += [Text("Summary", style="bold"), _indent(Text(summary), 4), Text()]
     why = caveats(result)
     if result.findings and why:
         # With findings the empty-message line is not printed; coverage gaps still must be.
