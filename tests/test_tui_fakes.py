@@ -242,5 +242,5 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, 
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what} ({timeout:g} s)")
         await pilot.pause(0.05)
-    if os.environ.get("TOKYO_TEST_WAITS"):
+    if os.environ.get("TUI_TEST_WAITS"):
         print(f"waited {loop.time() - started:.1f} s for {what}", file=sys.stderr)
