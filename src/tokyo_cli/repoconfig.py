@@ -161,23 +161,21 @@ def _wanted(rel: str) -> bool:
 
 
 def _worktree_files(root: Path) -> _Files:
-    """The wanted files of the working tree, read without following any symlink."""
+    """The wanted files of the working tree, read through :mod:`tokyo_cli.safefs` (no
+    symlink followed, the last part or a parent)."""
+    from tokyo_cli import safefs
+
     out = _Files()
     names = [AGENTS_FILE, PYPROJECT_FILE]
-    wf = root / WORKFLOWS_DIR
-    try:
-        mode = os.lstat(wf).st_mode
-    except OSError:
-        mode = 0
-    if stat.S_ISLNK(mode):
+    st = safefs.lstat(root, WORKFLOWS_DIR)
+    if st is not None and stat.S_ISLNK(st.st_mode):
         out.refused[WORKFLOWS_DIR + "/"] = "a symlink is never followed"
-    elif stat.S_ISDIR(mode):
-        names += sorted(f"{WORKFLOWS_DIR}/{p.name}" for p in wf.iterdir() if p.name.endswith(_SUFFIXES))
+    elif st is not None and stat.S_ISDIR(st.st_mode):
+        names += sorted(f"{WORKFLOWS_DIR}/{p.name}" for p in (root / WORKFLOWS_DIR).iterdir()
+                        if p.name.endswith(_SUFFIXES))
     for rel in names:
-        path = root / rel
-        try:
-            st = os.lstat(path)
-        except OSError:
+        st = safefs.lstat(root, rel)
+        if st is None:
             continue
         if stat.S_ISLNK(st.st_mode):
             out.refused[rel] = "a symlink is never followed"
@@ -186,14 +184,10 @@ def _worktree_files(root: Path) -> _Files:
         elif st.st_size > MAX_CONFIG_BYTES:
             raise too_large(_shown(root, rel))
         else:
-            try:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-                with os.fdopen(fd, "rb") as fh:
-                    data = fh.read(MAX_CONFIG_BYTES + 1)
-            except OSError as exc:
-                out.refused[rel] = f"cannot be read ({exc.strerror})"
-                continue
-            if len(data) > MAX_CONFIG_BYTES:
+            data = safefs.read(root, rel)
+            if data is None:
+                out.refused[rel] = "cannot be read"
+            elif len(data) > MAX_CONFIG_BYTES:
                 raise too_large(_shown(root, rel))
             else:
                 out.data[rel] = data
