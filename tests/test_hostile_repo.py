@@ -1,4 +1,4 @@
-"""The reviewed repository is hostile (DESIGN.md, "Trust boundaries"; issue 12 parts 1, 2 and
+"""The reviewed repository is hostile (docs/ARCHITECTURE.md, "Trust boundaries"; issue 12 parts 1, 2 and
 the symlink half of 6): it never runs code inside tokyo, never injects environment, and is
 never read through a symlink.
 

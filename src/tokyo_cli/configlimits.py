@@ -1,7 +1,7 @@
 """Limits on untrusted configuration files, and a YAML loader that enforces them while it reads.
 
 A reviewed repository's agents.yaml, workflows/ and pyproject.toml are hostile input
-(DESIGN.md, trust boundaries). Without limits a few hundred bytes of YAML aliases expand to
+(docs/ARCHITECTURE.md, trust boundaries). Without limits a few hundred bytes of YAML aliases expand to
 billions of values, a deeply nested flow sequence overflows the Python stack, and a 50 MB file
 takes minutes and gigabytes to read. Every limit below is far above what a real team or
 workflow needs; going over one is a ConfigError (exit 2) naming the file and the limit.

@@ -1,7 +1,7 @@
 """The one place analyzer subprocesses are started: the reviewed repository never runs code.
 
 Everything an analyzer reads comes from the reviewed repository, which may be written by an
-attacker (docs: DESIGN.md, "Trust boundaries"), while tokyo's own environment holds provider
+attacker (docs: docs/ARCHITECTURE.md, "Trust boundaries"), while tokyo's own environment holds provider
 keys and a GitHub token. Every tool process therefore starts with
 
 * an environment built from an allow-list (:func:`tool_env`): ``PATH``, the locale

@@ -2,7 +2,7 @@
 
 :func:`mask_secrets` replaces each likely secret in a text with ``[MASKED:<kind>]`` and counts
 them; :func:`mask_data` does the same for every string inside nested data (dicts, lists,
-tuples, pydantic models), in one pass. They are used at every exit (DESIGN.md, "Trust
+tuples, pydantic models), in one pass. They are used at every exit (docs/ARCHITECTURE.md, "Trust
 boundaries"): the Gateway masks the final messages of every provider request (review,
 evidence, synthesis, repair, streamed or not), findings are masked when they are made
 (``findings.redact``), and the run result, the history database, every report format, the

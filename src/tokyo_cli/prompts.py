@@ -1,6 +1,6 @@
 """Prompt assembly: specialist instructions, the output contract, and the change as data.
 
-Trust boundary (DESIGN.md): diff text, file contents and analyzer/model text are untrusted.
+Trust boundary (docs/ARCHITECTURE.md): diff text, file contents and analyzer/model text are untrusted.
 They are (1) masked for secrets before any provider call, (2) placed between delimiter lines
 carrying a nonce derived from the content, so the content cannot forge the closing line, and
 (3) joined as plain strings — never passed through ``str.format`` or a template engine.

@@ -1,6 +1,6 @@
 """Reading the reviewed working tree without ever leaving it through a symlink.
 
-The reviewed repository is hostile input (DESIGN.md, "Trust boundaries"): a committed
+The reviewed repository is hostile input (docs/ARCHITECTURE.md, "Trust boundaries"): a committed
 symlink ``notes.txt -> /home/me/.aws/credentials`` (or a symlinked directory ``docs ->
 /etc``) must never be followed, or the target's bytes would reach prompts, reports and the
 history. Every function here takes the repository root and a ``/``-separated relative path,

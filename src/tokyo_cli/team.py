@@ -1,6 +1,6 @@
 """The review team: AgentSpec, Team and load_team() (packaged agents.yaml + a repository overlay).
 
-agents.yaml shape (DESIGN.md)::
+agents.yaml shape (docs/ARCHITECTURE.md)::
 
     agents:
       - id: akira                  # lower-case id used by workflows

@@ -1,4 +1,4 @@
-"""Workflows: a YAML DAG of steps, each running one agent with one task (DESIGN.md).
+"""Workflows: a YAML DAG of steps, each running one agent with one task (docs/ARCHITECTURE.md).
 
 Shape::
 
