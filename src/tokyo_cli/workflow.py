@@ -21,7 +21,9 @@ cyclic depends_on and a synthesize step without depends_on are errors, each repo
 "FILE:LINE: key: message".
 
 Workflows are found by name in ``workflow_dirs()``: the packaged defaults, then the reviewed
-repository's ``workflows/`` (a repository workflow with the same name overrides the packaged one).
+repository's ``workflows/`` (a repository workflow with the same name overrides the packaged one,
+within the rules of :mod:`tokyo_cli.repoconfig`: it must keep a plain review step by an agent
+that runs the security analyzers, and may not lower ``fail_on``; its step instructions are data).
 """
 
 from __future__ import annotations
