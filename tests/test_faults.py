@@ -221,7 +221,9 @@ class Review:
     def interrupt(self) -> tuple[int, dict[str, Any], str]:
         """SIGINT, as Ctrl-C sends; (exit code, JSON report, stderr)."""
         self.proc.send_signal(signal.SIGINT)
-        out, _ = self.proc.communicate(timeout=60)
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()  # not communicate(): it would read stderr too, racing the reader
+        self.proc.wait(timeout=60)
         self.reader.join(timeout=60)  # stderr read to its end
         return self.proc.returncode, json.loads(out), "".join(self.err)
 
