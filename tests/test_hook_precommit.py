@@ -309,13 +309,21 @@ def test_no_key_and_no_network_finishes_well_within_the_time_limit(hooks: Hooks,
     assert seconds < TIME_LIMIT_S / 4, f"{seconds:.1f} s is not well within the {TIME_LIMIT_S:g} s limit"
 
 
-def test_an_unreachable_provider_does_not_block_a_clean_commit(project: Project) -> None:
-    made, text = project.commit({"calc.py": CLEAN_PY + "\n# a comment\n"},
-                                TOKYO_API_BASE=f"http://127.0.0.1:{closed_port()}/v1", TOKYO_RETRIES="0")
+def test_an_unreachable_provider_blocks_a_commit_only_when_nothing_usable_came_back(project: Project) -> None:
+    dead = {"TOKYO_API_BASE": f"http://127.0.0.1:{closed_port()}/v1", "TOKYO_RETRIES": "0"}
+    # No model answers, the analyzers still report (half() has no docstring, no test): below
+    # fail-on, so the commit goes through; the run is partial.
+    made, text = project.commit({"calc.py": CLEAN_PY + "\n\ndef half(a):\n    return a / 2\n"}, **dead)
     assert made, text
     assert "models unreachable: offline analyzers only" in text and "not blocking" in text
     assert duration(text) < TIME_LIMIT_S / 2
-    assert stored_runs(project.env) == [("staged", "failed", 0)]  # recorded all the same
+    # No model answers and no analyzer finds anything: nothing was reviewed (exit code 3).
+    made, text = project.commit({"tests/test_calc.py": CLEAN_TEST.replace("== 3", "== 3.0")}, **dead)
+    assert not made and "- exit code: 3" in text, text
+    assert "tokyo: commit blocked: nothing usable came back (every step failed, no analyzer finding)" in text
+    assert "SKIP=tokyo-review git commit" in text
+    assert [(target, status) for target, status, _ in stored_runs(project.env)] == [
+        ("staged", "partial"), ("staged", "failed")]  # recorded all the same
 
 
 def test_skip_once_and_the_offline_hook_id(hooks: Hooks, project: Project, fake_provider: FakeProvider) -> None:
