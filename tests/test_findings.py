@@ -1,0 +1,307 @@
+"""findings: severity spellings, validation limits, pinned fingerprints, merging and ordering.
+
+Written against mutation-testing survivors (issue 13, benchmarks/mutation.py). The pinned
+fingerprints are load-bearing: the ledger dismisses findings by fingerprint, so a change to
+the hash or to the text normalisation silently reopens every dismissed finding.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from tokyo_cli.findings import (
+    MAX_FINDINGS_PER_REPLY,
+    AgentOutput,
+    EvidenceVerdict,
+    Finding,
+    ModelFinding,
+    Severity,
+    anchor_finding,
+    count_by_severity,
+    fingerprint,
+    merge_duplicates,
+    merge_group,
+    normalize_text,
+    sort_key,
+)
+
+
+def make(path: str = "src/app.py", line: int | None = 10, *, title: str = "SQL injection in query",
+         agent: str = "akira", severity: str = "high", **kw: object) -> Finding:
+    return Finding(path=path, line=line, severity=severity, title=title, agent=agent, **kw)  # type: ignore[arg-type]
+
+
+# --- severity ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("spelling", "severity"),
+    [
+        ("critical", "critical"), ("blocker", "critical"),
+        ("high", "high"), ("error", "high"), ("major", "high"),
+        ("medium", "medium"), ("warning", "medium"), ("warn", "medium"), ("moderate", "medium"),
+        ("low", "low"), ("minor", "low"),
+        ("info", "info"), ("note", "info"), ("nit", "info"), ("informational", "info"),
+        ("  WARNING \n", "medium"), ("Nit", "info"), ("HIGH", "high"),
+    ],
+)
+def test_severity_spellings(spelling: str, severity: str) -> None:
+    assert Severity.parse(spelling) is Severity(severity)
+    assert ModelFinding(path="a.py", severity=spelling, title="t").severity is Severity(severity)
+
+
+def test_unknown_severity_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        Severity.parse("bogus")
+    with pytest.raises(ValidationError):
+        ModelFinding(path="a.py", severity="bogus", title="t")
+
+
+def test_severity_rank_and_at_least() -> None:
+    assert [s.rank for s in Severity] == [4, 3, 2, 1, 0]
+    assert Severity.HIGH.at_least(Severity.HIGH) and Severity.HIGH.at_least(Severity.MEDIUM)
+    assert not Severity.MEDIUM.at_least(Severity.HIGH)
+    assert Severity.INFO.at_least(Severity.INFO) and Severity.CRITICAL.at_least(Severity.INFO)
+
+
+# --- model replies -------------------------------------------------------------------------
+
+def test_over_long_texts_are_truncated_to_their_limit_with_an_ellipsis() -> None:
+    f = ModelFinding(path="a.py", severity="low", title="t" * 301, category="c" * 101,
+                     body="b" * 20_001, suggestion="s" * 20_001)
+    assert f.title == "t" * 299 + "…" and len(f.title) == 300
+    assert f.category == "c" * 99 + "…"
+    assert f.body == "b" * 19_999 + "…" and f.suggestion == "s" * 19_999 + "…"
+    exact = ModelFinding(path="a.py", severity="low", title="t" * 300, category="c" * 100, body="b" * 20_000)
+    assert (exact.title, exact.category, exact.body) == ("t" * 300, "c" * 100, "b" * 20_000)
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        (" src/x.py ", "src/x.py"),
+        ("./src/x.py", "src/x.py"),
+        ("././src/x.py", "src/x.py"),
+        ("b/src/x.py", "src/x.py"),
+        ("a/src/x.py", "src/x.py"),
+        ("a/b/x.py", "b/x.py"),  # one diff prefix only
+        ("./b/x.py", "x.py"),
+        ("src\\x.py", "src/x.py"),
+        ("a/", "a/"),
+        ("ab/x.py", "ab/x.py"),
+    ],
+)
+def test_model_paths_are_normalised(raw: str, path: str) -> None:
+    assert ModelFinding(path=raw, severity="low", title="t").path == path
+
+
+def test_agent_output_caps_findings_and_summary() -> None:
+    finding = {"path": "a.py", "severity": "low", "title": "t"}
+    out = AgentOutput.model_validate({"findings": [finding] * (MAX_FINDINGS_PER_REPLY + 3), "summary": "s" * 20_001})
+    assert len(out.findings) == MAX_FINDINGS_PER_REPLY and out.truncated == 3
+    assert out.summary == "s" * 19_999 + "…"
+    exact = AgentOutput.model_validate({"findings": [finding] * MAX_FINDINGS_PER_REPLY, "summary": "s" * 20_000})
+    assert (len(exact.findings), exact.truncated, exact.summary) == (MAX_FINDINGS_PER_REPLY, 0, "s" * 20_000)
+
+
+def test_a_malformed_verdict_costs_only_itself() -> None:
+    out = AgentOutput.model_validate({"evidence": [
+        {"id": "A1", "verdict": "Confirmed"},
+        {"id": "A2", "verdict": "maybe"},
+        {"id": "A3", "verdict": "false positive", "reason": "test code", "severity": ""},
+        {"id": "A4", "verdict": "refined", "severity": "warning"},
+    ]})
+    assert [(v.id, v.verdict, v.severity) for v in out.evidence] == [
+        ("A1", "confirm", None), ("A3", "dismiss", None), ("A4", "refine", Severity.MEDIUM)]
+    assert AgentOutput.model_validate({"evidence": "A1"}).evidence == []
+    assert EvidenceVerdict(id="A1", verdict=" REJECT ").verdict == "dismiss"
+
+
+# --- findings, fingerprints ----------------------------------------------------------------
+
+def test_location() -> None:
+    assert make(line=None).location == "src/app.py"
+    assert make(line=3).location == "src/app.py:3"
+    assert make(line=3, end_line=3).location == "src/app.py:3"
+    assert make(line=3, end_line=5).location == "src/app.py:3-5"
+    assert make(line=3).agents == ["akira"]
+    assert make(line=3, agents=["yuki", "akira"]).agents == ["yuki", "akira"]
+
+
+def test_normalize_text() -> None:
+    assert normalize_text("Foo(x) ;") == "foo x"
+    assert normalize_text("  Use-after-free: Foo(x) ;\t\nBAR_baz  é ") == "use after free foo x bar baz"
+    assert normalize_text("a1  B2") == "a1 b2"
+
+
+def test_fingerprints_are_pinned() -> None:
+    # Changing any of these breaks every dismissal recorded in users' ledgers.
+    sql = make(line=12, title="SQL injection in query()",
+               anchor_text='    cur.execute("SELECT * FROM t WHERE id=" + uid)')
+    assert sql.fingerprint == "0d7d49f8e2c26f90"
+    assert make(line=None, severity="low", title="Missing tests", agent="yuki").fingerprint == "eaa68f1d9dc9459e"
+    docker = make("Dockerfile", 3, severity="medium", title="Pin the base image", agent="hiro",
+                  rule="DL3006", anchor_text="FROM python")
+    assert docker.fingerprint == "f042aa37c990b870"
+
+
+def test_fingerprint_ignores_line_case_punctuation_and_spacing_but_not_identity() -> None:
+    base = make(line=12, title="SQL injection in query()", anchor_text="cur.execute(q)")
+    same = [
+        make(line=40, title="SQL injection in query()", anchor_text="cur.execute(q)"),
+        make(line=12, title="  sql INJECTION in query ", anchor_text="  cur . execute ( q )"),
+        make(line=12, title="SQL injection in query()", anchor_text="cur.execute(q)", severity="low", body="x"),
+    ]
+    assert all(f.fingerprint == base.fingerprint for f in same)
+    different = [
+        make("src/other.py", line=12, title="SQL injection in query()", anchor_text="cur.execute(q)"),
+        make(line=12, title="SQL injection in query()", anchor_text="cur.execute(q)", agent="yuki"),
+        make(line=12, title="SQL injection in query()", anchor_text="cur.run(q)"),
+        make(line=12, title="SQL injection in update()", anchor_text="cur.execute(q)"),
+    ]
+    assert len({base.fingerprint, *(f.fingerprint for f in different)}) == 5
+    # A rule, when set, stands in for the agent: two agents running one analyzer rule agree.
+    assert make(rule="B608", agent="a").fingerprint == make(rule="B608", agent="b").fingerprint
+    assert fingerprint(base) == base.fingerprint and len(base.fingerprint) == 16
+
+
+# --- ordering and merging ------------------------------------------------------------------
+
+def test_sort_key_orders_by_severity_then_path_then_line_then_title() -> None:
+    fs = [
+        make("b.py", 5, title="x", severity="low"),
+        make("b.py", 2, title="y", severity="low"),
+        make("b.py", None, title="z", severity="low"),
+        make("a.py", 9, title="w", severity="low"),
+        make("b.py", 2, title="a", severity="low"),
+        make("z.py", 1, title="c", severity="critical"),
+    ]
+    assert [(f.path, f.line, f.title) for f in sorted(fs, key=sort_key)] == [
+        ("z.py", 1, "c"), ("a.py", 9, "w"), ("b.py", None, "z"), ("b.py", 2, "a"), ("b.py", 2, "y"), ("b.py", 5, "x")]
+
+
+def test_merged_findings_in_a_file_are_ordered_by_line() -> None:
+    fs = [make(line=n, title=f"problem {n}", category="general") for n in (30, 4, 17, 120, 9)]
+    assert [f.line for f in merge_duplicates(fs)] == [4, 9, 17, 30, 120]
+
+
+def test_duplicates_merge_into_the_most_severe_copy_with_all_agents() -> None:
+    low = make(line=10, title="SQL injection in query", agent="yuki", severity="low", body="low body")
+    high = make(line=10, title="Possible SQL injection in query", agent="akira", severity="high", body="high body")
+    third = make(line=9, end_line=12, title="sql injection query", agent="kenji", severity="medium")
+    (merged,) = merge_duplicates([low, third, high])
+    assert (merged.severity, merged.body, merged.agent) == (Severity.HIGH, "high body", "akira")
+    assert merged.agents == ["akira", "kenji", "yuki"]
+    assert low.agents == ["yuki"] and high.agents == ["akira"]  # inputs untouched
+
+
+def test_a_duplicates_suggestion_is_kept_when_the_keeper_has_none() -> None:
+    keeper = make(agent="akira", severity="high")
+    dup = make(agent="yuki", severity="low", suggestion="use parameters")
+    (merged,) = merge_duplicates([dup, keeper])
+    assert merged.suggestion == "use parameters" and merged.agents == ["akira", "yuki"]
+    own = make(agent="akira", severity="high", suggestion="mine")
+    (merged,) = merge_duplicates([dup, own])
+    assert merged.suggestion == "mine"
+    empty = make(agent="akira", severity="high")
+    (merged,) = merge_duplicates([empty, make(agent="yuki", severity="low", suggestion="")])
+    assert merged.suggestion is None
+
+
+def test_file_level_duplicates_from_two_agents_merge() -> None:
+    a = make(line=None, title="Missing tests for the parser", agent="yuki")
+    b = make(line=None, title="missing tests for the parser!", agent="kenji")
+    (merged,) = merge_duplicates([a, b])
+    assert sorted(merged.agents) == ["kenji", "yuki"]
+    # ... but not with a different title, nor with a line-level finding.
+    assert len(merge_duplicates([a, make(line=None, title="Missing docs", agent="kenji")])) == 2
+    assert len(merge_duplicates([a, make(line=3, title="Missing tests for the parser", agent="kenji")])) == 2
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "merges"),
+    [
+        # overlapping ranges, inclusive at the ends
+        (dict(line=1, end_line=3), dict(line=3, end_line=5), True),
+        (dict(line=3, end_line=5), dict(line=1, end_line=3), True),
+        (dict(line=1, end_line=2), dict(line=3), False),
+        (dict(line=4), dict(line=1, end_line=3), False),
+        (dict(line=5), dict(line=6), False),
+        # other path
+        (dict(line=5), dict(path="src/other.py", line=5), False),
+        # a shared analyzer rule, whatever the titles
+        (dict(rule="B608", title="alpha"), dict(rule="B608", title="beta" ), True),
+        (dict(rule="B608", title="alpha"), dict(rule="B609", title="beta"), False),
+        # half the title words (Jaccard 2/4) merges, a third does not
+        (dict(title="sql injection here"), dict(title="sql injection there" ), True),
+        (dict(title="sql here"), dict(title="sql there"), False),
+        # a specific shared category merges disjoint titles; "general" does not
+        (dict(title="alpha", category="security"), dict(title="beta", category="security" ), True),
+        (dict(title="alpha", category="general"), dict(title="beta", category="general"), False),
+        (dict(title="alpha", category="security"), dict(title="beta", category="style"), False),
+        # titles without words only merge on a rule
+        (dict(title="!!!", category="security"), dict(title="???", category="security"), False),
+    ],
+)
+def test_when_two_findings_are_the_same_issue(a: dict, b: dict, merges: bool) -> None:
+    fa = make(**{"agent": "akira", **a})
+    fb = make(**{"agent": "yuki", **b})  # another agent: a different fingerprint
+    assert len(merge_duplicates([fa, fb])) == (1 if merges else 2)
+
+
+def test_the_same_fingerprint_merges_even_when_the_lines_moved_apart() -> None:
+    a = make(line=5, anchor_text="x = 1")
+    b = make(line=500, anchor_text="x = 1")
+    (merged,) = merge_duplicates([b, a])
+    assert merged.line == 5 and merged.agents == ["akira"]
+
+
+def test_merge_group_folds_members_into_the_most_severe() -> None:
+    a = make(line=1, title="one", agent="akira", severity="low")
+    b = make(line=2, title="two", agent="yuki", severity="critical")
+    c = make(line=3, title="three", agent="kenji", severity="medium")
+    d = make(line=4, title="four", agent="hiro", severity="low")
+    out = merge_group([a, b, c, d], [a.fingerprint, b.fingerprint, c.fingerprint])
+    assert out == [b, d] and b.agents == ["yuki", "akira", "kenji"]
+    assert merge_group([a, d], [a.fingerprint]) == [a, d] and a.agents == ["akira"]
+
+
+def test_count_by_severity_has_every_key() -> None:
+    fs = [make(severity="high"), make(severity="high"), make(severity="info")]
+    assert count_by_severity(fs) == {"critical": 0, "high": 2, "medium": 0, "low": 0, "info": 1}
+    assert count_by_severity([]) == {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}
+
+
+# --- anchoring -----------------------------------------------------------------------------
+
+class Anchors:
+    def __init__(self, lines: dict[int, str]) -> None:
+        self.lines = lines
+
+    def is_anchor(self, path: str, line: int) -> bool:
+        return line in self.lines
+
+    def line_text(self, path: str, line: int) -> str:
+        return self.lines[line]
+
+
+def raw(**kw: object) -> ModelFinding:
+    return ModelFinding.model_validate({"path": "src/app.py", "severity": "high", "title": " T ", "body": " B ",
+                                        "suggestion": "fix", **kw})
+
+
+def test_anchor_finding_keeps_anchored_lines_and_demotes_the_rest() -> None:
+    changes = Anchors({3: "x = 1", 4: "y = 2", 6: "z = 3"})
+    kept = anchor_finding(raw(line=3, end_line=6), changes, paths={"src/app.py"}, agent="akira", step="review")
+    assert kept is not None
+    assert (kept.line, kept.end_line, kept.anchor_text, kept.title, kept.body, kept.suggestion) == (
+        3, 6, "x = 1", "T", "B", "fix")
+    assert (kept.agent, kept.step, kept.source) == ("akira", "review", "model")
+    assert anchor_finding(raw(line=3, end_line=5), changes, paths={"src/app.py"}, agent="a", step="s").end_line is None
+    assert anchor_finding(raw(line=4, end_line=3), changes, paths={"src/app.py"}, agent="a", step="s").end_line is None
+    assert anchor_finding(raw(line=4, end_line=4), changes, paths={"src/app.py"}, agent="a", step="s").end_line is None
+    demoted = anchor_finding(raw(line=5), changes, paths={"src/app.py"}, agent="a", step="s", source="analyzer")
+    assert demoted is not None
+    assert (demoted.line, demoted.anchor_text, demoted.suggestion, demoted.source) == (None, "", None, "analyzer")
+    assert anchor_finding(raw(line=0), changes, paths={"src/app.py"}, agent="a", step="s").line is None
+    assert anchor_finding(raw(line=3), changes, paths={"src/other.py"}, agent="a", step="s") is None
