@@ -393,6 +393,10 @@ async def run_review(
         extra = config_change_findings(prepared.config, prepared.changeset, agent="akira")
         if extra:
             result.findings = merge_duplicates([*result.findings, *extra])
+            if not any(s.task == "synthesize" and s.summary and s.status == "ok" for s in result.steps):
+                from tokyo_cli.summary import offline_summary
+
+                result.summary = offline_summary(result)  # the counts include the config findings
     _budget_notices(result, budget)
     hits = sum(1 for c in result.calls if c.cache_hit)
     if hits:

@@ -73,6 +73,18 @@ def _indent(renderable: RenderableType, columns: int) -> Padding:
     return Padding(renderable, (0, 0, 0, columns), expand=False)
 
 
+def _prefixed(text: Text, columns: int) -> Text:
+    """``text`` with every line indented by ``columns`` spaces, as plain text: for a console
+    that does not wrap, where Padding would fill each line to the longest one with spaces."""
+    out = Text()
+    for i, line in enumerate(text.split("\n", allow_blank=True)):
+        if i:
+            out.append("\n")
+        out.append(" " * columns)
+        out.append_text(line)
+    return out
+
+
 def render_terminal(result: RunResult, console: Console) -> None:
     """Print the whole report for ``result`` on ``console`` (stdout in the CLI).
 
@@ -116,7 +128,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
         for path, findings in group_by_file(result.findings):
             console.print(Text(quote_path(path), style="bold underline"), overflow="fold")
             for f in findings:
-                console.print(_finding(f, names))
+                console.print(_finding(f, names, piped=console.soft_wrap))
     else:
         message = empty_message(result)
         style = "bold green" if message == "No findings." else "bold yellow"
@@ -193,7 +205,7 @@ def _model_cell(step: StepResult) -> Text:
     return Text(one_line(step.configured_model) or "—", style="dim")
 
 
-def _finding(f: Finding, names: dict[str, str]) -> RenderableType:
+def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> RenderableType:
     head = Text("  ")
     head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
     head.append("  ")
@@ -221,6 +233,8 @@ def _finding(f: Finding, names: dict[str, str]) -> RenderableType:
             code, lexer, theme="ansi_dark", background_color="default", word_wrap=True
         )
         parts.append(_indent(syntax, 2))
+    if piped:  # no trailing spaces in logs and pipes; only texts to indent, no syntax panel
+        return Group(head, *[_prefixed(p, 4) if isinstance(p, Text) else _indent(p, 4) for p in parts], Text())
     return Group(head, _indent(Group(*parts), 4), Text())
 
 
