@@ -412,3 +412,13 @@ def test_one_offline_note_per_agent_commits_and_title_not_repeated_in_body() -> 
     assert md.count(OFFLINE_NOTE) == 1 and "- **Commits:** `base 1a2b3c4`" in md
     r.head_sha = "9f8e7d6c5b4a"
     assert "- **Commits:** `1a2b3c4..9f8e7d6`" in render_markdown(r)
+
+
+def test_piped_terminal_findings_have_no_trailing_spaces() -> None:
+    """Logs and pipes (a console that does not wrap) get finding lines without padding."""
+    buf = StringIO()
+    render_terminal(completed_run(), Console(file=buf, width=100, color_system=None, soft_wrap=True))
+    out = buf.getvalue()
+    section = out[out.index("Findings ("):out.index("Summary")]
+    assert section.count("\n") > 5
+    assert [line for line in section.splitlines() if line != line.rstrip()] == []
