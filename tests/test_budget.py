@@ -51,6 +51,12 @@ def test_a_reservation_that_reaches_the_cap_exactly_fits_one_cent_more_does_not(
     assert over.reserve("local", 0, 0) is None and over.refused == 1 and over.holding == 0
 
 
+def test_the_tolerance_itself_is_inside_the_cap() -> None:
+    # The boundary is inclusive (<=) of cap + 1e-12: a strict comparison refuses this one.
+    assert Budget(max_cost_usd=1.0, unknown_call_usd=1.0 + 1e-12).reserve("local", 0, 0) is not None
+    assert Budget(max_cost_usd=1.0, unknown_call_usd=1.0 + 1e-11).reserve("local", 0, 0) is None
+
+
 def test_float_residue_below_a_picodollar_does_not_refuse() -> None:
     budget = Budget(max_cost_usd=0.3, unknown_call_usd=0.1)
     assert [budget.reserve("local", 0, 0) is not None for _ in range(4)] == [True, True, True, False]
