@@ -180,6 +180,11 @@ def test_sort_key_orders_by_severity_then_path_then_line_then_title() -> None:
         ("z.py", 1, "c"), ("a.py", 9, "w"), ("b.py", None, "z"), ("b.py", 2, "a"), ("b.py", 2, "y"), ("b.py", 5, "x")]
 
 
+def test_a_file_level_finding_sorts_before_line_one() -> None:
+    fs = [make("a.py", 1, title="a", severity="low"), make("a.py", None, title="z", severity="low")]
+    assert [f.line for f in sorted(fs, key=sort_key)] == [None, 1]
+
+
 def test_merged_findings_in_a_file_are_ordered_by_line() -> None:
     fs = [make(line=n, title=f"problem {n}", category="general") for n in (30, 4, 17, 120, 9)]
     assert [f.line for f in merge_duplicates(fs)] == [4, 9, 17, 30, 120]
