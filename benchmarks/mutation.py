@@ -12,6 +12,15 @@ mutant from a process that already ran the tests, so `functools.lru_cache` conte
 by the unmutated code leak into the mutant and it is reported as a (false) survivor. Each
 mutant runs only the tests that reached its function in mutmut's first, instrumented run.
 
+Two ways a mutant is reported as a survivor although a test would catch it:
+
+- a test reaches the mutated function only through a cache (``lru_cache``) that an earlier
+  test filled: mutmut's first run records that test as not reaching the function, so the
+  mutant never runs it. Clear such caches in an autouse fixture (tests/test_pathrules.py).
+- test-module code that runs at import (``X = parse(...)`` at top level) runs once in the
+  fork server, unmutated, when it pre-collects the tests. ``--warmup none`` collects in each
+  mutant's process instead (slower).
+
 Which tests: by default the test files that import the module (`tokyo_cli.pathrules`,
 `from tokyo_cli import pathrules`, ...); `--tests` replaces that list. The score printed is
 killed (including timeouts) / all mutants that ran; "no tests" mutants are listed separately.
@@ -75,7 +84,7 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
 
-def _write_config(work: Path, module: str, tests: list[str]) -> None:
+def _write_config(work: Path, module: str, tests: list[str], warmup: str) -> None:
     # mutmut copies only tests/ and pyproject.toml into mutants/ by default; the tests also read
     # agents.yaml, workflows/, action.yml, ... relative to the repository root.
     also_copy = sorted(p.name for p in work.iterdir() if p.name not in {"src", "mutants"})
@@ -88,6 +97,7 @@ also_copy = {_toml_list(also_copy)}
 pytest_add_cli_args_test_selection = {_toml_list(tests)}
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly"]
 process_isolation = "forkserver"
+forkserver_warmup = "{warmup}"
 use_git_change_detection = false
 """
     pyproject = work / "pyproject.toml"
@@ -113,6 +123,8 @@ def main() -> int:
     parser.add_argument("--tests", nargs="+", help="test files to run (default: those importing it)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--show", action="store_true", help="print the diff of every survivor")
+    parser.add_argument("--warmup", choices=["collect", "import", "none"], default="collect",
+                        help="what the fork server loads before forking mutants (mutmut's forkserver_warmup)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = parser.parse_args()
 
@@ -135,7 +147,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="tokyo-mutation-"))
     try:
         _copy_tree(work)
-        _write_config(work, module, tests)
+        _write_config(work, module, tests, args.warmup)
         print(f"{module}: tests {' '.join(tests)}", flush=True)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         run = subprocess.run(
