@@ -404,3 +404,11 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
         "akira,yuki,hiro,sakura,kenji",
         "review,security",
     ]
+
+
+def test_an_overlay_restating_the_packaged_team_is_silent(tmp_path: Path) -> None:
+    """tokyo's own checkout (and any copy of the packaged file) refuses nothing: same values."""
+    (tmp_path / "agents.yaml").write_bytes((defaults_dir() / "agents.yaml").read_bytes())
+    team = load_team(tmp_path)
+    assert team.notices == []
+    assert team.agents == load_team().agents

@@ -282,13 +282,18 @@ def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, A
                    drafts: dict[str, _Draft], trusted_models: set[str], notices: list[str]) -> dict[str, Any]:
     """A repository's agents.yaml entry with every refused key dropped (and noticed)."""
     def refuse(key: str, why: str) -> None:
-        notices.append(f"repository config: {doc.error(prefix + (key,), 'ignored: ' + why)}")
+        # Restating the packaged value changes nothing: dropped without a notice (tokyo's own
+        # checkout carries the packaged agents.yaml itself).
+        if draft.added_by_overlay or values.get(key) != draft.values.get(key):
+            notices.append(f"repository config: {doc.error(prefix + (key,), 'ignored: ' + why)}")
         values.pop(key, None)
 
     values.pop(_INTERNAL_KEYS[0], None)
     values.pop(_INTERNAL_KEYS[1], None)
     if isinstance(values.get("instructions"), str):
-        values["repo_instructions"] = values.pop("instructions")
+        text = values.pop("instructions")
+        if draft.added_by_overlay or text != draft.values.get("instructions"):
+            values["repo_instructions"] = text  # the packaged text restated is no instruction of the repository's
     if not draft.added_by_overlay:
         for key in ("model", "fallbacks"):
             if key in values:
