@@ -23,6 +23,8 @@ from tokyo_cli.findings import (
     merge_duplicates,
     merge_group,
     normalize_text,
+    redact,
+    redact_all,
     sort_key,
 )
 
@@ -310,3 +312,39 @@ def test_anchor_finding_keeps_anchored_lines_and_demotes_the_rest() -> None:
     assert (demoted.line, demoted.anchor_text, demoted.suggestion, demoted.source) == (None, "", None, "analyzer")
     assert anchor_finding(raw(line=0), changes, paths={"src/app.py"}, agent="a", step="s").line is None
     assert anchor_finding(raw(line=3), changes, paths={"src/other.py"}, agent="a", step="s") is None
+
+
+# --- redaction -----------------------------------------------------------------------------
+
+AWS_KEY = "AKIAQYLPMN5HHHFPZAM2"
+
+
+def test_redact_masks_every_text_and_recomputes_the_fingerprint() -> None:
+    secret = make(title=f"Key {AWS_KEY} committed", body=f"body {AWS_KEY}", suggestion=f"KEY = '{AWS_KEY}'",
+                  anchor_text=f"KEY = '{AWS_KEY}'", dismissed_reason=f"ok {AWS_KEY}", agents=["akira", "yuki"])
+    masked = redact(secret)
+    assert masked is not secret and AWS_KEY not in masked.model_dump_json()
+    assert masked.title == "Key [MASKED:aws-access-key] committed"
+    assert masked.body == "body [MASKED:aws-access-key]"
+    assert masked.suggestion == masked.anchor_text == "KEY = '[MASKED:aws-access-key]'"
+    assert masked.dismissed_reason == "ok [MASKED:aws-access-key]"
+    assert (masked.path, masked.line, masked.agents) == (secret.path, secret.line, ["akira", "yuki"])
+    rebuilt = make(title=masked.title, anchor_text=masked.anchor_text)
+    assert masked.fingerprint == rebuilt.fingerprint != secret.fingerprint
+
+
+def test_redact_all_replaces_only_the_findings_that_held_a_secret() -> None:
+    clean1, clean2 = make(line=1, title="clean one"), make(line=3, title="clean two")
+    dirty = make(line=2, body=f"key {AWS_KEY}")
+    out = redact_all([clean1, dirty, clean2])
+    assert out[0] is clean1 and out[2] is clean2
+    assert out[1] is not dirty and out[1].body == "key [MASKED:aws-access-key]" and out[1].line == 2
+    nothing = [clean1, clean2]
+    again = redact_all(nothing)
+    assert again == nothing and again is not nothing and redact(clean1) is clean1
+
+
+def test_merge_group_of_two() -> None:
+    a = make(line=1, title="one", agent="akira", severity="low")
+    b = make(line=2, title="two", agent="yuki", severity="high")
+    assert merge_group([a, b], [a.fingerprint, b.fingerprint]) == [b] and b.agents == ["yuki", "akira"]
