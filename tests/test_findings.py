@@ -286,9 +286,10 @@ class Anchors:
         self.lines = lines
 
     def is_anchor(self, path: str, line: int) -> bool:
-        return line in self.lines
+        return path == "src/app.py" and line in self.lines
 
     def line_text(self, path: str, line: int) -> str:
+        assert path == "src/app.py"
         return self.lines[line]
 
 

@@ -50,6 +50,8 @@ MATCHES = [
     # Character classes.
     ("file[12].txt", "file1.txt"),
     ("file[!12].txt", "file3.txt"),
+    ("x[!a][!b]", "xcd"),  # each class ends at its own "]"
+    ("x[a].txt", "xa.txt"),  # a one-character class
     ("x[]a].txt", "x].txt"),
     ("x[]a].txt", "xa.txt"),
     ("a[b", "a[b"),  # an unclosed "[" is a literal
