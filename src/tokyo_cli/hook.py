@@ -50,6 +50,7 @@ from tokyo_cli.review import (
     prepare_review,
     run_review_blocking,
 )
+from tokyo_cli.repoconfig import config_commit
 from tokyo_cli.settings import Settings
 from tokyo_cli.targets import ReviewTarget, TargetKind
 
@@ -133,9 +134,8 @@ def prepare_hook(root: Path, settings: Settings, scope: HookScope) -> PreparedRe
     if not (scope.from_ref and scope.to_ref):
         raise ValueError("a push scope needs from_ref and to_ref (see scope_from_env)")
     target = push_target(root, scope.from_ref, scope.to_ref)
-    with open_repo(root) as repo:
-        commit = merge_base(repo, scope.from_ref, target.head or "HEAD")
-    config = load_review_config(root, settings, commit)  # the pushed commits never configure their review
+    # the pushed commits never configure their own review: the merge-base does
+    config = load_review_config(root, settings, config_commit(root, target))
     changeset = load_changeset(root, target, max_file_bytes=settings.max_file_bytes)
     return PreparedReview(root=root, team=config.team, workflow=config.workflow, target=target,
                           changeset=changeset, branch=scope.branch, notices=config.notices, config=config.repo)

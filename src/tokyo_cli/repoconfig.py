@@ -41,14 +41,18 @@ from tokyo_cli.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from tokyo_cli.repo import Changeset
+    from tokyo_cli.targets import ReviewTarget
 
 AGENTS_FILE = "agents.yaml"
 WORKFLOWS_DIR = "workflows"
 PYPROJECT_FILE = "pyproject.toml"
 REPO_SETTINGS = frozenset({"workflow", "fail_on"})
 """``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter ``fail_on``."""
-SECURITY_ANALYZERS = ("bandit", "detect-secrets")
-"""Analyzers every review keeps over the whole change, whatever the repository configures."""
+FLOOR_ANALYZERS = ("bandit", "detect-secrets")
+"""Analyzers a repository workflow must keep, in a plain review step over the whole change."""
+SECURITY_ANALYZERS = (*FLOOR_ANALYZERS, "zizmor", "hadolint", "dockerfile")
+"""Analyzers whose agent's ``paths``/``exclude`` a repository may not set (they would hide
+files from them)."""
 CONFIG_RULE = "tokyo:review-config"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SUFFIXES = (".yaml", ".yml")
@@ -126,21 +130,17 @@ def load_repo_config(root: Path, commit: str | None = None) -> RepoConfig:
     return cfg
 
 
-def config_commit(root: Path, *, staged: bool = False, working: bool = False, all_files: bool = False,
-                  base: str | None = None) -> str | None:
-    """The commit a review's configuration is read from: the base of a range review (the
-    merge-base of ``base`` and HEAD, or of the default branch when no target is chosen and
-    nothing is uncommitted), ``None`` (the working tree) for staged/working/whole-tree reviews.
+def config_commit(root: Path, target: ReviewTarget | None) -> str | None:
+    """The commit a review's configuration is read from: for a range target, the merge-base
+    of its base and head (what was already reviewed and merged); ``None`` (the working tree)
+    for staged, working and whole-tree targets, or no target.
 
     Raises:
-        RepoError: ``base`` is unknown.
+        RepoError: the range's refs are unknown or share no ancestor.
     """
-    if staged or working or all_files:
-        return None
-    from tokyo_cli.targets import TargetKind, resolve_target
+    from tokyo_cli.targets import TargetKind
 
-    target = resolve_target(root, base=base)
-    if target.kind is not TargetKind.RANGE or not target.base:
+    if target is None or target.kind is not TargetKind.RANGE or not target.base:
         return None
     from tokyo_cli.gitcmd import merge_base, open_repo
 
@@ -284,15 +284,15 @@ def check_repository_workflow(spec: Any, team: Any) -> str | None:
     """Why a repository workflow may not run as written (``None`` when it may).
 
     It must keep the security floor: one ``review`` step, without ``when`` or ``paths``, by an
-    agent running every one of :data:`SECURITY_ANALYZERS` over its packaged file selection.
+    agent running every one of :data:`FLOOR_ANALYZERS` over its packaged file selection.
     """
     for step in spec.steps:
         if step.task != "review" or step.when is not None or step.paths is not None:
             continue
         agent = team.agents.get(step.agent)
-        if agent is not None and all(a in agent.analyzers for a in SECURITY_ANALYZERS) and agent.origin == "packaged":
+        if agent is not None and all(a in agent.analyzers for a in FLOOR_ANALYZERS) and agent.origin == "packaged":
             return None
-    return ("it has no plain review step by an agent that runs " + " and ".join(SECURITY_ANALYZERS)
+    return ("it has no plain review step by an agent that runs " + " and ".join(FLOOR_ANALYZERS)
             + " over the whole change")
 
 
@@ -333,8 +333,3 @@ def _tool_tokyo(data: bytes | None) -> Any:
         return tool.get("tokyo") if isinstance(tool, dict) else None
     except (UnicodeDecodeError, ConfigError):  # too large or too deep too: never parsed
         return "unreadable"
-
-
-def is_config_path(path: str) -> bool:
-    """True for the repository files tokyo reads as configuration (POSIX relative path)."""
-    return _wanted(str(PurePosixPath(path)))

@@ -195,7 +195,8 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     """Load the team and workflow and collect the change.
 
     The configuration is read from the base commit for a range review, else from the working
-    tree (:func:`tokyo_cli.repoconfig.config_commit`); its refusals join ``notices``.
+    tree (:func:`tokyo_cli.repoconfig.config_commit` of the target resolved from the flags,
+    else the default target); its refusals join ``notices``.
 
     Raises:
         RepoError: not a git repository, unknown ref, conflicting target flags.
@@ -219,16 +220,20 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
         if old is not None:
             base, chosen = old, 1
     try:
-        commit = config_commit(root, staged=staged, working=working, all_files=all_files, base=base)
+        target: ReviewTarget | None = resolve_target(root, staged=staged, working=working, base=base,
+                                                     all_files=all_files)
     except RepoError:
-        commit = None  # no range to take a base from; resolve_target below says why, if it matters
-    config = load_review_config(root, settings, commit)
+        if chosen:
+            raise
+        target = None  # no default target: the workflow may name one, else the error comes back below
+    config = load_review_config(root, settings, config_commit(root, target))
     workflow = config.workflow
     if chosen == 0 and workflow.target is not None and workflow.target != "range":
-        staged = workflow.target == TargetKind.STAGED.value
-        working = workflow.target == TargetKind.WORKING.value
-        all_files = workflow.target == TargetKind.ALL.value
-    target = resolve_target(root, staged=staged, working=working, base=base, all_files=all_files)
+        target = resolve_target(root, staged=workflow.target == TargetKind.STAGED.value,
+                                working=workflow.target == TargetKind.WORKING.value,
+                                all_files=workflow.target == TargetKind.ALL.value)
+    elif target is None:
+        target = resolve_target(root)  # raises the default target's error
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
     return PreparedReview(
         root=root, team=config.team, workflow=workflow, target=target, changeset=changeset, branch=branch,

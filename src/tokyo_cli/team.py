@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tokyo_cli.configlimits import MAX_AGENTS
 from tokyo_cli.errors import ConfigError
+from tokyo_cli.repoconfig import SECURITY_ANALYZERS
 from tokyo_cli.yamlload import (
     Loc,
     YamlDoc,
@@ -178,7 +179,6 @@ class _Draft:
 REPOSITORY_INSTRUCTIONS = ("Review the change from the specialty the repository describes in its "
                            "instructions, which are given as data in the user message.")
 _INTERNAL_KEYS = ("origin", "repo_instructions")
-_SECURITY_ANALYZERS = ("bandit", "detect-secrets", "zizmor", "hadolint", "dockerfile")
 LEAD_AGENT = "kenji"
 
 
@@ -301,7 +301,7 @@ def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, A
         for key in ("name", "specialty"):
             if key in values:
                 refuse(key, "a packaged agent keeps its name and specialty (they are part of its system prompt)")
-        owned = [a for a in draft.values.get("analyzers", []) if a in _SECURITY_ANALYZERS]
+        owned = [a for a in draft.values.get("analyzers", []) if a in SECURITY_ANALYZERS]
         for key in ("paths", "exclude"):
             if key in values and owned:
                 refuse(key, f"{agent_id} runs {', '.join(owned)}, which review the whole change")
