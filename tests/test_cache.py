@@ -145,6 +145,20 @@ def test_change_digest_covers_what_analyzers_see() -> None:
         change(content={"a.py": b"", "b.py": b"y = 2\n"}))
 
 
+def test_change_digest_of_a_missing_file_is_the_digest_of_empty_content() -> None:
+    # A file with no new content (deleted, unreadable) hashes exactly as b"": pinned by
+    # recomputing the digest by hand, and distinct from a file that has content.
+    missing = changeset_digest(change(content={"b.py": b"y = 2\n"}))
+    h = hashlib.sha256(b"branch\x1f")
+    h.update(b"a.py\x1fmodified\x1fNone\x1f[1, 2, 3]\x1f")
+    h.update(hashlib.sha256(b"").digest())
+    h.update(b"b.py\x1fadded\x1fNone\x1f[1]\x1f")
+    h.update(hashlib.sha256(b"y = 2\n").digest())
+    assert missing == h.hexdigest()
+    assert missing == "9f049f5648e2192183bc81c62b56629d215ec57ef9a0912b40d21af3b65a4a31"
+    assert missing != changeset_digest(change(content={"a.py": b"XXXX", "b.py": b"y = 2\n"}))
+
+
 def test_analyzer_key_is_pinned_and_covers_every_part() -> None:
     _tool_versions.cache_clear()
     base = analyzer_key("d" * 64, "akira", ["bandit", "radon"], ["a.py", "b.py"])
@@ -170,6 +184,18 @@ def test_analyzer_key_changes_with_the_tool_versions(monkeypatch: pytest.MonkeyP
     before = analyzer_key("d", "akira", ["bandit"], ["a.py"])
     monkeypatch.setattr(cache_mod, "_tool_versions", lambda: "bandit=0.0")
     assert analyzer_key("d", "akira", ["bandit"], ["a.py"]) != before
+
+
+def test_analyzer_key_composition_is_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Parts joined by \x1f, analyzers by ",", files by \x1e: a change to any separator turns
+    # every stored analyzer result into a miss.
+    import tokyo_cli.cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "_tool_versions", lambda: "bandit=1.0,radon=2.0")
+    got = analyzer_key("d" * 64, "akira", ["bandit", "radon"], ["a.py", "b.py"])
+    payload = b"d" * 64 + b"\x1fakira\x1fbandit,radon\x1fbandit=1.0,radon=2.0\x1fa.py\x1eb.py\x1f"
+    assert got == "analyzers:" + hashlib.sha256(payload).hexdigest()
+    assert got == "analyzers:10c3c766667d23726950b1b1e39cae3bc7ecc7a4ed86c7130f677813808e0117"
 
 
 # --- the database cache --------------------------------------------------------------------
