@@ -188,14 +188,15 @@ def test_analyzer_key_changes_with_the_tool_versions(monkeypatch: pytest.MonkeyP
 
 def test_analyzer_key_composition_is_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     # Parts joined by \x1f, analyzers by ",", files by \x1e: a change to any separator turns
-    # every stored analyzer result into a miss.
+    # every stored analyzer result into a miss (as does a new ANALYZER_RUN_FORMAT, first).
     import tokyo_cli.cache as cache_mod
 
     monkeypatch.setattr(cache_mod, "_tool_versions", lambda: "bandit=1.0,radon=2.0")
     got = analyzer_key("d" * 64, "akira", ["bandit", "radon"], ["a.py", "b.py"])
-    payload = b"d" * 64 + b"\x1fakira\x1fbandit,radon\x1fbandit=1.0,radon=2.0\x1fa.py\x1eb.py\x1f"
+    payload = (b"analyzer-runs-2\x1f" + b"d" * 64
+               + b"\x1fakira\x1fbandit,radon\x1fbandit=1.0,radon=2.0\x1fa.py\x1eb.py\x1f")
     assert got == "analyzers:" + hashlib.sha256(payload).hexdigest()
-    assert got == "analyzers:10c3c766667d23726950b1b1e39cae3bc7ecc7a4ed86c7130f677813808e0117"
+    assert got == "analyzers:845fa0c29eed8a3008d69cbc5885a6daf9785cca0becf2255ad9333399ed38f4"
 
 
 # --- the database cache --------------------------------------------------------------------

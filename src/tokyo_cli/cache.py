@@ -86,11 +86,18 @@ def changeset_digest(changeset: Any) -> str:
     return h.hexdigest()
 
 
+# Bumped when AnalyzerRun gains a field older cached entries lack (2: not_analyzed).
+ANALYZER_RUN_FORMAT = "analyzer-runs-2"
+
+
 def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files: Sequence[str]) -> str:
     """Cache key of one agent's analyzer results: the change (:func:`changeset_digest`), the
-    step's file selection, the analyzers and the installed tool versions."""
+    step's file selection, the analyzers, the installed tool versions and the shape of a
+    stored result (``ANALYZER_RUN_FORMAT``: an entry cached before ``not_analyzed`` existed
+    would read back as "every file analyzed")."""
     h = hashlib.sha256()
-    for part in (change_digest, agent, ",".join(analyzers), _tool_versions(), "\x1e".join(files)):
+    for part in (ANALYZER_RUN_FORMAT, change_digest, agent, ",".join(analyzers), _tool_versions(),
+                 "\x1e".join(files)):
         h.update(part.encode() + b"\x1f")
     return "analyzers:" + h.hexdigest()
 

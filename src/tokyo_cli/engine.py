@@ -279,7 +279,8 @@ class Engine:
         found: list[Finding] = []
         for r in runs:
             res.analyzers.append(
-                AnalyzerNote(name=r.name, findings=len(r.findings), error=r.error, seconds=round(r.seconds, 3))
+                AnalyzerNote(name=r.name, findings=len(r.findings), error=r.error, seconds=round(r.seconds, 3),
+                             not_analyzed=dict(r.not_analyzed))
             )
             for f in r.findings:
                 found.append(f.model_copy(update={"step": res.step_id}))

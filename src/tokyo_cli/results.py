@@ -40,12 +40,16 @@ class CallRecord(BaseModel):
 
 
 class AnalyzerNote(BaseModel):
-    """What an offline analyzer did: how many findings, or why it was unavailable."""
+    """What an offline analyzer did: how many findings, or why it was unavailable, and the
+    files it could not analyze (``not_analyzed``: path -> reason, "kind (detail)"; see
+    :class:`tokyo_cli.analyzers.base.AnalyzerRun`). History keeps it in the steps table's
+    ``analyzers`` JSON column (no schema change: an older row reads back as ``{}``)."""
 
     name: str
     findings: int = 0
     error: str | None = None
     seconds: float = 0.0
+    not_analyzed: dict[str, str] = Field(default_factory=dict)
 
 
 class StepResult(BaseModel):

@@ -20,19 +20,37 @@ passed; only tokyo's skip list applies. Bandit's default path exclusions are off
 ``x.egg/run.py`` escaped the scan; tokyo's path rules alone choose the files. Inline
 ``# nosec`` / ``# nosec B602`` comments stay honoured: they sit on the changed line itself,
 in the diff people review.
+
+Files bandit cannot parse (its JSON ``errors``) are never dropped silently. Most are newer
+syntax than the running Python reads (PEP 701 f-strings, ``type X = ...`` under 3.11): when a
+newer interpreter on PATH (``python3.12`` ... , :func:`newer_pythons`) has bandit installed,
+those files are scanned again under it, isolated the same way. Whatever still cannot be
+scanned goes to ``AnalyzerRun.not_analyzed`` with the reason: "syntax newer than Python 3.11"
+when a newer interpreter parses it (but has no bandit), else "syntax not supported by Python
+3.11" with the line and message.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
-from tokyo_cli.analyzers.common import is_python, is_test_path
+from tokyo_cli.analyzers.common import (
+    PYTHON_VERSION,
+    find_tool,
+    is_python,
+    is_test_path,
+    syntax_error,
+    unparsable_reason,
+)
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
 from tokyo_cli.repo import Changeset, FileChange, TargetKind
@@ -49,8 +67,67 @@ SKIPPED_TESTS = ("B403", "B404", "B603")
 TEST_ONLY_SKIPS = ("B101",)
 
 
+# A newer interpreter gets this much of the remaining time, at least, to be worth starting.
+MIN_RETRY_S = 1.0
+PROBE_TIMEOUT_S = 10.0
+# Prints "3.13" and "bandit" (or "-"): the interpreter's version and whether bandit imports.
+_PROBE = ("import sys\nprint('%d.%d' % sys.version_info[:2])\n"
+          "try:\n    import bandit\nexcept Exception:\n    print('-')\nelse:\n    print('bandit')\n")
+# Reads a JSON list of absolute paths on stdin; prints a JSON list: does each parse? (ast.parse
+# only compiles to a tree: nothing of the file runs.)
+_PARSES = ("import ast, json, sys\nout = []\nfor p in json.load(sys.stdin):\n"
+           "    try:\n        ast.parse(open(p, 'rb').read())\n        out.append(True)\n"
+           "    except Exception:\n        out.append(False)\njson.dump(out, sys.stdout)\n")
+
+
 class BanditUnavailable(Exception):
     """Bandit could not run or produced no usable report (message: the reason)."""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A Python newer than this one, found on PATH: its executable, ``(major, minor)`` and
+    whether bandit is importable in it."""
+
+    path: str
+    version: tuple[int, int]
+    has_bandit: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+
+@functools.lru_cache(maxsize=1)
+def newer_pythons() -> tuple[Interpreter, ...]:
+    """The interpreters newer than this one that run, newest first: ``python3.N`` next to
+    this Python or on the absolute directories of PATH (:func:`~tokyo_cli.analyzers.common.find_tool`),
+    each asked for its version and whether bandit imports (isolated, as bandit runs). A
+    name that does not start (a pyenv shim for a version not selected) is left out. Looked
+    up once per process, and only when bandit met a file it could not parse."""
+    here = sys.version_info[:2]
+    found: list[Interpreter] = []
+    seen: set[str] = set()
+    for minor in range(here[1] + 9, here[1], -1):
+        exe = find_tool(f"python{here[0]}.{minor}")
+        if exe is None or Path(exe).resolve().as_posix() in seen:
+            continue
+        seen.add(Path(exe).resolve().as_posix())
+        try:
+            proc = run_isolated([exe, "-I", "-c", _PROBE], timeout_s=PROBE_TIMEOUT_S)
+        except ToolUnavailable:
+            continue
+        out = proc.stdout.decode("utf-8", errors="replace").split()
+        if proc.returncode != 0 or len(out) != 2:
+            continue
+        try:
+            major_s, minor_s = out[0].split(".")
+            version = (int(major_s), int(minor_s))
+        except ValueError:
+            continue
+        if version > here:
+            found.append(Interpreter(exe, version, out[1] == "bandit"))
+    return tuple(sorted(found, key=lambda i: i.version, reverse=True))
 
 
 class BanditAnalyzer:
@@ -58,18 +135,22 @@ class BanditAnalyzer:
     files (TREE: their copy in a temporary directory)."""
 
     name = "bandit"
+    accepts = staticmethod(is_python)
 
     def __init__(self, command: list[str] | None = None) -> None:
         self.command = command
 
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
-        """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
+        """Scan ``files``' Python sources; never raises for tool problems (see ``error``).
+        Files bandit cannot parse are scanned under a newer Python when one with bandit is
+        on PATH, else listed in ``not_analyzed``."""
         start = time.monotonic()
         targets = [f for f in files if f.skipped is None and is_python(f.path)
                    and changeset.new_bytes(f.path) is not None]
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
+        by_path = {f.path: f for f in targets}
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-bandit-") as tmp:
                 tree = Path(tmp).resolve() / "tree"
@@ -78,20 +159,75 @@ class BanditAnalyzer:
                 tree.mkdir()
                 _write_sources(tree, changeset, targets)
                 report = self._invoke(tree, ini, timeout_s)
+                findings = to_findings(report, changeset, by_path, agent=agent, root=tree)
+                errors = bandit_errors(report, by_path, root=tree)
+                not_analyzed: dict[str, str] = {}
+                if errors:
+                    left = timeout_s - (time.monotonic() - start)
+                    more, not_analyzed = self._unparsed(errors, changeset, by_path, Path(tmp).resolve(),
+                                                        ini, left, agent=agent)
+                    findings += more
         except BanditUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"bandit unavailable: {exc}",
                                seconds=time.monotonic() - start)
-        findings = to_findings(report, changeset, {f.path: f for f in targets}, agent=agent,
-                               root=tree)
-        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
+        return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed,
+                           seconds=time.monotonic() - start)
 
-    def _invoke(self, tree: Path, ini: Path, timeout_s: float) -> dict[str, Any]:
+    def _unparsed(self, errors: dict[str, str], changeset: Changeset, files: dict[str, FileChange],
+                  tmp: Path, ini: Path, timeout_s: float, *,
+                  agent: str) -> tuple[list[Finding], dict[str, str]]:
+        """Findings from a newer Python's bandit for the files in ``errors`` (bandit's
+        reason per path), and path -> reason for those still not analyzed."""
+        reasons: dict[str, str] = {}
+        syntax: dict[str, SyntaxError | ValueError] = {}
+        for path, why in errors.items():
+            exc = syntax_error(changeset.new_bytes(path) or b"")
+            if exc is None:  # parses here: bandit failed on it for another reason
+                reasons[path] = f"bandit error ({why})"
+            else:
+                syntax[path] = exc
+        if not syntax:
+            return [], reasons
+        pythons = newer_pythons() if timeout_s >= MIN_RETRY_S else ()
+        runner = next((p for p in pythons if p.has_bandit), None)
+        findings: list[Finding] = []
+        if runner is not None:
+            tree = tmp / f"tree-{runner.label}"
+            tree.mkdir()
+            _write_sources(tree, changeset, [files[p] for p in syntax])
+            try:
+                report = self._invoke(tree, ini, timeout_s, command=[runner.path, "-I", "-m", "bandit"])
+            except BanditUnavailable as exc:
+                for path, err in syntax.items():
+                    reasons[path] = _detailed(unparsable_reason(err),
+                                              f"bandit under Python {runner.label} failed: {exc}")
+                return findings, reasons
+            findings = to_findings(report, changeset, files, agent=agent, root=tree)
+            still = bandit_errors(report, files, root=tree)
+            for path in still:
+                reasons[path] = (unparsable_reason(syntax[path]).replace(
+                    f"Python {PYTHON_VERSION}", f"Python {PYTHON_VERSION} or {runner.label}", 1)
+                    if path in syntax else f"bandit error ({still[path]})")
+            return findings, reasons
+        newest = pythons[0] if pythons else None
+        parses = _parses_under(newest, tmp / "tree", list(syntax), timeout_s) if newest else {}
+        for path, err in syntax.items():
+            if parses.get(path) and newest is not None:
+                reasons[path] = (f"syntax newer than Python {PYTHON_VERSION} (parses under Python "
+                                 f"{newest.label}, which has no bandit installed)")
+            else:
+                reasons[path] = unparsable_reason(err)
+        return findings, reasons
+
+    def _invoke(self, tree: Path, ini: Path, timeout_s: float,
+                command: list[str] | None = None) -> dict[str, Any]:
         """Run bandit isolated over the absolute path ``tree``, with ``ini`` as its only
-        ``.bandit`` settings; its parsed JSON report. Raises BanditUnavailable."""
+        ``.bandit`` settings; its parsed JSON report. ``command`` replaces the bandit
+        command (a newer interpreter's). Raises BanditUnavailable."""
         # -x "": no path exclusions. Bandit's default list matches substrings of the whole
         # path (".git", "CVS", ".tox", ...), so a file named "CVS_tools.py" escaped the scan;
         # tokyo's own path rules already chose the files written.
-        cmd = [*(self.command or BANDIT_COMMAND), "-f", "json", "-q", "--ini", str(ini), "-x", "",
+        cmd = [*(command or self.command or BANDIT_COMMAND), "-f", "json", "-q", "--ini", str(ini), "-x", "",
                "-s", ",".join(SKIPPED_TESTS), "-r", str(tree)]
         try:
             proc = run_isolated(cmd, timeout_s=timeout_s)
@@ -104,6 +240,40 @@ class BanditAnalyzer:
             if report is not None:
                 return report
         raise BanditUnavailable(_reason(proc))
+
+
+def bandit_errors(report: dict[str, Any], files: dict[str, FileChange], *,
+                  root: Path | None = None) -> dict[str, str]:
+    """Bandit's JSON ``errors`` (the files it could not scan, usually "syntax error while
+    parsing AST from file") as repository path -> bandit's reason, for the given files."""
+    out: dict[str, str] = {}
+    for error in report.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        path = _relative(str(error.get("filename", "")), root)
+        if path in files:
+            out.setdefault(path, " ".join(str(error.get("reason") or "no reason given").split()))
+    return out
+
+
+def _detailed(reason: str, more: str) -> str:
+    """``"kind (detail)"`` + ``more`` -> ``"kind (detail; more)"``."""
+    return f"{reason[:-1]}; {more})" if reason.endswith(")") else f"{reason} ({more})"
+
+
+def _parses_under(python: Interpreter, tree: Path, paths: list[str], timeout_s: float) -> dict[str, bool]:
+    """Which of ``paths`` (written under ``tree``) ``python`` parses; ``{}`` when it cannot
+    tell (isolated like bandit; parsing runs nothing)."""
+    files = [str(tree / p) for p in paths]
+    try:
+        proc = run_isolated([python.path, "-I", "-c", _PARSES], timeout_s=max(timeout_s, MIN_RETRY_S),
+                            stdin=json.dumps(files).encode())
+        answer = json.loads(proc.stdout.decode("utf-8", errors="replace") or "null")
+    except (ToolUnavailable, json.JSONDecodeError):
+        return {}
+    if proc.returncode != 0 or not isinstance(answer, list) or len(answer) != len(paths):
+        return {}
+    return {p: ok is True for p, ok in zip(paths, answer)}
 
 
 def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],

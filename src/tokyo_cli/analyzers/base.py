@@ -14,6 +14,7 @@ so no detected secret reaches a report, the history database or a provider.
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
@@ -51,22 +53,38 @@ _REGISTRY: dict[str, str] = {
 # Subprocess-based analyzers stop themselves at the limit and say so; this is how much
 # longer run_analyzers waits for that before it gives up on a thread.
 TIMEOUT_GRACE_S = 2.0
+_TIMED_OUT = re.compile(r"timed out after (\S+ s)")
 
 
 class AnalyzerRun(BaseModel):
     """What one analyzer produced: findings, or ``error`` ("bandit unavailable: ...") when
-    the tool could not run. ``seconds`` is wall time."""
+    the tool could not run. ``seconds`` is wall time.
+
+    ``not_analyzed``: path -> reason for each given file the analyzer could not analyze, so
+    the report never claims coverage it does not have. A reason is a short kind, optionally
+    followed by `` (detail)``; reports group files by the kind:
+    ``"syntax not supported by Python 3.11 (line 2: ...)"``, ``"timed out (after 60 s)"``,
+    ``"tool unavailable (bandit unavailable: ...)"``.
+    """
 
     name: str
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    not_analyzed: dict[str, str] = Field(default_factory=dict)
 
 
 @runtime_checkable
 class Analyzer(Protocol):
     """An offline analyzer. ``run`` must not raise for tool failures: it reports them in
-    ``AnalyzerRun.error`` (``run_analyzers`` still guards against bugs)."""
+    ``AnalyzerRun.error`` (``run_analyzers`` still guards against bugs).
+
+    Files it cannot analyze go to ``AnalyzerRun.not_analyzed``; a Python file that
+    :func:`~tokyo_cli.analyzers.common.parse_python` cannot parse is recorded there without
+    the analyzer's help. An analyzer may define ``accepts(path) -> bool`` (the files it
+    looks at): on a timeout or an error, ``run_analyzers`` then lists only those as not
+    analyzed, else every file it was given.
+    """
 
     name: str
 
@@ -107,14 +125,18 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
     and abandoned (a thread cannot be killed; its late result is ignored).
 
     Never raises: an unknown name, a missing tool or a crashing analyzer becomes an
-    AnalyzerRun with ``error`` set and no findings.
+    AnalyzerRun with ``error`` set and no findings. Each run's ``not_analyzed`` holds what
+    the analyzer (or :func:`~tokyo_cli.analyzers.common.parse_python` on its behalf)
+    recorded; after a timeout or an error with nothing recorded, every file it would have
+    looked at.
     """
     names = list(names)
     slots: list[AnalyzerRun | None] = [None] * len(names)
+    logs = [NotAnalyzedLog(changeset, files) for _ in names]
     started = time.monotonic()
 
     def work(i: int, name: str) -> None:
-        slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s)
+        slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s, log=logs[i])
 
     threads = [threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True)
                for i, n in enumerate(names)]
@@ -124,28 +146,56 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()))
     runs: list[AnalyzerRun] = []
-    for name, run in zip(names, slots):
+    for name, run, log in zip(names, slots, logs):
         if run is None:
+            reason = f"timed out (after {timeout_s:g} s)"
             run = AnalyzerRun(name=name, error=f"{name} unavailable: timed out after {timeout_s:g} s",
-                              seconds=time.monotonic() - started)
+                              seconds=time.monotonic() - started,
+                              not_analyzed=dict.fromkeys(log.targets(), reason))
         runs.append(run)
     return runs
 
 
 def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent: str,
-             timeout_s: float) -> AnalyzerRun:
+             timeout_s: float, log: NotAnalyzedLog | None = None) -> AnalyzerRun:
     start = time.monotonic()
-    try:
-        run = get_analyzer(name).run(changeset, files, agent=agent, timeout_s=timeout_s)
-    except ConfigError as exc:
-        run = AnalyzerRun(name=name, error=str(exc))
-    except ImportError as exc:  # the tool's package is not installed
-        run = AnalyzerRun(name=name, error=f"{name} unavailable: {exc}")
-    except Exception as exc:  # a bug in one analyzer must not cost the review
-        run = AnalyzerRun(name=name, error=f"{name} failed: {type(exc).__name__}: {exc}")
+    log = log if log is not None else NotAnalyzedLog(changeset, files)
+    raised = True  # an exception loses everything the analyzer found so far
+    with collect_not_analyzed(log):
+        try:
+            analyzer = get_analyzer(name)
+            accepts = getattr(analyzer, "accepts", None)
+            log.accepts = accepts if callable(accepts) else None
+            run = analyzer.run(changeset, files, agent=agent, timeout_s=timeout_s)
+            raised = False
+        except ConfigError as exc:
+            run = AnalyzerRun(name=name, error=str(exc))
+        except ImportError as exc:  # the tool's package is not installed
+            run = AnalyzerRun(name=name, error=f"{name} unavailable: {exc}")
+        except Exception as exc:  # a bug in one analyzer must not cost the review
+            run = AnalyzerRun(name=name, error=f"{name} failed: {type(exc).__name__}: {exc}")
     if not run.seconds:
         run.seconds = time.monotonic() - start
     run.findings = redact_all(run.findings)
     if run.error:
         run.error = mask_secrets(run.error)[0]
+    # What the analyzer said itself wins over what parse_python recorded for it. An error
+    # with nothing recorded (or an exception) leaves every file it would have looked at.
+    not_analyzed = {**log.entries, **run.not_analyzed}
+    if run.error and (raised or not not_analyzed):
+        not_analyzed = {**dict.fromkeys(log.targets(), error_reason(run.error)), **not_analyzed}
+    run.not_analyzed = {path: mask_secrets(reason)[0] for path, reason in not_analyzed.items()}
     return run
+
+
+def error_reason(error: str) -> str:
+    """The not-analyzed reason for files an analyzer skipped because of ``error``:
+    ``"timed out (after 60 s)"``, ``"analyzer failed (...)"`` (a bug) or
+    ``"tool unavailable (bandit unavailable: No module named 'bandit')"``."""
+    detail = " ".join(error.split())
+    timed_out = _TIMED_OUT.search(detail)
+    if timed_out:
+        return f"timed out (after {timed_out.group(1)})"
+    if "timed out" in detail:
+        return "timed out"
+    return f"{'analyzer failed' if ' failed: ' in detail else 'tool unavailable'} ({detail})"

@@ -12,6 +12,8 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -195,13 +197,113 @@ class PyDef:
         return False
 
 
-def parse_python(source: str) -> ast.Module | None:
-    """The module's AST, or ``None`` when it does not parse (a syntax error is not ours to
-    report from here)."""
+def parse_python(source: str, *, path: str | None = None) -> ast.Module | None:
+    """The module's AST, or ``None`` when it does not parse.
+
+    A failure is not a finding, but it is not silent either: when an analyzer runs under
+    :func:`collect_not_analyzed` (every analyzer does, see ``base.run_analyzers``) the file
+    is recorded as not analyzed, with :func:`unparsable_reason`. ``path`` names the file;
+    without it the file is found by its text among the files the analyzer was given (the
+    old version of a file, or a file outside the change, is never recorded).
+    """
     try:
         return ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError) as exc:
+        log = _NOT_ANALYZED.get()
+        if log is not None:
+            where = path if path is not None else log.path_of(source)
+            if where is not None:
+                log.add(where, unparsable_reason(exc))
         return None
+
+
+# --- files an analyzer could not analyze -------------------------------------------------
+
+PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def unparsable_reason(exc: BaseException) -> str:
+    """Why Python source did not parse here, for the coverage report: a short kind, then the
+    detail in parentheses (reports group files by the kind):
+    ``"syntax not supported by Python 3.11 (line 2: f-string: unmatched '[')"`` (newer
+    syntax, or a real syntax error: this interpreter cannot tell them apart)."""
+    if isinstance(exc, SyntaxError):
+        where = f"line {exc.lineno}: " if exc.lineno else ""
+        detail = " ".join(str(exc.msg or "invalid syntax").split())
+        return f"syntax not supported by Python {PYTHON_VERSION} ({where}{detail})"
+    detail = " ".join(str(exc).split())
+    return f"not parseable as Python ({detail})" if detail else "not parseable as Python"
+
+
+def syntax_error(source: str | bytes) -> SyntaxError | ValueError | None:
+    """The error ``ast.parse`` raises for ``source`` under this interpreter, or ``None``
+    when it parses (parsing never runs the code)."""
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        return exc
+    return None
+
+
+class NotAnalyzedLog:
+    """The files one analyzer run could not analyze: path -> reason.
+
+    ``files`` are the files the analyzer was given; ``accepts`` (the analyzer's own
+    ``accepts(path)``, when it has one) narrows them to the ones it would have looked at,
+    for :meth:`targets`.
+    """
+
+    def __init__(self, changeset: Changeset, files: Sequence[FileChange]) -> None:
+        self.changeset = changeset
+        self.files = list(files)
+        self.accepts: Callable[[str], bool] | None = None
+        self.entries: dict[str, str] = {}
+        self._by_text: dict[str, str] | None = None
+
+    def add(self, path: str, reason: str) -> None:
+        """Record ``path`` as not analyzed (the first reason given for it stays)."""
+        self.entries.setdefault(path, reason)
+
+    def path_of(self, source: str) -> str | None:
+        """The path of the given file whose new text is ``source`` (the first such file), or
+        ``None``. Built once, on the first failure, over the given Python files."""
+        if self._by_text is None:
+            by_text: dict[str, str] = {}
+            for change in self.files:
+                if change.skipped is None and is_python(change.path):
+                    text = self.changeset.new_content(change.path)
+                    if text is not None:
+                        by_text.setdefault(text, change.path)
+            self._by_text = by_text
+        return self._by_text.get(source)
+
+    def targets(self) -> list[str]:
+        """The given reviewable files the analyzer accepts (all of them when it does not
+        say): what a timeout or a missing tool leaves unanalyzed."""
+        return [f.path for f in self.files
+                if f.skipped is None and (self.accepts is None or self.accepts(f.path))]
+
+
+_NOT_ANALYZED: ContextVar[NotAnalyzedLog | None] = ContextVar("tokyo_not_analyzed", default=None)
+
+
+@contextmanager
+def collect_not_analyzed(log: NotAnalyzedLog) -> Iterator[NotAnalyzedLog]:
+    """Within the block (in this thread: a context variable), :func:`parse_python` and
+    :func:`note_not_analyzed` record into ``log``."""
+    token = _NOT_ANALYZED.set(log)
+    try:
+        yield log
+    finally:
+        _NOT_ANALYZED.reset(token)
+
+
+def note_not_analyzed(path: str, reason: str) -> None:
+    """Record that the running analyzer could not analyze ``path`` (no-op outside
+    :func:`collect_not_analyzed`)."""
+    log = _NOT_ANALYZED.get()
+    if log is not None:
+        log.add(path, reason)
 
 
 def python_defs(tree: ast.Module) -> list[PyDef]:

@@ -14,16 +14,27 @@ import time
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
-from tokyo_cli.analyzers.common import anchor_line, changed_texts, is_python, is_test_path, make_finding, old_text, whole_tree
+from tokyo_cli.analyzers.common import (
+    anchor_line,
+    changed_texts,
+    is_python,
+    is_test_path,
+    make_finding,
+    note_not_analyzed,
+    old_text,
+    unparsable_reason,
+    whole_tree,
+)
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.repo import Changeset, FileChange
 
 THRESHOLD = 10  # radon rank B's upper bound (and McCabe's original advice)
 
 
-def complexities(source: str) -> dict[str, Any]:
+def complexities(source: str, *, path: str | None = None) -> dict[str, Any]:
     """radon's blocks for ``source`` keyed by full name (``Class.method``, ``function``);
-    functions and methods only. ``{}`` when the code does not parse.
+    functions and methods only. ``{}`` when the code does not parse; ``path`` (the file's
+    new version) is then recorded as not analyzed, with the reason.
 
     Raises:
         ImportError: radon is not installed.
@@ -32,7 +43,9 @@ def complexities(source: str) -> dict[str, Any]:
 
     try:
         blocks = add_inner_blocks(cc_visit(source))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError) as exc:
+        if path is not None:
+            note_not_analyzed(path, unparsable_reason(exc))
         return {}
     return {b.fullname: b for b in blocks if hasattr(b, "is_method")}
 
@@ -42,6 +55,11 @@ class ComplexityAnalyzer:
 
     name = "complexity"
 
+    @staticmethod
+    def accepts(path: str) -> bool:
+        """The files it measures: Python code outside tests."""
+        return is_python(path) and not is_test_path(path)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
         """Measure the Python files among ``files``; a missing radon goes to ``error``."""
@@ -50,8 +68,8 @@ class ComplexityAnalyzer:
         findings: list[Finding] = []
         try:
             from radon.complexity import cc_rank
-            for change, text in changed_texts(changeset, files, lambda p: is_python(p) and not is_test_path(p)):
-                new = complexities(text)
+            for change, text in changed_texts(changeset, files, self.accepts):
+                new = complexities(text, path=change.path)
                 old_src = old_text(changeset, change)
                 old = complexities(old_src) if old_src is not None else {}
                 for name, block in new.items():

@@ -103,11 +103,16 @@ class ImportCycleAnalyzer:
 
     name = "import-cycles"
 
+    @staticmethod
+    def accepts(path: str) -> bool:
+        """The files it reads as modules: Python code outside tests."""
+        return is_python(path) and not is_test_path(path)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
         """Analyze the Python modules among ``files``; tool problems go to ``error``."""
         start = time.monotonic()
-        changed = [f for f in files if f.skipped is None and is_python(f.path) and not is_test_path(f.path)]
+        changed = [f for f in files if f.skipped is None and self.accepts(f.path)]
         if not changed:
             return AnalyzerRun(name=self.name)
         if importlib.util.find_spec("grimp") is None:

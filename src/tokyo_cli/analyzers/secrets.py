@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.analyzers.base import AnalyzerRun, error_reason
 from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.masking import DETECT_SECRETS_LOCK, mask_secrets
@@ -57,7 +57,9 @@ class SecretsAnalyzer:
             from detect_secrets.core.scan import scan_file
             from detect_secrets.settings import transient_settings
         except ImportError as exc:
-            return AnalyzerRun(name=self.name, error=f"detect-secrets unavailable: {exc}")
+            error = f"detect-secrets unavailable: {exc}"
+            return AnalyzerRun(name=self.name, error=error,
+                               not_analyzed=dict.fromkeys((f.path for f in targets), error_reason(error)))
         mapping: dict[str, type] = get_mapping_from_secret_type_to_class()
         plugins = {t: cls.__name__ for t, cls in mapping.items()}
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
@@ -66,11 +68,13 @@ class SecretsAnalyzer:
         with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp, DETECT_SECRETS_LOCK, \
                 transient_settings(config):
             base = Path(tmp).resolve()
-            for change in targets:
+            for i, change in enumerate(targets):
                 if time.monotonic() - start > timeout_s:
-                    return AnalyzerRun(name=self.name, findings=findings,
-                                       error=f"detect-secrets unavailable: timed out after {timeout_s:g} s",
-                                       seconds=time.monotonic() - start)
+                    error = f"detect-secrets unavailable: timed out after {timeout_s:g} s"
+                    # What it scanned stays scanned; the rest is listed, never silently dropped.
+                    left = dict.fromkeys((f.path for f in targets[i:]), error_reason(error))
+                    return AnalyzerRun(name=self.name, findings=findings, error=error,
+                                       not_analyzed=left, seconds=time.monotonic() - start)
                 dest = (base / change.path).resolve()
                 if not dest.is_relative_to(base):
                     continue

@@ -1,0 +1,267 @@
+"""Nothing silent (issue 14): a file an analyzer could not analyze is recorded with the reason
+(syntax the running Python cannot parse, a timeout, a missing tool), carried per agent in the
+results and the history, and shown in every report; a run that skipped files never says
+"No findings."."""
+
+from __future__ import annotations
+
+import stat
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from fakes.gitrepo import GitRepo
+from tokyo_cli.analyzers import AnalyzerRun, base, run_analyzers
+from tokyo_cli.analyzers import bandit as bandit_mod
+from tokyo_cli.analyzers.bandit import BanditAnalyzer, Interpreter, bandit_errors
+from tokyo_cli.analyzers.common import PYTHON_VERSION, parse_python
+from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
+
+# PEP 701 (3.12): the same quotes inside an f-string replacement field; PEP 695: `type X = ...`.
+PEP701 = 'row = {"a": 1}\nprint(f"{row["a"]}")\n'
+PEP695 = "type Alias = int\n\n\ndef f():\n    return 1\n"
+SHELL = 'import os\n\n\ndef run(cmd):\n    os.system("ls " + cmd)\n'
+
+needs_311 = pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 syntax parses on this Python")
+
+
+def changeset(repo: GitRepo) -> Changeset:
+    return load_changeset(repo.root, resolve_target(repo.root, working=True))
+
+
+@pytest.fixture
+def no_newer_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bandit_mod, "newer_pythons", lambda: ())
+
+
+# --- parse_python records, centrally -------------------------------------------------------------
+
+
+def test_parse_python_outside_a_run_records_nothing() -> None:
+    assert parse_python("type X = int\n" if sys.version_info < (3, 12) else "def (:\n") is None
+
+
+@needs_311
+def test_python_analyzers_record_unparsable_files_without_their_help(git_repo: GitRepo) -> None:
+    # docstrings calls parse_python(text) without a path: the run's collector finds the file
+    # by its text among the files the analyzer was given; complexity names the path.
+    git_repo.write("pkg/new.py", PEP701)
+    git_repo.write("pkg/alias.py", PEP695)
+    git_repo.write("pkg/fine.py", "def g():\n    return 2\n")
+    cs = changeset(git_repo)
+    runs = run_analyzers(["docstrings", "complexity"], cs, cs.reviewable(), agent="a")
+    for run in runs:
+        assert run.error is None
+        assert sorted(run.not_analyzed) == ["pkg/alias.py", "pkg/new.py"], run.name
+        assert run.not_analyzed["pkg/new.py"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 2: ")
+        assert run.not_analyzed["pkg/alias.py"] == (
+            f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)")
+
+
+# --- bandit ----------------------------------------------------------------------------------------
+
+
+@needs_311
+def test_bandit_lists_files_it_cannot_parse_with_the_reason(git_repo: GitRepo, no_newer_python: None) -> None:
+    git_repo.write("pkg/new.py", PEP701)
+    git_repo.write("pkg/alias.py", PEP695)
+    git_repo.write("pkg/shell.py", SHELL)
+    cs = changeset(git_repo)
+    [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
+    assert run.error is None
+    assert [(f.path, f.rule) for f in run.findings] == [("pkg/shell.py", "bandit:B605")]
+    assert run.not_analyzed == {
+        "pkg/alias.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
+        "pkg/new.py": run.not_analyzed["pkg/new.py"],
+    }
+    assert run.not_analyzed["pkg/new.py"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 2: f-string")
+
+
+def test_bandit_errors_array_maps_to_repository_paths(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    files: dict[str, FileChange] = {"a.py": FileChange(path="a.py", status="added"),
+                                    "b c.py": FileChange(path="b c.py", status="added")}
+    report = {"results": [], "errors": [
+        {"filename": str(root / "a.py"), "reason": "syntax error while parsing AST from file"},
+        {"filename": str(root / "b c.py"), "reason": "exception while scanning\nfile"},
+        {"filename": "/elsewhere/x.py", "reason": "not ours"},  # never mapped onto a repo path
+        "garbage",
+    ]}
+    assert bandit_errors(report, files, root=root) == {
+        "a.py": "syntax error while parsing AST from file", "b c.py": "exception while scanning file"}
+    assert bandit_errors({"results": []}, files, root=root) == {}
+
+
+FAKE_BANDIT = """\
+import json, os, sys
+args = sys.argv[1:]
+tree = args[args.index("-r") + 1]
+names = sorted(os.path.join(d, f) for d, _, fs in os.walk(tree) for f in fs)
+print(json.dumps({"results": [], "errors": [
+    {"filename": n, "reason": "exception while scanning file"} for n in names]}))
+"""
+
+
+def test_a_bandit_error_on_a_file_that_parses_keeps_bandits_reason(git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo.write("ok.py", "x = 1\n")
+    script = tmp_path / "fake_bandit.py"
+    script.write_text(FAKE_BANDIT, encoding="utf-8")
+    cs = changeset(git_repo)
+    run = BanditAnalyzer([sys.executable, str(script)]).run(cs, cs.reviewable(), agent="akira")
+    assert run.error is None and run.not_analyzed == {"ok.py": "bandit error (exception while scanning file)"}
+
+
+# A stand-in for a newer interpreter: `-m bandit` reports one finding per file it was given,
+# the probe says "3.99" and whether bandit is there, the parse check says every file parses.
+FAKE_PYTHON = """\
+#!{python}
+import json, os, sys
+args = sys.argv[1:]
+if "-m" in args:
+    tree = args[args.index("-r") + 1]
+    names = sorted(os.path.join(d, f) for d, _, fs in os.walk(tree) for f in fs)
+    print(json.dumps({{"errors": [], "results": [{{
+        "filename": n, "test_id": "B999", "test_name": "newer", "issue_text": "seen by the newer bandit",
+        "issue_severity": "LOW", "issue_confidence": "HIGH", "line_number": 1, "line_range": [1]}}
+        for n in names]}}))
+elif "import bandit" in args[-1]:
+    print("3.99")
+    print({has_bandit!r})
+else:
+    print(json.dumps([True] * len(json.load(sys.stdin))))
+"""
+
+
+def fake_python(tmp_path: Path, *, has_bandit: bool) -> str:
+    exe = tmp_path / "python3.99"
+    exe.write_text(FAKE_PYTHON.format(python=sys.executable, has_bandit="bandit" if has_bandit else "-"),
+                   encoding="utf-8")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    return str(exe)
+
+
+@needs_311
+def test_bandit_rescans_newer_syntax_under_a_newer_python_that_has_bandit(
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exe = fake_python(tmp_path, has_bandit=True)
+    monkeypatch.setattr(bandit_mod, "newer_pythons", lambda: (Interpreter(exe, (3, 99), True),))
+    git_repo.write("pkg/new.py", PEP701)
+    git_repo.write("pkg/shell.py", SHELL)
+    cs = changeset(git_repo)
+    [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
+    assert run.error is None and run.not_analyzed == {}
+    # shell.py by this Python's bandit; new.py, and only it, by the newer one.
+    assert sorted((f.path, f.rule) for f in run.findings) == [
+        ("pkg/new.py", "bandit:B999"), ("pkg/shell.py", "bandit:B605")]
+
+
+@needs_311
+def test_a_newer_python_without_bandit_says_the_syntax_is_newer(
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exe = fake_python(tmp_path, has_bandit=False)
+    monkeypatch.setattr(bandit_mod, "newer_pythons", lambda: (Interpreter(exe, (3, 99), False),))
+    git_repo.write("pkg/new.py", PEP701)
+    cs = changeset(git_repo)
+    [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
+    assert run.findings == [] and run.not_analyzed == {
+        "pkg/new.py": f"syntax newer than Python {PYTHON_VERSION} (parses under Python 3.99, "
+                      "which has no bandit installed)"}
+
+
+def test_newer_pythons_probes_the_candidates_and_skips_ones_that_do_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = fake_python(tmp_path, has_bandit=True)
+    shim = tmp_path / "shim"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.x: command not found' >&2\nexit 127\n", encoding="utf-8")
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    minor = sys.version_info[1]
+    table = {f"python3.{minor + 1}": str(shim), f"python3.{minor + 2}": good}
+    monkeypatch.setattr(bandit_mod, "find_tool", table.get)
+    bandit_mod.newer_pythons.cache_clear()
+    try:
+        assert bandit_mod.newer_pythons() == (Interpreter(good, (3, 99), True),)
+    finally:
+        bandit_mod.newer_pythons.cache_clear()
+
+
+# --- timeouts and missing tools ----------------------------------------------------------------------
+
+_release = threading.Event()
+
+
+class StuckAnalyzer:
+    name = "stuck-na"
+
+    @staticmethod
+    def accepts(path: str) -> bool:
+        return path.endswith(".py")
+
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float) -> AnalyzerRun:
+        _release.wait(30)
+        return AnalyzerRun(name=self.name)
+
+
+def test_a_timed_out_analyzer_leaves_every_file_it_accepts_not_analyzed(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(base._REGISTRY, "stuck-na", f"{__name__}:StuckAnalyzer")
+    monkeypatch.setattr(base, "TIMEOUT_GRACE_S", 0.0)
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.write("README.md", "hello\n")
+    cs = changeset(git_repo)
+    try:
+        [run] = run_analyzers(["stuck-na"], cs, cs.reviewable(), agent="a", timeout_s=0.2)
+    finally:
+        _release.set()
+    assert run.error == "stuck-na unavailable: timed out after 0.2 s"
+    assert run.not_analyzed == {"a.py": "timed out (after 0.2 s)"}
+
+
+def test_bandit_timing_out_or_missing_leaves_its_python_files_not_analyzed(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.write("a.py", SHELL)
+    git_repo.write("README.md", "hello\n")
+    cs = changeset(git_repo)
+    monkeypatch.setattr(bandit_mod, "BANDIT_COMMAND", [sys.executable, "-c", "import time; time.sleep(30)"])
+    [slow] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira", timeout_s=0.5)
+    assert slow.error == "bandit unavailable: timed out after 0.5 s"
+    assert slow.not_analyzed == {"a.py": "timed out (after 0.5 s)"}
+    monkeypatch.setattr(bandit_mod, "BANDIT_COMMAND", [sys.executable, "-m", "tokyo_no_such_module"])
+    [missing] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
+    assert list(missing.not_analyzed) == ["a.py"]
+    assert missing.not_analyzed["a.py"].startswith("tool unavailable (bandit unavailable: ")
+
+
+def test_detect_secrets_timing_out_lists_what_it_did_not_scan(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokyo_cli.analyzers import secrets as secrets_mod
+
+    git_repo.write("a.txt", "one\n")
+    git_repo.write("b.txt", "two\n")
+    cs = changeset(git_repo)
+    clock = iter([0.0, 0.0])  # start, then the check before a.txt; 5 s later at b.txt
+    monkeypatch.setattr(secrets_mod, "time", SimpleNamespace(monotonic=lambda: next(clock, 5.0)))
+    SecretsAnalyzer = secrets_mod.SecretsAnalyzer
+    run = SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=1)
+    assert run.error == "detect-secrets unavailable: timed out after 1 s"
+    assert run.not_analyzed == {"b.txt": "timed out (after 1 s)"}
+
+
+def test_a_crashing_analyzer_leaves_its_files_not_analyzed(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: BanditAnalyzer, *args: object, **kwargs: object) -> AnalyzerRun:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(BanditAnalyzer, "run", boom)
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.write("README.md", "hello\n")
+    cs = changeset(git_repo)
+    [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
+    assert run.not_analyzed == {"a.py": "analyzer failed (bandit failed: RuntimeError: boom)"}
