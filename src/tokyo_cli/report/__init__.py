@@ -13,9 +13,10 @@ Public API::
 JSON reporter never imports rich.
 
 This module also holds the rules the three formats share, so they cannot drift apart: which
-files count as "not reviewed" and why, the offline notes, the problems list (failed steps,
-failed calls, unavailable analyzers) and :func:`empty_message` — the one place that decides
-whether a run with no findings may honestly say "No findings.".
+files count as "not reviewed" and why, which files an analyzer could not analyze
+(:func:`not_analyzed_groups`), the offline notes, the problems list (failed steps, failed
+calls, unavailable analyzers) and :func:`empty_message` — the one place that decides whether
+a run with no findings may honestly say "No findings.".
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "format_tokens",
     "format_usd",
     "group_by_file",
+    "not_analyzed_groups",
     "not_reviewed",
     "offline_note",
     "offline_notes",
@@ -246,6 +248,60 @@ def not_reviewed(result: RunResult) -> list[NotReviewed]:
     return out
 
 
+@dataclass(frozen=True)
+class NotAnalyzed:
+    """Files one agent's analyzer could not analyze, for one kind of reason.
+
+    ``reason`` is the kind (``"syntax not supported by Python 3.11"``, ``"timed out"``);
+    ``items`` are ``(path, detail)`` pairs in the order recorded, ``detail`` the rest of the
+    analyzer's reason (``"line 2: f-string: unmatched '['"``) or ``""``. Texts are cleaned
+    (:func:`one_line`); paths are raw, for each reporter to quote its own way.
+    """
+
+    agent: str
+    analyzer: str
+    reason: str
+    items: tuple[tuple[str, str], ...]
+
+    @property
+    def paths(self) -> list[str]:
+        return [p for p, _ in self.items]
+
+    @property
+    def headline(self) -> str:
+        """``"Akira: bandit: 461 files not analyzed: syntax not supported by Python 3.11"``."""
+        return f"{self.agent}: {self.analyzer}: {plural(len(self.items), 'file')} not analyzed: {self.reason}"
+
+
+def reason_kind(reason: str) -> tuple[str, str]:
+    """An analyzer's not-analyzed reason split into its kind and detail:
+    ``"timed out (after 60 s)"`` -> ``("timed out", "after 60 s")``; no parentheses -> ``(reason, "")``."""
+    text = one_line(reason)
+    kind, sep, rest = text.partition(" (")
+    if not sep or not kind:
+        return text, ""
+    return kind, rest[:-1] if rest.endswith(")") else rest
+
+
+def not_analyzed_groups(result: RunResult) -> list[NotAnalyzed]:
+    """The files each agent's analyzers could not analyze (``AnalyzerNote.not_analyzed``),
+    grouped by agent, analyzer and kind of reason, in step and analyzer order; an agent that
+    ran two steps gets one group per analyzer and reason."""
+    groups: dict[tuple[str, str, str], dict[str, str]] = {}
+    for s in result.steps:
+        who = one_line(s.agent_name) or s.agent
+        for a in s.analyzers:
+            for path, reason in a.not_analyzed.items():
+                kind, detail = reason_kind(reason)
+                groups.setdefault((who, one_line(a.name), kind), {}).setdefault(path, detail)
+    return [NotAnalyzed(who, name, kind, tuple(items.items())) for (who, name, kind), items in groups.items()]
+
+
+def not_analyzed_count(groups: Iterable[NotAnalyzed]) -> int:
+    """How many distinct files the groups name (a file two analyzers missed counts once)."""
+    return len({p for g in groups for p in g.paths})
+
+
 def problems(result: RunResult) -> list[str]:
     """One plain line per thing that went wrong: the run's error first, then step by step.
 
@@ -281,7 +337,9 @@ def caveats(result: RunResult) -> list[str]:
     """Short phrases saying why a review was incomplete; ``[]`` when it covered everything.
 
     e.g. ``["2 files were not reviewed (too large, excluded)", "1 step failed"]``. Benign
-    skips (binary, deleted, vendored, generated) are not caveats.
+    skips (binary, deleted, vendored, generated) are not caveats; a file an analyzer could
+    not analyze is (``"3 files were not analyzed (bandit: syntax not supported by Python
+    3.11)"``).
     """
     out: list[str] = []
     if result.status == "failed":
@@ -293,6 +351,12 @@ def caveats(result: RunResult) -> list[str]:
         reasons = ", ".join(dict.fromkeys(n.reason for n in gaps))
         verb = "was" if len(gaps) == 1 else "were"
         out.append(f"{plural(len(gaps), 'file')} {verb} not reviewed ({reasons})")
+    missed = not_analyzed_groups(result)
+    if missed:
+        count = not_analyzed_count(missed)
+        reasons = ", ".join(dict.fromkeys(f"{g.analyzer}: {g.reason}" for g in missed))
+        verb = "was" if count == 1 else "were"
+        out.append(f"{plural(count, 'file')} {verb} not analyzed ({reasons})")
     failed = sum(1 for s in result.steps if s.status == "failed")
     if failed:
         out.append(f"{plural(failed, 'step')} failed")
@@ -317,12 +381,13 @@ def empty_message(result: RunResult) -> str:
     when something was not reviewed.
 
     * ``"No findings."``: every step succeeded (ok, offline, or skipped because its ``when``
-      matched nothing) and every changed file
-      was reviewed or benignly skipped;
+      matched nothing), every changed file was reviewed or benignly skipped, and every
+      analyzer analyzed every file it was given;
     * ``"Nothing to review: the change has no reviewable files."``: as above, but no file
       was reviewable (empty change, or only binary/deleted/vendored/generated files);
     * otherwise ``"No findings in what was reviewed — 2 files were not reviewed (too large),
-      1 step failed (see above)."``.
+      3 files were not analyzed (bandit: syntax not supported by Python 3.11), 1 step failed
+      (see above)."``.
     """
     why = caveats(result)
     if why:

@@ -17,8 +17,9 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "seconds": float,                 # wall time
         "fail_on": "critical" | "high" | "medium" | "low" | "info",
         "offline": bool,
-        "complete": bool,                 # every step succeeded in full and every changed
-                                          # file was reviewed or benignly skipped
+        "complete": bool,                 # every step succeeded in full, every changed
+                                          # file was reviewed or benignly skipped, and every
+                                          # analyzer analyzed every file it was given
         "caveats": [str],                 # why not complete, e.g. "1 step failed"
         "notices": [str],                 # facts to show: cache hits, cost cap, --since-last
         "branch": str | null,
@@ -51,7 +52,11 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "calls": [{"model", "provider", "tokens_in", "tokens_out", "cost_usd", "latency_s",
                    "attempts", "status", "error", "cache_hit"}],
         "tokens_in": int, "tokens_out": int, "cost_usd": float | null,
-        "analyzers": [{"name", "findings", "error", "seconds"}],
+        "analyzers": [{"name", "findings", "error", "seconds",
+                       "not_analyzed": [{"path": str, "reason": str}]}],
+                                          # files it could not analyze, e.g. reason "syntax not
+                                          # supported by Python 3.11 (line 2: ...)", "timed out
+                                          # (after 60 s)", "tool unavailable (...)"
         "not_reviewed": {path: reason},   # this step's files left unreviewed: budget, ...
         "summary": str, "error": str | null, "seconds": float
       }],
@@ -200,6 +205,7 @@ def _step(s: StepResult) -> dict[str, Any]:
                 "findings": a.findings,
                 "error": a.error,
                 "seconds": round(a.seconds, 3),
+                "not_analyzed": [{"path": p, "reason": r} for p, r in a.not_analyzed.items()],
             }
             for a in s.analyzers
         ],

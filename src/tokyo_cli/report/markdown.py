@@ -1,8 +1,8 @@
 """The Markdown report: GitHub-flavoured Markdown for a PR comment, a job summary or a file.
 
 Same content as the terminal report: header, agents table, offline notes, problems, files
-not reviewed, findings grouped by file (``**HIGH**`` labels, suggestions in fenced blocks),
-summary and totals.
+not reviewed, files not analyzed (by agent, analyzer and reason, with examples), findings
+grouped by file (``**HIGH**`` labels, suggestions in fenced blocks), summary and totals.
 
 Finding titles, bodies, suggestions and summaries come from models, and paths and error
 messages from the change under review: all are untrusted. The escaping rules here:
@@ -38,6 +38,8 @@ from tokyo_cli.report import (
     format_tokens,
     format_usd,
     group_by_file,
+    not_analyzed_count,
+    not_analyzed_groups,
     not_reviewed,
     offline_notes,
     one_line,
@@ -50,6 +52,7 @@ DEFAULT_TARGET_HINT = (
     "(chosen by default — use `--staged`, `--base REF` or `--all` to choose)"
 )
 
+NOT_ANALYZED_EXAMPLES = 3  # files listed per "not analyzed" row; the JSON report lists them all
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _BACKTICKS = re.compile(r"`+")
 _MENTION = re.compile(r"(?<![\w@./+-])@(?=[A-Za-z0-9])")
@@ -89,6 +92,20 @@ def render_markdown(result: RunResult) -> str:
         out += [f"### Not reviewed ({plural(len(skipped), 'file')})", ""]
         out += ["| File | Reason |", "|---|---|"]
         out += [f"| {code_span(n.path, table=True)} | {_cell(n.reason)} |" for n in skipped]
+        out.append("")
+
+    missed = not_analyzed_groups(result)
+    if missed:
+        out += [f"### Not analyzed ({plural(not_analyzed_count(missed), 'file')})", ""]
+        out += ["| Agent | Analyzer | Files | Reason | Examples |", "|---|---|--:|---|---|"]
+        for g in missed:
+            examples = ", ".join(code_span(p, table=True) + (f" ({_cell(d)})" if d else "")
+                                 for p, d in g.items[:NOT_ANALYZED_EXAMPLES])
+            more = len(g.items) - NOT_ANALYZED_EXAMPLES
+            if more > 0:
+                examples += f", … and {more} more"
+            out.append(f"| {_cell(g.agent)} | {code_span(g.analyzer, table=True)} | {len(g.items)} "
+                       f"| {_cell(g.reason)} | {examples} |")
         out.append("")
 
     if result.findings:

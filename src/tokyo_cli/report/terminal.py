@@ -2,7 +2,8 @@
 
 Sections, in order: header (repository, target, workflow, status, run id), one table row per
 workflow step, offline notes, problems (failed steps and calls, unavailable analyzers),
-files not reviewed with reasons, findings grouped by file, summary and totals.
+files not reviewed with reasons, files an analyzer could not analyze (grouped by agent,
+analyzer and reason, with a few examples), findings grouped by file, summary and totals.
 
 Colour and width come from the ``Console`` the caller passes: rich drops ANSI codes when the
 output is not a terminal or ``NO_COLOR`` is set. A console of 80 columns gets a report that
@@ -42,6 +43,8 @@ from tokyo_cli.report import (
     format_tokens,
     format_usd,
     group_by_file,
+    not_analyzed_count,
+    not_analyzed_groups,
     not_reviewed,
     offline_notes,
     one_line,
@@ -52,6 +55,7 @@ from tokyo_cli.report import (
 from tokyo_cli.results import RunResult, StepResult
 
 DEFAULT_TARGET_HINT = "(chosen by default — use --staged, --base REF or --all to choose)"
+NOT_ANALYZED_EXAMPLES = 3  # files listed under each "not analyzed" group; JSON lists them all
 
 SEVERITY_STYLE: dict[Severity, str] = {
     Severity.CRITICAL: "bold white on red",
@@ -120,6 +124,21 @@ def render_terminal(result: RunResult, console: Console) -> None:
         for n in skipped:
             row = Text("  ") + Text(quote_path(n.path)) + Text(f" — {n.reason}", style="dim")
             console.print(row, overflow="fold")
+        console.print()
+
+    missed = not_analyzed_groups(result)
+    if missed:
+        console.print(Text(f"Not analyzed ({plural(not_analyzed_count(missed), 'file')})", style="bold"))
+        for group in missed:
+            console.print(Text("  ") + Text(group.headline, style="yellow"), overflow="fold")
+            for path, detail in group.items[:NOT_ANALYZED_EXAMPLES]:
+                row = Text("    ") + Text(quote_path(path))
+                if detail:
+                    row.append(f" — {detail}", style="dim")
+                console.print(row, overflow="fold")
+            more = len(group.items) - NOT_ANALYZED_EXAMPLES
+            if more > 0:
+                console.print(Text(f"    … and {more} more (every file: --format json)", style="dim"))
         console.print()
 
     if result.findings:
