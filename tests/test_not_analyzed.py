@@ -5,6 +5,7 @@ results and the history, and shown in every report; a run that skipped files nev
 
 from __future__ import annotations
 
+import json
 import stat
 import sys
 import threading
@@ -18,7 +19,9 @@ from tokyo_cli.analyzers import AnalyzerRun, base, run_analyzers
 from tokyo_cli.analyzers import bandit as bandit_mod
 from tokyo_cli.analyzers.bandit import BanditAnalyzer, Interpreter, bandit_errors
 from tokyo_cli.analyzers.common import PYTHON_VERSION, parse_python
+from tokyo_cli.report import empty_message, not_analyzed_groups, reason_kind
 from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
+from tokyo_cli.results import AnalyzerNote, FileEntry, RunResult, StepResult
 
 # PEP 701 (3.12): the same quotes inside an f-string replacement field; PEP 695: `type X = ...`.
 PEP701 = 'row = {"a": 1}\nprint(f"{row["a"]}")\n'
@@ -265,3 +268,129 @@ def test_a_crashing_analyzer_leaves_its_files_not_analyzed(git_repo: GitRepo, mo
     cs = changeset(git_repo)
     [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
     assert run.not_analyzed == {"a.py": "analyzer failed (bandit failed: RuntimeError: boom)"}
+
+
+# --- reports and history ---------------------------------------------------------------------------
+
+HOSTILE = "evil\nCRITICAL fake.py:1\x1b[31m.py"
+
+
+def result_with_skips() -> RunResult:
+    from datetime import datetime, timezone
+
+    reasons = {
+        "pkg/new.py": f"syntax not supported by Python {PYTHON_VERSION} (line 2: f-string: unmatched '[')",
+        HOSTILE: f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
+        "pkg/c.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
+        "pkg/d.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
+    }
+    files = [*reasons, "pkg/e.py"]
+    return RunResult(
+        repo="/r", target="all", target_description="whole tree", workflow="review", status="completed",
+        started_at=datetime(2026, 1, 1, tzinfo=timezone.utc), finished_at=datetime(2026, 1, 1, 0, 0, 2, tzinfo=timezone.utc),
+        files=[FileEntry(path=p, status="added", reviewed_by=["akira"]) for p in files],
+        steps=[StepResult(step_id="security", agent="akira", agent_name="Akira", status="offline", files=files,
+                          analyzers=[AnalyzerNote(name="bandit", not_analyzed=reasons),
+                                     AnalyzerNote(name="detect-secrets", error="detect-secrets unavailable: timed out after 5 s",
+                                                  not_analyzed={"pkg/e.py": "timed out (after 5 s)"})])],
+    )
+
+
+def test_not_analyzed_groups_count_and_caveat() -> None:
+    groups = not_analyzed_groups(result_with_skips())
+    assert [(g.agent, g.analyzer, g.reason, len(g.items)) for g in groups] == [
+        ("Akira", "bandit", f"syntax not supported by Python {PYTHON_VERSION}", 4),
+        ("Akira", "detect-secrets", "timed out", 1)]
+    assert groups[0].headline == f"Akira: bandit: 4 files not analyzed: syntax not supported by Python {PYTHON_VERSION}"
+    assert groups[0].items[0] == ("pkg/new.py", "line 2: f-string: unmatched '['")
+    assert reason_kind("timed out") == ("timed out", "")
+    message = empty_message(result_with_skips())
+    assert message != "No findings." and message.startswith("No findings in what was reviewed — ")
+    assert (f"5 files were not analyzed (bandit: syntax not supported by Python {PYTHON_VERSION}, "
+            "detect-secrets: timed out)") in message
+
+
+def test_terminal_lists_not_analyzed_files_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from tokyo_cli.report.terminal import render_terminal
+
+    console = Console(width=200, soft_wrap=True, record=True, force_terminal=False)
+    render_terminal(result_with_skips(), console)
+    out = console.export_text()
+    assert "Not analyzed (5 files)" in out
+    assert f"  Akira: bandit: 4 files not analyzed: syntax not supported by Python {PYTHON_VERSION}\n" in out
+    assert "    pkg/new.py — line 2: f-string: unmatched '['\n" in out
+    assert '    "evil\\nCRITICAL fake.py:1\\033[31m.py" — line 1: invalid syntax\n' in out
+    assert "    … and 1 more (every file: --format json)\n" in out
+    assert "  Akira: detect-secrets: 1 file not analyzed: timed out\n" in out
+    assert "\x1b" not in out and "\nCRITICAL fake.py" not in out
+    assert "No findings." not in out.replace("No findings in what was reviewed", "")
+    assert "5 files were not analyzed" in out
+
+
+def test_markdown_lists_not_analyzed_files() -> None:
+    from tokyo_cli.report.markdown import render_markdown
+
+    md = render_markdown(result_with_skips())
+    assert "### Not analyzed (5 files)" in md
+    assert (f"| Akira | `bandit` | 4 | syntax not supported by Python {PYTHON_VERSION} | "
+            "`pkg/new.py` (line 2: f-string: unmatched '\\['), ") in md
+    assert ", … and 1 more |" in md
+    assert "| Akira | `detect-secrets` | 1 | timed out | `pkg/e.py` (after 5 s) |" in md
+    assert "\x1b" not in md and "\nCRITICAL" not in md
+    assert "**No findings.**" not in md and "5 files were not analyzed" in md
+
+
+def test_json_lists_every_not_analyzed_file_with_its_reason() -> None:
+    from tokyo_cli.report.jsonout import report_dict
+
+    doc = report_dict(result_with_skips())
+    bandit, secrets = doc["steps"][0]["analyzers"]
+    assert [e["path"] for e in bandit["not_analyzed"]] == ["pkg/new.py", HOSTILE, "pkg/c.py", "pkg/d.py"]
+    assert bandit["not_analyzed"][0]["reason"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 2")
+    assert secrets["not_analyzed"] == [{"path": "pkg/e.py", "reason": "timed out (after 5 s)"}]
+    assert doc["run"]["complete"] is False
+    assert any("5 files were not analyzed" in c for c in doc["run"]["caveats"])
+
+
+def test_history_round_trip_keeps_not_analyzed(tmp_path: Path) -> None:
+    from tokyo_cli.store import load_run, open_db, save_run
+
+    db = open_db(tmp_path / "history.db")
+    try:
+        result = result_with_skips()
+        stored = load_run(db, save_run(db, result))
+    finally:
+        db.close()
+    assert stored.steps[0].analyzers == result.steps[0].analyzers
+    assert not_analyzed_groups(stored) == not_analyzed_groups(result)
+    # A row written before not_analyzed existed reads back as {} (no schema change needed).
+    assert AnalyzerNote(**{"name": "bandit", "findings": 0, "error": None, "seconds": 0.1}).not_analyzed == {}
+
+
+@needs_311
+def test_an_offline_review_of_newer_syntax_says_so_everywhere(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokyo_cli.cli.app import main
+
+    monkeypatch.setattr(bandit_mod, "newer_pythons", lambda: ())
+    git_repo.write("app/new.py", PEP701)
+    git_repo.commit("newer syntax")
+    with pytest.raises(SystemExit):
+        main(["review", str(git_repo.root), "--all", "-w", "security", "--offline", "-f", "json", "-q"])
+    doc = json.loads(capsys.readouterr().out)
+    akira = next(s for s in doc["steps"] if s["agent"] == "akira")
+    bandit = next(a for a in akira["analyzers"] if a["name"] == "bandit")
+    [entry] = bandit["not_analyzed"]
+    assert entry["path"] == "app/new.py"
+    assert entry["reason"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 2: ")
+    with pytest.raises(SystemExit):
+        main(["review", str(git_repo.root), "--all", "-w", "security", "--offline", "-q"])
+    out = capsys.readouterr().out
+    assert f"bandit: 1 file not analyzed: syntax not supported by Python {PYTHON_VERSION}" in out
+    assert "No findings." not in out.replace("No findings in what was reviewed", "")
+    with pytest.raises(SystemExit):
+        main(["review", str(git_repo.root), "--all", "-w", "security", "--offline", "-q", "-f", "markdown"])
+    assert "### Not analyzed (1 file)" in capsys.readouterr().out
