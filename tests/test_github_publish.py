@@ -26,7 +26,7 @@ from tokyo_cli.github.context import (
     untrusted_output,
     workflow_command,
 )
-from tokyo_cli.github.publish import GITHUB_REFUSED, OVER_LIMIT, comment_lines, plan_review, publish
+from tokyo_cli.github.publish import BELOW_INLINE, GITHUB_REFUSED, OVER_LIMIT, comment_lines, plan_review, publish
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import FileEntry, RunResult, StepResult
 
@@ -94,7 +94,7 @@ def test_anchors_ranges_and_suggestions(change: tuple[Changeset, PullRequest]) -
     assert comment_lines(finding(5, path="nope.py"), cs) is None
 
     exact = finding(5, end_line=6, suggestion="five, six = 5, 6")
-    split = finding(6, Severity.LOW, end_line=30, suggestion="x = 1", title="split")
+    split = finding(6, Severity.MEDIUM, end_line=30, suggestion="x = 1", title="split")
     plan = plan_review(run([exact, split]), cs, already=set(), max_comments=10)
     ranged = next(c.payload for c in plan.inline if c.finding is not None and c.finding.title != "split")
     assert (ranged["start_line"], ranged["line"], ranged["start_side"]) == (5, 6, "RIGHT")
@@ -112,9 +112,10 @@ def test_ranked_by_severity_within_max_comments(change: tuple[Changeset, PullReq
                 finding(6, Severity.HIGH, path="other.py", status="dismissed", title="dismissed one")]
     plan = plan_review(run(findings), cs, already=set(), max_comments=2)
     assert [c.finding.severity for c in plan.inline] == [Severity.CRITICAL, Severity.HIGH]
+    # Low is listed in the body, not commented inline; info is below the display threshold.
     assert [(x.finding.title, x.reason) for x in plan.listed] == [
         ("off the diff", "Not on a changed line"), ("Issue at app.py:30", OVER_LIMIT),
-        ("Issue at app.py:5", OVER_LIMIT), ("Issue at other.py:5", OVER_LIMIT)]
+        ("Issue at app.py:5", BELOW_INLINE)]
     assert plan.dismissed == 1 and not any("dismissed" in c.finding.title for c in plan.inline)
 
 

@@ -176,7 +176,7 @@ def test_unknown_key(tmp_path: Path, team: Team) -> None:
         f"{path}:5: steps[0].depend_on: unknown key (did you mean 'depends_on'? "
         "allowed: agent, depends_on, id, instructions, paths, task, when)",
         f"{path}:6: failon: unknown key (did you mean 'fail_on'? "
-        "allowed: budget, description, fail_on, name, steps, target)",
+        "allowed: budget, description, fail_on, group_files, group_repeats, min_severity, name, steps, target)",
     ]
 
 

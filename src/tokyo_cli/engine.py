@@ -32,7 +32,9 @@ from tokyo_cli.analyzers.evidence import active, reconcile
 from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest
 from tokyo_cli.calls import CallFailed, ChunkCaller
 from tokyo_cli.coverage import fill_coverage, select_files
-from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group, sort_key
+from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
+from tokyo_cli.grouping import group_repeats
+from tokyo_cli.policy import apply_policy, rank_key
 from tokyo_cli.llm import Gateway, credential_env, has_credentials
 from tokyo_cli.packing import TokenMeter, pack
 from tokyo_cli.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
@@ -182,6 +184,9 @@ class Engine:
         for outcome in self._outcomes.values():
             for group in outcome.duplicate_groups:
                 merged = merge_group(merged, group)
+        # One rule repeating in a file (or across the change) becomes one finding listing
+        # every location; step findings stay ungrouped (tokyo_cli.grouping).
+        merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
         result.findings = merged
         result.notices.extend(_dismissal_notices(result.steps))
         fill_coverage(result)  # before the summary, which counts the files reviewed
@@ -232,7 +237,9 @@ class Engine:
         else:
             outcome = await self._review(step, agent, res)
         res.seconds = round(time.perf_counter() - t0, 3)
-        res.findings.sort(key=sort_key)
+        # The severity policy caps every finding of the step (analyzer, model, synthesis, a
+        # model's re-rating) before anyone sees it: events, reports, fail-on, history.
+        res.findings = sorted((apply_policy(f) for f in res.findings), key=rank_key)
         for f in res.findings:
             self.emit(ev.FindingRaised(step_id=step.id, finding=f))
         self.emit(
@@ -283,7 +290,7 @@ class Engine:
                              not_analyzed=dict(r.not_analyzed))
             )
             for f in r.findings:
-                found.append(f.model_copy(update={"step": res.step_id}))
+                found.append(apply_policy(f).model_copy(update={"step": res.step_id}))
         return found
 
     # --------------------------------------------------------------- review

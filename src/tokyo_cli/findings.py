@@ -203,12 +203,24 @@ class AgentOutput(BaseModel):
         return mask_data(data)
 
 
+class GroupMember(BaseModel):
+    """One finding folded into a grouped finding (:mod:`tokyo_cli.grouping`): its own
+    fingerprint (the ledger decides on members), location, title and severity."""
+
+    fingerprint: str
+    path: str
+    line: int | None = None
+    title: str
+    severity: Severity
+
+
 class Finding(BaseModel):
     """A finding owned by the run: anchored, attributed and fingerprinted.
 
     ``line`` is a 1-based line number in the new version of ``path``; ``None`` means a
     file-level finding (nothing in the change to anchor to). ``agents`` lists every agent that
-    raised it after merging; ``agent`` is the first of them.
+    raised it after merging; ``agent`` is the first of them. ``members`` is non-empty for a
+    grouped finding: every repeat of one rule it stands for, the first being its anchor.
     """
 
     path: str
@@ -232,6 +244,7 @@ class Finding(BaseModel):
     # status "dismissed" with the model's reason (kept in history, out of the merged list).
     corroborated: bool = False
     dismissed_reason: str | None = None
+    members: list[GroupMember] = Field(default_factory=list)
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:

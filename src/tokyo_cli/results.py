@@ -126,6 +126,9 @@ class RunResult(BaseModel):
     workflow: str
     workflow_hash: str = ""
     fail_on: Severity = Severity.HIGH
+    # Display threshold (not stored): terminal, Markdown and GitHub comments show findings at
+    # or above it and count the rest; JSON, SARIF and history keep every finding.
+    min_severity: Severity = Field(default=Severity.LOW, exclude=True)
     status: RunStatus = "running"
     started_at: datetime
     finished_at: datetime | None = None

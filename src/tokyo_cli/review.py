@@ -177,6 +177,10 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
             cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
                        f"it would block less than the packaged {packaged.fail_on.value}")
             workflow.fail_on = packaged.fail_on
+        if workflow.min_severity.rank > packaged.min_severity.rank:
+            cfg.refuse(f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
+                       f"it would hide more than the packaged {packaged.min_severity.value}")
+            workflow.min_severity = packaged.min_severity
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
     return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices])
 
@@ -254,6 +258,7 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         workflow=prepared.workflow.name,
         workflow_hash=prepared.workflow.hash,
         fail_on=settings.fail_on or prepared.workflow.fail_on,
+        min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,
         notices=list(prepared.notices),

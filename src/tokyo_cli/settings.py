@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     api_base: str | None = Field(default=None, description="OpenAI-compatible server URL.")
     offline: bool = Field(default=False, description="Analyzers only; no provider calls.")
     fail_on: Severity | None = Field(default=None, description="Overrides the workflow's.")
+    min_severity: Severity | None = Field(
+        default=None, description="Show findings at or above it (terminal, Markdown, GitHub); overrides the workflow's.")
     timeout: float = Field(default=120.0, gt=0, description="Per provider call, seconds.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries per call on 429/5xx.")
     max_concurrency: int = Field(default=8, ge=1, le=256, description="Calls in flight per provider.")

@@ -23,10 +23,12 @@ def offline_summary(result: RunResult) -> str:
             f"{len(findings)} finding{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
             f"from {', '.join(agents)} across {len({f.path for f in findings})} file(s)."
         )
-        top = findings[:3]
-        # One paragraph: a title or a file name must not start a line of its own.
-        text += " Fix first: " + "; ".join(
-            f"{one_line(f.title)} ({quote_path(f.path)}{f.location[len(f.path):]})" for f in top) + "."
+        # The top of the ranked list (security and correctness first), above the display threshold.
+        top = [f for f in findings if f.severity.at_least(result.min_severity)][:3]
+        if top:
+            # One paragraph: a title or a file name must not start a line of its own.
+            text += " Fix first: " + "; ".join(
+                f"{one_line(f.title)} ({quote_path(f.path)}{f.location[len(f.path):]})" for f in top) + "."
     offline = [s.agent_name for s in result.steps if s.status == "offline"]
     if offline:
         text += f" Ran without a model: {', '.join(dict.fromkeys(offline))} (offline analyzers only)."

@@ -15,6 +15,9 @@ Shape::
         instructions: ...         # appended to the agent's instructions for this step
     fail_on: high                 # exit 1 at or above this severity
     budget: {max_cost_usd: 1.0}   # USD, hard cap for the run
+    min_severity: low             # shown in terminal/Markdown/GitHub at or above (JSON, SARIF keep all)
+    group_repeats: 3              # one rule N times in a file -> one grouped finding (0: off)
+    group_files: 10               # one non-security rule in more files -> one for the change (0: off)
 
 Loading is strict: unknown keys, wrong types, unknown agents, duplicate step ids, dangling or
 cyclic depends_on and a synthesize step without depends_on are errors, each reported as
@@ -99,6 +102,13 @@ class WorkflowDoc(_Strict):
     # YAML gives a string; strict mode would demand a Severity instance.
     fail_on: Severity = Field(default=Severity.HIGH, strict=False)
     budget: Budget = Field(default_factory=Budget)
+    # Display threshold: findings below it are counted but not shown in the terminal,
+    # Markdown and GitHub comments (JSON, SARIF and history keep them). --min-severity wins.
+    min_severity: Severity = Field(default=Severity.LOW, strict=False)
+    # Grouping (tokyo_cli.grouping): N findings of one rule in one file become one (0: off);
+    # a non-security rule in more than group_files files becomes one for the change (0: off).
+    group_repeats: int = Field(default=3, ge=0, le=1000)
+    group_files: int = Field(default=10, ge=0, le=100_000)
 
 
 class WorkflowSpec(WorkflowDoc):

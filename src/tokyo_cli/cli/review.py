@@ -70,6 +70,12 @@ def review(
         Optional[str],
         typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: workflow's]"),
     ] = None,
+    min_severity: Annotated[
+        Optional[str],
+        typer.Option("--min-severity", metavar="SEVERITY",
+                     help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
+                          "JSON, SARIF and history keep all. [default: workflow's, low]"),
+    ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
@@ -107,6 +113,7 @@ def review(
         offline=offline,
         timeout=timeout,
         fail_on=fail_on,
+        min_severity=min_severity,
         db=db,
         max_cost=max_cost,
         cache=False if no_cache else None,

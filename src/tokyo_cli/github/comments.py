@@ -33,6 +33,7 @@ from tokyo_cli.report import (
     format_seconds,
     format_tokens,
     format_usd,
+    hidden_note,
     not_reviewed,
     offline_notes,
     one_line,
@@ -216,7 +217,8 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
                  f"{format_tokens(result.tokens_out)} out · {len(result.calls)} model calls · "
                  f"{format_seconds(result.seconds)} s")
     lines.append("**Coverage:** " + _coverage(result))
-    for note in [*result.notices, *offline_notes(result)]:
+    hidden = hidden_note(result)
+    for note in [*result.notices, *offline_notes(result), *([hidden] if hidden else [])]:
         lines.append(f"> {escape_block(one_line(note))}")
     synthesis = clean_text(result.summary).strip()
     if synthesis:
@@ -235,7 +237,8 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
         lines += ["", "</details>"]
     footer = ["", "_Edited in place on every push. tokyo posts COMMENT reviews only; it never approves "
                   "or requests changes._"]
-    lines += _all_findings(open_findings, agent_names(result), MAX_BODY - _RESERVE - sum(len(x) + 1 for x in lines + footer))
+    shown = [f for f in open_findings if f.severity.at_least(result.min_severity)]
+    lines += _all_findings(shown, agent_names(result), MAX_BODY - _RESERVE - sum(len(x) + 1 for x in lines + footer))
     text = "\n".join(lines + footer) + "\n"
     return text[:MAX_BODY]
 

@@ -30,7 +30,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tokyo_cli.findings import Finding, sort_key
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.policy import rank_key
 from tokyo_cli.github.client import GitHubClient, GitHubError
 from tokyo_cli.github.comments import (
     SUMMARY_MARKER,
@@ -42,12 +43,16 @@ from tokyo_cli.github.comments import (
     summary_comment,
 )
 from tokyo_cli.github.context import PullRequest
-from tokyo_cli.report import agent_names
+from tokyo_cli.report import agent_names, shown_findings
 from tokyo_cli.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"
 OVER_LIMIT = "Over the inline comment limit"
+BELOW_INLINE = "Low severity: listed, not commented inline"
+# Inline comments go to findings at or above this; lower ones (at or above the run's display
+# threshold) are listed in the review body (issue "findings people trust": low is summarised).
+INLINE_MIN_SEVERITY = Severity.MEDIUM
 GITHUB_REFUSED = "GitHub could not place these on its diff"
 DEFAULT_MAX_COMMENTS = 25
 
@@ -115,10 +120,17 @@ def comment_lines(f: Finding, changes: Changeset) -> tuple[int | None, int] | No
 
 
 def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max_comments: int) -> ReviewPlan:
-    """Decide which findings become inline comments and which go into the body."""
+    """Decide which findings become inline comments and which go into the body.
+
+    Findings below the run's display threshold (``result.min_severity``) are left out (the
+    summary counts them); inline slots go by :func:`tokyo_cli.policy.rank_key` (security and
+    correctness first) to findings at or above :data:`INLINE_MIN_SEVERITY` on changed lines;
+    the rest are listed in the body with the reason.
+    """
     plan = ReviewPlan()
     names = agent_names(result)
-    for f in sorted(result.findings, key=sort_key):
+    shown, _ = shown_findings(result)
+    for f in sorted(shown, key=rank_key):
         if f.status == "dismissed":
             plan.dismissed += 1
             continue
@@ -128,6 +140,8 @@ def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max
         lines = comment_lines(f, changes)
         if lines is None:
             plan.listed.append(Listed(f, NOT_ON_DIFF))
+        elif not f.severity.at_least(INLINE_MIN_SEVERITY):
+            plan.listed.append(Listed(f, BELOW_INLINE))
         elif len(plan.inline) >= max_comments:
             plan.listed.append(Listed(f, OVER_LIMIT))
         else:

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tokyo_cli.findings import Finding, Severity, count_by_severity, sort_key
+from tokyo_cli.findings import Finding, Severity, count_by_severity
+from tokyo_cli.policy import rank_key
 from tokyo_cli.results import RunResult, StepResult
 from tokyo_cli.textsafe import clean_text, one_line, quote_path
 
@@ -49,6 +50,7 @@ __all__ = [
     "format_tokens",
     "format_usd",
     "group_by_file",
+    "hidden_note",
     "not_analyzed_groups",
     "not_reviewed",
     "offline_note",
@@ -58,6 +60,7 @@ __all__ = [
     "render_json",
     "render_markdown",
     "render_terminal",
+    "shown_findings",
 ]
 
 SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
@@ -401,11 +404,34 @@ def empty_message(result: RunResult) -> str:
 def group_by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
     """Findings grouped by path: ``[(path, [finding, ...]), ...]``.
 
-    Files are ordered by their most severe finding, then by path; findings within a file by
-    :func:`tokyo_cli.findings.sort_key` (severity, then line).
+    Files are ordered by the rank of their first finding, then by path; findings within a
+    file by :func:`tokyo_cli.policy.rank_key` (security and correctness first, then severity,
+    confidence, agents, line).
     """
     groups: dict[str, list[Finding]] = {}
-    for f in sorted(findings, key=sort_key):
+    for f in sorted(findings, key=rank_key):
         groups.setdefault(f.path, []).append(f)
-    return sorted(groups.items(), key=lambda kv: (-kv[1][0].severity.rank, kv[0]))
+    return sorted(groups.items(), key=lambda kv: (rank_key(kv[1][0])[:4], kv[0]))
 
+
+
+def shown_findings(result: RunResult) -> tuple[list[Finding], list[Finding]]:
+    """``(shown, hidden)``: the run's findings at or above its display threshold
+    (``result.min_severity``, from ``--min-severity`` or the workflow) and those below it.
+    Terminal, Markdown and GitHub comments show only ``shown``; JSON, SARIF and history keep
+    every finding."""
+    shown = [f for f in result.findings if f.severity.at_least(result.min_severity)]
+    hidden = [f for f in result.findings if not f.severity.at_least(result.min_severity)]
+    return shown, hidden
+
+
+def hidden_note(result: RunResult) -> str | None:
+    """One line on the findings below the display threshold, or ``None`` when none is:
+    ``"2 findings below low not shown (1 info, 1 low...): every finding is in the JSON and
+    SARIF reports and in history; --min-severity info shows them"``."""
+    _, hidden = shown_findings(result)
+    if not hidden:
+        return None
+    counts = compact_counts(count_by_severity(hidden))
+    return (f"{plural(len(hidden), 'finding')} below {result.min_severity.value} not shown ({counts}): "
+            "every finding is in the JSON and SARIF reports and in history; --min-severity info shows them")

@@ -16,6 +16,8 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "started_at": str, "finished_at": str | null,   # ISO 8601
         "seconds": float,                 # wall time
         "fail_on": "critical" | "high" | "medium" | "low" | "info",
+        "min_severity": str,              # display threshold of terminal/Markdown/GitHub
+                                          # (this report lists every finding regardless)
         "offline": bool,
         "complete": bool,                 # every step succeeded in full, every changed
                                           # file was reviewed or benignly skipped, and every
@@ -69,12 +71,15 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "reason": str | null              # why not reviewed: binary, too large, excluded,
                                           # review failed, no agent covers it, ...
       }],
-      "findings": [{                      # merged; most severe first, then path and line
+      "findings": [{                      # merged; security and correctness first, then
+                                          # severity, confidence, agents, path, line
         "fingerprint": str, "path": str, "line": int | null, "end_line": int | null,
         "location": str, "severity": str, "category": str, "title": str, "body": str,
         "suggestion": str | null, "confidence": float | null, "rule": str | null,
         "agent": str, "agents": [str], "step": str, "source": "model" | "analyzer" | "synthesis",
-        "status": str
+        "status": str,
+        "members": [{"fingerprint", "path", "line", "title", "severity"}]
+                                          # a grouped finding: every repeat it stands for
       }],
       "summary": str
     }
@@ -88,7 +93,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tokyo_cli.findings import Finding, sort_key
+from tokyo_cli.findings import Finding
+from tokyo_cli.policy import rank_key
 from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
     caveats,
@@ -136,6 +142,7 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
             "finished_at": result.finished_at.isoformat() if result.finished_at else None,
             "seconds": round(result.seconds, 3),
             "fail_on": result.fail_on.value,
+            "min_severity": result.min_severity.value,
             "offline": result.offline,
             "complete": not why,
             "caveats": why,
@@ -171,7 +178,7 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
             }
             for f in result.files
         ],
-        "findings": [_finding(f) for f in sorted(result.findings, key=sort_key)],
+        "findings": [_finding(f) for f in sorted(result.findings, key=rank_key)],
         "summary": result.summary,
     }
 
@@ -250,4 +257,5 @@ def _finding(f: Finding) -> dict[str, Any]:
         "step": f.step,
         "source": f.source,
         "status": f.status,
+        "members": [m.model_dump(mode="json") for m in f.members],
     }

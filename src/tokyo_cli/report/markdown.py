@@ -26,6 +26,8 @@ import re
 from tokyo_cli.findings import Finding
 from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
+    hidden_note,
+    shown_findings,
     agent_names,
     caveats,
     clean_text,
@@ -108,14 +110,17 @@ def render_markdown(result: RunResult) -> str:
                        f"| {_cell(g.reason)} | {examples} |")
         out.append("")
 
-    if result.findings:
-        out += [f"### Findings ({len(result.findings)})", ""]
+    shown, hidden = shown_findings(result)
+    if shown:
+        out += [f"### Findings ({len(shown)})", ""]
         names = agent_names(result)
-        for path, findings in group_by_file(result.findings):
+        for path, findings in group_by_file(shown):
             out += [f"#### {code_span(path)}", ""]
             for f in findings:
                 out += _finding(f, names)
-    else:
+    if hidden:
+        out += [f"_{_prose(hidden_note(result) or '')}_", ""]
+    elif not shown:
         out += [f"**{_prose(empty_message(result))}**", ""]
 
     summary = clean_text(result.summary).strip()

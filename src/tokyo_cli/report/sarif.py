@@ -37,7 +37,8 @@ from typing import Any
 from urllib.parse import quote
 
 from tokyo_cli import __version__
-from tokyo_cli.findings import Finding, Severity, sort_key
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.policy import rank_key
 from tokyo_cli.masking import mask_data
 from tokyo_cli.report import agent_names, clean_text, finding_body, problems
 from tokyo_cli.results import RunResult
@@ -54,6 +55,7 @@ MAX_RESULTS = 25_000
 MAX_GZIP_BYTES = 10 * 1024 * 1024
 # One result's message is capped so a runaway model body cannot eat the size budget.
 MAX_MESSAGE_CHARS = 10_000
+MAX_RELATED = 1000  # relatedLocations per grouped result; the JSON report keeps every member
 
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -104,7 +106,7 @@ def sarif_report(
     (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
     """
     result = mask_data(result)
-    findings = sorted(result.findings, key=sort_key)
+    findings = sorted(result.findings, key=rank_key)
     total = len(findings)
     keep = min(total, max_results)
     reason = "GitHub accepts at most 25,000 results per run" if keep < total else None
@@ -249,6 +251,13 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     }
     if f.confidence is not None:
         out["properties"]["confidence"] = f.confidence
+    if f.members:  # a grouped finding (tokyo_cli.grouping): every repeat is a related location
+        out["properties"]["members"] = len(f.members)
+        out["relatedLocations"] = [
+            {"id": i, "physicalLocation": {"artifactLocation": _artifact(m.path), "region": {"startLine": m.line or 1}},
+             "message": {"text": _cap(clean_text(m.title).strip() or rule_id, MAX_MESSAGE_CHARS)}}
+            for i, m in enumerate(f.members[:MAX_RELATED])
+        ]
     if f.status == "dismissed":
         out["suppressions"] = [{"kind": "external", "status": "accepted",
                                 "justification": "dismissed in the tokyo findings ledger"}]

@@ -28,6 +28,8 @@ from rich.text import Text
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
+    hidden_note,
+    shown_findings,
     STEP_STATUS_STYLE,
     agent_names,
     caveats,
@@ -141,14 +143,18 @@ def render_terminal(result: RunResult, console: Console) -> None:
                 console.print(Text(f"    … and {more} more (every file: --format json)", style="dim"))
         console.print()
 
-    if result.findings:
-        _rule(console, Text(f"Findings ({len(result.findings)})", style="bold"))
+    shown, hidden = shown_findings(result)
+    if shown:
+        _rule(console, Text(f"Findings ({len(shown)})", style="bold"))
         names = agent_names(result)
-        for path, findings in group_by_file(result.findings):
+        for path, findings in group_by_file(shown):
             console.print(Text(quote_path(path), style="bold underline"), overflow="fold")
             for f in findings:
                 console.print(_finding(f, names, piped=console.soft_wrap))
-    else:
+    if hidden:
+        console.print(Text(hidden_note(result) or "", style="dim"))
+        console.print()
+    elif not shown:
         message = empty_message(result)
         style = "bold green" if message == "No findings." else "bold yellow"
         console.print(Text(message, style=style))

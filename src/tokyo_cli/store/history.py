@@ -121,6 +121,9 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
         agents=json.dumps(finding.agents),
         corroborated=int(finding.corroborated),
     )
+    row.pop("members")
+    if finding.members:  # only grouped findings: the column defaults to '[]'
+        row["members"] = json.dumps([m.model_dump(mode="json") for m in finding.members])
     return row
 
 
@@ -140,6 +143,7 @@ def _finding(row: dict[str, Any]) -> Finding:
     data = _fields(Finding, row)
     data["agents"] = json.loads(row["agents"])
     data["corroborated"] = bool(row["corroborated"])
+    data["members"] = json.loads(row["members"] or "[]")
     return Finding(**data)
 
 

@@ -24,6 +24,7 @@ Typical use::
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -99,7 +100,6 @@ def not_found_error(fingerprint: str) -> StoreError:
 def _decide(
     db: Database, fingerprint: str, status: LedgerStatus, *, reason: str | None, who: str | None
 ) -> None:
-    action = {"dismissed": "dismiss", "accepted": "accept", "open": "reopen"}[status]
     reason = reason.strip() if reason else None
     who = (who or "").strip() or default_who()
     with translate_errors(db_path(db)), write_transaction(db):
@@ -109,24 +109,56 @@ def _decide(
         row, stored = found
         if not stored:
             db.table("ledger").insert(row)
-        if status == "open" and row["status"] == "open":
-            return  # reopening an open finding changes nothing; no event either
-        at = _now()
-        if status == "open":
-            db.execute(
-                "UPDATE ledger SET status = 'open', reason = NULL, decided_by = NULL, "
-                "decided_at = NULL WHERE fingerprint = ?",
-                [fingerprint],
-            )
-        else:
-            db.execute(
-                "UPDATE ledger SET status = ?, reason = ?, decided_by = ?, decided_at = ? "
-                "WHERE fingerprint = ?",
-                [status, reason, who, at, fingerprint],
-            )
-        db.table("ledger_events").insert(
-            {"fingerprint": fingerprint, "action": action, "reason": reason, "who": who, "at": at}
+        # A grouped finding's decision is its members' decision too (tokyo_cli.grouping).
+        for member in _group_members(db, fingerprint, row):
+            _record(db, member, status, reason=reason, who=who)
+        _record(db, row, status, reason=reason, who=who)
+
+
+def _group_members(db: Database, fingerprint: str, group: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ledger rows (stored, or built from the group's latest stored finding and inserted) for
+    the members of the grouped finding ``fingerprint``; ``[]`` when it is not a group."""
+    latest = db.execute(
+        "SELECT members FROM findings WHERE fingerprint = ? ORDER BY id DESC LIMIT 1", [fingerprint]
+    ).fetchone()
+    members = json.loads(latest[0] or "[]") if latest else []
+    rows = []
+    for m in members:
+        cur = db.execute("SELECT * FROM ledger WHERE fingerprint = ?", [m["fingerprint"]])
+        found = cur.fetchone()
+        if found is not None:
+            rows.append(dict(zip([d[0] for d in cur.description], found)))
+            continue
+        row = {**group, "fingerprint": m["fingerprint"], "status": "open", "path": m["path"],
+               "line": m["line"], "title": m["title"], "severity": m["severity"], "reason": None,
+               "decided_by": None, "decided_at": None}
+        db.table("ledger").insert(row)
+        rows.append(row)
+    return rows
+
+
+def _record(db: Database, row: dict[str, Any], status: LedgerStatus, *, reason: str | None, who: str) -> None:
+    """Set one ledger row's status and add the decision event (nothing for open -> open)."""
+    fingerprint = row["fingerprint"]
+    action = {"dismissed": "dismiss", "accepted": "accept", "open": "reopen"}[status]
+    if status == "open" and row["status"] == "open":
+        return  # reopening an open finding changes nothing; no event either
+    at = _now()
+    if status == "open":
+        db.execute(
+            "UPDATE ledger SET status = 'open', reason = NULL, decided_by = NULL, "
+            "decided_at = NULL WHERE fingerprint = ?",
+            [fingerprint],
         )
+    else:
+        db.execute(
+            "UPDATE ledger SET status = ?, reason = ?, decided_by = ?, decided_at = ? "
+            "WHERE fingerprint = ?",
+            [status, reason, who, at, fingerprint],
+        )
+    db.table("ledger_events").insert(
+        {"fingerprint": fingerprint, "action": action, "reason": reason, "who": who, "at": at}
+    )
 
 
 def dismiss(db: Database, fingerprint: str, *, reason: str, who: str | None = None) -> None:
@@ -208,12 +240,20 @@ def apply_ledger(db: Database, result: RunResult) -> int:
         StoreError: an unreadable database.
     """
     everything = [*result.findings, *(f for s in result.steps for f in s.findings)]
-    status = ledger_status(db, (f.fingerprint for f in everything))
+    status = ledger_status(db, [fp for f in everything for fp in (f.fingerprint, *(m.fingerprint for m in f.members))])
+
+    def decision(f: Finding) -> str:
+        if not f.members:
+            return status.get(f.fingerprint, "open")
+        # A group is decided by its members: dismissed when every member is, so a new member
+        # reopens it; the group's own fingerprint only records the decision.
+        member = {status.get(m.fingerprint, "open") for m in f.members}
+        return member.pop() if len(member) == 1 else "open"
 
     def keep(findings: list[Finding]) -> list[Finding]:
         kept = []
         for f in findings:
-            decided = status.get(f.fingerprint, "open")
+            decided = decision(f)
             if decided == "dismissed":
                 continue
             if decided == "accepted" and f.status == "open":  # keep e.g. a model's "dismissed"

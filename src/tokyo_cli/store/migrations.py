@@ -401,3 +401,11 @@ def m005_run_ids(db: Database) -> None:
             raise
     finally:
         db.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
+
+
+@MIGRATIONS(name="m006_finding_members")
+def m006_finding_members(db: Database) -> None:
+    """findings gains ``members``: for a grouped finding (tokyo_cli.grouping), a JSON list of
+    the findings it stands for (fingerprint, path, line, title, severity); ``[]`` otherwise.
+    The ledger dismisses a group's members when the group is dismissed."""
+    _table(db, "findings").add_column("members", str, not_null_default="[]")

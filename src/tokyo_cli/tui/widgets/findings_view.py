@@ -19,7 +19,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 
-from tokyo_cli.findings import Finding, Severity, sort_key
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.policy import rank_key
 from tokyo_cli.report import one_line
 from tokyo_cli.tui.hunks import HunkExcerpt
 from tokyo_cli.tui.style import location, plain, severity_text
@@ -30,10 +31,10 @@ if TYPE_CHECKING:
     from tokyo_cli.tui.app import TokyoApp
 
 SORTS: dict[str, Callable[[Finding], tuple[object, ...]]] = {
-    "severity": lambda f: sort_key(f),
-    "agent": lambda f: (f.agent, *sort_key(f)),
+    "severity": lambda f: rank_key(f),
+    "agent": lambda f: (f.agent, *rank_key(f)),
     "file": lambda f: (f.path, f.line or 0, -f.severity.rank),
-    "title": lambda f: (f.title.lower(), *sort_key(f)),
+    "title": lambda f: (f.title.lower(), *rank_key(f)),
 }
 SEVERITY_STEPS: list[Severity | None] = [None, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 
