@@ -394,3 +394,10 @@ def test_an_offline_review_of_newer_syntax_says_so_everywhere(
     with pytest.raises(SystemExit):
         main(["review", str(git_repo.root), "--all", "-w", "security", "--offline", "-q", "-f", "markdown"])
     assert "### Not analyzed (1 file)" in capsys.readouterr().out
+
+
+def test_the_offline_summary_does_not_claim_a_clean_run() -> None:
+    from tokyo_cli.summary import offline_summary
+
+    assert offline_summary(result_with_skips()).startswith(
+        "No findings in 5 reviewed files, but 5 files were not analyzed by an analyzer (see Not analyzed).")

@@ -9,12 +9,17 @@ from tokyo_cli.textsafe import one_line, quote_path
 def offline_summary(result: RunResult) -> str:
     """A few plain sentences: counts by severity, agents involved, the top findings.
 
-    Reads only ``result.findings``, ``result.steps`` and ``result.files``; never a model.
+    Reads only ``result.findings``, ``result.steps`` and ``result.files``; never a model. With
+    no findings it says so only with the files an analyzer could not analyze, if any.
     """
     findings = result.findings
     reviewed = sum(1 for f in result.files if f.skipped is None)
+    missed = {p for s in result.steps for a in s.analyzers for p in a.not_analyzed}
     if not findings:
-        text = f"No findings in {reviewed} reviewed file{'s' if reviewed != 1 else ''}."
+        text = f"No findings in {reviewed} reviewed file{'s' if reviewed != 1 else ''}"
+        # Never an unqualified "no findings" while an analyzer skipped files.
+        text += (f", but {len(missed)} file{'s were' if len(missed) != 1 else ' was'} not analyzed by "
+                 "an analyzer (see Not analyzed)." if missed else ".")
     else:
         counts = result.severity_counts()
         parts = [f"{n} {sev}" for sev, n in counts.items() if n]
