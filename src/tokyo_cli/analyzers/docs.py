@@ -99,14 +99,19 @@ class DocstringAnalyzer:
         whole = whole_tree(changeset)
         # change, definition, new?, line, the module's public top-level names, its literal __all__?
         pending: list[tuple[FileChange, PyDef, bool, int, set[str], bool]] = []
+        counted: dict[str, tuple[int, int]] = {}  # path -> count_documented, not parsed twice
+        inits: dict[str, ast.Module] = {}
         for change, text in changed_texts(changeset, files, is_library_python):
             tree = parse_python(text)
             if tree is None:
                 continue
+            if posixpath.basename(change.path) == "__init__.py":
+                inits[change.path] = tree
             old_src = old_text(changeset, change)
             old_tree = parse_python(old_src) if old_src is not None else None
             old_names = {d.qualname for d in python_defs(old_tree)} if old_tree is not None else set()
             defs = python_defs(tree)
+            counted[change.path] = _count(defs)
             top_names = {d.name for d in defs if d.public and "." not in d.qualname}
             has_all = _literal_all(tree) is not None
             for d in defs:
@@ -120,7 +125,7 @@ class DocstringAnalyzer:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         findings: list[Finding] = []
         try:
-            api = _PublicApi(new_tree(changeset, timeout_s=timeout_s))
+            api = _PublicApi(new_tree(changeset, timeout_s=timeout_s), counted, inits)
             for change, d, is_new, line, top_names, has_all in pending:
                 why = api.why_public(change.path, d.qualname.split(".")[0], top_names, has_all)
                 if why is None:
@@ -150,11 +155,15 @@ def count_documented(sources: Iterable[str]) -> tuple[int, int]:
     documented = public = 0
     for source in sources:
         tree = _parse_quiet(source)
-        for d in python_defs(tree) if tree is not None else []:
-            if d.public and not _exempt(d):
-                public += 1
-                documented += d.has_docstring
+        if tree is not None:
+            d, p = _count(python_defs(tree))
+            documented, public = documented + d, public + p
     return documented, public
+
+
+def _count(defs: list[PyDef]) -> tuple[int, int]:
+    counted = [d for d in defs if d.public and not _exempt(d)]
+    return sum(d.has_docstring for d in counted), len(counted)
 
 
 def _parse_quiet(source: str) -> ast.Module | None:
@@ -184,9 +193,14 @@ class _PublicApi:
     """Which definitions of the reviewed version are public API, read from its package's
     ``__init__.py`` files and modules (bounded: ``MAX_PACKAGE_FILES``, ``MAX_PACKAGE_BYTES``)."""
 
-    def __init__(self, tree: NewTree) -> None:
+    def __init__(self, tree: NewTree, counted: dict[str, tuple[int, int]],
+                 parsed_inits: dict[str, ast.Module]) -> None:
+        """``counted``: :func:`count_documented` of modules already parsed (the changed
+        ones), ``parsed_inits``: their ``__init__.py`` trees; neither is read again."""
         self.tree = tree
         self.paths = tree.paths()
+        self.counted = counted
+        self.parsed_inits = parsed_inits
         self._inits: dict[str, _Init | None] = {}
         self._shares: dict[str, tuple[int, int]] = {}
 
@@ -257,12 +271,13 @@ class _PublicApi:
     def _init(self, init_path: str) -> _Init | None:
         if init_path not in self._inits:
             self._inits[init_path] = None
-            if init_path in self.paths:
+            tree = self.parsed_inits.get(init_path)
+            if tree is None and init_path in self.paths:
                 data = self.tree.read(init_path)
                 tree = _parse_quiet(data.decode("utf-8", errors="replace")) if data is not None \
                     and len(data) <= MAX_MODULE_BYTES else None
-                if tree is not None:
-                    self._inits[init_path] = _Init(self._imports(init_path, tree), _literal_all(tree))
+            if tree is not None:
+                self._inits[init_path] = _Init(self._imports(init_path, tree), _literal_all(tree))
         return self._inits[init_path]
 
     def _imports(self, init_path: str, tree: ast.Module) -> list[tuple[str, list[tuple[str, str]] | None]]:
@@ -315,12 +330,17 @@ class _PublicApi:
         else:
             members = [p for p in self.paths if posixpath.dirname(p) == root and is_library_python(p)]
         members.sort(key=lambda p: (posixpath.dirname(p) != here, p))
+        members = members[:MAX_PACKAGE_FILES]
+        documented = public = 0
+        for p in members:
+            if p in self.counted:
+                documented, public = documented + self.counted[p][0], public + self.counted[p][1]
         sources: list[str] = []
         budget = MAX_PACKAGE_BYTES
-        members = [p for p in members[:MAX_PACKAGE_FILES] if self._small(p)]
-        for i in range(0, len(members), 50):
-            batch = self.tree.read_many(members[i:i + 50])
-            for p in members[i:i + 50]:
+        unread = [p for p in members if p not in self.counted and self._small(p)]
+        for i in range(0, len(unread), 50):
+            batch = self.tree.read_many(unread[i:i + 50])
+            for p in unread[i:i + 50]:
                 data = batch.get(p)
                 if data is None or len(data) > MAX_MODULE_BYTES or len(data) > budget:
                     continue
@@ -328,7 +348,8 @@ class _PublicApi:
                 sources.append(data.decode("utf-8", errors="replace"))
             if budget <= 0:
                 break
-        self._shares[root] = count_documented(sources)
+        more_documented, more_public = count_documented(sources)
+        self._shares[root] = documented + more_documented, public + more_public
         return self._shares[root]
 
     def _small(self, path: str) -> bool:
