@@ -18,7 +18,7 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, base, run_analyzers
 from tokyo_cli.analyzers import bandit as bandit_mod
 from tokyo_cli.analyzers.bandit import BanditAnalyzer, Interpreter, bandit_errors
-from tokyo_cli.analyzers.common import PYTHON_VERSION, parse_python
+from tokyo_cli.analyzers.common import PYTHON_VERSION, NotAnalyzedLog, collect_not_analyzed, parse_python
 from tokyo_cli.report import empty_message, not_analyzed_groups, reason_kind
 from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
 from tokyo_cli.results import AnalyzerNote, FileEntry, RunResult, StepResult
@@ -43,8 +43,19 @@ def no_newer_python(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- parse_python records, centrally -------------------------------------------------------------
 
 
-def test_parse_python_outside_a_run_records_nothing() -> None:
-    assert parse_python("type X = int\n" if sys.version_info < (3, 12) else "def (:\n") is None
+def test_parse_python_records_only_files_it_was_given(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "def (:\n")
+    cs = changeset(git_repo)
+    assert parse_python("def (:\n") is None  # outside a run: nothing to record into
+    log = NotAnalyzedLog(cs, cs.reviewable())
+    with collect_not_analyzed(log):
+        assert parse_python("x = (\n") is None  # an old version, or a file outside the change
+        assert log.entries == {}
+        assert parse_python("def (:\n") is None
+        assert parse_python("y = [\n", path="b.py") is None  # a caller that names the path
+    assert log.entries == {"a.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
+                           "b.py": log.entries["b.py"]}
+    assert log.entries["b.py"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 1: ")
 
 
 @needs_311
