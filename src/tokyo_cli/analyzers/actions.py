@@ -58,6 +58,10 @@ class ZizmorAnalyzer:
     def __init__(self, command: list[str] | None = None) -> None:
         self.command = command
 
+    def accepts(self, path: str) -> bool:
+        """Only GitHub Actions workflow files: a missing zizmor leaves nothing else unanalyzed."""
+        return glob_match(path, WORKFLOW_GLOBS)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
         """Audit the workflow files among ``files``; tool problems go to ``error``."""

@@ -75,6 +75,10 @@ class HadolintAnalyzer:
     def __init__(self, command: list[str] | None = None) -> None:
         self.command = command
 
+    def accepts(self, path: str) -> bool:
+        """Only Dockerfiles: a missing hadolint leaves nothing else unanalyzed."""
+        return is_dockerfile(path)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
         """Lint the Dockerfiles among ``files``; tool problems go to ``error``."""
