@@ -238,3 +238,15 @@ def test_staged_and_nested_committed_reports_are_read(project: GitRepo) -> None:
     run, _ = review(project, base=base)
     assert run.error is None
     assert [(f.rule, f.line) for f in run.findings] == [("test-gaps:uncovered", 13)]
+
+
+def test_the_data_fingerprint_changes_when_the_tests_run_again(project: GitRepo) -> None:
+    from tokyo_cli.analyzers.coverage_data import data_fingerprint
+
+    cs = load_changeset(project.root, resolve_target(project.root, working=True))
+    empty = data_fingerprint(cs)
+    measure(project)
+    first = data_fingerprint(cs)
+    later = time.time() + 5
+    os.utime(project.root / ".coverage", (later, later))
+    assert len({empty, first, data_fingerprint(cs)}) == 3

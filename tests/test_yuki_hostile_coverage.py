@@ -1,7 +1,8 @@
 """Coverage data is hostile input (docs/ARCHITECTURE.md, "Trust boundaries"): it comes from the
 reviewed repository. A symlinked file is never followed, an oversized one never read, garbage
-gives "coverage data unreadable: reason" (never a crash), XML entities are refused, and
-nothing is ever written into the repository."""
+gives one low ``test-gaps:coverage-unreadable`` note "coverage data unreadable: NAME: reason"
+(never a crash, never the run's error), XML entities are refused, and nothing is ever written
+into the repository."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from coverage import CoverageData
 from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers import coverage_data
+from tokyo_cli.findings import Severity
 from tokyo_cli.repo import load_changeset, resolve_target
 
 LIB = '"""Lib."""\n\n\ndef work(x):\n    """Do it."""\n    y = x + 1\n    return y\n'
@@ -25,8 +27,16 @@ CHANGED = LIB.replace("    y = x + 1\n", "    y = x + 2\n")
 def review(repo: GitRepo) -> AnalyzerRun:
     cs = load_changeset(repo.root, resolve_target(repo.root, working=True))
     [run] = run_analyzers(["test-gaps"], cs, cs.reviewable(), agent="yuki")
+    assert run.error is None and run.not_analyzed == {}, (run.error, run.not_analyzed)
     assert not any(f.rule == "test-gaps:uncovered" for f in run.findings), run.findings
     return run
+
+
+def note(run: AnalyzerRun) -> str:
+    """The text of the run's one coverage-unreadable note (it must have exactly one)."""
+    [f] = [f for f in run.findings if f.rule == "test-gaps:coverage-unreadable"]
+    assert f.line is None and f.severity is Severity.LOW and f.body.startswith(f.title[0].lower() + f.title[1:])
+    return f.body
 
 
 def listing(root: Path) -> dict[str, tuple[int, float]]:
@@ -56,16 +66,14 @@ def test_a_symlinked_data_file_is_not_followed(repo: GitRepo, tmp_path: Path) ->
     outside = tmp_path / "outside.coverage"
     real_data(outside, repo.root / "lib/core.py")  # would flag line 6 if it were read
     os.symlink(outside, repo.root / ".coverage")
-    run = review(repo)
-    assert run.error is not None and run.error.startswith("coverage data unreadable: .coverage: is a symlink")
+    assert note(review(repo)).startswith("coverage data unreadable: .coverage: is a symlink")
 
 
 def test_a_data_file_below_a_symlinked_directory_is_not_followed(repo: GitRepo, tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere/lcov.info").write_text("SF:lib/core.py\nDA:6,0\nend_of_record\n")
     os.symlink(tmp_path / "elsewhere", repo.root / "coverage")
-    run = review(repo)
-    assert run.error is not None and "coverage/lcov.info: lies below a symlinked directory" in run.error
+    assert "coverage/lcov.info: lies below a symlinked directory" in note(review(repo))
 
 
 def test_a_committed_symlink_is_not_followed_in_a_range_review(repo: GitRepo, tmp_path: Path) -> None:
@@ -77,7 +85,7 @@ def test_a_committed_symlink_is_not_followed_in_a_range_review(repo: GitRepo, tm
     repo.commit("link")
     cs = load_changeset(repo.root, resolve_target(repo.root, base=base))
     [run] = run_analyzers(["test-gaps"], cs, cs.reviewable(), agent="yuki")
-    assert run.error is not None and "coverage.xml: is a symlink" in run.error
+    assert "coverage.xml: is a symlink" in note(run)
     assert not any(f.rule == "test-gaps:uncovered" for f in run.findings)
 
 
@@ -97,10 +105,9 @@ def test_a_committed_symlink_is_not_followed_in_a_range_review(repo: GitRepo, tm
 def test_garbage_gives_a_clear_note(repo: GitRepo, name: str, content: bytes, reason: str) -> None:
     repo.write(name, content)
     run = review(repo)
-    assert run.error is not None and run.error.startswith(f"coverage data unreadable: {name}: "), run.error
-    assert reason in run.error
-    # The name check still ran (a changed body: nothing to say) and said the data was unusable.
-    assert run.findings == []
+    text = note(run)
+    assert text.startswith(f"coverage data unreadable: {name}: ") and reason in text, text
+    assert [f.path for f in run.findings] == [name]  # the name check: a changed body, nothing to say
 
 
 def test_an_sqlite_file_that_is_not_coverage_data(repo: GitRepo) -> None:
@@ -110,8 +117,7 @@ def test_an_sqlite_file_that_is_not_coverage_data(repo: GitRepo) -> None:
                 "SELECT n AS version FROM r")
     con.commit()
     con.close()
-    run = review(repo)
-    assert run.error is not None and run.error.startswith("coverage data unreadable: .coverage: ")
+    assert note(review(repo)).startswith("coverage data unreadable: .coverage: ")
 
 
 def test_a_runaway_query_is_stopped(repo: GitRepo) -> None:
@@ -134,8 +140,7 @@ def test_an_oversized_file_is_not_read(repo: GitRepo, monkeypatch: pytest.Monkey
         fh.truncate(60 * 1024 * 1024)
     read = []
     monkeypatch.setattr(coverage_data.safefs, "read", lambda *a: read.append(a) or b"")
-    run = review(repo)
-    assert run.error is not None and "coverage.xml: 62.9 MB, over the 50 MB limit" in run.error
+    assert "coverage.xml: 62.9 MB, over the 50 MB limit" in note(review(repo))
     assert not [a for a in read if a[1] == "coverage.xml"]
 
 
@@ -144,8 +149,7 @@ def test_xml_entity_expansion_is_refused(repo: GitRepo) -> None:
               + "".join(f' <!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">\n' for i in range(9))
               + ']>\n<coverage><sources><source>&j;</source></sources></coverage>\n')
     repo.write("coverage.xml", laughs)
-    run = review(repo)
-    assert run.error is not None and "coverage.xml: declares XML entities (refused)" in run.error
+    assert "coverage.xml: declares XML entities (refused)" in note(review(repo))
 
 
 def test_hostile_names_in_the_data_are_only_compared(repo: GitRepo) -> None:

@@ -183,6 +183,19 @@ def format_ranges(ranges: Iterable[tuple[int, int]]) -> str:
 # --- locating and reading -----------------------------------------------------------------
 
 
+def data_fingerprint(changeset: Changeset) -> str:
+    """A cheap identity of the coverage data a review would read, for a cache key: the head
+    commit and each working-tree candidate's type, size and modification time (``lstat``:
+    nothing is followed or read). The change digest alone does not change when the tests run
+    again, so a cached test-gaps result would outlive the data it came from."""
+    parts = [changeset.head_sha or "-"]
+    for name in CANDIDATES:
+        st = safefs.lstat(changeset.root, name)
+        parts.append(f"{name}:{st.st_mode:o}:{st.st_size}:{st.st_mtime_ns}" if st is not None else f"{name}:-")
+    return "|".join(parts)
+
+
+
 def load(changeset: Changeset, wanted: Iterable[str], *, timeout_s: float = 30) -> Loaded:
     """The first usable data file of :data:`CANDIDATES`, with the measured lines of the
     repository paths ``wanted``; ``problems`` holds "NAME: reason" for each data file that

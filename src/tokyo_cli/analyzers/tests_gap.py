@@ -7,8 +7,8 @@ Where the verdict on untested code comes from, in order:
    read as hostile input and judged out of date: :mod:`tokyo_cli.analyzers.coverage_data`).
    A changed file the data measures is judged by it alone — the name check below is not
    used for it. Files the data does not measure, or measured an older version of, go to the
-   name check, whose finding says why. Unreadable data (garbage, a symlink, over 50 MB) sets
-   the run's ``error`` to "coverage data unreadable: NAME: reason" and the name check runs.
+   name check, whose finding says why. Unreadable data (garbage, a symlink, over 50 MB) is
+   one ``coverage-unreadable`` note and the name check runs.
 2. Otherwise a name check: no test changed in this change names the new code.
 
 Rules (``test-gaps:<check>``), with their severities:
@@ -37,6 +37,10 @@ Rules (``test-gaps:<check>``), with their severities:
   whose reviewed tree has no test file at all (``test_*.py``, ``*_test.py``, or a module
   under ``tests/``/``test/``). A project is the deepest directory with a pyproject.toml,
   setup.py or setup.cfg (the root otherwise).
+* ``coverage-unreadable`` (low) — the note, file-level on the data file, that the
+  repository's coverage data exists but could not be used: "coverage data unreadable:
+  NAME: reason" (a finding, not the run's ``error``, which would mark every file as not
+  analyzed).
 * ``test-deleted`` (medium) — a test module deleted, or test functions removed from a test
   module whose test count went down (not when the code they tested was deleted too).
 * ``skipped`` — a ``skip``/``xfail`` marker or call added to a test (medium without a
@@ -109,7 +113,7 @@ class TestGapAnalyzer:
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
         """Analyze ``files`` (plus deleted test modules of the changeset); never raises for
-        bad coverage data (``error`` then says "coverage data unreadable: ...")."""
+        bad coverage data (a ``test-gaps:coverage-unreadable`` finding says why)."""
         start = time.monotonic()
         whole = whole_tree(changeset)
         findings: list[Finding] = []
@@ -144,8 +148,7 @@ class TestGapAnalyzer:
         findings += [_no_tests(changeset, project, counts, agent) for project, counts in no_tests.items()]
         if not whole:
             findings += _deleted_modules(changeset, agent)
-        return AnalyzerRun(name=self.name, findings=findings, error=coverage.error,
-                           seconds=time.monotonic() - start)
+        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
 # --- coverage data ---------------------------------------------------------------------------
@@ -154,14 +157,13 @@ class TestGapAnalyzer:
 @dataclass
 class _CoverageOutcome:
     """The coverage check's findings, the files it settled (``measured``: the name check
-    leaves them alone), why it said nothing about others (``notes``, for the name check's
-    findings), and the unreadable-data message."""
+    leaves them alone), and why it said nothing about others (``notes``, for the name
+    check's findings)."""
 
     findings: list[Finding] = field(default_factory=list)
     measured: set[str] = field(default_factory=set)
     notes: dict[str, str] = field(default_factory=dict)
     default_note: str = ""
-    error: str | None = None
 
 
 def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
@@ -177,9 +179,8 @@ def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
     if source is None:
         if loaded.problems:
             return _CoverageOutcome(
-                default_note="The coverage data could not be read, so this is a name check. ",
-                error="coverage data unreadable: " + "; ".join(loaded.problems)
-                      + " (test-gaps used the name check instead)")
+                findings=[_unreadable(changeset, loaded.problems, agent)],
+                default_note="The coverage data could not be read, so this is a name check. ")
         return _CoverageOutcome(default_note=(
             "No coverage data was found (" + ", ".join(f"`{n}`" for n in coverage_data.CANDIDATES)
             + " at the repository root), so this is a name check. "))
@@ -205,6 +206,21 @@ def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
         if report.uncovered:
             out.findings.append(_uncovered(changeset, change, report, source, summary, agent))
     return out
+
+
+def _unreadable(changeset: Changeset, problems: list[str], agent: str) -> Finding:
+    """The note that the repository's coverage data exists but could not be used: a low,
+    file-level finding on the first such file. (Not the run's ``error``: that would report
+    every file as not analyzed, and the name check did analyze them.)"""
+    name = problems[0].split(":", 1)[0]
+    text = "coverage data unreadable: " + "; ".join(problems)
+    return make_finding(
+        changeset, path=name, line=None, severity=Severity.LOW,
+        title=text[0].upper() + text[1:],
+        body=(f"{text}. Yuki judged this change with the name check instead (new public code "
+              "that no changed test names). Run the tests again to regenerate the file, or "
+              "remove it."),
+        agent=agent, rule="test-gaps:coverage-unreadable", category="tests", confidence=1.0)
 
 
 def _uncovered(changeset: Changeset, change: FileChange, report: coverage_data.FileReport,
