@@ -195,7 +195,6 @@ def data_fingerprint(changeset: Changeset) -> str:
     return "|".join(parts)
 
 
-
 def load(changeset: Changeset, wanted: Iterable[str], *, timeout_s: float = 30) -> Loaded:
     """The first usable data file of :data:`CANDIDATES`, with the measured lines of the
     repository paths ``wanted``; ``problems`` holds "NAME: reason" for each data file that
@@ -207,8 +206,8 @@ def load(changeset: Changeset, wanted: Iterable[str], *, timeout_s: float = 30) 
     if changeset.target.kind in (TargetKind.STAGED, TargetKind.RANGE):
         try:
             committed = _committed(changeset, timeout_s)
-        except CoverageUnreadable as exc:
-            problems.append(f"the reviewed version: {exc}")
+        except CoverageUnreadable:
+            pass  # git cannot list the reviewed version: only the working tree's data is left
     for name in CANDIDATES:
         try:
             found = _read_candidate(changeset, name, committed, timeout_s)
