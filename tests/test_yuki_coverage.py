@@ -250,3 +250,24 @@ def test_the_data_fingerprint_changes_when_the_tests_run_again(project: GitRepo)
     later = time.time() + 5
     os.utime(project.root / ".coverage", (later, later))
     assert len({empty, first, data_fingerprint(cs)}) == 3
+
+
+def test_a_cached_review_notices_new_coverage_data(project: GitRepo, cli: Callable[..., tuple[int, str, str]],
+                                                   tmp_path: Path) -> None:
+    """The analyzer cache (on by default) keys test-gaps on the coverage data too: after the
+    tests run again, a second review must not reuse the first one's findings."""
+    project.write("pkg/calc.py", CALC.replace("    result = a - b\n", "    result = -(b - a)\n"))
+    measure(project)
+    code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json", "--db",
+                         str(tmp_path / "h.db"))
+    assert '"test-gaps:uncovered"' in out, out
+    # The same change, measured again by a run that also calls sub(): only the data differs.
+    runner = project.root.parent / "run_both.py"
+    runner.write_text("import os, sys\nsys.path.insert(0, os.getcwd())\nfrom pkg.calc import add, sub\n"
+                      "assert add(1, 2) == 3 and sub(3, 1) == 2\n")
+    time.sleep(0.01)
+    subprocess.run([sys.executable, "-m", "coverage", "run", "--rcfile=/dev/null", "--data-file=.coverage",
+                    str(runner)], cwd=project.root, env=_env(), check=True, capture_output=True, timeout=120)
+    code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json", "--db",
+                         str(tmp_path / "h.db"))
+    assert '"test-gaps:uncovered"' not in out, out

@@ -90,15 +90,20 @@ def changeset_digest(changeset: Any) -> str:
 ANALYZER_RUN_FORMAT = "analyzer-runs-2"
 
 
-def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files: Sequence[str]) -> str:
+def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files: Sequence[str],
+                 inputs: str = "") -> str:
     """Cache key of one agent's analyzer results: the change (:func:`changeset_digest`), the
     step's file selection, the analyzers, the installed tool versions and the shape of a
     stored result (``ANALYZER_RUN_FORMAT``: an entry cached before ``not_analyzed`` existed
-    would read back as "every file analyzed")."""
+    would read back as "every file analyzed"). ``inputs`` identifies what else the analyzers
+    read that the change does not cover (test-gaps: the repository's coverage data,
+    :func:`tokyo_cli.analyzers.coverage_data.data_fingerprint`); empty adds nothing."""
     h = hashlib.sha256()
     for part in (ANALYZER_RUN_FORMAT, change_digest, agent, ",".join(analyzers), _tool_versions(),
                  "\x1e".join(files)):
         h.update(part.encode() + b"\x1f")
+    if inputs:
+        h.update(inputs.encode() + b"\x1f")
     return "analyzers:" + h.hexdigest()
 
 

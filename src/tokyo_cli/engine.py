@@ -268,7 +268,14 @@ class Engine:
         if not agent.analyzers or not files:
             return []
         store = self.options.local_cache
-        key = analyzer_key(self._change_digest(), agent.id, agent.analyzers, [f.path for f in files]) if store else ""
+        key = ""
+        if store:
+            inputs = ""
+            if "test-gaps" in agent.analyzers:  # it reads coverage data, which the change digest misses
+                from tokyo_cli.analyzers.coverage_data import data_fingerprint
+
+                inputs = data_fingerprint(self.changeset)
+            key = analyzer_key(self._change_digest(), agent.id, agent.analyzers, [f.path for f in files], inputs)
         cached = store.get_text(key) if store else None
         if cached is not None:
             runs = _ANALYZER_RUNS.validate_json(cached)

@@ -96,6 +96,7 @@ RULE_CEILINGS: dict[str, tuple[Severity, str]] = {
     "test-gaps:no-tests": (Severity.LOW, "one note per change for a repository without tests"),
     "test-gaps:no-assertion": (Severity.LOW, "a new test that only fails on a crash"),
     "test-gaps:uncovered": (Severity.MEDIUM, "measured: coverage data shows changed lines no test runs"),
+    "test-gaps:coverage-unreadable": (Severity.LOW, "a note that the coverage data could not be used"),
     "module-size": (Severity.LOW, "size alone is not a defect"),
     "complexity": (Severity.LOW, "complexity alone is not a defect"),
 }
