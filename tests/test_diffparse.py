@@ -291,3 +291,91 @@ def test_split_lines_counts_as_git_does(content: str, lines: list[str]) -> None:
 )
 def test_language_of(path: str, language: str | None) -> None:
     assert language_of(path) == language
+
+
+# --- pinned against survivors of a later mutation run ---------------------------------------
+
+def test_lines_after_a_mid_hunk_no_newline_marker_are_kept() -> None:
+    # The old side lacked a final newline, the new side adds lines after it: the marker sits
+    # between the '-' and the '+' lines and only the marker is dropped.
+    text = ("diff --git a/w.txt b/w.txt\n--- a/w.txt\n+++ b/w.txt\n"
+            "@@ -1,2 +1,3 @@\n keep\n-old\n\\ No newline at end of file\n+new\n+more\n")
+    (change,) = parse_git_diff(text)
+    assert change.hunks[0].lines == [
+        DiffLine(" ", "keep", 1, 1),
+        DiffLine("-", "old", 2, None),
+        DiffLine("+", "new", None, 2),
+        DiffLine("+", "more", None, 3),
+    ]
+    assert (change.additions, change.deletions, change.added_lines) == (2, 1, {2, 3})
+
+
+def test_hunk_lines_are_not_read_as_header_lines() -> None:
+    # A content line ending in " 160000" is not the submodule mode of the header.
+    text = ("diff --git a/cfg.py b/cfg.py\n--- a/cfg.py\n+++ b/cfg.py\n"
+            "@@ -1 +1 @@\n-limit = 100000\n+limit = 160000\n")
+    (change,) = parse_git_diff(text)
+    assert change.submodule is False and change.status == "modified"
+
+
+def test_the_submodule_mode_alone_marks_a_submodule() -> None:
+    # The 160000 mode decides even when no "Subproject commit" line follows.
+    (change,) = parse_git_diff(f"diff --git a/lib b/lib\nindex {'a' * 7}..{'b' * 7} 160000\n")
+    assert change.submodule is True and change.hunks == []
+
+
+def test_a_single_subproject_line_is_a_submodule_and_no_lines_are_not() -> None:
+    sha = "c" * 40
+    text = (f"diff --git a/dep b/dep\n--- a/dep\n+++ b/dep\n@@ -0,0 +1 @@\n+Subproject commit {sha}-dirty\n"
+            "diff --git a/plain b/plain\nindex 1111111..2222222 100644\n")
+    dep, plain = parse_git_diff(text)
+    assert dep.submodule is True
+    assert plain.submodule is False
+
+
+@pytest.mark.parametrize(
+    ("header", "path"),
+    [
+        ("diff --git a/sp  b/sp ", "sp "),  # a trailing space is part of the path
+        ("diff --git a/docs/X b/docs/X", "docs/X"),
+        ('diff --git "a/\\t01" "b/\\t01"', "\t01"),  # a letter escape, then digits
+        ('diff --git "a/a\\qb" "b/a\\qb"', "aqb"),  # an unknown escape keeps its character
+        ('diff --git "a/caf\\351" "b/caf\\351"', "caf\ufffd"),  # not UTF-8 (Latin-1 name)
+    ],
+)
+def test_more_paths_from_the_symmetric_header(header: str, path: str) -> None:
+    (change,) = parse_git_diff(header + "\n--- a/f\n+++ b/f\n@@ -0,0 +1 @@\n+x\n")
+    assert change.path == path
+
+
+@pytest.mark.parametrize(
+    ("quoted", "path"),
+    [
+        ('""', ""),
+        ('"a\\"', "a\\"),  # a lone trailing backslash is kept, not an escape
+        ('"x"', "x"),
+    ],
+)
+def test_rename_paths_unquote_the_edge_cases(quoted: str, path: str) -> None:
+    text = f"diff --git a/x b/y\nsimilarity index 100%\nrename from old\nrename to {quoted}\n"
+    (change,) = parse_git_diff(text)
+    assert (change.old_path, change.path) == ("old", path)
+
+
+def test_a_half_rename_header_falls_back_to_the_diff_git_line() -> None:
+    (same,) = parse_git_diff("diff --git a/a.py b/a.py\nrename from z.py\n")
+    assert (same.path, same.old_path, same.status) == ("a.py", None, "modified")
+    with pytest.raises(RepoError, match="cannot parse git diff header"):
+        parse_git_diff("diff --git a/a.py b/b.py\nrename to b.py\n")
+
+
+def test_entry_of_a_renamed_and_skipped_file() -> None:
+    (change,) = parse_git_diff("diff --git a/a.py b/b.py\nsimilarity index 100%\nrename from a.py\nrename to b.py\n")
+    change.skipped = "renamed"
+    assert change.entry() == FileEntry(path="b.py", status="renamed", old_path="a.py",
+                                       added=0, removed=0, skipped="renamed")
+
+
+def test_whole_file_change_keeps_its_path() -> None:
+    assert whole_file_change("pkg/mod.py", "x\n").path == "pkg/mod.py"
+    assert whole_file_change("pkg/empty.py", "").path == "pkg/empty.py"
