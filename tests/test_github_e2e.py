@@ -86,7 +86,7 @@ def script(fp: FakeProvider, server: str, *, second_push: bool) -> None:
         akira.append(finding("src/app/server.py", line_of(server, "eval("), "high", "eval() on file contents"))
     fp.script("You are Akira", {"findings": akira, "summary": "Akira."})
     fp.script("You are Sakura", {"findings": [
-        finding("docs/guide.md", line_of(DOC_HEAD, "Use `run()`"), "info", "Say that run() uses a shell",
+        finding("docs/guide.md", line_of(DOC_HEAD, "Use `run()`"), "medium", "Say that run() uses a shell",
                 category="docs")], "summary": "Sakura."})
 
 

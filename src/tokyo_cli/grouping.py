@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from tokyo_cli.findings import Finding, GroupMember
 from tokyo_cli.policy import is_first, rank_key
+from tokyo_cli.textsafe import quote_path
 
 DEFAULT_GROUP_REPEATS = 3
 DEFAULT_GROUP_FILES = 10
@@ -144,7 +145,7 @@ def _body(rule: str, path: str | None, members: list[Finding], n_files: int) -> 
             f"({', '.join(s.value for s in severities)}). Each location:")
     lines = [head, ""]
     for f in members[:MAX_LISTED]:
-        where = f.path if f.line is None else f"{f.path}:{f.line}"
+        where = quote_path(f.path) if f.line is None else f"{quote_path(f.path)}:{f.line}"
         lines.append(f"- `{where}` — {f.title}")
     if len(members) > MAX_LISTED:
         lines.append(f"- … and {len(members) - MAX_LISTED} more (every location is in the JSON report)")

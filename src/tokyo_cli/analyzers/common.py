@@ -22,6 +22,7 @@ from tokyo_cli.diffparse import split_lines
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.isolation import ToolUnavailable, last_error_line, run_isolated
 from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.textsafe import quote_path
 
 TEST_GLOBS = ("test_*.py", "*_test.py", "tests/**", "**/tests/**", "test/**", "**/test/**",
               "conftest.py")
@@ -140,9 +141,27 @@ def make_finding(changeset: Changeset, *, path: str, line: int | None, severity:
     file-level); ``anchor_text`` defaults to the new line's text."""
     if anchor_text is None:
         anchor_text = changeset.line_text(path, line) if line is not None else ""
+    title, body = _quote_odd_paths(changeset, title), _quote_odd_paths(changeset, body)
     return Finding(path=path, line=line, severity=severity, category=category,
                    title=title[:200], body=body, agent=agent, source="analyzer", rule=rule,
                    confidence=confidence, suggestion=suggestion, anchor_text=anchor_text)
+
+
+def _quote_odd_paths(changeset: Changeset, text: str) -> str:
+    """``text`` with every changed path that holds a newline or control character written the
+    way :func:`~tokyo_cli.textsafe.quote_path` shows it: a hostile file name quoted into a
+    finding's title or body must not start a line of its own ("CRITICAL fake.py:1 ...")."""
+    odd = changeset.memo.get(_ODD_PATHS)
+    if odd is None:
+        odd = sorted(((f.path, quote_path(f.path)) for f in changeset.files if quote_path(f.path) != f.path),
+                     key=lambda pq: -len(pq[0]))
+        changeset.memo[_ODD_PATHS] = odd
+    for raw, quoted in odd:
+        text = text.replace(raw, quoted)
+    return text
+
+
+_ODD_PATHS = "analyzers.common.odd_paths"
 
 
 # --- Python definitions -----------------------------------------------------------------
