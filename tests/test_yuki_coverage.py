@@ -5,6 +5,7 @@ repositories with coverage data produced by really running coverage.py on a tiny
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -271,3 +272,14 @@ def test_a_cached_review_notices_new_coverage_data(project: GitRepo, cli: Callab
     code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json", "--db",
                          str(tmp_path / "h.db"))
     assert '"test-gaps:uncovered"' not in out, out
+
+
+def test_the_report_gives_the_covered_share_of_the_change(project: GitRepo,
+                                                          cli: Callable[..., tuple[int, str, str]]) -> None:
+    """diff-cover's headline number, in the run's notices (terminal, Markdown, JSON)."""
+    project.write("pkg/calc.py", CALC.replace("    total = a + b\n", "    total = b + a\n")
+                  .replace("    result = a - b\n", "    result = -(b - a)\n"))
+    measure(project)
+    code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json")
+    notices = json.loads(out)["run"]["notices"]
+    assert "coverage data (.coverage): 1 of 2 changed executable lines covered (50%)" in notices, notices

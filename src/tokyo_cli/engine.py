@@ -114,6 +114,7 @@ class Engine:
         self._outcomes: dict[str, _Outcome] = {}
         self._started: dict[str, StepResult] = {}
         self._evidence: dict[str, list[Finding]] = {}  # step id -> its analyzer findings
+        self._analyzer_notes: list[str] = []  # AnalyzerRun.notes of every step, for the run's notices
         self.meter = TokenMeter(self.options.local_cache)
         self._digest: str | None = None
         self.caller = ChunkCaller(gateway, self.options.cache, listener, stream=self.options.stream)
@@ -189,6 +190,7 @@ class Engine:
         merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
         result.findings = merged
         result.notices.extend(_dismissal_notices(result.steps))
+        result.notices.extend(n for n in self._analyzer_notes if n not in result.notices)
         fill_coverage(result)  # before the summary, which counts the files reviewed
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
@@ -298,6 +300,7 @@ class Engine:
             )
             for f in r.findings:
                 found.append(apply_policy(f).model_copy(update={"step": res.step_id}))
+            self._analyzer_notes += [n for n in r.notes if n not in self._analyzer_notes]
         return found
 
     # --------------------------------------------------------------- review

@@ -72,6 +72,9 @@ class AnalyzerRun(BaseModel):
     error: str | None = None
     seconds: float = 0.0
     not_analyzed: dict[str, str] = Field(default_factory=dict)
+    # One-line facts for the report (the run's notices), e.g. test-gaps' "coverage data
+    # (coverage.xml): 41 of 50 changed executable lines covered (82%)".
+    notes: list[str] = Field(default_factory=list)
 
 
 @runtime_checkable

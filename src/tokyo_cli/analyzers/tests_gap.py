@@ -148,7 +148,8 @@ class TestGapAnalyzer:
         findings += [_no_tests(changeset, project, counts, agent) for project, counts in no_tests.items()]
         if not whole:
             findings += _deleted_modules(changeset, agent)
-        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
+        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start,
+                           notes=_coverage_notes(coverage.summary))
 
 
 # --- coverage data ---------------------------------------------------------------------------
@@ -164,6 +165,21 @@ class _CoverageOutcome:
     measured: set[str] = field(default_factory=set)
     notes: dict[str, str] = field(default_factory=dict)
     default_note: str = ""
+    summary: coverage_data.CoverageSummary | None = None
+
+
+def _coverage_notes(summary: coverage_data.CoverageSummary | None) -> list[str]:
+    """The run notice with the change's measured coverage (diff-cover's headline number):
+    ``"coverage data (coverage.xml): 41 of 50 changed executable lines covered (82%); 1 file
+    not measured"``; ``[]`` without usable data."""
+    if summary is None or summary.percent is None:
+        return []
+    text = (f"coverage data ({summary.source}): {summary.covered} of {summary.changed} changed executable "
+            f"line{'s' if summary.changed != 1 else ''} covered ({summary.percent:.0f}%)")
+    left = len(summary.not_measured) + len(summary.stale)
+    if left:
+        text += f"; {left} changed file{'s' if left != 1 else ''} not measured or out of date (name check used)"
+    return [text]
 
 
 def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
@@ -202,6 +218,7 @@ def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
             else:
                 summary.not_measured.append(change.path)
     changeset.memo[coverage_data.MEMO_KEY] = summary
+    out.summary = summary
     for change, report in reports:
         if report.uncovered:
             out.findings.append(_uncovered(changeset, change, report, source, summary, agent))
