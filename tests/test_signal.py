@@ -221,3 +221,13 @@ def test_offline_review_groups_repeated_skips_and_min_severity_flag(git_repo: Gi
                          "--min-severity", "high")
     assert "Test newly skipped" not in out
     assert re.search(r"1 finding below high not shown \(1 medium\)", out), out
+
+
+def test_a_run_with_groups_and_single_findings_is_stored(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "history.db")
+    mixed = group_repeats([*undocumented(3), finding(99, "high", title="single")])
+    result = run(mixed)
+    save_run(db, result)
+    loaded = load_run(db, result.run_id or 0).findings
+    assert sorted((f.title, len(f.members)) for f in loaded) == sorted((f.title, len(f.members)) for f in mixed)
+    db.close()

@@ -121,10 +121,20 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
         agents=json.dumps(finding.agents),
         corroborated=int(finding.corroborated),
     )
-    row.pop("members")
-    if finding.members:  # only grouped findings: the column defaults to '[]'
-        row["members"] = json.dumps([m.model_dump(mode="json") for m in finding.members])
+    row["members"] = json.dumps([m.model_dump(mode="json") for m in finding.members])
     return row
+
+
+def _finding_rows(run_id: int, step_row_id: int | None, findings: list[Finding]) -> list[dict[str, Any]]:
+    """The rows of ``findings``. ``members`` is written only when one of them is a group:
+    every row of one insert must have the same keys (sqlite-utils writes NULL for a key a
+    row lacks), and a run without groups then also fits a history database from before
+    ``m006_finding_members``."""
+    rows = [_finding_row(run_id, step_row_id, f) for f in findings]
+    if not any(f.members for f in findings):
+        for row in rows:
+            del row["members"]
+    return rows
 
 
 def _file_row(run_id: int, entry: FileEntry) -> dict[str, Any]:
@@ -204,17 +214,13 @@ def save_run(db: Database, result: RunResult) -> int:
     with translate_errors(db_path(db)), write_transaction(db):
         run_id = _insert(db, "runs", _run_row(stored))
         _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
-        _table(db, "findings").insert_all(
-            _finding_row(run_id, None, f) for f in stored.findings
-        )
+        _table(db, "findings").insert_all(_finding_rows(run_id, None, stored.findings))
         for step in stored.steps:
             step_row_id = _insert(db, "steps", _step_row(run_id, step))
             _table(db, "llm_calls").insert_all(
                 _call_row(run_id, step_row_id, c) for c in step.calls
             )
-            _table(db, "findings").insert_all(
-                _finding_row(run_id, step_row_id, f) for f in step.findings
-            )
+            _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
         record_seen(db, run_id, stored)
     result.run_id = run_id
     return run_id
