@@ -231,3 +231,22 @@ def test_a_run_with_groups_and_single_findings_is_stored(tmp_path: Path) -> None
     loaded = load_run(db, result.run_id or 0).findings
     assert sorted((f.title, len(f.members)) for f in loaded) == sorted((f.title, len(f.members)) for f in mixed)
     db.close()
+
+
+def test_twelve_undocumented_exported_functions_give_one_grouped_finding(git_repo: GitRepo, cli: Any,
+                                                                         tmp_path: Path) -> None:
+    names = [f"f{i:02}" for i in range(12)]
+    git_repo.write("pkg/__init__.py", '"""Package."""\n')
+    git_repo.write("pkg/api.py", '"""API."""\n')
+    git_repo.commit("base")
+    git_repo.write("pkg/api.py", f'"""API."""\n\n__all__ = {names!r}\n\n' + "".join(
+        f"\n\ndef {n}(x):\n    return x + {i}\n" for i, n in enumerate(names)))
+    out_json = tmp_path / "r.json"
+    cli("review", str(git_repo.root), "--offline", "-q", "--format", "json", "--output", str(out_json))
+    data = json.loads(out_json.read_text())
+    docs = [f for f in data["findings"] if f["rule"] == "docstrings:missing"]
+    assert len(docs) == 1, data["findings"]
+    (group,) = docs
+    assert group["path"] == "pkg/api.py" and len(group["members"]) == 12 and group["severity"] == "low"
+    assert group["title"].startswith("12 public definitions have no docstring: `f00`")
+    assert group["line"] == min(m["line"] for m in group["members"])
