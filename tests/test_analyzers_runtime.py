@@ -232,3 +232,26 @@ def test_a_crashing_analyzer_costs_only_itself(git_repo: GitRepo, monkeypatch: p
     assert [(r.name, r.error) for r in runs] == [
         ("module-size", "module-size failed: ValueError: bad input"), ("complexity", None)]
 
+
+
+def test_analyzer_parses_are_serialised_by_one_lock() -> None:
+    """CPython 3.11's AST constructor state is shared between threads (python/cpython#106905:
+    "SystemError: AST constructor recursion depth mismatch" on a real release of attrs):
+    every in-process parse waits for common.AST_LOCK."""
+    import threading
+
+    from tokyo_cli.analyzers.common import AST_LOCK, parse_python
+    from tokyo_cli.analyzers.complexity import complexities
+
+    done: list[str] = []
+    with AST_LOCK:
+        workers = [threading.Thread(target=lambda: done.append(type(parse_python("x = 1\n")).__name__)),
+                   threading.Thread(target=lambda: done.append(str(len(complexities("def f():\n    pass\n")))))]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(0.3)
+        assert done == [] and all(w.is_alive() for w in workers)  # both wait for the lock
+    for w in workers:
+        w.join(10)
+    assert sorted(done) == ["1", "Module"]

@@ -11,6 +11,7 @@ import ast
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -216,6 +217,20 @@ class PyDef:
         return False
 
 
+# CPython 3.11 keeps the AST constructor's recursion depth in per-interpreter state, so
+# ast.parse in two threads at once can fail with a spurious "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905; seen here on a real release of attrs
+# with analyzers running concurrently). Every in-process parse of analyzer code holds this
+# lock: parse_ast, and radon and coverage.py's parser in complexity.py and coverage_data.py.
+AST_LOCK = threading.Lock()
+
+
+def parse_ast(source: str | bytes) -> ast.Module:
+    """``ast.parse(source)`` under :data:`AST_LOCK`; raises what ``ast.parse`` raises."""
+    with AST_LOCK:
+        return ast.parse(source)
+
+
 def parse_python(source: str, *, path: str | None = None) -> ast.Module | None:
     """The module's AST, or ``None`` when it does not parse.
 
@@ -226,7 +241,7 @@ def parse_python(source: str, *, path: str | None = None) -> ast.Module | None:
     old version of a file, or a file outside the change, is never recorded).
     """
     try:
-        return ast.parse(source)
+        return parse_ast(source)
     except (SyntaxError, ValueError) as exc:
         log = _NOT_ANALYZED.get()
         if log is not None:
@@ -258,7 +273,7 @@ def syntax_error(source: str | bytes) -> SyntaxError | ValueError | None:
     """The error ``ast.parse`` raises for ``source`` under this interpreter, or ``None``
     when it parses (parsing never runs the code)."""
     try:
-        ast.parse(source)
+        parse_ast(source)
     except (SyntaxError, ValueError) as exc:
         return exc
     return None

@@ -15,6 +15,7 @@ from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
+    AST_LOCK,
     anchor_line,
     changed_texts,
     is_python,
@@ -42,7 +43,8 @@ def complexities(source: str, *, path: str | None = None) -> dict[str, Any]:
     from radon.complexity import add_inner_blocks, cc_visit  # type: ignore[import-untyped]
 
     try:
-        blocks = add_inner_blocks(cc_visit(source))
+        with AST_LOCK:  # radon parses with ast (see common.AST_LOCK)
+            blocks = add_inner_blocks(cc_visit(source))
     except (SyntaxError, ValueError) as exc:
         if path is not None:
             note_not_analyzed(path, unparsable_reason(exc))

@@ -48,6 +48,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from tokyo_cli import safefs
+from tokyo_cli.analyzers.common import AST_LOCK
 from tokyo_cli.analyzers.tree import TreeUnavailable, new_tree
 from tokyo_cli.diffparse import split_lines
 from tokyo_cli.gitcmd import git_executable
@@ -538,7 +539,8 @@ def python_lines(text: str) -> _PyLines | None:
         from coverage.parser import PythonParser
 
         parser = PythonParser(text=text, exclude=_EXCLUDE)
-        parser.parse_source()
+        with AST_LOCK:  # coverage.py parses with ast (see common.AST_LOCK)
+            parser.parse_source()
         raw = set(parser.raw_statements)
         valid = raw | parser.first_lines(raw) | set(parser.excluded)
         return _PyLines(set(parser.statements), valid, parser.first_line)

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from tokyo_cli import safefs
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
+    parse_ast,
     PyDef,
     anchor_line,
     changed_texts,
@@ -169,7 +170,7 @@ def _count(defs: list[PyDef]) -> tuple[int, int]:
 def _parse_quiet(source: str) -> ast.Module | None:
     # Not parse_python: a module outside the change that does not parse is not this review's news.
     try:
-        return ast.parse(source)
+        return parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
