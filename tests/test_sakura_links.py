@@ -121,3 +121,16 @@ def test_hostile_targets_are_not_read(make_git_repo: MakeRepo, monkeypatch: pyte
     # the symlink exists but is never read (no anchors: no verdict); big.md is over the limit
     assert _found(_run(repo)) == [("docs/index.md", 4, "doc-links:missing-file")]
     assert "outside the repository" in _run(repo).findings[0].title
+
+
+def test_links_in_html_comments_and_template_placeholders_are_not_checked(make_git_repo: MakeRepo) -> None:
+    """attrs' README: a cog template in an HTML comment renders sponsor logos; its
+    ``src="docs/_static/sponsors/{sponsor["img"]}"`` is not a link."""
+    repo = _repo(make_git_repo, {})
+    repo.write("README.md", "# app\n\n<!-- [[[cog\nfor s in sponsors:\n"
+               "    print(f'<img src=\"docs/{s[\"img\"]}\" />')\n]]] -->\n"
+               "<img src=\"docs/logo.svg\" />\n<!-- [[[end]]] -->\n\n"
+               "See [the page]({page_url}) and [missing](nope.md).\n")
+    run = _run(repo)
+    assert sorted((f.line, f.title) for f in run.findings) == [
+        (7, "Broken link: `docs/logo.svg` does not exist"), (10, "Broken link: `nope.md` does not exist")]

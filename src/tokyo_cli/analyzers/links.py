@@ -102,8 +102,9 @@ def markdown_links(markdown: str) -> list[tuple[int, str]]:
         if tok.type == "definition":
             out.append((first + 1, str(tok.meta.get("url", ""))))
         elif tok.type == "html_block":
-            out += [(first + 1 + tok.content.count("\n", 0, m.start()), m.group(1))
-                    for m in _HTML.finditer(tok.content)]
+            html = _without_comments(tok.content)
+            out += [(first + 1 + html.count("\n", 0, m.start()), m.group(1))
+                    for m in _HTML.finditer(html)]
         elif tok.type == "inline":
             at = first  # 0-based line of the child being read
             for child in _flatten(tok.children or []):
@@ -201,9 +202,21 @@ def _check_file(changeset: Changeset, change: FileChange, tree: NewTree, whole: 
     return out
 
 
+def _without_comments(html: str) -> str:
+    """``html`` with every ``<!-- ... -->`` blanked out, newlines kept (line numbers stay
+    right): a comment is not rendered, so its links are not links (e.g. a cog template's
+    ``src="docs/{sponsor["img"]}"`` in attrs' README)."""
+    return _HTML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), html)
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+
+
 def _problem(raw: str, path: str, here: str, tree: NewTree,
              anchor_cache: dict[str, set[str] | None]) -> tuple[str, str, str] | None:
     if _SCHEME.match(raw) or raw.startswith(("{{", "$", "<", "%")) or raw in ("#", ""):
+        return None
+    if "{" in raw or "}" in raw:  # a template placeholder ({sponsor[url]}, {{ page }}, {0}), not a path
         return None
     target, _, fragment = raw.partition("#")
     target = unquote(target.split("?", 1)[0])
