@@ -153,3 +153,14 @@ def test_whole_tree_audit_of_a_repository_without_tests(make_git_repo: Callable[
     repo.write("shop/orders.py", SHOP + NEW_FUNCS)
     repo.commit("base")
     assert [(f.rule, f.line) for f in review(repo, all_files=True).findings] == [("test-gaps:no-tests", None)]
+
+
+def test_a_reason_on_a_later_line_of_the_marker_counts(tested: GitRepo) -> None:
+    """attrs 24.2.0: ``@pytest.mark.xfail(\\n    PY_3_14_PLUS, reason="..."\\n)`` has a reason."""
+    tested.write("tests/test_orders.py", "import pytest\n\n" + TEST_SHOP.replace(
+        "def test_total", '@pytest.mark.xfail(\n    True, reason="broken on 3.14"\n)\ndef test_total')
+        + '\n\n@pytest.mark.skip(\n)\ndef test_more():\n    assert total([]) == 0\n')
+    run = review(tested)
+    skipped = sorted((f.line, f.severity, f.title) for f in run.findings if f.rule == "test-gaps:skipped")
+    assert skipped == [(6, Severity.LOW, "Test newly marked as expected to fail"),
+                       (13, Severity.MEDIUM, "Test newly skipped without a reason")]

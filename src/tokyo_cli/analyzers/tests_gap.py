@@ -569,7 +569,8 @@ def _skips(changeset: Changeset, change: FileChange, whole: bool, agent: str) ->
         match = _SKIP.search(line)
         if not match or line.strip() in removed or line.lstrip().startswith("#"):
             continue
-        reason = bool(_REASON.search(line[match.end() - 1:])) or match.group(0).startswith("@pytest.mark.skipif")
+        call = _call_text(changeset, change.path, n, line, match.end() - (match.group(0).endswith("(")))
+        reason = bool(_REASON.search(call)) or match.group(0).startswith("@pytest.mark.skipif")
         if whole and reason:
             continue
         out.append(make_finding(
@@ -582,6 +583,23 @@ def _skips(changeset: Changeset, change: FileChange, whole: bool, agent: str) ->
                  "the reason and a tracking issue in `reason=`.",
             agent=agent, rule="test-gaps:skipped", category="tests", confidence=0.8))
     return out
+
+
+def _call_text(changeset: Changeset, path: str, n: int, line: str, start: int, max_lines: int = 10) -> str:
+    """The marker's text from ``line[start:]`` (its opening parenthesis, if any) to the
+    matching close, over at most ``max_lines`` lines: a ``reason=`` on a later line of
+    ``@pytest.mark.xfail(\n    COND, reason="..."\n)`` counts."""
+    text = line[start:]
+    if not text.startswith("("):
+        return text
+    depth, out = 0, []
+    for i in range(max_lines):
+        chunk = text if i == 0 else changeset.line_text(path, n + i)
+        out.append(chunk)
+        depth += chunk.count("(") - chunk.count(")")
+        if depth <= 0:
+            break
+    return "\n".join(out)
 
 
 def _deleted_modules(changeset: Changeset, agent: str) -> list[Finding]:
