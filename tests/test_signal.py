@@ -101,7 +101,9 @@ def test_twelve_repeats_in_one_file_become_one_finding_listing_every_location() 
     assert [m.fingerprint for m in group.members] == [f.fingerprint for f in members]
     assert (group.path, group.line) == ("app/api.py", 1)  # anchored on the first
     assert group.title.startswith("12 public definitions have no docstring: `f0`, `f1`, `f2`, `f3`, `f4`, … (+7)")
-    assert all(f"`app/api.py:{f.line}`" in group.body for f in members)
+    # The body lists the first 10 locations; JSON (members) and SARIF keep all 12.
+    assert [f"`app/api.py:{f.line}`" in group.body for f in members] == [True] * 10 + [False] * 2
+    assert "… and 2 more" in group.body
     assert group.severity is Severity.LOW and group.rule == "docstrings:missing"
     # The group's fingerprint depends on rule and path only: the same in every run.
     assert group.fingerprint == group_fingerprint("docstrings:missing", "app/api.py")

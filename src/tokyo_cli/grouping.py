@@ -31,7 +31,7 @@ from tokyo_cli.textsafe import quote_path
 
 DEFAULT_GROUP_REPEATS = 3
 DEFAULT_GROUP_FILES = 10
-MAX_LISTED = 200  # locations written out in a group's body; the JSON keeps every member
+MAX_LISTED = 10  # locations written out in a group's body; JSON (members) and SARIF (relatedLocations) keep every one
 _NAME = re.compile(r"`([^`]{1,80})`")
 
 # Group titles for the rules that repeat most; others get "<first title> (and N more like it)".
