@@ -260,3 +260,15 @@ def test_context_from_environment(tmp_path: Path) -> None:
         load_context({**env, "GITHUB_API_URL": "http://api.example.com"})
     with pytest.raises(ConfigError, match="this workflow ran on 'push'"):
         load_context({**env, "GITHUB_EVENT_NAME": "push"})
+
+
+def test_inline_slots_go_to_security_before_more_severe_docs(change: tuple[Changeset, PullRequest]) -> None:
+    """Issue "findings people trust": eleven docstring comments took the slots while a SQL
+    injection went into the body. Security and correctness rank first."""
+    cs, _ = change
+    docs = [finding(line, Severity.HIGH, path=p, title=f"doc {p}:{line}", category="docs")
+            for p in ("app.py", "other.py") for line in (5, 6, 30, 31)]
+    sql = finding(31, Severity.MEDIUM, path="other.py", title="SQL injection", category="security")
+    plan = plan_review(run([*docs, sql]), cs, already=set(), max_comments=3)
+    assert plan.inline[0].finding.title == "SQL injection"
+    assert [x.finding.category for x in plan.listed] == ["docs"] * 6
