@@ -7,14 +7,16 @@ it, so a changed format splits one repository's alerts into two analyses.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from tokyo_cli import __version__
-from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.findings import Finding, GroupMember, Severity
 from tokyo_cli.report.sarif import render_sarif, sarif_report
 from tokyo_cli.results import CallRecord, RunResult, StepResult
 
@@ -224,3 +226,122 @@ def test_severity_order_decides_which_results_are_kept() -> None:
     report = sarif_report(run(fs), max_results=1)
     (res,) = json.loads(report.text)["runs"][0]["results"]
     assert res["message"]["text"].startswith("crit") and Severity.CRITICAL.value == res["properties"]["severity"]
+
+
+# --- pinned against survivors of a later mutation run ---------------------------------------
+
+def test_driver_full_name_and_fix_description_are_pinned() -> None:
+    r = sarif_run(run([finding(5, suggestion="fixed()")]))
+    assert r["tool"]["driver"]["fullName"] == "tokyo-cli: a team of AI code reviewers"
+    assert r["results"][0]["fixes"][0]["description"] == {"text": "Replacement suggested by the reviewer"}
+
+
+def test_a_rule_level_follows_a_more_severe_result_ranked_after_it() -> None:
+    # Ranking puts security before style, so the low security finding comes first; the rule
+    # (shared by both) still takes the level of the high one.
+    fs = [finding(1, "high", category="style", rule="bandit:B101", title="b"),
+          finding(2, "low", category="security", rule="bandit:B101", title="a")]
+    r = sarif_run(run(fs))
+    assert [res["level"] for res in r["results"]] == ["note", "error"]
+    (rule,) = r["tool"]["driver"]["rules"]
+    assert rule["defaultConfiguration"] == {"level": "error"}
+    assert rule["properties"]["security-severity"] == "8.0"
+
+
+def test_group_members_are_related_locations() -> None:
+    members = [
+        GroupMember(fingerprint="f1", path="src/name with space.py", line=None, title="  ", severity="low"),
+        GroupMember(fingerprint="f2", path="src/b.py", line=7, title="second one", severity="low"),
+    ]
+    (res,) = sarif_run(run([finding(3, members=members)]))["results"]
+    assert res["properties"]["members"] == 2
+    assert res["relatedLocations"] == [
+        {"id": 0, "physicalLocation": {"artifactLocation": {"uri": "src/name%20with%20space.py", "uriBaseId": "%SRCROOT%"},
+                                       "region": {"startLine": 1}},
+         "message": {"text": "akira/security"}},  # a blank member title falls back to the rule id
+        {"id": 1, "physicalLocation": {"artifactLocation": {"uri": "src/b.py", "uriBaseId": "%SRCROOT%"},
+                                       "region": {"startLine": 7}},
+         "message": {"text": "second one"}},
+    ]
+
+
+def test_texts_at_exactly_the_cap_are_kept_whole() -> None:
+    (res,) = sarif_run(run([finding(title="t", body="x" * 9997)]))["results"]
+    assert res["message"]["text"] == "t\n\n" + "x" * 9997  # 10,000 characters, not capped
+    (rule,) = sarif_run(run([finding(rule="radon:CC", title="t" * 1000, category="complexity")]))["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"] == "t" * 1000
+
+
+def test_long_analyzer_help_is_capped_in_full_description_too() -> None:
+    long = finding(rule="radon:CC", title="t" * 2000, category="complexity", source="analyzer")
+    (rule,) = sarif_run(run([long]))["tool"]["driver"]["rules"]
+    assert len(rule["fullDescription"]["text"]) == 1000 and rule["fullDescription"]["text"].endswith("…")
+
+
+def test_analyzer_tool_is_the_part_before_the_first_colon() -> None:
+    f = finding(rule="semgrep:python.lang:eval", title="eval", source="analyzer")
+    (rule,) = sarif_run(run([f]))["tool"]["driver"]["rules"]
+    assert rule["help"]["text"] == "Reported by the semgrep analyzer (run by Akira). eval"
+    assert rule["name"] == "SemgrepPythonLangEval"
+
+
+def test_a_rule_id_without_letters_or_digits_is_named_finding() -> None:
+    (rule,) = sarif_run(run([finding(rule=":::", title="x")]))["tool"]["driver"]["rules"]
+    assert (rule["id"], rule["name"]) == (":::", "Finding")
+
+
+def test_an_unresolvable_repo_root_is_file_root() -> None:
+    assert sarif_run(run([], repo="bad\0path"))["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///"}}
+
+
+def test_times_are_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        plus2 = timezone(timedelta(hours=2))
+        inv = sarif_run(run([], started_at=datetime(2026, 5, 1, 14, 0, 0, tzinfo=plus2), finished_at=None))
+        assert inv["invocations"][0]["startTimeUtc"] == "2026-05-01T12:00:00.000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_non_ascii_text_is_written_as_is() -> None:
+    text = sarif_report(run([finding(title="café ü")])).text
+    assert '"café ü' in text and "\\u00e9" not in text
+
+
+def _incompressible(i: int) -> str:
+    return "".join(hashlib.sha512(f"{i}:{j}".encode()).hexdigest() for j in range(8))
+
+
+def test_a_document_of_exactly_the_size_limit_is_kept_whole() -> None:
+    fs = [finding(i, title=f"f{i}", body=_incompressible(i)) for i in range(1, 4)]
+    full = sarif_report(run(fs))
+    exact = sarif_report(run(fs), max_gzip_bytes=full.gzip_bytes)
+    assert (exact.kept, exact.truncation, exact.text) == (3, None, full.text)
+
+
+def test_the_size_limit_shrinks_in_proportion_with_a_five_percent_margin() -> None:
+    # Results of equal size: one proportional step (95% of limit/size) already fits, so one
+    # shrink is all it takes (a 25,000-result run must not shrink one result per gzip pass).
+    # At half the size the margin leaves room for one more result: it is not filled.
+    fs = [finding(i, title=f"f{i}", body=_incompressible(i)) for i in range(1, 101)]
+    full = sarif_report(run(fs))
+    limit = full.gzip_bytes // 2
+    report = sarif_report(run(fs), max_gzip_bytes=limit)
+    assert report.kept == int(100 * limit / full.gzip_bytes * 0.95)
+    assert report.gzip_bytes <= limit
+    assert report.truncation == (
+        f"SARIF truncated: {report.kept} of 100 results kept, the most severe first (GitHub accepts at "
+        "most 10 MB of gzip-compressed SARIF); the full list is in the Markdown and JSON reports and in history.")
+
+
+def test_the_size_limit_keeps_one_of_two_when_one_fits() -> None:
+    fs = [finding(i, title=f"f{i}", body=_incompressible(i)) for i in (1, 2)]
+    two = sarif_report(run(fs))
+    one = sarif_report(run(fs), max_results=1)  # about the size of the truncated document
+    limit = one.gzip_bytes + 40
+    assert limit < two.gzip_bytes
+    report = sarif_report(run(fs), max_gzip_bytes=limit)
+    assert (report.kept, report.total) == (1, 2) and report.gzip_bytes <= limit
