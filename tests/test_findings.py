@@ -248,6 +248,8 @@ def test_file_level_duplicates_from_two_agents_merge() -> None:
         (dict(title="alpha", category="security"), dict(title="beta", category="style"), False),
         # titles without words only merge on a rule
         (dict(title="!!!", category="security"), dict(title="???", category="security"), False),
+        (dict(title="!!!", category="security"), dict(title="alpha", category="security"), False),
+        (dict(title="alpha", category="security"), dict(title="!!!", category="security"), False),
     ],
 )
 def test_when_two_findings_are_the_same_issue(a: dict, b: dict, merges: bool) -> None:
@@ -313,6 +315,17 @@ def test_anchor_finding_keeps_anchored_lines_and_demotes_the_rest() -> None:
     assert (demoted.line, demoted.anchor_text, demoted.suggestion, demoted.source) == (None, "", None, "analyzer")
     assert anchor_finding(raw(line=0), changes, paths={"src/app.py"}, agent="a", step="s").line is None
     assert anchor_finding(raw(line=3), changes, paths={"src/other.py"}, agent="a", step="s") is None
+
+
+def test_anchor_finding_carries_the_models_path_severity_category_and_confidence() -> None:
+    changes = Anchors({3: "x = 1"})
+    for line in (3, 5):  # anchored and demoted alike
+        got = anchor_finding(raw(line=line, severity="low", category="security", confidence=0.7), changes,
+                             paths={"src/app.py"}, agent="a", step="s")
+        assert got is not None
+        assert (got.path, got.severity, got.category, got.confidence) == ("src/app.py", Severity.LOW, "security", 0.7)
+    unsure = anchor_finding(raw(line=3), changes, paths={"src/app.py"}, agent="a", step="s")
+    assert unsure is not None and (unsure.category, unsure.confidence) == ("general", None)
 
 
 # --- redaction -----------------------------------------------------------------------------
