@@ -187,6 +187,10 @@ def test_circuit_breaker_stops_calling_a_failing_provider(
     assert any("circuit open" in (s["error"] or "") for s in report["steps"])
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Review:
     """``tokyo review`` in a child process (a real SIGINT needs one), stderr read as it comes."""
 
@@ -196,6 +200,10 @@ class Review:
             [sys.executable, "-m", "tokyo_cli", "review", str(repo.root), "--api-base", fake_provider.url,
              "-f", "json", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            # A child inherits an ignored SIGINT (POSIX: a shell starts a background job, `cmd &`,
+            # with SIGINT ignored) and Python then installs no Ctrl-C handler at all: the test
+            # must not depend on how pytest was started.
+            preexec_fn=_default_sigint,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
