@@ -245,7 +245,8 @@ def _security_tags(f: Finding) -> list[str]:
     (GitHub's spelling of a CWE tag, see ``SECURITY_SEVERITY``)."""
     if not is_security(f):
         return []
-    return ["security", *(f"external/cwe/cwe-{n}" for n in f.cwe)][:MAX_TAGS]
+    # dict.fromkeys: SARIF's tags are unique items, whatever list a finding was built with
+    return list(dict.fromkeys(["security", *(f"external/cwe/cwe-{int(n)}" for n in f.cwe)]))[:MAX_TAGS]
 
 
 def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
