@@ -189,3 +189,62 @@ def test_bandit_noise_policy_skips_asserts_in_tests_but_not_in_code(repo: GitRep
     repo.write("src/lib.py", "import subprocess\n\n\ndef f(x):\n    assert x\n    return x\n")
     run = run_bandit(changeset(repo, working=True))
     assert sorted((f.path, f.rule) for f in run.findings) == [("src/lib.py", "bandit:B101")]
+
+
+# --- CWE ids and the measured noise policy ----------------------------------------------
+
+
+def test_bandit_cwe_ids_are_corrected_where_bandits_are_too_generic(repo: GitRepo) -> None:
+    repo.write("pkg/q.py", (
+        "import subprocess\n\n\n"
+        "def find(db, name):\n"
+        "    return db.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)\n\n\n"
+        "def calc(expr):\n"
+        "    return eval(expr)\n\n\n"
+        "def go(cmd):\n"
+        "    return subprocess.call(cmd, shell=True)\n"
+    ))
+    run = run_bandit(changeset(repo, working=True))
+    assert run.error is None
+    by_rule = {f.rule: f for f in run.findings}
+    assert by_rule["bandit:B608"].cwe == [89]
+    assert by_rule["bandit:B307"].cwe == [95]  # bandit says 78 (OS command injection)
+    assert by_rule["bandit:B602"].cwe == [78]
+    assert "CWE-95" in by_rule["bandit:B307"].body and "CWE-78" not in by_rule["bandit:B307"].body
+
+
+def test_bandit_keeps_a_subprocess_call_without_shell_only_when_its_command_varies(repo: GitRepo) -> None:
+    repo.write("pkg/run.py", (
+        "import subprocess\nimport sys\n\n\n"
+        "def fixed():\n"
+        "    subprocess.call(['/bin/ls', '-l'])\n"
+        "    subprocess.run([sys.executable, '-m', 'pip', 'list'])\n"
+        "    subprocess.run(args=('git', 'status'))\n\n\n"
+        "def varies(url, argv):\n"
+        "    subprocess.call(['/usr/bin/xdg-open', url])\n"
+        "    subprocess.run(argv)\n"
+    ))
+    run = run_bandit(changeset(repo, working=True))
+    assert run.error is None
+    assert sorted((f.rule, f.line) for f in run.findings if f.path == "pkg/run.py") == [
+        ("bandit:B603", 12), ("bandit:B603", 13)]
+    assert all(f.cwe == [78] for f in run.findings if f.path == "pkg/run.py")
+
+
+def test_bandit_cwe_table_and_constant_commands() -> None:
+    from tokyo_cli.analyzers.bandit import bandit_cwe, constant_command
+
+    assert bandit_cwe({"test_id": "B307", "issue_cwe": {"id": 78}}) == [95]
+    assert bandit_cwe({"test_id": "B102", "issue_cwe": {"id": 78}}) == [94]
+    assert bandit_cwe({"test_id": "B314", "issue_cwe": {"id": 20}}) == [611]
+    assert bandit_cwe({"test_id": "B410", "issue_cwe": {"id": 20}}) == [611]
+    assert bandit_cwe({"test_id": "B506", "issue_cwe": {"id": 20}}) == [502]
+    assert bandit_cwe({"test_id": "B113", "issue_cwe": {"id": 400}}) == [400]  # bandit's kept
+    assert bandit_cwe({"test_id": "B999", "issue_cwe": {"id": "junk"}}) == []
+    assert bandit_cwe({"test_id": "B999", "issue_cwe": None}) == []
+    src = b"import subprocess\nsubprocess.call('ls')\nsubprocess.call(['ls', x])\nsubprocess.call(*a)\n"
+    assert constant_command(src, 2) is True
+    assert constant_command(src, 3) is False
+    assert constant_command(src, 4) is False  # starred: cannot tell, kept
+    assert constant_command(src, 1) is False  # no call there: kept
+    assert constant_command(b"def (:\n", 1) is False  # does not parse: kept

@@ -66,7 +66,7 @@ TEST_CALC = "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2)
 
 CASES = {
     "bandit": Case("bandit", "app/run.py", "import subprocess\n\n\ndef go(cmd):\n    return subprocess.call(cmd, shell=True)\n",
-                   5, "bandit:B602", "import subprocess\n\n\ndef go(cmd):\n    return subprocess.call(['/bin/ls', cmd])\n"),
+                   5, "bandit:B602", "import subprocess\n\n\ndef go(cmd):\n    return subprocess.call(['/bin/ls', '-l'])\n"),
     "detect-secrets": Case("detect-secrets", "app/settings.py",
                            'DEBUG = False\nAWS_ACCESS_KEY_ID = "AKIAQYLPMN5HHHFPZAM2"\n', 2,
                            "detect-secrets:AWSKeyDetector",
@@ -191,3 +191,11 @@ def test_clean_change_gives_nothing(case_id: str, make_git_repo: Callable[..., G
         repo.write("tests/test_calc.py", TEST_CALC + "\n\ndef test_divide():\n    from app.calc import divide\n    assert divide(6, 3) == 2\n")
         run = _run(repo, case.analyzer)
     assert [(f.location, f.rule, f.title) for f in run.findings] == []
+
+
+def test_detect_secrets_findings_are_cwe_798(make_git_repo: Callable[..., GitRepo]) -> None:
+    case = CASES["detect-secrets"]
+    repo = _setup(make_git_repo, "cwe", case.before)
+    repo.write(case.path, case.bad)
+    run = _run(repo, case.analyzer)
+    assert [(f.rule, f.cwe) for f in run.findings] == [("detect-secrets:AWSKeyDetector", [798])]

@@ -362,3 +362,50 @@ def test_merge_group_of_two() -> None:
     a = make(line=1, title="one", agent="akira", severity="low")
     b = make(line=2, title="two", agent="yuki", severity="high")
     assert merge_group([a, b], [a.fingerprint, b.fingerprint]) == [b] and b.agents == ["yuki", "akira"]
+
+
+# --- CWE ids ---------------------------------------------------------------------------------
+
+
+def test_model_cwe_is_validated_leniently() -> None:
+    reply = AgentOutput.model_validate({"findings": [
+        {"path": "a.py", "line": 1, "severity": "high", "title": "SQL injection", "cwe": ["CWE-89", 79, "junk"]},
+        {"path": "a.py", "severity": "high", "title": "one id", "cwe": 22},
+        {"path": "a.py", "severity": "high", "title": "spellings", "cwe": ["cwe 78", "611", " CWE_94 "]},
+        {"path": "a.py", "severity": "high", "title": "garbage", "cwe": {"id": 89}},
+        {"path": "a.py", "severity": "high", "title": "out of range", "cwe": [0, -1, 100_001, True, 3.5, None, [89]]},
+        {"path": "a.py", "severity": "high", "title": "repeats", "cwe": [89, "CWE-89", 89]},
+        {"path": "a.py", "severity": "high", "title": "none"},
+    ]})
+    assert [f.cwe for f in reply.findings] == [[89, 79], [22], [78, 611, 94], [], [], [89], []]
+    assert ModelFinding(path="a.py", severity="high", title="t", cwe=list(range(1, 50))).cwe == list(range(1, 11))
+
+
+class _Anchors:
+    def is_anchor(self, path: str, line: int) -> bool:
+        return True
+
+    def line_text(self, path: str, line: int) -> str:
+        return "q = 'SELECT ' + name"
+
+
+def test_anchor_finding_carries_cwe_and_the_fingerprint_ignores_it() -> None:
+    raw = ModelFinding(path="a.py", line=3, severity="high", title="SQL injection", cwe=["CWE-89"])
+    f = anchor_finding(raw, _Anchors(), paths={"a.py"}, agent="akira", step="s")
+    assert f is not None and f.cwe == [89]
+    plain = anchor_finding(raw.model_copy(update={"cwe": []}), _Anchors(), paths={"a.py"}, agent="akira", step="s")
+    assert plain is not None and plain.cwe == [] and plain.fingerprint == f.fingerprint
+    assert make(cwe=[89, 79]).fingerprint == make().fingerprint
+
+
+def test_merging_unions_cwe_lists() -> None:
+    a = make(cwe=[89], agent="akira")
+    b = make(cwe=[79, 89], agent="kenji", severity="medium")
+    c = make(agent="hiro", severity="low")
+    (merged,) = merge_duplicates([a, b, c])
+    assert merged.cwe == [89, 79] and merged.agents == ["akira", "kenji", "hiro"]
+    assert a.cwe == [89]  # the input is not mutated
+    x = make(cwe=[22], title="path traversal one")
+    y = make(line=40, cwe=[23, 22], title="another", severity="low")
+    kept = merge_group([x, y], [x.fingerprint, y.fingerprint])
+    assert kept == [x] and x.cwe == [22, 23]

@@ -422,3 +422,19 @@ def test_piped_terminal_findings_have_no_trailing_spaces() -> None:
     section = out[out.index("Findings ("):out.index("Summary")]
     assert section.count("\n") > 5
     assert [line for line in section.splitlines() if line != line.rstrip()] == []
+
+
+def test_cwe_ids_in_json_markdown_and_terminal() -> None:
+    result = completed_run()
+    sql = next(f for f in result.findings if f.rule == "bandit:B608")
+    sql.cwe = [89, 564]
+    doc = json.loads(render_json(result))
+    by_title = {f["title"]: f for f in doc["findings"]}
+    assert by_title["SQL query built from user input"]["cwe"] == [89, 564]
+    assert list(by_title["SQL query built from user input"])[-2:] == ["members", "cwe"]
+    assert by_title["Unused import os"]["cwe"] == []
+    md = render_markdown(result)
+    assert "Raised by Akira, Yuki · rule `bandit:B608` · security · CWE-89, CWE-564" in md
+    assert md.count("CWE-") == 2
+    out = terminal(result)
+    assert "bandit:B608 · security · CWE-89, CWE-564" in out and out.count("CWE-") == 2

@@ -186,3 +186,25 @@ def test_size_limit_shrinks_until_the_gzipped_file_fits(validator: jsonschema.Dr
 def test_render_is_deterministic() -> None:
     result = run([bandit(), model()])
     assert render_sarif(result) == render_sarif(result)
+
+
+def test_cwe_ids_become_github_security_tags_and_still_validate(validator: jsonschema.Draft4Validator) -> None:
+    sqli = model(14, Severity.HIGH, title="SQL injection", cwe=[89, 564])
+    shell = bandit().model_copy(update={"cwe": [78]})
+    docs = model(20, Severity.LOW, category="docs", title="wrong example", agent="sakura", cwe=[1059])
+    plain = model(30, Severity.LOW, category="docs", title="typo", agent="sakura")
+    doc = assert_valid(validator, render_sarif(run([sqli, shell, docs, plain])))
+    r = doc["runs"][0]
+    rules = {rule["id"]: rule for rule in r["tool"]["driver"]["rules"]}
+    assert rules["akira/security"]["properties"]["tags"] == [
+        "tokyo", "akira", "security", "external/cwe/cwe-89", "external/cwe/cwe-564"]
+    assert rules["bandit:B602"]["properties"]["tags"][-2:] == ["security", "external/cwe/cwe-78"]
+    # a CWE makes a finding a security finding whatever its category; one without stays plain
+    assert rules["sakura/docs"]["properties"]["tags"] == ["tokyo", "sakura", "docs", "security", "external/cwe/cwe-1059"]
+    assert rules["sakura/docs"]["properties"]["security-severity"] == "3.0"
+    by_title = {res["message"]["text"].split("\n")[0]: res for res in r["results"]}
+    assert by_title["SQL injection"]["properties"]["tags"] == ["security", "external/cwe/cwe-89", "external/cwe/cwe-564"]
+    assert by_title["SQL injection"]["properties"]["security-severity"] == "8.0"
+    assert by_title["wrong example"]["properties"]["security-severity"] == "3.0"
+    assert "tags" not in by_title["typo"]["properties"]
+    assert "security-severity" not in by_title["typo"]["properties"]

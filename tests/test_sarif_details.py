@@ -110,7 +110,7 @@ def test_execution_success_and_notification_levels(status: str, successful: bool
 @pytest.mark.parametrize(
     ("severity", "level", "security"),
     [("critical", "error", "9.5"), ("high", "error", "8.0"), ("medium", "warning", "5.5"),
-     ("low", "note", "2.0"), ("info", "note", "0.1")],
+     ("low", "note", "3.0"), ("info", "note", "0.1")],
 )
 def test_levels_and_security_severity(severity: str, level: str, security: str) -> None:
     r = sarif_run(run([finding(severity=severity)]))
@@ -176,7 +176,8 @@ def test_result_regions_properties_and_fixes() -> None:
     ranged = by_title["ranged"]
     assert ranged["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "endLine": 7}
     assert ranged["properties"] == {"severity": "high", "category": "security", "agents": ["akira"],
-                                    "source": "model", "status": "open", "fileLevel": False, "confidence": 0.75}
+                                    "source": "model", "status": "open", "fileLevel": False, "confidence": 0.75,
+                                    "tags": ["security"], "security-severity": "8.0"}
     (change,) = ranged["fixes"][0]["artifactChanges"]
     assert change["replacements"] == [{"deletedRegion": {"startLine": 5, "endLine": 7}, "insertedContent": {"text": "a\nb\n"}}]
     assert change["artifactLocation"] == {"uri": "src/app.py", "uriBaseId": "%SRCROOT%"}

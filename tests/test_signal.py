@@ -252,3 +252,10 @@ def test_twelve_undocumented_exported_functions_give_one_grouped_finding(git_rep
     assert group["path"] == "pkg/api.py" and len(group["members"]) == 12 and group["severity"] == "low"
     assert group["title"].startswith("12 public definitions have no docstring: `f00`")
     assert group["line"] == min(m["line"] for m in group["members"])
+
+
+def test_a_group_carries_every_cwe_of_its_members() -> None:
+    members = [finding(10 * i, "low", rule="bandit:B603", category="security", source="analyzer",
+                       title="subprocess call", cwe=cwe) for i, cwe in enumerate(([78], [], [78, 88]), 1)]
+    (group,) = group_repeats(members)
+    assert group.members and group.cwe == [78, 88]

@@ -133,7 +133,7 @@ def test_a_since_that_keeps_every_run_is_dropped(db: Database) -> None:
 
 def test_empty_database_and_bad_grouping(tmp_path: Path) -> None:
     db = open_db(tmp_path / "empty.db")
-    for by in (None, "agent", "model", "day", "repo"):
+    for by in (None, "agent", "model", "day", "repo", "cwe"):
         assert compute_stats(db, by=by) == []
     with pytest.raises(ValueError, match="unknown grouping 'week'"):
         compute_stats(db, by="week")
@@ -178,3 +178,22 @@ def test_history_and_stats_by_agent_read_indexes(db: Database) -> None:
             assert "TEMP B-TREE FOR ORDER BY" not in line, (sql, plan)
         if "FROM runs" in sql:
             assert any("INDEX idx_runs_" in line for line in plan), (sql, plan)
+
+
+def test_by_cwe_counts_the_runs_merged_findings_that_name_it(db: Database) -> None:
+    def cwe(severity: Severity, title: str, ids: list[int]) -> Finding:
+        return Finding(path="a.py", line=1, severity=severity, title=title, agent="akira", cwe=ids)
+
+    step = StepResult(step_id="akira", agent="akira", agent_name="Akira", status="offline",
+                      findings=[cwe(Severity.HIGH, "raw only", [22])])  # step findings are not counted
+    save_run(db, run("/src/a", DAY3, [step], [cwe(Severity.HIGH, "sqli", [89]), cwe(Severity.LOW, "both", [89, 79])]))
+    save_run(db, run("/src/b", DAY3 + timedelta(hours=1), [], [cwe(Severity.CRITICAL, "sqli again", [89])]))
+    rows = compute_stats(db, by="cwe")
+    assert [r.key for r in rows] == ["CWE-79", "CWE-89"]  # by number, not by text
+    by_key = {r.key: r for r in rows}
+    assert by_key["CWE-89"].runs == 2
+    assert by_key["CWE-89"].findings == {"critical": 1, "high": 1, "medium": 0, "low": 1, "info": 0}
+    assert (by_key["CWE-79"].runs, by_key["CWE-79"].findings["low"]) == (1, 1)
+    assert (by_key["CWE-89"].calls, by_key["CWE-89"].cost_usd, by_key["CWE-89"].suppressed) == (0, None, None)
+    assert [r.key for r in compute_stats(db, by="cwe", repo="/src/b")] == ["CWE-89"]
+    assert compute_stats(db, by="cwe", repo="/src/b")[0].findings["critical"] == 1

@@ -468,3 +468,16 @@ def test_full_disk_is_a_store_error(db: Database) -> None:
 
 
 # Concurrency (spawned processes): tests/test_store_concurrency.py.
+
+
+def test_cwe_ids_round_trip_in_run_and_step_findings(db: Database) -> None:
+    run = make_run()
+    run.findings[0].cwe = [89, 564]
+    run.steps[0].findings[0].cwe = [79]
+    run_id = save_run(db, run)
+    loaded = load_run(db, run_id)
+    assert loaded == run.model_copy(update={"run_id": run_id})
+    assert loaded.findings[0].cwe == [89, 564] and loaded.steps[0].findings[0].cwe == [79]
+    assert loaded.findings[0].fingerprint == run.findings[0].fingerprint
+    rows = list(db.query("SELECT cwe FROM findings WHERE run_id = ? ORDER BY id", [run_id]))
+    assert rows[0]["cwe"] == "[89, 564]" and "[]" in {r["cwe"] for r in rows}

@@ -248,3 +248,31 @@ def test_tokyo_history_on_a_newer_database_is_a_one_line_usage_error(
         assert (code, out) == (2, ""), (args, err)
         assert err.startswith(f"tokyo: error: history database {path} has schema version ") and err.count("\n") == 1
     assert snapshot(path) == before
+
+
+# --- CWE ids (m007_finding_cwe) ----------------------------------------------------------
+
+
+def test_a_database_before_the_cwe_column_upgrades_and_keeps_its_findings(tmp_path: Path) -> None:
+    from tokyo_cli.findings import Finding, Severity
+
+    path = tmp_path / "history.db"
+    db = Database(sqlite3.connect(path))
+    db.execute("PRAGMA foreign_keys = ON")
+    MIGRATIONS.apply(db, stop_before="m007_finding_cwe")
+    old_id = save_run(db, make_run())  # written without a cwe column: the keys are left out
+    assert "cwe" not in db["findings"].columns_dict
+    db.close()
+
+    db = open_db(path)
+    assert [m.name for m in MIGRATIONS.applied(db)][-1] == "m007_finding_cwe"
+    assert db["findings"].columns_dict["cwe"] is str
+    assert {r["cwe"] for r in db["findings"].rows} == {"[]"}
+    assert load_run(db, old_id) == make_run().model_copy(update={"run_id": old_id})
+    run = make_run()
+    run.findings[0].cwe = [89]
+    new_id = save_run(db, run)  # one finding with CWE ids, the others without: one insert
+    loaded = load_run(db, new_id)
+    assert [f.cwe for f in loaded.findings] == [[89]] + [[] for _ in run.findings[1:]]
+    assert compute_stats(db, by="cwe")[0].key == "CWE-89"
+    db.close()

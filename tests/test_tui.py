@@ -366,3 +366,21 @@ async def test_a_streaming_call_shows_its_latest_text_in_the_panel(
         await finished(pilot, app)
         assert tests.streamed == "" and "\x1b" not in panel_text(screen.panels["tests"])
         await pilot.press("q")
+
+
+def test_finding_detail_shows_cwe_ids() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from tokyo_cli.findings import Finding, Severity
+    from tokyo_cli.tui.widgets.finding_detail import detail_renderable
+
+    f = Finding(path="a.py", line=3, severity=Severity.HIGH, category="security", title="SQL injection",
+                agent="akira", rule="bandit:B608", cwe=[89])
+    out = StringIO()
+    Console(file=out, width=120, color_system=None).print(detail_renderable(f, None))
+    assert "rule bandit:B608  ·  CWE-89" in out.getvalue()
+    plain = StringIO()
+    Console(file=plain, width=120, color_system=None).print(detail_renderable(f.model_copy(update={"cwe": []}), None))
+    assert "CWE" not in plain.getvalue()

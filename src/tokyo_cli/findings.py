@@ -5,7 +5,8 @@ The model-facing JSON shape (every agent, every provider) is::
     {"findings": [{"path": str, "line": int, "end_line"?: int,
                    "severity": "critical"|"high"|"medium"|"low"|"info",
                    "category": str, "title": str, "body": str,
-                   "suggestion"?: str, "confidence"?: float 0..1}],
+                   "suggestion"?: str, "confidence"?: float 0..1,
+                   "cwe"?: int | str | [int | str]}],
      "summary": str}
 """
 
@@ -71,6 +72,33 @@ _ALIASES = {
 FindingSource = Literal["model", "analyzer", "synthesis"]
 
 
+MAX_CWE_ID = 100_000  # CWE ids are small (under 2000 today); anything huge is garbage
+MAX_CWES = 10
+_CWE_TEXT = re.compile(r"^\s*(?:cwe\s*[-_:]?\s*)?(\d{1,6})\s*$", re.IGNORECASE)
+
+
+def parse_cwe(value: object) -> list[int]:
+    """CWE ids from untrusted input: ``89``, ``"CWE-89"``, ``"89"`` or a list of them.
+
+    Keeps ints 1..:data:`MAX_CWE_ID` in first-seen order without repeats (at most
+    :data:`MAX_CWES`); everything else (booleans, floats, other text, nesting) is dropped.
+    """
+    items = value if isinstance(value, (list, tuple)) else [value]
+    out: list[int] = []
+    for item in items[:100]:
+        n: int | None = None
+        if isinstance(item, int) and not isinstance(item, bool):
+            n = item
+        elif isinstance(item, str) and len(item) <= 20:
+            m = _CWE_TEXT.match(item)
+            n = int(m.group(1)) if m else None
+        if n is not None and 1 <= n <= MAX_CWE_ID and n not in out:
+            out.append(n)
+            if len(out) >= MAX_CWES:
+                break
+    return out
+
+
 class ModelFinding(BaseModel):
     """One finding as a model returns it (validated from untrusted JSON)."""
 
@@ -85,11 +113,18 @@ class ModelFinding(BaseModel):
     body: str = Field(default="", max_length=20_000)
     suggestion: str | None = Field(default=None, max_length=20_000)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    cwe: list[int] = Field(default_factory=list)
 
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, v: object) -> object:
         return Severity.parse(v) if isinstance(v, str) else v
+
+    @field_validator("cwe", mode="before")
+    @classmethod
+    def _cwe(cls, v: object) -> list[int]:
+        # Lenient: a bad CWE id costs only itself, never the finding or the reply.
+        return parse_cwe(v)
 
     @field_validator("title", "body", "suggestion", "category", mode="before")
     @classmethod
@@ -245,6 +280,7 @@ class Finding(BaseModel):
     corroborated: bool = False
     dismissed_reason: str | None = None
     members: list[GroupMember] = Field(default_factory=list)
+    cwe: list[int] = Field(default_factory=list)
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:
@@ -344,8 +380,8 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
 
     Two findings merge when they share a path, their line ranges overlap, and they share an
     analyzer rule, a specific category, or at least half their title words. The merged
-    finding keeps the most severe copy's text and the union of ``agents`` (in first-seen
-    order). Returns a new list sorted by :func:`sort_key`. Candidates are compared within
+    finding keeps the most severe copy's text and the unions of ``agents`` and ``cwe`` (in
+    first-seen order). Returns a new list sorted by :func:`sort_key`. Candidates are compared within
     their file only, so thousands of findings across many files merge in linear time.
     """
     merged: list[Finding] = []
@@ -362,8 +398,12 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
                     target.agents.append(a)
             if target.suggestion is None and f.suggestion:
                 target.suggestion = f.suggestion
+            for c in f.cwe:
+                if c not in target.cwe:
+                    target.cwe.append(c)
             continue
-        copy = f.model_copy(update={"agents": list(f.agents)})  # agents is the only mutable field
+        # agents and cwe are the lists a merge extends: copied, so the input is never mutated
+        copy = f.model_copy(update={"agents": list(f.agents), "cwe": list(f.cwe)})
         merged.append(copy)
         by_fingerprint.setdefault(copy.fingerprint, copy)
         by_path.setdefault(copy.path, []).append((copy, words))
@@ -382,6 +422,9 @@ def merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Findin
         for a in f.agents:
             if a not in keeper.agents:
                 keeper.agents.append(a)
+        for c in f.cwe:
+            if c not in keeper.cwe:
+                keeper.cwe.append(c)
     dropped = {id(f) for f in members if f is not keeper}
     return [f for f in findings if id(f) not in dropped]
 
@@ -442,4 +485,5 @@ def anchor_finding(
         step=step,
         source=source,
         anchor_text=anchor_text,
+        cwe=list(raw.cwe),
     ))

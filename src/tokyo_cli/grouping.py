@@ -92,6 +92,9 @@ def _group(rule: str, path: str | None, members: list[Finding]) -> Finding:
     for f in members:
         agents += [a for a in f.agents if a not in agents]
     confidences = [f.confidence for f in members if f.confidence is not None]
+    cwe: list[int] = []
+    for f in members:
+        cwe += [c for c in f.cwe if c not in cwe]
     n_files = len({f.path for f in members})
     return Finding(
         path=first.path,
@@ -112,6 +115,7 @@ def _group(rule: str, path: str | None, members: list[Finding]) -> Finding:
         corroborated=any(f.corroborated for f in members),
         members=[GroupMember(fingerprint=f.fingerprint, path=f.path, line=f.line, title=f.title,
                              severity=f.severity) for f in members],
+        cwe=cwe,
     )
 
 

@@ -28,7 +28,7 @@ Reply with ONE JSON object and nothing else, in exactly this shape:
   "category": "security", "title": "Short, specific title",
   "body": "What is wrong, why it matters, and the evidence in the diff.",
   "suggestion": "optional replacement code for the lines path:line..end_line",
-  "confidence": 0.9}],
+  "confidence": 0.9, "cwe": [89]}],
  "summary": "Two or three sentences on this change from your specialty."}
 Rules:
 - severity is one of: critical, high, medium, low, info.
@@ -36,6 +36,8 @@ Rules:
   the left of a '+' or ' ' line of that file's diff. Only comment on lines in the change.
 - end_line is optional (a range in the same hunk); suggestion is optional and must be the full
   replacement text for line..end_line, with no diff markers.
+- cwe is optional: for a security weakness, the CWE ids that name it (89 for CWE-89); omit it
+  when none fits.
 - Report only real, specific problems you can point to. No style nits, no praise, no
   speculation. An empty findings list is a good answer for a clean change.
 """

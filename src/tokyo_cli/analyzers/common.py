@@ -137,7 +137,7 @@ def changed_texts(changeset: Changeset, files: Iterable[FileChange],
 def make_finding(changeset: Changeset, *, path: str, line: int | None, severity: Severity,
                  title: str, body: str, agent: str, rule: str, category: str,
                  confidence: float | None = None, suggestion: str | None = None,
-                 anchor_text: str | None = None) -> Finding:
+                 anchor_text: str | None = None, cwe: list[int] | None = None) -> Finding:
     """An analyzer finding (``source="analyzer"``) anchored at ``path:line`` (``None`` =
     file-level); ``anchor_text`` defaults to the new line's text."""
     if anchor_text is None:
@@ -145,7 +145,8 @@ def make_finding(changeset: Changeset, *, path: str, line: int | None, severity:
     title, body = _quote_odd_paths(changeset, title), _quote_odd_paths(changeset, body)
     return Finding(path=path, line=line, severity=severity, category=category,
                    title=title[:200], body=body, agent=agent, source="analyzer", rule=rule,
-                   confidence=confidence, suggestion=suggestion, anchor_text=anchor_text)
+                   confidence=confidence, suggestion=suggestion, anchor_text=anchor_text,
+                   cwe=list(cwe or []))
 
 
 def _quote_odd_paths(changeset: Changeset, text: str) -> str:

@@ -9,6 +9,7 @@ in a whole-tree audit) become findings:
 * rule ``detect-secrets:<PluginClass>`` (e.g. ``detect-secrets:AWSKeyDetector``);
 * severity critical for keys that are unambiguous by format (cloud keys, private keys,
   provider tokens), high for a "secret keyword" assignment (``password = "..."``);
+* cwe ``[798]`` (CWE-798, use of hard-coded credentials);
 * the secret itself never appears: the anchored line text goes through the one secret
   detector (:func:`tokyo_cli.masking.mask_secrets`: ``[MASKED:<kind>]``), like every
   finding (:func:`tokyo_cli.findings.redact`).
@@ -115,6 +116,7 @@ def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: An
         title=f"Hard-coded secret: {kind}", body=body, agent=agent,
         rule=f"detect-secrets:{plugin}", category="security",
         confidence=0.6 if keyword else 0.9, anchor_text=masked,
+        cwe=[798],  # CWE-798: Use of Hard-coded Credentials
     )
 
 

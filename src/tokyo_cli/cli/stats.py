@@ -14,8 +14,9 @@ HELP = (
     "Usage and findings from the history database, overall or grouped.\n\n"
     "Per agent and per model, findings are each agent's raw findings (before merging); per day, "
     "per repository and overall they are the runs' merged findings, as reported, and the "
-    "suppressed count. Latency is per provider call (p50/p95, seconds); cache is the share of "
-    "calls answered from the response cache.\n\n"
+    "suppressed count. Per CWE, they are the runs' merged findings that name that CWE, and the runs "
+    "with one (calls and costs belong to no CWE). Latency is per provider call (p50/p95, seconds); "
+    "cache is the share of calls answered from the response cache.\n\n"
     "Examples: tokyo stats --by agent;  tokyo stats --by day --since 30d;  tokyo stats --json"
 )
 
@@ -25,6 +26,7 @@ class Grouping(str, Enum):
     model = "model"
     day = "day"
     repo = "repo"
+    cwe = "cwe"
 
 
 def stats(
@@ -63,6 +65,15 @@ def stats(
 
     key = by.value if by else "group"
     severities = list(rows[0].findings)
+    if by is Grouping.cwe:  # findings and runs only: calls, tokens and costs belong to no CWE
+        if not sys.stdout.isatty():
+            emit_table([key, "runs", *severities], [[r.key, r.runs, *r.findings.values()] for r in rows], tty=False)
+            return 0
+        head = f"{key} (findings)"
+        emit_table([head, "runs", *severities],
+                   [[r.key, f"{r.runs:,}", *(f"{n:,}" for n in r.findings.values())] for r in rows],
+                   right=["runs", *severities], wide=[head], tty=True)
+        return 0
     if not sys.stdout.isatty():  # one tab-separated table of exact numbers for scripts
         columns = [key, "runs", "calls", "failed_calls", "tokens_in", "tokens_out", "cost_usd",
                    "latency_p50_s", "latency_p95_s", "cache_hit_rate", *severities, "suppressed"]

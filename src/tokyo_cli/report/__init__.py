@@ -199,6 +199,12 @@ def finding_body(f: Finding) -> str:
     return body
 
 
+def cwe_text(f: Finding) -> str:
+    """``"CWE-89, CWE-79"`` for the finding's CWE ids ("" without any): ints only, so safe
+    in every format as is."""
+    return ", ".join(f"CWE-{int(n)}" for n in f.cwe)
+
+
 def failed_calls(step: StepResult) -> int:
     """How many of the step's provider calls errored or returned invalid output.
 

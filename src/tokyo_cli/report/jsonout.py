@@ -78,8 +78,9 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "suggestion": str | null, "confidence": float | null, "rule": str | null,
         "agent": str, "agents": [str], "step": str, "source": "model" | "analyzer" | "synthesis",
         "status": str,
-        "members": [{"fingerprint", "path", "line", "title", "severity"}]
+        "members": [{"fingerprint", "path", "line", "title", "severity"}],
                                           # a grouped finding: every repeat it stands for
+        "cwe": [int]                      # CWE ids (89 = CWE-89); [] when none is known
       }],
       "summary": str
     }
@@ -258,4 +259,5 @@ def _finding(f: Finding) -> dict[str, Any]:
         "source": f.source,
         "status": f.status,
         "members": [m.model_dump(mode="json") for m in f.members],
+        "cwe": list(f.cwe),
     }

@@ -34,6 +34,7 @@ from tokyo_cli.report import (
     compact_counts,
     count_by_severity,
     commits_line,
+    cwe_text,
     empty_message,
     finding_body,
     format_seconds,
@@ -195,6 +196,8 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
         meta += f" · rule {code_span(f.rule)}"
     if f.category and f.category != "general":
         meta += f" · {_prose(one_line(f.category))}"
+    if f.cwe:
+        meta += f" · {cwe_text(f)}"
     lines += [meta, ""]
     body = finding_body(f)
     if body:

@@ -15,7 +15,9 @@ Shape (OASIS SARIF 2.1.0, errata01; validated against the official JSON schema i
 Rules: one per analyzer rule (``bandit:B602``) and one per agent and category of model
 findings (``akira/security``). A rule's ``defaultConfiguration.level`` and, for security
 rules, its ``security-severity`` (GitHub's 0.0-10.0 scale) follow the most severe of its
-results. Results carry ``partialFingerprints["tokyoFingerprint/v1"]`` (the finding's
+results. A security finding (category "security", or any CWE id) tags its rule and itself
+``security`` and ``external/cwe/cwe-<id>`` per CWE; the result carries its own
+``security-severity`` too. Results carry ``partialFingerprints["tokyoFingerprint/v1"]`` (the finding's
 line-shift-proof fingerprint), a ``suppressions`` entry when the findings ledger dismissed
 the finding, and a ``fixes`` entry when the finding carries a replacement.
 
@@ -64,14 +66,20 @@ LEVELS = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
-# GitHub maps security-severity > 9.0 to critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+# GitHub code scanning reads a rule's ``properties["security-severity"]`` (a string holding a
+# number 0.0-10.0) and ``properties.tags`` ("security", "external/cwe/cwe-89"): "Over 9.0 is
+# critical, 7.0 to 8.9 is high, 4.0 to 6.9 is medium and 3.9 or less is low", and a CWE tag
+# files the alert under that CWE. Source: docs.github.com, code-security/code-scanning/
+# integrating-with-code-scanning/sarif-support-for-code-scanning ("reportingDescriptor
+# object"). Each value below sits well inside its GitHub band.
 SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
     Severity.HIGH: "8.0",
     Severity.MEDIUM: "5.5",
-    Severity.LOW: "2.0",
+    Severity.LOW: "3.0",
     Severity.INFO: "0.1",
 }
+MAX_TAGS = 20
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -143,6 +151,10 @@ def _document(result: RunResult, findings: list[Finding], total: int, reason: st
             worst[rule_id] = f.severity
         elif f.severity.rank > worst[rule_id].rank:
             worst[rule_id] = f.severity
+        tags = rules[rule_id]["properties"]["tags"]
+        for tag in _security_tags(f):  # a rule carries every CWE of its results
+            if tag not in tags and len(tags) < MAX_TAGS:
+                tags.append(tag)
         results.append(_result(f, rule_id, index[rule_id]))
     rule_list = []
     for rule_id, rule in rules.items():
@@ -213,16 +225,28 @@ def _rule(rule_id: str, f: Finding, names: dict[str, str]) -> dict[str, Any]:
     category = _slug(f.category)
     if category and category not in tags:
         tags.append(category)
-    if "security" in f.category.lower() and "security" not in tags:
-        tags.append("security")
     return {
         "id": rule_id,
         "name": _rule_name(rule_id),
         "shortDescription": {"text": _cap(short, 1000)},
         "fullDescription": {"text": _cap(help_text, 1000)},
         "help": {"text": _cap(help_text, 1000)},
-        "properties": {"tags": tags[:20]},
+        "properties": {"tags": tags[:MAX_TAGS]},
     }
+
+
+def is_security(f: Finding) -> bool:
+    """A security finding: its category says so, or it names a CWE."""
+    return "security" in f.category.lower() or bool(f.cwe)
+
+
+def _security_tags(f: Finding) -> list[str]:
+    """``["security", "external/cwe/cwe-89", ...]`` for a security finding, else ``[]``
+    (GitHub's spelling of a CWE tag, see ``SECURITY_SEVERITY``)."""
+    if not is_security(f):
+        return []
+    # dict.fromkeys: SARIF's tags are unique items, whatever list a finding was built with
+    return list(dict.fromkeys(["security", *(f"external/cwe/cwe-{int(n)}" for n in f.cwe)]))[:MAX_TAGS]
 
 
 def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
@@ -251,6 +275,10 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     }
     if f.confidence is not None:
         out["properties"]["confidence"] = f.confidence
+    tags = _security_tags(f)
+    if tags:
+        out["properties"]["tags"] = tags
+        out["properties"]["security-severity"] = SECURITY_SEVERITY[f.severity]
     if f.members:  # a grouped finding (tokyo_cli.grouping): every repeat is a related location
         out["properties"]["members"] = len(f.members)
         out["relatedLocations"] = [

@@ -38,6 +38,7 @@ from tokyo_cli.report import (
     compact_tokens,
     count_by_severity,
     commits_line,
+    cwe_text,
     empty_message,
     finding_body,
     finding_location,
@@ -245,6 +246,9 @@ def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> Rende
     if f.category and f.category != "general":
         meta.append(" · ")
         meta.append(one_line(f.category), style="dim")
+    if f.cwe:
+        meta.append(" · ")
+        meta.append(cwe_text(f), style="dim")
 
     parts: list[RenderableType] = [meta]
     body = finding_body(f)

@@ -8,6 +8,10 @@ Which findings a row counts depends on the grouping: per agent and per model the
 steps' raw findings (what each agent said, before merging; a model's row counts the steps
 that model answered, ``"(offline)"`` the steps that ran analyzers only); per day, per repo
 and overall they are the runs' merged findings, as reported, plus the suppressed count.
+Per CWE (``"CWE-89"``) they are the runs' merged findings that name it (a finding with two
+CWE ids counts in both rows) and ``runs`` the runs with one; calls, tokens, cost and latency
+belong to no CWE and stay 0/``None``. That grouping reads every run finding that has a CWE
+(``findings.cwe``, JSON, through ``json_each``): no index covers it.
 
 Without a ``since``/``repo`` filter every query reads a covering index (``m002c``/``m002d``
 migrations) and percentiles are indexed ``ORDER BY latency_s LIMIT 1 OFFSET k`` lookups.
@@ -31,7 +35,7 @@ from sqlite_utils import Database
 from tokyo_cli.findings import Severity
 from tokyo_cli.store.db import db_path, translate_errors
 
-GROUPINGS = ("agent", "model", "day", "repo")
+GROUPINGS = ("agent", "model", "day", "repo", "cwe")
 OFFLINE_KEY = "(offline)"
 """The ``--by model`` key for steps that ran without a model (analyzers only)."""
 
@@ -41,7 +45,8 @@ SEVERITY_VALUES = [s.value for s in Severity]
 class StatsRow(BaseModel):
     """Totals for one group.
 
-    ``key``: agent id, model id, ``YYYY-MM-DD`` (local time), repository path, or ``"all"``.
+    ``key``: agent id, model id, ``YYYY-MM-DD`` (local time), repository path, ``CWE-<id>``,
+    or ``"all"``.
     ``runs``: runs in the group (per agent: runs where the agent had a step; per model:
     runs that called it). ``calls``/``failed_calls``: provider calls after retries, and those
     that errored or returned unusable output. ``tokens_in``/``tokens_out``: provider tokens.
@@ -146,15 +151,15 @@ class _Query:
 def compute_stats(
     db: Database, *, by: str | None = None, since: datetime | None = None, repo: str | None = None
 ) -> list[StatsRow]:
-    """Statistics grouped ``by`` "agent" | "model" | "day" | "repo" (``None``: one row).
+    """Statistics grouped ``by`` "agent" | "model" | "day" | "repo" | "cwe" (``None``: one row).
 
     Args:
         since: only runs that started at or after this instant (aware datetime).
         repo: only runs of this repository (the stored path).
 
     Returns:
-        Rows ordered by key (days oldest first); groups with no runs are absent, so an
-        empty database gives ``[]``.
+        Rows ordered by key (days oldest first, CWE ids by number); groups with no runs are
+        absent, so an empty database gives ``[]``.
 
     Raises:
         ValueError: an unknown ``by``.
@@ -175,6 +180,9 @@ def compute_stats(
         return rows[key]
 
     with translate_errors(db_path(db)):
+        if by == "cwe":
+            _cwe_findings(db, q, row)
+            return [rows[k] for k in sorted(rows, key=lambda k: int(k[4:])) if rows[k].runs]
         if by in ("agent", "model"):
             _calls(db, q, row)
             _step_runs_and_findings(db, q, row)
@@ -182,6 +190,20 @@ def compute_stats(
             _run_totals(db, q, row)
         _latency_percentiles(db, q, rows)
     return [rows[k] for k in sorted(rows) if rows[k].runs or rows[k].calls]
+
+
+def _cwe_findings(db: Database, q: _Query, row: _RowFor) -> None:
+    """Per CWE id: the runs' merged findings that name it, by severity, and their runs."""
+    src, params = q.source("findings", "f", join="JOIN json_each(f.cwe) AS j",
+                           extra=["f.scope = 'run'", "f.cwe != '[]'", "j.type = 'integer'"])
+    sql = f"SELECT j.value, f.severity, COUNT(*) {src} GROUP BY 1, 2"
+    for cwe, severity, n in db.execute(sql, params):
+        r = row(f"CWE-{int(cwe)}")
+        if severity in r.findings:
+            r.findings[severity] += n
+    sql = f"SELECT j.value, COUNT(DISTINCT f.run_id) {src} GROUP BY 1"
+    for cwe, runs in db.execute(sql, params):
+        row(f"CWE-{int(cwe)}").runs = runs
 
 
 def _any_run_before(db: Database, since: datetime) -> bool:

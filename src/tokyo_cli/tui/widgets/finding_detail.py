@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tokyo_cli.findings import Finding
-from tokyo_cli.report import clean_text, finding_body, one_line
+from tokyo_cli.report import clean_text, cwe_text, finding_body, one_line
 from tokyo_cli.tui.hunks import HunkExcerpt
 from tokyo_cli.tui.style import SEVERITY_STYLE, location, severity_text
 
@@ -61,6 +61,7 @@ def detail_renderable(
             ("  ·  fingerprint ", "dim"),
             finding.fingerprint,
             ("  ·  " + (f"rule {one_line(finding.rule)}" if finding.rule else SOURCES.get(finding.source, "")), "dim"),
+            (f"  ·  {cwe_text(finding)}" if finding.cwe else "", "dim"),
         ),
     ]
     if reason:
