@@ -245,6 +245,7 @@ class Finding(BaseModel):
     corroborated: bool = False
     dismissed_reason: str | None = None
     members: list[GroupMember] = Field(default_factory=list)
+    cwe: list[int] = Field(default_factory=list)
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:
