@@ -532,11 +532,13 @@ def build_repo(case: Case, root: Path) -> Path:
 
 
 def check_labels(case: Case, changeset: Any) -> None:
-    """Every label must sit on the change: its file changed (not deleted), and for a line
-    label at least one added line of the head version in its range. Raises CorpusError."""
-    files = {f.path: f for f in changeset.files if f.status != "deleted"}
+    """Every label must sit on the change: its file changed (a line label: not deleted, and
+    at least one added line of the head version in its range). Raises CorpusError."""
+    files = {f.path: f for f in changeset.files}
     for lab in case.labels:
         change = files.get(lab.path)
+        if change is not None and change.status == "deleted" and lab.start is not None:
+            raise CorpusError(f"case {case.name}: label {lab.describe()} is on a file the change deletes")
         if change is None:
             if lab.vulnerable or lab.start is not None:
                 raise CorpusError(f"case {case.name}: label {lab.describe()} is on a file the change does not touch")
