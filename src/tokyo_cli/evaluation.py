@@ -612,7 +612,11 @@ def run_eval(corpus: Corpus, settings: Any, options: EvalOptions, progress: Prog
         results = asyncio.run(_review_all(cases, prepared, settings, options, budget, corpus.canon, progress))
         baseline = None
         if options.baseline == "bandit":
-            base_results = [score_case(c, bandit_findings(p.root), corpus.canon) for c, p in zip(cases, prepared)]
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:  # one bandit process each
+                found = list(pool.map(lambda p: bandit_findings(p.root), prepared))
+            base_results = [score_case(c, f, corpus.canon) for c, f in zip(cases, found)]
             baseline = aggregate(base_results, corpus.canon)
     notices = []
     if budget is not None and budget.refused:
