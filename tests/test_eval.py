@@ -182,3 +182,39 @@ def test_packaged_corpora_load() -> None:
     assert sum(s["vulnerable"] for s in stats.values()) == sum(s["safe"] for s in stats.values())
     seeded = load_corpus("seeded")
     assert len(seeded.cases) >= 30
+
+
+def test_with_a_model_through_the_normal_machinery_and_its_response_cache(
+    cli: RunCli, corpus: Path, fake_provider: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-store-0123456789abcdef")
+    fake_provider.script("auth.py", {"findings": [  # type: ignore[attr-defined]
+        {"path": "auth.py", "line": 6, "severity": "high", "category": "security", "title": "Open redirect",
+         "body": "CWE-601: the next parameter is used unchecked."}], "summary": "ok"})
+    args = ("eval", str(corpus), "-w", "security", "--model", "gpt-4o-mini", "--api-base",
+            fake_provider.url, "-f", "json", "--min-recall", "1")  # type: ignore[attr-defined]
+    code, out, err = cli(*args)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["offline"] is False
+    o = data["tokyo"]["overall"]
+    assert (o["tp"], o["fp"], o["fn"]) == (2, 0, 0)
+    calls = len(fake_provider.requests)  # type: ignore[attr-defined]
+    assert calls == 3  # one review call per case
+    code, out, err = cli(*args)  # the same corpus again: every answer from the response cache
+    assert code == 0, err
+    assert len(fake_provider.requests) == calls  # type: ignore[attr-defined]
+    assert json.loads(out)["tokyo"]["overall"]["tp"] == 2
+
+
+def test_max_cost_caps_the_whole_corpus(
+    cli: RunCli, corpus: Path, fake_provider: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-store-0123456789abcdef")
+    code, out, err = cli("eval", str(corpus), "-w", "security", "--model", "gpt-4o-mini", "--api-base",
+                         fake_provider.url, "-f", "json", "--max-cost", "0", "--no-cache")  # type: ignore[attr-defined]
+    assert code == 0, err
+    assert fake_provider.requests == []  # type: ignore[attr-defined]
+    data = json.loads(out)
+    assert any("cost cap $0.00 reached: 3 call(s) not started" in n for n in data["notices"])
+    assert data["tokyo"]["overall"]["tp"] == 1  # the analyzers still ran

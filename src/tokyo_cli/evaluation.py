@@ -484,7 +484,14 @@ def _rates(res: CaseResult, canon: Callable[[int], int], rates: dict[str, Rates]
 
 
 def _git(root: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *_GIT_ID, *args], cwd=root, capture_output=True, text=True)
+    import os
+
+    # Fixed author, committer and dates: the same case gives the same commit ids on every run,
+    # so the prompts (which name the merge-base) and the response cache keys repeat.
+    env = {**os.environ, "GIT_AUTHOR_NAME": "tokyo-eval", "GIT_AUTHOR_EMAIL": "eval@tokyo.invalid",
+           "GIT_COMMITTER_NAME": "tokyo-eval", "GIT_COMMITTER_EMAIL": "eval@tokyo.invalid",
+           "GIT_AUTHOR_DATE": "2000-01-01T00:00:00+0000", "GIT_COMMITTER_DATE": "2000-01-01T00:00:00+0000"}
+    proc = subprocess.run(["git", *_GIT_ID, *args], cwd=root, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise CorpusError(f"git {args[0]} failed in {root.name}: {proc.stderr.strip().splitlines()[-1:]}")
     return proc.stdout
@@ -608,7 +615,9 @@ def run_eval(corpus: Corpus, settings: Any, options: EvalOptions, progress: Prog
             prep = prepare_review(ReviewRequest(repo=repo, base="main"), settings)
             check_labels(case, prep.changeset)
             prepared.append(prep)
-        budget = make_budget(prepared[0], settings) if prepared else None
+        # --max-cost caps the whole corpus (one Budget, one event loop); without it each case
+        # keeps its workflow's own per-run budget.
+        budget = make_budget(prepared[0], settings) if prepared and settings.max_cost is not None else None
         results = asyncio.run(_review_all(cases, prepared, settings, options, budget, corpus.canon, progress))
         baseline = None
         if options.baseline == "bandit":
