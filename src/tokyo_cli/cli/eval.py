@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption, console, settings_for
+from tokyo_cli.textsafe import clean_text
 
 if TYPE_CHECKING:
-    from tokyo_cli.evaluation import EvalReport, Scores
+    from tokyo_cli.evaluation import CaseResult, EvalReport, Scores
 
 HELP = """Measure a workflow on a labelled corpus: precision, recall and F1 per agent,
 category and CWE, and TPR-FPR per category.
@@ -84,13 +85,12 @@ def eval_command(
                             max_cost=max_cost, cache=False if no_cache else None)
     err = sys.stderr
 
-    def progress(done: int, total: int, res: object) -> None:
+    def progress(done: int, total: int, r: CaseResult) -> None:
         if quiet:
             return
-        r = res  # CaseResult
-        note = f" ({r.error})" if r.error else ""  # type: ignore[attr-defined]
-        err.write(f"[{done}/{total}] {r.name}: {r.tp} TP, {len(r.false_positives)} FP, {r.fn} FN "  # type: ignore[attr-defined]
-                  f"({r.seconds:.1f} s){note}\n")  # type: ignore[attr-defined]
+        note = f" ({r.error})" if r.error else ""
+        err.write(f"[{done}/{total}] {clean_text(r.name)}: {r.tp} TP, {len(r.false_positives)} FP, {r.fn} FN "
+                  f"({r.seconds:.1f} s){note}\n")
         err.flush()
 
     report = run_eval(loaded, settings, EvalOptions(jobs=jobs, agents=list(agent or []), baseline=baseline,
