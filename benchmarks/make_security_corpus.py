@@ -228,7 +228,8 @@ return REDIRECT(after_login_url(@V@))  ⟦⟧''', helper='''
 def after_login_url(nxt):
     return nxt if nxt else "/account"''')
 core("login_next_host", 601, S, "next", '''
-if urlparse(@V@).netloc not in ("", ALLOWED_HOST):
+parts = urlparse(@V@.replace("\\\\", "/"))  # browsers read a backslash as a slash
+if parts.scheme not in ("", "https") or parts.netloc not in ("", ALLOWED_HOST) or not @V@.isprintable():
     @V@ = "/"
 return REDIRECT(@V@)''', imports="from urllib.parse import urlparse",
      consts='ALLOWED_HOST = os.environ.get("APP_HOST", "shop.example.com")')
@@ -238,7 +239,7 @@ return REDIRECT(target)''', consts='DESTINATIONS = {"home": "/", "cart": "/cart"
 core("after_login_relative", 601, S, "next", '''
 return REDIRECT(after_login_url(@V@))''', helper='''
 def after_login_url(nxt):
-    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\\\" in nxt:
+    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\\\" in nxt or not nxt.isprintable():
         return "/account"
     return nxt''')
 

@@ -2,6 +2,6 @@
 
 
 def after_login_url(nxt):
-    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt or not nxt.isprintable():
         return "/account"
     return nxt

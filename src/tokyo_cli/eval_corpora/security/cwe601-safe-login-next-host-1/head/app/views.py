@@ -15,6 +15,7 @@ ALLOWED_HOST = os.environ.get("APP_HOST", "shop.example.com")
 def login_next_host():
     """Login next host."""
     next_value = request.form.get("next", "")
-    if urlparse(next_value).netloc not in ("", ALLOWED_HOST):
+    parts = urlparse(next_value.replace("\\", "/"))  # browsers read a backslash as a slash
+    if parts.scheme not in ("", "https") or parts.netloc not in ("", ALLOWED_HOST) or not next_value.isprintable():
         next_value = "/"
     return redirect(next_value)

@@ -16,6 +16,7 @@ def login_next_host(request):
     """Login next host."""
     next_value = json.loads(request.body or b"{}").get("next", "")
     cleaned = next_value.strip()
-    if urlparse(cleaned).netloc not in ("", ALLOWED_HOST):
+    parts = urlparse(cleaned.replace("\\", "/"))  # browsers read a backslash as a slash
+    if parts.scheme not in ("", "https") or parts.netloc not in ("", ALLOWED_HOST) or not cleaned.isprintable():
         cleaned = "/"
     return HttpResponseRedirect(cleaned)
