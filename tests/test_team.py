@@ -385,6 +385,10 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
             member = f"tokyo_cli/defaults/workflows/{name}.yaml"
             assert member in names
             assert zf.read(member) == (REPO_ROOT / "workflows" / f"{name}.yaml").read_bytes()
+        # tokyo eval's packaged corpora (docs/EVAL.md), dotted paths of the shared base included
+        for member in ("tokyo_cli/eval_corpora/security/corpus.yaml", "tokyo_cli/eval_corpora/seeded/corpus.yaml",
+                       "tokyo_cli/eval_corpora/seeded/_base/.github/workflows/ci.yml"):
+            assert member in names
         zf.extractall(tmp_path / "site")
     # The installed layout, imported from the unpacked wheel: defaults come from the package.
     code = (

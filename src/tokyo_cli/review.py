@@ -343,6 +343,7 @@ async def run_review(
     store: bool = True,
     time_limit: float | None = None,
     stream: bool = False,
+    budget: Budget | None = None,
 ) -> ReviewOutcome:
     """Run the workflow over the prepared change and store it in the history database.
 
@@ -352,6 +353,9 @@ async def run_review(
 
     ``stream`` makes every model call stream and the listener receive
     :class:`~tokyo_cli.events.CallText` deltas (the live TUI shows them); off by default.
+
+    ``budget`` replaces the run's own cost cap (:func:`make_budget`): ``tokyo eval`` shares
+    one across every case it reviews in this event loop.
 
     A store failure (full disk, permissions) does not lose the run: it is returned with
     ``store_error`` set so the caller can still print the report (exit code 4). Provider
@@ -364,7 +368,7 @@ async def run_review(
             configured (see :func:`_open_history`).
     """
     result = new_result(prepared, settings)
-    budget = make_budget(prepared, settings)
+    budget = budget if budget is not None else make_budget(prepared, settings)
     gateway = make_gateway(settings, budget)
     online = gateway is not None and _goes_online(prepared, settings)
     if online and gateway is not None and not settings.cache:

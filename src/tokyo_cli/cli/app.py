@@ -19,6 +19,7 @@ import typer
 
 from tokyo_cli import __version__
 from tokyo_cli.cli import agents, findings, history, hook, review, show, stats, tui, workflows
+from tokyo_cli.cli import eval as eval_cmd
 from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
 from tokyo_cli.textsafe import clean_text
@@ -62,6 +63,7 @@ app.command("show")(exits(show.show))
 app.command("stats", help=stats.HELP)(exits(stats.stats))
 app.add_typer(findings.app, name="findings")
 app.command("tui", help=tui.HELP)(exits(tui.tui))
+app.command("eval", help=eval_cmd.HELP)(exits(eval_cmd.eval_command))
 
 
 def _err(message: str) -> None:

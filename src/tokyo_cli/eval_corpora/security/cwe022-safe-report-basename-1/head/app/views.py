@@ -1,0 +1,13 @@
+"""HTTP handlers."""
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_http_methods
+
+from app.services import read_report
+
+
+@require_http_methods(["GET", "POST"])
+def report_basename(request):
+    """Report basename."""
+    report = request.headers.get("X-report", "")
+    return JsonResponse({"report": read_report(report)})

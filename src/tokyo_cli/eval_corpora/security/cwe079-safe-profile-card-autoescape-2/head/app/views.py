@@ -1,0 +1,15 @@
+"""HTTP handlers."""
+
+from flask import Flask, make_response, request
+
+from app.services import render_card
+
+
+app = Flask(__name__)
+
+
+@app.route("/profile-card-autoescape", methods=["GET", "POST"])
+def profile_card_autoescape():
+    """Profile card autoescape."""
+    bio = request.form.get("bio", "")
+    return make_response(render_card(bio))

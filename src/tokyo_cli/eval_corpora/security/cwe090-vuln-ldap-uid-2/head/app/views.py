@@ -1,0 +1,21 @@
+"""HTTP handlers."""
+
+import os
+import ldap
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_http_methods
+
+
+LDAP_URL = os.environ.get("LDAP_URL", "ldap://ldap.internal")
+BASE_DN = "ou=people,dc=example,dc=com"
+
+
+@require_http_methods(["GET", "POST"])
+def ldap_uid(request):
+    """Ldap uid."""
+    uid = request.POST.get("uid", "")
+    cleaned = uid.strip()
+    conn = ldap.initialize(LDAP_URL)
+    entries = conn.search_s(BASE_DN, ldap.SCOPE_SUBTREE, "(uid=" + cleaned + ")")
+    return JsonResponse({"found": len(entries)})
