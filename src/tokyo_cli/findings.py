@@ -245,6 +245,7 @@ class Finding(BaseModel):
     corroborated: bool = False
     dismissed_reason: str | None = None
     members: list[GroupMember] = Field(default_factory=list)
+    cwe: list[int] = Field(default_factory=list)
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:
@@ -345,7 +346,9 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     Two findings merge when they share a path, their line ranges overlap, and they share an
     analyzer rule, a specific category, or at least half their title words. The merged
     finding keeps the most severe copy's text and the union of ``agents`` (in first-seen
-    order). Returns a new list sorted by :func:`sort_key`. Candidates are compared within
+    order); a merged copy with another analyzer rule (bandit and semgrep on one line) adds
+    "Also reported by `RULE`." to the body and its CWE numbers to ``cwe``. Returns a new
+    list sorted by :func:`sort_key`. Candidates are compared within
     their file only, so thousands of findings across many files merge in linear time.
     """
     merged: list[Finding] = []
@@ -362,12 +365,25 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
                     target.agents.append(a)
             if target.suggestion is None and f.suggestion:
                 target.suggestion = f.suggestion
+            _keep_provenance(target, f)
             continue
-        copy = f.model_copy(update={"agents": list(f.agents)})  # agents is the only mutable field
+        copy = f.model_copy(update={"agents": list(f.agents), "cwe": list(f.cwe)})
         merged.append(copy)
         by_fingerprint.setdefault(copy.fingerprint, copy)
         by_path.setdefault(copy.path, []).append((copy, words))
     return sorted(merged, key=sort_key)
+
+
+def _keep_provenance(target: Finding, dup: Finding) -> None:
+    """Record on ``target`` (the merged finding) the analyzer rule of ``dup`` when it differs
+    (bandit and semgrep on the same line): "Also reported by bandit:B608." closes its body,
+    and its CWE numbers join ``target.cwe``."""
+    for n in dup.cwe:
+        if n not in target.cwe:
+            target.cwe.append(n)
+    if dup.source != "analyzer" or not dup.rule or dup.rule == target.rule or f"`{dup.rule}`" in target.body:
+        return
+    target.body = (target.body.rstrip() + "\n" if target.body.strip() else "") + f"Also reported by `{dup.rule}`."
 
 
 def merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Finding]:
