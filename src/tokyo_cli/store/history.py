@@ -122,18 +122,21 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
         corroborated=int(finding.corroborated),
     )
     row["members"] = json.dumps([m.model_dump(mode="json") for m in finding.members])
+    row["cwe"] = json.dumps(finding.cwe)
     return row
 
 
 def _finding_rows(run_id: int, step_row_id: int | None, findings: list[Finding]) -> list[dict[str, Any]]:
-    """The rows of ``findings``. ``members`` is written only when one of them is a group:
-    every row of one insert must have the same keys (sqlite-utils writes NULL for a key a
-    row lacks), and a run without groups then also fits a history database from before
-    ``m006_finding_members``."""
+    """The rows of ``findings``. ``members`` is written only when one of them is a group,
+    and ``cwe`` only when one of them has a CWE id: every row of one insert must have the
+    same keys (sqlite-utils writes NULL for a key a row lacks), and a run without groups or
+    CWE ids then also fits a history database from before ``m006_finding_members`` or
+    ``m007_finding_cwe`` (the column's default, ``[]``, is written instead)."""
     rows = [_finding_row(run_id, step_row_id, f) for f in findings]
-    if not any(f.members for f in findings):
-        for row in rows:
-            del row["members"]
+    for key, used in (("members", any(f.members for f in findings)), ("cwe", any(f.cwe for f in findings))):
+        if not used:
+            for row in rows:
+                del row[key]
     return rows
 
 
@@ -154,6 +157,7 @@ def _finding(row: dict[str, Any]) -> Finding:
     data["agents"] = json.loads(row["agents"])
     data["corroborated"] = bool(row["corroborated"])
     data["members"] = json.loads(row["members"] or "[]")
+    data["cwe"] = json.loads(row["cwe"] or "[]")
     return Finding(**data)
 
 

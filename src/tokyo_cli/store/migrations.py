@@ -409,3 +409,10 @@ def m006_finding_members(db: Database) -> None:
     the findings it stands for (fingerprint, path, line, title, severity); ``[]`` otherwise.
     The ledger dismisses a group's members when the group is dismissed."""
     _table(db, "findings").add_column("members", str, not_null_default="[]")
+
+
+@MIGRATIONS(name="m007_finding_cwe")
+def m007_finding_cwe(db: Database) -> None:
+    """findings gains ``cwe``: a JSON list of the finding's CWE ids (``[89]`` for CWE-89),
+    from the analyzer's mapping or the model's reply; ``[]`` when none is known."""
+    _table(db, "findings").add_column("cwe", str, not_null_default="[]")
