@@ -345,10 +345,8 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
 
     Two findings merge when they share a path, their line ranges overlap, and they share an
     analyzer rule, a specific category, or at least half their title words. The merged
-    finding keeps the most severe copy's text and the union of ``agents`` (in first-seen
-    order); a merged copy with another analyzer rule (bandit and semgrep on one line) adds
-    "Also reported by `RULE`." to the body and its CWE numbers to ``cwe``. Returns a new
-    list sorted by :func:`sort_key`. Candidates are compared within
+    finding keeps the most severe copy's text and the unions of ``agents`` and ``cwe`` (in
+    first-seen order). Returns a new list sorted by :func:`sort_key`. Candidates are compared within
     their file only, so thousands of findings across many files merge in linear time.
     """
     merged: list[Finding] = []
@@ -360,13 +358,17 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
         if target is None:
             target = next((m for m, mw in by_path.get(f.path, ()) if _same_issue(m, f, mw, words)), None)
         if target is not None:
+            _note_other_rule(target, f)  # bandit and semgrep on one line: both rules stay named
             for a in f.agents:
                 if a not in target.agents:
                     target.agents.append(a)
             if target.suggestion is None and f.suggestion:
                 target.suggestion = f.suggestion
-            _keep_provenance(target, f)
+            for c in f.cwe:
+                if c not in target.cwe:
+                    target.cwe.append(c)
             continue
+        # agents and cwe are the lists a merge extends: copied, so the input is never mutated
         copy = f.model_copy(update={"agents": list(f.agents), "cwe": list(f.cwe)})
         merged.append(copy)
         by_fingerprint.setdefault(copy.fingerprint, copy)
@@ -374,13 +376,10 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     return sorted(merged, key=sort_key)
 
 
-def _keep_provenance(target: Finding, dup: Finding) -> None:
-    """Record on ``target`` (the merged finding) the analyzer rule of ``dup`` when it differs
-    (bandit and semgrep on the same line): "Also reported by bandit:B608." closes its body,
-    and its CWE numbers join ``target.cwe``."""
-    for n in dup.cwe:
-        if n not in target.cwe:
-            target.cwe.append(n)
+def _note_other_rule(target: Finding, dup: Finding) -> None:
+    """Keep the provenance of an analyzer finding merged into ``target`` under another rule
+    (bandit and semgrep on one line): "Also reported by `bandit:B608`." closes ``target``'s
+    body, once per rule."""
     if dup.source != "analyzer" or not dup.rule or dup.rule == target.rule or f"`{dup.rule}`" in target.body:
         return
     target.body = (target.body.rstrip() + "\n" if target.body.strip() else "") + f"Also reported by `{dup.rule}`."
