@@ -382,4 +382,3 @@ def test_merge_group_of_two() -> None:
     a = make(line=1, title="one", agent="akira", severity="low")
     b = make(line=2, title="two", agent="yuki", severity="high")
     assert merge_group([a, b], [a.fingerprint, b.fingerprint]) == [b] and b.agents == ["yuki", "akira"]
-
