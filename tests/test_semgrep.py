@@ -442,6 +442,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Changeset, list[A
         repo.write(f"cases/{rule.replace('-', '_')}_vuln.py", vulnerable)
         repo.write(f"cases/{rule.replace('-', '_')}_safe.py", safe)
     repo.write("cases/sources.py", SOURCES)
+    repo.write("cases/gui.pyw", CASES["sql-injection"][1])
     repo.path("cases/linked.py").symlink_to(outside / "secret_vuln.py")
     repo.commit("cases")
     cs = load_changeset(repo.root, resolve_target(repo.root, all_files=True))
@@ -483,6 +484,11 @@ def test_sources_flask_view_args_django_starlette_argv_env_input(
     _cs, runs = scanned
     hits = findings_in(runs[:1], "cases/sources.py", "semgrep:sql-injection")
     assert sorted(f.line for f in hits) == SOURCE_LINES
+
+
+def test_a_pyw_file_is_scanned_as_python(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    _cs, runs = scanned
+    assert [f.line for f in findings_in(runs[:1], "cases/gui.pyw", "semgrep:sql-injection")] == [14]
 
 
 def test_symlinked_python_file_is_never_followed(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:

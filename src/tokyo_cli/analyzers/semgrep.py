@@ -18,7 +18,7 @@ added line (any line for ``--all``) and is mapped to a finding:
 
 Offline and isolated (the reviewed code never runs, semgrep never reaches the network):
 ``semgrep scan --config <packaged rules dir> --metrics off --disable-version-check --json
---no-git-ignore`` on the absolute paths of the copied files, through
+--no-git-ignore --scan-unknown-extensions`` on the absolute paths of the copied files, through
 :mod:`tokyo_cli.isolation` (allow-listed environment: no ``SEMGREP_RULES``,
 ``SEMGREP_APP_TOKEN`` or proxy settings; ``HOME`` a fresh empty directory, so no
 ``~/.semgrep`` settings or login; a fresh empty working directory, so no ``.semgrepignore``
@@ -141,6 +141,8 @@ class SemgrepAnalyzer:
         per_file = max(1, min(PER_FILE_TIMEOUT_S, int(timeout_s)))
         cmd = [*command, "scan", "--config", str(RULES_DIR), "--metrics", "off",
                "--disable-version-check", "--json", "--quiet", "--no-git-ignore",
+               # Every target is a Python file tokyo chose: a .pyw counts too.
+               "--scan-unknown-extensions",
                "--timeout", str(per_file), "--jobs", str(_jobs()), *(str(p) for p in paths)]
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
         # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
@@ -161,11 +163,16 @@ def semgrep_skipped(report: dict[str, Any], written: list[str], *, root: Path) -
     limit, ...)."""
     out: dict[str, str] = {}
     for error in report.get("errors") or []:
-        if not isinstance(error, dict) or str(error.get("level", "error")).lower() != "error":
+        if not isinstance(error, dict):
+            continue
+        kind = str(error.get("type") or "")
+        # Level "warn" is a partial parse (the rest of the file was scanned); a timeout is a
+        # warning too, but rules were left unfinished on that file.
+        if str(error.get("level", "error")).lower() != "error" and "timeout" not in kind.lower():
             continue
         path = _relative(str(error.get("path") or ""), root)
         if path in written:
-            message = " ".join(str(error.get("message") or error.get("type") or "error").split())
+            message = " ".join(str(error.get("message") or kind or "error").split())
             out.setdefault(path, f"semgrep error ({message[:200]})")
     scanned = (report.get("paths") or {}).get("scanned")
     if isinstance(scanned, list):
