@@ -443,6 +443,10 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Changeset, list[A
         repo.write(f"cases/{rule.replace('-', '_')}_safe.py", safe)
     repo.write("cases/sources.py", SOURCES)
     repo.write("cases/gui.pyw", CASES["sql-injection"][1])
+    # semgrep's default ignore list skips tests/ and test/; tokyo's path rules decide.
+    repo.write("tests/test_views.py", CASES["sql-injection"][1])
+    repo.write("test/integration/views.py", CASES["sql-injection"][1])
+    repo.write(".semgrepignore", "*.py\n")  # the reviewed repository's: never read
     repo.path("cases/linked.py").symlink_to(outside / "secret_vuln.py")
     repo.commit("cases")
     cs = load_changeset(repo.root, resolve_target(repo.root, all_files=True))
@@ -489,6 +493,12 @@ def test_sources_flask_view_args_django_starlette_argv_env_input(
 def test_a_pyw_file_is_scanned_as_python(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
     _cs, runs = scanned
     assert [f.line for f in findings_in(runs[:1], "cases/gui.pyw", "semgrep:sql-injection")] == [14]
+
+
+def test_semgrep_ignore_lists_do_not_hide_files(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    _cs, runs = scanned
+    for path in ("tests/test_views.py", "test/integration/views.py"):
+        assert [f.line for f in findings_in(runs[:1], path, "semgrep:sql-injection")] == [14], path
 
 
 def test_symlinked_python_file_is_never_followed(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
@@ -549,7 +559,8 @@ def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
     assert isinstance(cmd, list) and cmd[:4] == ["semgrep", "scan", "--config", str(semgrep_mod.RULES_DIR)]
     assert cmd.count("--config") == 1 and {"--metrics", "off", "--disable-version-check", "--json"} <= set(cmd)
     assert seen["env"] == {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
-    assert cmd[-1].endswith("cases/sql_injection_vuln.py") and Path(cmd[-1]).is_absolute()
+    root = Path(cmd[-1])
+    assert root.is_absolute() and root.name == "tree"  # the copied tree, not the repository
 
 
 def test_packaged_rules_one_per_cwe() -> None:
