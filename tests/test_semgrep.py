@@ -563,6 +563,13 @@ def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
     assert root.is_absolute() and root.name == "tree"  # the copied tree, not the repository
 
 
+def test_files_no_rule_can_match_are_not_sent() -> None:
+    for _cwe, vulnerable, safe in CASES.values():
+        assert semgrep_mod.may_match(vulnerable.encode()) and semgrep_mod.may_match(safe.encode())
+    assert semgrep_mod.may_match(SOURCES.encode())
+    assert not semgrep_mod.may_match(b"import json\n\n\ndef total(xs):\n    return json.dumps(sum(xs))\n")
+
+
 def test_packaged_rules_one_per_cwe() -> None:
     import yaml
 
