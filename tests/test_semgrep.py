@@ -547,6 +547,18 @@ def test_broken_semgrep_is_reported_not_raised(
     assert run.error == "semgrep unavailable: no report on stdout (exit code 1)"
 
 
+def test_a_time_limit_shorter_than_semgrep_start_up_is_not_waited_for(
+        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    cs, _runs = scanned
+    files = [f for f in cs.reviewable() if f.path == "cases/command_injection_vuln.py"]
+    started = time.monotonic()
+    sg, bandit = run_analyzers(["semgrep", "bandit"], cs, files, agent="akira", timeout_s=2)
+    assert sg.error == ("semgrep unavailable: the time limit (2 s) is shorter than semgrep needs to start "
+                        "(at least 5 s)")
+    assert sg.not_analyzed == {"cases/command_injection_vuln.py": f"tool unavailable ({sg.error})"}
+    assert [f.rule for f in bandit.findings] == ["bandit:B605"] and time.monotonic() - started < 2.5
+
+
 def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
                                       scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
     cs, _runs = scanned
