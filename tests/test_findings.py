@@ -258,6 +258,26 @@ def test_when_two_findings_are_the_same_issue(a: dict, b: dict, merges: bool) ->
     assert len(merge_duplicates([fa, fb])) == (1 if merges else 2)
 
 
+def test_merged_analyzer_findings_keep_both_rules_and_cwes() -> None:
+    bandit = make(title="Possible SQL injection vector through string-based query construction.",
+                  category="security", source="analyzer", rule="bandit:B608", body="Bandit B608.",
+                  severity="medium")
+    semgrep = make(title="SQL injection: untrusted input is built into the text of an SQL query.",
+                   category="security", source="analyzer", rule="semgrep:sql-injection",
+                   body="Semgrep rule.", cwe=[89])
+    model = make(title="Query built from user input", category="security", body="Use parameters.",
+                 severity="low")
+    [merged] = merge_duplicates([bandit, semgrep, model])
+    assert merged.rule == "semgrep:sql-injection" and merged.cwe == [89]
+    assert merged.body == "Semgrep rule.\nAlso reported by `bandit:B608`."  # a model finding adds nothing
+    assert bandit.body == "Bandit B608." and semgrep.body == "Semgrep rule."  # inputs untouched
+    [again] = merge_duplicates([merged, bandit])
+    assert again.body.count("bandit:B608") == 1
+    [other_way] = merge_duplicates([bandit.model_copy(update={"severity": Severity.HIGH, "fingerprint": ""}),
+                                    semgrep])
+    assert "Also reported by `semgrep:sql-injection`." in other_way.body and other_way.cwe == [89]
+
+
 def test_the_same_fingerprint_merges_even_when_the_lines_moved_apart() -> None:
     a = make(line=5, anchor_text="x = 1")
     b = make(line=500, anchor_text="x = 1")

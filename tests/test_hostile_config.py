@@ -71,7 +71,7 @@ def test_working_tree_config_is_held_to_the_rules(pull_request: GitRepo, cli: Ru
     assert "bandit:B602" in _bandit_rules(out)
     assert code == 1 and data["run"]["fail_on"] == "high"
     notices = "\n".join(data["run"]["notices"])
-    for refused in ("agents[0].analyzers: dropping bandit, detect-secrets", "agents[0].exclude: ignored",
+    for refused in ("agents[0].analyzers: dropping bandit, semgrep, detect-secrets", "agents[0].exclude: ignored",
                     "agents[0].model: ignored", "[tool.tokyo] fail_on ignored", "[tool.tokyo] analyzer_timeout ignored",
                     "[tool.tokyo] max_file_bytes ignored", "workflow 'review'"):
         assert refused in notices, refused
@@ -157,5 +157,5 @@ def test_github_review_takes_config_from_the_base_commit(pull_request: GitRepo, 
     prepared = prepare_review(ReviewRequest(repo=pull_request.root, base=base), load_settings(offline=True))
     assert prepared.config is not None and prepared.config.commit == base
     akira = prepared.team.get("akira")
-    assert akira.analyzers == ["bandit", "detect-secrets"] and akira.repo_instructions is None
+    assert akira.analyzers == ["bandit", "semgrep", "detect-secrets"] and akira.repo_instructions is None
     assert [s.agent for s in prepared.workflow.steps][:1] == ["akira"]

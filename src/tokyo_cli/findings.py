@@ -393,6 +393,7 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
         if target is None:
             target = next((m for m, mw in by_path.get(f.path, ()) if _same_issue(m, f, mw, words)), None)
         if target is not None:
+            _note_other_rule(target, f)  # bandit and semgrep on one line: both rules stay named
             for a in f.agents:
                 if a not in target.agents:
                     target.agents.append(a)
@@ -408,6 +409,15 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
         by_fingerprint.setdefault(copy.fingerprint, copy)
         by_path.setdefault(copy.path, []).append((copy, words))
     return sorted(merged, key=sort_key)
+
+
+def _note_other_rule(target: Finding, dup: Finding) -> None:
+    """Keep the provenance of an analyzer finding merged into ``target`` under another rule
+    (bandit and semgrep on one line): "Also reported by `bandit:B608`." closes ``target``'s
+    body, once per rule."""
+    if dup.source != "analyzer" or not dup.rule or dup.rule == target.rule or f"`{dup.rule}`" in target.body:
+        return
+    target.body = (target.body.rstrip() + "\n" if target.body.strip() else "") + f"Also reported by `{dup.rule}`."
 
 
 def merge_group(findings: list[Finding], fingerprints: list[str]) -> list[Finding]:

@@ -50,7 +50,7 @@ REPO_SETTINGS = frozenset({"workflow", "fail_on"})
 """``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter ``fail_on``."""
 FLOOR_ANALYZERS = ("bandit", "detect-secrets")
 """Analyzers a repository workflow must keep, in a plain review step over the whole change."""
-SECURITY_ANALYZERS = (*FLOOR_ANALYZERS, "zizmor", "hadolint", "dockerfile")
+SECURITY_ANALYZERS = (*FLOOR_ANALYZERS, "semgrep", "zizmor", "hadolint", "dockerfile")
 """Analyzers whose agent's ``paths``/``exclude`` a repository may not set (they would hide
 files from them)."""
 CONFIG_RULE = "tokyo:review-config"

@@ -34,6 +34,7 @@ _REGISTRY: dict[str, str] = {
     # akira (security)
     "bandit": "tokyo_cli.analyzers.bandit:BanditAnalyzer",
     "detect-secrets": "tokyo_cli.analyzers.secrets:SecretsAnalyzer",
+    "semgrep": "tokyo_cli.analyzers.semgrep:SemgrepAnalyzer",
     # yuki (tests)
     "test-gaps": "tokyo_cli.analyzers.tests_gap:TestGapAnalyzer",
     # hiro (CI, containers, config)

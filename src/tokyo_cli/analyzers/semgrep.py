@@ -1,0 +1,289 @@
+"""Semgrep OSS taint analysis as an offline analyzer (Akira, security).
+
+Semgrep scans the *new* content of the changed Python files, written into a temporary
+directory at their repository-relative paths (a staged review scans the index version, a
+range review the target commit, a working review the files on disk; a symlink is listed by
+the changeset as "symlink" and never read). Only tokyo's packaged rules run:
+``semgrep_rules/*.yaml`` next to this module, one taint rule per CWE (SQL injection, OS
+command injection, path traversal, code injection, unsafe deserialization, open redirect,
+XSS, XPath and LDAP injection, XXE, SSRF, trust boundary violation) plus one search rule
+for cookies set without ``secure``/``httponly``. A result counts when its span touches an
+added line (any line for ``--all``) and is mapped to a finding:
+
+* rule ``semgrep:<rule id>``, category "security", source "analyzer";
+* severity: the rule's ERROR/WARNING/INFO -> high/medium/low (the severity policy caps it
+  later like any finding); confidence: ``metadata.confidence`` HIGH/MEDIUM/LOW -> 0.9/0.6/0.3;
+* title: the rule's message; body: the message, ``metadata.hint`` (the fix) and the CWE;
+  ``cwe``: the numbers of ``metadata.cwe``.
+
+Offline and isolated (the reviewed code never runs, semgrep never reaches the network):
+``semgrep scan --config <packaged rules dir> --metrics off --disable-version-check --json
+--no-git-ignore --scan-unknown-extensions`` on the absolute path of the copied tree (with an
+empty ``.semgrepignore`` of tokyo's, so semgrep's default ignore list of ``tests/``,
+``vendor/``, ... does not apply: tokyo's path rules chose the files), through
+:mod:`tokyo_cli.isolation` (allow-listed environment: no ``SEMGREP_RULES``,
+``SEMGREP_APP_TOKEN`` or proxy settings; ``HOME`` a fresh empty directory, so no
+``~/.semgrep`` settings or login; a fresh empty working directory, so no ``.semgrepignore``
+or ``.semgrep.yml`` of the reviewed tree) plus ``SEMGREP_SEND_METRICS=off`` and
+``SEMGREP_ENABLE_VERSION_CHECK=0``. Without the last one, semgrep 1.185 waited 97 s for
+its version check on a machine without network. No registry config (``auto``, ``p/...``)
+is ever passed. Inline ``# nosemgrep: <rule id>`` comments stay honoured: they sit on the
+changed line itself, in the diff people review. Files semgrep did not scan (over its 1 MB
+limit, a parse error) go to ``AnalyzerRun.not_analyzed`` with semgrep's reason. A file
+without any word a rule needs (``request``, ``argv``, ``environ``, ``set_cookie``, ...:
+:func:`may_match`) is not sent at all: no rule can match it.
+
+Dependency decision (measured on Linux x86-64, Python 3.11, semgrep 1.185.0): ``pip install
+semgrep`` adds 321 MiB to a venv that holds tokyo with its test extra (519 -> 840 MiB; the
+``semgrep-core`` binary alone is 255 MiB) and no dependency conflict (``pip check``
+clean). ``semgrep --version`` starts in 2.8 s wall (1.8 s CPU) with the version check off;
+one scan of 13 rules over a small file takes about 4 s; over the 3,000 modules of
+``benchmarks/bench_security.py`` 20 s alone (``bandit -r``: 7 s), 35 s inside ``tokyo review
+--all --offline -w security``, where it shares 2 cores with bandit and detect-secrets (the
+whole review: 37.6 s, against 16.9 s without semgrep). ``tokyo --help`` does not change:
+nothing of semgrep is imported by tokyo (it runs as a subprocess; this module is imported
+only when the analyzer runs). Taint analysis is the security floor the README promises
+from ``pip install .``, so semgrep is a default dependency, not an extra (it ships wheels for
+Linux, macOS and Windows). Where it is missing anyway, the run reports "semgrep unavailable:
+..." and the other analyzers continue.
+
+Limit: semgrep OSS follows taint within one function. A flow into a helper's argument and
+out of its result is followed (the result of a call is tainted when an argument is), but a
+sanitizer or a source *inside* a helper is not seen from the caller: sanitize where the
+value is used, or expect a finding to dismiss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.analyzers.common import (
+    ToolUnavailable,
+    anchor_line,
+    find_tool,
+    is_python,
+    make_finding,
+    whole_tree,
+    write_files,
+)
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.isolation import last_error_line, run_isolated
+from tokyo_cli.repo import Changeset, FileChange
+
+RULES_DIR = Path(__file__).resolve().with_name("semgrep_rules")
+# Never let semgrep phone home: metrics off and no version check (which otherwise blocks a
+# network-less run for over a minute before scanning).
+SEMGREP_ENV = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
+# Semgrep's own per-file, per-rule limit (seconds); the whole run is held to timeout_s.
+PER_FILE_TIMEOUT_S = 10
+# Semgrep needs ~3 s to start (measured: 2.8 s): under a shorter limit (a pre-commit hook's
+# --time-limit 2) it could only time out, and the step would wait for it, so it is not
+# started: the run says so and lists the files as not analyzed, bandit's findings still come.
+MIN_TIMEOUT_S = 5.0
+_SEVERITY = {"ERROR": Severity.HIGH, "WARNING": Severity.MEDIUM, "INFO": Severity.LOW,
+             "CRITICAL": Severity.CRITICAL,
+             "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
+_CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
+_CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
+# Every packaged rule needs one of these words in the file: the taint sources (request,
+# req.json(), sys.argv, input(), os.environ/getenv, @app.route parameters, Django's
+# request.GET/POST/COOKIES/META/FILES, Starlette's query_params/path_params) and the search
+# rule's set_cookie. Semgrep follows taint within a function, so a file with none of them
+# cannot match and is not sent (an import alias keeps the word: `request as rq`).
+_MAY_MATCH = re.compile(rb"request|\breq\b|argv|input|environ|getenv|route|set_cookie"
+                        rb"|GET|POST|COOKIES|META|FILES|_params")
+
+
+def may_match(source: bytes) -> bool:
+    """Whether any packaged rule can match ``source`` (see ``_MAY_MATCH``)."""
+    return _MAY_MATCH.search(source) is not None
+
+
+def semgrep_command() -> list[str] | None:
+    """The ``semgrep`` executable next to this Python (the venv tokyo runs in), else on the
+    absolute directories of PATH (:func:`~tokyo_cli.analyzers.common.find_tool`)."""
+    exe = find_tool("semgrep")
+    return [exe] if exe else None
+
+
+def _jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class SemgrepAnalyzer:
+    """``semgrep scan`` with tokyo's packaged taint rules over the new versions of the
+    changed Python files."""
+
+    name = "semgrep"
+    accepts = staticmethod(is_python)
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command
+
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
+            timeout_s: float = 60) -> AnalyzerRun:
+        """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
+        start = time.monotonic()
+        targets = {f.path: f for f in files if f.skipped is None and is_python(f.path)
+                   and may_match(changeset.new_bytes(f.path) or b"")}
+        if not targets:
+            return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
+        if timeout_s < MIN_TIMEOUT_S:
+            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: the time limit ({timeout_s:g} s) "
+                               f"is shorter than semgrep needs to start (at least {MIN_TIMEOUT_S:g} s)",
+                               seconds=time.monotonic() - start)
+        command = self.command or semgrep_command()
+        if command is None:
+            return AnalyzerRun(name=self.name, error="semgrep unavailable: the semgrep executable is "
+                               "not installed (pip install semgrep)")
+        try:
+            with tempfile.TemporaryDirectory(prefix="tokyo-semgrep-") as tmp:
+                root = Path(tmp).resolve() / "tree"
+                root.mkdir()
+                written = write_files(root, changeset, targets)
+                if not written:
+                    return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
+                # The directory, not 3,000 file arguments: semgrep 1.185 took 417 s for the
+                # files of benchmarks/bench_security.py named one by one, 20 s for their
+                # directory. An empty .semgrepignore replaces semgrep's default ignore list
+                # (tests/, test/, build/, vendor/, node_modules/, ...): tokyo's path rules
+                # alone chose these files. A .pyw is named too (a directory scan skips it).
+                (root / ".semgrepignore").write_bytes(b"")
+                extra = [root / p for p in written if not p.endswith(".py")]
+                report = self._invoke(command, [root, *extra], timeout_s)
+        except ToolUnavailable as exc:
+            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: {exc}",
+                               seconds=time.monotonic() - start)
+        findings = to_findings(report, changeset, targets, agent=agent, root=root)
+        not_analyzed = semgrep_skipped(report, written, root=root)
+        return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed,
+                           seconds=time.monotonic() - start)
+
+    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float) -> dict[str, Any]:
+        """Run semgrep isolated and offline over ``paths``; its parsed JSON report.
+        Raises ToolUnavailable."""
+        per_file = max(1, min(PER_FILE_TIMEOUT_S, int(timeout_s)))
+        cmd = [*command, "scan", "--config", str(RULES_DIR), "--metrics", "off",
+               "--disable-version-check", "--json", "--quiet", "--no-git-ignore",
+               # Every target is a Python file tokyo chose: a .pyw counts too.
+               "--scan-unknown-extensions",
+               "--timeout", str(per_file), "--jobs", str(_jobs()), *(str(p) for p in paths)]
+        proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
+        # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
+        stdout = proc.stdout.decode("utf-8", errors="replace")
+        if proc.returncode == 0:
+            try:
+                report = json.loads(stdout[stdout.find("{"):]) if "{" in stdout else None
+            except json.JSONDecodeError:
+                report = None
+            if isinstance(report, dict) and isinstance(report.get("results"), list):
+                return report
+        raise ToolUnavailable(last_error_line(proc, default="no report on stdout"))
+
+
+def semgrep_skipped(report: dict[str, Any], written: list[str], *, root: Path) -> dict[str, str]:
+    """Repository path -> reason for each written file semgrep did not analyze: an error
+    naming the file (a parse error), or a file missing from ``paths.scanned`` (over its size
+    limit, ...)."""
+    out: dict[str, str] = {}
+    for error in report.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        kind = str(error.get("type") or "")
+        # Level "warn" is a partial parse (the rest of the file was scanned); a timeout is a
+        # warning too, but rules were left unfinished on that file.
+        if str(error.get("level", "error")).lower() != "error" and "timeout" not in kind.lower():
+            continue
+        path = _relative(str(error.get("path") or ""), root)
+        if path in written:
+            message = " ".join(str(error.get("message") or kind or "error").split())
+            out.setdefault(path, f"semgrep error ({message[:200]})")
+    scanned = (report.get("paths") or {}).get("scanned")
+    if isinstance(scanned, list):
+        seen = {_relative(str(p), root) for p in scanned}
+        for path in written:
+            if path not in seen and path not in out:
+                out[path] = "skipped by semgrep (not scanned: over its size limit or not parsed)"
+    return out
+
+
+def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
+                *, agent: str, root: Path) -> list[Finding]:
+    """Map semgrep's JSON ``results`` to findings on the lines this change touched
+    (``root``: the directory the scanned files were written to)."""
+    whole = whole_tree(changeset)
+    out: list[Finding] = []
+    for result in report.get("results") or []:
+        if not isinstance(result, dict):
+            continue
+        path = _relative(str(result.get("path") or ""), root)
+        change = files.get(path)
+        first = int((result.get("start") or {}).get("line") or 0)
+        last = int((result.get("end") or {}).get("line") or first)
+        if change is None or first < 1:
+            continue
+        line = anchor_line(change, first, max(first, last), whole=whole, prefer=first)
+        if line is None:
+            continue
+        out.append(_finding(result, path, line, changeset, agent))
+    return out
+
+
+def rule_id(check_id: str) -> str:
+    """The rule's own id: semgrep prefixes a local rule's id with its config path, dotted."""
+    return check_id.rsplit(".", 1)[-1] or check_id
+
+
+def cwe_numbers(value: Any) -> list[int]:
+    """The CWE numbers of a rule's ``metadata.cwe`` (a string or a list of strings)."""
+    items = value if isinstance(value, list) else [value]
+    out: list[int] = []
+    for item in items:
+        for m in _CWE.finditer(str(item or "")):
+            if int(m.group(1)) not in out:
+                out.append(int(m.group(1)))
+    return out
+
+
+def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
+             agent: str) -> Finding:
+    ident = rule_id(str(result.get("check_id") or "unknown"))
+    extra = result.get("extra") or {}
+    meta = extra.get("metadata") or {}
+    message = " ".join(str(extra.get("message") or ident).split())
+    hint = " ".join(str(meta.get("hint") or "").split())
+    cwe_text = meta.get("cwe")
+    cwe_label = "; ".join(cwe_text) if isinstance(cwe_text, list) else str(cwe_text or "")
+    body = [message]
+    if hint:
+        body.append(f"Fix: {hint}")
+    body.append(f"Semgrep rule `{ident}`" + (f" ({cwe_label})." if cwe_label else "."))
+    body.append(f"If this is intended, mark the line with `# nosemgrep: {ident}`.")
+    finding = make_finding(
+        changeset, path=path, line=line,
+        severity=_SEVERITY.get(str(extra.get("severity") or "").upper(), Severity.MEDIUM),
+        confidence=_CONFIDENCE.get(str(meta.get("confidence") or "").upper()),
+        title=message, body="\n".join(body), agent=agent, rule=f"semgrep:{ident}",
+        category="security",
+    )
+    finding.cwe = cwe_numbers(cwe_text)
+    return finding
+
+
+def _relative(filename: str, root: Path) -> str:
+    """The repository path of a scanned file below ``root``; "" for anything else (never
+    mapped onto a repository path)."""
+    try:
+        return Path(filename).relative_to(root).as_posix()
+    except ValueError:
+        return ""
