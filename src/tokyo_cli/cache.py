@@ -72,6 +72,13 @@ def _tool_versions() -> str:
             versions.append(f"{dist}={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{dist}=-")
+    # The packaged semgrep rules change with the code, not only with a release.
+    from tokyo_cli.analyzers.taint import RULES_DIR
+
+    rules = hashlib.sha256()
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        rules.update(path.name.encode() + b"\x1f" + path.read_bytes() + b"\x1e")
+    versions.append(f"semgrep-rules={rules.hexdigest()[:16]}")
     return ",".join(versions)
 
 

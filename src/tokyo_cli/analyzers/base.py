@@ -157,7 +157,22 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
                               seconds=time.monotonic() - started,
                               not_analyzed=dict.fromkeys(log.targets(), reason))
         runs.append(run)
-    return runs
+    return _taint_supersedes_patterns(runs, changeset, files)
+
+
+def _taint_supersedes_patterns(runs: list[AnalyzerRun], changeset: Changeset,
+                               files: list[FileChange]) -> list[AnalyzerRun]:
+    """Where semgrep ran without error beside bandit, drop bandit's sink-pattern findings on
+    the files semgrep's taint rules analyzed (see :mod:`tokyo_cli.analyzers.bandit`)."""
+    by_name = {r.name: r for r in runs}
+    semgrep, bandit = by_name.get("semgrep"), by_name.get("bandit")
+    if semgrep is None or bandit is None or semgrep.error is not None or not bandit.findings:
+        return runs
+    from tokyo_cli.analyzers.bandit import drop_superseded
+    from tokyo_cli.analyzers.semgrep import scan_targets
+
+    scanned = set(scan_targets(changeset, files)) - set(semgrep.not_analyzed)
+    return [drop_superseded(r, scanned) if r is bandit else r for r in runs]
 
 
 def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent: str,

@@ -4,7 +4,7 @@ Semgrep scans the *new* content of the changed Python files, written into a temp
 directory at their repository-relative paths (a staged review scans the index version, a
 range review the target commit, a working review the files on disk; a symlink is listed by
 the changeset as "symlink" and never read). Only tokyo's packaged rules run:
-``semgrep_rules/*.yaml`` next to this module, one taint rule per CWE (SQL injection, OS
+``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint rule per CWE (SQL injection, OS
 command injection, path traversal, code injection, unsafe deserialization, open redirect,
 XSS, XPath and LDAP injection, XXE, SSRF, trust boundary violation) plus one search rule
 for cookies set without ``secure``/``httponly``. A result counts when its span touches an
@@ -17,7 +17,7 @@ added line (any line for ``--all``) and is mapped to a finding:
   ``cwe``: the numbers of ``metadata.cwe``.
 
 Offline and isolated (the reviewed code never runs, semgrep never reaches the network):
-``semgrep scan --config <packaged rules dir> --metrics off --disable-version-check --json
+``semgrep scan --config <built config> --metrics off --disable-version-check --json
 --no-git-ignore --scan-unknown-extensions`` on the absolute path of the copied tree (with an
 empty ``.semgrepignore`` of tokyo's, so semgrep's default ignore list of ``tests/``,
 ``vendor/``, ... does not apply: tokyo's path rules chose the files), through
@@ -47,10 +47,13 @@ from ``pip install .``, so semgrep is a default dependency, not an extra (it shi
 Linux, macOS and Windows). Where it is missing anyway, the run reports "semgrep unavailable:
 ..." and the other analyzers continue.
 
-Limit: semgrep OSS follows taint within one function. A flow into a helper's argument and
-out of its result is followed (the result of a call is tainted when an argument is), but a
-sanitizer or a source *inside* a helper is not seen from the caller: sanitize where the
-value is used, or expect a finding to dismiss.
+Across functions: semgrep OSS follows taint within one function. The config semgrep gets is
+built for each scan by :mod:`tokyo_cli.analyzers.taint` (the packaged rules with their
+shared sources and sanitizers, plus function-summary rules over the scanned files' own
+functions), and its results are joined there: a flow into a helper's sink is reported at
+the helper, a helper that validates its argument clears the flow. So a helper module
+without any source word is scanned too when a scanned file calls one of its functions
+(:func:`scan_targets`).
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from tokyo_cli.analyzers import taint
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
     ToolUnavailable,
@@ -77,7 +83,7 @@ from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.isolation import last_error_line, run_isolated
 from tokyo_cli.repo import Changeset, FileChange
 
-RULES_DIR = Path(__file__).resolve().with_name("semgrep_rules")
+RULES_DIR = taint.RULES_DIR
 # Never let semgrep phone home: metrics off and no version check (which otherwise blocks a
 # network-less run for over a minute before scanning).
 SEMGREP_ENV = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
@@ -104,6 +110,23 @@ _MAY_MATCH = re.compile(rb"request|\breq\b|argv|input|environ|getenv|route|set_c
 def may_match(source: bytes) -> bool:
     """Whether any packaged rule can match ``source`` (see ``_MAY_MATCH``)."""
     return _MAY_MATCH.search(source) is not None
+
+
+_CALL = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
+
+
+def scan_targets(changeset: Changeset, files: list[FileChange]) -> dict[str, FileChange]:
+    """The Python files of ``files`` semgrep scans: those :func:`may_match`, plus the helper
+    modules they call into (a file defining a function whose name is called from one of
+    them), so :mod:`~tokyo_cli.analyzers.taint` can summarise the helpers. Skipped files
+    and symlinks are never read."""
+    python = {f.path: f for f in files if f.skipped is None and is_python(f.path)}
+    contents = {p: changeset.new_bytes(p) or b"" for p in python}
+    entry = {p for p, src in contents.items() if may_match(src)}
+    called = {m.group(1) for p in entry for m in _CALL.finditer(contents[p])}
+    helpers = {p for p, src in contents.items() if p not in entry
+               and any(name.encode() in called for name in taint.project_functions([src]))}
+    return {p: f for p, f in python.items() if p in entry or p in helpers}
 
 
 def semgrep_command() -> list[str] | None:
@@ -134,8 +157,7 @@ class SemgrepAnalyzer:
             timeout_s: float = 60) -> AnalyzerRun:
         """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
         start = time.monotonic()
-        targets = {f.path: f for f in files if f.skipped is None and is_python(f.path)
-                   and may_match(changeset.new_bytes(f.path) or b"")}
+        targets = scan_targets(changeset, files)
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         if timeout_s < MIN_TIMEOUT_S:
@@ -160,7 +182,15 @@ class SemgrepAnalyzer:
                 # alone chose these files. A .pyw is named too (a directory scan skips it).
                 (root / ".semgrepignore").write_bytes(b"")
                 extra = [root / p for p in written if not p.endswith(".py")]
-                report = self._invoke(command, [root, *extra], timeout_s)
+                contents = {p: changeset.new_bytes(p) or b"" for p in written}
+                config = taint.build_config(taint.project_functions(contents.values()))
+                config_path = Path(tmp) / "tokyo-rules.yaml"
+                config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+                report = self._invoke(command, [root, *extra], timeout_s, config=config_path)
+                report["results"] = taint.join(
+                    [r for r in report["results"] if isinstance(r, dict)],
+                    lambda name: contents.get(_relative(name, root)), config,
+                    display=lambda name: _relative(name, root))
         except ToolUnavailable as exc:
             return AnalyzerRun(name=self.name, error=f"semgrep unavailable: {exc}",
                                seconds=time.monotonic() - start)
@@ -169,11 +199,13 @@ class SemgrepAnalyzer:
         return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed,
                            seconds=time.monotonic() - start)
 
-    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float) -> dict[str, Any]:
-        """Run semgrep isolated and offline over ``paths``; its parsed JSON report.
+    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *,
+                config: Path) -> dict[str, Any]:
+        """Run semgrep isolated and offline over ``paths`` with the rules of ``config`` (a
+        :func:`tokyo_cli.analyzers.taint.build_config` file); its parsed JSON report.
         Raises ToolUnavailable."""
         per_file = max(1, min(PER_FILE_TIMEOUT_S, int(timeout_s)))
-        cmd = [*command, "scan", "--config", str(RULES_DIR), "--metrics", "off",
+        cmd = [*command, "scan", "--config", str(config), "--metrics", "off",
                "--disable-version-check", "--json", "--quiet", "--no-git-ignore",
                # Every target is a Python file tokyo chose: a .pyw counts too.
                "--scan-unknown-extensions",
@@ -265,6 +297,9 @@ def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
     cwe_text = meta.get("cwe")
     cwe_label = "; ".join(cwe_text) if isinstance(cwe_text, list) else str(cwe_text or "")
     body = [message]
+    via = extra.get("x-tokyo-via")
+    if via:
+        body.append(f"Followed across functions: {via}.")
     if hint:
         body.append(f"Fix: {hint}")
     body.append(f"Semgrep rule `{ident}`" + (f" ({cwe_label})." if cwe_label else "."))

@@ -1,0 +1,311 @@
+"""Function summaries over semgrep's per-function taint analysis: tokyo's packaged rule pack
+built for one scan, and the cross-function join of its results.
+
+Semgrep OSS (Community Edition) follows taint inside one function; following it into the
+project's own helpers is a Pro feature. Real web code passes request data to helpers
+(``find_users(name)`` in ``app/services.py`` runs the query) and sanitizes in helpers
+(``safe_next(url)`` returns a relative path or a default). tokyo closes that gap with
+*function summaries* computed by semgrep itself in the same run, then joined here:
+
+For each packaged taint rule ``X`` (sources ``S``, sanitizers ``Z``, sinks ``K``) and the set
+``P`` of function names the scanned files define (:func:`project_functions`), the built
+config holds four rules:
+
+* ``X``: ``S`` -> ``K``. A call to a function of ``P`` is a sanitizer here: what a helper
+  returns is decided by its summary, not assumed tainted.
+* ``X--call``: ``S`` -> an argument of a call to a function of ``P`` ("called with
+  untrusted data").
+* ``X--summary``: every parameter of every function -> ``K`` (the parameter reaches a sink:
+  a *sink summary*), -> an argument of a call to a function of ``P`` (an edge of the call
+  graph), and -> a ``return`` (the function *propagates* its argument).
+* ``X--result``: the result of a call to a function of ``P`` -> ``K``.
+
+The join (:func:`join`), per rule:
+
+1. ``reached`` = the functions called with untrusted data, closed over the summary edges
+   (a helper passing its parameter on to another helper).
+2. A sink summary in a reached function is a finding at the helper's sink line.
+3. A ``X--result`` finding counts when its helper propagates its argument, is called with
+   untrusted data in the same function, and has no sink summary of its own (the flow is
+   then reported once, at the innermost sink).
+4. ``X``'s own source -> sink findings are kept as they are.
+
+Names are matched by their last component (``services.find_users`` -> ``find_users``): two
+project functions of one name share their summaries (an over-approximation, like semgrep's
+own treatment of unknown calls). Shared sources and sanitizers live in
+``semgrep_rules/_shared.yaml``; a rule names its source groups in ``x-tokyo-sources``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES_DIR = Path(__file__).resolve().with_name("semgrep_rules")
+SHARED = "_shared.yaml"
+CALL = "--call"
+SUMMARY = "--summary"
+RESULT = "--result"
+# Message fields of the derived rules: a metavariable semgrep did not bind stays literal.
+_DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(", re.MULTILINE)
+# Never treated as project functions: a project redefining one of these would otherwise make
+# every use of the built-in or a sink a summarised call.
+_RESERVED = frozenset({
+    "open", "eval", "exec", "compile", "input", "print", "len", "int", "str", "float", "bool",
+    "list", "dict", "set", "tuple", "format", "getattr", "setattr", "main", "__init__", "__call__",
+    "get", "post", "put", "delete", "patch", "head", "options", "run", "call", "execute",
+    "load", "loads", "dump", "dumps", "render", "redirect", "search", "search_s", "xpath",
+    "system", "popen", "urlopen", "request", "parse", "fromstring", "send_file", "join",
+})
+
+
+def project_functions(sources: Iterable[bytes]) -> list[str]:
+    """The names of the functions and methods defined in ``sources`` (Python file contents,
+    found by a ``def name(`` scan, never executed or imported), sorted, without
+    :data:`_RESERVED` names and dunders."""
+    names: set[str] = set()
+    for src in sources:
+        for m in _DEF.finditer(src):
+            name = m.group(1).decode("ascii")
+            if name not in _RESERVED and not name.startswith("__"):
+                names.add(name)
+    return sorted(names)
+
+
+def load_pack(rules_dir: Path = RULES_DIR) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The shared sources/sanitizers and the packaged rules (``*.yaml`` but ``_shared.yaml``),
+    as parsed YAML. Raises OSError or yaml.YAMLError for a broken package."""
+    shared = yaml.safe_load((rules_dir / SHARED).read_text(encoding="utf-8")) or {}
+    rules: list[dict[str, Any]] = []
+    for path in sorted(rules_dir.glob("*.yaml")):
+        if path.name != SHARED:
+            rules.extend((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules") or [])
+    return shared, rules
+
+
+def _names_regex(names: list[str]) -> str:
+    return "^(" + "|".join(re.escape(n) for n in names) + ")$" if names else "^$"
+
+
+def _project_call(names: list[str], *, focus: str | None) -> dict[str, Any]:
+    """A call to a project function (bare, or through self/cls/a module): its arguments when
+    ``focus`` names the argument metavariable, else the call itself."""
+    call = ({"pattern-either": [{"pattern": "$TKHELPER(..., $TKARG, ...)"},
+                                {"pattern": "$TKHELPER(..., $TKKW=$TKARG, ...)"},
+                                {"pattern": "$TKOBJ.$TKHELPER(..., $TKARG, ...)"},
+                                {"pattern": "$TKOBJ.$TKHELPER(..., $TKKW=$TKARG, ...)"}]}
+            if focus else
+            {"pattern-either": [{"pattern": "$TKHELPER(...)"}, {"pattern": "$TKOBJ.$TKHELPER(...)"}]})
+    parts: list[dict[str, Any]] = [
+        call,
+        {"metavariable-regex": {"metavariable": "$TKHELPER", "regex": _names_regex(names)}},
+    ]
+    if not focus:
+        # Through a module or self/cls; a method of an arbitrary object (request.args.get) is not ours.
+        parts.append({"pattern-not": "$TKX.$TKY.$TKHELPER(...)"})
+    if focus:
+        parts.append({"focus-metavariable": "$TKARG"})
+    return {"patterns": parts}
+
+
+def build_config(names: list[str], rules_dir: Path = RULES_DIR) -> dict[str, Any]:
+    """The semgrep config (``{"rules": [...]}``) for one scan: every packaged rule with the
+    shared sources and sanitizers added, plus ``X--call``, ``X--summary`` and ``X--result``
+    of each taint rule (module docstring). ``names``: :func:`project_functions` of the
+    scanned files. Raises OSError or yaml.YAMLError for a broken package, KeyError for an
+    unknown source group."""
+    shared, rules = load_pack(rules_dir)
+    groups: Mapping[str, list[Any]] = shared.get("sources") or {}
+    common_sanitizers: list[Any] = list(shared.get("sanitizers") or [])
+    out: list[dict[str, Any]] = []
+    for rule in rules:
+        rule = copy.deepcopy(rule)
+        kinds = rule.pop("x-tokyo-sources", None)
+        if rule.get("mode") != "taint":
+            out.append(rule)
+            continue
+        sources = [s for kind in (kinds or ["web"]) for s in groups[kind]]
+        sanitizers = common_sanitizers + list(rule.get("pattern-sanitizers") or [])
+        sinks = list(rule.get("pattern-sinks") or [])
+        options = {"taint_assume_safe_indexes": True, **(rule.get("options") or {})}
+        helpers = [_project_call(names, focus=None)] if names else []
+        out.append({**rule, "options": options, "pattern-sources": sources,
+                    "pattern-sanitizers": sanitizers + helpers, "pattern-sinks": sinks})
+        if not names:
+            continue
+        base = {"mode": "taint", "languages": rule["languages"], "severity": "INFO",
+                "metadata": {**(rule.get("metadata") or {}), "x-tokyo-derived": rule["id"]},
+                "options": options}
+        out.append({**base, "id": rule["id"] + CALL, "message": "call $TKHELPER",
+                    "pattern-sources": sources, "pattern-sanitizers": sanitizers,
+                    "pattern-sinks": [_project_call(names, focus="$TKARG")]})
+        out.append({**base, "id": rule["id"] + SUMMARY, "message": "summary $FUNC $TKHELPER",
+                    "pattern-sources": [{"patterns": [
+                        {"pattern-inside": "def $FUNC(..., $PARAM, ...):\n  ...\n"},
+                        {"focus-metavariable": "$PARAM"},
+                        {"metavariable-regex": {"metavariable": "$PARAM", "regex": "^(?!(self|cls)$)"}},
+                    ]}],
+                    "pattern-sanitizers": sanitizers,
+                    "pattern-sinks": sinks + [_project_call(names, focus="$TKARG"),
+                                              {"patterns": [{"pattern": "return $TKRET"},
+                                                            {"focus-metavariable": "$TKRET"}]}]})
+        out.append({**base, "id": rule["id"] + RESULT, "message": "result $TKHELPER",
+                    "pattern-sources": [_project_call(names, focus=None)],
+                    "pattern-sanitizers": sanitizers, "pattern-sinks": sinks})
+    return {"rules": out}
+
+
+@dataclass
+class _Summaries:
+    """What the derived rules of one packaged rule said."""
+
+    called: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # helper -> call sites
+    edges: dict[str, set[str]] = field(default_factory=dict)  # function -> helpers it passes a parameter to
+    propagates: set[str] = field(default_factory=set)  # parameter -> return
+    sinks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # function -> sink results
+    results: list[dict[str, Any]] = field(default_factory=list)  # helper result -> sink
+    direct: list[dict[str, Any]] = field(default_factory=list)  # source -> sink
+
+
+def enclosing_function(source: bytes, line: int) -> str | None:
+    """The name of the innermost ``def`` around 1-based ``line`` of ``source`` (a text scan by
+    indentation; None at module level)."""
+    lines = source.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    target = lines[line - 1]
+    indent = len(target) - len(target.lstrip())
+    for i in range(line - 2, -1, -1):
+        text = lines[i]
+        stripped = text.lstrip()
+        if not stripped or stripped.startswith(b"#"):
+            continue
+        here = len(text) - len(stripped)
+        if here < indent:
+            m = _DEF.match(text)
+            if m:
+                return m.group(1).decode("ascii")
+            indent = here
+            if here == 0:
+                return None
+    return None
+
+
+def join(results: list[dict[str, Any]], read: Any, config: dict[str, Any], *,
+         display: Any = str) -> list[dict[str, Any]]:
+    """The findings of a scan of ``config`` (a :func:`build_config` result): ``results`` is
+    semgrep's JSON ``results`` list, ``read(path) -> bytes | None`` gives a scanned file's
+    content. Returns result dicts shaped like semgrep's, each carrying the packaged rule's
+    ``check_id``, message and severity; a finding found through a helper also has
+    ``extra["x-tokyo-via"]`` (e.g. "find_users() is called with untrusted data at
+    app/views.py:24"; ``display(path) -> str`` names a path in that text)."""
+    packaged = {r["id"]: r for r in config.get("rules") or [] if "x-tokyo-derived" not in (r.get("metadata") or {})}
+    per: dict[str, _Summaries] = {}
+    for result in results:
+        ident = str(result.get("check_id") or "").rsplit(".", 1)[-1]
+        words = str((result.get("extra") or {}).get("message") or "").split()
+        path = str(result.get("path") or "")
+        line = int((result.get("start") or {}).get("line") or 0)
+        for suffix in (CALL, SUMMARY, RESULT):
+            if ident.endswith(suffix):
+                s = per.setdefault(ident[: -len(suffix)], _Summaries())
+                break
+        else:
+            per.setdefault(ident, _Summaries()).direct.append(result)
+            continue
+        if suffix == CALL and len(words) == 2:
+            s.called.setdefault(words[1], []).append((path, line))
+        elif suffix == RESULT and len(words) == 2:
+            s.results.append(result)
+        elif suffix == SUMMARY and len(words) == 3:
+            func, helper = words[1], words[2]
+            if not helper.startswith("$"):
+                s.edges.setdefault(func, set()).add(helper)
+            elif _is_return(result, read):
+                s.propagates.add(func)
+            else:
+                s.sinks.setdefault(func, []).append(result)
+    out: list[dict[str, Any]] = []
+    for ident, s in per.items():
+        out.extend(s.direct)
+        reached = _closure(set(s.called), s.edges)
+        for func in sorted(reached):
+            for result in s.sinks.get(func, []):
+                out.append(_as_rule(result, packaged.get(ident), ident, via=_via(func, s, display)))
+        for result in s.results:
+            helper = str((result.get("extra") or {}).get("message") or "").split()[-1]
+            if helper not in s.propagates or helper in s.sinks:
+                continue
+            path = str(result.get("path") or "")
+            line = int((result.get("start") or {}).get("line") or 0)
+            here = enclosing_function(read(path) or b"", line)
+            if any(p == path and enclosing_function(read(p) or b"", ln) == here for p, ln in s.called.get(helper, [])):
+                out.append(_as_rule(result, packaged.get(ident), ident,
+                                    via=f"{helper}() returns untrusted data it was given"))
+    return _dedupe(out)
+
+
+def _is_return(result: dict[str, Any], read: Any) -> bool:
+    """Whether a summary result is its ``return`` sink (the whole returned expression): the
+    text before its start ends with ``return`` and nothing but a comment follows its end. A
+    sink inside the returned expression (``return path.read_text()``) is not."""
+    path = str(result.get("path") or "")
+    start, end = result.get("start") or {}, result.get("end") or {}
+    lines = (read(path) or b"").splitlines()
+    first, last = int(start.get("line") or 0), int(end.get("line") or 0)
+    if not (1 <= first <= len(lines) and 1 <= last <= len(lines)):
+        return False
+    head = lines[first - 1][: max(0, int(start.get("col") or 1) - 1)].strip()
+    tail = lines[last - 1][max(0, int(end.get("col") or 1) - 1):].strip()
+    return head == b"return" and (not tail or tail.startswith(b"#"))
+
+def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _via(func: str, s: _Summaries, display: Any) -> str | None:
+    sites = s.called.get(func)
+    if sites:
+        path, line = min(sites)
+        return f"{func}() is called with untrusted data at {display(path)}:{line}"
+    callers = sorted(f for f, callees in s.edges.items() if func in callees)
+    return f"{func}() receives untrusted data from {callers[0]}()" if callers else None
+
+
+def _as_rule(result: dict[str, Any], rule: dict[str, Any] | None, ident: str, *,
+             via: str | None) -> dict[str, Any]:
+    """A derived rule's result as a result of its packaged rule ``ident``."""
+    out = copy.deepcopy(result)
+    check = str(out.get("check_id") or "")
+    out["check_id"] = check.rsplit(".", 1)[0] + "." + ident if "." in check else ident
+    extra = out.setdefault("extra", {})
+    if rule is not None:
+        extra["message"] = rule.get("message", "")
+        extra["severity"] = rule.get("severity", "WARNING")
+        extra["metadata"] = rule.get("metadata") or {}
+    extra["x-tokyo-via"] = via
+    return out
+
+
+def _dedupe(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[str, str, int]] = set()
+    out: list[dict[str, Any]] = []
+    for r in results:
+        key = (str(r.get("check_id")), str(r.get("path")), int((r.get("start") or {}).get("line") or 0))
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
