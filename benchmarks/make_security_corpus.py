@@ -10,7 +10,12 @@ a signature check). Each core is rendered twice, rotating:
 * the indirection: the sink inline in the handler, in a helper of the same module, in a
   helper in ``app/services.py``, or behind an intermediate variable.
 
-So 13 x (3 + 3) x 2 = 156 cases, half vulnerable. A vulnerable case labels the sink line
+Then, per CWE, the first vulnerable core once more behind a feature flag read in the handler
+(``if LEGACY_MODE:``): a safe look-alike where the flag is a module constant ``False`` (a
+dead branch: the sink can never run) and a vulnerable case where the flag comes from the
+environment (the branch is live whenever an operator turns it on).
+
+So 13 x (3 + 3) x 2 + 13 x 2 = 182 cases, half vulnerable. A vulnerable case labels the sink line
 (``⟦⟧`` markers, removed when written; several markers make one ``lines`` range) with its
 CWE; a safe case has ``expected: []`` and ``cwe:`` naming what it looks like (used for the
 per-CWE false positive rate). Every case adds its files to an empty base, so every line is
@@ -42,6 +47,7 @@ class Core:
     helper: str = ""  # module-level helper function(s) the body calls
     imports: str = ""
     consts: str = ""
+    flag: str = ""  # a module constant of the handler's module (behind_flag)
 
 
 CORES: list[Core] = []
@@ -563,18 +569,21 @@ def render(c: Core, variant: int, index: int) -> tuple[dict[str, str], dict[str,
     std = ["import os"] if needs_os else []
     if "json.loads(request.body" in source and "import json" not in c.imports:
         std = sorted([*std, "import json"])
+    view_std = sorted({*std, "import os"}) if "os." in c.flag else std
     if style == "helper-module":
         names = re.findall(r"^def (\w+)", helper, re.M)
         svc = [f'"""Helpers for the {c.key.replace("_", " ")} view."""', ""]
         svc += std + ([c.imports] if c.imports else [])
         svc += ["", ""] + ([consts, "", ""] if consts else []) + [apply_tokens(helper, fw)]
         files["app/services.py"] = "\n".join(svc).replace("\n\n\n\n", "\n\n\n") + "\n"
-        head = ['"""HTTP handlers."""'] + [""] + fw_imports + ["", f"from app.services import {', '.join(names)}"]
-        mod = head + ["", ""] + ([setup, "", ""] if setup else []) + [handler]
+        head = ['"""HTTP handlers."""'] + [""] + ([*view_std, ""] if c.flag and view_std else []) + fw_imports
+        head += ["", f"from app.services import {', '.join(names)}"]
+        mod = head + ["", ""] + ([setup, "", ""] if setup else []) + ([c.flag, "", ""] if c.flag else []) + [handler]
     else:
-        head = ['"""HTTP handlers."""', ""] + std + ([c.imports] if c.imports else [])
-        head += ([""] if (std or c.imports) else []) + fw_imports
+        head = ['"""HTTP handlers."""', ""] + view_std + ([c.imports] if c.imports else [])
+        head += ([""] if (view_std or c.imports) else []) + fw_imports
         mod = head + ["", ""] + ([setup, ""] if setup else []) + ([consts, ""] if consts else [])
+        mod += [c.flag, ""] if c.flag else []
         if helper:
             mod += ["", apply_tokens(helper, fw), ""]
         mod += ["", handler]
@@ -593,6 +602,18 @@ def render(c: Core, variant: int, index: int) -> tuple[dict[str, str], dict[str,
     return files, marks
 
 
+def behind_flag(c: Core, live: bool) -> Core:
+    """``c`` with its handler body behind ``if LEGACY_MODE:``: a flag from the environment
+    (``live``, still vulnerable) or the constant False (a dead branch, safe, marks dropped)."""
+    body = "if LEGACY_MODE:\n" + indent(c.body, 4) + '\nreturn JSON({"disabled": True})'
+    flag = ('LEGACY_MODE = os.environ.get("LEGACY_MODE") == "1"' if live else "LEGACY_MODE = False")
+    if live:
+        return Core(c.key + "_flag", c.cwe, True, c.param, body, c.helper, c.imports, c.consts, flag)
+    unmark = lambda text: "\n".join(line.replace(MARK, "").rstrip() for line in text.split("\n"))  # noqa: E731
+    return Core(c.key + "_dead_branch", c.cwe, False, c.param, unmark(body), unmark(c.helper), c.imports,
+                c.consts, flag)
+
+
 def main() -> int:
     import yaml
 
@@ -606,10 +627,14 @@ def main() -> int:
         "equivalences:\n  - [95, 94]\n", encoding="utf-8")
     per_cwe: dict[int, list[int]] = {}
     index_of: dict[int, int] = {}
+    flagged: list[Core] = []
     for c in CORES:
+        if c.vulnerable and not any(f.cwe == c.cwe for f in flagged):
+            flagged += [behind_flag(c, live=True), behind_flag(c, live=False)]
+    for c in [*CORES, *flagged]:
         i = index_of.get(c.cwe, 0)
         index_of[c.cwe] = i + 1
-        for variant in (0, 1):
+        for variant in ((0, 1) if c in CORES else (0,)):
             files, marks = render(c, variant, i)
             if c.vulnerable != bool(marks):
                 raise SystemExit(f"{c.key}: vulnerable={c.vulnerable} but {len(marks)} marked file(s)")

@@ -512,16 +512,20 @@ def test_symlinked_python_file_is_never_followed(scanned: tuple[Changeset, list[
     assert all("secret_vuln" not in f.path for r in runs for f in r.findings)
 
 
-def test_bandit_and_semgrep_on_one_line_merge_with_both_rules(
+def test_taint_supersedes_bandits_shell_pattern_and_merges_what_both_report(
         scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    """On a file semgrep scanned, bandit's B605 (any os.system call) gives way to the taint
+    rule; a bandit test that is not a sink pattern (B607, a partial executable path) on the
+    same line as a taint finding merges into one finding naming both rules."""
     _cs, runs = scanned
-    path = "cases/command_injection_vuln.py"
-    both = findings_in(runs, path)
-    assert {f.rule for f in both} == {"semgrep:command-injection", "bandit:B605"}
-    merged = [f for f in merge_duplicates(both) if f.path == path]
+    assert {f.rule for f in findings_in(runs, "cases/command_injection_vuln.py")} == {"semgrep:command-injection"}
+    semgrep_f = findings_in(runs, "cases/command_injection_vuln.py")[0]
+    b607 = semgrep_f.model_copy(update={"rule": "bandit:B607", "title": "Starting a process with a partial executable path",
+                                        "body": "bandit B607", "fingerprint": "other", "cwe": [78]})
+    merged = merge_duplicates([semgrep_f, b607])
     assert len(merged) == 1
-    other = ({"semgrep:command-injection", "bandit:B605"} - {merged[0].rule}).pop()
-    assert f"Also reported by `{other}`." in merged[0].body and 78 in merged[0].cwe
+    other = ({"semgrep:command-injection", "bandit:B607"} - {merged[0].rule}).pop()
+    assert f"Also reported by `{other}`." in merged[0].body and merged[0].cwe == [78]
 
 
 def test_missing_semgrep_is_reported_and_the_run_continues(

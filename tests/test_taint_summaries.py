@@ -256,3 +256,38 @@ def test_without_semgrep_bandit_keeps_every_result(tmp_path: Path, monkeypatch: 
                                             timeout_s=120)
     assert semgrep_run.error and semgrep_run.error.startswith("semgrep unavailable")
     assert where(bandit_run.findings) == [("app/views.py", 12, "bandit:B602"), ("tools/cleanup.py", 5, "bandit:B605")]
+
+
+def test_a_rule_semgrep_refuses_makes_the_run_unavailable_not_silent(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measured: one regex of 4,945 helper names made semgrep 1.185 refuse every taint rule
+    ("invalid regex") and still exit 0 with no results."""
+    cs = _quoted_repo(tmp_path / "repo")
+    build = taint.build_config
+    monkeypatch.setattr(taint, "REGEX_CHUNK", 10**6)
+    monkeypatch.setattr(taint, "build_config",
+                        lambda names, **_: build([f"attachment_item{i}" for i in range(5000)]))
+    [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
+    assert run.error is not None and run.error.startswith("semgrep unavailable: semgrep refused a rule (")
+    assert run.findings == [] and "app/views.py" in run.not_analyzed
+
+
+def test_thousands_of_helpers_fit_semgrep_regex_limits(tmp_path: Path) -> None:
+    """4,000 helper names (a large repository): the names are split over several regexes,
+    which semgrep accepts, and a flow into one of them is still followed."""
+    names = [f"helper_{i}" for i in range(4000)]
+    config = taint.build_config(names)
+    rule = next(r for r in config["rules"] if r["id"] == "sql-injection--call")
+    [sink] = rule["pattern-sinks"]
+    assert len(sink["patterns"][0]["pattern-either"]) == -(-4000 // taint.REGEX_CHUNK)
+    repo = GitRepo(tmp_path / "repo").init()
+    repo.write("app/__init__.py", "")
+    repo.write("app/views.py", CASES["helper_sink"]["app/views.py"])
+    repo.write("app/services.py", CASES["helper_sink"]["app/services.py"] + "".join(
+        f"\n\ndef helper_{i}(x):\n    return x\n" for i in range(0, 4000, 7)) + "".join(
+        f"\nhelper_{i}(1)" for i in range(0, 4000, 7)) + "\n")
+    repo.commit("x")
+    cs = load_changeset(repo.root, resolve_target(repo.root, all_files=True))
+    [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
+    assert run.error is None, run.error
+    assert where(run.findings) == [("app/services.py", 6, "semgrep:sql-injection")]

@@ -183,7 +183,8 @@ class SemgrepAnalyzer:
                 (root / ".semgrepignore").write_bytes(b"")
                 extra = [root / p for p in written if not p.endswith(".py")]
                 contents = {p: changeset.new_bytes(p) or b"" for p in written}
-                config = taint.build_config(taint.project_functions(contents.values()))
+                names = taint.project_functions(contents.values(), called_only=True)
+                config = taint.build_config(names, helper_paths=taint.helper_files(contents, names))
                 config_path = Path(tmp) / "tokyo-rules.yaml"
                 config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
                 report = self._invoke(command, [root, *extra], timeout_s, config=config_path)
@@ -213,12 +214,17 @@ class SemgrepAnalyzer:
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
         # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
         stdout = proc.stdout.decode("utf-8", errors="replace")
-        if proc.returncode == 0:
-            try:
-                report = json.loads(stdout[stdout.find("{"):]) if "{" in stdout else None
-            except json.JSONDecodeError:
-                report = None
-            if isinstance(report, dict) and isinstance(report.get("results"), list):
+        try:
+            report = json.loads(stdout[stdout.find("{"):]) if "{" in stdout else None
+        except json.JSONDecodeError:
+            report = None
+        if isinstance(report, dict):
+            # A rule semgrep refused would silently find nothing (with exit 0 or 2).
+            for error in report.get("errors") or []:
+                if isinstance(error, dict) and "rule" in str(error.get("type") or "").lower():
+                    message = " ".join(str(error.get("message") or error.get("type")).split())
+                    raise ToolUnavailable(f"semgrep refused a rule ({message[:200]})")
+            if proc.returncode == 0 and isinstance(report.get("results"), list):
                 return report
         raise ToolUnavailable(last_error_line(proc, default="no report on stdout"))
 
