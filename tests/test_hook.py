@@ -109,7 +109,9 @@ def test_a_staged_shell_injection_blocks(repo: GitRepo, hook: RunHook) -> None:
     code, out, _ = hook(str(repo.root), "--hook-id", "my-tokyo")
     assert code == 1
     first = out.splitlines()[0].split()
-    assert first[:3] == ["HIGH", f"tool.py:{SHELL_LINE}", "akira"] and "shell=True" in out.splitlines()[0]
+    # Found by taint analysis: sys.argv reaches the shell through run() (bandit's B602 pattern
+    # gives way to it on a file semgrep scanned).
+    assert first[:3] == ["HIGH", f"tool.py:{SHELL_LINE}", "akira"] and "OS command injection" in out.splitlines()[0]
     # Not under pre-commit (no PRE_COMMIT=1): a plain git hook is skipped with --no-verify.
     assert "skip this check once: git commit --no-verify" in out
     assert "(also 1 low)" in out  # yuki: no test calls the new run(); listed in the count only
@@ -294,7 +296,7 @@ def test_an_unreachable_provider_blocks_only_when_nothing_usable_came_back(
     code, out, _ = hook(str(repo.root))
     assert code == 1 and f"tool.py:{SHELL_LINE}" in out.splitlines()[0]
     assert [r.status for r in history()] == ["partial", "partial"]  # stored, findings and all
-    assert history()[0].blocking()[0].rule == "bandit:B602"
+    assert history()[0].blocking()[0].rule == "semgrep:command-injection"
 
     repo.commit("both")  # no model answers and no analyzer finds anything: nothing was reviewed
     repo.write("tests/test_calc.py", repo.read("tests/test_calc.py").replace("half(4) == 2\n", "half(4) == 2.0\n"))

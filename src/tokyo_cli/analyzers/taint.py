@@ -30,9 +30,11 @@ The join (:func:`join`), per rule:
    then reported once, at the innermost sink).
 4. ``X``'s own source -> sink findings are kept as they are.
 
-Names are matched by their last component (``services.find_users`` -> ``find_users``): two
-project functions of one name share their summaries (an over-approximation, like semgrep's
-own treatment of unknown calls). Shared sources and sanitizers live in
+A call into the project is a bare call (``find_users(name)``, after ``from app.services
+import find_users``) or a call through ``self``/``cls``; a call through a module or another
+object (``services.find_users(name)``, ``conn.execute(q)``) keeps semgrep's own treatment of
+unknown calls (the result is tainted when an argument is). Functions are matched by name:
+two project functions of one name share their summaries (an over-approximation). Shared sources and sanitizers live in
 ``semgrep_rules/_shared.yaml``; a rule names its source groups in ``x-tokyo-sources``.
 """
 
@@ -58,14 +60,12 @@ _CALL_WITH_ARGS = re.compile(rb"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)[ \t]*\
 # Names per alternation in one metavariable-regex: semgrep refuses a rule whose regex is too
 # large (measured: 4,945 names, ~100 KB, was "invalid regex"), so long lists are split.
 REGEX_CHUNK = 300
-# Never treated as project functions: a project redefining one of these would otherwise make
-# every use of the built-in or a sink a summarised call.
+# Never treated as project functions: a project redefining a built-in or a bare-call sink
+# would otherwise turn every use of it into a summarised call.
 _RESERVED = frozenset({
     "open", "eval", "exec", "compile", "input", "print", "len", "int", "str", "float", "bool",
-    "list", "dict", "set", "tuple", "format", "getattr", "setattr", "main", "__init__", "__call__",
-    "get", "post", "put", "delete", "patch", "head", "options", "run", "call", "execute",
-    "load", "loads", "dump", "dumps", "render", "redirect", "search", "search_s", "xpath",
-    "system", "popen", "urlopen", "request", "parse", "fromstring", "send_file", "join",
+    "list", "dict", "set", "tuple", "format", "getattr", "setattr", "isinstance", "sorted",
+    "redirect", "render_template_string", "send_file", "escape", "quote",
 })
 
 
@@ -110,19 +110,21 @@ def _named(pattern: dict[str, Any], metavariable: str, names: list[str]) -> dict
 
 
 def _project_call(names: list[str], *, focus: str | None) -> dict[str, Any]:
-    """A call to a project function (bare, or through self/cls/a module): its arguments when
+    """A call to a project function (bare, or through self/cls): its arguments when
     ``focus`` names the argument metavariable, else the call itself. ``$TKHELPER`` is bound
     to the function's name, matched by one metavariable-regex per :data:`REGEX_CHUNK` names."""
+    # Bare calls and calls through self/cls only: `request.args.get(...)` or `conn.execute(...)`
+    # is a library method even when the project defines a function of that name.
     call = ({"pattern-either": [{"pattern": "$TKHELPER(..., $TKARG, ...)"},
                                 {"pattern": "$TKHELPER(..., $TKKW=$TKARG, ...)"},
-                                {"pattern": "$TKOBJ.$TKHELPER(..., $TKARG, ...)"},
-                                {"pattern": "$TKOBJ.$TKHELPER(..., $TKKW=$TKARG, ...)"}]}
+                                {"pattern": "self.$TKHELPER(..., $TKARG, ...)"},
+                                {"pattern": "self.$TKHELPER(..., $TKKW=$TKARG, ...)"},
+                                {"pattern": "cls.$TKHELPER(..., $TKARG, ...)"},
+                                {"pattern": "cls.$TKHELPER(..., $TKKW=$TKARG, ...)"}]}
             if focus else
-            {"pattern-either": [{"pattern": "$TKHELPER(...)"}, {"pattern": "$TKOBJ.$TKHELPER(...)"}]})
+            {"pattern-either": [{"pattern": "$TKHELPER(...)"}, {"pattern": "self.$TKHELPER(...)"},
+                                {"pattern": "cls.$TKHELPER(...)"}]})
     parts: list[dict[str, Any]] = [_named(call, "$TKHELPER", names)]
-    if not focus:
-        # Through a module or self/cls; a method of an arbitrary object (request.args.get) is not ours.
-        parts.append({"pattern-not": "$TKX.$TKY.$TKHELPER(...)"})
     if focus:
         parts.append({"focus-metavariable": "$TKARG"})
     return {"patterns": parts}
@@ -145,9 +147,11 @@ def helper_files(contents: Mapping[str, bytes], names: list[str]) -> list[str]:
 
 
 def _include(paths: list[str]) -> dict[str, list[str]]:
-    """Semgrep ``paths`` limiting a rule to ``paths`` (relative to the scanned directory,
-    anchored, glob characters escaped)."""
-    return {"include": ["/" + re.sub(r"([\\*?\[\]!])", r"\\\1", p) for p in paths]}
+    """Semgrep ``paths`` limiting a rule to ``paths`` (relative to the scanned directory),
+    anchored, glob characters escaped. A file semgrep is given by name rather than found in
+    the directory (a ``.pyw``) only matches an unanchored pattern: ``**/`` + its path."""
+    escape = lambda p: re.sub(r"([\\*?\[\]!])", r"\\\1", p)  # noqa: E731
+    return {"include": [f"/{escape(p)}" if p.endswith(".py") else f"**/{escape(p)}" for p in paths]}
 
 
 def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,
