@@ -490,7 +490,10 @@ def _plugin_check(plugin: Any) -> Callable[[str], bool]:
 def _get_rules() -> _Rules:
     global _rules
     if _rules is None:
-        with _rules_lock:
+        # One lock order everywhere: DETECT_SECRETS_LOCK (reentrant), then _rules_lock. The
+        # detect-secrets analyzer masks a line while it holds DETECT_SECRETS_LOCK; taking
+        # _rules_lock first here deadlocked a review with bandit masking at the same moment.
+        with DETECT_SECRETS_LOCK, _rules_lock:
             if _rules is None:
                 _rules = _build()
     return _rules
