@@ -19,6 +19,7 @@ kept, including the analyzer findings of the steps cut short.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from pydantic import TypeAdapter
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.evidence import active, reconcile
-from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest
+from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
 from tokyo_cli.calls import CallFailed, ChunkCaller
 from tokyo_cli.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
@@ -143,6 +144,7 @@ class Engine:
                 files=len(self.changeset.files),
             )
         )
+        self._warm_gateway(steps)
         tasks: dict[str, asyncio.Task[_Outcome]] = {}
         for step in steps:
             deps = [tasks[d] for d in step.depends_on]
@@ -161,6 +163,54 @@ class Engine:
         self._finish(result, steps, cancelled, timed_out)
         self.emit(ev.RunFinished(status=result.status, findings=len(result.findings), seconds=result.seconds))
         return result
+
+    def _warm_gateway(self, steps: Sequence[StepSpec]) -> None:
+        """Start the litellm import now when some call of this run will miss the cache.
+
+        The import takes seconds; begun here, before any analyzer, it overlaps the analyzers
+        and prompt packing instead of delaying the first call. A call's cache key needs its
+        prompt, which needs the analyzer evidence, so it is not known yet; what is known is
+        the plan a previous run of the same step over the same change stored
+        (:func:`~tokyo_cli.cache.plan_key`: the keys its calls used). No plan, or a plan
+        whose keys are not all cached, means a miss. A fully cached re-run therefore never
+        imports litellm; a wrong guess costs only time, never an answer (the calls still
+        check the cache themselves).
+        """
+        if self.gateway is None or self.options.offline:
+            return
+        online = [s for s in steps
+                  if callable_models(self.team.get(s.agent), self.options.model, self.options.api_base)]
+        if not online:
+            return
+        cache, store = self.options.cache, self.options.local_cache
+        if cache is None or store is None:
+            self.gateway.preload()
+            return
+        for step in online:
+            keys = _plan_keys(store.get_text(self._plan_key(step)))
+            if keys is None or any(cache.get(k) is None for k in keys):
+                self.gateway.preload()
+                return
+
+    def _plan_key(self, step: StepSpec) -> str:
+        """:func:`~tokyo_cli.cache.plan_key` of ``step`` in this run."""
+        agent = self.team.get(step.agent)
+        return plan_key(
+            self._change_digest(),
+            step.model_dump_json(),
+            agent.model_dump_json(),
+            self.workflow.hash + self.workflow.origin,
+            f"{self.options.model}|{self.options.api_base}",
+        )
+
+    def _remember_plan(self, step: StepSpec, res: StepResult) -> None:
+        """Store the cache keys of a step whose every call is answered and cached (see
+        :meth:`_warm_gateway`); a step with a failed or refused call stores nothing."""
+        store = self.options.local_cache
+        keys = self.caller.keys.get(step.id)
+        if store is None or self.options.cache is None or not keys or res.status != "ok":
+            return
+        store.put_text(self._plan_key(step), "plan", json.dumps(keys))
 
     def _finish(self, result: RunResult, steps: Sequence[StepSpec], cancelled: bool, timed_out: bool = False) -> None:
         result.steps = []
@@ -249,6 +299,7 @@ class Engine:
                 step_id=step.id, status=res.status, findings=len(res.findings), seconds=res.seconds, error=res.error
             )
         )
+        self._remember_plan(step, res)
         self._outcomes[step.id] = outcome
         return outcome
 
@@ -441,6 +492,17 @@ class Engine:
     def _exact_tokens(self) -> bool:
         """Real token counts matter only under a cost cap; otherwise a bytes bound will do."""
         return self.gateway is not None and getattr(self.gateway.budget, "max_cost_usd", None) is not None
+
+
+def _plan_keys(text: str | None) -> list[str] | None:
+    """The call keys of a stored plan, or ``None`` when there is none or it is unreadable."""
+    if text is None:
+        return None
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        return None
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else None
 
 
 def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:

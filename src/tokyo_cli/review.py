@@ -370,11 +370,9 @@ async def run_review(
     result = new_result(prepared, settings)
     budget = budget if budget is not None else make_budget(prepared, settings)
     gateway = make_gateway(settings, budget)
+    # The engine starts the litellm import before its analyzers when a call will miss the
+    # cache (Engine._warm_gateway); a fully cached re-run never pays for it.
     online = gateway is not None and _goes_online(prepared, settings)
-    if online and gateway is not None and not settings.cache:
-        # Every call will reach a provider: overlap the ~2.5 s litellm import with the
-        # analyzers. With the cache on, a fully cached re-run must not pay for the import.
-        gateway.preload()
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
     if db is not None and settings.cache:
