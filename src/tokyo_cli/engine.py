@@ -29,6 +29,8 @@ from pydantic import TypeAdapter
 
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
+from tokyo_cli.analyzers.base import SECURITY_ANALYZERS, analyzer_time_limit
+from tokyo_cli.analyzers.base import unfinished as analyzer_unfinished
 from tokyo_cli.analyzers.evidence import active, reconcile
 from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
 from tokyo_cli.calls import CallFailed, ChunkCaller
@@ -57,7 +59,7 @@ class EngineOptions:
     model: str | None = None
     offline: bool = False
     api_base: str | None = None
-    analyzer_timeout: float = 60.0  # seconds per analyzer
+    analyzer_timeout: float = 60.0  # seconds per analyzer per 1,000 files (analyzer_time_limit)
     max_chunk_tokens: int = 60_000  # bounds one call's latency and cost even on 1M-token models
     cache: ResponseCache | None = None
     local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
@@ -247,8 +249,17 @@ class Engine:
         result.finished_at = datetime.now(timezone.utc)
         result.offline = all(s.status in ("offline", "skipped") for s in result.steps)
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
+        # A security analyzer that did not finish leaves files unchecked for what matters
+        # most: the run is partial, whatever the models said.
+        unchecked = [(s, a) for s in result.steps for a in s.analyzers
+                     if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)]
+        for step, note in unchecked:
+            result.notices.append(
+                f"{note.name} ({step.agent_name}, {step.step_id}) did not finish: {note.error}; "
+                f"{len(note.not_analyzed)} file(s) not analyzed by it are listed, and the run is partial"
+            )
         troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
-                    (s.status == "skipped" and s.error)]
+                    (s.status == "skipped" and s.error) or any(s is u for u, _ in unchecked)]
         if cancelled:
             result.status = "cancelled"
         elif timed_out:
@@ -333,13 +344,18 @@ class Engine:
         if cached is not None:
             runs = _ANALYZER_RUNS.validate_json(cached)
         else:
+            # The limit grows with the files (a whole-tree audit is not a small change), and
+            # never outlasts the run's own limit (a hook's --time-limit).
+            limit = analyzer_time_limit(self.options.analyzer_timeout, len(files))
+            if self.options.time_limit_s is not None:
+                limit = min(limit, max(self.options.time_limit_s, 0.1))
             runs = await asyncio.to_thread(
                 run_analyzers,
                 agent.analyzers,
                 self.changeset,
                 files,
                 agent=agent.id,
-                timeout_s=self.options.analyzer_timeout,
+                timeout_s=limit,
             )
             if store and not any(r.error for r in runs):  # a timeout must not be remembered
                 store.put_text(key, "analyzers", _ANALYZER_RUNS.dump_json(runs).decode())
