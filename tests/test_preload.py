@@ -114,3 +114,23 @@ def test_a_cached_rerun_in_a_fresh_process_never_imports_litellm(
                           env={**os.environ}, cwd=tmp_path)
     assert "exit=1 litellm=False" in proc.stderr, proc.stderr  # 1: bandit's shell=True finding
     assert len(fake_provider.requests) == sent
+
+
+def test_a_first_run_starts_the_import_before_reading_the_change(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import tokyo_cli.llm as llm
+    from tokyo_cli.review import start_import_early
+
+    started: list[bool] = []
+    monkeypatch.setattr(llm, "preload", lambda: started.append(True))
+    db = tmp_path / "history.db"
+    assert start_import_early(load_settings(api_base="http://127.0.0.1:9/v1", db=db)), "no history yet"
+    assert not start_import_early(load_settings(db=db)), "no key, no --api-base: offline"
+    assert not start_import_early(load_settings(api_base="http://127.0.0.1:9/v1", db=db, offline=True))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-real")
+    assert start_import_early(load_settings(db=db))
+    db.write_bytes(b"")  # a history database exists: its cache may answer, the engine decides
+    assert not start_import_early(load_settings(db=db))
+    assert start_import_early(load_settings(db=db, cache=False))
+    assert len(started) == 3

@@ -118,6 +118,16 @@ _preload_lock = threading.Lock()
 _preloading: threading.Thread | None = None
 
 
+def preload() -> None:
+    """:meth:`Gateway.preload` without a Gateway: start the litellm import in a daemon
+    thread and return at once (idempotent)."""
+    global _preloading
+    with _preload_lock:
+        if _loaded is None and _preloading is None:
+            _preloading = threading.Thread(target=_litellm, name="tokyo-import-litellm", daemon=True)
+            _preloading.start()
+
+
 def _litellm() -> Any:
     """Import litellm on first use, offline: the bundled price map, no debug banners, and no
     ``.env`` file (see :func:`_without_dotenv`)."""
@@ -247,11 +257,7 @@ class Gateway:
         Call it when a run is known to go online, before the slow local work (git, analyzers),
         so the ~2.5 s import overlaps with it instead of delaying the first provider call.
         """
-        global _preloading
-        with _preload_lock:
-            if _loaded is None and _preloading is None:
-                _preloading = threading.Thread(target=_litellm, name="tokyo-import-litellm", daemon=True)
-                _preloading.start()
+        preload()
 
     def __repr__(self) -> str:  # never show the key
         return f"Gateway(timeout_s={self.timeout_s:g}, api_base={self.api_base!r})"

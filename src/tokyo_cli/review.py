@@ -7,6 +7,7 @@ the :class:`~tokyo_cli.results.RunResult` they get back, including its ``notices
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -286,6 +287,37 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
         budget=budget,
         breaker_threshold=settings.breaker_threshold,
     )
+
+
+SEED_PROVIDERS = ("anthropic", "openai", "groq", "gemini")  # the packaged team's providers
+
+
+def start_import_early(settings: Settings) -> bool:
+    """Start the litellm import (:func:`tokyo_cli.llm.preload`) before the change is even
+    read, when no call of the run can come from the response cache: the run may go online
+    (``api_base``, or a key of one of the packaged team's providers is set) and the cache is
+    off or there is no history database yet (a first run). Returns True when it started it.
+
+    Anything less certain waits for the engine, which knows the change
+    (:meth:`tokyo_cli.engine.Engine._warm_gateway`): a cached re-run never imports litellm.
+    """
+    from tokyo_cli.providers import CREDENTIAL_ENV
+
+    if settings.offline:
+        return False
+    keyed = any(os.environ.get(name) for p in SEED_PROVIDERS for name in CREDENTIAL_ENV.get(p, []))
+    if not (settings.api_base or keyed):
+        return False
+    if settings.cache:
+        from tokyo_cli.store.db import default_db_path
+
+        path = settings.db_path() or default_db_path()
+        if path.exists():
+            return False
+    from tokyo_cli.llm import preload
+
+    preload()
+    return True
 
 
 def _goes_online(prepared: PreparedReview, settings: Settings) -> bool:
