@@ -70,6 +70,21 @@ def test_a_cold_run_starts_the_import_before_any_step_and_a_cached_rerun_never(
     assert preloads.index("preload") < preloads.index("StepStarted"), preloads
 
 
+def test_steps_with_no_file_to_review_do_not_make_a_cached_rerun_import(
+    git_repo: GitRepo, fake_provider: FakeProvider, preloads: list[str]
+) -> None:
+    git_repo.write("docs/guide.md", "# Guide\n")
+    git_repo.commit("base")
+    git_repo.write("docs/guide.md", "# Guide\n\nRun `make`.\n")  # akira, yuki and hiro review no docs
+    fake_provider.script("", REPLY)
+    _review(git_repo, fake_provider, preloads)
+    preloads.clear()
+    again = _review(git_repo, fake_provider, preloads)
+    assert "skipped" in {s.status for s in again.result.steps} and again.result.calls
+    assert all(c.cache_hit for c in again.result.calls)
+    assert "preload" not in preloads
+
+
 def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: FakeProvider,
                                               preloads: list[str]) -> None:
     fake_provider.script("", REPLY)

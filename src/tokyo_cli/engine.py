@@ -207,10 +207,13 @@ class Engine:
 
     def _remember_plan(self, step: StepSpec, res: StepResult) -> None:
         """Store the cache keys of a step whose every call is answered and cached (see
-        :meth:`_warm_gateway`); a step with a failed or refused call stores nothing."""
+        :meth:`_warm_gateway`), and an empty plan for a step that needed no call (no file of
+        its selection changed); a step with a failed or refused call stores nothing."""
         store = self.options.local_cache
-        keys = self.caller.keys.get(step.id)
-        if store is None or self.options.cache is None or not keys or res.status != "ok":
+        keys = self.caller.keys.get(step.id, [])
+        if store is None or self.options.cache is None or res.status not in ("ok", "skipped"):
+            return
+        if res.status == "skipped" and (keys or res.error):  # skipped by the cost cap: calls to come
             return
         store.put_text(self._plan_key(step), "plan", json.dumps(keys))
 
