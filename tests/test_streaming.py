@@ -135,3 +135,36 @@ def test_engine_does_not_stream_by_default(git_repo: GitRepo, fake_provider: Fak
     assert any(isinstance(e, ev.CallFinished) for e in seen)
     assert not any(isinstance(e, ev.CallText) for e in seen)
     assert not any("stream" in body for body, _ in fake_provider.requests)
+
+
+# --- servers that do not stream -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["json", "drop"])
+async def test_a_server_that_cannot_stream_is_asked_again_without_streaming(
+    fake_provider: FakeProvider, mode: str
+) -> None:
+    fake_provider.stream_mode = mode  # a plain JSON body, or a stream cut after its first chunk
+    fake_provider.script("", REPLY, usage=(1000, 100))
+    deltas: list[str] = []
+    gw = gateway(fake_provider, retries=0)
+    response = await gw.complete(ask(), on_text=deltas.append)
+    assert response.content == CONTENT and response.attempts == 1
+    assert (response.tokens_in, response.tokens_out) == (1000, 100)
+    assert "".join(deltas).endswith(CONTENT)  # the whole text reaches the listener
+    assert [body.get("stream") for body, _ in fake_provider.requests] == [True, None]
+
+    again = await gw.complete(ask(text="the next chunk"), on_text=deltas.append)
+    assert again.content == CONTENT
+    assert fake_provider.requests[-1][0].get("stream") is None, "not streamed from again in this run"
+
+
+def test_a_streamed_run_against_a_server_that_answers_plain_json_completes(
+    git_repo: GitRepo, fake_provider: FakeProvider
+) -> None:
+    fake_provider.stream_mode = "json"
+    seen = _events(git_repo, fake_provider, stream=True)  # asserts the run completed
+    finished = [e for e in seen if isinstance(e, ev.CallFinished)]
+    assert finished and all(e.ok and e.error is None for e in finished)
+    texts = [e for e in seen if isinstance(e, ev.CallText)]
+    assert texts and {t.text for t in texts} == {CONTENT}

@@ -114,6 +114,18 @@ def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files
     return "analyzers:" + h.hexdigest()
 
 
+def plan_key(change_digest: str, *parts: str) -> str:
+    """Cache key of a step's plan: the response-cache keys its calls used the last time the
+    same step (``parts``: its spec, its agent's spec, the workflow, run-wide model choices)
+    ran over the same change (:func:`changeset_digest`) with this tokyo version. Known
+    before any analyzer runs, unlike the calls' own keys (their prompts hold the analyzer
+    evidence), so the engine can tell early whether a run will reach a provider."""
+    h = hashlib.sha256()
+    for part in ("plan-1", _tool_versions(), change_digest, *parts):
+        h.update(part.encode() + b"\x1f")
+    return "plan:" + h.hexdigest()
+
+
 class DbCache:
     """:class:`ResponseCache` over the history database's ``cache`` table.
 

@@ -46,6 +46,7 @@ class ChunkCaller:
         self.cache = cache
         self.emit = emit
         self.stream = stream
+        self.keys: dict[str, list[str]] = {}  # step id -> the cache key of each of its calls
 
     async def call(
         self,
@@ -64,6 +65,7 @@ class ChunkCaller:
         # A usable reply is cached under the first prompt's key, even when it took a repair:
         # the next run asks that prompt again, never the repair conversation.
         key = cache_key(model, fallbacks, messages, temperature=agent.temperature, max_tokens=agent.max_output_tokens)
+        self.keys.setdefault(res.step_id, []).append(key)
         for attempt in ("first", "repair"):
             self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
             cached = self.cache.get(key) if self.cache is not None and attempt == "first" else None

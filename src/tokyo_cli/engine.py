@@ -19,6 +19,7 @@ kept, including the analyzer findings of the steps cut short.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,10 @@ from pydantic import TypeAdapter
 
 from tokyo_cli import events as ev
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
+from tokyo_cli.analyzers.base import SECURITY_ANALYZERS, analyzer_time_limit
+from tokyo_cli.analyzers.base import unfinished as analyzer_unfinished
 from tokyo_cli.analyzers.evidence import active, reconcile
-from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest
+from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
 from tokyo_cli.calls import CallFailed, ChunkCaller
 from tokyo_cli.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
@@ -56,7 +59,7 @@ class EngineOptions:
     model: str | None = None
     offline: bool = False
     api_base: str | None = None
-    analyzer_timeout: float = 60.0  # seconds per analyzer
+    analyzer_timeout: float = 60.0  # seconds per analyzer per 1,000 files (analyzer_time_limit)
     max_chunk_tokens: int = 60_000  # bounds one call's latency and cost even on 1M-token models
     cache: ResponseCache | None = None
     local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
@@ -143,6 +146,7 @@ class Engine:
                 files=len(self.changeset.files),
             )
         )
+        self._warm_gateway(steps)
         tasks: dict[str, asyncio.Task[_Outcome]] = {}
         for step in steps:
             deps = [tasks[d] for d in step.depends_on]
@@ -161,6 +165,57 @@ class Engine:
         self._finish(result, steps, cancelled, timed_out)
         self.emit(ev.RunFinished(status=result.status, findings=len(result.findings), seconds=result.seconds))
         return result
+
+    def _warm_gateway(self, steps: Sequence[StepSpec]) -> None:
+        """Start the litellm import now when some call of this run will miss the cache.
+
+        The import takes seconds; begun here, before any analyzer, it overlaps the analyzers
+        and prompt packing instead of delaying the first call. A call's cache key needs its
+        prompt, which needs the analyzer evidence, so it is not known yet; what is known is
+        the plan a previous run of the same step over the same change stored
+        (:func:`~tokyo_cli.cache.plan_key`: the keys its calls used). No plan, or a plan
+        whose keys are not all cached, means a miss. A fully cached re-run therefore never
+        imports litellm; a wrong guess costs only time, never an answer (the calls still
+        check the cache themselves).
+        """
+        if self.gateway is None or self.options.offline:
+            return
+        online = [s for s in steps
+                  if callable_models(self.team.get(s.agent), self.options.model, self.options.api_base)]
+        if not online:
+            return
+        cache, store = self.options.cache, self.options.local_cache
+        if cache is None or store is None:
+            self.gateway.preload()
+            return
+        for step in online:
+            keys = _plan_keys(store.get_text(self._plan_key(step)))
+            if keys is None or any(cache.get(k) is None for k in keys):
+                self.gateway.preload()
+                return
+
+    def _plan_key(self, step: StepSpec) -> str:
+        """:func:`~tokyo_cli.cache.plan_key` of ``step`` in this run."""
+        agent = self.team.get(step.agent)
+        return plan_key(
+            self._change_digest(),
+            step.model_dump_json(),
+            agent.model_dump_json(),
+            self.workflow.hash + self.workflow.origin,
+            f"{self.options.model}|{self.options.api_base}",
+        )
+
+    def _remember_plan(self, step: StepSpec, res: StepResult) -> None:
+        """Store the cache keys of a step whose every call is answered and cached (see
+        :meth:`_warm_gateway`), and an empty plan for a step that needed no call (no file of
+        its selection changed); a step with a failed or refused call stores nothing."""
+        store = self.options.local_cache
+        keys = self.caller.keys.get(step.id, [])
+        if store is None or self.options.cache is None or res.status not in ("ok", "skipped"):
+            return
+        if res.status == "skipped" and (keys or res.error):  # skipped by the cost cap: calls to come
+            return
+        store.put_text(self._plan_key(step), "plan", json.dumps(keys))
 
     def _finish(self, result: RunResult, steps: Sequence[StepSpec], cancelled: bool, timed_out: bool = False) -> None:
         result.steps = []
@@ -197,8 +252,17 @@ class Engine:
         result.finished_at = datetime.now(timezone.utc)
         result.offline = all(s.status in ("offline", "skipped") for s in result.steps)
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
+        # A security analyzer that did not finish leaves files unchecked for what matters
+        # most: the run is partial, whatever the models said.
+        unchecked = [(s, a) for s in result.steps for a in s.analyzers
+                     if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)]
+        for step, note in unchecked:
+            result.notices.append(
+                f"{note.name} ({step.agent_name}, {step.step_id}) did not finish: {note.error}; "
+                f"{len(note.not_analyzed)} file(s) not analyzed by it are listed, and the run is partial"
+            )
         troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
-                    (s.status == "skipped" and s.error)]
+                    (s.status == "skipped" and s.error) or any(s is u for u, _ in unchecked)]
         if cancelled:
             result.status = "cancelled"
         elif timed_out:
@@ -249,6 +313,7 @@ class Engine:
                 step_id=step.id, status=res.status, findings=len(res.findings), seconds=res.seconds, error=res.error
             )
         )
+        self._remember_plan(step, res)
         self._outcomes[step.id] = outcome
         return outcome
 
@@ -282,13 +347,18 @@ class Engine:
         if cached is not None:
             runs = _ANALYZER_RUNS.validate_json(cached)
         else:
+            # The limit grows with the files (a whole-tree audit is not a small change), and
+            # never outlasts the run's own limit (a hook's --time-limit).
+            limit = analyzer_time_limit(self.options.analyzer_timeout, len(files))
+            if self.options.time_limit_s is not None:
+                limit = min(limit, max(self.options.time_limit_s, 0.1))
             runs = await asyncio.to_thread(
                 run_analyzers,
                 agent.analyzers,
                 self.changeset,
                 files,
                 agent=agent.id,
-                timeout_s=self.options.analyzer_timeout,
+                timeout_s=limit,
             )
             if store and not any(r.error for r in runs):  # a timeout must not be remembered
                 store.put_text(key, "analyzers", _ANALYZER_RUNS.dump_json(runs).decode())
@@ -441,6 +511,17 @@ class Engine:
     def _exact_tokens(self) -> bool:
         """Real token counts matter only under a cost cap; otherwise a bytes bound will do."""
         return self.gateway is not None and getattr(self.gateway.budget, "max_cost_usd", None) is not None
+
+
+def _plan_keys(text: str | None) -> list[str] | None:
+    """The call keys of a stored plan, or ``None`` when there is none or it is unreadable."""
+    if text is None:
+        return None
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        return None
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else None
 
 
 def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:

@@ -118,6 +118,16 @@ _preload_lock = threading.Lock()
 _preloading: threading.Thread | None = None
 
 
+def preload() -> None:
+    """:meth:`Gateway.preload` without a Gateway: start the litellm import in a daemon
+    thread and return at once (idempotent)."""
+    global _preloading
+    with _preload_lock:
+        if _loaded is None and _preloading is None:
+            _preloading = threading.Thread(target=_litellm, name="tokyo-import-litellm", daemon=True)
+            _preloading.start()
+
+
 def _litellm() -> Any:
     """Import litellm on first use, offline: the bundled price map, no debug banners, and no
     ``.env`` file (see :func:`_without_dotenv`)."""
@@ -239,6 +249,7 @@ class Gateway:
         self.budget = budget
         self.breaker_threshold = breaker_threshold
         self._consecutive_failures: dict[str, int] = {}
+        self._no_stream: set[str] = set()  # servers (api_base or provider) that cannot stream
 
     def preload(self) -> None:
         """Start importing litellm in a background thread and return at once (idempotent).
@@ -246,11 +257,7 @@ class Gateway:
         Call it when a run is known to go online, before the slow local work (git, analyzers),
         so the ~2.5 s import overlaps with it instead of delaying the first provider call.
         """
-        global _preloading
-        with _preload_lock:
-            if _loaded is None and _preloading is None:
-                _preloading = threading.Thread(target=_litellm, name="tokyo-import-litellm", daemon=True)
-                _preloading.start()
+        preload()
 
     def __repr__(self) -> str:  # never show the key
         return f"Gateway(timeout_s={self.timeout_s:g}, api_base={self.api_base!r})"
@@ -266,6 +273,9 @@ class Gateway:
         as it arrives, on the event loop's thread; it must not block, and an exception from it
         is logged, never fails the call. The response is the same as without streaming. A
         retried or fallback attempt streams again from the start (the listener sees both).
+        A server that answers a streaming request with a plain JSON body, or whose stream
+        breaks after it started, is asked again at once without streaming (``on_text`` then
+        gets the whole text in one piece), and is not streamed from again in this run.
 
         A model without credentials (see :func:`has_credentials`) is skipped without a call:
         litellm would fail it anyway, some routes only after a network round trip.
@@ -383,14 +393,16 @@ class Gateway:
         model = request.model
         provider = API_BASE_PROVIDER if self.api_base else provider_of(model)
         kwargs = self._call_kwargs(litellm, request)
-        async with self._slot(self.api_base or provider):
+        server = self.api_base or provider
+        streamed: Streamed | None = None
+        async with self._slot(server):
             sent = time.monotonic()
             try:
                 async with asyncio.timeout(self.timeout_s):
-                    if on_text is not None:
+                    if on_text is not None and server not in self._no_stream:
                         stream = await litellm.acompletion(**kwargs, stream=True, stream_options={"include_usage": True})
-                        streamed = await read_stream(stream, on_text)
-                    else:
+                        streamed = await self._read_or_give_up(stream, on_text, server, model)
+                    if streamed is None:
                         raw = await litellm.acompletion(**kwargs)
             except (TimeoutError, asyncio.TimeoutError):
                 raise timed_out(model, self.timeout_s) from None
@@ -399,20 +411,47 @@ class Gateway:
                     model, exc, timeout_s=self.timeout_s, api_base=self.api_base, secrets=[self._api_key or ""]
                 ) from None
             latency = time.monotonic() - sent
-        if on_text is not None:
+        if streamed is not None:
             return self._streamed_response(litellm, request, provider, streamed, streamed.last_chunk_at - sent)
         usage = getattr(raw, "usage", None)
         choice = raw.choices[0] if getattr(raw, "choices", None) else None
+        content = (choice.message.content if choice is not None else None) or ""
+        if on_text is not None and content:  # a listener asked for text: it gets it in one piece
+            try:
+                on_text(content)
+            except Exception:
+                log.exception("stream text listener failed")
         return LLMResponse(
             model=model,
             provider=provider,
-            content=(choice.message.content if choice is not None else None) or "",
+            content=content,
             tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
             tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
             cost_usd=self._cost(litellm, model, raw),
             latency_s=latency,
             finish_reason=getattr(choice, "finish_reason", None),
         )
+
+    async def _read_or_give_up(self, stream: Any, on_text: TextListener, server: str, model: str) -> Streamed | None:
+        """The stream read to its end, or ``None`` when ``server`` cannot stream: it answered
+        the streaming request with a plain JSON body (litellm then yields no text and no
+        usage) or the stream broke after it had started (a dropped connection, a malformed
+        event). ``server`` is then asked without streaming for the rest of this Gateway's
+        life (one run), so no step pays for it twice; the caller makes that call at once,
+        under the same timeout. Errors before the stream starts (HTTP status, 429) are the
+        caller's, as for any call."""
+        try:
+            streamed = await read_stream(stream, on_text)
+        except Exception as exc:  # cancellation (the timeout) is a BaseException: not caught
+            log.info("%s: the stream from %s broke (%s); asking again without streaming",
+                     model, server, type(exc).__name__)
+            self._no_stream.add(server)
+            return None
+        if not streamed.content and not streamed.completion_tokens:
+            log.info("%s: %s answered a streaming request with no stream; asking without streaming", model, server)
+            self._no_stream.add(server)
+            return None
+        return streamed
 
     def _streamed_response(
         self, litellm: Any, request: LLMRequest, provider: str, streamed: Streamed, latency: float

@@ -7,6 +7,7 @@ the :class:`~tokyo_cli.results.RunResult` they get back, including its ``notices
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -288,6 +289,37 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
     )
 
 
+SEED_PROVIDERS = ("anthropic", "openai", "groq", "gemini")  # the packaged team's providers
+
+
+def start_import_early(settings: Settings) -> bool:
+    """Start the litellm import (:func:`tokyo_cli.llm.preload`) before the change is even
+    read, when no call of the run can come from the response cache: the run may go online
+    (``api_base``, or a key of one of the packaged team's providers is set) and the cache is
+    off or there is no history database yet (a first run). Returns True when it started it.
+
+    Anything less certain waits for the engine, which knows the change
+    (:meth:`tokyo_cli.engine.Engine._warm_gateway`): a cached re-run never imports litellm.
+    """
+    from tokyo_cli.providers import CREDENTIAL_ENV
+
+    if settings.offline:
+        return False
+    keyed = any(os.environ.get(name) for p in SEED_PROVIDERS for name in CREDENTIAL_ENV.get(p, []))
+    if not (settings.api_base or keyed):
+        return False
+    if settings.cache:
+        from tokyo_cli.store.db import default_db_path
+
+        path = settings.db_path() or default_db_path()
+        if path.exists():
+            return False
+    from tokyo_cli.llm import preload
+
+    preload()
+    return True
+
+
 def _goes_online(prepared: PreparedReview, settings: Settings) -> bool:
     """True when at least one step will call a provider (so litellm is worth importing)."""
     agents = {s.agent for s in prepared.workflow.steps}
@@ -370,11 +402,9 @@ async def run_review(
     result = new_result(prepared, settings)
     budget = budget if budget is not None else make_budget(prepared, settings)
     gateway = make_gateway(settings, budget)
+    # The engine starts the litellm import before its analyzers when a call will miss the
+    # cache (Engine._warm_gateway); a fully cached re-run never pays for it.
     online = gateway is not None and _goes_online(prepared, settings)
-    if online and gateway is not None and not settings.cache:
-        # Every call will reach a provider: overlap the ~2.5 s litellm import with the
-        # analyzers. With the cache on, a fully cached re-run must not pay for the import.
-        gateway.preload()
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
     if db is not None and settings.cache:

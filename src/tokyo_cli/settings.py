@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     retries: int = Field(default=2, ge=0, le=10, description="Retries per call on 429/5xx.")
     max_concurrency: int = Field(default=8, ge=1, le=256, description="Calls in flight per provider.")
     max_file_bytes: int = Field(default=1_000_000, gt=0, description="Larger files are not sent.")
-    analyzer_timeout: float = Field(default=60.0, gt=0, description="Per analyzer, seconds.")
+    analyzer_timeout: float = Field(default=60.0, gt=0, description="Per analyzer, seconds per 1,000 files.")
     max_cost: float | None = Field(default=None, ge=0, description="Hard cap per run, USD.")
     unknown_call_usd: float = Field(default=0.05, ge=0, description="Cap accounting per call of an unpriced model, USD.")
     cache: bool = Field(default=True, description="Reuse stored answers for identical prompts.")

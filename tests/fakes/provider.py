@@ -20,6 +20,11 @@ chunked transfer encoding (the connection stays open for the next request), one
 ``stream_delay`` seconds apart), a chunk carrying ``finish_reason``, a usage chunk with empty
 ``choices`` when ``stream_options.include_usage`` is set, then ``data: [DONE]``.
 
+Servers that do not stream, said to: with ``stream_mode = "json"`` a streaming request is
+answered with the plain (non-streamed) JSON body; with ``"drop"`` the stream sends
+``stream_drop_after`` chunks and then the connection closes mid-body (no ``[DONE]``, no last
+chunk of the chunked encoding), as a proxy that cuts streams would.
+
 Tests that must see a run mid-way hold replies instead of racing a delay: a script with
 ``hold=threading.Event()`` answers only once the test calls ``hold.set()``, and
 ``stream_hold`` stops every streamed reply after ``stream_hold_after`` content deltas until
@@ -128,6 +133,8 @@ class FakeProvider:
         self.stream_usage = True
         self.stream_hold: threading.Event | None = None
         self.stream_hold_after = STREAM_PIECES // 2
+        self.stream_mode = "sse"  # "sse" | "json" | "drop" (see the module docstring)
+        self.stream_drop_after = 1
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
         self.raw_bodies: list[bytes] = []
         self.arrivals: list[float] = []
@@ -392,6 +399,10 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 if delay > 0 and fp._stopping.wait(delay):
                     self.close_connection = True
                     return
+                if fp.stream_mode == "drop" and sent == fp.stream_drop_after:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 hold = fp.stream_hold
                 if hold is not None and sent == fp.stream_hold_after:
                     hold.wait()  # set by the test, or by stop()
@@ -446,7 +457,8 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     self.connection.close()
                     return
-                if status == 200 and body.get("stream") and payload.get("object") == "chat.completion":
+                if (status == 200 and body.get("stream") and payload.get("object") == "chat.completion"
+                        and fp.stream_mode != "json"):
                     self._stream(payload, body, headers)
                 else:
                     self._send(status, payload, headers)

@@ -207,6 +207,27 @@ def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent:
     return run
 
 
+SECURITY_ANALYZERS = frozenset({"bandit", "semgrep", "detect-secrets"})
+"""Analyzers whose unfinished run makes the whole run ``partial`` (see the engine)."""
+FILES_PER_BASE_LIMIT = 1_000
+"""How many files one analyzer time limit (``analyzer_timeout``, 60 s by default) is for."""
+
+
+def analyzer_time_limit(base_s: float, files: int) -> float:
+    """Seconds an analyzer may take over ``files`` files: ``base_s`` for up to
+    :data:`FILES_PER_BASE_LIMIT` files, then the same rate per file (60 s base: 600 s for
+    10,000 files). A fixed limit gives up on whole-tree audits exactly where the security
+    analyzers matter; a limit per file keeps a runaway tool bounded."""
+    return base_s * max(1.0, files / FILES_PER_BASE_LIMIT)
+
+
+def unfinished(error: str | None) -> bool:
+    """True for an analyzer error meaning it did not finish (timed out, or crashed), as
+    opposed to a tool that is not installed."""
+    reason = error_reason(error) if error else ""
+    return reason.startswith(("timed out", "analyzer failed"))
+
+
 def error_reason(error: str) -> str:
     """The not-analyzed reason for files an analyzer skipped because of ``error``:
     ``"timed out (after 60 s)"``, ``"analyzer failed (...)"`` (a bug) or

@@ -76,7 +76,14 @@ def _err(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app and turn every outcome into an exit code."""
+    """Console-script entry point: run the app and turn every outcome into an exit code.
+
+    Without ``argv`` (the ``tokyo`` script, ``python -m tokyo_cli``) the process leaves
+    through :func:`tokyo_cli.cli.leave.leave` — everything flushed, closed and removed, then
+    ``os._exit`` without interpreter teardown — unless ``TOKYO_SLOW_EXIT=1`` (a profiler
+    that reports after ``main`` returns). With ``argv`` (in-process callers) it raises
+    ``SystemExit`` as usual.
+    """
     debug = os.environ.get("TOKYO_DEBUG", "").lower() in ("1", "true", "yes")
     try:
         code = app(args=argv, prog_name="tokyo", standalone_mode=False)
@@ -102,4 +109,9 @@ def main(argv: list[str] | None = None) -> None:
         hint = "" if debug else " (TOKYO_DEBUG=1 shows the traceback)"
         _err(f"unexpected error: {type(exc).__name__}: {exc}{hint}")
         code = 3
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if argv is None and os.environ.get("TOKYO_SLOW_EXIT", "").lower() not in ("1", "true", "yes"):
+        from tokyo_cli.cli.leave import leave
+
+        leave(code)
+    sys.exit(code)

@@ -83,6 +83,9 @@ def eval_command(
     loaded = load_corpus(corpus)
     settings = settings_for(workflow=workflow, model=model, api_base=api_base, offline=offline, db=db,
                             max_cost=max_cost, cache=False if no_cache else None)
+    from tokyo_cli.review import start_import_early
+
+    start_import_early(settings)
     err = sys.stderr
 
     def progress(done: int, total: int, r: CaseResult) -> None:

@@ -103,7 +103,7 @@ def review(
 ) -> int:
     from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import require_repo_root
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
+    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
     root = require_repo_root(path)
     settings = settings_for(
@@ -118,6 +118,7 @@ def review(
         max_cost=max_cost,
         cache=False if no_cache else None,
     )
+    start_import_early(settings)  # overlaps reading the change when no answer can be cached
     request = ReviewRequest(
         repo=root,
         staged=staged,

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -281,7 +282,7 @@ def open_db(path: Path | str | None = None) -> Database:
     conn: sqlite3.Connection | None = None
     try:
         with translate_errors(target):
-            conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S)
+            conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S, factory=_Connection)
             # No third-party sqlite-utils plugins on tokyo's connection: loading them scans
             # every installed package's entry points (~50 ms per process) for nothing we use.
             db = Database(conn, execute_plugins=False)
@@ -293,4 +294,31 @@ def open_db(path: Path | str | None = None) -> Database:
         if conn is not None:
             conn.close()
         raise
+    _opened.add(conn)
     return db
+
+
+class _Connection(sqlite3.Connection):
+    """sqlite3's connection, weakly referenceable (the base class is not)."""
+
+
+# Every connection open_db made: a Database may be dropped while its connection lives on.
+_opened: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
+
+
+def close_all() -> int:
+    """Close every history database :func:`open_db` opened that is still open; returns how
+    many it closed. For a process that leaves with ``os._exit`` (no interpreter teardown):
+    committed data is already durable in the WAL, and closing lets SQLite checkpoint it into
+    the database file and remove the ``-wal`` file, as a normal exit would. Never raises."""
+    closed = 0
+    for conn in list(_opened):
+        try:
+            if conn.in_transaction:  # never expected: save_run commits; a normal exit would roll back too
+                conn.rollback()
+            conn.close()
+            closed += 1
+        except sqlite3.Error:  # already closed, or closing failed: nothing more to save
+            pass
+        _opened.discard(conn)
+    return closed
