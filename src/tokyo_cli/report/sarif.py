@@ -341,3 +341,19 @@ def _rule_name(rule_id: str) -> str:
 
 def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def empty_sarif(reason: str) -> str:
+    """A valid SARIF 2.1.0 document with one run, no results and ``reason`` as a tool
+    notification: what ``tokyo review --github`` writes for a pull request it skips (draft,
+    closed, filtered), so a workflow's upload step has a file to upload and no job fails for
+    a missing one. Validates against the SARIF 2.1.0 schema (tests/data)."""
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "tokyo", "fullName": "tokyo-cli: a team of AI code reviewers",
+                            "version": __version__, "semanticVersion": __version__, "rules": []}},
+        "automationDetails": {"id": "tokyo/review/skipped"},
+        "invocations": [{"executionSuccessful": True,
+                         "toolExecutionNotifications": [{"level": "note", "message": {"text": reason}}]}],
+        "results": [],
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}, indent=2) + "\n"
