@@ -244,9 +244,10 @@ def test_pull_request_review_two_pushes(
     assert len(fps) == len(set(fps)) == len(comments) + len(new)  # no duplicate inline comment
     assert len(pull.reviews) == 2 and len(pull.issue_comments) == 1  # summary edited, not duplicated
     sticky = pull.issue_comments[0]["body"]
-    earlier = len(comments) + review["body"].count("<!-- tokyo:fp=")
     noun = "comment" if len(new) == 1 else "comments"
-    assert f"{len(new)} new inline {noun}, 0 in the review body, {earlier} already posted" in sticky
+    assert f"**This push:** {len(new)} new inline {noun}, " in sticky
+    # The state in the summary made this an incremental review of the one new commit.
+    assert f"incremental review: only the 1 commit pushed since the last reviewed head {head1[:7]}" in sticky
     assert head2[:7] in sticky and "Fix the shell call first." in sticky
     print("\n".join(first + second))  # the closing note quotes this list
 

@@ -138,6 +138,7 @@ class FakeGitHub:
         self.user = BOT
         self._faults: list[Fault] = []
         self._ids = 1000
+        self.permissions: dict[str, str] = {}  # login -> admin | write | read (default read)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -179,8 +180,13 @@ class FakeGitHub:
         return comment
 
     def add_review_comment(self, number: int, body: str, user: dict[str, Any], path: str = "x.py",
-                           line: int = 1) -> dict[str, Any]:
-        comment = {"id": self._next_id(), "body": body, "user": user, "path": path, "line": line}
+                           line: int = 1, *, in_reply_to: int | None = None,
+                           association: str = "NONE") -> dict[str, Any]:
+        """A review comment written by someone else (a reply when ``in_reply_to`` is set)."""
+        comment: dict[str, Any] = {"id": self._next_id(), "body": body, "user": user, "path": path, "line": line,
+                                   "author_association": association}
+        if in_reply_to is not None:
+            comment["in_reply_to_id"] = in_reply_to
         self.pull(number).review_comments.append(comment)
         return comment
 
@@ -233,6 +239,10 @@ class FakeGitHub:
             m = re.match(pattern, route)
             if m and method == rec.method:
                 return fn(rec, int(m.group(1)))
+        m = re.match(r"^/collaborators/([A-Za-z0-9-]+(?:\[bot\])?)/permission$", route)
+        if m and rec.method == "GET":
+            level = self.permissions.get(m.group(1), "read")
+            return 200, {"permission": level, "role_name": level, "user": {"login": m.group(1)}}, {}
         return self._violation(rec, 404, f"no such endpoint: {rec.method} {rec.path}")
 
     def _violation(self, rec: Recorded, status: int, message: str) -> tuple[int, Any, dict[str, str]]:

@@ -17,14 +17,13 @@ summary's state is updated now.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TextIO
 
 from tokyo_cli.github.client import GitHubClient, GitHubError
 from tokyo_cli.github.comments import SUMMARY_MARKER
 from tokyo_cli.github.context import ActionContext, annotate
-from tokyo_cli.github.state import Decision, has_write_access, our_comments, parse_command, parse_state
+from tokyo_cli.github.state import STATE_LINES, Decision, has_write_access, our_comments, parse_command, parse_state
 
 HELP = """<!-- tokyo:help -->
 **tokyo commands** (users with write access to the repository):
@@ -34,7 +33,6 @@ HELP = """<!-- tokyo:help -->
 - `/tokyo accept`, as such a reply: the finding is acknowledged (still listed, marked accepted).
 - `/tokyo help`: this list.
 """
-_STATE = re.compile(r"<!-- tokyo:state=[A-Za-z0-9+/=]* -->")
 
 
 def answer(ctx: ActionContext, trusted_logins: set[str] | None, *,
@@ -86,8 +84,9 @@ def answer(ctx: ActionContext, trusted_logins: set[str] | None, *,
                 state = parse_state(body)
                 for fp in sorted(fps):
                     state.decisions[fp] = Decision(fp, status, cmd.argument, comment.login, comment.id)
-                new = _STATE.sub(lambda _: state.marker(), body, count=1) if _STATE.search(body) else \
-                    body.replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1)
+                new = body.replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1) if \
+                    not STATE_LINES.search(body) else \
+                    STATE_LINES.sub("", body).replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1)
                 client.update_issue_comment(pull.owner, pull.repo, int(summaries[0]["id"]), new)
             what = "dismissed: it will not be raised again on this pull request" if status == "dismissed" \
                 else "accepted: it stays listed, marked accepted"

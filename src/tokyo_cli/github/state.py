@@ -4,9 +4,12 @@ shared database.
 A hosted runner starts with an empty disk, so everything a later run needs is kept on the
 pull request itself:
 
-* the sticky summary comment carries a hidden state marker
-  ``<!-- tokyo:state=<base64 JSON> -->`` with the last reviewed head SHA, every fingerprint
-  posted so far and the decisions taken on GitHub (fingerprint -> status, reason, login);
+* the sticky summary comment carries hidden state lines, ``<!-- tokyo:state 1 head <sha>
+  posted <fp>,<fp>,... -->`` (the last reviewed head SHA, every fingerprint posted so far)
+  and one ``<!-- tokyo:decision <fp> <status> <login> <comment id> <reason, percent-encoded>
+  -->`` per decision taken on GitHub. Plain words, not an encoded blob: every body tokyo
+  sends passes the secret masker (:mod:`tokyo_cli.masking`), which would mask a long
+  base64 or quoted hex value, and percent-encoding keeps a reason from closing the comment;
 * inline comments and review bodies carry ``<!-- tokyo:fp=... -->`` markers
   (:mod:`tokyo_cli.github.comments`);
 * people decide by replying ``/tokyo dismiss <reason>`` or ``/tokyo accept`` to an inline
@@ -24,21 +27,23 @@ user": ``permission`` admin or write, or ``role_name`` maintain).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, unquote
 
 from tokyo_cli.github.comments import fingerprints_in
 
 STATE_VERSION = 1
-_STATE = re.compile(r"<!-- tokyo:state=([A-Za-z0-9+/=]{0,200000}) -->")
+STATE_LINES = re.compile(r"^<!-- tokyo:(?:state|decision) [^\n]*-->\n?", re.MULTILINE)
+_STATE = re.compile(r"^<!-- tokyo:state 1 head (-|[0-9a-f]{40}|[0-9a-f]{64}) posted (-|[0-9a-f,]{16,200000}) -->$",
+                    re.MULTILINE)
+_DECISION = re.compile(r"^<!-- tokyo:decision ([0-9a-f]{16}) (dismissed|accepted) ([A-Za-z0-9\[\]-]{1,60}) "
+                       r"(\d{1,19}|-) ([A-Za-z0-9%._~-]{0,1000}) -->$", re.MULTILINE)
 _COMMAND = re.compile(r"^\s*/tokyo\s+(review|dismiss|accept|help)\b[ \t]*([^\r\n]*)", re.IGNORECASE)
 _FP = re.compile(r"^[0-9a-f]{16}$")
-_SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+MAX_POSTED = 3000  # 17 characters each: about 51,000 of a summary's 65,536
 WRITE_ASSOCIATIONS = frozenset({"OWNER"})
 WRITE_PERMISSIONS = frozenset({"admin", "write"})
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
@@ -70,37 +75,30 @@ class PullState:
     decisions: dict[str, Decision] = field(default_factory=dict)
 
     def marker(self) -> str:
-        """The hidden marker for the summary comment (base64, so no ``-->`` can appear)."""
-        data = {"v": STATE_VERSION, "head": self.head, "posted": sorted(self.posted),
-                "decisions": [{"fp": d.fingerprint, "status": d.status, "reason": d.reason, "by": d.by,
-                               "comment": d.comment_id} for d in self.decisions.values()]}
-        raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        return f"<!-- tokyo:state={base64.b64encode(raw).decode('ascii')} -->"
+        """The hidden lines for the summary comment (see the module docstring)."""
+        posted = ",".join(sorted(self.posted)[:MAX_POSTED]) or "-"
+        lines = [f"<!-- tokyo:state {STATE_VERSION} head {self.head or '-'} posted {posted} -->"]
+        for d in self.decisions.values():
+            login = d.by if re.fullmatch(r"[A-Za-z0-9\[\]-]{1,60}", d.by) else "unknown"
+            reason = quote(d.reason[:MAX_REASON], safe="")
+            lines.append(f"<!-- tokyo:decision {d.fingerprint} {d.status} {login} "
+                         f"{d.comment_id if d.comment_id is not None else '-'} {reason} -->")
+        return "\n".join(lines)
 
 
 def parse_state(body: str | None) -> PullState:
     """The state in a summary comment's body; an empty state when there is none or it is
     unreadable (never raises: a damaged marker costs a full review, not the run)."""
-    m = _STATE.search(body or "")
+    text = body or ""
+    m = _STATE.search(text)
     if not m:
         return PullState()
-    try:
-        data = json.loads(base64.b64decode(m.group(1), validate=True))
-    except (binascii.Error, ValueError):
-        return PullState()
-    if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
-        return PullState()
-    head = data.get("head")
-    state = PullState(head=head if isinstance(head, str) and _SHA.match(head) else None)
-    state.posted = {fp for fp in data.get("posted") or [] if isinstance(fp, str) and _FP.match(fp)}
-    for d in data.get("decisions") or []:
-        if not isinstance(d, dict) or not (isinstance(d.get("fp"), str) and _FP.match(d["fp"])):
-            continue
-        if d.get("status") not in ("dismissed", "accepted"):
-            continue
-        cid = d.get("comment")
-        state.decisions[d["fp"]] = Decision(d["fp"], d["status"], str(d.get("reason") or "")[:MAX_REASON],
-                                            str(d.get("by") or "?"), cid if isinstance(cid, int) else None)
+    state = PullState(head=None if m.group(1) == "-" else m.group(1))
+    if m.group(2) != "-":
+        state.posted = {fp for fp in m.group(2).split(",") if _FP.match(fp)}
+    for fp, status, login, cid, reason in _DECISION.findall(text):
+        state.decisions[fp] = Decision(fp, status, unquote(reason)[:MAX_REASON], login,
+                                       None if cid == "-" else int(cid))
     return state
 
 
