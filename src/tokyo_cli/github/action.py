@@ -325,8 +325,8 @@ def annotate_findings(result: RunResult, *, stream: TextIO | None = None) -> int
             continue
         counts[kind] += 1
         props = f"file={_escape_property(f.path)}"
-        if f.line:
-            props += f",line={f.line}"
+        if f.line or f.file_line:  # annotations, like SARIF, may point off the diff
+            props += f",line={f.line or f.file_line}"
             if f.end_line and f.end_line > f.line:
                 props += f",endLine={f.end_line}"
         title = one_line(clean_text(f.title))[:200]

@@ -169,8 +169,13 @@ def _by_reason(listed: list[Listed]) -> list[tuple[str, list[Listed]]]:
     return list(groups.items())
 
 
+def _where(f: Finding) -> str:
+    """``path:line``, with the line the reviewer named for a finding off the changed lines."""
+    return f"{f.path}:{f.file_line}" if f.line is None and f.file_line else f.location
+
+
 def _listed_item(f: Finding) -> str:
-    line = f"- {label(f)} {code_span(f.location)} {escape_block(one_line(f.title))} {fp_marker(f.fingerprint)}"
+    line = f"- {label(f)} {code_span(_where(f))} {escape_block(one_line(f.title))} {fp_marker(f.fingerprint)}"
     body = finding_body(f)
     if body:
         detail = fit_block(body, 4000)

@@ -51,6 +51,7 @@ from tokyo_cli.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"
+NOT_IN_CHANGE = "In a file this pull request does not change"
 OVER_LIMIT = "Over the inline comment limit"
 BELOW_INLINE = "Low severity: listed, not commented inline"
 # Inline comments go to findings at or above this; lower ones (at or above the run's display
@@ -142,7 +143,7 @@ def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max
             continue
         lines = comment_lines(f, changes)
         if lines is None:
-            plan.listed.append(Listed(f, NOT_ON_DIFF))
+            plan.listed.append(Listed(f, NOT_ON_DIFF if changes.file(f.path) is not None else NOT_IN_CHANGE))
         elif not f.severity.at_least(INLINE_MIN_SEVERITY):
             plan.listed.append(Listed(f, BELOW_INLINE))
         elif len(plan.inline) >= max_comments:

@@ -253,7 +253,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     title = clean_text(f.title).strip()
     body = finding_body(f)  # without a first line that only repeats the title
     text = f"{title}\n\n{body}" if body else title
-    region: dict[str, Any] = {"startLine": f.line or 1}
+    # SARIF has no diff restriction: a finding off the changed lines keeps the line it names.
+    region: dict[str, Any] = {"startLine": f.line or f.file_line or 1}
     if f.line and f.end_line and f.end_line > f.line:
         region["endLine"] = f.end_line
     location = {"physicalLocation": {"artifactLocation": _artifact(f.path), "region": region}}
@@ -270,7 +271,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
             "agents": list(f.agents),
             "source": f.source,
             "status": f.status,
-            "fileLevel": f.line is None,
+            "fileLevel": f.line is None and f.file_line is None,
+            "onChangedLine": f.line is not None,
         },
     }
     if f.confidence is not None:
