@@ -188,3 +188,25 @@ def test_a_failing_review_fails_the_action(
     results = sarif(git_repo.root / "tokyo.sarif")["runs"][0]["results"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert {"src/app/server.py", "scripts/run.py"} <= uris  # no paths input: every file
+
+
+def test_the_container_entrypoint_maps_inputs_like_the_composite_action(tmp_path: Path) -> None:
+    """docker/entrypoint.sh (the Dockerfile's entry point), with ``tokyo`` a stub that prints
+    its arguments: container actions get inputs as INPUT_<NAME> with the hyphens kept."""
+    stub = tmp_path / "bin" / "tokyo"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\nprintf "env %s\\n" "$TOKYO_SKIP_DRAFTS" "$TOKYO_RUN_LABEL" '
+                    '"$GITHUB_TOKEN" "$GIT_CONFIG_VALUE_0"\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub.parent}{os.pathsep}/usr/bin:/bin", "GITHUB_WORKSPACE": "/github/workspace",
+           "INPUT_FAIL-ON": "critical", "INPUT_PATHS": " src/** , docs/** ,", "INPUT_SKIP-DRAFTS": "false",
+           "INPUT_GITHUB-TOKEN": "t0k", "INPUT_MODEL": "", "INPUT_SARIF": "out/x.sarif"}
+    import subprocess
+
+    proc = subprocess.run(["bash", str(ROOT / "docker" / "entrypoint.sh")], env=env, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "review", ".", "--github", "--format", "sarif", "--output", "out/x.sarif", "--workflow", "review",
+        "--max-comments", "25", "--fail-on", "critical", "--path", "src/**", "--path", "docs/**",
+        "env false", "env ", "env t0k", "env /github/workspace"]
