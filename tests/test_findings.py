@@ -314,6 +314,12 @@ class Anchors:
         assert path == "src/app.py"
         return self.lines[line]
 
+    def line_count(self, path: str) -> int | None:
+        return 20 if path == "src/app.py" else None
+
+    def in_head(self, path: str) -> bool:
+        return path in ("src/app.py", "src/untouched.py")
+
 
 def raw(**kw: object) -> ModelFinding:
     return ModelFinding.model_validate({"path": "src/app.py", "severity": "high", "title": " T ", "body": " B ",
@@ -334,7 +340,24 @@ def test_anchor_finding_keeps_anchored_lines_and_demotes_the_rest() -> None:
     assert demoted is not None
     assert (demoted.line, demoted.anchor_text, demoted.suggestion, demoted.source) == (None, "", None, "analyzer")
     assert anchor_finding(raw(line=0), changes, paths={"src/app.py"}, agent="a", step="s").line is None
-    assert anchor_finding(raw(line=3), changes, paths={"src/other.py"}, agent="a", step="s") is None
+    assert anchor_finding(raw(line=3, path="src/other.py"), changes, paths={"src/app.py"}, agent="a", step="s") is None
+
+
+def test_a_line_off_the_diff_and_a_file_outside_it_keep_the_line_they_name() -> None:
+    changes = Anchors({3: "x = 1"})
+    off = anchor_finding(raw(line=12), changes, paths={"src/app.py"}, agent="a", step="s")
+    assert off is not None and (off.line, off.file_line, off.suggestion) == (None, 12, None)
+    past_the_end = anchor_finding(raw(line=21), changes, paths={"src/app.py"}, agent="a", step="s")
+    assert past_the_end is not None and (past_the_end.line, past_the_end.file_line) == (None, None)
+    on = anchor_finding(raw(line=3), changes, paths={"src/app.py"}, agent="a", step="s")
+    assert on is not None and (on.line, on.file_line) == (3, None)
+    # A file of the reviewed tree this call was not shown: listed at file level, line kept.
+    other = anchor_finding(raw(line=3, path="src/untouched.py"), changes, paths={"src/app.py"}, agent="a", step="s")
+    assert other is not None and (other.path, other.line, other.file_line, other.suggestion) == (
+        "src/untouched.py", None, 3, None)
+    # A path that is no file of the tree (invented, or escaping it) is dropped.
+    for path in ("src/invented.py", "../etc/passwd", "/etc/passwd"):
+        assert anchor_finding(raw(line=3, path=path), changes, paths={"src/app.py"}, agent="a", step="s") is None
 
 
 def test_anchor_finding_carries_the_models_path_severity_category_and_confidence() -> None:

@@ -162,11 +162,11 @@ def test_pull_request_review_two_pushes(
     assert code == 1, err  # a critical finding, at the default fail_on (high)
     assert fake_github.violations == []
     first = fake_github.log()
-    assert first == [
+    assert first == [  # the state first (review comments, summary comment), then the post
         f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?per_page=100",
+        f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
         f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews?per_page=100",
         f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
-        f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
         f"POST /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments",
     ]
     pull = fake_github.pull(NUMBER)
@@ -224,15 +224,15 @@ def test_pull_request_review_two_pushes(
     assert second == (
         [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?per_page=100"]
         + [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?page={p}&per_page=100" for p in range(2, pages + 1)]
-        + [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews?per_page=100",
+        + [f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
+           f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews?per_page=100",
            f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
-           f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
            f"PATCH /repos/{OWNER}/{REPO}/issues/comments/{summary_id}"]
     )
     def fp(body: str) -> str:
         return re.search(r"tokyo:fp=([0-9a-f]{16})", body).group(1)  # type: ignore[union-attr]
 
-    new_review = fake_github.requests[-3].body
+    new_review = fake_github.requests[-2].body
     new = new_review["comments"]
     assert line_of(HEAD2_SERVER, "eval(") in [c["line"] for c in new]
     # Only what the second push added is commented on; nothing from the first review again.
@@ -244,9 +244,10 @@ def test_pull_request_review_two_pushes(
     assert len(fps) == len(set(fps)) == len(comments) + len(new)  # no duplicate inline comment
     assert len(pull.reviews) == 2 and len(pull.issue_comments) == 1  # summary edited, not duplicated
     sticky = pull.issue_comments[0]["body"]
-    earlier = len(comments) + review["body"].count("<!-- tokyo:fp=")
     noun = "comment" if len(new) == 1 else "comments"
-    assert f"{len(new)} new inline {noun}, 0 in the review body, {earlier} already posted" in sticky
+    assert f"**This push:** {len(new)} new inline {noun}, " in sticky
+    # The state in the summary made this an incremental review of the one new commit.
+    assert f"incremental review: only the 1 commit pushed since the last reviewed head {head1[:7]}" in sticky
     assert head2[:7] in sticky and "Fix the shell call first." in sticky
     print("\n".join(first + second))  # the closing note quotes this list
 

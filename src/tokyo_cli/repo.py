@@ -125,6 +125,30 @@ class Changeset:
         data = self.contents.get(path)
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    def line_count(self, path: str) -> int | None:
+        """Lines in the new version of ``path``; ``None`` when its text is not at hand (a file
+        outside the change, binary, deleted or too large)."""
+        content = self.new_content(path)
+        return None if content is None else len(split_lines(content))
+
+    def in_head(self, path: str) -> bool:
+        """True when ``path`` is a file of the reviewed tree: in the change, or tracked at the
+        head commit (``HEAD`` when the new side is not a commit). Read once with
+        ``git ls-tree`` and kept; a path git cannot answer for is no file."""
+        if self.file(path) is not None:
+            return True
+        tracked = self.memo.get("head_paths")
+        if tracked is None:
+            from tokyo_cli.gitcmd import try_git
+
+            try:
+                with open_repo(self.root) as repo:
+                    out = try_git(repo, "ls-tree", "-r", "--name-only", "-z", self.head_sha or "HEAD")
+            except RepoError:
+                out = None
+            tracked = self.memo["head_paths"] = frozenset((out or "").split("\0")) - {""}
+        return path in tracked
+
     def line_text(self, path: str, line: int) -> str:
         """Text of new-file ``line`` (1-based, no line terminator); "" when unknown."""
         if path not in self._text:

@@ -1,24 +1,25 @@
-"""A fake GitHub REST API on 127.0.0.1 that checks requests against GitHub's documented shapes.
+"""A fake GitHub REST API on 127.0.0.1 that checks requests against GitHub's OpenAPI description.
 
-``FakeGitHub`` serves, for one repository (``owner/repo``), the endpoints tokyo uses:
+``FakeGitHub`` serves, for one repository (``owner/repo``), the operations tokyo calls, as
+``tests/data/github-openapi-subset.json`` (copied from the npm package ``@octokit/openapi``)
+lists them: pulls/get, pulls/list-review-comments, pulls/create-reply-for-review-comment,
+pulls/list-reviews, pulls/create-review, pulls/list-files, issues/list-comments,
+issues/create-comment, issues/update-comment, repos/get-collaborator-permission-level.
 
-* ``GET  /repos/{o}/{r}/pulls/{n}/comments`` — "List review comments on a pull request"
-* ``GET  /repos/{o}/{r}/pulls/{n}/reviews``  — "List reviews for a pull request"
-* ``POST /repos/{o}/{r}/pulls/{n}/reviews``  — "Create a review for a pull request"
-* ``GET  /repos/{o}/{r}/pulls/{n}/files``    — "List pull requests files"
-* ``GET  /repos/{o}/{r}/issues/{n}/comments`` — "List issue comments"
-* ``POST /repos/{o}/{r}/issues/{n}/comments`` — "Create an issue comment"
-* ``PATCH /repos/{o}/{r}/issues/comments/{id}`` — "Update an issue comment"
-
-Every request is checked: method and path, ``Authorization: Bearer <token>``,
+Every request is checked: route, method, path parameters, query and JSON body against the
+spec (:mod:`fakes.openapi`), then ``Authorization: Bearer <token>``,
 ``Accept: application/vnd.github+json``, ``X-GitHub-Api-Version: 2022-11-28``, a
-``User-Agent``, ``Content-Type: application/json`` and the JSON body's keys and types
-(docs.github.com REST reference, API version 2022-11-28). A request that breaks a rule is
-answered with GitHub's error shape and listed in ``violations`` — tests assert it is empty.
+``User-Agent`` and ``Content-Type: application/json``, then rules the spec does not encode
+(docs.github.com REST reference, API version 2022-11-28): no unknown body fields, line/side
+rather than the deprecated ``position``, ``commit_id`` a SHA. A request that breaks a rule is
+answered with a 4xx in GitHub's error shape and listed in ``violations``; the
+``fake_github`` fixture fails the test at teardown when any is left (a test that provokes
+one on purpose asserts it and clears the list).
 
 Like GitHub, a review comment must sit on a line of the pull request's diff (``line`` and
 ``start_line`` in one hunk of the file's ``patch``, side RIGHT), else the whole review is
-refused with 422; bodies over 65,536 characters are refused with 422; lists are paginated
+refused with 422 and nothing of it is created (GitHub's behaviour, not a violation: tokyo
+recovers from it); bodies over 65,536 characters are refused with 422; lists are paginated
 (``per_page`` at most 100, ``max_per_page`` can force small pages) with ``Link`` headers.
 
 Faults are queued with :meth:`FakeGitHub.fail` (status, body, headers, times).
@@ -40,6 +41,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from fakes import openapi
+
 TOKEN = "ghs_fake_token_0123456789abcdefABCDEF"
 BOT: dict[str, Any] = {"login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
                        "type": "Bot", "site_admin": False}
@@ -60,6 +63,7 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: Any
+    has_body: bool = False
 
     def __str__(self) -> str:
         q = "&".join(f"{k}={v[0]}" for k, v in sorted(self.query.items()))
@@ -82,6 +86,11 @@ class Pull:
 
     number: int
     head_sha: str = ""
+    base_sha: str = "0" * 40
+    head_repo: str | None = ""  # "" = the base repository; None = a deleted fork
+    draft: bool = False
+    labels: list[str] = field(default_factory=list)
+    author: str = "octocat"
     files: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
@@ -138,6 +147,7 @@ class FakeGitHub:
         self.user = BOT
         self._faults: list[Fault] = []
         self._ids = 1000
+        self.permissions: dict[str, str] = {}  # login -> admin | write | read (default read)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -179,8 +189,13 @@ class FakeGitHub:
         return comment
 
     def add_review_comment(self, number: int, body: str, user: dict[str, Any], path: str = "x.py",
-                           line: int = 1) -> dict[str, Any]:
-        comment = {"id": self._next_id(), "body": body, "user": user, "path": path, "line": line}
+                           line: int = 1, *, in_reply_to: int | None = None,
+                           association: str = "NONE") -> dict[str, Any]:
+        """A review comment written by someone else (a reply when ``in_reply_to`` is set)."""
+        comment: dict[str, Any] = {"id": self._next_id(), "body": body, "user": user, "path": path, "line": line,
+                                   "author_association": association}
+        if in_reply_to is not None:
+            comment["in_reply_to_id"] = in_reply_to
         self.pull(number).review_comments.append(comment)
         return comment
 
@@ -189,6 +204,12 @@ class FakeGitHub:
         """Answer the next ``times`` matching requests with ``status`` (after validation)."""
         self._faults.append(Fault(method, re.compile(path_regex), status, body or {"message": "fault"},
                                   dict(headers or {}), times))
+
+    def check_clean(self) -> None:
+        """Fail the running test when a request broke a rule (``violations`` not empty)."""
+        if self.violations:
+            pytest.fail("requests the fake GitHub refused (GitHub's OpenAPI description or its rules):\n  "
+                        + "\n  ".join(self.violations), pytrace=False)
 
     def log(self) -> list[str]:
         """``"METHOD /path?query"`` for every request, in order."""
@@ -210,30 +231,70 @@ class FakeGitHub:
     def handle(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             self.requests.append(rec)
+        op, params, refusal = openapi.match(rec.method, rec.path, rec.query, rec.body, rec.has_body)
+        if refusal is not None:
+            return self._violation(rec, refusal.status, f"OpenAPI: {refusal.message}")
+        assert op is not None
         problem = self._check_headers(rec)
         if problem:
             return self._violation(rec, 400 if "Authorization" not in problem else 401, problem)
-        prefix = f"/repos/{self.owner}/{self.repo}"
-        if not rec.path.startswith(prefix + "/"):
+        if (params["owner"], params["repo"]) != (self.owner, self.repo):
             return self._violation(rec, 404, f"unknown repository in {rec.path}")
-        route = rec.path[len(prefix):]
+        route = rec.path[len(f"/repos/{self.owner}/{self.repo}"):]
         for fault in self._faults:
             if fault.times > 0 and fault.method == rec.method and fault.path.search(route):
                 fault.times -= 1
                 return fault.status, fault.body, fault.headers
-        for method, pattern, fn in (
-            ("GET", r"^/pulls/(\d+)/comments$", self._list_review_comments),
-            ("GET", r"^/pulls/(\d+)/reviews$", self._list_reviews),
-            ("POST", r"^/pulls/(\d+)/reviews$", self._create_review),
-            ("GET", r"^/pulls/(\d+)/files$", self._list_files),
-            ("GET", r"^/issues/(\d+)/comments$", self._list_issue_comments),
-            ("POST", r"^/issues/(\d+)/comments$", self._create_issue_comment),
-            ("PATCH", r"^/issues/comments/(\d+)$", self._update_issue_comment),
-        ):
-            m = re.match(pattern, route)
-            if m and method == rec.method:
-                return fn(rec, int(m.group(1)))
-        return self._violation(rec, 404, f"no such endpoint: {rec.method} {rec.path}")
+        handlers = {
+            "pulls/get": lambda: self._get_pull(rec, int(params["pull_number"])),
+            "pulls/list-review-comments": lambda: self._page(rec, list(self.pull(int(params["pull_number"]))
+                                                                       .review_comments)),
+            "pulls/create-reply-for-review-comment": lambda: self._reply(rec, int(params["pull_number"]),
+                                                                          int(params["comment_id"])),
+            "pulls/list-reviews": lambda: self._page(rec, list(self.pull(int(params["pull_number"])).reviews)),
+            "pulls/create-review": lambda: self._create_review(rec, int(params["pull_number"])),
+            "pulls/list-files": lambda: self._page(rec, list(self.pull(int(params["pull_number"])).files)),
+            "issues/list-comments": lambda: self._page(rec, list(self.pull(int(params["issue_number"]))
+                                                                 .issue_comments)),
+            "issues/create-comment": lambda: self._create_issue_comment(rec, int(params["issue_number"])),
+            "issues/update-comment": lambda: self._update_issue_comment(rec, int(params["comment_id"])),
+            "repos/get-collaborator-permission-level": lambda: self._permission(params["username"]),
+        }
+        if op.operation_id not in handlers:  # the subset lists an operation this fake does not serve
+            return self._violation(rec, 501, f"fake GitHub does not serve {op.operation_id}")
+        return handlers[op.operation_id]()
+
+    def _permission(self, login: str) -> tuple[int, Any, dict[str, str]]:
+        level = self.permissions.get(login, "read")
+        return 200, {"permission": level, "role_name": level, "user": {"login": login}}, {}
+
+    def _get_pull(self, rec: Recorded, n: int) -> tuple[int, Any, dict[str, str]]:
+        if n not in self.pulls:
+            return self._violation(rec, 404, f"no pull request {n}")
+        pull = self.pulls[n]
+        base_repo = {"full_name": f"{self.owner}/{self.repo}"}
+        head_repo = base_repo if pull.head_repo == "" else (
+            None if pull.head_repo is None else {"full_name": pull.head_repo})
+        return 200, {"number": n, "state": "open", "draft": pull.draft,
+                     "user": {"login": pull.author, "type": "User"},
+                     "labels": [{"name": x} for x in pull.labels],
+                     "base": {"sha": pull.base_sha, "ref": "main", "repo": base_repo},
+                     "head": {"sha": pull.head_sha, "ref": "feature", "repo": head_repo}}, {}
+
+    def _reply(self, rec: Recorded, n: int, comment_id: int) -> tuple[int, Any, dict[str, str]]:
+        problem = self._body_only(rec)
+        if problem:
+            return self._violation(rec, 422, problem)
+        pull = self.pull(n)
+        parent = next((c for c in pull.review_comments if c["id"] == comment_id), None)
+        if parent is None:
+            return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+        cid = self._next_id()
+        reply = {"id": cid, "body": rec.body["body"], "user": self.user, "path": parent["path"],
+                 "line": parent.get("line"), "in_reply_to_id": comment_id, "author_association": "NONE",
+                 "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#discussion_r{cid}"}
+        pull.review_comments.append(reply)
+        return 201, reply, {}
 
     def _violation(self, rec: Recorded, status: int, message: str) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
@@ -273,18 +334,6 @@ class FakeGitHub:
             links.append(f'<{self.url}{rec.path}?per_page={per_page}&page={page + 1}>; rel="next"')
             links.append(f'<{self.url}{rec.path}?per_page={per_page}&page={last}>; rel="last"')
         return 200, chunk, ({"Link": ", ".join(links)} if links else {})
-
-    def _list_review_comments(self, rec: Recorded, n: int) -> tuple[int, Any, dict[str, str]]:
-        return self._page(rec, list(self.pull(n).review_comments))
-
-    def _list_reviews(self, rec: Recorded, n: int) -> tuple[int, Any, dict[str, str]]:
-        return self._page(rec, list(self.pull(n).reviews))
-
-    def _list_files(self, rec: Recorded, n: int) -> tuple[int, Any, dict[str, str]]:
-        return self._page(rec, list(self.pull(n).files))
-
-    def _list_issue_comments(self, rec: Recorded, n: int) -> tuple[int, Any, dict[str, str]]:
-        return self._page(rec, list(self.pull(n).issue_comments))
 
     def _create_review(self, rec: Recorded, n: int) -> tuple[int, Any, dict[str, str]]:
         body, pull = rec.body, self.pull(n)
@@ -420,8 +469,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = "<not JSON>"
             parts = urlsplit(self.path)
-            rec = Recorded(self.command, parts.path, parse_qs(parts.query),
-                           {k.lower(): v for k, v in self.headers.items()}, body)
+            rec = Recorded(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
+                           {k.lower(): v for k, v in self.headers.items()}, body, bool(raw))
             status, payload, headers = fake.handle(rec)
             data = json.dumps(payload).encode()
             self.send_response(status)
@@ -440,9 +489,11 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:
-    """A started FakeGitHub for ``acme/widgets`` accepting the token ``TOKEN``."""
+    """A started FakeGitHub for ``acme/widgets`` accepting the token ``TOKEN``; the test fails
+    if a request broke a rule and the test did not clear ``violations``."""
     fake = FakeGitHub().start()
     try:
         yield fake
     finally:
         fake.stop()
+    fake.check_clean()

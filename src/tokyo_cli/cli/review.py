@@ -134,7 +134,9 @@ def review(
 
         gh = action.start()
         if gh.skip:
-            return 0
+            written = _skipped_sarif(fmt, output, gh.skip)
+            action.skipped_outputs(gh, written)
+            return gh.done or 0
         prepared = action.prepare(gh, request, settings)
     else:
         prepared = prepare_review(request, settings)
@@ -162,8 +164,26 @@ def review(
     elif result.run_id is not None and not quiet:
         console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
     if gh is not None:
-        return action.finish(gh, prepared, outcome, max_comments=max_comments)
+        return action.finish(gh, prepared, outcome, max_comments=max_comments,
+                             sarif_written=output is not None and output.is_file() and (
+                                 fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"))
     return outcome.exit_code()
+
+
+def _skipped_sarif(fmt: ReportFormat, output: Path | None, reason: str) -> bool:
+    """For a skipped pull request, write a valid empty SARIF file where the SARIF report was
+    asked for (so an upload step never misses its file); True when written."""
+    if output is None or not (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"):
+        return False
+    from tokyo_cli.report.sarif import empty_sarif
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(empty_sarif(f"tokyo did not review: {reason}"), encoding="utf-8")
+    except OSError as exc:
+        sys.stderr.write(f"tokyo: warning: cannot write {output}: {exc.strerror or exc}\n")
+        return False
+    return True
 
 
 def saved_line(outcome: ReviewOutcome) -> str | None:

@@ -20,10 +20,12 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from tokyo_cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_SAVED, ConfigError, RepoError
+from tokyo_cli.github.comments import SUMMARY_MARKER
 from tokyo_cli.github.context import ActionContext, annotate, append_step_summary, load_context, set_outputs
+from tokyo_cli.github.publish import Prefetched
 from tokyo_cli.gitcmd import open_repo, run_git, try_git
 from tokyo_cli.repo import ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import RunResult
@@ -31,28 +33,71 @@ from tokyo_cli.review import PreparedReview, ReviewOutcome, ReviewRequest, prepa
 from tokyo_cli.settings import Settings
 
 
+# GitHub shows at most 10 warning and 10 error annotations per step (and 50 per job); more
+# are dropped silently (docs.github.com, "Workflow commands for GitHub Actions"; community
+# discussion #68471 "Extremely low annotation limit").
+MAX_ANNOTATIONS_PER_KIND = 10
+
+
 @dataclass
 class GitHubRun:
-    """One ``--github`` invocation. ``skip`` is set when the event gets no review."""
+    """One ``--github`` invocation. ``skip`` is set when the event gets no review;
+    ``done`` holds the exit code when a comment command was answered without a review."""
 
     ctx: ActionContext
     env: Mapping[str, str]
     skip: str | None = None
     notices: list[str] = field(default_factory=list)
+    force_full: bool = False
+    known: Prefetched | None = None
+    done: int | None = None
 
 
 def start(env: Mapping[str, str] | None = None, *, stream: TextIO | None = None) -> GitHubRun:
-    """Read the event from ``env`` (default ``os.environ``); annotate a skip.
+    """Read the event from ``env`` (default ``os.environ``); annotate a skip; answer a
+    comment command (:mod:`tokyo_cli.github.commands`; ``done`` is then set, or
+    ``force_full`` for ``/tokyo review``).
 
     Raises:
         ConfigError: see :func:`tokyo_cli.github.context.load_context`.
+        GitHubError: an ``issue_comment`` event whose pull request could not be read.
     """
     env = os.environ if env is None else env
-    run = GitHubRun(ctx=load_context(env), env=env)
+    run = GitHubRun(ctx=load_context(env, fetch_pull=_fetch_pull), env=env)
     run.skip = run.ctx.skip_reason()
     if run.skip:
         annotate("notice", f"Nothing to review: {run.skip}.", stream=stream)
+    elif run.ctx.comment is not None:
+        from tokyo_cli.github.commands import answer
+
+        run.done, run.force_full = answer(run.ctx, _trusted_logins(env), stream=stream)
+        if run.done is not None:
+            run.skip = "a comment command was answered"
     return run
+
+
+def _fetch_pull(api_url: str, token: str | None, owner: str, repo: str, number: int) -> dict[str, Any]:
+    from tokyo_cli.github.client import GitHubClient
+
+    if not token:
+        raise ConfigError("an issue_comment event needs a GitHub token (GITHUB_TOKEN) to read its pull request")
+    with GitHubClient(api_url, token) as client:
+        return client.get_pull(owner, repo, number)
+
+
+def _trusted_logins(env: Mapping[str, str]) -> set[str] | None:
+    return {x.strip() for x in env.get("TOKYO_GITHUB_LOGIN", "").split(",") if x.strip()} or None
+
+
+def skipped_outputs(run: GitHubRun, sarif_written: bool) -> None:
+    """Step outputs for a run that reviewed nothing (skipped, or a command answered)."""
+    set_outputs(run.ctx, {"status": "skipped", "findings": 0, "posted": "false",
+                          "sarif-written": "true" if sarif_written else "false", **_commit_outputs(run)})
+
+
+def _commit_outputs(run: GitHubRun) -> dict[str, str]:
+    pull = run.ctx.pull
+    return {"head-sha": pull.head_sha, "ref": f"refs/pull/{pull.number}/head"}
 
 
 def prepare(run: GitHubRun, request: ReviewRequest, settings: Settings) -> PreparedReview:
@@ -93,13 +138,100 @@ def prepare(run: GitHubRun, request: ReviewRequest, settings: Settings) -> Prepa
         changeset = load_changeset(prepared.root, target, paths=request.paths or None,
                                    max_file_bytes=settings.max_file_bytes)
     changeset.target = target
+    prepared = replace(prepared, target=target, changeset=changeset)
+    if run.ctx.post_blocker() is None:
+        prepared = _rebuild_from_pull_request(run, prepared, request, settings)
+    return prepared
+
+
+def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request: ReviewRequest,
+                               settings: Settings) -> PreparedReview:
+    """Read the pull request's state (:mod:`tokyo_cli.github.state`), record its decisions in
+    the ledger and narrow the change to the commits since the last reviewed head.
+
+    A GitHub failure here costs the incremental review, not the run: a notice says so and
+    the whole pull request is reviewed (the post reports its own errors later).
+    """
+    from tokyo_cli.github.client import GitHubClient, GitHubError
+    from tokyo_cli.github.publish import _trusted
+    from tokyo_cli.github.state import decisions_from_replies, our_comments, parse_state
+
+    ctx, pull = run.ctx, run.ctx.pull
+    trusted = _trusted_logins(run.env)
+    assert ctx.token is not None
+    try:
+        with GitHubClient(ctx.api_url, ctx.token) as client:
+            comments = client.list_review_comments(pull.owner, pull.repo, pull.number)
+            summaries = [c for c in client.list_issue_comments(pull.owner, pull.repo, pull.number)
+                         if _trusted(c, trusted) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
+            state = parse_state(summaries[0].get("body") if summaries else None)
+
+            def check(login: str) -> bool:
+                return can_write(client, pull.owner, pull.repo, login)
+
+            found, refused = decisions_from_replies(comments, our_comments(comments, lambda c: _trusted(c, trusted)),
+                                                    check)
+    except GitHubError as exc:
+        note = f"could not read the pull request's earlier reviews ({exc}): reviewing the whole pull request"
+        prepared.notices.append(note)
+        return prepared
+    for d in found:
+        state.decisions[d.fingerprint] = d
+    run.known = Prefetched(review_comments=comments, summary=summaries[0] if summaries else None,
+                           state=state, decisions=found)
+    prepared.notices.extend(refused)
+    if state.decisions:
+        from tokyo_cli.store.db import open_db
+        from tokyo_cli.store.ledger import record_decision
+
+        with open_db(settings.db_path()) as db:
+            for d in state.decisions.values():
+                record_decision(db, d.fingerprint, "dismissed" if d.status == "dismissed" else "accepted",
+                                reason=d.reason or None, who=f"github:{d.by}")
+    last = state.head
+    if run.force_full:
+        prepared.notices.append("/tokyo review: reviewing the whole pull request again")
+        return prepared
+    if last is None or last == pull.head_sha:
+        return prepared
+    with open_repo(request.repo) as repo:
+        known = try_git(repo, "cat-file", "-e", f"{last}^{{commit}}") is not None
+        ancestor = known and try_git(repo, "merge-base", "--is-ancestor", last, pull.head_sha) is not None
+        count = (try_git(repo, "rev-list", "--count", f"{last}..{pull.head_sha}") or "?") if ancestor else "?"
+    if not ancestor:
+        prepared.notices.append(
+            f"force-push: the last reviewed head {last[:7]} is no longer in the pull request's history; "
+            "reviewing the whole pull request again (findings already posted are not repeated)")
+        return prepared
+    noun = "commit" if count == "1" else "commits"
+    target = ReviewTarget(kind=TargetKind.RANGE, base=last, head=pull.head_sha,
+                          description=f"pull request #{pull.number}: {count} new {noun} since the last review "
+                                      f"({last[:7]}..{pull.head_sha[:7]})")
+    changeset = load_changeset(prepared.root, target, paths=request.paths or None,
+                               max_file_bytes=settings.max_file_bytes)
+    changeset.target = target
+    prepared.notices.append(f"incremental review: only the {count} {noun} pushed since the last reviewed head "
+                            f"{last[:7]}; earlier commits were reviewed on earlier pushes")
     return replace(prepared, target=target, changeset=changeset)
 
 
+def can_write(client: Any, owner: str, repo: str, login: str) -> bool:
+    """True when ``login`` has write access (permission API: ``permission`` admin or write,
+    or ``role_name`` admin, maintain or write); False when it cannot be read."""
+    from tokyo_cli.github.client import GitHubError
+    from tokyo_cli.github.state import WRITE_PERMISSIONS, WRITE_ROLES
+
+    try:
+        found = client.user_permission(owner, repo, login)
+    except GitHubError:
+        return False
+    return found.get("permission") in WRITE_PERMISSIONS or found.get("role_name") in WRITE_ROLES
+
+
 def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, max_comments: int,
-           stream: TextIO | None = None) -> int:
-    """Job summary, step outputs, the post (unless a fork or no token), the exit code (see
-    the module docstring)."""
+           stream: TextIO | None = None, sarif_written: bool = False) -> int:
+    """Job summary, step outputs, the post (unless a fork or no token: then annotations of
+    the top findings), the exit code (see the module docstring)."""
     from tokyo_cli.report.markdown import render_markdown
 
     out = stream or sys.stdout
@@ -115,11 +247,14 @@ def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, 
         "posted": "false",
         "review-url": "",
         "summary-url": "",
+        "sarif-written": "true" if sarif_written else "false",
+        **_commit_outputs(run),
     }
     blocker = ctx.post_blocker()
     if blocker:
-        annotate("notice", f"No review posted: {blocker}. The report is in the job summary and the "
-                           "SARIF file; the exit code follows fail-on.", stream=out)
+        annotate("notice", f"No review posted: {blocker}. The report is in the job summary, these "
+                           "annotations and the SARIF file; the exit code follows fail-on.", stream=out)
+        annotate_findings(result, stream=out)
     elif not _post(run, prepared, result, max_comments, outputs, out) and code in (EXIT_CLEAN, EXIT_FINDINGS):
         code = EXIT_NOT_SAVED
     set_outputs(ctx, outputs)
@@ -134,11 +269,11 @@ def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comme
     from tokyo_cli.github.publish import publish
 
     ctx = run.ctx
-    trusted = {x.strip() for x in run.env.get("TOKYO_GITHUB_LOGIN", "").split(",") if x.strip()} or None
+    trusted = _trusted_logins(run.env)
     assert ctx.token is not None  # post_blocker() checked it
     with GitHubClient(ctx.api_url, ctx.token) as client:
         pub = publish(client, ctx.pull, result, prepared.changeset, max_comments=max_comments,
-                      trusted_logins=trusted, run_url=ctx.run_url)
+                      trusted_logins=trusted, run_url=ctx.run_url, known=run.known)
     if pub.review_url:
         outputs["review-url"] = pub.review_url
     if pub.summary_url:
@@ -162,3 +297,52 @@ def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comme
     annotate("notice", f"Posted {what} with {pub.inline} inline comment(s) and {pub.listed} finding(s) in its "
                        f"body; {pub.already_posted} already posted; summary comment {summary}.", stream=out)
     return True
+
+
+def annotate_findings(result: RunResult, *, stream: TextIO | None = None) -> int:
+    """``::error file=F,line=L,title=T::message`` (critical, high) and ``::warning ...``
+    (medium and below, at or above the display threshold) for the top findings, most
+    important first (:func:`tokyo_cli.policy.rank_key`), at most
+    :data:`MAX_ANNOTATIONS_PER_KIND` of each kind — what GitHub shows per step; a notice
+    counts the rest. Dismissed findings are left out. Returns the number printed.
+
+    Paths and titles are untrusted: properties and data are escaped as the runner expects, so
+    a title cannot start another workflow command.
+    """
+    from tokyo_cli.findings import Severity
+    from tokyo_cli.github.context import _escape_data, _escape_property
+    from tokyo_cli.policy import rank_key
+    from tokyo_cli.report import clean_text, one_line, shown_findings
+
+    out = stream or sys.stdout
+    shown, _ = shown_findings(result)
+    counts = {"error": 0, "warning": 0}
+    left = 0
+    for f in sorted((f for f in shown if f.status != "dismissed"), key=rank_key):
+        kind = "error" if f.severity.at_least(Severity.HIGH) else "warning"
+        if counts[kind] >= MAX_ANNOTATIONS_PER_KIND:
+            left += 1
+            continue
+        counts[kind] += 1
+        props = f"file={_escape_property(f.path)}"
+        if f.line or f.file_line:  # annotations, like SARIF, may point off the diff
+            props += f",line={f.line or f.file_line}"
+            if f.end_line and f.end_line > f.line:
+                props += f",endLine={f.end_line}"
+        title = one_line(clean_text(f.title))[:200]
+        props += f",title={_escape_property(f'tokyo {f.severity.value}: {title}')}"
+        message = one_line(clean_text(finding_text(f)))[:2000]
+        out.write(f"::{kind} {props}::{_escape_data(message)}\n")
+    if left:
+        annotate("notice", f"{left} more finding(s) are not annotated (GitHub shows {MAX_ANNOTATIONS_PER_KIND} "
+                           "errors and warnings per step); the job summary and the SARIF file have all.", stream=out)
+    out.flush()
+    return counts["error"] + counts["warning"]
+
+
+def finding_text(f: Any) -> str:
+    """The annotation message: the title, then the first line of the body."""
+    from tokyo_cli.report import finding_body
+
+    body = finding_body(f)
+    return f"{f.title} — {body.splitlines()[0]}" if body else f.title

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -145,6 +145,23 @@ class GitHubClient:
         """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id} ("Update an issue comment")."""
         return self._json("PATCH", f"repos/{owner}/{repo}/issues/comments/{comment_id}", {"body": body})
 
+    def get_pull(self, owner: str, repo: str, number: int) -> dict[str, Any]:
+        """GET /repos/{owner}/{repo}/pulls/{number} ("Get a pull request"): the pull request
+        object a comment event does not carry (base and head SHAs, draft, labels)."""
+        return _object(self.request("GET", f"repos/{owner}/{repo}/pulls/{number}"), "GET pulls")
+
+    def user_permission(self, owner: str, repo: str, username: str) -> dict[str, Any]:
+        """GET /repos/{owner}/{repo}/collaborators/{username}/permission ("Get repository
+        permissions for a user"): ``permission`` (admin, write, read, none) and ``role_name``."""
+        return _object(self.request("GET", f"repos/{owner}/{repo}/collaborators/{quote(username, safe='')}/permission"),
+                       "GET permission")
+
+    def reply_to_review_comment(self, owner: str, repo: str, number: int, comment_id: int, body: str) -> dict[str, Any]:
+        """POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies ("Create a
+        reply for a review comment")."""
+        return self._json("POST", f"repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies",
+                          {"body": body})
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def paginate(self, path: str) -> list[dict[str, Any]]:
@@ -240,6 +257,13 @@ class GitHubClient:
         if response.status_code == 429 or "rate limit" in message:
             return secondary_wait
         return None
+
+
+def _object(response: httpx.Response, what: str) -> dict[str, Any]:
+    data = _decode(response)
+    if not isinstance(data, dict):
+        raise GitHubError(f"GitHub API: {what} did not return an object", status=response.status_code)
+    return data
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -169,8 +169,13 @@ def _by_reason(listed: list[Listed]) -> list[tuple[str, list[Listed]]]:
     return list(groups.items())
 
 
+def _where(f: Finding) -> str:
+    """``path:line``, with the line the reviewer named for a finding off the changed lines."""
+    return f"{f.path}:{f.file_line}" if f.line is None and f.file_line else f.location
+
+
 def _listed_item(f: Finding) -> str:
-    line = f"- {label(f)} {code_span(f.location)} {escape_block(one_line(f.title))} {fp_marker(f.fingerprint)}"
+    line = f"- {label(f)} {code_span(_where(f))} {escape_block(one_line(f.title))} {fp_marker(f.fingerprint)}"
     body = finding_body(f)
     if body:
         detail = fit_block(body, 4000)
@@ -181,7 +186,12 @@ def _listed_item(f: Finding) -> str:
 
 @dataclass(frozen=True)
 class SummaryStats:
-    """What this run posted, for the summary comment (counts of findings)."""
+    """What this run posted, for the summary comment (counts of findings).
+
+    ``state_marker``: the hidden pull request state (:mod:`tokyo_cli.github.state`), placed
+    right after the summary marker so no cut can lose it; ``decisions``: Markdown lines for
+    the decisions taken on GitHub (already escaped).
+    """
 
     inline: int = 0
     listed: int = 0
@@ -189,18 +199,23 @@ class SummaryStats:
     dismissed: int = 0
     review_url: str | None = None
     review_error: str | None = None
+    state_marker: str | None = None
+    decisions: tuple[str, ...] = ()
 
 
 def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | None = None) -> str:
     """The sticky summary comment: status and severity counts, a table per agent, what this
-    push posted, cost, coverage, what was not reviewed, and every open finding (collapsed).
+    push posted, cost, coverage, what was not reviewed, decisions taken on GitHub, and every
+    open finding of this run (collapsed).
 
-    Starts with :data:`SUMMARY_MARKER`; at most :data:`MAX_BODY` characters.
+    Starts with :data:`SUMMARY_MARKER` (then the state marker, when given); at most
+    :data:`MAX_BODY` characters.
     """
     open_findings = [f for f in result.findings if f.status != "dismissed"]
     counts = compact_counts(count_by_severity(open_findings), empty="no findings")
     commit = result.head_sha[:7] if result.head_sha else "?"
-    lines = [SUMMARY_MARKER, f"## tokyo review: {counts}", ""]
+    lines = [SUMMARY_MARKER, *([stats.state_marker] if stats.state_marker else []),
+             f"## tokyo review: {counts}", ""]
     meta = [f"Reviewed {code_span(commit)}", f"workflow {code_span(result.workflow)}", f"status {result.status}"]
     if result.run_id is not None:
         meta.append(f"run {result.run_id}")
@@ -220,6 +235,9 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
     hidden = hidden_note(result)
     for note in [*result.notices, *offline_notes(result), *([hidden] if hidden else [])]:
         lines.append(f"> {escape_block(one_line(note))}")
+    if stats.decisions:
+        lines += ["", f"**Decisions on GitHub ({len(stats.decisions)}):**", ""]
+        lines += [f"- {d}" for d in stats.decisions[:50]]
     synthesis = clean_text(result.summary).strip()
     if synthesis:
         lines += ["", "**Summary:**", "", fit_block(synthesis, 6000)]

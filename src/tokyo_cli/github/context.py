@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from tokyo_cli.errors import ConfigError
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+COMMENT_EVENTS = ("issue_comment", "pull_request_review_comment")
 REVIEWED_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 DEFAULT_API_URL = "https://api.github.com"
 # GitHub: "The maximum size of a job summary is 1 MiB per step" (job summaries docs).
@@ -57,6 +58,9 @@ class PullRequest:
     head_repo: str | None
     action: str
     draft: bool = False
+    labels: tuple[str, ...] = ()
+    author: str = ""
+    label_added: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -66,6 +70,52 @@ class PullRequest:
     def is_fork(self) -> bool:
         """True when the head branch lives in another repository (a fork), or is gone."""
         return self.head_repo is None or self.head_repo.lower() != self.base_repo.lower()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which pull requests get a review (the action's inputs, as ``TOKYO_*`` variables).
+
+    ``skip_drafts`` (``TOKYO_SKIP_DRAFTS``, default true), ``skip_label``
+    (``TOKYO_SKIP_LABEL``), ``run_label`` (``TOKYO_RUN_LABEL``: only labelled pull requests,
+    and adding the label starts a review), ``ignore_authors`` (``TOKYO_IGNORE_AUTHORS``,
+    comma-separated logins). Unset means no filter, except drafts.
+    """
+
+    skip_drafts: bool = True
+    skip_label: str = ""
+    run_label: str = ""
+    ignore_authors: tuple[str, ...] = ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Filters:
+        """Read the filters; raises ConfigError for a ``TOKYO_SKIP_DRAFTS`` that is not a boolean."""
+        raw = env.get("TOKYO_SKIP_DRAFTS", "true").strip().lower() or "true"
+        if raw not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"TOKYO_SKIP_DRAFTS (the skip-drafts input) must be true or false, got {raw!r}")
+        return cls(skip_drafts=raw in ("true", "1", "yes"),
+                   skip_label=env.get("TOKYO_SKIP_LABEL", "").strip(),
+                   run_label=env.get("TOKYO_RUN_LABEL", "").strip(),
+                   ignore_authors=tuple(a.strip().lower() for a in env.get("TOKYO_IGNORE_AUTHORS", "").split(",")
+                                        if a.strip()))
+
+
+@dataclass(frozen=True)
+class Comment:
+    """The comment of an ``issue_comment`` / ``pull_request_review_comment`` event."""
+
+    id: int
+    body: str
+    login: str
+    user_type: str
+    association: str
+    review_comment: bool
+    in_reply_to: int | None = None
+
+    def as_item(self) -> dict[str, Any]:
+        """The comment in the REST API's shape (for :func:`tokyo_cli.github.state.has_write_access`)."""
+        return {"id": self.id, "body": self.body, "author_association": self.association,
+                "user": {"login": self.login, "type": self.user_type}}
 
 
 @dataclass(frozen=True)
@@ -83,14 +133,30 @@ class ActionContext:
     run_url: str | None = None
     output_path: Path | None = None
     summary_path: Path | None = None
+    filters: Filters = field(default_factory=Filters)
+    comment: Comment | None = None
 
     def skip_reason(self) -> str | None:
-        """Why this event gets no review at all (closed, labeled, a draft), else ``None``."""
-        if self.pull.action not in REVIEWED_ACTIONS:
-            return (f"pull_request action '{self.pull.action}' is not reviewed "
+        """Why this event gets no review at all (closed, a draft, a label, an ignored author,
+        a comment that is no command), else ``None``."""
+        pull, f = self.pull, self.filters
+        if self.comment is not None:
+            return None  # commands decide for themselves (tokyo_cli.github.commands)
+        labels = {x.lower() for x in pull.labels}
+        if pull.action == "labeled":
+            if not f.run_label or (pull.label_added or "").lower() != f.run_label.lower():
+                return "a label was added that is not the run label"
+        elif pull.action not in REVIEWED_ACTIONS:
+            return (f"pull_request action '{pull.action}' is not reviewed "
                     f"(tokyo reviews {', '.join(REVIEWED_ACTIONS)})")
-        if self.pull.draft:
+        if pull.draft and f.skip_drafts:
             return "the pull request is a draft; tokyo reviews it when it is marked ready for review"
+        if f.skip_label and f.skip_label.lower() in labels:
+            return f"the pull request has the label '{f.skip_label}' (skip-label)"
+        if f.run_label and f.run_label.lower() not in labels:
+            return f"the pull request does not have the label '{f.run_label}' (run-label)"
+        if pull.author.lower() in f.ignore_authors:
+            return f"pull requests by {pull.author} are not reviewed (ignore-authors)"
         return None
 
     def post_blocker(self) -> str | None:
@@ -108,8 +174,15 @@ class ActionContext:
         return None
 
 
-def load_context(env: Mapping[str, str] | None = None) -> ActionContext:
+FetchPull = Callable[[str, str | None, str, str, int], dict[str, Any]]
+
+
+def load_context(env: Mapping[str, str] | None = None, *, fetch_pull: FetchPull | None = None) -> ActionContext:
     """Read the pull request event and runner settings from ``env`` (default ``os.environ``).
+
+    A comment event (``issue_comment`` on a pull request, ``pull_request_review_comment``)
+    gives :attr:`ActionContext.comment`; an ``issue_comment`` carries no pull request, so
+    ``fetch_pull(api_url, token, owner, repo, number)`` reads it ("Get a pull request").
 
     Raises:
         ConfigError: no ``GITHUB_EVENT_PATH``, an unreadable or non-JSON event file, an event
@@ -128,15 +201,31 @@ def load_context(env: Mapping[str, str] | None = None) -> ActionContext:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"the GitHub event file {path} is not JSON: {exc}") from None
     event_name = env.get("GITHUB_EVENT_NAME", "").strip()
-    if event_name and event_name not in PULL_REQUEST_EVENTS:
-        raise ConfigError(f"--github reviews pull_request events; this workflow ran on '{event_name}'")
+    if event_name and event_name not in PULL_REQUEST_EVENTS + COMMENT_EVENTS:
+        raise ConfigError(f"--github reviews pull_request events and answers /tokyo comments; this "
+                          f"workflow ran on '{event_name}'")
+    api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).strip().rstrip("/")
+    _check_api_url(api_url)
+    token = (env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or "").strip() or None
+    comment = _comment(payload, event_name) if event_name in COMMENT_EVENTS else None
+    if event_name == "issue_comment" and isinstance(payload, dict):
+        issue = payload.get("issue") or {}
+        repo_name = (payload.get("repository") or {}).get("full_name")
+        number = issue.get("number") if isinstance(issue, dict) else None
+        if not isinstance(issue, dict) or not issue.get("pull_request"):
+            raise ConfigError("this issue_comment is on an issue, not a pull request: nothing to do")
+        if not (isinstance(number, int) and isinstance(repo_name, str) and repo_name.count("/") == 1
+                and all(_NAME.match(x) for x in repo_name.split("/"))):
+            raise ConfigError("malformed issue_comment event: missing or invalid issue.number or repository")
+        if fetch_pull is None:
+            raise ConfigError("an issue_comment event needs the pull request from the GitHub API")
+        owner, repo = repo_name.split("/")
+        payload = {"action": "comment", "pull_request": fetch_pull(api_url, token, owner, repo, number),
+                   "repository": payload.get("repository")}
     if not isinstance(payload, dict) or not isinstance(payload.get("pull_request"), dict):
         raise ConfigError(f"the GitHub event file {path} has no pull_request object "
                           "(run tokyo review --github on: pull_request)")
     pull = _pull_request(payload)
-    api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).strip().rstrip("/")
-    _check_api_url(api_url)
-    token = (env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or "").strip() or None
     server, repository, run_id = (env.get(k, "").strip() for k in
                                   ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
     run_url = f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
@@ -148,7 +237,21 @@ def load_context(env: Mapping[str, str] | None = None) -> ActionContext:
         run_url=run_url,
         output_path=_path(env.get("GITHUB_OUTPUT")),
         summary_path=_path(env.get("GITHUB_STEP_SUMMARY")),
+        filters=Filters.from_env(env),
+        comment=comment,
     )
+
+
+def _comment(payload: Any, event_name: str) -> Comment:
+    c = payload.get("comment") if isinstance(payload, dict) else None
+    user = (c or {}).get("user") if isinstance(c, dict) else None
+    if not isinstance(c, dict) or not isinstance(c.get("id"), int) or not isinstance(user, dict):
+        raise ConfigError(f"malformed {event_name} event: missing or invalid comment")
+    reply = c.get("in_reply_to_id")
+    return Comment(id=c["id"], body=str(c.get("body") or ""), login=str(user.get("login") or ""),
+                   user_type=str(user.get("type") or ""), association=str(c.get("author_association") or "NONE"),
+                   review_comment=event_name == "pull_request_review_comment",
+                   in_reply_to=reply if isinstance(reply, int) else None)
 
 
 def _path(value: str | None) -> Path | None:
@@ -185,6 +288,9 @@ def _pull_request(payload: dict[str, Any]) -> PullRequest:
         head_repo=head_repo if isinstance(head_repo, str) else None,
         action=str(payload.get("action") or "opened"),
         draft=bool(pr.get("draft", False)),
+        labels=tuple(str(x.get("name")) for x in pr.get("labels") or [] if isinstance(x, dict) and x.get("name")),
+        author=str((pr.get("user") or {}).get("login") or "") if isinstance(pr.get("user"), dict) else "",
+        label_added=(str(payload["label"].get("name")) if isinstance(payload.get("label"), dict) else None),
     )
 
 

@@ -43,11 +43,15 @@ from tokyo_cli.github.comments import (
     summary_comment,
 )
 from tokyo_cli.github.context import PullRequest
+from tokyo_cli.github.state import Decision, PullState
+from tokyo_cli.report.markdown import code_span, escape_block
+from tokyo_cli.report import one_line
 from tokyo_cli.report import agent_names, shown_findings
 from tokyo_cli.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"
+NOT_IN_CHANGE = "In a file this pull request does not change"
 OVER_LIMIT = "Over the inline comment limit"
 BELOW_INLINE = "Low severity: listed, not commented inline"
 # Inline comments go to findings at or above this; lower ones (at or above the run's display
@@ -139,7 +143,7 @@ def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max
             continue
         lines = comment_lines(f, changes)
         if lines is None:
-            plan.listed.append(Listed(f, NOT_ON_DIFF))
+            plan.listed.append(Listed(f, NOT_ON_DIFF if changes.file(f.path) is not None else NOT_IN_CHANGE))
         elif not f.severity.at_least(INLINE_MIN_SEVERITY):
             plan.listed.append(Listed(f, BELOW_INLINE))
         elif len(plan.inline) >= max_comments:
@@ -176,19 +180,41 @@ def _trusted(item: dict[str, Any], trusted_logins: set[str] | None) -> bool:
     return user.get("type") == "Bot"
 
 
+@dataclass
+class Prefetched:
+    """What :func:`tokyo_cli.github.action.prepare` already read from the pull request, so
+    publishing does not read it again: every review comment, the summary comment (``None``
+    when there is none yet) and the state it carries."""
+
+    review_comments: list[dict[str, Any]]
+    summary: dict[str, Any] | None
+    state: PullState
+    decisions: list[Decision] = field(default_factory=list)
+
+
 def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes: Changeset, *,
             max_comments: int = DEFAULT_MAX_COMMENTS, trusted_logins: set[str] | None = None,
-            run_url: str | None = None) -> PublishOutcome:
+            run_url: str | None = None, known: Prefetched | None = None) -> PublishOutcome:
     """Post the review (when there is anything new) and create or edit the summary comment.
+
+    With ``known`` (the pull request's state, read before the review) nothing is read twice,
+    fingerprints in the state count as posted, and the summary comment carries the new state:
+    this head as the last reviewed one, every fingerprint posted, the decisions.
 
     Never raises for a GitHub failure: the outcome's ``error`` says what failed, so the
     caller still has the run (it is already in history) and can report it.
     """
     out = PublishOutcome()
     o, r, n = pull.owner, pull.repo, pull.number
+    state = known.state if known else None
+    plan: ReviewPlan | None = None
+    already: set[str] = set()
     try:
-        already = posted_fingerprints(client.list_review_comments(o, r, n), trusted_logins)
+        comments = known.review_comments if known else client.list_review_comments(o, r, n)
+        already = posted_fingerprints(comments, trusted_logins)
         already |= posted_fingerprints(client.list_reviews(o, r, n), trusted_logins)
+        if state is not None:
+            already |= state.posted
         plan = plan_review(result, changes, already=already, max_comments=max_comments)
         out.already_posted, out.dismissed = plan.already_posted, plan.dismissed
         if not plan.empty:
@@ -197,12 +223,25 @@ def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes:
         out.error, out.forbidden = str(exc), exc.forbidden
         if exc.forbidden:
             return out  # a read-only token: the summary would be refused too
+    marker, decided = None, ()
+    if state is not None:
+        posted = set(already)
+        if plan is not None and out.review_id is not None:
+            posted |= {c.finding.fingerprint for c in plan.inline} | {x.finding.fingerprint for x in plan.listed}
+        new_state = PullState(head=pull.head_sha if out.error is None else state.head,
+                              posted=posted, decisions=dict(state.decisions))
+        marker = new_state.marker()
+        decided = tuple(_decision_line(d) for d in new_state.decisions.values())
     stats = SummaryStats(inline=out.inline, listed=out.listed, already_posted=out.already_posted,
-                         dismissed=out.dismissed, review_url=out.review_url, review_error=out.error)
+                         dismissed=out.dismissed, review_url=out.review_url, review_error=out.error,
+                         state_marker=marker, decisions=decided)
     body = summary_comment(result, stats, run_url=run_url)
     try:
-        existing = [c for c in client.list_issue_comments(o, r, n)
-                    if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
+        if known is not None:
+            existing = [known.summary] if known.summary else []
+        else:
+            existing = [c for c in client.list_issue_comments(o, r, n)
+                        if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
         if existing:
             comment = client.update_issue_comment(o, r, int(existing[0]["id"]), body)
         else:
@@ -213,6 +252,12 @@ def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes:
         out.error = f"{out.error}; {exc}" if out.error else str(exc)
         out.forbidden = out.forbidden or exc.forbidden
     return out
+
+
+def _decision_line(d: Decision) -> str:
+    what = "dismissed" if d.status == "dismissed" else "accepted"
+    why = f": {escape_block(one_line(d.reason))}" if d.reason else ""
+    return f"{code_span(d.fingerprint)} {what} by {code_span(one_line(d.by))}{why}"
 
 
 def _post_review(client: GitHubClient, pull: PullRequest, plan: ReviewPlan, out: PublishOutcome,

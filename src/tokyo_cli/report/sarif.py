@@ -253,7 +253,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     title = clean_text(f.title).strip()
     body = finding_body(f)  # without a first line that only repeats the title
     text = f"{title}\n\n{body}" if body else title
-    region: dict[str, Any] = {"startLine": f.line or 1}
+    # SARIF has no diff restriction: a finding off the changed lines keeps the line it names.
+    region: dict[str, Any] = {"startLine": f.line or f.file_line or 1}
     if f.line and f.end_line and f.end_line > f.line:
         region["endLine"] = f.end_line
     location = {"physicalLocation": {"artifactLocation": _artifact(f.path), "region": region}}
@@ -270,7 +271,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
             "agents": list(f.agents),
             "source": f.source,
             "status": f.status,
-            "fileLevel": f.line is None,
+            "fileLevel": f.line is None and f.file_line is None,
+            "onChangedLine": f.line is not None,
         },
     }
     if f.confidence is not None:
@@ -341,3 +343,19 @@ def _rule_name(rule_id: str) -> str:
 
 def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def empty_sarif(reason: str) -> str:
+    """A valid SARIF 2.1.0 document with one run, no results and ``reason`` as a tool
+    notification: what ``tokyo review --github`` writes for a pull request it skips (draft,
+    closed, filtered), so a workflow's upload step has a file to upload and no job fails for
+    a missing one. Validates against the SARIF 2.1.0 schema (tests/data)."""
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "tokyo", "fullName": "tokyo-cli: a team of AI code reviewers",
+                            "version": __version__, "semanticVersion": __version__, "rules": []}},
+        "automationDetails": {"id": "tokyo/review/skipped"},
+        "invocations": [{"executionSuccessful": True,
+                         "toolExecutionNotifications": [{"level": "note", "message": {"text": reason}}]}],
+        "results": [],
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}, indent=2) + "\n"

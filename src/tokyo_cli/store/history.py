@@ -128,12 +128,14 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
 
 def _finding_rows(run_id: int, step_row_id: int | None, findings: list[Finding]) -> list[dict[str, Any]]:
     """The rows of ``findings``. ``members`` is written only when one of them is a group,
-    and ``cwe`` only when one of them has a CWE id: every row of one insert must have the
-    same keys (sqlite-utils writes NULL for a key a row lacks), and a run without groups or
-    CWE ids then also fits a history database from before ``m006_finding_members`` or
-    ``m007_finding_cwe`` (the column's default, ``[]``, is written instead)."""
+    ``cwe`` only when one of them has a CWE id, ``file_line`` only when one of them has one:
+    every row of one insert must have the same keys (sqlite-utils writes NULL for a key a row
+    lacks), and a run without them then also fits a history database from before
+    ``m006_finding_members``, ``m007_finding_cwe`` or ``m008_finding_file_line`` (the
+    column's default is written instead)."""
     rows = [_finding_row(run_id, step_row_id, f) for f in findings]
-    for key, used in (("members", any(f.members for f in findings)), ("cwe", any(f.cwe for f in findings))):
+    for key, used in (("members", any(f.members for f in findings)), ("cwe", any(f.cwe for f in findings)),
+                      ("file_line", any(f.file_line is not None for f in findings))):
         if not used:
             for row in rows:
                 del row[key]

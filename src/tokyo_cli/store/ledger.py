@@ -201,6 +201,32 @@ def reopen(db: Database, fingerprint: str, *, who: str | None = None) -> None:
     _decide(db, fingerprint, "open", reason=None, who=who)
 
 
+def record_decision(db: Database, fingerprint: str, status: LedgerStatus, *, reason: str | None,
+                    who: str) -> bool:
+    """Record a decision taken elsewhere (a ``/tokyo dismiss`` reply on GitHub), also for a
+    fingerprint this database has never seen (a fresh runner's empty history): a bare ledger
+    row is created for it. Returns False when the ledger already holds this exact decision
+    (every run replays the pull request's decisions; only changes become events).
+
+    Raises:
+        StoreError: the database is locked, full or read-only.
+    """
+    reason = reason.strip() if reason else None
+    with translate_errors(db_path(db)), write_transaction(db):
+        found = lookup_row(db, fingerprint)
+        if found is None:
+            row: dict[str, Any] = {"fingerprint": fingerprint, "status": "open", "seen": 0}
+            db.table("ledger").insert(row)
+        else:
+            row, stored = found
+            if not stored:
+                db.table("ledger").insert(row)
+            elif row["status"] == status and row.get("reason") == reason and row.get("decided_by") == who:
+                return False
+        _record(db, row, status, reason=reason, who=who)
+    return True
+
+
 # --- applying -------------------------------------------------------------------------
 
 

@@ -416,3 +416,10 @@ def m007_finding_cwe(db: Database) -> None:
     """findings gains ``cwe``: a JSON list of the finding's CWE ids (``[89]`` for CWE-89),
     from the analyzer's mapping or the model's reply; ``[]`` when none is known."""
     _table(db, "findings").add_column("cwe", str, not_null_default="[]")
+
+
+@MIGRATIONS(name="m008_finding_file_line")
+def m008_finding_file_line(db: Database) -> None:
+    """findings gains ``file_line``: for a finding off the changed lines (``line`` NULL), the
+    line the reviewer named, kept for SARIF; NULL otherwise."""
+    _table(db, "findings").add_column("file_line", int)
