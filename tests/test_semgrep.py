@@ -566,25 +566,27 @@ def test_a_time_limit_shorter_than_semgrep_start_up_is_not_waited_for(
 def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
                                       scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
     cs, _runs = scanned
-    seen: dict[str, object] = {}
+    seen: list[tuple[list[str], dict[str, str]]] = []
 
     def fake_run(cmd, *, timeout_s, stdin=None, extra_env=None):  # type: ignore[no-untyped-def]
-        seen.update(cmd=list(cmd), env=dict(extra_env or {}))
+        seen.append((list(cmd), dict(extra_env or {})))
         raise semgrep_mod.ToolUnavailable("stopped")
 
     monkeypatch.setattr(semgrep_mod, "run_isolated", fake_run)
     files = [f for f in cs.reviewable() if f.path == "cases/sql_injection_vuln.py"]
-    semgrep_mod.SemgrepAnalyzer(command=["semgrep"]).run(cs, files, agent="akira", timeout_s=30)
-    cmd = seen["cmd"]
-    # The config tokyo builds for this scan (packaged rules and their summaries, see
-    # analyzers/taint.py), written beside the copied tree, never inside it.
-    assert isinstance(cmd, list) and cmd[:3] == ["semgrep", "scan", "--config"]
-    config = Path(cmd[3])
-    assert config.name == "tokyo-rules.yaml" and config.parent == Path(cmd[-1]).parent
-    assert cmd.count("--config") == 1 and {"--metrics", "off", "--disable-version-check", "--json"} <= set(cmd)
-    assert seen["env"] == {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
-    root = Path(cmd[-1])
-    assert root.is_absolute() and root.name == "tree"  # the copied tree, not the repository
+    run = semgrep_mod.SemgrepAnalyzer(command=["semgrep"]).run(cs, files, agent="akira", timeout_s=30)
+    assert run.error == "semgrep unavailable: stopped"
+    # Two scans at once: the packaged rules over the copied tree, the summary rules over the
+    # files defining or calling a helper (see analyzers/taint.py), each with the config tokyo
+    # built, written beside the copied trees, never inside them.
+    assert sorted((Path(cmd[3]).name, Path(cmd[-1]).name) for cmd, _env in seen) == [
+        ("tokyo-rules-0.yaml", "tree"), ("tokyo-rules-1.yaml", "helpers")]
+    for cmd, env in seen:
+        assert cmd[:3] == ["semgrep", "scan", "--config"] and Path(cmd[3]).parent == Path(cmd[-1]).parent
+        assert cmd.count("--config") == 1 and {"--metrics", "off", "--disable-version-check", "--json"} <= set(cmd)
+        assert env == {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
+        root = Path(cmd[-1])
+        assert root.is_absolute()  # the copied tree, not the repository
 
 
 def _no_network_namespace() -> bool:

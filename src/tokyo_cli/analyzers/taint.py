@@ -133,9 +133,7 @@ def _project_call(names: list[str], *, focus: str | None) -> dict[str, Any]:
 def helper_files(contents: Mapping[str, bytes], names: list[str]) -> list[str]:
     """The paths of ``contents`` (path -> Python source) that define or call with an argument
     one of ``names``: the only files where a summary, a call into a helper or a helper's
-    result can match, so the only files the derived rules run on (measured on the 3,000
-    modules of ``benchmarks/bench_security.py``: semgrep took 156 s with them on every file,
-    26 s without them)."""
+    result can match, so the only files the derived rules run on (:func:`split_config`)."""
     wanted = set(names)
     out = []
     for path, src in contents.items():
@@ -146,21 +144,19 @@ def helper_files(contents: Mapping[str, bytes], names: list[str]) -> list[str]:
     return sorted(out)
 
 
-def _include(paths: list[str]) -> dict[str, list[str]]:
-    """Semgrep ``paths`` limiting a rule to ``paths`` (relative to the scanned directory),
-    anchored, glob characters escaped. A file semgrep is given by name rather than found in
-    the directory (a ``.pyw``) only matches an unanchored pattern: ``**/`` + its path."""
-    escape = lambda p: re.sub(r"([\\*?\[\]!])", r"\\\1", p)  # noqa: E731
-    return {"include": [f"/{escape(p)}" if p.endswith(".py") else f"**/{escape(p)}" for p in paths]}
+def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``config`` (a :func:`build_config` result) as (the packaged rules, the derived
+    summary rules), so the derived ones can run over :func:`helper_files` only."""
+    rules = config.get("rules") or []
+    derived = [r for r in rules if "x-tokyo-derived" in (r.get("metadata") or {})]
+    return {"rules": [r for r in rules if r not in derived]}, {"rules": derived}
 
 
-def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,
-                 helper_paths: list[str] | None = None) -> dict[str, Any]:
+def build_config(names: list[str], rules_dir: Path = RULES_DIR) -> dict[str, Any]:
     """The semgrep config (``{"rules": [...]}``) for one scan: every packaged rule with the
     shared sources and sanitizers added, plus ``X--call``, ``X--summary`` and ``X--result``
     of each taint rule (module docstring). ``names``: :func:`project_functions` of the
-    scanned files; ``helper_paths``: the files the derived rules are limited to
-    (:func:`helper_files`; None: every file, ``[]``: no derived rule). Raises OSError or yaml.YAMLError for a broken package, KeyError for an
+    scanned files. Raises OSError or yaml.YAMLError for a broken package, KeyError for an
     unknown source group."""
     shared, rules = load_pack(rules_dir)
     groups: Mapping[str, list[Any]] = shared.get("sources") or {}
@@ -179,11 +175,11 @@ def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,
         helpers = [_project_call(names, focus=None)] if names else []
         out.append({**rule, "options": options, "pattern-sources": sources,
                     "pattern-sanitizers": sanitizers + helpers, "pattern-sinks": sinks})
-        if not names or helper_paths == []:
+        if not names:
             continue
         base = {"mode": "taint", "languages": rule["languages"], "severity": "INFO",
                 "metadata": {**(rule.get("metadata") or {}), "x-tokyo-derived": rule["id"]},
-                "options": options, **({"paths": _include(helper_paths)} if helper_paths is not None else {})}
+                "options": options}
         out.append({**base, "id": rule["id"] + CALL, "message": "call $TKHELPER",
                     "pattern-sources": sources, "pattern-sanitizers": sanitizers,
                     "pattern-sinks": [_project_call(names, focus="$TKARG")]})
