@@ -283,11 +283,45 @@ def test_thousands_of_helpers_fit_semgrep_regex_limits(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "repo").init()
     repo.write("app/__init__.py", "")
     repo.write("app/views.py", CASES["helper_sink"]["app/views.py"])
-    repo.write("app/services.py", CASES["helper_sink"]["app/services.py"] + "".join(
-        f"\n\ndef helper_{i}(x):\n    return x\n" for i in range(0, 4000, 7)) + "".join(
-        f"\nhelper_{i}(1)" for i in range(0, 4000, 7)) + "\n")
+    repo.write("app/services.py", CASES["helper_sink"]["app/services.py"])
+    for k in range(6):  # 600 more helpers, each called once, in modules of ~400 lines
+        repo.write(f"app/h{k}.py", "".join(f"\n\ndef helper_{k}_{i}(x):\n    return x\n" for i in range(100))
+                   + "".join(f"\nhelper_{k}_{i}(1)" for i in range(100)) + "\n")
     repo.commit("x")
     cs = load_changeset(repo.root, resolve_target(repo.root, all_files=True))
     [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert run.error is None, run.error
     assert where(run.findings) == [("app/services.py", 6, "semgrep:sql-injection")]
+
+
+def test_a_failed_summary_scan_keeps_the_packaged_rules_findings(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The summary scan is an addition: when it fails, the direct flows are still reported
+    and the run says the summaries are missing."""
+    repo = GitRepo(tmp_path / "repo").init()
+    repo.write("app/__init__.py", "")
+    repo.write("app/views.py", CASES["guard_empty_only"]["app/views.py"])
+    repo.write("app/services.py", CASES["helper_sink"]["app/services.py"])
+    repo.write("app/more.py", CASES["helper_sink"]["app/views.py"])
+    repo.commit("x")
+    cs = load_changeset(repo.root, resolve_target(repo.root, all_files=True))
+    real = semgrep_mod.SemgrepAnalyzer._invoke
+
+    def failing_summaries(self, command, paths, timeout_s, *, config, **kw):  # type: ignore[no-untyped-def]
+        if kw.get("threshold"):
+            raise semgrep_mod.ToolUnavailable("timed out after 60 s")
+        return real(self, command, paths, timeout_s, config=config, **kw)
+
+    monkeypatch.setattr(semgrep_mod.SemgrepAnalyzer, "_invoke", failing_summaries)
+    [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
+    assert run.error is None
+    assert where(run.findings) == [("app/views.py", 13, "semgrep:command-injection")]
+    assert run.notes == ["semgrep: cross-function summaries unavailable (timed out after 60 s); "
+                         "flows through the project's own helpers were not followed"]
+
+
+def test_functions_of_very_long_modules_are_not_summarised() -> None:
+    long_module = b"def vendored_helper(x):\n    return x\n" + b"# filler\n" * (taint.MAX_HELPER_LINES + 1)
+    caller = b"vendored_helper(request.args['q'])\nfind_users(name)\n"
+    short = b"def find_users(name):\n    pass\n"
+    assert taint.project_functions([short], called_only=True, callers=[long_module, caller, short]) == ["find_users"]

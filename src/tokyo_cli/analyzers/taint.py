@@ -60,6 +60,10 @@ _CALL_WITH_ARGS = re.compile(rb"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)[ \t]*\
 # Names per alternation in one metavariable-regex: semgrep refuses a rule whose regex is too
 # large (measured: 4,945 names, ~100 KB, was "invalid regex"), so long lists are split.
 REGEX_CHUNK = 300
+# Functions of a module longer than this are not summarised (calls into them keep semgrep's
+# own treatment: the result is tainted when an argument is): measured on pypiserver 2.3.2, its
+# vendored bottle.py (4,400 lines) alone took 21 s of the summary scan's 71 s.
+MAX_HELPER_LINES = 1500
 # Never treated as project functions: a project redefining a built-in or a bare-call sink
 # would otherwise turn every use of it into a summarised call.
 _RESERVED = frozenset({
@@ -69,13 +73,16 @@ _RESERVED = frozenset({
 })
 
 
-def project_functions(sources: Iterable[bytes], *, called_only: bool = False) -> list[str]:
+def project_functions(sources: Iterable[bytes], *, called_only: bool = False,
+                      callers: Iterable[bytes] | None = None) -> list[str]:
     """The names of the functions and methods defined in ``sources`` (Python file contents,
     found by a ``def name(`` scan, never executed or imported), sorted, without
     :data:`_RESERVED` names and dunders. ``called_only``: only those some source calls with
     at least one argument (``name(x``): a function nobody passes data to has no flow to
-    summarise, and a route handler is called by its framework, not by the project."""
+    summarise, and a route handler is called by its framework, not by the project; the calls
+    are looked for in ``callers`` (default: ``sources``)."""
     texts = list(sources)
+    calling = texts if callers is None else list(callers)
     names: set[str] = set()
     for src in texts:
         for m in _DEF.finditer(src):
@@ -83,7 +90,7 @@ def project_functions(sources: Iterable[bytes], *, called_only: bool = False) ->
             if name not in _RESERVED and not name.startswith("__"):
                 names.add(name)
     if called_only:
-        names &= {m.group(1).decode("ascii") for src in texts for m in _CALL_WITH_ARGS.finditer(src)
+        names &= {m.group(1).decode("ascii") for src in calling for m in _CALL_WITH_ARGS.finditer(src)
                   if not src[src.rfind(b"\n", 0, m.start()) + 1:m.start()].rstrip().endswith(b"def")}
     return sorted(names)
 
