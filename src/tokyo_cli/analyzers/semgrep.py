@@ -41,7 +41,7 @@ one scan of 13 rules over a small file takes about 4 s;
 over the 3,000 modules of ``benchmarks/bench_security.py`` 13 s alone (``bandit -r``: 7-10
 s). With the function summaries (:mod:`~tokyo_cli.analyzers.taint`) the second scan over the
 helper files adds to that; inside ``tokyo review --all --offline -w security`` semgrep took
-61 s sharing 2 cores with bandit and detect-secrets (the whole review: 63.8 s against 9.9 s
+52.4 s sharing 2 cores with bandit and detect-secrets (the whole review: 54.9 s against 9.9 s
 for ``bandit -r``; 37.6 s against 7.2 s before the summaries). ``tokyo --help`` does not change:
 nothing of semgrep is imported by tokyo (it runs as a subprocess; this module is imported
 only when the analyzer runs). Taint analysis is the security floor the README promises
