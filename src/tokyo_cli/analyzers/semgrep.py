@@ -119,20 +119,17 @@ def may_match(source: bytes) -> bool:
     return _MAY_MATCH.search(source) is not None
 
 
-_CALL = re.compile(rb"\b([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
-
-
 def scan_targets(changeset: Changeset, files: list[FileChange]) -> dict[str, FileChange]:
     """The Python files of ``files`` semgrep scans: those :func:`may_match`, plus the helper
-    modules they call into (a file defining a function whose name is called from one of
-    them), so :mod:`~tokyo_cli.analyzers.taint` can summarise the helpers. Skipped files
-    and symlinks are never read."""
+    modules they call into (a file defining a function one of them calls with an argument,
+    :func:`~tokyo_cli.analyzers.taint.project_functions`), so the helpers can be summarised.
+    Skipped files and symlinks are never read."""
     python = {f.path: f for f in files if f.skipped is None and is_python(f.path)}
     contents = {p: changeset.new_bytes(p) or b"" for p in python}
-    entry = {p for p, src in contents.items() if may_match(src)}
-    called = {m.group(1) for p in entry for m in _CALL.finditer(contents[p])}
-    helpers = {p for p, src in contents.items() if p not in entry
-               and any(name.encode() in called for name in taint.project_functions([src]))}
+    entry = {p: src for p, src in contents.items() if may_match(src)}
+    others = {p: src for p, src in contents.items() if p not in entry}
+    called = taint.project_functions(others.values(), called_only=True, callers=entry.values())
+    helpers = set(taint.helper_files(others, called)) if called else set()
     return {p: f for p, f in python.items() if p in entry or p in helpers}
 
 
@@ -208,15 +205,21 @@ class SemgrepAnalyzer:
                     write_files(helper_root, changeset, {p: targets[p] for p in helpers})
                     (helper_root / ".semgrepignore").write_bytes(b"")
                     scans.append((helper_root, helpers, derived))
-                reports = self._scan_all(command, scans, Path(tmp), timeout_s)
-                report = reports[0]
-                if len(reports) > 1 and "error" in reports[1]:
-                    # The summaries are an addition: without them the packaged rules' own
-                    # findings still stand, and the run says what is missing.
-                    notes.append(f"semgrep: cross-function summaries unavailable ({reports[1]['error']}); "
-                                 "flows through the project's own helpers were not followed")
-                    reports[1] = {"results": []}
-                # Derived results are read as if found in the main tree (same relative paths).
+                started = time.monotonic()
+                report = self._scan(command, root, written, main, Path(tmp), timeout_s)
+                reports = [report]
+                if len(scans) > 1:
+                    # The summaries are an addition: they get what is left of the time limit,
+                    # and without them the packaged rules' own findings still stand.
+                    left = timeout_s * SUMMARY_SHARE - (time.monotonic() - started)
+                    try:
+                        if left < MIN_TIMEOUT_S:
+                            raise ToolUnavailable(f"no time left within the {timeout_s:g} s limit")
+                        reports.append(self._scan(command, *scans[1], Path(tmp), left, summaries=True))
+                    except ToolUnavailable as exc:
+                        notes.append(f"semgrep: cross-function summaries unavailable ({exc}); "
+                                     "flows through the project's own helpers were not followed")
+                        reports.append({"results": []})
                 results = [r for rep, (scan_root, _p, _c) in zip(reports, scans)
                            for r in _rebased(rep.get("results") or [], scan_root, root)]
                 report["results"] = taint.join(
@@ -230,35 +233,21 @@ class SemgrepAnalyzer:
         return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed, notes=notes,
                            seconds=time.monotonic() - start)
 
-    def _scan_all(self, command: list[str], scans: list[tuple[Path, list[str], dict[str, Any]]],
-                  tmp: Path, timeout_s: float) -> list[dict[str, Any]]:
-        """One semgrep per ``(root, written paths, config)``, one after the other; their
-        reports in order. The first (the packaged rules) raises ToolUnavailable when it
-        fails; a later one (the summaries) gets what is left of the time limit and returns
-        ``{"error": reason, "results": []}`` instead of raising (measured on Flask-Admin 1.6.1,
-        102 files, 2 cores: the two scans at the same time passed the 60 s limit, and the whole
-        analyzer was lost)."""
-        started = time.monotonic()
-        reports: list[dict[str, Any]] = []
-        for i, (scan_root, written, config) in enumerate(scans):
-            config_path = tmp / f"tokyo-rules-{i}.yaml"
-            config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-            # A .pyw is named too (a directory scan skips it).
-            paths = [scan_root, *(scan_root / p for p in written if not p.endswith(".py"))]
-            if i == 0:
-                reports.append(self._invoke(command, paths, timeout_s, config=config_path))
-                continue
-            left = timeout_s * SUMMARY_SHARE - (time.monotonic() - started)
-            if left < MIN_TIMEOUT_S:
-                reports.append({"error": f"no time left within the {timeout_s:g} s limit", "results": []})
-                continue
-            # One rule time-out on a file skips that file (SUMMARY_FILE_TIMEOUT_S each).
-            try:
-                reports.append(self._invoke(command, paths, left, config=config_path,
-                                            per_file_s=SUMMARY_FILE_TIMEOUT_S, threshold=1))
-            except ToolUnavailable as exc:
-                reports.append({"error": str(exc), "results": []})
-        return reports
+    def _scan(self, command: list[str], scan_root: Path, written: list[str], config: dict[str, Any],
+              tmp: Path, timeout_s: float, *, summaries: bool = False) -> dict[str, Any]:
+        """One semgrep over ``scan_root`` (holding ``written``) with ``config``, written to
+        ``tmp``; its report. The packaged rules run first and alone; the summary scan runs
+        after it (measured on Flask-Admin 1.6.1, 102 files, 2 cores: both at the same time
+        passed the 60 s limit and the whole analyzer was lost) and gives up on a file at its
+        first rule time-out (:data:`SUMMARY_FILE_TIMEOUT_S`). Raises ToolUnavailable."""
+        config_path = tmp / f"tokyo-rules-{int(summaries)}.yaml"
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        # A .pyw is named too (a directory scan skips it).
+        paths = [scan_root, *(scan_root / p for p in written if not p.endswith(".py"))]
+        if summaries:
+            return self._invoke(command, paths, timeout_s, config=config_path,
+                                per_file_s=SUMMARY_FILE_TIMEOUT_S, threshold=1)
+        return self._invoke(command, paths, timeout_s, config=config_path)
 
     def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *,
                 config: Path, per_file_s: int | None = None, threshold: int | None = None) -> dict[str, Any]:

@@ -54,7 +54,6 @@ SHARED = "_shared.yaml"
 CALL = "--call"
 SUMMARY = "--summary"
 RESULT = "--result"
-# Message fields of the derived rules: a metavariable semgrep did not bind stays literal.
 _DEF = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(", re.MULTILINE)
 _CALL_WITH_ARGS = re.compile(rb"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)[ \t]*\((?=\s*[^)\s])")
 # Names per alternation in one metavariable-regex: semgrep refuses a rule whose regex is too
@@ -154,9 +153,11 @@ def helper_files(contents: Mapping[str, bytes], names: list[str]) -> list[str]:
 def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``config`` (a :func:`build_config` result) as (the packaged rules, the derived
     summary rules), so the derived ones can run over :func:`helper_files` only."""
-    rules = config.get("rules") or []
-    derived = [r for r in rules if "x-tokyo-derived" in (r.get("metadata") or {})]
-    return {"rules": [r for r in rules if r not in derived]}, {"rules": derived}
+    packaged: list[dict[str, Any]] = []
+    derived: list[dict[str, Any]] = []
+    for r in config.get("rules") or []:
+        (derived if "x-tokyo-derived" in (r.get("metadata") or {}) else packaged).append(r)
+    return {"rules": packaged}, {"rules": derived}
 
 
 def build_config(names: list[str], rules_dir: Path = RULES_DIR) -> dict[str, Any]:
@@ -222,7 +223,10 @@ class _Summaries:
 def enclosing_function(source: bytes, line: int) -> str | None:
     """The name of the innermost ``def`` around 1-based ``line`` of ``source`` (a text scan by
     indentation; None at module level)."""
-    lines = source.splitlines()
+    return _enclosing(source.splitlines(), line)
+
+
+def _enclosing(lines: list[bytes], line: int) -> str | None:
     if not 1 <= line <= len(lines):
         return None
     target = lines[line - 1]
@@ -251,7 +255,14 @@ def join(results: list[dict[str, Any]], read: Any, config: dict[str, Any], *,
     ``check_id``, message and severity; a finding found through a helper also has
     ``extra["x-tokyo-via"]`` (e.g. "find_users() is called with untrusted data at
     app/views.py:24"; ``display(path) -> str`` names a path in that text)."""
-    packaged = {r["id"]: r for r in config.get("rules") or [] if "x-tokyo-derived" not in (r.get("metadata") or {})}
+    packaged = {r["id"]: r for r in split_config(config)[0]["rules"]}
+    split: dict[str, list[bytes]] = {}
+
+    def lines_of(path: str) -> list[bytes]:  # each file split once, however many results it has
+        if path not in split:
+            split[path] = (read(path) or b"").splitlines()
+        return split[path]
+
     per: dict[str, _Summaries] = {}
     for result in results:
         ident = str(result.get("check_id") or "").rsplit(".", 1)[-1]
@@ -273,7 +284,7 @@ def join(results: list[dict[str, Any]], read: Any, config: dict[str, Any], *,
             func, helper = words[1], words[2]
             if not helper.startswith("$"):
                 s.edges.setdefault(func, set()).add(helper)
-            elif _is_return(result, read):
+            elif _is_return(result, lines_of(path)):
                 s.propagates.add(func)
             else:
                 s.sinks.setdefault(func, []).append(result)
@@ -290,26 +301,26 @@ def join(results: list[dict[str, Any]], read: Any, config: dict[str, Any], *,
                 continue
             path = str(result.get("path") or "")
             line = int((result.get("start") or {}).get("line") or 0)
-            here = enclosing_function(read(path) or b"", line)
-            if any(p == path and enclosing_function(read(p) or b"", ln) == here for p, ln in s.called.get(helper, [])):
+            here = _enclosing(lines_of(path), line)
+            if any(p == path and _enclosing(lines_of(p), ln) == here for p, ln in s.called.get(helper, [])):
                 out.append(_as_rule(result, packaged.get(ident), ident,
                                     via=f"{helper}() returns untrusted data it was given"))
     return _dedupe(out)
 
 
-def _is_return(result: dict[str, Any], read: Any) -> bool:
+def _is_return(result: dict[str, Any], lines: list[bytes]) -> bool:
     """Whether a summary result is its ``return`` sink (the whole returned expression): the
-    text before its start ends with ``return`` and nothing but a comment follows its end. A
-    sink inside the returned expression (``return path.read_text()``) is not."""
-    path = str(result.get("path") or "")
+    text before its start (in its file's ``lines``) ends with ``return`` and nothing but a
+    comment follows its end. A sink inside the returned expression (``return
+    path.read_text()``) is not."""
     start, end = result.get("start") or {}, result.get("end") or {}
-    lines = (read(path) or b"").splitlines()
     first, last = int(start.get("line") or 0), int(end.get("line") or 0)
     if not (1 <= first <= len(lines) and 1 <= last <= len(lines)):
         return False
     head = lines[first - 1][: max(0, int(start.get("col") or 1) - 1)].strip()
     tail = lines[last - 1][max(0, int(end.get("col") or 1) - 1):].strip()
     return head == b"return" and (not tail or tail.startswith(b"#"))
+
 
 def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
     seen = set(start)
