@@ -579,9 +579,11 @@ def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
     # The packaged rules over the copied tree come first, with the config tokyo built, written
     # beside the copied tree, never inside it; when that scan fails, the summary scan (over
     # the files defining or calling a helper, see analyzers/taint.py) is not started.
-    assert [(Path(cmd[3]).name, Path(cmd[-1]).name) for cmd, _env in seen] == [("tokyo-rules-0.yaml", "tree")]
+    assert [(Path(cmd[4]).name, Path(cmd[-1]).name) for cmd, _env in seen] == [("tokyo-rules-0.yaml", "tree")]
     for cmd, env in seen:
-        assert cmd[:3] == ["semgrep", "scan", "--config"] and Path(cmd[3]).parent == Path(cmd[-1]).parent
+        # --experimental: semgrep's OCaml command line (see semgrep.CLI_FLAGS).
+        assert cmd[:4] == ["semgrep", "scan", "--experimental", "--config"]
+        assert Path(cmd[4]).parent == Path(cmd[-1]).parent
         assert cmd.count("--config") == 1 and {"--metrics", "off", "--disable-version-check", "--json"} <= set(cmd)
         assert env == {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "NO_COLOR": "1"}
         root = Path(cmd[-1])

@@ -160,13 +160,113 @@ def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return {"rules": packaged}, {"rules": derived}
 
 
-def build_config(names: list[str], rules_dir: Path = RULES_DIR) -> dict[str, Any]:
+_IDENT = re.compile(r"(?<![$\w])[A-Za-z_][A-Za-z0-9_]*")
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+_NOT_WORDS = frozenset({"True", "False", "None", "def", "return", "if", "else", "elif", "in", "and",
+                        "or", "not", "is", "lambda", "for", "while", "with", "as", "import", "from",
+                        "class", "async", "await", "try", "except", "finally", "raise", "pass"})
+# Names that occur in most web modules: a pattern's other required name is chosen when it
+# has one (any of its names would do; a rarer one lets more rules be left out).
+_COMMON = frozenset({"request", "get", "post", "session", "search", "open", "text", "loads",
+                     "load", "parser", "render", "response", "objects", "extra", "remove",
+                     "rename", "touch", "compile", "template", "os", "flask", "django"})
+
+
+def _leaf_word(pattern: str) -> frozenset[str] | None:
+    """One name a match of the semgrep ``pattern`` needs in the file's text, or None.
+
+    Every name of a Python pattern outside metavariables and string literals is in the
+    text of a file it matches: ``flask.redirect(...)`` matches ``redirect(x)`` only after
+    ``from flask import redirect`` (semgrep resolves the import in the same file), and an
+    alias (``import flask as f``) keeps the module's name in its import line."""
+    names = [w for w in _IDENT.findall(_QUOTED.sub(" ", pattern)) if w not in _NOT_WORDS]
+    if not names:
+        return None
+    best = max(enumerate(names), key=lambda p: (p[1].lower() not in _COMMON, len(p[1]), p[0]))
+    return frozenset({best[1]})
+
+
+def _regex_words(regex: str) -> frozenset[str] | None:
+    """The names of a ``^(a|b|c)$`` metavariable-regex (None for any other regex)."""
+    m = re.fullmatch(r"\^\(([A-Za-z0-9_|]+)\)\$", regex)
+    return frozenset(m.group(1).split("|")) if m else None
+
+
+def _needed(node: Any) -> frozenset[str] | None:
+    """Names of which a match of the semgrep pattern ``node`` needs at least one in the
+    file's text; None when it may match without any (no prefilter possible)."""
+    if not isinstance(node, dict):
+        return None
+    for key in ("pattern", "pattern-inside"):
+        if isinstance(node.get(key), str):
+            return _leaf_word(node[key])
+    if isinstance(node.get("pattern-either"), list):
+        out: set[str] = set()
+        for child in node["pattern-either"]:
+            words = _needed(child)
+            if words is None:
+                return None
+            out |= words
+        return frozenset(out)
+    if isinstance(node.get("patterns"), list):
+        # A conjunction: one positive operand's names are enough (every operand must match).
+        regexes = []
+        for child in node["patterns"]:
+            if not isinstance(child, dict):
+                continue
+            if any(k in child for k in ("pattern", "pattern-either", "patterns", "pattern-inside")):
+                words = _needed(child)
+                if words is not None:
+                    return words
+            elif isinstance(child.get("metavariable-regex"), dict):
+                regexes.append(_regex_words(str(child["metavariable-regex"].get("regex") or "")))
+        return next((r for r in regexes if r is not None), None)
+    return None
+
+
+def required_words(rule: dict[str, Any]) -> frozenset[str] | None:
+    """Names of which at least one is in the text of every file where the packaged ``rule``
+    can report a finding (for a taint rule, the file of its sink); None when no such list
+    can be derived from its patterns (the rule then always runs). Derived from the patterns
+    themselves, so a new sink pattern is never left out by a stale list."""
+    if rule.get("mode") == "taint":
+        return _needed({"pattern-either": rule.get("pattern-sinks") or []})
+    for key in ("pattern", "pattern-either", "patterns"):
+        if key in rule:
+            return _needed({key: rule[key]})
+    return None
+
+
+def applicable(rules: list[dict[str, Any]], texts: Iterable[bytes]) -> list[dict[str, Any]]:
+    """The packaged ``rules`` that can report anything in the files of ``texts``: those
+    whose :func:`required_words` occur (as whole words) in at least one of them. A flow
+    found through a helper is reported at the helper's sink, so a rule whose sinks occur in
+    no scanned file can find nothing in this scan, across functions either. Measured on the
+    3,000 modules of benchmarks/bench_security.py: 5 of 13 rules run, the packaged-rule
+    scan 14.3 -> 10.5 s CPU and the summary scan 10.9 -> 6.2 s CPU."""
+    needed = {r["id"]: required_words(r) for r in rules}
+    words = sorted({w for ws in needed.values() if ws for w in ws})
+    present: set[str] = set()
+    if words:
+        find = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b")
+        for text in texts:
+            present.update(m.decode() for m in find.findall(text))
+            if len(present) == len(words):
+                break
+    return [r for r in rules if needed[r["id"]] is None or needed[r["id"]] & present]
+
+
+def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,
+                 texts: Iterable[bytes] | None = None) -> dict[str, Any]:
     """The semgrep config (``{"rules": [...]}``) for one scan: every packaged rule with the
     shared sources and sanitizers added, plus ``X--call``, ``X--summary`` and ``X--result``
     of each taint rule (module docstring). ``names``: :func:`project_functions` of the
-    scanned files. Raises OSError or yaml.YAMLError for a broken package, KeyError for an
-    unknown source group."""
+    scanned files; ``texts``: the scanned files' contents, when given only the
+    :func:`applicable` rules are built. Raises OSError or yaml.YAMLError for a broken
+    package, KeyError for an unknown source group."""
     shared, rules = load_pack(rules_dir)
+    if texts is not None:
+        rules = applicable(rules, texts)
     groups: Mapping[str, list[Any]] = shared.get("sources") or {}
     common_sanitizers: list[Any] = list(shared.get("sanitizers") or [])
     out: list[dict[str, Any]] = []
