@@ -21,7 +21,9 @@ def big_change(repo: GitRepo, files: int = 240) -> Changeset:
     repo.write("README.md", "base\n")
     repo.commit("base")
     for i in range(files):
-        body = f"VALUE_{i} = {i}\n"
+        # A keyword without a quoted value: detect-secrets scans the file (the prefilter of
+        # analyzers/secrets_prefilter.py lets it through) and reports nothing on this line.
+        body = f"VALUE_{i} = {i}\npassword_field = form.field_{i}\n"
         if i % 40 == 7:
             body += f'aws_key = "{AWS}"\n'
         if i % 60 == 11:

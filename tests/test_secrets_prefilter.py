@@ -1,0 +1,116 @@
+"""The detect-secrets prefilter (analyzers/secrets_prefilter.py): a file it skips is a file
+where detect-secrets' own ``scan_file`` reports nothing, checked on planted secrets of every
+format and on every text file of this repository; and anything it does not cover makes it
+step aside (every file scanned)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from test_secret_canaries import planted_files
+
+from tokyo_cli.analyzers.secrets import NOISY_PLUGINS
+from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
+from tokyo_cli.masking import DETECT_SECRETS_LOCK
+
+ds_settings = pytest.importorskip("detect_secrets.settings")
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class  # noqa: E402
+from detect_secrets.core.scan import scan_file  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CLEAN_MODULE = b'''"""Helpers for items."""
+from flask import request
+
+
+def slug(text: str) -> str:
+    return "-".join(part for part in text.lower().split() if part)
+
+
+def show():
+    return slug(request.args.get("q", ""))
+'''
+
+
+def _plugins() -> list[str]:
+    classes = get_mapping_from_secret_type_to_class().values()
+    return sorted(c.__name__ for c in classes if c.__name__ not in NOISY_PLUGINS)
+
+
+def _compare(tmp_path: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
+    """(files, files the prefilter skipped, files with a finding); fails on a skipped file
+    detect-secrets reports anything in."""
+    skipped = found = 0
+    with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
+            {"plugins_used": [{"name": n} for n in _plugins()]}):
+        pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
+        assert pre is not None, "the prefilter covers detect-secrets' own plugins"
+        for rel, data in files.items():
+            dest = tmp_path / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            secrets = list(scan_file(str(dest)))
+            found += bool(secrets)
+            if not pre.may_hold(rel, data):
+                skipped += 1
+                assert secrets == [], f"{rel}: skipped, but detect-secrets reports {secrets}"
+    return len(files), skipped, found
+
+
+def test_planted_secrets_of_every_format_are_never_skipped(tmp_path: Path) -> None:
+    planted = planted_files()
+    files = {path: text.encode() for path, text in planted.items()}
+    # Each planted line alone in a Python module too: one format per file.
+    lines = [line for text in planted.values() for line in text.splitlines()]
+    for i, line in enumerate(lines):
+        files[f"one/m{i}.py"] = (line + "\n").encode()
+    files["clean/items.py"] = CLEAN_MODULE
+    total, skipped, found = _compare(tmp_path, files)
+    assert found >= 30 and skipped >= 1, (total, skipped, found)
+
+
+def test_no_text_file_of_this_repository_is_skipped_wrongly(tmp_path: Path) -> None:
+    """Real files nobody wrote for this test: the sources, tests and docs of this repository
+    (test fixtures full of key-shaped strings among them)."""
+    files: dict[str, bytes] = {}
+    for base in ("src", "tests", "docs", "benchmarks"):
+        for path in sorted((REPO / base).rglob("*")):
+            if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts \
+                    and path.stat().st_size < 200_000:
+                files[path.relative_to(REPO).as_posix()] = path.read_bytes()
+    total, skipped, found = _compare(tmp_path, files)
+    assert total >= 300 and skipped >= 50 and found >= 5, (total, skipped, found)
+
+
+def test_config_files_and_unknown_types_are_always_scanned() -> None:
+    with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
+            {"plugins_used": [{"name": n} for n in _plugins()]}):
+        pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
+    assert pre is not None
+    assert not pre.may_hold("app/items.py", CLEAN_MODULE)
+    assert pre.may_hold("settings.ini", b"[db]\nhost = x\n")  # a transformer parses it
+    assert pre.may_hold("app/conf.py", b"[db]\nhost = x\n")  # configparser accepts it
+    assert pre.may_hold("notes", CLEAN_MODULE)  # type OTHER: detect-secrets' eager pass
+    assert pre.may_hold("app/latin.py", b"x = '\xe9'\n")  # not UTF-8: detect-secrets decides
+    assert pre.may_hold("app/k.py", b"db_password_hint = hint()\n")  # a keyword
+
+
+def test_anything_not_covered_makes_the_prefilter_step_aside() -> None:
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    class Anchored(RegexBasedDetector):
+        secret_type = "anchored"
+        denylist = (re.compile(r"\Atoken-[a-z]{8}"),)
+
+    class BlankLookbehind(RegexBasedDetector):
+        secret_type = "blank"
+        denylist = (re.compile(r"(?<!\s)tok-[a-z]{8}"),)
+
+    class Custom:
+        pass
+
+    assert SecretsPrefilter.for_plugins([Anchored()]) is None
+    assert SecretsPrefilter.for_plugins([BlankLookbehind()]) is None
+    assert SecretsPrefilter.for_plugins([Custom()]) is None
+    assert SecretsPrefilter.for_plugins([]) == SecretsPrefilter(None, ())
