@@ -431,6 +431,25 @@ def constant_only():
     cur.execute("SELECT * FROM t WHERE a = 'x'")
 '''
 SOURCE_LINES = [13, 17, 22, 26, 30, 34]
+# A redirect back to this server's own URL or to the page the user came from is no open
+# redirect; one to a URL the request names is (line 15).
+REDIRECT_BACK = '''\
+from flask import Flask, redirect, request
+
+app = Flask(__name__)
+
+
+@app.route("/save", methods=["POST"])
+def save():
+    if request.form.get("again"):
+        return redirect(request.url)
+    return redirect(request.referrer)
+
+
+@app.route("/go")
+def go():
+    return redirect(request.args["next"])
+'''
 RULES = sorted(CASES)
 
 
@@ -446,6 +465,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Changeset, list[A
         repo.write(f"cases/{rule.replace('-', '_')}_vuln.py", vulnerable)
         repo.write(f"cases/{rule.replace('-', '_')}_safe.py", safe)
     repo.write("cases/sources.py", SOURCES)
+    repo.write("extra/redirect_back.py", REDIRECT_BACK)
     repo.write("cases/gui.pyw", CASES["sql-injection"][1])
     # semgrep's default ignore list skips tests/ and test/; tokyo's path rules decide.
     repo.write("tests/test_views.py", CASES["sql-injection"][1])
@@ -460,6 +480,13 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Changeset, list[A
 
 def findings_in(runs: list[AnalyzerRun], path: str, rule: str | None = None) -> list[Finding]:
     return [f for r in runs for f in r.findings if f.path == path and (rule is None or f.rule == rule)]
+
+
+def test_redirects_back_to_this_site_or_the_referring_page_are_not_open_redirects(
+        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    _cs, runs = scanned
+    found = [(f.line, f.rule) for f in findings_in(runs, "extra/redirect_back.py")]
+    assert found == [(15, "semgrep:open-redirect")]
 
 
 def test_semgrep_ran_without_errors(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
