@@ -5,9 +5,10 @@ throwaway git repositories: `pre-commit try-repo`, and hooks installed with
 Cost, and how it is kept to a minimum:
 
 * pre-commit builds a hook's environment with ``pip install .`` of this package and every
-  dependency (litellm, analyzers ...). The wheels are fetched once into a wheelhouse kept in
-  pytest's cache directory (``.pytest_cache``; keyed by the dependency list), so later
-  sessions install with ``PIP_NO_INDEX=1`` and no network at all;
+  dependency (litellm, analyzers ...). Their wheels are packed from the distributions already
+  installed in this environment (:mod:`fakes.wheelhouse`), never downloaded, into a
+  wheelhouse kept in pytest's cache directory (``.pytest_cache``; keyed by the installed
+  distributions), and pre-commit installs with ``PIP_NO_INDEX=1``: no network at all;
 * every test shares one ``PRE_COMMIT_HOME`` (module scope): the environment is installed
   once, by the module fixture, and reused by every `git commit`/`pre-commit run` below;
 * `pre-commit try-repo` always installs into a store of its own (pre-commit 4.x
@@ -32,14 +33,15 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from fakes.gitrepo import GitRepo
+from fakes.wheelhouse import installed_wheelhouse
 from fakes.provider import FakeProvider
 
 pytestmark = pytest.mark.slow
@@ -99,28 +101,24 @@ def snapshot_checkout(dest: Path) -> str:
     return repo.commit("snapshot of the working tree")
 
 
-def build_wheelhouse(request: pytest.FixtureRequest, scratch: Path, hook_repo: Path) -> Path:
-    """Wheels for the package's dependencies and its build backend, in pytest's cache dir
-    (one download per dependency list), else in ``scratch``."""
-    project = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))
-    requires = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
-    key = hashlib.sha256("\n".join([sys.version, platform.platform(), *requires]).encode()).hexdigest()[:16]
+def build_wheelhouse(request: pytest.FixtureRequest, scratch: Path) -> Path:
+    """Wheels of every distribution installed in this interpreter's environment (tokyo's
+    dependencies and its build backend, hatchling, come with ``pip install -e '.[test]'``),
+    packed back from the installed files (:mod:`fakes.wheelhouse`): no network. Kept in
+    pytest's cache directory, keyed by the installed distributions, else in ``scratch``."""
+    site = Path(sysconfig.get_path("purelib"))
+    installed = sorted(p.name for p in site.glob("*.dist-info"))
+    key = hashlib.sha256("\n".join([sys.version, platform.platform(), *installed]).encode()).hexdigest()[:16]
     cache = getattr(request.config, "cache", None)
     home = cache.mkdir(f"tokyo-hook-wheels-{key}") if cache is not None else scratch / "wheels"
     home.mkdir(parents=True, exist_ok=True)
     if (home / "COMPLETE").exists():
         return home
     started = time.monotonic()
-    staging = scratch / "wheels-staging"
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(staging), str(hook_repo),
-                           *project["build-system"]["requires"]], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, f"pip wheel failed (PyPI needed once):\n{proc.stderr[-3000:]}"
-    for wheel in staging.glob("*.whl"):
-        if not wheel.name.startswith("tokyo_cli-"):  # pre-commit builds tokyo itself from the hook repo
-            shutil.move(str(wheel), home / wheel.name)
+    wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})  # pre-commit builds tokyo itself
     (home / "COMPLETE").write_text("ok\n")
-    say(request, f"wheelhouse: {len(list(home.glob('*.whl')))} wheels fetched in {time.monotonic() - started:.1f} s "
-                 f"(once per dependency list, kept in {home})")
+    say(request, f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
+                 f"(no network; kept in {home})")
     return home
 
 
@@ -166,7 +164,7 @@ def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     home.mkdir()
     base_env = _offline_env(dict(os.environ, HOME=str(home)), closed_port())
     rev = snapshot_checkout(repo)
-    wheels = build_wheelhouse(request, scratch, repo)
+    wheels = build_wheelhouse(request, scratch)
     env = dict(base_env, PRE_COMMIT_HOME=str(scratch / "pre-commit-home"), PIP_NO_INDEX="1",
                PIP_FIND_LINKS=str(wheels), PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
     warmup = GitRepo(scratch / "warmup").init()
