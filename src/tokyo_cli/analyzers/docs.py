@@ -53,6 +53,7 @@ from tokyo_cli import safefs
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
     parse_ast,
+    DefKind,
     PyDef,
     anchor_line,
     changed_texts,
@@ -98,8 +99,8 @@ class DocstringAnalyzer:
         """Check the library Python files among ``files``; git problems go to ``error``."""
         start = time.monotonic()
         whole = whole_tree(changeset)
-        # change, definition, new?, line, the module's public top-level names, its literal __all__?
-        pending: list[tuple[FileChange, PyDef, bool, int, set[str], bool]] = []
+        # change, qualname, kind, new?, line, the module's public top-level names, its literal __all__?
+        pending: list[tuple[FileChange, str, DefKind, bool, int, set[str], bool]] = []
         counted: dict[str, tuple[int, int]] = {}  # path -> count_documented, not parsed twice
         inits: dict[str, ast.Module] = {}
         for change, text in changed_texts(changeset, files, is_library_python):
@@ -121,20 +122,23 @@ class DocstringAnalyzer:
                 is_new = d.qualname not in old_names
                 line = anchor_line(change, d.line, d.line if is_new else d.header_end, whole=whole, prefer=d.line)
                 if line is not None:
-                    pending.append((change, d, is_new, line, top_names, has_all))
+                    # Names only, not the PyDef: its AST node, kept for every undocumented
+                    # definition until the public-API check, held every tree of a 10,000-file
+                    # change (1 GB peak, bench_audit.py --scale).
+                    pending.append((change, d.qualname, d.kind, is_new, line, top_names, has_all))
         if not pending:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         findings: list[Finding] = []
         try:
             api = _PublicApi(new_tree(changeset, timeout_s=timeout_s), counted, inits)
-            for change, d, is_new, line, top_names, has_all in pending:
-                why = api.why_public(change.path, d.qualname.split(".")[0], top_names, has_all)
+            for change, qualname, kind, is_new, line, top_names, has_all in pending:
+                why = api.why_public(change.path, qualname.split(".")[0], top_names, has_all)
                 if why is None:
                     continue
                 findings.append(make_finding(
                     changeset, path=change.path, line=line, severity=Severity.LOW,
-                    title=f"Public {d.kind} `{d.qualname}` has no docstring",
-                    body=f"`{d.qualname}` is {'new' if is_new else 're-signed'} public API ({why}) with "
+                    title=f"Public {kind} `{qualname}` has no docstring",
+                    body=f"`{qualname}` is {'new' if is_new else 're-signed'} public API ({why}) with "
                          "no docstring: say what it does, its arguments and return value (shapes, "
                          "units) and the errors it raises.",
                     agent=agent, rule="docstrings:missing", category="docs", confidence=0.9))
@@ -204,6 +208,8 @@ class _PublicApi:
         self.parsed_inits = parsed_inits
         self._inits: dict[str, _Init | None] = {}
         self._shares: dict[str, tuple[int, int]] = {}
+        self._chains: dict[str, list[str]] = {}
+        self._by_package: dict[str, str | None] = {}  # path -> why_public's per-module answer
 
     def why_public(self, path: str, name: str, top_names: set[str], has_all: bool) -> str | None:
         """Why module-level ``name`` of module ``path`` (whose public module-level names are
@@ -214,6 +220,11 @@ class _PublicApi:
         via = self._reexported_by(path, name, top_names)
         if via is not None:
             return f"re-exported by `{via}`"
+        if path not in self._by_package:  # the rest depends on the module only
+            self._by_package[path] = self._package_reason(path)
+        return self._by_package[path]
+
+    def _package_reason(self, path: str) -> str | None:
         pkg_dir = posixpath.dirname(path)
         init = self._init(posixpath.join(pkg_dir, "__init__.py")) if posixpath.basename(path) != "__init__.py" else None
         if init is not None and init.declares:
@@ -231,6 +242,8 @@ class _PublicApi:
     def _chain(self, path: str) -> list[str]:
         """The package directories enclosing module ``path``, innermost first (an
         ``__init__.py`` starts at its parent package)."""
+        if path in self._chains:
+            return self._chains[path]
         d = posixpath.dirname(path)
         if posixpath.basename(path) == "__init__.py":
             d = posixpath.dirname(d) if d else None  # type: ignore[assignment]
@@ -238,6 +251,7 @@ class _PublicApi:
         while d is not None and d and posixpath.join(d, "__init__.py") in self.paths:
             out.append(d)
             d = posixpath.dirname(d)
+        self._chains[path] = out
         return out
 
     def _reexported_by(self, path: str, name: str, top_names: set[str]) -> str | None:
