@@ -83,15 +83,24 @@ def test_no_text_file_of_this_repository_is_skipped_wrongly(tmp_path: Path) -> N
     assert total >= 300 and skipped >= 50 and found >= 5, (total, skipped, found)
 
 
-def test_config_files_and_unknown_types_are_always_scanned() -> None:
+def test_config_files_and_unknown_types_are_checked_on_the_lines_detect_secrets_reads(tmp_path: Path) -> None:
+    """A file of type OTHER gets detect-secrets' eager config pass, which writes
+    ``key: value`` as ``key = "value"``: AWS's secret-key pattern needs those quotes, so a
+    search of the raw text alone would skip this file; the prefilter reads the same passes."""
+    aws_value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example  # pragma: allowlist secret
+    unquoted = f"aws_key: {aws_value}\n".encode()
     with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
             {"plugins_used": [{"name": n} for n in _plugins()]}):
         pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
-    assert pre is not None
+        assert pre is not None
+        (tmp_path / "notes").write_bytes(unquoted)
+        assert [s.type for s in scan_file(str(tmp_path / "notes"))] == ["AWS Access Key"]
+    assert unquoted.find(b'"') == -1
+    assert pre.may_hold("notes", unquoted)
+    assert not pre.may_hold("notes", b"just some words: and a value\n")
     assert not pre.may_hold("app/items.py", CLEAN_MODULE)
-    assert pre.may_hold("settings.ini", b"[db]\nhost = x\n")  # a transformer parses it
-    assert pre.may_hold("app/conf.py", b"[db]\nhost = x\n")  # configparser accepts it
-    assert pre.may_hold("notes", CLEAN_MODULE)  # type OTHER: detect-secrets' eager pass
+    assert not pre.may_hold("settings.ini", b"[db]\nhost = x\n")
+    assert pre.may_hold("settings.ini", b"[db]\npassword = hunter2-is-weak\n")
     assert pre.may_hold("app/latin.py", b"x = '\xe9'\n")  # not UTF-8: detect-secrets decides
     assert pre.may_hold("app/k.py", b"db_password_hint = hint()\n")  # a keyword
 

@@ -4,9 +4,11 @@ detect-secrets 1.5 on the modules of ``benchmarks/bench_security.py``) is not ru
 
 detect-secrets reads a file as lines (``open()`` text mode: universal newlines, each line
 ``rstrip()``-ed) unless one of its transformers parses it (``.ini``/``.yaml``/config files,
-or any file configparser accepts; files of type ``OTHER`` get an eager second pass), and
-reports a line only when a plugin's regular expression matches it. The prefilter decides
-with the plugins' own patterns, never a list of its own:
+or any file configparser accepts; files of type ``OTHER`` get an eager second pass that
+rewrites ``key: value`` as ``key = "value"``), and reports a line only when a plugin's
+regular expression matches it. The prefilter takes the same lines, from detect-secrets'
+own transformers (both passes), and decides with the plugins' own patterns, never a list
+of its own:
 
 * ``KeywordDetector``: every one of its patterns (``keyword.py``, all file types) contains
   its keyword group ``(api_?key|...|password|passwd|pwd|secret|...)`` as a required part, so
@@ -17,9 +19,9 @@ with the plugins' own patterns, never a list of its own:
   line's edges are a newline, which every pattern's lookaround accepts as it accepts the
   end of the line (checked when the prefilter is built).
 
-A file that a transformer parses, a file of type ``OTHER``, one not valid UTF-8, or a set
-of plugins with anything the rules above do not cover (a plugin of another kind, a pattern
-with ``\\A``/``\\Z`` or a lookaround a newline could fail) is always scanned. The result
+A file that is not valid UTF-8, one a transformer fails on, or any file when the plugins
+have anything the rules above do not cover (a plugin of another kind, a pattern with
+``\\A``/``\\Z`` or a lookaround a newline could fail) is always scanned. The result
 is the same set of findings as scanning every file (``tests/test_secrets_prefilter.py``
 compares both on planted secrets of every plugin and on real files).
 """
@@ -85,8 +87,6 @@ class SecretsPrefilter:
         from detect_secrets.transformers import get_transformed_file
         from detect_secrets.util.filetype import FileType, determine_file_type
 
-        if determine_file_type(path) is FileType.OTHER:
-            return True
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -94,8 +94,17 @@ class SecretsPrefilter:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         handle = io.StringIO(text)
         handle.name = path  # type: ignore[misc]  # what the transformers look at
-        if get_transformed_file(handle) is not None:  # type: ignore[arg-type]
+        # The lines detect-secrets' scan_file reads: a transformer's (a config or YAML file)
+        # or else the raw lines; for type OTHER also the eager config pass (`key = "value"`
+        # lines, quotes added), which scan_file reads when the first pass found nothing.
+        try:
+            passes = [get_transformed_file(handle) or text.split("\n")]  # type: ignore[arg-type]
+            if determine_file_type(path) is FileType.OTHER:
+                handle.seek(0)
+                passes.append(get_transformed_file(handle, use_eager_transformers=True) or [])  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a transformer failing here: scan_file decides
             return True
+        text = "\n".join(line for lines in passes for line in lines)
         if self.keyword is not None and self.keyword.search(text):
             return True
         text = _TRAILING.sub("", text)
