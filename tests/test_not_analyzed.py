@@ -258,8 +258,9 @@ def test_detect_secrets_timing_out_lists_what_it_did_not_scan(
 ) -> None:
     from tokyo_cli.analyzers import secrets as secrets_mod
 
-    git_repo.write("a.txt", "one\n")
-    git_repo.write("b.txt", "two\n")
+    # A keyword on each line: files detect-secrets' prefilter lets through to the scan.
+    git_repo.write("a.txt", "password_hint: one\n")
+    git_repo.write("b.txt", "password_hint: two\n")
     cs = changeset(git_repo)
     clock = iter([0.0, 0.0])  # start, then the check before a.txt; 5 s later at b.txt
     monkeypatch.setattr(secrets_mod, "time", SimpleNamespace(monotonic=lambda: next(clock, 5.0)))
