@@ -8,16 +8,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
+import detect_secrets.settings as ds_settings
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.core.scan import scan_file
 from test_secret_canaries import planted_files
 
 from tokyo_cli.analyzers.secrets import NOISY_PLUGINS
 from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
 from tokyo_cli.masking import DETECT_SECRETS_LOCK
-
-ds_settings = pytest.importorskip("detect_secrets.settings")
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class  # noqa: E402
-from detect_secrets.core.scan import scan_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CLEAN_MODULE = b'''"""Helpers for items."""

@@ -10,10 +10,12 @@ depend on the network; every one of them is already installed here (``pip instal
 * files under site-packages keep their paths; the ``.dist-info`` directory is written with
   a fresh ``RECORD`` (sha256 and size of each packed file) and without what an installer
   adds (``INSTALLER``, ``REQUESTED``, ``direct_url.json``);
-* files installed outside site-packages (``../../../bin/x``) are left out when they are the
-  distribution's console entry points (pip writes those again from ``entry_points.txt``),
-  else packed as ``<name>-<version>.data/scripts/x`` with an absolute ``#!`` line turned
-  back into ``#!python`` (pip points it at the new environment's interpreter);
+* files installed in the environment's ``bin/`` (``../../../bin/x``) are left out when they
+  are the distribution's console entry points (pip writes those again from
+  ``entry_points.txt``), else packed as ``<name>-<version>.data/scripts/x`` with an
+  absolute ``#!`` line turned back into ``#!python`` (pip points it at the new
+  environment's interpreter); other files outside site-packages (man pages, shared data)
+  are left out;
 * each file keeps its permission bits (``semgrep-core`` stays executable);
 * the wheel's tags are the ``Tag:`` lines of the installed ``WHEEL`` file, compressed
   (``py2.py3-none-any``).
@@ -31,6 +33,7 @@ import io
 import re
 import sysconfig
 import zipfile
+from collections.abc import Collection
 from configparser import ConfigParser
 from pathlib import Path
 
@@ -45,7 +48,7 @@ def _console_scripts(dist_info: Path) -> set[str]:
     path = dist_info / "entry_points.txt"
     if not path.exists():
         return set()
-    parser = ConfigParser(delimiters=("=",))
+    parser = ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(path.read_text(encoding="utf-8"))
     return {name for section in ("console_scripts", "gui_scripts") if parser.has_section(section)
@@ -65,6 +68,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
     # The compressed tag set (PEP 425): each part's values joined with dots.
     tag = "-".join(".".join(dict.fromkeys(t[i] for t in tags)) for i in range(3))
     scripts = _console_scripts(dist_info)
+    bin_dir = Path(sysconfig.get_path("scripts")).resolve()
     out = dest / f"{re.sub(r'[-_.]+', '_', name)}-{version}-{tag}.whl"
     rows: list[tuple[str, str, str]] = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -85,7 +89,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
                 continue
             if rel.startswith("../"):
                 script = Path(rel).name
-                if script in scripts or source.parent != Path(sysconfig.get_path("scripts")).resolve():
+                if script in scripts or source.parent != bin_dir:
                     continue
                 data = source.read_bytes()
                 if data.startswith(b"#!") and b"python" in data.split(b"\n", 1)[0]:
@@ -101,7 +105,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
     return out
 
 
-def installed_wheelhouse(site_packages: Path, dest: Path, *, skip: set[str] = frozenset()) -> list[Path]:
+def installed_wheelhouse(site_packages: Path, dest: Path, *, skip: Collection[str] = ()) -> list[Path]:
     """Every distribution installed in ``site_packages`` with a ``WHEEL`` file, packed into
     ``dest`` (``skip``: distribution names, normalized, left out)."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -162,6 +162,8 @@ def split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 _IDENT = re.compile(r"(?<![$\w])[A-Za-z_][A-Za-z0-9_]*")
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+# A typed metavariable, `(str $X)`: its type names no text of the file.
+_TYPED = re.compile(r"\(\s*[A-Za-z_][\w.]*\s+\$[A-Z_][A-Z0-9_]*\s*\)")
 _NOT_WORDS = frozenset({"True", "False", "None", "def", "return", "if", "else", "elif", "in", "and",
                         "or", "not", "is", "lambda", "for", "while", "with", "as", "import", "from",
                         "class", "async", "await", "try", "except", "finally", "raise", "pass"})
@@ -179,7 +181,7 @@ def _leaf_word(pattern: str) -> frozenset[str] | None:
     text of a file it matches: ``flask.redirect(...)`` matches ``redirect(x)`` only after
     ``from flask import redirect`` (semgrep resolves the import in the same file), and an
     alias (``import flask as f``) keeps the module's name in its import line."""
-    names = [w for w in _IDENT.findall(_QUOTED.sub(" ", pattern)) if w not in _NOT_WORDS]
+    names = [w for w in _IDENT.findall(_TYPED.sub(" $T ", _QUOTED.sub(" ", pattern))) if w not in _NOT_WORDS]
     if not names:
         return None
     best = max(enumerate(names), key=lambda p: (p[1].lower() not in _COMMON, len(p[1]), p[0]))
