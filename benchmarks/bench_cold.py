@@ -31,37 +31,12 @@ import time
 from pathlib import Path
 
 import httpx
+from changes import DOCUMENTED_PY, make_change
 
 ROOT = Path(__file__).resolve().parents[1]
 STATS_PATH = "/__stats"  # tests/fakes/provider.py
 KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
         "OPENAI_BASE_URL", "OPENAI_API_BASE", "GITHUB_TOKEN")
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
-def make_change(repo: Path, files: int) -> None:
-    """One commit of ``files`` Python/Markdown/YAML files, then each of them modified."""
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "bench@example.com")
-    _git(repo, "config", "user.name", "bench")
-    kinds = [("src/pkg/mod{}.py", '"""Module {i}."""\n\n\ndef f{i}(x: int) -> int:\n    """Add {i}."""\n    return x + {i}\n'),
-             ("docs/page{}.md", "# Page {i}\n\nText.\n"),
-             ("deploy/conf{}.yaml", "name: svc{i}\nreplicas: 1\n")]
-    paths = []
-    for i in range(files):
-        pattern, body = kinds[i % len(kinds)]
-        p = repo / pattern.format(i)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(body.format(i=i))
-        paths.append(p)
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "base")
-    for i, p in enumerate(paths):
-        extra = "".join(f"More {k}.\n" if p.suffix == ".md" else f"# change {i}.{k}\n" for k in range(10))
-        p.write_text(p.read_text() + extra)
 
 
 def bare_import_s(env: dict[str, str]) -> float:
@@ -144,7 +119,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             repo = Path(tmp) / "repo"
             repo.mkdir()
-            make_change(repo, args.files)
+            make_change(repo, args.files, python=DOCUMENTED_PY)
             runs = []
             imports = []
             for i in range(args.runs):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,34 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+from changes import make_change  # noqa: E402
 from fakes.provider import FakeProvider  # noqa: E402
 
 from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
 from tokyo_cli.settings import load_settings  # noqa: E402
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
-def make_change(repo: Path, files: int) -> None:
-    """A repository with one commit and ``files`` modified Python/Markdown/YAML files."""
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "bench@example.com")
-    _git(repo, "config", "user.name", "bench")
-    kinds = [("src/pkg/mod{}.py", "def f{i}(x):\n    return x + {i}\n"), ("docs/page{}.md", "# Page {i}\n\nText.\n"),
-             ("deploy/conf{}.yaml", "name: svc{i}\nreplicas: 1\n")]
-    paths = []
-    for i in range(files):
-        pattern, body = kinds[i % len(kinds)]
-        p = repo / pattern.format(i)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(body.format(i=i))
-        paths.append(p)
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "base")
-    for i, p in enumerate(paths):
-        p.write_text(p.read_text() + "".join(f"# change {i}.{k}\n" if p.suffix != ".md" else f"More {k}.\n" for k in range(10)))
 
 
 def main() -> None:
