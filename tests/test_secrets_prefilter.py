@@ -103,6 +103,23 @@ def test_config_files_and_unknown_types_are_checked_on_the_lines_detect_secrets_
     assert pre.may_hold("app/k.py", b"db_password_hint = hint()\n")  # a keyword
 
 
+def test_hostile_yaml_and_interpolation_never_reach_the_transformers_here() -> None:
+    """A YAML alias bomb (detect-secrets' YAML transformer walks every alias: x8 per level)
+    and configparser interpolation go to the scan (time-limited, in worker processes for
+    large changes) without being parsed in tokyo's own process."""
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    bomb = ("\n".join(lines) + "\n").encode()
+    with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
+            {"plugins_used": [{"name": n} for n in _plugins()]}):
+        pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
+    assert pre is not None
+    assert pre.may_hold("deploy/bomb.yaml", bomb)
+    assert pre.may_hold("notes", b"[a]\nx = %(y)s%(y)s\ny = words\n")
+    assert not pre.may_hold("notes", b"[a]\nx = words\n")
+
+
 def test_anything_not_covered_makes_the_prefilter_step_aside() -> None:
     from detect_secrets.plugins.base import RegexBasedDetector
 
