@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -256,15 +257,19 @@ def test_bandit_timing_out_or_missing_leaves_its_python_files_not_analyzed(
 def test_detect_secrets_timing_out_lists_what_it_did_not_scan(
     git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokyo_cli.analyzers import secrets as secrets_mod
+    from tokyo_cli.analyzers import secrets_pool
+    from tokyo_cli.analyzers.secrets import SecretsAnalyzer
 
     # A keyword on each line: files detect-secrets' prefilter lets through to the scan.
     git_repo.write("a.txt", "password_hint: one\n")
     git_repo.write("b.txt", "password_hint: two\n")
     cs = changeset(git_repo)
-    clock = iter([0.0, 0.0])  # start, then the check before a.txt; 5 s later at b.txt
-    monkeypatch.setattr(secrets_mod, "time", SimpleNamespace(monotonic=lambda: next(clock, 5.0)))
-    SecretsAnalyzer = secrets_mod.SecretsAnalyzer
+
+    def worker_stopped_after_a(cmd: list[str], **kw: Any) -> object:
+        # The worker printed a.txt's result (index 0, nothing found), then the deadline came.
+        raise subprocess.TimeoutExpired(cmd, kw["timeout"], output=b"[0, []]\n[1, [[1,")
+
+    monkeypatch.setattr(secrets_pool.subprocess, "run", worker_stopped_after_a)
     run = SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=1)
     assert run.error == "detect-secrets unavailable: timed out after 1 s"
     assert run.not_analyzed == {"b.txt": "timed out (after 1 s)"}

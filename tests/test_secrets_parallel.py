@@ -1,10 +1,12 @@
-"""detect-secrets over many files in worker processes, time limits that grow with the
-change, and a security analyzer that did not finish making the run partial (issue 17, item 4)."""
+"""detect-secrets in worker processes (one per CPU for many files, one for a few, never in
+tokyo's own process), time limits that grow with the change, and a security analyzer that
+did not finish making the run partial (issue 17, item 4)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes.gitrepo import GitRepo
@@ -42,18 +44,19 @@ def test_many_files_are_scanned_by_worker_processes_with_the_same_findings(
     git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cs = big_change(git_repo)
-    scanned: list[int] = []
+    scanned: list[tuple[int, int | None]] = []
     real = secrets_mod.scan_files
 
-    def spy(base: Path, rels: list[str], plugins: list[str], **kw: float) -> object:
-        scanned.append(len(rels))
+    def spy(base: Path, rels: list[str], plugins: list[str], **kw: Any) -> object:
+        scanned.append((len(rels), kw.get("workers")))
         return real(base, rels, plugins, **kw)
 
     monkeypatch.setattr(secrets_mod, "scan_files", spy)
     parallel = secrets_mod.SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=300)
-    assert scanned == [240], "the pool scanned every file"
+    assert scanned == [(240, None)], "one worker per CPU scanned every file"
     monkeypatch.setattr(secrets_mod, "PARALLEL_MIN_FILES", 10_000)
     serial = secrets_mod.SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=300)
+    assert scanned[1:] == [(240, 1)], "below PARALLEL_MIN_FILES, one worker process scanned them"
     assert parallel.error is None and parallel.not_analyzed == {}
     assert keys(parallel) == keys(serial)
     assert {r for _, _, r, _ in keys(parallel)} >= {"detect-secrets:AWSKeyDetector", "detect-secrets:KeywordDetector"}
@@ -66,6 +69,29 @@ def test_a_deadline_that_has_passed_lists_every_file_as_not_analyzed(git_repo: G
     run = secrets_mod.SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=0)
     assert run.error == "detect-secrets unavailable: timed out after 0 s"
     assert len(run.not_analyzed) == 210 and set(run.not_analyzed.values()) == {"timed out (after 0 s)"}
+    assert unfinished(run.error)
+
+
+def alias_bomb(depth: int) -> str:
+    """YAML whose aliases nest ``depth`` levels, 9 wide: detect-secrets' YAML transformer
+    walks every alias (9 ** depth leaves: 0.75 s at depth 5, 3.9 s at 6, 35 s at 7 on this
+    machine class under load), in a few hundred bytes."""
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, depth + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_file_that_hangs_detect_secrets_is_stopped_at_the_time_limit(git_repo: GitRepo) -> None:
+    # Hostile input: a few files, so the scan used to run in tokyo's own process with no way
+    # to stop it; it now runs in a worker process that is killed at the deadline, and the
+    # file is listed as not analyzed (not silently dropped, not waited for by the hour).
+    git_repo.write("README.md", "base\n")
+    git_repo.commit("base")
+    git_repo.write("deploy/bomb.yaml", alias_bomb(9))  # hours of work for detect-secrets
+    cs = load_changeset(git_repo.root, resolve_target(git_repo.root, working=True))
+    run = secrets_mod.SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=2)
+    assert run.error == "detect-secrets unavailable: timed out after 2 s"
+    assert run.not_analyzed == {"deploy/bomb.yaml": "timed out (after 2 s)"}
     assert unfinished(run.error)
 
 

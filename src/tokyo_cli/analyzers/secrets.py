@@ -17,10 +17,14 @@ in a whole-tree audit) become findings:
 As findings, the two entropy plugins and the public-IP plugin are off: every commit SHA,
 checksum and pinned action looks random, and they would bury the real keys (detect-secrets'
 docs call them the noisiest). Masking, which costs no reader's attention, uses them all.
-detect-secrets keeps its configuration in a process-global singleton, so scans in this
-process hold :data:`tokyo_cli.masking.DETECT_SECRETS_LOCK`. From ``PARALLEL_MIN_FILES``
-files on, the scan runs in isolated worker processes, one per CPU
-(:mod:`tokyo_cli.analyzers.secrets_pool`), with the same plugins and filters. Files that no
+The scan never runs in tokyo's own process: a hostile file can make detect-secrets run for
+hours (a YAML alias bomb of a few hundred bytes, x8 per nesting level in its YAML
+transformer), and a thread cannot be stopped. It runs in isolated worker processes
+(:mod:`tokyo_cli.analyzers.secrets_pool`) held to the analyzer's time limit: one for fewer
+than ``PARALLEL_MIN_FILES`` files, else one per CPU; a file not scanned in time is listed as
+not analyzed. Building the plugins here (for the prefilter) holds
+:data:`tokyo_cli.masking.DETECT_SECRETS_LOCK`, as detect-secrets keeps its configuration in
+a process-global singleton. Files that no
 plugin can match are not scanned at all (:mod:`tokyo_cli.analyzers.secrets_prefilter`, built
 from the plugins' own patterns): on the 3,000 modules of ``benchmarks/bench_security.py``,
 1 file of 3,000 is scanned.
@@ -44,7 +48,7 @@ from tokyo_cli.repo import Changeset, FileChange
 
 NOISY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
 KEYWORD_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
-PARALLEL_MIN_FILES = 200  # from here on, one process per CPU beats one thread (worker start-up ~0.3 s)
+PARALLEL_MIN_FILES = 200  # from here on, one worker per CPU beats one worker (start-up ~0.3 s each)
 
 
 class SecretsAnalyzer:
@@ -64,8 +68,7 @@ class SecretsAnalyzer:
             return AnalyzerRun(name=self.name)
         try:
             from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-            from detect_secrets.core.scan import scan_file
-            from detect_secrets.settings import transient_settings
+            from detect_secrets.settings import get_plugins, transient_settings
         except ImportError as exc:
             error = f"detect-secrets unavailable: {exc}"
             return AnalyzerRun(name=self.name, error=error,
@@ -74,47 +77,25 @@ class SecretsAnalyzer:
         plugins = {t: cls.__name__ for t, cls in mapping.items()}
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
         whole = whole_tree(changeset)
-        findings: list[Finding] = []
         with DETECT_SECRETS_LOCK, transient_settings(config):
-            from detect_secrets.settings import get_plugins
-
             prefilter = SecretsPrefilter.for_plugins(get_plugins())
         if prefilter is not None:  # files no plugin can match are not scanned (secrets_prefilter)
             targets = [f for f in targets if prefilter.may_hold(f.path, changeset.new_bytes(f.path) or b"")]
-        if len(targets) >= PARALLEL_MIN_FILES:
-            return self._run_parallel(changeset, targets, plugins, agent=agent, whole=whole,
-                                      deadline=start + timeout_s, timeout_s=timeout_s)
-        with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp, DETECT_SECRETS_LOCK, \
-                transient_settings(config):
-            base = Path(tmp).resolve()
-            for i, change in enumerate(targets):
-                if time.monotonic() - start > timeout_s:
-                    error = f"detect-secrets unavailable: timed out after {timeout_s:g} s"
-                    # What it scanned stays scanned; the rest is listed, never silently dropped.
-                    left = dict.fromkeys((f.path for f in targets[i:]), error_reason(error))
-                    return AnalyzerRun(name=self.name, findings=findings, error=error,
-                                       not_analyzed=left, seconds=time.monotonic() - start)
-                dest = (base / change.path).resolve()
-                if not dest.is_relative_to(base):
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(changeset.new_bytes(change.path) or b"")
-                seen: set[tuple[int, str]] = set()
-                for secret in scan_file(str(dest)):
-                    line = int(secret.line_number or 0)
-                    plugin = plugins.get(secret.type, secret.type.replace(" ", ""))
-                    if not line or (line, plugin) in seen or not (whole or line in change.added_lines):
-                        continue
-                    seen.add((line, plugin))
-                    findings.append(_finding(changeset, change.path, line, plugin, secret, agent))
-                dest.unlink()
-        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
+        if not targets:
+            return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
+        # Always in worker processes, never in this one: a hostile file (a YAML alias bomb
+        # grows x8 per nesting level in detect-secrets' YAML transformer) would otherwise
+        # hold tokyo past any time limit, since a thread cannot be stopped.
+        return self._scan(changeset, targets, plugins, agent=agent, whole=whole,
+                          deadline=start + timeout_s, timeout_s=timeout_s,
+                          workers=None if len(targets) >= PARALLEL_MIN_FILES else 1)
 
-    def _run_parallel(self, changeset: Changeset, targets: list[FileChange], plugins: dict[str, str], *,
-                      agent: str, whole: bool, deadline: float, timeout_s: float) -> AnalyzerRun:
-        """:meth:`run` for many files: the same scan by one process per CPU
-        (:mod:`tokyo_cli.analyzers.secrets_pool`); files not scanned by ``deadline`` are
-        listed as not analyzed, with an ``error`` saying it timed out."""
+    def _scan(self, changeset: Changeset, targets: list[FileChange], plugins: dict[str, str], *,
+              agent: str, whole: bool, deadline: float, timeout_s: float, workers: int | None) -> AnalyzerRun:
+        """The scan of ``targets`` by up to ``workers`` isolated processes (None: one per
+        CPU; :mod:`tokyo_cli.analyzers.secrets_pool`); files not scanned by ``deadline`` (a
+        ``time.monotonic()`` value) are listed as not analyzed, with an ``error`` saying it
+        timed out."""
         start = time.monotonic()
         used = sorted(n for n in plugins.values() if n not in NOISY_PLUGINS)
         findings: list[Finding] = []
@@ -129,7 +110,7 @@ class SecretsAnalyzer:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 dest.write_bytes(changeset.new_bytes(change.path) or b"")
                 rels.append(change.path)
-            scan = scan_files(base, rels, used, deadline=deadline)
+            scan = scan_files(base, rels, used, deadline=deadline, workers=workers)
         for path in rels:
             seen: set[tuple[int, str]] = set()
             for line, kind, value in scan.found.get(path, []):

@@ -59,11 +59,11 @@ class PoolScan:
 def scan_files(base: Path, rels: Sequence[str], plugins: Sequence[str], *, deadline: float,
                workers: int | None = None) -> PoolScan:
     """Scan ``base / rel`` for each of ``rels`` with detect-secrets' ``plugins`` (class
-    names), by up to ``workers`` processes at once (default: the CPU count), until
-    ``deadline`` (a ``time.monotonic()`` value). Never raises: a worker that crashes or
-    cannot start leaves its files in ``missed``."""
+    names), by up to ``workers`` processes at once (default: the CPU count; 1: one process
+    for all), until ``deadline`` (a ``time.monotonic()`` value). Never raises: a worker
+    that crashes or cannot start leaves its files in ``missed``."""
     workers = max(1, workers or os.cpu_count() or 1)
-    size = max(MIN_BATCH, -(-len(rels) // (workers * BATCHES_PER_WORKER)))
+    size = max(1, len(rels)) if workers == 1 else max(MIN_BATCH, -(-len(rels) // (workers * BATCHES_PER_WORKER)))
     batches = [list(rels[i:i + size]) for i in range(0, len(rels), size)]
     out = PoolScan()
     with tempfile.TemporaryDirectory(prefix="tokyo-secrets-run-") as tmp:
