@@ -87,18 +87,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.analyzers.base import AnalyzerRun, error_reason
 from tokyo_cli.analyzers.common import (
     PYTHON_VERSION,
+    cpu_count,
     find_tool,
     is_python,
     is_test_path,
+    split_by_size,
     syntax_error,
     unparsable_reason,
+    write_files,
 )
 from tokyo_cli.findings import Finding, Severity, parse_cwe
 from tokyo_cli.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
@@ -139,6 +143,19 @@ def drop_superseded(bandit_run: AnalyzerRun, taint_scanned: set[str]) -> Analyze
     if len(kept) == len(bandit_run.findings):
         return bandit_run
     return bandit_run.model_copy(update={"findings": kept})
+
+
+# Each bandit process past the first costs its start-up (~0.3 s of CPU, about what scanning
+# 100 typical modules takes), so a process gets at least this many files.
+FILES_PER_PROCESS = 250
+
+
+def chunk_count(files: int) -> int:
+    """How many bandit processes scan ``files`` Python files at once: one per CPU
+    (:func:`~tokyo_cli.analyzers.common.cpu_count`), but none with fewer than
+    :data:`FILES_PER_PROCESS` files. Bandit has no jobs option of its own and analyzes each
+    file alone, so parts of the tree scanned apart give the same results."""
+    return max(1, min(cpu_count(), files // FILES_PER_PROCESS))
 
 
 # A newer interpreter gets this much of the remaining time, at least, to be worth starting.
@@ -217,41 +234,67 @@ class BanditAnalyzer:
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
             timeout_s: float = 60) -> AnalyzerRun:
         """Scan ``files``' Python sources; never raises for tool problems (see ``error``).
-        Files bandit cannot parse are scanned under a newer Python when one with bandit is
-        on PATH, else listed in ``not_analyzed``."""
+        Many files are split into :func:`chunk_count` parts, each scanned by its own bandit
+        process at the same time; a part that fails or times out leaves its files in
+        ``not_analyzed`` and the others' findings stand. Files bandit cannot parse are
+        scanned under a newer Python when one with bandit is on PATH, else listed in
+        ``not_analyzed``."""
         start = time.monotonic()
         targets = [f for f in files if f.skipped is None and is_python(f.path)
                    and changeset.new_bytes(f.path) is not None]
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         by_path = {f.path: f for f in targets}
-        try:
-            with tempfile.TemporaryDirectory(prefix="tokyo-bandit-") as tmp:
-                tree = Path(tmp).resolve() / "tree"
-                ini = Path(tmp).resolve() / "tokyo-bandit.ini"
-                ini.write_text("[bandit]\n", encoding="utf-8")
+        with tempfile.TemporaryDirectory(prefix="tokyo-bandit-") as tmp:
+            base = Path(tmp).resolve()
+            ini = base / "tokyo-bandit.ini"
+            ini.write_text("[bandit]\n", encoding="utf-8")
+            parts = split_by_size([f.path for f in targets], chunk_count(len(targets)),
+                                  lambda path: len(changeset.new_bytes(path) or b""))
+            trees = [base / f"part{i}" for i in range(len(parts))]
+            sources: dict[str, Path] = {}  # repository path -> the copy bandit scanned
+            for tree, part in zip(trees, parts):
                 tree.mkdir()
-                _write_sources(tree, changeset, targets)
-                report = self._invoke(tree, ini, timeout_s)
-                findings = to_findings(report, changeset, by_path, agent=agent, root=tree)
-                errors = bandit_errors(report, by_path, root=tree)
-                not_analyzed: dict[str, str] = {}
-                if errors:
-                    left = timeout_s - (time.monotonic() - start)
-                    more, not_analyzed = self._unparsed(errors, changeset, by_path, Path(tmp).resolve(),
-                                                        ini, left, agent=agent)
-                    findings += more
-        except BanditUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"bandit unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+                sources.update((path, tree / path) for path in write_files(tree, changeset, part))
+
+            def scan(tree: Path) -> dict[str, Any] | BanditUnavailable:
+                try:
+                    return self._invoke(tree, ini, timeout_s - (time.monotonic() - start))
+                except BanditUnavailable as exc:  # a time-out is the analyzer's limit, not what was left
+                    return BanditUnavailable(f"timed out after {timeout_s:g} s") if str(exc).startswith(
+                        "timed out") else exc
+
+            with ThreadPoolExecutor(max_workers=len(trees), thread_name_prefix="tokyo-bandit") as pool:
+                reports = list(pool.map(scan, trees))
+            findings: list[Finding] = []
+            errors: dict[str, str] = {}
+            not_analyzed: dict[str, str] = {}
+            failure: BanditUnavailable | None = None
+            for tree, part, report in zip(trees, parts, reports):
+                if isinstance(report, BanditUnavailable):
+                    failure = report
+                    not_analyzed.update(dict.fromkeys(part, error_reason(f"bandit unavailable: {report}")))
+                    continue
+                findings += to_findings(report, changeset, by_path, agent=agent, root=tree)
+                errors.update(bandit_errors(report, by_path, root=tree))
+            if failure is not None and len(not_analyzed) == len(by_path):  # nothing scanned at all
+                return AnalyzerRun(name=self.name, error=f"bandit unavailable: {failure}",
+                                   seconds=time.monotonic() - start)
+            if errors:
+                left = timeout_s - (time.monotonic() - start)
+                more, unparsed = self._unparsed(errors, changeset, by_path, sources, base, ini, left, agent=agent)
+                findings += more
+                not_analyzed.update(unparsed)
         return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed,
+                           error=f"bandit unavailable: {failure}" if failure is not None else None,
                            seconds=time.monotonic() - start)
 
     def _unparsed(self, errors: dict[str, str], changeset: Changeset, files: dict[str, FileChange],
-                  tmp: Path, ini: Path, timeout_s: float, *,
+                  sources: dict[str, Path], tmp: Path, ini: Path, timeout_s: float, *,
                   agent: str) -> tuple[list[Finding], dict[str, str]]:
         """Findings from a newer Python's bandit for the files in ``errors`` (bandit's
-        reason per path), and path -> reason for those still not analyzed."""
+        reason per path), and path -> reason for those still not analyzed. ``sources``:
+        repository path -> the copy already written; ``tmp``: where to write more."""
         reasons: dict[str, str] = {}
         syntax: dict[str, SyntaxError | ValueError] = {}
         for path, why in errors.items():
@@ -268,7 +311,7 @@ class BanditAnalyzer:
         if runner is not None:
             tree = tmp / f"tree-{runner.label}"
             tree.mkdir()
-            _write_sources(tree, changeset, [files[p] for p in syntax])
+            write_files(tree, changeset, syntax)
             try:
                 report = self._invoke(tree, ini, timeout_s, command=[runner.path, "-I", "-m", "bandit"])
             except BanditUnavailable as exc:
@@ -284,7 +327,8 @@ class BanditAnalyzer:
                     if path in syntax else f"bandit error ({still[path]})")
             return findings, reasons
         newest = pythons[0] if pythons else None
-        parses = _parses_under(newest, tmp / "tree", list(syntax), timeout_s) if newest else {}
+        parses = _parses_under(newest, {p: sources[p] for p in syntax if p in sources},
+                               timeout_s) if newest else {}
         for path, err in syntax.items():
             if parses.get(path) and newest is not None:
                 reasons[path] = (f"syntax newer than Python {PYTHON_VERSION} (parses under Python "
@@ -335,10 +379,11 @@ def _detailed(reason: str, more: str) -> str:
     return f"{reason[:-1]}; {more})" if reason.endswith(")") else f"{reason} ({more})"
 
 
-def _parses_under(python: Interpreter, tree: Path, paths: list[str], timeout_s: float) -> dict[str, bool]:
-    """Which of ``paths`` (written under ``tree``) ``python`` parses; ``{}`` when it cannot
-    tell (isolated like bandit; parsing runs nothing)."""
-    files = [str(tree / p) for p in paths]
+def _parses_under(python: Interpreter, sources: dict[str, Path], timeout_s: float) -> dict[str, bool]:
+    """Which of the files ``sources`` (repository path -> the written copy) ``python``
+    parses; ``{}`` when it cannot tell (isolated like bandit; parsing runs nothing)."""
+    paths = list(sources)
+    files = [str(sources[p]) for p in paths]
     try:
         proc = run_isolated([python.path, "-I", "-c", _PARSES], timeout_s=max(timeout_s, MIN_RETRY_S),
                             stdin=json.dumps(files).encode())
@@ -463,16 +508,6 @@ def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
         anchor_text=changeset.line_text(path, line),
         cwe=cwe,
     )
-
-
-def _write_sources(root: Path, changeset: Changeset, files: list[FileChange]) -> None:
-    base = root.resolve()
-    for change in files:
-        dest = (root / change.path).resolve()
-        if not dest.is_relative_to(base):
-            continue  # a path escaping the temp dir is never written
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(changeset.new_bytes(change.path) or b"")
 
 
 def _relative(filename: str, root: Path | None = None) -> str:

@@ -62,7 +62,6 @@ without any source word is scanned too when a scanned file calls one of its func
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 import time
@@ -76,6 +75,7 @@ from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
     ToolUnavailable,
     anchor_line,
+    cpu_count,
     find_tool,
     is_python,
     make_finding,
@@ -149,13 +149,6 @@ def semgrep_command() -> list[str] | None:
     absolute directories of PATH (:func:`~tokyo_cli.analyzers.common.find_tool`)."""
     exe = find_tool("semgrep")
     return [exe] if exe else None
-
-
-def _jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class SemgrepAnalyzer:
@@ -274,7 +267,7 @@ class SemgrepAnalyzer:
                # Every target is a Python file tokyo chose: a .pyw counts too.
                "--scan-unknown-extensions",
                "--timeout", str(per_file), *(["--timeout-threshold", str(threshold)] if threshold else []),
-               "--jobs", str(_jobs()), *(str(p) for p in paths)]
+               "--jobs", str(cpu_count()), *(str(p) for p in paths)]
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
         # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
         stdout = proc.stdout.decode("utf-8", errors="replace")
