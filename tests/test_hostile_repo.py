@@ -566,3 +566,21 @@ def test_tools_are_never_looked_up_in_a_relative_path_directory(
     assert find_tool("tokyo-test-tool") is None
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_tool("tokyo-test-tool") == str(tool)
+
+
+def test_the_copy_for_analyzer_tools_never_writes_outside_its_directory(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from tokyo_cli.analyzers.common import inside, write_files
+
+    base = str(tmp_path / "copy")
+    for escaping in ("../x.py", "a/../../x.py", "/etc/x.py", "..", ".", "a/.."):
+        assert inside(base, escaping) is None, escaping
+    assert inside(base, "a/./b.py") == os.path.join(base, "a", "b.py")
+    content = {"../outside.py": b"x = 1\n", "a/../../outside2.py": b"x = 2\n", "pkg/ok.py": b"x = 3\n",
+               "pkg/sub/ok2.py": b"x = 4\n"}
+    changeset = SimpleNamespace(new_bytes=content.get)
+    (tmp_path / "copy").mkdir()
+    assert write_files(tmp_path / "copy", changeset, list(content)) == ["pkg/ok.py", "pkg/sub/ok2.py"]  # type: ignore[arg-type]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.py")) == [
+        "copy/pkg/ok.py", "copy/pkg/sub/ok2.py"]

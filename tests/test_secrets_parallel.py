@@ -47,9 +47,9 @@ def test_many_files_are_scanned_by_worker_processes_with_the_same_findings(
     scanned: list[tuple[int, int | None]] = []
     real = secrets_mod.scan_files
 
-    def spy(base: Path, rels: list[str], plugins: list[str], **kw: Any) -> object:
-        scanned.append((len(rels), kw.get("workers")))
-        return real(base, rels, plugins, **kw)
+    def spy(files: dict[str, bytes], plugins: list[str], **kw: Any) -> object:
+        scanned.append((len(files), kw.get("workers")))
+        return real(files, plugins, **kw)
 
     monkeypatch.setattr(secrets_mod, "scan_files", spy)
     parallel = secrets_mod.SecretsAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=300)
@@ -95,15 +95,27 @@ def test_a_file_that_hangs_detect_secrets_is_stopped_at_the_time_limit(git_repo:
     assert unfinished(run.error)
 
 
-def test_the_pool_keeps_what_a_batch_scanned_before_it_was_stopped(tmp_path: Path) -> None:
-    for i in range(3):
-        (tmp_path / f"f{i}.txt").write_text(f'aws = "{AWS}"\n' if i == 1 else "nothing\n")
-    done = scan_files(tmp_path, ["f0.txt", "f1.txt", "f2.txt"], ["AWSKeyDetector"],
-                      deadline=time.monotonic() + 300, workers=2)
+def test_the_pool_keeps_what_a_batch_scanned_before_it_was_stopped() -> None:
+    files = {f"f{i}.txt": (f'aws = "{AWS}"\n' if i == 1 else "nothing\n").encode() for i in range(3)}
+    done = scan_files(files, ["AWSKeyDetector"], deadline=time.monotonic() + 300, workers=2)
     assert done.missed == {} and not done.timed_out
     assert done.found["f0.txt"] == [] and [(n, t) for n, t, _ in done.found["f1.txt"]] == [(1, "AWS Access Key")]
-    late = scan_files(tmp_path, ["f0.txt"], ["AWSKeyDetector"], deadline=time.monotonic() - 1)
+    late = scan_files({"f0.txt": b"nothing\n"}, ["AWSKeyDetector"], deadline=time.monotonic() - 1)
     assert late.timed_out and late.missed == {"f0.txt": "timed out"} and late.found == {}
+
+
+def test_workers_prefilter_their_share_and_keep_any_bytes() -> None:
+    # Any bytes travel to the worker: non-ASCII UTF-8 is scanned as written, and a file that
+    # is not UTF-8 reaches detect-secrets too (which skips what it cannot decode, as it would
+    # on the original). A file no plugin can match counts as scanned with nothing found; a
+    # path leaving the scratch directory is never written.
+    key = f'aws = "{AWS}"\n'
+    files = {"clé.txt": f"# clé\n{key}".encode(), "bin.txt": b"\xff\xfe" + key.encode(), "clean.py": b"x = 1\n",
+             "key.py": key.encode(), "../escape.txt": key.encode()}
+    done = scan_files(files, ["AWSKeyDetector"], deadline=time.monotonic() + 300, workers=2, prefilter=True)
+    assert done.missed == {}
+    assert {rel: [(n, t) for n, t, _ in found] for rel, found in done.found.items()} == {
+        "clé.txt": [(2, "AWS Access Key")], "bin.txt": [], "clean.py": [], "key.py": [(1, "AWS Access Key")]}
 
 
 def test_the_time_limit_grows_with_the_files() -> None:

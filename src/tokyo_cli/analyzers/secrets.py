@@ -32,10 +32,8 @@ from the plugins' own patterns): on the 3,000 modules of ``benchmarks/bench_secu
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun, error_reason
@@ -77,43 +75,36 @@ class SecretsAnalyzer:
         plugins = {t: cls.__name__ for t, cls in mapping.items()}
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
         whole = whole_tree(changeset)
-        with DETECT_SECRETS_LOCK, transient_settings(config):
-            prefilter = SecretsPrefilter.for_plugins(get_plugins())
-        if prefilter is not None:  # files no plugin can match are not scanned (secrets_prefilter)
-            targets = [f for f in targets if prefilter.may_hold(f.path, changeset.new_bytes(f.path) or b"")]
-        if not targets:
-            return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
+        parallel = len(targets) >= PARALLEL_MIN_FILES
+        if not parallel:  # a few files: the prefilter here, so a clean change starts no worker
+            with DETECT_SECRETS_LOCK, transient_settings(config):
+                prefilter = SecretsPrefilter.for_plugins(get_plugins())
+            if prefilter is not None:  # files no plugin can match are not scanned (secrets_prefilter)
+                targets = [f for f in targets if prefilter.may_hold(f.path, changeset.new_bytes(f.path) or b"")]
+            if not targets:
+                return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         # Always in worker processes, never in this one: a hostile file (a YAML alias bomb
         # grows x8 per nesting level in detect-secrets' YAML transformer) would otherwise
-        # hold tokyo past any time limit, since a thread cannot be stopped.
+        # hold tokyo past any time limit, since a thread cannot be stopped. Many files: one
+        # worker per CPU, each applying the prefilter to its own share.
         return self._scan(changeset, targets, plugins, agent=agent, whole=whole,
-                          deadline=start + timeout_s, timeout_s=timeout_s,
-                          workers=None if len(targets) >= PARALLEL_MIN_FILES else 1)
+                          deadline=start + timeout_s, timeout_s=timeout_s, parallel=parallel)
 
     def _scan(self, changeset: Changeset, targets: list[FileChange], plugins: dict[str, str], *,
-              agent: str, whole: bool, deadline: float, timeout_s: float, workers: int | None) -> AnalyzerRun:
-        """The scan of ``targets`` by up to ``workers`` isolated processes (None: one per
-        CPU; :mod:`tokyo_cli.analyzers.secrets_pool`); files not scanned by ``deadline`` (a
-        ``time.monotonic()`` value) are listed as not analyzed, with an ``error`` saying it
-        timed out."""
+              agent: str, whole: bool, deadline: float, timeout_s: float, parallel: bool) -> AnalyzerRun:
+        """The scan of ``targets`` by isolated processes (:mod:`tokyo_cli.analyzers.secrets_pool`):
+        with ``parallel`` one per CPU, each prefiltering its share, else one; files not
+        scanned by ``deadline`` (a ``time.monotonic()`` value) are listed as not analyzed,
+        with an ``error`` saying it timed out."""
         start = time.monotonic()
         used = sorted(n for n in plugins.values() if n not in NOISY_PLUGINS)
         findings: list[Finding] = []
         by_path = {f.path: f for f in targets}
-        with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp:
-            base = Path(tmp).resolve()
-            rels: list[str] = []
-            for change in targets:
-                dest = (base / change.path).resolve()
-                if not dest.is_relative_to(base):
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(changeset.new_bytes(change.path) or b"")
-                rels.append(change.path)
-            scan = scan_files(base, rels, used, deadline=deadline, workers=workers)
-        for path in rels:
+        contents = {f.path: changeset.new_bytes(f.path) or b"" for f in targets}
+        scan = scan_files(contents, used, deadline=deadline, workers=None if parallel else 1, prefilter=parallel)
+        for path, found in scan.found.items():
             seen: set[tuple[int, str]] = set()
-            for line, kind, value in scan.found.get(path, []):
+            for line, kind, value in found:
                 plugin = plugins.get(kind, kind.replace(" ", ""))
                 if not line or (line, plugin) in seen or not (whole or line in by_path[path].added_lines):
                     continue

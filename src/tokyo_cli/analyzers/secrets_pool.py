@@ -3,43 +3,67 @@ isolated process (``python -I``, :func:`tokyo_cli.isolation.tool_env`), at most 
 at a time, all within the analyzer's one deadline.
 
 detect-secrets keeps its settings in a process-global singleton and is pure Python (one
-core per process), so threads would gain nothing; processes scan side by side. Each worker
-prints one JSON line per file as soon as that file is scanned, so a batch stopped at the
-deadline still gives what it finished: :func:`scan_files` returns the files it scanned and
-the ones it did not (with why), never silently fewer.
+core per process), so threads would gain nothing; processes scan side by side. A worker
+gets its files' contents on stdin (tokyo writes no copy of them), writes each one it scans
+to a temporary directory at its repository path (file-type rules apply) and prints one JSON
+line per file as soon as that file is done, so a batch stopped at the deadline still gives
+what it finished: :func:`scan_files` returns the files it scanned and the ones it did not
+(with why), never silently fewer. With ``prefilter``, the worker first asks
+:class:`~tokyo_cli.analyzers.secrets_prefilter.SecretsPrefilter` (loaded from tokyo's own
+file, built from the same plugins) and scans only the files a plugin may match: for a large
+change that work is spread over the cores instead of holding tokyo's own process.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tokyo_cli.analyzers import secrets_prefilter
+from tokyo_cli.analyzers.common import cpu_count, inside
 from tokyo_cli.isolation import tool_env
 
 BATCHES_PER_WORKER = 4  # smaller batches: an even finish, and less left over at a deadline
 MIN_BATCH = 25
 
-# Runs as ``python -I -c WORKER``: only detect-secrets and the standard library. Input on
-# stdin: {"files": [absolute path, ...], "plugins": [plugin class name, ...]}. Output: one
-# line per file, [index, [[line, secret type, secret value], ...]]; the value only travels
-# over this pipe, for the parent's check that it was masked.
+# Runs as ``python -I -c WORKER``: only detect-secrets, the standard library and, with
+# "prefilter", tokyo's secrets_prefilter.py loaded by its path (it imports nothing else of
+# tokyo). Input on stdin: {"root": directory to write into, "files": [[repository path,
+# content], ...], "plugins": [plugin class name, ...], "prefilter": path or null}; content
+# is the file's bytes decoded as UTF-8 with surrogateescape (any bytes survive the trip).
+# Output: one line per file, [index, [[line, secret type, secret value], ...]]; the value
+# only travels over this pipe, for the parent's check that it was masked.
 WORKER = r"""
-import json, sys
+import importlib.util, json, os, sys
 from detect_secrets.core.scan import scan_file
-from detect_secrets.settings import transient_settings
+from detect_secrets.settings import get_plugins, transient_settings
 job = json.load(sys.stdin)
 with transient_settings({"plugins_used": [{"name": n} for n in job["plugins"]]}):
-    for i, path in enumerate(job["files"]):
-        found = [[int(s.line_number or 0), str(s.type), str(getattr(s, "secret_value", "") or "")]
-                 for s in scan_file(path)]
+    prefilter = None
+    if job["prefilter"]:
+        spec = importlib.util.spec_from_file_location("tokyo_secrets_prefilter", job["prefilter"])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        prefilter = module.SecretsPrefilter.for_plugins(get_plugins())
+    for i, (rel, text) in enumerate(job["files"]):
+        data = text.encode("utf-8", "surrogateescape")
+        found = []
+        if prefilter is None or prefilter.may_hold(rel, data):
+            path = os.path.join(job["root"], rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.write(data)
+            found = [[int(s.line_number or 0), str(s.type), str(getattr(s, "secret_value", "") or "")]
+                     for s in scan_file(path)]
+            os.unlink(path)
         sys.stdout.write(json.dumps([i, found]) + "\n")
         sys.stdout.flush()
 """
@@ -56,38 +80,44 @@ class PoolScan:
     timed_out: bool = False
 
 
-def scan_files(base: Path, rels: Sequence[str], plugins: Sequence[str], *, deadline: float,
-               workers: int | None = None) -> PoolScan:
-    """Scan ``base / rel`` for each of ``rels`` with detect-secrets' ``plugins`` (class
+def scan_files(files: Mapping[str, bytes], plugins: Sequence[str], *, deadline: float,
+               workers: int | None = None, prefilter: bool = False) -> PoolScan:
+    """Scan ``files`` (repository path -> content) with detect-secrets' ``plugins`` (class
     names), by up to ``workers`` processes at once (default: the CPU count; 1: one process
-    for all), until ``deadline`` (a ``time.monotonic()`` value). Never raises: a worker
-    that crashes or cannot start leaves its files in ``missed``."""
-    workers = max(1, workers or os.cpu_count() or 1)
-    size = max(1, len(rels)) if workers == 1 else max(MIN_BATCH, -(-len(rels) // (workers * BATCHES_PER_WORKER)))
-    batches = [list(rels[i:i + size]) for i in range(0, len(rels), size)]
+    for all), until ``deadline`` (a ``time.monotonic()`` value); with ``prefilter``, only
+    the files :class:`~tokyo_cli.analyzers.secrets_prefilter.SecretsPrefilter` keeps are
+    scanned (the rest count as scanned, nothing found). A path that would leave the
+    scratch directory is skipped. Never raises: a worker that crashes or cannot start
+    leaves its files in ``missed``."""
+    workers = max(1, workers or cpu_count())
     out = PoolScan()
     with tempfile.TemporaryDirectory(prefix="tokyo-secrets-run-") as tmp:
-        cwd, home = Path(tmp) / "cwd", Path(tmp) / "home"
-        cwd.mkdir()
-        home.mkdir()
+        cwd, home, root = Path(tmp) / "cwd", Path(tmp) / "home", Path(tmp).resolve() / "files"
+        for directory in (cwd, home, root):
+            directory.mkdir()
+        rels = [rel for rel in files if inside(str(root), rel) is not None]
+        size = max(1, len(rels)) if workers == 1 else max(MIN_BATCH, -(-len(rels) // (workers * BATCHES_PER_WORKER)))
+        batches = [rels[i:i + size] for i in range(0, len(rels), size)]
         env = tool_env(home)
+        job = {"root": str(root), "plugins": list(plugins),
+               "prefilter": secrets_prefilter.__file__ if prefilter else None}
 
         def run(batch: list[str]) -> None:
-            _scan_batch(base, batch, plugins, deadline, cwd, env, out)
+            contents = [[rel, files[rel].decode("utf-8", "surrogateescape")] for rel in batch]
+            _scan_batch(json.dumps({**job, "files": contents}).encode(), batch, deadline, cwd, env, out)
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tokyo-secrets") as pool:
             list(pool.map(run, batches))
     return out
 
 
-def _scan_batch(base: Path, batch: list[str], plugins: Sequence[str], deadline: float, cwd: Path,
-                env: dict[str, str], out: PoolScan) -> None:
+def _scan_batch(job: bytes, batch: list[str], deadline: float, cwd: Path, env: dict[str, str],
+                out: PoolScan) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
         out.timed_out = True
         out.missed.update(dict.fromkeys(batch, "timed out"))
         return
-    job = json.dumps({"files": [str(base / rel) for rel in batch], "plugins": list(plugins)}).encode()
     reason = ""
     try:
         proc = subprocess.run([sys.executable, "-I", "-c", WORKER], input=job, capture_output=True, cwd=cwd,
