@@ -144,6 +144,17 @@ def scan_targets(changeset: Changeset, files: list[FileChange]) -> dict[str, Fil
     return {p: f for p, f in python.items() if p in entry or p in helpers}
 
 
+def semgrep_jobs() -> int:
+    """Semgrep's ``--jobs``: half the CPUs (:func:`~tokyo_cli.analyzers.common.cpu_count`),
+    at least 1. Semgrep never runs alone: bandit and detect-secrets scan the same files at
+    the same time, one process per CPU each, and semgrep's parallel jobs cost CPU of their
+    own. Measured on benchmarks/bench_audit.py's 4,000-file tree (2 CPUs, semgrep 1.185,
+    machine shared with other work): the whole review took 43-48 s of CPU with ``--jobs 1``
+    against 61-67 s with ``--jobs 2``, and less wall time (72-78 s against 82-87 s); the
+    packaged-rules scan alone 13.0 s of CPU against 20.1 s."""
+    return max(1, cpu_count() // 2)
+
+
 def semgrep_command() -> list[str] | None:
     """The ``semgrep`` executable next to this Python (the venv tokyo runs in), else on the
     absolute directories of PATH (:func:`~tokyo_cli.analyzers.common.find_tool`)."""
@@ -267,7 +278,7 @@ class SemgrepAnalyzer:
                # Every target is a Python file tokyo chose: a .pyw counts too.
                "--scan-unknown-extensions",
                "--timeout", str(per_file), *(["--timeout-threshold", str(threshold)] if threshold else []),
-               "--jobs", str(cpu_count()), *(str(p) for p in paths)]
+               "--jobs", str(semgrep_jobs()), *(str(p) for p in paths)]
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
         # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
         stdout = proc.stdout.decode("utf-8", errors="replace")
