@@ -138,3 +138,36 @@ def test_anything_not_covered_makes_the_prefilter_step_aside() -> None:
     assert SecretsPrefilter.for_plugins([BlankLookbehind()]) is None
     assert SecretsPrefilter.for_plugins([Custom()]) is None
     assert SecretsPrefilter.for_plugins([]) == SecretsPrefilter(None, ())
+
+
+def test_required_literals_are_read_from_the_pattern_and_never_guess() -> None:
+    from tokyo_cli.analyzers.secrets_prefilter import required_literals
+
+    def lits(pattern: str, flags: int = 0) -> set[str] | None:
+        found = required_literals(re.compile(pattern, flags))
+        return None if found is None else set(found)
+
+    assert lits(r"(?:A3T[A-Z0-9]|AKIA|ASIA)[0-9A-Z]{16}") == {"3T", "KIA", "SIA"}
+    assert lits(r"BEGIN RSA PRIVATE KEY") == {"BEGIN RSA PRIVATE KEY"}
+    assert lits(r"x{0,3}y(?:ab)+") == {"ab"}  # the longer of the two required parts
+    assert lits(r"(?:_|-|)key") == {"key"}  # an empty branch gives nothing; the literal after it does
+    assert lits(r"(?:ab|)") is None and lits(r"[a-z]+\d") is None and lits(r"(a)\1") == {"a"}
+    assert lits(r"pre(?=post)") == {"pre"}  # a lookahead is not a literal of the match
+    assert lits(r"tok(?i:EN)") == {"tok"}  # a group with its own flags gives nothing
+    assert lits(r"Secret|PASS", re.IGNORECASE) == {"secret", "pass"}  # searched in lower-cased text
+    assert lits(r"contraseña|pwd", re.IGNORECASE) == {"pwd"}  # no ASCII text holds "ñ"
+    assert lits("\u017fecret", re.IGNORECASE) is None  # long s folds to "s": no shortcut
+
+
+def test_gated_patterns_decide_as_the_patterns_alone() -> None:
+    # The literal shortcut only skips searches that could not match: on mixed-case, ASCII and
+    # non-ASCII text (where an IGNORECASE pattern's shortcut is off), the same answers.
+    from tokyo_cli.analyzers.secrets_prefilter import _Gated
+
+    texts = ["api_KEY = 1", "ApI-kEy", "no match here", "clé = 'x'", "SECRET", "\u017fecret = 1", "Kelvin \u212aey"]
+    for pattern, flags in [(r"(api_?key|secret)", re.IGNORECASE), (r"(?:(?<=\W)|(?<=^))(?:\[|)(?:key|pwd)", re.IGNORECASE),
+                           (r"AKIA[0-9A-Z]{4}", 0), (r"s\w+t", re.IGNORECASE)]:
+        gated = _Gated.of(re.compile(pattern, flags))
+        for text in texts:
+            lowered = text.lower() if text.isascii() else None
+            assert gated.search(text, lowered) == (re.search(pattern, text, flags) is not None), (pattern, text)
