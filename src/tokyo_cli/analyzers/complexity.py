@@ -10,12 +10,13 @@ debt, not this change's. Severity: C low, D and worse medium. Test modules are s
 
 from __future__ import annotations
 
+import itertools
+import re
 import time
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
-    AST_LOCK,
     anchor_line,
     changed_texts,
     is_python,
@@ -23,6 +24,7 @@ from tokyo_cli.analyzers.common import (
     make_finding,
     note_not_analyzed,
     old_text,
+    parse_ast,
     unparsable_reason,
     whole_tree,
 )
@@ -32,24 +34,46 @@ from tokyo_cli.repo import Changeset, FileChange
 THRESHOLD = 10  # radon rank B's upper bound (and McCabe's original advice)
 
 
-def complexities(source: str, *, path: str | None = None) -> dict[str, Any]:
+# Every decision point radon's ComplexityVisitor counts is one keyword token of the source:
+# if/elif (and conditional expressions), for/while (+1 for their else), except (+1 for a
+# try's else), each and/or of a boolean operation, a comprehension's for and if, a match's
+# case, assert. A function's complexity is 1 plus those in its body, so a module holding
+# fewer than THRESHOLD such words (in code, strings or comments alike) has no function above
+# THRESHOLD. The look-behind lets a digit precede a keyword (`1if x else 2` parses).
+_DECISION_WORD = re.compile(r"(?<![A-Za-z_])(?:if|elif|for|while|else|except|and|or|case|assert)(?![A-Za-z0-9_])")
+
+
+def may_exceed(source: str, threshold: int) -> bool:
+    """False when no function of ``source`` can have a radon complexity above ``threshold``
+    (fewer than ``threshold`` decision keywords in the whole text; see ``_DECISION_WORD``).
+    Non-ASCII text is always True: Python normalizes identifiers (NFKC), which a text
+    search would not follow."""
+    if not source.isascii():
+        return True
+    return next(itertools.islice(_DECISION_WORD.finditer(source), threshold - 1, None), None) is not None
+
+
+def complexities(source: str, *, path: str | None = None, threshold: int | None = None) -> dict[str, Any]:
     """radon's blocks for ``source`` keyed by full name (``Class.method``, ``function``);
     functions and methods only. ``{}`` when the code does not parse; ``path`` (the file's
-    new version) is then recorded as not analyzed, with the reason.
+    new version) is then recorded as not analyzed, with the reason. With ``threshold``,
+    also ``{}`` when no function can exceed it (:func:`may_exceed`): the source is parsed
+    (so a file that does not parse is still recorded) but radon does not walk it.
 
     Raises:
         ImportError: radon is not installed.
     """
-    from radon.complexity import add_inner_blocks, cc_visit  # type: ignore[import-untyped]
+    from radon.complexity import add_inner_blocks, cc_visit_ast  # type: ignore[import-untyped]
 
     try:
-        with AST_LOCK:  # radon parses with ast (see common.AST_LOCK)
-            blocks = add_inner_blocks(cc_visit(source))
+        tree = parse_ast(source)  # radon's own parse is ast.parse, under AST_LOCK here
     except (SyntaxError, ValueError) as exc:
         if path is not None:
             note_not_analyzed(path, unparsable_reason(exc))
         return {}
-    return {b.fullname: b for b in blocks if hasattr(b, "is_method")}
+    if threshold is not None and not may_exceed(source, threshold):
+        return {}
+    return {b.fullname: b for b in add_inner_blocks(cc_visit_ast(tree)) if hasattr(b, "is_method")}
 
 
 class ComplexityAnalyzer:
@@ -71,13 +95,15 @@ class ComplexityAnalyzer:
         try:
             from radon.complexity import cc_rank
             for change, text in changed_texts(changeset, files, self.accepts):
-                new = complexities(text, path=change.path)
-                old_src = old_text(changeset, change)
-                old = complexities(old_src) if old_src is not None else {}
+                new = complexities(text, path=change.path, threshold=THRESHOLD)
+                old: dict[str, Any] | None = None  # the old version, parsed only when needed
                 for name, block in new.items():
                     rank = cc_rank(block.complexity)
                     if block.complexity <= THRESHOLD:
                         continue
+                    if old is None:
+                        old_src = old_text(changeset, change)
+                        old = complexities(old_src) if old_src is not None else {}
                     before = old.get(name)
                     if before is not None and cc_rank(before.complexity) >= rank:
                         continue

@@ -418,8 +418,8 @@ class ReadmeMentionAnalyzer:
         whole = whole_tree(changeset)
         introduced: list[tuple[FileChange, int, str, str]] = []  # change, line, kind, name
         for change, text in changed_texts(changeset, files, is_library_python):
-            tree = parse_python(text)
-            if tree is None:
+            tree = parse_python(text)  # parsed even when not walked: a file that does not parse is listed
+            if tree is None or not may_introduce(text):
                 continue
             seen: set[str] = set()
             for line, kind, name in _introduced(tree):
@@ -461,6 +461,19 @@ def _documentation(tree: NewTree) -> str | None:
     pages = [p for p in paths if glob_match(p, DOC_GLOBS)][:MAX_DOC_FILES]
     texts = tree.read_many(readmes + pages)
     return "\n".join(data.decode("utf-8", errors="replace") for data in texts.values())
+
+
+# A name every form _introduced reads holds: a typer `Option` call, an `option`/`add_argument`
+# call, `getenv`, `environ`, a `BaseSettings` base.
+_INTRODUCING_WORD = re.compile(r"[Oo]ption|add_argument|getenv|environ|BaseSettings")
+
+
+def may_introduce(source: str) -> bool:
+    """False when ``source`` cannot introduce an option or environment variable (none of the
+    names :func:`_introduced` looks for occurs in its text), so its tree need not be walked.
+    Non-ASCII text is always True: Python normalizes identifiers (NFKC), which a text
+    search would not follow."""
+    return not source.isascii() or _INTRODUCING_WORD.search(source) is not None
 
 
 def _introduced(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
