@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -655,3 +656,25 @@ def test_packaged_rules_one_per_cwe() -> None:
         assert r["metadata"]["cwe"].startswith(f"CWE-{CASES[r['id']][0]}: ")
         assert r["metadata"]["confidence"] in ("HIGH", "MEDIUM", "LOW") and r["metadata"]["hint"]
         assert r.get("mode") == ("taint" if r["id"] != "insecure-cookie" else None)
+
+
+def test_parts_scanned_by_separate_processes_give_the_findings_of_one(
+        monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    cs, runs = scanned
+    whole = runs[0]  # a few files: one semgrep process over the copied tree
+    real = semgrep_mod.SemgrepAnalyzer._invoke
+    calls: list[tuple[int, int]] = []  # (files named, --jobs) per semgrep process
+
+    def spy(self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any,
+            **kw: Any) -> dict[str, Any]:
+        calls.append((len(paths), kw["jobs"]))
+        return real(self, command, paths, *args, **kw)
+
+    monkeypatch.setattr(semgrep_mod.SemgrepAnalyzer, "_invoke", spy)
+    monkeypatch.setattr(semgrep_mod, "FILES_PER_PROCESS", 1)
+    monkeypatch.setattr(semgrep_mod, "cpu_count", lambda: 3)
+    split = semgrep_mod.SemgrepAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)
+    assert len(calls) >= 3 and {jobs for _, jobs in calls} == {1}
+    assert split.error is None and split.not_analyzed == whole.not_analyzed == {}
+    key = lambda f: (f.path, f.line, f.rule, f.title)  # noqa: E731
+    assert sorted(map(key, split.findings)) == sorted(map(key, whole.findings)) and whole.findings

@@ -62,9 +62,11 @@ without any source word is scanned too when a scanned file calls one of its func
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,7 @@ from tokyo_cli.analyzers.common import (
     find_tool,
     is_python,
     make_finding,
+    split_by_size,
     whole_tree,
     write_files,
 )
@@ -100,6 +103,9 @@ SUMMARY_SHARE = 0.85
 # The most helper files the summary scan names one by one (about 100 bytes each on the
 # command line, far under Linux's 2 MiB and macOS's 1 MiB ARG_MAX).
 MAX_NAMED_FILES = 5000
+# A semgrep process past the first costs its start-up (~0.3 s; measured 0.26 s wall on one
+# file), about what 50 typical modules take to scan.
+FILES_PER_PROCESS = 50
 # Semgrep needs ~3 s to start (measured: 2.8 s): under a shorter limit (a pre-commit hook's
 # --time-limit 2) it could only time out, and the step would wait for it, so it is not
 # started: the run says so and lists the files as not analyzed, bandit's findings still come.
@@ -145,14 +151,21 @@ def scan_targets(changeset: Changeset, files: list[FileChange]) -> dict[str, Fil
 
 
 def semgrep_jobs() -> int:
-    """Semgrep's ``--jobs``: half the CPUs (:func:`~tokyo_cli.analyzers.common.cpu_count`),
-    at least 1. Semgrep never runs alone: bandit and detect-secrets scan the same files at
-    the same time, one process per CPU each, and semgrep's parallel jobs cost CPU of their
-    own. Measured on benchmarks/bench_audit.py's 4,000-file tree (2 CPUs, semgrep 1.185,
-    machine shared with other work): the whole review took 43-48 s of CPU with ``--jobs 1``
-    against 61-67 s with ``--jobs 2``, and less wall time (72-78 s against 82-87 s); the
-    packaged-rules scan alone 13.0 s of CPU against 20.1 s."""
-    return max(1, cpu_count() // 2)
+    """Semgrep's ``--jobs`` for a scan in one process: the CPUs
+    (:func:`~tokyo_cli.analyzers.common.cpu_count`)."""
+    return cpu_count()
+
+
+def semgrep_parts(files: int) -> int:
+    """How many ``--jobs 1`` semgrep processes scan ``files`` files at once: one per CPU,
+    none with fewer than :data:`FILES_PER_PROCESS` files (1: one process, ``--jobs``
+    :func:`semgrep_jobs`). Semgrep's own parallel jobs cost CPU of their own: over the
+    1,901 files of benchmarks/bench_audit.py's packaged-rules scan (2 CPUs, semgrep 1.185,
+    machine shared with other work) ``--jobs 2`` took 20.1 s of CPU against 13.0 s for
+    ``--jobs 1``; and semgrep never runs alone, bandit and detect-secrets scan the same
+    files at the same time."""
+    parts = max(1, min(cpu_count(), files // FILES_PER_PROCESS))
+    return parts if -(-files // parts) <= MAX_NAMED_FILES else 1  # past that, one scan of the directory
 
 
 def semgrep_command() -> list[str] | None:
@@ -247,31 +260,46 @@ class SemgrepAnalyzer:
 
     def _scan(self, command: list[str], scan_root: Path, written: list[str], config: dict[str, Any],
               tmp: Path, timeout_s: float, *, summaries: bool = False) -> dict[str, Any]:
-        """One semgrep over ``scan_root`` (holding ``written``) with ``config``, written to
+        """Semgrep over ``scan_root`` (holding ``written``) with ``config``, written to
         ``tmp``; its report. The packaged rules run first and alone; the summary scan runs
         after it (measured on Flask-Admin 1.6.1, 102 files, 2 cores: both at the same time
         passed the 60 s limit and the whole analyzer was lost) and gives up on a file at its
-        first rule time-out (:data:`SUMMARY_FILE_TIMEOUT_S`). Raises ToolUnavailable."""
+        first rule time-out (:data:`SUMMARY_FILE_TIMEOUT_S`). Many files are split into
+        :func:`semgrep_parts` parts of about equal bytes, each named to its own ``--jobs 1``
+        process, all at once: semgrep analyzes each file alone, so the results are those of
+        one process. Raises ToolUnavailable (any part failing fails the scan)."""
         config_path = tmp / f"tokyo-rules-{int(summaries)}.yaml"
         # No YAML anchors/aliases: semgrep's OCaml CLI rejects a config that shares one list
         # between rules (`languages: *id001`, "Expected a list for languages").
         config_path.write_text(yaml.dump(config, Dumper=_NoAliasDumper, sort_keys=False), encoding="utf-8")
+        options: dict[str, Any] = {"per_file_s": SUMMARY_FILE_TIMEOUT_S, "threshold": 1} if summaries else {}
+        parts = split_by_size(written, semgrep_parts(len(written)), lambda p: os.path.getsize(scan_root / p))
+        if len(parts) > 1:
+            # The files by name (semgrep's OCaml CLI takes a list of files as fast as their
+            # directory: 7.3 s for 298 files against 6.9 s for a copy of them alone).
+            def scan(part: list[str]) -> dict[str, Any]:
+                return self._invoke(command, [scan_root / p for p in part], timeout_s, config=config_path,
+                                    jobs=1, **options)
+
+            with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="tokyo-semgrep") as pool:
+                reports = list(pool.map(scan, parts))
+            return {"results": [r for report in reports for r in report.get("results") or []],
+                    "errors": [e for report in reports for e in report.get("errors") or []],
+                    "paths": {"scanned": [p for report in reports
+                                          for p in (report.get("paths") or {}).get("scanned") or []]}}
         if summaries:
-            # The helper files by name (semgrep's OCaml CLI takes a list of files as fast as
-            # their directory: 7.3 s for 298 files against 6.9 s for a copy of them alone).
             # Past MAX_NAMED_FILES (a command line's length) the whole tree is scanned instead.
             paths = [scan_root / p for p in written] if len(written) <= MAX_NAMED_FILES else [scan_root]
-            return self._invoke(command, paths, timeout_s, config=config_path,
-                                per_file_s=SUMMARY_FILE_TIMEOUT_S, threshold=1)
+            return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs(), **options)
         # A .pyw is named too (a directory scan skips it).
         paths = [scan_root, *(scan_root / p for p in written if not p.endswith(".py"))]
-        return self._invoke(command, paths, timeout_s, config=config_path)
+        return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs())
 
-    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *,
-                config: Path, per_file_s: int | None = None, threshold: int | None = None) -> dict[str, Any]:
+    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *, config: Path, jobs: int,
+                per_file_s: int | None = None, threshold: int | None = None) -> dict[str, Any]:
         """Run semgrep isolated and offline over ``paths`` with the rules of ``config`` (a
-        :func:`tokyo_cli.analyzers.taint.build_config` file); its parsed JSON report.
-        Raises ToolUnavailable."""
+        :func:`tokyo_cli.analyzers.taint.build_config` file) and ``--jobs jobs``; its parsed
+        JSON report. Raises ToolUnavailable."""
         per_file = per_file_s or max(1, min(PER_FILE_TIMEOUT_S, int(timeout_s)))
         cmd = [*command, "scan", *CLI_FLAGS, "--config", str(config), "--metrics", "off",
                "--disable-version-check", "--json", "--quiet", "--no-git-ignore",
