@@ -255,3 +255,19 @@ def test_analyzer_parses_are_serialised_by_one_lock() -> None:
     for w in workers:
         w.join(10)
     assert sorted(done) == ["1", "Module"]
+
+
+def test_analyzers_share_recent_parses_only_while_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokyo_cli.analyzers import common
+
+    a, b = "x = 1\n", "y = 2\n"
+    assert common.parse_ast(a) is not common.parse_ast(a)  # outside a run: nothing kept
+    with common.sharing_parses():
+        first = common.parse_ast(a)
+        with common.sharing_parses():  # another step's analyzers at the same time
+            assert common.parse_ast("x = 1\n") is first
+        assert common.parse_ast(a) is first  # still running: still kept
+        monkeypatch.setattr(common, "RECENT_SOURCE_BYTES", len(a) + len(b) - 1)
+        common.parse_ast(b)  # over the budget: the least recent (a) goes
+        assert common.parse_ast(a) is not first
+    assert common._recent == {} and common._recent_bytes == 0  # the last run ended: all dropped

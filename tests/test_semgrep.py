@@ -678,3 +678,31 @@ def test_parts_scanned_by_separate_processes_give_the_findings_of_one(
     assert split.error is None and split.not_analyzed == whole.not_analyzed == {}
     key = lambda f: (f.path, f.line, f.rule, f.title)  # noqa: E731
     assert sorted(map(key, split.findings)) == sorted(map(key, whole.findings)) and whole.findings
+
+
+def test_a_part_that_times_out_lists_its_files_and_the_others_findings_stand(
+        monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    cs, runs = scanned
+    real = semgrep_mod.SemgrepAnalyzer._invoke
+    stuck: list[str] = []
+
+    def first_part_stuck(self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any,
+                         **kw: Any) -> dict[str, Any]:
+        if "threshold" not in kw and not stuck:  # the packaged scan's first part
+            stuck.extend(str(p) for p in paths)
+            raise semgrep_mod.ToolUnavailable("timed out after 120 s")
+        return real(self, command, paths, *args, **kw)
+
+    monkeypatch.setattr(semgrep_mod.SemgrepAnalyzer, "_invoke", first_part_stuck)
+    monkeypatch.setattr(semgrep_mod, "FILES_PER_PROCESS", 1)
+    monkeypatch.setattr(semgrep_mod, "cpu_count", lambda: 2)
+    run = semgrep_mod.SemgrepAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)
+    lost = {path for path in run.not_analyzed}
+    assert run.error == "semgrep unavailable: timed out after 120 s" and lost
+    assert {p.split("/tree/", 1)[1] for p in stuck} == lost
+    assert set(run.not_analyzed.values()) == {"timed out (after 120 s)"}
+    # Elsewhere the findings are those of the whole scan (the summary scan, which ran, may
+    # still report in a listed file: the listing is about the packaged rules).
+    key = lambda f: (f.path, f.line, f.rule)  # noqa: E731
+    kept = sorted(key(f) for f in run.findings if f.path not in lost)
+    assert kept and kept == sorted(key(f) for f in runs[0].findings if f.path not in lost)

@@ -22,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed
+from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed, sharing_parses
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
@@ -144,11 +144,12 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
 
     threads = [threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True)
                for i, n in enumerate(names)]
-    for t in threads:
-        t.start()
-    deadline = started + timeout_s + TIMEOUT_GRACE_S
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
+    with sharing_parses():  # the Python analyzers of every step parse each file once between them
+        for t in threads:
+            t.start()
+        deadline = started + timeout_s + TIMEOUT_GRACE_S
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
     runs: list[AnalyzerRun] = []
     for name, run, log in zip(names, slots, logs):
         if run is None:

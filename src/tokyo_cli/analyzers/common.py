@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -226,10 +227,54 @@ class PyDef:
 AST_LOCK = threading.Lock()
 
 
-def parse_ast(source: str | bytes) -> ast.Module:
-    """``ast.parse(source)`` under :data:`AST_LOCK`; raises what ``ast.parse`` raises."""
+# The analyzers that read Python trees (docstrings, readme-mentions, test-gaps, complexity)
+# run at the same time over the same files in the same order, each parsing every file: on
+# the 10,000-file change of benchmarks/bench_audit.py --scale that was four parses of ~1 ms
+# each per file, most of tokyo's own CPU time. The trees of the most recent sources are
+# kept, up to RECENT_SOURCE_BYTES of source (a tree takes ~60x its source's bytes: ~120 MB).
+# Kept only while analyzers run (:func:`sharing_parses`), so nothing stays behind a run.
+RECENT_SOURCE_BYTES = 2_000_000
+_recent: OrderedDict[str | bytes, ast.Module] = OrderedDict()
+_recent_bytes = 0
+_sharing = 0
+
+
+@contextmanager
+def sharing_parses() -> Iterator[None]:
+    """Within the block (any thread), :func:`parse_ast` keeps recent trees for the other
+    analyzers; when the last such block ends they are dropped."""
+    global _sharing, _recent_bytes
     with AST_LOCK:
-        return ast.parse(source)
+        _sharing += 1
+    try:
+        yield
+    finally:
+        with AST_LOCK:
+            _sharing -= 1
+            if not _sharing:
+                _recent.clear()
+                _recent_bytes = 0
+
+
+def parse_ast(source: str | bytes) -> ast.Module:
+    """``ast.parse(source)`` under :data:`AST_LOCK`; raises what ``ast.parse`` raises.
+
+    Under :func:`sharing_parses`, the same source parsed again soon after gets the same
+    tree object (see ``RECENT_SOURCE_BYTES``): callers only read it, never change it."""
+    global _recent_bytes
+    with AST_LOCK:
+        tree = _recent.get(source)
+        if tree is not None:
+            _recent.move_to_end(source)
+            return tree
+        tree = ast.parse(source)
+        if _sharing and len(source) <= RECENT_SOURCE_BYTES:
+            _recent[source] = tree
+            _recent_bytes += len(source)
+            while _recent_bytes > RECENT_SOURCE_BYTES:
+                old, _ = _recent.popitem(last=False)
+                _recent_bytes -= len(old)
+        return tree
 
 
 def parse_python(source: str, *, path: str | None = None) -> ast.Module | None:

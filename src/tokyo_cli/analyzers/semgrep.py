@@ -73,7 +73,7 @@ from typing import Any
 import yaml
 
 from tokyo_cli.analyzers import taint
-from tokyo_cli.analyzers.base import AnalyzerRun
+from tokyo_cli.analyzers.base import AnalyzerRun, error_reason
 from tokyo_cli.analyzers.common import (
     ToolUnavailable,
     anchor_line,
@@ -232,7 +232,7 @@ class SemgrepAnalyzer:
                 # scans 16.4 s).
                 helpers = taint.helper_files(contents, names) if derived["rules"] else []
                 started = time.monotonic()
-                report = self._scan(command, root, written, main, Path(tmp), timeout_s)
+                report, unscanned = self._scan(command, root, written, main, Path(tmp), timeout_s)
                 results = list(report.get("results") or [])
                 if helpers:
                     # The summaries are an addition: they get what is left of the time limit,
@@ -242,7 +242,7 @@ class SemgrepAnalyzer:
                         if left < MIN_TIMEOUT_S:
                             raise ToolUnavailable(f"no time left within the {timeout_s:g} s limit")
                         results += self._scan(command, root, helpers, derived, Path(tmp), left,
-                                              summaries=True).get("results") or []
+                                              summaries=True)[0].get("results") or []
                     except ToolUnavailable as exc:
                         notes.append(f"semgrep: cross-function summaries unavailable ({exc}); "
                                      "flows through the project's own helpers were not followed")
@@ -255,19 +255,24 @@ class SemgrepAnalyzer:
                                seconds=time.monotonic() - start)
         findings = to_findings(report, changeset, targets, agent=agent, root=root)
         not_analyzed = semgrep_skipped(report, written, root=root)
+        # A part of the packaged scan that failed (a time-out): the other parts' findings
+        # stand, its files are listed, and the error makes the run partial.
+        error = f"semgrep unavailable: {next(iter(unscanned.values()))}" if unscanned else None
+        not_analyzed.update(dict.fromkeys(unscanned, error_reason(error or "")))
         return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed, notes=notes,
-                           seconds=time.monotonic() - start)
+                           error=error, seconds=time.monotonic() - start)
 
     def _scan(self, command: list[str], scan_root: Path, written: list[str], config: dict[str, Any],
-              tmp: Path, timeout_s: float, *, summaries: bool = False) -> dict[str, Any]:
+              tmp: Path, timeout_s: float, *, summaries: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
         """Semgrep over ``scan_root`` (holding ``written``) with ``config``, written to
-        ``tmp``; its report. The packaged rules run first and alone; the summary scan runs
+        ``tmp``; its report, and path -> why for the files of a part that failed. The packaged rules run first and alone; the summary scan runs
         after it (measured on Flask-Admin 1.6.1, 102 files, 2 cores: both at the same time
         passed the 60 s limit and the whole analyzer was lost) and gives up on a file at its
         first rule time-out (:data:`SUMMARY_FILE_TIMEOUT_S`). Many files are split into
         :func:`semgrep_parts` parts of about equal bytes, each named to its own ``--jobs 1``
         process, all at once: semgrep analyzes each file alone, so the results are those of
-        one process. Raises ToolUnavailable (any part failing fails the scan)."""
+        one process. Raises ToolUnavailable: the scan failed (for the summary scan, any part;
+        for the packaged scan, every part)."""
         config_path = tmp / f"tokyo-rules-{int(summaries)}.yaml"
         # No YAML anchors/aliases: semgrep's OCaml CLI rejects a config that shares one list
         # between rules (`languages: *id001`, "Expected a list for languages").
@@ -277,23 +282,31 @@ class SemgrepAnalyzer:
         if len(parts) > 1:
             # The files by name (semgrep's OCaml CLI takes a list of files as fast as their
             # directory: 7.3 s for 298 files against 6.9 s for a copy of them alone).
-            def scan(part: list[str]) -> dict[str, Any]:
-                return self._invoke(command, [scan_root / p for p in part], timeout_s, config=config_path,
-                                    jobs=1, **options)
+            def scan(part: list[str]) -> dict[str, Any] | ToolUnavailable:
+                try:
+                    return self._invoke(command, [scan_root / p for p in part], timeout_s, config=config_path,
+                                        jobs=1, **options)
+                except ToolUnavailable as exc:
+                    return exc
 
             with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="tokyo-semgrep") as pool:
-                reports = list(pool.map(scan, parts))
-            return {"results": [r for report in reports for r in report.get("results") or []],
-                    "errors": [e for report in reports for e in report.get("errors") or []],
-                    "paths": {"scanned": [p for report in reports
-                                          for p in (report.get("paths") or {}).get("scanned") or []]}}
+                outcomes = list(pool.map(scan, parts))
+            failed = [(part, out) for part, out in zip(parts, outcomes) if isinstance(out, ToolUnavailable)]
+            if failed and (summaries or len(failed) == len(parts)):
+                raise failed[0][1]
+            reports = [out for out in outcomes if not isinstance(out, ToolUnavailable)]
+            return ({"results": [r for report in reports for r in report.get("results") or []],
+                     "errors": [e for report in reports for e in report.get("errors") or []],
+                     "paths": {"scanned": [p for report in reports
+                                           for p in (report.get("paths") or {}).get("scanned") or []]}},
+                    {path: str(exc) for part, exc in failed for path in part})
         if summaries:
             # Past MAX_NAMED_FILES (a command line's length) the whole tree is scanned instead.
             paths = [scan_root / p for p in written] if len(written) <= MAX_NAMED_FILES else [scan_root]
-            return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs(), **options)
+            return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs(), **options), {}
         # A .pyw is named too (a directory scan skips it).
         paths = [scan_root, *(scan_root / p for p in written if not p.endswith(".py"))]
-        return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs())
+        return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs()), {}
 
     def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *, config: Path, jobs: int,
                 per_file_s: int | None = None, threshold: int | None = None) -> dict[str, Any]:
