@@ -149,3 +149,20 @@ def test_a_first_run_starts_the_import_before_reading_the_change(
     assert not start_import_early(load_settings(db=db))
     assert start_import_early(load_settings(db=db, cache=False))
     assert len(started) == 3
+
+
+def test_the_preload_also_loads_what_the_first_call_would(tmp_path: Path) -> None:
+    # In a fresh process (this one may have both already): after the preload thread, the price
+    # map is read and litellm's lazily imported file-id helpers are in, off the first call's path.
+    code = (
+        "import sys\n"
+        "from tokyo_cli import llm, pricing\n"
+        "assert pricing.price_map.cache_info().currsize == 0\n"
+        "llm.preload()\n"
+        "llm._preloading.join(300)\n"
+        "print(pricing.price_map.cache_info().currsize, len(pricing.price_map()) > 100,\n"
+        "      'litellm.proxy.openai_files_endpoints.common_utils' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ}, cwd=tmp_path)
+    assert proc.stdout.split() == ["1", "True", "True"], proc.stderr
