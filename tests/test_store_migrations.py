@@ -175,7 +175,8 @@ def test_the_run_id_migration_is_not_done_twice(tmp_path: Path) -> None:
     schema = db["runs"].schema
     db.close()
     db = open_db(path)
-    assert db["runs"].schema == schema and sorted(r.id for r in list_runs(db)) == ids
+    # Not rebuilt again: later migrations only append columns to the rebuilt table.
+    assert db["runs"].schema.startswith(schema[:-1]) and sorted(r.id for r in list_runs(db)) == ids
     db.close()
 
 

@@ -70,6 +70,7 @@ _ALIASES = {
 }
 
 FindingSource = Literal["model", "analyzer", "synthesis"]
+Verification = Literal["verified", "corrected", "rejected", "unverified"]
 
 
 MAX_CWE_ID = 100_000  # CWE ids are small (under 2000 today); anything huge is garbage
@@ -285,12 +286,26 @@ class Finding(BaseModel):
     dismissed_reason: str | None = None
     members: list[GroupMember] = Field(default_factory=list)
     cwe: list[int] = Field(default_factory=list)
+    # Cross-examination by a verify step (tokyo_cli.tasks.verify): "verified" (kept as is),
+    # "corrected" (kept with the verifier's severity, title or line; the fingerprint stays),
+    # "rejected" (a false positive: out of the run's findings, kept in history with the
+    # reason), "unverified" (a verify step was to judge it and could not: offline, a failed
+    # call, no verdict). None: no verify step was asked about it.
+    verification: Verification | None = None
+    verification_reason: str | None = None
+    verified_by: str | None = None  # the verifying agent's id
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:
             self.agents = [self.agent]
         if not self.fingerprint:
             self.fingerprint = fingerprint(self)
+
+    @property
+    def corroborated_by_team(self) -> bool:
+        """Raised by two or more agents (merged by fingerprint or place), an analyzer finding
+        a model confirmed, or kept by a verify step: the ``block_on: corroborated`` test."""
+        return len(set(self.agents)) >= 2 or self.corroborated or self.verification in ("verified", "corrected")
 
     @property
     def location(self) -> str:
@@ -323,12 +338,13 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason")
+_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason", "verification_reason")
 
 
 def redact(finding: Finding) -> Finding:
     """``finding`` with likely secrets masked (:func:`tokyo_cli.masking.mask_data`, the one
-    detector) in its title, body, suggestion, anchored line text and dismissal reason.
+    detector) in its title, body, suggestion, anchored line text, dismissal and verification
+    reasons.
 
     The fingerprint is recomputed from the masked text, so it stays stable without holding
     the secret. Returns ``finding`` itself when nothing needed masking. The path is left as

@@ -12,8 +12,9 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tokyo_cli.analyzers.evidence import evidence_ids
 from tokyo_cli.findings import AgentOutput, Finding
@@ -85,8 +86,9 @@ def render_file(change: FileChange, hunks: Sequence[Hunk]) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(agent: AgentSpec, extra: str | None = None) -> str:
-    """The system message: who the agent is, its instructions, data rules, output contract.
+def system_prompt(agent: AgentSpec, extra: str | None = None, *, contract: str = OUTPUT_CONTRACT) -> str:
+    """The system message: who the agent is, its instructions, data rules, output contract
+    (``contract``: the review contract unless a task has its own reply shape).
 
     Only trusted text goes here: the packaged agent's name, specialty and instructions, and
     ``extra`` (a packaged or user workflow's step instructions, or a task). A repository's
@@ -98,7 +100,7 @@ def system_prompt(agent: AgentSpec, extra: str | None = None) -> str:
     parts = [who, agent.instructions.strip()]
     if extra:
         parts.append(extra.strip())
-    parts.extend([UNTRUSTED_RULES, OUTPUT_CONTRACT])
+    parts.extend([UNTRUSTED_RULES, contract])
     return "\n\n".join(parts)
 
 
@@ -221,6 +223,9 @@ def synthesis_messages(
     return messages, ids, masked
 
 
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+
+
 class InvalidOutput(ValueError):
     """A model reply that is not the JSON object of the output contract."""
 
@@ -228,8 +233,9 @@ class InvalidOutput(ValueError):
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n(.*?)\n```\s*$", re.S)
 
 
-def parse_output(text: str) -> AgentOutput:
-    """Parse a model reply into :class:`AgentOutput`.
+def parse_output(text: str, schema: type[ReplyT] = AgentOutput) -> ReplyT:  # type: ignore[assignment]
+    """Parse a model reply into ``schema`` (:class:`AgentOutput` for reviews and syntheses;
+    other tasks pass their own pydantic reply model).
 
     Tolerates a Markdown code fence or prose around one JSON object; anything else raises
     :class:`InvalidOutput` with a short reason (used in the repair prompt and the record).
@@ -256,7 +262,7 @@ def parse_output(text: str) -> AgentOutput:
     if not isinstance(data, dict):
         raise InvalidOutput("the JSON is not an object")
     try:
-        return AgentOutput.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])

@@ -65,7 +65,7 @@ class StepResult(BaseModel):
     step_id: str
     agent: str
     agent_name: str
-    task: Literal["review", "synthesize"] = "review"
+    task: Literal["review", "synthesize", "verify"] = "review"
     status: StepStatus = "pending"
     model: str | None = None
     configured_model: str | None = None
@@ -126,6 +126,8 @@ class RunResult(BaseModel):
     workflow: str
     workflow_hash: str = ""
     fail_on: Severity = Severity.HIGH
+    # Which findings fail_on counts (workflow ``block_on``): all, verified or corroborated.
+    block_on: Literal["all", "verified", "corroborated"] = "all"
     # Display threshold (not stored): terminal, Markdown and GitHub comments show findings at
     # or above it and count the rest; JSON, SARIF and history keep every finding.
     min_severity: Severity = Field(default=Severity.LOW, exclude=True)
@@ -135,6 +137,9 @@ class RunResult(BaseModel):
     files: list[FileEntry] = Field(default_factory=list)
     steps: list[StepResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    # Findings a verify step rejected as false positives (verification "rejected", with the
+    # reason): out of ``findings`` and every count, shown separately, kept in history.
+    rejected: list[Finding] = Field(default_factory=list)
     # Merged findings left out because the findings ledger has them dismissed (store.ledger).
     suppressed: int = 0
     summary: str = ""
@@ -171,8 +176,19 @@ class RunResult(BaseModel):
         return count_by_severity(self.findings)
 
     def blocking(self) -> list[Finding]:
-        """Findings at or above ``fail_on``: the ones that make the exit code 1."""
-        return [f for f in self.findings if f.severity.at_least(self.fail_on)]
+        """Findings at or above ``fail_on`` that ``block_on`` counts: the ones that make the
+        exit code 1. ``verified`` counts findings a verify step kept or corrected;
+        ``corroborated`` also those raised by 2+ agents or confirmed by a model
+        (:attr:`Finding.corroborated_by_team`). A finding a verify step could not judge
+        (``unverified``) counts under either: a failed verifier never lets a finding pass."""
+        return [f for f in self.findings if f.severity.at_least(self.fail_on) and self._counts(f)]
+
+    def _counts(self, f: Finding) -> bool:
+        if self.block_on == "all" or f.verification == "unverified":
+            return True
+        if self.block_on == "verified":
+            return f.verification in ("verified", "corrected")
+        return f.corroborated_by_team
 
     def exit_code(self, *, saved: bool = True) -> int:
         """The process exit code for this run (README "Exit codes"; :mod:`tokyo_cli.errors`).

@@ -178,6 +178,10 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
             cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
                        f"it would block less than the packaged {packaged.fail_on.value}")
             workflow.fail_on = packaged.fail_on
+        if workflow.block_on != "all":
+            cfg.refuse(f"workflow {workflow.name!r} block_on {workflow.block_on}",
+                       "a repository may not narrow which findings fail the run")
+            workflow.block_on = "all"
         if workflow.min_severity.rank > packaged.min_severity.rank:
             cfg.refuse(f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
                        f"it would hide more than the packaged {packaged.min_severity.value}")
@@ -259,6 +263,7 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         workflow=prepared.workflow.name,
         workflow_hash=prepared.workflow.hash,
         fail_on=settings.fail_on or prepared.workflow.fail_on,
+        block_on=prepared.workflow.block_on,
         min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,

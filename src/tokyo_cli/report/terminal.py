@@ -28,6 +28,7 @@ from rich.text import Text
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.masking import mask_data
 from tokyo_cli.report import (
+    blocking_label,
     hidden_note,
     shown_findings,
     STEP_STATUS_STYLE,
@@ -53,6 +54,7 @@ from tokyo_cli.report import (
     one_line,
     plural,
     problems,
+    verification_text,
     quote_path,
 )
 from tokyo_cli.results import RunResult, StepResult
@@ -160,6 +162,14 @@ def render_terminal(result: RunResult, console: Console) -> None:
         style = "bold green" if message == "No findings." else "bold yellow"
         console.print(Text(message, style=style))
         console.print()
+    if result.rejected:
+        names = agent_names(result)
+        console.print(Text(f"Rejected by verification ({len(result.rejected)}; not counted)", style="bold"))
+        for f in result.rejected:
+            row = Text(f"  {f.severity.value} ", style="dim") + Text(finding_location(f)) + Text(f"  {one_line(f.title)}")
+            row.append(f" — {verification_text(f, names)}", style="dim")
+            console.print(row, overflow="fold")
+        console.print()
     console.print(_summary(result))
 
 
@@ -249,6 +259,10 @@ def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> Rende
     if f.cwe:
         meta.append(" · ")
         meta.append(cwe_text(f), style="dim")
+    checked = verification_text(f, names)
+    if checked:
+        meta.append(" · ")
+        meta.append(checked, style="green" if f.verification in ("verified", "corrected") else "yellow")
 
     parts: list[RenderableType] = [meta]
     body = finding_body(f)
@@ -289,9 +303,11 @@ def _summary(result: RunResult) -> RenderableType:
     grid.add_row("Findings", findings)
     blocking = len(result.blocking())
     grid.add_row(
-        f"At or above {result.fail_on.value}",
+        blocking_label(result),
         Text(str(blocking), style="bold red" if blocking else "green"),
     )
+    if result.rejected:
+        grid.add_row("Rejected", Text(f"{len(result.rejected)} (by a verify step; not counted)"))
     dropped = sum(s.dropped_findings for s in result.steps)
     if dropped:
         grid.add_row("Dropped", Text(f"{dropped} (not anchored to the change)"))

@@ -423,3 +423,20 @@ def m008_finding_file_line(db: Database) -> None:
     """findings gains ``file_line``: for a finding off the changed lines (``line`` NULL), the
     line the reviewer named, kept for SARIF; NULL otherwise."""
     _table(db, "findings").add_column("file_line", int)
+
+
+@MIGRATIONS(name="m009_verification")
+def m009_verification(db: Database) -> None:
+    """Cross-examination by verify steps (tokyo_cli.tasks.verify).
+
+    findings   + verification (NULL, verified, corrected, rejected or unverified),
+               + verification_reason (the verifier's reason), + verified_by (its agent id);
+               a rejected finding is stored with scope 'run' and verification 'rejected'
+               (out of the run's counts, kept and shown separately)
+    runs       + block_on (all, verified or corroborated: which findings fail_on counted)
+    """
+    findings = _table(db, "findings")
+    findings.add_column("verification", str)
+    findings.add_column("verification_reason", str)
+    findings.add_column("verified_by", str)
+    _table(db, "runs").add_column("block_on", str, not_null_default="all")
