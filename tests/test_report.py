@@ -334,7 +334,8 @@ def test_markdown_partial_run() -> None:
 def test_json_shape_counts_and_order() -> None:
     text = render_json(completed_run())
     doc = json.loads(text)
-    assert list(doc) == ["version", "run", "totals", "steps", "files", "findings", "rejected", "summary"]
+    assert list(doc) == ["version", "run", "totals", "steps", "files", "findings", "rejected", "walkthrough",
+                         "summary"]
     assert doc["version"] == 1
     run = doc["run"]
     assert list(run)[:6] == ["id", "repo", "target", "target_description",

@@ -42,7 +42,7 @@ from tokyo_cli.llm import Gateway, credential_env, has_credentials
 from tokyo_cli.packing import TokenMeter, pack
 from tokyo_cli.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
 from tokyo_cli.repo import Changeset, FileChange
-from tokyo_cli.results import AnalyzerNote, RunResult, StepResult
+from tokyo_cli.results import AnalyzerNote, RunResult, StepResult, Walkthrough
 from tokyo_cli.summary import offline_summary
 from tokyo_cli.tasks.verify import Judgement, apply_judgements
 from tokyo_cli.team import AgentSpec, Team
@@ -93,6 +93,7 @@ class _Outcome:
     duplicate_groups: list[list[str]] = field(default_factory=list)  # fingerprints
     judgements: dict[str, Judgement] = field(default_factory=dict)
     passed: list[Finding] = field(default_factory=list)
+    walkthrough: Walkthrough | None = None  # a describe step's
 
 
 class Engine:
@@ -259,6 +260,8 @@ class Engine:
         result.notices.extend(_rejection_notices(result.rejected))
         result.notices.extend(n for n in self._analyzer_notes if n not in result.notices)
         fill_coverage(result)  # before the summary, which counts the files reviewed
+        described = [o.walkthrough for o in self._outcomes.values() if o.walkthrough is not None]
+        result.walkthrough = described[-1] if described else None
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
         result.finished_at = datetime.now(timezone.utc)
@@ -314,6 +317,8 @@ class Engine:
             outcome = await self._synthesize(step, agent, res, upstream)
         elif step.task == "verify":
             outcome = await self._verify(step, agent, res, upstream)
+        elif step.task == "describe":
+            outcome = await self._describe(step, agent, res)
         else:
             outcome = await self._review(step, agent, res)
         res.seconds = round(time.perf_counter() - t0, 3)
@@ -585,6 +590,45 @@ class Engine:
         res.status = "ok" if done == len(by_path) else "partial" if done else ("failed" if errors else "skipped")
         res.summary = " ".join(s for s in summaries if s)
         return judged
+
+    # ------------------------------------------------------------- describe
+
+    async def _describe(self, step: StepSpec, agent: AgentSpec, res: StepResult) -> _Outcome:
+        """The walkthrough (:mod:`tokyo_cli.tasks.describe`): the deterministic one offline or
+        when the call fails (the step then says why), the model's prose over it otherwise."""
+        from tokyo_cli.tasks import describe as dt
+
+        base = dt.offline_walkthrough(self.changeset)
+        res.files = [r.path for r in base.files]
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(res.files)))
+        res.summary = base.overview
+        if models is None:
+            res.status = "offline"
+            return _Outcome(result=res, walkthrough=base)
+        trusted = self.workflow.origin != "repository"
+        table = dt.table_text(base)
+        fixed = len(table.encode()) + PROMPT_MARGIN_TOKENS
+        room = agent.context_window - agent.max_output_tokens - fixed
+        chunks = await asyncio.to_thread(pack, self.changeset.reviewable(), min(room, self.options.max_chunk_tokens),
+                                         model=models[0], meter=self.meter, exact=self._exact_tokens())
+        messages = dt.describe_messages(
+            agent, base, chunks[0] if chunks else None, target_description=self.changeset.target.description,
+            step_instructions=step.instructions if trusted else None,
+            repo_instructions=repository_instructions(agent, None if trusted else step.instructions),
+        )
+        try:
+            out = await self.caller.call(res, agent, models, messages, 1, 1, self._prompt_size(models[0], messages),
+                                         schema=dt.DescribeOutput)
+        except CallFailed as exc:
+            res.status = "skipped" if exc.reason == "budget" else "failed"
+            res.error = f"{exc}; the walkthrough is the offline one"
+            return _Outcome(result=res, walkthrough=base)
+        walkthrough = dt.merge_reply(base, out, agent.id)
+        res.status, res.summary = "ok", walkthrough.overview
+        return _Outcome(result=res, walkthrough=walkthrough)
 
     def _prompt_size(self, model: str, messages: list[dict[str, str]]) -> int:
         """Tokens of ``messages`` (exact under a cost cap, else a bytes bound) plus the margin."""

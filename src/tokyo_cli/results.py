@@ -65,7 +65,7 @@ class StepResult(BaseModel):
     step_id: str
     agent: str
     agent_name: str
-    task: Literal["review", "synthesize", "verify"] = "review"
+    task: Literal["review", "synthesize", "verify", "describe"] = "review"
     status: StepStatus = "pending"
     model: str | None = None
     configured_model: str | None = None
@@ -108,6 +108,42 @@ class FileEntry(BaseModel):
     reviewed_by: list[str] = Field(default_factory=list)  # agent ids that reviewed it in full
 
 
+class FileRow(BaseModel):
+    """One changed file of the walkthrough. ``added``/``removed`` are lines, as
+    ``git diff --numstat`` counts them (0 for a binary file)."""
+
+    path: str
+    old_path: str | None = None
+    status: Literal["added", "modified", "deleted", "renamed"]
+    added: int = 0
+    removed: int = 0
+    language: str | None = None
+    test: bool = False
+    skipped: str | None = None  # why tokyo does not review it (binary, generated, ...)
+    summary: str = ""
+
+
+class Walkthrough(BaseModel):
+    """A pull-request walkthrough; ``source`` says whether a model wrote its prose."""
+
+    title: str
+    description: str
+    overview: str
+    files: list[FileRow] = Field(default_factory=list)
+    risk_areas: list[str] = Field(default_factory=list)
+    tests_touched: list[str] = Field(default_factory=list)
+    source: Literal["model", "offline"] = "offline"
+    agent: str | None = None
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    @property
+    def removed(self) -> int:
+        return sum(f.removed for f in self.files)
+
+
 class RunResult(BaseModel):
     """A whole run: target, steps, merged findings, totals and final status.
 
@@ -143,6 +179,8 @@ class RunResult(BaseModel):
     # Merged findings left out because the findings ledger has them dismissed (store.ledger).
     suppressed: int = 0
     summary: str = ""
+    # The change's walkthrough, when a describe step ran (tokyo_cli.tasks.describe).
+    walkthrough: Walkthrough | None = None
     error: str | None = None
     offline: bool = False
     branch: str | None = None  # the checked-out branch, for --since-last

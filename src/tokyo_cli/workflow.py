@@ -8,7 +8,7 @@ Shape::
     steps:
       - id: security
         agent: akira              # an id of the team
-        task: review              # review (default) | synthesize | verify
+        task: review              # review (default) | synthesize | verify | describe
         depends_on: []            # ids of earlier-running steps; their findings are the input
         min_severity: high        # verify: judge only findings at or above it (default: all)
         when: {paths: [...]}      # the step is skipped when no changed file matches
@@ -67,7 +67,7 @@ class StepWhen(_Strict):
     paths: list[str] = Field(min_length=1)
 
 
-StepTask = Literal["review", "synthesize", "verify"]
+StepTask = Literal["review", "synthesize", "verify", "describe"]
 TASKS_WITH_INPUT = ("synthesize", "verify")
 """Tasks that work on the findings of the steps they depend on: they need ``depends_on``."""
 BlockOn = Literal["all", "verified", "corroborated"]
@@ -167,6 +167,19 @@ class WorkflowSpec(WorkflowDoc):
             done.update(s.id for s in layer)
             remaining = [s for s in remaining if s.id not in done]
         return layers
+
+
+def with_describe(spec: WorkflowSpec, team: Team) -> WorkflowSpec:
+    """``spec`` with a ``describe`` step added (``tokyo review --describe``, the Action's
+    ``describe: true``), by Kenji when the team has him, else by the agent of the workflow's
+    first step; ``spec`` itself when it already has one. The step depends on nothing, so it
+    runs alongside the reviews and adds no model call to the critical path."""
+    if any(s.task == "describe" for s in spec.steps):
+        return spec
+    taken = {s.id for s in spec.steps}
+    step_id = next(i for i in ("describe", *(f"describe-{n}" for n in range(2, 200))) if i not in taken)
+    agent = "kenji" if "kenji" in team else spec.steps[0].agent
+    return spec.model_copy(update={"steps": [*spec.steps, StepSpec(id=step_id, agent=agent, task="describe")]})
 
 
 def load_workflow(path: Path, team: Team) -> WorkflowSpec:

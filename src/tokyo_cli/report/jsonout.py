@@ -87,6 +87,13 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "cwe": [int]                      # CWE ids (89 = CWE-89); [] when none is known
       }],
       "rejected": [{...}],                # findings a verify step rejected, same shape
+      "walkthrough": {                    # null unless a describe step ran
+        "title": str, "description": str, "overview": str, "source": "model" | "offline",
+        "agent": str | null, "added": int, "removed": int, "risk_areas": [str],
+        "tests_touched": [str],
+        "files": [{"path", "old_path", "status", "added", "removed", "language", "test",
+                   "skipped", "summary"}]
+      } | null,
       "summary": str
     }
 
@@ -109,6 +116,7 @@ from tokyo_cli.report import (
     not_reviewed,
     offline_note,
 )
+from tokyo_cli.report.walkthrough import walkthrough_dict
 from tokyo_cli.results import CallRecord, RunResult, StepResult
 
 JSON_VERSION = 1
@@ -188,6 +196,7 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
         ],
         "findings": [_finding(f) for f in sorted(result.findings, key=rank_key)],
         "rejected": [_finding(f) for f in sorted(result.rejected, key=rank_key)],
+        "walkthrough": walkthrough_dict(result.walkthrough) if result.walkthrough is not None else None,
         "summary": result.summary,
     }
 

@@ -78,6 +78,10 @@ def render_markdown(result: RunResult) -> str:
     out += _header(result)
     if result.steps:
         out += ["### Agents", "", *_steps_table(result), ""]
+    if result.walkthrough is not None:
+        from tokyo_cli.report.walkthrough import walkthrough_markdown
+
+        out += [walkthrough_markdown(result.walkthrough, heading="###"), ""]
     notes = offline_notes(result)
     for note in notes:
         out += [f"> **Offline:** {_prose(note)}", ">"]

@@ -110,6 +110,11 @@ def render_terminal(result: RunResult, console: Console) -> None:
     if result.steps:
         console.print(_steps_table(result, capped=not console.soft_wrap))
         console.print()
+    if result.walkthrough is not None:
+        from tokyo_cli.report.walkthrough import render_walkthrough_terminal
+
+        render_walkthrough_terminal(result.walkthrough, console)
+        console.print()
     notes = offline_notes(result) + [one_line(n) for n in result.notices]
     for note in notes:
         console.print(Text("! ", style="bold yellow") + Text(note, style="yellow"))

@@ -28,7 +28,7 @@ from sqlite_utils.db import Table
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.masking import mask_data
-from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
+from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult, Walkthrough
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.ledger import record_seen
 
@@ -86,6 +86,10 @@ def _run_row(result: RunResult) -> dict[str, Any]:
     row["seconds"] = result.seconds
     if result.block_on == "all":  # the column's default: a run also fits a database before m009
         del row["block_on"]
+    if result.walkthrough is None:  # likewise before m010
+        del row["walkthrough"]
+    else:
+        row["walkthrough"] = result.walkthrough.model_dump_json()
     row["tokens_in"] = result.tokens_in
     row["tokens_out"] = result.tokens_out
     row["cost_usd"] = result.cost_usd
@@ -199,6 +203,7 @@ def _run(row: dict[str, Any], **children: Any) -> RunResult:
         finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
         offline=bool(row["offline"]),
         notices=json.loads(row["notices"]),
+        walkthrough=Walkthrough.model_validate_json(row["walkthrough"]) if row["walkthrough"] else None,
         **children,
     )
     return RunResult(**data)

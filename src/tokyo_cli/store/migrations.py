@@ -440,3 +440,11 @@ def m009_verification(db: Database) -> None:
     findings.add_column("verification_reason", str)
     findings.add_column("verified_by", str)
     _table(db, "runs").add_column("block_on", str, not_null_default="all")
+
+
+@MIGRATIONS(name="m010_walkthrough")
+def m010_walkthrough(db: Database) -> None:
+    """runs gains ``walkthrough``: the change's walkthrough as JSON (title, description,
+    overview, file table, risk areas; tokyo_cli.results.Walkthrough) when a describe step
+    ran, NULL otherwise."""
+    _table(db, "runs").add_column("walkthrough", str)
