@@ -205,7 +205,7 @@ def test_wrong_types(tmp_path: Path, team: Team) -> None:
     )
     assert errors_of(path, team) == [
         f"{path}:2: target: input should be 'staged', 'working', 'range' or 'all' (got a string: 'everything')",
-        f"{path}:6: steps[0].task: input should be 'review', 'synthesize', 'verify' or 'describe' (got a string: 'summarize')",
+        f"{path}:6: steps[0].task: input should be 'review', 'synthesize', 'verify', 'describe' or 'fix' (got a string: 'summarize')",
         f"{path}:7: steps[1].id: input should be a valid string (got an integer: 7)",
         f"{path}:9: steps[1].depends_on: input should be a valid list (got a string: 'a')",
         f"{path}:10: fail_on: input should be 'critical', 'high', 'medium', 'low' or 'info' (got a string: 'severe')",

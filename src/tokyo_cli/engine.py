@@ -94,6 +94,7 @@ class _Outcome:
     judgements: dict[str, Judgement] = field(default_factory=dict)
     passed: list[Finding] = field(default_factory=list)
     walkthrough: Walkthrough | None = None  # a describe step's
+    patches: dict[str, str] = field(default_factory=dict)  # a fix step's: fingerprint -> patch
 
 
 class Engine:
@@ -243,8 +244,9 @@ class Engine:
                 unfinished.append(f"{res.agent_name} ({step.id})")
             else:
                 unfinished.append(f"{step.id} (not started)")
-        # A verify step's findings are judged copies of its input: its verdicts apply below.
-        findings = [f for s in result.steps if s.task != "verify" for f in active(s.findings)]
+        # Verify and fix steps' findings are copies of their input: their verdicts and patches
+        # apply below.
+        findings = [f for s in result.steps if s.task not in ("verify", "fix") for f in active(s.findings)]
         merged = merge_duplicates(findings)
         judged: dict[str, Judgement] = {}
         for outcome in self._outcomes.values():
@@ -252,6 +254,9 @@ class Engine:
                 merged = merge_group(merged, group)
             judged.update(outcome.judgements)
         merged, result.rejected = apply_judgements(merged, judged, advisory=self.workflow.origin == "repository")
+        patches = {fp: p for o in self._outcomes.values() for fp, p in o.patches.items()}
+        merged = [f.model_copy(update={"patch": patches[f.fingerprint]}) if f.fingerprint in patches else f
+                  for f in merged]
         # One rule repeating in a file (or across the change) becomes one finding listing
         # every location; step findings stay ungrouped (tokyo_cli.grouping).
         merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
@@ -319,6 +324,8 @@ class Engine:
             outcome = await self._verify(step, agent, res, upstream)
         elif step.task == "describe":
             outcome = await self._describe(step, agent, res)
+        elif step.task == "fix":
+            outcome = await self._fix(step, agent, res, upstream)
         else:
             outcome = await self._review(step, agent, res)
         res.seconds = round(time.perf_counter() - t0, 3)
@@ -630,6 +637,49 @@ class Engine:
         res.status, res.summary = "ok", walkthrough.overview
         return _Outcome(result=res, walkthrough=walkthrough)
 
+    # ------------------------------------------------------------------ fix
+
+    async def _fix(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
+        """A checked patch per upstream finding (:mod:`tokyo_cli.tasks.fix`), concurrently,
+        checked against the changeset's own text (never the working tree)."""
+        from tokyo_cli.tasks.fix import FixProposal, propose
+        from tokyo_cli.tasks.patches import check_against
+        from tokyo_cli.tasks.verify import eligible
+
+        candidates = self._upstream_findings(upstream)
+        chosen = [f for f in eligible(candidates, step.min_severity) if self.changeset.new_content(f.path) is not None]
+        res.files = sorted({f.path for f in chosen})
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(res.files)))
+        if not chosen:
+            res.status, res.summary = "skipped", "No finding to fix."
+            return _Outcome(result=res, passed=candidates)
+
+        def check(patch: str) -> str | None:
+            return check_against(patch, self.changeset)
+
+        async def one(i: int, f: Finding) -> FixProposal:
+            content = self.changeset.new_content(f.path) or ""
+            return await propose(f, content, check, caller=self.caller if models else None, res=res,
+                                 agent=agent, models=models, index=i, total=len(chosen),
+                                 size=lambda m: self._prompt_size(models[0] if models else "", m))
+
+        proposals = await asyncio.gather(*(one(i, f) for i, f in enumerate(chosen, 1)))
+        patches = {p.finding.fingerprint: p.patch for p in proposals if p.patch}
+        failed = [p for p in proposals if p.error and "call failed" in p.error]
+        res.findings = [f.model_copy(update={"patch": patches[f.fingerprint]}) for f in chosen if f.fingerprint in patches]
+        res.summary = f"Patches for {len(patches)} of {len(chosen)} finding(s)."
+        if models is None:
+            res.status = "offline"
+        elif failed:
+            res.status = "partial" if len(failed) < len(chosen) else "failed"
+            res.error = failed[0].error
+        else:
+            res.status = "ok"
+        return _Outcome(result=res, summary=res.summary, passed=candidates, patches=patches)
+
     def _prompt_size(self, model: str, messages: list[dict[str, str]]) -> int:
         """Tokens of ``messages`` (exact under a cost cap, else a bytes bound) plus the margin."""
         texts = [m["content"] for m in messages]
@@ -643,7 +693,7 @@ class Engine:
         found: list[Finding] = []
         judged: dict[str, Judgement] = {}
         for o in upstream:
-            found += o.passed if o.result.task == "verify" else active(o.result.findings)
+            found += o.passed if o.result.task in ("verify", "fix") else active(o.result.findings)
             judged.update(o.judgements)
         kept, _ = apply_judgements(merge_duplicates(found), judged, advisory=self.workflow.origin == "repository")
         return kept

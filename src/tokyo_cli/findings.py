@@ -294,6 +294,9 @@ class Finding(BaseModel):
     verification: Verification | None = None
     verification_reason: str | None = None
     verified_by: str | None = None  # the verifying agent's id
+    # A checked unified diff that fixes it (a fix step, tokyo_cli.tasks.fix), against the
+    # reviewed version of its file; None when no fix step made one.
+    patch: str | None = None
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:
@@ -338,13 +341,13 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason", "verification_reason")
+_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason", "verification_reason", "patch")
 
 
 def redact(finding: Finding) -> Finding:
     """``finding`` with likely secrets masked (:func:`tokyo_cli.masking.mask_data`, the one
-    detector) in its title, body, suggestion, anchored line text, dismissal and verification
-    reasons.
+    detector) in its title, body, suggestion, patch, anchored line text, dismissal and
+    verification reasons.
 
     The fingerprint is recomputed from the masked text, so it stays stable without holding
     the secret. Returns ``finding`` itself when nothing needed masking. The path is left as

@@ -65,7 +65,7 @@ class StepResult(BaseModel):
     step_id: str
     agent: str
     agent_name: str
-    task: Literal["review", "synthesize", "verify", "describe"] = "review"
+    task: Literal["review", "synthesize", "verify", "describe", "fix"] = "review"
     status: StepStatus = "pending"
     model: str | None = None
     configured_model: str | None = None

@@ -8,9 +8,9 @@ Shape::
     steps:
       - id: security
         agent: akira              # an id of the team
-        task: review              # review (default) | synthesize | verify | describe
+        task: review              # review (default) | synthesize | verify | describe | fix
         depends_on: []            # ids of earlier-running steps; their findings are the input
-        min_severity: high        # verify: judge only findings at or above it (default: all)
+        min_severity: high        # verify, fix: only findings at or above it (default: all)
         when: {paths: [...]}      # the step is skipped when no changed file matches
         paths: [...]              # replaces the agent's own paths for this step
         instructions: ...         # appended to the agent's instructions for this step
@@ -67,8 +67,8 @@ class StepWhen(_Strict):
     paths: list[str] = Field(min_length=1)
 
 
-StepTask = Literal["review", "synthesize", "verify", "describe"]
-TASKS_WITH_INPUT = ("synthesize", "verify")
+StepTask = Literal["review", "synthesize", "verify", "describe", "fix"]
+TASKS_WITH_INPUT = ("synthesize", "verify", "fix")
 """Tasks that work on the findings of the steps they depend on: they need ``depends_on``."""
 BlockOn = Literal["all", "verified", "corroborated"]
 
@@ -76,8 +76,8 @@ BlockOn = Literal["all", "verified", "corroborated"]
 class StepSpec(_Strict):
     """One step: ``agent`` does ``task`` over its file selection after ``depends_on`` finished.
 
-    ``min_severity`` (verify): only upstream findings at or above it are judged; ``None``
-    judges every one.
+    ``min_severity`` (verify, fix): only upstream findings at or above it are judged or
+    fixed; ``None``: every one.
     """
 
     id: str
@@ -274,7 +274,7 @@ def _graph_errors(doc: YamlDoc, team: Team) -> list[str]:
             graph[step_id] = edges
         task = raw.get("task")
         if task in TASKS_WITH_INPUT and raw.get("depends_on", []) == []:
-            what = "merges" if task == "synthesize" else "judges"
+            what = {"synthesize": "merges", "verify": "judges", "fix": "fixes"}[task]
             errors.append(
                 doc.error(
                     ("steps", i, "depends_on"),

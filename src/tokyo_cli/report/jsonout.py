@@ -82,6 +82,7 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "status": str,
         "verification": "verified" | "corrected" | "rejected" | "unverified" | null,
         "verification_reason": str | null, "verified_by": str | null,   # a verify step's verdict
+        "patch": str | null,              # a fix step's checked unified diff
         "members": [{"fingerprint", "path", "line", "title", "severity"}],
                                           # a grouped finding: every repeat it stands for
         "cwe": [int]                      # CWE ids (89 = CWE-89); [] when none is known
@@ -278,6 +279,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "verification": f.verification,
         "verification_reason": f.verification_reason,
         "verified_by": f.verified_by,
+        "patch": f.patch,
         "members": [m.model_dump(mode="json") for m in f.members],
         "cwe": list(f.cwe),
     }

@@ -221,6 +221,9 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
     suggestion = clean_text(f.suggestion).strip("\n")
     if suggestion.strip():
         lines += ["Suggestion:", "", fenced(suggestion, fence_language(f.path)), ""]
+    patch = clean_text(f.patch).strip("\n")
+    if patch.strip():
+        lines += ["Suggested patch (`tokyo fix` applies it):", "", fenced(patch, "diff"), ""]
     return lines
 
 

@@ -281,6 +281,11 @@ def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> Rende
             code, lexer, theme="ansi_dark", background_color="default", word_wrap=True
         )
         parts.append(_indent(syntax, 2))
+    if f.patch and clean_text(f.patch).strip():
+        parts.append(Text("Suggested patch (tokyo fix applies it):", style="bold"))
+        patch = clean_text(f.patch).rstrip("\n")
+        parts.append(Text(patch) if piped else _indent(Syntax(patch, "diff", theme="ansi_dark",
+                                                              background_color="default", word_wrap=True), 2))
     if piped:  # no trailing spaces in logs and pipes; only texts to indent, no syntax panel
         return Group(head, *[_prefixed(p, 4) if isinstance(p, Text) else _indent(p, 4) for p in parts], Text())
     return Group(head, _indent(Group(*parts), 4), Text())

@@ -136,16 +136,18 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
 def _finding_rows(run_id: int, step_row_id: int | None, findings: list[Finding]) -> list[dict[str, Any]]:
     """The rows of ``findings``. ``members`` is written only when one of them is a group,
     ``cwe`` only when one of them has a CWE id, ``file_line`` only when one of them has one,
-    the verification columns only when a verify step judged one of them:
+    the verification columns only when a verify step judged one of them, ``patch`` only
+    when one of them has one:
     every row of one insert must have the same keys (sqlite-utils writes NULL for a key a row
     lacks), and a run without them then also fits a history database from before
     ``m006_finding_members``, ``m007_finding_cwe``, ``m008_finding_file_line`` or
-    ``m009_verification`` (the column's default is written instead)."""
+    ``m009_verification`` or ``m011_finding_patch`` (the column's default is written instead)."""
     rows = [_finding_row(run_id, step_row_id, f) for f in findings]
     judged = any(f.verification is not None for f in findings)
     for key, used in (("members", any(f.members for f in findings)), ("cwe", any(f.cwe for f in findings)),
                       ("file_line", any(f.file_line is not None for f in findings)),
-                      ("verification", judged), ("verification_reason", judged), ("verified_by", judged)):
+                      ("verification", judged), ("verification_reason", judged), ("verified_by", judged),
+                      ("patch", any(f.patch is not None for f in findings))):
         if not used:
             for row in rows:
                 del row[key]

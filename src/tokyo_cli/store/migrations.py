@@ -448,3 +448,10 @@ def m010_walkthrough(db: Database) -> None:
     overview, file table, risk areas; tokyo_cli.results.Walkthrough) when a describe step
     ran, NULL otherwise."""
     _table(db, "runs").add_column("walkthrough", str)
+
+
+@MIGRATIONS(name="m011_finding_patch")
+def m011_finding_patch(db: Database) -> None:
+    """findings gains ``patch``: a checked unified diff that fixes the finding (a fix step,
+    tokyo_cli.tasks.fix), against the reviewed version of its file; NULL otherwise."""
+    _table(db, "findings").add_column("patch", str)

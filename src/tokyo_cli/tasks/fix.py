@@ -1,0 +1,243 @@
+"""``task: fix`` and ``tokyo fix``: a minimal patch for a finding.
+
+For each chosen finding, :func:`propose` first tries an analyzer's known safe rewrite
+(:func:`offline_patch`: ``yaml.load(x)`` -> ``yaml.safe_load(x)`` for bandit B506; an
+unpinned action is *not* rewritten: tokyo knows no action's commit SHA offline), else asks
+the agent for a unified diff (:class:`FixOutput`, validated with pydantic; the usual repair
+retry for an unusable reply). The patch is then checked (:mod:`tokyo_cli.tasks.patches`:
+safety refusals, then ``git apply --check``); a patch that does not apply gets one repair
+call with git's message, then the finding is left without a patch, with the reason.
+
+The code shown to the model is the file around the finding (the whole file up to
+:data:`WHOLE_FILE_LINES` lines, else :data:`WINDOW_LINES` lines each side), numbered, masked
+and delimited as data — from the changeset for a workflow step, from the working tree
+(never through a symlink) for ``tokyo fix``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tokyo_cli.diffparse import split_lines
+from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.masking import mask_data, mask_secrets
+from tokyo_cli.prompts import delimit, repair_messages, system_prompt
+from tokyo_cli.tasks.patches import MAX_PATCH_BYTES, unified_diff
+from tokyo_cli.team import AgentSpec, Team
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tokyo_cli.cache import ResponseCache
+    from tokyo_cli.calls import ChunkCaller
+    from tokyo_cli.results import StepResult
+    from tokyo_cli.settings import Settings
+
+WHOLE_FILE_LINES = 400
+WINDOW_LINES = 60
+
+FIX_TASK = """\
+You fix one finding that a reviewer raised, with the smallest change that removes the problem:
+no refactoring, no unrelated edits, no new files. Keep the code's style and indentation.
+"""
+
+FIX_CONTRACT = """\
+Reply with ONE JSON object and nothing else, in exactly this shape:
+{"patch": "--- a/src/app.py\\n+++ b/src/app.py\\n@@ -41,3 +41,3 @@\\n context\\n-old line\\n+new line\\n context\\n",
+ "explanation": "One sentence: what the patch changes and why it fixes the finding."}
+Rules:
+- patch is a unified diff (as `git diff` prints it) against the file exactly as shown, with
+  a/ and b/ prefixes, correct @@ line numbers and three lines of context; it only edits
+  existing lines of existing files.
+- The code is shown with its line number and " | " at the left of each line: leave those out
+  of the patch.
+"""
+
+
+class FixOutput(BaseModel):
+    """The JSON object a fix call returns (masked like every reply)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    patch: str = Field(min_length=1, max_length=MAX_PATCH_BYTES)
+    explanation: str = Field(default="", max_length=2_000)
+
+    @field_validator("explanation", mode="before")
+    @classmethod
+    def _cut(cls, v: object) -> object:
+        return v[:1_999] + "…" if isinstance(v, str) and len(v) > 2_000 else v
+
+    @field_validator("patch", mode="before")
+    @classmethod
+    def _patch(cls, v: object) -> object:
+        if isinstance(v, str) and v.strip().startswith("```"):  # a fenced diff: take its body
+            body = v.strip().split("\n", 1)[1] if "\n" in v.strip() else ""
+            v = body.rsplit("```", 1)[0]
+        return v if not isinstance(v, str) or v.endswith("\n") else v + "\n"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask(cls, data: object) -> object:
+        return mask_data(data)
+
+
+@dataclass
+class FixProposal:
+    """The outcome for one finding: a checked ``patch`` (from ``source``), or ``error``."""
+
+    finding: Finding
+    patch: str | None = None
+    source: Literal["analyzer", "model"] | None = None
+    explanation: str = ""
+    error: str | None = None
+
+
+_YAML_LOAD = re.compile(r"\byaml\.load\(")
+_LOADER_ARG = re.compile(r",\s*Loader\s*=\s*(?:yaml\.)?(?:Unsafe|Full)?Loader\s*(?=\))")
+
+
+def offline_patch(finding: Finding, content: str) -> str | None:
+    """An analyzer's known safe rewrite of ``finding`` as a patch, or ``None``.
+
+    Known: bandit B506 (``yaml.load`` without a safe loader): ``yaml.load(x)`` and
+    ``yaml.load(x, Loader=yaml.Loader)`` on the finding's line become ``yaml.safe_load(x)``
+    (only when the line holds exactly one ``yaml.load(``).
+    """
+    if finding.rule != "bandit:B506":
+        return None
+    line_no = finding.line or finding.file_line
+    lines = content.splitlines(keepends=True)
+    if not line_no or not 1 <= line_no <= len(lines):
+        return None
+    line = lines[line_no - 1]
+    if len(_YAML_LOAD.findall(line)) != 1:
+        return None
+    fixed = _LOADER_ARG.sub("", _YAML_LOAD.sub("yaml.safe_load(", line))
+    if "Loader" in fixed:  # a loader argument we do not recognise: leave it to a person
+        return None
+    new = "".join([*lines[: line_no - 1], fixed, *lines[line_no:]])
+    return unified_diff(finding.path, content, new) or None
+
+
+def fix_messages(agent: AgentSpec, finding: Finding, content: str) -> list[dict[str, str]]:
+    """Messages for one fix call: the finding and the code around it (numbered), as data."""
+    lines = split_lines(content)
+    line = finding.line or finding.file_line or 1
+    if len(lines) <= WHOLE_FILE_LINES:
+        first, last = 1, len(lines)
+    else:
+        first, last = max(1, line - WINDOW_LINES), min(len(lines), (finding.end_line or line) + WINDOW_LINES)
+    width = len(str(last))
+    code = "\n".join(f"{n:>{width}} | {lines[n - 1]}" for n in range(first, last + 1))
+    code, _ = mask_secrets(code)
+    about = json.dumps({"path": finding.path, "location": finding.location, "severity": finding.severity.value,
+                        "category": finding.category, "title": finding.title, "body": finding.body[:2000],
+                        "rule": finding.rule, "suggestion": finding.suggestion}, indent=1, ensure_ascii=False)
+    about, _ = mask_secrets(about)
+    shown = "the whole file" if (first, last) == (1, len(lines)) else f"lines {first}-{last}"
+    user = ["The finding to fix:", delimit(about), f"{finding.path}, {shown}:", delimit(code)]
+    return [{"role": "system", "content": system_prompt(agent, FIX_TASK, contract=FIX_CONTRACT)},
+            {"role": "user", "content": "\n\n".join(user)}]
+
+
+async def propose(
+    finding: Finding,
+    content: str,
+    check: Callable[[str], str | None],
+    *,
+    caller: ChunkCaller | None,
+    res: StepResult | None,
+    agent: AgentSpec | None,
+    models: tuple[str, list[str]] | None,
+    index: int = 1,
+    total: int = 1,
+    size: Callable[[list[dict[str, str]]], int] = lambda m: sum(len(x["content"].encode()) for x in m),
+) -> FixProposal:
+    """A checked patch for ``finding`` whose file text is ``content``: the analyzer's rewrite
+    when there is one, else the agent's (one repair call when git refuses the first patch).
+    ``check(patch)`` says why a patch does not apply (``None``: it does). Never raises for a
+    provider failure: :class:`FixProposal.error` says what went wrong."""
+    from tokyo_cli.calls import CallFailed
+
+    known = offline_patch(finding, content)
+    if known is not None and check(known) is None:
+        return FixProposal(finding, patch=known, source="analyzer", explanation="the analyzer's safe rewrite")
+    if caller is None or res is None or agent is None or models is None:
+        return FixProposal(finding, error="no known rewrite, and no model to ask (offline)")
+    messages = fix_messages(agent, finding, content)
+    problem = ""
+    for attempt in (1, 2):
+        try:
+            out: FixOutput = await caller.call(res, agent, models, messages, index, total, size(messages),
+                                               schema=FixOutput)
+        except CallFailed as exc:
+            return FixProposal(finding, error=f"the fix call failed: {exc}")
+        problem = check(out.patch) or ""
+        if not problem:
+            return FixProposal(finding, patch=out.patch, source="model", explanation=out.explanation.strip())
+        if attempt == 1:
+            messages = repair_messages(messages, out.patch, f"the patch does not apply: {problem}")
+    return FixProposal(finding, error=f"the patch does not apply: {problem}")
+
+
+# --- tokyo fix: findings from history, patches for the working tree ---------------------------
+
+
+def choose(findings: list[Finding], *, fingerprints: list[str], severity: Severity | None,
+           agent: str | None) -> list[Finding]:
+    """The findings ``tokyo fix`` works on: those with one of ``fingerprints`` (full ones;
+    see :func:`tokyo_cli.store.ledger_query.resolve_fingerprint` for prefixes), at or above
+    ``severity``, raised by ``agent``; every filter given must hold. Dismissed ones never."""
+    return [f for f in findings if f.status != "dismissed"
+            and (not fingerprints or f.fingerprint in fingerprints)
+            and (severity is None or f.severity.at_least(severity))
+            and (agent is None or agent in f.agents)]
+
+
+async def fix_in_tree(findings: list[Finding], team: Team, root: Path, settings: Settings,
+                      cache: ResponseCache | None = None) -> tuple[list[FixProposal], StepResult]:
+    """A checked patch for each finding against the working tree at ``root``: a patch a fix
+    step already stored when it still applies, else :func:`propose` with the finding's own
+    agent (its models as configured, ``--model``/``--api-base`` as for a review; an agent
+    without credentials gets the analyzer rewrite only). File text is read through
+    :mod:`tokyo_cli.safefs` (a symlink is refused, never followed). Returns the proposals,
+    in order, and the record of the calls made (tokens, USD)."""
+    from tokyo_cli import safefs
+    from tokyo_cli.budget import Budget
+    from tokyo_cli.calls import ChunkCaller
+    from tokyo_cli.engine import callable_models
+    from tokyo_cli.events import null_listener
+    from tokyo_cli.results import StepResult
+    from tokyo_cli.review import make_gateway
+    from tokyo_cli.tasks.patches import check_in_tree
+
+    gateway = make_gateway(settings, Budget(max_cost_usd=settings.max_cost, unknown_call_usd=settings.unknown_call_usd))
+    caller = ChunkCaller(gateway, cache if gateway is not None else None, null_listener)
+    res = StepResult(step_id="fix", agent="fix", agent_name="tokyo fix", task="fix")
+
+    def check(patch: str) -> str | None:
+        return check_in_tree(patch, root)
+
+    async def one(i: int, f: Finding) -> FixProposal:
+        if safefs.is_symlink(root, f.path):
+            return FixProposal(f, error=f"{f.path} is a symlink: never followed, not fixed")
+        data = safefs.read(root, f.path)
+        if data is None:
+            return FixProposal(f, error=f"{f.path} cannot be read in the working tree (missing or not a regular file)")
+        if f.patch and check(f.patch) is None:
+            return FixProposal(f, patch=f.patch, source="model", explanation="the patch stored by the run's fix step")
+        agent = team.get(f.agent) if f.agent in team else None
+        usable = callable_models(agent, settings.model, settings.api_base) if agent and gateway else []
+        models = (usable[0], usable[1:]) if usable else None
+        return await propose(f, data.decode("utf-8", errors="replace"), check, caller=caller, res=res, agent=agent,
+                             models=models, index=i, total=len(findings))
+
+    proposals = await asyncio.gather(*(one(i, f) for i, f in enumerate(findings, 1)))
+    return list(proposals), res
