@@ -137,7 +137,7 @@ def test_review_workflow_permissions_and_checkout() -> None:
     # PyYAML reads the key `on` as True
     assert list(doc[True]) == ["pull_request", "issue_comment", "pull_request_review_comment"]
     review, upload, command = doc["jobs"]["review"], doc["jobs"]["upload-sarif"], doc["jobs"]["command"]
-    assert review["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert review["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}
     assert command["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert upload["permissions"] == {"contents": "read", "security-events": "write"}
     checkout = review["steps"][0]

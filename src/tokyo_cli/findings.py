@@ -517,7 +517,10 @@ def anchor_finding(
     end_line = None
     if line is not None and raw.end_line and raw.end_line > line and changes.is_anchor(raw.path, raw.end_line):
         end_line = raw.end_line
-    anchor_text = changes.line_text(raw.path, line) if line is not None else ""
+    # The line's text, also off the changed lines: the fingerprint then survives an
+    # incremental review in which that line is no longer changed (same finding, same id).
+    at = line if line is not None else file_line
+    anchor_text = changes.line_text(raw.path, at) if at is not None else ""
     return redact(Finding(
         path=raw.path,
         line=line,
