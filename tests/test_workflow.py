@@ -176,7 +176,7 @@ def test_unknown_key(tmp_path: Path, team: Team) -> None:
         f"{path}:5: steps[0].depend_on: unknown key (did you mean 'depends_on'? "
         "allowed: agent, depends_on, id, instructions, min_severity, paths, task, when)",
         f"{path}:6: failon: unknown key (did you mean 'fail_on'? "
-        "allowed: block_on, budget, description, fail_on, group_files, group_repeats, min_severity, name, steps, target)",
+        "allowed: block_on, budget, description, fail_on, group_files, group_repeats, min_severity, name, path_instructions, steps, target)",
     ]
 
 

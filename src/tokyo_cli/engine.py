@@ -40,7 +40,13 @@ from tokyo_cli.grouping import group_repeats
 from tokyo_cli.policy import apply_policy, rank_key
 from tokyo_cli.llm import Gateway, credential_env, has_credentials
 from tokyo_cli.packing import TokenMeter, pack
-from tokyo_cli.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
+from tokyo_cli.prompts import (
+    PATH_NOTES_RESERVE,
+    repository_instructions,
+    review_messages,
+    synthesis_messages,
+    system_prompt,
+)
 from tokyo_cli.repo import Changeset, FileChange
 from tokyo_cli.results import AnalyzerNote, RunResult, StepResult, Walkthrough
 from tokyo_cli.summary import offline_summary
@@ -428,6 +434,8 @@ class Engine:
         notes = repository_instructions(agent, None if trusted else step.instructions)
         framing = prompt + (notes or "")  # the repository's instructions ride in every chunk's message
         fixed = (self.meter.count(model, [framing])[0] if exact else len(framing.encode())) + PROMPT_MARGIN_TOKENS
+        if self.workflow.path_instructions:  # and path instructions in chunks with a matching file
+            fixed += PATH_NOTES_RESERVE
         room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
         # Tokenizing a big change takes seconds of CPU (in Rust, GIL released): off the loop.
         chunks = await asyncio.to_thread(
@@ -444,6 +452,7 @@ class Engine:
                 total=len(chunks),
                 step_instructions=step.instructions if trusted else None,
                 repo_instructions=notes,
+                path_instructions=self.workflow.path_instructions,
             )
             jobs.append(self.caller.call(res, agent, models, messages, i, len(chunks), fixed + chunk.tokens))
         outputs = await asyncio.gather(*jobs, return_exceptions=True)

@@ -187,6 +187,9 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
                        f"it would hide more than the packaged {packaged.min_severity.value}")
             workflow.min_severity = packaged.min_severity
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
+    extra = cfg.settings.get("path_instructions") or []
+    if extra:  # the repository's own review notes, after the workflow's (data in every prompt)
+        workflow.path_instructions = [*workflow.path_instructions, *extra]
     return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices])
 
 

@@ -20,6 +20,8 @@ Shape::
     min_severity: low             # shown in terminal/Markdown/GitHub at or above (JSON, SARIF keep all)
     group_repeats: 3              # one rule N times in a file -> one grouped finding (0: off)
     group_files: 10               # one non-security rule in more files -> one for the change (0: off)
+    path_instructions:            # review notes for chunks holding matching files (data, capped)
+      - {path: "src/api/**", instructions: "Every handler must check the caller's tenant."}
 
 Loading is strict: unknown keys, wrong types, unknown agents, duplicate step ids, dangling or
 cyclic depends_on and a synthesize or verify step without depends_on are errors, each reported as
@@ -99,6 +101,24 @@ class StepSpec(_Strict):
         return value
 
 
+MAX_PATH_INSTRUCTIONS = 50
+"""Entries of ``path_instructions`` per workflow (and per repository configuration)."""
+MAX_PATH_INSTRUCTION_CHARS = 2_000
+"""Characters of one entry's instructions."""
+
+
+class PathInstruction(_Strict):
+    """Review instructions for files matching ``path`` (a glob, :func:`tokyo_cli.pathrules.glob_match`).
+
+    Appended to the review prompts of chunks that hold a matching file, as delimited data in
+    the user message (:func:`tokyo_cli.prompts.path_notes`): they never change the output
+    contract, the model or where a request goes.
+    """
+
+    path: str = Field(min_length=1, max_length=500)
+    instructions: str = Field(min_length=1, max_length=MAX_PATH_INSTRUCTION_CHARS)
+
+
 class Budget(_Strict):
     """Spending cap for one run. ``max_cost_usd`` in USD; None = no cap."""
 
@@ -126,6 +146,7 @@ class WorkflowDoc(_Strict):
     # a non-security rule in more than group_files files becomes one for the change (0: off).
     group_repeats: int = Field(default=3, ge=0, le=1000)
     group_files: int = Field(default=10, ge=0, le=100_000)
+    path_instructions: list[PathInstruction] = Field(default_factory=list, max_length=MAX_PATH_INSTRUCTIONS)
 
 
 class WorkflowSpec(WorkflowDoc):
