@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from enum import Enum
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -100,6 +100,30 @@ def parse_cwe(value: object) -> list[int]:
     return out
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def lenient_list(model: type[ModelT], value: object, limit: int) -> list[ModelT]:
+    """The items of ``value`` (a list; anything else gives ``[]``), at most ``limit`` of them
+    tried, that validate as ``model``: a malformed item of a model's reply costs only itself,
+    never the whole (otherwise valid) reply."""
+    if not isinstance(value, list):
+        return []
+    kept = []
+    for item in value[:limit]:
+        try:
+            kept.append(model.model_validate(item))
+        except ValidationError:
+            continue
+    return kept
+
+
+def cut_text(value: object, limit: int) -> object:
+    """``value`` cut to ``limit`` characters, the last one "…", when it is a longer str;
+    anything else as it is (validation then judges it)."""
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
 class ModelFinding(BaseModel):
     """One finding as a model returns it (validated from untrusted JSON)."""
 
@@ -131,10 +155,7 @@ class ModelFinding(BaseModel):
     @classmethod
     def _truncate(cls, v: object, info: object) -> object:
         # A rambling model should cost us its excess text, not the whole (otherwise valid) reply.
-        limit = {"title": 300, "category": 100}.get(getattr(info, "field_name", ""), 20_000)
-        if isinstance(v, str) and len(v) > limit:
-            return v[: limit - 1] + "…"
-        return v
+        return cut_text(v, {"title": 300, "category": 100}.get(getattr(info, "field_name", ""), 20_000))
 
     @field_validator("path")
     @classmethod
@@ -208,17 +229,8 @@ class AgentOutput(BaseModel):
     @field_validator("evidence", mode="before")
     @classmethod
     def _evidence(cls, v: object) -> object:
-        # A malformed verdict costs only itself (the finding stays as the analyzer reported
-        # it), never the whole reply.
-        if not isinstance(v, list):
-            return []
-        kept = []
-        for item in v[:500]:
-            try:
-                kept.append(EvidenceVerdict.model_validate(item))
-            except ValidationError:
-                continue
-        return kept
+        # A malformed verdict costs only itself (the finding stays as the analyzer reported it).
+        return lenient_list(EvidenceVerdict, v, 500)
     # Only for synthesize: groups of upstream finding ids that say the same thing.
     duplicates: list[list[str]] = Field(default_factory=list)
     truncated: int = 0
@@ -226,7 +238,7 @@ class AgentOutput(BaseModel):
     @field_validator("summary", mode="before")
     @classmethod
     def _summary(cls, v: object) -> object:
-        return v[:19_999] + "…" if isinstance(v, str) and len(v) > 20_000 else v
+        return cut_text(v, 20_000)
 
     @model_validator(mode="before")
     @classmethod

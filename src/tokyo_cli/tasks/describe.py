@@ -20,9 +20,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tokyo_cli.analyzers.common import is_test_path
+from tokyo_cli.findings import cut_text, lenient_list
 from tokyo_cli.masking import mask_data, mask_secrets
 from tokyo_cli.pathrules import glob_match
 from tokyo_cli.prompts import delimit, render_file, system_prompt
@@ -58,7 +59,7 @@ class FileNote(BaseModel):
     @field_validator("summary", mode="before")
     @classmethod
     def _cut(cls, v: object) -> object:
-        return v[:499] + "…" if isinstance(v, str) and len(v) > 500 else v
+        return cut_text(v, 500)
 
 
 class DescribeOutput(BaseModel):
@@ -75,15 +76,7 @@ class DescribeOutput(BaseModel):
     @field_validator("files", mode="before")
     @classmethod
     def _files(cls, v: object) -> object:
-        if not isinstance(v, list):
-            return []
-        kept = []
-        for item in v[:2000]:
-            try:
-                kept.append(FileNote.model_validate(item))
-            except ValidationError:
-                continue
-        return kept
+        return lenient_list(FileNote, v, 2_000)
 
     @field_validator("risk_areas", mode="before")
     @classmethod
@@ -93,8 +86,7 @@ class DescribeOutput(BaseModel):
     @field_validator("title", "description", "overview", mode="before")
     @classmethod
     def _truncate(cls, v: object, info: object) -> object:
-        limit = {"title": 200, "overview": 5_000}.get(getattr(info, "field_name", ""), 10_000)
-        return v[: limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v
+        return cut_text(v, {"title": 200, "overview": 5_000}.get(getattr(info, "field_name", ""), 10_000))
 
     @model_validator(mode="before")
     @classmethod

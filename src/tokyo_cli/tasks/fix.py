@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tokyo_cli.diffparse import split_lines
-from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.findings import Finding, Severity, cut_text
 from tokyo_cli.masking import mask_data, mask_secrets
 from tokyo_cli.prompts import delimit, repair_messages, system_prompt
 from tokyo_cli.tasks.patches import MAX_PATCH_BYTES, unified_diff
@@ -72,7 +72,7 @@ class FixOutput(BaseModel):
     @field_validator("explanation", mode="before")
     @classmethod
     def _cut(cls, v: object) -> object:
-        return v[:1_999] + "…" if isinstance(v, str) and len(v) > 2_000 else v
+        return cut_text(v, 2_000)
 
     @field_validator("patch", mode="before")
     @classmethod

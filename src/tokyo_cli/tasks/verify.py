@@ -37,11 +37,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tokyo_cli.analyzers.evidence import UNDISMISSABLE_PREFIXES
 from tokyo_cli.diffparse import split_lines
-from tokyo_cli.findings import Finding, Severity, Verification
+from tokyo_cli.findings import Finding, Severity, Verification, cut_text, lenient_list
 from tokyo_cli.masking import mask_data, mask_secrets
 from tokyo_cli.policy import apply_policy
 from tokyo_cli.prompts import delimit, system_prompt
@@ -113,8 +113,7 @@ class VerifyVerdict(BaseModel):
     @field_validator("reason", "title", mode="before")
     @classmethod
     def _truncate(cls, v: object, info: object) -> object:
-        limit = 300 if getattr(info, "field_name", "") == "title" else 2_000
-        return v[: limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v
+        return cut_text(v, 300 if getattr(info, "field_name", "") == "title" else 2_000)
 
 
 class VerifyOutput(BaseModel):
@@ -129,20 +128,14 @@ class VerifyOutput(BaseModel):
     @field_validator("verdicts", mode="before")
     @classmethod
     def _verdicts(cls, v: object) -> object:
-        if not isinstance(v, list):
+        if not isinstance(v, list):  # not a verdict list at all: the reply is unusable (repair)
             raise ValueError("verdicts must be a list")
-        kept = []
-        for item in v[:MAX_VERDICTS]:
-            try:
-                kept.append(VerifyVerdict.model_validate(item))
-            except ValidationError:
-                continue
-        return kept
+        return lenient_list(VerifyVerdict, v, MAX_VERDICTS)
 
     @field_validator("summary", mode="before")
     @classmethod
     def _summary(cls, v: object) -> object:
-        return v[:19_999] + "…" if isinstance(v, str) and len(v) > 20_000 else v
+        return cut_text(v, 20_000)
 
     @model_validator(mode="before")
     @classmethod
