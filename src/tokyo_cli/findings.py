@@ -124,6 +124,18 @@ def cut_text(value: object, limit: int) -> object:
     return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
 
 
+class MaskedReply(BaseModel):
+    """Base of a task's reply model (verify, describe, fix): unknown keys are ignored and
+    every string is masked (:func:`tokyo_cli.masking.mask_data`) before any field is read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask(cls, data: object) -> object:
+        return mask_data(data)
+
+
 class ModelFinding(BaseModel):
     """One finding as a model returns it (validated from untrusted JSON)."""
 

@@ -215,6 +215,30 @@ def review_messages(
     return messages, masked
 
 
+def task_messages(
+    agent: AgentSpec,
+    task: str,
+    contract: str,
+    user: list[str],
+    *,
+    step_instructions: str | None = None,
+    repo_instructions: str | None = None,
+) -> list[dict[str, str]]:
+    """System and user messages for a step task with its own reply shape (verify, describe,
+    fix): ``task`` and the trusted ``step_instructions`` in the system message with the task's
+    ``contract``; ``user`` (already masked and delimited parts) then the repository's
+    ``repo_instructions``, delimited, in the user message."""
+    parts = list(user)
+    if repo_instructions:
+        notes, _ = mask_secrets(repo_instructions)
+        parts.append(REPOSITORY_INSTRUCTIONS_INTRO + delimit(notes))
+    extra = task + (f"\n{step_instructions.strip()}" if step_instructions else "")
+    return [
+        {"role": "system", "content": system_prompt(agent, extra, contract=contract)},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
+
+
 SYNTHESIS_TASK = """\
 You are the lead reviewer. Other agents reviewed the change; their findings are listed below
 with ids. Your job: (1) write the run summary for the author (3-6 sentences: overall risk, the

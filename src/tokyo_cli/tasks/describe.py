@@ -20,13 +20,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokyo_cli.analyzers.common import is_test_path
-from tokyo_cli.findings import cut_text, lenient_list
-from tokyo_cli.masking import mask_data, mask_secrets
+from tokyo_cli.findings import MaskedReply, cut_text, lenient_list
+from tokyo_cli.masking import mask_secrets
 from tokyo_cli.pathrules import glob_match
-from tokyo_cli.prompts import delimit, render_file, system_prompt
+from tokyo_cli.prompts import delimit, render_file, task_messages
 from tokyo_cli.results import FileRow, Walkthrough
 from tokyo_cli.team import AgentSpec
 
@@ -62,10 +62,8 @@ class FileNote(BaseModel):
         return cut_text(v, 500)
 
 
-class DescribeOutput(BaseModel):
-    """The JSON object a describe call returns (every string masked first)."""
-
-    model_config = ConfigDict(extra="ignore")
+class DescribeOutput(MaskedReply):
+    """The JSON object a describe call returns."""
 
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
@@ -87,11 +85,6 @@ class DescribeOutput(BaseModel):
     @classmethod
     def _truncate(cls, v: object, info: object) -> object:
         return cut_text(v, {"title": 200, "overview": 5_000}.get(getattr(info, "field_name", ""), 10_000))
-
-    @model_validator(mode="before")
-    @classmethod
-    def _mask(cls, data: object) -> object:
-        return mask_data(data)
 
 
 DESCRIBE_CONTRACT = """\
@@ -199,8 +192,6 @@ def describe_messages(agent: AgentSpec, walkthrough: Walkthrough, chunk: Chunk |
                       repo_instructions: str | None = None) -> list[dict[str, str]]:
     """Messages for the describe call: the file table (every file) and the diff of the files
     in ``chunk`` (what fits the agent's window), masked and delimited as data."""
-    from tokyo_cli.prompts import REPOSITORY_INSTRUCTIONS_INTRO
-
     table, _ = mask_secrets(table_text(walkthrough))
     shown = chunk.paths if chunk is not None else []
     diff, _ = mask_secrets("\n\n".join(render_file(f, hunks) for f, hunks in chunk.parts) if chunk else "")
@@ -209,14 +200,8 @@ def describe_messages(agent: AgentSpec, walkthrough: Walkthrough, chunk: Chunk |
         left = len(walkthrough.files) - len(shown)
         more = f" ({left} more file(s) did not fit; describe them from the table)" if left > 0 else ""
         user += [f"The diff{more}; each line's new-file line number is at the left:", delimit(diff)]
-    if repo_instructions:
-        notes, _ = mask_secrets(repo_instructions)
-        user.append(REPOSITORY_INSTRUCTIONS_INTRO + delimit(notes))
-    extra = DESCRIBE_TASK + (f"\n{step_instructions.strip()}" if step_instructions else "")
-    return [
-        {"role": "system", "content": system_prompt(agent, extra, contract=DESCRIBE_CONTRACT)},
-        {"role": "user", "content": "\n\n".join(user)},
-    ]
+    return task_messages(agent, DESCRIBE_TASK, DESCRIBE_CONTRACT, user, step_instructions=step_instructions,
+                         repo_instructions=repo_instructions)
 
 
 def merge_reply(base: Walkthrough, reply: DescribeOutput, agent: str) -> Walkthrough:

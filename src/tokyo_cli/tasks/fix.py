@@ -23,12 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from tokyo_cli.diffparse import split_lines
-from tokyo_cli.findings import Finding, Severity, cut_text
-from tokyo_cli.masking import mask_data, mask_secrets
-from tokyo_cli.prompts import delimit, repair_messages, system_prompt
+from tokyo_cli.findings import Finding, MaskedReply, Severity, cut_text
+from tokyo_cli.masking import mask_secrets
+from tokyo_cli.prompts import delimit, repair_messages, task_messages
 from tokyo_cli.tasks.patches import MAX_PATCH_BYTES, unified_diff
 from tokyo_cli.team import AgentSpec, Team
 
@@ -61,10 +61,8 @@ Rules:
 """
 
 
-class FixOutput(BaseModel):
-    """The JSON object a fix call returns (masked like every reply)."""
-
-    model_config = ConfigDict(extra="ignore")
+class FixOutput(MaskedReply):
+    """The JSON object a fix call returns."""
 
     patch: str = Field(min_length=1, max_length=MAX_PATCH_BYTES)
     explanation: str = Field(default="", max_length=2_000)
@@ -81,11 +79,6 @@ class FixOutput(BaseModel):
             body = v.strip().split("\n", 1)[1] if "\n" in v.strip() else ""
             v = body.rsplit("```", 1)[0]
         return v if not isinstance(v, str) or v.endswith("\n") else v + "\n"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _mask(cls, data: object) -> object:
-        return mask_data(data)
 
 
 @dataclass
@@ -143,8 +136,11 @@ def fix_messages(agent: AgentSpec, finding: Finding, content: str) -> list[dict[
     about, _ = mask_secrets(about)
     shown = "the whole file" if (first, last) == (1, len(lines)) else f"lines {first}-{last}"
     user = ["The finding to fix:", delimit(about), f"{finding.path}, {shown}:", delimit(code)]
-    return [{"role": "system", "content": system_prompt(agent, FIX_TASK, contract=FIX_CONTRACT)},
-            {"role": "user", "content": "\n\n".join(user)}]
+    return task_messages(agent, FIX_TASK, FIX_CONTRACT, user)
+
+
+def _bytes(messages: list[dict[str, str]]) -> int:
+    return sum(len(m["content"].encode()) for m in messages)
 
 
 async def propose(
@@ -158,12 +154,13 @@ async def propose(
     models: tuple[str, list[str]] | None,
     index: int = 1,
     total: int = 1,
-    size: Callable[[list[dict[str, str]]], int] = lambda m: sum(len(x["content"].encode()) for x in m),
+    size: Callable[[list[dict[str, str]]], int] | None = None,
 ) -> FixProposal:
     """A checked patch for ``finding`` whose file text is ``content``: the analyzer's rewrite
     when there is one, else the agent's (one repair call when git refuses the first patch).
-    ``check(patch)`` says why a patch does not apply (``None``: it does). Never raises for a
-    provider failure: :class:`FixProposal.error` says what went wrong."""
+    ``check(patch)`` says why a patch does not apply (``None``: it does); ``size(messages)``
+    is a prompt's size in tokens for the cost cap (default: its UTF-8 bytes, an upper bound).
+    Never raises for a provider failure: :class:`FixProposal.error` says what went wrong."""
     from tokyo_cli.calls import CallFailed
 
     known = offline_patch(finding, content)
@@ -172,6 +169,7 @@ async def propose(
     if caller is None or res is None or agent is None or models is None:
         return FixProposal(finding, error="no known rewrite, and no model to ask (offline)")
     messages = fix_messages(agent, finding, content)
+    size = size or _bytes
     problem = ""
     for attempt in (1, 2):
         try:

@@ -37,14 +37,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokyo_cli.analyzers.evidence import UNDISMISSABLE_PREFIXES
 from tokyo_cli.diffparse import split_lines
-from tokyo_cli.findings import Finding, Severity, Verification, cut_text, lenient_list
-from tokyo_cli.masking import mask_data, mask_secrets
+from tokyo_cli.findings import Finding, MaskedReply, Severity, Verification, cut_text, lenient_list
+from tokyo_cli.masking import mask_secrets
 from tokyo_cli.policy import apply_policy
-from tokyo_cli.prompts import delimit, system_prompt
+from tokyo_cli.prompts import delimit, task_messages
 from tokyo_cli.team import AgentSpec
 
 if TYPE_CHECKING:
@@ -116,11 +116,8 @@ class VerifyVerdict(BaseModel):
         return cut_text(v, 300 if getattr(info, "field_name", "") == "title" else 2_000)
 
 
-class VerifyOutput(BaseModel):
-    """The JSON object a verify call returns. A malformed verdict costs only itself; every
-    string is masked first (:func:`tokyo_cli.masking.mask_data`)."""
-
-    model_config = ConfigDict(extra="ignore")
+class VerifyOutput(MaskedReply):
+    """The JSON object a verify call returns. A malformed verdict costs only itself."""
 
     verdicts: list[VerifyVerdict] = Field(default_factory=list)
     summary: str = Field(default="", max_length=20_000)
@@ -136,11 +133,6 @@ class VerifyOutput(BaseModel):
     @classmethod
     def _summary(cls, v: object) -> object:
         return cut_text(v, 20_000)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _mask(cls, data: object) -> object:
-        return mask_data(data)
 
 
 @dataclass(frozen=True)
@@ -258,16 +250,8 @@ def verify_messages(
         f"The code of {path} around them (new version; the line number is at the left of each line):",
         delimit(code),
     ]
-    if repo_instructions:
-        from tokyo_cli.prompts import REPOSITORY_INSTRUCTIONS_INTRO
-
-        notes, _ = mask_secrets(repo_instructions)
-        user.append(REPOSITORY_INSTRUCTIONS_INTRO + delimit(notes))
-    extra = VERIFY_TASK + (f"\n{step_instructions.strip()}" if step_instructions else "")
-    return [
-        {"role": "system", "content": system_prompt(agent, extra, contract=VERIFY_CONTRACT)},
-        {"role": "user", "content": "\n\n".join(user)},
-    ]
+    return task_messages(agent, VERIFY_TASK, VERIFY_CONTRACT, user, step_instructions=step_instructions,
+                         repo_instructions=repo_instructions)
 
 
 def judge(ids: dict[str, Finding], outputs: Iterable[tuple[set[str], VerifyOutput]], verifier: str,
