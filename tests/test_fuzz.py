@@ -30,14 +30,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokyo_cli.configlimits import load_toml_text
-from tokyo_cli.diffparse import parse_git_diff
+from tokyo_cli.config.limits import load_toml_text
+from tokyo_cli.git.diff import parse_git_diff
 from tokyo_cli.errors import ConfigError, RepoError
 from tokyo_cli.findings import AgentOutput
-from tokyo_cli.prompts import InvalidOutput, parse_output
-from tokyo_cli.repoconfig import REPO_SETTINGS, RepoConfig, _read_settings
-from tokyo_cli.team import Team, load_team
-from tokyo_cli.workflow import WorkflowSpec, load_workflow
+from tokyo_cli.engine.prompts import InvalidOutput, parse_output
+from tokyo_cli.config.repository import REPO_SETTINGS, RepoConfig, _read_settings
+from tokyo_cli.config.team import Team, load_team
+from tokyo_cli.config.workflow import WorkflowSpec, load_workflow
 
 from conftest import RunCli
 

@@ -8,7 +8,7 @@ import pytest
 
 from fakes.gitrepo import GitRepo
 from tokyo_cli.errors import RepoError
-from tokyo_cli.repo import (
+from tokyo_cli.git.repo import (
     Changeset,
     DiffLine,
     Hunk,

@@ -17,9 +17,9 @@ import tomllib
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, old_text
-from tokyo_cli.configlimits import toml_too_deep
+from tokyo_cli.config.limits import toml_too_deep
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
 YAML_GLOBS = ("*.yml", "*.yaml")
 TOML_GLOBS = ("*.toml",)
