@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from tokyo_cli.config.repository import RepoConfig
 
 AGENTS_FILE = "agents.yaml"
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/tokyo_cli, above config/
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 

@@ -32,7 +32,7 @@ from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding
 
 CORPUS_VERSION = 1
-PACKAGED = Path(__file__).resolve().parent / "eval_corpora"
+PACKAGED = Path(__file__).resolve().parents[1] / "eval_corpora"  # src/tokyo_cli/eval_corpora
 _CWE_TEXT = re.compile(r"\bCWE-(\d+)\b")
 _GIT_ID = ["-c", "user.name=tokyo-eval", "-c", "user.email=eval@tokyo.invalid", "-c", "commit.gpgsign=false",
            "-c", "core.hooksPath=/dev/null", "-c", "init.defaultBranch=main"]
