@@ -1,6 +1,6 @@
 """Limits on untrusted configuration: alias bombs, huge files, deep nesting, control
 characters, too many agents or steps. Each is a ConfigError (exit 2) naming the file and the
-limit, reached in bounded time (configlimits.py)."""
+limit, reached in bounded time (config/limits.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Property-based fuzzing (hypothesis) of everything tokyo parses from untrusted input.
 
 Targets: agents.yaml, workflow files, ``[tool.tokyo]`` in pyproject.toml, model replies
-(``prompts.parse_output``) and unified diffs (``diffparse.parse_git_diff``). Each property:
+(``engine.prompts.parse_output``) and unified diffs (``git.diff.parse_git_diff``). Each property:
 the only exception is the documented one (ConfigError, InvalidOutput, RepoError), no example
 runs past a hard time limit (a SIGALRM timer, so a hang fails instead of stalling the suite),
 and the CLI's exit code is one the README documents (0 or 2 for configuration commands).

@@ -1,4 +1,4 @@
-"""repo.py on real git repositories built in tmp dirs (see tests/fakes/gitrepo.py)."""
+"""git/repo.py on real git repositories built in tmp dirs (see tests/fakes/gitrepo.py)."""
 
 from __future__ import annotations
 

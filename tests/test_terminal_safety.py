@@ -1,6 +1,6 @@
 """File names with newlines and control characters are reviewed, and nothing the repository
 controls (names, titles, bodies, model text, YAML keys) can write its own line, escape
-sequence or markup on a terminal (textsafe.py). Piped output is not wrapped at 80 columns."""
+sequence or markup on a terminal (safety/textsafe.py). Piped output is not wrapped at 80 columns."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def yaml_error(text: str) -> tuple[str, int | None] | None:
 def toml_error(text: str) -> tuple[str, int | None] | None:
     """``(message, 1-based line or None)`` when ``text`` is not valid TOML, else ``None``
     (also when it nests too deeply to check: tomllib would recurse past the stack, or hold
-    every prefix of a 100,000-part dotted key in memory, see ``configlimits.toml_too_deep``)."""
+    every prefix of a 100,000-part dotted key in memory, see ``config.limits.toml_too_deep``)."""
     if toml_too_deep(text):
         return None
     try:

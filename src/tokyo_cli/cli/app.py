@@ -5,7 +5,7 @@ their code (2 usage/config, 3 run failed); Ctrl-C exits 130; anything else print
 "unexpected error" and exits 3, with the traceback only when ``TOKYO_DEBUG=1``.
 
 Start-up stays fast: this module and the command modules import only typer and the standard
-library at import time; the core (and litellm, which only ``llm.py`` imports) loads inside
+library at import time; the core (and litellm, which only ``llm/gateway.py`` imports) loads inside
 the command that needs it.
 """
 

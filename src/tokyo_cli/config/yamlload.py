@@ -45,7 +45,7 @@ def display_path(path: Path) -> str:
 
 def format_loc(loc: Sequence[str | int]) -> str:
     """``("steps", 1, "agent")`` -> ``"steps[1].agent"``; ``()`` -> ``""``. A key holding a
-    newline or another control character is quoted (``textsafe.quote_path``): it comes from
+    newline or another control character is quoted (``safety.textsafe.quote_path``): it comes from
     the file and ends up on a terminal."""
     out = ""
     for part in loc:

@@ -1,7 +1,7 @@
 """Which provider serves a model id, and which environment variables give it credentials.
 
 Pure string rules, so the CLI can decide "online or offline" for every agent without
-importing litellm (slow to import, and only ``llm.py`` may). The rules follow litellm's own
+importing litellm (slow to import, and only ``llm/gateway.py`` may). The rules follow litellm's own
 routing of model ids: an explicit ``provider/`` prefix wins; bare names are recognised by
 family (``claude-*`` is Anthropic, ``gpt-*``/``o1``/``o3``/``o4`` are OpenAI).
 """
