@@ -97,7 +97,7 @@ class RepoConfig:
 
     def origin_of(self, path: Path) -> str:
         """"repository" for a file of this configuration, else "packaged" or "user"."""
-        from tokyo_cli.config.team import defaults_dir
+        from tokyo_cli.config.defaults import defaults_dir
 
         resolved = Path(path).resolve()
         if resolved.is_relative_to(self.dir.resolve()):

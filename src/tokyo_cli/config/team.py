@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tokyo_cli.config.defaults import AGENTS_FILE, defaults_dir
 from tokyo_cli.config.limits import MAX_AGENTS
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.config.repository import SECURITY_ANALYZERS
@@ -61,8 +62,6 @@ from tokyo_cli.config.yamlload import (
 if TYPE_CHECKING:
     from tokyo_cli.config.repository import RepoConfig
 
-AGENTS_FILE = "agents.yaml"
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/tokyo_cli, above config/
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
@@ -142,28 +141,6 @@ class _TeamFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     agents: list[dict[str, Any]]
-
-
-def defaults_dir() -> Path:
-    """The directory holding the packaged agents.yaml and workflows/.
-
-    An installed wheel carries them as ``tokyo_cli/defaults/`` (hatch force-include of the
-    repository-root files, see pyproject.toml); an editable or source checkout has no such
-    directory, so the repository root (two levels above this package: ``src/tokyo_cli``) is
-    used — one source of truth either way.
-
-    Raises:
-        ConfigError: neither location holds an agents.yaml (a broken installation).
-    """
-    packaged = _PACKAGE_DIR / "defaults"
-    if (packaged / AGENTS_FILE).is_file():
-        return packaged
-    root = _PACKAGE_DIR.parents[1]
-    if (root / AGENTS_FILE).is_file() and (root / "pyproject.toml").is_file():
-        return root
-    raise ConfigError(
-        f"packaged defaults not found (looked in {packaged} and {root}): reinstall tokyo-cli"
-    )
 
 
 @dataclass

@@ -44,7 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tokyo_cli.config.limits import MAX_STEPS
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
-from tokyo_cli.config.team import Team, defaults_dir
+from tokyo_cli.config.defaults import defaults_dir
+from tokyo_cli.config.team import Team
 from tokyo_cli.config.yamlload import YamlDoc, display_path, load_yaml, pydantic_errors, sort_errors, type_name
 
 if TYPE_CHECKING:
