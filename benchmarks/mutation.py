@@ -22,7 +22,7 @@ Two ways a mutant is reported as a survivor although a test would catch it:
   mutant's process instead (slower).
 
 Which tests: by default the test files that import the module (`tokyo_cli.git.pathrules`,
-`from tokyo_cli import pathrules`, ...); `--tests` replaces that list. The score printed is
+`from tokyo_cli.git import pathrules`, ...); `--tests` replaces that list. The score printed is
 killed (including timeouts) / all mutants that ran; "no tests" mutants are listed separately.
 The process runs at `nice 19`.
 """
