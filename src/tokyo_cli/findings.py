@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 
 
 class Severity(str, Enum):
@@ -193,7 +193,7 @@ class AgentOutput(BaseModel):
 
     Over-long text is truncated and findings past ``MAX_FINDINGS_PER_REPLY`` are dropped
     (``truncated`` counts them) rather than rejecting an otherwise valid reply. Every string
-    of the reply is masked first (:func:`tokyo_cli.masking.mask_data`): whatever a model
+    of the reply is masked first (:func:`tokyo_cli.safety.masking.mask_data`): whatever a model
     writes, no secret the detector knows is kept.
     """
 
@@ -239,7 +239,7 @@ class AgentOutput(BaseModel):
 
 
 class GroupMember(BaseModel):
-    """One finding folded into a grouped finding (:mod:`tokyo_cli.grouping`): its own
+    """One finding folded into a grouped finding (:mod:`tokyo_cli.engine.grouping`): its own
     fingerprint (the ledger decides on members), location, title and severity."""
 
     fingerprint: str
@@ -327,7 +327,7 @@ _MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reaso
 
 
 def redact(finding: Finding) -> Finding:
-    """``finding`` with likely secrets masked (:func:`tokyo_cli.masking.mask_data`, the one
+    """``finding`` with likely secrets masked (:func:`tokyo_cli.safety.masking.mask_data`, the one
     detector) in its title, body, suggestion, anchored line text and dismissal reason.
 
     The fingerprint is recomputed from the masked text, so it stays stable without holding

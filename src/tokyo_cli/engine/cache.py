@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from tokyo_cli.masking import mask_data, mask_secrets
+from tokyo_cli.safety.masking import mask_data, mask_secrets
 
 
 class CachedReply(BaseModel):
@@ -156,8 +156,8 @@ class DbCache:
 
     def put_text(self, key: str, model: str, text: str) -> None:
         """Store ``text`` under ``key``; ``model`` says what produced it ("analyzers" for tools).
-        Secrets are masked first (:func:`tokyo_cli.masking.mask_data` on the JSON document's
-        strings; :func:`~tokyo_cli.masking.mask_secrets` on text that is not JSON)."""
+        Secrets are masked first (:func:`tokyo_cli.safety.masking.mask_data` on the JSON document's
+        strings; :func:`~tokyo_cli.safety.masking.mask_secrets` on text that is not JSON)."""
         text = _masked_document(text)
         try:
             self.db["cache"].upsert(

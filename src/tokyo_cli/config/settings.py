@@ -4,7 +4,7 @@ The reviewed repository is untrusted input: a pull request could point ``api_bas
 server that collects your code and key, pick the models, lower ``fail_on`` or shorten the
 analyzers' time limit. So nothing here is read from it. What a repository's own
 ``[tool.tokyo]`` may still say (a workflow name, a stricter ``fail_on``) is read and checked
-by :mod:`tokyo_cli.repoconfig`, and applied by :func:`tokyo_cli.review.prepare_review` only
+by :mod:`tokyo_cli.config.repository`, and applied by :func:`tokyo_cli.engine.review.prepare_review` only
 where no flag or ``TOKYO_*`` variable gave the value (``Settings.model_fields_set``).
 """
 

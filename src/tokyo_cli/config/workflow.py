@@ -25,7 +25,7 @@ cyclic depends_on and a synthesize step without depends_on are errors, each repo
 
 Workflows are found by name in ``workflow_dirs()``: the packaged defaults, then the reviewed
 repository's ``workflows/`` (a repository workflow with the same name overrides the packaged one,
-within the rules of :mod:`tokyo_cli.repoconfig`: it must keep a plain review step by an agent
+within the rules of :mod:`tokyo_cli.config.repository`: it must keep a plain review step by an agent
 that runs the security analyzers, and may not lower ``fail_on``; its step instructions are data).
 """
 
@@ -41,14 +41,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tokyo_cli.configlimits import MAX_STEPS
+from tokyo_cli.config.limits import MAX_STEPS
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
-from tokyo_cli.team import Team, defaults_dir
-from tokyo_cli.yamlload import YamlDoc, display_path, load_yaml, pydantic_errors, sort_errors, type_name
+from tokyo_cli.config.defaults import defaults_dir
+from tokyo_cli.config.team import Team
+from tokyo_cli.config.yamlload import YamlDoc, display_path, load_yaml, pydantic_errors, sort_errors, type_name
 
 if TYPE_CHECKING:
-    from tokyo_cli.repoconfig import RepoConfig
+    from tokyo_cli.config.repository import RepoConfig
 
 WORKFLOWS_DIR = "workflows"
 _SUFFIXES = (".yaml", ".yml")
@@ -105,7 +106,7 @@ class WorkflowDoc(_Strict):
     # Display threshold: findings below it are counted but not shown in the terminal,
     # Markdown and GitHub comments (JSON, SARIF and history keep them). --min-severity wins.
     min_severity: Severity = Field(default=Severity.LOW, strict=False)
-    # Grouping (tokyo_cli.grouping): N findings of one rule in one file become one (0: off);
+    # Grouping (tokyo_cli.engine.grouping): N findings of one rule in one file become one (0: off);
     # a non-security rule in more than group_files files becomes one for the change (0: off).
     group_repeats: int = Field(default=3, ge=0, le=1000)
     group_files: int = Field(default=10, ge=0, le=100_000)
@@ -299,7 +300,7 @@ class WorkflowInfo(BaseModel):
 
 def _config(repo: RepoConfig | Path | None) -> RepoConfig | None:
     """``repo`` as a RepoConfig (a root's working tree copied safely), or None."""
-    from tokyo_cli.repoconfig import RepoConfig, load_repo_config
+    from tokyo_cli.config.repository import RepoConfig, load_repo_config
 
     if repo is None or isinstance(repo, RepoConfig):
         return repo
@@ -311,7 +312,7 @@ def _config(repo: RepoConfig | Path | None) -> RepoConfig | None:
 def workflow_dirs(repo: RepoConfig | Path | None) -> list[Path]:
     """``[packaged defaults/workflows, the repository's workflows]``, later overriding earlier.
 
-    The repository directory is tokyo's private copy (:mod:`tokyo_cli.repoconfig`), listed
+    The repository directory is tokyo's private copy (:mod:`tokyo_cli.config.repository`), listed
     even when it does not exist; it is left out for tokyo reviewing its own checkout.
     """
     dirs = [defaults_dir() / WORKFLOWS_DIR]
@@ -369,7 +370,7 @@ def find_workflow(name_or_path: str, repo: RepoConfig | Path | None) -> Path:
     """The workflow file for a name (``review``) or a path (``ci/x.yaml``, ``./wf.yml``).
 
     A value with a path separator or a .yaml/.yml suffix is a path the *user* gave (a flag or
-    ``TOKYO_WORKFLOW``; a repository can only name a workflow, see :mod:`tokyo_cli.repoconfig`):
+    ``TOKYO_WORKFLOW``; a repository can only name a workflow, see :mod:`tokyo_cli.config.repository`):
     relative to the working directory, else to the repository root. Anything else is a name,
     looked up with list_workflows.
 

@@ -7,10 +7,10 @@ generated, vendored, too large, budget, provider failure, no agent covers it).
 
 from __future__ import annotations
 
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 from tokyo_cli.results import RunResult
-from tokyo_cli.team import AgentSpec
-from tokyo_cli.workflow import StepSpec
+from tokyo_cli.config.team import AgentSpec
+from tokyo_cli.config.workflow import StepSpec
 
 
 def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list[FileChange] | None:

@@ -1,7 +1,7 @@
 """YAML loading that remembers where every key came from, for errors that name file and line.
 
 ``load_yaml_text(text, name)`` composes the document (node tree, safe tags only, within the
-limits of :mod:`tokyo_cli.configlimits`: size, aliases, expanded values, depth), constructs
+limits of :mod:`tokyo_cli.config.limits`: size, aliases, expanded values, depth), constructs
 plain Python data from it, and keeps the 1-based line of every mapping key and sequence item
 under its location tuple, e.g. ``("steps", 1, "agent") -> 7``; ``load_yaml(path)`` reads a
 file (at most 1 MB) and calls it. ``pydantic_errors`` turns a
@@ -25,8 +25,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.textsafe import quote_path
-from tokyo_cli.configlimits import LimitedLoader, check_expansion, check_text_size, read_config_text
+from tokyo_cli.safety.textsafe import quote_path
+from tokyo_cli.config.limits import LimitedLoader, check_expansion, check_text_size, read_config_text
 
 Loc = tuple[str | int, ...]
 
@@ -45,7 +45,7 @@ def display_path(path: Path) -> str:
 
 def format_loc(loc: Sequence[str | int]) -> str:
     """``("steps", 1, "agent")`` -> ``"steps[1].agent"``; ``()`` -> ``""``. A key holding a
-    newline or another control character is quoted (``textsafe.quote_path``): it comes from
+    newline or another control character is quoted (``safety.textsafe.quote_path``): it comes from
     the file and ends up on a terminal."""
     out = ""
     for part in loc:

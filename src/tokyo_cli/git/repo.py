@@ -13,7 +13,7 @@ the engine may use it from worker threads.
 
 Paths stay inside the repository: a symlink (or, in the working tree, a path below a
 symlinked directory) is listed with reason "symlink" and never followed or read, whatever it
-points at (working-tree reads go through :mod:`tokyo_cli.safefs`); a submodule is listed
+points at (working-tree reads go through :mod:`tokyo_cli.safety.safefs`); a submodule is listed
 with reason "submodule" and never entered.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 
 import git
 
-from tokyo_cli.diffparse import (
+from tokyo_cli.git.diff import (
     DiffLine,
     FileChange,
     Hunk,
@@ -35,8 +35,8 @@ from tokyo_cli.diffparse import (
     whole_file_change,
 )
 from tokyo_cli.errors import RepoError
-from tokyo_cli.gitcmd import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git, skip_worktree_paths
-from tokyo_cli.gitfiles import (
+from tokyo_cli.git.commands import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git, skip_worktree_paths
+from tokyo_cli.git.files import (
     SUBMODULE_MODE,
     BlobReader,
     ContentReader,
@@ -47,8 +47,8 @@ from tokyo_cli.gitfiles import (
     looks_binary,
     untracked_files,
 )
-from tokyo_cli.pathrules import glob_match, looks_generated, path_skip_reason
-from tokyo_cli.targets import ReviewTarget, TargetKind, resolve_target
+from tokyo_cli.git.pathrules import glob_match, looks_generated, path_skip_reason
+from tokyo_cli.git.targets import ReviewTarget, TargetKind, resolve_target
 
 __all__ = [
     "Changeset", "DiffLine", "FileChange", "Hunk", "ReviewTarget", "TargetKind",
@@ -139,7 +139,7 @@ class Changeset:
             return True
         tracked = self.memo.get("head_paths")
         if tracked is None:
-            from tokyo_cli.gitcmd import try_git
+            from tokyo_cli.git.commands import try_git
 
             try:
                 with open_repo(self.root) as repo:

@@ -16,9 +16,9 @@ from typing import Protocol
 
 import git
 
-from tokyo_cli import safefs
-from tokyo_cli.gitcmd import git_executable, run_git
-from tokyo_cli.isolation import run_git_isolated
+from tokyo_cli.safety import safefs
+from tokyo_cli.git.commands import git_executable, run_git
+from tokyo_cli.safety.isolation import run_git_isolated
 
 SUBMODULE_MODE = "160000"
 SYMLINK_MODE = "120000"
@@ -45,7 +45,7 @@ class ContentReader(Protocol):
 
 
 class WorktreeReader:
-    """Reads the working tree under ``root``, never following a symlink (:mod:`tokyo_cli.safefs`)."""
+    """Reads the working tree under ``root``, never following a symlink (:mod:`tokyo_cli.safety.safefs`)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -20,7 +20,7 @@ agents.yaml shape (docs/ARCHITECTURE.md)::
 A repository's own agents.yaml uses the same shape; an entry whose id is already known
 overrides only the fields it sets (lists are replaced, not merged), a new id adds an agent.
 
-The repository is untrusted (:mod:`tokyo_cli.repoconfig`), so its entries are held to rules,
+The repository is untrusted (:mod:`tokyo_cli.config.repository`), so its entries are held to rules,
 each refusal a one-line notice in ``Team.notices``:
 
 * ``model``/``fallbacks``: never changed for a packaged agent; a new agent may only use a
@@ -31,7 +31,7 @@ each refusal a one-line notice in ``Team.notices``:
   exclude files from it).
 * ``name``/``specialty`` of a packaged agent: kept (they are part of its system prompt).
 * ``instructions``: never part of a system prompt. They become ``repo_instructions``, sent as
-  delimited data in the user message after the rules (:func:`tokyo_cli.prompts.review_messages`).
+  delimited data in the user message after the rules (:func:`tokyo_cli.engine.prompts.review_messages`).
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tokyo_cli.configlimits import MAX_AGENTS
+from tokyo_cli.config.defaults import AGENTS_FILE, defaults_dir
+from tokyo_cli.config.limits import MAX_AGENTS
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.repoconfig import SECURITY_ANALYZERS
-from tokyo_cli.yamlload import (
+from tokyo_cli.config.repository import SECURITY_ANALYZERS
+from tokyo_cli.config.yamlload import (
     Loc,
     YamlDoc,
     error_loc,
@@ -59,10 +60,8 @@ from tokyo_cli.yamlload import (
 )
 
 if TYPE_CHECKING:
-    from tokyo_cli.repoconfig import RepoConfig
+    from tokyo_cli.config.repository import RepoConfig
 
-AGENTS_FILE = "agents.yaml"
-_PACKAGE_DIR = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
@@ -144,28 +143,6 @@ class _TeamFile(BaseModel):
     agents: list[dict[str, Any]]
 
 
-def defaults_dir() -> Path:
-    """The directory holding the packaged agents.yaml and workflows/.
-
-    An installed wheel carries them as ``tokyo_cli/defaults/`` (hatch force-include of the
-    repository-root files, see pyproject.toml); an editable or source checkout has no such
-    directory, so the repository root (two levels above this package: ``src/tokyo_cli``) is
-    used — one source of truth either way.
-
-    Raises:
-        ConfigError: neither location holds an agents.yaml (a broken installation).
-    """
-    packaged = _PACKAGE_DIR / "defaults"
-    if (packaged / AGENTS_FILE).is_file():
-        return packaged
-    root = _PACKAGE_DIR.parents[1]
-    if (root / AGENTS_FILE).is_file() and (root / "pyproject.toml").is_file():
-        return root
-    raise ConfigError(
-        f"packaged defaults not found (looked in {packaged} and {root}): reinstall tokyo-cli"
-    )
-
-
 @dataclass
 class _Draft:
     """An agent being merged: raw values plus, per key, the file entry that set it last."""
@@ -186,9 +163,9 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
     """The packaged team, overlaid by the repository's agents.yaml (held to the rules in the
     module docstring; each refusal is a line of ``Team.notices``).
 
-    ``repo``: a :class:`~tokyo_cli.repoconfig.RepoConfig` (files already copied from the
+    ``repo``: a :class:`~tokyo_cli.config.repository.RepoConfig` (files already copied from the
     working tree or a commit), a repository root (its working tree is read through
-    :func:`~tokyo_cli.repoconfig.load_repo_config`: no symlink followed), or ``None``.
+    :func:`~tokyo_cli.config.repository.load_repo_config`: no symlink followed), or ``None``.
 
     Same id: the overlay's fields replace the packaged ones (field by field); new id: a new
     agent, which then needs every required field. The merged agents are validated as a whole.
@@ -197,7 +174,7 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
         ConfigError: every problem found, one per line, each "FILE:LINE: key: message" naming
             the file that set the offending value (e.g. the overlay for an overridden field).
     """
-    from tokyo_cli.repoconfig import RepoConfig, load_repo_config
+    from tokyo_cli.config.repository import RepoConfig, load_repo_config
 
     packaged = defaults_dir() / AGENTS_FILE
     files = [packaged]

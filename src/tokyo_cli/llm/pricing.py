@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tokyo_cli.providers import provider_of, wire_model_name
+from tokyo_cli.llm.providers import provider_of, wire_model_name
 
 
 @lru_cache(maxsize=1)

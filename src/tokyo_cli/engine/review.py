@@ -14,19 +14,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli import events as ev
-from tokyo_cli.budget import Budget
-from tokyo_cli.engine import Engine, EngineOptions, callable_models
+from tokyo_cli.llm.budget import Budget
+from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
-from tokyo_cli.masking import mask_data
-from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
+from tokyo_cli.safety.masking import mask_data
+from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.results import RunResult
-from tokyo_cli.settings import Settings
-from tokyo_cli.team import Team, load_team
-from tokyo_cli.workflow import WorkflowSpec, find_workflow, load_workflow
+from tokyo_cli.config.settings import Settings
+from tokyo_cli.config.team import Team, load_team
+from tokyo_cli.config.workflow import WorkflowSpec, find_workflow, load_workflow
 
 if TYPE_CHECKING:
-    from tokyo_cli.llm import Gateway
-    from tokyo_cli.repoconfig import RepoConfig
+    from tokyo_cli.llm.gateway import Gateway
+    from tokyo_cli.config.repository import RepoConfig
 
 
 @dataclass
@@ -34,7 +34,7 @@ class ReviewRequest:
     """What to review. At most one of ``staged``, ``working``, ``base``, ``all_files``.
 
     With none of them, the workflow's ``target`` applies, else the default target (see
-    :func:`tokyo_cli.repo.resolve_target`). ``paths`` are ``--path`` globs. ``since_last``
+    :func:`tokyo_cli.git.repo.resolve_target`). ``paths`` are ``--path`` globs. ``since_last``
     narrows a review to what changed since this branch's last reviewed HEAD.
     """
 
@@ -104,7 +104,7 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
     Returns ``(sha, notice)``; ``sha`` is ``None`` (full review) when history has no run of
     this branch or the old HEAD is no longer an ancestor (a force-push), and ``notice`` says so.
     """
-    from tokyo_cli.gitcmd import try_git
+    from tokyo_cli.git.commands import try_git
     from tokyo_cli.store.history import last_reviewed_head
 
     if branch is None:
@@ -128,7 +128,7 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
 @dataclass
 class ReviewConfig:
     """The team and workflow of a run, loaded under the repository rules
-    (:mod:`tokyo_cli.repoconfig`); ``notices`` lists every refused repository setting."""
+    (:mod:`tokyo_cli.config.repository`); ``notices`` lists every refused repository setting."""
 
     repo: RepoConfig
     team: Team
@@ -149,7 +149,7 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
         ConfigError: malformed agents.yaml or workflow, unknown workflow.
         RepoError: ``commit`` cannot be read.
     """
-    from tokyo_cli.repoconfig import apply_fail_on, check_repository_workflow, load_repo_config
+    from tokyo_cli.config.repository import apply_fail_on, check_repository_workflow, load_repo_config
 
     cfg = load_repo_config(root, commit)
     team = load_team(cfg)
@@ -188,7 +188,7 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
 
 def _packaged_workflow(name: str, team: Team) -> WorkflowSpec:
     """The packaged workflow called ``name``, else the packaged ``review``."""
-    from tokyo_cli.workflow import list_workflows
+    from tokyo_cli.config.workflow import list_workflows
 
     packaged = {w.name: w.path for w in list_workflows(None)}
     spec = load_workflow(packaged.get(name, packaged["review"]), team)
@@ -200,14 +200,14 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     """Load the team and workflow and collect the change.
 
     The configuration is read from the base commit for a range review, else from the working
-    tree (:func:`tokyo_cli.repoconfig.config_commit` of the target resolved from the flags,
+    tree (:func:`tokyo_cli.config.repository.config_commit` of the target resolved from the flags,
     else the default target); its refusals join ``notices``.
 
     Raises:
         RepoError: not a git repository, unknown ref, conflicting target flags.
         ConfigError: malformed agents.yaml or workflow, unknown workflow.
     """
-    from tokyo_cli.repoconfig import config_commit
+    from tokyo_cli.config.repository import config_commit
 
     with open_repo(request.repo) as repo:
         root = Path(repo.working_tree_dir or request.repo).resolve()
@@ -277,7 +277,7 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
     """The provider gateway for these settings, or ``None`` when running offline."""
     if settings.offline:
         return None
-    from tokyo_cli.llm import Gateway
+    from tokyo_cli.llm.gateway import Gateway
 
     return Gateway(
         timeout_s=settings.timeout,
@@ -293,15 +293,15 @@ SEED_PROVIDERS = ("anthropic", "openai", "groq", "gemini")  # the packaged team'
 
 
 def start_import_early(settings: Settings) -> bool:
-    """Start the litellm import (:func:`tokyo_cli.llm.preload`) before the change is even
+    """Start the litellm import (:func:`tokyo_cli.llm.gateway.preload`) before the change is even
     read, when no call of the run can come from the response cache: the run may go online
     (``api_base``, or a key of one of the packaged team's providers is set) and the cache is
     off or there is no history database yet (a first run). Returns True when it started it.
 
     Anything less certain waits for the engine, which knows the change
-    (:meth:`tokyo_cli.engine.Engine._warm_gateway`): a cached re-run never imports litellm.
+    (:meth:`tokyo_cli.engine.runner.Engine._warm_gateway`): a cached re-run never imports litellm.
     """
-    from tokyo_cli.providers import CREDENTIAL_ENV
+    from tokyo_cli.llm.providers import CREDENTIAL_ENV
 
     if settings.offline:
         return False
@@ -314,7 +314,7 @@ def start_import_early(settings: Settings) -> bool:
         path = settings.db_path() or default_db_path()
         if path.exists():
             return False
-    from tokyo_cli.llm import preload
+    from tokyo_cli.llm.gateway import preload
 
     preload()
     return True
@@ -391,7 +391,7 @@ async def run_review(
 
     A store failure (full disk, permissions) does not lose the run: it is returned with
     ``store_error`` set so the caller can still print the report (exit code 4). Provider
-    failures end up in the steps (see :class:`~tokyo_cli.engine.Engine`); this function
+    failures end up in the steps (see :class:`~tokyo_cli.engine.runner.Engine`); this function
     raises nothing for them. A cancellation (Ctrl-C) is no exception either: the run comes
     back ``cancelled`` with what finished, and is stored.
 
@@ -408,7 +408,7 @@ async def run_review(
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
     if db is not None and settings.cache:
-        from tokyo_cli.cache import DbCache
+        from tokyo_cli.engine.cache import DbCache
 
         cache = DbCache(db)
     engine = Engine(
@@ -432,7 +432,7 @@ async def run_review(
     result = await engine.run(result)
     if prepared.config is not None:
         from tokyo_cli.findings import merge_duplicates
-        from tokyo_cli.repoconfig import config_change_findings
+        from tokyo_cli.config.repository import config_change_findings
 
         extra = config_change_findings(prepared.config, prepared.changeset, agent="akira")
         if extra:
@@ -446,7 +446,7 @@ async def run_review(
     if hits:
         result.notices.append(f"{hits} of {len(result.calls)} call(s) answered from the response cache (--no-cache to bypass)")
     # Everything the run shows, stores or posts comes from here on: one pass of the secret
-    # detector over all of it (findings, summaries, errors, file names; tokyo_cli.masking).
+    # detector over all of it (findings, summaries, errors, file names; tokyo_cli.safety.masking).
     result = mask_data(result)
     if store and db is not None:
         try:

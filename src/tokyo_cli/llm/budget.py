@@ -20,7 +20,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tokyo_cli.pricing import price_of
+from tokyo_cli.llm.pricing import price_of
 
 Outcome = Literal["ok", "rejected", "timeout"]
 

@@ -1,7 +1,7 @@
 """Which provider serves a model id, and which environment variables give it credentials.
 
 Pure string rules, so the CLI can decide "online or offline" for every agent without
-importing litellm (slow to import, and only ``llm.py`` may). The rules follow litellm's own
+importing litellm (slow to import, and only ``llm/gateway.py`` may). The rules follow litellm's own
 routing of model ids: an explicit ``provider/`` prefix wins; bare names are recognised by
 family (``claude-*`` is Anthropic, ``gpt-*``/``o1``/``o3``/``o4`` are OpenAI).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from tokyo_cli.masking import mask_secrets
+from tokyo_cli.safety.masking import mask_secrets
 
 # provider -> env vars, any one of which gives credentials (litellm reads the same names).
 # Gemini: litellm's AI Studio route reads GOOGLE_API_KEY first, then GEMINI_API_KEY.
@@ -107,7 +107,7 @@ def wire_model_name(model: str) -> str:
 def redact(text: str, secrets: list[str] | None = None) -> str:
     """``text`` (a provider's error message) with keys masked: each of ``secrets`` (6+
     characters) as ``[MASKED:api-key]``, then everything the one secret detector finds
-    (:func:`tokyo_cli.masking.mask_secrets`: the values of credential variables such as
+    (:func:`tokyo_cli.safety.masking.mask_secrets`: the values of credential variables such as
     ``OPENAI_API_KEY``, ``sk-...``/``AIza...``/``gsk_...`` keys, ...)."""
     for value in secrets or []:
         if value and len(value) >= 6:

@@ -7,8 +7,8 @@ directory per case — a git change (``base/`` + ``head/`` trees, or ``base/`` +
 corpora hold a tree of files and a CSV ``file,category,is_vulnerable,cwe``, scored per file.
 
 Every case becomes a temporary git repository (base committed on ``main``, head on a branch)
-reviewed with ``--base main`` through :func:`tokyo_cli.review.prepare_review` and
-:func:`tokyo_cli.review.run_review`: the same machinery as ``tokyo review`` (analyzers,
+reviewed with ``--base main`` through :func:`tokyo_cli.engine.review.prepare_review` and
+:func:`tokyo_cli.engine.review.run_review`: the same machinery as ``tokyo review`` (analyzers,
 models, response cache, cost cap), nothing stored in history. This module prints nothing
 and imports no typer or rich; ``cli/eval.py`` renders the :class:`EvalReport`.
 """
@@ -32,7 +32,7 @@ from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding
 
 CORPUS_VERSION = 1
-PACKAGED = Path(__file__).resolve().parent / "eval_corpora"
+PACKAGED = Path(__file__).resolve().parents[1] / "eval_corpora"  # src/tokyo_cli/eval_corpora
 _CWE_TEXT = re.compile(r"\bCWE-(\d+)\b")
 _GIT_ID = ["-c", "user.name=tokyo-eval", "-c", "user.email=eval@tokyo.invalid", "-c", "commit.gpgsign=false",
            "-c", "core.hooksPath=/dev/null", "-c", "init.defaultBranch=main"]
@@ -604,7 +604,7 @@ def run_eval(corpus: Corpus, settings: Any, options: EvalOptions, progress: Prog
     Raises:
         CorpusError: a case cannot be built, or a label sits outside its change (exit 2).
     """
-    from tokyo_cli.review import ReviewRequest, make_budget, prepare_review
+    from tokyo_cli.engine.review import ReviewRequest, make_budget, prepare_review
 
     cases = [c for c in corpus.cases if not options.only_cases or c.name in options.only_cases]
     started = time.perf_counter()
@@ -640,7 +640,7 @@ def run_eval(corpus: Corpus, settings: Any, options: EvalOptions, progress: Prog
 
 async def _review_all(cases: list[Case], prepared: list[Any], settings: Any, options: EvalOptions, budget: Any,
                       canon: Callable[[int], int], progress: Progress | None) -> list[CaseResult]:
-    from tokyo_cli.review import run_review
+    from tokyo_cli.engine.review import run_review
 
     gate = asyncio.Semaphore(max(1, options.jobs))
     done = 0
@@ -673,7 +673,7 @@ def bandit_findings(tree: Path, timeout_s: float = 120) -> list[Finding]:
     """Plain ``bandit -r`` (default tests and settings) over the head tree, as findings
     carrying bandit's ``issue_cwe``."""
     from tokyo_cli.findings import Severity
-    from tokyo_cli.isolation import python_command, run_isolated
+    from tokyo_cli.safety.isolation import python_command, run_isolated
 
     proc = run_isolated([*python_command("bandit"), "-f", "json", "-q", "-r", str(tree.resolve())],
                         timeout_s=timeout_s)

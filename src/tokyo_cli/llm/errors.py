@@ -26,7 +26,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
-from tokyo_cli.providers import credential_env, provider_of, redact
+from tokyo_cli.llm.providers import credential_env, provider_of, redact
 
 DETAIL_CHARS = 200
 """The provider's message is cut to this many characters."""

@@ -5,7 +5,7 @@ only when it alone exceeds the budget. Files are ordered by risk first — secur
 paths, then source before configuration before docs, larger changes first — so when a cost
 cap stops work part-way, what is left unreviewed is the least important part.
 
-Token counts come from :func:`tokyo_cli.pricing.count_tokens` (the tokenizer litellm uses
+Token counts come from :func:`tokyo_cli.llm.pricing.count_tokens` (the tokenizer litellm uses
 for the model), measured once per hunk and tokenizer and reused across agents.
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tokyo_cli.pricing import count_tokens, tokenizer_kind
-from tokyo_cli.repo import DiffLine, FileChange, Hunk
+from tokyo_cli.llm.pricing import count_tokens, tokenizer_kind
+from tokyo_cli.git.repo import DiffLine, FileChange, Hunk
 
 OVERLAP_LINES = 3
 CHARS_PER_TOKEN = 3.5  # only when no model is given (tests, estimates)

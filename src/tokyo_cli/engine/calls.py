@@ -9,13 +9,13 @@ recorded on the step (:class:`~tokyo_cli.results.CallRecord`) and announced as e
 from __future__ import annotations
 
 from tokyo_cli import events as ev
-from tokyo_cli.cache import CachedReply, ResponseCache, cache_key
+from tokyo_cli.engine.cache import CachedReply, ResponseCache, cache_key
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.findings import AgentOutput
-from tokyo_cli.llm import Gateway, LLMRequest, LLMResponse, provider_of
-from tokyo_cli.prompts import InvalidOutput, parse_output, repair_messages
+from tokyo_cli.llm.gateway import Gateway, LLMRequest, LLMResponse, provider_of
+from tokyo_cli.engine.prompts import InvalidOutput, parse_output, repair_messages
 from tokyo_cli.results import CallRecord, StepResult
-from tokyo_cli.team import AgentSpec
+from tokyo_cli.config.team import AgentSpec
 
 
 class CallFailed(Exception):

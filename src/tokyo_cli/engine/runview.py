@@ -10,7 +10,7 @@ monotonic clock (``now`` arguments), so a test can freeze them.
 The "current call" of a step is what the events tell: how many calls are in flight and since
 when, and — when the run streams (``EngineOptions.stream``) — the tail of the text its latest
 call is streaming (:class:`~tokyo_cli.events.CallText`), model text for widgets to clean,
-masked by the secret detector (:mod:`tokyo_cli.masking`) as it accumulates.
+masked by the secret detector (:mod:`tokyo_cli.safety.masking`) as it accumulates.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from tokyo_cli import events as ev
 from tokyo_cli.findings import Finding
-from tokyo_cli.masking import mask_secrets
+from tokyo_cli.safety.masking import mask_secrets
 
 STREAM_TAIL = 200  # characters of streamed text a step keeps (about two panel lines)
 FINISHED = frozenset({"ok", "partial", "offline", "failed", "skipped", "cancelled"})

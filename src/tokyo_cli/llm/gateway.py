@@ -1,5 +1,5 @@
 """The Gateway: every model call goes through here, and this is the only module that imports
-litellm — lazily, inside the call path, so ``import tokyo_cli.llm`` stays fast and offline
+litellm — lazily, inside the call path, so ``import tokyo_cli.llm.gateway`` stays fast and offline
 runs never load it.
 
 One :meth:`Gateway.complete` call = one logical request: a per-provider concurrency slot, a
@@ -7,7 +7,7 @@ timeout per attempt, retries with exponential backoff and jitter on transient fa
 5xx, timeouts, connection errors; ``Retry-After`` honoured), then each fallback model in order.
 Auth errors and bad requests are not retried. Keys are never logged nor put in messages.
 
-Every request's messages are masked (:func:`tokyo_cli.masking.mask_data`, the one secret
+Every request's messages are masked (:func:`tokyo_cli.safety.masking.mask_data`, the one secret
 detector) as the call's arguments are built, right before litellm sends them: whatever path
 built the prompt (review, evidence, synthesis, repair, streamed or not), no secret the
 detector knows leaves the machine. Response cache keys are computed from the prompt before
@@ -30,12 +30,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.budget import Budget
+from tokyo_cli.llm.budget import Budget
 from tokyo_cli.errors import BudgetExceeded, ProviderError
-from tokyo_cli.llm_errors import CallFailure, classify, refused, timed_out
-from tokyo_cli.llm_stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
-from tokyo_cli.masking import mask_data
-from tokyo_cli.providers import credential_env, has_credentials, provider_of, wire_model_name
+from tokyo_cli.llm.errors import CallFailure, classify, refused, timed_out
+from tokyo_cli.llm.stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
+from tokyo_cli.safety.masking import mask_data
+from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, wire_model_name
 
 __all__ = [
     "FallingBack",
@@ -211,7 +211,7 @@ class Gateway:
             ignored without ``api_base`` — providers read their own env vars.
         listener: called with :class:`Retrying` / :class:`FallingBack` notices; must not block.
         budget: the run's cost cap; each attempt reserves its worst case first and is not
-            sent when that could exceed the cap (see :mod:`tokyo_cli.budget`).
+            sent when that could exceed the cap (see :mod:`tokyo_cli.llm.budget`).
         breaker_threshold: consecutive failed attempts after which a provider's circuit
             opens: no more calls to it for the life of this Gateway (one run); its models
             fail at once so fallbacks on other providers take over.

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from tokyo_cli.findings import Finding, GroupMember
 from tokyo_cli.policy import is_first, rank_key
-from tokyo_cli.textsafe import quote_path
+from tokyo_cli.safety.textsafe import quote_path
 
 DEFAULT_GROUP_REPEATS = 3
 DEFAULT_GROUP_FILES = 10

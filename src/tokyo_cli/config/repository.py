@@ -15,7 +15,7 @@ very change being reviewed. So:
   :data:`MAX_CONFIG_BYTES` is a ConfigError, exit 2, never read), paths fixed by tokyo
   (nothing the repository names is opened).
 * **What.** The same rules hold for either source (:data:`REPO_SETTINGS` here, the agent
-  rules in :mod:`tokyo_cli.team`, the workflow rules in :func:`check_repository_workflow`):
+  rules in :mod:`tokyo_cli.config.team`, the workflow rules in :func:`check_repository_workflow`):
   a repository may add agents and workflows, narrow what a model reviews, raise ``fail_on``
   and add review instructions (which travel as delimited data in the user message); it can
   never pick models, providers or endpoints, drop an analyzer, exclude files from the security
@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from tokyo_cli.configlimits import MAX_CONFIG_BYTES, load_toml_text, too_large
+from tokyo_cli.config.limits import MAX_CONFIG_BYTES, load_toml_text, too_large
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from tokyo_cli.repo import Changeset
-    from tokyo_cli.targets import ReviewTarget
+    from tokyo_cli.git.repo import Changeset
+    from tokyo_cli.git.targets import ReviewTarget
 
 AGENTS_FILE = "agents.yaml"
 WORKFLOWS_DIR = "workflows"
@@ -90,14 +90,14 @@ class RepoConfig:
         prefix = str(self.dir) + os.sep
         if self.commit is not None:
             return text.replace(prefix, f"{self.commit[:7]}:")
-        from tokyo_cli.yamlload import display_path
+        from tokyo_cli.config.yamlload import display_path
 
         shown = display_path(self.root)
         return text.replace(prefix, "" if shown == "." else shown.rstrip(os.sep) + os.sep)
 
     def origin_of(self, path: Path) -> str:
         """"repository" for a file of this configuration, else "packaged" or "user"."""
-        from tokyo_cli.team import defaults_dir
+        from tokyo_cli.config.defaults import defaults_dir
 
         resolved = Path(path).resolve()
         if resolved.is_relative_to(self.dir.resolve()):
@@ -138,11 +138,11 @@ def config_commit(root: Path, target: ReviewTarget | None) -> str | None:
     Raises:
         RepoError: the range's refs are unknown or share no ancestor.
     """
-    from tokyo_cli.targets import TargetKind
+    from tokyo_cli.git.targets import TargetKind
 
     if target is None or target.kind is not TargetKind.RANGE or not target.base:
         return None
-    from tokyo_cli.gitcmd import merge_base, open_repo
+    from tokyo_cli.git.commands import merge_base, open_repo
 
     with open_repo(root) as repo:
         return merge_base(repo, target.base, target.head or "HEAD")
@@ -161,9 +161,9 @@ def _wanted(rel: str) -> bool:
 
 
 def _worktree_files(root: Path) -> _Files:
-    """The wanted files of the working tree, read through :mod:`tokyo_cli.safefs` (no
+    """The wanted files of the working tree, read through :mod:`tokyo_cli.safety.safefs` (no
     symlink followed, the last part or a parent)."""
-    from tokyo_cli import safefs
+    from tokyo_cli.safety import safefs
 
     out = _Files()
     names = [AGENTS_FILE, PYPROJECT_FILE]
@@ -195,14 +195,14 @@ def _worktree_files(root: Path) -> _Files:
 
 
 def _shown(root: Path, rel: str) -> str:
-    from tokyo_cli.yamlload import display_path
+    from tokyo_cli.config.yamlload import display_path
 
     return display_path(root / rel)
 
 
 def _commit_files(root: Path, commit: str) -> _Files:
     """The wanted files of ``commit``: regular blobs only (mode 100644/100755)."""
-    from tokyo_cli.gitcmd import open_repo, run_git
+    from tokyo_cli.git.commands import open_repo, run_git
 
     out = _Files()
     with open_repo(root) as repo:
@@ -226,7 +226,7 @@ def _commit_files(root: Path, commit: str) -> _Files:
 
 def _blob(repo: Any, oid: str) -> bytes:
     """The bytes of blob ``oid`` (no text decoding: YAML and TOML decode it themselves)."""
-    from tokyo_cli.gitcmd import git_executable
+    from tokyo_cli.git.commands import git_executable
 
     proc = repo.git.execute([git_executable(), "cat-file", "blob", oid], stdout_as_string=False)
     return proc if isinstance(proc, bytes) else str(proc).encode()

@@ -5,7 +5,7 @@ hunks into chunks -> one gateway call per chunk, all concurrent -> parse and val
 (one repair retry) -> anchor findings to the change. A synthesize step merges its upstream
 findings, lets the lead model name duplicates and write the summary. Every step starts as
 soon as its ``depends_on`` are done, so independent steps run at the same time. The model
-calls themselves (cache, gateway, repair retry, call records) are :mod:`tokyo_cli.calls`.
+calls themselves (cache, gateway, repair retry, call records) are :mod:`tokyo_cli.engine.calls`.
 
 No step's failure loses another's findings: a failed call is recorded, the step ends
 ``failed`` or ``partial`` (a failed step keeps its analyzer findings), and the run ends
@@ -32,20 +32,20 @@ from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.base import SECURITY_ANALYZERS, analyzer_time_limit
 from tokyo_cli.analyzers.base import unfinished as analyzer_unfinished
 from tokyo_cli.analyzers.evidence import active, reconcile
-from tokyo_cli.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
-from tokyo_cli.calls import CallFailed, ChunkCaller
-from tokyo_cli.coverage import fill_coverage, select_files
+from tokyo_cli.engine.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
+from tokyo_cli.engine.calls import CallFailed, ChunkCaller
+from tokyo_cli.engine.coverage import fill_coverage, select_files
 from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
-from tokyo_cli.grouping import group_repeats
+from tokyo_cli.engine.grouping import group_repeats
 from tokyo_cli.policy import apply_policy, rank_key
-from tokyo_cli.llm import Gateway, credential_env, has_credentials
-from tokyo_cli.packing import TokenMeter, pack
-from tokyo_cli.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.llm.gateway import Gateway, credential_env, has_credentials
+from tokyo_cli.engine.packing import TokenMeter, pack
+from tokyo_cli.engine.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
+from tokyo_cli.git.repo import Changeset, FileChange
 from tokyo_cli.results import AnalyzerNote, RunResult, StepResult
 from tokyo_cli.summary import offline_summary
-from tokyo_cli.team import AgentSpec, Team
-from tokyo_cli.workflow import StepSpec, WorkflowSpec
+from tokyo_cli.config.team import AgentSpec, Team
+from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
 
 _ANALYZER_RUNS = TypeAdapter(list[AnalyzerRun])
 PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
@@ -74,7 +74,7 @@ def configured_models(agent: AgentSpec, model_override: str | None) -> list[str]
 
 def callable_models(agent: AgentSpec, model_override: str | None, api_base: str | None) -> list[str]:
     """:func:`configured_models` that can be called: all of them through ``api_base``, else
-    those whose provider key is set (:func:`~tokyo_cli.providers.has_credentials`)."""
+    those whose provider key is set (:func:`~tokyo_cli.llm.providers.has_credentials`)."""
     models = configured_models(agent, model_override)
     return models if api_base else [m for m in models if has_credentials(m, api_base=None)]
 
@@ -173,7 +173,7 @@ class Engine:
         and prompt packing instead of delaying the first call. A call's cache key needs its
         prompt, which needs the analyzer evidence, so it is not known yet; what is known is
         the plan a previous run of the same step over the same change stored
-        (:func:`~tokyo_cli.cache.plan_key`: the keys its calls used). No plan, or a plan
+        (:func:`~tokyo_cli.engine.cache.plan_key`: the keys its calls used). No plan, or a plan
         whose keys are not all cached, means a miss. A fully cached re-run therefore never
         imports litellm; a wrong guess costs only time, never an answer (the calls still
         check the cache themselves).
@@ -195,7 +195,7 @@ class Engine:
                 return
 
     def _plan_key(self, step: StepSpec) -> str:
-        """:func:`~tokyo_cli.cache.plan_key` of ``step`` in this run."""
+        """:func:`~tokyo_cli.engine.cache.plan_key` of ``step`` in this run."""
         agent = self.team.get(step.agent)
         return plan_key(
             self._change_digest(),
@@ -241,7 +241,7 @@ class Engine:
             for group in outcome.duplicate_groups:
                 merged = merge_group(merged, group)
         # One rule repeating in a file (or across the change) becomes one finding listing
-        # every location; step findings stay ungrouped (tokyo_cli.grouping).
+        # every location; step findings stay ungrouped (tokyo_cli.engine.grouping).
         merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
         result.findings = merged
         result.notices.extend(_dismissal_notices(result.steps))
@@ -503,7 +503,7 @@ class Engine:
         return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
 
     def _change_digest(self) -> str:
-        """:func:`~tokyo_cli.cache.changeset_digest`, hashed once per run (steps share it)."""
+        """:func:`~tokyo_cli.engine.cache.changeset_digest`, hashed once per run (steps share it)."""
         if self._digest is None:
             self._digest = changeset_digest(self.changeset)
         return self._digest

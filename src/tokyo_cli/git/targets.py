@@ -13,7 +13,7 @@ import git
 from pydantic import BaseModel
 
 from tokyo_cli.errors import RepoError
-from tokyo_cli.gitcmd import (
+from tokyo_cli.git.commands import (
     has_commits,
     is_shallow,
     merge_base,

@@ -1,4 +1,4 @@
-"""Reading a streamed chat completion for :class:`tokyo_cli.llm.Gateway` (no litellm import).
+"""Reading a streamed chat completion for :class:`tokyo_cli.llm.gateway.Gateway` (no litellm import).
 
 litellm's ``acompletion(..., stream=True)`` returns an async iterator of
 ``ModelResponseStream`` chunks in OpenAI's ``chat.completion.chunk`` shape
@@ -87,7 +87,7 @@ async def _close(stream: Any) -> None:
 def stream_tokens(litellm: Any, model: str, messages: list[dict[str, Any]], streamed: Streamed) -> tuple[int, int]:
     """(prompt, completion) tokens of a finished stream: the provider's usage chunk, else
     litellm's ``token_counter`` on the messages and the content (``(0, 0)`` if it cannot count).
-    ``litellm`` is the module, passed in: :mod:`tokyo_cli.llm` is the only importer."""
+    ``litellm`` is the module, passed in: :mod:`tokyo_cli.llm.gateway` is the only importer."""
     if streamed.prompt_tokens is not None and streamed.completion_tokens is not None:
         return streamed.prompt_tokens, streamed.completion_tokens
     try:
