@@ -163,8 +163,8 @@ def test_hostile_file_names_and_a_describe_reply_cannot_break_out(git_repo: GitR
 
 
 def test_describe_reply_model_validates(tmp_path: Path) -> None:
-    from tokyo_cli.prompts import InvalidOutput, parse_output
-    from tokyo_cli.tasks.describe import DescribeOutput
+    from tokyo_cli.engine.prompts import InvalidOutput, parse_output
+    from tokyo_cli.engine.tasks.describe import DescribeOutput
 
     with pytest.raises(InvalidOutput, match="title"):
         parse_output('{"overview": "x"}', DescribeOutput)

@@ -165,7 +165,7 @@ def test_a_fix_step_stores_patches_and_github_gets_a_suggestion(
 
 
 def test_suggestion_of_a_patch() -> None:
-    from tokyo_cli.tasks.patches import suggestion
+    from tokyo_cli.engine.tasks.patches import suggestion
 
     assert suggestion(GOOD_PATCH) == ("app.py", 2, 2, "    return total / count if count else 0")
     insert = "--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,3 @@\n x = 1\n+y = 2\n z = 3\n"

@@ -88,8 +88,8 @@ def test_repository_path_instructions_are_data_and_cannot_steer(
 
 
 def test_workflow_path_instructions_are_validated_with_file_and_line(tmp_path: Path) -> None:
-    from tokyo_cli.team import load_team
-    from tokyo_cli.workflow import validate_workflow_file
+    from tokyo_cli.config.team import load_team
+    from tokyo_cli.config.workflow import validate_workflow_file
 
     path = tmp_path / "w.yaml"
     path.write_text("name: w\nsteps: [{id: a, agent: akira}]\npath_instructions:\n"
@@ -101,8 +101,8 @@ def test_workflow_path_instructions_are_validated_with_file_and_line(tmp_path: P
 
 
 def test_path_notes_are_capped() -> None:
-    from tokyo_cli.prompts import MAX_PATH_NOTES_BYTES, path_notes
-    from tokyo_cli.workflow import PathInstruction
+    from tokyo_cli.engine.prompts import MAX_PATH_NOTES_BYTES, path_notes
+    from tokyo_cli.config.pathnotes import PathInstruction
 
     notes = [PathInstruction(path="**", instructions="é" * 999) for _ in range(20)]
     text = path_notes(notes, ["a.py"])

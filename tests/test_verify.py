@@ -273,8 +273,8 @@ def test_a_repository_workflow_cannot_narrow_blocking_nor_reject_findings(
 
 
 def test_workflow_errors_for_verify(tmp_path: Path) -> None:
-    from tokyo_cli.team import load_team
-    from tokyo_cli.workflow import validate_workflow_file
+    from tokyo_cli.config.team import load_team
+    from tokyo_cli.config.workflow import validate_workflow_file
 
     path = tmp_path / "w.yaml"
     path.write_text("name: w\nsteps:\n  - id: a\n    agent: akira\n  - id: v\n    agent: kenji\n    task: verify\n"

@@ -20,7 +20,7 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 
 
 class Severity(str, Enum):
@@ -126,7 +126,7 @@ def cut_text(value: object, limit: int) -> object:
 
 class MaskedReply(BaseModel):
     """Base of a task's reply model (verify, describe, fix): unknown keys are ignored and
-    every string is masked (:func:`tokyo_cli.masking.mask_data`) before any field is read."""
+    every string is masked (:func:`tokyo_cli.safety.masking.mask_data`) before any field is read."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -227,7 +227,7 @@ class AgentOutput(BaseModel):
 
     Over-long text is truncated and findings past ``MAX_FINDINGS_PER_REPLY`` are dropped
     (``truncated`` counts them) rather than rejecting an otherwise valid reply. Every string
-    of the reply is masked first (:func:`tokyo_cli.masking.mask_data`): whatever a model
+    of the reply is masked first (:func:`tokyo_cli.safety.masking.mask_data`): whatever a model
     writes, no secret the detector knows is kept.
     """
 
@@ -264,7 +264,7 @@ class AgentOutput(BaseModel):
 
 
 class GroupMember(BaseModel):
-    """One finding folded into a grouped finding (:mod:`tokyo_cli.grouping`): its own
+    """One finding folded into a grouped finding (:mod:`tokyo_cli.engine.grouping`): its own
     fingerprint (the ledger decides on members), location, title and severity."""
 
     fingerprint: str
@@ -310,7 +310,7 @@ class Finding(BaseModel):
     dismissed_reason: str | None = None
     members: list[GroupMember] = Field(default_factory=list)
     cwe: list[int] = Field(default_factory=list)
-    # Cross-examination by a verify step (tokyo_cli.tasks.verify): "verified" (kept as is),
+    # Cross-examination by a verify step (tokyo_cli.engine.tasks.verify): "verified" (kept as is),
     # "corrected" (kept with the verifier's severity, title or line; the fingerprint stays),
     # "rejected" (a false positive: out of the run's findings, kept in history with the
     # reason), "unverified" (a verify step was to judge it and could not: offline, a failed
@@ -318,7 +318,7 @@ class Finding(BaseModel):
     verification: Verification | None = None
     verification_reason: str | None = None
     verified_by: str | None = None  # the verifying agent's id
-    # A checked unified diff that fixes it (a fix step, tokyo_cli.tasks.fix), against the
+    # A checked unified diff that fixes it (a fix step, tokyo_cli.engine.tasks.fix), against the
     # reviewed version of its file; None when no fix step made one.
     patch: str | None = None
 
@@ -369,8 +369,8 @@ _MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reaso
 
 
 def redact(finding: Finding) -> Finding:
-    """``finding`` with likely secrets masked (:func:`tokyo_cli.masking.mask_data`, the one
-    detector) in its title, body, suggestion, patch, anchored line text, dismissal and
+    """``finding`` with likely secrets masked (:func:`tokyo_cli.safety.masking.mask_data`, the
+    one detector) in its title, body, suggestion, patch, anchored line text, dismissal and
     verification reasons.
 
     The fingerprint is recomputed from the masked text, so it stays stable without holding

@@ -179,7 +179,7 @@ class RunResult(BaseModel):
     # Merged findings left out because the findings ledger has them dismissed (store.ledger).
     suppressed: int = 0
     summary: str = ""
-    # The change's walkthrough, when a describe step ran (tokyo_cli.tasks.describe).
+    # The change's walkthrough, when a describe step ran (tokyo_cli.engine.tasks.describe).
     walkthrough: Walkthrough | None = None
     error: str | None = None
     offline: bool = False

@@ -64,7 +64,7 @@ def describe(
     from tokyo_cli.cli.common import require_repo_root
     from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.errors import TokyoError
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
 
     root = require_repo_root(path)
     settings = settings_for(workflow="describe", model=model, api_base=api_base, offline=offline, db=db,
@@ -99,7 +99,8 @@ def describe(
 def _render(w: object, fmt: DescribeFormat, output: Path | None) -> str | None:
     """The walkthrough in ``fmt`` as text; printed straight to the terminal (``None``) for
     the terminal format without ``--output``."""
-    from tokyo_cli.report.walkthrough import render_walkthrough_terminal, walkthrough_json, walkthrough_markdown
+    from tokyo_cli.report.terminal import render_walkthrough_terminal
+    from tokyo_cli.report.walkthrough import walkthrough_json, walkthrough_markdown
     from tokyo_cli.results import Walkthrough
 
     assert isinstance(w, Walkthrough)

@@ -20,10 +20,10 @@ from tokyo_cli.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from tokyo_cli.cache import DbCache
+    from tokyo_cli.engine.cache import DbCache
     from tokyo_cli.results import RunResult
-    from tokyo_cli.settings import Settings
-    from tokyo_cli.team import Team
+    from tokyo_cli.config.settings import Settings
+    from tokyo_cli.config.team import Team
 
 HELP = """Propose a minimal patch for findings of a past review, and apply it if you ask.
 
@@ -67,8 +67,8 @@ def fix(
     from tokyo_cli.cli.common import require_repo_root
     from tokyo_cli.errors import ConfigError, TokyoError
     from tokyo_cli.findings import Severity
-    from tokyo_cli.tasks.fix import choose, fix_in_tree
-    from tokyo_cli.tasks.patches import apply_in_tree, check_in_tree
+    from tokyo_cli.engine.tasks.fix_tree import choose, fix_in_tree
+    from tokyo_cli.engine.tasks.patches import apply_in_tree, check_in_tree
 
     if apply and dry_run:
         raise ConfigError("choose one: --apply or --dry-run")
@@ -120,13 +120,13 @@ def _load(root: Path, settings: Settings, run_id: int | None,
     Raises:
         StoreError, ConfigError: no history, no run of this repository, unknown fingerprint.
     """
-    from tokyo_cli.cache import DbCache
+    from tokyo_cli.engine.cache import DbCache
     from tokyo_cli.errors import ConfigError
-    from tokyo_cli.repoconfig import load_repo_config
+    from tokyo_cli.config.repository import load_repo_config
     from tokyo_cli.store.db import open_db
     from tokyo_cli.store.history import list_runs, load_run
     from tokyo_cli.store.ledger_query import resolve_fingerprint
-    from tokyo_cli.team import load_team
+    from tokyo_cli.config.team import load_team
 
     db = open_db(settings.db_path())
     if run_id is None:

@@ -26,11 +26,11 @@ from tokyo_cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_SAVED, ConfigEr
 from tokyo_cli.github.comments import SUMMARY_MARKER
 from tokyo_cli.github.context import ActionContext, annotate, append_step_summary, load_context, set_outputs
 from tokyo_cli.github.publish import Prefetched
-from tokyo_cli.gitcmd import open_repo, run_git, try_git
-from tokyo_cli.repo import ReviewTarget, TargetKind, load_changeset
+from tokyo_cli.git.commands import open_repo, run_git, try_git
+from tokyo_cli.git.repo import ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import RunResult
-from tokyo_cli.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review
-from tokyo_cli.settings import Settings
+from tokyo_cli.engine.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review
+from tokyo_cli.config.settings import Settings
 
 
 # GitHub shows at most 10 warning and 10 error annotations per step (and 50 per job); more

@@ -3,7 +3,7 @@
 Every request sends ``Authorization: Bearer <token>``, ``Accept: application/vnd.github+json``,
 ``X-GitHub-Api-Version: 2022-11-28`` and a ``User-Agent`` (GitHub rejects requests without
 one). Lists follow the ``Link: <...>; rel="next"`` header, never to another host.
-Every JSON body is masked by the one secret detector (:mod:`tokyo_cli.masking`) as it is
+Every JSON body is masked by the one secret detector (:mod:`tokyo_cli.safety.masking`) as it is
 sent: a review, a comment or a summary never carries a secret found in the change.
 
 Rate limits, as GitHub documents them ("Rate limits for the REST API"):
@@ -33,7 +33,7 @@ import httpx
 
 from tokyo_cli import __version__
 from tokyo_cli.errors import TokyoError
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -279,7 +279,7 @@ class GitHubClient:
 
     def request(self, method: str, url: str, *, json: Any = None, params: dict[str, Any] | None = None) -> httpx.Response:
         """Send one request with the retry rules of the module docstring; returns a 2xx response.
-        The ``json`` body goes out with secrets masked (:func:`tokyo_cli.masking.mask_data`).
+        The ``json`` body goes out with secrets masked (:func:`tokyo_cli.safety.masking.mask_data`).
 
         Raises:
             GitHubError: a non-2xx answer that is not retried, retries exhausted, a rate-limit

@@ -47,7 +47,7 @@ from tokyo_cli.github.state import Decision, PullState
 from tokyo_cli.report.markdown import code_span, escape_block
 from tokyo_cli.report import one_line
 from tokyo_cli.report import agent_names, shown_findings
-from tokyo_cli.repo import Changeset
+from tokyo_cli.git.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"
@@ -156,7 +156,7 @@ def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max
 def _patch_lines(f: Finding, changes: Changeset) -> tuple[int | None, int] | None:
     """Where a fix step's patch fits one suggestion: its one hunk's replaced lines, when they
     are lines of one diff hunk and include the finding's line; ``None`` otherwise."""
-    from tokyo_cli.tasks.patches import suggestion
+    from tokyo_cli.engine.tasks.patches import suggestion
 
     fit = suggestion(f.patch) if f.patch else None
     if fit is None or fit[0] != f.path or f.line is None or not fit[1] <= f.line <= fit[2]:
@@ -167,8 +167,8 @@ def _patch_lines(f: Finding, changes: Changeset) -> tuple[int | None, int] | Non
 
 def _payload(f: Finding, lines: tuple[int | None, int], names: dict[str, str]) -> dict[str, Any]:
     """A review comment at ``lines``; a fix step's one-hunk patch that fits them becomes its
-    suggestion block (:func:`tokyo_cli.tasks.patches.suggestion`)."""
-    from tokyo_cli.tasks.patches import suggestion
+    suggestion block (:func:`tokyo_cli.engine.tasks.patches.suggestion`)."""
+    from tokyo_cli.engine.tasks.patches import suggestion
 
     fit = suggestion(f.patch) if f.patch else None
     if fit is not None and (lines[0] or lines[1], lines[1]) == (fit[1], fit[2]):

@@ -8,7 +8,7 @@ pull request itself:
   posted <fp>,<fp>,... -->`` (the last reviewed head SHA, every fingerprint posted so far)
   and one ``<!-- tokyo:decision <fp> <status> <login> <comment id> <reason, percent-encoded>
   -->`` per decision taken on GitHub. Plain words, not an encoded blob: every body tokyo
-  sends passes the secret masker (:mod:`tokyo_cli.masking`), which would mask a long
+  sends passes the secret masker (:mod:`tokyo_cli.safety.masking`), which would mask a long
   base64 or quoted hex value, and percent-encoding keeps a reason from closing the comment;
 * inline comments and review bodies carry ``<!-- tokyo:fp=... -->`` markers
   (:mod:`tokyo_cli.github.comments`);

@@ -9,7 +9,7 @@ Colour and width come from the ``Console`` the caller passes: rich drops ANSI co
 output is not a terminal or ``NO_COLOR`` is set. A console of 80 columns gets a report that
 fits them; a console that does not wrap (``soft_wrap``, what the CLI uses for piped output)
 gets lines as long as their text, so model ids and titles are never broken mid-word.
-Untrusted text goes in as ``Text`` objects after :mod:`tokyo_cli.textsafe` (file names through
+Untrusted text goes in as ``Text`` objects after :mod:`tokyo_cli.safety.textsafe` (file names through
 ``quote_path``, titles and ids through ``one_line``, bodies through ``clean_text``), never as
 markup, so neither a model nor a file name can inject rich markup, ANSI escape sequences or a
 line of its own.
@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
     blocking_label,
     hidden_note,
@@ -57,7 +57,7 @@ from tokyo_cli.report import (
     verification_text,
     quote_path,
 )
-from tokyo_cli.results import RunResult, StepResult
+from tokyo_cli.results import RunResult, StepResult, Walkthrough
 
 DEFAULT_TARGET_HINT = "(chosen by default — use --staged, --base REF or --all to choose)"
 NOT_ANALYZED_EXAMPLES = 3  # files listed under each "not analyzed" group; JSON lists them all
@@ -102,7 +102,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
     last line before the totals is :func:`~tokyo_cli.report.empty_message`, which only says
     "No findings." when nothing was left unreviewed.
 
-    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
+    Every text is masked first (:func:`tokyo_cli.safety.masking.mask_data`, the one secret detector).
     """
     result = mask_data(result)
     _rule(console, _title(result))
@@ -111,8 +111,6 @@ def render_terminal(result: RunResult, console: Console) -> None:
         console.print(_steps_table(result, capped=not console.soft_wrap))
         console.print()
     if result.walkthrough is not None:
-        from tokyo_cli.report.walkthrough import render_walkthrough_terminal
-
         render_walkthrough_terminal(result.walkthrough, console)
         console.print()
     notes = offline_notes(result) + [one_line(n) for n in result.notices]
@@ -333,3 +331,31 @@ def _summary(result: RunResult) -> RenderableType:
     grid.add_row("Wall time", Text(f"{format_seconds(result.seconds)} s"))
     parts += [Text("Totals", style="bold"), _indent(grid, 2)]
     return Group(*parts)
+
+
+def render_walkthrough_terminal(w: Walkthrough, console: Console) -> None:
+    """``w`` on a rich console: title, overview, the file table, risk areas."""
+    from tokyo_cli.report.walkthrough import status_text
+
+    w = mask_data(w)
+    by = "offline" if w.source == "offline" else one_line(w.agent or "model")
+    console.print(Text("Walkthrough: ", style="bold") + Text(one_line(w.title)) + Text(f"  ({by})", style="dim"))
+    console.print(Text(clean_text(w.overview).strip()))
+    console.print()
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
+    for name, justify in (("File", "left"), ("Status", "left"), ("+", "right"), ("-", "right"),
+                          ("Language", "left"), ("Test", "left"), ("Summary", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in w.files:
+        summary = r.summary or (f"not reviewed: {r.skipped}" if r.skipped else "")
+        table.add_row(Text(quote_path(r.path)), Text(one_line(status_text(r))), str(r.added), str(r.removed),
+                      r.language or "", "yes" if r.test else "", Text(one_line(summary)))
+    console.print(table)
+    if w.risk_areas:
+        console.print(Text("Risk areas", style="bold"))
+        for risk in w.risk_areas:
+            console.print(Text("  - " + one_line(risk)), overflow="fold")
+    if w.source == "model" and w.description.strip():
+        console.print()
+        console.print(Text("Suggested description", style="bold"))
+        console.print(Text(clean_text(w.description).strip()))

@@ -405,7 +405,7 @@ def m005_run_ids(db: Database) -> None:
 
 @MIGRATIONS(name="m006_finding_members")
 def m006_finding_members(db: Database) -> None:
-    """findings gains ``members``: for a grouped finding (tokyo_cli.grouping), a JSON list of
+    """findings gains ``members``: for a grouped finding (tokyo_cli.engine.grouping), a JSON list of
     the findings it stands for (fingerprint, path, line, title, severity); ``[]`` otherwise.
     The ledger dismisses a group's members when the group is dismissed."""
     _table(db, "findings").add_column("members", str, not_null_default="[]")
@@ -427,7 +427,7 @@ def m008_finding_file_line(db: Database) -> None:
 
 @MIGRATIONS(name="m009_verification")
 def m009_verification(db: Database) -> None:
-    """Cross-examination by verify steps (tokyo_cli.tasks.verify).
+    """Cross-examination by verify steps (tokyo_cli.engine.tasks.verify).
 
     findings   + verification (NULL, verified, corrected, rejected or unverified),
                + verification_reason (the verifier's reason), + verified_by (its agent id);
@@ -453,5 +453,5 @@ def m010_walkthrough(db: Database) -> None:
 @MIGRATIONS(name="m011_finding_patch")
 def m011_finding_patch(db: Database) -> None:
     """findings gains ``patch``: a checked unified diff that fixes the finding (a fix step,
-    tokyo_cli.tasks.fix), against the reviewed version of its file; NULL otherwise."""
+    tokyo_cli.engine.tasks.fix), against the reviewed version of its file; NULL otherwise."""
     _table(db, "findings").add_column("patch", str)
