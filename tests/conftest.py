@@ -50,6 +50,9 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    # The user config file (tokyo_cli.userconfig) on Windows and macOS comes from these or HOME.
+    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(home / "AppData" / "Local"))
     monkeypatch.setenv("TOKYO_HOME", str(home / "tokyo"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
@@ -60,5 +63,11 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     for name in PROVIDER_ENV:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
-        if name.startswith("TOKYO_") and name != "TOKYO_HOME":
+        if name.startswith("TOKYO_") and name != "TOKYO_HOME":  # TOKYO_CONFIG, TOKYO_PLUGINS too
             monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):  # no test exports spans anywhere
+            monkeypatch.delenv(name, raising=False)
+    from tokyo_cli.userconfig import user_config_path
+
+    assert user_config_path().is_relative_to(home), "the user config file must be under the test's home"

@@ -139,29 +139,37 @@ class ReviewConfig:
 def load_review_config(root: Path, settings: Settings, commit: str | None) -> ReviewConfig:
     """Load the repository's configuration from ``commit`` (``None``: the working tree), the
     team, and the workflow (``--workflow``/``TOKYO_WORKFLOW``, else the repository's
-    ``[tool.tokyo] workflow`` name, else ``review``).
+    ``.tokyo.toml`` / ``[tool.tokyo]`` workflow name, else the user config file's, else
+    ``review``).
 
     A repository workflow that drops the security floor is refused for the packaged workflow
     of the same name (or ``review``); the repository's ``fail_on`` (its workflow's or its
-    ``[tool.tokyo]``) is taken only when stricter. A ``--fail-on`` flag still wins (new_result).
+    settings file's) is taken only when stricter than the workflow's, after a user config
+    ``fail_on`` replaced that. A ``--fail-on`` flag or ``TOKYO_FAIL_ON`` still wins
+    (new_result). Every repository override taken is a line of ``ReviewConfig.notices``.
 
     Raises:
-        ConfigError: malformed agents.yaml or workflow, unknown workflow.
+        ConfigError: malformed agents.yaml, workflow or settings file, unknown workflow.
         RepoError: ``commit`` cannot be read.
     """
     from tokyo_cli.repoconfig import apply_fail_on, check_repository_workflow, load_repo_config
 
     cfg = load_repo_config(root, commit)
     team = load_team(cfg)
-    user_named = "workflow" in settings.model_fields_set
-    name = settings.workflow if user_named else cfg.settings.get("workflow", settings.workflow)
+    user_named = settings.given("workflow")
+    repo_named = not user_named and "workflow" in cfg.settings
+    name = cfg.settings["workflow"] if repo_named else settings.workflow
     try:
         path = find_workflow(name, cfg)
     except ConfigError as exc:
-        if user_named:
+        if not repo_named:
             raise
-        cfg.refuse("[tool.tokyo] workflow", str(exc))
-        name, path = "review", find_workflow("review", None)
+        cfg.refuse(cfg.key_name("workflow"), str(exc))
+        repo_named = False
+        # The user config's workflow, else the packaged review (never the repository's own).
+        path = find_workflow(settings.workflow, cfg if settings.origin("workflow") == "user config" else None)
+    if repo_named:
+        cfg.apply(f"{cfg.key_name('workflow')} = {name}", "workflow")
     try:
         workflow = load_workflow(path, team)
     except ConfigError as exc:
@@ -174,16 +182,21 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
             cfg.refuse(f"workflow {workflow.name!r} ({cfg.real_name(str(path))})",
                        f"{why}; the packaged '{packaged.name}' workflow runs instead")
             workflow = packaged
-        elif not workflow.fail_on.at_least(packaged.fail_on):
-            cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
-                       f"it would block less than the packaged {packaged.fail_on.value}")
-            workflow.fail_on = packaged.fail_on
+        else:
+            cfg.apply(f"workflow {workflow.name!r} from {cfg.real_name(str(path))}")
+            if not workflow.fail_on.at_least(packaged.fail_on):
+                cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
+                           f"it would block less than the packaged {packaged.fail_on.value}")
+                workflow.fail_on = packaged.fail_on
         if workflow.min_severity.rank > packaged.min_severity.rank:
             cfg.refuse(f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
                        f"it would hide more than the packaged {packaged.min_severity.value}")
             workflow.min_severity = packaged.min_severity
+    if settings.fail_on is not None and settings.origin("fail_on") == "user config":
+        workflow.fail_on = settings.fail_on  # the user's default: a repository may still raise it
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
-    return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices])
+    return ReviewConfig(repo=cfg, team=team, workflow=workflow,
+                        notices=[*cfg.notices, *team.notices, *cfg.applied, *team.applied])
 
 
 def _packaged_workflow(name: str, team: Team) -> WorkflowSpec:
@@ -258,7 +271,10 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         head_sha=cs.head_sha,
         workflow=prepared.workflow.name,
         workflow_hash=prepared.workflow.hash,
-        fail_on=settings.fail_on or prepared.workflow.fail_on,
+        # A flag or TOKYO_FAIL_ON wins; a user config fail_on is already in the workflow's,
+        # where the repository's stricter one could replace it (load_review_config).
+        fail_on=(settings.fail_on if settings.fail_on is not None and (settings.given("fail_on") or prepared.config is None)
+                 else prepared.workflow.fail_on),
         min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,

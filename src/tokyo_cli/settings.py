@@ -1,32 +1,43 @@
-"""Settings: flags > environment (``TOKYO_*``) > defaults. The user's, never the repository's.
+"""Settings: flags > environment (``TOKYO_*``) > user config file > defaults. The user's, never
+the repository's.
+
+The user config file (:mod:`tokyo_cli.userconfig`: ``config.toml`` in the platform's user
+config directory, or the file ``TOKYO_CONFIG`` names) holds the same keys as the ``TOKYO_*``
+variables, lower-case, at the top level; it is the user's own file, so every key is trusted.
 
 The reviewed repository is untrusted input: a pull request could point ``api_base`` at a
 server that collects your code and key, pick the models, lower ``fail_on`` or shorten the
 analyzers' time limit. So nothing here is read from it. What a repository's own
-``[tool.tokyo]`` may still say (a workflow name, a stricter ``fail_on``) is read and checked
-by :mod:`tokyo_cli.repoconfig`, and applied by :func:`tokyo_cli.review.prepare_review` only
-where no flag or ``TOKYO_*`` variable gave the value (``Settings.model_fields_set``).
+``.tokyo.toml`` or ``[tool.tokyo]`` may still say (a workflow name, a stricter ``fail_on``) is
+read and checked by :mod:`tokyo_cli.repoconfig`, and applied by
+:func:`tokyo_cli.review.load_review_config` only where no flag or ``TOKYO_*`` variable gave the
+value (:meth:`Settings.origin`); it does win over the user config file, which holds the
+user's defaults for every repository (the README's "Configuration" section has the table).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
+from tokyo_cli.userconfig import load_user_config, user_config_path
 
+Origin = Literal["flag", "env", "user config", "default"]
 
 
 class Settings(BaseSettings):
-    """Every knob of a run. Units: seconds for times, bytes for sizes, USD for money."""
+    """Every knob of a run. Units: seconds for times, bytes for sizes, USD for money, tokens
+    for windows and caps."""
 
     model_config = SettingsConfigDict(
         env_prefix="TOKYO_",
@@ -54,6 +65,8 @@ class Settings(BaseSettings):
     breaker_threshold: int = Field(default=5, ge=1, description="Consecutive failures that stop a provider.")
     debug: bool = Field(default=False, description="Tracebacks on errors (TOKYO_DEBUG=1).")
 
+    _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -64,7 +77,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # No dotenv source: a .env file in the reviewed repository must never configure tokyo.
-        return (init_settings, env_settings)
+        return (init_settings, env_settings, UserConfigSource(settings_cls))
 
     def db_path(self) -> Path | None:
         """The history database path: ``db``, else ``home/history.db``, else None (default)."""
@@ -74,23 +87,71 @@ class Settings(BaseSettings):
             return self.home / "history.db"
         return None
 
+    def origin(self, name: str) -> Origin:
+        """Where setting ``name`` came from: ``"flag"``, ``"env"`` (``TOKYO_*``), ``"user
+        config"`` or ``"default"`` (also for Settings built directly, without load_settings)."""
+        if self._origins:
+            return self._origins.get(name, "default")
+        return "flag" if name in self.model_fields_set else "default"
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build Settings from flags and the environment.
+    def given(self, name: str) -> bool:
+        """True when a flag or a ``TOKYO_*`` variable set ``name``: the values a repository's
+        configuration never replaces."""
+        return self.origin(name) in ("flag", "env")
 
-    ``overrides`` are CLI flags; ``None`` values mean "not given" and fall through to the
-    environment (``TOKYO_*``), then the defaults. Fields given either way are in
-    ``model_fields_set``.
+
+def read_user_config() -> dict[str, Any]:
+    """The user config file's settings (:func:`tokyo_cli.userconfig.load_user_config`), every
+    key checked against the settings.
 
     Raises:
-        ConfigError: a value is invalid (names the setting and where it came from).
+        ConfigError: what load_user_config raises, or "PATH: unknown setting 'modle' (known: ...)".
     """
+    data = load_user_config()
+    for key in data:
+        if key not in Settings.model_fields:
+            known = ", ".join(sorted(Settings.model_fields))
+            raise ConfigError(f"{user_config_path()}: unknown setting {key!r} (known: {known})")
+    return data
+
+
+class UserConfigSource(PydanticBaseSettingsSource):
+    """pydantic-settings source for the user config file (:func:`read_user_config`), below the
+    environment in precedence."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: :meth:`__call__` returns the whole file at once."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return read_user_config()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from flags, the environment and the user config file.
+
+    ``overrides`` are CLI flags; ``None`` values mean "not given" and fall through to the
+    environment (``TOKYO_*``), then the user config file, then the defaults.
+    :meth:`Settings.origin` tells which source gave each value.
+
+    Raises:
+        ConfigError: a value is invalid (names the setting and where it came from), or the user
+            config file cannot be read (see :func:`read_user_config`).
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    user = read_user_config()
+    env = EnvSettingsSource(Settings)()
+    origins: dict[str, Origin] = {}
+    for name in Settings.model_fields:
+        origins[name] = ("flag" if name in given else "env" if name in env
+                         else "user config" if name in user else "default")
     try:
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return Settings(**given)
+        settings = Settings(**given)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "settings"
-        raise ConfigError(
-            f"invalid setting {key}: {err['msg']} (from a flag or TOKYO_{key.upper()})"
-        ) from None
+        where = {"flag": "a flag", "env": f"TOKYO_{key.upper()}", "user config": str(user_config_path()),
+                 "default": "a flag or TOKYO_" + key.upper()}[origins.get(key, "default")]
+        raise ConfigError(f"invalid setting {key}: {err['msg']} (from {where})") from None
+    settings._origins = origins
+    return settings

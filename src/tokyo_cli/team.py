@@ -120,6 +120,7 @@ class Team(BaseModel):
     agents: dict[str, AgentSpec]
     sources: list[Path] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)  # repository settings refused, one line each
+    applied: list[str] = Field(default_factory=list)  # repository agents.yaml changes taken, one line each
 
     def get(self, agent_id: str) -> AgentSpec:
         """The agent with this id. Raises ConfigError("unknown agent 'x' (known: a, b)")."""
@@ -211,12 +212,13 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
     drafts: dict[str, _Draft] = {}
     errors: list[str] = []
     notices: list[str] = []
+    applied: list[str] = []
     for index, path in enumerate(files):
         try:
             doc = load_yaml(path)
         except ConfigError as exc:
             raise ConfigError(cfg.real_name(str(exc)) if cfg is not None else str(exc)) from None
-        _apply_file(doc, drafts, errors, notices, is_overlay=index > 0)
+        _apply_file(doc, drafts, errors, notices, applied if index > 0 else None)
     agents: dict[str, AgentSpec] = {}
     for agent_id, draft in drafts.items():
         try:
@@ -228,13 +230,15 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
         raise ConfigError(cfg.real_name(message) if cfg is not None else message)
     shown = [cfg.real_name(n) for n in notices] if cfg is not None else notices
     return Team(agents=agents, sources=[packaged, *([cfg.root / AGENTS_FILE] if len(files) > 1 and cfg else [])],
-                notices=shown)
+                notices=shown, applied=applied)
 
 
-def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], notices: list[str], *,
-                is_overlay: bool) -> None:
-    """Merge one agents.yaml into ``drafts``; problems of the file itself go to ``errors``,
-    refused repository settings to ``notices``."""
+def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], notices: list[str],
+                applied: list[str] | None) -> None:
+    """Merge one agents.yaml into ``drafts``; problems of the file itself go to ``errors``.
+    ``applied`` is given for a repository's file (the overlay): refused settings go to
+    ``notices``, and one line per agent it added or changed to ``applied``."""
+    is_overlay = applied is not None
     if doc.data is None:
         errors.append(doc.error((), "empty file (expected a mapping with the key 'agents')"))
         return
@@ -271,8 +275,14 @@ def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], noti
             draft = drafts[agent_id] = _Draft(added_by_overlay=is_overlay)
         draft.entry = (doc, prefix)
         values = dict(entry)
-        if is_overlay:
+        if applied is not None:
             values = _held_to_rules(doc, prefix, agent_id, values, draft, drafts, trusted_models, notices)
+            changed = [k.replace("repo_instructions", "instructions (as data)") for k, v in values.items()
+                       if k != "origin" and (draft.added_by_overlay or draft.values.get(k) != v)]
+            if draft.added_by_overlay:
+                applied.append(f"repository config applied: agents.yaml adds agent {agent_id!r}")
+            elif changed:
+                applied.append(f"repository config applied: agents.yaml agent {agent_id!r}: {', '.join(changed)}")
         for key, value in values.items():
             draft.values[key] = value
             draft.origin[key] = (doc, prefix)

@@ -23,7 +23,8 @@ DbOption = Annotated[
     Optional[Path],
     typer.Option(
         "--db",
-        help="History database file. Default: $TOKYO_HOME/history.db, else the user data dir.",
+        help="History database file. Default: TOKYO_DB, else $TOKYO_HOME/history.db (or db/home in the user "
+             "config file), else the user data dir.",
         dir_okay=False,
     ),
 ]
