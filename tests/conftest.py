@@ -60,7 +60,9 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("NO_COLOR", "1")
-    for name in PROVIDER_ENV:
+    from tokyo_cli.providers import CREDENTIALS
+
+    for name in {*PROVIDER_ENV, *(n for groups in CREDENTIALS.values() for g in groups for n in g)}:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
         if name.startswith("TOKYO_") and name != "TOKYO_HOME":  # TOKYO_CONFIG, TOKYO_PLUGINS too

@@ -50,6 +50,7 @@ from tokyo_cli.workflow import StepSpec, WorkflowSpec
 _ANALYZER_RUNS = TypeAdapter(list[AnalyzerRun])
 PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
 EVIDENCE_SHARE = 0.05  # of the context window, kept free for analyzer evidence
+SMALL_WINDOW_TOKENS = 32_768  # at or below, prompts are measured with the tokenizer, not in bytes
 
 
 @dataclass
@@ -395,8 +396,9 @@ class Engine:
             return _Outcome(result=res)
 
         model = models[0]
-        # Without a cost cap a small change skips loading tokenizers (~0.4 s each).
-        exact = self._exact_tokens()
+        # Without a cost cap a small change skips loading tokenizers (~0.4 s each); a small
+        # window (a local model) needs real counts, or the byte bound would leave no room.
+        exact = self._exact_tokens() or agent.context_window <= SMALL_WINDOW_TOKENS
         trusted = self.workflow.origin != "repository"
         prompt = system_prompt(agent, step.instructions if trusted else None)
         notes = repository_instructions(agent, None if trusted else step.instructions)

@@ -193,7 +193,8 @@ def _no_credentials(model: str) -> str:
     names = credential_env(model)
     if not names:
         return f"{model}: skipped, unknown provider (use a litellm id such as 'openai/{model}', or --api-base)"
-    return f"{model}: skipped, no credentials (set {' or '.join(names)})"
+    hint = f"; or use gemini/{model} with GEMINI_API_KEY" if model.startswith("gemini-") else ""
+    return f"{model}: skipped, no credentials (set {' or '.join(names)}{hint})"
 
 
 class Gateway:

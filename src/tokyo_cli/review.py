@@ -7,7 +7,6 @@ the :class:`~tokyo_cli.results.RunResult` they get back, including its ``notices
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +20,7 @@ from tokyo_cli.masking import mask_data
 from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.results import RunResult
 from tokyo_cli.settings import Settings
-from tokyo_cli.team import Team, load_team
+from tokyo_cli.team import Team, fit_team, load_team
 from tokyo_cli.workflow import WorkflowSpec, find_workflow, load_workflow
 
 if TYPE_CHECKING:
@@ -317,11 +316,11 @@ def start_import_early(settings: Settings) -> bool:
     Anything less certain waits for the engine, which knows the change
     (:meth:`tokyo_cli.engine.Engine._warm_gateway`): a cached re-run never imports litellm.
     """
-    from tokyo_cli.providers import CREDENTIAL_ENV
+    from tokyo_cli.providers import provider_has_credentials
 
     if settings.offline:
         return False
-    keyed = any(os.environ.get(name) for p in SEED_PROVIDERS for name in CREDENTIAL_ENV.get(p, []))
+    keyed = any(provider_has_credentials(p) for p in SEED_PROVIDERS)
     if not (settings.api_base or keyed):
         return False
     if settings.cache:
@@ -411,9 +410,14 @@ async def run_review(
     raises nothing for them. A cancellation (Ctrl-C) is no exception either: the run comes
     back ``cancelled`` with what finished, and is stored.
 
+    With ``--model`` (or ``--context-window``/``--max-output-tokens``) every agent's context
+    window and output cap follow that model (:func:`~tokyo_cli.team.fit_team`), so packing
+    sizes chunks for it; a notice says what was used.
+
     Raises:
         StoreConfigError: before anything runs, when the history database is unusable as
             configured (see :func:`_open_history`).
+        ConfigError: ``--max-output-tokens`` leaves the prompt too little of the window.
     """
     result = new_result(prepared, settings)
     budget = budget if budget is not None else make_budget(prepared, settings)
@@ -421,6 +425,11 @@ async def run_review(
     # The engine starts the litellm import before its analyzers when a call will miss the
     # cache (Engine._warm_gateway); a fully cached re-run never pays for it.
     online = gateway is not None and _goes_online(prepared, settings)
+    team = prepared.team
+    if online:  # packing and output caps follow the model really called (--model, --context-window)
+        team, fitted = fit_team(team, settings.model, context_window=settings.context_window,
+                                max_output_tokens=settings.max_output_tokens)
+        result.notices.extend(fitted)
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
     if db is not None and settings.cache:
@@ -428,7 +437,7 @@ async def run_review(
 
         cache = DbCache(db)
     engine = Engine(
-        team=prepared.team,
+        team=team,
         workflow=prepared.workflow,
         changeset=prepared.changeset,
         gateway=gateway,

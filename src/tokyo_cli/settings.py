@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     unknown_call_usd: float = Field(default=0.05, ge=0, description="Cap accounting per call of an unpriced model, USD.")
     cache: bool = Field(default=True, description="Reuse stored answers for identical prompts.")
     max_chunk_tokens: int = Field(default=60_000, ge=1_000, description="Diff tokens per call, at most.")
+    context_window: int | None = Field(
+        default=None, ge=2_048, description="Tokens of the model's context window (with --model, for a model "
+                                            "litellm's map does not know); replaces every agent's.")
+    max_output_tokens: int | None = Field(default=None, ge=16, description="Tokens per reply; replaces every agent's cap.")
     breaker_threshold: int = Field(default=5, ge=1, description="Consecutive failures that stop a provider.")
     debug: bool = Field(default=False, description="Tracebacks on errors (TOKYO_DEBUG=1).")
 

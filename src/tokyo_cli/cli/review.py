@@ -63,6 +63,16 @@ def review(
         Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
     ] = None,
     offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    context_window: Annotated[
+        Optional[int],
+        typer.Option("--context-window", metavar="TOKENS", min=2048,
+                     help="The model's context window, for one litellm's model map does not know (a local model). "
+                          "[default: the map's for --model, else each agent's]"),
+    ] = None,
+    max_output_tokens: Annotated[
+        Optional[int],
+        typer.Option("--max-output-tokens", metavar="TOKENS", min=16, help="Output cap per call, every agent."),
+    ] = None,
     timeout: Annotated[
         Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
     ] = None,
@@ -111,6 +121,8 @@ def review(
         model=model,
         api_base=api_base,
         offline=offline,
+        context_window=context_window,
+        max_output_tokens=max_output_tokens,
         timeout=timeout,
         fail_on=fail_on,
         min_severity=min_severity,
