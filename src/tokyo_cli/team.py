@@ -232,7 +232,8 @@ LEAD_AGENT = "kenji"
 
 
 def load_team(repo: RepoConfig | Path | None = None) -> Team:
-    """The packaged team, overlaid by the repository's agents.yaml (held to the rules in the
+    """The packaged team, overlaid by the agents.yaml files plugins register (trusted:
+    :mod:`tokyo_cli.plugins`), then by the repository's agents.yaml (held to the rules in the
     module docstring; each refusal is a line of ``Team.notices``).
 
     ``repo``: a :class:`~tokyo_cli.repoconfig.RepoConfig` (files already copied from the
@@ -248,8 +249,11 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
     """
     from tokyo_cli.repoconfig import RepoConfig, load_repo_config
 
+    from tokyo_cli.plugins import registry
+
     packaged = defaults_dir() / AGENTS_FILE
-    files = [packaged]
+    files = [packaged, *registry().agents_files]  # plugins' overlays: trusted, like the packaged file
+    trusted = len(files)
     cfg: RepoConfig | None = None
     if isinstance(repo, RepoConfig):
         cfg = repo
@@ -266,7 +270,7 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
             doc = load_yaml(path)
         except ConfigError as exc:
             raise ConfigError(cfg.real_name(str(exc)) if cfg is not None else str(exc)) from None
-        _apply_file(doc, drafts, errors, notices, applied if index > 0 else None)
+        _apply_file(doc, drafts, errors, notices, applied if index >= trusted else None)
     agents: dict[str, AgentSpec] = {}
     for agent_id, draft in drafts.items():
         try:
@@ -277,8 +281,8 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
         message = "\n".join(sort_errors(errors))
         raise ConfigError(cfg.real_name(message) if cfg is not None else message)
     shown = [cfg.real_name(n) for n in notices] if cfg is not None else notices
-    return Team(agents=agents, sources=[packaged, *([cfg.root / AGENTS_FILE] if len(files) > 1 and cfg else [])],
-                notices=shown, applied=applied)
+    repo_file = [cfg.root / AGENTS_FILE] if len(files) > trusted and cfg is not None else []
+    return Team(agents=agents, sources=[*files[:trusted], *repo_file], notices=shown, applied=applied)
 
 
 def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], notices: list[str],

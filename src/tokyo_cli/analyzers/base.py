@@ -99,20 +99,35 @@ class Analyzer(Protocol):
         ...
 
 
-def available_analyzers() -> list[str]:
-    """Names :func:`get_analyzer` accepts, sorted (for validation messages)."""
+def builtin_analyzers() -> list[str]:
+    """The analyzers tokyo ships, sorted (a plugin may not take these names)."""
     return sorted(_REGISTRY)
 
 
+def available_analyzers() -> list[str]:
+    """Names :func:`get_analyzer` accepts, sorted (for validation messages): the built-in
+    ones and those plugins register (:mod:`tokyo_cli.plugins`, loaded here on first need)."""
+    from tokyo_cli.plugins import registry
+
+    return sorted({*_REGISTRY, *registry().analyzers})
+
+
 def get_analyzer(name: str) -> Analyzer:
-    """A fresh analyzer instance by registry name.
+    """A fresh analyzer instance by name: a built-in one, else one a plugin registered (the
+    plugins load only when a name is not built in).
 
     Raises:
-        ConfigError: "unknown analyzer 'x' (known: bandit)".
+        ConfigError: "unknown analyzer 'x' (known: bandit, ...)".
     """
     spec = _REGISTRY.get(name)
     if spec is None:
-        raise ConfigError(f"unknown analyzer '{name}' (known: {', '.join(available_analyzers())})")
+        from tokyo_cli.plugins import registry
+
+        plugin_factory = registry().analyzers.get(name)
+        if plugin_factory is None:
+            raise ConfigError(f"unknown analyzer '{name}' (known: {', '.join(available_analyzers())})")
+        plugged: Analyzer = plugin_factory()
+        return plugged
     module_name, _, attr = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     analyzer: Analyzer = factory()

@@ -18,7 +18,7 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, config, findings, history, hook, review, show, stats, tui, workflows
+from tokyo_cli.cli import agents, config, findings, history, hook, plugins, review, show, stats, tui, workflows
 from tokyo_cli.cli import eval as eval_cmd
 from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
@@ -59,6 +59,7 @@ app.command("hook", help=hook.HELP)(exits(hook.hook))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
 app.add_typer(config.app, name="config")
+app.add_typer(plugins.app, name="plugins")
 app.add_typer(history.app, name="history")
 app.command("show")(exits(show.show))
 app.command("stats", help=stats.HELP)(exits(stats.stats))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from tokyo_cli.cli.common import JsonOption, RepoOption, console, exits, repo_root_or_none
+from tokyo_cli.cli.common import JsonOption, RepoOption, console, exits, repo_root_or_none, warn_plugins
 
 app = typer.Typer(help="Show the effective configuration (flags, TOKYO_*, config files).", no_args_is_help=True)
 
@@ -20,6 +20,7 @@ def show(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     from tokyo_cli.cli.common import settings_for
     from tokyo_cli.configview import effective_config
 
+    warn_plugins()
     view = effective_config(settings_for(), repo_root_or_none(repo))
     if as_json:
         typer.echo(view.model_dump_json(indent=2))

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BENIGN_SKIPS",
+    "BUILTIN_FORMATS",
     "STEP_STATUS_STYLE",
     "NotReviewed",
     "caveats",
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
+BUILTIN_FORMATS = ("terminal", "markdown", "json", "sarif")
+"""The report formats tokyo ships; a plugin may add others, never replace these."""
 
 # Skipping these loses nothing a reviewer would look at; "too large" and "excluded" do.
 BENIGN_SKIPS = frozenset({"binary", "deleted", "vendored", "generated"})
