@@ -7,12 +7,14 @@ the :class:`~tokyo_cli.results.RunResult` they get back, including its ``notices
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli import events as ev
+from tokyo_cli import telemetry
 from tokyo_cli.budget import Budget
 from tokyo_cli.engine import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
@@ -301,6 +303,7 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
         api_base=settings.api_base,
         budget=budget,
         breaker_threshold=settings.breaker_threshold,
+        callbacks=settings.callbacks,
     )
 
 
@@ -371,8 +374,6 @@ def run_review_blocking(
     ``repr()`` of the previous handler — a partial holding the main task, and so its result.
     For a run with thousands of findings that repr took ~0.1 s, twice, on every review.
     """
-    import asyncio
-
     box: list[ReviewOutcome] = []
 
     async def main() -> None:
@@ -454,7 +455,16 @@ async def run_review(
         ),
         listener=listener,
     )
-    result = await engine.run(result)
+    with telemetry.span("tokyo.run", {"tokyo.workflow": prepared.workflow.name,
+                                      "tokyo.target": prepared.target.kind.value}) as span:
+        result = await engine.run(result)
+        span.set({"tokyo.outcome": result.status, "tokyo.findings": len(result.findings),
+                  "gen_ai.usage.input_tokens": result.tokens_in, "gen_ai.usage.output_tokens": result.tokens_out,
+                  "tokyo.cost_usd": result.cost_usd, "tokyo.calls": len(result.calls)})
+        if result.status == "failed":
+            span.fail(result.error or "failed")
+    if telemetry.tracer() is not None:
+        await asyncio.to_thread(telemetry.flush)  # the process ends without teardown: export now
     if prepared.config is not None:
         from tokyo_cli.findings import merge_duplicates
         from tokyo_cli.repoconfig import config_change_findings

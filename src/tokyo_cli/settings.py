@@ -18,12 +18,13 @@ user's defaults for every repository (the README's "Configuration" section has t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     max_output_tokens: int | None = Field(default=None, ge=16, description="Tokens per reply; replaces every agent's cap.")
     breaker_threshold: int = Field(default=5, ge=1, description="Consecutive failures that stop a provider.")
     debug: bool = Field(default=False, description="Tracebacks on errors (TOKYO_DEBUG=1).")
+    callbacks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="litellm callbacks by name, e.g. langfuse (TOKYO_CALLBACKS=a,b).")
+
+    @field_validator("callbacks", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        # TOKYO_CALLBACKS=langfuse,otel: names separated by commas; a list elsewhere.
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     _origins: dict[str, Origin] = PrivateAttr(default_factory=dict)
 

@@ -104,6 +104,11 @@ def review(
         Optional[int],
         typer.Option("--max-output-tokens", metavar="TOKENS", min=16, help="Output cap per call, every agent."),
     ] = None,
+    callbacks: Annotated[
+        Optional[list[str]],
+        typer.Option("--callback", metavar="NAME",
+                     help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b)."),
+    ] = None,
     timeout: Annotated[
         Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
     ] = None,
@@ -156,6 +161,7 @@ def review(
         offline=offline,
         context_window=context_window,
         max_output_tokens=max_output_tokens,
+        callbacks=callbacks or None,
         timeout=timeout,
         fail_on=fail_on,
         min_severity=min_severity,
