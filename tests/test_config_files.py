@@ -219,6 +219,18 @@ def test_a_range_review_reads_tokyo_toml_from_the_base_and_flags_its_change(git_
     assert not any("repository config" in n for n in data["run"]["notices"])  # the head's file was never read
 
 
+def test_a_symlinked_tokyo_toml_in_the_base_commit_is_never_followed(git_repo: GitRepo, tmp_path: Path) -> None:
+    from tokyo_cli.repoconfig import load_repo_config
+
+    outside = tmp_path / "outside.toml"
+    outside.write_text('workflow = "security"\n')
+    (git_repo.root / ".tokyo.toml").symlink_to(outside)
+    base = git_repo.commit("a link as config")  # git stores the link (mode 120000), not the file
+    cfg = load_repo_config(git_repo.root, base)
+    assert cfg.settings == {} and cfg.settings_file is None
+    assert cfg.notices == ["repository config: .tokyo.toml ignored: a symlink is never followed"]
+
+
 def test_the_report_names_the_repository_overrides_applied(git_repo: GitRepo, cli: RunCli) -> None:
     git_repo.write("app.py", "x = 1\n")
     git_repo.commit("base")
