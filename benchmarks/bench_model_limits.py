@@ -1,5 +1,5 @@
 """Benchmark: where ``--model``'s context window comes from — the JSON model map litellm ships,
-read by tokyo (``tokyo_cli.pricing.model_limits``), or ``litellm.get_model_info`` after
+read by tokyo (``tokyo_cli.llm.pricing.model_limits``), or ``litellm.get_model_info`` after
 ``import litellm``. Each way runs in a fresh process (nothing cached), ``--runs`` times; prints
 the median wall time of each and their ratio. Numbers only, never asserted.
 
@@ -16,7 +16,7 @@ import sys
 
 CODE = {
     "json map (tokyo)": ("import time; t = time.perf_counter()\n"
-                         "from tokyo_cli.pricing import model_limits\n"
+                         "from tokyo_cli.llm.pricing import model_limits\n"
                          "model_limits({model!r}); print(time.perf_counter() - t)"),
     "import litellm + get_model_info": ("import time; t = time.perf_counter()\n"
                                         "import litellm\n"

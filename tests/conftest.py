@@ -50,7 +50,7 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    # The user config file (tokyo_cli.userconfig) on Windows and macOS comes from these or HOME.
+    # The user config file (tokyo_cli.config.userconfig) on Windows and macOS comes from these or HOME.
     monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
     monkeypatch.setenv("LOCALAPPDATA", str(home / "AppData" / "Local"))
     monkeypatch.setenv("TOKYO_HOME", str(home / "tokyo"))
@@ -60,7 +60,7 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("NO_COLOR", "1")
-    from tokyo_cli.providers import CREDENTIALS
+    from tokyo_cli.llm.providers import CREDENTIALS
 
     for name in {*PROVIDER_ENV, *(n for groups in CREDENTIALS.values() for g in groups for n in g)}:
         monkeypatch.delenv(name, raising=False)
@@ -70,6 +70,6 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     for name in list(os.environ):
         if name.startswith("OTEL_"):  # no test exports spans anywhere
             monkeypatch.delenv(name, raising=False)
-    from tokyo_cli.userconfig import user_config_path
+    from tokyo_cli.config.userconfig import user_config_path
 
     assert user_config_path().is_relative_to(home), "the user config file must be under the test's home"

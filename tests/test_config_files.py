@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fakes.gitrepo import GitRepo
 
-from tokyo_cli.configlimits import MAX_CONFIG_BYTES
+from tokyo_cli.config.limits import MAX_CONFIG_BYTES
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -27,7 +27,7 @@ REPO_FILES = pytest.mark.parametrize("rel,header,label", [
 @pytest.fixture
 def user_config() -> Path:
     """The user config file's path (under the test's home; see conftest's _isolate)."""
-    from tokyo_cli.userconfig import user_config_path
+    from tokyo_cli.config.userconfig import user_config_path
 
     path = user_config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,14 +41,14 @@ def _values(out: str) -> dict[str, dict[str, object]]:
 # -- the user config file --------------------------------------------------------------------
 
 def test_user_config_lies_in_the_platform_config_dir_under_xdg() -> None:
-    from tokyo_cli.userconfig import user_config_path
+    from tokyo_cli.config.userconfig import user_config_path
 
     assert user_config_path() == Path(os.environ["XDG_CONFIG_HOME"]) / "tokyo" / "config.toml"
 
 
 def test_precedence_flag_over_env_over_user_config_over_default(user_config: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.config.settings import load_settings
 
     user_config.write_text('model = "openai/from-file"\ntimeout = 10\nretries = 4\nmax-cost = 1.5\n')
     monkeypatch.setenv("TOKYO_TIMEOUT", "20")
@@ -82,8 +82,8 @@ def test_config_show_names_each_source(user_config: Path, git_repo: GitRepo, cli
 
 
 def test_a_flag_is_named_as_the_source() -> None:
-    from tokyo_cli.configview import effective_config
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.configview import effective_config
+    from tokyo_cli.config.settings import load_settings
 
     view = effective_config(load_settings(model="openai/x", offline=True), None)
     by_name = {v.name: v for v in view.values}
@@ -106,7 +106,7 @@ def test_a_bad_user_config_is_one_line_and_exit_2(user_config: Path, cli: RunCli
 
 def test_tokyo_config_names_the_file_and_a_missing_one_is_an_error(tmp_path: Path, cli: RunCli,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.config.settings import load_settings
 
     named = tmp_path / "mine.toml"
     monkeypatch.setenv("TOKYO_CONFIG", str(named))
@@ -118,8 +118,8 @@ def test_tokyo_config_names_the_file_and_a_missing_one_is_an_error(tmp_path: Pat
 
 def test_user_config_fail_on_is_the_users_default_a_repository_may_still_raise(
         user_config: Path, git_repo: GitRepo) -> None:
-    from tokyo_cli.review import load_review_config
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import load_review_config
+    from tokyo_cli.config.settings import load_settings
 
     user_config.write_text('fail_on = "critical"\n')
     assert load_review_config(git_repo.root, load_settings(), None).workflow.fail_on.value == "critical"
@@ -145,8 +145,8 @@ def test_history_listing_reads_the_database_the_user_config_names(user_config: P
 
 @REPO_FILES
 def test_refused_keys_are_refused_alike_in_both_files(git_repo: GitRepo, rel: str, header: str, label: str) -> None:
-    from tokyo_cli.review import load_review_config
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import load_review_config
+    from tokyo_cli.config.settings import load_settings
 
     git_repo.write(rel, header + 'fail_on = "critical"\nmodel = "openai/attacker"\napi_base = "http://127.0.0.1:9"\n'
                    'analyzer_timeout = 0.001\nmax_file_bytes = 1\nworkflow = "../../x.yaml"\ncallbacks = ["langfuse"]\n')
@@ -161,8 +161,8 @@ def test_refused_keys_are_refused_alike_in_both_files(git_repo: GitRepo, rel: st
 
 
 def test_tokyo_toml_wins_over_tool_tokyo_with_a_notice(git_repo: GitRepo) -> None:
-    from tokyo_cli.review import load_review_config
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import load_review_config
+    from tokyo_cli.config.settings import load_settings
 
     git_repo.write("pyproject.toml", '[tool.tokyo]\nworkflow = "security"\n')
     git_repo.write(".tokyo.toml", 'fail_on = "medium"\n')
@@ -220,7 +220,7 @@ def test_a_range_review_reads_tokyo_toml_from_the_base_and_flags_its_change(git_
 
 
 def test_a_symlinked_tokyo_toml_in_the_base_commit_is_never_followed(git_repo: GitRepo, tmp_path: Path) -> None:
-    from tokyo_cli.repoconfig import load_repo_config
+    from tokyo_cli.config.repository import load_repo_config
 
     outside = tmp_path / "outside.toml"
     outside.write_text('workflow = "security"\n')

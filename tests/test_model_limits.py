@@ -12,8 +12,9 @@ from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.pricing import model_limits
-from tokyo_cli.team import Team, fit_team, load_team
+from tokyo_cli.llm.pricing import model_limits
+from tokyo_cli.config.team import Team, load_team
+from tokyo_cli.engine.modelfit import fit_team
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -33,7 +34,7 @@ def team_models() -> list[str]:
 
 
 def test_model_limits_agree_with_litellm_get_model_info() -> None:
-    from tokyo_cli.llm import _litellm
+    from tokyo_cli.llm.gateway import _litellm
 
     litellm = _litellm()
     checked = 0

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tokyo_cli.providers import KEYLESS_PROVIDERS, credential_groups, has_credentials, provider_of
-from tokyo_cli.team import load_team
+from tokyo_cli.llm.providers import KEYLESS_PROVIDERS, credential_groups, has_credentials, provider_of
+from tokyo_cli.config.team import load_team
 
 COMMON_MODELS = [
     "gpt-4o", "openai/gpt-4o-mini", "gpt-5", "o4-mini", "ft:gpt-4o-mini-2024-07-18", "claude-sonnet-4-5",
@@ -35,7 +35,7 @@ def all_models() -> list[str]:
 
 @pytest.fixture(scope="module")
 def litellm() -> Iterator[object]:
-    from tokyo_cli.llm import _litellm
+    from tokyo_cli.llm.gateway import _litellm
 
     yield _litellm()
 

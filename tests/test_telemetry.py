@@ -123,9 +123,9 @@ def test_tracing_is_off_without_a_switch_or_with_the_sdk_disabled(monkeypatch: p
 
 
 def test_callbacks_go_where_litellm_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokyo_cli.llm import install_callbacks
-    from tokyo_cli.review import make_gateway
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.llm.gateway import install_callbacks
+    from tokyo_cli.engine.review import make_gateway
+    from tokyo_cli.config.settings import load_settings
 
     fake = SimpleNamespace(callbacks=[], success_callback=["mine"], failure_callback=[],
                            _known_custom_logger_compatible_callbacks=["langfuse", "otel"])

@@ -1,13 +1,13 @@
 """The offline analyzer contract and registry.
 
 An analyzer is deterministic, needs no credentials, and turns part of a
-:class:`~tokyo_cli.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
+:class:`~tokyo_cli.git.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
 the change touched. Analyzers are plain synchronous callables: the engine runs
 :func:`run_analyzers` with ``asyncio.to_thread``, and it runs one agent's analyzers at the
 same time, each in its own thread, each within the time limit.
 
 Every finding leaves here with secrets masked in its title, body, suggestion and anchored
-line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.masking`),
+line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.safety.masking`),
 so no detected secret reaches a report, the history database or a provider.
 """
 
@@ -26,31 +26,13 @@ from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
-from tokyo_cli.masking import mask_secrets
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.safety.masking import mask_secrets
+from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.plugins.builtins import ANALYZERS as BUILTIN_ANALYZERS
 
-# name -> "module:class"; imported on first use so a broken tool never breaks startup.
-_REGISTRY: dict[str, str] = {
-    # akira (security)
-    "bandit": "tokyo_cli.analyzers.bandit:BanditAnalyzer",
-    "detect-secrets": "tokyo_cli.analyzers.secrets:SecretsAnalyzer",
-    "semgrep": "tokyo_cli.analyzers.semgrep:SemgrepAnalyzer",
-    # yuki (tests)
-    "test-gaps": "tokyo_cli.analyzers.tests_gap:TestGapAnalyzer",
-    # hiro (CI, containers, config)
-    "zizmor": "tokyo_cli.analyzers.actions:ZizmorAnalyzer",
-    "hadolint": "tokyo_cli.analyzers.dockerfile:HadolintAnalyzer",
-    "dockerfile": "tokyo_cli.analyzers.dockerfile:DockerfileAnalyzer",
-    "config-syntax": "tokyo_cli.analyzers.yamlcheck:ConfigSyntaxAnalyzer",
-    # sakura (docs)
-    "docstrings": "tokyo_cli.analyzers.docs:DocstringAnalyzer",
-    "readme-mentions": "tokyo_cli.analyzers.docs:ReadmeMentionAnalyzer",
-    "doc-links": "tokyo_cli.analyzers.links:DocLinkAnalyzer",
-    # kenji (architecture)
-    "import-cycles": "tokyo_cli.analyzers.imports:ImportCycleAnalyzer",
-    "complexity": "tokyo_cli.analyzers.complexity:ComplexityAnalyzer",
-    "module-size": "tokyo_cli.analyzers.size:ModuleSizeAnalyzer",
-}
+# name -> "module:class" (tokyo_cli.plugins.builtins, where plugins see the names they may not
+# take); imported on first use so a broken tool never breaks startup.
+_REGISTRY: dict[str, str] = BUILTIN_ANALYZERS
 # Subprocess-based analyzers stop themselves at the limit and say so; this is how much
 # longer run_analyzers waits for that before it gives up on a thread.
 TIMEOUT_GRACE_S = 2.0
@@ -97,11 +79,6 @@ class Analyzer(Protocol):
         """Analyze ``files`` (a subset of ``changeset.files``) within ``timeout_s`` seconds;
         findings are attributed to ``agent``."""
         ...
-
-
-def builtin_analyzers() -> list[str]:
-    """The analyzers tokyo ships, sorted (a plugin may not take these names)."""
-    return sorted(_REGISTRY)
 
 
 def available_analyzers() -> list[str]:

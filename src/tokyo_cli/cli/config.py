@@ -18,7 +18,7 @@ def show(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     flag, repository (.tokyo.toml or [tool.tokyo]) or workflow; then the repository's
     overrides applied and refused."""
     from tokyo_cli.cli.common import settings_for
-    from tokyo_cli.configview import effective_config
+    from tokyo_cli.engine.configview import effective_config
 
     warn_plugins()
     view = effective_config(settings_for(), repo_root_or_none(repo))
@@ -28,7 +28,7 @@ def show(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from tokyo_cli.textsafe import one_line
+    from tokyo_cli.safety.textsafe import one_line
 
     out = console()
     state = "" if view.user_config_exists else " (not found)"

@@ -36,7 +36,7 @@ def open_history(db: Path | None) -> Database:
     # The same precedence as Settings.db_path() (db: TOKYO_DB, then the user config file; else
     # home/history.db: TOKYO_HOME, then the user config; else the user data dir), read
     # directly: pydantic-settings costs ~0.15 s of start-up that a listing should not.
-    from tokyo_cli.userconfig import load_user_config
+    from tokyo_cli.config.userconfig import load_user_config
 
     user = load_user_config()
     db_path = os.environ.get("TOKYO_DB", "").strip() or str(user.get("db") or "")

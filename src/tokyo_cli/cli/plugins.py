@@ -33,7 +33,7 @@ def list_(as_json: JsonOption = False) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from tokyo_cli.textsafe import one_line
+    from tokyo_cli.safety.textsafe import one_line
 
     table = Table("name", "distribution", "provides", "status", box=None, pad_edge=False)
     for i in infos:

@@ -188,18 +188,17 @@ class _Refused(Exception):
 def _collect(manager: Any, module: Any, plugin: str, staged: Registry, loaded: Registry) -> None:
     """Call ``module``'s hooks, registering into ``staged``; raises :class:`_Refused` or the
     hook's own exception."""
-    from tokyo_cli.analyzers.base import builtin_analyzers
-    from tokyo_cli.report import BUILTIN_FORMATS
+    from tokyo_cli.plugins.builtins import ANALYZERS, FORMATS
 
     def analyzer(name: str, factory: Callable[[], Any]) -> None:
-        if name in builtin_analyzers() or name in loaded.analyzers or name in staged.analyzers:
+        if name in ANALYZERS or name in loaded.analyzers or name in staged.analyzers:
             raise _Refused(f"analyzer {name!r} is already registered (built in or by another plugin)")
         if not callable(factory):
             raise _Refused(f"analyzer {name!r}: the factory is not callable")
         staged.analyzers[name] = factory
 
     def report_format(name: str, render: Callable[[RunResult], str], suffix: str | None = None) -> None:
-        if name in BUILTIN_FORMATS or name in loaded.report_formats or name in staged.report_formats:
+        if name in FORMATS or name in loaded.report_formats or name in staged.report_formats:
             raise _Refused(f"report format {name!r} is already registered (built in or by another plugin)")
         staged.report_formats[name] = ReportFormatPlugin(name, render, suffix.lower() if suffix else None, plugin)
 

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.findings import Finding, Severity, count_by_severity
+from tokyo_cli.plugins.builtins import FORMATS
 from tokyo_cli.policy import rank_key
 from tokyo_cli.results import RunResult, StepResult
-from tokyo_cli.textsafe import clean_text, one_line, quote_path
+from tokyo_cli.safety.textsafe import clean_text, one_line, quote_path
 
 if TYPE_CHECKING:
     from tokyo_cli.report.jsonout import render_json
@@ -65,8 +66,9 @@ __all__ = [
 ]
 
 SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
-BUILTIN_FORMATS = ("terminal", "markdown", "json", "sarif")
-"""The report formats tokyo ships; a plugin may add others, never replace these."""
+BUILTIN_FORMATS = FORMATS
+"""The report formats tokyo ships (:mod:`tokyo_cli.plugins.builtins`); a plugin may add others,
+never replace these."""
 
 # Skipping these loses nothing a reviewer would look at; "too large" and "excluded" do.
 BENIGN_SKIPS = frozenset({"binary", "deleted", "vendored", "generated"})
@@ -89,7 +91,7 @@ def __getattr__(name: str) -> Any:
 
 
 # --- text hygiene ---------------------------------------------------------------------------
-# clean_text, one_line and quote_path live in tokyo_cli.textsafe (the TUI and the progress
+# clean_text, one_line and quote_path live in tokyo_cli.safety.textsafe (the TUI and the progress
 # display use them too) and are re-exported here for the reporters.
 
 
