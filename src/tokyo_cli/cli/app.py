@@ -20,6 +20,7 @@ import typer
 from tokyo_cli import __version__
 from tokyo_cli.cli import agents, doctor, findings, history, hook, review, show, stats, tui, workflows
 from tokyo_cli.cli import eval as eval_cmd
+from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits
 from tokyo_cli.cli.completion import InstallCompletion, ShowCompletion
 from tokyo_cli.errors import TokyoError
@@ -67,6 +68,7 @@ app.command("stats", help=stats.HELP)(exits(stats.stats))
 app.add_typer(findings.app, name="findings")
 app.command("tui", help=tui.HELP)(exits(tui.tui))
 app.command("eval", help=eval_cmd.HELP)(exits(eval_cmd.eval_command))
+app.command("init", help=init_cmd.HELP)(exits(init_cmd.init))
 app.command("doctor", help=doctor.HELP)(exits(doctor.doctor))
 
 
