@@ -19,11 +19,8 @@ CANARY = "sk-ant-api03-doctorCanary0123456789abcdefghijklmnopqrstuvwxyz"  # prag
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    git_repo.init()
-    git_repo.write("app.py", "print('hi')\n")
-    git_repo.commit("first")
-    return git_repo
+def repo(committed_repo: GitRepo) -> GitRepo:
+    return committed_repo
 
 
 def doctor_json(cli: RunCli, *args: str) -> tuple[int, Diagnosis, dict[str, Any]]:

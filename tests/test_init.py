@@ -27,11 +27,8 @@ FILES = [".tokyo.toml", "agents.yaml", ".github/workflows/tokyo-review.yml", ".p
 
 
 @pytest.fixture
-def repo(git_repo: GitRepo) -> GitRepo:
-    git_repo.init()
-    git_repo.write("app.py", "print('hi')\n")
-    git_repo.commit("first")
-    return git_repo
+def repo(committed_repo: GitRepo) -> GitRepo:
+    return committed_repo
 
 
 def init(cli: RunCli, repo: GitRepo, *args: str) -> tuple[int, str, str]:
