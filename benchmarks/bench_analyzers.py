@@ -26,8 +26,8 @@ from pathlib import Path
 
 from tokyo_cli.analyzers import run_analyzers
 from tokyo_cli.findings import Finding
-from tokyo_cli.repo import glob_match, load_changeset, resolve_target
-from tokyo_cli.team import load_team
+from tokyo_cli.git.repo import glob_match, load_changeset, resolve_target
+from tokyo_cli.config.team import load_team
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeded_bugs.py"
 MARK = re.compile(r" *⟦(\w+)⟧")

@@ -228,7 +228,7 @@ def self_repo(work: Path, source: Path, base: str, head: str) -> Path:
 
 def overlay_differs(repo: Path, base: str) -> list[str]:
     """Files of tokyo's review config at ``base`` that differ from the measured packaged defaults."""
-    from tokyo_cli.team import defaults_dir
+    from tokyo_cli.config.team import defaults_dir
 
     packaged = defaults_dir()
     names = ["agents.yaml"] + [f"workflows/{p.name}" for p in sorted((packaged / "workflows").glob("*.y*ml"))]

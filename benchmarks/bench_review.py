@@ -22,8 +22,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from changes import make_change  # noqa: E402
 from fakes.provider import FakeProvider  # noqa: E402
 
-from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
-from tokyo_cli.settings import load_settings  # noqa: E402
+from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
+from tokyo_cli.config.settings import load_settings  # noqa: E402
 
 
 def main() -> None:

@@ -28,12 +28,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.provider import STATS_PATH, FakeProvider  # noqa: E402
 
-from tokyo_cli.coverage import select_files  # noqa: E402
-from tokyo_cli.packing import TokenMeter, pack  # noqa: E402
-from tokyo_cli.pricing import count_tokens  # noqa: E402
-from tokyo_cli.prompts import system_prompt  # noqa: E402
-from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
-from tokyo_cli.settings import load_settings  # noqa: E402
+from tokyo_cli.engine.coverage import select_files  # noqa: E402
+from tokyo_cli.engine.packing import TokenMeter, pack  # noqa: E402
+from tokyo_cli.llm.pricing import count_tokens  # noqa: E402
+from tokyo_cli.engine.prompts import system_prompt  # noqa: E402
+from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
+from tokyo_cli.config.settings import load_settings  # noqa: E402
 
 
 def git(repo: Path, *args: str) -> None:

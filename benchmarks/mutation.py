@@ -1,9 +1,9 @@
 """Mutation testing of one module with mutmut 3 (issue 13, "tests that notice"). Not part of the suite.
 
     .venv/bin/pip install -e '.[test,mutation]'          # mutmut 3.x, only for this script
-    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/pathrules.py
-    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/cache.py --tests tests/test_cache.py
-    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/budget.py --show   # diffs of survivors
+    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/git/pathrules.py
+    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/engine/cache.py --tests tests/test_cache.py
+    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/llm/budget.py --show   # diffs of survivors
 
 The working tree (tracked and untracked, not ignored files) is copied to a temporary directory
 and mutmut runs there, so the checkout never gets a `mutants/` directory and a concurrent test
@@ -21,8 +21,8 @@ Two ways a mutant is reported as a survivor although a test would catch it:
   fork server, unmutated, when it pre-collects the tests. ``--warmup none`` collects in each
   mutant's process instead (slower).
 
-Which tests: by default the test files that import the module (`tokyo_cli.pathrules`,
-`from tokyo_cli import pathrules`, ...); `--tests` replaces that list. The score printed is
+Which tests: by default the test files that import the module (`tokyo_cli.git.pathrules`,
+`from tokyo_cli.git import pathrules`, ...); `--tests` replaces that list. The score printed is
 killed (including timeouts) / all mutants that ran; "no tests" mutants are listed separately.
 The process runs at `nice 19`.
 """
@@ -119,7 +119,7 @@ def _results(work: Path) -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("module", help="e.g. src/tokyo_cli/pathrules.py")
+    parser.add_argument("module", help="e.g. src/tokyo_cli/git/pathrules.py")
     parser.add_argument("--tests", nargs="+", help="test files to run (default: those importing it)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--show", action="store_true", help="print the diff of every survivor")

@@ -9,6 +9,7 @@ workspace="${GITHUB_WORKSPACE:-/github/workspace}"
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="$workspace"
 export TOKYO_SKIP_DRAFTS="$(input SKIP-DRAFTS true)" TOKYO_SKIP_LABEL="$(input SKIP-LABEL tokyo:skip)"
 export TOKYO_RUN_LABEL="$(input RUN-LABEL)" TOKYO_IGNORE_AUTHORS="$(input IGNORE-AUTHORS 'dependabot[bot]')"
+export TOKYO_CHECK_RUN="$(input CHECK-RUN false)"
 token="$(input GITHUB-TOKEN)"
 if [ -n "$token" ]; then export GITHUB_TOKEN="$token"; fi
 

@@ -196,11 +196,11 @@ def test_the_container_entrypoint_maps_inputs_like_the_composite_action(tmp_path
     stub = tmp_path / "bin" / "tokyo"
     stub.parent.mkdir()
     stub.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\nprintf "env %s\\n" "$TOKYO_SKIP_DRAFTS" "$TOKYO_RUN_LABEL" '
-                    '"$GITHUB_TOKEN" "$GIT_CONFIG_VALUE_0"\n')
+                    '"$GITHUB_TOKEN" "$GIT_CONFIG_VALUE_0" "$TOKYO_CHECK_RUN"\n')
     stub.chmod(0o755)
     env = {"PATH": f"{stub.parent}{os.pathsep}/usr/bin:/bin", "GITHUB_WORKSPACE": "/github/workspace",
            "INPUT_FAIL-ON": "critical", "INPUT_PATHS": " src/** , docs/** ,", "INPUT_SKIP-DRAFTS": "false",
-           "INPUT_GITHUB-TOKEN": "t0k", "INPUT_MODEL": "", "INPUT_SARIF": "out/x.sarif"}
+           "INPUT_GITHUB-TOKEN": "t0k", "INPUT_MODEL": "", "INPUT_SARIF": "out/x.sarif", "INPUT_CHECK-RUN": "true"}
     import subprocess
 
     proc = subprocess.run(["bash", str(ROOT / "docker" / "entrypoint.sh")], env=env, capture_output=True, text=True,
@@ -209,4 +209,16 @@ def test_the_container_entrypoint_maps_inputs_like_the_composite_action(tmp_path
     assert proc.stdout.splitlines() == [
         "review", ".", "--github", "--format", "sarif", "--output", "out/x.sarif", "--workflow", "review",
         "--max-comments", "25", "--fail-on", "critical", "--path", "src/**", "--path", "docs/**",
-        "env false", "env ", "env t0k", "env /github/workspace"]
+        "env false", "env ", "env t0k", "env /github/workspace", "env true"]
+
+
+def test_the_dockerfile_lints_clean() -> None:
+    """The container action's Dockerfile, linted by hadolint (the binary tokyo's own Dockerfile
+    analyzer runs; no image is built here: no docker daemon or registry in CI)."""
+    import shutil
+    import subprocess
+
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    proc = subprocess.run([hadolint, "--no-color", "--format", "tty", str(ROOT / "Dockerfile")],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

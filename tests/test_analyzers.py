@@ -13,7 +13,7 @@ from tokyo_cli.analyzers import bandit as bandit_mod
 from tokyo_cli.analyzers.bandit import BanditAnalyzer
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 OLD = """\
 import subprocess

@@ -77,10 +77,10 @@ def test_confirm_beats_dismiss_across_chunks_and_model_findings_corroborate() ->
 
 
 def test_prompt_numbers_evidence_across_the_step() -> None:
-    from tokyo_cli.packing import Chunk
-    from tokyo_cli.prompts import review_messages
-    from tokyo_cli.repo import FileChange, Hunk
-    from tokyo_cli.team import load_team
+    from tokyo_cli.engine.packing import Chunk
+    from tokyo_cli.engine.prompts import review_messages
+    from tokyo_cli.git.repo import FileChange, Hunk
+    from tokyo_cli.config.team import load_team
 
     agent = load_team(None).get("akira")
     change = FileChange(path="other.py", status="modified", hunks=[Hunk(1, 1, 1, 1)])

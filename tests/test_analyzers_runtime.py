@@ -16,7 +16,7 @@ from tokyo_cli.analyzers.common import old_lines
 from tokyo_cli.analyzers.dockerfile import HadolintAnalyzer
 from tokyo_cli.analyzers.tree import NewTree, new_tree
 from tokyo_cli.cli.app import main
-from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, FileChange, load_changeset, resolve_target
 
 AWS_KEY = "AKIAQYLPMN5HHHFPZAM2"
 PASSWORD = "Tr0ub4dor&3-horse"
@@ -124,7 +124,7 @@ def test_an_offline_review_shows_and_stores_an_unavailable_analyzer(
     ops = next(s for s in report["steps"] if s["agent"] == "hiro")
     zizmor = next(a for a in ops["analyzers"] if a["name"] == "zizmor")
     assert zizmor["error"].startswith("zizmor unavailable: the zizmor executable is not installed")
-    from tokyo_cli.settings import Settings
+    from tokyo_cli.config.settings import Settings
     from tokyo_cli.store.db import open_db
     from tokyo_cli.store.history import list_runs, load_run
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from tokyo_cli.cache import CachedReply, DbCache, _tool_versions, analyzer_key, cache_key, changeset_digest
+from tokyo_cli.engine.cache import CachedReply, DbCache, _tool_versions, analyzer_key, cache_key, changeset_digest
 
 AWS_KEY = "AKIAQYLPMN5HHHFPZAM2"
 MESSAGES = [{"role": "system", "content": "Review."}, {"role": "user", "content": "diff ü"}]
@@ -195,7 +195,7 @@ def test_analyzer_key_is_pinned_and_covers_every_part() -> None:
 
 
 def test_analyzer_key_changes_with_the_tool_versions(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tokyo_cli.cache as cache_mod
+    import tokyo_cli.engine.cache as cache_mod
 
     before = analyzer_key("d", "akira", ["bandit"], ["a.py"])
     monkeypatch.setattr(cache_mod, "_tool_versions", lambda: "bandit=0.0")
@@ -205,7 +205,7 @@ def test_analyzer_key_changes_with_the_tool_versions(monkeypatch: pytest.MonkeyP
 def test_analyzer_key_composition_is_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     # Parts joined by \x1f, analyzers by ",", files by \x1e: a change to any separator turns
     # every stored analyzer result into a miss (as does a new ANALYZER_RUN_FORMAT, first).
-    import tokyo_cli.cache as cache_mod
+    import tokyo_cli.engine.cache as cache_mod
 
     monkeypatch.setattr(cache_mod, "_tool_versions", lambda: "bandit=1.0,radon=2.0")
     got = analyzer_key("d" * 64, "akira", ["bandit", "radon"], ["a.py", "b.py"])

@@ -1,6 +1,6 @@
 """Limits on untrusted configuration: alias bombs, huge files, deep nesting, control
 characters, too many agents or steps. Each is a ConfigError (exit 2) naming the file and the
-limit, reached in bounded time (configlimits.py)."""
+limit, reached in bounded time (config/limits.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tokyo_cli.configlimits import MAX_AGENTS, MAX_CONFIG_BYTES, MAX_STEPS, load_toml_text
+from tokyo_cli.config.limits import MAX_AGENTS, MAX_CONFIG_BYTES, MAX_STEPS, load_toml_text
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.repoconfig import _tool_tokyo
-from tokyo_cli.yamlload import load_yaml, load_yaml_text
+from tokyo_cli.config.repository import _tool_tokyo
+from tokyo_cli.config.yamlload import load_yaml, load_yaml_text
 
 from conftest import RunCli
 from fakes.gitrepo import GitRepo

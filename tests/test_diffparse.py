@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokyo_cli.diffparse import (
+from tokyo_cli.git.diff import (
     DiffLine,
     Hunk,
     language_of,

@@ -13,7 +13,7 @@ import pytest
 from conftest import RunCli
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-from tokyo_cli.doctor import Diagnosis
+from tokyo_cli.engine.doctor import Diagnosis
 
 CANARY = "sk-ant-api03-doctorCanary0123456789abcdefghijklmnopqrstuvwxyz"  # pragma: allowlist secret
 

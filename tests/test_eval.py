@@ -156,7 +156,7 @@ def test_corpus_errors_are_one_line_exit_2(cli: RunCli, tmp_path: Path) -> None:
 
 
 def test_matching_rule_equivalences_and_category() -> None:
-    from tokyo_cli.evaluation import Label, matches
+    from tokyo_cli.engine.evaluation import Label, matches
     from tokyo_cli.findings import Finding, Severity
 
     f = Finding(path="a.py", line=4, severity=Severity.HIGH, category="security", title="eval", agent="akira",
@@ -173,7 +173,7 @@ def test_matching_rule_equivalences_and_category() -> None:
 
 
 def test_packaged_corpora_load() -> None:
-    from tokyo_cli.evaluation import corpus_stats, load_corpus
+    from tokyo_cli.engine.evaluation import corpus_stats, load_corpus
 
     sec = load_corpus("security")
     stats = corpus_stats(sec)

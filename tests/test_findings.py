@@ -310,9 +310,8 @@ class Anchors:
     def is_anchor(self, path: str, line: int) -> bool:
         return path == "src/app.py" and line in self.lines
 
-    def line_text(self, path: str, line: int) -> str:
-        assert path == "src/app.py"
-        return self.lines[line]
+    def line_text(self, path: str, line: int) -> str:  # as Changeset.line_text: "" when unknown
+        return self.lines.get(line, "") if path == "src/app.py" else ""
 
     def line_count(self, path: str) -> int | None:
         return 20 if path == "src/app.py" else None
@@ -358,6 +357,23 @@ def test_a_line_off_the_diff_and_a_file_outside_it_keep_the_line_they_name() -> 
     # A path that is no file of the tree (invented, or escaping it) is dropped.
     for path in ("src/invented.py", "../etc/passwd", "/etc/passwd"):
         assert anchor_finding(raw(line=3, path=path), changes, paths={"src/app.py"}, agent="a", step="s") is None
+
+
+def test_a_finding_off_the_changed_lines_keeps_its_fingerprint_across_reviews() -> None:
+    """A full review anchors the finding on its changed line; a later incremental review, in
+    which that line is unchanged, demotes it. Same line text, same fingerprint, so a
+    dismissal or a posted comment still matches it."""
+    full = anchor_finding(raw(line=4), Anchors({4: "y = 2"}), paths={"src/app.py"}, agent="a", step="s")
+
+    class Incremental(Anchors):
+        def is_anchor(self, path: str, line: int) -> bool:
+            return line == 9  # only another line changed this time
+
+    later = anchor_finding(raw(line=4), Incremental({4: "y = 2", 9: "w = 0"}), paths={"src/app.py"},
+                           agent="a", step="s")
+    assert full is not None and later is not None
+    assert (full.line, later.line, later.file_line, later.anchor_text) == (4, None, 4, "y = 2")
+    assert later.fingerprint == full.fingerprint
 
 
 def test_anchor_finding_carries_the_models_path_severity_category_and_confidence() -> None:

@@ -1,7 +1,7 @@
 """Property-based fuzzing (hypothesis) of everything tokyo parses from untrusted input.
 
 Targets: agents.yaml, workflow files, ``[tool.tokyo]`` in pyproject.toml, model replies
-(``prompts.parse_output``) and unified diffs (``diffparse.parse_git_diff``). Each property:
+(``engine.prompts.parse_output``) and unified diffs (``git.diff.parse_git_diff``). Each property:
 the only exception is the documented one (ConfigError, InvalidOutput, RepoError), no example
 runs past a hard time limit (a SIGALRM timer, so a hang fails instead of stalling the suite),
 and the CLI's exit code is one the README documents (0 or 2 for configuration commands).
@@ -30,14 +30,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokyo_cli.configlimits import load_toml_text
-from tokyo_cli.diffparse import parse_git_diff
+from tokyo_cli.config.limits import load_toml_text
+from tokyo_cli.git.diff import parse_git_diff
 from tokyo_cli.errors import ConfigError, RepoError
 from tokyo_cli.findings import AgentOutput
-from tokyo_cli.prompts import InvalidOutput, parse_output
-from tokyo_cli.repoconfig import REPO_SETTINGS, RepoConfig, _read_settings
-from tokyo_cli.team import Team, load_team
-from tokyo_cli.workflow import WorkflowSpec, load_workflow
+from tokyo_cli.engine.prompts import InvalidOutput, parse_output
+from tokyo_cli.config.repository import REPO_SETTINGS, RepoConfig, _read_settings
+from tokyo_cli.config.team import Team, load_team
+from tokyo_cli.config.workflow import WorkflowSpec, load_workflow
 
 from conftest import RunCli
 

@@ -225,6 +225,7 @@ def test_pull_request_review_two_pushes(
         [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?per_page=100"]
         + [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?page={p}&per_page=100" for p in range(2, pages + 1)]
         + [f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
+           "POST /graphql",  # which of tokyo's review threads are resolved
            f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews?per_page=100",
            f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
            f"PATCH /repos/{OWNER}/{REPO}/issues/comments/{summary_id}"]

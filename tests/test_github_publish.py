@@ -27,7 +27,7 @@ from tokyo_cli.github.context import (
     workflow_command,
 )
 from tokyo_cli.github.publish import BELOW_INLINE, GITHUB_REFUSED, OVER_LIMIT, comment_lines, plan_review, publish
-from tokyo_cli.repo import Changeset, ReviewTarget, TargetKind, load_changeset
+from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import FileEntry, RunResult, StepResult
 
 OLD = "".join(f"line {i}\n" for i in range(1, 41))

@@ -139,7 +139,13 @@ def test_three_pushes_and_a_force_push_from_fresh_databases(
     db = sqlite3.connect(tmp_path / "runner-3" / "history.db")
     status, reason, who = db.execute("SELECT status, reason, decided_by FROM ledger WHERE fingerprint = ?",
                                      [eval_fp]).fetchone()
+    # Found again on push 3 and kept silent, not merely not found: the run left exactly one
+    # finding out for the ledger, and the only dismissed fingerprint is the eval() one.
+    (suppressed,) = db.execute("SELECT suppressed FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    dismissed = db.execute("SELECT fingerprint FROM ledger WHERE status = 'dismissed'").fetchall()
+    stored = {fp for (fp,) in db.execute("SELECT fingerprint FROM findings WHERE scope = 'run'")}
     db.close()
+    assert suppressed == 1 and dismissed == [(eval_fp,)] and eval_fp not in stored
     assert (status, reason, who) == ("dismissed", "only loads our own fixtures", "github:octo-owner")
     assert f"GET /repos/acme/widgets/collaborators/{HUMAN['login']}/permission" in log
 

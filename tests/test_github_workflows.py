@@ -139,7 +139,7 @@ def test_review_workflow_permissions_and_checkout() -> None:
     # PyYAML reads the key `on` as True
     assert list(doc[True]) == ["pull_request", "issue_comment", "pull_request_review_comment"]
     review, upload, command = doc["jobs"]["review"], doc["jobs"]["upload-sarif"], doc["jobs"]["command"]
-    assert review["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert review["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}
     assert command["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert upload["permissions"] == {"contents": "read", "security-events": "write"}
     checkout = review["steps"][0]
@@ -160,8 +160,16 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("**Install and run the tests:**", 1)[1]
     command = block.split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
-    runs = [s["run"].strip() for s in steps(load(CI)) if "run" in s]
+    runs = [s["run"].strip() for s in load(CI)["jobs"]["test"]["steps"] if "run" in s]
     assert runs == [command]
+
+
+def test_ci_builds_and_smoke_tests_the_container_image() -> None:
+    """Where docker is (GitHub's runners), CI builds the container action's image and runs
+    its tokyo; here there is no daemon or registry, so the build itself runs only there."""
+    runs = "\n".join(s["run"] for s in load(CI)["jobs"]["container"]["steps"] if "run" in s)
+    assert "docker build --tag tokyo-cli:ci ." in runs
+    assert "--entrypoint tokyo tokyo-cli:ci --version" in runs and "review /github/workspace" in runs
 
 
 def lock_pins(lock: Path) -> dict[str, str]:

@@ -19,7 +19,7 @@ from fakes.provider import FakeProvider
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.hook import HookScope, finding_lines, render_hook, scope_from_env
 from tokyo_cli.results import RunResult
-from tokyo_cli.review import ReviewOutcome
+from tokyo_cli.engine.review import ReviewOutcome
 from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import list_runs, load_run
 from tokyo_cli.store.ledger import dismiss

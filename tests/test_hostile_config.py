@@ -150,8 +150,8 @@ def test_repository_instructions_are_data_in_the_user_message(git_repo: GitRepo,
 
 def test_github_review_takes_config_from_the_base_commit(pull_request: GitRepo, cli: RunCli,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokyo_cli.review import ReviewRequest, prepare_review
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review
+    from tokyo_cli.config.settings import load_settings
 
     base = pull_request.rev("main")
     prepared = prepare_review(ReviewRequest(repo=pull_request.root, base=base), load_settings(offline=True))

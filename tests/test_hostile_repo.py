@@ -276,7 +276,7 @@ def test_a_file_name_cannot_hide_from_bandit(base_repo: GitRepo, cli: RunCli) ->
 # --- 1. analyzer processes never see keys, tokens or the tree --------------------------------
 
 def test_tool_env_is_an_allow_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from tokyo_cli.isolation import git_env, tool_env
+    from tokyo_cli.safety.isolation import git_env, tool_env
 
     environ = {
         "PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC", "TMPDIR": "/tmp",
@@ -299,7 +299,7 @@ def test_tool_env_is_an_allow_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 def test_a_tool_process_sees_no_key_no_home_and_an_empty_working_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tokyo_cli.isolation import python_command, run_isolated
+    from tokyo_cli.safety.isolation import python_command, run_isolated
 
     assert python_command("bandit") == [sys.executable, "-I", "-m", "bandit"]
 

@@ -17,8 +17,8 @@ from conftest import RunCli
 from fakes.gitrepo import GitRepo
 from test_github_workflows import PINNED, actionlint, zizmor
 from tokyo_cli import __version__
-from tokyo_cli.repoconfig import REPO_SETTINGS, load_repo_config
-from tokyo_cli.scaffold import TEMPLATES
+from tokyo_cli.config.repository import REPO_SETTINGS, load_repo_config
+from tokyo_cli.config.scaffold import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHA = "89abcdef0123456789abcdef0123456789abcdef"
@@ -53,7 +53,7 @@ def test_init_writes_four_files_each_valid_where_it_is_read(cli: RunCli, repo: G
     cfg = load_repo_config(other)
     assert (cfg.settings["workflow"], cfg.settings["fail_on"].value, cfg.notices) == ("review", "high", [])
 
-    from tokyo_cli.team import load_team
+    from tokyo_cli.config.team import load_team
 
     team = load_team(repo.root)  # the overlay: valid, and it changes nothing
     assert team.notices == [] and list(team.agents) == list(load_team(None).agents)

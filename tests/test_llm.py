@@ -19,8 +19,8 @@ import yaml
 
 from fakes.provider import FakeProvider
 from tokyo_cli.errors import BudgetExceeded, ProviderError
-from tokyo_cli.llm import FallingBack, Gateway, LLMRequest, Retrying
-from tokyo_cli.providers import credential_env, has_credentials, provider_of, redact, wire_model_name
+from tokyo_cli.llm.gateway import FallingBack, Gateway, LLMRequest, Retrying
+from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, redact, wire_model_name
 
 # litellm's own types trip a pydantic notice on first use; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning")
@@ -103,7 +103,7 @@ def test_redact_masks_env_keys_and_key_shapes(monkeypatch: pytest.MonkeyPatch) -
 
 def test_import_does_not_load_litellm() -> None:
     code = (
-        "import sys, tokyo_cli.llm as m;"
+        "import sys, tokyo_cli.llm.gateway as m;"
         "m.provider_of('claude-opus-4-5'); m.credential_env('gpt-4o'); m.has_credentials('o3', api_base=None);"
         "m.Gateway(); m.LLMRequest(model='x', messages=[]);"
         "print(sorted(k for k in sys.modules if k.split('.')[0] in ('litellm', 'openai')))"
@@ -113,7 +113,7 @@ def test_import_does_not_load_litellm() -> None:
 
 
 def test_preload_imports_in_a_background_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tokyo_cli.llm as llm
+    import tokyo_cli.llm.gateway as llm
 
     monkeypatch.setattr(llm, "_loaded", None)
     monkeypatch.setattr(llm, "_preloading", None)
@@ -607,7 +607,7 @@ class ClientConnectorError(OSError):
 ])
 def test_library_text_becomes_a_short_cause(exc: BaseException, expected: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokyo_cli.llm_errors import classify
+    from tokyo_cli.llm.errors import classify
 
     monkeypatch.delenv("TOKYO_DEBUG", raising=False)
     failure = classify("m", exc, timeout_s=120, api_base=None, secrets=[])  # type: ignore[arg-type]
@@ -616,7 +616,7 @@ def test_library_text_becomes_a_short_cause(exc: BaseException, expected: str,
 
 
 def test_an_endpoint_is_shown_without_its_credentials_or_query() -> None:
-    from tokyo_cli.llm_errors import classify
+    from tokyo_cli.llm.errors import classify
 
     exc = _chained(InternalServerError("Connection error."), ConnectionRefusedError(111, "Connection refused"))
     failure = classify("m", exc, timeout_s=120, api_base="https://user:s3cret@proxy.example:8443/v1?key=abc",

@@ -20,7 +20,7 @@ from tokyo_cli.analyzers import bandit as bandit_mod
 from tokyo_cli.analyzers.bandit import BanditAnalyzer, Interpreter, bandit_errors
 from tokyo_cli.analyzers.common import PYTHON_VERSION, NotAnalyzedLog, collect_not_analyzed, parse_python
 from tokyo_cli.report import empty_message, not_analyzed_groups, reason_kind
-from tokyo_cli.repo import Changeset, FileChange, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, FileChange, load_changeset, resolve_target
 from tokyo_cli.results import AnalyzerNote, FileEntry, RunResult, StepResult
 
 # PEP 701 (3.12): the same quotes inside an f-string replacement field; PEP 695: `type X = ...`.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tokyo_cli.errors import RepoError
-from tokyo_cli.repo import TargetKind, load_changeset, resolve_target
+from tokyo_cli.git.repo import TargetKind, load_changeset, resolve_target
 
 from conftest import RunCli
 from fakes.gitrepo import GitRepo

@@ -59,7 +59,7 @@ def test_the_wheel_has_types_templates_defaults_license_and_metadata(wheel: Path
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         meta = zf.read(f"tokyo_cli-{__version__}.dist-info/METADATA").decode()
-    for name in ("tokyo_cli/py.typed", "tokyo_cli/templates/tokyo-review.yml", "tokyo_cli/templates/agents.yaml",
+    for name in ("tokyo_cli/py.typed", "tokyo_cli/config/templates/tokyo-review.yml", "tokyo_cli/config/templates/agents.yaml",
                  "tokyo_cli/defaults/agents.yaml", "tokyo_cli/defaults/workflows/review.yaml",
                  f"tokyo_cli-{__version__}.dist-info/licenses/LICENSE"):
         assert name in names, name

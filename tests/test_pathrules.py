@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tokyo_cli import pathrules
-from tokyo_cli.pathrules import glob_match, looks_generated, path_skip_reason
+from tokyo_cli.git import pathrules
+from tokyo_cli.git.pathrules import glob_match, looks_generated, path_skip_reason
 
 
 @pytest.fixture(autouse=True)

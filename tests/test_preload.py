@@ -14,9 +14,9 @@ from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
 from tokyo_cli import events as ev
-from tokyo_cli.llm import Gateway
-from tokyo_cli.review import ReviewOutcome, ReviewRequest, prepare_review, run_review
-from tokyo_cli.settings import load_settings
+from tokyo_cli.llm.gateway import Gateway
+from tokyo_cli.engine.review import ReviewOutcome, ReviewRequest, prepare_review, run_review
+from tokyo_cli.config.settings import load_settings
 
 REPLY = {"findings": [], "summary": "looked at it"}
 
@@ -134,8 +134,8 @@ def test_a_cached_rerun_in_a_fresh_process_never_imports_litellm(
 def test_a_first_run_starts_the_import_before_reading_the_change(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import tokyo_cli.llm as llm
-    from tokyo_cli.review import start_import_early
+    import tokyo_cli.llm.gateway as llm
+    from tokyo_cli.engine.review import start_import_early
 
     started: list[bool] = []
     monkeypatch.setattr(llm, "preload", lambda: started.append(True))

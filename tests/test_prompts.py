@@ -8,7 +8,7 @@ import pytest
 from fakes.gitrepo import GitRepo
 
 from tokyo_cli.findings import Severity
-from tokyo_cli.prompts import (
+from tokyo_cli.engine.prompts import (
     InvalidOutput,
     delimit,
     mask_secrets,
@@ -16,9 +16,9 @@ from tokyo_cli.prompts import (
     repair_messages,
     review_messages,
 )
-from tokyo_cli.packing import pack
-from tokyo_cli.repo import load_changeset, resolve_target
-from tokyo_cli.team import load_team
+from tokyo_cli.engine.packing import pack
+from tokyo_cli.git.repo import load_changeset, resolve_target
+from tokyo_cli.config.team import load_team
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""repo.py on real git repositories built in tmp dirs (see tests/fakes/gitrepo.py)."""
+"""git/repo.py on real git repositories built in tmp dirs (see tests/fakes/gitrepo.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from fakes.gitrepo import GitRepo
 from tokyo_cli.errors import RepoError
-from tokyo_cli.repo import (
+from tokyo_cli.git.repo import (
     Changeset,
     DiffLine,
     Hunk,

@@ -13,8 +13,8 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import run_analyzers
 from tokyo_cli.analyzers import semgrep as semgrep_mod
 from tokyo_cli.analyzers import taint
-from tokyo_cli.evaluation import load_corpus
-from tokyo_cli.repo import load_changeset, resolve_target
+from tokyo_cli.engine.evaluation import load_corpus
+from tokyo_cli.git.repo import load_changeset, resolve_target
 
 
 def test_every_packaged_rule_has_a_prefilter() -> None:

@@ -13,7 +13,7 @@ from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers import docs as docs_mod
 from tokyo_cli.analyzers.docs import DOCUMENTED_SHARE, count_documented
 from tokyo_cli.findings import Severity
-from tokyo_cli.repo import load_changeset, resolve_target
+from tokyo_cli.git.repo import load_changeset, resolve_target
 
 MakeRepo = Callable[..., GitRepo]
 

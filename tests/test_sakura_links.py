@@ -13,7 +13,7 @@ from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers import links as links_mod
 from tokyo_cli.analyzers.links import anchors_of, markdown_links
 from tokyo_cli.findings import Severity
-from tokyo_cli.repo import load_changeset, resolve_target
+from tokyo_cli.git.repo import load_changeset, resolve_target
 
 MakeRepo = Callable[..., GitRepo]
 

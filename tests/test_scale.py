@@ -13,11 +13,11 @@ import pytest
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
-from tokyo_cli.budget import Budget
-from tokyo_cli.packing import TokenMeter, pack, risk_rank
-from tokyo_cli.pricing import count_tokens, price_of, tokenizer_kind
-from tokyo_cli.repo import load_changeset, resolve_target
-from tokyo_cli.team import load_team
+from tokyo_cli.llm.budget import Budget
+from tokyo_cli.engine.packing import TokenMeter, pack, risk_rank
+from tokyo_cli.llm.pricing import count_tokens, price_of, tokenizer_kind
+from tokyo_cli.git.repo import load_changeset, resolve_target
+from tokyo_cli.config.team import load_team
 
 Run = Callable[..., tuple[int, dict[str, Any]]]
 
@@ -53,7 +53,7 @@ def test_anthropic_counts_equal_the_hugging_face_tokenizer_litellm_loads() -> No
     """Our tiktoken form of litellm's Anthropic tokenizer must count exactly as the original."""
     from tokenizers import Tokenizer
 
-    from tokyo_cli.pricing import _litellm_dir
+    from tokyo_cli.llm.pricing import _litellm_dir
 
     path = _litellm_dir() / "litellm_core_utils" / "tokenizers" / "anthropic_tokenizer.json"  # type: ignore[operator]
     original = Tokenizer.from_file(str(path))

@@ -13,7 +13,7 @@ and every row of every table), any report format (terminal, Markdown, JSON, SARI
 request, stdout, stderr or the log. The provider key and the GitHub token set in the
 environment travel only in the Authorization header.
 
-Unit tests check the masker itself (:mod:`tokyo_cli.masking`): each format masked with its
+Unit tests check the masker itself (:mod:`tokyo_cli.safety.masking`): each format masked with its
 kind, digests and pinned actions left alone, idempotence, environment values read at call
 time, ``mask_data`` shapes, thread safety next to the detect-secrets analyzer, and each exit's
 own masking given an unmasked run.
@@ -44,7 +44,7 @@ from fakes.provider import FakeProvider, message_text
 
 from tokyo_cli import events as ev
 from tokyo_cli.findings import AgentOutput, Finding, Severity, redact
-from tokyo_cli.masking import mask_data, mask_secrets
+from tokyo_cli.safety.masking import mask_data, mask_secrets
 from tokyo_cli.results import RunResult, StepResult
 
 pytestmark = [
@@ -312,7 +312,7 @@ def test_each_canary_is_masked_with_its_kind(name: str) -> None:
 def test_every_detect_secrets_plugin_masks_with_a_kind_and_a_prefilter() -> None:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    from tokyo_cli import masking
+    from tokyo_cli.safety import masking
 
     plugins = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
     assert len(plugins) >= 27
@@ -428,7 +428,7 @@ def test_model_output_is_masked_before_it_is_truncated() -> None:
 
 def test_masking_is_thread_safe_next_to_the_detect_secrets_analyzer(git_repo: GitRepo) -> None:
     from tokyo_cli.analyzers.base import run_analyzers
-    from tokyo_cli.repo import load_changeset, resolve_target
+    from tokyo_cli.git.repo import load_changeset, resolve_target
 
     files = planted_files()
     git_repo.write("README.md", "# widgets\n")
@@ -519,7 +519,7 @@ def test_github_requests_mask_an_unmasked_body(fake_github: FakeGitHub) -> None:
 
 
 def test_provider_requests_are_masked_by_the_gateway(fake_provider: FakeProvider) -> None:
-    from tokyo_cli.llm import Gateway, LLMRequest
+    from tokyo_cli.llm.gateway import Gateway, LLMRequest
 
     fake_provider.script("", {"findings": [], "summary": "ok"})
     request = LLMRequest(model="gpt-4o", messages=[
@@ -648,9 +648,9 @@ def test_no_canary_leaves_through_any_exit(
 def test_no_canary_leaves_a_streamed_run(
     git_repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
-    from tokyo_cli.runview import RunView
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
+    from tokyo_cli.engine.runview import RunView
+    from tokyo_cli.config.settings import load_settings
 
     caplog.set_level(logging.DEBUG)
     provider_env(monkeypatch)

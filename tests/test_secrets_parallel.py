@@ -12,7 +12,7 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import secrets as secrets_mod
 from tokyo_cli.analyzers.base import analyzer_time_limit, unfinished
 from tokyo_cli.analyzers.secrets_pool import scan_files
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 AWS = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key  # pragma: allowlist secret
 
@@ -87,8 +87,8 @@ def test_the_time_limit_grows_with_the_files() -> None:
 
 
 def test_a_security_analyzer_that_did_not_finish_makes_the_run_partial(git_repo: GitRepo) -> None:
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
+    from tokyo_cli.config.settings import load_settings
 
     git_repo.write("README.md", "base\n")
     git_repo.commit("base")

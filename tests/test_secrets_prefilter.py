@@ -15,7 +15,7 @@ from test_secret_canaries import planted_files
 
 from tokyo_cli.analyzers.secrets import NOISY_PLUGINS
 from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
-from tokyo_cli.masking import DETECT_SECRETS_LOCK
+from tokyo_cli.safety.masking import DETECT_SECRETS_LOCK
 
 REPO = Path(__file__).resolve().parents[1]
 CLEAN_MODULE = b'''"""Helpers for items."""

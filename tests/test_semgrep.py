@@ -18,7 +18,7 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers import semgrep as semgrep_mod
 from tokyo_cli.findings import Finding, Severity, merge_duplicates
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 pytestmark = pytest.mark.skipif(semgrep_mod.semgrep_command() is None, reason="semgrep not installed")
 

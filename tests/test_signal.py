@@ -14,7 +14,7 @@ from rich.console import Console
 
 from fakes.gitrepo import GitRepo
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.grouping import group_fingerprint, group_repeats
+from tokyo_cli.engine.grouping import group_fingerprint, group_repeats
 from tokyo_cli.policy import apply_policy, ceiling, policy_markdown, rank_key
 from tokyo_cli.report.jsonout import render_json
 from tokyo_cli.report.markdown import render_markdown

@@ -12,9 +12,9 @@ from fakes.provider import FakeProvider
 
 from tokyo_cli import events as ev
 from tokyo_cli.errors import ProviderError
-from tokyo_cli.llm import Gateway, LLMRequest, Retrying
-from tokyo_cli.review import ReviewRequest, prepare_review, run_review
-from tokyo_cli.settings import load_settings
+from tokyo_cli.llm.gateway import Gateway, LLMRequest, Retrying
+from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review
+from tokyo_cli.config.settings import load_settings
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning"),

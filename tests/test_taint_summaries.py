@@ -16,7 +16,7 @@ from tokyo_cli.analyzers import run_analyzers
 from tokyo_cli.analyzers import semgrep as semgrep_mod
 from tokyo_cli.analyzers import taint
 from tokyo_cli.findings import Finding
-from tokyo_cli.repo import load_changeset, resolve_target
+from tokyo_cli.git.repo import load_changeset, resolve_target
 
 pytestmark = pytest.mark.skipif(semgrep_mod.semgrep_command() is None, reason="semgrep not installed")
 

@@ -12,7 +12,7 @@ import pytest
 from fakes.files import write
 
 from tokyo_cli.errors import ConfigError
-from tokyo_cli.team import AgentSpec, Team, defaults_dir, load_team
+from tokyo_cli.config.team import AgentSpec, Team, defaults_dir, load_team
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = REPO_ROOT / "agents.yaml"
@@ -84,7 +84,7 @@ def test_instructions_describe_focus_not_the_output_contract() -> None:
 
 
 def test_agent_globs_select_what_each_specialist_owns() -> None:
-    from tokyo_cli.pathrules import glob_match
+    from tokyo_cli.git.pathrules import glob_match
 
     team = load_team()
 
@@ -392,8 +392,8 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
         zf.extractall(tmp_path / "site")
     # The installed layout, imported from the unpacked wheel: defaults come from the package.
     code = (
-        "from tokyo_cli.team import defaults_dir, load_team\n"
-        "from tokyo_cli.workflow import list_workflows, load_workflow\n"
+        "from tokyo_cli.config.team import defaults_dir, load_team\n"
+        "from tokyo_cli.config.workflow import list_workflows, load_workflow\n"
         "team = load_team()\n"
         "print(defaults_dir())\n"
         "print(','.join(team.agents))\n"

@@ -1,6 +1,6 @@
 """File names with newlines and control characters are reviewed, and nothing the repository
 controls (names, titles, bodies, model text, YAML keys) can write its own line, escape
-sequence or markup on a terminal (textsafe.py). Piped output is not wrapped at 80 columns."""
+sequence or markup on a terminal (safety/textsafe.py). Piped output is not wrapped at 80 columns."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from rich.console import Console
 
 from tokyo_cli.cli.common import UNWRAPPED_WIDTH, console
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.pathrules import glob_match
+from tokyo_cli.git.pathrules import glob_match
 from tokyo_cli.report.terminal import render_terminal
 from tokyo_cli.results import FileEntry, RunResult, StepResult
-from tokyo_cli.runview import StepView
+from tokyo_cli.engine.runview import StepView
 from tokyo_cli.summary import offline_summary
-from tokyo_cli.textsafe import clean_text, one_line, quote_path
+from tokyo_cli.safety.textsafe import clean_text, one_line, quote_path
 
 from conftest import RunCli
 from fakes.gitrepo import GitRepo

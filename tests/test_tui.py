@@ -22,8 +22,8 @@ from test_tui_fakes import wait_for
 from textual.pilot import Pilot
 
 from tokyo_cli.findings import Severity
-from tokyo_cli.review import ReviewRequest, prepare_review
-from tokyo_cli.settings import load_settings
+from tokyo_cli.engine.review import ReviewRequest, prepare_review
+from tokyo_cli.config.settings import load_settings
 from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import list_runs, load_run
 from tokyo_cli.tui.app import LEDGER_MISSING, TokyoApp

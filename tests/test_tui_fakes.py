@@ -17,15 +17,15 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tokyo_cli import events as ev
-from tokyo_cli.diffparse import parse_git_diff
+from tokyo_cli.git.diff import parse_git_diff
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.results import CallRecord, FileEntry, RunResult, StepResult
-from tokyo_cli.review import ReviewOutcome
+from tokyo_cli.engine.review import ReviewOutcome
 from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import save_run
 from tokyo_cli.tui.hunks import HunkExcerpt, excerpt
 from tokyo_cli.tui.services import Services
-from tokyo_cli.runview import PlannedStep
+from tokyo_cli.engine.runview import PlannedStep
 
 PLAN = [
     PlannedStep("security", "akira", "Akira", model="claude-opus-4-5"),

@@ -35,7 +35,7 @@ from tokyo_cli.tui.screens.live import LiveScreen
 from tokyo_cli.tui.screens.modals import DismissScreen
 from tokyo_cli.tui.screens.run import RunScreen
 from tokyo_cli.tui.screens.stats import StatsScreen
-from tokyo_cli.runview import RunView
+from tokyo_cli.engine.runview import RunView
 from tokyo_cli.tui.statsdata import found, load_stats, sparkline
 from tokyo_cli.tui.widgets.findings_view import FindingsView
 
@@ -298,8 +298,8 @@ def test_help_lists_tui_and_review_tui() -> None:
 
 
 def test_real_services_wire_the_ledger_stats_and_the_run(git_repo: GitRepo, tmp_path: Path) -> None:
-    from tokyo_cli.review import ReviewRequest, prepare_review
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review
+    from tokyo_cli.config.settings import load_settings
 
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("base")

@@ -10,8 +10,8 @@ from fakes.files import write
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
-from tokyo_cli.team import Team, defaults_dir, load_team
-from tokyo_cli.workflow import (
+from tokyo_cli.config.team import Team, defaults_dir, load_team
+from tokyo_cli.config.workflow import (
     StepSpec,
     WorkflowSpec,
     find_workflow,

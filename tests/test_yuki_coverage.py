@@ -20,7 +20,7 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.coverage_data import MEMO_KEY, CoverageSummary, FileReport, match_paths
 from tokyo_cli.findings import Severity
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 CALC = '''\
 """Arithmetic."""

@@ -11,7 +11,7 @@ import pytest
 from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.findings import Severity
-from tokyo_cli.repo import load_changeset, resolve_target
+from tokyo_cli.git.repo import load_changeset, resolve_target
 
 SHOP = '''\
 """Orders."""

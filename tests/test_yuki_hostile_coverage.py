@@ -18,7 +18,7 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers import coverage_data
 from tokyo_cli.findings import Severity
-from tokyo_cli.repo import load_changeset, resolve_target
+from tokyo_cli.git.repo import load_changeset, resolve_target
 
 LIB = '"""Lib."""\n\n\ndef work(x):\n    """Do it."""\n    y = x + 1\n    return y\n'
 CHANGED = LIB.replace("    y = x + 1\n", "    y = x + 2\n")

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 
 
 class Severity(str, Enum):
@@ -193,7 +193,7 @@ class AgentOutput(BaseModel):
 
     Over-long text is truncated and findings past ``MAX_FINDINGS_PER_REPLY`` are dropped
     (``truncated`` counts them) rather than rejecting an otherwise valid reply. Every string
-    of the reply is masked first (:func:`tokyo_cli.masking.mask_data`): whatever a model
+    of the reply is masked first (:func:`tokyo_cli.safety.masking.mask_data`): whatever a model
     writes, no secret the detector knows is kept.
     """
 
@@ -239,7 +239,7 @@ class AgentOutput(BaseModel):
 
 
 class GroupMember(BaseModel):
-    """One finding folded into a grouped finding (:mod:`tokyo_cli.grouping`): its own
+    """One finding folded into a grouped finding (:mod:`tokyo_cli.engine.grouping`): its own
     fingerprint (the ledger decides on members), location, title and severity."""
 
     fingerprint: str
@@ -327,7 +327,7 @@ _MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reaso
 
 
 def redact(finding: Finding) -> Finding:
-    """``finding`` with likely secrets masked (:func:`tokyo_cli.masking.mask_data`, the one
+    """``finding`` with likely secrets masked (:func:`tokyo_cli.safety.masking.mask_data`, the one
     detector) in its title, body, suggestion, anchored line text and dismissal reason.
 
     The fingerprint is recomputed from the masked text, so it stays stable without holding
@@ -498,7 +498,10 @@ def anchor_finding(
     end_line = None
     if line is not None and raw.end_line and raw.end_line > line and changes.is_anchor(raw.path, raw.end_line):
         end_line = raw.end_line
-    anchor_text = changes.line_text(raw.path, line) if line is not None else ""
+    # The line's text, also off the changed lines: the fingerprint then survives an
+    # incremental review in which that line is no longer changed (same finding, same id).
+    at = line if line is not None else file_line
+    anchor_text = changes.line_text(raw.path, at) if at is not None else ""
     return redact(Finding(
         path=raw.path,
         line=line,

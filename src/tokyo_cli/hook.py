@@ -15,7 +15,7 @@ What makes it a hook rather than ``tokyo review --staged``:
 * the target comes from pre-commit's environment (``PRE_COMMIT_FROM_REF``/``_TO_REF`` on
   pre-push, see pre-commit's ``commands/run.py``), not from flags;
 * a time limit for the whole run: the steps still running are stopped, what finished is
-  reported and stored (the run ends ``partial``, see :meth:`tokyo_cli.engine.Engine.run`);
+  reported and stored (the run ends ``partial``, see :meth:`tokyo_cli.engine.runner.Engine.run`);
 * the exit code is the README's table, as for ``tokyo review`` (:meth:`ReviewOutcome.exit_code`):
   an unreachable provider, a failed step or the time limit block nothing by themselves —
   what the analyzers found still counts (the run is ``partial``: 1 at or above ``fail_on``,
@@ -25,7 +25,7 @@ What makes it a hook rather than ``tokyo review --staged``:
   how to skip the hook once;
 * compact output: one line per blocking finding, one summary line, how to skip.
 
-The run goes through :func:`tokyo_cli.review.run_review` like every entry point: it is stored
+The run goes through :func:`tokyo_cli.engine.review.run_review` like every entry point: it is stored
 in history, and findings dismissed in the ledger stay silent.
 """
 
@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Literal
 
 from tokyo_cli.errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_NOT_SAVED
-from tokyo_cli.gitcmd import merge_base, open_repo, resolve_commit, try_git
-from tokyo_cli.repo import load_changeset
+from tokyo_cli.git.commands import merge_base, open_repo, resolve_commit, try_git
+from tokyo_cli.git.repo import load_changeset
 from tokyo_cli.findings import Finding
 from tokyo_cli.report import count_by_severity, finding_location, one_line, plural
 from tokyo_cli.results import RunResult
-from tokyo_cli.review import (
+from tokyo_cli.engine.review import (
     PreparedReview,
     ReviewOutcome,
     ReviewRequest,
@@ -50,9 +50,9 @@ from tokyo_cli.review import (
     prepare_review,
     run_review_blocking,
 )
-from tokyo_cli.repoconfig import config_commit
-from tokyo_cli.settings import Settings
-from tokyo_cli.targets import ReviewTarget, TargetKind
+from tokyo_cli.config.repository import config_commit
+from tokyo_cli.config.settings import Settings
+from tokyo_cli.git.targets import ReviewTarget, TargetKind
 
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_LISTED = 20  # blocking findings listed one per line; the rest are counted
@@ -147,7 +147,7 @@ def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float 
     Each analyzer and each provider call is also held to ``time_limit``, so the analyzer
     threads the run leaves behind end within their grace period
     (:data:`tokyo_cli.analyzers.base.TIMEOUT_GRACE_S`) and the process can exit. Never raises
-    for provider, analyzer or history-write failures (see :func:`tokyo_cli.review.run_review`).
+    for provider, analyzer or history-write failures (see :func:`tokyo_cli.engine.review.run_review`).
 
     Raises:
         StoreConfigError: the history database is unusable as configured (exit code 2).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tokyo_cli.results import RunResult
-from tokyo_cli.textsafe import one_line, quote_path
+from tokyo_cli.safety.textsafe import one_line, quote_path
 
 
 def offline_summary(result: RunResult) -> str:

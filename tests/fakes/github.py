@@ -4,7 +4,9 @@
 ``tests/data/github-openapi-subset.json`` (copied from the npm package ``@octokit/openapi``)
 lists them: pulls/get, pulls/list-review-comments, pulls/create-reply-for-review-comment,
 pulls/list-reviews, pulls/create-review, pulls/list-files, issues/list-comments,
-issues/create-comment, issues/update-comment, repos/get-collaborator-permission-level.
+issues/create-comment, issues/update-comment, repos/get-collaborator-permission-level,
+checks/create, checks/update; and ``POST /graphql`` for the review threads' resolved state,
+validated against GitHub's GraphQL schema (:mod:`fakes.graphql_api`).
 
 Every request is checked: route, method, path parameters, query and JSON body against the
 spec (:mod:`fakes.openapi`), then ``Authorization: Bearer <token>``,
@@ -41,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from fakes import openapi
+from fakes import graphql_api, openapi
 
 TOKEN = "ghs_fake_token_0123456789abcdefABCDEF"
 BOT: dict[str, Any] = {"login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
@@ -95,6 +97,7 @@ class Pull:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
     issue_comments: list[dict[str, Any]] = field(default_factory=list)
+    resolved: dict[int, str] = field(default_factory=dict)  # thread's first comment id -> resolver
 
 
 def patch_hunks(patch: str | None) -> list[set[int]]:
@@ -148,6 +151,8 @@ class FakeGitHub:
         self._faults: list[Fault] = []
         self._ids = 1000
         self.permissions: dict[str, str] = {}  # login -> admin | write | read (default read)
+        self.check_runs: list[dict[str, Any]] = []
+        self.graphql_page_size = 100
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -199,6 +204,29 @@ class FakeGitHub:
         self.pull(number).review_comments.append(comment)
         return comment
 
+    def resolve_thread(self, number: int, comment_id: int, by: str | None) -> None:
+        """Mark the review thread opened by ``comment_id`` resolved by ``by`` (``None``:
+        unresolve it), as "Resolve conversation" in GitHub's UI does."""
+        pull = self.pull(number)
+        if by is None:
+            pull.resolved.pop(comment_id, None)
+        else:
+            pull.resolved[comment_id] = by
+
+    def threads(self, owner: str, name: str, number: int) -> list[dict[str, Any]] | None:
+        """The pull request's review threads for the GraphQL endpoint: one per comment that
+        is not a reply, with its replies' ids; ``None`` for an unknown pull request."""
+        if (owner, name) != (self.owner, self.repo) or number not in self.pulls:
+            return None
+        pull = self.pulls[number]
+        out = []
+        for c in pull.review_comments:
+            if c.get("in_reply_to_id") is None:
+                replies = [r["id"] for r in pull.review_comments if r.get("in_reply_to_id") == c["id"]]
+                by = pull.resolved.get(c["id"])
+                out.append({"isResolved": by is not None, "resolvedBy": by, "comments": [c["id"], *replies]})
+        return out
+
     def fail(self, method: str, path_regex: str, status: int, body: dict[str, Any] | None = None,
              headers: dict[str, str] | None = None, times: int = 1) -> None:
         """Answer the next ``times`` matching requests with ``status`` (after validation)."""
@@ -231,6 +259,8 @@ class FakeGitHub:
     def handle(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             self.requests.append(rec)
+        if rec.path == "/graphql":
+            return self._graphql(rec)
         op, params, refusal = openapi.match(rec.method, rec.path, rec.query, rec.body, rec.has_body)
         if refusal is not None:
             return self._violation(rec, refusal.status, f"OpenAPI: {refusal.message}")
@@ -259,10 +289,55 @@ class FakeGitHub:
             "issues/create-comment": lambda: self._create_issue_comment(rec, int(params["issue_number"])),
             "issues/update-comment": lambda: self._update_issue_comment(rec, int(params["comment_id"])),
             "repos/get-collaborator-permission-level": lambda: self._permission(params["username"]),
+            "checks/create": lambda: self._create_check_run(rec),
+            "checks/update": lambda: self._update_check_run(rec, int(params["check_run_id"])),
         }
         if op.operation_id not in handlers:  # the subset lists an operation this fake does not serve
             return self._violation(rec, 501, f"fake GitHub does not serve {op.operation_id}")
         return handlers[op.operation_id]()
+
+    def _graphql(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
+        """POST /graphql: the headers as for REST (GitHub's GraphQL endpoint needs only the
+        token; the rest is harmless), then the query validated against the schema subset."""
+        if rec.method != "POST":
+            return self._violation(rec, 404, "GraphQL is POST /graphql")
+        problem = self._check_headers(rec)
+        if problem:
+            return self._violation(rec, 401 if "Authorization" in problem else 400, problem)
+        for fault in self._faults:
+            if fault.times > 0 and fault.method == "POST" and fault.path.search("/graphql"):
+                fault.times -= 1
+                return fault.status, fault.body, fault.headers
+        refused = graphql_api.problems(rec.body)
+        if refused:
+            self._violation(rec, 200, "GraphQL schema: " + "; ".join(refused))
+            return 200, {"errors": [{"message": m} for m in refused]}, {}
+        return 200, graphql_api.answer(rec.body, self.threads, self.graphql_page_size), {}
+
+    def _create_check_run(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
+        body = rec.body
+        if not _SHA.match(str(body.get("head_sha"))):
+            return self._violation(rec, 422, "head_sha must be a commit SHA")
+        if body.get("status") == "completed" and "conclusion" not in body:
+            return self._violation(rec, 422, "a completed check run needs a conclusion")
+        cid = self._next_id()
+        run = {"id": cid, "name": body["name"], "head_sha": body["head_sha"], "status": body.get("status"),
+               "conclusion": body.get("conclusion"), "output": body.get("output") or {},
+               "annotations": list((body.get("output") or {}).get("annotations") or []),
+               "html_url": f"https://github.com/{self.owner}/{self.repo}/runs/{cid}"}
+        with self._lock:
+            self.check_runs.append(run)
+        return 201, run, {}
+
+    def _update_check_run(self, rec: Recorded, check_run_id: int) -> tuple[int, Any, dict[str, str]]:
+        run = next((r for r in self.check_runs if r["id"] == check_run_id), None)
+        if run is None:
+            return self._violation(rec, 404, f"no check run {check_run_id}")
+        output = rec.body.get("output") or {}
+        with self._lock:  # GitHub appends annotations sent with an update
+            run["annotations"] += list(output.get("annotations") or [])
+            run["output"] = {**run["output"], **{k: v for k, v in output.items() if k != "annotations"}}
+        return 200, run, {}
 
     def _permission(self, login: str) -> tuple[int, Any, dict[str, str]]:
         level = self.permissions.get(login, "read")

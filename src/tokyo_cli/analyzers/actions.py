@@ -9,7 +9,7 @@ Configuration from the reviewed repository is never used: a ``zizmor.yml`` in a 
 could switch audits off for its own workflows, so ``--no-config`` disables all of zizmor's
 configuration loading (and ``ZIZMOR_CONFIG`` is not in the tool's environment). Inline
 ``# zizmor: ignore[<audit>]`` comments stay honoured: they sit on the workflow line itself,
-in the diff people review. zizmor runs through :mod:`tokyo_cli.isolation`
+in the diff people review. zizmor runs through :mod:`tokyo_cli.safety.isolation`
 (allow-listed environment, a fresh empty working directory), on absolute paths.
 
 Kept: every finding of zizmor's default "regular" persona (its "minimal false positives"
@@ -41,7 +41,7 @@ from tokyo_cli.analyzers.common import (
     write_files,
 )
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", "action.yml", "action.yaml")
 ALWAYS_KEPT = frozenset({"excessive-permissions"})

@@ -51,14 +51,14 @@ B112 1/0.
 * B101 (``assert``) stays skipped in test files only (4630 hits there). In library code (99)
   the 12 sampled were invariants and type narrowing (44 of the 99 test ``is None``, 16
   ``isinstance``), but an ``assert`` guarding input does vanish under ``python -O``; repeats
-  are folded into one finding per file (:mod:`tokyo_cli.grouping`).
+  are folded into one finding per file (:mod:`tokyo_cli.engine.grouping`).
 * B603 (a subprocess call without a shell) is run again but kept only when the command is not
   a constant (:func:`constant_command`: the call's first argument, or ``args=``, parsed with
   :mod:`ast`): of its 8 hits 7 build the command from a variable (``[cmd, filename]``,
   ``["xdg-open", url]``) and are kept; 1 (``[sys.executable, "-"]``) is dropped.
 
 Isolation (the reviewed code never runs): bandit runs as ``python -I -m bandit`` through
-:mod:`tokyo_cli.isolation` (allow-listed environment, a fresh empty working
+:mod:`tokyo_cli.safety.isolation` (allow-listed environment, a fresh empty working
 directory) on the absolute path of the copied tree, so no file of the change is importable
 by the bandit process. Configuration from the reviewed tree is never read: bandit's own
 discovery (a ``.bandit`` file anywhere under the target) is replaced by ``--ini`` pointing
@@ -101,8 +101,8 @@ from tokyo_cli.analyzers.common import (
     unparsable_reason,
 )
 from tokyo_cli.findings import Finding, Severity, parse_cwe
-from tokyo_cli.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
-from tokyo_cli.repo import Changeset, FileChange, TargetKind
+from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
+from tokyo_cli.git.repo import Changeset, FileChange, TargetKind
 
 # Module-level so tests (and packagers) can point it elsewhere.
 BANDIT_COMMAND: list[str] = python_command("bandit")

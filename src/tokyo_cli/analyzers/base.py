@@ -1,13 +1,13 @@
 """The offline analyzer contract and registry.
 
 An analyzer is deterministic, needs no credentials, and turns part of a
-:class:`~tokyo_cli.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
+:class:`~tokyo_cli.git.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
 the change touched. Analyzers are plain synchronous callables: the engine runs
 :func:`run_analyzers` with ``asyncio.to_thread``, and it runs one agent's analyzers at the
 same time, each in its own thread, each within the time limit.
 
 Every finding leaves here with secrets masked in its title, body, suggestion and anchored
-line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.masking`),
+line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.safety.masking`),
 so no detected secret reaches a report, the history database or a provider.
 """
 
@@ -26,8 +26,8 @@ from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
-from tokyo_cli.masking import mask_secrets
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.safety.masking import mask_secrets
+from tokyo_cli.git.repo import Changeset, FileChange
 
 # name -> "module:class"; imported on first use so a broken tool never breaks startup.
 _REGISTRY: dict[str, str] = {

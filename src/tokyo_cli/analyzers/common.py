@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tokyo_cli.diffparse import split_lines
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.isolation import ToolUnavailable, last_error_line, run_isolated
-from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
-from tokyo_cli.textsafe import quote_path
+from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, run_isolated
+from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.safety.textsafe import quote_path
 
 TEST_GLOBS = ("test_*.py", "*_test.py", "tests/**", "**/tests/**", "test/**", "**/test/**",
               "conftest.py")
@@ -151,7 +151,7 @@ def make_finding(changeset: Changeset, *, path: str, line: int | None, severity:
 
 def _quote_odd_paths(changeset: Changeset, text: str) -> str:
     """``text`` with every changed path that holds a newline or control character written the
-    way :func:`~tokyo_cli.textsafe.quote_path` shows it: a hostile file name quoted into a
+    way :func:`~tokyo_cli.safety.textsafe.quote_path` shows it: a hostile file name quoted into a
     finding's title or body must not start a line of its own ("CRITICAL fake.py:1 ...")."""
     odd = changeset.memo.get(_ODD_PATHS)
     if odd is None:
@@ -426,7 +426,7 @@ def find_tool(name: str) -> str | None:
 
 def run_tool(cmd: Sequence[str], *, timeout_s: float, stdin: bytes | None = None,
              ok_codes: Sequence[int] = (0,), extra_env: Mapping[str, str] | None = None) -> str:
-    """Run ``cmd`` isolated (:func:`~tokyo_cli.isolation.run_isolated`: a fresh
+    """Run ``cmd`` isolated (:func:`~tokyo_cli.safety.isolation.run_isolated`: a fresh
     empty working directory, an allow-listed environment plus ``extra_env``) within
     ``timeout_s`` seconds; its stdout as text. Pass the files to analyze as absolute paths.
 

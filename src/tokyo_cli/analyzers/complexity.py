@@ -27,7 +27,7 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
 )
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
 
 THRESHOLD = 10  # radon rank B's upper bound (and McCabe's original advice)
 

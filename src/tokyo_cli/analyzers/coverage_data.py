@@ -13,7 +13,7 @@ there; coverage data is rarely committed, so otherwise they read the working tre
 data is used only when its working-tree bytes are the reviewed bytes.
 
 Hostile input (docs/ARCHITECTURE.md, "Trust boundaries"): a data file is read only when it is
-a regular file, never through a symlink (:mod:`tokyo_cli.safefs`; a committed symlink is
+a regular file, never through a symlink (:mod:`tokyo_cli.safety.safefs`; a committed symlink is
 never resolved), and only up to :data:`MAX_BYTES`. A ``.coverage`` database is copied into a
 private temporary directory and opened read-only and immutable (``mode=ro&immutable=1``)
 with untrusted schema switched off and a time limit on every query; the repository's file is
@@ -47,14 +47,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from tokyo_cli import safefs
+from tokyo_cli.safety import safefs
 from tokyo_cli.analyzers.common import AST_LOCK
 from tokyo_cli.analyzers.tree import TreeUnavailable, new_tree
-from tokyo_cli.diffparse import split_lines
-from tokyo_cli.gitcmd import git_executable
-from tokyo_cli.gitfiles import SYMLINK_MODE
-from tokyo_cli.isolation import run_git_isolated
-from tokyo_cli.repo import Changeset, FileChange, TargetKind
+from tokyo_cli.git.diff import split_lines
+from tokyo_cli.git.commands import git_executable
+from tokyo_cli.git.files import SYMLINK_MODE
+from tokyo_cli.safety.isolation import run_git_isolated
+from tokyo_cli.git.repo import Changeset, FileChange, TargetKind
 
 MAX_BYTES = 50 * 1024 * 1024
 CANDIDATES = (".coverage", "coverage.xml", "coverage.lcov", "lcov.info", "coverage/lcov.info")

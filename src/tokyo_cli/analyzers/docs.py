@@ -49,7 +49,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tokyo_cli import safefs
+from tokyo_cli.safety import safefs
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
     parse_ast,
@@ -67,7 +67,7 @@ from tokyo_cli.analyzers.common import (
 )
 from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
 
 README_GLOBS = ("README", "README.*", "readme.*")
 DOC_GLOBS = ("docs/**/*.md", "docs/**/*.rst", "doc/**/*.md", "doc/**/*.rst", "docs/*.md", "docs/*.rst")

@@ -12,7 +12,7 @@ matters and can fail at start-up), low for an import inside a function.
 
 Isolation (no file of the reviewed tree ever runs): grimp parses the copied files statically;
 the helper process only has to *locate* the packages. It runs as ``python -I -c SCRIPT``
-through :mod:`tokyo_cli.isolation` (allow-listed environment, fresh empty working
+through :mod:`tokyo_cli.safety.isolation` (allow-listed environment, fresh empty working
 directory, no ``PYTHONPATH``), gets the copied package roots on stdin, imports everything it
 needs first, and only then installs (1) an audit hook that refuses to compile or execute any
 code whose file lies under those roots and refuses to start processes, and (2) a finder that
@@ -35,7 +35,7 @@ from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import ToolUnavailable, is_python, is_test_path, make_finding, run_tool, whole_tree
 from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
 
 # Runs in an isolated child Python (``-I``, empty cwd, allow-listed env). stdin:
 # {"roots": [copied sys.path roots], "packages": [...], "modules": {module: [added lines] |

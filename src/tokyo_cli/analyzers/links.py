@@ -30,13 +30,13 @@ from urllib.parse import unquote
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from tokyo_cli import safefs
+from tokyo_cli.safety import safefs
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
-from tokyo_cli.diffparse import split_lines
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
 
 MARKDOWN_GLOBS = ("*.md", "*.markdown", "*.mdx")
 MAX_TARGET_BYTES = 1_000_000  # a linked Markdown file bigger than this is not read for anchors

@@ -11,14 +11,14 @@ in a whole-tree audit) become findings:
   provider tokens), high for a "secret keyword" assignment (``password = "..."``);
 * cwe ``[798]`` (CWE-798, use of hard-coded credentials);
 * the secret itself never appears: the anchored line text goes through the one secret
-  detector (:func:`tokyo_cli.masking.mask_secrets`: ``[MASKED:<kind>]``), like every
+  detector (:func:`tokyo_cli.safety.masking.mask_secrets`: ``[MASKED:<kind>]``), like every
   finding (:func:`tokyo_cli.findings.redact`).
 
 As findings, the two entropy plugins and the public-IP plugin are off: every commit SHA,
 checksum and pinned action looks random, and they would bury the real keys (detect-secrets'
 docs call them the noisiest). Masking, which costs no reader's attention, uses them all.
 detect-secrets keeps its configuration in a process-global singleton, so scans in this
-process hold :data:`tokyo_cli.masking.DETECT_SECRETS_LOCK`. From ``PARALLEL_MIN_FILES``
+process hold :data:`tokyo_cli.safety.masking.DETECT_SECRETS_LOCK`. From ``PARALLEL_MIN_FILES``
 files on, the scan runs in isolated worker processes, one per CPU
 (:mod:`tokyo_cli.analyzers.secrets_pool`), with the same plugins and filters. Files that no
 plugin can match are not scanned at all (:mod:`tokyo_cli.analyzers.secrets_prefilter`, built
@@ -39,8 +39,8 @@ from tokyo_cli.analyzers.secrets_pool import scan_files
 from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
 from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.masking import DETECT_SECRETS_LOCK, mask_secrets
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.safety.masking import DETECT_SECRETS_LOCK, mask_secrets
+from tokyo_cli.git.repo import Changeset, FileChange
 
 NOISY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
 KEYWORD_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})

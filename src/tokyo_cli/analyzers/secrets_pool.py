@@ -1,5 +1,5 @@
 """detect-secrets over many files on every core: batches of files, each scanned by its own
-isolated process (``python -I``, :func:`tokyo_cli.isolation.tool_env`), at most one per CPU
+isolated process (``python -I``, :func:`tokyo_cli.safety.isolation.tool_env`), at most one per CPU
 at a time, all within the analyzer's one deadline.
 
 detect-secrets keeps its settings in a process-global singleton and is pure Python (one
@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokyo_cli.isolation import tool_env
+from tokyo_cli.safety.isolation import tool_env
 
 BATCHES_PER_WORKER = 4  # smaller batches: an even finish, and less left over at a deadline
 MIN_BATCH = 25

@@ -21,7 +21,7 @@ Offline and isolated (the reviewed code never runs, semgrep never reaches the ne
 --no-git-ignore --scan-unknown-extensions`` on the absolute path of the copied tree (with an
 empty ``.semgrepignore`` of tokyo's, so semgrep's default ignore list of ``tests/``,
 ``vendor/``, ... does not apply: tokyo's path rules chose the files), through
-:mod:`tokyo_cli.isolation` (allow-listed environment: no ``SEMGREP_RULES``,
+:mod:`tokyo_cli.safety.isolation` (allow-listed environment: no ``SEMGREP_RULES``,
 ``SEMGREP_APP_TOKEN`` or proxy settings; ``HOME`` a fresh empty directory, so no
 ``~/.semgrep`` settings or login; a fresh empty working directory, so no ``.semgrepignore``
 or ``.semgrep.yml`` of the reviewed tree) plus ``SEMGREP_SEND_METRICS=off`` and
@@ -83,8 +83,8 @@ from tokyo_cli.analyzers.common import (
     write_files,
 )
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.isolation import last_error_line, run_isolated
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.safety.isolation import last_error_line, run_isolated
+from tokyo_cli.git.repo import Changeset, FileChange
 
 RULES_DIR = taint.RULES_DIR
 # Never let semgrep phone home: metrics off and no version check (which otherwise blocks a

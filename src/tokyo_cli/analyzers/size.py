@@ -12,9 +12,9 @@ import time
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import changed_texts, is_test_path, make_finding, whole_tree
-from tokyo_cli.diffparse import split_lines
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
 
 MAX_LINES = 400
 CODE_LANGUAGES = frozenset({

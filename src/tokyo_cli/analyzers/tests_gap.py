@@ -84,7 +84,7 @@ from tokyo_cli.analyzers.common import (
 )
 from tokyo_cli.analyzers.tree import TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
 
 _SKIP = re.compile(
     r"@pytest\.mark\.(skip|xfail)\b|\bpytest\.(skip|xfail)\(|@unittest\.(skip|expectedFailure)\b"

@@ -5,12 +5,12 @@ exist. The changeset holds only the changed files, so :class:`NewTree` answers f
 from the same version the review reads: the working tree (working, all), the index (staged)
 or the head commit (range). Changed files always come from the changeset, deleted ones are
 gone. Git is called with plain subprocesses (safe from worker threads), through
-:func:`tokyo_cli.isolation.run_git_isolated` (an allow-listed environment: no keys or tokens).
+:func:`tokyo_cli.safety.isolation.run_git_isolated` (an allow-listed environment: no keys or tokens).
 
 Symlinks are listed, never followed: a symlink (or, in the working tree, a path below a
 symlinked directory) exists in :meth:`NewTree.paths` but :meth:`NewTree.read` returns
 ``None`` for it, whatever it points at; working-tree files are read through
-:mod:`tokyo_cli.safefs`. Submodules are never entered.
+:mod:`tokyo_cli.safety.safefs`. Submodules are never entered.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import subprocess
 import threading
 from pathlib import PurePosixPath
 
-from tokyo_cli import safefs
-from tokyo_cli.gitcmd import git_executable
-from tokyo_cli.gitfiles import SYMLINK_MODE
-from tokyo_cli.isolation import run_git_isolated
-from tokyo_cli.repo import Changeset, TargetKind
+from tokyo_cli.safety import safefs
+from tokyo_cli.git.commands import git_executable
+from tokyo_cli.git.files import SYMLINK_MODE
+from tokyo_cli.safety.isolation import run_git_isolated
+from tokyo_cli.git.repo import Changeset, TargetKind
 
 
 _MEMO_LOCK = threading.Lock()

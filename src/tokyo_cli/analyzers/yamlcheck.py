@@ -17,9 +17,9 @@ import tomllib
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, old_text
-from tokyo_cli.configlimits import toml_too_deep
+from tokyo_cli.config.limits import toml_too_deep
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
 YAML_GLOBS = ("*.yml", "*.yaml")
 TOML_GLOBS = ("*.toml",)
@@ -54,7 +54,7 @@ def yaml_error(text: str) -> tuple[str, int | None] | None:
 def toml_error(text: str) -> tuple[str, int | None] | None:
     """``(message, 1-based line or None)`` when ``text`` is not valid TOML, else ``None``
     (also when it nests too deeply to check: tomllib would recurse past the stack, or hold
-    every prefix of a 100,000-part dotted key in memory, see ``configlimits.toml_too_deep``)."""
+    every prefix of a 100,000-part dotted key in memory, see ``config.limits.toml_too_deep``)."""
     if toml_too_deep(text):
         return None
     try:

@@ -5,7 +5,7 @@ their code (2 usage/config, 3 run failed); Ctrl-C exits 130; anything else print
 "unexpected error" and exits 3, with the traceback only when ``TOKYO_DEBUG=1``.
 
 Start-up stays fast: this module and the command modules import only typer and the standard
-library at import time; the core (and litellm, which only ``llm.py`` imports) loads inside
+library at import time; the core (and litellm, which only ``llm/gateway.py`` imports) loads inside
 the command that needs it.
 """
 
@@ -24,7 +24,7 @@ from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits
 from tokyo_cli.cli.completion import InstallCompletion, ShowCompletion
 from tokyo_cli.errors import TokyoError
-from tokyo_cli.textsafe import clean_text
+from tokyo_cli.safety.textsafe import clean_text
 
 app = typer.Typer(
     name="tokyo",
@@ -73,7 +73,7 @@ app.command("doctor", help=doctor.HELP)(exits(doctor.doctor))
 
 
 def _err(message: str) -> None:
-    from tokyo_cli.masking import mask_secrets  # here, not at import: `tokyo --help` stays fast
+    from tokyo_cli.safety.masking import mask_secrets  # here, not at import: `tokyo --help` stays fast
 
     message = mask_secrets(message)[0]  # an error may quote a file of the reviewed repository
     message = clean_text(message)  # repository text in it (a file name, a YAML key) must not drive the terminal

@@ -17,7 +17,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from tokyo_cli.settings import Settings
+    from tokyo_cli.config.settings import Settings
 
 DbOption = Annotated[
     Optional[Path],
@@ -72,7 +72,7 @@ def console(*, stderr: bool = False) -> Console:
 
 def settings_for(**flags: object) -> Settings:
     """Settings for a command: flags over TOKYO_* over defaults (never the reviewed repository)."""
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.config.settings import load_settings
 
     return load_settings(**flags)
 
@@ -80,7 +80,7 @@ def settings_for(**flags: object) -> Settings:
 def repo_root_or_none(path: Path) -> Path | None:
     """The git top-level directory containing ``path``, or ``None`` outside a repository."""
     from tokyo_cli.errors import RepoError
-    from tokyo_cli.repo import open_repo
+    from tokyo_cli.git.repo import open_repo
 
     try:
         repo = open_repo(path)
@@ -97,7 +97,7 @@ def require_repo_root(path: Path) -> Path:
             one (open_repo's message, which says how to get a working tree).
     """
     from tokyo_cli.errors import RepoError
-    from tokyo_cli.repo import open_repo
+    from tokyo_cli.git.repo import open_repo
 
     if not path.exists():
         raise RepoError(f"no such directory: {path}")

@@ -1,4 +1,4 @@
-"""``tokyo doctor [PATH]``: render :func:`tokyo_cli.doctor.diagnose` (a table, or ``--json``)."""
+"""``tokyo doctor [PATH]``: render :func:`tokyo_cli.engine.doctor.diagnose` (a table, or ``--json``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tokyo_cli.cli.common import DbOption, JsonOption
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from tokyo_cli.doctor import Diagnosis
+    from tokyo_cli.engine.doctor import Diagnosis
 
 HELP = (
     "Check what a review of PATH would run with: git, the repository, which agents would call "
@@ -37,7 +37,7 @@ def doctor(
     db: DbOption = None,
 ) -> int:
     """Diagnose tokyo's set-up for a repository; exit 1 on an error-level problem."""
-    from tokyo_cli.doctor import diagnose
+    from tokyo_cli.engine.doctor import diagnose
 
     diagnosis = diagnose(path, db=db, check_providers=check_providers)
     if as_json:
@@ -53,7 +53,7 @@ def _render(d: Diagnosis, out: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tokyo_cli.textsafe import one_line
+    from tokyo_cli.safety.textsafe import one_line
 
     def row(label: str, value: str) -> None:
         out.print(Text(f"{label:<11} ") + Text(one_line(value)))  # repository text: never markup

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption, console, settings_for
-from tokyo_cli.textsafe import clean_text
+from tokyo_cli.safety.textsafe import clean_text
 
 if TYPE_CHECKING:
-    from tokyo_cli.evaluation import CaseResult, EvalReport, Scores
+    from tokyo_cli.engine.evaluation import CaseResult, EvalReport, Scores
 
 HELP = """Measure a workflow on a labelled corpus: precision, recall and F1 per agent,
 category and CWE, and TPR-FPR per category.
@@ -74,7 +74,7 @@ def eval_command(
     db: DbOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> int:
-    from tokyo_cli.evaluation import EvalOptions, gate_failures, load_corpus, run_eval
+    from tokyo_cli.engine.evaluation import EvalOptions, gate_failures, load_corpus, run_eval
 
     if baseline is not None and baseline != "bandit":
         from tokyo_cli.errors import ConfigError
@@ -83,7 +83,7 @@ def eval_command(
     loaded = load_corpus(corpus)
     settings = settings_for(workflow=workflow, model=model, api_base=api_base, offline=offline, db=db,
                             max_cost=max_cost, cache=False if no_cache else None)
-    from tokyo_cli.review import start_import_early
+    from tokyo_cli.engine.review import start_import_early
 
     start_import_early(settings)
     err = sys.stderr
@@ -127,7 +127,7 @@ def _counts_table(title: str, rows: dict[str, object], first: str) -> object:
 def render_terminal(report: EvalReport) -> None:
     from rich.table import Table
 
-    from tokyo_cli.evaluation import corpus_stats
+    from tokyo_cli.engine.evaluation import corpus_stats
 
     out = console()
     data = report.as_dict()["corpus"]
@@ -170,7 +170,7 @@ def render_terminal(report: EvalReport) -> None:
             for col in ("TP", "FP", "FN", "P", "R", "F1"):
                 t.add_column(f"{name} {col}", justify="right")
         keys = list(dict.fromkeys([*s.by_cwe, *b.by_cwe]))
-        from tokyo_cli.evaluation import Counts
+        from tokyo_cli.engine.evaluation import Counts
 
         for key in [*keys, "all"]:
             row = [key]

@@ -42,7 +42,7 @@ class StatusChoice(str, Enum):
 def _location(e: LedgerEntry) -> str:
     if not e.path:
         return ""
-    from tokyo_cli.textsafe import quote_path
+    from tokyo_cli.safety.textsafe import quote_path
 
     return f"{quote_path(e.path)}:{e.line}" if e.line else quote_path(e.path)
 

@@ -1,4 +1,4 @@
-"""``tokyo init [PATH]``: show what :func:`tokyo_cli.scaffold.plan_init` would write, then write it."""
+"""``tokyo init [PATH]``: show what :func:`tokyo_cli.config.scaffold.plan_init` would write, then write it."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def init(
     from rich.text import Text
 
     from tokyo_cli.cli.common import console, require_repo_root
-    from tokyo_cli.scaffold import PLACEHOLDER_ACTION, plan_init, write_plan
-    from tokyo_cli.textsafe import one_line
+    from tokyo_cli.config.scaffold import PLACEHOLDER_ACTION, plan_init, write_plan
+    from tokyo_cli.safety.textsafe import one_line
 
     root = require_repo_root(path)
     plan = plan_init(root, pyproject=pyproject, force=force, action=action)

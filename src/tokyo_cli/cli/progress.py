@@ -41,7 +41,7 @@ from tokyo_cli.events import (
     StepStarted,
 )
 from tokyo_cli.report import STEP_STATUS_STYLE, compact_tokens, format_usd, one_line, plural
-from tokyo_cli.runview import RunView, StepView
+from tokyo_cli.engine.runview import RunView, StepView
 
 def _label(step: StepView) -> str:
     """``akira/security``, or the step id alone when it is the agent's id or not known yet."""

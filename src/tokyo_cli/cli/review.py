@@ -13,7 +13,7 @@ from tokyo_cli.cli.common import DbOption, console, settings_for
 
 if TYPE_CHECKING:
     from tokyo_cli.results import RunResult
-    from tokyo_cli.review import ReviewOutcome
+    from tokyo_cli.engine.review import ReviewOutcome
 
 HELP = """Review a change with the agent team and print the report.
 
@@ -103,7 +103,7 @@ def review(
 ) -> int:
     from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import require_repo_root
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
     root = require_repo_root(path)
     settings = settings_for(

@@ -16,7 +16,7 @@ app = typer.Typer(help="List and validate workflows (workflows/*.yaml).", no_arg
 @exits
 def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     """List workflows: the packaged ones and the repository's own (which override by name)."""
-    from tokyo_cli.workflow import list_workflows
+    from tokyo_cli.config.workflow import list_workflows
 
     infos = list_workflows(repo_root_or_none(repo))
     if as_json:
@@ -27,7 +27,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from tokyo_cli.textsafe import one_line
+    from tokyo_cli.safety.textsafe import one_line
 
     table = Table("name", "origin", "description", box=None, pad_edge=False)
     for i in infos:  # Text, never markup: a repository's workflow wrote name and description
@@ -46,9 +46,9 @@ def validate(
 
     Prints every problem as FILE:LINE: key: message. Exit 0 when all are valid, 2 otherwise.
     """
-    from tokyo_cli.team import load_team
-    from tokyo_cli.textsafe import clean_text, quote_path
-    from tokyo_cli.workflow import list_workflows, validate_workflow_file
+    from tokyo_cli.config.team import load_team
+    from tokyo_cli.safety.textsafe import clean_text, quote_path
+    from tokyo_cli.config.workflow import list_workflows, validate_workflow_file
 
     root = repo_root_or_none(repo)
     team = load_team(root)

@@ -26,11 +26,11 @@ from tokyo_cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_SAVED, ConfigEr
 from tokyo_cli.github.comments import SUMMARY_MARKER
 from tokyo_cli.github.context import ActionContext, annotate, append_step_summary, load_context, set_outputs
 from tokyo_cli.github.publish import Prefetched
-from tokyo_cli.gitcmd import open_repo, run_git, try_git
-from tokyo_cli.repo import ReviewTarget, TargetKind, load_changeset
+from tokyo_cli.git.commands import open_repo, run_git, try_git
+from tokyo_cli.git.repo import ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import RunResult
-from tokyo_cli.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review
-from tokyo_cli.settings import Settings
+from tokyo_cli.engine.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review
+from tokyo_cli.config.settings import Settings
 
 
 # GitHub shows at most 10 warning and 10 error annotations per step (and 50 per job); more
@@ -92,7 +92,8 @@ def _trusted_logins(env: Mapping[str, str]) -> set[str] | None:
 def skipped_outputs(run: GitHubRun, sarif_written: bool) -> None:
     """Step outputs for a run that reviewed nothing (skipped, or a command answered)."""
     set_outputs(run.ctx, {"status": "skipped", "findings": 0, "posted": "false",
-                          "sarif-written": "true" if sarif_written else "false", **_commit_outputs(run)})
+                          "sarif-written": "true" if sarif_written else "false",
+                          "check-run-url": "", **_commit_outputs(run)})
 
 
 def _commit_outputs(run: GitHubRun) -> dict[str, str]:
@@ -154,13 +155,13 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
     """
     from tokyo_cli.github.client import GitHubClient, GitHubError
     from tokyo_cli.github.publish import _trusted
-    from tokyo_cli.github.state import decisions_from_replies, our_comments, parse_state
+    from tokyo_cli.github.state import decisions_from_replies, is_resolution, our_comments, parse_state
 
     ctx, pull = run.ctx, run.ctx.pull
     trusted = _trusted_logins(run.env)
     assert ctx.token is not None
     try:
-        with GitHubClient(ctx.api_url, ctx.token) as client:
+        with GitHubClient(ctx.api_url, ctx.token, graphql_url=ctx.graphql_url) as client:
             comments = client.list_review_comments(pull.owner, pull.repo, pull.number)
             summaries = [c for c in client.list_issue_comments(pull.owner, pull.repo, pull.number)
                          if _trusted(c, trusted) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
@@ -169,18 +170,28 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
             def check(login: str) -> bool:
                 return can_write(client, pull.owner, pull.repo, login)
 
-            found, refused = decisions_from_replies(comments, our_comments(comments, lambda c: _trusted(c, trusted)),
-                                                    check)
+            ours = our_comments(comments, lambda c: _trusted(c, trusted))
+            found, refused = decisions_from_replies(comments, ours, check)
+            threads = _resolved_threads(client, run, ours, check, prepared.notices)
     except GitHubError as exc:
         note = f"could not read the pull request's earlier reviews ({exc}): reviewing the whole pull request"
         prepared.notices.append(note)
         return prepared
+    withdrawn: list[str] = []
+    if threads is not None:
+        resolved, refused_threads = threads
+        refused += refused_threads
+        now = {d.fingerprint for d in resolved}
+        withdrawn = [fp for fp, d in state.decisions.items() if is_resolution(d) and fp not in now]
+        for fp in withdrawn:
+            del state.decisions[fp]
+        found = resolved + found  # a reply's decision wins over a resolved thread
     for d in found:
         state.decisions[d.fingerprint] = d
     run.known = Prefetched(review_comments=comments, summary=summaries[0] if summaries else None,
                            state=state, decisions=found)
     prepared.notices.extend(refused)
-    if state.decisions:
+    if state.decisions or withdrawn:
         from tokyo_cli.store.db import open_db
         from tokyo_cli.store.ledger import record_decision
 
@@ -188,6 +199,11 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
             for d in state.decisions.values():
                 record_decision(db, d.fingerprint, "dismissed" if d.status == "dismissed" else "accepted",
                                 reason=d.reason or None, who=f"github:{d.by}")
+            for fp in withdrawn:
+                record_decision(db, fp, "open", reason=None, who="github:thread-unresolved")
+        if withdrawn:
+            prepared.notices.append(f"{len(withdrawn)} finding(s) dismissed by a resolved review thread are open "
+                                    "again: the thread was unresolved")
     last = state.head
     if run.force_full:
         prepared.notices.append("/tokyo review: reviewing the whole pull request again")
@@ -213,6 +229,25 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
     prepared.notices.append(f"incremental review: only the {count} {noun} pushed since the last reviewed head "
                             f"{last[:7]}; earlier commits were reviewed on earlier pushes")
     return replace(prepared, target=target, changeset=changeset)
+
+
+def _resolved_threads(client: Any, run: GitHubRun, ours: dict[int, set[str]], check: Any,
+                      notices: list[str]) -> tuple[list[Any], list[str]] | None:
+    """Dismissals from resolved review threads (:func:`tokyo_cli.github.state.decisions_from_threads`)
+    and refusals; ``None`` when GraphQL could not be read (a notice says so, the rest of the
+    state still counts, and no earlier resolution is withdrawn)."""
+    from tokyo_cli.github.client import GitHubError
+    from tokyo_cli.github.state import decisions_from_threads
+
+    if not ours:
+        return [], []
+    pull = run.ctx.pull
+    try:
+        threads = client.review_threads(pull.owner, pull.repo, pull.number)
+    except GitHubError as exc:
+        notices.append(f"could not read which review threads are resolved ({exc}): replies still count")
+        return None
+    return decisions_from_threads(threads, ours, check)
 
 
 def can_write(client: Any, owner: str, repo: str, login: str) -> bool:
@@ -248,6 +283,7 @@ def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, 
         "review-url": "",
         "summary-url": "",
         "sarif-written": "true" if sarif_written else "false",
+        "check-run-url": "",
         **_commit_outputs(run),
     }
     blocker = ctx.post_blocker()
@@ -255,8 +291,11 @@ def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, 
         annotate("notice", f"No review posted: {blocker}. The report is in the job summary, these "
                            "annotations and the SARIF file; the exit code follows fail-on.", stream=out)
         annotate_findings(result, stream=out)
-    elif not _post(run, prepared, result, max_comments, outputs, out) and code in (EXIT_CLEAN, EXIT_FINDINGS):
-        code = EXIT_NOT_SAVED
+    else:
+        if not _post(run, prepared, result, max_comments, outputs, out) and code in (EXIT_CLEAN, EXIT_FINDINGS):
+            code = EXIT_NOT_SAVED
+        if ctx.check_run:
+            _check_run(run, result, outputs, out)
     set_outputs(ctx, outputs)
     return code
 
@@ -297,6 +336,29 @@ def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comme
     annotate("notice", f"Posted {what} with {pub.inline} inline comment(s) and {pub.listed} finding(s) in its "
                        f"body; {pub.already_posted} already posted; summary comment {summary}.", stream=out)
     return True
+
+
+def _check_run(run: GitHubRun, result: RunResult, outputs: dict[str, str | int], out: TextIO) -> None:
+    """Post the optional check run (:mod:`tokyo_cli.github.checks`). A failure is a warning,
+    not a failed step: the review and the summary comment already carry the findings."""
+    from tokyo_cli.github.checks import post_check_run
+    from tokyo_cli.github.client import GitHubClient
+
+    ctx = run.ctx
+    assert ctx.token is not None  # post_blocker() checked it
+    with GitHubClient(ctx.api_url, ctx.token) as client:
+        made = post_check_run(client, ctx.pull.owner, ctx.pull.repo, result, ctx.pull.head_sha,
+                              details_url=ctx.run_url)
+    if made.url:
+        outputs["check-run-url"] = made.url
+    if made.error and made.forbidden:
+        annotate("warning", f"No check run: the token may not write checks ({made.error}). Grant "
+                            "`permissions: checks: write` or set the check-run input to false.", stream=out)
+    elif made.error:
+        annotate("warning", f"The check run is incomplete ({made.annotations} annotation(s) sent): {made.error}",
+                 stream=out)
+    else:
+        annotate("notice", f"Check run created with {made.annotations} annotation(s).", stream=out)
 
 
 def annotate_findings(result: RunResult, *, stream: TextIO | None = None) -> int:

@@ -72,6 +72,21 @@ class PullRequest:
         return self.head_repo is None or self.head_repo.lower() != self.base_repo.lower()
 
 
+def env_flag(env: Mapping[str, str], name: str, input_name: str, *, default: bool) -> bool:
+    """A boolean action input passed as variable ``name``: true/false, 1/0, yes/no; empty or
+    unset means ``default``.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} (the {input_name} input) must be true or false, got {raw!r}")
+    return raw in ("true", "1", "yes")
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which pull requests get a review (the action's inputs, as ``TOKYO_*`` variables).
@@ -90,10 +105,7 @@ class Filters:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Filters:
         """Read the filters; raises ConfigError for a ``TOKYO_SKIP_DRAFTS`` that is not a boolean."""
-        raw = env.get("TOKYO_SKIP_DRAFTS", "true").strip().lower() or "true"
-        if raw not in ("true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(f"TOKYO_SKIP_DRAFTS (the skip-drafts input) must be true or false, got {raw!r}")
-        return cls(skip_drafts=raw in ("true", "1", "yes"),
+        return cls(skip_drafts=env_flag(env, "TOKYO_SKIP_DRAFTS", "skip-drafts", default=True),
                    skip_label=env.get("TOKYO_SKIP_LABEL", "").strip(),
                    run_label=env.get("TOKYO_RUN_LABEL", "").strip(),
                    ignore_authors=tuple(a.strip().lower() for a in env.get("TOKYO_IGNORE_AUTHORS", "").split(",")
@@ -130,6 +142,8 @@ class ActionContext:
     pull: PullRequest
     api_url: str = DEFAULT_API_URL
     token: str | None = field(default=None, repr=False)
+    graphql_url: str | None = None
+    check_run: bool = False
     run_url: str | None = None
     output_path: Path | None = None
     summary_path: Path | None = None
@@ -234,6 +248,8 @@ def load_context(env: Mapping[str, str] | None = None, *, fetch_pull: FetchPull 
         pull=pull,
         api_url=api_url,
         token=token,
+        graphql_url=(env.get("GITHUB_GRAPHQL_URL") or "").strip() or None,
+        check_run=env_flag(env, "TOKYO_CHECK_RUN", "check-run", default=False),
         run_url=run_url,
         output_path=_path(env.get("GITHUB_OUTPUT")),
         summary_path=_path(env.get("GITHUB_STEP_SUMMARY")),

@@ -47,7 +47,7 @@ from tokyo_cli.github.state import Decision, PullState
 from tokyo_cli.report.markdown import code_span, escape_block
 from tokyo_cli.report import one_line
 from tokyo_cli.report import agent_names, shown_findings
-from tokyo_cli.repo import Changeset
+from tokyo_cli.git.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"

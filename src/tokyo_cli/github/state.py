@@ -8,7 +8,7 @@ pull request itself:
   posted <fp>,<fp>,... -->`` (the last reviewed head SHA, every fingerprint posted so far)
   and one ``<!-- tokyo:decision <fp> <status> <login> <comment id> <reason, percent-encoded>
   -->`` per decision taken on GitHub. Plain words, not an encoded blob: every body tokyo
-  sends passes the secret masker (:mod:`tokyo_cli.masking`), which would mask a long
+  sends passes the secret masker (:mod:`tokyo_cli.safety.masking`), which would mask a long
   base64 or quoted hex value, and percent-encoding keeps a reason from closing the comment;
 * inline comments and review bodies carry ``<!-- tokyo:fp=... -->`` markers
   (:mod:`tokyo_cli.github.comments`);
@@ -33,7 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
+from typing import TYPE_CHECKING
+
 from tokyo_cli.github.comments import fingerprints_in
+
+if TYPE_CHECKING:
+    from tokyo_cli.github.client import ReviewThread
 
 STATE_VERSION = 1
 STATE_LINES = re.compile(r"^<!-- tokyo:(?:state|decision) [^\n]*-->\n?", re.MULTILINE)
@@ -171,6 +176,46 @@ def decisions_from_replies(comments: list[dict[str, Any]], ours: dict[int, set[s
         for fp in sorted(ours[parent]):
             found.append(Decision(fp, status, cmd.argument, login, int(c["id"])))
     return found, refused
+
+
+RESOLVED_REASON = "review thread resolved on GitHub"
+
+
+def decisions_from_threads(threads: list[ReviewThread], ours: dict[int, set[str]],
+                           check: PermissionCheck) -> tuple[list[Decision], list[str]]:
+    """Dismissals from resolved review threads that tokyo opened, and refusals (text).
+
+    A thread counts when its first comment is one of ``ours`` (comment id -> fingerprints)
+    and it was resolved by a user with write access (``check``, the permission API, at most
+    once per login). GitHub lets a pull request's author resolve threads on it without write
+    access, so a resolution by anyone else is refused and the finding stays.
+    """
+    cache: dict[str, bool] = {}
+    found: list[Decision] = []
+    refused: list[str] = []
+    for t in threads:
+        if not t.resolved or t.first_comment_id not in ours:
+            continue
+        login = t.resolved_by
+        if login is None or login.endswith("[bot]"):
+            refused.append(f"a review thread resolved by {login or 'an unknown user'} was not taken as a "
+                           "dismissal: only users with write access decide")
+            continue
+        if login not in cache:
+            cache[login] = check(login)
+        if not cache[login]:
+            refused.append(f"a review thread resolved by {login} was not taken as a dismissal: no write "
+                           "access to the repository")
+            continue
+        for fp in sorted(ours[t.first_comment_id]):
+            found.append(Decision(fp, "dismissed", RESOLVED_REASON, login, None))
+    return found, refused
+
+
+def is_resolution(d: Decision) -> bool:
+    """True for a decision that came from a resolved thread (no reply comment said it), which
+    an unresolved thread withdraws."""
+    return d.comment_id is None and d.status == "dismissed" and d.reason == RESOLVED_REASON
 
 
 def our_comments(comments: list[dict[str, Any]], trusted: Callable[[dict[str, Any]], bool]) -> dict[int, set[str]]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from tokyo_cli.findings import Finding, Severity, count_by_severity
 from tokyo_cli.policy import rank_key
 from tokyo_cli.results import RunResult, StepResult
-from tokyo_cli.textsafe import clean_text, one_line, quote_path
+from tokyo_cli.safety.textsafe import clean_text, one_line, quote_path
 
 if TYPE_CHECKING:
     from tokyo_cli.report.jsonout import render_json
@@ -86,7 +86,7 @@ def __getattr__(name: str) -> Any:
 
 
 # --- text hygiene ---------------------------------------------------------------------------
-# clean_text, one_line and quote_path live in tokyo_cli.textsafe (the TUI and the progress
+# clean_text, one_line and quote_path live in tokyo_cli.safety.textsafe (the TUI and the progress
 # display use them too) and are re-exported here for the reporters.
 
 

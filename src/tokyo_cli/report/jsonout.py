@@ -96,7 +96,7 @@ from typing import Any
 
 from tokyo_cli.findings import Finding
 from tokyo_cli.policy import rank_key
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
     caveats,
     count_by_severity,
@@ -122,7 +122,7 @@ def render_json(result: RunResult, *, store_error: str | None = None) -> str:
 
 def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[str, Any]:
     """The same document as a dict (for callers that embed it, e.g. a GitHub step output).
-    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector)."""
+    Every text is masked first (:func:`tokyo_cli.safety.masking.mask_data`, the one secret detector)."""
     result = mask_data(result)
     why = caveats(result)
     missing = {n.path: n.reason for n in not_reviewed(result)}

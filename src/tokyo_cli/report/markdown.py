@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from tokyo_cli.findings import Finding
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
     hidden_note,
     shown_findings,
@@ -69,7 +69,7 @@ def render_markdown(result: RunResult) -> str:
     :func:`~tokyo_cli.report.empty_message`, which says "No findings." only when nothing was
     left unreviewed.
 
-    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
+    Every text is masked first (:func:`tokyo_cli.safety.masking.mask_data`, the one secret detector).
     """
     result = mask_data(result)
     out: list[str] = []

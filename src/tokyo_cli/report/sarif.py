@@ -41,7 +41,7 @@ from urllib.parse import quote
 from tokyo_cli import __version__
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.policy import rank_key
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import agent_names, clean_text, finding_body, problems
 from tokyo_cli.results import RunResult
 
@@ -111,7 +111,7 @@ def sarif_report(
     ``max_gzip_bytes`` bytes gzip-compressed (the most severe findings are kept first).
 
     Deterministic: the same result gives the same text. Every text is masked first
-    (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
+    (:func:`tokyo_cli.safety.masking.mask_data`, the one secret detector).
     """
     result = mask_data(result)
     findings = sorted(result.findings, key=rank_key)
@@ -281,7 +281,7 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     if tags:
         out["properties"]["tags"] = tags
         out["properties"]["security-severity"] = SECURITY_SEVERITY[f.severity]
-    if f.members:  # a grouped finding (tokyo_cli.grouping): every repeat is a related location
+    if f.members:  # a grouped finding (tokyo_cli.engine.grouping): every repeat is a related location
         out["properties"]["members"] = len(f.members)
         out["relatedLocations"] = [
             {"id": i, "physicalLocation": {"artifactLocation": _artifact(m.path), "region": {"startLine": m.line or 1}},

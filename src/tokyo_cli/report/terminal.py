@@ -9,7 +9,7 @@ Colour and width come from the ``Console`` the caller passes: rich drops ANSI co
 output is not a terminal or ``NO_COLOR`` is set. A console of 80 columns gets a report that
 fits them; a console that does not wrap (``soft_wrap``, what the CLI uses for piped output)
 gets lines as long as their text, so model ids and titles are never broken mid-word.
-Untrusted text goes in as ``Text`` objects after :mod:`tokyo_cli.textsafe` (file names through
+Untrusted text goes in as ``Text`` objects after :mod:`tokyo_cli.safety.textsafe` (file names through
 ``quote_path``, titles and ids through ``one_line``, bodies through ``clean_text``), never as
 markup, so neither a model nor a file name can inject rich markup, ANSI escape sequences or a
 line of its own.
@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
     hidden_note,
     shown_findings,
@@ -100,7 +100,7 @@ def render_terminal(result: RunResult, console: Console) -> None:
     last line before the totals is :func:`~tokyo_cli.report.empty_message`, which only says
     "No findings." when nothing was left unreviewed.
 
-    Every text is masked first (:func:`tokyo_cli.masking.mask_data`, the one secret detector).
+    Every text is masked first (:func:`tokyo_cli.safety.masking.mask_data`, the one secret detector).
     """
     result = mask_data(result)
     _rule(console, _title(result))

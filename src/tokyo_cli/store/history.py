@@ -4,7 +4,7 @@
 findings, provider calls and analyzer notes, the changed files with skipped reasons, and the
 run's merged findings. That is what lets ``tokyo show RUN_ID`` re-render a report from the
 database alone. Nothing in ``RunResult`` holds an API key, and every text is masked by the
-one secret detector (:mod:`tokyo_cli.masking`) before it is written, so nothing secret is
+one secret detector (:mod:`tokyo_cli.safety.masking`) before it is written, so nothing secret is
 stored; keep it that way (``StepResult.credential_env`` holds variable *names*, never values).
 
 Row mapping: model fields map one-to-one onto same-named columns (see ``migrations.py``);
@@ -26,7 +26,7 @@ from sqlite_utils.db import Table
 
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.ledger import record_seen
@@ -207,7 +207,7 @@ def save_run(db: Database, result: RunResult) -> int:
     Writes one ``runs`` row, its ``files``, its merged ``findings`` (scope 'run'), and per
     step a ``steps`` row with its ``llm_calls`` and raw ``findings`` (scope 'step'), and
     records the merged findings in the ledger (:func:`~tokyo_cli.store.ledger.record_seen`), all
-    with secrets masked (:func:`tokyo_cli.masking.mask_data`; a run from ``run_review`` already
+    with secrets masked (:func:`tokyo_cli.safety.masking.mask_data`; a run from ``run_review`` already
     is, this makes sure of it for every caller). Sets
     ``result.run_id`` to the new id once the transaction has committed. A ``result`` that
     already has a ``run_id`` is saved again as a new run (updates are not supported).
@@ -216,7 +216,7 @@ def save_run(db: Database, result: RunResult) -> int:
         StoreError: database locked past the busy timeout, disk full, read-only or corrupt
             file. Nothing of the run is written in that case.
     """
-    stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.masking)
+    stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.safety.masking)
     with translate_errors(db_path(db)), write_transaction(db):
         run_id = _insert(db, "runs", _run_row(stored))
         _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)

@@ -7,7 +7,7 @@ when the code around it moves, so a decision made once holds in every later run:
 * ``open``: nobody decided yet (every finding starts here);
 * ``accepted``: a real issue, acknowledged; still reported, with ``status = "accepted"``;
 * ``dismissed``: not worth reporting (false positive, intended); left out of every later
-  run by :func:`apply_ledger`, which :func:`tokyo_cli.review.run_review` calls for every
+  run by :func:`apply_ledger`, which :func:`tokyo_cli.engine.review.run_review` calls for every
   entry point (CLI, hook, Action, TUI), and counted in ``RunResult.suppressed``.
 
 The ledger is keyed by fingerprint alone, not by repository: dismissing a finding also
@@ -109,7 +109,7 @@ def _decide(
         row, stored = found
         if not stored:
             db.table("ledger").insert(row)
-        # A grouped finding's decision is its members' decision too (tokyo_cli.grouping).
+        # A grouped finding's decision is its members' decision too (tokyo_cli.engine.grouping).
         for member in _group_members(db, fingerprint, row):
             _record(db, member, status, reason=reason, who=who)
         _record(db, row, status, reason=reason, who=who)

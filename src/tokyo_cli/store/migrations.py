@@ -405,7 +405,7 @@ def m005_run_ids(db: Database) -> None:
 
 @MIGRATIONS(name="m006_finding_members")
 def m006_finding_members(db: Database) -> None:
-    """findings gains ``members``: for a grouped finding (tokyo_cli.grouping), a JSON list of
+    """findings gains ``members``: for a grouped finding (tokyo_cli.engine.grouping), a JSON list of
     the findings it stands for (fingerprint, path, line, title, severity); ``[]`` otherwise.
     The ledger dismisses a group's members when the group is dismissed."""
     _table(db, "findings").add_column("members", str, not_null_default="[]")

@@ -20,7 +20,7 @@ from tokyo_cli.findings import Finding
 from tokyo_cli.tui.services import Services
 
 if TYPE_CHECKING:
-    from tokyo_cli.review import ReviewOutcome
+    from tokyo_cli.engine.review import ReviewOutcome
     from tokyo_cli.tui.widgets.findings_view import FindingsView
 
 LEDGER_MISSING = (

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.tui.services import Services
-from tokyo_cli.runview import PlannedStep
+from tokyo_cli.engine.runview import PlannedStep
 
 if TYPE_CHECKING:
-    from tokyo_cli.review import PreparedReview, ReviewOutcome
-    from tokyo_cli.settings import Settings
+    from tokyo_cli.engine.review import PreparedReview, ReviewOutcome
+    from tokyo_cli.config.settings import Settings
 
 
 def require_terminal() -> None:
@@ -56,7 +56,7 @@ def history_services(settings: Settings) -> Services:
 
 def live_services(prepared: PreparedReview, settings: Settings) -> Services:
     """Services for ``tokyo review --tui``: the run itself plus everything history has."""
-    from tokyo_cli.review import run_review
+    from tokyo_cli.engine.review import run_review
     from tokyo_cli.tui.hunks import changeset_hunks
 
     services = history_services(settings)

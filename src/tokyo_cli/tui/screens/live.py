@@ -24,13 +24,13 @@ from textual.worker import Worker
 from tokyo_cli import events as ev
 from tokyo_cli.report import compact_tokens, empty_message, format_usd, one_line, plural
 from tokyo_cli.tui.services import Services
-from tokyo_cli.runview import RunView
+from tokyo_cli.engine.runview import RunView
 from tokyo_cli.tui.style import STATUS_STYLE, elapsed
 from tokyo_cli.tui.widgets.agent_panel import AgentPanel
 from tokyo_cli.tui.widgets.findings_view import FindingsView
 
 if TYPE_CHECKING:
-    from tokyo_cli.review import ReviewOutcome
+    from tokyo_cli.engine.review import ReviewOutcome
     from tokyo_cli.tui.app import TokyoApp
 
 
