@@ -53,6 +53,7 @@ def _render(d: Diagnosis, out: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from tokyo_cli.report import plural
     from tokyo_cli.safety.textsafe import one_line
 
     def row(label: str, value: str) -> None:
@@ -64,7 +65,7 @@ def _render(d: Diagnosis, out: Console) -> None:
     if repo.root is None:
         row("repository", f"{repo.path}: {repo.error}")
     else:
-        state = "uncommitted changes in " + str(repo.changed_files) + " files" if repo.dirty else "clean"
+        state = f"uncommitted changes in {plural(repo.changed_files or 0, 'file')}" if repo.dirty else "clean"
         head = repo.head[:7] if repo.head else "no commit yet"
         branch = repo.branch or "detached HEAD"
         row("repository", f"{repo.root} · {branch} · {head} · {state}, {repo.untracked_files} untracked"
@@ -90,11 +91,11 @@ def _render(d: Diagnosis, out: Console) -> None:
         table = Table(title="Providers (one one-token call each)", title_justify="left", box=None, pad_edge=False)
         for col in ("provider", "model", "result", "s", "tokens in/out", "USD"):
             table.add_column(col, justify="right" if col in ("s", "tokens in/out", "USD") else "left")
-        for p in d.providers:
-            cost = "—" if p.cost_usd is None else f"{p.cost_usd:.6f}"
-            result = "ok" if p.ok else f"failed: {p.error}"
-            table.add_row(*(Text(one_line(v)) for v in (p.provider, p.model, result, f"{p.seconds:.2f}",
-                                                        f"{p.tokens_in}/{p.tokens_out}", cost)))
+        for check in d.providers:
+            cost = "—" if check.cost_usd is None else f"{check.cost_usd:.6f}"
+            result = "ok" if check.ok else f"failed: {check.error}"
+            table.add_row(*(Text(one_line(v)) for v in (check.provider, check.model, result, f"{check.seconds:.2f}",
+                                                        f"{check.tokens_in}/{check.tokens_out}", cost)))
         out.print()
         out.print(table if d.providers else Text("Providers: none to check (every agent runs offline)"))
     if d.analyzers:
@@ -107,10 +108,11 @@ def _render(d: Diagnosis, out: Console) -> None:
         out.print()
         out.print(table)
     out.print()
-    for p in d.problems:
-        mark = "x error  " if p.level == "error" else "! warning"
-        out.print(Text(f"{mark} {one_line(p.message)}" + (f" — {one_line(p.fix)}" if p.fix else "")))
+    for problem in d.problems:
+        mark = "x error  " if problem.level == "error" else "! warning"
+        fix = f" — {one_line(problem.fix)}" if problem.fix else ""
+        out.print(Text(f"{mark} {one_line(problem.message)}{fix}"))
     errors = sum(p.level == "error" for p in d.problems)
     warnings = len(d.problems) - errors
     verdict = "ready" if errors == 0 else "not ready"
-    out.print(Text(f"tokyo doctor: {verdict} ({errors} errors, {warnings} warnings)"))
+    out.print(Text(f"tokyo doctor: {verdict} ({plural(errors, 'error')}, {plural(warnings, 'warning')})"))
