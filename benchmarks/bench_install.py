@@ -68,6 +68,7 @@ def main() -> None:
         wheelhouse = Path(tmp) / "wheelhouse"
         cold = install(args.python, Path(tmp) / "venv-cold", wheelhouse, args.index_url, hit=False)
         size_mb = sum(p.stat().st_size for p in wheelhouse.iterdir()) / 1e6
+        files = len(list(wheelhouse.iterdir()))
         shutil.rmtree(Path(tmp) / "venv-cold")
         warm = install(args.python, Path(tmp) / "venv-warm", wheelhouse, args.index_url, hit=True)
         listed = subprocess.run([str(Path(tmp) / "venv-warm" / "bin" / "python"), "-m", "pip", "list",
@@ -75,7 +76,7 @@ def main() -> None:
     print(f"load average        : {os.getloadavg()[0]:.1f} (2-core machine: wall is inflated when > 2)")
     print(f"install, cache miss : {cold[0]:6.1f} s wall, {cold[1]:6.1f} s CPU")
     print(f"install, cache hit  : {warm[0]:6.1f} s wall, {warm[1]:6.1f} s CPU   (target < 30 s)")
-    print(f"wheelhouse          : {size_mb:6.1f} MB, {len(list(wheelhouse.iterdir()))} files")
+    print(f"wheelhouse          : {size_mb:6.1f} MB, {files} files")
     print(f"distributions       : {len(listed.splitlines())}")
 
 
