@@ -127,8 +127,14 @@ def test_action_interface_and_install() -> None:
     lock, install, review = [s for s in doc["runs"]["steps"] if "run" in s]
     assert 'sha256sum "$ACTION_PATH/requirements/action.txt"' in lock["run"]  # the pip cache key
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
-    assert '--require-hashes --no-deps -r "$ACTION_PATH/requirements/action.txt"' in install["run"]
-    assert '--no-deps --no-build-isolation "$ACTION_PATH"' in install["run"]
+    assert 'lock="$ACTION_PATH/requirements/action.txt"' in install["run"]
+    assert 'download --require-hashes --no-deps --dest "$WHEELHOUSE" -r "$lock"' in install["run"]
+    assert '--no-index --find-links "$WHEELHOUSE" --require-hashes --no-deps -r "$lock"' in install["run"]
+    assert '--no-index --no-deps --no-build-isolation "$ACTION_PATH"' in install["run"]
+    wheels = next(s for s in doc["runs"]["steps"] if s.get("id") == "wheels")  # the cache the install reads
+    assert wheels["with"]["path"] == "${{ steps.lock.outputs.wheelhouse }}"
+    assert wheels["with"]["key"].endswith("-${{ steps.lock.outputs.hash }}")
+    assert install["env"]["CACHE_HIT"] == "${{ steps.wheels.outputs.cache-hit }}"
     assert "--github" in review["run"] and "--format sarif" in review["run"]
     assert review["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
 
