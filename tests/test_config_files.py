@@ -126,7 +126,7 @@ def test_user_config_fail_on_is_the_users_default_a_repository_may_still_raise(
     git_repo.write(".tokyo.toml", 'fail_on = "medium"\n')
     config = load_review_config(git_repo.root, load_settings(), None)
     assert config.workflow.fail_on.value == "medium"
-    assert "repository config applied: .tokyo.toml fail_on = medium (stricter than critical)" in config.notices
+    assert config.applied == ["repository config applied: .tokyo.toml fail_on = medium (stricter than critical)"]
     # a flag (or TOKYO_FAIL_ON) is the user's word for this run: the repository never replaces it
     assert load_review_config(git_repo.root, load_settings(fail_on="low"), None).workflow.fail_on.value == "medium"
 

@@ -130,12 +130,14 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
 @dataclass
 class ReviewConfig:
     """The team and workflow of a run, loaded under the repository rules
-    (:mod:`tokyo_cli.config.repository`); ``notices`` lists every refused repository setting."""
+    (:mod:`tokyo_cli.config.repository`); ``notices`` lists every refused repository setting,
+    ``applied`` every repository override taken (the report shows both)."""
 
     repo: RepoConfig
     team: Team
     workflow: WorkflowSpec
     notices: list[str]
+    applied: list[str] = field(default_factory=list)
 
 
 def load_review_config(root: Path, settings: Settings, commit: str | None) -> ReviewConfig:
@@ -148,7 +150,7 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
     of the same name (or ``review``); the repository's ``fail_on`` (its workflow's or its
     settings file's) is taken only when stricter than the workflow's, after a user config
     ``fail_on`` replaced that. A ``--fail-on`` flag or ``TOKYO_FAIL_ON`` still wins
-    (new_result). Every repository override taken is a line of ``ReviewConfig.notices``.
+    (new_result). Every repository override taken is a line of ``ReviewConfig.applied``.
 
     Raises:
         ConfigError: malformed agents.yaml, workflow or settings file, unknown workflow.
@@ -170,7 +172,7 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
         repo_named = False
         # The user config's workflow, else the packaged review (never the repository's own).
         path = find_workflow(settings.workflow, cfg if settings.origin("workflow") == "user config" else None)
-    if repo_named:
+    if repo_named and name != settings.workflow:  # restating the default applies nothing
         cfg.apply(f"{cfg.key_name('workflow')} = {name}", "workflow")
     try:
         workflow = load_workflow(path, team)
@@ -197,8 +199,8 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
     if settings.fail_on is not None and settings.origin("fail_on") == "user config":
         workflow.fail_on = settings.fail_on  # the user's default: a repository may still raise it
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
-    return ReviewConfig(repo=cfg, team=team, workflow=workflow,
-                        notices=[*cfg.notices, *team.notices, *cfg.applied, *team.applied])
+    return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices],
+                        applied=[*cfg.applied, *team.applied])
 
 
 def _packaged_workflow(name: str, team: Team) -> WorkflowSpec:
@@ -257,7 +259,7 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
     return PreparedReview(
         root=root, team=config.team, workflow=workflow, target=target, changeset=changeset, branch=branch,
-        notices=[*notices, *config.notices], config=config.repo,
+        notices=[*notices, *config.notices, *config.applied], config=config.repo,
     )
 
 
