@@ -246,3 +246,16 @@ def test_the_report_names_the_repository_overrides_applied(git_repo: GitRepo, cl
     for fmt in ("markdown", "terminal"):
         code, text, _ = cli("show", run_id, "--format", fmt)
         assert code == 0 and all(line in text for line in applied), fmt
+
+
+def test_doctor_shows_each_setting_not_at_its_default_with_its_source(user_config: Path, git_repo: GitRepo,
+                                                                       cli: RunCli) -> None:
+    user_config.write_text('max_cost = 2.5\n')
+    git_repo.write(".tokyo.toml", 'fail_on = "medium"\n')
+    code, out, err = cli("doctor", str(git_repo.root), "--json")
+    settings = {v["name"]: (v["value"], v["source"], v["detail"]) for v in json.loads(out)["settings"]}
+    assert settings["max_cost"] == (2.5, "user config", str(user_config))
+    assert settings["fail_on"] == ("medium", "repository", ".tokyo.toml")
+    assert settings["home"][1] == "env" and "retries" not in settings  # defaults are left out
+    code, text, _ = cli("doctor", str(git_repo.root))
+    assert "fail_on = medium (repository: .tokyo.toml)" in text

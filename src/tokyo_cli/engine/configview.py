@@ -13,12 +13,15 @@ user alone. ``fail_on`` and ``min_severity`` left unset fall back to the workflo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from tokyo_cli.config.settings import Settings
 from tokyo_cli.config.userconfig import user_config_path
+
+if TYPE_CHECKING:
+    from tokyo_cli.engine.review import ReviewConfig
 
 
 class ConfigValue(BaseModel):
@@ -54,9 +57,10 @@ class ConfigView(BaseModel):
     values: list[ConfigValue]
 
 
-def effective_config(settings: Settings, root: Path | None) -> ConfigView:
+def effective_config(settings: Settings, root: Path | None, config: ReviewConfig | None = None) -> ConfigView:
     """Every setting of ``settings`` with its source, the repository's settings of ``root``
-    (its working tree; ``None``: none) applied as a review would apply them.
+    (its working tree; ``None``: none) applied as a review would apply them. ``config`` is
+    that repository's configuration when the caller has loaded it already (``tokyo doctor``).
 
     Raises:
         ConfigError: the repository's agents.yaml, workflows or settings file is malformed.
@@ -68,9 +72,10 @@ def effective_config(settings: Settings, root: Path | None) -> ConfigView:
     values = [_value(settings, name) for name in Settings.model_fields]
     repo_view = None
     if root is not None:
-        from tokyo_cli.engine.review import load_review_config
+        if config is None:
+            from tokyo_cli.engine.review import load_review_config
 
-        config = load_review_config(root, settings, None)
+            config = load_review_config(root, settings, None)
         cfg = config.repo
         repo_view = RepositoryConfigView(
             root=str(root), settings_file=cfg.settings_file,
