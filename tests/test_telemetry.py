@@ -38,11 +38,10 @@ def spans() -> Iterator[Any]:
 
 
 @pytest.fixture
-def change(git_repo: GitRepo) -> GitRepo:
-    git_repo.write("app.py", "def ok():\n    return 1\n")
-    git_repo.commit("base")
-    git_repo.write("app.py", "def ok():\n    return 2\n")
-    return git_repo
+def change(committed_repo: GitRepo) -> GitRepo:
+    """One uncommitted change to ``app.py``."""
+    committed_repo.write("app.py", "print('bye')\n")
+    return committed_repo
 
 
 def _by_name(spans: Any) -> dict[str, list[Any]]:
