@@ -64,7 +64,7 @@ def test_provider_of(model: str, provider: str) -> None:
 
 
 def test_credential_env_names() -> None:
-    assert credential_env("claude-opus-4-5") == ["ANTHROPIC_API_KEY"]
+    assert credential_env("claude-opus-4-5") == ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]
     assert credential_env("o3") == ["OPENAI_API_KEY"]
     assert credential_env("groq/llama-3.3-70b-versatile") == ["GROQ_API_KEY"]
     assert credential_env("gemini/gemini-2.5-pro") == ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
@@ -372,7 +372,7 @@ async def test_fallback_without_credentials_is_skipped(monkeypatch: pytest.Monke
     assert response.model == "gpt-4o" and response.provider == "openai"
     assert stub.calls == ["claude-opus-4-5", "gpt-4o"], "auth errors are not retried; groq has no key"
     assert response.errors == [
-        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY",
+        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
         "groq/llama-3.3-70b-versatile: skipped, no credentials (set GROQ_API_KEY)",
     ]
 
