@@ -109,3 +109,18 @@ def test_path_notes_are_capped() -> None:
     assert text is not None and len(text.encode()) <= MAX_PATH_NOTES_BYTES
     assert text.endswith("(cut: more path instructions than one prompt holds)")
     assert path_notes(notes[:1], []) is None
+
+
+def test_tokyo_toml_path_instructions_reach_the_prompt_and_are_listed_as_applied(
+    project: GitRepo, cli: RunCli, fake_provider: FakeProvider
+) -> None:
+    project.write(".tokyo.toml", f"path_instructions = [{{path = 'src/api/**', instructions = \"{API_NOTE}\"}}]\n")
+    project.commit("config", ".tokyo.toml")
+    code, out, err = cli("review", str(project.root), "--working", "-w", "security", "--api-base", fake_provider.url,
+                         "-q", "-f", "json")
+    report = json.loads(out)
+    assert any(".tokyo.toml path_instructions: 1 path instruction(s)" in n for n in
+               report["run"].get("applied", []) + report["run"]["notices"]), report["run"]
+    (body, _), = fake_provider.requests
+    system, user = (m["content"] for m in body["messages"])
+    assert API_NOTE in user and API_NOTE not in system

@@ -216,7 +216,13 @@ class EvidenceVerdict(BaseModel):
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, v: object) -> object:
-        return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
+        return optional_severity(v)
+
+
+def optional_severity(v: object) -> object:
+    """A model's optional severity before validation: a spelling :meth:`Severity.parse`
+    knows, ``""`` as ``None``; anything else is left for validation to judge."""
+    return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
 
 
 MAX_FINDINGS_PER_REPLY = 200  # more than this from one call is noise, not review

@@ -41,7 +41,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokyo_cli.analyzers.evidence import UNDISMISSABLE_PREFIXES
 from tokyo_cli.git.diff import split_lines
-from tokyo_cli.findings import Finding, MaskedReply, Severity, Verification, cut_text, lenient_list
+from tokyo_cli.findings import (
+    Finding,
+    MaskedReply,
+    Severity,
+    Verification,
+    cut_text,
+    lenient_list,
+    optional_severity,
+)
 from tokyo_cli.safety.masking import mask_secrets
 from tokyo_cli.policy import apply_policy
 from tokyo_cli.engine.prompts import delimit, task_messages
@@ -108,7 +116,7 @@ class VerifyVerdict(BaseModel):
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, v: object) -> object:
-        return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
+        return optional_severity(v)
 
     @field_validator("reason", "title", mode="before")
     @classmethod
