@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fakes.provider import FakeProvider
+from fakes.provider import DEFAULT_REPLY, FakeProvider
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm.gateway import FallingBack, Gateway, LLMRequest, Retrying
 from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, redact, wire_model_name
@@ -300,11 +300,20 @@ async def test_concurrency_limit_per_provider(fake_provider: FakeProvider) -> No
 
 
 async def test_fake_provider_serves_many_in_flight(fake_provider: FakeProvider) -> None:
-    # Long latency so every call is still waiting when the last one starts, even on a busy
-    # machine; speed itself is measured by benchmarks, not asserted here.
-    fake_provider.latency = 3.0
-    gateway = fast_gateway(fake_provider, max_concurrency_per_provider=60)
-    await asyncio.gather(*(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
+    # Every reply is held until 60 requests are in flight at once (or 60 s pass, and then the
+    # assertion fails): no latency to race on a busy machine. Speed is for benchmarks.
+    release = threading.Event()
+    fake_provider.script("chunk", DEFAULT_REPLY, hold=release)
+    gateway = fast_gateway(fake_provider, max_concurrency_per_provider=60, timeout_s=120)
+
+    async def release_when_all_arrived() -> None:
+        deadline = time.monotonic() + 60
+        while fake_provider.in_flight < 60 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        release.set()
+
+    await asyncio.gather(release_when_all_arrived(),
+                         *(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
     assert fake_provider.peak_in_flight == 60
 
 
