@@ -334,7 +334,8 @@ def test_markdown_partial_run() -> None:
 def test_json_shape_counts_and_order() -> None:
     text = render_json(completed_run())
     doc = json.loads(text)
-    assert list(doc) == ["version", "run", "totals", "steps", "files", "findings", "summary"]
+    assert list(doc) == ["version", "run", "totals", "steps", "files", "findings", "rejected", "walkthrough",
+                         "summary"]
     assert doc["version"] == 1
     run = doc["run"]
     assert list(run)[:6] == ["id", "repo", "target", "target_description",
@@ -345,7 +346,7 @@ def test_json_shape_counts_and_order() -> None:
     assert doc["totals"] == {
         "findings": 3,
         "by_severity": {"critical": 0, "high": 1, "medium": 0, "low": 2, "info": 0},
-        "blocking": 1, "dropped": 0, "suppressed": 0, "calls": 3, "failed_calls": 0,
+        "blocking": 1, "rejected": 0, "dropped": 0, "suppressed": 0, "calls": 3, "failed_calls": 0,
         "tokens_in": 101_733, "tokens_out": 12_595, "cost_usd": 0.013,
     }
     assert [s["id"] for s in doc["steps"]] == ["security", "tests", "design", "docs"]

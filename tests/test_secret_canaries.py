@@ -544,6 +544,11 @@ def leaky_model(body: dict[str, Any]) -> dict[str, Any]:
     """A fake model that echoes its prompt into findings on the first added line of every
     file it was shown, and repeats every canary in titles, bodies, suggestions and summary."""
     prompt = message_text(body)
+    if "You write the walkthrough of a change" in prompt:  # a describe step (tokyo describe)
+        return {"title": "Echo " + CANARIES["github-classic"], "overview": "Echo overview " + prompt[-800:],
+                "description": "I know:\n" + RAW_LEAK, "risk_areas": [RAW_LEAK[:200]],
+                "files": [{"path": m.group(1), "summary": "Echo " + CANARIES["stripe-live"]}
+                          for m in (FILE_HEADER.match(x) for x in prompt.splitlines()) if m]}
     if "Other agents reviewed the change" in prompt:
         return {"summary": "SYNTHESIS echo: " + prompt[-800:] + "\n" + RAW_LEAK, "duplicates": [], "findings": []}
     findings: list[dict[str, Any]] = []
@@ -606,7 +611,8 @@ def assert_provider_clean(fp: FakeProvider, extra: Iterable[str] = ()) -> None:
 
 
 def packaged_workflows() -> list[str]:
-    return sorted(p.stem for p in (Path(__file__).parent.parent / "workflows").glob("*.yaml"))
+    """Every packaged review workflow (``describe`` reviews nothing: its own test below)."""
+    return sorted(p.stem for p in (Path(__file__).parent.parent / "workflows").glob("*.yaml") if p.stem != "describe")
 
 
 @pytest.mark.parametrize("workflow", packaged_workflows())
@@ -640,6 +646,29 @@ def test_no_canary_leaves_through_any_exit(
     assert echoed and all("[MASKED:github-token]" in f["title"] for f in echoed)  # the model did repeat them
     assert any(f["rule"] == "detect-secrets:AWSKeyDetector" for f in report["findings"])
     for name, text in reports.items():
+        assert not leaked(text), name
+    assert not leaked(caplog.text)
+    assert_database_clean(Path(os.environ["TOKYO_HOME"]) / "history.db")
+
+
+def test_no_canary_leaves_through_a_walkthrough(
+    git_repo: GitRepo, cli: RunCli, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``tokyo describe``: the describe prompt, the walkthrough in every format, its run in
+    history — with a model that repeats every secret it can."""
+    caplog.set_level(logging.DEBUG)
+    provider_env(monkeypatch)
+    build_change(git_repo)
+    fake_provider.script("", leaky_model)
+    outputs = {}
+    for fmt in ("terminal", "markdown", "json"):
+        code, out, err = cli("describe", str(git_repo.root), "--api-base", fake_provider.url, "-f", fmt, "--no-cache")
+        assert code == 0, err
+        outputs[fmt], outputs[f"{fmt} stderr"] = out, err
+    assert json.loads(outputs["json"])["title"].startswith("Echo [MASKED:")  # the model did repeat them
+    assert_provider_clean(fake_provider)
+    for name, text in outputs.items():
         assert not leaked(text), name
     assert not leaked(caplog.text)
     assert_database_clean(Path(os.environ["TOKYO_HOME"]) / "history.db")

@@ -175,7 +175,8 @@ def test_the_run_id_migration_is_not_done_twice(tmp_path: Path) -> None:
     schema = db["runs"].schema
     db.close()
     db = open_db(path)
-    assert db["runs"].schema == schema and sorted(r.id for r in list_runs(db)) == ids
+    # Not rebuilt again: later migrations only append columns to the rebuilt table.
+    assert db["runs"].schema.startswith(schema[:-1]) and sorted(r.id for r in list_runs(db)) == ids
     db.close()
 
 
@@ -275,4 +276,36 @@ def test_a_database_before_the_cwe_column_upgrades_and_keeps_its_findings(tmp_pa
     loaded = load_run(db, new_id)
     assert [f.cwe for f in loaded.findings] == [[89]] + [[] for _ in run.findings[1:]]
     assert compute_stats(db, by="cwe")[0].key == "CWE-89"
+    db.close()
+
+
+def test_a_database_before_verification_upgrades_and_stores_the_team_tasks(tmp_path: Path) -> None:
+    """m009_verification, m010_walkthrough and m011_finding_patch on a database that has runs."""
+    from tokyo_cli.results import FileRow, Walkthrough
+
+    path = tmp_path / "history.db"
+    db = Database(sqlite3.connect(path))
+    db.execute("PRAGMA foreign_keys = ON")
+    MIGRATIONS.apply(db, stop_before="m009_verification")
+    old_id = save_run(db, make_run())  # the new columns' keys are left out
+    assert "verification" not in db["findings"].columns_dict and "walkthrough" not in db["runs"].columns_dict
+    db.close()
+
+    db = open_db(path)
+    applied = [m.name for m in MIGRATIONS.applied(db)]
+    assert {"m009_verification", "m010_walkthrough", "m011_finding_patch"} <= set(applied)
+    assert {r["block_on"] for r in db["runs"].rows} == {"all"}
+    assert load_run(db, old_id) == make_run().model_copy(update={"run_id": old_id})
+    run = make_run()
+    run.block_on = "verified"
+    kept, gone = run.findings[0], run.findings[1]
+    kept.verification, kept.verified_by, kept.patch = "verified", "kenji", "--- a/x\n+++ b/x\n"
+    run.findings = [kept, *run.findings[2:]]
+    run.rejected = [gone.model_copy(update={"verification": "rejected", "verification_reason": "a constant",
+                                            "verified_by": "kenji"})]
+    run.walkthrough = Walkthrough(title="T", description="D", overview="O",
+                                  files=[FileRow(path="a.py", status="renamed", old_path="b.py", added=1)])
+    loaded = load_run(db, save_run(db, run))
+    assert loaded == run  # save_run set run.run_id
+    assert [f.verification_reason for f in loaded.rejected] == ["a constant"]
     db.close()

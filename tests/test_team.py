@@ -381,7 +381,7 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         assert zf.read("tokyo_cli/defaults/agents.yaml") == PACKAGED.read_bytes()
-        for name in ("review", "security"):
+        for name in ("describe", "review", "review-verified", "security"):
             member = f"tokyo_cli/defaults/workflows/{name}.yaml"
             assert member in names
             assert zf.read(member) == (REPO_ROOT / "workflows" / f"{name}.yaml").read_bytes()
@@ -406,7 +406,7 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == [
         str(tmp_path / "site" / "tokyo_cli" / "defaults"),
         "akira,yuki,hiro,sakura,kenji",
-        "review,security",
+        "describe,review,review-verified,security",
     ]
 
 

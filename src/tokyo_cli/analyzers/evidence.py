@@ -101,5 +101,6 @@ def _same_place(analyzer: Finding, model: Finding) -> bool:
 
 
 def active(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings that count for the run: everything not dismissed."""
-    return [f for f in findings if f.status != "dismissed"]
+    """The findings that count for the run: everything not dismissed by a model's evidence
+    verdict nor rejected by a verify step (:mod:`tokyo_cli.engine.tasks.verify`)."""
+    return [f for f in findings if f.status != "dismissed" and f.verification != "rejected"]

@@ -30,6 +30,25 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# Target and model options shared by `tokyo review`, `tokyo describe` and `tokyo fix`.
+PathArgument = Annotated[Path, typer.Argument(help="Repository (any path inside it).")]
+StagedOption = Annotated[bool, typer.Option("--staged", help="Staged changes.")]
+WorkingOption = Annotated[bool, typer.Option("--working", help="All uncommitted changes.")]
+BaseOption = Annotated[Optional[str], typer.Option("--base", metavar="REF", help="REF...HEAD.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Every tracked file (audit).")]
+PathsOption = Annotated[
+    Optional[list[str]], typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
+]
+ModelOption = Annotated[
+    Optional[str], typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
+]
+ApiBaseOption = Annotated[
+    Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
+]
+OfflineOption = Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write to FILE.")]
 RepoOption = Annotated[
     Path,
     typer.Option("--repo", "-C", help="Repository to read agents.yaml and workflows/ from.", file_okay=False),

@@ -9,7 +9,23 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import DbOption, console, settings_for, warn_plugins
+from tokyo_cli.cli.common import (
+    AllOption,
+    ApiBaseOption,
+    BaseOption,
+    DbOption,
+    ModelOption,
+    NoCacheOption,
+    OfflineOption,
+    PathArgument,
+    PathsOption,
+    QuietOption,
+    StagedOption,
+    WorkingOption,
+    console,
+    settings_for,
+    warn_plugins,
+)
 
 if TYPE_CHECKING:
     from tokyo_cli.plugins import ReportFormatPlugin
@@ -76,24 +92,18 @@ def report_format(name: str) -> ReportFormat | ReportFormatPlugin:
 
 
 def review(
-    path: Annotated[Path, typer.Argument(help="Repository to review (any path inside it).")] = Path("."),
-    staged: Annotated[bool, typer.Option("--staged", help="Review staged changes.")] = False,
-    working: Annotated[bool, typer.Option("--working", help="Review all uncommitted changes.")] = False,
-    base: Annotated[Optional[str], typer.Option("--base", metavar="REF", help="Review REF...HEAD.")] = None,
-    all_files: Annotated[bool, typer.Option("--all", help="Review every tracked file (audit).")] = False,
-    paths: Annotated[
-        Optional[list[str]], typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
-    ] = None,
+    path: PathArgument = Path("."),
+    staged: StagedOption = False,
+    working: WorkingOption = False,
+    base: BaseOption = None,
+    all_files: AllOption = False,
+    paths: PathsOption = None,
     workflow: Annotated[
         Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
     ] = None,
-    model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
-    ] = None,
-    api_base: Annotated[
-        Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
-    ] = None,
-    offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    model: ModelOption = None,
+    api_base: ApiBaseOption = None,
+    offline: OfflineOption = None,
     context_window: Annotated[
         Optional[int],
         typer.Option("--context-window", metavar="TOKENS", min=2048,
@@ -130,7 +140,7 @@ def review(
         Optional[float],
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
+    no_cache: NoCacheOption = False,
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
     ] = False,
@@ -142,9 +152,12 @@ def review(
         int, typer.Option("--max-comments", metavar="N", min=0, help="With --github: at most N inline comments.")
     ] = 25,
     db: DbOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    quiet: QuietOption = False,
     tui: Annotated[
         bool, typer.Option("--tui", help="Watch the run live full screen (Textual); the report prints when you quit.")
+    ] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="Add a walkthrough of the change (a describe step, run alongside).")
     ] = False,
 ) -> int:
     from tokyo_cli.cli.progress import ProgressListener
@@ -191,6 +204,12 @@ def review(
         prepared = action.prepare(gh, request, settings)
     else:
         prepared = prepare_review(request, settings)
+    if describe:
+        from dataclasses import replace
+
+        from tokyo_cli.config.workflow import with_describe
+
+        prepared = replace(prepared, workflow=with_describe(prepared.workflow, prepared.team))
     if tui:
         from tokyo_cli.tui.launch import live_review
 

@@ -52,9 +52,9 @@ AGENTS_FILE = "agents.yaml"
 WORKFLOWS_DIR = "workflows"
 PYPROJECT_FILE = "pyproject.toml"
 TOKYO_TOML = ".tokyo.toml"
-REPO_SETTINGS = frozenset({"workflow", "fail_on"})
-"""``.tokyo.toml`` / ``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter
-``fail_on``."""
+REPO_SETTINGS = frozenset({"workflow", "fail_on", "path_instructions"})
+"""``.tokyo.toml`` / ``[tool.tokyo]`` keys a repository may set: a workflow *name*, a stricter
+``fail_on`` and review instructions per path glob (data in the prompt, never rules)."""
 FLOOR_ANALYZERS = ("bandit", "detect-secrets")
 """Analyzers a repository workflow must keep, in a plain review step over the whole change."""
 SECURITY_ANALYZERS = (*FLOOR_ANALYZERS, "semgrep", "zizmor", "hadolint", "dockerfile")
@@ -295,6 +295,33 @@ def _read_settings(cfg: RepoConfig) -> None:
                 cfg.settings["fail_on"] = Severity(str(value).lower())
             except ValueError:
                 cfg.refuse(where, f"not a severity: {value!r}")
+        elif key == "path_instructions":
+            _read_path_instructions(cfg, where, value)
+
+
+def _read_path_instructions(cfg: RepoConfig, where: str, value: object) -> None:
+    """``cfg.settings["path_instructions"]``: the valid entries of ``value`` (a list of
+    ``{path, instructions}`` tables, at most :data:`~tokyo_cli.config.pathnotes.MAX_PATH_INSTRUCTIONS`);
+    each invalid or extra entry is refused with a notice, never an error: it is only advice."""
+    from pydantic import ValidationError
+
+    from tokyo_cli.config.pathnotes import MAX_PATH_INSTRUCTIONS, PathInstruction
+
+    if not isinstance(value, list):
+        cfg.refuse(where, "expected a list of {path, instructions} tables")
+        return
+    kept = []
+    for i, item in enumerate(value):
+        if i >= MAX_PATH_INSTRUCTIONS:
+            cfg.refuse(f"{where}[{i}:]", f"more than {MAX_PATH_INSTRUCTIONS} entries")
+            break
+        try:
+            kept.append(PathInstruction.model_validate(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "entry"
+            cfg.refuse(f"{where}[{i}]", f"{field}: {err['msg'].lower()} (allowed: path, instructions)")
+    cfg.settings["path_instructions"] = kept
 
 
 def _toml_doc(cfg: RepoConfig, rel: str) -> dict[str, Any] | None:

@@ -9,6 +9,10 @@ recorded on the step (:class:`~tokyo_cli.results.CallRecord`) and announced as e
 from __future__ import annotations
 
 from tokyo_cli import events as ev
+from typing import Any
+
+from pydantic import BaseModel
+
 from tokyo_cli import telemetry
 from tokyo_cli.engine.cache import CachedReply, ResponseCache, cache_key
 from tokyo_cli.errors import BudgetExceeded, ProviderError
@@ -58,10 +62,13 @@ class ChunkCaller:
         index: int,
         total: int,
         prompt_tokens: int,
-    ) -> AgentOutput:
+        schema: type[BaseModel] = AgentOutput,
+    ) -> Any:
         """One chunk's call (from the cache when it has the answer) plus at most one repair
         call; records every call on ``res``. ``prompt_tokens`` is the prompt's size as packing
-        measured it (for the cost cap). Raises :class:`CallFailed`."""
+        measured it (for the cost cap). The reply is parsed into ``schema`` (an
+        :class:`AgentOutput` unless a task asks for its own reply model) and returned.
+        Raises :class:`CallFailed`."""
         model, fallbacks = models
         # A usable reply is cached under the first prompt's key, even when it took a repair:
         # the next run asks that prompt again, never the repair conversation.
@@ -74,7 +81,7 @@ class ChunkCaller:
                 self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
                 cached = self.cache.get(key) if self.cache is not None and attempt == "first" else None
                 if cached is not None:
-                    output = self._parse_cached(res, agent, cached)
+                    output = self._parse_cached(res, agent, cached, schema)
                     if output is not None:
                         return output
                 reply = await self._complete(res, agent, models, messages, prompt_tokens, index)
@@ -90,7 +97,7 @@ class ChunkCaller:
                     attempts=reply.attempts,
                 )
                 try:
-                    output = parse_output(reply.content)
+                    output = parse_output(reply.content, schema)
                 except InvalidOutput as problem:
                     record.status = "invalid_output"
                     record.error = str(problem)
@@ -135,9 +142,10 @@ class ChunkCaller:
                                          status="skipped" if budget else "error", error=str(exc)))
             raise CallFailed(str(exc), "budget" if budget else "provider failure") from None
 
-    def _parse_cached(self, res: StepResult, agent: AgentSpec, cached: CachedReply) -> AgentOutput | None:
+    def _parse_cached(self, res: StepResult, agent: AgentSpec, cached: CachedReply,
+                      schema: type[BaseModel]) -> BaseModel | None:
         try:
-            output = parse_output(cached.content)
+            output = parse_output(cached.content, schema)
         except InvalidOutput:
             return None
         self._record(res, CallRecord(

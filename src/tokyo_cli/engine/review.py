@@ -192,6 +192,10 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
                 cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
                            f"it would block less than the packaged {packaged.fail_on.value}")
                 workflow.fail_on = packaged.fail_on
+            if workflow.block_on != "all":
+                cfg.refuse(f"workflow {workflow.name!r} block_on {workflow.block_on}",
+                           "a repository may not narrow which findings fail the run")
+                workflow.block_on = "all"
         if workflow.min_severity.rank > packaged.min_severity.rank:
             cfg.refuse(f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
                        f"it would hide more than the packaged {packaged.min_severity.value}")
@@ -199,6 +203,10 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
     if settings.fail_on is not None and settings.origin("fail_on") == "user config":
         workflow.fail_on = settings.fail_on  # the user's default: a repository may still raise it
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
+    extra = cfg.settings.get("path_instructions") or []
+    if extra:  # the repository's own review notes, after the workflow's (data in every prompt)
+        workflow.path_instructions = [*workflow.path_instructions, *extra]
+        cfg.apply(f"{cfg.key_name('path_instructions')}: {len(extra)} path instruction(s)", "path_instructions")
     return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices],
                         applied=[*cfg.applied, *team.applied])
 
@@ -279,6 +287,7 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         # where the repository's stricter one could replace it (load_review_config).
         fail_on=(settings.fail_on if settings.fail_on is not None and (settings.given("fail_on") or prepared.config is None)
                  else prepared.workflow.fail_on),
+        block_on=prepared.workflow.block_on,
         min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,

@@ -52,6 +52,20 @@ _CUT_NOTE = "\n\n_(cut to fit GitHub's 65,536-character limit)_"
 _RESERVE = 600
 
 
+MAX_WALKTHROUGH_ROWS = 100
+MAX_WALKTHROUGH = 20_000
+"""Characters of the summary comment a walkthrough (``describe: true``) may take."""
+
+
+def fit_block_md(markdown: str, budget: int) -> str:
+    """Already-escaped Markdown cut at a line boundary to at most ``budget`` characters, the
+    cut said (a cut inside a line could split an escape or a code span)."""
+    if len(markdown) <= budget:
+        return markdown
+    kept = markdown[: budget - len(_CUT_NOTE)].rsplit("\n", 1)[0]
+    return kept + _CUT_NOTE
+
+
 def fp_marker(fingerprint: str) -> str:
     """The hidden marker for a finding: ``<!-- tokyo:fp=0123456789abcdef -->``."""
     return f"<!-- tokyo:fp={fingerprint} -->"
@@ -204,7 +218,8 @@ class SummaryStats:
 
 
 def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | None = None) -> str:
-    """The sticky summary comment: status and severity counts, a table per agent, what this
+    """The sticky summary comment: status and severity counts, a table per agent, the
+    walkthrough when a describe step ran (at most MAX_WALKTHROUGH_ROWS files), what this
     push posted, cost, coverage, what was not reviewed, decisions taken on GitHub, and every
     open finding of this run (collapsed).
 
@@ -223,6 +238,11 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
         meta.append(f"[job log]({run_url})")
     lines += [" · ".join(meta), ""]
     lines += _agents_table(result) + [""]
+    if result.walkthrough is not None:
+        from tokyo_cli.report.walkthrough import walkthrough_markdown
+
+        lines += [fit_block_md(walkthrough_markdown(result.walkthrough, heading="###", max_rows=MAX_WALKTHROUGH_ROWS),
+                               MAX_WALKTHROUGH), ""]
     lines.append("**This push:** " + _push_line(stats))
     if stats.review_error:
         lines.append(f"**The review could not be posted:** {escape_block(one_line(stats.review_error))}")

@@ -149,11 +149,30 @@ def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max
         elif len(plan.inline) >= max_comments:
             plan.listed.append(Listed(f, OVER_LIMIT))
         else:
-            plan.inline.append(PlannedComment(f, _payload(f, lines, names)))
+            plan.inline.append(PlannedComment(f, _payload(f, _patch_lines(f, changes) or lines, names)))
     return plan
 
 
+def _patch_lines(f: Finding, changes: Changeset) -> tuple[int | None, int] | None:
+    """Where a fix step's patch fits one suggestion: its one hunk's replaced lines, when they
+    are lines of one diff hunk and include the finding's line; ``None`` otherwise."""
+    from tokyo_cli.engine.tasks.patches import suggestion
+
+    fit = suggestion(f.patch) if f.patch else None
+    if fit is None or fit[0] != f.path or f.line is None or not fit[1] <= f.line <= fit[2]:
+        return None
+    placed = comment_lines(f.model_copy(update={"line": fit[1], "end_line": fit[2]}), changes)
+    return placed if placed == ((fit[1] if fit[1] != fit[2] else None), fit[2]) else None
+
+
 def _payload(f: Finding, lines: tuple[int | None, int], names: dict[str, str]) -> dict[str, Any]:
+    """A review comment at ``lines``; a fix step's one-hunk patch that fits them becomes its
+    suggestion block (:func:`tokyo_cli.engine.tasks.patches.suggestion`)."""
+    from tokyo_cli.engine.tasks.patches import suggestion
+
+    fit = suggestion(f.patch) if f.patch else None
+    if fit is not None and (lines[0] or lines[1], lines[1]) == (fit[1], fit[2]):
+        f = f.model_copy(update={"suggestion": fit[3], "line": fit[1], "end_line": fit[2]})
     start, line = lines
     exact = (start or line) == f.line and line == (f.end_line or f.line)
     payload: dict[str, Any] = {"path": f.path, "line": line, "side": "RIGHT"}

@@ -41,6 +41,7 @@ __all__ = [
     "BUILTIN_FORMATS",
     "STEP_STATUS_STYLE",
     "NotReviewed",
+    "blocking_label",
     "caveats",
     "clean_text",
     "compact_counts",
@@ -63,6 +64,7 @@ __all__ = [
     "render_markdown",
     "render_terminal",
     "shown_findings",
+    "verification_text",
 ]
 
 SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
@@ -208,6 +210,25 @@ def cwe_text(f: Finding) -> str:
     """``"CWE-89, CWE-79"`` for the finding's CWE ids ("" without any): ints only, so safe
     in every format as is."""
     return ", ".join(f"CWE-{int(n)}" for n in f.cwe)
+
+
+def verification_text(f: Finding, names: dict[str, str]) -> str | None:
+    """One line on what a verify step said about ``f`` ("verified by Kenji", "corrected by
+    Kenji: REASON", "rejected by Kenji: REASON", "not verified: REASON"), cleaned; ``None``
+    when no verify step judged it."""
+    if f.verification is None:
+        return None
+    who = one_line(names.get(f.verified_by or "", f.verified_by or "the verifier"))
+    head = "not verified" if f.verification == "unverified" else f"{f.verification} by {who}"
+    reason = one_line(clean_text(f.verification_reason or ""))[:500]
+    return f"{head}: {reason}" if reason and f.verification != "verified" else head
+
+
+def blocking_label(result: RunResult) -> str:
+    """The totals row name for :meth:`RunResult.blocking`: "At or above high", with
+    "(verified only)" or "(corroborated only)" under a workflow's ``block_on``."""
+    label = f"At or above {result.fail_on.value}"
+    return label if result.block_on == "all" else f"{label} ({result.block_on} only)"
 
 
 def failed_calls(step: StepResult) -> int:

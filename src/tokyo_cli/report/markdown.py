@@ -26,6 +26,7 @@ import re
 from tokyo_cli.findings import Finding
 from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
+    blocking_label,
     hidden_note,
     shown_findings,
     agent_names,
@@ -48,6 +49,7 @@ from tokyo_cli.report import (
     one_line,
     plural,
     problems,
+    verification_text,
 )
 from tokyo_cli.results import RunResult, StepResult
 
@@ -76,6 +78,10 @@ def render_markdown(result: RunResult) -> str:
     out += _header(result)
     if result.steps:
         out += ["### Agents", "", *_steps_table(result), ""]
+    if result.walkthrough is not None:
+        from tokyo_cli.report.walkthrough import walkthrough_markdown
+
+        out += [walkthrough_markdown(result.walkthrough, heading="###"), ""]
     notes = offline_notes(result)
     for note in notes:
         out += [f"> **Offline:** {_prose(note)}", ">"]
@@ -123,6 +129,13 @@ def render_markdown(result: RunResult) -> str:
         out += [f"_{_prose(hidden_note(result) or '')}_", ""]
     elif not shown:
         out += [f"**{_prose(empty_message(result))}**", ""]
+    if result.rejected:
+        names = agent_names(result)
+        out += [f"### Rejected by verification ({len(result.rejected)})", "",
+                "_False positives in the verifier's judgement: not counted above, kept in history._", ""]
+        out += [f"- **{f.severity.value.upper()}** · {code_span(f.location)} · {_prose(one_line(f.title))} — "
+                f"{_prose(verification_text(f, names) or '')}" for f in result.rejected]
+        out.append("")
 
     summary = clean_text(result.summary).strip()
     if summary:
@@ -198,6 +211,9 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
         meta += f" · {_prose(one_line(f.category))}"
     if f.cwe:
         meta += f" · {cwe_text(f)}"
+    checked = verification_text(f, names)
+    if checked:
+        meta += f" · {_prose(checked)}"
     lines += [meta, ""]
     body = finding_body(f)
     if body:
@@ -205,6 +221,9 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
     suggestion = clean_text(f.suggestion).strip("\n")
     if suggestion.strip():
         lines += ["Suggestion:", "", fenced(suggestion, fence_language(f.path)), ""]
+    patch = clean_text(f.patch).strip("\n")
+    if patch.strip():
+        lines += ["Suggested patch (`tokyo fix` applies it):", "", fenced(patch, "diff"), ""]
     return lines
 
 
@@ -215,8 +234,10 @@ def _totals(result: RunResult) -> list[str]:
         findings += f" ({compact_counts(counts)})"
     rows = [
         ("Findings", findings),
-        (f"At or above {result.fail_on.value}", str(len(result.blocking()))),
+        (blocking_label(result), str(len(result.blocking()))),
     ]
+    if result.rejected:
+        rows.append(("Rejected", f"{len(result.rejected)} (by a verify step; not counted)"))
     dropped = sum(s.dropped_findings for s in result.steps)
     if dropped:
         rows.append(("Dropped", f"{dropped} (not anchored to the change)"))

@@ -28,6 +28,7 @@ from rich.text import Text
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
+    blocking_label,
     hidden_note,
     shown_findings,
     STEP_STATUS_STYLE,
@@ -53,9 +54,10 @@ from tokyo_cli.report import (
     one_line,
     plural,
     problems,
+    verification_text,
     quote_path,
 )
-from tokyo_cli.results import RunResult, StepResult
+from tokyo_cli.results import RunResult, StepResult, Walkthrough
 
 DEFAULT_TARGET_HINT = "(chosen by default — use --staged, --base REF or --all to choose)"
 NOT_ANALYZED_EXAMPLES = 3  # files listed under each "not analyzed" group; JSON lists them all
@@ -108,6 +110,9 @@ def render_terminal(result: RunResult, console: Console) -> None:
     if result.steps:
         console.print(_steps_table(result, capped=not console.soft_wrap))
         console.print()
+    if result.walkthrough is not None:
+        render_walkthrough_terminal(result.walkthrough, console)
+        console.print()
     notes = offline_notes(result) + [one_line(n) for n in result.notices]
     for note in notes:
         console.print(Text("! ", style="bold yellow") + Text(note, style="yellow"))
@@ -159,6 +164,14 @@ def render_terminal(result: RunResult, console: Console) -> None:
         message = empty_message(result)
         style = "bold green" if message == "No findings." else "bold yellow"
         console.print(Text(message, style=style))
+        console.print()
+    if result.rejected:
+        names = agent_names(result)
+        console.print(Text(f"Rejected by verification ({len(result.rejected)}; not counted)", style="bold"))
+        for f in result.rejected:
+            row = Text(f"  {f.severity.value} ", style="dim") + Text(finding_location(f)) + Text(f"  {one_line(f.title)}")
+            row.append(f" — {verification_text(f, names)}", style="dim")
+            console.print(row, overflow="fold")
         console.print()
     console.print(_summary(result))
 
@@ -249,6 +262,10 @@ def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> Rende
     if f.cwe:
         meta.append(" · ")
         meta.append(cwe_text(f), style="dim")
+    checked = verification_text(f, names)
+    if checked:
+        meta.append(" · ")
+        meta.append(checked, style="green" if f.verification in ("verified", "corrected") else "yellow")
 
     parts: list[RenderableType] = [meta]
     body = finding_body(f)
@@ -262,6 +279,11 @@ def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> Rende
             code, lexer, theme="ansi_dark", background_color="default", word_wrap=True
         )
         parts.append(_indent(syntax, 2))
+    if f.patch and clean_text(f.patch).strip():
+        parts.append(Text("Suggested patch (tokyo fix applies it):", style="bold"))
+        patch = clean_text(f.patch).rstrip("\n")
+        parts.append(Text(patch) if piped else _indent(Syntax(patch, "diff", theme="ansi_dark",
+                                                              background_color="default", word_wrap=True), 2))
     if piped:  # no trailing spaces in logs and pipes; only texts to indent, no syntax panel
         return Group(head, *[_prefixed(p, 4) if isinstance(p, Text) else _indent(p, 4) for p in parts], Text())
     return Group(head, _indent(Group(*parts), 4), Text())
@@ -289,9 +311,11 @@ def _summary(result: RunResult) -> RenderableType:
     grid.add_row("Findings", findings)
     blocking = len(result.blocking())
     grid.add_row(
-        f"At or above {result.fail_on.value}",
+        blocking_label(result),
         Text(str(blocking), style="bold red" if blocking else "green"),
     )
+    if result.rejected:
+        grid.add_row("Rejected", Text(f"{len(result.rejected)} (by a verify step; not counted)"))
     dropped = sum(s.dropped_findings for s in result.steps)
     if dropped:
         grid.add_row("Dropped", Text(f"{dropped} (not anchored to the change)"))
@@ -307,3 +331,31 @@ def _summary(result: RunResult) -> RenderableType:
     grid.add_row("Wall time", Text(f"{format_seconds(result.seconds)} s"))
     parts += [Text("Totals", style="bold"), _indent(grid, 2)]
     return Group(*parts)
+
+
+def render_walkthrough_terminal(w: Walkthrough, console: Console) -> None:
+    """``w`` on a rich console: title, overview, the file table, risk areas."""
+    from tokyo_cli.report.walkthrough import status_text
+
+    w = mask_data(w)
+    by = "offline" if w.source == "offline" else one_line(w.agent or "model")
+    console.print(Text("Walkthrough: ", style="bold") + Text(one_line(w.title)) + Text(f"  ({by})", style="dim"))
+    console.print(Text(clean_text(w.overview).strip()))
+    console.print()
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
+    for name, justify in (("File", "left"), ("Status", "left"), ("+", "right"), ("-", "right"),
+                          ("Language", "left"), ("Test", "left"), ("Summary", "left")):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in w.files:
+        summary = r.summary or (f"not reviewed: {r.skipped}" if r.skipped else "")
+        table.add_row(Text(quote_path(r.path)), Text(one_line(status_text(r))), str(r.added), str(r.removed),
+                      r.language or "", "yes" if r.test else "", Text(one_line(summary)))
+    console.print(table)
+    if w.risk_areas:
+        console.print(Text("Risk areas", style="bold"))
+        for risk in w.risk_areas:
+            console.print(Text("  - " + one_line(risk)), overflow="fold")
+    if w.source == "model" and w.description.strip():
+        console.print()
+        console.print(Text("Suggested description", style="bold"))
+        console.print(Text(clean_text(w.description).strip()))
