@@ -55,6 +55,7 @@ __all__ = [
     "not_reviewed",
     "offline_note",
     "offline_notes",
+    "one_line",
     "problems",
     "quote_path",
     "render_json",
