@@ -16,8 +16,8 @@ Cost, and how it is kept to a minimum:
   once, by the module fixture, and reused by every `git commit`/`pre-commit run` below;
 * `pre-commit try-repo` always installs into a store of its own (pre-commit 4.x
   ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once;
-* under pytest-xdist the module is one ``xdist_group``: its tests run in one worker, which
-  installs the shared environment once.
+* under pytest-xdist the README's command distributes whole files (``--dist loadfile``):
+  this module's tests run in one worker, which installs the shared environment once.
 
 The hook repository is a snapshot of this checkout's working tree (tracked and untracked,
 not ignored files) committed in a tmp dir: uncommitted work in this checkout is tested as
@@ -46,7 +46,7 @@ from fakes.offline import closed_port, offline_env
 from fakes.offline import say as print_line
 from fakes.provider import FakeProvider
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pre-commit")]
+pytestmark = pytest.mark.slow
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
