@@ -40,12 +40,13 @@ def test_a_fresh_repository_without_keys_is_ready_with_one_warning_per_variable(
     assert (r.dirty, r.changed_files, r.untracked_files, r.shallow) == (True, 1, 1, False)
     assert d.workflow == "review"
     assert {a.id: (a.mode, a.needs) for a in d.agents} == {
-        "akira": ("offline", ["ANTHROPIC_API_KEY"]), "yuki": ("offline", ["OPENAI_API_KEY"]),
+        "akira": ("offline", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]), "yuki": ("offline", ["OPENAI_API_KEY"]),
         "hiro": ("offline", ["GROQ_API_KEY"]), "sakura": ("offline", ["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
         "kenji": ("offline", ["OPENAI_API_KEY"])}
     # Yuki and Kenji share a variable: one warning for both.
     assert [(p.level, p.fix) for p in d.problems] == [
-        ("warning", "set ANTHROPIC_API_KEY"), ("warning", "set OPENAI_API_KEY"), ("warning", "set GROQ_API_KEY"),
+        ("warning", "set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN"), ("warning", "set OPENAI_API_KEY"),
+        ("warning", "set GROQ_API_KEY"),
         ("warning", "set GEMINI_API_KEY or GOOGLE_API_KEY")]
     assert "Yuki and Kenji run offline" in d.problems[1].message
     assert d.providers is None  # not asked for: no call
@@ -230,7 +231,8 @@ def test_a_repository_cannot_pick_the_model_doctor_reports(cli: RunCli, repo: Gi
     repo.write("agents.yaml", "agents:\n  - id: akira\n    model: openai/gpt-4o\n")
     code, d, _ = doctor_json(cli, str(repo.root))
     akira = next(a for a in d.agents if a.id == "akira")
-    assert (akira.mode, akira.configured_model, akira.needs) == ("offline", "claude-opus-4-5", ["ANTHROPIC_API_KEY"])
+    assert (akira.mode, akira.configured_model, akira.needs) == (
+        "offline", "claude-opus-4-5", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"])
     assert any(p.check == "settings" and "model" in p.message and "ignored" in p.message for p in d.problems)
 
 

@@ -18,7 +18,7 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, doctor, findings, history, hook, review, show, stats, tui, workflows
+from tokyo_cli.cli import agents, config, doctor, findings, history, hook, plugins, review, show, stats, tui, workflows
 from tokyo_cli.cli import eval as eval_cmd
 from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits
@@ -62,6 +62,8 @@ app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.revi
 app.command("hook", help=hook.HELP)(exits(hook.hook))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
+app.add_typer(config.app, name="config")
+app.add_typer(plugins.app, name="plugins")
 app.add_typer(history.app, name="history")
 app.command("show")(exits(show.show))
 app.command("stats", help=stats.HELP)(exits(stats.stats))

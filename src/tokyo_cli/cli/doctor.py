@@ -72,6 +72,8 @@ def _render(d: Diagnosis, out: Console) -> None:
             + (" · shallow clone" if repo.shallow else ""))
     if d.workflow:
         row("workflow", d.workflow)
+    for v in d.settings:  # what is not at its default, and who said so
+        row("setting", f"{v.name} = {v.value} ({v.source}{': ' + v.detail if v.detail else ''})")
     h = d.history
     if not h.exists:
         row("history", f"{h.path} (not created yet: the first review creates it)")

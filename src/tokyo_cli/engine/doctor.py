@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from tokyo_cli import __version__
+from tokyo_cli.engine.configview import ConfigValue
 from tokyo_cli.errors import TokyoError
 
 if TYPE_CHECKING:
@@ -152,6 +153,9 @@ class Diagnosis(BaseModel):
     git: GitInfo
     repository: RepositoryState
     workflow: str | None = None
+    # Every setting not at its default, with its source (flag, env, user config, repository,
+    # workflow): the precedence at work (engine/configview.py, README "Configuration").
+    settings: list[ConfigValue] = Field(default_factory=list)
     agents: list[AgentReadiness] = Field(default_factory=list)
     providers: list[ProviderCheck] | None = None
     analyzers: list[AnalyzerStatus] = Field(default_factory=list)
@@ -196,6 +200,10 @@ def _review_readiness(diagnosis: Diagnosis, problems: list[Problem], *, check_pr
         return
     problems.extend(Problem(level="warning", check="settings", message=n) for n in config.notices)
     diagnosis.workflow = config.workflow.name
+    from tokyo_cli.engine.configview import effective_config
+
+    view = effective_config(settings, Path(diagnosis.repository.root), config)
+    diagnosis.settings = [v for v in view.values if v.source != "default"]
     step_agents = dict.fromkeys(s.agent for s in config.workflow.steps)
     diagnosis.agents = [_readiness(config.team.get(a), settings) for a in step_agents]
     problems.extend(_offline_problems(diagnosis.agents, settings))
