@@ -108,7 +108,8 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int
     probe = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
-        "rc = subprocess.run(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+        "rc = subprocess.run(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL,\n"
+        "                    stderr=subprocess.DEVNULL).returncode\n"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, rc)\n"
     )
     out = subprocess.run([sys.executable, "-c", probe, json.dumps(cmd)], capture_output=True, text=True,

@@ -550,7 +550,8 @@ def render(c: Core, variant: int, index: int) -> tuple[dict[str, str], dict[str,
     route = "/" + c.key.replace("_", "-")
     doc = f'"""{c.key.replace("_", " ").capitalize()}."""'
     if fw == "flask":
-        handler = f'@app.route("{route}", methods=["GET", "POST"])\ndef {handler_name}():\n{indent(doc, 4)}\n{indent(body, 4)}'
+        route_line = f'@app.route("{route}", methods=["GET", "POST"])'
+        handler = f"{route_line}\ndef {handler_name}():\n{indent(doc, 4)}\n{indent(body, 4)}"
         setup = "app = Flask(__name__)"
     elif fw == "django":
         handler = (f'@require_http_methods(["GET", "POST"])\ndef {handler_name}(request):\n'

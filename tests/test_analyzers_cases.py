@@ -61,8 +61,10 @@ jobs:
 """
 DOCKER_OK = "FROM python:3.12-slim\nRUN pip install --no-cache-dir flask==3.0.0\nUSER 1000\nCMD [\"flask\", \"run\"]\n"
 CALC = "def add(a, b):\n    \"\"\"Sum.\"\"\"\n    return a + b\n"
-TEXT = "def shout(s):\n    \"\"\"Upper case.\"\"\"\n    return s.upper()\n\n\ndef whisper(s):\n    \"\"\"Lower case.\"\"\"\n    return s.lower()\n"
-TEST_CALC = "from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\ndef test_add_negative():\n    assert add(-1, 1) == 0\n"
+TEXT = ('def shout(s):\n    """Upper case."""\n    return s.upper()\n\n\n'
+        'def whisper(s):\n    """Lower case."""\n    return s.lower()\n')
+TEST_CALC = ("from app.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+             "def test_add_negative():\n    assert add(-1, 1) == 0\n")
 
 CASES = {
     "bandit": Case("bandit", "app/run.py", "import subprocess\n\n\ndef go(cmd):\n    return subprocess.call(cmd, shell=True)\n",

@@ -93,7 +93,8 @@ def test_prompt_numbers_evidence_across_the_step() -> None:
 
 
 SERVER = "import pickle\nimport subprocess\n\n\ndef ping(host):\n    return host\n"
-SERVER_NEW = SERVER + "\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
+SERVER_NEW = (SERVER + "\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+              "\n\ndef load(blob):\n    return pickle.loads(blob)\n")
 SHELL, PICKLE = 10, 14
 
 

@@ -106,7 +106,8 @@ def test_a_label_outside_the_change_exits_2_naming_case_and_label(cli: RunCli, c
     code, out, err = cli("eval", str(corpus), "-w", "security")
     assert code == 2
     assert err.strip().splitlines() == [
-        "tokyo: error: case stale: label calc.py:3 (CWE-78) is outside the change (no added line of the head version there)"]
+        "tokyo: error: case stale: label calc.py:3 (CWE-78) is outside the change "
+        "(no added line of the head version there)"]
     assert out == ""
 
 

@@ -185,3 +185,23 @@ def test_fork_annotations_stop_at_ten_of_each_kind_with_a_notice_for_the_rest(
                 if r["properties"]["severity"] in ("critical", "high", "medium"))
     assert left == shown - 20 and left >= 8
     assert rest.startswith("::notice title=tokyo::")
+
+
+def test_a_file_level_finding_with_an_end_line_is_annotated_at_its_file_line_without_a_range() -> None:
+    """A finding off the diff keeps ``file_line`` with ``line`` None; an ``end_line`` it still
+    carries (a stored or hand-made finding) names no range: comparing it with ``line`` raised
+    TypeError before."""
+    import io
+
+    from test_store import make_run
+
+    from tokyo_cli.findings import Finding, Severity
+    from tokyo_cli.github.action import annotate_findings
+
+    result = make_run()
+    result.findings = [Finding(path="app/db.py", line=None, file_line=40, end_line=44, severity=Severity.HIGH,
+                               category="security", title="Off the diff", body="b", agent="akira", step="security")]
+    out = io.StringIO()
+    assert annotate_findings(result, stream=out) == 1
+    (line,) = out.getvalue().splitlines()
+    assert line.startswith("::error file=app/db.py,line=40,title=tokyo high%3A Off the diff::"), line

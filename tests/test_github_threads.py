@@ -141,10 +141,10 @@ def test_graphql_failure_keeps_replies_and_says_so(pushes: Pushes, fake_github: 
 def test_the_query_is_refused_by_the_schema_when_it_asks_for_an_unknown_field(fake_github: FakeGitHub) -> None:
     """The fake's GraphQL check can fail: a field GitHub's schema does not have is refused."""
     fake_github.set_pull(NUMBER, "a" * 40, [])
-    with GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client:
-        with pytest.raises(Exception, match="isDone"):
-            client.graphql("query { repository(owner: \"acme\", name: \"widgets\") { pullRequest(number: 7) "
-                           "{ reviewThreads(first: 1) { nodes { isDone } } } } }", {})
+    with GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client, \
+            pytest.raises(Exception, match="isDone"):
+        client.graphql("query { repository(owner: \"acme\", name: \"widgets\") { pullRequest(number: 7) "
+                       "{ reviewThreads(first: 1) { nodes { isDone } } } } }", {})
     assert any("isDone" in v for v in fake_github.violations)
     fake_github.violations.clear()
 
@@ -214,9 +214,9 @@ def test_more_than_fifty_annotations_go_in_batches_the_fake_accepts(fake_github:
     assert len(fake_github.check_runs[0]["annotations"]) == 120
     assert fake_github.violations == []
     bad = {**create, "output": {**create["output"], "annotations": create["output"]["annotations"] * 2}}
-    with GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client:
-        with pytest.raises(Exception, match="422|maxItems|too long|50"):
-            client.create_check_run("acme", "widgets", bad)  # 100 in one request: GitHub refuses
+    with GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client, \
+            pytest.raises(Exception, match="422|maxItems|too long|50"):
+        client.create_check_run("acme", "widgets", bad)  # 100 in one request: GitHub refuses
     assert fake_github.violations
     fake_github.violations.clear()
 

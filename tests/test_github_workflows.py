@@ -168,6 +168,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = block.split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
     runs = [s["run"].strip() for s in load(CI)["jobs"]["test"]["steps"] if "run" in s]
     assert runs == [command]
+    # .ci/run (what runs this project's CI here) ends with the same line.
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1] == command
+    # The quality gate: lint, format, types and the suite.
+    for step in ("ruff check .", "ruff format --check .", "mypy src/", "pytest -q"):
+        assert f".venv/bin/{step}" in command, step
 
 
 def test_ci_builds_and_smoke_tests_the_container_image() -> None:

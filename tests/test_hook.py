@@ -203,7 +203,8 @@ def test_pre_push_reviews_the_pushed_commits_only(repo: GitRepo, hook: RunHook,
     code, out, _ = hook(str(repo.root))
     assert code == 1
     assert "aws.ini" not in out and f"tool.py:{SHELL_LINE}" in out
-    assert f"tokyo: push blocked by 1 finding at/above high (also 1 low) · pushed commits {pushed[:7]}..{head[:7]} (2 commits), 2 files · " in out
+    assert (f"tokyo: push blocked by 1 finding at/above high (also 1 low) · pushed commits {pushed[:7]}..{head[:7]} "
+            "(2 commits), 2 files · ") in out
     assert "SKIP=tokyo-review git push" in out
     [run] = history()
     assert (run.target, run.base_sha, run.head_sha, run.branch) == ("range", pushed, head, "main")

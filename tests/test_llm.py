@@ -381,7 +381,8 @@ async def test_fallback_without_credentials_is_skipped(monkeypatch: pytest.Monke
     assert response.model == "gpt-4o" and response.provider == "openai"
     assert stub.calls == ["claude-opus-4-5", "gpt-4o"], "auth errors are not retried; groq has no key"
     assert response.errors == [
-        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
+        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: "
+        "check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
         "groq/llama-3.3-70b-versatile: skipped, no credentials (set GROQ_API_KEY)",
     ]
 

@@ -26,7 +26,6 @@ import pytest
 
 from fakes.gitrepo import GitRepo
 from fakes.offline import closed_port, offline_env, say
-from fakes.wheelhouse import cached_wheelhouse
 from tokyo_cli import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,11 +77,7 @@ def _no_network_prefix() -> list[str]:
 
 @pytest.mark.slow
 def test_the_wheel_installs_offline_into_an_empty_venv_and_works(
-        wheel: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    cache = getattr(request.config, "cache", None)
-    wheels, note = cached_wheelhouse(cache.mkdir("tokyo-wheels") if cache is not None else None, tmp_path)
-    if note:
-        say(request, note, prefix="fresh venv")
+        wheel: Path, wheelhouse: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     venv_bin = tmp_path / "venv" / "bin"
@@ -105,7 +100,7 @@ def test_the_wheel_installs_offline_into_an_empty_venv_and_works(
     proc = run(sys.executable, "-m", "venv", tmp_path / "venv")
     assert proc.returncode == 0, proc.stderr
     # --no-compile: byte-compiling litellm and semgrep doubles the install time; the first run compiles what it imports.
-    proc = run(venv_bin / "python", "-m", "pip", "install", "--no-index", "--no-compile", "--find-links", wheels, wheel)
+    proc = run(venv_bin / "python", "-m", "pip", "install", "--no-index", "--no-compile", "--find-links", wheelhouse, wheel)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     say(request, f"venv + pip install of the wheel: {time.monotonic() - started:.1f} s", prefix="fresh venv")
 

@@ -9,6 +9,7 @@ test races a timer: each waits for the state it needs (``wait_for``) or holds th
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -106,7 +107,7 @@ def live(app: TokyoApp) -> LiveScreen:
 
 
 def panel_text(panel: AgentPanel) -> str:
-    console = Console(width=panel.size.width or 40, record=True, color_system=None, file=open(__import__("os").devnull, "w"))
+    console = Console(width=panel.size.width or 40, record=True, color_system=None, file=io.StringIO())
     console.print(panel.render())
     return console.export_text()
 

@@ -56,10 +56,11 @@ class StepResult(BaseModel):
     """One workflow step: an agent's review (or synthesis) of its file selection.
 
     ``status``: ``ok``; ``partial`` when some of its calls failed; ``failed`` when every call
-    failed (analyzer findings are still kept); ``skipped`` when no file matched. It is ``offline`` when the agent ran its analyzers alone (no credentials or
-    ``--offline``); ``credential_env`` then names the environment variables that would give
-    it a model, and ``configured_model`` the model the agent is configured with (``model`` is
-    ``None`` when offline, so reports need this to say which model the agent is missing).
+    failed (analyzer findings are still kept); ``skipped`` when no file matched. It is
+    ``offline`` when the agent ran its analyzers alone (no credentials or ``--offline``);
+    ``credential_env`` then names the environment variables that would give it a model, and
+    ``configured_model`` the model the agent is configured with (``model`` is ``None`` when
+    offline, so reports need this to say which model the agent is missing).
     """
 
     step_id: str

@@ -4,6 +4,7 @@ provider, and a way to print measurements through pytest's capture."""
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
@@ -31,9 +32,16 @@ def offline_env(base: dict[str, str], port: int) -> dict[str, str]:
 
 
 def say(request: pytest.FixtureRequest, line: str, prefix: str = "tokyo") -> None:
-    """Print a measurement in the pytest output (not captured)."""
+    """Print a measurement in the pytest output (not captured). In a pytest-xdist worker
+    (``config.workerinput``), whose terminal is not shown, to its stderr, which is the
+    controller's."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
+    if capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        if hasattr(request.config, "workerinput"):
+            sys.stderr.write(f"\n[{prefix}] {line}\n")
+            sys.stderr.flush()
+        elif reporter is not None:
             reporter.write_line(f"[{prefix}] {line}")

@@ -90,12 +90,11 @@ def match(method: str, path: str, query: dict[str, list[str]], body: Any,
     found = [(op, m) for op in operations() if (m := op.pattern.match(path))]
     if not found:
         return None, {}, Refusal(404, f"no documented route {path}")
-    for op, m in found:
-        if op.method == method:
-            break
-    else:
+    match = next(((op, m) for op, m in found if op.method == method), None)
+    if match is None:
         allowed = ", ".join(sorted(op.method for op, _ in found))
         return None, {}, Refusal(404, f"{method} is not documented for {found[0][0].path} (only {allowed})")
+    op, m = match
     params = {k: unquote(v) for k, v in m.groupdict().items()}
     for p in op.parameters:
         if p["in"] == "path" and not _type_ok(p.get("schema", {}), params[p["name"]]):

@@ -394,8 +394,7 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                 self.wfile.flush()
 
-            sent = 0
-            for delay, chunk in fp.stream_events(payload, body):
+            for sent, (delay, chunk) in enumerate(fp.stream_events(payload, body)):
                 if delay > 0 and fp._stopping.wait(delay):
                     self.close_connection = True
                     return
@@ -410,7 +409,6 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                         self.close_connection = True
                         return
                 write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                sent += 1
             write(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
 

@@ -22,23 +22,31 @@ depend on the network; every one of them is already installed here (``pip instal
 
 A distribution installed without a ``WHEEL`` file (an editable or legacy install) is
 skipped: tokyo itself is built by pre-commit from the hook repository.
+
+The ``wheelhouse`` fixture (session scope) packs it once per test run for every module that
+installs tokyo somewhere new (the pre-commit hook tests, the fresh-venv test), under an
+exclusive lock, so pytest-xdist workers share one copy instead of packing it twice.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import io
+import os
 import platform
 import re
 import sys
 import sysconfig
 import time
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from configparser import ConfigParser
 from pathlib import Path
+
+import pytest
 
 _INSTALLER_FILES = {"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"}
 
@@ -137,10 +145,48 @@ def cached_wheelhouse(cache_dir: Path | None, scratch: Path) -> tuple[Path, str 
     key = hashlib.sha256("\n".join([sys.version, platform.platform(), *installed]).encode()).hexdigest()[:16]
     home = cache_dir / f"tokyo-hook-wheels-{key}" if cache_dir is not None else scratch / "wheels"
     home.mkdir(parents=True, exist_ok=True)
-    if (home / "COMPLETE").exists():
-        return home, None
-    started = time.monotonic()
-    wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})
-    (home / "COMPLETE").write_text("ok\n")
+    # Another process (an xdist worker) may be packing the same directory: wait for it. A
+    # packing that died left no COMPLETE and is done again (zip files are rewritten whole).
+    with _exclusive(home.parent / f"{home.name}.lock"):
+        if (home / "COMPLETE").exists():
+            return home, None
+        started = time.monotonic()
+        wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})
+        (home / "COMPLETE").write_text("ok\n")
     return home, (f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
                   f"(no network; kept in {home})")
+
+
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file`` (POSIX; elsewhere no lock: one process)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: xdist's workers would pack side by side; CI runs Linux
+        yield
+        return
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory of :func:`cached_wheelhouse`: in pytest's cache (``.pytest_cache``) when
+    the cache plugin is on, else in this run's base temporary directory — the one xdist's
+    workers share (``getbasetemp().parent``) — so it is packed once per run at most."""
+    from fakes.offline import say
+
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        where = cache.mkdir("tokyo-wheels")
+    else:
+        base = tmp_path_factory.getbasetemp()
+        where = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home, note = cached_wheelhouse(where, where)
+    if note:
+        say(request, note, prefix="wheelhouse")
+    return home

@@ -32,11 +32,11 @@ taint rule of the same CWE decides from where the data comes (a bound parameter,
 allow-list, a constant command, a signature check): B602/B605 (shell commands), B608 (SQL
 strings), B301/B302/B506 (unpickling, unmarshalling, unsafe YAML), B307/B102 (``eval``/
 ``exec``), B310 (``urlopen``), B313-B320 and B405-B411 (XML parsers and their imports),
-B701-B703 (templates), B704 (``Markup`` of a non-literal). Measured on the packaged security corpus (written alongside the rules,
-so a regression measure; ``tokyo eval security --baseline bandit``), these results were 16
-of bandit's 46 false positives on safe look-alikes. Where semgrep is unavailable, timed out,
-or did not scan the file (no source of untrusted data and no helper called from one), every
-bandit result stays.
+B701-B703 (templates), B704 (``Markup`` of a non-literal). Measured on the packaged security
+corpus (written alongside the rules, so a regression measure; ``tokyo eval security
+--baseline bandit``), these results were 16 of bandit's 46 false positives on safe look-alikes.
+Where semgrep is unavailable, timed out, or did not scan the file (no source of untrusted
+data and no helper called from one), every bandit result stays.
 
 Noise policy, measured with bandit 1.9.4 (no skips, ``-x ""``) over seven sdists: flask 3.1.0,
 attrs 24.2.0, click 8.1.8, requests 2.32.3, httpx 0.27.0, rich 13.7.1, PyYAML 6.0.1.

@@ -21,7 +21,9 @@ from typing import Literal
 
 from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, run_isolated
+from tokyo_cli.safety.isolation import last_error_line, run_isolated
+# Re-exported: run_tool raises it, and the analyzers catch it from here.
+from tokyo_cli.safety.isolation import ToolUnavailable as ToolUnavailable
 from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
 from tokyo_cli.safety.textsafe import quote_path
 

@@ -596,10 +596,10 @@ def _same(n: int) -> int:
 def _worktree_stale(changeset: Changeset, path: str, source: CoverageSource) -> str:
     """Why the working-tree data cannot speak for ``path``'s reviewed version ("" when it can)."""
     root = changeset.root
-    if changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL):
-        if safefs.read(root, path) != changeset.new_bytes(path):
-            return (f"`{source.path}` measured the working tree, whose copy of the file is not the "
-                    "reviewed version")
+    if changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL) \
+            and safefs.read(root, path) != changeset.new_bytes(path):
+        return (f"`{source.path}` measured the working tree, whose copy of the file is not the "
+                "reviewed version")
     st = safefs.lstat(root, path)
     if st is None or not stat.S_ISREG(st.st_mode):
         return "the file is not a regular file in the working tree"

@@ -290,9 +290,9 @@ class _Checker:
                                  "anyone who can pull it. Use a build secret (`RUN --mount=type=secret`) "
                                  "or inject it at run time.")
                         break
-            elif ins.keyword == "USER" and words and words[0].split(":")[0] in ("root", "0"):
-                if ins is [i for i in self.instructions if i.keyword == "USER"][-1]:
-                    line = self._at(ins)
-                    if line is not None:
-                        self.add(line, Severity.MEDIUM, "user-root", "Last USER is root",
-                                 "The container runs as root; switch to a non-root user at the end.")
+            elif ins.keyword == "USER" and words and words[0].split(":")[0] in ("root", "0") \
+                    and ins is [i for i in self.instructions if i.keyword == "USER"][-1]:
+                line = self._at(ins)
+                if line is not None:
+                    self.add(line, Severity.MEDIUM, "user-root", "Last USER is root",
+                             "The container runs as root; switch to a non-root user at the end.")

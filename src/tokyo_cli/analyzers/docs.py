@@ -388,13 +388,17 @@ def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 
 def _literal_all(tree: ast.Module) -> set[str] | None:
+    value: ast.expr | None
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else \
-            [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        else:
+            continue
         if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) \
-                and isinstance(node.value, (ast.List, ast.Tuple)):  # type: ignore[union-attr]
-            return {e.value for e in node.value.elts  # type: ignore[union-attr]
-                    if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+                and isinstance(value, (ast.List, ast.Tuple)):
+            return {e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
     return None
 
 

@@ -100,7 +100,7 @@ class SecretsPrefilter:
         if "%(" in text or determine_file_type(path) is FileType.YAML:
             return True
         handle = io.StringIO(text)
-        handle.name = path  # type: ignore[misc]  # what the transformers look at
+        handle.name = path  # what the transformers look at
         # The lines detect-secrets' scan_file reads: a transformer's (a config or YAML file)
         # or else the raw lines; for type OTHER also the eager config pass (`key = "value"`
         # lines, quotes added), which scan_file reads when the first pass found nothing.

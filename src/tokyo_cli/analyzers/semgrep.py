@@ -4,9 +4,10 @@ Semgrep scans the *new* content of the changed Python files, written into a temp
 directory at their repository-relative paths (a staged review scans the index version, a
 range review the target commit, a working review the files on disk; a symlink is listed by
 the changeset as "symlink" and never read). Only tokyo's packaged rules run:
-``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint rule per CWE (SQL injection, OS
-command injection, path traversal, code injection, unsafe deserialization, open redirect,
-XSS, XPath and LDAP injection, XXE, SSRF, trust boundary violation) plus one search rule
+``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint
+rule per CWE (SQL injection, OS command injection, path traversal, code injection, unsafe
+deserialization, open redirect, XSS, XPath and LDAP injection, XXE, SSRF, trust boundary
+violation) plus one search rule
 for cookies set without ``secure``/``httponly``. A result counts when its span touches an
 added line (any line for ``--all``) and is mapped to a finding:
 

@@ -255,7 +255,7 @@ def applicable(rules: list[dict[str, Any]], texts: Iterable[bytes]) -> list[dict
             present.update(m.decode() for m in find.findall(text))
             if len(present) == len(words):
                 break
-    return [r for r in rules if needed[r["id"]] is None or needed[r["id"]] & present]
+    return [r for r in rules if (want := needed[r["id"]]) is None or want & present]
 
 
 def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,

@@ -13,7 +13,9 @@ from tokyo_cli.cli.common import DbOption, console, settings_for, warn_plugins
 from tokyo_cli.safety.textsafe import clean_text
 
 if TYPE_CHECKING:
-    from tokyo_cli.engine.evaluation import CaseResult, EvalReport, Scores
+    from collections.abc import Mapping
+
+    from tokyo_cli.engine.evaluation import CaseResult, Counts, EvalReport, Scores
 
 HELP = """Measure a workflow on a labelled corpus: precision, recall and F1 per agent,
 category and CWE, and TPR-FPR per category.
@@ -113,7 +115,7 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
-def _counts_table(title: str, rows: dict[str, object], first: str) -> object:
+def _counts_table(title: str, rows: Mapping[str, Counts], first: str) -> object:
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
@@ -121,7 +123,7 @@ def _counts_table(title: str, rows: dict[str, object], first: str) -> object:
     for col in ("TP", "FP", "FN", "precision", "recall", "F1"):
         t.add_column(col, justify="right")
     for key, c in rows.items():
-        t.add_row(key, str(c.tp), str(c.fp), str(c.fn), _pct(c.precision), _pct(c.recall), _pct(c.f1))  # type: ignore[attr-defined]
+        t.add_row(key, str(c.tp), str(c.fp), str(c.fn), _pct(c.precision), _pct(c.recall), _pct(c.f1))
     return t
 
 

@@ -179,7 +179,8 @@ class LimitedLoader(yaml.SafeLoader):
         self._values = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        mark = self.peek_event().start_mark
+        # types-PyYAML leaves the parser's methods unannotated.
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:

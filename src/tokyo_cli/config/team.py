@@ -301,7 +301,8 @@ def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, A
             dropped = [a for a in kept if a not in values["analyzers"]]
             values["analyzers"] = kept + [a for a in values["analyzers"] if a not in kept]
             if dropped:
-                notices.append(f"repository config: {doc.error(prefix + ('analyzers',), 'dropping ' + ', '.join(dropped) + ' ignored: a repository may add analyzers, never remove them')}")
+                why = f"dropping {', '.join(dropped)} ignored: a repository may add analyzers, never remove them"
+                notices.append(f"repository config: {doc.error(prefix + ('analyzers',), why)}")
         return values
     lead = drafts.get(LEAD_AGENT) or next((d for d in drafts.values() if not d.added_by_overlay), None)
     values["origin"] = "repository"
@@ -318,7 +319,8 @@ def _held_to_rules(doc: YamlDoc, prefix: Loc, agent_id: str, values: dict[str, A
         outside = [m for m in values["fallbacks"] if not _trusted(m, trusted_models)]
         if outside:
             values["fallbacks"] = [m for m in values["fallbacks"] if _trusted(m, trusted_models)]
-            notices.append(f"repository config: {doc.error(prefix + ('fallbacks',), 'ignored ' + ', '.join(map(str, outside)) + ': a repository agent may only use models of the packaged team')}")
+            why = f"ignored {', '.join(map(str, outside))}: a repository agent may only use models of the packaged team"
+            notices.append(f"repository config: {doc.error(prefix + ('fallbacks',), why)}")
     return values
 
 

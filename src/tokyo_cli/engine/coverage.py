@@ -19,9 +19,9 @@ def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list
     ``step.paths`` (if set) replaces the agent's ``paths``; the agent's ``exclude`` always
     applies. ``when.paths`` is matched against every changed file, reviewable or not.
     """
-    if step.when is not None and step.when.paths:
-        if not any(glob_match(f.path, step.when.paths) for f in changeset.files):
-            return None
+    if step.when is not None and step.when.paths \
+            and not any(glob_match(f.path, step.when.paths) for f in changeset.files):
+        return None
     include = step.paths if step.paths is not None else agent.paths
     return [
         f

@@ -284,9 +284,9 @@ class Engine:
         # most: the run is partial, whatever the models said.
         unchecked = [(s, a) for s in result.steps for a in s.analyzers
                      if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)]
-        for step, note in unchecked:
+        for unfinished_step, note in unchecked:
             result.notices.append(
-                f"{note.name} ({step.agent_name}, {step.step_id}) did not finish: {note.error}; "
+                f"{note.name} ({unfinished_step.agent_name}, {unfinished_step.step_id}) did not finish: {note.error}; "
                 f"{len(note.not_analyzed)} file(s) not analyzed by it are listed, and the run is partial"
             )
         troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or

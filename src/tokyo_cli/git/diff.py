@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
-from unidiff import PatchSet
+from unidiff.patch import PatchSet  # where it is defined: unidiff's __init__ has no __all__
 from unidiff.errors import UnidiffParseError
 
 from tokyo_cli.errors import RepoError

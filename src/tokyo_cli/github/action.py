@@ -389,7 +389,7 @@ def annotate_findings(result: RunResult, *, stream: TextIO | None = None) -> int
         props = f"file={_escape_property(f.path)}"
         if f.line or f.file_line:  # annotations, like SARIF, may point off the diff
             props += f",line={f.line or f.file_line}"
-            if f.end_line and f.end_line > f.line:
+            if f.line and f.end_line and f.end_line > f.line:  # a range only from an anchored line, as in SARIF
                 props += f",endLine={f.end_line}"
         title = one_line(clean_text(f.title))[:200]
         props += f",title={_escape_property(f'tokyo {f.severity.value}: {title}')}"

@@ -29,7 +29,8 @@ HELP = """<!-- tokyo:help -->
 **tokyo commands** (users with write access to the repository):
 
 - `/tokyo review`: review the whole pull request again, not only the commits since the last review.
-- `/tokyo dismiss <reason>`, as a reply to one of tokyo's inline comments: that finding is not raised again on this pull request.
+- `/tokyo dismiss <reason>`, as a reply to one of tokyo's inline comments: that finding is not
+  raised again on this pull request.
 - `/tokyo accept`, as such a reply: the finding is acknowledged (still listed, marked accepted).
 - `/tokyo help`: this list.
 """

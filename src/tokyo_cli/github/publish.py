@@ -242,7 +242,8 @@ def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes:
         out.error, out.forbidden = str(exc), exc.forbidden
         if exc.forbidden:
             return out  # a read-only token: the summary would be refused too
-    marker, decided = None, ()
+    marker: str | None = None
+    decided: tuple[str, ...] = ()
     if state is not None:
         posted = set(already)
         if plan is not None and out.review_id is not None:

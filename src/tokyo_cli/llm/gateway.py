@@ -397,7 +397,7 @@ class Gateway:
         concurrent callers hit by the same 429 do not retry in lockstep."""
         if retry_after is not None and retry_after >= 0:
             return min(retry_after, self.max_backoff_s) + random.uniform(0, self.backoff_s / 10)
-        base = min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+        base = min(self.backoff_s * 2.0 ** (attempt - 1), self.max_backoff_s)
         return base * random.uniform(0.5, 1.0)
 
     def _slot(self, key: str) -> asyncio.Semaphore:

@@ -58,6 +58,7 @@ __all__ = [
     "not_reviewed",
     "offline_note",
     "offline_notes",
+    "one_line",
     "problems",
     "quote_path",
     "render_json",

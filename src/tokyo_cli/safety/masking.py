@@ -83,7 +83,7 @@ import bisect
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -436,13 +436,15 @@ def _build() -> _Rules:
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
         from detect_secrets.plugins import keyword
-        from detect_secrets.plugins.base import RegexBasedDetector
+        from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
         from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
     except ImportError:  # a dependency; without it this module's own rules still mask
         return _Rules(_grouped(regex), entropy, custom)
-    plugins = []
+    plugins: list[tuple[str, str, BasePlugin]] = []
     with DETECT_SECRETS_LOCK:
-        for secret_type, cls in get_mapping_from_secret_type_to_class().items():
+        # Annotated: detect-secrets declares the return with an unbound TypeVar.
+        mapping: Mapping[str, type[BasePlugin]] = get_mapping_from_secret_type_to_class()
+        for secret_type, cls in mapping.items():
             try:
                 plugins.append((cls.__name__, str(secret_type), cls()))
             except Exception:  # noqa: BLE001 - a plugin that needs arguments: the others still mask
