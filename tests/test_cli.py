@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fakes.gitrepo import GitRepo
 from typer.testing import CliRunner
 
+from fakes.gitrepo import GitRepo
 from tokyo_cli.cli.app import app
 
 runner = CliRunner()

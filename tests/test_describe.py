@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+
 import pytest
+
 from fakes.github import FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider, message_text
@@ -74,8 +76,10 @@ def test_offline_describe_gives_the_change_file_table_in_every_format(change: Gi
     assert doc["source"] == "offline"
     assert "1 renamed" in doc["overview"] and "src/old_name.py -> lib/new_name.py" in doc["overview"]
     assert any(r.startswith("CI and release automation: .github/workflows/ci.yml") for r in doc["risk_areas"])
-    assert (doc["added"], doc["removed"]) == (sum(a for a, _ in numstat(change).values()),
-                                              sum(r for _, r in numstat(change).values()))
+    assert (doc["added"], doc["removed"]) == (
+        sum(a for a, _ in numstat(change).values()),
+        sum(r for _, r in numstat(change).values()),
+    )
 
     code, md, _ = cli("describe", str(change.root), "--base", "main", "--offline", "-f", "markdown", "-q")
     assert code == 0 and md.startswith("## Walkthrough: ")
@@ -86,16 +90,22 @@ def test_offline_describe_gives_the_change_file_table_in_every_format(change: Gi
 
 def test_describe_with_a_model_and_history(change: GitRepo, cli: RunCli, fake_provider: FakeProvider) -> None:
     fake_provider.script(DESCRIBE_MATCH, "Here is my walkthrough!", times=1)  # repaired once
-    fake_provider.script(DESCRIBE_MATCH, {
-        "title": "Add g() and move the constants to lib/",
-        "description": "Adds `g()` with a test.\n\nMoves the constants module.",
-        "overview": "Adds g(), moves a module, drops gone.txt.",
-        "files": [{"path": "src/app.py", "summary": "f returns 2; new g()"},
-                  {"path": "invented.py", "summary": "a file the model made up"}],
-        "risk_areas": ["f() now returns 2: callers may rely on 1"],
-    })
-    code, out, err = cli("describe", str(change.root), "--base", "main", "--api-base", fake_provider.url,
-                         "-f", "json", "-q")
+    fake_provider.script(
+        DESCRIBE_MATCH,
+        {
+            "title": "Add g() and move the constants to lib/",
+            "description": "Adds `g()` with a test.\n\nMoves the constants module.",
+            "overview": "Adds g(), moves a module, drops gone.txt.",
+            "files": [
+                {"path": "src/app.py", "summary": "f returns 2; new g()"},
+                {"path": "invented.py", "summary": "a file the model made up"},
+            ],
+            "risk_areas": ["f() now returns 2: callers may rely on 1"],
+        },
+    )
+    code, out, err = cli(
+        "describe", str(change.root), "--base", "main", "--api-base", fake_provider.url, "-f", "json", "-q"
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert (doc["source"], doc["agent"], doc["title"]) == ("model", "kenji", "Add g() and move the constants to lib/")
@@ -119,28 +129,61 @@ def test_review_with_describe_adds_the_walkthrough_alongside(
     change: GitRepo, cli: RunCli, fake_provider: FakeProvider
 ) -> None:
     fake_provider.script(DESCRIBE_MATCH, {"title": "T", "overview": "O", "files": [], "risk_areas": []})
-    code, out, _ = cli("review", str(change.root), "--base", "main", "-w", "security", "--describe",
-                       "--api-base", fake_provider.url, "-f", "json", "-q")
+    code, out, _ = cli(
+        "review",
+        str(change.root),
+        "--base",
+        "main",
+        "-w",
+        "security",
+        "--describe",
+        "--api-base",
+        fake_provider.url,
+        "-f",
+        "json",
+        "-q",
+    )
     doc = json.loads(out)
     assert [(s["id"], s["task"]) for s in doc["steps"]] == [("security", "review"), ("describe", "describe")]
     assert doc["walkthrough"]["title"] == "T" and len(doc["walkthrough"]["files"]) == 6
-    code, out, _ = cli("review", str(change.root), "--base", "main", "-w", "security", "--describe",
-                       "--offline", "-f", "markdown", "-q")
+    code, out, _ = cli(
+        "review",
+        str(change.root),
+        "--base",
+        "main",
+        "-w",
+        "security",
+        "--describe",
+        "--offline",
+        "-f",
+        "markdown",
+        "-q",
+    )
     assert "### Walkthrough: " in out and "written offline" in out
 
 
 def test_describe_in_the_github_summary_comment(
-    change: GitRepo, cli: RunCli, fake_provider: FakeProvider, fake_github: FakeGitHub,
+    change: GitRepo,
+    cli: RunCli,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
     action_env: dict[str, Path],  # noqa: F811
 ) -> None:
     base, head = change.git("rev-parse", "main").strip(), change.head()
     fake_github.set_pull(NUMBER, head, files_from_git(change.root, base, head))
     event(action_env["event"], action="opened", base=base, head=head)
-    fake_provider.script(DESCRIBE_MATCH, {
-        "title": "Add g() <img src=x onerror=alert(1)>", "overview": "Ping @octocat and see [x](javascript:alert(1)).",
-        "files": [{"path": "src/app.py", "summary": "<!-- tokyo:summary --> new g()"}], "risk_areas": ["none"]})
-    code, _, err = cli("review", str(change.root), "--github", "--describe", "-w", "security",
-                       "--api-base", fake_provider.url, "-q")
+    fake_provider.script(
+        DESCRIBE_MATCH,
+        {
+            "title": "Add g() <img src=x onerror=alert(1)>",
+            "overview": "Ping @octocat and see [x](javascript:alert(1)).",
+            "files": [{"path": "src/app.py", "summary": "<!-- tokyo:summary --> new g()"}],
+            "risk_areas": ["none"],
+        },
+    )
+    code, _, err = cli(
+        "review", str(change.root), "--github", "--describe", "-w", "security", "--api-base", fake_provider.url, "-q"
+    )
     assert fake_github.violations == [], fake_github.violations
     (summary,) = fake_github.pull(NUMBER).issue_comments
     body = summary["body"]
@@ -168,6 +211,8 @@ def test_describe_reply_model_validates(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidOutput, match="title"):
         parse_output('{"overview": "x"}', DescribeOutput)
-    out = parse_output('{"title": "t", "overview": "o", "files": [{"path": 3}, {"path": "a.py"}], '
-                       '"risk_areas": ["r", 4]}', DescribeOutput)
+    out = parse_output(
+        '{"title": "t", "overview": "o", "files": [{"path": 3}, {"path": "a.py"}], "risk_areas": ["r", 4]}',
+        DescribeOutput,
+    )
     assert [f.path for f in out.files] == ["a.py"] and out.risk_areas == ["r"]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from fakes.github import FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider, message_text
@@ -21,10 +22,14 @@ LOADER_OLD = "import yaml\n\n\ndef load(path):\n    return {}\n"
 LOADER_NEW = "import yaml\n\n\ndef load(path):\n    with open(path) as f:\n        return yaml.load(f)\n"
 APP_OLD = "def ratio(total, count):\n    return 0\n"
 APP_NEW = "def ratio(total, count):\n    return total / count\n"
-GOOD_PATCH = ("--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def ratio(total, count):\n"
-              "-    return total / count\n+    return total / count if count else 0\n")
-BAD_PATCH = ("--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def ratio(total, count):\n"
-             "-    return total // count\n+    return 0\n")
+GOOD_PATCH = (
+    "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def ratio(total, count):\n"
+    "-    return total / count\n+    return total / count if count else 0\n"
+)
+BAD_PATCH = (
+    "--- a/app.py\n+++ b/app.py\n@@ -1,2 +1,2 @@\n def ratio(total, count):\n"
+    "-    return total // count\n+    return 0\n"
+)
 
 
 def state(repo: GitRepo) -> tuple[str, str, str]:
@@ -38,11 +43,25 @@ def reviewed(git_repo: GitRepo, cli: RunCli, fake_provider: FakeProvider) -> Git
     git_repo.write("app.py", APP_OLD)
     git_repo.commit("base")
     git_repo.write("app.py", APP_NEW)
-    fake_provider.script("You are Akira", {"findings": [
-        {"path": "app.py", "line": 2, "severity": "high", "category": "correctness",
-         "title": "Division by zero when count is 0", "body": "count may be 0."}], "summary": ""})
-    code, out, err = cli("review", str(git_repo.root), "-w", "security", "--api-base", fake_provider.url, "-q",
-                         "-f", "json")
+    fake_provider.script(
+        "You are Akira",
+        {
+            "findings": [
+                {
+                    "path": "app.py",
+                    "line": 2,
+                    "severity": "high",
+                    "category": "correctness",
+                    "title": "Division by zero when count is 0",
+                    "body": "count may be 0.",
+                }
+            ],
+            "summary": "",
+        },
+    )
+    code, out, err = cli(
+        "review", str(git_repo.root), "-w", "security", "--api-base", fake_provider.url, "-q", "-f", "json"
+    )
     assert code == 1, err
     fake_provider.reset()
     return git_repo
@@ -102,13 +121,16 @@ def test_one_repair_call_fixes_a_patch_that_did_not_apply(
     assert reviewed.read("app.py") == APP_NEW
 
 
-@pytest.mark.parametrize("patch, why", [
-    ("--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n", "outside the repository"),
-    ("--- a/.git/config\n+++ b/.git/config\n@@ -1 +1 @@\n-[core]\n+[core] x\n", "git's own files"),
-    ("--- a/link.py\n+++ b/link.py\n@@ -1 +1 @@\n-SECRET = 1\n+SECRET = 2\n", "a symlink"),
-    ("diff --git a/app.py b/app.py\nold mode 100644\nnew mode 120000\n", "more than edit existing files"),
-    ("--- /dev/null\n+++ b/.github/workflows/evil.yml\n@@ -0,0 +1 @@\n+on: push\n", "creates or deletes a file"),
-])
+@pytest.mark.parametrize(
+    "patch, why",
+    [
+        ("--- a/../outside.py\n+++ b/../outside.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n", "outside the repository"),
+        ("--- a/.git/config\n+++ b/.git/config\n@@ -1 +1 @@\n-[core]\n+[core] x\n", "git's own files"),
+        ("--- a/link.py\n+++ b/link.py\n@@ -1 +1 @@\n-SECRET = 1\n+SECRET = 2\n", "a symlink"),
+        ("diff --git a/app.py b/app.py\nold mode 100644\nnew mode 120000\n", "more than edit existing files"),
+        ("--- /dev/null\n+++ b/.github/workflows/evil.yml\n@@ -0,0 +1 @@\n+on: push\n", "creates or deletes a file"),
+    ],
+)
 def test_hostile_patches_are_refused(
     reviewed: GitRepo, cli: RunCli, fake_provider: FakeProvider, tmp_path: Path, patch: str, why: str
 ) -> None:
@@ -132,8 +154,12 @@ def test_selection_errors_are_one_line(reviewed: GitRepo, cli: RunCli, git_repo:
 
 
 def test_a_fix_step_stores_patches_and_github_gets_a_suggestion(
-    git_repo: GitRepo, cli: RunCli, fake_provider: FakeProvider, fake_github: FakeGitHub,
-    action_env: dict[str, Path], tmp_path: Path,  # noqa: F811
+    git_repo: GitRepo,
+    cli: RunCli,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     git_repo.write("app.py", APP_OLD)
     base = git_repo.commit("base")
@@ -142,14 +168,29 @@ def test_a_fix_step_stores_patches_and_github_gets_a_suggestion(
     head = git_repo.commit("change")
     git_repo.write("app.py", "# the working tree differs: the step checks the commit\n" + APP_NEW)
     wf = tmp_path / "fixing.yaml"
-    wf.write_text("name: fixing\nsteps:\n  - {id: security, agent: akira}\n"
-                  "  - {id: fix, agent: akira, task: fix, depends_on: [security], min_severity: high}\n")
+    wf.write_text(
+        "name: fixing\nsteps:\n  - {id: security, agent: akira}\n"
+        "  - {id: fix, agent: akira, task: fix, depends_on: [security], min_severity: high}\n"
+    )
     fake_github.set_pull(NUMBER, head, files_from_git(git_repo.root, base, head))
     event(action_env["event"], action="opened", base=base, head=head)
     fake_provider.script(FIX_MATCH, {"patch": GOOD_PATCH, "explanation": "guard"})
-    fake_provider.script("You are Akira", {"findings": [
-        {"path": "app.py", "line": 2, "severity": "high", "category": "correctness",
-         "title": "Division by zero when count is 0", "body": "count may be 0."}], "summary": ""})
+    fake_provider.script(
+        "You are Akira",
+        {
+            "findings": [
+                {
+                    "path": "app.py",
+                    "line": 2,
+                    "severity": "high",
+                    "category": "correctness",
+                    "title": "Division by zero when count is 0",
+                    "body": "count may be 0.",
+                }
+            ],
+            "summary": "",
+        },
+    )
     code, _, err = cli("review", str(git_repo.root), "--github", "-w", str(wf), "--api-base", fake_provider.url, "-q")
     assert fake_github.violations == []
     (review,) = [r.body for r in fake_github.requests if r.method == "POST" and r.path.endswith("/reviews")]

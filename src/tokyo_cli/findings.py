@@ -184,9 +184,15 @@ class ModelFinding(BaseModel):
 
 
 _VERDICT_ALIASES = {
-    "confirmed": "confirm", "agree": "confirm", "real": "confirm", "refined": "refine",
-    "dismissed": "dismiss", "reject": "dismiss", "rejected": "dismiss",
-    "false_positive": "dismiss", "false positive": "dismiss",
+    "confirmed": "confirm",
+    "agree": "confirm",
+    "real": "confirm",
+    "refined": "refine",
+    "dismissed": "dismiss",
+    "reject": "dismiss",
+    "rejected": "dismiss",
+    "false_positive": "dismiss",
+    "false positive": "dismiss",
 }
 
 
@@ -249,6 +255,7 @@ class AgentOutput(BaseModel):
     def _evidence(cls, v: object) -> object:
         # A malformed verdict costs only itself (the finding stays as the analyzer reported it).
         return lenient_list(EvidenceVerdict, v, 500)
+
     # Only for synthesize: groups of upstream finding ids that say the same thing.
     duplicates: list[list[str]] = Field(default_factory=list)
     truncated: int = 0
@@ -551,20 +558,22 @@ def anchor_finding(
     # incremental review in which that line is no longer changed (same finding, same id).
     at = line if line is not None else file_line
     anchor_text = changes.line_text(raw.path, at) if at is not None else ""
-    return redact(Finding(
-        path=raw.path,
-        line=line,
-        end_line=end_line,
-        file_line=file_line,
-        severity=raw.severity,
-        category=raw.category,
-        title=raw.title.strip(),
-        body=raw.body.strip(),
-        suggestion=raw.suggestion if line is not None else None,
-        confidence=raw.confidence,
-        agent=agent,
-        step=step,
-        source=source,
-        anchor_text=anchor_text,
-        cwe=list(raw.cwe),
-    ))
+    return redact(
+        Finding(
+            path=raw.path,
+            line=line,
+            end_line=end_line,
+            file_line=file_line,
+            severity=raw.severity,
+            category=raw.category,
+            title=raw.title.strip(),
+            body=raw.body.strip(),
+            suggestion=raw.suggestion if line is not None else None,
+            confidence=raw.confidence,
+            agent=agent,
+            step=step,
+            source=source,
+            anchor_text=anchor_text,
+            cwe=list(raw.cwe),
+        )
+    )

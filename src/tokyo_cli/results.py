@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.findings import Finding, Severity, count_by_severity
 from tokyo_cli.errors import EXIT_CLEAN, EXIT_FAILED, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_SAVED
+from tokyo_cli.findings import Finding, Severity, count_by_severity
 
 RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "ok", "partial", "offline", "failed", "skipped"]

@@ -133,11 +133,20 @@ def _exporter(name: str) -> Any:
 
             return ConsoleSpanExporter()
         if name == "otlp":
-            protocol = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-                        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf").strip().lower()
+            protocol = (
+                (
+                    os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                    or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+                    or "http/protobuf"
+                )
+                .strip()
+                .lower()
+            )
             # By name: the gRPC exporter is an optional package the `otel` extra does not install.
             kind = "grpc" if protocol == "grpc" else "http"
-            return importlib.import_module(f"opentelemetry.exporter.otlp.proto.{kind}.trace_exporter").OTLPSpanExporter()
+            return importlib.import_module(
+                f"opentelemetry.exporter.otlp.proto.{kind}.trace_exporter"
+            ).OTLPSpanExporter()
     except ImportError:
         return None
     return None

@@ -275,7 +275,9 @@ class FakeProvider:
         for event in due:
             event.set()
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any], float, threading.Event | None]:
+    def _answer(
+        self, body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any], float, threading.Event | None]:
         """(status, headers, payload, delay in seconds, the script's hold) for one request."""
         script = self._pick(body)
         reply: Reply = script.reply if script else DEFAULT_REPLY
@@ -415,8 +417,12 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             if self.path == STATS_PATH:  # for a server in another process (benchmarks)
                 with fp._lock:
-                    stats = {"requests": len(fp.requests), "peak_in_flight": fp.peak_in_flight,
-                             "arrivals": list(fp.arrivals), "cpu_s": time.process_time()}
+                    stats = {
+                        "requests": len(fp.requests),
+                        "peak_in_flight": fp.peak_in_flight,
+                        "arrivals": list(fp.arrivals),
+                        "cpu_s": time.process_time(),
+                    }
                     if self.headers.get("X-Reset"):
                         fp.requests.clear()
                         fp.arrivals.clear()
@@ -455,8 +461,12 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     self.connection.close()
                     return
-                if (status == 200 and body.get("stream") and payload.get("object") == "chat.completion"
-                        and fp.stream_mode != "json"):
+                if (
+                    status == 200
+                    and body.get("stream")
+                    and payload.get("object") == "chat.completion"
+                    and fp.stream_mode != "json"
+                ):
                     self._stream(payload, body, headers)
                 else:
                     self._send(status, payload, headers)

@@ -62,8 +62,12 @@ def _console_scripts(dist_info: Path) -> set[str]:
     parser = ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(path.read_text(encoding="utf-8"))
-    return {name for section in ("console_scripts", "gui_scripts") if parser.has_section(section)
-            for name in parser.options(section)}
+    return {
+        name
+        for section in ("console_scripts", "gui_scripts")
+        if parser.has_section(section)
+        for name in parser.options(section)
+    }
 
 
 def repack(dist_info: Path, dest: Path) -> Path | None:
@@ -74,8 +78,11 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
         return None
     site = dist_info.parent
     name, version = dist_info.name[: -len(".dist-info")].rsplit("-", 1)
-    tags = [line.split(":", 1)[1].strip().split("-") for line in wheel_meta.read_text().splitlines()
-            if line.startswith("Tag:")] or [["py3", "none", "any"]]
+    tags = [
+        line.split(":", 1)[1].strip().split("-")
+        for line in wheel_meta.read_text().splitlines()
+        if line.startswith("Tag:")
+    ] or [["py3", "none", "any"]]
     # The compressed tag set (PEP 425): each part's values joined with dots.
     tag = "-".join(".".join(dict.fromkeys(t[i] for t in tags)) for i in range(3))
     scripts = _console_scripts(dist_info)
@@ -83,6 +90,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
     out = dest / f"{re.sub(r'[-_.]+', '_', name)}-{version}-{tag}.whl"
     rows: list[tuple[str, str, str]] = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+
         def add(arcname: str, data: bytes, mode: int = 0o644) -> None:
             info = zipfile.ZipInfo(arcname, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o100000 | (mode & 0o777)) << 16  # keeps executables executable
@@ -104,7 +112,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
                     continue
                 data = source.read_bytes()
                 if data.startswith(b"#!") and b"python" in data.split(b"\n", 1)[0]:
-                    data = b"#!python" + data[data.index(b"\n"):]
+                    data = b"#!python" + data[data.index(b"\n") :]
                 add(f"{name}-{version}.data/scripts/{script}", data, 0o755)
                 continue
             add(rel, source.read_bytes(), source.stat().st_mode)
@@ -153,8 +161,10 @@ def cached_wheelhouse(cache_dir: Path | None, scratch: Path) -> tuple[Path, str 
         started = time.monotonic()
         wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})
         (home / "COMPLETE").write_text("ok\n")
-    return home, (f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
-                  f"(no network; kept in {home})")
+    return home, (
+        f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
+        f"(no network; kept in {home})"
+    )
 
 
 @contextlib.contextmanager

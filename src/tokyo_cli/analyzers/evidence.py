@@ -66,12 +66,17 @@ def reconcile(
         if positive:
             kept.append(_confirmed(finding, positive))
         elif negative and finding.rule and finding.rule.startswith(UNDISMISSABLE_PREFIXES):
-            note = (f"\n\nA model reviewer suggested dismissing this ({negative[0].reason.strip()}), "
-                    "but it saw the value masked; verify by hand.")
+            note = (
+                f"\n\nA model reviewer suggested dismissing this ({negative[0].reason.strip()}), "
+                "but it saw the value masked; verify by hand."
+            )
             kept.append(finding.model_copy(update={"body": finding.body + note}))
         elif negative:
-            dismissed.append(finding.model_copy(update={
-                "status": "dismissed", "dismissed_reason": negative[0].reason.strip()[:2000]}))
+            dismissed.append(
+                finding.model_copy(
+                    update={"status": "dismissed", "dismissed_reason": negative[0].reason.strip()[:2000]}
+                )
+            )
         elif any(_same_place(finding, m) for m in model_findings):
             kept.append(finding.model_copy(update={"corroborated": True}))
         else:

@@ -18,8 +18,22 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, config, describe, doctor, findings, fix, history, hook, plugins, review, show, stats, tui
-from tokyo_cli.cli import workflows
+from tokyo_cli.cli import (
+    agents,
+    config,
+    describe,
+    doctor,
+    findings,
+    fix,
+    history,
+    hook,
+    plugins,
+    review,
+    show,
+    stats,
+    tui,
+    workflows,
+)
 from tokyo_cli.cli import eval as eval_cmd
 from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -55,7 +56,7 @@ def describe(
     model: ModelOption = None,
     api_base: ApiBaseOption = None,
     offline: OfflineOption = None,
-    fmt: DescribeFormat = typer.Option(DescribeFormat.terminal, "--format", "-f", help="Output format."),
+    fmt: Annotated[DescribeFormat, typer.Option("--format", "-f", help="Output format.")] = DescribeFormat.terminal,
     output: OutputOption = None,
     no_cache: NoCacheOption = False,
     db: DbOption = None,
@@ -63,14 +64,19 @@ def describe(
 ) -> int:
     from tokyo_cli.cli.common import require_repo_root
     from tokyo_cli.cli.progress import ProgressListener
-    from tokyo_cli.errors import TokyoError
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
+    from tokyo_cli.errors import TokyoError
 
     root = require_repo_root(path)
-    settings = settings_for(workflow="describe", model=model, api_base=api_base, offline=offline, db=db,
-                            cache=False if no_cache else None)
-    prepared = prepare_review(ReviewRequest(repo=root, staged=staged, working=working, base=base,
-                                            all_files=all_files, paths=list(paths or [])), settings)
+    settings = settings_for(
+        workflow="describe", model=model, api_base=api_base, offline=offline, db=db, cache=False if no_cache else None
+    )
+    prepared = prepare_review(
+        ReviewRequest(
+            repo=root, staged=staged, working=working, base=base, all_files=all_files, paths=list(paths or [])
+        ),
+        settings,
+    )
     progress = ProgressListener(quiet=quiet)
     progress.start()
     try:
@@ -82,7 +88,9 @@ def describe(
         raise TokyoError("no walkthrough was produced: " + (result.error or result.status), exit_code=3)
     for step in result.steps:
         if step.error:
-            console(stderr=True).print(f"[yellow]warning:[/] {step.step_id}: {step.error}", markup=True, highlight=False)
+            console(stderr=True).print(
+                f"[yellow]warning:[/] {step.step_id}: {step.error}", markup=True, highlight=False
+            )
     text = _render(result.walkthrough, fmt, output)
     if text is not None and output is None:
         sys.stdout.write(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,10 +20,10 @@ from tokyo_cli.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from tokyo_cli.engine.cache import DbCache
-    from tokyo_cli.results import RunResult
     from tokyo_cli.config.settings import Settings
     from tokyo_cli.config.team import Team
+    from tokyo_cli.engine.cache import DbCache
+    from tokyo_cli.results import RunResult
 
 HELP = """Propose a minimal patch for findings of a past review, and apply it if you ask.
 
@@ -47,15 +47,15 @@ patches did not apply (nothing changed).
 def fix(
     path: PathArgument = Path("."),
     fingerprints: Annotated[
-        Optional[list[str]], typer.Option("--fingerprint", metavar="FP", help="A finding (repeatable).")
+        list[str] | None, typer.Option("--fingerprint", metavar="FP", help="A finding (repeatable).")
     ] = None,
     severity: Annotated[
-        Optional[str], typer.Option("--severity", metavar="SEVERITY", help="Findings at or above it.")
+        str | None, typer.Option("--severity", metavar="SEVERITY", help="Findings at or above it.")
     ] = None,
-    agent: Annotated[Optional[str], typer.Option("--agent", metavar="ID", help="Findings raised by this agent.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", metavar="ID", help="Findings raised by this agent.")] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Apply the patches to the working tree (unstaged).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the patches only (the default).")] = False,
-    run_id: Annotated[Optional[int], typer.Option("--run", metavar="RUN_ID", help="A run from `tokyo history`.")] = None,
+    run_id: Annotated[int | None, typer.Option("--run", metavar="RUN_ID", help="A run from `tokyo history`.")] = None,
     model: ModelOption = None,
     api_base: ApiBaseOption = None,
     offline: OfflineOption = None,
@@ -65,10 +65,10 @@ def fix(
     import asyncio
 
     from tokyo_cli.cli.common import require_repo_root
-    from tokyo_cli.errors import ConfigError, TokyoError
-    from tokyo_cli.findings import Severity
     from tokyo_cli.engine.tasks.fix_tree import choose, fix_in_tree
     from tokyo_cli.engine.tasks.patches import apply_in_tree, check_in_tree
+    from tokyo_cli.errors import ConfigError, TokyoError
+    from tokyo_cli.findings import Severity
 
     if apply and dry_run:
         raise ConfigError("choose one: --apply or --dry-run")
@@ -93,8 +93,12 @@ def fix(
             err.print(f"no patch for {what}: {p.error}", markup=False, highlight=False)
     if calls.calls:
         cost = calls.cost_usd
-        err.print(f"{len(calls.calls)} model call(s), {calls.tokens_in:,} tokens in / {calls.tokens_out:,} out"
-                  + (f", ${cost:.4f}" if cost is not None else ""), markup=False, highlight=False)
+        err.print(
+            f"{len(calls.calls)} model call(s), {calls.tokens_in:,} tokens in / {calls.tokens_out:,} out"
+            + (f", ${cost:.4f}" if cost is not None else ""),
+            markup=False,
+            highlight=False,
+        )
     patches = [p.patch for p in proposals if p.patch]
     if not patches:
         raise TokyoError("no patch could be made for the chosen findings", exit_code=3)
@@ -106,13 +110,17 @@ def fix(
         why = check_in_tree(combined, root) or apply_in_tree(combined, root)
         if why is not None:
             raise TokyoError(f"the patches do not apply to the working tree, nothing was changed: {why}", exit_code=3)
-        err.print(f"applied {len(patches)} patch(es) to the working tree (unstaged; review with git diff)",
-                  markup=False, highlight=False)
+        err.print(
+            f"applied {len(patches)} patch(es) to the working tree (unstaged; review with git diff)",
+            markup=False,
+            highlight=False,
+        )
     return 0 if len(patches) == len(proposals) else 1
 
 
-def _load(root: Path, settings: Settings, run_id: int | None,
-          prefixes: list[str]) -> tuple[RunResult, list[str], Team, DbCache | None]:
+def _load(
+    root: Path, settings: Settings, run_id: int | None, prefixes: list[str]
+) -> tuple[RunResult, list[str], Team, DbCache | None]:
     """The run (``run_id``, else the latest of ``root``), the full fingerprints the prefixes
     name, the team (the working tree's configuration: models are never the repository's to
     pick) and the response cache (``None`` with ``--no-cache``).
@@ -120,13 +128,13 @@ def _load(root: Path, settings: Settings, run_id: int | None,
     Raises:
         StoreError, ConfigError: no history, no run of this repository, unknown fingerprint.
     """
+    from tokyo_cli.config.repository import load_repo_config
+    from tokyo_cli.config.team import load_team
     from tokyo_cli.engine.cache import DbCache
     from tokyo_cli.errors import ConfigError
-    from tokyo_cli.config.repository import load_repo_config
     from tokyo_cli.store.db import open_db
     from tokyo_cli.store.history import list_runs, load_run
     from tokyo_cli.store.ledger_query import resolve_fingerprint
-    from tokyo_cli.config.team import load_team
 
     db = open_db(settings.db_path())
     if run_id is None:

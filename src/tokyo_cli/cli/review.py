@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,9 +28,9 @@ from tokyo_cli.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from tokyo_cli.engine.review import ReviewOutcome
     from tokyo_cli.plugins import ReportFormatPlugin
     from tokyo_cli.results import RunResult
-    from tokyo_cli.engine.review import ReviewOutcome
 
 HELP = """Review a change with the agent team and print the report.
 
@@ -65,8 +65,12 @@ class ReportFormat(str, Enum):
 
 FormatOption = Annotated[
     str,
-    typer.Option("--format", "-f", metavar="FORMAT",
-                 help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]"),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]",
+    ),
 ]
 _SUFFIXES = {".md": ReportFormat.markdown, ".json": ReportFormat.json, ".sarif": ReportFormat.sarif}
 
@@ -99,45 +103,55 @@ def review(
     all_files: AllOption = False,
     paths: PathsOption = None,
     workflow: Annotated[
-        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
     ] = None,
     model: ModelOption = None,
     api_base: ApiBaseOption = None,
     offline: OfflineOption = None,
     context_window: Annotated[
-        Optional[int],
-        typer.Option("--context-window", metavar="TOKENS", min=2048,
-                     help="The model's context window, for one litellm's model map does not know (a local model). "
-                          "[default: the map's for --model, else each agent's]"),
+        int | None,
+        typer.Option(
+            "--context-window",
+            metavar="TOKENS",
+            min=2048,
+            help="The model's context window, for one litellm's model map does not know (a local model). "
+            "[default: the map's for --model, else each agent's]",
+        ),
     ] = None,
     max_output_tokens: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--max-output-tokens", metavar="TOKENS", min=16, help="Output cap per call, every agent."),
     ] = None,
     callbacks: Annotated[
-        Optional[list[str]],
-        typer.Option("--callback", metavar="NAME",
-                     help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b)."),
+        list[str] | None,
+        typer.Option(
+            "--callback",
+            metavar="NAME",
+            help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b).",
+        ),
     ] = None,
     timeout: Annotated[
-        Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
+        float | None, typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
     ] = None,
     fail_on: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: workflow's]"),
     ] = None,
     min_severity: Annotated[
-        Optional[str],
-        typer.Option("--min-severity", metavar="SEVERITY",
-                     help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
-                          "JSON, SARIF and history keep all. [default: workflow's, low]"),
+        str | None,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
+            "JSON, SARIF and history keep all. [default: workflow's, low]",
+        ),
     ] = None,
     fmt_name: FormatOption = "terminal",
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
     ] = None,
     max_cost: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
     no_cache: NoCacheOption = False,
@@ -146,7 +160,9 @@ def review(
     ] = False,
     github: Annotated[
         bool,
-        typer.Option("--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."),
+        typer.Option(
+            "--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."
+        ),
     ] = False,
     max_comments: Annotated[
         int, typer.Option("--max-comments", metavar="N", min=0, help="With --github: at most N inline comments.")
@@ -160,8 +176,8 @@ def review(
         bool, typer.Option("--describe", help="Add a walkthrough of the change (a describe step, run alongside).")
     ] = False,
 ) -> int:
-    from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import require_repo_root
+    from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
     fmt = report_format(fmt_name)
@@ -234,9 +250,15 @@ def review(
     elif result.run_id is not None and not quiet:
         console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
     if gh is not None:
-        return action.finish(gh, prepared, outcome, max_comments=max_comments,
-                             sarif_written=output is not None and output.is_file() and (
-                                 fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"))
+        return action.finish(
+            gh,
+            prepared,
+            outcome,
+            max_comments=max_comments,
+            sarif_written=output is not None
+            and output.is_file()
+            and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"),
+        )
     return outcome.exit_code()
 
 
@@ -265,14 +287,21 @@ def saved_line(outcome: ReviewOutcome) -> str | None:
     result = outcome.result
     unsaved = f"the run was not saved to history: {one_line(outcome.store_error)}" if outcome.store_error else None
     if result.status == "cancelled":
-        kept = (f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
-                "from the steps that finished") if unsaved is None else unsaved
+        kept = (
+            (
+                f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
+                "from the steps that finished"
+            )
+            if unsaved is None
+            else unsaved
+        )
         return f"tokyo: interrupted: {kept}"
     return None if unsaved is None else f"tokyo: warning: {unsaved}"
 
 
-def _emit_report(result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *,
-                 store_error: str | None = None) -> None:
+def _emit_report(
+    result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *, store_error: str | None = None
+) -> None:
     """Print the report to stdout, or write it to ``output`` (format from --format or suffix,
     a plugin's suffix too); ``store_error`` (the run was not saved) goes into the JSON
     report's exit code.
@@ -342,8 +371,9 @@ def _plugin_report(fmt: ReportFormatPlugin, result: RunResult) -> str:
     try:
         text = fmt.render(result)
     except Exception as exc:
-        raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) failed: {type(exc).__name__}: {exc}",
-                         exit_code=3) from None
+        raise TokyoError(
+            f"report format {fmt.name!r} (plugin {fmt.plugin}) failed: {type(exc).__name__}: {exc}", exit_code=3
+        ) from None
     if not isinstance(text, str):
         raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) returned no text", exit_code=3)
     return text

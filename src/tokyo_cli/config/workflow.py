@@ -39,19 +39,17 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Literal
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tokyo_cli.config.defaults import defaults_dir
 from tokyo_cli.config.limits import MAX_STEPS
 from tokyo_cli.config.pathnotes import MAX_PATH_INSTRUCTIONS, PathInstruction
-from tokyo_cli.errors import ConfigError
-from tokyo_cli.findings import Severity
-from tokyo_cli.config.defaults import defaults_dir
 from tokyo_cli.config.team import Team
 from tokyo_cli.config.yamlload import YamlDoc, display_path, load_yaml, pydantic_errors, sort_errors, type_name
+from tokyo_cli.errors import ConfigError
+from tokyo_cli.findings import Severity
 
 if TYPE_CHECKING:
     from tokyo_cli.config.repository import RepoConfig
@@ -97,9 +95,7 @@ class StepSpec(_Strict):
     @classmethod
     def _check_id(cls, value: str) -> str:
         if not _STEP_ID.match(value):
-            raise ValueError(
-                f"invalid step id {value!r}: use letters, digits, '.', '-' or '_' (at most 64)"
-            )
+            raise ValueError(f"invalid step id {value!r}: use letters, digits, '.', '-' or '_' (at most 64)")
         return value
 
 
@@ -225,8 +221,12 @@ def _check(path: Path, team: Team) -> tuple[WorkflowSpec | None, list[str]]:
     # Graph checks read the raw data, so they still run (and report) when a step is malformed.
     errors.extend(_graph_errors(doc, team))
     if parsed is not None and parsed.block_on == "verified" and not any(s.task == "verify" for s in parsed.steps):
-        errors.append(doc.error(("block_on",), "block_on: verified needs a step with task: verify "
-                                               "(without one no finding is ever verified)"))
+        errors.append(
+            doc.error(
+                ("block_on",),
+                "block_on: verified needs a step with task: verify (without one no finding is ever verified)",
+            )
+        )
     if errors or parsed is None:
         return None, sort_errors(errors)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -256,9 +256,7 @@ def _graph_errors(doc: YamlDoc, team: Team) -> list[str]:
     for i, raw in steps:
         agent = raw.get("agent")
         if isinstance(agent, str) and agent not in team:
-            errors.append(
-                doc.error(("steps", i, "agent"), f"unknown agent {agent!r} (known: {', '.join(team.ids())})")
-            )
+            errors.append(doc.error(("steps", i, "agent"), f"unknown agent {agent!r} (known: {', '.join(team.ids())})"))
         deps = raw.get("depends_on", [])
         deps = deps if isinstance(deps, list) else []
         step_id = raw.get("id")
@@ -288,9 +286,7 @@ def _graph_errors(doc: YamlDoc, team: Team) -> list[str]:
                 )
             )
     for cycle in _cycles(graph):
-        errors.append(
-            doc.error(("steps", index[cycle[0]], "depends_on"), "cycle: " + " -> ".join(cycle + [cycle[0]]))
-        )
+        errors.append(doc.error(("steps", index[cycle[0]], "depends_on"), "cycle: " + " -> ".join(cycle + [cycle[0]])))
     return errors
 
 
@@ -306,7 +302,7 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         state[node] = 1
         for dep in graph.get(node, []):
             if state.get(dep) == 1:
-                cycle = path[path.index(dep):]
+                cycle = path[path.index(dep) :]
                 start = min(range(len(cycle)), key=lambda k: order[cycle[k]])
                 cycle = cycle[start:] + cycle[:start]
                 if frozenset(cycle) not in seen:
@@ -320,7 +316,6 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         if node not in state:
             visit(node, [node])
     return found
-
 
 
 class WorkflowInfo(BaseModel):
@@ -376,7 +371,8 @@ def list_workflows(repo: RepoConfig | Path | None) -> list[WorkflowInfo]:
     cfg = _config(repo)
     packaged_dir, *repo_dir = workflow_dirs(cfg)
     groups: list[tuple[Literal["packaged", "plugin", "repository"], list[Path], str]] = [
-        ("packaged", _yaml_files(packaged_dir), "")]
+        ("packaged", _yaml_files(packaged_dir), "")
+    ]
     plugins = registry()
     for plugin in dict.fromkeys(name for name, _ in plugins.workflow_files):
         groups.append(("plugin", [p for name, p in plugins.workflow_files if name == plugin], plugin))

@@ -7,10 +7,10 @@ generated, vendored, too large, budget, provider failure, no agent covers it).
 
 from __future__ import annotations
 
-from tokyo_cli.git.repo import Changeset, FileChange, glob_match
-from tokyo_cli.results import RunResult
 from tokyo_cli.config.team import AgentSpec
 from tokyo_cli.config.workflow import StepSpec
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
+from tokyo_cli.results import RunResult
 
 
 def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list[FileChange] | None:
@@ -19,8 +19,11 @@ def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list
     ``step.paths`` (if set) replaces the agent's ``paths``; the agent's ``exclude`` always
     applies. ``when.paths`` is matched against every changed file, reviewable or not.
     """
-    if step.when is not None and step.when.paths \
-            and not any(glob_match(f.path, step.when.paths) for f in changeset.files):
+    if (
+        step.when is not None
+        and step.when.paths
+        and not any(glob_match(f.path, step.when.paths) for f in changeset.files)
+    ):
         return None
     include = step.paths if step.paths is not None else agent.paths
     return [

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tokyo_cli.analyzers.evidence import evidence_ids
-from tokyo_cli.findings import AgentOutput, Finding
-from tokyo_cli.safety.masking import mask_secrets
-from tokyo_cli.engine.packing import Chunk
-from tokyo_cli.git.repo import FileChange, Hunk
 from tokyo_cli.config.team import AgentSpec
+from tokyo_cli.engine.packing import Chunk
+from tokyo_cli.findings import AgentOutput, Finding
+from tokyo_cli.git.repo import FileChange, Hunk
+from tokyo_cli.safety.masking import mask_secrets
 
 if TYPE_CHECKING:
     from tokyo_cli.config.pathnotes import PathInstruction
@@ -75,9 +75,7 @@ def delimit(content: str) -> str:
     while the content cannot contain its own closing delimiter.
     """
     nonce = hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()[:16]
-    return "\n".join(
-        [f"<<<UNTRUSTED-DATA id={nonce}>>>", content, f"<<<END-UNTRUSTED-DATA id={nonce}>>>"]
-    )
+    return "\n".join([f"<<<UNTRUSTED-DATA id={nonce}>>>", content, f"<<<END-UNTRUSTED-DATA id={nonce}>>>"])
 
 
 def render_file(change: FileChange, hunks: Sequence[Hunk]) -> str:
@@ -98,8 +96,11 @@ def system_prompt(agent: AgentSpec, extra: str | None = None, *, contract: str =
     text (its agents' instructions, names and specialties, its workflows' step instructions)
     is data: :func:`repository_instructions` puts it in the user message.
     """
-    who = (f"You are {agent.name}, a code reviewer. Specialty: {agent.specialty}."
-           if agent.origin == "packaged" else "You are a code reviewer.")
+    who = (
+        f"You are {agent.name}, a code reviewer. Specialty: {agent.specialty}."
+        if agent.origin == "packaged"
+        else "You are a code reviewer."
+    )
     parts = [who, agent.instructions.strip()]
     if extra:
         parts.append(extra.strip())

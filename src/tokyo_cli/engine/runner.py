@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
 
@@ -33,13 +33,12 @@ from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.base import SECURITY_ANALYZERS, analyzer_time_limit
 from tokyo_cli.analyzers.base import unfinished as analyzer_unfinished
 from tokyo_cli.analyzers.evidence import active, reconcile
+from tokyo_cli.config.team import AgentSpec, Team
+from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
 from tokyo_cli.engine.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
 from tokyo_cli.engine.calls import CallFailed, ChunkCaller
 from tokyo_cli.engine.coverage import fill_coverage, select_files
-from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
 from tokyo_cli.engine.grouping import group_repeats
-from tokyo_cli.policy import apply_policy, rank_key
-from tokyo_cli.llm.gateway import Gateway, credential_env, has_credentials
 from tokyo_cli.engine.packing import TokenMeter, pack
 from tokyo_cli.engine.prompts import (
     PATH_NOTES_RESERVE,
@@ -48,12 +47,13 @@ from tokyo_cli.engine.prompts import (
     synthesis_messages,
     system_prompt,
 )
+from tokyo_cli.engine.tasks.verify import Judgement, apply_judgements
+from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
 from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.llm.gateway import Gateway, credential_env, has_credentials
+from tokyo_cli.policy import apply_policy, rank_key
 from tokyo_cli.results import AnalyzerNote, RunResult, StepResult, Walkthrough
 from tokyo_cli.summary import offline_summary
-from tokyo_cli.engine.tasks.verify import Judgement, apply_judgements
-from tokyo_cli.config.team import AgentSpec, Team
-from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
 
 _ANALYZER_RUNS = TypeAdapter(list[AnalyzerRun])
 PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
@@ -197,8 +197,9 @@ class Engine:
         """
         if self.gateway is None or self.options.offline:
             return
-        online = [s for s in steps
-                  if callable_models(self.team.get(s.agent), self.options.model, self.options.api_base)]
+        online = [
+            s for s in steps if callable_models(self.team.get(s.agent), self.options.model, self.options.api_base)
+        ]
         if not online:
             return
         cache, store = self.options.cache, self.options.local_cache
@@ -263,8 +264,9 @@ class Engine:
             judged.update(outcome.judgements)
         merged, result.rejected = apply_judgements(merged, judged, advisory=self.workflow.origin == "repository")
         patches = {fp: p for o in self._outcomes.values() for fp, p in o.patches.items()}
-        merged = [f.model_copy(update={"patch": patches[f.fingerprint]}) if f.fingerprint in patches else f
-                  for f in merged]
+        merged = [
+            f.model_copy(update={"patch": patches[f.fingerprint]}) if f.fingerprint in patches else f for f in merged
+        ]
         # One rule repeating in a file (or across the change) becomes one finding listing
         # every location; step findings stay ungrouped (tokyo_cli.engine.grouping).
         merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
@@ -277,20 +279,30 @@ class Engine:
         result.walkthrough = described[-1] if described else None
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
-        result.finished_at = datetime.now(timezone.utc)
+        result.finished_at = datetime.now(UTC)
         result.offline = all(s.status in ("offline", "skipped") for s in result.steps)
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
         # A security analyzer that did not finish leaves files unchecked for what matters
         # most: the run is partial, whatever the models said.
-        unchecked = [(s, a) for s in result.steps for a in s.analyzers
-                     if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)]
+        unchecked = [
+            (s, a)
+            for s in result.steps
+            for a in s.analyzers
+            if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)
+        ]
         for unfinished_step, note in unchecked:
             result.notices.append(
                 f"{note.name} ({unfinished_step.agent_name}, {unfinished_step.step_id}) did not finish: {note.error}; "
                 f"{len(note.not_analyzed)} file(s) not analyzed by it are listed, and the run is partial"
             )
-        troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
-                    (s.status == "skipped" and s.error) or any(s is u for u, _ in unchecked)]
+        troubled = [
+            s
+            for s in result.steps
+            if s.status in ("failed", "partial")
+            or s.not_reviewed
+            or (s.status == "skipped" and s.error)
+            or any(s is u for u, _ in unchecked)
+        ]
         if cancelled:
             result.status = "cancelled"
         elif timed_out:
@@ -327,8 +339,9 @@ class Engine:
         self._started[step.id] = res
         t0 = time.perf_counter()
         # The step's span is current while it runs: its calls' spans are its children.
-        with telemetry.span("tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id,
-                                           "tokyo.task": step.task}) as span:
+        with telemetry.span(
+            "tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id, "tokyo.task": step.task}
+        ) as span:
             if step.task == "synthesize":
                 outcome = await self._synthesize(step, agent, res, upstream)
             elif step.task == "verify":
@@ -339,9 +352,16 @@ class Engine:
                 outcome = await self._fix(step, agent, res, upstream)
             else:
                 outcome = await self._review(step, agent, res)
-            span.set({"gen_ai.request.model": res.model, "tokyo.outcome": res.status, "tokyo.findings": len(res.findings),
-                      "gen_ai.usage.input_tokens": res.tokens_in, "gen_ai.usage.output_tokens": res.tokens_out,
-                      "tokyo.cost_usd": res.cost_usd})
+            span.set(
+                {
+                    "gen_ai.request.model": res.model,
+                    "tokyo.outcome": res.status,
+                    "tokyo.findings": len(res.findings),
+                    "gen_ai.usage.input_tokens": res.tokens_in,
+                    "gen_ai.usage.output_tokens": res.tokens_out,
+                    "tokyo.cost_usd": res.cost_usd,
+                }
+            )
             if res.status == "failed":
                 span.fail(res.error or "failed")
         res.seconds = round(time.perf_counter() - t0, 3)
@@ -407,8 +427,13 @@ class Engine:
         found: list[Finding] = []
         for r in runs:
             res.analyzers.append(
-                AnalyzerNote(name=r.name, findings=len(r.findings), error=r.error, seconds=round(r.seconds, 3),
-                             not_analyzed=dict(r.not_analyzed))
+                AnalyzerNote(
+                    name=r.name,
+                    findings=len(r.findings),
+                    error=r.error,
+                    seconds=round(r.seconds, 3),
+                    not_analyzed=dict(r.not_analyzed),
+                )
             )
             for f in r.findings:
                 found.append(apply_policy(f).model_copy(update={"step": res.step_id}))
@@ -423,7 +448,9 @@ class Engine:
         res.model = models[0] if models else None
         if not files:
             res.status = "skipped"
-            res.summary = "No changed file matched this step." if files is not None else "Skipped: `when` did not match."
+            res.summary = (
+                "No changed file matched this step." if files is not None else "Skipped: `when` did not match."
+            )
             self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=0))
             return _Outcome(result=res)
         res.files = [f.path for f in files]
@@ -512,7 +539,9 @@ class Engine:
 
     # ----------------------------------------------------------- synthesize
 
-    async def _synthesize(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
+    async def _synthesize(
+        self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]
+    ) -> _Outcome:
         merged = self._upstream_findings(upstream)
         res.files = sorted({p for o in upstream for p in o.result.files})
         models = self._online(agent, res)
@@ -570,14 +599,17 @@ class Engine:
         kept, rejected = apply_judgements(chosen, judged, advisory=advisory)
         res.findings = kept + rejected
         passed, _ = apply_judgements(candidates, judged, advisory=advisory)
-        counts = {v: sum(1 for j in judged.values() if j.verification == v)
-                  for v in ("verified", "corrected", "rejected", "unverified")}
+        counts = {
+            v: sum(1 for j in judged.values() if j.verification == v)
+            for v in ("verified", "corrected", "rejected", "unverified")
+        }
         tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
         res.summary = " ".join(x for x in (f"Verified {len(chosen)} finding(s): {tally}.", res.summary) if x)
         return _Outcome(result=res, summary=res.summary, judgements=judged, passed=passed)
 
-    async def _verify_calls(self, step: StepSpec, agent: AgentSpec, res: StepResult, models: tuple[str, list[str]],
-                            ids: dict[str, Finding]) -> dict[str, Judgement]:
+    async def _verify_calls(
+        self, step: StepSpec, agent: AgentSpec, res: StepResult, models: tuple[str, list[str]], ids: dict[str, Finding]
+    ) -> dict[str, Judgement]:
         from tokyo_cli.engine.tasks import verify as vt
 
         trusted = self.workflow.origin != "repository"
@@ -588,11 +620,26 @@ class Engine:
         jobs = []
         for i, (path, items) in enumerate(by_path.items(), 1):
             messages = vt.verify_messages(
-                agent, path, items, self.changeset, target_description=self.changeset.target.description,
-                step_instructions=step.instructions if trusted else None, repo_instructions=notes,
+                agent,
+                path,
+                items,
+                self.changeset,
+                target_description=self.changeset.target.description,
+                step_instructions=step.instructions if trusted else None,
+                repo_instructions=notes,
             )
-            jobs.append(self.caller.call(res, agent, models, messages, i, len(by_path),
-                                         self._prompt_size(models[0], messages), schema=vt.VerifyOutput))
+            jobs.append(
+                self.caller.call(
+                    res,
+                    agent,
+                    models,
+                    messages,
+                    i,
+                    len(by_path),
+                    self._prompt_size(models[0], messages),
+                    schema=vt.VerifyOutput,
+                )
+            )
         outputs = await asyncio.gather(*jobs, return_exceptions=True)
         replies: list[tuple[set[str], vt.VerifyOutput]] = []
         failed: dict[str, Judgement] = {}
@@ -639,16 +686,26 @@ class Engine:
         table = dt.table_text(base)
         fixed = len(table.encode()) + PROMPT_MARGIN_TOKENS
         room = agent.context_window - agent.max_output_tokens - fixed
-        chunks = await asyncio.to_thread(pack, self.changeset.reviewable(), min(room, self.options.max_chunk_tokens),
-                                         model=models[0], meter=self.meter, exact=self._exact_tokens())
+        chunks = await asyncio.to_thread(
+            pack,
+            self.changeset.reviewable(),
+            min(room, self.options.max_chunk_tokens),
+            model=models[0],
+            meter=self.meter,
+            exact=self._exact_tokens(),
+        )
         messages = dt.describe_messages(
-            agent, base, chunks[0] if chunks else None, target_description=self.changeset.target.description,
+            agent,
+            base,
+            chunks[0] if chunks else None,
+            target_description=self.changeset.target.description,
             step_instructions=step.instructions if trusted else None,
             repo_instructions=repository_instructions(agent, None if trusted else step.instructions),
         )
         try:
-            out = await self.caller.call(res, agent, models, messages, 1, 1, self._prompt_size(models[0], messages),
-                                         schema=dt.DescribeOutput)
+            out = await self.caller.call(
+                res, agent, models, messages, 1, 1, self._prompt_size(models[0], messages), schema=dt.DescribeOutput
+            )
         except CallFailed as exc:
             res.status = "skipped" if exc.reason == "budget" else "failed"
             res.error = f"{exc}; the walkthrough is the offline one"
@@ -682,14 +739,25 @@ class Engine:
 
         async def one(i: int, f: Finding) -> FixProposal:
             content = self.changeset.new_content(f.path) or ""
-            return await propose(f, content, check, caller=self.caller if models else None, res=res,
-                                 agent=agent, models=models, index=i, total=len(chosen),
-                                 size=lambda m: self._prompt_size(models[0] if models else "", m))
+            return await propose(
+                f,
+                content,
+                check,
+                caller=self.caller if models else None,
+                res=res,
+                agent=agent,
+                models=models,
+                index=i,
+                total=len(chosen),
+                size=lambda m: self._prompt_size(models[0] if models else "", m),
+            )
 
         proposals = await asyncio.gather(*(one(i, f) for i, f in enumerate(chosen, 1)))
         patches = {p.finding.fingerprint: p.patch for p in proposals if p.patch}
         failed = [p for p in proposals if p.error and "call failed" in p.error]
-        res.findings = [f.model_copy(update={"patch": patches[f.fingerprint]}) for f in chosen if f.fingerprint in patches]
+        res.findings = [
+            f.model_copy(update={"patch": patches[f.fingerprint]}) for f in chosen if f.fingerprint in patches
+        ]
         res.summary = f"Patches for {len(patches)} of {len(chosen)} finding(s)."
         if models is None:
             res.status = "offline"
@@ -743,8 +811,12 @@ def _plan_keys(text: str | None) -> list[str] | None:
 def _rejection_notices(rejected: Sequence[Finding]) -> list[str]:
     """One line per analyzer finding a verify step rejected, with its reason: like a
     dismissal, a rejection of an analyzer's finding is never silent."""
-    return [f"{f.verified_by} rejected {f.rule or f.category} at {f.location} ({f.severity.value}: {f.title[:80]}) "
-            f"because: {(f.verification_reason or '')[:300]}" for f in rejected if f.source == "analyzer"]
+    return [
+        f"{f.verified_by} rejected {f.rule or f.category} at {f.location} ({f.severity.value}: {f.title[:80]}) "
+        f"because: {(f.verification_reason or '')[:300]}"
+        for f in rejected
+        if f.source == "analyzer"
+    ]
 
 
 def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:
@@ -756,6 +828,8 @@ def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:
         for f in step.findings:
             if f.status == "dismissed" and f.fingerprint not in seen:
                 seen.add(f.fingerprint)
-                out.append(f"{step.agent_name} ({step.step_id}) dismissed {f.rule or f.category} at {f.location} "
-                           f"({f.severity.value}: {f.title[:80]}) because: {(f.dismissed_reason or '')[:300]}")
+                out.append(
+                    f"{step.agent_name} ({step.step_id}) dismissed {f.rule or f.category} at {f.location} "
+                    f"({f.severity.value}: {f.title[:80]}) because: {(f.dismissed_reason or '')[:300]}"
+                )
     return out

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.policy import rank_key
+from tokyo_cli.git.repo import Changeset
 from tokyo_cli.github.client import GitHubClient, GitHubError
 from tokyo_cli.github.comments import (
     SUMMARY_MARKER,
@@ -44,10 +44,9 @@ from tokyo_cli.github.comments import (
 )
 from tokyo_cli.github.context import PullRequest
 from tokyo_cli.github.state import Decision, PullState
+from tokyo_cli.policy import rank_key
+from tokyo_cli.report import agent_names, one_line, shown_findings
 from tokyo_cli.report.markdown import code_span, escape_block
-from tokyo_cli.report import one_line
-from tokyo_cli.report import agent_names, shown_findings
-from tokyo_cli.git.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"
@@ -211,9 +210,17 @@ class Prefetched:
     decisions: list[Decision] = field(default_factory=list)
 
 
-def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes: Changeset, *,
-            max_comments: int = DEFAULT_MAX_COMMENTS, trusted_logins: set[str] | None = None,
-            run_url: str | None = None, known: Prefetched | None = None) -> PublishOutcome:
+def publish(
+    client: GitHubClient,
+    pull: PullRequest,
+    result: RunResult,
+    changes: Changeset,
+    *,
+    max_comments: int = DEFAULT_MAX_COMMENTS,
+    trusted_logins: set[str] | None = None,
+    run_url: str | None = None,
+    known: Prefetched | None = None,
+) -> PublishOutcome:
     """Post the review (when there is anything new) and create or edit the summary comment.
 
     With ``known`` (the pull request's state, read before the review) nothing is read twice,
@@ -248,20 +255,31 @@ def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes:
         posted = set(already)
         if plan is not None and out.review_id is not None:
             posted |= {c.finding.fingerprint for c in plan.inline} | {x.finding.fingerprint for x in plan.listed}
-        new_state = PullState(head=pull.head_sha if out.error is None else state.head,
-                              posted=posted, decisions=dict(state.decisions))
+        new_state = PullState(
+            head=pull.head_sha if out.error is None else state.head, posted=posted, decisions=dict(state.decisions)
+        )
         marker = new_state.marker()
         decided = tuple(_decision_line(d) for d in new_state.decisions.values())
-    stats = SummaryStats(inline=out.inline, listed=out.listed, already_posted=out.already_posted,
-                         dismissed=out.dismissed, review_url=out.review_url, review_error=out.error,
-                         state_marker=marker, decisions=decided)
+    stats = SummaryStats(
+        inline=out.inline,
+        listed=out.listed,
+        already_posted=out.already_posted,
+        dismissed=out.dismissed,
+        review_url=out.review_url,
+        review_error=out.error,
+        state_marker=marker,
+        decisions=decided,
+    )
     body = summary_comment(result, stats, run_url=run_url)
     try:
         if known is not None:
             existing = [known.summary] if known.summary else []
         else:
-            existing = [c for c in client.list_issue_comments(o, r, n)
-                        if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
+            existing = [
+                c
+                for c in client.list_issue_comments(o, r, n)
+                if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)
+            ]
         if existing:
             comment = client.update_issue_comment(o, r, int(existing[0]["id"]), body)
         else:
@@ -280,8 +298,9 @@ def _decision_line(d: Decision) -> str:
     return f"{code_span(d.fingerprint)} {what} by {code_span(one_line(d.by))}{why}"
 
 
-def _post_review(client: GitHubClient, pull: PullRequest, plan: ReviewPlan, out: PublishOutcome,
-                 run_url: str | None) -> None:
+def _post_review(
+    client: GitHubClient, pull: PullRequest, plan: ReviewPlan, out: PublishOutcome, run_url: str | None
+) -> None:
     try:
         review = client.create_review(pull.owner, pull.repo, pull.number, _review_payload(pull, plan, run_url, out))
     except GitHubError as exc:

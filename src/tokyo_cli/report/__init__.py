@@ -101,7 +101,7 @@ def __getattr__(name: str) -> Any:
 def finding_location(f: Finding) -> str:
     """``f.location`` with its path through :func:`quote_path`: ``src/a.py:3``, or
     ``"evil\nname.py":3`` for a path that would otherwise break the line."""
-    return quote_path(f.path) + f.location[len(f.path):]
+    return quote_path(f.path) + f.location[len(f.path) :]
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -447,7 +447,6 @@ def group_by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]
     return sorted(groups.items(), key=lambda kv: (rank_key(kv[1][0])[:4], kv[0]))
 
 
-
 def shown_findings(result: RunResult) -> tuple[list[Finding], list[Finding]]:
     """``(shown, hidden)``: the run's findings at or above its display threshold
     (``result.min_severity``, from ``--min-severity`` or the workflow) and those below it.
@@ -466,5 +465,7 @@ def hidden_note(result: RunResult) -> str | None:
     if not hidden:
         return None
     counts = compact_counts(count_by_severity(hidden))
-    return (f"{plural(len(hidden), 'finding')} below {result.min_severity.value} not shown ({counts}): "
-            "every finding is in the JSON and SARIF reports and in history; --min-severity info shows them")
+    return (
+        f"{plural(len(hidden), 'finding')} below {result.min_severity.value} not shown ({counts}): "
+        "every finding is in the JSON and SARIF reports and in history; --min-severity info shows them"
+    )

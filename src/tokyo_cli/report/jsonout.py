@@ -109,7 +109,6 @@ from typing import Any
 
 from tokyo_cli.findings import Finding
 from tokyo_cli.policy import rank_key
-from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
     caveats,
     count_by_severity,
@@ -119,6 +118,7 @@ from tokyo_cli.report import (
 )
 from tokyo_cli.report.walkthrough import walkthrough_dict
 from tokyo_cli.results import CallRecord, RunResult, StepResult
+from tokyo_cli.safety.masking import mask_data
 
 JSON_VERSION = 1
 

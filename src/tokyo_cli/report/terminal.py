@@ -26,19 +26,16 @@ from rich.table import Table
 from rich.text import Text
 
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
-    blocking_label,
-    hidden_note,
-    shown_findings,
     STEP_STATUS_STYLE,
     agent_names,
+    blocking_label,
     caveats,
     clean_text,
+    commits_line,
     compact_counts,
     compact_tokens,
     count_by_severity,
-    commits_line,
     cwe_text,
     empty_message,
     finding_body,
@@ -47,6 +44,7 @@ from tokyo_cli.report import (
     format_tokens,
     format_usd,
     group_by_file,
+    hidden_note,
     not_analyzed_count,
     not_analyzed_groups,
     not_reviewed,
@@ -54,10 +52,12 @@ from tokyo_cli.report import (
     one_line,
     plural,
     problems,
-    verification_text,
     quote_path,
+    shown_findings,
+    verification_text,
 )
 from tokyo_cli.results import RunResult, StepResult, Walkthrough
+from tokyo_cli.safety.masking import mask_data
 
 DEFAULT_TARGET_HINT = "(chosen by default — use --staged, --base REF or --all to choose)"
 NOT_ANALYZED_EXAMPLES = 3  # files listed under each "not analyzed" group; JSON lists them all
@@ -76,6 +76,7 @@ RUN_STATUS_STYLE = {
     "cancelled": "bold magenta",
     "running": "bold blue",
 }
+
 
 def _indent(renderable: RenderableType, columns: int) -> Padding:
     # expand=False: no trailing spaces to the full width in logs and piped output.
@@ -169,7 +170,9 @@ def render_terminal(result: RunResult, console: Console) -> None:
         names = agent_names(result)
         console.print(Text(f"Rejected by verification ({len(result.rejected)}; not counted)", style="bold"))
         for f in result.rejected:
-            row = Text(f"  {f.severity.value} ", style="dim") + Text(finding_location(f)) + Text(f"  {one_line(f.title)}")
+            row = (
+                Text(f"  {f.severity.value} ", style="dim") + Text(finding_location(f)) + Text(f"  {one_line(f.title)}")
+            )
             row.append(f" — {verification_text(f, names)}", style="dim")
             console.print(row, overflow="fold")
         console.print()
@@ -208,9 +211,7 @@ def _header(result: RunResult) -> RenderableType:
 
 def _steps_table(result: RunResult, *, capped: bool = True) -> Table:
     # Right padding only: with the box's blank separator that makes two-space gaps.
-    table = Table(
-        box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False
-    )
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False)
     # On a width-limited console, max_width caps what a long unbreakable id (a step id, a
     # litellm model id) may claim, so the table still fits 80 columns; "fold" wraps the rest
     # onto the next line. Unwrapped (piped) output keeps every id whole.
@@ -275,15 +276,16 @@ def _finding(f: Finding, names: dict[str, str], *, piped: bool = False) -> Rende
         code = clean_text(f.suggestion).rstrip("\n")
         parts.append(Text("Suggestion:", style="bold"))
         lexer = Syntax.guess_lexer(f.path, code)
-        syntax = Syntax(
-            code, lexer, theme="ansi_dark", background_color="default", word_wrap=True
-        )
+        syntax = Syntax(code, lexer, theme="ansi_dark", background_color="default", word_wrap=True)
         parts.append(_indent(syntax, 2))
     if f.patch and clean_text(f.patch).strip():
         parts.append(Text("Suggested patch (tokyo fix applies it):", style="bold"))
         patch = clean_text(f.patch).rstrip("\n")
-        parts.append(Text(patch) if piped else _indent(Syntax(patch, "diff", theme="ansi_dark",
-                                                              background_color="default", word_wrap=True), 2))
+        parts.append(
+            Text(patch)
+            if piped
+            else _indent(Syntax(patch, "diff", theme="ansi_dark", background_color="default", word_wrap=True), 2)
+        )
     if piped:  # no trailing spaces in logs and pipes; only texts to indent, no syntax panel
         return Group(head, *[_prefixed(p, 4) if isinstance(p, Text) else _indent(p, 4) for p in parts], Text())
     return Group(head, _indent(Group(*parts), 4), Text())
@@ -320,8 +322,10 @@ def _summary(result: RunResult) -> RenderableType:
     if dropped:
         grid.add_row("Dropped", Text(f"{dropped} (not anchored to the change)"))
     if result.suppressed:
-        grid.add_row("Suppressed", Text(f"{result.suppressed} (dismissed in the findings ledger: "
-                                        "tokyo findings list --status dismissed)"))
+        grid.add_row(
+            "Suppressed",
+            Text(f"{result.suppressed} (dismissed in the findings ledger: tokyo findings list --status dismissed)"),
+        )
     grid.add_row("Model calls", Text(str(len(result.calls))))
     grid.add_row(
         "Tokens",
@@ -343,13 +347,27 @@ def render_walkthrough_terminal(w: Walkthrough, console: Console) -> None:
     console.print(Text(clean_text(w.overview).strip()))
     console.print()
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False)
-    for name, justify in (("File", "left"), ("Status", "left"), ("+", "right"), ("-", "right"),
-                          ("Language", "left"), ("Test", "left"), ("Summary", "left")):
+    for name, justify in (
+        ("File", "left"),
+        ("Status", "left"),
+        ("+", "right"),
+        ("-", "right"),
+        ("Language", "left"),
+        ("Test", "left"),
+        ("Summary", "left"),
+    ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for r in w.files:
         summary = r.summary or (f"not reviewed: {r.skipped}" if r.skipped else "")
-        table.add_row(Text(quote_path(r.path)), Text(one_line(status_text(r))), str(r.added), str(r.removed),
-                      r.language or "", "yes" if r.test else "", Text(one_line(summary)))
+        table.add_row(
+            Text(quote_path(r.path)),
+            Text(one_line(status_text(r))),
+            str(r.added),
+            str(r.removed),
+            r.language or "",
+            "yes" if r.test else "",
+            Text(one_line(summary)),
+        )
     console.print(table)
     if w.risk_areas:
         console.print(Text("Risk areas", style="bold"))

@@ -27,8 +27,8 @@ from sqlite_utils.db import Table
 
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult, Walkthrough
+from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.ledger import record_seen
 
@@ -144,10 +144,15 @@ def _finding_rows(run_id: int, step_row_id: int | None, findings: list[Finding])
     ``m009_verification`` or ``m011_finding_patch`` (the column's default is written instead)."""
     rows = [_finding_row(run_id, step_row_id, f) for f in findings]
     judged = any(f.verification is not None for f in findings)
-    for key, used in (("members", any(f.members for f in findings)), ("cwe", any(f.cwe for f in findings)),
-                      ("file_line", any(f.file_line is not None for f in findings)),
-                      ("verification", judged), ("verification_reason", judged), ("verified_by", judged),
-                      ("patch", any(f.patch is not None for f in findings))):
+    for key, used in (
+        ("members", any(f.members for f in findings)),
+        ("cwe", any(f.cwe for f in findings)),
+        ("file_line", any(f.file_line is not None for f in findings)),
+        ("verification", judged),
+        ("verification_reason", judged),
+        ("verified_by", judged),
+        ("patch", any(f.patch is not None for f in findings)),
+    ):
         if not used:
             for row in rows:
                 del row[key]
@@ -236,9 +241,7 @@ def save_run(db: Database, result: RunResult) -> int:
         _table(db, "findings").insert_all(_finding_rows(run_id, None, [*stored.findings, *stored.rejected]))
         for step in stored.steps:
             step_row_id = _insert(db, "steps", _step_row(run_id, step))
-            _table(db, "llm_calls").insert_all(
-                _call_row(run_id, step_row_id, c) for c in step.calls
-            )
+            _table(db, "llm_calls").insert_all(_call_row(run_id, step_row_id, c) for c in step.calls)
             _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
         record_seen(db, run_id, stored)
     result.run_id = run_id
@@ -271,9 +274,7 @@ def load_run(db: Database, run_id: int) -> RunResult:
                 (rejected if row["verification"] == "rejected" else merged).append(_finding(row))
             else:
                 raw[row["step_row_id"]].append(_finding(row))
-        steps = [
-            _step(row, calls[row["id"]], raw[row["id"]]) for row in _rows(db, "steps", run_id)
-        ]
+        steps = [_step(row, calls[row["id"]], raw[row["id"]]) for row in _rows(db, "steps", run_id)]
         files = [_file(row) for row in _rows(db, "files", run_id)]
         return _run(found[0], files=files, steps=steps, findings=merged, rejected=rejected)
 
@@ -303,9 +304,7 @@ def list_runs(
             params.append(value)
     where = " AND ".join(clauses) if clauses else None
     with translate_errors(db_path(db)):
-        rows = _table(db, "runs").rows_where(
-            where, params, order_by="started_at DESC, id DESC", limit=limit
-        )
+        rows = _table(db, "runs").rows_where(where, params, order_by="started_at DESC, id DESC", limit=limit)
         return [_summary(row) for row in rows]
 
 

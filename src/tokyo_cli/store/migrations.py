@@ -377,9 +377,14 @@ def m005_run_ids(db: Database) -> None:
     if current.count(pk) != 1:
         raise RuntimeError(f"m005_run_ids: unexpected runs table: {current[:200]}")
     rebuilt = current.replace('CREATE TABLE "runs"', 'CREATE TABLE "runs_m005"', 1).replace(
-        pk, '"id" INTEGER PRIMARY KEY AUTOINCREMENT,', 1)
-    indexes = [row[0] for row in db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL")]
+        pk, '"id" INTEGER PRIMARY KEY AUTOINCREMENT,', 1
+    )
+    indexes = [
+        row[0]
+        for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL"
+        )
+    ]
     columns = ", ".join(f'"{c.name}"' for c in _table(db, "runs").columns)
     enforced = db.execute("PRAGMA foreign_keys").fetchone()[0]
     db.execute("PRAGMA foreign_keys = OFF")

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokyo_cli.analyzers.common import is_test_path
-from tokyo_cli.findings import MaskedReply, cut_text, lenient_list
-from tokyo_cli.safety.masking import mask_secrets
-from tokyo_cli.git.pathrules import glob_match
-from tokyo_cli.engine.prompts import delimit, render_file, task_messages
-from tokyo_cli.results import FileRow, Walkthrough
 from tokyo_cli.config.team import AgentSpec
+from tokyo_cli.engine.prompts import delimit, render_file, task_messages
+from tokyo_cli.findings import MaskedReply, cut_text, lenient_list
+from tokyo_cli.git.pathrules import glob_match
+from tokyo_cli.results import FileRow, Walkthrough
+from tokyo_cli.safety.masking import mask_secrets
 
 if TYPE_CHECKING:
     from tokyo_cli.engine.packing import Chunk
@@ -39,8 +39,19 @@ LARGE_FILE_LINES = 300
 MAX_RISKS = 20
 RISKY_GLOBS = {
     "CI and release automation": (".github/**", ".gitlab-ci.yml", "Jenkinsfile", "action.yml", "action.yaml"),
-    "dependencies": ("requirements*.txt", "requirements/**", "pyproject.toml", "setup.py", "setup.cfg",
-                     "poetry.lock", "uv.lock", "package.json", "package-lock.json", "go.mod", "Cargo.toml"),
+    "dependencies": (
+        "requirements*.txt",
+        "requirements/**",
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "poetry.lock",
+        "uv.lock",
+        "package.json",
+        "package-lock.json",
+        "go.mod",
+        "Cargo.toml",
+    ),
     "containers": ("Dockerfile", "*.dockerfile", "docker-compose*.yml", "compose*.yaml"),
     "database migrations": ("**/migrations/**", "**/alembic/**"),
     "authentication and secrets": ("**/auth/**", "*auth*.py", "**/security/**", "*secret*", "*.pem", "*.key"),
@@ -108,9 +119,19 @@ review it for defects; other agents do that.
 
 def file_rows(changes: Changeset) -> list[FileRow]:
     """The file table, in diff order: every changed file, reviewed or not."""
-    return [FileRow(path=f.path, old_path=f.old_path, status=f.status, added=f.additions, removed=f.deletions,
-                    language=f.language, test=is_test_path(f.path), skipped=f.skipped)
-            for f in changes.files]
+    return [
+        FileRow(
+            path=f.path,
+            old_path=f.old_path,
+            status=f.status,
+            added=f.additions,
+            removed=f.deletions,
+            language=f.language,
+            test=is_test_path(f.path),
+            skipped=f.skipped,
+        )
+        for f in changes.files
+    ]
 
 
 def offline_walkthrough(changes: Changeset) -> Walkthrough:
@@ -127,12 +148,21 @@ def offline_walkthrough(changes: Changeset) -> Walkthrough:
         overview.append("Languages: " + ", ".join(f"{lang} ({n})" for lang, n in languages.most_common()) + ".")
     renamed = [r for r in rows if r.status == "renamed"]
     if renamed:
-        overview.append("Moved or renamed: " + ", ".join(f"{r.old_path} -> {r.path}" for r in renamed[:10])
-                        + (f" and {len(renamed) - 10} more" if len(renamed) > 10 else "") + ".")
+        overview.append(
+            "Moved or renamed: "
+            + ", ".join(f"{r.old_path} -> {r.path}" for r in renamed[:10])
+            + (f" and {len(renamed) - 10} more" if len(renamed) > 10 else "")
+            + "."
+        )
     overview.append(f"Tests touched: {len(tests)} file(s)." if tests else "No test file is touched.")
     return Walkthrough(
-        title=_title(rows), description="\n".join(overview), overview=" ".join(overview), files=rows,
-        risk_areas=_risks(rows), tests_touched=tests, source="offline",
+        title=_title(rows),
+        description="\n".join(overview),
+        overview=" ".join(overview),
+        files=rows,
+        risk_areas=_risks(rows),
+        tests_touched=tests,
+        source="offline",
     )
 
 
@@ -167,7 +197,9 @@ def _risks(rows: Sequence[FileRow]) -> list[str]:
             risks.append(f"large change: {r.path} (+{r.added} -{r.removed})")
     deleted = [r.path for r in rows if r.status == "deleted"]
     if deleted:
-        risks.append(f"deleted files: {', '.join(deleted[:5])}" + (f" and {len(deleted) - 5} more" if len(deleted) > 5 else ""))
+        risks.append(
+            f"deleted files: {', '.join(deleted[:5])}" + (f" and {len(deleted) - 5} more" if len(deleted) > 5 else "")
+        )
     source = [r for r in rows if not r.test and r.language == "python" and r.status != "deleted"]
     if source and not any(r.test for r in rows):
         risks.append("Python code changes without a test change")
@@ -187,9 +219,15 @@ def table_text(walkthrough: Walkthrough) -> str:
     return json.dumps(rows, ensure_ascii=False) + (f"\n(and {more} more files)" if more > 0 else "")
 
 
-def describe_messages(agent: AgentSpec, walkthrough: Walkthrough, chunk: Chunk | None, *,
-                      target_description: str, step_instructions: str | None = None,
-                      repo_instructions: str | None = None) -> list[dict[str, str]]:
+def describe_messages(
+    agent: AgentSpec,
+    walkthrough: Walkthrough,
+    chunk: Chunk | None,
+    *,
+    target_description: str,
+    step_instructions: str | None = None,
+    repo_instructions: str | None = None,
+) -> list[dict[str, str]]:
     """Messages for the describe call: the file table (every file) and the diff of the files
     in ``chunk`` (what fits the agent's window), masked and delimited as data."""
     table, _ = mask_secrets(table_text(walkthrough))
@@ -200,8 +238,14 @@ def describe_messages(agent: AgentSpec, walkthrough: Walkthrough, chunk: Chunk |
         left = len(walkthrough.files) - len(shown)
         more = f" ({left} more file(s) did not fit; describe them from the table)" if left > 0 else ""
         user += [f"The diff{more}; each line's new-file line number is at the left:", delimit(diff)]
-    return task_messages(agent, DESCRIBE_TASK, DESCRIBE_CONTRACT, user, step_instructions=step_instructions,
-                         repo_instructions=repo_instructions)
+    return task_messages(
+        agent,
+        DESCRIBE_TASK,
+        DESCRIBE_CONTRACT,
+        user,
+        step_instructions=step_instructions,
+        repo_instructions=repo_instructions,
+    )
 
 
 def merge_reply(base: Walkthrough, reply: DescribeOutput, agent: str) -> Walkthrough:
@@ -209,8 +253,14 @@ def merge_reply(base: Walkthrough, reply: DescribeOutput, agent: str) -> Walkthr
     description, risk areas, and summaries of files in the table (other paths are ignored)."""
     notes = {n.path.strip(): n.summary.strip() for n in reply.files}
     rows = [r.model_copy(update={"summary": notes.get(r.path, "")}) for r in base.files]
-    return base.model_copy(update={
-        "title": reply.title.strip(), "description": reply.description.strip() or base.description,
-        "overview": reply.overview.strip(), "files": rows,
-        "risk_areas": reply.risk_areas or base.risk_areas, "source": "model", "agent": agent,
-    })
+    return base.model_copy(
+        update={
+            "title": reply.title.strip(),
+            "description": reply.description.strip() or base.description,
+            "overview": reply.overview.strip(),
+            "files": rows,
+            "risk_areas": reply.risk_areas or base.risk_areas,
+            "source": "model",
+            "agent": agent,
+        }
+    )

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
-from tokyo_cli.git.diff import split_lines
-from tokyo_cli.findings import Finding, MaskedReply, cut_text
-from tokyo_cli.safety.masking import mask_secrets
+from tokyo_cli.config.team import AgentSpec
 from tokyo_cli.engine.prompts import delimit, repair_messages, task_messages
 from tokyo_cli.engine.tasks.patches import MAX_PATCH_BYTES, unified_diff
-from tokyo_cli.config.team import AgentSpec
+from tokyo_cli.findings import Finding, MaskedReply, cut_text
+from tokyo_cli.git.diff import split_lines
+from tokyo_cli.safety.masking import mask_secrets
 
 if TYPE_CHECKING:
     from tokyo_cli.engine.calls import ChunkCaller
@@ -125,9 +125,20 @@ def fix_messages(agent: AgentSpec, finding: Finding, content: str) -> list[dict[
     width = len(str(last))
     code = "\n".join(f"{n:>{width}} | {lines[n - 1]}" for n in range(first, last + 1))
     code, _ = mask_secrets(code)
-    about = json.dumps({"path": finding.path, "location": finding.location, "severity": finding.severity.value,
-                        "category": finding.category, "title": finding.title, "body": finding.body[:2000],
-                        "rule": finding.rule, "suggestion": finding.suggestion}, indent=1, ensure_ascii=False)
+    about = json.dumps(
+        {
+            "path": finding.path,
+            "location": finding.location,
+            "severity": finding.severity.value,
+            "category": finding.category,
+            "title": finding.title,
+            "body": finding.body[:2000],
+            "rule": finding.rule,
+            "suggestion": finding.suggestion,
+        },
+        indent=1,
+        ensure_ascii=False,
+    )
     about, _ = mask_secrets(about)
     shown = "the whole file" if (first, last) == (1, len(lines)) else f"lines {first}-{last}"
     user = ["The finding to fix:", delimit(about), f"{finding.path}, {shown}:", delimit(code)]
@@ -168,8 +179,9 @@ async def propose(
     problem = ""
     for attempt in (1, 2):
         try:
-            out: FixOutput = await caller.call(res, agent, models, messages, index, total, size(messages),
-                                               schema=FixOutput)
+            out: FixOutput = await caller.call(
+                res, agent, models, messages, index, total, size(messages), schema=FixOutput
+            )
         except CallFailed as exc:
             return FixProposal(finding, error=f"the fix call failed: {exc}")
         problem = check(out.patch) or ""

@@ -27,8 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet  # defined there: unidiff's __init__ has no __all__
 
 from tokyo_cli.git.commands import git_executable
 from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, run_git_isolated, run_isolated
@@ -38,8 +38,11 @@ if TYPE_CHECKING:
 
 MAX_PATCH_BYTES = 200_000
 GIT_SAFETY = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
-_NOT_AN_EDIT = re.compile(r"^(new file mode|deleted file mode|old mode|new mode|rename from|rename to|copy from|"
-                          r"copy to|GIT binary patch|Binary files )", re.M)
+_NOT_AN_EDIT = re.compile(
+    r"^(new file mode|deleted file mode|old mode|new mode|rename from|rename to|copy from|"
+    r"copy to|GIT binary patch|Binary files )",
+    re.M,
+)
 
 
 def _clean(name: str) -> str:
@@ -131,6 +134,7 @@ def check_against(patch: str, changes: Changeset) -> str | None:
     ``None``. The files are copied into a private temporary directory (never the working
     tree) and ``git apply --check`` runs there, outside any repository, with the tool
     environment (no ``GIT_*`` variable, an empty HOME)."""
+
     def unusable(path: str) -> bool:
         change = changes.file(path)
         return change is not None and change.skipped == "symlink"
@@ -150,8 +154,9 @@ def check_against(patch: str, changes: Changeset) -> str | None:
         top.mkdir(exist_ok=True)
         cmd = [git_executable(), "-C", str(top), *GIT_SAFETY, "apply", "--check", "--whitespace=nowarn", "-"]
         try:
-            proc = run_isolated(cmd, timeout_s=60, stdin=patch.encode("utf-8"),
-                                extra_env={"GIT_CEILING_DIRECTORIES": tmp})
+            proc = run_isolated(
+                cmd, timeout_s=60, stdin=patch.encode("utf-8"), extra_env={"GIT_CEILING_DIRECTORIES": tmp}
+            )
         except ToolUnavailable as exc:
             return f"git apply could not run: {exc}"
         return None if proc.returncode == 0 else last_error_line(proc)
@@ -160,8 +165,9 @@ def check_against(patch: str, changes: Changeset) -> str | None:
 def unified_diff(path: str, old: str, new: str) -> str:
     """A git-style unified diff (``a/``/``b/`` prefixes, 3 lines of context) from ``old`` to
     ``new`` text of ``path``; "" when they are equal."""
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                 f"a/{path}", f"b/{path}", n=3)
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}", n=3
+    )
     return "".join(x if x.endswith("\n") else x + "\n\\ No newline at end of file\n" for x in lines)
 
 
@@ -188,7 +194,7 @@ def suggestion(patch: str) -> tuple[str, int, int, str] | None:
             hi += 1
         else:
             return None
-    span = hunk[lo:hi + 1]
+    span = hunk[lo : hi + 1]
     old = [line.source_line_no for line in span if line.source_line_no is not None]
     text = "".join(line.value for line in span if line.line_type in (" ", "+"))
     return _clean(parsed[0].target_file), min(old), max(old), text.rstrip("\n")

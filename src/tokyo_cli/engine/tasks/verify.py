@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokyo_cli.analyzers.evidence import UNDISMISSABLE_PREFIXES
-from tokyo_cli.git.diff import split_lines
+from tokyo_cli.config.team import AgentSpec
+from tokyo_cli.engine.prompts import delimit, task_messages
 from tokyo_cli.findings import (
     Finding,
     MaskedReply,
@@ -50,10 +51,9 @@ from tokyo_cli.findings import (
     lenient_list,
     optional_severity,
 )
-from tokyo_cli.safety.masking import mask_secrets
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.policy import apply_policy
-from tokyo_cli.engine.prompts import delimit, task_messages
-from tokyo_cli.config.team import AgentSpec
+from tokyo_cli.safety.masking import mask_secrets
 
 if TYPE_CHECKING:
     from tokyo_cli.git.repo import Changeset
@@ -89,10 +89,23 @@ it, or reject it as a false positive, with a reason. Do not raise new findings.
 """
 
 _VERDICT_ALIASES = {
-    "keep": "keep", "kept": "keep", "verified": "keep", "verify": "keep", "confirm": "keep",
-    "confirmed": "keep", "real": "keep", "correct": "correct", "corrected": "correct",
-    "refine": "correct", "refined": "correct", "reject": "reject", "rejected": "reject",
-    "dismiss": "reject", "dismissed": "reject", "false_positive": "reject", "false positive": "reject",
+    "keep": "keep",
+    "kept": "keep",
+    "verified": "keep",
+    "verify": "keep",
+    "confirm": "keep",
+    "confirmed": "keep",
+    "real": "keep",
+    "correct": "correct",
+    "corrected": "correct",
+    "refine": "correct",
+    "refined": "correct",
+    "reject": "reject",
+    "rejected": "reject",
+    "dismiss": "reject",
+    "dismissed": "reject",
+    "false_positive": "reject",
+    "false positive": "reject",
 }
 
 
@@ -204,10 +217,15 @@ def _python_scope(changes: Changeset, path: str, content: str, line: int) -> tup
             tree = parse_ast(content)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None
-        scopes = [] if tree is None else [
-            (min([n.lineno, *(d.lineno for d in n.decorator_list)]), n.end_lineno or n.lineno)
-            for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        ]
+        scopes = (
+            []
+            if tree is None
+            else [
+                (min([n.lineno, *(d.lineno for d in n.decorator_list)]), n.end_lineno or n.lineno)
+                for n in ast.walk(tree)
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            ]
+        )
         changes.memo[key] = scopes
     around = [(a, b) for a, b in scopes if a <= line <= b]
     return min(around, key=lambda s: s[1] - s[0]) if around else None
@@ -232,10 +250,19 @@ def verify_messages(
     code regions around them (overlapping regions merged), masked and delimited as data.
     ``step_instructions`` are trusted (system message); ``repo_instructions`` are the
     repository's, delimited in the user message."""
-    rows = [{
-        "id": key, "location": f.location, "severity": f.severity.value, "category": f.category,
-        "title": f.title, "body": f.body[:1500], "raised_by": f.agents, "rule": f.rule,
-    } for key, f in items]
+    rows = [
+        {
+            "id": key,
+            "location": f.location,
+            "severity": f.severity.value,
+            "category": f.category,
+            "title": f.title,
+            "body": f.body[:1500],
+            "raised_by": f.agents,
+            "rule": f.rule,
+        }
+        for key, f in items
+    ]
     findings_text, _ = mask_secrets(json.dumps(rows, indent=1, ensure_ascii=False))
     content = changes.new_content(path)
     regions = sorted(r for _, f in items if (r := code_region(changes, f)) is not None)
@@ -258,12 +285,22 @@ def verify_messages(
         f"The code of {path} around them (new version; the line number is at the left of each line):",
         delimit(code),
     ]
-    return task_messages(agent, VERIFY_TASK, VERIFY_CONTRACT, user, step_instructions=step_instructions,
-                         repo_instructions=repo_instructions)
+    return task_messages(
+        agent,
+        VERIFY_TASK,
+        VERIFY_CONTRACT,
+        user,
+        step_instructions=step_instructions,
+        repo_instructions=repo_instructions,
+    )
 
 
-def judge(ids: dict[str, Finding], outputs: Iterable[tuple[set[str], VerifyOutput]], verifier: str,
-          changes: Changeset | None = None) -> dict[str, Judgement]:
+def judge(
+    ids: dict[str, Finding],
+    outputs: Iterable[tuple[set[str], VerifyOutput]],
+    verifier: str,
+    changes: Changeset | None = None,
+) -> dict[str, Judgement]:
     """Fingerprint -> :class:`Judgement` for every finding of ``ids``.
 
     ``outputs`` holds ``(ids shown to the call, its reply)`` for each successful call; a
@@ -291,8 +328,9 @@ def _judgement(v: VerifyVerdict, f: Finding, verifier: str, changes: Changeset |
         return Judgement("unverified", verifier, f"the verifier's '{v.verdict}' gave no reason and was ignored")
     if v.verdict == "reject":
         if f.rule and f.rule.startswith(UNDISMISSABLE_PREFIXES):
-            return Judgement("unverified", verifier, "a secret cannot be rejected: the verifier saw it masked "
-                                                     f"(it said: {reason})")
+            return Judgement(
+                "unverified", verifier, f"a secret cannot be rejected: the verifier saw it masked (it said: {reason})"
+            )
         return Judgement("rejected", verifier, reason)
     line = v.line if v.line is not None and changes is not None and changes.is_anchor(f.path, v.line) else None
     title = v.title.strip() if v.title and v.title.strip() else None
@@ -304,8 +342,9 @@ def unverified(findings: Iterable[Finding], verifier: str, why: str) -> dict[str
     return {f.fingerprint: Judgement("unverified", verifier, why) for f in findings}
 
 
-def apply_judgements(findings: Iterable[Finding], judgements: dict[str, Judgement], *,
-                     advisory: bool = False) -> tuple[list[Finding], list[Finding]]:
+def apply_judgements(
+    findings: Iterable[Finding], judgements: dict[str, Judgement], *, advisory: bool = False
+) -> tuple[list[Finding], list[Finding]]:
     """Apply ``judgements`` by fingerprint; returns ``(kept, rejected)`` (copies where changed).
 
     ``advisory`` (a repository workflow's verify step, which may not weaken a review): a
@@ -319,11 +358,16 @@ def apply_judgements(findings: Iterable[Finding], judgements: dict[str, Judgemen
         if j is None:
             kept.append(f)
             continue
-        update: dict[str, object] = {"verification": j.verification, "verification_reason": j.reason,
-                                     "verified_by": j.verifier}
+        update: dict[str, object] = {
+            "verification": j.verification,
+            "verification_reason": j.reason,
+            "verified_by": j.verifier,
+        }
         if j.verification == "rejected" and advisory:
-            update.update(verification="unverified",
-                          verification_reason=f"rejected, but a repository workflow's verify step is advisory: {j.reason}")
+            update.update(
+                verification="unverified",
+                verification_reason=f"rejected, but a repository workflow's verify step is advisory: {j.reason}",
+            )
         if j.verification == "corrected":
             if j.severity is not None:
                 update["severity"] = j.severity
