@@ -1,9 +1,9 @@
 """Mutation testing of one module with mutmut 3 (issue 13, "tests that notice"). Not part of the suite.
 
     .venv/bin/pip install -e '.[test,mutation]'          # mutmut 3.x, only for this script
-    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/pathrules.py
-    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/cache.py --tests tests/test_cache.py
-    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/budget.py --show   # diffs of survivors
+    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/git/pathrules.py
+    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/engine/cache.py --tests tests/test_cache.py
+    .venv/bin/python benchmarks/mutation.py src/tokyo_cli/llm/budget.py --show   # diffs of survivors
 
 The working tree (tracked and untracked, not ignored files) is copied to a temporary directory
 and mutmut runs there, so the checkout never gets a `mutants/` directory and a concurrent test
@@ -21,8 +21,8 @@ Two ways a mutant is reported as a survivor although a test would catch it:
   fork server, unmutated, when it pre-collects the tests. ``--warmup none`` collects in each
   mutant's process instead (slower).
 
-Which tests: by default the test files that import the module (`tokyo_cli.pathrules`,
-`from tokyo_cli import pathrules`, ...); `--tests` replaces that list. The score printed is
+Which tests: by default the test files that import the module (`tokyo_cli.git.pathrules`,
+`from tokyo_cli.git import pathrules`, ...); `--tests` replaces that list. The score printed is
 killed (including timeouts) / all mutants that ran; "no tests" mutants are listed separately.
 The process runs at `nice 19`.
 """
@@ -67,10 +67,16 @@ def tests_importing(module: str) -> list[str]:
 
 
 def _copy_tree(dest: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, check=True, capture_output=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = ROOT / rel
         if not src.is_file():  # deleted in the working tree
@@ -107,7 +113,10 @@ use_git_change_detection = false
 def _results(work: Path) -> dict[str, str]:
     out = subprocess.run(
         [str(VENV_BIN / "mutmut"), "results", "--all", "true"],
-        cwd=work, check=True, capture_output=True, text=True,
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     statuses = {}
     for line in out.splitlines():
@@ -119,12 +128,16 @@ def _results(work: Path) -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("module", help="e.g. src/tokyo_cli/pathrules.py")
+    parser.add_argument("module", help="e.g. src/tokyo_cli/git/pathrules.py")
     parser.add_argument("--tests", nargs="+", help="test files to run (default: those importing it)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--show", action="store_true", help="print the diff of every survivor")
-    parser.add_argument("--warmup", choices=["collect", "import", "none"], default="collect",
-                        help="what the fork server loads before forking mutants (mutmut's forkserver_warmup)")
+    parser.add_argument(
+        "--warmup",
+        choices=["collect", "import", "none"],
+        default="collect",
+        help="what the fork server loads before forking mutants (mutmut's forkserver_warmup)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = parser.parse_args()
 
@@ -152,7 +165,10 @@ def main() -> int:
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         run = subprocess.run(
             [str(VENV_BIN / "mutmut"), "run", "--max-children", str(args.max_children)],
-            cwd=work, env=env, capture_output=True, text=True,
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if run.returncode != 0:
             sys.stderr.write(run.stdout[-4000:] + run.stderr[-4000:])
@@ -175,8 +191,7 @@ def main() -> int:
         if no_tests:
             print(f"  no tests reach: {', '.join(no_tests)}")
         pct = 100 * killed / len(ran) if ran else 0.0
-        print(f"{module}: killed {killed}/{len(ran)} ({pct:.0f}%) of mutants that ran; "
-              f"statuses {dict(counts)}")
+        print(f"{module}: killed {killed}/{len(ran)} ({pct:.0f}%) of mutants that ran; statuses {dict(counts)}")
         return 0
     finally:
         if args.keep:

@@ -5,9 +5,8 @@ occurs (docs.may_introduce). Neither bound hides anything the full walk reports.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ast
+from pathlib import Path
 
 from tokyo_cli.analyzers.complexity import THRESHOLD, complexities, may_exceed
 from tokyo_cli.analyzers.docs import _introduced, may_introduce
@@ -17,10 +16,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 def branches(n: int) -> str:
     """A function with ``n`` decision points, each written a different way radon counts."""
-    forms = ["    if a:\n        pass\n", "    x = 1 if a else 2\n", "    for i in a:\n        pass\n",
-             "    while a:\n        break\n", "    y = a and b or c\n", "    z = [i for i in a if i]\n",
-             "    try:\n        pass\n    except E:\n        pass\n", "    assert a\n",
-             "    match a:\n        case 1:\n            pass\n"]
+    forms = [
+        "    if a:\n        pass\n",
+        "    x = 1 if a else 2\n",
+        "    for i in a:\n        pass\n",
+        "    while a:\n        break\n",
+        "    y = a and b or c\n",
+        "    z = [i for i in a if i]\n",
+        "    try:\n        pass\n    except E:\n        pass\n",
+        "    assert a\n",
+        "    match a:\n        case 1:\n            pass\n",
+    ]
     body, count = "", 0
     for form in forms * n:
         step = {"    y = a and b or c\n": 2, "    z = [i for i in a if i]\n": 2}.get(form, 1)
@@ -53,12 +59,17 @@ def test_the_bound_hides_nothing_radon_reports_on_this_repository() -> None:
 
 
 def test_every_form_readme_mentions_reads_passes_its_text_bound() -> None:
-    forms = ['import typer\ndef main(level: int = typer.Option(1, "--level")):\n    pass\n',
-             'def main(level: Annotated[int, Option()] = 1):\n    pass\n',
-             'parser.add_argument("--fast")\n', 'click.option("--fast")\n',
-             'import os\nX = os.getenv("APP_MODE")\n', 'from os import environ\nX = environ["APP_MODE"]\n',
-             'X = os.environ.get("APP_MODE")\n',
-             'class S(pydantic_settings.BaseSettings):\n    model_config = SettingsConfigDict(env_prefix="APP_")\n    mode: str = ""\n']
+    forms = [
+        'import typer\ndef main(level: int = typer.Option(1, "--level")):\n    pass\n',
+        "def main(level: Annotated[int, Option()] = 1):\n    pass\n",
+        'parser.add_argument("--fast")\n',
+        'click.option("--fast")\n',
+        'import os\nX = os.getenv("APP_MODE")\n',
+        'from os import environ\nX = environ["APP_MODE"]\n',
+        'X = os.environ.get("APP_MODE")\n',
+        "class S(pydantic_settings.BaseSettings):\n"
+        '    model_config = SettingsConfigDict(env_prefix="APP_")\n    mode: str = ""\n',
+    ]
     for source in forms:
         assert list(_introduced(ast.parse(source))), source
         assert may_introduce(source), source

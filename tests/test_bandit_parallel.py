@@ -14,7 +14,7 @@ from tokyo_cli.analyzers import bandit as bandit_mod
 from tokyo_cli.analyzers.bandit import BanditAnalyzer, BanditUnavailable, chunk_count
 from tokyo_cli.analyzers.base import unfinished
 from tokyo_cli.analyzers.common import split_by_size
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 SAFE = "def add(a, b):\n    return a + b\n"
@@ -79,7 +79,8 @@ def test_a_part_that_times_out_lists_only_its_own_files(
     run = BanditAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert run.error == "bandit unavailable: timed out after 120 s" and unfinished(run.error)
     assert lost and {p: r for p, r in run.not_analyzed.items() if p in lost} == dict.fromkeys(
-        lost, "timed out (after 120 s)")
+        lost, "timed out (after 120 s)"
+    )
     assert run.findings and not {f.path for f in run.findings} & set(lost)
 
 

@@ -10,9 +10,9 @@ import asyncio
 
 import pytest
 
-import tokyo_cli.budget as budget_mod
-from tokyo_cli.budget import Budget, Reservation
-from tokyo_cli.pricing import Price
+import tokyo_cli.llm.budget as budget_mod
+from tokyo_cli.llm.budget import Budget, Reservation
+from tokyo_cli.llm.pricing import Price
 
 
 @pytest.fixture(autouse=True)

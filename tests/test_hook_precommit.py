@@ -6,13 +6,18 @@ Cost, and how it is kept to a minimum:
 
 * pre-commit builds a hook's environment with ``pip install .`` of this package and every
   dependency (litellm, analyzers ...). Their wheels are packed from the distributions already
-  installed in this environment (:mod:`fakes.wheelhouse`), never downloaded, into a
-  wheelhouse kept in pytest's cache directory (``.pytest_cache``; keyed by the installed
-  distributions), and pre-commit installs with ``PIP_NO_INDEX=1``: no network at all;
+  installed in this environment (:mod:`fakes.wheelhouse`, the session's ``wheelhouse``
+  fixture), never downloaded, and pre-commit installs with ``PIP_NO_INDEX=1``: no network
+  at all;
+* ``PIP_COMPILE=0`` (pip's ``--no-compile``): byte-compiling every installed module took
+  more than half of each install (a fresh venv from the wheelhouse: 67.9 s with, 29.8 s
+  without, on 2 loaded cores); a hook run compiles what it imports;
 * every test shares one ``PRE_COMMIT_HOME`` (module scope): the environment is installed
   once, by the module fixture, and reused by every `git commit`/`pre-commit run` below;
 * `pre-commit try-repo` always installs into a store of its own (pre-commit 4.x
-  ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once.
+  ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once;
+* under pytest-xdist the README's command distributes whole files (``--dist loadfile``):
+  this module's tests run in one worker, which installs the shared environment once.
 
 The hook repository is a snapshot of this checkout's working tree (tracked and untracked,
 not ignored files) committed in a tmp dir: uncommitted work in this checkout is tested as
@@ -25,23 +30,21 @@ closed 127.0.0.1 port. The module prints the install time and the hook's wall ti
 
 from __future__ import annotations
 
-import hashlib
 import os
-import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import sysconfig
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
-from fakes.wheelhouse import installed_wheelhouse
+from fakes.offline import closed_port, offline_env
+from fakes.offline import say as print_line
 from fakes.provider import FakeProvider
 
 pytestmark = pytest.mark.slow
@@ -50,8 +53,10 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 TIME_LIMIT_S = 60.0  # the hook's default
 
-AWS_INI = ("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
-           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+AWS_INI = (
+    "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+)
 SHELL_PY = '''import subprocess
 import sys
 
@@ -68,30 +73,24 @@ CLEAN_PY = 'def add(a, b):\n    """Return the sum of a and b."""\n    return a +
 CLEAN_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def say(request: pytest.FixtureRequest, line: str) -> None:
-    """Print a measurement in the pytest output (not captured)."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"[tokyo hook] {line}")
+    print_line(request, line, prefix="tokyo hook")
 
 
 def snapshot_checkout(dest: Path) -> str:
     """Commit this checkout's working tree (tracked + untracked, not ignored) into a new
     repository at ``dest``; returns the commit sha."""
-    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=CHECKOUT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=CHECKOUT, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = CHECKOUT / rel
         if src.is_file():  # tracked files deleted in the working tree are listed too
@@ -99,27 +98,6 @@ def snapshot_checkout(dest: Path) -> str:
             shutil.copy2(src, dest / rel)
     repo = GitRepo(dest).init()
     return repo.commit("snapshot of the working tree")
-
-
-def build_wheelhouse(request: pytest.FixtureRequest, scratch: Path) -> Path:
-    """Wheels of every distribution installed in this interpreter's environment (tokyo's
-    dependencies and its build backend, hatchling, come with ``pip install -e '.[test]'``),
-    packed back from the installed files (:mod:`fakes.wheelhouse`): no network. Kept in
-    pytest's cache directory, keyed by the installed distributions, else in ``scratch``."""
-    site = Path(sysconfig.get_path("purelib"))
-    installed = sorted(p.name for p in site.glob("*.dist-info"))
-    key = hashlib.sha256("\n".join([sys.version, platform.platform(), *installed]).encode()).hexdigest()[:16]
-    cache = getattr(request.config, "cache", None)
-    home = cache.mkdir(f"tokyo-hook-wheels-{key}") if cache is not None else scratch / "wheels"
-    home.mkdir(parents=True, exist_ok=True)
-    if (home / "COMPLETE").exists():
-        return home
-    started = time.monotonic()
-    wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})  # pre-commit builds tokyo itself
-    (home / "COMPLETE").write_text("ok\n")
-    say(request, f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
-                 f"(no network; kept in {home})")
-    return home
 
 
 @dataclass
@@ -142,31 +120,25 @@ class Hooks:
         return env
 
 
-def _offline_env(base: dict[str, str], port: int) -> dict[str, str]:
-    """``base`` with no provider key, no TOKYO_* setting and every proxy at a closed port."""
-    env = {k: v for k, v in base.items()
-           if not (k.endswith(("_API_KEY", "_API_BASE", "_BASE_URL")) or k.startswith("TOKYO_")
-                   or k.lower().endswith("_proxy") or k.startswith(("PRE_COMMIT", "GITHUB_")))}
-    closed = f"http://127.0.0.1:{port}"
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
-        env[name] = closed
-    env.update(OPENAI_BASE_URL=f"{closed}/v1", NO_PROXY="", no_proxy="", PRE_COMMIT_COLOR="never",
-               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.com",
-               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="test@example.com", NO_COLOR="1")
-    return env
-
-
 @pytest.fixture(scope="module")
-def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooks]:
+def hooks(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path
+) -> Iterator[Hooks]:
     """The hook repository, a shared PRE_COMMIT_HOME and the hook environment, installed once."""
     scratch = tmp_path_factory.mktemp("pre-commit")
     repo, home = scratch / "tokyo-cli", scratch / "home"
     home.mkdir()
-    base_env = _offline_env(dict(os.environ, HOME=str(home)), closed_port())
+    base_env = offline_env(dict(os.environ, HOME=str(home)), closed_port())
     rev = snapshot_checkout(repo)
-    wheels = build_wheelhouse(request, scratch)
-    env = dict(base_env, PRE_COMMIT_HOME=str(scratch / "pre-commit-home"), PIP_NO_INDEX="1",
-               PIP_FIND_LINKS=str(wheels), PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = dict(
+        base_env,
+        PRE_COMMIT_HOME=str(scratch / "pre-commit-home"),
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheelhouse),
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_COMPILE="0",
+    )
     warmup = GitRepo(scratch / "warmup").init()
     result = Hooks(repo=repo, rev=rev, env=env, install_s=0.0)
     warmup.write(".pre-commit-config.yaml", result.config())
@@ -178,8 +150,10 @@ def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     say(request, f"hook environment installed once in {result.install_s:.1f} s (pip install . from the wheelhouse)")
     yield result
     if result.walls:
-        say(request, "hook wall time (pre-commit's duration): " +
-            ", ".join(f"{k} {v:.2f} s" for k, v in result.walls.items()))
+        say(
+            request,
+            "hook wall time (pre-commit's duration): " + ", ".join(f"{k} {v:.2f} s" for k, v in result.walls.items()),
+        )
 
 
 @dataclass
@@ -238,7 +212,8 @@ def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
     try:
         return con.execute(
             "select target, status, (select count(*) from findings f where f.run_id = runs.id and f.scope = 'run') "
-            "from runs order by id").fetchall()
+            "from runs order by id"
+        ).fetchall()
     finally:
         con.close()
 
@@ -246,8 +221,9 @@ def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
 # --- try-repo ------------------------------------------------------------------------------------
 
 
-def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(hooks: Hooks, project: Project,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(
+    hooks: Hooks, project: Project, request: pytest.FixtureRequest
+) -> None:
     project.repo.write("config/aws.ini", AWS_INI)
     project.repo.stage("config/aws.ini")
     started = time.monotonic()
@@ -256,8 +232,9 @@ def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(hooks: Hooks, project: P
     text = output(proc)
     assert proc.returncode == 1, text
     assert "tokyo review (agent team)" in text and "Failed" in text
-    assert re.search(r"^CRITICAL +config/aws\.ini:2 +akira +Hard-coded secret: AWS Access Key +\[[0-9a-f]{8}\]$",
-                     text, re.M), text
+    assert re.search(
+        r"^CRITICAL +config/aws\.ini:2 +akira +Hard-coded secret: AWS Access Key +\[[0-9a-f]{8}\]$", text, re.M
+    ), text
     assert "tokyo: commit blocked by 2 findings at/above high" in text
     assert "SKIP=tokyo-review git commit" in text
     assert "AKIAIOSFODNN7EXAMPLE" not in text and "wJalrXUtnFEMI" not in text
@@ -283,10 +260,13 @@ def test_a_commit_with_a_shell_injection_is_blocked(project: Project) -> None:
 
 
 def test_a_clean_commit_goes_through_and_is_recorded(hooks: Hooks, project: Project) -> None:
-    made, text = project.commit({
-        "calc.py": CLEAN_PY + '\n\ndef neg(a):\n    """Return -a."""\n    return -a\n',
-        "tests/test_calc.py": CLEAN_TEST + "\n\ndef test_neg():\n    from calc import neg\n\n    assert neg(2) == -2\n",
-    })
+    made, text = project.commit(
+        {
+            "calc.py": CLEAN_PY + '\n\ndef neg(a):\n    """Return -a."""\n    return -a\n',
+            "tests/test_calc.py": CLEAN_TEST
+            + "\n\ndef test_neg():\n    from calc import neg\n\n    assert neg(2) == -2\n",
+        }
+    )
     assert made, text
     assert "tokyo review (agent team)" in text and "Passed" in text
     assert "tokyo: no findings at/above high · staged changes, 2 files · offline analyzers only" in text
@@ -295,8 +275,9 @@ def test_a_clean_commit_goes_through_and_is_recorded(hooks: Hooks, project: Proj
 
 
 def test_no_key_and_no_network_finishes_well_within_the_time_limit(hooks: Hooks, project: Project) -> None:
-    blank = {name: "" for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY",
-                                   "GOOGLE_API_KEY")}
+    blank = {
+        name: "" for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+    }
     project.repo.write("tool.py", SHELL_PY)
     project.repo.write("config/aws.ini", AWS_INI)
     project.repo.stage()
@@ -322,15 +303,19 @@ def test_an_unreachable_provider_blocks_a_commit_only_when_nothing_usable_came_b
     assert "tokyo: commit blocked: nothing usable came back (every step failed, no analyzer finding)" in text
     assert "SKIP=tokyo-review git commit" in text
     assert [(target, status) for target, status, _ in stored_runs(project.env)] == [
-        ("staged", "partial"), ("staged", "failed")]  # recorded all the same
+        ("staged", "partial"),
+        ("staged", "failed"),
+    ]  # recorded all the same
 
 
 def test_skip_once_and_the_offline_hook_id(hooks: Hooks, project: Project, fake_provider: FakeProvider) -> None:
     made, text = project.commit({"tool.py": SHELL_PY}, SKIP="tokyo-review")
     assert made and re.search(r"tokyo review \(agent team\)\.+\(?[a-z ]*\)?Skipped", text), text
     # The offline-only id never calls a provider, even with one configured.
-    made, text = project.commit({".pre-commit-config.yaml": hooks.config("tokyo-review-offline"), "tool2.py": SHELL_PY},
-                                TOKYO_API_BASE=fake_provider.url)
+    made, text = project.commit(
+        {".pre-commit-config.yaml": hooks.config("tokyo-review-offline"), "tool2.py": SHELL_PY},
+        TOKYO_API_BASE=fake_provider.url,
+    )
     assert not made and "tokyo review (offline analyzers)" in text, text
     assert "offline analyzers only ·" in text and "SKIP=tokyo-review-offline git commit" in text
     assert fake_provider.requests == []
@@ -350,4 +335,3 @@ def test_pre_push_blocks_the_pushed_commits_and_skip_lets_them_through(hooks: Ho
     assert "SKIP=tokyo-review git push" in text
     proc = project.git("push", "origin", "main", SKIP="tokyo-review")
     assert proc.returncode == 0, output(proc)
-

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tokyo_cli import masking
+from tokyo_cli.safety import masking
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tokyo_cli import pathrules
-from tokyo_cli.pathrules import glob_match, looks_generated, path_skip_reason
+from tokyo_cli.git import pathrules
+from tokyo_cli.git.pathrules import glob_match, looks_generated, path_skip_reason
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +17,7 @@ def fresh_compile_cache() -> None:
     # Each case compiles its pattern itself: a pattern cached by an earlier test would hide a
     # translation bug from this one (and from mutation testing's per-test coverage).
     pathrules._compile.cache_clear()
+
 
 MATCHES = [
     # "*" never crosses "/" and never skips the character after it.

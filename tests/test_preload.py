@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
 from tokyo_cli import events as ev
-from tokyo_cli.llm import Gateway
-from tokyo_cli.review import ReviewOutcome, ReviewRequest, prepare_review, run_review
-from tokyo_cli.settings import load_settings
+from tokyo_cli.config.settings import load_settings
+from tokyo_cli.engine.review import ReviewOutcome, ReviewRequest, prepare_review, run_review
+from tokyo_cli.llm.gateway import Gateway
 
 REPLY = {"findings": [], "summary": "looked at it"}
 
@@ -85,8 +85,7 @@ def test_steps_with_no_file_to_review_do_not_make_a_cached_rerun_import(
     assert "preload" not in preloads
 
 
-def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: FakeProvider,
-                                              preloads: list[str]) -> None:
+def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: FakeProvider, preloads: list[str]) -> None:
     fake_provider.script("", REPLY)
     _review(change, fake_provider, preloads, cache=False)
     assert preloads.index("preload") < preloads.index("StepStarted")
@@ -95,8 +94,9 @@ def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: Fak
     assert "preload" not in preloads
 
 
-def test_a_plan_whose_answers_are_gone_preloads(change: GitRepo, fake_provider: FakeProvider,
-                                                 preloads: list[str]) -> None:
+def test_a_plan_whose_answers_are_gone_preloads(
+    change: GitRepo, fake_provider: FakeProvider, preloads: list[str]
+) -> None:
     from tokyo_cli.store.db import open_db
 
     fake_provider.script("", REPLY)
@@ -125,8 +125,9 @@ def test_a_cached_rerun_in_a_fresh_process_never_imports_litellm(
         "    sys.stderr.write(f'exit={exc.code} litellm={\"litellm\" in sys.modules}\\n')\n"
     )
     sent = len(fake_provider.requests)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ}, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ}, cwd=tmp_path
+    )
     assert "exit=1 litellm=False" in proc.stderr, proc.stderr  # 1: bandit's shell=True finding
     assert len(fake_provider.requests) == sent
 
@@ -134,8 +135,8 @@ def test_a_cached_rerun_in_a_fresh_process_never_imports_litellm(
 def test_a_first_run_starts_the_import_before_reading_the_change(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import tokyo_cli.llm as llm
-    from tokyo_cli.review import start_import_early
+    import tokyo_cli.llm.gateway as llm
+    from tokyo_cli.engine.review import start_import_early
 
     started: list[bool] = []
     monkeypatch.setattr(llm, "preload", lambda: started.append(True))
@@ -156,13 +157,14 @@ def test_the_preload_also_loads_what_the_first_call_would(tmp_path: Path) -> Non
     # map is read and litellm's lazily imported file-id helpers are in, off the first call's path.
     code = (
         "import sys\n"
-        "from tokyo_cli import llm, pricing\n"
+        "from tokyo_cli.llm import gateway, pricing\n"
         "assert pricing.price_map.cache_info().currsize == 0\n"
-        "llm.preload()\n"
-        "llm._preloading.join(300)\n"
+        "gateway.preload()\n"
+        "gateway._preloading.join(300)\n"
         "print(pricing.price_map.cache_info().currsize, len(pricing.price_map()) > 100,\n"
         "      'litellm.proxy.openai_files_endpoints.common_utils' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ}, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ}, cwd=tmp_path
+    )
     assert proc.stdout.split() == ["1", "True", "True"], proc.stderr

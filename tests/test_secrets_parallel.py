@@ -5,16 +5,15 @@ did not finish making the run partial (issue 17, item 4)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.gitrepo import GitRepo
 
+from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import secrets as secrets_mod
 from tokyo_cli.analyzers.base import analyzer_time_limit, unfinished
 from tokyo_cli.analyzers.secrets_pool import scan_files
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 AWS = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key  # pragma: allowlist secret
 
@@ -110,12 +109,21 @@ def test_workers_prefilter_their_share_and_keep_any_bytes() -> None:
     # on the original). A file no plugin can match counts as scanned with nothing found; a
     # path leaving the scratch directory is never written.
     key = f'aws = "{AWS}"\n'
-    files = {"clé.txt": f"# clé\n{key}".encode(), "bin.txt": b"\xff\xfe" + key.encode(), "clean.py": b"x = 1\n",
-             "key.py": key.encode(), "../escape.txt": key.encode()}
+    files = {
+        "clé.txt": f"# clé\n{key}".encode(),
+        "bin.txt": b"\xff\xfe" + key.encode(),
+        "clean.py": b"x = 1\n",
+        "key.py": key.encode(),
+        "../escape.txt": key.encode(),
+    }
     done = scan_files(files, ["AWSKeyDetector"], deadline=time.monotonic() + 300, workers=2, prefilter=True)
     assert done.missed == {}
     assert {rel: [(n, t) for n, t, _ in found] for rel, found in done.found.items()} == {
-        "clé.txt": [(2, "AWS Access Key")], "bin.txt": [], "clean.py": [], "key.py": [(1, "AWS Access Key")]}
+        "clé.txt": [(2, "AWS Access Key")],
+        "bin.txt": [],
+        "clean.py": [],
+        "key.py": [(1, "AWS Access Key")],
+    }
 
 
 def test_the_time_limit_grows_with_the_files() -> None:
@@ -125,8 +133,8 @@ def test_the_time_limit_grows_with_the_files() -> None:
 
 
 def test_a_security_analyzer_that_did_not_finish_makes_the_run_partial(git_repo: GitRepo) -> None:
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.config.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
 
     git_repo.write("README.md", "base\n")
     git_repo.commit("base")

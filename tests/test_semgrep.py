@@ -19,12 +19,14 @@ from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers import semgrep as semgrep_mod
 from tokyo_cli.findings import Finding, Severity, merge_duplicates
-from tokyo_cli.repo import Changeset, load_changeset, resolve_target
+from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 
 pytestmark = pytest.mark.skipif(semgrep_mod.semgrep_command() is None, reason="semgrep not installed")
 
 CASES = {
-"sql-injection": (89, '''\
+    "sql-injection": (
+        89,
+        """\
 import sqlite3
 
 from flask import request
@@ -39,7 +41,8 @@ def view():
     query = find_query(name)
     cur = sqlite3.connect("app.db").cursor()
     cur.execute(query)
-''', '''\
+""",
+        """\
 import sqlite3
 
 from flask import request
@@ -54,8 +57,11 @@ def view():
     query = find_query()
     cur = sqlite3.connect("app.db").cursor()
     cur.execute(query, (name,))
-'''),
-"command-injection": (78, '''\
+""",
+    ),
+    "command-injection": (
+        78,
+        """\
 import os
 import sys
 
@@ -68,7 +74,8 @@ def main():
     target = sys.argv[1]
     cmd = command_for(target)
     os.system(cmd)
-''', '''\
+""",
+        """\
 import os
 import shlex
 import sys
@@ -82,8 +89,11 @@ def main():
     target = sys.argv[1]
     cmd = command_for(shlex.quote(target))
     os.system(cmd)
-'''),
-"path-traversal": (22, '''\
+""",
+    ),
+    "path-traversal": (
+        22,
+        """\
 import os
 
 from flask import request
@@ -100,7 +110,8 @@ def download():
     path = upload_path(name)
     with open(path, "rb") as fh:
         return fh.read()
-''', '''\
+""",
+        """\
 import os
 
 from flask import request
@@ -118,8 +129,11 @@ def download():
     path = upload_path(secure_filename(name))
     with open(path, "rb") as fh:
         return fh.read()
-'''),
-"code-injection": (95, '''\
+""",
+    ),
+    "code-injection": (
+        95,
+        """\
 from flask import request
 
 
@@ -131,7 +145,8 @@ def calc():
     expr = request.form["expr"]
     code = formula(expr)
     return str(eval(code))
-''', '''\
+""",
+        """\
 from flask import request
 
 
@@ -143,8 +158,11 @@ def calc():
     expr = request.form["expr"]
     code = formula(int(expr))
     return str(eval(code))
-'''),
-"unsafe-deserialization": (502, '''\
+""",
+    ),
+    "unsafe-deserialization": (
+        502,
+        """\
 import pickle
 
 from flask import request
@@ -158,7 +176,8 @@ def restore():
     raw = request.get_data()
     data = payload(raw)
     return pickle.loads(data)
-''', '''\
+""",
+        """\
 import json
 
 import yaml
@@ -173,8 +192,11 @@ def restore():
     raw = request.get_data()
     data = payload(raw)
     return yaml.load(data, Loader=yaml.SafeLoader), json.loads(data)
-'''),
-"open-redirect": (601, '''\
+""",
+    ),
+    "open-redirect": (
+        601,
+        """\
 from django.shortcuts import redirect
 
 
@@ -185,7 +207,8 @@ def next_url(params):
 def login_done(request):
     target = next_url(request.GET)
     return redirect(target)
-''', '''\
+""",
+        """\
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -199,8 +222,11 @@ def login_done(request):
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("/")
-'''),
-"xss": (79, '''\
+""",
+    ),
+    "xss": (
+        79,
+        """\
 from flask import request
 from markupsafe import Markup
 
@@ -213,7 +239,8 @@ def hello():
     name = request.args.get("name", "")
     html = greeting(name)
     return Markup(html)
-''', '''\
+""",
+        """\
 from flask import request
 from markupsafe import Markup, escape
 
@@ -226,8 +253,11 @@ def hello():
     name = request.args.get("name", "")
     html = greeting(escape(name))
     return Markup(html)
-'''),
-"xpath-injection": (643, '''\
+""",
+    ),
+    "xpath-injection": (
+        643,
+        """\
 from flask import request
 from lxml import etree
 
@@ -241,7 +271,8 @@ def lookup():
     tree = etree.parse("users.xml")
     expr = user_expr(name)
     return tree.xpath(expr)
-''', '''\
+""",
+        """\
 from flask import request
 from lxml import etree
 
@@ -255,8 +286,11 @@ def lookup():
     tree = etree.parse("users.xml")
     expr = user_expr()
     return tree.xpath(expr, name=name)
-'''),
-"ldap-injection": (90, '''\
+""",
+    ),
+    "ldap-injection": (
+        90,
+        """\
 import ldap
 from flask import request
 
@@ -270,7 +304,8 @@ def search():
     conn = ldap.initialize("ldap://ldap.example.com")
     query = user_filter(uid)
     return conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, query)
-''', '''\
+""",
+        """\
 import ldap
 from flask import request
 from ldap.filter import escape_filter_chars
@@ -285,8 +320,11 @@ def search():
     conn = ldap.initialize("ldap://ldap.example.com")
     query = user_filter(escape_filter_chars(uid))
     return conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, query)
-'''),
-"xxe": (611, '''\
+""",
+    ),
+    "xxe": (
+        611,
+        """\
 from flask import request
 from lxml import etree
 
@@ -300,7 +338,8 @@ def import_feed():
     xml = body(raw)
     parser = etree.XMLParser(resolve_entities=True)
     return etree.fromstring(xml, parser)
-''', '''\
+""",
+        """\
 from flask import request
 from lxml import etree
 
@@ -314,8 +353,11 @@ def import_feed():
     xml = body(raw)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     return etree.fromstring(xml, parser)
-'''),
-"ssrf": (918, '''\
+""",
+    ),
+    "ssrf": (
+        918,
+        """\
 import requests
 from flask import request
 
@@ -328,7 +370,8 @@ def preview():
     url = request.args["url"]
     target = feed_url(url)
     return requests.get(target, timeout=5).text
-''', '''\
+""",
+        """\
 import requests
 from flask import request
 
@@ -345,8 +388,11 @@ def preview():
     if target in ALLOWED:
         return requests.get(target, timeout=5).text
     return ""
-'''),
-"trust-boundary-violation": (501, '''\
+""",
+    ),
+    "trust-boundary-violation": (
+        501,
+        """\
 from flask import request, session
 
 
@@ -358,7 +404,8 @@ def save():
     form = request.form
     role = role_of(form)
     session["role"] = role
-''', '''\
+""",
+        """\
 from flask import request, session
 
 
@@ -370,8 +417,11 @@ def save():
     form = request.form
     count = int(count_of(form))
     session["count"] = count
-'''),
-"insecure-cookie": (614, '''\
+""",
+    ),
+    "insecure-cookie": (
+        614,
+        """\
 from flask import make_response
 
 
@@ -379,7 +429,8 @@ def remember(token):
     resp = make_response("ok")
     resp.set_cookie("token", token)
     return resp
-''', '''\
+""",
+        """\
 from flask import make_response
 
 
@@ -387,11 +438,12 @@ def remember(token):
     resp = make_response("ok")
     resp.set_cookie("token", token, secure=True, httponly=True, samesite="Lax")
     return resp
-'''),
+""",
+    ),
 }
 
 # More sources, each into the SQL sink: (function name, line of the execute call).
-SOURCES = '''\
+SOURCES = """\
 import os
 import sqlite3
 import sys
@@ -430,11 +482,11 @@ def from_terminal():
 
 def constant_only():
     cur.execute("SELECT * FROM t WHERE a = 'x'")
-'''
+"""
 SOURCE_LINES = [13, 17, 22, 26, 30, 34]
 # A redirect back to this server's own URL or to the page the user came from is no open
 # redirect; one to a URL the request names is (line 15).
-REDIRECT_BACK = '''\
+REDIRECT_BACK = """\
 from flask import Flask, redirect, request
 
 app = Flask(__name__)
@@ -450,7 +502,7 @@ def save():
 @app.route("/go")
 def go():
     return redirect(request.args["next"])
-'''
+"""
 RULES = sorted(CASES)
 
 
@@ -484,7 +536,8 @@ def findings_in(runs: list[AnalyzerRun], path: str, rule: str | None = None) -> 
 
 
 def test_redirects_back_to_this_site_or_the_referring_page_are_not_open_redirects(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]],
+) -> None:
     _cs, runs = scanned
     found = [(f.line, f.rule) for f in findings_in(runs, "extra/redirect_back.py")]
     assert found == [(15, "semgrep:open-redirect")]
@@ -500,7 +553,8 @@ def test_semgrep_ran_without_errors(scanned: tuple[Changeset, list[AnalyzerRun]]
 
 @pytest.mark.parametrize("rule", RULES)
 def test_rule_fires_on_the_flow_and_not_after_the_sanitizer(
-        scanned: tuple[Changeset, list[AnalyzerRun]], rule: str) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]], rule: str
+) -> None:
     _cs, runs = scanned
     cwe = CASES[rule][0]
     stem = f"cases/{rule.replace('-', '_')}"
@@ -515,8 +569,7 @@ def test_rule_fires_on_the_flow_and_not_after_the_sanitizer(
     assert findings_in(runs[:1], f"{stem}_safe.py") == []
 
 
-def test_sources_flask_view_args_django_starlette_argv_env_input(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+def test_sources_flask_view_args_django_starlette_argv_env_input(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
     _cs, runs = scanned
     hits = findings_in(runs[:1], "cases/sources.py", "semgrep:sql-injection")
     assert sorted(f.line for f in hits) == SOURCE_LINES
@@ -541,15 +594,23 @@ def test_symlinked_python_file_is_never_followed(scanned: tuple[Changeset, list[
 
 
 def test_taint_supersedes_bandits_shell_pattern_and_merges_what_both_report(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]],
+) -> None:
     """On a file semgrep scanned, bandit's B605 (any os.system call) gives way to the taint
     rule; a bandit test that is not a sink pattern (B607, a partial executable path) on the
     same line as a taint finding merges into one finding naming both rules."""
     _cs, runs = scanned
     assert {f.rule for f in findings_in(runs, "cases/command_injection_vuln.py")} == {"semgrep:command-injection"}
     semgrep_f = findings_in(runs, "cases/command_injection_vuln.py")[0]
-    b607 = semgrep_f.model_copy(update={"rule": "bandit:B607", "title": "Starting a process with a partial executable path",
-                                        "body": "bandit B607", "fingerprint": "other", "cwe": [78]})
+    b607 = semgrep_f.model_copy(
+        update={
+            "rule": "bandit:B607",
+            "title": "Starting a process with a partial executable path",
+            "body": "bandit B607",
+            "fingerprint": "other",
+            "cwe": [78],
+        }
+    )
     merged = merge_duplicates([semgrep_f, b607])
     assert len(merged) == 1
     other = ({"semgrep:command-injection", "bandit:B607"} - {merged[0].rule}).pop()
@@ -557,7 +618,8 @@ def test_taint_supersedes_bandits_shell_pattern_and_merges_what_both_report(
 
 
 def test_missing_semgrep_is_reported_and_the_run_continues(
-        scanned: tuple[Changeset, list[AnalyzerRun]], monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cs, _runs = scanned
     files = [f for f in cs.reviewable() if f.path == "cases/command_injection_vuln.py"]
     monkeypatch.setattr(semgrep_mod, "semgrep_command", lambda: None)
@@ -567,8 +629,7 @@ def test_missing_semgrep_is_reported_and_the_run_continues(
     assert bandit.error is None and [f.rule for f in bandit.findings] == ["bandit:B605"]
 
 
-def test_broken_semgrep_is_reported_not_raised(
-        scanned: tuple[Changeset, list[AnalyzerRun]], tmp_path: Path) -> None:
+def test_broken_semgrep_is_reported_not_raised(scanned: tuple[Changeset, list[AnalyzerRun]], tmp_path: Path) -> None:
     cs, _runs = scanned
     files = [f for f in cs.reviewable() if f.path == "cases/sql_injection_vuln.py"]
     missing = semgrep_mod.SemgrepAnalyzer(command=[str(tmp_path / "no-such-semgrep")])
@@ -580,19 +641,22 @@ def test_broken_semgrep_is_reported_not_raised(
 
 
 def test_a_time_limit_shorter_than_semgrep_start_up_is_not_waited_for(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]],
+) -> None:
     cs, _runs = scanned
     files = [f for f in cs.reviewable() if f.path == "cases/command_injection_vuln.py"]
     started = time.monotonic()
     sg, bandit = run_analyzers(["semgrep", "bandit"], cs, files, agent="akira", timeout_s=2)
-    assert sg.error == ("semgrep unavailable: the time limit (2 s) is shorter than semgrep needs to start "
-                        "(at least 5 s)")
+    assert sg.error == (
+        "semgrep unavailable: the time limit (2 s) is shorter than semgrep needs to start (at least 5 s)"
+    )
     assert sg.not_analyzed == {"cases/command_injection_vuln.py": f"tool unavailable ({sg.error})"}
     assert [f.rule for f in bandit.findings] == ["bandit:B605"] and time.monotonic() - started < 2.5
 
 
-def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
-                                      scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+def test_command_is_offline_and_local(
+    monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]
+) -> None:
     cs, _runs = scanned
     seen: list[tuple[list[str], dict[str, str]]] = []
 
@@ -659,14 +723,16 @@ def test_packaged_rules_one_per_cwe() -> None:
 
 
 def test_parts_scanned_by_separate_processes_give_the_findings_of_one(
-        monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]
+) -> None:
     cs, runs = scanned
     whole = runs[0]  # a few files: one semgrep process over the copied tree
     real = semgrep_mod.SemgrepAnalyzer._invoke
     calls: list[tuple[int, int]] = []  # (files named, --jobs) per semgrep process
 
-    def spy(self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any,
-            **kw: Any) -> dict[str, Any]:
+    def spy(
+        self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any, **kw: Any
+    ) -> dict[str, Any]:
         calls.append((len(paths), kw["jobs"]))
         return real(self, command, paths, *args, **kw)
 
@@ -681,13 +747,15 @@ def test_parts_scanned_by_separate_processes_give_the_findings_of_one(
 
 
 def test_a_part_that_times_out_lists_its_files_and_the_others_findings_stand(
-        monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]
+) -> None:
     cs, runs = scanned
     real = semgrep_mod.SemgrepAnalyzer._invoke
     stuck: list[str] = []
 
-    def first_part_stuck(self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any,
-                         **kw: Any) -> dict[str, Any]:
+    def first_part_stuck(
+        self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any, **kw: Any
+    ) -> dict[str, Any]:
         if "threshold" not in kw and not stuck:  # the packaged scan's first part
             stuck.extend(str(p) for p in paths)
             raise semgrep_mod.ToolUnavailable("timed out after 120 s")

@@ -1,13 +1,13 @@
 """The offline analyzer contract and registry.
 
 An analyzer is deterministic, needs no credentials, and turns part of a
-:class:`~tokyo_cli.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
+:class:`~tokyo_cli.git.repo.Changeset` into :class:`~tokyo_cli.findings.Finding` objects on lines
 the change touched. Analyzers are plain synchronous callables: the engine runs
 :func:`run_analyzers` with ``asyncio.to_thread``, and it runs one agent's analyzers at the
 same time, each in its own thread, each within the time limit.
 
 Every finding leaves here with secrets masked in its title, body, suggestion and anchored
-line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.masking`),
+line text (:func:`~tokyo_cli.findings.redact`: the one detector, :mod:`tokyo_cli.safety.masking`),
 so no detected secret reaches a report, the history database or a provider.
 """
 
@@ -26,31 +26,13 @@ from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed, sha
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
-from tokyo_cli.masking import mask_secrets
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.plugins.builtins import ANALYZERS as BUILTIN_ANALYZERS
+from tokyo_cli.safety.masking import mask_secrets
 
-# name -> "module:class"; imported on first use so a broken tool never breaks startup.
-_REGISTRY: dict[str, str] = {
-    # akira (security)
-    "bandit": "tokyo_cli.analyzers.bandit:BanditAnalyzer",
-    "detect-secrets": "tokyo_cli.analyzers.secrets:SecretsAnalyzer",
-    "semgrep": "tokyo_cli.analyzers.semgrep:SemgrepAnalyzer",
-    # yuki (tests)
-    "test-gaps": "tokyo_cli.analyzers.tests_gap:TestGapAnalyzer",
-    # hiro (CI, containers, config)
-    "zizmor": "tokyo_cli.analyzers.actions:ZizmorAnalyzer",
-    "hadolint": "tokyo_cli.analyzers.dockerfile:HadolintAnalyzer",
-    "dockerfile": "tokyo_cli.analyzers.dockerfile:DockerfileAnalyzer",
-    "config-syntax": "tokyo_cli.analyzers.yamlcheck:ConfigSyntaxAnalyzer",
-    # sakura (docs)
-    "docstrings": "tokyo_cli.analyzers.docs:DocstringAnalyzer",
-    "readme-mentions": "tokyo_cli.analyzers.docs:ReadmeMentionAnalyzer",
-    "doc-links": "tokyo_cli.analyzers.links:DocLinkAnalyzer",
-    # kenji (architecture)
-    "import-cycles": "tokyo_cli.analyzers.imports:ImportCycleAnalyzer",
-    "complexity": "tokyo_cli.analyzers.complexity:ComplexityAnalyzer",
-    "module-size": "tokyo_cli.analyzers.size:ModuleSizeAnalyzer",
-}
+# name -> "module:class" (tokyo_cli.plugins.builtins, where plugins see the names they may not
+# take); imported on first use so a broken tool never breaks startup.
+_REGISTRY: dict[str, str] = BUILTIN_ANALYZERS
 # Subprocess-based analyzers stop themselves at the limit and say so; this is how much
 # longer run_analyzers waits for that before it gives up on a thread.
 TIMEOUT_GRACE_S = 2.0
@@ -92,35 +74,45 @@ class Analyzer(Protocol):
 
     name: str
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float) -> AnalyzerRun:
         """Analyze ``files`` (a subset of ``changeset.files``) within ``timeout_s`` seconds;
         findings are attributed to ``agent``."""
         ...
 
 
 def available_analyzers() -> list[str]:
-    """Names :func:`get_analyzer` accepts, sorted (for validation messages)."""
-    return sorted(_REGISTRY)
+    """Names :func:`get_analyzer` accepts, sorted (for validation messages): the built-in
+    ones and those plugins register (:mod:`tokyo_cli.plugins`, loaded here on first need)."""
+    from tokyo_cli.plugins import registry
+
+    return sorted({*_REGISTRY, *registry().analyzers})
 
 
 def get_analyzer(name: str) -> Analyzer:
-    """A fresh analyzer instance by registry name.
+    """A fresh analyzer instance by name: a built-in one, else one a plugin registered (the
+    plugins load only when a name is not built in).
 
     Raises:
-        ConfigError: "unknown analyzer 'x' (known: bandit)".
+        ConfigError: "unknown analyzer 'x' (known: bandit, ...)".
     """
     spec = _REGISTRY.get(name)
     if spec is None:
-        raise ConfigError(f"unknown analyzer '{name}' (known: {', '.join(available_analyzers())})")
+        from tokyo_cli.plugins import registry
+
+        plugin_factory = registry().analyzers.get(name)
+        if plugin_factory is None:
+            raise ConfigError(f"unknown analyzer '{name}' (known: {', '.join(available_analyzers())})")
+        plugged: Analyzer = plugin_factory()
+        return plugged
     module_name, _, attr = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     analyzer: Analyzer = factory()
     return analyzer
 
 
-def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileChange], *,
-                  agent: str, timeout_s: float = 60) -> list[AnalyzerRun]:
+def run_analyzers(
+    names: Iterable[str], changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60
+) -> list[AnalyzerRun]:
     """Run the named analyzers over ``files`` at the same time; one AnalyzerRun per name, in
     the order given.
 
@@ -142,8 +134,9 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
     def work(i: int, name: str) -> None:
         slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s, log=logs[i])
 
-    threads = [threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True)
-               for i, n in enumerate(names)]
+    threads = [
+        threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True) for i, n in enumerate(names)
+    ]
     with sharing_parses():  # the Python analyzers of every step parse each file once between them
         for t in threads:
             t.start()
@@ -154,15 +147,19 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
     for name, run, log in zip(names, slots, logs):
         if run is None:
             reason = f"timed out (after {timeout_s:g} s)"
-            run = AnalyzerRun(name=name, error=f"{name} unavailable: timed out after {timeout_s:g} s",
-                              seconds=time.monotonic() - started,
-                              not_analyzed=dict.fromkeys(log.targets(), reason))
+            run = AnalyzerRun(
+                name=name,
+                error=f"{name} unavailable: timed out after {timeout_s:g} s",
+                seconds=time.monotonic() - started,
+                not_analyzed=dict.fromkeys(log.targets(), reason),
+            )
         runs.append(run)
     return _taint_supersedes_patterns(runs, changeset, files)
 
 
-def _taint_supersedes_patterns(runs: list[AnalyzerRun], changeset: Changeset,
-                               files: list[FileChange]) -> list[AnalyzerRun]:
+def _taint_supersedes_patterns(
+    runs: list[AnalyzerRun], changeset: Changeset, files: list[FileChange]
+) -> list[AnalyzerRun]:
     """Where semgrep ran without error beside bandit, drop bandit's sink-pattern findings on
     the files semgrep's taint rules analyzed (see :mod:`tokyo_cli.analyzers.bandit`)."""
     by_name = {r.name: r for r in runs}
@@ -176,8 +173,15 @@ def _taint_supersedes_patterns(runs: list[AnalyzerRun], changeset: Changeset,
     return [drop_superseded(r, scanned) if r is bandit else r for r in runs]
 
 
-def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent: str,
-             timeout_s: float, log: NotAnalyzedLog | None = None) -> AnalyzerRun:
+def _run_one(
+    name: str,
+    changeset: Changeset,
+    files: list[FileChange],
+    *,
+    agent: str,
+    timeout_s: float,
+    log: NotAnalyzedLog | None = None,
+) -> AnalyzerRun:
     start = time.monotonic()
     log = log if log is not None else NotAnalyzedLog(changeset, files)
     raised = True  # an exception loses everything the analyzer found so far

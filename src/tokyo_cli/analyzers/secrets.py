@@ -11,7 +11,7 @@ in a whole-tree audit) become findings:
   provider tokens), high for a "secret keyword" assignment (``password = "..."``);
 * cwe ``[798]`` (CWE-798, use of hard-coded credentials);
 * the secret itself never appears: the anchored line text goes through the one secret
-  detector (:func:`tokyo_cli.masking.mask_secrets`: ``[MASKED:<kind>]``), like every
+  detector (:func:`tokyo_cli.safety.masking.mask_secrets`: ``[MASKED:<kind>]``), like every
   finding (:func:`tokyo_cli.findings.redact`).
 
 As findings, the two entropy plugins and the public-IP plugin are off: every commit SHA,
@@ -23,7 +23,7 @@ transformer), and a thread cannot be stopped. It runs in isolated worker process
 (:mod:`tokyo_cli.analyzers.secrets_pool`) held to the analyzer's time limit: one for fewer
 than ``PARALLEL_MIN_FILES`` files, else one per CPU; a file not scanned in time is listed as
 not analyzed. Building the plugins here (for the prefilter) holds
-:data:`tokyo_cli.masking.DETECT_SECRETS_LOCK`, as detect-secrets keeps its configuration in
+:data:`tokyo_cli.safety.masking.DETECT_SECRETS_LOCK`, as detect-secrets keeps its configuration in
 a process-global singleton. Files that no
 plugin can match are not scanned at all (:mod:`tokyo_cli.analyzers.secrets_prefilter`, built
 from the plugins' own patterns): on the 3,000 modules of ``benchmarks/bench_security.py``,
@@ -37,12 +37,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun, error_reason
+from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.analyzers.secrets_pool import scan_files
 from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
-from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.masking import DETECT_SECRETS_LOCK, mask_secrets
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.safety.masking import DETECT_SECRETS_LOCK, mask_secrets
 
 NOISY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
 KEYWORD_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
@@ -54,8 +54,7 @@ class SecretsAnalyzer:
 
     name = "detect-secrets"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Scan every reviewable file of ``changeset`` (not only ``files``); a missing
         detect-secrets is reported in ``error``, never raised."""
         start = time.monotonic()
@@ -69,8 +68,9 @@ class SecretsAnalyzer:
             from detect_secrets.settings import get_plugins, transient_settings
         except ImportError as exc:
             error = f"detect-secrets unavailable: {exc}"
-            return AnalyzerRun(name=self.name, error=error,
-                               not_analyzed=dict.fromkeys((f.path for f in targets), error_reason(error)))
+            return AnalyzerRun(
+                name=self.name, error=error, not_analyzed=dict.fromkeys((f.path for f in targets), error_reason(error))
+            )
         mapping: dict[str, type] = get_mapping_from_secret_type_to_class()
         plugins = {t: cls.__name__ for t, cls in mapping.items()}
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
@@ -87,11 +87,29 @@ class SecretsAnalyzer:
         # grows x8 per nesting level in detect-secrets' YAML transformer) would otherwise
         # hold tokyo past any time limit, since a thread cannot be stopped. Many files: one
         # worker per CPU, each applying the prefilter to its own share.
-        return self._scan(changeset, targets, plugins, agent=agent, whole=whole,
-                          deadline=start + timeout_s, timeout_s=timeout_s, parallel=parallel)
+        return self._scan(
+            changeset,
+            targets,
+            plugins,
+            agent=agent,
+            whole=whole,
+            deadline=start + timeout_s,
+            timeout_s=timeout_s,
+            parallel=parallel,
+        )
 
-    def _scan(self, changeset: Changeset, targets: list[FileChange], plugins: dict[str, str], *,
-              agent: str, whole: bool, deadline: float, timeout_s: float, parallel: bool) -> AnalyzerRun:
+    def _scan(
+        self,
+        changeset: Changeset,
+        targets: list[FileChange],
+        plugins: dict[str, str],
+        *,
+        agent: str,
+        whole: bool,
+        deadline: float,
+        timeout_s: float,
+        parallel: bool,
+    ) -> AnalyzerRun:
         """The scan of ``targets`` by isolated processes (:mod:`tokyo_cli.analyzers.secrets_pool`):
         with ``parallel`` one per CPU, each prefiltering its share, else one; files not
         scanned by ``deadline`` (a ``time.monotonic()`` value) are listed as not analyzed,
@@ -113,11 +131,15 @@ class SecretsAnalyzer:
         error = None
         not_analyzed: dict[str, str] = {}
         if scan.missed:
-            error = (f"detect-secrets unavailable: timed out after {timeout_s:g} s" if scan.timed_out
-                     else f"detect-secrets failed: {next(iter(scan.missed.values()))}")
+            error = (
+                f"detect-secrets unavailable: timed out after {timeout_s:g} s"
+                if scan.timed_out
+                else f"detect-secrets failed: {next(iter(scan.missed.values()))}"
+            )
             not_analyzed = dict.fromkeys(scan.missed, error_reason(error))
-        return AnalyzerRun(name=self.name, findings=findings, error=error, not_analyzed=not_analyzed,
-                           seconds=time.monotonic() - start)
+        return AnalyzerRun(
+            name=self.name, findings=findings, error=error, not_analyzed=not_analyzed, seconds=time.monotonic() - start
+        )
 
 
 @dataclass
@@ -128,8 +150,7 @@ class _Secret:
     secret_value: str
 
 
-def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: Any,
-             agent: str) -> Finding:
+def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: Any, agent: str) -> Finding:
     keyword = plugin in KEYWORD_PLUGINS
     kind = str(secret.type)
     text = changeset.line_text(path, line)
@@ -146,15 +167,21 @@ def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: An
         "`# pragma: allowlist secret`."
     )
     return make_finding(
-        changeset, path=path, line=line,
+        changeset,
+        path=path,
+        line=line,
         severity=Severity.HIGH if keyword else Severity.CRITICAL,
-        title=f"Hard-coded secret: {kind}", body=body, agent=agent,
-        rule=f"detect-secrets:{plugin}", category="security",
-        confidence=0.6 if keyword else 0.9, anchor_text=masked,
+        title=f"Hard-coded secret: {kind}",
+        body=body,
+        agent=agent,
+        rule=f"detect-secrets:{plugin}",
+        category="security",
+        confidence=0.6 if keyword else 0.9,
+        anchor_text=masked,
         cwe=[798],  # CWE-798: Use of Hard-coded Credentials
     )
 
 
 def _article(noun: str) -> str:
-    """"an" before a vowel sound ("an AWS Access Key"), else "a"."""
+    """ "an" before a vowel sound ("an AWS Access Key"), else "a"."""
     return "an" if noun[:1].upper() in "AEIOU" else "a"

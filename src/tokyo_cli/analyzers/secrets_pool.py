@@ -1,5 +1,5 @@
 """detect-secrets over many files on every core: batches of files, each scanned by its own
-isolated process (``python -I``, :func:`tokyo_cli.isolation.tool_env`), at most one per CPU
+isolated process (``python -I``, :func:`tokyo_cli.safety.isolation.tool_env`), at most one per CPU
 at a time, all within the analyzer's one deadline.
 
 detect-secrets keeps its settings in a process-global singleton and is pure Python (one
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tokyo_cli.analyzers import secrets_prefilter
 from tokyo_cli.analyzers.common import cpu_count, inside, split_by_size
-from tokyo_cli.isolation import tool_env
+from tokyo_cli.safety.isolation import tool_env
 
 # One batch per worker, of about equal bytes: each worker start costs ~0.3 s of CPU (Python
 # and detect-secrets' imports), and a worker stopped at the deadline still gives what it
@@ -83,8 +83,14 @@ class PoolScan:
     timed_out: bool = False
 
 
-def scan_files(files: Mapping[str, bytes], plugins: Sequence[str], *, deadline: float,
-               workers: int | None = None, prefilter: bool = False) -> PoolScan:
+def scan_files(
+    files: Mapping[str, bytes],
+    plugins: Sequence[str],
+    *,
+    deadline: float,
+    workers: int | None = None,
+    prefilter: bool = False,
+) -> PoolScan:
     """Scan ``files`` (repository path -> content) with detect-secrets' ``plugins`` (class
     names), by up to ``workers`` processes at once (default: the CPU count; 1: one process
     for all), until ``deadline`` (a ``time.monotonic()`` value); with ``prefilter``, only
@@ -101,8 +107,11 @@ def scan_files(files: Mapping[str, bytes], plugins: Sequence[str], *, deadline: 
         rels = [rel for rel in files if inside(str(root), rel) is not None]
         batches = split_by_size(rels, min(workers, -(-len(rels) // MIN_BATCH)), lambda rel: len(files[rel]))
         env = tool_env(home)
-        job = {"root": str(root), "plugins": list(plugins),
-               "prefilter": secrets_prefilter.__file__ if prefilter else None}
+        job = {
+            "root": str(root),
+            "plugins": list(plugins),
+            "prefilter": secrets_prefilter.__file__ if prefilter else None,
+        }
 
         def run(batch: list[str]) -> None:
             contents = [[rel, files[rel].decode("utf-8", "surrogateescape")] for rel in batch]
@@ -113,8 +122,7 @@ def scan_files(files: Mapping[str, bytes], plugins: Sequence[str], *, deadline: 
     return out
 
 
-def _scan_batch(job: bytes, batch: list[str], deadline: float, cwd: Path, env: dict[str, str],
-                out: PoolScan) -> None:
+def _scan_batch(job: bytes, batch: list[str], deadline: float, cwd: Path, env: dict[str, str], out: PoolScan) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
         out.timed_out = True
@@ -122,12 +130,21 @@ def _scan_batch(job: bytes, batch: list[str], deadline: float, cwd: Path, env: d
         return
     reason = ""
     try:
-        proc = subprocess.run([sys.executable, "-I", "-c", WORKER], input=job, capture_output=True, cwd=cwd,
-                              env=env, timeout=left, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", WORKER],
+            input=job,
+            capture_output=True,
+            cwd=cwd,
+            env=env,
+            timeout=left,
+            check=False,
+        )
         stdout, stderr = proc.stdout, proc.stderr
         if proc.returncode != 0:
             lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-            reason = f"detect-secrets worker failed: {lines[-1] if lines else 'no output'} (exit code {proc.returncode})"
+            reason = (
+                f"detect-secrets worker failed: {lines[-1] if lines else 'no output'} (exit code {proc.returncode})"
+            )
     except subprocess.TimeoutExpired as exc:  # what it printed before the deadline still counts
         stdout, reason = exc.output or b"", "timed out"
         out.timed_out = True

@@ -35,6 +35,7 @@ compares both on planted secrets of every plugin and on real files).
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 from dataclasses import dataclass
@@ -50,7 +51,8 @@ _NEWLINE_PASSES = re.compile(r"\\w|\[[A-Za-z0-9_\\-]+\]")
 
 def _line_safe(pattern: str) -> bool:
     return _ANCHOR.search(pattern) is None and all(
-        _NEWLINE_PASSES.fullmatch(m.group(1)) for m in _NEGATIVE.finditer(pattern))
+        _NEWLINE_PASSES.fullmatch(m.group(1)) for m in _NEGATIVE.finditer(pattern)
+    )
 
 
 def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
@@ -64,10 +66,9 @@ def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     lower-cased, for a search of lower-cased ASCII text: strings that no ASCII text can hold
     are left out, and a character that case-folds to ASCII (``ſ``, ``K``) gives None."""
     try:
-        from re import _constants as sre
-        from re import _parser
-
-        found = _sequence(list(_parser.parse(pattern.pattern, pattern.flags)), sre)
+        sre = importlib.import_module("re._constants")  # not in the typeshed stubs: private
+        parser = importlib.import_module("re._parser")
+        found = _sequence(list(parser.parse(pattern.pattern, pattern.flags)), sre)
     except Exception:  # noqa: BLE001 - a private module that changed: no shortcut, still correct
         return None
     if found is None or not pattern.flags & re.IGNORECASE:
@@ -166,8 +167,10 @@ class SecretsPrefilter:
         for plugin in plugins:
             if type(plugin) is kw.KeywordDetector:
                 group = "(" + "|".join(kw.DENYLIST) + ")"
-                every = [*kw.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
-                         *(r for table in kw.REGEX_BY_FILETYPE.values() for r in table)]
+                every = [
+                    *kw.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+                    *(r for table in kw.REGEX_BY_FILETYPE.values() for r in table),
+                ]
                 if not all(group in r.pattern for r in every):
                     return None
                 keyword = _Gated.of(re.compile(group, re.IGNORECASE))
@@ -198,7 +201,7 @@ class SecretsPrefilter:
         if "%(" in text or determine_file_type(path) is FileType.YAML:
             return True
         handle = io.StringIO(text)
-        handle.name = path  # type: ignore[misc]  # what the transformers look at
+        handle.name = path  # what the transformers look at
         # The lines detect-secrets' scan_file reads: a transformer's (a config or YAML file)
         # or else the raw lines; for type OTHER also the eager config pass (`key = "value"`
         # lines, quotes added), which scan_file reads when the first pass found nothing.

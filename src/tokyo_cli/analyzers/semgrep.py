@@ -4,9 +4,10 @@ Semgrep scans the *new* content of the changed Python files, written into a temp
 directory at their repository-relative paths (a staged review scans the index version, a
 range review the target commit, a working review the files on disk; a symlink is listed by
 the changeset as "symlink" and never read). Only tokyo's packaged rules run:
-``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint rule per CWE (SQL injection, OS
-command injection, path traversal, code injection, unsafe deserialization, open redirect,
-XSS, XPath and LDAP injection, XXE, SSRF, trust boundary violation) plus one search rule
+``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint
+rule per CWE (SQL injection, OS command injection, path traversal, code injection, unsafe
+deserialization, open redirect, XSS, XPath and LDAP injection, XXE, SSRF, trust boundary
+violation) plus one search rule
 for cookies set without ``secure``/``httponly``. A result counts when its span touches an
 added line (any line for ``--all``) and is mapped to a finding:
 
@@ -21,7 +22,7 @@ Offline and isolated (the reviewed code never runs, semgrep never reaches the ne
 --no-git-ignore --scan-unknown-extensions`` on the absolute path of the copied tree (with an
 empty ``.semgrepignore`` of tokyo's, so semgrep's default ignore list of ``tests/``,
 ``vendor/``, ... does not apply: tokyo's path rules chose the files), through
-:mod:`tokyo_cli.isolation` (allow-listed environment: no ``SEMGREP_RULES``,
+:mod:`tokyo_cli.safety.isolation` (allow-listed environment: no ``SEMGREP_RULES``,
 ``SEMGREP_APP_TOKEN`` or proxy settings; ``HOME`` a fresh empty directory, so no
 ``~/.semgrep`` settings or login; a fresh empty working directory, so no ``.semgrepignore``
 or ``.semgrep.yml`` of the reviewed tree) plus ``SEMGREP_SEND_METRICS=off`` and
@@ -86,8 +87,8 @@ from tokyo_cli.analyzers.common import (
     write_files,
 )
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.isolation import last_error_line, run_isolated
-from tokyo_cli.repo import Changeset, FileChange
+from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.safety.isolation import last_error_line, run_isolated
 
 RULES_DIR = taint.RULES_DIR
 # Never let semgrep phone home: metrics off and no version check (which otherwise blocks a
@@ -117,9 +118,15 @@ MIN_TIMEOUT_S = 5.0
 # files 11.8 s -> 6.8 s, the summary rules over 298 helper files (7,450 results) 22.5 s ->
 # 6.9 s, with identical results (rule, path, line, column, message) in both scans.
 CLI_FLAGS = ("--experimental",)
-_SEVERITY = {"ERROR": Severity.HIGH, "WARNING": Severity.MEDIUM, "INFO": Severity.LOW,
-             "CRITICAL": Severity.CRITICAL,
-             "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
+_SEVERITY = {
+    "ERROR": Severity.HIGH,
+    "WARNING": Severity.MEDIUM,
+    "INFO": Severity.LOW,
+    "CRITICAL": Severity.CRITICAL,
+    "HIGH": Severity.HIGH,
+    "MEDIUM": Severity.MEDIUM,
+    "LOW": Severity.LOW,
+}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 _CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
 # Every packaged rule needs one of these words in the file: the taint sources (request,
@@ -127,8 +134,10 @@ _CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
 # request.GET/POST/COOKIES/META/FILES, Starlette's query_params/path_params) and the search
 # rule's set_cookie. Semgrep follows taint within a function, so a file with none of them
 # cannot match and is not sent (an import alias keeps the word: `request as rq`).
-_MAY_MATCH = re.compile(rb"request|\breq\b|argv|input|environ|getenv|route|set_cookie"
-                        rb"|GET|POST|COOKIES|META|FILES|_params")
+_MAY_MATCH = re.compile(
+    rb"request|\breq\b|argv|input|environ|getenv|route|set_cookie"
+    rb"|GET|POST|COOKIES|META|FILES|_params"
+)
 
 
 def may_match(source: bytes) -> bool:
@@ -185,21 +194,25 @@ class SemgrepAnalyzer:
     def __init__(self, command: list[str] | None = None) -> None:
         self.command = command
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
         start = time.monotonic()
         targets = scan_targets(changeset, files)
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         if timeout_s < MIN_TIMEOUT_S:
-            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: the time limit ({timeout_s:g} s) "
-                               f"is shorter than semgrep needs to start (at least {MIN_TIMEOUT_S:g} s)",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name,
+                error=f"semgrep unavailable: the time limit ({timeout_s:g} s) "
+                f"is shorter than semgrep needs to start (at least {MIN_TIMEOUT_S:g} s)",
+                seconds=time.monotonic() - start,
+            )
         command = self.command or semgrep_command()
         if command is None:
-            return AnalyzerRun(name=self.name, error="semgrep unavailable: the semgrep executable is "
-                               "not installed (pip install semgrep)")
+            return AnalyzerRun(
+                name=self.name,
+                error="semgrep unavailable: the semgrep executable is not installed (pip install semgrep)",
+            )
         notes: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-semgrep-") as tmp:
@@ -217,7 +230,9 @@ class SemgrepAnalyzer:
                 contents = {p: changeset.new_bytes(p) or b"" for p in written}
                 names = taint.project_functions(
                     [c for c in contents.values() if c.count(b"\n") <= taint.MAX_HELPER_LINES],
-                    called_only=True, callers=contents.values())
+                    called_only=True,
+                    callers=contents.values(),
+                )
                 # Only the rules whose sinks occur in some scanned file (taint.applicable).
                 config = taint.build_config(names, texts=contents.values())
                 main, derived = taint.split_config(config)
@@ -241,38 +256,61 @@ class SemgrepAnalyzer:
                     try:
                         if left < MIN_TIMEOUT_S:
                             raise ToolUnavailable(f"no time left within the {timeout_s:g} s limit")
-                        results += self._scan(command, root, helpers, derived, Path(tmp), left,
-                                              summaries=True)[0].get("results") or []
+                        results += (
+                            self._scan(command, root, helpers, derived, Path(tmp), left, summaries=True)[0].get(
+                                "results"
+                            )
+                            or []
+                        )
                     except ToolUnavailable as exc:
-                        notes.append(f"semgrep: cross-function summaries unavailable ({exc}); "
-                                     "flows through the project's own helpers were not followed")
+                        notes.append(
+                            f"semgrep: cross-function summaries unavailable ({exc}); "
+                            "flows through the project's own helpers were not followed"
+                        )
                 report["results"] = taint.join(
                     [r for r in results if isinstance(r, dict)],
-                    lambda name: contents.get(_relative(name, root)), config,
-                    display=lambda name: _relative(name, root))
+                    lambda name: contents.get(_relative(name, root)),
+                    config,
+                    display=lambda name: _relative(name, root),
+                )
         except ToolUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: {exc}", seconds=time.monotonic() - start)
         findings = to_findings(report, changeset, targets, agent=agent, root=root)
         not_analyzed = semgrep_skipped(report, written, root=root)
         # A part of the packaged scan that failed (a time-out): the other parts' findings
         # stand, its files are listed, and the error makes the run partial.
         error = f"semgrep unavailable: {next(iter(unscanned.values()))}" if unscanned else None
         not_analyzed.update(dict.fromkeys(unscanned, error_reason(error or "")))
-        return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed, notes=notes,
-                           error=error, seconds=time.monotonic() - start)
+        return AnalyzerRun(
+            name=self.name,
+            findings=findings,
+            not_analyzed=not_analyzed,
+            notes=notes,
+            error=error,
+            seconds=time.monotonic() - start,
+        )
 
-    def _scan(self, command: list[str], scan_root: Path, written: list[str], config: dict[str, Any],
-              tmp: Path, timeout_s: float, *, summaries: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
+    def _scan(
+        self,
+        command: list[str],
+        scan_root: Path,
+        written: list[str],
+        config: dict[str, Any],
+        tmp: Path,
+        timeout_s: float,
+        *,
+        summaries: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         """Semgrep over ``scan_root`` (holding ``written``) with ``config``, written to
-        ``tmp``; its report, and path -> why for the files of a part that failed. The packaged rules run first and alone; the summary scan runs
-        after it (measured on Flask-Admin 1.6.1, 102 files, 2 cores: both at the same time
-        passed the 60 s limit and the whole analyzer was lost) and gives up on a file at its
-        first rule time-out (:data:`SUMMARY_FILE_TIMEOUT_S`). Many files are split into
-        :func:`semgrep_parts` parts of about equal bytes, each named to its own ``--jobs 1``
-        process, all at once: semgrep analyzes each file alone, so the results are those of
-        one process. Raises ToolUnavailable: the scan failed (for the summary scan, any part;
-        for the packaged scan, every part)."""
+        ``tmp``; its report, and path -> why for the files of a part that failed. The
+        packaged rules run first and alone; the summary scan runs after it (measured on
+        Flask-Admin 1.6.1, 102 files, 2 cores: both at the same time passed the 60 s limit
+        and the whole analyzer was lost) and gives up on a file at its first rule time-out
+        (:data:`SUMMARY_FILE_TIMEOUT_S`). Many files are split into :func:`semgrep_parts`
+        parts of about equal bytes, each named to its own ``--jobs 1`` process, all at
+        once: semgrep analyzes each file alone, so the results are those of one process.
+        Raises ToolUnavailable: the scan failed (for the summary scan, any part; for the
+        packaged scan, every part)."""
         config_path = tmp / f"tokyo-rules-{int(summaries)}.yaml"
         # No YAML anchors/aliases: semgrep's OCaml CLI rejects a config that shares one list
         # between rules (`languages: *id001`, "Expected a list for languages").
@@ -284,8 +322,9 @@ class SemgrepAnalyzer:
             # directory: 7.3 s for 298 files against 6.9 s for a copy of them alone).
             def scan(part: list[str]) -> dict[str, Any] | ToolUnavailable:
                 try:
-                    return self._invoke(command, [scan_root / p for p in part], timeout_s, config=config_path,
-                                        jobs=1, **options)
+                    return self._invoke(
+                        command, [scan_root / p for p in part], timeout_s, config=config_path, jobs=1, **options
+                    )
                 except ToolUnavailable as exc:
                     return exc
 
@@ -295,11 +334,16 @@ class SemgrepAnalyzer:
             if failed and (summaries or len(failed) == len(parts)):
                 raise failed[0][1]
             reports = [out for out in outcomes if not isinstance(out, ToolUnavailable)]
-            return ({"results": [r for report in reports for r in report.get("results") or []],
-                     "errors": [e for report in reports for e in report.get("errors") or []],
-                     "paths": {"scanned": [p for report in reports
-                                           for p in (report.get("paths") or {}).get("scanned") or []]}},
-                    {path: str(exc) for part, exc in failed for path in part})
+            return (
+                {
+                    "results": [r for report in reports for r in report.get("results") or []],
+                    "errors": [e for report in reports for e in report.get("errors") or []],
+                    "paths": {
+                        "scanned": [p for report in reports for p in (report.get("paths") or {}).get("scanned") or []]
+                    },
+                },
+                {path: str(exc) for part, exc in failed for path in part},
+            )
         if summaries:
             # Past MAX_NAMED_FILES (a command line's length) the whole tree is scanned instead.
             paths = [scan_root / p for p in written] if len(written) <= MAX_NAMED_FILES else [scan_root]
@@ -308,23 +352,47 @@ class SemgrepAnalyzer:
         paths = [scan_root, *(scan_root / p for p in written if not p.endswith(".py"))]
         return self._invoke(command, paths, timeout_s, config=config_path, jobs=semgrep_jobs()), {}
 
-    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *, config: Path, jobs: int,
-                per_file_s: int | None = None, threshold: int | None = None) -> dict[str, Any]:
+    def _invoke(
+        self,
+        command: list[str],
+        paths: list[Path],
+        timeout_s: float,
+        *,
+        config: Path,
+        jobs: int,
+        per_file_s: int | None = None,
+        threshold: int | None = None,
+    ) -> dict[str, Any]:
         """Run semgrep isolated and offline over ``paths`` with the rules of ``config`` (a
         :func:`tokyo_cli.analyzers.taint.build_config` file) and ``--jobs jobs``; its parsed
         JSON report. Raises ToolUnavailable."""
         per_file = per_file_s or max(1, min(PER_FILE_TIMEOUT_S, int(timeout_s)))
-        cmd = [*command, "scan", *CLI_FLAGS, "--config", str(config), "--metrics", "off",
-               "--disable-version-check", "--json", "--quiet", "--no-git-ignore",
-               # Every target is a Python file tokyo chose: a .pyw counts too.
-               "--scan-unknown-extensions",
-               "--timeout", str(per_file), *(["--timeout-threshold", str(threshold)] if threshold else []),
-               "--jobs", str(semgrep_jobs()), *(str(p) for p in paths)]
+        cmd = [
+            *command,
+            "scan",
+            *CLI_FLAGS,
+            "--config",
+            str(config),
+            "--metrics",
+            "off",
+            "--disable-version-check",
+            "--json",
+            "--quiet",
+            "--no-git-ignore",
+            # Every target is a Python file tokyo chose: a .pyw counts too.
+            "--scan-unknown-extensions",
+            "--timeout",
+            str(per_file),
+            *(["--timeout-threshold", str(threshold)] if threshold else []),
+            "--jobs",
+            str(semgrep_jobs()),
+            *(str(p) for p in paths),
+        ]
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
         # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
         stdout = proc.stdout.decode("utf-8", errors="replace")
         try:
-            report = json.loads(stdout[stdout.find("{"):]) if "{" in stdout else None
+            report = json.loads(stdout[stdout.find("{") :]) if "{" in stdout else None
         except json.JSONDecodeError:
             report = None
         if isinstance(report, dict):
@@ -371,8 +439,9 @@ def semgrep_skipped(report: dict[str, Any], written: list[str], *, root: Path) -
     return out
 
 
-def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
-                *, agent: str, root: Path) -> list[Finding]:
+def to_findings(
+    report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange], *, agent: str, root: Path
+) -> list[Finding]:
     """Map semgrep's JSON ``results`` to findings on the lines this change touched
     (``root``: the directory the scanned files were written to)."""
     whole = whole_tree(changeset)
@@ -409,8 +478,7 @@ def cwe_numbers(value: Any) -> list[int]:
     return out
 
 
-def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
-             agent: str) -> Finding:
+def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset, agent: str) -> Finding:
     ident = rule_id(str(result.get("check_id") or "unknown"))
     extra = result.get("extra") or {}
     meta = extra.get("metadata") or {}
@@ -427,10 +495,15 @@ def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
     body.append(f"Semgrep rule `{ident}`" + (f" ({cwe_label})." if cwe_label else "."))
     body.append(f"If this is intended, mark the line with `# nosemgrep: {ident}`.")
     finding = make_finding(
-        changeset, path=path, line=line,
+        changeset,
+        path=path,
+        line=line,
         severity=_SEVERITY.get(str(extra.get("severity") or "").upper(), Severity.MEDIUM),
         confidence=_CONFIDENCE.get(str(meta.get("confidence") or "").upper()),
-        title=message, body="\n".join(body), agent=agent, rule=f"semgrep:{ident}",
+        title=message,
+        body="\n".join(body),
+        agent=agent,
+        rule=f"semgrep:{ident}",
         category="security",
     )
     finding.cwe = cwe_numbers(cwe_text)

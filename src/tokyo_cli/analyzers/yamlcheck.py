@@ -17,9 +17,9 @@ import tomllib
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, old_text
-from tokyo_cli.configlimits import toml_too_deep
+from tokyo_cli.config.limits import toml_too_deep
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.repo import Changeset, FileChange, glob_match
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
 YAML_GLOBS = ("*.yml", "*.yaml")
 TOML_GLOBS = ("*.toml",)
@@ -54,7 +54,7 @@ def yaml_error(text: str) -> tuple[str, int | None] | None:
 def toml_error(text: str) -> tuple[str, int | None] | None:
     """``(message, 1-based line or None)`` when ``text`` is not valid TOML, else ``None``
     (also when it nests too deeply to check: tomllib would recurse past the stack, or hold
-    every prefix of a 100,000-part dotted key in memory, see ``configlimits.toml_too_deep``)."""
+    every prefix of a 100,000-part dotted key in memory, see ``config.limits.toml_too_deep``)."""
     if toml_too_deep(text):
         return None
     try:
@@ -70,13 +70,18 @@ class ConfigSyntaxAnalyzer:
 
     name = "config-syntax"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Parse the changed YAML/TOML files among ``files``; never raises for bad input."""
         start = time.monotonic()
         findings: list[Finding] = []
         for change in files:
-            kind = "yaml" if glob_match(change.path, YAML_GLOBS) else "toml" if glob_match(change.path, TOML_GLOBS) else None
+            kind = (
+                "yaml"
+                if glob_match(change.path, YAML_GLOBS)
+                else "toml"
+                if glob_match(change.path, TOML_GLOBS)
+                else None
+            )
             text = changeset.new_content(change.path)
             if kind is None or text is None or change.skipped is not None:
                 continue
@@ -93,13 +98,23 @@ class ConfigSyntaxAnalyzer:
             if old is not None and check(old) is not None:
                 continue  # it did not parse before either: not this change's doing
             message, line = problem
-            findings.append(make_finding(
-                changeset, path=change.path, line=_anchor(change, line),
-                severity=Severity.HIGH, title=f"{kind.upper()} no longer parses: {message.splitlines()[0][:120]}",
-                body=f"{change.path} is not valid {kind.upper()}"
-                     + (f" (line {line})" if line else "") + f": {message}\n"
-                     "Every tool that reads this file (CI, deploys, builds) will fail on it.",
-                agent=agent, rule=f"config-syntax:{kind}", category="config", confidence=0.95))
+            findings.append(
+                make_finding(
+                    changeset,
+                    path=change.path,
+                    line=_anchor(change, line),
+                    severity=Severity.HIGH,
+                    title=f"{kind.upper()} no longer parses: {message.splitlines()[0][:120]}",
+                    body=f"{change.path} is not valid {kind.upper()}"
+                    + (f" (line {line})" if line else "")
+                    + f": {message}\n"
+                    "Every tool that reads this file (CI, deploys, builds) will fail on it.",
+                    agent=agent,
+                    rule=f"config-syntax:{kind}",
+                    category="config",
+                    confidence=0.95,
+                )
+            )
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none
+from tokyo_cli.cli.common import JsonOption, RepoOption, console, exits, repo_root_or_none, warn_plugins
 
 app = typer.Typer(help="Show the agent team (agents.yaml).", no_args_is_help=True)
 
@@ -16,9 +16,10 @@ app = typer.Typer(help="Show the agent team (agents.yaml).", no_args_is_help=Tru
 @exits
 def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     """List the agents: specialty, model, and whether its provider key is set."""
-    from tokyo_cli.llm import credential_env, has_credentials
-    from tokyo_cli.team import load_team
+    from tokyo_cli.config.team import load_team
+    from tokyo_cli.llm.gateway import credential_env, has_credentials
 
+    warn_plugins()
     team = load_team(repo_root_or_none(repo))
     if as_json:
         from tokyo_cli.cli.listing import emit_json
@@ -28,7 +29,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from tokyo_cli.textsafe import one_line
+    from tokyo_cli.safety.textsafe import one_line
 
     table = Table(box=None, pad_edge=False)
     table.add_column("id", no_wrap=True)
@@ -52,10 +53,11 @@ def show(
     as_json: JsonOption = False,
 ) -> int:
     """Show one agent in full: model, fallbacks, limits, file globs, analyzers, instructions."""
-    from tokyo_cli.llm import credential_env
-    from tokyo_cli.team import load_team
-    from tokyo_cli.textsafe import clean_text, one_line
+    from tokyo_cli.config.team import load_team
+    from tokyo_cli.llm.gateway import credential_env
+    from tokyo_cli.safety.textsafe import clean_text, one_line
 
+    warn_plugins()
     agent = load_team(repo_root_or_none(repo)).get(agent_id)
     if as_json:
         typer.echo(agent.model_dump_json(indent=2))

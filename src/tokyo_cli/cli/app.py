@@ -5,7 +5,7 @@ their code (2 usage/config, 3 run failed); Ctrl-C exits 130; anything else print
 "unexpected error" and exits 3, with the traceback only when ``TOKYO_DEBUG=1``.
 
 Start-up stays fast: this module and the command modules import only typer and the standard
-library at import time; the core (and litellm, which only ``llm.py`` imports) loads inside
+library at import time; the core (and litellm, which only ``llm/gateway.py`` imports) loads inside
 the command that needs it.
 """
 
@@ -18,11 +18,28 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, findings, history, hook, review, show, stats, tui, workflows
+from tokyo_cli.cli import (
+    agents,
+    config,
+    describe,
+    doctor,
+    findings,
+    fix,
+    history,
+    hook,
+    plugins,
+    review,
+    show,
+    stats,
+    tui,
+    workflows,
+)
 from tokyo_cli.cli import eval as eval_cmd
+from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits
+from tokyo_cli.cli.completion import InstallCompletion, ShowCompletion
 from tokyo_cli.errors import TokyoError
-from tokyo_cli.textsafe import clean_text
+from tokyo_cli.safety.textsafe import clean_text
 
 app = typer.Typer(
     name="tokyo",
@@ -35,7 +52,7 @@ app = typer.Typer(
         "OPENAI_API_KEY, GROQ_API_KEY or GEMINI_API_KEY to give agents their models."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # cli/completion.py's options take the shell by name
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -50,24 +67,32 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    install_completion: InstallCompletion = None,
+    show_completion: ShowCompletion = None,
 ) -> None:
     """Root options."""
 
 
 app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.review))
+app.command("describe", help=describe.HELP)(exits(describe.describe))
+app.command("fix", help=fix.HELP)(exits(fix.fix))
 app.command("hook", help=hook.HELP)(exits(hook.hook))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
+app.add_typer(config.app, name="config")
+app.add_typer(plugins.app, name="plugins")
 app.add_typer(history.app, name="history")
 app.command("show")(exits(show.show))
 app.command("stats", help=stats.HELP)(exits(stats.stats))
 app.add_typer(findings.app, name="findings")
 app.command("tui", help=tui.HELP)(exits(tui.tui))
 app.command("eval", help=eval_cmd.HELP)(exits(eval_cmd.eval_command))
+app.command("init", help=init_cmd.HELP)(exits(init_cmd.init))
+app.command("doctor", help=doctor.HELP)(exits(doctor.doctor))
 
 
 def _err(message: str) -> None:
-    from tokyo_cli.masking import mask_secrets  # here, not at import: `tokyo --help` stays fast
+    from tokyo_cli.safety.masking import mask_secrets  # here, not at import: `tokyo --help` stays fast
 
     message = mask_secrets(message)[0]  # an error may quote a file of the reviewed repository
     message = clean_text(message)  # repository text in it (a file name, a YAML key) must not drive the terminal

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from tokyo_cli.cli.common import require_repo_root, settings_for
+from tokyo_cli.cli.common import require_repo_root, settings_for, warn_plugins
 
 HELP = """Review the staged change (on pre-push: the pushed commits) for a git hook.
 
@@ -47,15 +47,22 @@ def hook(
     offline: Annotated[bool, typer.Option("--offline", help="Analyzers only; no provider calls.")] = False,
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", metavar="SECONDS", min=1, envvar="TOKYO_HOOK_TIME_LIMIT",
-                     help="For the review; what has not finished by then is left out."),
+        typer.Option(
+            "--time-limit",
+            metavar="SECONDS",
+            min=1,
+            envvar="TOKYO_HOOK_TIME_LIMIT",
+            help="For the review; what has not finished by then is left out.",
+        ),
     ] = 60.0,
     fail_on: Annotated[
-        Optional[str],
-        typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. Default: the workflow's (high)."),
+        str | None,
+        typer.Option(
+            "--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. Default: the workflow's (high)."
+        ),
     ] = None,
     workflow: Annotated[
-        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. Default: review.")
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. Default: review.")
     ] = None,
     hook_id: Annotated[
         str, typer.Option("--hook-id", metavar="ID", help="The pre-commit hook id, for the SKIP=ID hint.")
@@ -65,13 +72,14 @@ def hook(
     from tokyo_cli.hook import prepare_hook, render_hook, run_hook, scope_from_env
 
     root = require_repo_root(path)
+    warn_plugins()
     settings = settings_for(workflow=workflow, offline=True if offline else None, fail_on=fail_on)
     scope = scope_from_env(os.environ)
     prepared = prepare_hook(root, settings, scope)
     if not prepared.changeset.files:
         typer.echo(f"tokyo: nothing to review in {prepared.target.description}")
         return 0
-    from tokyo_cli.review import start_import_early
+    from tokyo_cli.engine.review import start_import_early
 
     start_import_early(settings)
     outcome = run_hook(prepared, settings, time_limit=time_limit)

@@ -5,15 +5,32 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tokyo_cli.cli.common import DbOption, console, settings_for
+from tokyo_cli.cli.common import (
+    AllOption,
+    ApiBaseOption,
+    BaseOption,
+    DbOption,
+    ModelOption,
+    NoCacheOption,
+    OfflineOption,
+    PathArgument,
+    PathsOption,
+    QuietOption,
+    StagedOption,
+    WorkingOption,
+    console,
+    settings_for,
+    warn_plugins,
+)
 
 if TYPE_CHECKING:
+    from tokyo_cli.engine.review import ReviewOutcome
+    from tokyo_cli.plugins import ReportFormatPlugin
     from tokyo_cli.results import RunResult
-    from tokyo_cli.review import ReviewOutcome
 
 HELP = """Review a change with the agent team and print the report.
 
@@ -38,79 +55,142 @@ or the review not posted); 130 interrupted (what finished is stored).
 
 
 class ReportFormat(str, Enum):
+    """The built-in report formats (plugins add more: :func:`report_format`)."""
+
     terminal = "terminal"
     markdown = "markdown"
     json = "json"
     sarif = "sarif"
 
 
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]",
+    ),
+]
+_SUFFIXES = {".md": ReportFormat.markdown, ".json": ReportFormat.json, ".sarif": ReportFormat.sarif}
+
+
+def report_format(name: str) -> ReportFormat | ReportFormatPlugin:
+    """The built-in format called ``name``, else the plugin format (plugins load only then).
+
+    Raises:
+        ConfigError: "unknown report format 'x' (known: terminal, markdown, json, sarif, ...)".
+    """
+    try:
+        return ReportFormat(name)
+    except ValueError:
+        pass
+    from tokyo_cli.errors import ConfigError
+    from tokyo_cli.plugins import registry
+
+    found = registry().report_formats.get(name)
+    if found is None:
+        known = [*(f.value for f in ReportFormat), *sorted(registry().report_formats)]
+        raise ConfigError(f"unknown report format {name!r} (known: {', '.join(known)})")
+    return found
+
+
 def review(
-    path: Annotated[Path, typer.Argument(help="Repository to review (any path inside it).")] = Path("."),
-    staged: Annotated[bool, typer.Option("--staged", help="Review staged changes.")] = False,
-    working: Annotated[bool, typer.Option("--working", help="Review all uncommitted changes.")] = False,
-    base: Annotated[Optional[str], typer.Option("--base", metavar="REF", help="Review REF...HEAD.")] = None,
-    all_files: Annotated[bool, typer.Option("--all", help="Review every tracked file (audit).")] = False,
-    paths: Annotated[
-        Optional[list[str]], typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
-    ] = None,
+    path: PathArgument = Path("."),
+    staged: StagedOption = False,
+    working: WorkingOption = False,
+    base: BaseOption = None,
+    all_files: AllOption = False,
+    paths: PathsOption = None,
     workflow: Annotated[
-        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
     ] = None,
-    model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
+    model: ModelOption = None,
+    api_base: ApiBaseOption = None,
+    offline: OfflineOption = None,
+    context_window: Annotated[
+        int | None,
+        typer.Option(
+            "--context-window",
+            metavar="TOKENS",
+            min=2048,
+            help="The model's context window, for one litellm's model map does not know (a local model). "
+            "[default: the map's for --model, else each agent's]",
+        ),
     ] = None,
-    api_base: Annotated[
-        Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
+    max_output_tokens: Annotated[
+        int | None,
+        typer.Option("--max-output-tokens", metavar="TOKENS", min=16, help="Output cap per call, every agent."),
     ] = None,
-    offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    callbacks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--callback",
+            metavar="NAME",
+            help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b).",
+        ),
+    ] = None,
     timeout: Annotated[
-        Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
+        float | None, typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
     ] = None,
     fail_on: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: workflow's]"),
     ] = None,
     min_severity: Annotated[
-        Optional[str],
-        typer.Option("--min-severity", metavar="SEVERITY",
-                     help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
-                          "JSON, SARIF and history keep all. [default: workflow's, low]"),
+        str | None,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
+            "JSON, SARIF and history keep all. [default: workflow's, low]",
+        ),
     ] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
+    fmt_name: FormatOption = "terminal",
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
     ] = None,
     max_cost: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
+    no_cache: NoCacheOption = False,
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
     ] = False,
     github: Annotated[
         bool,
-        typer.Option("--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."),
+        typer.Option(
+            "--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."
+        ),
     ] = False,
     max_comments: Annotated[
         int, typer.Option("--max-comments", metavar="N", min=0, help="With --github: at most N inline comments.")
     ] = 25,
     db: DbOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    quiet: QuietOption = False,
     tui: Annotated[
         bool, typer.Option("--tui", help="Watch the run live full screen (Textual); the report prints when you quit.")
     ] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="Add a walkthrough of the change (a describe step, run alongside).")
+    ] = False,
 ) -> int:
-    from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import require_repo_root
-    from tokyo_cli.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
+    from tokyo_cli.cli.progress import ProgressListener
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
+    fmt = report_format(fmt_name)
     root = require_repo_root(path)
+    warn_plugins()
     settings = settings_for(
         workflow=workflow,
         model=model,
         api_base=api_base,
         offline=offline,
+        context_window=context_window,
+        max_output_tokens=max_output_tokens,
+        callbacks=callbacks or None,
         timeout=timeout,
         fail_on=fail_on,
         min_severity=min_severity,
@@ -140,6 +220,12 @@ def review(
         prepared = action.prepare(gh, request, settings)
     else:
         prepared = prepare_review(request, settings)
+    if describe:
+        from dataclasses import replace
+
+        from tokyo_cli.config.workflow import with_describe
+
+        prepared = replace(prepared, workflow=with_describe(prepared.workflow, prepared.team))
     if tui:
         from tokyo_cli.tui.launch import live_review
 
@@ -164,13 +250,19 @@ def review(
     elif result.run_id is not None and not quiet:
         console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
     if gh is not None:
-        return action.finish(gh, prepared, outcome, max_comments=max_comments,
-                             sarif_written=output is not None and output.is_file() and (
-                                 fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"))
+        return action.finish(
+            gh,
+            prepared,
+            outcome,
+            max_comments=max_comments,
+            sarif_written=output is not None
+            and output.is_file()
+            and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"),
+        )
     return outcome.exit_code()
 
 
-def _skipped_sarif(fmt: ReportFormat, output: Path | None, reason: str) -> bool:
+def _skipped_sarif(fmt: ReportFormat | ReportFormatPlugin, output: Path | None, reason: str) -> bool:
     """For a skipped pull request, write a valid empty SARIF file where the SARIF report was
     asked for (so an upload step never misses its file); True when written."""
     if output is None or not (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"):
@@ -195,19 +287,33 @@ def saved_line(outcome: ReviewOutcome) -> str | None:
     result = outcome.result
     unsaved = f"the run was not saved to history: {one_line(outcome.store_error)}" if outcome.store_error else None
     if result.status == "cancelled":
-        kept = (f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
-                "from the steps that finished") if unsaved is None else unsaved
+        kept = (
+            (
+                f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
+                "from the steps that finished"
+            )
+            if unsaved is None
+            else unsaved
+        )
         return f"tokyo: interrupted: {kept}"
     return None if unsaved is None else f"tokyo: warning: {unsaved}"
 
 
-def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None, *, store_error: str | None = None) -> None:
-    """Print the report to stdout, or write it to ``output`` (format from --format or suffix);
-    ``store_error`` (the run was not saved) goes into the JSON report's exit code."""
+def _emit_report(
+    result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *, store_error: str | None = None
+) -> None:
+    """Print the report to stdout, or write it to ``output`` (format from --format or suffix,
+    a plugin's suffix too); ``store_error`` (the run was not saved) goes into the JSON
+    report's exit code.
+
+    Raises:
+        TokyoError: the file cannot be written, or a plugin's format failed (exit 3).
+    """
     if output is not None and fmt is ReportFormat.terminal:
-        fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json,
-               ".sarif": ReportFormat.sarif}.get(output.suffix.lower(), fmt)
-    if fmt is ReportFormat.terminal:
+        fmt = _SUFFIXES.get(output.suffix.lower()) or _plugin_suffix(output.suffix.lower()) or fmt
+    if not isinstance(fmt, ReportFormat):
+        text = _plugin_report(fmt, result)
+    elif fmt is ReportFormat.terminal:
         from tokyo_cli.report.terminal import render_terminal
 
         if output is None:
@@ -246,3 +352,28 @@ def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None, *, s
     except OSError as exc:
         raise TokyoError(f"cannot write {output}: {exc.strerror or exc}", exit_code=3) from None
     console(stderr=True).print(f"Report written to {output}")
+
+
+def _plugin_suffix(suffix: str) -> ReportFormatPlugin | None:
+    """The plugin format whose suffix is ``suffix`` (plugins load only for a suffix that is no
+    built-in one)."""
+    if not suffix or suffix == ".txt":
+        return None
+    from tokyo_cli.plugins import registry
+
+    return next((f for f in registry().report_formats.values() if f.suffix == suffix), None)
+
+
+def _plugin_report(fmt: ReportFormatPlugin, result: RunResult) -> str:
+    """A plugin format's report text. Raises TokyoError (exit 3) when the plugin fails."""
+    from tokyo_cli.errors import TokyoError
+
+    try:
+        text = fmt.render(result)
+    except Exception as exc:
+        raise TokyoError(
+            f"report format {fmt.name!r} (plugin {fmt.plugin}) failed: {type(exc).__name__}: {exc}", exit_code=3
+        ) from None
+    if not isinstance(text, str):
+        raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) returned no text", exit_code=3)
+    return text

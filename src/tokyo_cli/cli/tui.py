@@ -15,7 +15,7 @@ To watch a review as it happens, run `tokyo review --tui`.
 
 
 def tui(db: DbOption = None) -> int:
-    from tokyo_cli.settings import load_settings
+    from tokyo_cli.config.settings import load_settings
     from tokyo_cli.tui.launch import browse_history
 
     browse_history(load_settings(db=db))

@@ -3,7 +3,7 @@
 Every request sends ``Authorization: Bearer <token>``, ``Accept: application/vnd.github+json``,
 ``X-GitHub-Api-Version: 2022-11-28`` and a ``User-Agent`` (GitHub rejects requests without
 one). Lists follow the ``Link: <...>; rel="next"`` header, never to another host.
-Every JSON body is masked by the one secret detector (:mod:`tokyo_cli.masking`) as it is
+Every JSON body is masked by the one secret detector (:mod:`tokyo_cli.safety.masking`) as it is
 sent: a review, a comment or a summary never carries a secret found in the change.
 
 Rate limits, as GitHub documents them ("Rate limits for the REST API"):
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -32,7 +33,7 @@ import httpx
 
 from tokyo_cli import __version__
 from tokyo_cli.errors import TokyoError
-from tokyo_cli.masking import mask_data
+from tokyo_cli.safety.masking import mask_data
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -40,6 +41,25 @@ USER_AGENT = f"tokyo-cli/{__version__}"
 PER_PAGE = 100
 MAX_PAGES = 50  # 5,000 items: far more comments than a pull request review needs to read
 _IDEMPOTENT = frozenset({"GET", "PATCH", "PUT", "DELETE"})
+# GitHub's GraphQL API (schema: the npm package @octokit/graphql-schema). The REST API has no
+# read of a review thread's resolved state; this query is the one GraphQL request tokyo sends,
+# and tests/data/github-graphql-subset.graphql holds the part of the schema it uses.
+REVIEW_THREADS_QUERY = """\
+query ReviewThreads($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $cursor) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          isResolved
+          resolvedBy { login }
+          comments(first: 1) { nodes { fullDatabaseId } }
+        }
+      }
+    }
+  }
+}
+"""
 _TRANSIENT = frozenset({502, 503, 504})
 
 
@@ -54,8 +74,9 @@ class GitHubError(TokyoError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, status: int | None = None, errors: list[Any] | None = None,
-                 rate_limited: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, errors: list[Any] | None = None, rate_limited: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.errors = list(errors or [])
@@ -77,15 +98,28 @@ class GitHubClient:
         max_wait_s: the longest single rate-limit wait, in seconds.
         sleep, clock: injectable for tests (``time.sleep``, ``time.time``).
         transport: an httpx transport for tests.
+        graphql_url: GitHub's GraphQL endpoint (``GITHUB_GRAPHQL_URL`` in Actions); by
+            default derived from ``api_url`` (:func:`graphql_url_for`).
 
     ``log`` records ``"METHOD /path -> status"`` for every response, in order.
     """
 
-    def __init__(self, api_url: str, token: str, *, timeout_s: float = 30.0, max_retries: int = 3,
-                 max_wait_s: float = 900.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 3,
+        max_wait_s: float = 900.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+        graphql_url: str | None = None,
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self._host = urlsplit(self.api_url).netloc
+        self.graphql_url = graphql_url_for(self.api_url, graphql_url)
         self.max_retries = max_retries
         self.max_wait_s = max_wait_s
         self.sleep = sleep
@@ -153,14 +187,79 @@ class GitHubClient:
     def user_permission(self, owner: str, repo: str, username: str) -> dict[str, Any]:
         """GET /repos/{owner}/{repo}/collaborators/{username}/permission ("Get repository
         permissions for a user"): ``permission`` (admin, write, read, none) and ``role_name``."""
-        return _object(self.request("GET", f"repos/{owner}/{repo}/collaborators/{quote(username, safe='')}/permission"),
-                       "GET permission")
+        return _object(
+            self.request("GET", f"repos/{owner}/{repo}/collaborators/{quote(username, safe='')}/permission"),
+            "GET permission",
+        )
+
+    def review_threads(self, owner: str, repo: str, number: int) -> list[ReviewThread]:
+        """Every review thread of a pull request with its resolved state, through GraphQL
+        (:data:`REVIEW_THREADS_QUERY`, 100 threads per page, at most MAX_PAGES pages).
+
+        Raises:
+            GitHubError: the request failed, or GitHub answered with ``errors`` or an
+                unexpected shape (a pull request that does not exist is such an answer).
+        """
+        threads: list[ReviewThread] = []
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            data = self.graphql(
+                REVIEW_THREADS_QUERY, {"owner": owner, "name": repo, "number": number, "cursor": cursor}
+            )
+            try:
+                page = data["repository"]["pullRequest"]["reviewThreads"]
+                nodes, info = page["nodes"], page["pageInfo"]
+            except (KeyError, TypeError):
+                raise GitHubError("GitHub GraphQL: reviewThreads answer has an unexpected shape") from None
+            for node in nodes or []:
+                if isinstance(node, dict):
+                    threads.append(ReviewThread.from_node(node))
+            if not (isinstance(info, dict) and info.get("hasNextPage") and info.get("endCursor")):
+                break
+            cursor = str(info["endCursor"])
+        return threads
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """POST a GraphQL ``query`` to :attr:`graphql_url`; returns ``data``.
+
+        GraphQL reports most failures with HTTP 200 and an ``errors`` list (GitHub's "Forming
+        calls with GraphQL"); those raise too.
+
+        Raises:
+            GitHubError: a non-2xx answer (after the REST retry rules), ``errors`` in the
+                answer, or no ``data`` object.
+        """
+        body = _decode(self.request("POST", self.graphql_url, json={"query": query, "variables": variables}))
+        if not isinstance(body, dict):
+            raise GitHubError("GitHub GraphQL: the answer is not a JSON object")
+        errors = body.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else errors
+            message = first.get("message") if isinstance(first, dict) else first
+            kind = first.get("type") if isinstance(first, dict) else None
+            raise GitHubError(
+                f"GitHub GraphQL: {' '.join(str(message).split())[:300]}",
+                errors=errors if isinstance(errors, list) else [errors],
+                rate_limited=kind == "RATE_LIMITED",
+            )
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise GitHubError("GitHub GraphQL: the answer has no data")
+        return data
+
+    def create_check_run(self, owner: str, repo: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST /repos/{owner}/{repo}/check-runs ("Create a check run"; needs ``checks: write``)."""
+        return self._json("POST", f"repos/{owner}/{repo}/check-runs", payload)
+
+    def update_check_run(self, owner: str, repo: str, check_run_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """PATCH /repos/{owner}/{repo}/check-runs/{check_run_id} ("Update a check run"): how
+        annotations past the first 50 are added."""
+        return self._json("PATCH", f"repos/{owner}/{repo}/check-runs/{check_run_id}", payload)
 
     def reply_to_review_comment(self, owner: str, repo: str, number: int, comment_id: int, body: str) -> dict[str, Any]:
         """POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies ("Create a
         reply for a review comment")."""
-        return self._json("POST", f"repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies",
-                          {"body": body})
+        return self._json("POST", f"repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies", {"body": body})
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -192,9 +291,11 @@ class GitHubClient:
             raise GitHubError(f"GitHub API: {method} {_short(path)} did not return an object")
         return data
 
-    def request(self, method: str, url: str, *, json: Any = None, params: dict[str, Any] | None = None) -> httpx.Response:
+    def request(
+        self, method: str, url: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
         """Send one request with the retry rules of the module docstring; returns a 2xx response.
-        The ``json`` body goes out with secrets masked (:func:`tokyo_cli.masking.mask_data`).
+        The ``json`` body goes out with secrets masked (:func:`tokyo_cli.safety.masking.mask_data`).
 
         Raises:
             GitHubError: a non-2xx answer that is not retried, retries exhausted, a rate-limit
@@ -211,7 +312,7 @@ class GitHubClient:
                 connect = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 if attempt < self.max_retries and (connect or method in _IDEMPOTENT):
                     attempt += 1
-                    self.sleep(float(2 ** attempt))
+                    self.sleep(float(2**attempt))
                     continue
                 raise GitHubError(f"GitHub API: {method} {_short(url)} failed: {type(exc).__name__}: {exc}") from None
             self.log.append(f"{method} {response.request.url.path} -> {response.status_code}")
@@ -220,9 +321,13 @@ class GitHubClient:
             wait = self._rate_limit_wait(response, secondary_wait)
             if wait is not None:
                 if wait > self.max_wait_s:
-                    raise _error(method, url, response, rate_limited=True,
-                                 extra=f"rate limited for {wait:.0f} s, longer than tokyo waits "
-                                       f"({self.max_wait_s:.0f} s)")
+                    raise _error(
+                        method,
+                        url,
+                        response,
+                        rate_limited=True,
+                        extra=f"rate limited for {wait:.0f} s, longer than tokyo waits ({self.max_wait_s:.0f} s)",
+                    )
                 if attempt >= self.max_retries:
                     raise _error(method, url, response, rate_limited=True, extra="still rate limited after retries")
                 attempt += 1
@@ -232,7 +337,7 @@ class GitHubClient:
                 continue
             if response.status_code in _TRANSIENT and method in _IDEMPOTENT and attempt < self.max_retries:
                 attempt += 1
-                self.sleep(float(2 ** attempt))
+                self.sleep(float(2**attempt))
                 continue
             raise _error(method, url, response)
 
@@ -259,6 +364,47 @@ class GitHubClient:
         return None
 
 
+@dataclass(frozen=True)
+class ReviewThread:
+    """One review thread: ``first_comment_id`` (REST id of the comment that opened it, or
+    ``None``), ``resolved``, and ``resolved_by`` (the login that resolved it, if known)."""
+
+    first_comment_id: int | None
+    resolved: bool
+    resolved_by: str | None
+
+    @classmethod
+    def from_node(cls, node: dict[str, Any]) -> ReviewThread:
+        """From a ``PullRequestReviewThread`` node of :data:`REVIEW_THREADS_QUERY`'s answer
+        (``fullDatabaseId`` is a BigInt, sent as a string)."""
+        comments = (node.get("comments") or {}).get("nodes") or [None]
+        first = comments[0] if isinstance(comments[0], dict) else {}
+        raw = first.get("fullDatabaseId")
+        try:
+            cid: int | None = int(str(raw)) if raw is not None else None
+        except ValueError:
+            cid = None
+        by = node.get("resolvedBy")
+        login = by.get("login") if isinstance(by, dict) else None
+        return cls(cid, node.get("isResolved") is True, login if isinstance(login, str) and login else None)
+
+
+def graphql_url_for(api_url: str, given: str | None = None) -> str:
+    """GitHub's GraphQL endpoint for a REST ``api_url``: ``given`` when it is on the same
+    host (the token never goes elsewhere), else ``https://api.github.com/graphql`` for
+    github.com, ``https://HOST/api/graphql`` for a GHES ``https://HOST/api/v3`` (GitHub
+    Enterprise Server docs, "Forming calls with GraphQL"), ``<api_url>/graphql`` otherwise.
+    """
+    api = api_url.rstrip("/")
+    if given:
+        url, base = urlsplit(given.strip()), urlsplit(api)
+        if (url.scheme, url.netloc) == (base.scheme, base.netloc):
+            return given.strip()
+    if api.endswith("/api/v3"):
+        return api[: -len("/v3")] + "/graphql"
+    return api + "/graphql"
+
+
 def _object(response: httpx.Response, what: str) -> dict[str, Any]:
     data = _decode(response)
     if not isinstance(data, dict):
@@ -270,8 +416,11 @@ def _decode(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise GitHubError(f"GitHub API: {response.request.method} {_short(str(response.request.url.path))} "
-                          "returned a body that is not JSON", status=response.status_code) from None
+        raise GitHubError(
+            f"GitHub API: {response.request.method} {_short(str(response.request.url.path))} "
+            "returned a body that is not JSON",
+            status=response.status_code,
+        ) from None
 
 
 def _message(response: httpx.Response) -> str:
@@ -284,8 +433,9 @@ def _message(response: httpx.Response) -> str:
     return ""
 
 
-def _error(method: str, url: str, response: httpx.Response, *, rate_limited: bool = False,
-           extra: str = "") -> GitHubError:
+def _error(
+    method: str, url: str, response: httpx.Response, *, rate_limited: bool = False, extra: str = ""
+) -> GitHubError:
     errors: list[Any] = []
     try:
         body = response.json()
@@ -294,15 +444,15 @@ def _error(method: str, url: str, response: httpx.Response, *, rate_limited: boo
     except ValueError:
         pass
     detail = _message(response) or response.reason_phrase
-    details = "; ".join(str(e.get("message") or e.get("code") or e) if isinstance(e, dict) else str(e)
-                        for e in errors[:5])
+    details = "; ".join(
+        str(e.get("message") or e.get("code") or e) if isinstance(e, dict) else str(e) for e in errors[:5]
+    )
     text = f"GitHub API: {method} {_short(url)} failed: {response.status_code} {detail}"
     if details:
         text += f" ({details})"
     if extra:
         text += f": {extra}"
-    return GitHubError(" ".join(text.split()), status=response.status_code, errors=errors,
-                       rate_limited=rate_limited)
+    return GitHubError(" ".join(text.split()), status=response.status_code, errors=errors, rate_limited=rate_limited)
 
 
 def _short(url: str) -> str:

@@ -1,7 +1,7 @@
 """The diff lines around a finding: from the live changeset, or re-read from git for a past run.
 
 History stores findings, not diffs. For a past run the change is collected again from git
-(:func:`tokyo_cli.repo.load_changeset` over the finding's file only): exact for a commit range
+(:func:`tokyo_cli.git.repo.load_changeset` over the finding's file only): exact for a commit range
 (``base_sha``..``head_sha`` are immutable); for a staged or working-tree run the files may
 have moved on since, so the excerpt is shown only when the finding's anchored line still
 reads the same, and otherwise the stored anchored line alone, saying why.
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokyo_cli.diffparse import DiffLine, FileChange
 from tokyo_cli.findings import Finding
-from tokyo_cli.repo import Changeset
+from tokyo_cli.git.diff import DiffLine, FileChange
+from tokyo_cli.git.repo import Changeset
 from tokyo_cli.results import RunResult
 
 CONTEXT_LINES = 6
@@ -94,13 +94,15 @@ def _anchored_only(finding: Finding, why: str) -> HunkExcerpt:
     if finding.line is None or not finding.anchor_text:
         return HunkExcerpt(note=why)
     line = DiffLine(kind="+", text=finding.anchor_text, old_line=None, new_line=finding.line)
-    return HunkExcerpt(lines=[line], focus=range(finding.line, finding.line + 1), note=f"{why}; showing the stored line")
+    return HunkExcerpt(
+        lines=[line], focus=range(finding.line, finding.line + 1), note=f"{why}; showing the stored line"
+    )
 
 
 def _reload(result: RunResult, path: str) -> FileChange | None | str:
     """The file's change as git has it now, ``None`` if not in it, or why it cannot be read."""
     from tokyo_cli.errors import TokyoError
-    from tokyo_cli.repo import ReviewTarget, TargetKind, load_changeset
+    from tokyo_cli.git.repo import ReviewTarget, TargetKind, load_changeset
 
     root = Path(result.repo)
     if not root.is_dir():

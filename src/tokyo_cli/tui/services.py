@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from tokyo_cli.engine.runview import PlannedStep
 from tokyo_cli.events import Listener
-from tokyo_cli.runview import PlannedStep
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from tokyo_cli.engine.review import ReviewOutcome
     from tokyo_cli.findings import Finding
-    from tokyo_cli.review import ReviewOutcome
     from tokyo_cli.tui.hunks import HunkExcerpt
 
 
@@ -35,7 +35,7 @@ class DismissFn(Protocol):
 
 StartReview = Callable[[Listener], Awaitable["ReviewOutcome"]]
 """Starts the review with the given listener and returns the stored outcome
-(:func:`tokyo_cli.review.run_review` bound to its prepared change and settings). Cancelling
+(:func:`tokyo_cli.engine.review.run_review` bound to its prepared change and settings). Cancelling
 the awaiting task ends the run ``cancelled``; the outcome still comes back and is stored."""
 
 HunkLookup = Callable[["Finding"], "HunkExcerpt"]

@@ -2,7 +2,7 @@
 
 Two shapes from one widget: a bordered card of three lines on tall terminals, a single
 aligned row when the screen is short (the live screen's ``-short`` class sets ``height: 1``).
-The panel reads its :class:`~tokyo_cli.runview.StepView` on every render, so an event
+The panel reads its :class:`~tokyo_cli.engine.runview.StepView` on every render, so an event
 only has to call :meth:`AgentPanel.refresh`.
 """
 
@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from tokyo_cli.engine.runview import StepView
 from tokyo_cli.report import compact_tokens, format_usd, one_line
-from tokyo_cli.runview import StepView
 from tokyo_cli.tui.style import STATUS_ICON, STATUS_STYLE, elapsed, plain
 
 
