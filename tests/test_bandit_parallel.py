@@ -40,23 +40,34 @@ def three_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bandit_mod, "cpu_count", lambda: 3)
 
 
+def scans(monkeypatch: pytest.MonkeyPatch, stuck: str | None = None) -> dict[str, list[str]]:
+    """Each bandit process's part (its directory name) -> the files it was given; the part
+    named ``stuck`` times out instead of scanning."""
+    real = BanditAnalyzer._invoke
+    seen: dict[str, list[str]] = {}
+
+    def invoke(self: BanditAnalyzer, tree: Path, *args: Any, **kw: Any) -> dict[str, Any]:
+        seen[tree.name] = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.py"))
+        if tree.name == stuck:
+            raise BanditUnavailable("timed out after 120 s")
+        return real(self, tree, *args, **kw)
+
+    monkeypatch.setattr(BanditAnalyzer, "_invoke", invoke)
+    return seen
+
+
 def test_parts_scanned_at_once_give_the_findings_of_one_process(
     git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, three_parts: None
 ) -> None:
     cs = change(git_repo)
-    real = BanditAnalyzer._invoke
-    scanned: list[str] = []
-
-    def spy(self: BanditAnalyzer, tree: Path, *args: Any, **kw: Any) -> dict[str, Any]:
-        scanned.append(tree.name)
-        return real(self, tree, *args, **kw)
-
-    monkeypatch.setattr(BanditAnalyzer, "_invoke", spy)
+    scanned = scans(monkeypatch)
     split = BanditAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert sorted(scanned) == ["part0", "part1", "part2"]
+    assert sorted(p for part in scanned.values() for p in part) == sorted(f.path for f in cs.reviewable())
+    scanned.clear()
     monkeypatch.setattr(bandit_mod, "cpu_count", lambda: 1)
     whole = BanditAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)
-    assert scanned[3:] == ["part0"]
+    assert list(scanned) == ["part0"]
     assert split.error is None and whole.error is None
     assert keys(split.findings) == keys(whole.findings) and len(split.findings) == 8
     assert split.not_analyzed == whole.not_analyzed and list(split.not_analyzed) == ["pkg/new.py"]
@@ -66,22 +77,13 @@ def test_a_part_that_times_out_lists_only_its_own_files(
     git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, three_parts: None
 ) -> None:
     cs = change(git_repo)
-    real = BanditAnalyzer._invoke
-    lost: list[str] = []
-
-    def one_part_stuck(self: BanditAnalyzer, tree: Path, *args: Any, **kw: Any) -> dict[str, Any]:
-        if tree.name == "part1":
-            lost.extend(p.relative_to(tree).as_posix() for p in tree.rglob("*.py"))
-            raise BanditUnavailable("timed out after 120 s")
-        return real(self, tree, *args, **kw)
-
-    monkeypatch.setattr(BanditAnalyzer, "_invoke", one_part_stuck)
+    lost = scans(monkeypatch, stuck="part1")
     run = BanditAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert run.error == "bandit unavailable: timed out after 120 s" and unfinished(run.error)
-    assert lost and {p: r for p, r in run.not_analyzed.items() if p in lost} == dict.fromkeys(
-        lost, "timed out (after 120 s)"
+    assert lost["part1"] and {p: r for p, r in run.not_analyzed.items() if p in lost["part1"]} == dict.fromkeys(
+        lost["part1"], "timed out (after 120 s)"
     )
-    assert run.findings and not {f.path for f in run.findings} & set(lost)
+    assert run.findings and not {f.path for f in run.findings} & set(lost["part1"])
 
 
 def test_every_part_failing_is_the_old_single_error(
