@@ -727,16 +727,15 @@ def test_parts_scanned_by_separate_processes_give_the_findings_of_one(
 ) -> None:
     cs, runs = scanned
     whole = runs[0]  # a few files: one semgrep process over the copied tree
-    real = semgrep_mod.SemgrepAnalyzer._invoke
-    calls: list[tuple[int, int]] = []  # (files named, --jobs) per semgrep process
+    real = semgrep_mod.run_isolated
+    calls: list[tuple[int, int]] = []  # (files named, --jobs) per semgrep command line
 
-    def spy(
-        self: semgrep_mod.SemgrepAnalyzer, command: list[str], paths: list[Path], *args: Any, **kw: Any
-    ) -> dict[str, Any]:
-        calls.append((len(paths), kw["jobs"]))
-        return real(self, command, paths, *args, **kw)
+    def spy(cmd: list[str], *args: Any, **kw: Any) -> Any:
+        at = cmd.index("--jobs")
+        calls.append((len(cmd) - at - 2, int(cmd[at + 1])))
+        return real(cmd, *args, **kw)
 
-    monkeypatch.setattr(semgrep_mod.SemgrepAnalyzer, "_invoke", spy)
+    monkeypatch.setattr(semgrep_mod, "run_isolated", spy)
     monkeypatch.setattr(semgrep_mod, "FILES_PER_PROCESS", 1)
     monkeypatch.setattr(semgrep_mod, "cpu_count", lambda: 3)
     split = semgrep_mod.SemgrepAnalyzer().run(cs, cs.reviewable(), agent="akira", timeout_s=120)

@@ -385,7 +385,7 @@ class SemgrepAnalyzer:
             str(per_file),
             *(["--timeout-threshold", str(threshold)] if threshold else []),
             "--jobs",
-            str(semgrep_jobs()),
+            str(jobs),
             *(str(p) for p in paths),
         ]
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
