@@ -25,6 +25,10 @@ merge-base with the default branch — the report says which it chose):
   tokyo review --base main       main...HEAD, like a pull request
   tokyo review --all             every tracked file, as an audit
 
+Sharding (a CI matrix): --shard I/N reviews part I of N of the change's files (a
+deterministic split balanced by changed bytes, every file in exactly one shard); `tokyo
+merge` joins the N JSON or SARIF outputs into one run.
+
 Models: each agent uses its own model when its provider key is set (ANTHROPIC_API_KEY,
 OPENAI_API_KEY, GROQ_API_KEY, GEMINI_API_KEY); without one it runs its offline analyzers.
 --model sets one model for every agent; --api-base points at any OpenAI-compatible server
@@ -52,6 +56,10 @@ def review(
     all_files: Annotated[bool, typer.Option("--all", help="Review every tracked file (audit).")] = False,
     paths: Annotated[
         Optional[list[str]], typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
+    ] = None,
+    shard: Annotated[
+        Optional[str],
+        typer.Option("--shard", metavar="I/N", help="Review shard I of N of the change (1-based); join with tokyo merge."),
     ] = None,
     workflow: Annotated[
         Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
@@ -105,6 +113,15 @@ def review(
     from tokyo_cli.cli.common import require_repo_root
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
+    spec = None
+    if shard is not None:
+        from tokyo_cli.engine.shards import ShardSpec
+
+        spec = ShardSpec.parse(shard)
+        if github:
+            from tokyo_cli.errors import ConfigError
+
+            raise ConfigError("--shard splits an audit or a change across jobs; it cannot post a pull request review")
     root = require_repo_root(path)
     settings = settings_for(
         workflow=workflow,
@@ -127,6 +144,7 @@ def review(
         all_files=all_files,
         paths=list(paths or []),
         since_last=since_last,
+        shard=spec,
     )
     gh = None
     if github:

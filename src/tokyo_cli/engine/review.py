@@ -19,12 +19,13 @@ from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
 from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
-from tokyo_cli.results import RunResult
+from tokyo_cli.results import RunResult, ShardInfo, new_uid
 from tokyo_cli.config.settings import Settings
 from tokyo_cli.config.team import Team, load_team
 from tokyo_cli.config.workflow import WorkflowSpec, find_workflow, load_workflow
 
 if TYPE_CHECKING:
+    from tokyo_cli.engine.shards import ShardSpec
     from tokyo_cli.llm.gateway import Gateway
     from tokyo_cli.config.repository import RepoConfig
 
@@ -45,6 +46,7 @@ class ReviewRequest:
     all_files: bool = False
     paths: list[str] = field(default_factory=list)
     since_last: bool = False
+    shard: ShardSpec | None = None  # review one shard of the change (tokyo_cli.engine.shards)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class PreparedReview:
     branch: str | None = None
     notices: list[str] = field(default_factory=list)
     config: RepoConfig | None = None  # where the team and workflow came from
+    shard: ShardInfo | None = None  # the shard of the change this run reviews (changeset.scope)
 
 
 @dataclass
@@ -240,10 +243,28 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     elif target is None:
         target = resolve_target(root)  # raises the default target's error
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
+    shard = _apply_shard(changeset, request.shard, workflow) if request.shard is not None else None
     return PreparedReview(
         root=root, team=config.team, workflow=workflow, target=target, changeset=changeset, branch=branch,
-        notices=[*notices, *config.notices], config=config.repo,
+        notices=[*notices, *config.notices], config=config.repo, shard=shard,
     )
+
+
+def _apply_shard(changeset: Changeset, spec: ShardSpec, workflow: WorkflowSpec) -> ShardInfo:
+    """Narrow ``changeset`` to shard ``spec`` (its ``scope``) and describe the shard."""
+    from tokyo_cli.engine.shards import change_id, shard_paths
+
+    changeset.scope = shard_paths(changeset, spec)
+    return ShardInfo(index=spec.index, count=spec.count, change=change_id(changeset),
+                     files=len(changeset.scoped()), total_files=len(changeset.files),
+                     group_repeats=workflow.group_repeats, group_files=workflow.group_files)
+
+
+def shard_notice(shard: ShardInfo) -> str:
+    """The one line a shard run's report carries: which shard, how many files, what is left
+    to ``tokyo merge``."""
+    return (f"shard {shard.index}/{shard.count} of change {shard.change}: {shard.files} of {shard.total_files} "
+            "file(s); grouping of repeated rules and the synthesis run when the shards are merged (tokyo merge)")
 
 
 def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
@@ -262,8 +283,10 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,
-        notices=list(prepared.notices),
-        files=[f.entry() for f in cs.files],
+        notices=[*prepared.notices, *([shard_notice(prepared.shard)] if prepared.shard else [])],
+        files=[f.entry() for f in cs.scoped()],
+        shard=prepared.shard,
+        uid=new_uid(),
     )
 
 
@@ -426,6 +449,7 @@ async def run_review(
             local_cache=cache,
             time_limit_s=time_limit,
             stream=stream,
+            shard=prepared.shard is not None,
         ),
         listener=listener,
     )
@@ -434,7 +458,9 @@ async def run_review(
         from tokyo_cli.findings import merge_duplicates
         from tokyo_cli.config.repository import config_change_findings
 
-        extra = config_change_findings(prepared.config, prepared.changeset, agent="akira")
+        scope = prepared.changeset.scope
+        extra = [f for f in config_change_findings(prepared.config, prepared.changeset, agent="akira")
+                 if scope is None or f.path in scope]
         if extra:
             result.findings = merge_duplicates([*result.findings, *extra])
             if not any(s.task == "synthesize" and s.summary and s.status == "ok" for s in result.steps):

@@ -65,6 +65,9 @@ class EngineOptions:
     local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
     time_limit_s: float | None = None  # whole run, seconds; None = no limit (see Engine.run)
     stream: bool = False  # stream calls and emit CallText deltas (the live TUI); off: no cost
+    # One shard of the change (tokyo_cli.engine.shards): repeated-rule grouping and synthesis
+    # need every shard's findings, so they are left to ``tokyo merge``.
+    shard: bool = False
 
 
 def configured_models(agent: AgentSpec, model_override: str | None) -> list[str]:
@@ -143,7 +146,7 @@ class Engine:
                 workflow=self.workflow.name,
                 target_description=result.target_description,
                 steps=[s.id for s in steps],
-                files=len(self.changeset.files),
+                files=len(self.changeset.scoped()),
             )
         )
         self._warm_gateway(steps)
@@ -242,7 +245,8 @@ class Engine:
                 merged = merge_group(merged, group)
         # One rule repeating in a file (or across the change) becomes one finding listing
         # every location; step findings stay ungrouped (tokyo_cli.engine.grouping).
-        merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
+        if not self.options.shard:
+            merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
         result.findings = merged
         result.notices.extend(_dismissal_notices(result.steps))
         result.notices.extend(n for n in self._analyzer_notes if n not in result.notices)
@@ -298,7 +302,11 @@ class Engine:
         res = StepResult(step_id=step.id, agent=agent.id, agent_name=agent.name, task=step.task)
         self._started[step.id] = res
         t0 = time.perf_counter()
-        if step.task == "synthesize":
+        if step.task == "synthesize" and self.options.shard:
+            res.status = "skipped"
+            res.summary = "Synthesis runs over every shard's findings: tokyo merge --synthesize."
+            outcome = _Outcome(result=res)
+        elif step.task == "synthesize":
             outcome = await self._synthesize(step, agent, res, upstream)
         else:
             outcome = await self._review(step, agent, res)
@@ -364,11 +372,13 @@ class Engine:
                 store.put_text(key, "analyzers", _ANALYZER_RUNS.dump_json(runs).decode())
         found: list[Finding] = []
         for r in runs:
+            # A shard reports on its own files only; the other shards report the rest.
+            mine = [f for f in r.findings if self.changeset.in_scope(f.path)]
             res.analyzers.append(
-                AnalyzerNote(name=r.name, findings=len(r.findings), error=r.error, seconds=round(r.seconds, 3),
+                AnalyzerNote(name=r.name, findings=len(mine), error=r.error, seconds=round(r.seconds, 3),
                              not_analyzed=dict(r.not_analyzed))
             )
-            for f in r.findings:
+            for f in mine:
                 found.append(apply_policy(f).model_copy(update={"step": res.step_id}))
             self._analyzer_notes += [n for n in r.notes if n not in self._analyzer_notes]
         return found

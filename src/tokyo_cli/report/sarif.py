@@ -198,6 +198,11 @@ def _document(result: RunResult, findings: list[Finding], total: int, reason: st
             "costUsd": None if result.cost_usd is None else round(result.cost_usd, 6),
             "findings": total,
             "truncated": None if truncation is None else {"kept": len(findings), "total": total, "reason": reason},
+            "uid": result.uid,
+            "targetKind": result.target,
+            "failOn": result.fail_on.value,
+            "shard": result.shard.model_dump() if result.shard else None,
+            "merged": result.merged.model_dump() if result.merged else None,
         }},
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
