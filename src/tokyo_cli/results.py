@@ -129,7 +129,8 @@ class ShardInfo(BaseModel):
 class MergeInfo(BaseModel):
     """How a merged run (``tokyo merge``) was made: ``shards`` expected (N) of change
     ``change``; ``present`` shard numbers found, ``missing`` ones not found, ``failed`` ones
-    whose run failed or was cancelled; ``sources`` the run ids (``RunResult.uid``) merged."""
+    whose run failed or was cancelled; ``sources`` the run ids (``RunResult.uid``) merged;
+    ``group_repeats``/``group_files`` the grouping applied (the shards' workflow's)."""
 
     shards: int
     change: str
@@ -137,6 +138,8 @@ class MergeInfo(BaseModel):
     missing: list[int] = Field(default_factory=list)
     failed: list[int] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    group_repeats: int = 3
+    group_files: int = 10
 
 
 def new_uid() -> str:

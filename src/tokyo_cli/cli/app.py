@@ -18,7 +18,7 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, findings, history, hook, review, show, stats, tui, workflows
+from tokyo_cli.cli import agents, findings, history, hook, merge, review, show, stats, tui, workflows
 from tokyo_cli.cli import eval as eval_cmd
 from tokyo_cli.cli.common import exits
 from tokyo_cli.errors import TokyoError
@@ -55,6 +55,7 @@ def _root(
 
 
 app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.review))
+app.command("merge", help=merge.HELP)(exits(merge.merge))
 app.command("hook", help=hook.HELP)(exits(hook.hook))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")

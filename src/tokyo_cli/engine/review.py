@@ -475,12 +475,35 @@ async def run_review(
     # detector over all of it (findings, summaries, errors, file names; tokyo_cli.safety.masking).
     result = mask_data(result)
     if store and db is not None:
-        try:
-            from tokyo_cli.store.history import save_run
-            from tokyo_cli.store.ledger import apply_ledger
-
-            apply_ledger(db, result)  # dismissed findings: left out and counted, for every entry point
-            save_run(db, result)
-        except StoreError as exc:
-            store_error = str(exc)
+        store_error = _save(db, result)
     return ReviewOutcome(result=result, store_error=store_error if store else None)
+
+
+def _save(db: Any, result: RunResult) -> str | None:
+    """Apply the ledger to ``result`` and save it; ``None``, or why it could not be saved."""
+    from tokyo_cli.store.history import save_run
+    from tokyo_cli.store.ledger import apply_ledger
+
+    try:
+        apply_ledger(db, result)  # dismissed findings: left out and counted, for every entry point
+        save_run(db, result)
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
+def store_result(result: RunResult, settings: Settings) -> str | None:
+    """Store a run made outside :func:`run_review` (``tokyo merge``) as a review stores its
+    own: the ledger applied (dismissed findings left out, counted), then saved. Returns
+    ``None`` when stored, else why not (the caller's exit code is then 4).
+
+    Raises:
+        StoreConfigError: the history database is unusable as configured (see :func:`_open_history`).
+    """
+    db, error = _open_history(settings)
+    if db is None:
+        return error
+    try:
+        return _save(db, result)
+    finally:
+        db.close()

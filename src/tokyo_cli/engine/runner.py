@@ -512,6 +512,29 @@ class Engine:
         res.status = "ok"
         return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
 
+    async def synthesize_findings(self, step: StepSpec, findings: list[Finding],
+                                  steps: Sequence[StepResult]) -> tuple[StepResult, list[list[str]]]:
+        """Run synthesize ``step`` over ``findings`` made elsewhere (``tokyo merge --synthesize``),
+        with ``steps`` as the upstream steps (their summaries and files). Returns the step and
+        the duplicate groups (lists of fingerprints) the lead named; never raises for a
+        provider failure (the step is ``failed`` or ``skipped`` with the reason)."""
+        agent = self.team.get(step.agent)
+        res = StepResult(step_id=step.id, agent=agent.id, agent_name=agent.name, task="synthesize")
+        upstream = []
+        for s in steps:
+            mine = [f for f in findings if f.step == s.step_id]
+            upstream.append(_Outcome(result=s.model_copy(update={"findings": mine}), summary=s.summary))
+        named = {s.step_id for s in steps}
+        rest = [f for f in findings if f.step not in named]
+        if rest:
+            upstream.append(_Outcome(result=StepResult(step_id="merged", agent=agent.id, agent_name=agent.name,
+                                                       findings=rest)))
+        t0 = time.perf_counter()
+        outcome = await self._synthesize(step, agent, res, upstream)
+        res.seconds = round(time.perf_counter() - t0, 3)
+        res.findings = sorted((apply_policy(f) for f in res.findings), key=rank_key)
+        return res, outcome.duplicate_groups
+
     def _change_digest(self) -> str:
         """:func:`~tokyo_cli.engine.cache.changeset_digest`, hashed once per run (steps share it)."""
         if self._digest is None:

@@ -278,6 +278,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
             "status": f.status,
             "fileLevel": f.line is None and f.file_line is None,
             "onChangedLine": f.line is not None,
+            "step": f.step,
+            "corroborated": f.corroborated,
         },
     }
     if f.confidence is not None:
@@ -290,7 +292,9 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
         out["properties"]["members"] = len(f.members)
         out["relatedLocations"] = [
             {"id": i, "physicalLocation": {"artifactLocation": _artifact(m.path), "region": {"startLine": m.line or 1}},
-             "message": {"text": _cap(clean_text(m.title).strip() or rule_id, MAX_MESSAGE_CHARS)}}
+             "message": {"text": _cap(clean_text(m.title).strip() or rule_id, MAX_MESSAGE_CHARS)},
+             # what tokyo merge needs to rebuild the member (tokyo_cli.report.reading)
+             "properties": {"fingerprint": m.fingerprint, "severity": m.severity.value, "line": m.line}}
             for i, m in enumerate(f.members[:MAX_RELATED])
         ]
     if f.status == "dismissed":
