@@ -80,7 +80,9 @@ def test_run_properties_and_driver() -> None:
     r = sarif_run(run([finding()], steps=steps, workflow="audit"))
     assert r["properties"]["tokyo"] == {
         "runId": 7, "status": "completed", "target": "main...HEAD", "baseSha": "a" * 40,
-        "headSha": "b" * 40, "workflow": "audit", "costUsd": 0.123457, "findings": 1, "truncated": None}
+        "headSha": "b" * 40, "workflow": "audit", "costUsd": 0.123457, "findings": 1, "truncated": None,
+        # what tokyo merge reads back (tokyo_cli.report.reading)
+        "uid": "", "targetKind": "range", "failOn": "high", "shard": None, "merged": None}
     assert sarif_run(run([]))["properties"]["tokyo"]["costUsd"] is None
     driver = r["tool"]["driver"]
     assert (driver["name"], driver["version"], driver["semanticVersion"]) == ("tokyo", __version__, __version__)
@@ -177,7 +179,7 @@ def test_result_regions_properties_and_fixes() -> None:
     assert ranged["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "endLine": 7}
     assert ranged["properties"] == {"severity": "high", "category": "security", "agents": ["akira"],
                                     "source": "model", "status": "open", "fileLevel": False, "onChangedLine": True,
-                                    "confidence": 0.75,
+                                    "step": "", "corroborated": False, "confidence": 0.75,
                                     "tags": ["security"], "security-severity": "8.0"}
     (change,) = ranged["fixes"][0]["artifactChanges"]
     assert change["replacements"] == [{"deletedRegion": {"startLine": 5, "endLine": 7}, "insertedContent": {"text": "a\nb\n"}}]
@@ -260,10 +262,11 @@ def test_group_members_are_related_locations() -> None:
     assert res["relatedLocations"] == [
         {"id": 0, "physicalLocation": {"artifactLocation": {"uri": "src/name%20with%20space.py", "uriBaseId": "%SRCROOT%"},
                                        "region": {"startLine": 1}},
-         "message": {"text": "akira/security"}},  # a blank member title falls back to the rule id
+         "message": {"text": "akira/security"},  # a blank member title falls back to the rule id
+         "properties": {"fingerprint": "f1", "severity": "low", "line": None}},
         {"id": 1, "physicalLocation": {"artifactLocation": {"uri": "src/b.py", "uriBaseId": "%SRCROOT%"},
                                        "region": {"startLine": 7}},
-         "message": {"text": "second one"}},
+         "message": {"text": "second one"}, "properties": {"fingerprint": "f2", "severity": "low", "line": 7}},
     ]
 
 
