@@ -222,25 +222,37 @@ def save_run(db: Database, result: RunResult) -> int:
             file. Nothing of the run is written in that case.
     """
     with translate_errors(db_path(db)), write_transaction(db):
-        identity = "uid" in _table(db, "runs").columns_dict  # False before m012_run_identity
-        if identity and (not result.uid or db.execute("SELECT 1 FROM runs WHERE uid = ?", [result.uid]).fetchone()):
-            result.uid = new_uid()  # a run saved again is a new run (tokyo history import keeps uids)
-        stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.safety.masking)
-        row = _run_row(stored)
-        if not identity:
-            for key in ("uid", "shard", "merged"):
-                del row[key]
-        run_id = _insert(db, "runs", row)
-        _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
-        _table(db, "findings").insert_all(_finding_rows(run_id, None, stored.findings))
-        for step in stored.steps:
-            step_row_id = _insert(db, "steps", _step_row(run_id, step))
-            _table(db, "llm_calls").insert_all(
-                _call_row(run_id, step_row_id, c) for c in step.calls
-            )
-            _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
-        record_seen(db, run_id, stored)
+        run_id = insert_run(db, result)
     result.run_id = run_id
+    return run_id
+
+
+def insert_run(db: Database, result: RunResult) -> int:
+    """:func:`save_run`'s writes inside the caller's transaction (``tokyo history import``
+    stores a whole file in one); returns the new run id and sets ``result.uid`` when it had
+    none or the database already holds it, but not ``result.run_id``.
+
+    Raises:
+        sqlite3.Error: the caller's transaction decides what a failure means.
+    """
+    identity = "uid" in _table(db, "runs").columns_dict  # False before m012_run_identity
+    if identity and (not result.uid or db.execute("SELECT 1 FROM runs WHERE uid = ?", [result.uid]).fetchone()):
+        result.uid = new_uid()  # a run saved again is a new run (tokyo history import keeps uids)
+    stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.safety.masking)
+    row = _run_row(stored)
+    if not identity:
+        for key in ("uid", "shard", "merged"):
+            del row[key]
+    run_id = _insert(db, "runs", row)
+    _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
+    _table(db, "findings").insert_all(_finding_rows(run_id, None, stored.findings))
+    for step in stored.steps:
+        step_row_id = _insert(db, "steps", _step_row(run_id, step))
+        _table(db, "llm_calls").insert_all(
+            _call_row(run_id, step_row_id, c) for c in step.calls
+        )
+        _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
+    record_seen(db, run_id, stored)
     return run_id
 
 
