@@ -468,6 +468,12 @@ async def run_review(
 
                 result.summary = offline_summary(result)  # the counts include the config findings
     _budget_notices(result, budget)
+    if gateway is not None and gateway.budget_stops:
+        where = "; ".join(dict.fromkeys(gateway.spent_gateways.values()))
+        result.notices.append(
+            f"budget stop: the gateway refused {gateway.budget_stops} call(s), its budget is spent ({where}); "
+            "the files they covered are listed as not reviewed (budget), the findings made before the stop are kept"
+        )
     hits = sum(1 for c in result.calls if c.cache_hit)
     if hits:
         result.notices.append(f"{hits} of {len(result.calls)} call(s) answered from the response cache (--no-cache to bypass)")
