@@ -122,7 +122,8 @@ def test_action_interface_and_install() -> None:
     assert {"workflow", "fail-on", "model", "max-cost", "max-comments", "github-token", "sarif",
             "python-version"} <= set(doc["inputs"])
     assert {"run-id", "findings", "critical", "high", "medium", "low", "info", "sarif"} <= set(doc["outputs"])
-    lock, install, review = [s for s in doc["runs"]["steps"] if "run" in s]
+    lock, install, review, export = [s for s in doc["runs"]["steps"] if "run" in s]
+    assert "history export" in export["run"] and "inputs.history-artifact != ''" in export["if"]
     assert 'sha256sum "$ACTION_PATH/requirements/action.txt"' in lock["run"]  # the pip cache key
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert '--require-hashes --no-deps -r "$ACTION_PATH/requirements/action.txt"' in install["run"]

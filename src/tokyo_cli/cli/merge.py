@@ -50,11 +50,20 @@ def merge(
     max_cost: Annotated[
         Optional[float], typer.Option("--max-cost", metavar="USD", min=0, help="Cost cap of the synthesis call.")
     ] = None,
+    json_output: Annotated[
+        Optional[Path],
+        typer.Option("--json-output", metavar="FILE", dir_okay=False, help="Also write the JSON report to FILE."),
+    ] = None,
+    step_outputs: Annotated[
+        bool,
+        typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
+                                            "in the job summary (the action's merge mode)."),
+    ] = False,
     db: DbOption = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the merged run in history.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> int:
-    from tokyo_cli.cli.review import _emit_report, saved_line
+    from tokyo_cli.cli.review import _emit_report, emit_extras, saved_line
     from tokyo_cli.engine.merging import merge_runs
     from tokyo_cli.engine.review import ReviewOutcome, store_result
     from tokyo_cli.report.reading import read_report
@@ -75,7 +84,11 @@ def merge(
         asyncio.run(main())
     store_error = None if no_store else store_result(result, settings)
     outcome = ReviewOutcome(result=result, store_error=store_error)
-    _emit_report(result, fmt, output, store_error=store_error)
+    from tokyo_cli.github.context import untrusted_output
+
+    with untrusted_output(step_outputs):  # the runner must not obey "::" commands in findings
+        _emit_report(result, fmt, output, store_error=store_error)
+        emit_extras(result, fmt, output, json_output=json_output, step_outputs=step_outputs, store_error=store_error)
     line = saved_line(outcome)
     if line is not None:
         sys.stderr.write(line + "\n")

@@ -92,6 +92,16 @@ def review(
         Optional[float],
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
+    json_output: Annotated[
+        Optional[Path],
+        typer.Option("--json-output", metavar="FILE", dir_okay=False,
+                     help="Also write the JSON report to FILE, whatever --format (tokyo merge reads it)."),
+    ] = None,
+    step_outputs: Annotated[
+        bool,
+        typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
+                                            "in the job summary (the action's audit mode)."),
+    ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
@@ -172,10 +182,12 @@ def review(
     result = outcome.result
     from tokyo_cli.github.context import untrusted_output
 
-    with untrusted_output(github):  # the runner must not obey "::" commands in findings
+    with untrusted_output(github or step_outputs):  # the runner must not obey "::" commands in findings
         _emit_report(result, fmt, output, store_error=outcome.store_error)
         if github and output is not None:
             _emit_report(result, ReportFormat.terminal, None)  # the job log keeps the report
+        emit_extras(result, fmt, output, json_output=json_output, step_outputs=step_outputs and not github,
+                    store_error=outcome.store_error)
     saved = saved_line(outcome)
     if saved is not None:
         sys.stderr.write(saved + "\n")
@@ -186,6 +198,19 @@ def review(
                              sarif_written=output is not None and output.is_file() and (
                                  fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"))
     return outcome.exit_code()
+
+
+def emit_extras(result: RunResult, fmt: ReportFormat, output: Path | None, *, json_output: Path | None,
+                step_outputs: bool, store_error: str | None) -> None:
+    """``--json-output`` (the JSON report, also written) and ``--step-outputs`` (GitHub step
+    outputs and job summary, :func:`tokyo_cli.github.steps.publish_step`)."""
+    if json_output is not None:
+        _emit_report(result, ReportFormat.json, json_output, store_error=store_error)
+    if step_outputs:
+        from tokyo_cli.github.steps import publish_step
+
+        sarif = output is not None and output.is_file() and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif")
+        publish_step(result, sarif_written=sarif)
 
 
 def _skipped_sarif(fmt: ReportFormat, output: Path | None, reason: str) -> bool:
