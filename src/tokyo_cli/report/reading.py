@@ -72,19 +72,6 @@ class _JsonAnalyzer(_Loose):
     not_analyzed: list[dict[str, str]] = Field(default_factory=list)
 
 
-class _JsonCall(_Loose):
-    model: str
-    provider: str = ""
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float | None = None
-    latency_s: float = 0.0
-    attempts: int = 1
-    status: str = "ok"
-    error: str | None = None
-    cache_hit: bool = False
-
-
 class _JsonStep(_Loose):
     id: str
     agent: str
@@ -96,7 +83,7 @@ class _JsonStep(_Loose):
     credential_env: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)
     dropped: int = 0
-    calls: list[_JsonCall] = Field(default_factory=list)
+    calls: list[dict[str, Any]] = Field(default_factory=list)
     analyzers: list[_JsonAnalyzer] = Field(default_factory=list)
     not_reviewed: dict[str, str] = Field(default_factory=dict)
     summary: str = ""
@@ -175,11 +162,7 @@ def _from_json(path: Path, doc: dict[str, Any]) -> RunResult:
             model=s.model, configured_model=s.configured_model, credential_env=s.credential_env, files=s.files,
             dropped_findings=s.dropped, not_reviewed=s.not_reviewed, summary=s.summary, error=s.error,
             seconds=s.seconds,
-            calls=[CallRecord(step_id=s.id, agent=s.agent, model=c.model, provider=c.provider, tokens_in=c.tokens_in,
-                              tokens_out=c.tokens_out, cost_usd=c.cost_usd, latency_s=c.latency_s,
-                              attempts=c.attempts, error=c.error, cache_hit=c.cache_hit,
-                              status=c.status if c.status in _CALL_STATUSES else "error")  # type: ignore[arg-type]
-                   for c in s.calls],
+            calls=[_call(path, s, c) for c in s.calls],
             analyzers=[AnalyzerNote(name=a.name, findings=a.findings, error=a.error, seconds=a.seconds,
                                     not_analyzed={n.get("path", ""): n.get("reason", "") for n in a.not_analyzed})
                        for a in s.analyzers],
@@ -201,9 +184,16 @@ def _from_json(path: Path, doc: dict[str, Any]) -> RunResult:
     )
 
 
+def _call(path: Path, step: _JsonStep, call: dict[str, Any]) -> CallRecord:
+    fields = {k: v for k, v in call.items() if k in CallRecord.model_fields and k not in ("step_id", "agent")}
+    try:
+        return CallRecord(step_id=step.id, agent=step.agent, **fields)
+    except ValidationError as exc:
+        raise _invalid(path, f"tokyo JSON report (a call of step {step.id[:64]!r})", exc) from None
+
+
 _RUN_STATUSES = ("running", "completed", "partial", "failed", "cancelled")
 _STEP_STATUSES = ("pending", "running", "ok", "partial", "offline", "failed", "skipped")
-_CALL_STATUSES = ("ok", "error", "invalid_output", "skipped")
 
 
 class _SarifTokyo(_Loose):

@@ -42,6 +42,8 @@ from tokyo_cli.results import RunResult
 from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.history import insert_run, load_run
+from tokyo_cli.store.ledger_query import LedgerEntry
+from tokyo_cli.store.ledger_query import LedgerEvent as StoredEvent
 
 FORMAT = "tokyo-history"
 VERSION = 1
@@ -49,36 +51,22 @@ _ACTION_STATUS = {"dismiss": "dismissed", "accept": "accepted", "reopen": "open"
 _LEDGER_FIELDS = ("repo", "path", "line", "rule", "agent", "severity", "category", "title")
 
 
-class LedgerEvent(BaseModel):
-    """One decision as exported: ``action`` by ``who`` at ``at`` (ISO 8601), with its reason."""
+class LedgerEvent(StoredEvent):
+    """One decision as exported: ``action`` by ``who`` at ``at``, with its reason."""
 
     model_config = ConfigDict(extra="ignore")
 
     action: Literal["dismiss", "accept", "reopen"]
-    reason: str | None = None
-    who: str | None = None
-    at: str
 
 
-class LedgerRecord(BaseModel):
-    """A fingerprint's ledger row and its decision history, as exported."""
+class LedgerRecord(LedgerEntry):
+    """A fingerprint's ledger row (:class:`~tokyo_cli.store.ledger_query.LedgerEntry`) and its
+    decision history, as exported."""
 
     model_config = ConfigDict(extra="ignore")
 
     kind: Literal["ledger"] = "ledger"
     fingerprint: str = Field(min_length=1, max_length=64)
-    status: Literal["open", "accepted", "dismissed"] = "open"
-    reason: str | None = None
-    decided_by: str | None = None
-    decided_at: str | None = None
-    repo: str | None = None
-    path: str | None = None
-    line: int | None = None
-    rule: str | None = None
-    agent: str | None = None
-    severity: str | None = None
-    category: str | None = None
-    title: str | None = None
     events: list[LedgerEvent] = Field(default_factory=list)
 
 
@@ -245,6 +233,14 @@ def import_files(db: Database, paths: list[Path]) -> ImportReport:
     return report
 
 
+def _instant(text: str) -> datetime | str:
+    """A stored event time as a datetime (so equal instants match), or the text as it is."""
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+
+
 def _merge_ledger(db: Database, record: LedgerRecord) -> tuple[int, int]:
     """Add ``record``'s events this database lacks and set the decision of the newest event.
     Returns (events added, 1 when the stored decision changed else 0)."""
@@ -256,15 +252,16 @@ def _merge_ledger(db: Database, record: LedgerRecord) -> tuple[int, int]:
         before = "open"
     else:
         before = dict(zip([d[0] for d in cur.description], row))["status"]
-    known = {tuple(r) for r in db.execute(
+    known = {(action, _instant(at), who, reason) for action, at, who, reason in db.execute(
         "SELECT action, at, who, reason FROM ledger_events WHERE fingerprint = ?", [record.fingerprint]).fetchall()}
     added = 0
     for event in record.events:
-        if (event.action, event.at, event.who, event.reason) in known:
+        mark = (event.action, event.at, event.who, event.reason)
+        if mark in known:
             continue
         db.table("ledger_events").insert({"fingerprint": record.fingerprint, "action": event.action,
-                                          "reason": event.reason, "who": event.who, "at": event.at})
-        known.add((event.action, event.at, event.who, event.reason))
+                                          "reason": event.reason, "who": event.who, "at": event.at.isoformat()})
+        known.add(mark)
         added += 1
     newest = db.execute(
         "SELECT action, reason, who, at FROM ledger_events WHERE fingerprint = ? "
