@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption, console, settings_for
-from tokyo_cli.cli.review import ReportFormat
+from tokyo_cli.cli.review import FormatOption, JsonOutputOption, OutputOption, ReportFormat, StepOutputsOption
 
 HELP = """Merge the outputs of `tokyo review --shard I/N` into one run, report it and store it.
 
@@ -22,18 +22,16 @@ are de-duplicated by fingerprint and grouped across shards as one run would grou
 missing or failed shard makes the merged run partial and the report names it.
 --synthesize lets the lead (Kenji) synthesise the merged findings when a model is available.
 
-Exit codes as for tokyo review: 0 nothing at/above --fail-on; 1 findings at/above it (also
-when a shard is missing: the run is partial); 2 bad input (a file that is not a tokyo report,
+Exit codes as for tokyo review: 0 nothing at/above --fail-on; 1 findings at/above it (in a
+partial run too: a shard missing or failed); 2 bad input (a file that is not a tokyo report,
 shards of different changes); 3 nothing usable; 4 not saved to history.
 """
 
 
 def merge(
-    files: Annotated[list[Path], typer.Argument(help="Shard outputs: tokyo JSON or SARIF files.", dir_okay=False)],
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
-    ] = None,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Shard outputs: tokyo JSON or SARIF files.", dir_okay=False)],
+    fmt: FormatOption = ReportFormat.terminal,
+    output: OutputOption = None,
     fail_on: Annotated[
         Optional[str],
         typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: the shards']"),
@@ -50,15 +48,8 @@ def merge(
     max_cost: Annotated[
         Optional[float], typer.Option("--max-cost", metavar="USD", min=0, help="Cost cap of the synthesis call.")
     ] = None,
-    json_output: Annotated[
-        Optional[Path],
-        typer.Option("--json-output", metavar="FILE", dir_okay=False, help="Also write the JSON report to FILE."),
-    ] = None,
-    step_outputs: Annotated[
-        bool,
-        typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
-                                            "in the job summary (the action's merge mode)."),
-    ] = False,
+    json_output: JsonOutputOption = None,
+    step_outputs: StepOutputsOption = False,
     db: DbOption = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the merged run in history.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,

@@ -48,6 +48,22 @@ class ReportFormat(str, Enum):
     sarif = "sarif"
 
 
+FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[
+    Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+]
+JsonOutputOption = Annotated[
+    Optional[Path],
+    typer.Option("--json-output", metavar="FILE", dir_okay=False,
+                 help="Also write the JSON report to FILE, whatever --format (tokyo merge reads it)."),
+]
+StepOutputsOption = Annotated[
+    bool,
+    typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
+                                        "in the job summary (the action's audit and merge modes)."),
+]
+
+
 def review(
     path: Annotated[Path, typer.Argument(help="Repository to review (any path inside it).")] = Path("."),
     staged: Annotated[bool, typer.Option("--staged", help="Review staged changes.")] = False,
@@ -84,24 +100,14 @@ def review(
                      help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
                           "JSON, SARIF and history keep all. [default: workflow's, low]"),
     ] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
-    ] = None,
+    fmt: FormatOption = ReportFormat.terminal,
+    output: OutputOption = None,
     max_cost: Annotated[
         Optional[float],
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
-    json_output: Annotated[
-        Optional[Path],
-        typer.Option("--json-output", metavar="FILE", dir_okay=False,
-                     help="Also write the JSON report to FILE, whatever --format (tokyo merge reads it)."),
-    ] = None,
-    step_outputs: Annotated[
-        bool,
-        typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
-                                            "in the job summary (the action's audit mode)."),
-    ] = False,
+    json_output: JsonOutputOption = None,
+    step_outputs: StepOutputsOption = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
