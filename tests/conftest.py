@@ -50,6 +50,9 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    # The user config file (tokyo_cli.config.userconfig) on Windows and macOS comes from these or HOME.
+    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(home / "AppData" / "Local"))
     monkeypatch.setenv("TOKYO_HOME", str(home / "tokyo"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
@@ -57,8 +60,16 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("NO_COLOR", "1")
-    for name in PROVIDER_ENV:
+    from tokyo_cli.llm.providers import CREDENTIALS
+
+    for name in {*PROVIDER_ENV, *(n for groups in CREDENTIALS.values() for g in groups for n in g)}:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
-        if name.startswith("TOKYO_") and name != "TOKYO_HOME":
+        if name.startswith("TOKYO_") and name != "TOKYO_HOME":  # TOKYO_CONFIG, TOKYO_PLUGINS too
             monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):  # no test exports spans anywhere
+            monkeypatch.delenv(name, raising=False)
+    from tokyo_cli.config.userconfig import user_config_path
+
+    assert user_config_path().is_relative_to(home), "the user config file must be under the test's home"

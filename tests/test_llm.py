@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fakes.provider import FakeProvider
+from fakes.provider import DEFAULT_REPLY, FakeProvider
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm.gateway import FallingBack, Gateway, LLMRequest, Retrying
 from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, redact, wire_model_name
@@ -64,7 +64,7 @@ def test_provider_of(model: str, provider: str) -> None:
 
 
 def test_credential_env_names() -> None:
-    assert credential_env("claude-opus-4-5") == ["ANTHROPIC_API_KEY"]
+    assert credential_env("claude-opus-4-5") == ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]
     assert credential_env("o3") == ["OPENAI_API_KEY"]
     assert credential_env("groq/llama-3.3-70b-versatile") == ["GROQ_API_KEY"]
     assert credential_env("gemini/gemini-2.5-pro") == ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
@@ -300,11 +300,20 @@ async def test_concurrency_limit_per_provider(fake_provider: FakeProvider) -> No
 
 
 async def test_fake_provider_serves_many_in_flight(fake_provider: FakeProvider) -> None:
-    # Long latency so every call is still waiting when the last one starts, even on a busy
-    # machine; speed itself is measured by benchmarks, not asserted here.
-    fake_provider.latency = 3.0
-    gateway = fast_gateway(fake_provider, max_concurrency_per_provider=60)
-    await asyncio.gather(*(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
+    # Every reply is held until 60 requests are in flight at once (or 60 s pass, and then the
+    # assertion fails): no latency to race on a busy machine. Speed is for benchmarks.
+    release = threading.Event()
+    fake_provider.script("chunk", DEFAULT_REPLY, hold=release)
+    gateway = fast_gateway(fake_provider, max_concurrency_per_provider=60, timeout_s=120)
+
+    async def release_when_all_arrived() -> None:
+        deadline = time.monotonic() + 60
+        while fake_provider.in_flight < 60 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        release.set()
+
+    await asyncio.gather(release_when_all_arrived(),
+                         *(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
     assert fake_provider.peak_in_flight == 60
 
 
@@ -372,7 +381,7 @@ async def test_fallback_without_credentials_is_skipped(monkeypatch: pytest.Monke
     assert response.model == "gpt-4o" and response.provider == "openai"
     assert stub.calls == ["claude-opus-4-5", "gpt-4o"], "auth errors are not retried; groq has no key"
     assert response.errors == [
-        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY",
+        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
         "groq/llama-3.3-70b-versatile: skipped, no credentials (set GROQ_API_KEY)",
     ]
 

@@ -107,7 +107,7 @@ def test_offline_review_finds_the_shell_injection_and_says_which_keys_are_missin
     bandit = [f for f in report["findings"] if f["rule"] == "bandit:B602"]
     assert [(f["path"], f["line"], f["severity"]) for f in bandit] == [("src/app/server.py", SHELL_LINE, "high")]
     akira = next(s for s in report["steps"] if s["agent"] == "akira")
-    assert akira["credential_env"] == ["ANTHROPIC_API_KEY"]
+    assert akira["credential_env"] == ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]
     skipped = {f["path"]: f["reason"] for f in report["files"] if not f["reviewed"]}
     assert skipped == {"assets/logo.png": "binary"}
 

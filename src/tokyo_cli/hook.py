@@ -138,7 +138,7 @@ def prepare_hook(root: Path, settings: Settings, scope: HookScope) -> PreparedRe
     config = load_review_config(root, settings, config_commit(root, target))
     changeset = load_changeset(root, target, max_file_bytes=settings.max_file_bytes)
     return PreparedReview(root=root, team=config.team, workflow=config.workflow, target=target,
-                          changeset=changeset, branch=scope.branch, notices=config.notices, config=config.repo)
+                          changeset=changeset, branch=scope.branch, notices=[*config.notices, *config.applied], config=config.repo)
 
 
 def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> ReviewOutcome:

@@ -112,3 +112,11 @@ def make_git_repo(tmp_path: Path) -> Callable[..., GitRepo]:
 def git_repo(make_git_repo: Callable[..., GitRepo]) -> GitRepo:
     """An empty repository (branch main, no commits) in a tmp dir."""
     return make_git_repo("repo")
+
+
+@pytest.fixture
+def committed_repo(git_repo: GitRepo) -> GitRepo:
+    """``git_repo`` with one commit on main: ``app.py``."""
+    git_repo.write("app.py", "print('hi')\n")
+    git_repo.commit("first")
+    return git_repo

@@ -30,8 +30,11 @@ import base64
 import csv
 import hashlib
 import io
+import platform
 import re
+import sys
 import sysconfig
+import time
 import zipfile
 from collections.abc import Collection
 from configparser import ConfigParser
@@ -118,3 +121,26 @@ def installed_wheelhouse(site_packages: Path, dest: Path, *, skip: Collection[st
         if wheel is not None:
             out.append(wheel)
     return out
+
+
+def cached_wheelhouse(cache_dir: Path | None, scratch: Path) -> tuple[Path, str | None]:
+    """Wheels of every distribution installed in this interpreter's environment except
+    tokyo-cli (its dependencies and its build backend, hatchling, come with ``pip install -e
+    '.[test]'``), packed by :func:`installed_wheelhouse`: no network. Kept in ``cache_dir``
+    (pytest's cache, keyed by the installed distributions) when given, else in ``scratch``.
+
+    Returns the directory and a line saying how long packing took (``None`` when it was
+    already packed).
+    """
+    site = Path(sysconfig.get_path("purelib"))
+    installed = sorted(p.name for p in site.glob("*.dist-info"))
+    key = hashlib.sha256("\n".join([sys.version, platform.platform(), *installed]).encode()).hexdigest()[:16]
+    home = cache_dir / f"tokyo-hook-wheels-{key}" if cache_dir is not None else scratch / "wheels"
+    home.mkdir(parents=True, exist_ok=True)
+    if (home / "COMPLETE").exists():
+        return home, None
+    started = time.monotonic()
+    wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})
+    (home / "COMPLETE").write_text("ok\n")
+    return home, (f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
+                  f"(no network; kept in {home})")

@@ -28,29 +28,11 @@ from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
 from tokyo_cli.safety.masking import mask_secrets
 from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.plugins.builtins import ANALYZERS as BUILTIN_ANALYZERS
 
-# name -> "module:class"; imported on first use so a broken tool never breaks startup.
-_REGISTRY: dict[str, str] = {
-    # akira (security)
-    "bandit": "tokyo_cli.analyzers.bandit:BanditAnalyzer",
-    "detect-secrets": "tokyo_cli.analyzers.secrets:SecretsAnalyzer",
-    "semgrep": "tokyo_cli.analyzers.semgrep:SemgrepAnalyzer",
-    # yuki (tests)
-    "test-gaps": "tokyo_cli.analyzers.tests_gap:TestGapAnalyzer",
-    # hiro (CI, containers, config)
-    "zizmor": "tokyo_cli.analyzers.actions:ZizmorAnalyzer",
-    "hadolint": "tokyo_cli.analyzers.dockerfile:HadolintAnalyzer",
-    "dockerfile": "tokyo_cli.analyzers.dockerfile:DockerfileAnalyzer",
-    "config-syntax": "tokyo_cli.analyzers.yamlcheck:ConfigSyntaxAnalyzer",
-    # sakura (docs)
-    "docstrings": "tokyo_cli.analyzers.docs:DocstringAnalyzer",
-    "readme-mentions": "tokyo_cli.analyzers.docs:ReadmeMentionAnalyzer",
-    "doc-links": "tokyo_cli.analyzers.links:DocLinkAnalyzer",
-    # kenji (architecture)
-    "import-cycles": "tokyo_cli.analyzers.imports:ImportCycleAnalyzer",
-    "complexity": "tokyo_cli.analyzers.complexity:ComplexityAnalyzer",
-    "module-size": "tokyo_cli.analyzers.size:ModuleSizeAnalyzer",
-}
+# name -> "module:class" (tokyo_cli.plugins.builtins, where plugins see the names they may not
+# take); imported on first use so a broken tool never breaks startup.
+_REGISTRY: dict[str, str] = BUILTIN_ANALYZERS
 # Subprocess-based analyzers stop themselves at the limit and say so; this is how much
 # longer run_analyzers waits for that before it gives up on a thread.
 TIMEOUT_GRACE_S = 2.0
@@ -100,19 +82,29 @@ class Analyzer(Protocol):
 
 
 def available_analyzers() -> list[str]:
-    """Names :func:`get_analyzer` accepts, sorted (for validation messages)."""
-    return sorted(_REGISTRY)
+    """Names :func:`get_analyzer` accepts, sorted (for validation messages): the built-in
+    ones and those plugins register (:mod:`tokyo_cli.plugins`, loaded here on first need)."""
+    from tokyo_cli.plugins import registry
+
+    return sorted({*_REGISTRY, *registry().analyzers})
 
 
 def get_analyzer(name: str) -> Analyzer:
-    """A fresh analyzer instance by registry name.
+    """A fresh analyzer instance by name: a built-in one, else one a plugin registered (the
+    plugins load only when a name is not built in).
 
     Raises:
-        ConfigError: "unknown analyzer 'x' (known: bandit)".
+        ConfigError: "unknown analyzer 'x' (known: bandit, ...)".
     """
     spec = _REGISTRY.get(name)
     if spec is None:
-        raise ConfigError(f"unknown analyzer '{name}' (known: {', '.join(available_analyzers())})")
+        from tokyo_cli.plugins import registry
+
+        plugin_factory = registry().analyzers.get(name)
+        if plugin_factory is None:
+            raise ConfigError(f"unknown analyzer '{name}' (known: {', '.join(available_analyzers())})")
+        plugged: Analyzer = plugin_factory()
+        return plugged
     module_name, _, attr = spec.partition(":")
     factory = getattr(importlib.import_module(module_name), attr)
     analyzer: Analyzer = factory()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none
+from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none, warn_plugins
 
 app = typer.Typer(help="Show the agent team (agents.yaml).", no_args_is_help=True)
 
@@ -19,6 +19,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     from tokyo_cli.llm.gateway import credential_env, has_credentials
     from tokyo_cli.config.team import load_team
 
+    warn_plugins()
     team = load_team(repo_root_or_none(repo))
     if as_json:
         from tokyo_cli.cli.listing import emit_json
@@ -56,6 +57,7 @@ def show(
     from tokyo_cli.config.team import load_team
     from tokyo_cli.safety.textsafe import clean_text, one_line
 
+    warn_plugins()
     agent = load_team(repo_root_or_none(repo)).get(agent_id)
     if as_json:
         typer.echo(agent.model_dump_json(indent=2))

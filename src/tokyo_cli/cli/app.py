@@ -18,9 +18,12 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import agents, findings, history, hook, merge, review, show, stats, tui, workflows
+from tokyo_cli.cli import (agents, config, doctor, findings, history, hook, merge, plugins, review, show, stats, tui,
+                           workflows)
 from tokyo_cli.cli import eval as eval_cmd
+from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits
+from tokyo_cli.cli.completion import InstallCompletion, ShowCompletion
 from tokyo_cli.errors import TokyoError
 from tokyo_cli.safety.textsafe import clean_text
 
@@ -35,7 +38,7 @@ app = typer.Typer(
         "OPENAI_API_KEY, GROQ_API_KEY or GEMINI_API_KEY to give agents their models."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # cli/completion.py's options take the shell by name
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -50,6 +53,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    install_completion: InstallCompletion = None,
+    show_completion: ShowCompletion = None,
 ) -> None:
     """Root options."""
 
@@ -59,12 +64,16 @@ app.command("merge", help=merge.HELP)(exits(merge.merge))
 app.command("hook", help=hook.HELP)(exits(hook.hook))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")
+app.add_typer(config.app, name="config")
+app.add_typer(plugins.app, name="plugins")
 app.add_typer(history.app, name="history")
 app.command("show")(exits(show.show))
 app.command("stats", help=stats.HELP)(exits(stats.stats))
 app.add_typer(findings.app, name="findings")
 app.command("tui", help=tui.HELP)(exits(tui.tui))
 app.command("eval", help=eval_cmd.HELP)(exits(eval_cmd.eval_command))
+app.command("init", help=init_cmd.HELP)(exits(init_cmd.init))
+app.command("doctor", help=doctor.HELP)(exits(doctor.doctor))
 
 
 def _err(message: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -23,7 +24,8 @@ DbOption = Annotated[
     Optional[Path],
     typer.Option(
         "--db",
-        help="History database file. Default: $TOKYO_HOME/history.db, else the user data dir.",
+        help="History database file. Default: TOKYO_DB, else $TOKYO_HOME/history.db (or db/home in the user "
+             "config file), else the user data dir.",
         dir_okay=False,
     ),
 ]
@@ -75,6 +77,19 @@ def settings_for(**flags: object) -> Settings:
     from tokyo_cli.config.settings import load_settings
 
     return load_settings(**flags)
+
+
+def warn_plugins() -> None:
+    """Load the plugins (once per process) and print one warning line on stderr when some
+    failed; a command that may use a plugin's analyzer, format, agents or workflows calls it.
+    A process that never calls it (``tokyo --help``) never loads a plugin."""
+    from tokyo_cli.plugins import warning_line
+
+    line = warning_line()
+    if line:
+        from tokyo_cli.safety.textsafe import one_line
+
+        sys.stderr.write(f"tokyo: {one_line(line)}\n")
 
 
 def repo_root_or_none(path: Path) -> Path | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import DbOption, console, settings_for
+from tokyo_cli.cli.common import DbOption, console, settings_for, warn_plugins
 from tokyo_cli.safety.textsafe import clean_text
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def eval_command(
 
         raise ConfigError(f"--baseline: unknown tool {baseline!r} (supported: bandit)")
     loaded = load_corpus(corpus)
+    warn_plugins()
     settings = settings_for(workflow=workflow, model=model, api_base=api_base, offline=offline, db=db,
                             max_cost=max_cost, cache=False if no_cache else None)
     from tokyo_cli.engine.review import start_import_early

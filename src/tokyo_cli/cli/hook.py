@@ -18,7 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import require_repo_root, settings_for
+from tokyo_cli.cli.common import require_repo_root, settings_for, warn_plugins
 
 HELP = """Review the staged change (on pre-push: the pushed commits) for a git hook.
 
@@ -65,6 +65,7 @@ def hook(
     from tokyo_cli.hook import prepare_hook, render_hook, run_hook, scope_from_env
 
     root = require_repo_root(path)
+    warn_plugins()
     settings = settings_for(workflow=workflow, offline=True if offline else None, fail_on=fail_on)
     scope = scope_from_env(os.environ)
     prepared = prepare_hook(root, settings, scope)

@@ -33,10 +33,17 @@ def open_history(db: Path | None) -> Database:
 
     if db is not None:  # the flag outranks every other source
         return open_db(db)
-    # The same precedence as Settings.db_path() (TOKYO_DB, then TOKYO_HOME, then the user data
-    # dir), read directly: pydantic-settings costs ~0.15 s of start-up that a listing should not.
-    env_db = os.environ.get("TOKYO_DB", "").strip()
-    return open_db(Path(env_db).expanduser() if env_db else None)
+    # The same precedence as Settings.db_path() (db: TOKYO_DB, then the user config file; else
+    # home/history.db: TOKYO_HOME, then the user config; else the user data dir), read
+    # directly: pydantic-settings costs ~0.15 s of start-up that a listing should not.
+    from tokyo_cli.config.userconfig import load_user_config
+
+    user = load_user_config()
+    db_path = os.environ.get("TOKYO_DB", "").strip() or str(user.get("db") or "")
+    if db_path:
+        return open_db(Path(db_path).expanduser())
+    home = os.environ.get("TOKYO_HOME", "").strip() or str(user.get("home") or "")
+    return open_db(Path(home).expanduser() / "history.db" if home else None)
 
 
 def repo_filter(database: Database, repo: Path | None) -> str | None:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption, console, settings_for
-from tokyo_cli.cli.review import FormatOption, JsonOutputOption, OutputOption, ReportFormat, StepOutputsOption
+from tokyo_cli.cli.review import FormatOption, JsonOutputOption, OutputOption, StepOutputsOption
 
 HELP = """Merge the outputs of `tokyo review --shard I/N` into one run, report it and store it.
 
@@ -30,7 +30,7 @@ shards of different changes); 3 nothing usable; 4 not saved to history.
 
 def merge(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Shard outputs: tokyo JSON or SARIF files.", dir_okay=False)],
-    fmt: FormatOption = ReportFormat.terminal,
+    fmt_name: FormatOption = "terminal",
     output: OutputOption = None,
     fail_on: Annotated[
         Optional[str],
@@ -54,11 +54,12 @@ def merge(
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not store the merged run in history.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr.")] = False,
 ) -> int:
-    from tokyo_cli.cli.review import _emit_report, emit_extras, saved_line
+    from tokyo_cli.cli.review import _emit_report, emit_extras, report_format, saved_line
     from tokyo_cli.engine.merging import merge_runs
     from tokyo_cli.engine.review import ReviewOutcome, store_result
     from tokyo_cli.report.reading import read_report
 
+    fmt = report_format(fmt_name)
     settings = settings_for(fail_on=fail_on, db=db, model=model, api_base=api_base, max_cost=max_cost)
     inputs = [(str(path), read_report(path)) for path in files]
     result = merge_runs(inputs, fail_on=settings.fail_on if fail_on else None)

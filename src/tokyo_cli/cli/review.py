@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import DbOption, console, settings_for
+from tokyo_cli.cli.common import DbOption, console, settings_for, warn_plugins
 
 if TYPE_CHECKING:
+    from tokyo_cli.plugins import ReportFormatPlugin
     from tokyo_cli.results import RunResult
     from tokyo_cli.engine.review import ReviewOutcome
 
@@ -42,13 +43,19 @@ or the review not posted); 130 interrupted (what finished is stored).
 
 
 class ReportFormat(str, Enum):
+    """The built-in report formats (plugins add more: :func:`report_format`)."""
+
     terminal = "terminal"
     markdown = "markdown"
     json = "json"
     sarif = "sarif"
 
 
-FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", "-f", metavar="FORMAT",
+                 help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]"),
+]
 OutputOption = Annotated[
     Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
 ]
@@ -62,6 +69,27 @@ StepOutputsOption = Annotated[
     typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
                                         "in the job summary (the action's audit and merge modes)."),
 ]
+_SUFFIXES = {".md": ReportFormat.markdown, ".json": ReportFormat.json, ".sarif": ReportFormat.sarif}
+
+
+def report_format(name: str) -> ReportFormat | ReportFormatPlugin:
+    """The built-in format called ``name``, else the plugin format (plugins load only then).
+
+    Raises:
+        ConfigError: "unknown report format 'x' (known: terminal, markdown, json, sarif, ...)".
+    """
+    try:
+        return ReportFormat(name)
+    except ValueError:
+        pass
+    from tokyo_cli.errors import ConfigError
+    from tokyo_cli.plugins import registry
+
+    found = registry().report_formats.get(name)
+    if found is None:
+        known = [*(f.value for f in ReportFormat), *sorted(registry().report_formats)]
+        raise ConfigError(f"unknown report format {name!r} (known: {', '.join(known)})")
+    return found
 
 
 def review(
@@ -87,6 +115,21 @@ def review(
         Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
     ] = None,
     offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    context_window: Annotated[
+        Optional[int],
+        typer.Option("--context-window", metavar="TOKENS", min=2048,
+                     help="The model's context window, for one litellm's model map does not know (a local model). "
+                          "[default: the map's for --model, else each agent's]"),
+    ] = None,
+    max_output_tokens: Annotated[
+        Optional[int],
+        typer.Option("--max-output-tokens", metavar="TOKENS", min=16, help="Output cap per call, every agent."),
+    ] = None,
+    callbacks: Annotated[
+        Optional[list[str]],
+        typer.Option("--callback", metavar="NAME",
+                     help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b)."),
+    ] = None,
     timeout: Annotated[
         Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
     ] = None,
@@ -100,7 +143,7 @@ def review(
                      help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
                           "JSON, SARIF and history keep all. [default: workflow's, low]"),
     ] = None,
-    fmt: FormatOption = ReportFormat.terminal,
+    fmt_name: FormatOption = "terminal",
     output: OutputOption = None,
     max_cost: Annotated[
         Optional[float],
@@ -129,6 +172,7 @@ def review(
     from tokyo_cli.cli.common import require_repo_root
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
+    fmt = report_format(fmt_name)
     spec = None
     if shard is not None:
         from tokyo_cli.engine.shards import ShardSpec
@@ -139,11 +183,15 @@ def review(
 
             raise ConfigError("--shard splits an audit or a change across jobs; it cannot post a pull request review")
     root = require_repo_root(path)
+    warn_plugins()
     settings = settings_for(
         workflow=workflow,
         model=model,
         api_base=api_base,
         offline=offline,
+        context_window=context_window,
+        max_output_tokens=max_output_tokens,
+        callbacks=callbacks or None,
         timeout=timeout,
         fail_on=fail_on,
         min_severity=min_severity,
@@ -206,8 +254,8 @@ def review(
     return outcome.exit_code()
 
 
-def emit_extras(result: RunResult, fmt: ReportFormat, output: Path | None, *, json_output: Path | None,
-                step_outputs: bool, store_error: str | None) -> None:
+def emit_extras(result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *,
+                json_output: Path | None, step_outputs: bool, store_error: str | None) -> None:
     """``--json-output`` (the JSON report, also written) and ``--step-outputs`` (GitHub step
     outputs and job summary, :func:`tokyo_cli.github.steps.publish_step`)."""
     if json_output is not None:
@@ -219,7 +267,7 @@ def emit_extras(result: RunResult, fmt: ReportFormat, output: Path | None, *, js
         publish_step(result, sarif_written=sarif)
 
 
-def _skipped_sarif(fmt: ReportFormat, output: Path | None, reason: str) -> bool:
+def _skipped_sarif(fmt: ReportFormat | ReportFormatPlugin, output: Path | None, reason: str) -> bool:
     """For a skipped pull request, write a valid empty SARIF file where the SARIF report was
     asked for (so an upload step never misses its file); True when written."""
     if output is None or not (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"):
@@ -250,13 +298,20 @@ def saved_line(outcome: ReviewOutcome) -> str | None:
     return None if unsaved is None else f"tokyo: warning: {unsaved}"
 
 
-def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None, *, store_error: str | None = None) -> None:
-    """Print the report to stdout, or write it to ``output`` (format from --format or suffix);
-    ``store_error`` (the run was not saved) goes into the JSON report's exit code."""
+def _emit_report(result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *,
+                 store_error: str | None = None) -> None:
+    """Print the report to stdout, or write it to ``output`` (format from --format or suffix,
+    a plugin's suffix too); ``store_error`` (the run was not saved) goes into the JSON
+    report's exit code.
+
+    Raises:
+        TokyoError: the file cannot be written, or a plugin's format failed (exit 3).
+    """
     if output is not None and fmt is ReportFormat.terminal:
-        fmt = {".md": ReportFormat.markdown, ".json": ReportFormat.json,
-               ".sarif": ReportFormat.sarif}.get(output.suffix.lower(), fmt)
-    if fmt is ReportFormat.terminal:
+        fmt = _SUFFIXES.get(output.suffix.lower()) or _plugin_suffix(output.suffix.lower()) or fmt
+    if not isinstance(fmt, ReportFormat):
+        text = _plugin_report(fmt, result)
+    elif fmt is ReportFormat.terminal:
         from tokyo_cli.report.terminal import render_terminal
 
         if output is None:
@@ -295,3 +350,27 @@ def _emit_report(result: RunResult, fmt: ReportFormat, output: Path | None, *, s
     except OSError as exc:
         raise TokyoError(f"cannot write {output}: {exc.strerror or exc}", exit_code=3) from None
     console(stderr=True).print(f"Report written to {output}")
+
+
+def _plugin_suffix(suffix: str) -> ReportFormatPlugin | None:
+    """The plugin format whose suffix is ``suffix`` (plugins load only for a suffix that is no
+    built-in one)."""
+    if not suffix or suffix == ".txt":
+        return None
+    from tokyo_cli.plugins import registry
+
+    return next((f for f in registry().report_formats.values() if f.suffix == suffix), None)
+
+
+def _plugin_report(fmt: ReportFormatPlugin, result: RunResult) -> str:
+    """A plugin format's report text. Raises TokyoError (exit 3) when the plugin fails."""
+    from tokyo_cli.errors import TokyoError
+
+    try:
+        text = fmt.render(result)
+    except Exception as exc:
+        raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) failed: {type(exc).__name__}: {exc}",
+                         exit_code=3) from None
+    if not isinstance(text, str):
+        raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) returned no text", exit_code=3)
+    return text

@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 import typer
 
 from tokyo_cli.cli.common import DbOption
-from tokyo_cli.cli.review import ReportFormat
+from tokyo_cli.cli.review import FormatOption
 
 
 def show(
     run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="A run id from `tokyo history`.")],
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.terminal,
+    fmt_name: FormatOption = "terminal",
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
     ] = None,
@@ -25,9 +25,12 @@ def show(
     suppressed count and coverage notes, in any report format.
     """
     from tokyo_cli.cli.listing import open_history
-    from tokyo_cli.cli.review import _emit_report
+    from tokyo_cli.cli.common import warn_plugins
+    from tokyo_cli.cli.review import _emit_report, report_format
     from tokyo_cli.store.history import load_run
 
+    fmt = report_format(fmt_name)
+    warn_plugins()
     database = open_history(db)
     try:
         result = load_run(database, run_id)

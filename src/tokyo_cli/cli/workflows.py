@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none
+from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none, warn_plugins
 
 app = typer.Typer(help="List and validate workflows (workflows/*.yaml).", no_args_is_help=True)
 
@@ -18,6 +18,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     """List workflows: the packaged ones and the repository's own (which override by name)."""
     from tokyo_cli.config.workflow import list_workflows
 
+    warn_plugins()
     infos = list_workflows(repo_root_or_none(repo))
     if as_json:
         from tokyo_cli.cli.listing import emit_json
@@ -51,6 +52,7 @@ def validate(
     from tokyo_cli.config.workflow import list_workflows, validate_workflow_file
 
     root = repo_root_or_none(repo)
+    warn_plugins()
     team = load_team(root)
     targets = [(p, str(p)) for p in files] if files else [(i.path, i.shown) for i in list_workflows(root)]
     out, err = console(), console(stderr=True)

@@ -1,8 +1,8 @@
 """The reviewed repository's own tokyo configuration: where it is read from, what it may change.
 
 The repository under review is hostile input (docs/ARCHITECTURE.md, "Trust boundaries"):
-its ``agents.yaml``, ``workflows/`` and ``[tool.tokyo]`` may be written by the author of the
-very change being reviewed. So:
+its ``agents.yaml``, ``workflows/``, ``.tokyo.toml`` and ``[tool.tokyo]`` may be written by the
+author of the very change being reviewed. So:
 
 * **Where.** :func:`config_commit` picks the source. A range review (``--base``,
   ``--since-last``, a branch reviewed against its merge-base, the pre-push hook, and
@@ -10,7 +10,7 @@ very change being reviewed. So:
   and merged — never from the head under review. Reviews of uncommitted work (``--staged``,
   ``--working``, ``--all``, the pre-commit hook) read the working tree.
 * **How.** :func:`load_repo_config` copies the few files tokyo reads (``agents.yaml``,
-  ``workflows/*.yaml|yml``, ``pyproject.toml``) into a private directory: regular files only
+  ``workflows/*.yaml|yml``, ``.tokyo.toml``, ``pyproject.toml``) into a private directory: regular files only
   (a symlink, a symlinked parent or a submodule is refused, never followed; a file over
   :data:`MAX_CONFIG_BYTES` is a ConfigError, exit 2, never read), paths fixed by tokyo
   (nothing the repository names is opened).
@@ -20,7 +20,12 @@ very change being reviewed. So:
   and add review instructions (which travel as delimited data in the user message); it can
   never pick models, providers or endpoints, drop an analyzer, exclude files from the security
   analyzers, lower ``fail_on``, or point at a file. Each refusal becomes a one-line notice
-  in the report; settings the user gives by flag or ``TOKYO_*`` always win.
+  in the report; settings the user gives by flag or ``TOKYO_*`` always win. What was applied
+  is listed too (``RepoConfig.applied``), so the report names every repository override.
+* **Which file.** ``.tokyo.toml`` (keys at the top level) and ``pyproject.toml``'s
+  ``[tool.tokyo]`` take the same keys under the same rules. When the repository has both,
+  ``.tokyo.toml`` is read and ``[tool.tokyo]`` is ignored with a notice: one file configures a
+  repository, never a merge of two (ruff's rule for ``ruff.toml`` beside ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -46,8 +51,10 @@ if TYPE_CHECKING:
 AGENTS_FILE = "agents.yaml"
 WORKFLOWS_DIR = "workflows"
 PYPROJECT_FILE = "pyproject.toml"
+TOKYO_TOML = ".tokyo.toml"
 REPO_SETTINGS = frozenset({"workflow", "fail_on"})
-"""``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter ``fail_on``."""
+"""``.tokyo.toml`` / ``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter
+``fail_on``."""
 FLOOR_ANALYZERS = ("bandit", "detect-secrets")
 """Analyzers a repository workflow must keep, in a plain review step over the whole change."""
 SECURITY_ANALYZERS = (*FLOOR_ANALYZERS, "semgrep", "zizmor", "hadolint", "dockerfile")
@@ -63,8 +70,11 @@ class RepoConfig:
     """The repository's configuration files, copied into ``dir`` from one source.
 
     ``commit`` is the sha they were read from (``None``: the working tree). ``settings`` holds
-    the accepted ``[tool.tokyo]`` values (only :data:`REPO_SETTINGS` keys, ``fail_on`` as a
-    :class:`Severity`). ``notices`` collects every refusal, one line each, for the report.
+    the accepted ``.tokyo.toml`` / ``[tool.tokyo]`` values (only :data:`REPO_SETTINGS` keys,
+    ``fail_on`` as a :class:`Severity`), read from the file ``settings_file`` names
+    (``".tokyo.toml"``, ``"[tool.tokyo]"``, or ``None`` when neither exists). ``notices``
+    collects every refusal and ``applied`` every repository override the run took, one line
+    each, for the report; ``taken`` names the settings keys among them.
     """
 
     root: Path
@@ -72,6 +82,9 @@ class RepoConfig:
     commit: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+    settings_file: str | None = None
 
     @property
     def where(self) -> str:
@@ -83,6 +96,20 @@ class RepoConfig:
         line = f"repository config: {what} ignored: {why}"
         if line not in self.notices:
             self.notices.append(line)
+
+    def apply(self, what: str, key: str | None = None) -> None:
+        """Record one repository override the run took: ``"repository config applied: WHAT"``;
+        ``key``, a settings key the override set, joins ``taken``."""
+        line = f"repository config applied: {what}"
+        if line not in self.applied:
+            self.applied.append(line)
+        if key is not None:
+            self.taken.add(key)
+
+    def key_name(self, key: str) -> str:
+        """How a settings key is named in messages: ``".tokyo.toml fail_on"`` or
+        ``"[tool.tokyo] fail_on"``."""
+        return f"{self.settings_file or '[tool.tokyo]'} {key}"
 
     def real_name(self, text: str) -> str:
         """``text`` with the private copy's directory replaced by where the files came from:
@@ -155,7 +182,7 @@ class _Files:
 
 
 def _wanted(rel: str) -> bool:
-    return rel in (AGENTS_FILE, PYPROJECT_FILE) or (
+    return rel in (AGENTS_FILE, PYPROJECT_FILE, TOKYO_TOML) or (
         rel.startswith(WORKFLOWS_DIR + "/") and rel.count("/") == 1 and rel.endswith(_SUFFIXES)
     )
 
@@ -166,7 +193,7 @@ def _worktree_files(root: Path) -> _Files:
     from tokyo_cli.safety import safefs
 
     out = _Files()
-    names = [AGENTS_FILE, PYPROJECT_FILE]
+    names = [AGENTS_FILE, TOKYO_TOML, PYPROJECT_FILE]
     st = safefs.lstat(root, WORKFLOWS_DIR)
     if st is not None and stat.S_ISLNK(st.st_mode):
         out.refused[WORKFLOWS_DIR + "/"] = "a symlink is never followed"
@@ -206,7 +233,8 @@ def _commit_files(root: Path, commit: str) -> _Files:
 
     out = _Files()
     with open_repo(root) as repo:
-        listing = run_git(repo, "ls-tree", "-z", "-l", commit, "--", AGENTS_FILE, PYPROJECT_FILE, WORKFLOWS_DIR + "/")
+        listing = run_git(repo, "ls-tree", "-z", "-l", commit, "--", AGENTS_FILE, TOKYO_TOML, PYPROJECT_FILE,
+                          WORKFLOWS_DIR + "/")
         for entry in filter(None, listing.split("\0")):
             meta, _, rel = entry.partition("\t")
             parts = meta.split()
@@ -233,29 +261,30 @@ def _blob(repo: Any, oid: str) -> bytes:
 
 
 def _read_settings(cfg: RepoConfig) -> None:
-    """Fill ``cfg.settings`` from ``[tool.tokyo]``, refusing every key outside REPO_SETTINGS.
+    """Fill ``cfg.settings`` from ``.tokyo.toml``, else from ``[tool.tokyo]``, refusing every
+    key outside REPO_SETTINGS (and ``[tool.tokyo]`` as a whole when ``.tokyo.toml`` exists).
 
     Raises:
-        ConfigError: the pyproject.toml is not valid TOML (names the file).
+        ConfigError: the file is not valid UTF-8 or TOML, or ``[tool.tokyo]`` is no table
+            (names the file; one line).
     """
-    path = cfg.dir / PYPROJECT_FILE
-    if not path.is_file():
-        return
-    try:
-        doc = load_toml_text(path.read_text(encoding="utf-8"), str(path))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(cfg.real_name(f"{path}: cannot read [tool.tokyo]: {exc}")) from None
-    except ConfigError as exc:
-        raise ConfigError(cfg.real_name(str(exc))) from None
-    tool = doc.get("tool", {})
-    table = tool.get("tokyo", {}) if isinstance(tool, dict) else {}
-    if not isinstance(table, dict):
-        raise ConfigError(cfg.real_name(f"{path}: [tool.tokyo] must be a table"))
-    for raw_key, value in table.items():
+    tokyo_toml = _toml_doc(cfg, TOKYO_TOML)
+    pyproject = _toml_doc(cfg, PYPROJECT_FILE)
+    tool = pyproject.get("tool", {}) if pyproject is not None else {}
+    table = tool.get("tokyo") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(cfg.real_name(f"{cfg.dir / PYPROJECT_FILE}: [tool.tokyo] must be a table"))
+    if tokyo_toml is not None:
+        if table:
+            cfg.refuse(f"[tool.tokyo] in {PYPROJECT_FILE}", f"{TOKYO_TOML} takes precedence (one file configures a repository)")
+        cfg.settings_file, table = TOKYO_TOML, tokyo_toml
+    elif table is not None:
+        cfg.settings_file = "[tool.tokyo]"
+    for raw_key, value in (table or {}).items():
         key = str(raw_key).replace("-", "_")
-        where = f"[tool.tokyo] {raw_key}"
+        where = cfg.key_name(str(raw_key))
         if key not in REPO_SETTINGS:
-            cfg.refuse(where, "only the user sets it (flag, TOKYO_" + key.upper() + ")")
+            cfg.refuse(where, "only the user sets it (flag, TOKYO_" + key.upper() + ", user config)")
         elif key == "workflow":
             if isinstance(value, str) and _NAME.match(value):
                 cfg.settings["workflow"] = value
@@ -268,15 +297,34 @@ def _read_settings(cfg: RepoConfig) -> None:
                 cfg.refuse(where, f"not a severity: {value!r}")
 
 
+def _toml_doc(cfg: RepoConfig, rel: str) -> dict[str, Any] | None:
+    """The parsed TOML of the copied file ``rel``, or ``None`` when the repository has none.
+
+    Raises:
+        ConfigError: not UTF-8, not TOML, or past a limit (the file named as the user sees it).
+    """
+    path = cfg.dir / rel
+    if not path.is_file():
+        return None
+    try:
+        return load_toml_text(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(cfg.real_name(f"{path}: cannot read: {exc}")) from None
+    except ConfigError as exc:
+        raise ConfigError(cfg.real_name(str(exc))) from None
+
+
 def apply_fail_on(cfg: RepoConfig, workflow_fail_on: Severity) -> Severity:
-    """The workflow's ``fail_on`` after the repository's ``[tool.tokyo] fail_on``: taken only
-    when it is stricter (a lower severity blocks more), else refused with a notice."""
+    """The workflow's ``fail_on`` after the repository's ``fail_on`` setting: taken only when
+    it is stricter (a lower severity blocks more), else refused with a notice."""
     wanted = cfg.settings.get("fail_on")
     if wanted is None:
         return workflow_fail_on
     if workflow_fail_on.at_least(wanted):  # wanted is at or below: as strict or stricter
+        if wanted != workflow_fail_on:
+            cfg.apply(f"{cfg.key_name('fail_on')} = {wanted.value} (stricter than {workflow_fail_on.value})", "fail_on")
         return wanted  # type: ignore[no-any-return]
-    cfg.refuse("[tool.tokyo] fail_on", f"{wanted.value} would block less than the workflow's {workflow_fail_on.value}")
+    cfg.refuse(cfg.key_name("fail_on"), f"{wanted.value} would block less than the workflow's {workflow_fail_on.value}")
     return workflow_fail_on
 
 
@@ -297,8 +345,8 @@ def check_repository_workflow(spec: Any, team: Any) -> str | None:
 
 
 def config_change_findings(cfg: RepoConfig, changeset: Changeset, *, agent: str) -> list[Finding]:
-    """One finding per changed configuration file (``agents.yaml``, ``workflows/*``, and
-    ``pyproject.toml`` when its ``[tool.tokyo]`` changed) of a review whose configuration came
+    """One finding per changed configuration file (``agents.yaml``, ``workflows/*``,
+    ``.tokyo.toml``, and ``pyproject.toml`` when its ``[tool.tokyo]`` changed) of a review whose configuration came
     from the base commit: that change was *not* applied to this review, and people should
     review it as a change to their reviewer.
 

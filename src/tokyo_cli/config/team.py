@@ -119,6 +119,7 @@ class Team(BaseModel):
     agents: dict[str, AgentSpec]
     sources: list[Path] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)  # repository settings refused, one line each
+    applied: list[str] = Field(default_factory=list)  # repository agents.yaml changes taken, one line each
 
     def get(self, agent_id: str) -> AgentSpec:
         """The agent with this id. Raises ConfigError("unknown agent 'x' (known: a, b)")."""
@@ -160,7 +161,8 @@ LEAD_AGENT = "kenji"
 
 
 def load_team(repo: RepoConfig | Path | None = None) -> Team:
-    """The packaged team, overlaid by the repository's agents.yaml (held to the rules in the
+    """The packaged team, overlaid by the agents.yaml files plugins register (trusted:
+    :mod:`tokyo_cli.plugins`), then by the repository's agents.yaml (held to the rules in the
     module docstring; each refusal is a line of ``Team.notices``).
 
     ``repo``: a :class:`~tokyo_cli.config.repository.RepoConfig` (files already copied from the
@@ -176,8 +178,11 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
     """
     from tokyo_cli.config.repository import RepoConfig, load_repo_config
 
+    from tokyo_cli.plugins import registry
+
     packaged = defaults_dir() / AGENTS_FILE
-    files = [packaged]
+    files = [packaged, *registry().agents_files]  # plugins' overlays: trusted, like the packaged file
+    trusted = len(files)
     cfg: RepoConfig | None = None
     if isinstance(repo, RepoConfig):
         cfg = repo
@@ -188,12 +193,13 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
     drafts: dict[str, _Draft] = {}
     errors: list[str] = []
     notices: list[str] = []
+    applied: list[str] = []
     for index, path in enumerate(files):
         try:
             doc = load_yaml(path)
         except ConfigError as exc:
             raise ConfigError(cfg.real_name(str(exc)) if cfg is not None else str(exc)) from None
-        _apply_file(doc, drafts, errors, notices, is_overlay=index > 0)
+        _apply_file(doc, drafts, errors, notices, applied if index >= trusted else None)
     agents: dict[str, AgentSpec] = {}
     for agent_id, draft in drafts.items():
         try:
@@ -204,14 +210,16 @@ def load_team(repo: RepoConfig | Path | None = None) -> Team:
         message = "\n".join(sort_errors(errors))
         raise ConfigError(cfg.real_name(message) if cfg is not None else message)
     shown = [cfg.real_name(n) for n in notices] if cfg is not None else notices
-    return Team(agents=agents, sources=[packaged, *([cfg.root / AGENTS_FILE] if len(files) > 1 and cfg else [])],
-                notices=shown)
+    repo_file = [cfg.root / AGENTS_FILE] if len(files) > trusted and cfg is not None else []
+    return Team(agents=agents, sources=[*files[:trusted], *repo_file], notices=shown, applied=applied)
 
 
-def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], notices: list[str], *,
-                is_overlay: bool) -> None:
-    """Merge one agents.yaml into ``drafts``; problems of the file itself go to ``errors``,
-    refused repository settings to ``notices``."""
+def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], notices: list[str],
+                applied: list[str] | None) -> None:
+    """Merge one agents.yaml into ``drafts``; problems of the file itself go to ``errors``.
+    ``applied`` is given for a repository's file (the overlay): refused settings go to
+    ``notices``, and one line per agent it added or changed to ``applied``."""
+    is_overlay = applied is not None
     if doc.data is None:
         errors.append(doc.error((), "empty file (expected a mapping with the key 'agents')"))
         return
@@ -248,8 +256,14 @@ def _apply_file(doc: YamlDoc, drafts: dict[str, _Draft], errors: list[str], noti
             draft = drafts[agent_id] = _Draft(added_by_overlay=is_overlay)
         draft.entry = (doc, prefix)
         values = dict(entry)
-        if is_overlay:
+        if applied is not None:
             values = _held_to_rules(doc, prefix, agent_id, values, draft, drafts, trusted_models, notices)
+            changed = [k.replace("repo_instructions", "instructions (as data)") for k, v in values.items()
+                       if k != "origin" and (draft.added_by_overlay or draft.values.get(k) != v)]
+            if draft.added_by_overlay:
+                applied.append(f"repository config applied: agents.yaml adds agent {agent_id!r}")
+            elif changed:
+                applied.append(f"repository config applied: agents.yaml agent {agent_id!r}: {', '.join(changed)}")
         for key, value in values.items():
             draft.values[key] = value
             draft.origin[key] = (doc, prefix)

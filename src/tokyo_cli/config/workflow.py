@@ -294,7 +294,7 @@ class WorkflowInfo(BaseModel):
     path: Path
     shown: str = ""
     description: str = ""
-    origin: Literal["packaged", "repository"]
+    origin: Literal["packaged", "plugin", "repository"]
     error: str | None = None
 
 
@@ -323,23 +323,34 @@ def workflow_dirs(repo: RepoConfig | Path | None) -> list[Path]:
 
 
 def list_workflows(repo: RepoConfig | Path | None) -> list[WorkflowInfo]:
-    """Every workflow a name can reach, sorted by name; a repository one hides a packaged one.
+    """Every workflow a name can reach, sorted by name: the packaged ones, then those plugins
+    register (:mod:`tokyo_cli.plugins`; a packaged name is refused), then the repository's,
+    a later one hiding an earlier one of the same name.
 
     A workflow's name is its ``name:`` key (its file stem when the file cannot be parsed).
     Raises ConfigError when two files of one directory declare the same name.
     """
+    from tokyo_cli.plugins import registry
+
     found: dict[str, WorkflowInfo] = {}
-    origins: tuple[Literal["packaged", "repository"], ...] = ("packaged", "repository")
     cfg = _config(repo)
-    for origin, directory in zip(origins, workflow_dirs(cfg)):
-        if not directory.is_dir():
-            continue
+    packaged_dir, *repo_dir = workflow_dirs(cfg)
+    groups: list[tuple[Literal["packaged", "plugin", "repository"], list[Path], str]] = [
+        ("packaged", _yaml_files(packaged_dir), "")]
+    plugins = registry()
+    for plugin in dict.fromkeys(name for name, _ in plugins.workflow_files):
+        groups.append(("plugin", [p for name, p in plugins.workflow_files if name == plugin], plugin))
+    groups += [("repository", _yaml_files(d), "") for d in repo_dir]
+    for origin, files, plugin in groups:
         in_dir: dict[str, WorkflowInfo] = {}
-        for path in sorted(p for p in directory.iterdir() if p.suffix in _SUFFIXES and p.is_file()):
+        for path in files:
             info = _peek(path, origin)
             info.shown = cfg.real_name(str(path)) if cfg is not None and origin == "repository" else display_path(path)
             if info.error and cfg is not None:
                 info.error = cfg.real_name(info.error)
+            if origin == "plugin" and (info.name in found or info.name in in_dir):
+                plugins.refuse(plugin, f"workflow {info.name!r} ({info.shown}) is already defined")
+                continue
             if info.name in in_dir:
                 other = in_dir[info.name].shown
                 raise ConfigError(f"{info.shown}: workflow name {info.name!r} is also used by {other}")
@@ -348,7 +359,14 @@ def list_workflows(repo: RepoConfig | Path | None) -> list[WorkflowInfo]:
     return sorted(found.values(), key=lambda w: w.name)
 
 
-def _peek(path: Path, origin: Literal["packaged", "repository"]) -> WorkflowInfo:
+def _yaml_files(directory: Path) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files of ``directory``, sorted (``[]`` when it is no directory)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+
+
+def _peek(path: Path, origin: Literal["packaged", "plugin", "repository"]) -> WorkflowInfo:
     """Name and description without full validation, so one broken file does not hide the rest."""
     try:
         data = load_yaml(path).data

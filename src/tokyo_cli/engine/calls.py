@@ -9,6 +9,7 @@ recorded on the step (:class:`~tokyo_cli.results.CallRecord`) and announced as e
 from __future__ import annotations
 
 from tokyo_cli import events as ev
+from tokyo_cli import telemetry
 from tokyo_cli.engine.cache import CachedReply, ResponseCache, cache_key
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.findings import AgentOutput
@@ -67,42 +68,45 @@ class ChunkCaller:
         key = cache_key(model, fallbacks, messages, temperature=agent.temperature, max_tokens=agent.max_output_tokens)
         self.keys.setdefault(res.step_id, []).append(key)
         for attempt in ("first", "repair"):
-            self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
-            cached = self.cache.get(key) if self.cache is not None and attempt == "first" else None
-            if cached is not None:
-                output = self._parse_cached(res, agent, cached)
-                if output is not None:
-                    return output
-            reply = await self._complete(res, agent, models, messages, prompt_tokens, index)
-            record = CallRecord(
-                step_id=res.step_id,
-                agent=agent.id,
-                model=reply.model,
-                provider=reply.provider,
-                tokens_in=reply.tokens_in,
-                tokens_out=reply.tokens_out,
-                cost_usd=reply.cost_usd,
-                latency_s=round(reply.latency_s, 3),
-                attempts=reply.attempts,
-            )
-            try:
-                output = parse_output(reply.content)
-            except InvalidOutput as problem:
-                record.status = "invalid_output"
-                record.error = str(problem)
+            with telemetry.span(f"chat {model}", {"gen_ai.operation.name": "chat", "gen_ai.request.model": model,
+                                                 "tokyo.step.id": res.step_id, "tokyo.chunk": index,
+                                                 "tokyo.repair": attempt == "repair"}):
+                self.emit(ev.CallStarted(step_id=res.step_id, model=model, chunk=index, chunks=total))
+                cached = self.cache.get(key) if self.cache is not None and attempt == "first" else None
+                if cached is not None:
+                    output = self._parse_cached(res, agent, cached)
+                    if output is not None:
+                        return output
+                reply = await self._complete(res, agent, models, messages, prompt_tokens, index)
+                record = CallRecord(
+                    step_id=res.step_id,
+                    agent=agent.id,
+                    model=reply.model,
+                    provider=reply.provider,
+                    tokens_in=reply.tokens_in,
+                    tokens_out=reply.tokens_out,
+                    cost_usd=reply.cost_usd,
+                    latency_s=round(reply.latency_s, 3),
+                    attempts=reply.attempts,
+                )
+                try:
+                    output = parse_output(reply.content)
+                except InvalidOutput as problem:
+                    record.status = "invalid_output"
+                    record.error = str(problem)
+                    self._record(res, record)
+                    if attempt == "repair":
+                        raise CallFailed(f"{reply.model} returned unusable output twice ({problem})", "invalid output") from None
+                    messages = repair_messages(messages, reply.content, str(problem))
+                    prompt_tokens += reply.tokens_out + 100
+                    continue
                 self._record(res, record)
-                if attempt == "repair":
-                    raise CallFailed(f"{reply.model} returned unusable output twice ({problem})", "invalid output") from None
-                messages = repair_messages(messages, reply.content, str(problem))
-                prompt_tokens += reply.tokens_out + 100
-                continue
-            self._record(res, record)
-            if self.cache is not None:
-                self.cache.put(key, CachedReply(
-                    content=reply.content, model=reply.model, provider=reply.provider,
-                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, cost_usd=reply.cost_usd,
-                ))
-            return output
+                if self.cache is not None:
+                    self.cache.put(key, CachedReply(
+                        content=reply.content, model=reply.model, provider=reply.provider,
+                        tokens_in=reply.tokens_in, tokens_out=reply.tokens_out, cost_usd=reply.cost_usd,
+                    ))
+                return output
         raise AssertionError("unreachable")
 
     async def _complete(self, res: StepResult, agent: AgentSpec, models: tuple[str, list[str]],
@@ -144,6 +148,14 @@ class ChunkCaller:
 
     def _record(self, res: StepResult, record: CallRecord) -> None:
         res.calls.append(record)
+        span = telemetry.current()  # the call's span (see call): the record's numbers join it
+        span.set({"gen_ai.response.model": record.model, "gen_ai.provider.name": record.provider,
+                  "gen_ai.usage.input_tokens": record.tokens_in, "gen_ai.usage.output_tokens": record.tokens_out,
+                  "tokyo.cost_usd": record.cost_usd, "tokyo.cache_hit": record.cache_hit,
+                  "tokyo.attempts": record.attempts,
+                  "tokyo.outcome": {"skipped": "budget"}.get(record.status, record.status)})
+        if record.error:
+            span.fail(record.error)
         self.emit(
             ev.CallFinished(
                 step_id=res.step_id,

@@ -258,7 +258,12 @@ async def synthesize_merged(result: RunResult, settings: Settings, listener: ev.
     from tokyo_cli.git.targets import ReviewTarget, TargetKind
     from tokyo_cli.llm.budget import Budget
 
+    from tokyo_cli.engine.modelfit import fit_team
+
     team = load_team(None)  # the packaged team: a merge reads no repository's configuration
+    team, fitted = fit_team(team, settings.model, context_window=settings.context_window,
+                            max_output_tokens=settings.max_output_tokens)
+    result.notices.extend(n for n in fitted if n not in result.notices)
     step = StepSpec(id="merge-synthesis", agent=LEAD_AGENT, task="synthesize")
     workflow = WorkflowSpec(name=result.workflow or "merge", steps=[step], source=Path("<tokyo merge>"), hash="",
                             origin="packaged")

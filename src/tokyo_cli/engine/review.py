@@ -7,13 +7,14 @@ the :class:`~tokyo_cli.results.RunResult` they get back, including its ``notices
 
 from __future__ import annotations
 
-import os
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli import events as ev
+from tokyo_cli import telemetry
 from tokyo_cli.llm.budget import Budget
 from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
@@ -22,6 +23,7 @@ from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changes
 from tokyo_cli.results import RunResult, ShardInfo, new_uid
 from tokyo_cli.config.settings import Settings
 from tokyo_cli.config.team import Team, load_team
+from tokyo_cli.engine.modelfit import fit_team
 from tokyo_cli.config.workflow import WorkflowSpec, find_workflow, load_workflow
 
 if TYPE_CHECKING:
@@ -131,40 +133,50 @@ def since_last_base(root: Path, branch: str | None, settings: Settings) -> tuple
 @dataclass
 class ReviewConfig:
     """The team and workflow of a run, loaded under the repository rules
-    (:mod:`tokyo_cli.config.repository`); ``notices`` lists every refused repository setting."""
+    (:mod:`tokyo_cli.config.repository`); ``notices`` lists every refused repository setting,
+    ``applied`` every repository override taken (the report shows both)."""
 
     repo: RepoConfig
     team: Team
     workflow: WorkflowSpec
     notices: list[str]
+    applied: list[str] = field(default_factory=list)
 
 
 def load_review_config(root: Path, settings: Settings, commit: str | None) -> ReviewConfig:
     """Load the repository's configuration from ``commit`` (``None``: the working tree), the
     team, and the workflow (``--workflow``/``TOKYO_WORKFLOW``, else the repository's
-    ``[tool.tokyo] workflow`` name, else ``review``).
+    ``.tokyo.toml`` / ``[tool.tokyo]`` workflow name, else the user config file's, else
+    ``review``).
 
     A repository workflow that drops the security floor is refused for the packaged workflow
     of the same name (or ``review``); the repository's ``fail_on`` (its workflow's or its
-    ``[tool.tokyo]``) is taken only when stricter. A ``--fail-on`` flag still wins (new_result).
+    settings file's) is taken only when stricter than the workflow's, after a user config
+    ``fail_on`` replaced that. A ``--fail-on`` flag or ``TOKYO_FAIL_ON`` still wins
+    (new_result). Every repository override taken is a line of ``ReviewConfig.applied``.
 
     Raises:
-        ConfigError: malformed agents.yaml or workflow, unknown workflow.
+        ConfigError: malformed agents.yaml, workflow or settings file, unknown workflow.
         RepoError: ``commit`` cannot be read.
     """
     from tokyo_cli.config.repository import apply_fail_on, check_repository_workflow, load_repo_config
 
     cfg = load_repo_config(root, commit)
     team = load_team(cfg)
-    user_named = "workflow" in settings.model_fields_set
-    name = settings.workflow if user_named else cfg.settings.get("workflow", settings.workflow)
+    user_named = settings.given("workflow")
+    repo_named = not user_named and "workflow" in cfg.settings
+    name = cfg.settings["workflow"] if repo_named else settings.workflow
     try:
         path = find_workflow(name, cfg)
     except ConfigError as exc:
-        if user_named:
+        if not repo_named:
             raise
-        cfg.refuse("[tool.tokyo] workflow", str(exc))
-        name, path = "review", find_workflow("review", None)
+        cfg.refuse(cfg.key_name("workflow"), str(exc))
+        repo_named = False
+        # The user config's workflow, else the packaged review (never the repository's own).
+        path = find_workflow(settings.workflow, cfg if settings.origin("workflow") == "user config" else None)
+    if repo_named and name != settings.workflow:  # restating the default applies nothing
+        cfg.apply(f"{cfg.key_name('workflow')} = {name}", "workflow")
     try:
         workflow = load_workflow(path, team)
     except ConfigError as exc:
@@ -177,16 +189,21 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
             cfg.refuse(f"workflow {workflow.name!r} ({cfg.real_name(str(path))})",
                        f"{why}; the packaged '{packaged.name}' workflow runs instead")
             workflow = packaged
-        elif not workflow.fail_on.at_least(packaged.fail_on):
-            cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
-                       f"it would block less than the packaged {packaged.fail_on.value}")
-            workflow.fail_on = packaged.fail_on
+        else:
+            cfg.apply(f"workflow {workflow.name!r} from {cfg.real_name(str(path))}")
+            if not workflow.fail_on.at_least(packaged.fail_on):
+                cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
+                           f"it would block less than the packaged {packaged.fail_on.value}")
+                workflow.fail_on = packaged.fail_on
         if workflow.min_severity.rank > packaged.min_severity.rank:
             cfg.refuse(f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
                        f"it would hide more than the packaged {packaged.min_severity.value}")
             workflow.min_severity = packaged.min_severity
+    if settings.fail_on is not None and settings.origin("fail_on") == "user config":
+        workflow.fail_on = settings.fail_on  # the user's default: a repository may still raise it
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
-    return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices])
+    return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices],
+                        applied=[*cfg.applied, *team.applied])
 
 
 def _packaged_workflow(name: str, team: Team) -> WorkflowSpec:
@@ -246,7 +263,7 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     shard = _apply_shard(changeset, request.shard, workflow) if request.shard is not None else None
     return PreparedReview(
         root=root, team=config.team, workflow=workflow, target=target, changeset=changeset, branch=branch,
-        notices=[*notices, *config.notices], config=config.repo, shard=shard,
+        notices=[*notices, *config.notices, *config.applied], config=config.repo, shard=shard,
     )
 
 
@@ -279,7 +296,10 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         head_sha=cs.head_sha,
         workflow=prepared.workflow.name,
         workflow_hash=prepared.workflow.hash,
-        fail_on=settings.fail_on or prepared.workflow.fail_on,
+        # A flag or TOKYO_FAIL_ON wins; a user config fail_on is already in the workflow's,
+        # where the repository's stricter one could replace it (load_review_config).
+        fail_on=(settings.fail_on if settings.fail_on is not None and (settings.given("fail_on") or prepared.config is None)
+                 else prepared.workflow.fail_on),
         min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(timezone.utc),
         branch=prepared.branch,
@@ -309,6 +329,7 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
         api_base=settings.api_base,
         budget=budget,
         breaker_threshold=settings.breaker_threshold,
+        callbacks=settings.callbacks,
     )
 
 
@@ -324,11 +345,11 @@ def start_import_early(settings: Settings) -> bool:
     Anything less certain waits for the engine, which knows the change
     (:meth:`tokyo_cli.engine.runner.Engine._warm_gateway`): a cached re-run never imports litellm.
     """
-    from tokyo_cli.llm.providers import CREDENTIAL_ENV
+    from tokyo_cli.llm.providers import provider_has_credentials
 
     if settings.offline:
         return False
-    keyed = any(os.environ.get(name) for p in SEED_PROVIDERS for name in CREDENTIAL_ENV.get(p, []))
+    keyed = any(provider_has_credentials(p) for p in SEED_PROVIDERS)
     if not (settings.api_base or keyed):
         return False
     if settings.cache:
@@ -379,8 +400,6 @@ def run_review_blocking(
     ``repr()`` of the previous handler — a partial holding the main task, and so its result.
     For a run with thousands of findings that repr took ~0.1 s, twice, on every review.
     """
-    import asyncio
-
     box: list[ReviewOutcome] = []
 
     async def main() -> None:
@@ -418,9 +437,14 @@ async def run_review(
     raises nothing for them. A cancellation (Ctrl-C) is no exception either: the run comes
     back ``cancelled`` with what finished, and is stored.
 
+    With ``--model`` (or ``--context-window``/``--max-output-tokens``) every agent's context
+    window and output cap follow that model (:func:`~tokyo_cli.engine.modelfit.fit_team`), so packing
+    sizes chunks for it; a notice says what was used.
+
     Raises:
         StoreConfigError: before anything runs, when the history database is unusable as
             configured (see :func:`_open_history`).
+        ConfigError: ``--max-output-tokens`` leaves the prompt too little of the window.
     """
     result = new_result(prepared, settings)
     budget = budget if budget is not None else make_budget(prepared, settings)
@@ -428,6 +452,11 @@ async def run_review(
     # The engine starts the litellm import before its analyzers when a call will miss the
     # cache (Engine._warm_gateway); a fully cached re-run never pays for it.
     online = gateway is not None and _goes_online(prepared, settings)
+    team = prepared.team
+    if online:  # packing and output caps follow the model really called (--model, --context-window)
+        team, fitted = fit_team(team, settings.model, context_window=settings.context_window,
+                                max_output_tokens=settings.max_output_tokens)
+        result.notices.extend(fitted)
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
     if db is not None and settings.cache:
@@ -435,7 +464,7 @@ async def run_review(
 
         cache = DbCache(db)
     engine = Engine(
-        team=prepared.team,
+        team=team,
         workflow=prepared.workflow,
         changeset=prepared.changeset,
         gateway=gateway,
@@ -453,7 +482,16 @@ async def run_review(
         ),
         listener=listener,
     )
-    result = await engine.run(result)
+    with telemetry.span("tokyo.run", {"tokyo.workflow": prepared.workflow.name,
+                                      "tokyo.target": prepared.target.kind.value}) as span:
+        result = await engine.run(result)
+        span.set({"tokyo.outcome": result.status, "tokyo.findings": len(result.findings),
+                  "gen_ai.usage.input_tokens": result.tokens_in, "gen_ai.usage.output_tokens": result.tokens_out,
+                  "tokyo.cost_usd": result.cost_usd, "tokyo.calls": len(result.calls)})
+        if result.status == "failed":
+            span.fail(result.error or "failed")
+    if telemetry.tracer() is not None:
+        await asyncio.to_thread(telemetry.flush)  # the process ends without teardown: export now
     if prepared.config is not None:
         from tokyo_cli.findings import merge_duplicates
         from tokyo_cli.config.repository import config_change_findings

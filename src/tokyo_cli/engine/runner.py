@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pydantic import TypeAdapter
 
 from tokyo_cli import events as ev
+from tokyo_cli import telemetry
 from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.base import SECURITY_ANALYZERS, analyzer_time_limit
 from tokyo_cli.analyzers.base import unfinished as analyzer_unfinished
@@ -50,6 +51,7 @@ from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
 _ANALYZER_RUNS = TypeAdapter(list[AnalyzerRun])
 PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
 EVIDENCE_SHARE = 0.05  # of the context window, kept free for analyzer evidence
+SMALL_WINDOW_TOKENS = 32_768  # at or below, prompts are measured with the tokenizer, not in bytes
 
 
 @dataclass
@@ -302,14 +304,22 @@ class Engine:
         res = StepResult(step_id=step.id, agent=agent.id, agent_name=agent.name, task=step.task)
         self._started[step.id] = res
         t0 = time.perf_counter()
-        if step.task == "synthesize" and self.options.shard:
-            res.status = "skipped"
-            res.summary = "Synthesis runs over every shard's findings: tokyo merge --synthesize."
-            outcome = _Outcome(result=res)
-        elif step.task == "synthesize":
-            outcome = await self._synthesize(step, agent, res, upstream)
-        else:
-            outcome = await self._review(step, agent, res)
+        # The step's span is current while it runs: its calls' spans are its children.
+        with telemetry.span("tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id,
+                                           "tokyo.task": step.task}) as span:
+            if step.task == "synthesize" and self.options.shard:
+                res.status = "skipped"
+                res.summary = "Synthesis runs over every shard's findings: tokyo merge --synthesize."
+                outcome = _Outcome(result=res)
+            elif step.task == "synthesize":
+                outcome = await self._synthesize(step, agent, res, upstream)
+            else:
+                outcome = await self._review(step, agent, res)
+            span.set({"gen_ai.request.model": res.model, "tokyo.outcome": res.status, "tokyo.findings": len(res.findings),
+                      "gen_ai.usage.input_tokens": res.tokens_in, "gen_ai.usage.output_tokens": res.tokens_out,
+                      "tokyo.cost_usd": res.cost_usd})
+            if res.status == "failed":
+                span.fail(res.error or "failed")
         res.seconds = round(time.perf_counter() - t0, 3)
         # The severity policy caps every finding of the step (analyzer, model, synthesis, a
         # model's re-rating) before anyone sees it: events, reports, fail-on, history.
@@ -405,8 +415,9 @@ class Engine:
             return _Outcome(result=res)
 
         model = models[0]
-        # Without a cost cap a small change skips loading tokenizers (~0.4 s each).
-        exact = self._exact_tokens()
+        # Without a cost cap a small change skips loading tokenizers (~0.4 s each); a small
+        # window (a local model) needs real counts, or the byte bound would leave no room.
+        exact = self._exact_tokens() or agent.context_window <= SMALL_WINDOW_TOKENS
         trusted = self.workflow.origin != "repository"
         prompt = system_prompt(agent, step.instructions if trusted else None)
         notes = repository_instructions(agent, None if trusted else step.instructions)

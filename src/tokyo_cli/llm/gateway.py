@@ -194,11 +194,26 @@ async def _litellm_async() -> Any:
     return _loaded if _loaded is not None else await asyncio.to_thread(_litellm)
 
 
+def install_callbacks(litellm: Any, names: Sequence[str]) -> None:
+    """Hand litellm the callback ``names`` (idempotent): those litellm knows as logger
+    classes (``litellm._known_custom_logger_compatible_callbacks``: ``"otel"``, ``"langfuse"``,
+    ...) go to ``litellm.callbacks``, any other name to ``litellm.success_callback`` and
+    ``failure_callback`` (its older string integrations), as litellm's docs
+    ("Callbacks") describe."""
+    known = set(getattr(litellm, "_known_custom_logger_compatible_callbacks", ()))
+    for name in names:
+        targets = [litellm.callbacks] if name in known else [litellm.success_callback, litellm.failure_callback]
+        for target in targets:
+            if name not in target:
+                target.append(name)
+
+
 def _no_credentials(model: str) -> str:
     names = credential_env(model)
     if not names:
         return f"{model}: skipped, unknown provider (use a litellm id such as 'openai/{model}', or --api-base)"
-    return f"{model}: skipped, no credentials (set {' or '.join(names)})"
+    hint = f"; or use gemini/{model} with GEMINI_API_KEY" if model.startswith("gemini-") else ""
+    return f"{model}: skipped, no credentials (set {' or '.join(names)}{hint})"
 
 
 class Gateway:
@@ -220,6 +235,9 @@ class Gateway:
         breaker_threshold: consecutive failed attempts after which a provider's circuit
             opens: no more calls to it for the life of this Gateway (one run); its models
             fail at once so fallbacks on other providers take over.
+        callbacks: litellm callback names (``"langfuse"``, ``"otel"``): the user's setting
+            (flag, ``TOKYO_CALLBACKS``, user config; never a repository's), installed when
+            litellm loads (:func:`install_callbacks`). They see the masked messages.
     """
 
     def __init__(
@@ -235,6 +253,7 @@ class Gateway:
         max_backoff_s: float = 30.0,
         budget: Budget | None = None,
         breaker_threshold: int = 5,
+        callbacks: Sequence[str] = (),
     ) -> None:
         if timeout_s <= 0 or max_concurrency_per_provider < 1 or retries < 0:
             raise ValueError("timeout_s > 0, max_concurrency_per_provider >= 1, retries >= 0")
@@ -252,6 +271,7 @@ class Gateway:
         self._slots = weakref.WeakKeyDictionary()
         self._json_support: dict[str, bool] = {}
         self.budget = budget
+        self.callbacks = list(callbacks)
         self.breaker_threshold = breaker_threshold
         self._consecutive_failures: dict[str, int] = {}
         self._no_stream: set[str] = set()  # servers (api_base or provider) that cannot stream
@@ -404,6 +424,8 @@ class Gateway:
         """One provider call under the provider's slot and the timeout (which covers the whole
         stream when ``on_text`` asks for streaming); :class:`CallFailure` on error."""
         litellm = await _litellm_async()
+        if self.callbacks:
+            install_callbacks(litellm, self.callbacks)
         model = request.model
         provider = API_BASE_PROVIDER if self.api_base else provider_of(model)
         kwargs = self._call_kwargs(litellm, request)

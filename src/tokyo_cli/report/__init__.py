@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.findings import Finding, Severity, count_by_severity
+from tokyo_cli.plugins.builtins import FORMATS
 from tokyo_cli.policy import rank_key
 from tokyo_cli.results import RunResult, StepResult
 from tokyo_cli.safety.textsafe import clean_text, one_line, quote_path
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BENIGN_SKIPS",
+    "BUILTIN_FORMATS",
     "STEP_STATUS_STYLE",
     "NotReviewed",
     "caveats",
@@ -64,6 +66,9 @@ __all__ = [
 ]
 
 SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
+BUILTIN_FORMATS = FORMATS
+"""The report formats tokyo ships (:mod:`tokyo_cli.plugins.builtins`); a plugin may add others,
+never replace these."""
 
 # Skipping these loses nothing a reviewer would look at; "too large" and "excluded" do.
 BENIGN_SKIPS = frozenset({"binary", "deleted", "vendored", "generated"})
