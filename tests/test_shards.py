@@ -153,3 +153,24 @@ def test_a_secret_is_reported_by_the_shard_that_owns_its_file_only(git_repo: Git
         report = json.loads(out)
         found += [f["path"] for f in report["findings"] if (f["rule"] or "").startswith("detect-secrets")]
     assert found == ["config/settings.ini"]
+
+
+def test_a_range_review_is_sharded_too(git_repo: GitRepo, cli) -> None:  # type: ignore[no-untyped-def]
+    """Not only --all: the files of main...HEAD split the same way (unchanged files stay out)."""
+    for i in range(6):
+        git_repo.write(f"app/m{i}.py", f"X = {i}\n")
+    git_repo.commit("base")
+    git_repo.checkout_branch("feature")
+    for i in range(4):
+        git_repo.write(f"app/m{i}.py", f"X = {i}\nY = {i * i}\n")
+    git_repo.write("app/new.py", "Z = 1\n")
+    git_repo.commit("change")
+    listed = []
+    for i in (1, 2):
+        code, out, _ = cli("review", str(git_repo.root), "--base", "main", "--offline", "-q", "--shard", f"{i}/2",
+                           "--format", "json", "--fail-on", "critical")
+        report = json.loads(out)
+        assert code == 0 and report["run"]["target"] == "range" and report["run"]["shard"]["total_files"] == 5
+        listed.append({f["path"] for f in report["files"]})
+    assert listed[0].isdisjoint(listed[1])
+    assert listed[0] | listed[1] == {"app/m0.py", "app/m1.py", "app/m2.py", "app/m3.py", "app/new.py"}

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from tokyo_cli.engine.grouping import DEFAULT_GROUP_FILES, DEFAULT_GROUP_REPEATS, group_repeats
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, Severity, merge_duplicates, merge_group
-from tokyo_cli.results import AnalyzerNote, MergeInfo, RunResult, StepResult, new_uid
+from tokyo_cli.results import AnalyzerNote, MergeInfo, RunResult, RunStatus, StepResult, new_uid
 from tokyo_cli.summary import offline_summary
 
 if TYPE_CHECKING:
@@ -228,7 +228,9 @@ def _notices(runs: list[RunResult], info: MergeInfo, extra: list[str], total: in
     return out + extra
 
 
-def _status(runs: list[RunResult], info: MergeInfo, result: RunResult) -> str:
+def _status(runs: list[RunResult], info: MergeInfo, result: RunResult) -> RunStatus:
+    """``failed`` when no shard run is usable and nothing was found; ``partial`` when a shard
+    is missing, failed or partial; else ``completed``."""
     usable = [r for r in runs if r.status in ("completed", "partial")]
     if not usable and not result.findings:
         return "failed"
