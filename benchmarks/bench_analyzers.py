@@ -25,9 +25,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from tokyo_cli.analyzers import run_analyzers
+from tokyo_cli.config.team import load_team
 from tokyo_cli.findings import Finding
 from tokyo_cli.git.repo import glob_match, load_changeset, resolve_target
-from tokyo_cli.config.team import load_team
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "seeded_bugs.py"
 MARK = re.compile(r" *⟦(\w+)⟧")
@@ -79,8 +79,11 @@ def run_scenario(scenario, base: dict[str, str], team, tmp: Path):  # type: igno
     cs = load_changeset(root, resolve_target(root, working=True))
     found: dict[str, list[Finding]] = {}
     for agent in team.agents.values():
-        files = [f for f in cs.reviewable() if glob_match(f.path, agent.paths)
-                 and not (agent.exclude and glob_match(f.path, agent.exclude))]
+        files = [
+            f
+            for f in cs.reviewable()
+            if glob_match(f.path, agent.paths) and not (agent.exclude and glob_match(f.path, agent.exclude))
+        ]
         runs = run_analyzers(agent.analyzers, cs, files, agent=agent.id) if agent.analyzers and files else []
         for r in runs:
             if r.error:
@@ -95,16 +98,26 @@ def score(expected, found):  # type: ignore[no-untyped-def]
     used: set[int] = set()
     hits, misses = [], []
     for agent, path, line in expected:
-        match = next((f for f in found.get(agent, []) if id(f) not in used and f.path == path
-                      and (line is None or f.line == line)), None)
+        match = next(
+            (
+                f
+                for f in found.get(agent, [])
+                if id(f) not in used and f.path == path and (line is None or f.line == line)
+            ),
+            None,
+        )
         if match is None:
             misses.append((agent, path, line))
         else:
             used.add(id(match))
             hits.append((agent, path, line))
     places = {(a, p, ln) for a, p, ln in expected}
-    fps = [f for agent, fs in found.items() for f in fs if id(f) not in used
-           and (agent, f.path, f.line) not in places and (agent, f.path, None) not in places]
+    fps = [
+        f
+        for agent, fs in found.items()
+        for f in fs
+        if id(f) not in used and (agent, f.path, f.line) not in places and (agent, f.path, None) not in places
+    ]
     return hits, misses, fps
 
 
@@ -133,9 +146,13 @@ def main(argv: list[str]) -> int:
                 for f in false:
                     print(f"  FP   {scenario.name}: {f.agent} {f.location} {f.rule} {f.title}")
     seconds = time.perf_counter() - start
-    clean = sum(1 for s in corpus.SCENARIOS if not any(MARK.search(t or "") for t in s.files.values()) and not s.file_level)
-    print(f"scenarios: {len(corpus.SCENARIOS)} ({clean} clean), seeded defects: {sum(seeded.values())}, "
-          f"changed (added) lines: {lines}, wall time: {seconds:.1f} s")
+    clean = sum(
+        1 for s in corpus.SCENARIOS if not any(MARK.search(t or "") for t in s.files.values()) and not s.file_level
+    )
+    print(
+        f"scenarios: {len(corpus.SCENARIOS)} ({clean} clean), seeded defects: {sum(seeded.values())}, "
+        f"changed (added) lines: {lines}, wall time: {seconds:.1f} s"
+    )
     print(f"{'agent':8} {'seeded':>6} {'found':>6} {'recall':>7}")
     for agent in team.agents:
         if seeded[agent]:

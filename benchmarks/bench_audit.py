@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -83,6 +82,7 @@ def make_audit_tree(root: Path, files: int, seed: int = 17) -> dict[str, int]:
 
 def make_scale_change(repo: Path, files: int = 10_000, lines: int = 50) -> None:
     """bench_scale.py pack's change: ``files`` modules, each with ``lines`` added lines."""
+
     def git(*args: str) -> None:
         subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
@@ -108,11 +108,13 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int
     probe = (
         "import resource, subprocess, sys, time, json\n"
         "t = time.perf_counter()\n"
-        "rc = subprocess.run(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+        "rc = subprocess.run(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL,\n"
+        "                    stderr=subprocess.DEVNULL).returncode\n"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, rc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, json.dumps(cmd)], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(cmd)], capture_output=True, text=True, env=env, check=True
+    )
     wall, peak, rc = out.stdout.split()
     return float(wall), float(peak), int(rc)
 
@@ -128,8 +130,10 @@ def print_report(path: Path) -> None:
     for step in data.get("steps", []):
         for a in step.get("analyzers", []):
             timeouts += "timed out" in (a.get("error") or "")
-            print(f"  {step['agent']:<7} {a['name']:<16} {a['seconds']:6.1f} s  {a['findings']:>6} findings  "
-                  f"not analyzed: {len(a.get('not_analyzed') or {}):>5}  error: {a.get('error')}")
+            print(
+                f"  {step['agent']:<7} {a['name']:<16} {a['seconds']:6.1f} s  {a['findings']:>6} findings  "
+                f"not analyzed: {len(a.get('not_analyzed') or {}):>5}  error: {a.get('error')}"
+            )
     print(f"analyzers that timed out: {timeouts}")
 
 
@@ -142,23 +146,41 @@ def main() -> None:
         root = Path(tmp) / "repo"
         env = {**os.environ, "TOKYO_HOME": str(Path(tmp) / "home")}
         report = Path(tmp) / "tokyo.json"
-        tokyo = [sys.executable, "-m", "tokyo_cli", "review", str(root), "--offline", "-f", "json", "-o", str(report), "-q"]
+        tokyo = [
+            sys.executable,
+            "-m",
+            "tokyo_cli",
+            "review",
+            str(root),
+            "--offline",
+            "-f",
+            "json",
+            "-o",
+            str(report),
+            "-q",
+        ]
         if args.scale:
             t = time.perf_counter()
             make_scale_change(root)
-            print(f"change: 10,000 files / 500,000 added lines (generated in {time.perf_counter() - t:.0f} s), "
-                  f"{os.cpu_count()} CPUs")
+            print(
+                f"change: 10,000 files / 500,000 added lines (generated in {time.perf_counter() - t:.0f} s), "
+                f"{os.cpu_count()} CPUs"
+            )
             wall, peak, rc = run_measured([*tokyo, "--working"], env)
-            print(f"tokyo review --working --offline: {wall:7.1f} s wall, {peak:6.0f} MB peak, exit {rc} "
-                  "(targets: <= 60 s, <= 1024 MB)")
+            print(
+                f"tokyo review --working --offline: {wall:7.1f} s wall, {peak:6.0f} MB peak, exit {rc} "
+                "(targets: <= 60 s, <= 1024 MB)"
+            )
             print_report(report)
             return
         root.mkdir()
         counts = make_audit_tree(root, args.files)
         print(f"tree: {sum(counts.values())} files {counts}, {os.cpu_count()} CPUs")
         wall, peak, rc = run_measured([*tokyo, "--all"], env)
-        b_wall, b_peak, b_rc = run_measured([sys.executable, "-m", "bandit", "-q", "-f", "json", "-o",
-                                             str(Path(tmp) / "bandit.json"), "-r", str(root)], env)
+        b_wall, b_peak, b_rc = run_measured(
+            [sys.executable, "-m", "bandit", "-q", "-f", "json", "-o", str(Path(tmp) / "bandit.json"), "-r", str(root)],
+            env,
+        )
         print(f"tokyo review --all --offline: {wall:7.1f} s wall, {peak:6.0f} MB peak, exit {rc}")
         print(f"bandit -r:                    {b_wall:7.1f} s wall, {b_peak:6.0f} MB peak, exit {b_rc}")
         print(f"ratio: {wall / b_wall:.2f}x bandit (target <= 3x; no analyzer timing out)")

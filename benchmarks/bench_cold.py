@@ -35,16 +35,27 @@ from changes import DOCUMENTED_PY, make_change
 
 ROOT = Path(__file__).resolve().parents[1]
 STATS_PATH = "/__stats"  # tests/fakes/provider.py
-KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
-        "OPENAI_BASE_URL", "OPENAI_API_BASE", "GITHUB_TOKEN")
+KEYS = (
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "GROQ_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "GITHUB_TOKEN",
+)
 
 
 def bare_import_s(env: dict[str, str]) -> float:
     """Seconds of ``import litellm`` in a fresh process (the cost tokyo can hide, not avoid)."""
-    code = ("import os, time; os.environ['LITELLM_LOCAL_MODEL_COST_MAP'] = 'True'; t = time.perf_counter(); "
-            "import litellm; print(time.perf_counter() - t)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
-                         cwd=tempfile.gettempdir())
+    code = (
+        "import os, time; os.environ['LITELLM_LOCAL_MODEL_COST_MAP'] = 'True'; t = time.perf_counter(); "
+        "import litellm; print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=tempfile.gettempdir()
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -52,8 +63,12 @@ class Provider:
     """tests/fakes/provider.py in its own process (a real provider does not share our GIL)."""
 
     def __init__(self, latency: float) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakes" / "provider.py"), str(latency)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fakes" / "provider.py"), str(latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
 
@@ -81,15 +96,21 @@ def one_run(repo: Path, home: Path, provider: Provider, env: dict[str, str]) -> 
     provider.stats(reset=True)
     run_env = {**env, "TOKYO_HOME": str(home)}
     start = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "tokyo_cli", "review", str(repo), "--working",
-                             "--api-base", provider.url, "-f", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=run_env, cwd=repo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokyo_cli", "review", str(repo), "--working", "--api-base", provider.url, "-f", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=run_env,
+        cwd=repo,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     last = [start]
     out: list[bytes] = []
     err: list[bytes] = []
-    readers = [threading.Thread(target=_drain, args=(proc.stdout.fileno(), last, out)),
-               threading.Thread(target=_drain, args=(proc.stderr.fileno(), last, err))]
+    readers = [
+        threading.Thread(target=_drain, args=(proc.stdout.fileno(), last, out)),
+        threading.Thread(target=_drain, args=(proc.stderr.fileno(), last, err)),
+    ]
     for t in readers:
         t.start()
     code = proc.wait()
@@ -101,8 +122,12 @@ def one_run(repo: Path, home: Path, provider: Provider, env: dict[str, str]) -> 
     assert isinstance(arrivals, list)
     if code not in (0, 1) or not arrivals:
         raise SystemExit(f"tokyo exited {code} after {len(arrivals)} request(s):\n{b''.join(err).decode()[-2000:]}")
-    return {"wall": ended - start, "first_request": min(arrivals) - start, "exit_after_output": ended - last[0],
-            "requests": float(len(arrivals))}
+    return {
+        "wall": ended - start,
+        "first_request": min(arrivals) - start,
+        "exit_after_output": ended - last[0],
+        "requests": float(len(arrivals)),
+    }
 
 
 def main() -> None:
@@ -126,17 +151,22 @@ def main() -> None:
                 imports.append(bare_import_s(env))
                 runs.append(one_run(repo, Path(tmp) / f"home{i}", provider, env))
                 r = runs[-1]
-                print(f"run {i + 1}: wall {r['wall']:.2f} s, first request {r['first_request']:.2f} s, "
-                      f"last output to exit {r['exit_after_output']:.3f} s, {int(r['requests'])} requests; "
-                      f"bare import litellm {imports[-1]:.2f} s", flush=True)
+                print(
+                    f"run {i + 1}: wall {r['wall']:.2f} s, first request {r['first_request']:.2f} s, "
+                    f"last output to exit {r['exit_after_output']:.3f} s, {int(r['requests'])} requests; "
+                    f"bare import litellm {imports[-1]:.2f} s",
+                    flush=True,
+                )
     finally:
         provider.close()
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     imp = statistics.median(imports)
     print(f"== median of {args.runs} (src {args.src}, {args.files} files, {args.latency:g} s latency)")
     print(f"bare import litellm (s):   {imp:.2f}")
-    print(f"total wall (s):            {med['wall']:.2f}   (target <= {imp + 2 * args.latency + 1.0:.2f}: "
-          f"import + 2 calls + 1.0)")
+    print(
+        f"total wall (s):            {med['wall']:.2f}   (target <= {imp + 2 * args.latency + 1.0:.2f}: "
+        f"import + 2 calls + 1.0)"
+    )
     print(f"time to first request (s): {med['first_request']:.2f}   (target <= {imp + 0.5:.2f}: import + 0.5)")
     print(f"last output to exit (s):   {med['exit_after_output']:.3f}  (target <= 0.100)")
 

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tokyo_cli.findings import Finding, Severity
@@ -37,9 +37,13 @@ from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import save_run
 from tokyo_cli.store.ledger import apply_ledger
 
-AGENTS = [("akira", "anthropic/claude-opus-4-5"), ("yuki", "openai/o3"),
-          ("hiro", "groq/openai/gpt-oss-120b"), ("sakura", "gemini/gemini-2.5-pro"),
-          ("kenji", "openai/o3")]
+AGENTS = [
+    ("akira", "anthropic/claude-opus-4-5"),
+    ("yuki", "openai/o3"),
+    ("hiro", "groq/openai/gpt-oss-120b"),
+    ("sakura", "gemini/gemini-2.5-pro"),
+    ("kenji", "openai/o3"),
+]
 SEVERITIES = ["critical", "high", "medium", "medium", "low", "low", "low", "info"]
 REPOS = [f"/home/dev/src/service-{i:02d}" for i in range(20)]
 WORKFLOWS = ["review", "review", "review", "security", "pr-review"]
@@ -66,51 +70,116 @@ def _seed_batch(rng: random.Random, t0: datetime, first: int, count: int, per_ru
         for agent, model in AGENTS:
             step_id += 1
             offline = rng.random() < 0.1
-            rows["steps"].append((step_id, run_id, agent, agent, agent.title(), "review",
-                                  "offline" if offline else "ok", None if offline else model, model,
-                                  "[]", '["src/app.py"]', 0, "[]", "", None, rng.uniform(1, 60)))
+            rows["steps"].append(
+                (
+                    step_id,
+                    run_id,
+                    agent,
+                    agent,
+                    agent.title(),
+                    "review",
+                    "offline" if offline else "ok",
+                    None if offline else model,
+                    model,
+                    "[]",
+                    '["src/app.py"]',
+                    0,
+                    "[]",
+                    "",
+                    None,
+                    rng.uniform(1, 60),
+                )
+            )
             if not offline:
                 t_in, t_out = rng.randint(2_000, 40_000), rng.randint(100, 4_000)
                 usd = t_in * 3e-6 + t_out * 15e-6
                 tokens_in, tokens_out, cost = tokens_in + t_in, tokens_out + t_out, cost + usd
                 ok, hit = rng.random() > 0.02, rng.random() < 0.1
                 calls, failed, hits = calls + 1, failed + (not ok), hits + hit
-                rows["llm_calls"].append((run_id, step_id, agent, agent, model, model.split("/")[0],
-                                          t_in, t_out, usd, rng.lognormvariate(1.5, 0.6), 1,
-                                          "ok" if ok else "error", None, int(hit)))
+                rows["llm_calls"].append(
+                    (
+                        run_id,
+                        step_id,
+                        agent,
+                        agent,
+                        model,
+                        model.split("/")[0],
+                        t_in,
+                        t_out,
+                        usd,
+                        rng.lognormvariate(1.5, 0.6),
+                        1,
+                        "ok" if ok else "error",
+                        None,
+                        int(hit),
+                    )
+                )
         for k in range(per_run):
             finding_id += 1
             agent = AGENTS[k % len(AGENTS)][0]
             scope, step_row = ("run", None) if k < merged else ("step", step_id - len(AGENTS) + 1 + k % len(AGENTS))
             fp = _fingerprint(rng.randrange(50_000))
             title = f"Possible issue {fp[:4]} in handler"
-            rows["findings"].append((finding_id, run_id, scope, step_row, fp, f"src/mod{k}.py",
-                                     rng.randint(1, 500), rng.choice(SEVERITIES), "security", title,
-                                     f"User input reaches a sink ({fp}).", agent, f'["{agent}"]',
-                                     "security", "model", "open"))
-        rows["runs"].append((run_id, rng.choice(REPOS), "range", "main...HEAD", rng.choice(WORKFLOWS),
-                             "completed" if rng.random() > 0.05 else "partial", started.isoformat(),
-                             (started + timedelta(seconds=seconds)).isoformat(), seconds, tokens_in,
-                             tokens_out, cost, *counts.values(), 0, "high", "ab" * 32, 0, "", calls, failed,
-                             hits))
+            rows["findings"].append(
+                (
+                    finding_id,
+                    run_id,
+                    scope,
+                    step_row,
+                    fp,
+                    f"src/mod{k}.py",
+                    rng.randint(1, 500),
+                    rng.choice(SEVERITIES),
+                    "security",
+                    title,
+                    f"User input reaches a sink ({fp}).",
+                    agent,
+                    f'["{agent}"]',
+                    "security",
+                    "model",
+                    "open",
+                )
+            )
+        rows["runs"].append(
+            (
+                run_id,
+                rng.choice(REPOS),
+                "range",
+                "main...HEAD",
+                rng.choice(WORKFLOWS),
+                "completed" if rng.random() > 0.05 else "partial",
+                started.isoformat(),
+                (started + timedelta(seconds=seconds)).isoformat(),
+                seconds,
+                tokens_in,
+                tokens_out,
+                cost,
+                *counts.values(),
+                0,
+                "high",
+                "ab" * 32,
+                0,
+                "",
+                calls,
+                failed,
+                hits,
+            )
+        )
     return rows
 
 
 SQL = {
     "runs": "INSERT INTO runs (id, repo, target, target_description, workflow, status, started_at, "
-            "finished_at, seconds, tokens_in, tokens_out, cost_usd, findings_critical, findings_high, "
-            "findings_medium, findings_low, findings_info, offline, fail_on, workflow_hash, "
-            "target_chosen_by_default, summary, calls, failed_calls, cache_hits) VALUES ("
-            + ", ".join("?" * 25) + ")",
+    "finished_at, seconds, tokens_in, tokens_out, cost_usd, findings_critical, findings_high, "
+    "findings_medium, findings_low, findings_info, offline, fail_on, workflow_hash, "
+    "target_chosen_by_default, summary, calls, failed_calls, cache_hits) VALUES (" + ", ".join("?" * 25) + ")",
     "steps": "INSERT INTO steps (id, run_id, step_id, agent, agent_name, task, status, model, "
-             "configured_model, credential_env, files, dropped_findings, analyzers, summary, error, "
-             "seconds) VALUES (" + ", ".join("?" * 16) + ")",
+    "configured_model, credential_env, files, dropped_findings, analyzers, summary, error, "
+    "seconds) VALUES (" + ", ".join("?" * 16) + ")",
     "llm_calls": "INSERT INTO llm_calls (run_id, step_row_id, step_id, agent, model, provider, tokens_in, "
-                 "tokens_out, cost_usd, latency_s, attempts, status, error, cache_hit) VALUES ("
-                 + ", ".join("?" * 14) + ")",
+    "tokens_out, cost_usd, latency_s, attempts, status, error, cache_hit) VALUES (" + ", ".join("?" * 14) + ")",
     "findings": "INSERT INTO findings (id, run_id, scope, step_row_id, fingerprint, path, line, severity, "
-                "category, title, body, agent, agents, step, source, status) VALUES ("
-                + ", ".join("?" * 16) + ")",
+    "category, title, body, agent, agents, step, source, status) VALUES (" + ", ".join("?" * 16) + ")",
 }
 
 
@@ -119,7 +188,7 @@ def seed(path: Path, runs: int, per_run: int) -> None:
     (half merged, half raw step findings), 5 steps and up to 5 calls per run, and a ledger
     over 50,000 distinct fingerprints (5% dismissed, 5% accepted)."""
     rng = random.Random(5)
-    t0 = datetime.now(timezone.utc) - timedelta(minutes=5 * runs)  # one run every 5 minutes, up to now
+    t0 = datetime.now(UTC) - timedelta(minutes=5 * runs)  # one run every 5 minutes, up to now
     db = open_db(path)
     conn = db.conn
     conn.execute("PRAGMA synchronous = OFF")  # seeding only: a crash just means re-seeding
@@ -161,19 +230,49 @@ def seed(path: Path, runs: int, per_run: int) -> None:
 def big_run(n: int) -> RunResult:
     """A run with ``n`` merged findings (and the same ``n`` as one step's raw findings)."""
     findings = [
-        Finding(path=f"src/pkg/mod{i % 50}.py", line=i + 1, severity=Severity.MEDIUM, category="security",
-                title=f"Unvalidated input number {i}", body="User input reaches a shell.", agent="akira",
-                step="security", anchor_text=f"run(cmd_{i}, shell=True)")
+        Finding(
+            path=f"src/pkg/mod{i % 50}.py",
+            line=i + 1,
+            severity=Severity.MEDIUM,
+            category="security",
+            title=f"Unvalidated input number {i}",
+            body="User input reaches a shell.",
+            agent="akira",
+            step="security",
+            anchor_text=f"run(cmd_{i}, shell=True)",
+        )
         for i in range(n)
     ]
-    step = StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok",
-                      model="anthropic/claude-opus-4-5", findings=[f.model_copy() for f in findings],
-                      calls=[CallRecord(step_id="security", agent="akira", model="anthropic/claude-opus-4-5",
-                                        provider="anthropic", tokens_in=30_000, tokens_out=9_000)])
-    now = datetime.now(timezone.utc)
-    return RunResult(repo=REPOS[0], target="range", target_description="main...HEAD", workflow="review",
-                     status="completed", started_at=now, finished_at=now + timedelta(seconds=30),
-                     steps=[step], findings=findings)
+    step = StepResult(
+        step_id="security",
+        agent="akira",
+        agent_name="Akira",
+        status="ok",
+        model="anthropic/claude-opus-4-5",
+        findings=[f.model_copy() for f in findings],
+        calls=[
+            CallRecord(
+                step_id="security",
+                agent="akira",
+                model="anthropic/claude-opus-4-5",
+                provider="anthropic",
+                tokens_in=30_000,
+                tokens_out=9_000,
+            )
+        ],
+    )
+    now = datetime.now(UTC)
+    return RunResult(
+        repo=REPOS[0],
+        target="range",
+        target_description="main...HEAD",
+        workflow="review",
+        status="completed",
+        started_at=now,
+        finished_at=now + timedelta(seconds=30),
+        steps=[step],
+        findings=findings,
+    )
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -241,7 +340,11 @@ def main() -> None:
             ("tokyo stats", ["stats", "--db", str(path)], None),
             ("tokyo stats --by model", ["stats", "--by", "model", "--db", str(path)], None),
             ("tokyo stats --by day", ["stats", "--by", "day", "--db", str(path)], None),
-            ("tokyo stats --by agent --since 30d", ["stats", "--by", "agent", "--since", "30d", "--db", str(path)], None),
+            (
+                "tokyo stats --by agent --since 30d",
+                ["stats", "--by", "agent", "--since", "30d", "--db", str(path)],
+                None,
+            ),
         ):
             warm = median_time(in_process(argv), args.repeat)
             cold = median_time(fresh_process(argv), args.repeat)
@@ -254,8 +357,10 @@ def main() -> None:
             apply_ledger(db, run)
             save_run(db, run)
             times.append(time.perf_counter() - start)
-        print(f"{'write one run, 1,000 findings':34s} {statistics.median(times) * 1000:7.1f} ms"
-              f" (median of {args.repeat}; target <= 200 ms)")
+        print(
+            f"{'write one run, 1,000 findings':34s} {statistics.median(times) * 1000:7.1f} ms"
+            f" (median of {args.repeat}; target <= 200 ms)"
+        )
         db.close()
     finally:
         if args.db is None:

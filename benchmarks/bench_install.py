@@ -50,12 +50,32 @@ def install(python: str, venv: Path, wheelhouse: Path, index_url: str, *, hit: b
     subprocess.run([python, "-m", "venv", str(venv)], check=True, env=env)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--quiet"]
     if not hit:
-        subprocess.run([*pip, "download", "--require-hashes", "--no-deps", "--dest", str(wheelhouse), "-r", str(LOCK)],
-                       check=True, env=env)
-    subprocess.run([*pip, "install", "--no-compile", "--no-index", "--find-links", str(wheelhouse),
-                    "--require-hashes", "--no-deps", "-r", str(LOCK)], check=True, env=env)
-    subprocess.run([*pip, "install", "--no-compile", "--no-index", "--no-deps", "--no-build-isolation", str(ROOT)],
-                   check=True, env=env)
+        subprocess.run(
+            [*pip, "download", "--require-hashes", "--no-deps", "--dest", str(wheelhouse), "-r", str(LOCK)],
+            check=True,
+            env=env,
+        )
+    subprocess.run(
+        [
+            *pip,
+            "install",
+            "--no-compile",
+            "--no-index",
+            "--find-links",
+            str(wheelhouse),
+            "--require-hashes",
+            "--no-deps",
+            "-r",
+            str(LOCK),
+        ],
+        check=True,
+        env=env,
+    )
+    subprocess.run(
+        [*pip, "install", "--no-compile", "--no-index", "--no-deps", "--no-build-isolation", str(ROOT)],
+        check=True,
+        env=env,
+    )
     return time.perf_counter() - start, _cpu() - cpu
 
 
@@ -71,8 +91,12 @@ def main() -> None:
         files = len(list(wheelhouse.iterdir()))
         shutil.rmtree(Path(tmp) / "venv-cold")
         warm = install(args.python, Path(tmp) / "venv-warm", wheelhouse, args.index_url, hit=True)
-        listed = subprocess.run([str(Path(tmp) / "venv-warm" / "bin" / "python"), "-m", "pip", "list",
-                                 "--format=freeze"], capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            [str(Path(tmp) / "venv-warm" / "bin" / "python"), "-m", "pip", "list", "--format=freeze"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     print(f"load average        : {os.getloadavg()[0]:.1f} (2-core machine: wall is inflated when > 2)")
     print(f"install, cache miss : {cold[0]:6.1f} s wall, {cold[1]:6.1f} s CPU")
     print(f"install, cache hit  : {warm[0]:6.1f} s wall, {warm[1]:6.1f} s CPU   (target < 30 s)")

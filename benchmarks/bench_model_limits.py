@@ -15,12 +15,16 @@ import subprocess
 import sys
 
 CODE = {
-    "json map (tokyo)": ("import time; t = time.perf_counter()\n"
-                         "from tokyo_cli.llm.pricing import model_limits\n"
-                         "model_limits({model!r}); print(time.perf_counter() - t)"),
-    "import litellm + get_model_info": ("import time; t = time.perf_counter()\n"
-                                        "import litellm\n"
-                                        "litellm.get_model_info({model!r}); print(time.perf_counter() - t)"),
+    "json map (tokyo)": (
+        "import time; t = time.perf_counter()\n"
+        "from tokyo_cli.llm.pricing import model_limits\n"
+        "model_limits({model!r}); print(time.perf_counter() - t)"
+    ),
+    "import litellm + get_model_info": (
+        "import time; t = time.perf_counter()\n"
+        "import litellm\n"
+        "litellm.get_model_info({model!r}); print(time.perf_counter() - t)"
+    ),
 }
 
 
@@ -32,8 +36,18 @@ def main() -> None:
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     medians = {}
     for name, code in CODE.items():
-        times = [float(subprocess.run([sys.executable, "-c", code.format(model=args.model)], env=env, check=True,
-                                      capture_output=True, text=True).stdout.split()[-1]) for _ in range(args.runs)]
+        times = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code.format(model=args.model)],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()[-1]
+            )
+            for _ in range(args.runs)
+        ]
         medians[name] = statistics.median(times)
         print(f"{name:34} median {medians[name]:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in times)})")
     json_s, litellm_s = medians.values()

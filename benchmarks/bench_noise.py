@@ -95,8 +95,10 @@ def measured_tree() -> str:
 
 # --- data ---------------------------------------------------------------------------------
 
+
 def sdist(cache: Path, name: str, version: str) -> Path:
     """The sdist of ``name==version`` from the cache, downloaded first if missing."""
+
     def found() -> Path | None:
         for p in cache.glob("*.tar.gz"):
             stem = p.name[: -len(".tar.gz")].lower().replace("_", "-")
@@ -107,8 +109,23 @@ def sdist(cache: Path, name: str, version: str) -> Path:
     if (hit := found()) is not None:
         return hit
     cache.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                    f"{name}=={version}", "-d", str(cache)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"{name}=={version}",
+            "-d",
+            str(cache),
+        ],
+        check=True,
+        capture_output=True,
+    )
     hit = found()
     if hit is None:
         raise SystemExit(f"pip download {name}=={version} gave no .tar.gz in {cache}")
@@ -171,13 +188,17 @@ def strip_docstrings(text: str) -> str:
         if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         body = node.body
-        if not (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
+        if not (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             continue
         doc = body[0]
         first, last = doc.lineno, doc.end_lineno or doc.lineno
         head = lines[first - 1][: doc.col_offset]
-        tail = lines[last - 1][doc.end_col_offset or 0:]
+        tail = lines[last - 1][doc.end_col_offset or 0 :]
         if head.strip() or tail.strip() not in ("", ";"):
             continue  # shares a line with other code: leave it
         drop.update(range(first, last + 1))
@@ -247,6 +268,7 @@ def overlay_differs(repo: Path, base: str) -> list[str]:
 
 # --- running tokyo ------------------------------------------------------------------------
 
+
 def tokyo_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in KEYS}
     src = str(Path(tokyo_cli.__file__).resolve().parents[1])
@@ -258,8 +280,9 @@ def tokyo_env(home: Path) -> dict[str, str]:
 
 
 def tokyo(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tokyo_cli", *args], cwd=repo, env=tokyo_env(home),
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "tokyo_cli", *args], cwd=repo, env=tokyo_env(home), capture_output=True, text=True
+    )
 
 
 def review(repo: Path, home: Path, target: list[str]) -> dict:
@@ -269,8 +292,7 @@ def review(repo: Path, home: Path, target: list[str]) -> dict:
     proc = tokyo(repo, home, "review", "--offline", *target, "--format", "json", "--output", str(out), "-q", ".")
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 1) or not out.is_file():
-        raise RuntimeError(f"tokyo review {' '.join(target)} in {repo}: exit {proc.returncode}\n"
-                           f"{proc.stderr[-2000:]}")
+        raise RuntimeError(f"tokyo review {' '.join(target)} in {repo}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
     report = json.loads(out.read_text(encoding="utf-8"))
     report["_wall"] = seconds
     report["_exit"] = proc.returncode
@@ -290,8 +312,14 @@ def summarize(label: str, report: dict, lines: int) -> dict:
     by_agent = Counter(f["agent"] for f in findings)
     by_sev = Counter(f["severity"] for f in findings)
     ys = sum(1 for f in findings if f["agent"] in ("yuki", "sakura") and f["severity"] in MEDIUM_UP)
-    errors = sorted({f"{s['agent']}/{a['name']}: {a['error']}" for s in report["steps"]
-                     for a in s.get("analyzers", []) if a.get("error")})
+    errors = sorted(
+        {
+            f"{s['agent']}/{a['name']}: {a['error']}"
+            for s in report["steps"]
+            for a in s.get("analyzers", [])
+            if a.get("error")
+        }
+    )
     return {
         "target": label,
         "description": report["run"].get("target_description"),
@@ -299,8 +327,9 @@ def summarize(label: str, report: dict, lines: int) -> dict:
         "findings": len(findings),
         "by_agent": {a: by_agent.get(a, 0) for a in sorted(set(AGENTS) | set(by_agent))},
         "by_severity": {s: by_sev.get(s, 0) for s in SEVERITIES},
-        "by_agent_severity": {f"{a}:{s}": n for (a, s), n in
-                              sorted(Counter((f["agent"], f["severity"]) for f in findings).items())},
+        "by_agent_severity": {
+            f"{a}:{s}": n for (a, s), n in sorted(Counter((f["agent"], f["severity"]) for f in findings).items())
+        },
         "yuki_sakura_medium_up": ys,
         "rules": dict(Counter(f.get("rule") or "(none)" for f in findings).most_common()),
         "totals": report.get("totals", {}),
@@ -318,10 +347,13 @@ def per_k(n: int, lines: int) -> float:
 
 
 def combine(rows: list[dict]) -> dict:
-    total = {"target": "TOTAL", "changed_lines": sum(r["changed_lines"] for r in rows),
-             "findings": sum(r["findings"] for r in rows),
-             "yuki_sakura_medium_up": sum(r["yuki_sakura_medium_up"] for r in rows),
-             "seconds": round(sum(r["seconds"] for r in rows), 1)}
+    total = {
+        "target": "TOTAL",
+        "changed_lines": sum(r["changed_lines"] for r in rows),
+        "findings": sum(r["findings"] for r in rows),
+        "yuki_sakura_medium_up": sum(r["yuki_sakura_medium_up"] for r in rows),
+        "seconds": round(sum(r["seconds"] for r in rows), 1),
+    }
     for key in ("by_agent", "by_severity", "by_agent_severity", "rules"):
         c: Counter[str] = Counter()
         for r in rows:
@@ -371,32 +403,47 @@ def audit(work: Path, cache: Path) -> dict:
         "terminal_lines": len(terminal.stdout.splitlines()),
         "markdown_lines": len(md.read_text(encoding="utf-8").splitlines()),
         "json_bytes": len(json.dumps(report)),
-        "analyzer_errors": sorted({f"{s['agent']}/{a['name']}: {a['error']}" for s in report["steps"]
-                                   for a in s.get("analyzers", []) if a.get("error")}),
+        "analyzer_errors": sorted(
+            {
+                f"{s['agent']}/{a['name']}: {a['error']}"
+                for s in report["steps"]
+                for a in s.get("analyzers", [])
+                if a.get("error")
+            }
+        ),
         "seconds": round(report["_wall"], 1),
     }
 
 
 # --- output -------------------------------------------------------------------------------
 
+
 def table(rows: list[dict]) -> str:
-    head = (f"{'target':<24} {'lines':>6} {'found':>5} {'/1k':>6} | "
-            + " ".join(f"{a:>6}" for a in AGENTS) + " | "
-            + " ".join(f"{s[:4]:>5}" for s in SEVERITIES) + f" | {'Y+S m+':>6}")
+    head = (
+        f"{'target':<24} {'lines':>6} {'found':>5} {'/1k':>6} | "
+        + " ".join(f"{a:>6}" for a in AGENTS)
+        + " | "
+        + " ".join(f"{s[:4]:>5}" for s in SEVERITIES)
+        + f" | {'Y+S m+':>6}"
+    )
     out = [head, "-" * len(head)]
     for r in rows:
         p = r["per_1k"]
-        out.append(f"{r['target']:<24} {r['changed_lines']:>6} {r['findings']:>5} {p['findings']:>6.1f} | "
-                   + " ".join(f"{p['by_agent'].get(a, 0):>6.1f}" for a in AGENTS) + " | "
-                   + " ".join(f"{p['by_severity'][s]:>5.1f}" for s in SEVERITIES)
-                   + f" | {p['yuki_sakura_medium_up']:>6.1f}")
+        out.append(
+            f"{r['target']:<24} {r['changed_lines']:>6} {r['findings']:>5} {p['findings']:>6.1f} | "
+            + " ".join(f"{p['by_agent'].get(a, 0):>6.1f}" for a in AGENTS)
+            + " | "
+            + " ".join(f"{p['by_severity'][s]:>5.1f}" for s in SEVERITIES)
+            + f" | {p['yuki_sakura_medium_up']:>6.1f}"
+        )
     return "\n".join(out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=Path(os.environ.get("TOKYO_BENCH_CACHE",
-                                                                           "~/.cache/tokyo-bench")).expanduser())
+    parser.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("TOKYO_BENCH_CACHE", "~/.cache/tokyo-bench")).expanduser()
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every number as JSON to FILE")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the top rules")
     parser.add_argument("--self-repo", type=Path, default=ROOT, help="repository whose history is reviewed")
@@ -413,7 +460,7 @@ def main() -> int:
     rows: list[dict] = []
     notes: list[str] = []
     keep = tempfile.mkdtemp(prefix="tokyo-noise-") if args.keep else None
-    with (contextlib.nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="tokyo-noise-")) as tmp:
+    with contextlib.nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="tokyo-noise-") as tmp:
         work = Path(tmp)
         for name, versions in PROJECTS:
             for old, new in zip(versions, versions[1:]):
@@ -423,8 +470,9 @@ def main() -> int:
                 home.mkdir()
                 report = review(repo, home, ["--base", "main"])
                 rows.append(summarize(label, report, added_lines(repo, "main", "next")))
-                print(f"  reviewed {label}: {rows[-1]['findings']} findings in {rows[-1]['seconds']} s",
-                      file=sys.stderr)
+                print(
+                    f"  reviewed {label}: {rows[-1]['findings']} findings in {rows[-1]['seconds']} s", file=sys.stderr
+                )
         if not args.no_self:
             base, _, head = args.self_range.partition("..")
             repo = self_repo(work, args.self_repo, base, head)
@@ -432,8 +480,10 @@ def main() -> int:
             home.mkdir()
             differ = overlay_differs(repo, base)
             if differ:
-                notes.append(f"self-history: the repository overlay at {base[:9]} differs from the measured "
-                             f"packaged defaults in {', '.join(differ)} (range reviews apply it)")
+                notes.append(
+                    f"self-history: the repository overlay at {base[:9]} differs from the measured "
+                    f"packaged defaults in {', '.join(differ)} (range reviews apply it)"
+                )
             report = review(repo, home, ["--base", base])
             n = len(git(repo, "rev-list", f"{base}..{head}").split())
             rows.append(summarize(f"tokyo {base[:7]}..{head[:7]}", report, added_lines(repo, base, head)))
@@ -446,11 +496,15 @@ def main() -> int:
     for r in [*rows, total]:
         add_rates(r)
     print()
-    print("Findings per 1,000 changed (added) lines, offline review; Y+S m+ = yuki+sakura at medium or above"
-          " (target <= 2)")
+    print(
+        "Findings per 1,000 changed (added) lines, offline review; Y+S m+ = yuki+sakura at medium or above"
+        " (target <= 2)"
+    )
     print(table([*rows, total]))
-    print(f"Y+S m+ per 1k, total: {total['per_1k']['yuki_sakura_medium_up']:.2f} "
-          f"({total['yuki_sakura_medium_up']} of {total['findings']} findings, {total['changed_lines']} lines)")
+    print(
+        f"Y+S m+ per 1k, total: {total['per_1k']['yuki_sakura_medium_up']:.2f} "
+        f"({total['yuki_sakura_medium_up']} of {total['findings']} findings, {total['changed_lines']} lines)"
+    )
     print("top rules (total): " + ", ".join(f"{k} {v}" for k, v in list(total["rules"].items())[:5]))
     if args.verbose:
         for r in [*rows, total]:
@@ -460,10 +514,14 @@ def main() -> int:
     if audit_result:
         a = audit_result
         print(f"\nWhole-tree audit (review --all --offline): {a['source']}")
-        print(f"  {a['files']} files, {a['python_lines']} Python lines; findings {a['findings']} "
-              f"({', '.join(f'{k} {v}' for k, v in a['by_agent'].items())})")
-        print(f"  terminal report {a['terminal_lines']} lines (COLUMNS=200), Markdown report {a['markdown_lines']} lines"
-              f"  [target after rework: terminal >= 5x shorter]")
+        print(
+            f"  {a['files']} files, {a['python_lines']} Python lines; findings {a['findings']} "
+            f"({', '.join(f'{k} {v}' for k, v in a['by_agent'].items())})"
+        )
+        print(
+            f"  terminal report {a['terminal_lines']} lines (COLUMNS=200), Markdown report {a['markdown_lines']} lines"
+            f"  [target after rework: terminal >= 5x shorter]"
+        )
         if args.verbose:
             print("  top rules: " + ", ".join(f"{k} {v}" for k, v in list(a["rules"].items())[: args.top]))
     errors = sorted({*total["analyzer_errors"], *(audit_result["analyzer_errors"] if audit_result else [])})
@@ -480,11 +538,23 @@ def main() -> int:
         print(f"kept: {keep} (repositories, and TOKYO_HOME per target: home-*/report.json, history.db)")
     print(f"wall time {wall:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"measured": measured_tree(), "projects": PROJECTS,
-                                         "self_range": None if args.no_self else args.self_range,
-                                         "pairs": rows, "total": total, "audit": audit_result,
-                                         "notes": notes, "wall_seconds": round(wall, 1)}, indent=2) + "\n",
-                             encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "measured": measured_tree(),
+                    "projects": PROJECTS,
+                    "self_range": None if args.no_self else args.self_range,
+                    "pairs": rows,
+                    "total": total,
+                    "audit": audit_result,
+                    "notes": notes,
+                    "wall_seconds": round(wall, 1),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     return 0
 
 

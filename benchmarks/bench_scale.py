@@ -27,13 +27,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fakes.provider import STATS_PATH, FakeProvider  # noqa: E402
-
+from tokyo_cli.config.settings import load_settings  # noqa: E402
 from tokyo_cli.engine.coverage import select_files  # noqa: E402
 from tokyo_cli.engine.packing import TokenMeter, pack  # noqa: E402
-from tokyo_cli.llm.pricing import count_tokens  # noqa: E402
 from tokyo_cli.engine.prompts import system_prompt  # noqa: E402
 from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking  # noqa: E402
-from tokyo_cli.config.settings import load_settings  # noqa: E402
+from tokyo_cli.llm.pricing import count_tokens  # noqa: E402
 
 
 def git(repo: Path, *args: str) -> None:
@@ -94,8 +93,10 @@ def bench_pack(tmp: Path) -> None:
     print(f"[pack] files {len(cs.files):,}, changed lines {changed:,}")
     print(f"[pack] changeset {t1 - t0:.2f} s + packing all agents {t2 - t1:.2f} s = {t2 - t0:.2f} s (target <= 10 s)")
     print(f"[pack] chunks {total_chunks}, fullest chunk at {worst:.0%} of its budget (must be <= 100%)")
-    print(f"[pack] coverage: {len(covered):,} of {len(cs.reviewable()):,} reviewable files in some chunk; "
-          f"{len(cs.skipped())} listed as skipped")
+    print(
+        f"[pack] coverage: {len(covered):,} of {len(cs.reviewable()):,} reviewable files in some chunk; "
+        f"{len(cs.skipped())} listed as skipped"
+    )
     print(f"[pack] peak memory {peak_mb:.0f} MB (target <= 1024 MB)")
 
 
@@ -103,8 +104,12 @@ class ServedFake:
     """The fake provider in its own process, as a real provider is (not sharing our GIL)."""
 
     def __init__(self, latency: float) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakes" / "provider.py"), str(latency)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fakes" / "provider.py"), str(latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.url = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
 
     def stats(self, reset: bool = False) -> dict[str, int]:
@@ -131,8 +136,9 @@ def bench_calls(tmp: Path) -> None:
     git(repo, "commit", "-qm", "team")
     with ServedFake(latency=0.5) as fp:
         os.environ["TOKYO_HOME"] = str(tmp / "home-calls")
-        settings = load_settings(api_base=fp.url, workflow="security", max_concurrency=50,
-                                 max_chunk_tokens=1_000, cache=False)
+        settings = load_settings(
+            api_base=fp.url, workflow="security", max_concurrency=50, max_chunk_tokens=1_000, cache=False
+        )
         prepared = prepare_review(ReviewRequest(repo=repo, working=True), settings)
         run_review_blocking(prepared, settings.model_copy(update={"workflow": "security"}), store=False)  # warm-up
         server_cpu0 = fp.stats(reset=True)["cpu_s"]
@@ -140,18 +146,26 @@ def bench_calls(tmp: Path) -> None:
         outcome = run_review_blocking(prepared, settings, store=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         stats = fp.stats()
-        print(f"[calls] CPU: tokyo {cpu:.2f} s ({cpu / max(1, stats['requests']) * 1000:.1f} ms per call, one event "
-              f"loop thread), fake server {stats['cpu_s'] - server_cpu0:.2f} s")
+        print(
+            f"[calls] CPU: tokyo {cpu:.2f} s ({cpu / max(1, stats['requests']) * 1000:.1f} ms per call, one event "
+            f"loop thread), fake server {stats['cpu_s'] - server_cpu0:.2f} s"
+        )
         arrivals = sorted(a - m0 for a in stats["arrivals"])
         waves = [arrivals[i] for i in range(0, len(arrivals), 50)]
-        print("[calls] request arrivals (s after start): first of each 50 "
-              + ", ".join(f"{w:.2f}" for w in waves) + f"; last {arrivals[-1]:.2f}")
+        print(
+            "[calls] request arrivals (s after start): first of each 50 "
+            + ", ".join(f"{w:.2f}" for w in waves)
+            + f"; last {arrivals[-1]:.2f}"
+        )
         calls = stats["requests"]
         ideal = calls / 50 * 0.5
         calls_wall = wall
-        print(f"[calls] {calls} calls, peak in flight {stats['peak_in_flight']}, run wall {wall:.2f} s (ideal {ideal:.2f} s, "
-              f"target <= 2.4 s); overhead over the ideal {(calls_wall - ideal) / calls * 1000:.1f} ms per call (litellm's work included; compare 'floor'); "
-              f"status {outcome.result.status}")
+        overhead_ms = (calls_wall - ideal) / calls * 1000
+        print(
+            f"[calls] {calls} calls, peak in flight {stats['peak_in_flight']}, run wall {wall:.2f} s "
+            f"(ideal {ideal:.2f} s, target <= 2.4 s); overhead over the ideal {overhead_ms:.1f} ms per call "
+            f"(litellm's work included; compare 'floor'); status {outcome.result.status}"
+        )
 
 
 def bench_floor(tmp: Path) -> None:
@@ -161,13 +175,24 @@ def bench_floor(tmp: Path) -> None:
     import litellm
 
     # A packed chunk's size: Akira's system prompt plus ~1,000 tokens of diff.
-    messages = [{"role": "system", "content": "You review code. " * 300},
-                {"role": "user", "content": "   12 + def f(x):  # change\n   13 +     return x * 2\n" * 60}]
+    messages = [
+        {"role": "system", "content": "You review code. " * 300},
+        {"role": "user", "content": "   12 + def f(x):  # change\n   13 +     return x * 2\n" * 60},
+    ]
 
     async def run(url: str) -> float:
-        kwargs = {"model": "claude-opus-4-5", "custom_llm_provider": "openai", "api_base": url, "api_key": "sk-local",
-                  "messages": messages, "max_tokens": 8192, "num_retries": 0, "max_retries": 0, "drop_params": True,
-                  "response_format": {"type": "json_object"}}
+        kwargs = {
+            "model": "claude-opus-4-5",
+            "custom_llm_provider": "openai",
+            "api_base": url,
+            "api_key": "sk-local",
+            "messages": messages,
+            "max_tokens": 8192,
+            "num_retries": 0,
+            "max_retries": 0,
+            "drop_params": True,
+            "response_format": {"type": "json_object"},
+        }
         await litellm.acompletion(**kwargs)  # warm-up: clients, caches
         slot = asyncio.Semaphore(50)
 
@@ -181,15 +206,22 @@ def bench_floor(tmp: Path) -> None:
 
     with ServedFake(latency=0.5) as fp:
         walls = [asyncio.run(run(fp.url)) for _ in range(3)]
-    print(f"[floor] 200 bare litellm.acompletion calls, semaphore 50, 0.5 s latency: wall "
-          + ", ".join(f"{w:.2f}" for w in walls) + " s (tokyo's calls target is 2.4 s)")
+    print(
+        "[floor] 200 bare litellm.acompletion calls, semaphore 50, 0.5 s latency: wall "
+        + ", ".join(f"{w:.2f}" for w in walls)
+        + " s (tokyo's calls target is 2.4 s)"
+    )
 
 
 def _tokyo(repo: Path, home: Path, *args: str) -> tuple[float, dict]:  # type: ignore[type-arg]
     env = {**os.environ, "TOKYO_HOME": str(home)}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tokyo_cli", "review", str(repo), "-f", "json", "-q", *args],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tokyo_cli", "review", str(repo), "-f", "json", "-q", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     return time.perf_counter() - t0, json.loads(proc.stdout)
 
 
@@ -201,8 +233,10 @@ def bench_rerun(tmp: Path) -> None:
         calls = len(fp.requests)
         second, report = _tokyo(repo, tmp / "home-rerun", "--api-base", fp.url)
         hits = sum(c["cache_hit"] for s in report["steps"] for c in s["calls"])
-        print(f"[rerun] first run {first:.2f} s, {calls} calls; second run {second:.2f} s, "
-              f"{len(fp.requests) - calls} new calls, {hits} cache hits (target 0 calls, <= 1 s)")
+        print(
+            f"[rerun] first run {first:.2f} s, {calls} calls; second run {second:.2f} s, "
+            f"{len(fp.requests) - calls} new calls, {hits} cache hits (target 0 calls, <= 1 s)"
+        )
 
 
 def bench_budget(tmp: Path) -> None:
@@ -219,16 +253,24 @@ def bench_budget(tmp: Path) -> None:
         skipped = [c for c in calls if c["status"] == "skipped"]
         unreviewed = [f["path"] for f in report["files"] if f["reason"] == "budget"]
         gaps = sum(1 for s in report["steps"] for _ in (s.get("not_reviewed") or {}))
-        print(f"[budget] cap ${env_cap}: {len(calls) - len(skipped)} calls made, {len(skipped)} not started, "
-              f"recorded cost ${spent:.4f} (<= cap: {spent <= float(env_cap)}); {gaps} (agent, file) pairs and "
-              f"{len(unreviewed)} files reviewed by no agent listed 'not reviewed (budget)'; run {report['run']['status']}")
+        print(
+            f"[budget] cap ${env_cap}: {len(calls) - len(skipped)} calls made, {len(skipped)} not started, "
+            f"recorded cost ${spent:.4f} (<= cap: {spent <= float(env_cap)}); {gaps} (agent, file) pairs and "
+            f"{len(unreviewed)} files reviewed by no agent listed 'not reviewed (budget)'; "
+            f"run {report['run']['status']}"
+        )
 
 
 def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     with tempfile.TemporaryDirectory() as tmp:
-        for name, fn in (("pack", bench_pack), ("calls", bench_calls), ("floor", bench_floor), ("rerun", bench_rerun),
-                         ("budget", bench_budget)):
+        for name, fn in (
+            ("pack", bench_pack),
+            ("calls", bench_calls),
+            ("floor", bench_floor),
+            ("rerun", bench_rerun),
+            ("budget", bench_budget),
+        ):
             if which in (name, "all"):
                 fn(Path(tmp))
 

@@ -152,12 +152,16 @@ def build_tree(root: Path, n: int, seed: int = 15) -> int:
             vulnerable += 1
         else:
             template = rng.choice(weighted)
-        text = template.format(name=name, upper=name.upper(), cls=name.capitalize(),
-                               interval=rng.randint(5, 120))
+        text = template.format(name=name, upper=name.upper(), cls=name.capitalize(), interval=rng.randint(5, 120))
         (package / f"{name}.py").write_text(text, encoding="utf-8")
-    for args in (["init", "-q", "-b", "main"], ["config", "user.name", "bench"],
-                 ["config", "user.email", "bench@example.com"], ["config", "commit.gpgsign", "false"],
-                 ["add", "-A"], ["commit", "-q", "-m", "tree"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.name", "bench"],
+        ["config", "user.email", "bench@example.com"],
+        ["config", "commit.gpgsign", "false"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "tree"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
     return vulnerable
 
@@ -176,11 +180,37 @@ def main(argv: list[str]) -> int:
         root.mkdir()
         vulnerable = build_tree(root, n)
         env = {**os.environ, "TOKYO_HOME": str(Path(tmp) / "home")}
-        bandit_s, bandit_rc = timed([sys.executable, "-m", "bandit", "-q", "-f", "json", "-o",
-                                     str(Path(tmp) / "bandit.json"), "-r", str(root / "app")], env)
-        tokyo_s, tokyo_rc = timed([str(bin_dir / "tokyo"), "review", str(root), "--all", "--offline",
-                                   "-w", "security", "--format", "json", "--output",
-                                   str(Path(tmp) / "tokyo.json")], env)
+        bandit_s, bandit_rc = timed(
+            [
+                sys.executable,
+                "-m",
+                "bandit",
+                "-q",
+                "-f",
+                "json",
+                "-o",
+                str(Path(tmp) / "bandit.json"),
+                "-r",
+                str(root / "app"),
+            ],
+            env,
+        )
+        tokyo_s, tokyo_rc = timed(
+            [
+                str(bin_dir / "tokyo"),
+                "review",
+                str(root),
+                "--all",
+                "--offline",
+                "-w",
+                "security",
+                "--format",
+                "json",
+                "--output",
+                str(Path(tmp) / "tokyo.json"),
+            ],
+            env,
+        )
         report = (Path(tmp) / "tokyo.json").read_text(encoding="utf-8") if (Path(tmp) / "tokyo.json").exists() else ""
     print(f"tree: {n} Python modules ({vulnerable} with a seeded source -> sink flow), {os.cpu_count()} CPUs")
     print(f"bandit -r:                                   {bandit_s:7.1f} s (exit {bandit_rc})")
@@ -197,8 +227,10 @@ def main(argv: list[str]) -> int:
         print(f"findings by tool (after merging): {rules}")
         for step in data.get("steps", []):
             for run in step.get("analyzers", []):
-                print(f"  {run['name']}: {run['seconds']:.1f} s, {run['findings']} findings, "
-                      f"error: {run['error']}, not analyzed: {len(run['not_analyzed'])}")
+                print(
+                    f"  {run['name']}: {run['seconds']:.1f} s, {run['findings']} findings, "
+                    f"error: {run['error']}, not analyzed: {len(run['not_analyzed'])}"
+                )
     return 0
 
 

@@ -59,32 +59,60 @@ def main() -> None:
         common = ["review", str(repo), "--all", "--offline", "--no-cache", "-q", "-f", "json"]
 
         t = time.perf_counter()
-        single = subprocess.run(tokyo(*common, "-o", str(work / "single.json")), env=env_for(work / "home-single"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+        single = subprocess.run(
+            tokyo(*common, "-o", str(work / "single.json")),
+            env=env_for(work / "home-single"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
         single_wall = time.perf_counter() - t
         print(f"1 process:            {single_wall:7.1f} s wall, exit {single.returncode}; after: {load()}")
 
         t = time.perf_counter()
-        procs = [subprocess.Popen(tokyo(*common, "--shard", f"{i}/{n}", "-o", str(work / f"shard-{i}.json")),
-                                  env=env_for(work / f"home-{i}"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for i in range(1, n + 1)]
+        procs = [
+            subprocess.Popen(
+                tokyo(*common, "--shard", f"{i}/{n}", "-o", str(work / f"shard-{i}.json")),
+                env=env_for(work / f"home-{i}"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(1, n + 1)
+        ]
         ends = []
         for proc in procs:
             proc.wait()
             ends.append(time.perf_counter() - t)
         shards_wall = time.perf_counter() - t
-        print(f"{n} shards (concurrent): {shards_wall:7.1f} s wall (each done at "
-              f"{', '.join(f'{e:.1f}' for e in ends)} s), exits {[p.returncode for p in procs]}; after: {load()}")
+        print(
+            f"{n} shards (concurrent): {shards_wall:7.1f} s wall (each done at "
+            f"{', '.join(f'{e:.1f}' for e in ends)} s), exits {[p.returncode for p in procs]}; after: {load()}"
+        )
 
         t = time.perf_counter()
-        merged = subprocess.run(tokyo("merge", *(str(work / f"shard-{i}.json") for i in range(1, n + 1)),
-                                      "-f", "json", "-o", str(work / "merged.json"), "-q"),
-                                env=env_for(work / "home-merge"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True, check=False)
+        merged = subprocess.run(
+            tokyo(
+                "merge",
+                *(str(work / f"shard-{i}.json") for i in range(1, n + 1)),
+                "-f",
+                "json",
+                "-o",
+                str(work / "merged.json"),
+                "-q",
+            ),
+            env=env_for(work / "home-merge"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
         merge_wall = time.perf_counter() - t
         print(f"tokyo merge:          {merge_wall:7.1f} s wall, exit {merged.returncode}")
-        print(f"shards + merge:       {shards_wall + merge_wall:7.1f} s against {single_wall:.1f} s in one process "
-              f"({single_wall / (shards_wall + merge_wall):.2f}x)")
+        print(
+            f"shards + merge:       {shards_wall + merge_wall:7.1f} s against {single_wall:.1f} s in one process "
+            f"({single_wall / (shards_wall + merge_wall):.2f}x)"
+        )
 
         a = json.loads((work / "single.json").read_text())
         b = json.loads((work / "merged.json").read_text())
@@ -94,9 +122,11 @@ def main() -> None:
         cover_b = {f["path"]: (f["reviewed"], f["reason"]) for f in b["files"]}
         sizes = [json.loads((work / f"shard-{i}.json").read_text())["run"]["shard"]["files"] for i in range(1, n + 1)]
         print(f"files per shard: {sizes}")
-        print(f"findings: {len(fa)} single, {len(fb)} merged; identical fingerprints: {fa == fb}; "
-              f"identical totals: {a['totals'] == b['totals']}; identical coverage: {cover == cover_b}; "
-              f"merged status: {b['run']['status']}")
+        print(
+            f"findings: {len(fa)} single, {len(fb)} merged; identical fingerprints: {fa == fb}; "
+            f"identical totals: {a['totals'] == b['totals']}; identical coverage: {cover == cover_b}; "
+            f"merged status: {b['run']['status']}"
+        )
         if fa != fb:
             only_a, only_b = set(fa) - set(fb), set(fb) - set(fa)
             by_fp = {f["fingerprint"]: f for f in a["findings"] + b["findings"]}

@@ -19,8 +19,11 @@ def make_change(repo: Path, files: int, *, python: str = PLAIN_PY) -> None:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "config", "user.email", "bench@example.com")
     _git(repo, "config", "user.name", "bench")
-    kinds = [("src/pkg/mod{}.py", python), ("docs/page{}.md", "# Page {i}\n\nText.\n"),
-             ("deploy/conf{}.yaml", "name: svc{i}\nreplicas: 1\n")]
+    kinds = [
+        ("src/pkg/mod{}.py", python),
+        ("docs/page{}.md", "# Page {i}\n\nText.\n"),
+        ("deploy/conf{}.yaml", "name: svc{i}\nreplicas: 1\n"),
+    ]
     paths = []
     for i in range(files):
         pattern, body = kinds[i % len(kinds)]
@@ -31,5 +34,6 @@ def make_change(repo: Path, files: int, *, python: str = PLAIN_PY) -> None:
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
     for i, p in enumerate(paths):
-        p.write_text(p.read_text() + "".join(f"More {k}.\n" if p.suffix == ".md" else f"# change {i}.{k}\n"
-                                             for k in range(10)))
+        p.write_text(
+            p.read_text() + "".join(f"More {k}.\n" if p.suffix == ".md" else f"# change {i}.{k}\n" for k in range(10))
+        )

@@ -67,10 +67,16 @@ def tests_importing(module: str) -> list[str]:
 
 
 def _copy_tree(dest: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, check=True, capture_output=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = ROOT / rel
         if not src.is_file():  # deleted in the working tree
@@ -107,7 +113,10 @@ use_git_change_detection = false
 def _results(work: Path) -> dict[str, str]:
     out = subprocess.run(
         [str(VENV_BIN / "mutmut"), "results", "--all", "true"],
-        cwd=work, check=True, capture_output=True, text=True,
+        cwd=work,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     statuses = {}
     for line in out.splitlines():
@@ -123,8 +132,12 @@ def main() -> int:
     parser.add_argument("--tests", nargs="+", help="test files to run (default: those importing it)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--show", action="store_true", help="print the diff of every survivor")
-    parser.add_argument("--warmup", choices=["collect", "import", "none"], default="collect",
-                        help="what the fork server loads before forking mutants (mutmut's forkserver_warmup)")
+    parser.add_argument(
+        "--warmup",
+        choices=["collect", "import", "none"],
+        default="collect",
+        help="what the fork server loads before forking mutants (mutmut's forkserver_warmup)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = parser.parse_args()
 
@@ -152,7 +165,10 @@ def main() -> int:
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         run = subprocess.run(
             [str(VENV_BIN / "mutmut"), "run", "--max-children", str(args.max_children)],
-            cwd=work, env=env, capture_output=True, text=True,
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if run.returncode != 0:
             sys.stderr.write(run.stdout[-4000:] + run.stderr[-4000:])
@@ -175,8 +191,7 @@ def main() -> int:
         if no_tests:
             print(f"  no tests reach: {', '.join(no_tests)}")
         pct = 100 * killed / len(ran) if ran else 0.0
-        print(f"{module}: killed {killed}/{len(ran)} ({pct:.0f}%) of mutants that ran; "
-              f"statuses {dict(counts)}")
+        print(f"{module}: killed {killed}/{len(ran)} ({pct:.0f}%) of mutants that ran; statuses {dict(counts)}")
         return 0
     finally:
         if args.keep:

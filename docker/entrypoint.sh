@@ -19,6 +19,7 @@ for pair in FAIL-ON:--fail-on MODEL:--model API-BASE:--api-base MAX-COST:--max-c
   value="$(input "${pair%%:*}")"
   if [ -n "$value" ]; then args+=("${pair#*:}" "$value"); fi
 done
+if [ "$(input DESCRIBE false)" = "true" ]; then args+=(--describe); fi
 IFS=',' read -ra globs <<< "$(input PATHS)"
 for g in "${globs[@]}"; do
   g="${g#"${g%%[![:space:]]*}"}"; g="${g%"${g##*[![:space:]]}"}"

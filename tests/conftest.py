@@ -23,7 +23,7 @@ PROVIDER_ENV = (
     "GITHUB_ACTIONS",
 )
 
-pytest_plugins = ["fakes.provider", "fakes.gitrepo", "fakes.github", "fakes.files"]
+pytest_plugins = ["fakes.provider", "fakes.gitrepo", "fakes.github", "fakes.files", "fakes.wheelhouse"]
 
 RunCli = Callable[..., tuple[int, str, str]]
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from fakes.github import TOKEN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.runner import ActionRun, CompositeRunner, runner_env
@@ -60,8 +61,9 @@ exec {REAL} "$@"
     (bin_dir / "python").chmod(0o755)
 
 
-def run_action(git_repo: GitRepo, fake: FakeGitHub, tmp_path: Path, event: dict[str, Any],
-               with_: dict[str, str]) -> tuple[ActionRun, Path]:
+def run_action(
+    git_repo: GitRepo, fake: FakeGitHub, tmp_path: Path, event: dict[str, Any], with_: dict[str, str]
+) -> tuple[ActionRun, Path]:
     temp, work = tmp_path / "runner-temp", tmp_path / "runner-work"
     temp.mkdir()
     work.mkdir()
@@ -70,25 +72,53 @@ def run_action(git_repo: GitRepo, fake: FakeGitHub, tmp_path: Path, event: dict[
     event_path = tmp_path / "event.json"
     event_path.write_text(json.dumps(event), encoding="utf-8")
     env = runner_env()
-    env.update(PATH=f"{tmp_path / 'shims'}{os.pathsep}{env.get('PATH', '')}", GITHUB_ACTIONS="true",
-               GITHUB_EVENT_NAME="pull_request", GITHUB_EVENT_PATH=str(event_path), GITHUB_API_URL=fake.url,
-               GITHUB_SERVER_URL="https://github.com", GITHUB_REPOSITORY=f"{OWNER}/{REPO}", GITHUB_RUN_ID="77",
-               GITHUB_WORKSPACE=str(git_repo.root), RUNNER_TEMP=str(temp), RUNNER_OS="Linux")
+    env.update(
+        PATH=f"{tmp_path / 'shims'}{os.pathsep}{env.get('PATH', '')}",
+        GITHUB_ACTIONS="true",
+        GITHUB_EVENT_NAME="pull_request",
+        GITHUB_EVENT_PATH=str(event_path),
+        GITHUB_API_URL=fake.url,
+        GITHUB_SERVER_URL="https://github.com",
+        GITHUB_REPOSITORY=f"{OWNER}/{REPO}",
+        GITHUB_RUN_ID="77",
+        GITHUB_WORKSPACE=str(git_repo.root),
+        RUNNER_TEMP=str(temp),
+        RUNNER_OS="Linux",
+    )
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "GH_TOKEN"):
         env.pop(key, None)
-    runner = CompositeRunner(ROOT, work, env=env,
-                             github={"token": TOKEN, "action_path": str(ROOT), "workspace": str(git_repo.root),
-                                     "repository": f"{OWNER}/{REPO}", "run_id": "77", "run_attempt": "1"},
-                             runner={"temp": str(temp), "os": "Linux", "arch": "X64"})
+    runner = CompositeRunner(
+        ROOT,
+        work,
+        env=env,
+        github={
+            "token": TOKEN,
+            "action_path": str(ROOT),
+            "workspace": str(git_repo.root),
+            "repository": f"{OWNER}/{REPO}",
+            "run_id": "77",
+            "run_attempt": "1",
+        },
+        runner={"temp": str(temp), "os": "Linux", "arch": "X64"},
+    )
     return runner.run(with_), log
 
 
 def pr_event(base: str, head: str, *, draft: bool = False, fork: bool = False) -> dict[str, Any]:
     head_repo = "mallory/widgets" if fork else f"{OWNER}/{REPO}"
-    return {"action": "opened", "number": NUMBER, "repository": {"full_name": f"{OWNER}/{REPO}"},
-            "pull_request": {"number": NUMBER, "draft": draft, "user": {"login": "octocat"}, "labels": [],
-                             "base": {"sha": base, "ref": "main", "repo": {"full_name": f"{OWNER}/{REPO}"}},
-                             "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo}}}}
+    return {
+        "action": "opened",
+        "number": NUMBER,
+        "repository": {"full_name": f"{OWNER}/{REPO}"},
+        "pull_request": {
+            "number": NUMBER,
+            "draft": draft,
+            "user": {"login": "octocat"},
+            "labels": [],
+            "base": {"sha": base, "ref": "main", "repo": {"full_name": f"{OWNER}/{REPO}"}},
+            "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo}},
+        },
+    }
 
 
 @pytest.fixture
@@ -99,7 +129,9 @@ def change(git_repo: GitRepo) -> tuple[str, str]:
     git_repo.checkout_branch("feature")
     git_repo.write("src/app/server.py", HEAD1_SERVER)
     # Outside the fork test's paths input: its shell=True must not be reviewed there.
-    git_repo.write("scripts/run.py", "import subprocess\n\n\ndef go(cmd):\n    return subprocess.call(cmd, shell=True)\n")
+    git_repo.write(
+        "scripts/run.py", "import subprocess\n\n\ndef go(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+    )
     return base, git_repo.commit("feature")
 
 
@@ -112,12 +144,16 @@ def sarif(path: Path) -> dict[str, Any]:
 
 def check_common(run: ActionRun, log: Path) -> None:
     assert run.ok, [(s.name, s.exit_code, s.stderr[-2000:]) for s in run.steps]
-    assert [s.name for s in run.steps] == ["Key the wheel cache on the lock file",
-                                           "Install tokyo with pinned dependencies", "Review the pull request"]
+    assert [s.name for s in run.steps] == [
+        "Key the wheel cache on the lock file",
+        "Install tokyo with pinned dependencies",
+        "Review the pull request",
+    ]
     assert run.skipped == [
         "Set up Python (actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065)",
         "Restore the wheel cache (actions/cache@5a3ec84eff668545956fd18022155c47e93e2684)",
-        "Restore tokyo's history database (actions/cache@5a3ec84eff668545956fd18022155c47e93e2684)"]
+        "Restore tokyo's history database (actions/cache@5a3ec84eff668545956fd18022155c47e93e2684)",
+    ]
     lock = run.steps[0].outputs
     assert len(lock["hash"]) == 64 and lock["wheelhouse"].endswith("/tokyo-wheelhouse")
     installs = log.read_text().splitlines()
@@ -125,20 +161,27 @@ def check_common(run: ActionRun, log: Path) -> None:
     # No cache hit (actions/cache is not run here): download into the wheelhouse, then install
     # from it with no index, every file checked against the lock's hashes.
     assert f"download --require-hashes --no-deps --dest {lock['wheelhouse']} -r" in installs[1]
-    assert (f"install --no-compile --no-index --find-links {lock['wheelhouse']} --require-hashes --no-deps -r"
-            in installs[2]) and installs[2].endswith("requirements/action.txt")
+    assert (
+        f"install --no-compile --no-index --find-links {lock['wheelhouse']} --require-hashes --no-deps -r"
+        in installs[2]
+    ) and installs[2].endswith("requirements/action.txt")
     assert installs[3].endswith(f"install --no-compile --no-index --no-deps --no-build-isolation {ROOT}")
     assert any(c.startswith("::notice title=tokyo::installed in ") for c in run.commands)
 
 
 def test_a_draft_pull_request_finishes_green_with_an_empty_sarif(
-    git_repo: GitRepo, fake_github: FakeGitHub, tmp_path: Path, change: tuple[str, str],
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    change: tuple[str, str],
 ) -> None:
     base, head = change
     run, log = run_action(git_repo, fake_github, tmp_path, pr_event(base, head, draft=True), {})
     check_common(run, log)
-    assert "::notice title=tokyo::Nothing to review: the pull request is a draft; tokyo reviews it when it is " \
-           "marked ready for review." in run.commands
+    assert (
+        "::notice title=tokyo::Nothing to review: the pull request is a draft; tokyo reviews it when it is "
+        "marked ready for review." in run.commands
+    )
     assert fake_github.requests == []
     out = run.outputs
     assert out["status"] == "skipped" and out["sarif-written"] == "true" and out["posted"] == "false"
@@ -147,15 +190,25 @@ def test_a_draft_pull_request_finishes_green_with_an_empty_sarif(
 
 
 def test_a_fork_pull_request_finishes_green_with_annotations_summary_and_sarif(
-    git_repo: GitRepo, fake_github: FakeGitHub, tmp_path: Path, change: tuple[str, str],
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    change: tuple[str, str],
 ) -> None:
     base, head = change
-    run, log = run_action(git_repo, fake_github, tmp_path, pr_event(base, head, fork=True),
-                          {"fail-on": "critical", "paths": " src/** , docs/** ,", "sarif": "out/fork.sarif"})
+    run, log = run_action(
+        git_repo,
+        fake_github,
+        tmp_path,
+        pr_event(base, head, fork=True),
+        {"fail-on": "critical", "paths": " src/** , docs/** ,", "sarif": "out/fork.sarif"},
+    )
     check_common(run, log)
     assert fake_github.requests == []  # a fork's token is read-only: nothing is posted or read
-    assert any(c.startswith("::notice title=tokyo::No review posted: this pull request comes from a fork")
-               for c in run.commands)
+    assert any(
+        c.startswith("::notice title=tokyo::No review posted: this pull request comes from a fork")
+        for c in run.commands
+    )
     errors = [c for c in run.commands if c.startswith("::error file=src/app/server.py,line=")]
     assert errors and all("title=tokyo " in c for c in errors)  # bandit's shell=True (high), annotated
     out = run.outputs
@@ -169,14 +222,19 @@ def test_a_fork_pull_request_finishes_green_with_annotations_summary_and_sarif(
 
 
 def test_a_same_repository_pull_request_posts_through_the_inputs_token(
-    git_repo: GitRepo, fake_github: FakeGitHub, tmp_path: Path, change: tuple[str, str],
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    change: tuple[str, str],
 ) -> None:
     base, head = change
     fake_github.set_pull(NUMBER, head, files_from_git(git_repo.root, base, head))
     run, log = run_action(git_repo, fake_github, tmp_path, pr_event(base, head), {"fail-on": "critical"})
     check_common(run, log)
-    assert fake_github.log()[-2:] == [f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
-                                      f"POST /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments"]
+    assert fake_github.log()[-2:] == [
+        f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
+        f"POST /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments",
+    ]
     assert fake_github.violations == []
     out = run.outputs
     assert out["posted"] == "true" and out["review-url"].startswith("https://github.com/acme/widgets/pull/7")
@@ -184,7 +242,10 @@ def test_a_same_repository_pull_request_posts_through_the_inputs_token(
 
 
 def test_a_failing_review_fails_the_action(
-    git_repo: GitRepo, fake_github: FakeGitHub, tmp_path: Path, change: tuple[str, str],
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    change: tuple[str, str],
 ) -> None:
     base, head = change  # the default fail-on (the workflow's: high) and bandit's high finding
     run, _ = run_action(git_repo, fake_github, tmp_path, pr_event(base, head, fork=True), {})
@@ -199,21 +260,52 @@ def test_the_container_entrypoint_maps_inputs_like_the_composite_action(tmp_path
     its arguments: container actions get inputs as INPUT_<NAME> with the hyphens kept."""
     stub = tmp_path / "bin" / "tokyo"
     stub.parent.mkdir()
-    stub.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\nprintf "env %s\\n" "$TOKYO_SKIP_DRAFTS" "$TOKYO_RUN_LABEL" '
-                    '"$GITHUB_TOKEN" "$GIT_CONFIG_VALUE_0" "$TOKYO_CHECK_RUN"\n')
+    stub.write_text(
+        '#!/bin/bash\nprintf "%s\\n" "$@"\nprintf "env %s\\n" "$TOKYO_SKIP_DRAFTS" "$TOKYO_RUN_LABEL" '
+        '"$GITHUB_TOKEN" "$GIT_CONFIG_VALUE_0" "$TOKYO_CHECK_RUN"\n'
+    )
     stub.chmod(0o755)
-    env = {"PATH": f"{stub.parent}{os.pathsep}/usr/bin:/bin", "GITHUB_WORKSPACE": "/github/workspace",
-           "INPUT_FAIL-ON": "critical", "INPUT_PATHS": " src/** , docs/** ,", "INPUT_SKIP-DRAFTS": "false",
-           "INPUT_GITHUB-TOKEN": "t0k", "INPUT_MODEL": "", "INPUT_SARIF": "out/x.sarif", "INPUT_CHECK-RUN": "true"}
+    env = {
+        "PATH": f"{stub.parent}{os.pathsep}/usr/bin:/bin",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "INPUT_FAIL-ON": "critical",
+        "INPUT_PATHS": " src/** , docs/** ,",
+        "INPUT_SKIP-DRAFTS": "false",
+        "INPUT_GITHUB-TOKEN": "t0k",
+        "INPUT_MODEL": "",
+        "INPUT_SARIF": "out/x.sarif",
+        "INPUT_CHECK-RUN": "true",
+    }
     import subprocess
 
-    proc = subprocess.run(["bash", str(ROOT / "docker" / "entrypoint.sh")], env=env, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "docker" / "entrypoint.sh")], env=env, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
-        "review", ".", "--github", "--format", "sarif", "--output", "out/x.sarif", "--workflow", "review",
-        "--max-comments", "25", "--fail-on", "critical", "--path", "src/**", "--path", "docs/**",
-        "env false", "env ", "env t0k", "env /github/workspace", "env true"]
+        "review",
+        ".",
+        "--github",
+        "--format",
+        "sarif",
+        "--output",
+        "out/x.sarif",
+        "--workflow",
+        "review",
+        "--max-comments",
+        "25",
+        "--fail-on",
+        "critical",
+        "--path",
+        "src/**",
+        "--path",
+        "docs/**",
+        "env false",
+        "env ",
+        "env t0k",
+        "env /github/workspace",
+        "env true",
+    ]
 
 
 def test_the_dockerfile_lints_clean() -> None:
@@ -223,6 +315,11 @@ def test_the_dockerfile_lints_clean() -> None:
     import subprocess
 
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
-    proc = subprocess.run([hadolint, "--no-color", "--format", "tty", str(ROOT / "Dockerfile")],
-                          capture_output=True, text=True, check=False, timeout=60)
+    proc = subprocess.run(
+        [hadolint, "--no-color", "--format", "tty", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

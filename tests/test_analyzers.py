@@ -22,11 +22,14 @@ import subprocess
 def legacy(cmd):
     return subprocess.call(cmd, shell=True)
 """
-NEW = OLD + """
+NEW = (
+    OLD
+    + """
 
 def added(cmd):
     return subprocess.call(cmd, shell=True)
 """
+)
 ADDED_LINE = 9  # the second subprocess.call
 
 
@@ -47,8 +50,17 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 def test_registry() -> None:
     names = available_analyzers()
-    assert names == sorted(names) and {"bandit", "detect-secrets", "zizmor", "hadolint", "test-gaps",
-                                       "docstrings", "doc-links", "import-cycles", "complexity"} <= set(names)
+    assert names == sorted(names) and {
+        "bandit",
+        "detect-secrets",
+        "zizmor",
+        "hadolint",
+        "test-gaps",
+        "docstrings",
+        "doc-links",
+        "import-cycles",
+        "complexity",
+    } <= set(names)
     for name in names:
         analyzer = get_analyzer(name)
         assert isinstance(analyzer, Analyzer) and analyzer.name == name
@@ -175,12 +187,13 @@ def test_run_analyzers_survives_a_crashing_analyzer_and_unknown_names(
 async def test_run_analyzers_from_asyncio_to_thread(repo: GitRepo) -> None:
     repo.write("pkg/tool.py", NEW)
     cs = changeset(repo, working=True)
-    runs = await asyncio.gather(*(
-        asyncio.to_thread(run_analyzers, ["bandit"], cs, cs.reviewable(), agent=agent)
-        for agent in ("akira", "hiro")
-    ))
+    runs = await asyncio.gather(
+        *(asyncio.to_thread(run_analyzers, ["bandit"], cs, cs.reviewable(), agent=agent) for agent in ("akira", "hiro"))
+    )
     assert [[(f.agent, f.line) for f in r.findings] for [r] in runs] == [
-        [("akira", ADDED_LINE)], [("hiro", ADDED_LINE)]]
+        [("akira", ADDED_LINE)],
+        [("hiro", ADDED_LINE)],
+    ]
 
 
 def test_bandit_noise_policy_skips_asserts_in_tests_but_not_in_code(repo: GitRepo) -> None:
@@ -195,15 +208,18 @@ def test_bandit_noise_policy_skips_asserts_in_tests_but_not_in_code(repo: GitRep
 
 
 def test_bandit_cwe_ids_are_corrected_where_bandits_are_too_generic(repo: GitRepo) -> None:
-    repo.write("pkg/q.py", (
-        "import subprocess\n\n\n"
-        "def find(db, name):\n"
-        "    return db.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)\n\n\n"
-        "def calc(expr):\n"
-        "    return eval(expr)\n\n\n"
-        "def go(cmd):\n"
-        "    return subprocess.call(cmd, shell=True)\n"
-    ))
+    repo.write(
+        "pkg/q.py",
+        (
+            "import subprocess\n\n\n"
+            "def find(db, name):\n"
+            "    return db.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)\n\n\n"
+            "def calc(expr):\n"
+            "    return eval(expr)\n\n\n"
+            "def go(cmd):\n"
+            "    return subprocess.call(cmd, shell=True)\n"
+        ),
+    )
     run = run_bandit(changeset(repo, working=True))
     assert run.error is None
     by_rule = {f.rule: f for f in run.findings}
@@ -214,20 +230,25 @@ def test_bandit_cwe_ids_are_corrected_where_bandits_are_too_generic(repo: GitRep
 
 
 def test_bandit_keeps_a_subprocess_call_without_shell_only_when_its_command_varies(repo: GitRepo) -> None:
-    repo.write("pkg/run.py", (
-        "import subprocess\nimport sys\n\n\n"
-        "def fixed():\n"
-        "    subprocess.call(['/bin/ls', '-l'])\n"
-        "    subprocess.run([sys.executable, '-m', 'pip', 'list'])\n"
-        "    subprocess.run(args=('git', 'status'))\n\n\n"
-        "def varies(url, argv):\n"
-        "    subprocess.call(['/usr/bin/xdg-open', url])\n"
-        "    subprocess.run(argv)\n"
-    ))
+    repo.write(
+        "pkg/run.py",
+        (
+            "import subprocess\nimport sys\n\n\n"
+            "def fixed():\n"
+            "    subprocess.call(['/bin/ls', '-l'])\n"
+            "    subprocess.run([sys.executable, '-m', 'pip', 'list'])\n"
+            "    subprocess.run(args=('git', 'status'))\n\n\n"
+            "def varies(url, argv):\n"
+            "    subprocess.call(['/usr/bin/xdg-open', url])\n"
+            "    subprocess.run(argv)\n"
+        ),
+    )
     run = run_bandit(changeset(repo, working=True))
     assert run.error is None
     assert sorted((f.rule, f.line) for f in run.findings if f.path == "pkg/run.py") == [
-        ("bandit:B603", 12), ("bandit:B603", 13)]
+        ("bandit:B603", 12),
+        ("bandit:B603", 13),
+    ]
     assert all(f.cwe == [78] for f in run.findings if f.path == "pkg/run.py")
 
 

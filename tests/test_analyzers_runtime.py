@@ -75,7 +75,9 @@ def test_an_analyzer_past_its_time_limit_is_reported_and_abandoned(git_repo: Git
     finally:
         _release.set()
     assert [(r.name, r.error) for r in runs] == [
-        ("stuck", "stuck unavailable: timed out after 0.2 s"), ("module-size", None)]
+        ("stuck", "stuck unavailable: timed out after 0.2 s"),
+        ("module-size", None),
+    ]
 
 
 # --- missing or failing tools --------------------------------------------------------------------
@@ -104,7 +106,10 @@ def test_without_hadolint_the_own_rules_cover_its_security_checks(
     hadolint, own = run_analyzers(["hadolint", "dockerfile"], cs, cs.reviewable(), agent="hiro")
     assert hadolint.error is not None and "hadolint unavailable" in hadolint.error
     assert sorted((f.line, f.rule) for f in own.findings) == [
-        (1, "dockerfile:untagged-base"), (2, "dockerfile:secret-in-env"), (3, "dockerfile:user-root")]
+        (1, "dockerfile:untagged-base"),
+        (2, "dockerfile:secret-in-env"),
+        (3, "dockerfile:user-root"),
+    ]
     assert all(PASSWORD not in f.model_dump_json() for f in own.findings)
 
 
@@ -162,12 +167,15 @@ def test_secrets_are_masked_everywhere_in_findings(git_repo: GitRepo) -> None:
 def test_allowlisted_and_templated_values_are_not_secrets(git_repo: GitRepo) -> None:
     git_repo.write("app/settings.py", "DEBUG = False\n")
     git_repo.commit("base")
-    git_repo.write("app/settings.py", (
-        f'EXAMPLE_KEY = "{AWS_KEY}"  # pragma: allowlist secret\n'
-        'password = os.environ["DB_PASSWORD"]\n'
-        'token = "${API_TOKEN}"\n'
-        'commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"\n'
-    ))
+    git_repo.write(
+        "app/settings.py",
+        (
+            f'EXAMPLE_KEY = "{AWS_KEY}"  # pragma: allowlist secret\n'
+            'password = os.environ["DB_PASSWORD"]\n'
+            'token = "${API_TOKEN}"\n'
+            'commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"\n'
+        ),
+    )
     cs = changeset(git_repo)
     [run] = run_analyzers(["detect-secrets"], cs, cs.reviewable(), agent="akira")
     assert (run.error, run.findings) == (None, [])
@@ -199,7 +207,9 @@ def test_new_tree_follows_the_review_target(git_repo: GitRepo, target: str) -> N
         git_repo.stage()
     if target == "range":
         git_repo.commit("feature")
-    flags: dict[str, object] = {"working": True} if target == "working" else {"staged": True} if target == "staged" else {"base": "main"}
+    flags: dict[str, object] = (
+        {"working": True} if target == "working" else {"staged": True} if target == "staged" else {"base": "main"}
+    )
     cs = load_changeset(git_repo.root, resolve_target(git_repo.root, **flags))  # type: ignore[arg-type]
     tree = NewTree(cs)
     assert new_tree(cs) is new_tree(cs) and new_tree(load_changeset(git_repo.root, cs.target)) is not new_tree(cs)
@@ -230,8 +240,9 @@ def test_a_crashing_analyzer_costs_only_itself(git_repo: GitRepo, monkeypatch: p
     cs = changeset(git_repo)
     runs = run_analyzers(["module-size", "complexity"], cs, cs.reviewable(), agent="kenji")
     assert [(r.name, r.error) for r in runs] == [
-        ("module-size", "module-size failed: ValueError: bad input"), ("complexity", None)]
-
+        ("module-size", "module-size failed: ValueError: bad input"),
+        ("complexity", None),
+    ]
 
 
 def test_analyzer_parses_are_serialised_by_one_lock() -> None:
@@ -245,8 +256,10 @@ def test_analyzer_parses_are_serialised_by_one_lock() -> None:
 
     done: list[str] = []
     with AST_LOCK:
-        workers = [threading.Thread(target=lambda: done.append(type(parse_python("x = 1\n")).__name__)),
-                   threading.Thread(target=lambda: done.append(str(len(complexities("def f():\n    pass\n")))))]
+        workers = [
+            threading.Thread(target=lambda: done.append(type(parse_python("x = 1\n")).__name__)),
+            threading.Thread(target=lambda: done.append(str(len(complexities("def f():\n    pass\n"))))),
+        ]
         for w in workers:
             w.start()
         for w in workers:

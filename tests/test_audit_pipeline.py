@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import jsonschema
+
 from fakes.gitrepo import GitRepo
 from fakes.runner import ActionRun, CompositeRunner, runner_env
 from test_action_composite import ROOT, install_shims
@@ -28,15 +29,31 @@ def job(repo: GitRepo, tmp: Path, name: str, with_: dict[str, str]) -> tuple[Act
     work.mkdir()
     install_shims(tmp / name / "shims", tmp / name / "install.log")
     env = runner_env()
-    env.update(PATH=f"{tmp / name / 'shims'}{os.pathsep}{env.get('PATH', '')}", GITHUB_ACTIONS="true",
-               GITHUB_EVENT_NAME="schedule", GITHUB_WORKSPACE=str(repo.root), RUNNER_TEMP=str(temp),
-               GITHUB_REPOSITORY="acme/widgets", GITHUB_RUN_ID="91")
+    env.update(
+        PATH=f"{tmp / name / 'shims'}{os.pathsep}{env.get('PATH', '')}",
+        GITHUB_ACTIONS="true",
+        GITHUB_EVENT_NAME="schedule",
+        GITHUB_WORKSPACE=str(repo.root),
+        RUNNER_TEMP=str(temp),
+        GITHUB_REPOSITORY="acme/widgets",
+        GITHUB_RUN_ID="91",
+    )
     for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "GITHUB_EVENT_PATH"):
         env.pop(key, None)
-    runner = CompositeRunner(ROOT, work, env=env,
-                             github={"token": "", "action_path": str(ROOT), "workspace": str(repo.root),
-                                     "repository": "acme/widgets", "run_id": "91", "run_attempt": "1"},
-                             runner={"temp": str(temp), "os": "Linux", "arch": "X64"})
+    runner = CompositeRunner(
+        ROOT,
+        work,
+        env=env,
+        github={
+            "token": "",
+            "action_path": str(ROOT),
+            "workspace": str(repo.root),
+            "repository": "acme/widgets",
+            "run_id": "91",
+            "run_attempt": "1",
+        },
+        runner={"temp": str(temp), "os": "Linux", "arch": "X64"},
+    )
     return runner.run(with_), temp
 
 
@@ -49,15 +66,28 @@ def test_a_three_shard_matrix_merges_to_the_unsharded_audit(git_repo: GitRepo, t
     git_repo.commit("tree")
     out = tmp_path / "artifacts"
 
-    whole, _ = job(git_repo, tmp_path, "whole", {"mode": "audit", "json": str(out / "whole.json"),
-                                                 "sarif": str(out / "whole.sarif"), "fail-on": "critical"})
+    whole, _ = job(
+        git_repo,
+        tmp_path,
+        "whole",
+        {"mode": "audit", "json": str(out / "whole.json"), "sarif": str(out / "whole.sarif"), "fail-on": "critical"},
+    )
     assert whole.ok, [(s.name, s.exit_code, s.stderr[-1500:]) for s in whole.steps]
 
     for i in (1, 2, 3):
-        run, temp = job(git_repo, tmp_path, f"shard-{i}", {
-            "mode": "audit", "shard": f"{i}/3", "json": str(out / f"tokyo-shard-{i}" / "tokyo-shard.json"),
-            "sarif": str(out / f"tokyo-shard-{i}" / "tokyo-shard.sarif"), "history-cache": "false",
-            "history-artifact": f"tokyo-history-audit-shard-{i}"})
+        run, temp = job(
+            git_repo,
+            tmp_path,
+            f"shard-{i}",
+            {
+                "mode": "audit",
+                "shard": f"{i}/3",
+                "json": str(out / f"tokyo-shard-{i}" / "tokyo-shard.json"),
+                "sarif": str(out / f"tokyo-shard-{i}" / "tokyo-shard.sarif"),
+                "history-cache": "false",
+                "history-artifact": f"tokyo-history-audit-shard-{i}",
+            },
+        )
         assert run.ok, [(s.name, s.exit_code, s.stderr[-1500:]) for s in run.steps]
         assert [s.name for s in run.steps][-2:] == ["Review the pull request", "Export this run's history"]
         assert run.skipped[-1].startswith("Upload this run's history export (actions/upload-artifact@")
@@ -69,13 +99,25 @@ def test_a_three_shard_matrix_merges_to_the_unsharded_audit(git_repo: GitRepo, t
     # the merge job: download-artifact puts each artifact in its own directory
     workspace_shards = git_repo.root / "shards"
     shutil.copytree(out, workspace_shards, ignore=shutil.ignore_patterns("whole.*"))
-    merged_run, _ = job(git_repo, tmp_path, "merge", {
-        "mode": "merge", "merge-inputs": "shards/*/tokyo-shard.json", "sarif": str(out / "tokyo.sarif"),
-        "json": str(out / "tokyo.json"), "fail-on": "critical", "history-cache": "false"})
+    merged_run, _ = job(
+        git_repo,
+        tmp_path,
+        "merge",
+        {
+            "mode": "merge",
+            "merge-inputs": "shards/*/tokyo-shard.json",
+            "sarif": str(out / "tokyo.sarif"),
+            "json": str(out / "tokyo.json"),
+            "fail-on": "critical",
+            "history-cache": "false",
+        },
+    )
     assert merged_run.ok, [(s.name, s.exit_code, s.stderr[-1500:]) for s in merged_run.steps]
 
     whole_doc, merged = json.loads((out / "whole.json").read_text()), json.loads((out / "tokyo.json").read_text())
-    assert sorted(f["fingerprint"] for f in merged["findings"]) == sorted(f["fingerprint"] for f in whole_doc["findings"])
+    assert sorted(f["fingerprint"] for f in merged["findings"]) == sorted(
+        f["fingerprint"] for f in whole_doc["findings"]
+    )
     assert merged["totals"] == whole_doc["totals"] and merged["totals"]["findings"] >= 3
     assert any(f["rule"] == "docstrings:missing" and len(f["members"]) == 42 for f in merged["findings"])
     assert merged["run"]["merged"]["present"] == [1, 2, 3] and merged["run"]["status"] == "completed"
@@ -92,12 +134,24 @@ def test_the_merge_job_with_a_shard_missing_is_partial_and_names_it(git_repo: Gi
     git_repo.commit("tree")
     out = git_repo.root / "shards"
     for i in (1, 3):  # shard 2's job failed before it uploaded anything
-        run, _ = job(git_repo, tmp_path, f"shard-{i}", {"mode": "audit", "shard": f"{i}/3",
-                                                       "json": f"shards/s{i}/tokyo-shard.json",
-                                                       "sarif": f"shards/s{i}/tokyo-shard.sarif"})
+        run, _ = job(
+            git_repo,
+            tmp_path,
+            f"shard-{i}",
+            {
+                "mode": "audit",
+                "shard": f"{i}/3",
+                "json": f"shards/s{i}/tokyo-shard.json",
+                "sarif": f"shards/s{i}/tokyo-shard.sarif",
+            },
+        )
         assert run.ok
-    merged_run, _ = job(git_repo, tmp_path, "merge", {"mode": "merge", "merge-inputs": "shards/*/tokyo-shard.json",
-                                                      "sarif": "merged.sarif"})
+    merged_run, _ = job(
+        git_repo,
+        tmp_path,
+        "merge",
+        {"mode": "merge", "merge-inputs": "shards/*/tokyo-shard.json", "sarif": "merged.sarif"},
+    )
     assert merged_run.ok and merged_run.outputs["status"] == "partial"
     assert "shard 2/3 is missing" in merged_run.summary
     assert (out / "s1" / "tokyo-shard.json").exists() and (git_repo.root / "merged.sarif").exists()

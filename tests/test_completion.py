@@ -56,11 +56,19 @@ def test_bash_completes_a_command_and_an_option(cli: RunCli, tmp_path: Path) -> 
         pytest.skip("no bash on this machine")
     _, script, _ = cli("--show-completion", "bash")
     (tmp_path / "tokyo.sh").write_text(script, encoding="utf-8")
-    probe = ('source "$1"; COMP_WORDS=(tokyo rev); COMP_CWORD=1; _tokyo_completion tokyo; echo "${COMPREPLY[*]}"; '
-             'COMP_WORDS=(tokyo review --fail); COMP_CWORD=2; _tokyo_completion tokyo; echo "${COMPREPLY[*]}"')
+    probe = (
+        'source "$1"; COMP_WORDS=(tokyo rev); COMP_CWORD=1; _tokyo_completion tokyo; echo "${COMPREPLY[*]}"; '
+        'COMP_WORDS=(tokyo review --fail); COMP_CWORD=2; _tokyo_completion tokyo; echo "${COMPREPLY[*]}"'
+    )
     env = {**os.environ, "PATH": f"{_tokyo_script().parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    proc = subprocess.run([bash, "--norc", "--noprofile", "-c", probe, "bash", str(tmp_path / "tokyo.sh")],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    proc = subprocess.run(
+        [bash, "--norc", "--noprofile", "-c", probe, "bash", str(tmp_path / "tokyo.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["review", "--fail-on"], proc.stdout + proc.stderr
 

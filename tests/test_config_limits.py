@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tokyo_cli.config.limits import MAX_AGENTS, MAX_CONFIG_BYTES, MAX_STEPS, load_toml_text
-from tokyo_cli.errors import ConfigError
-from tokyo_cli.config.repository import _tool_tokyo
-from tokyo_cli.config.yamlload import load_yaml, load_yaml_text
-
 from conftest import RunCli
 from fakes.gitrepo import GitRepo
+from tokyo_cli.config.limits import MAX_AGENTS, MAX_CONFIG_BYTES, MAX_STEPS, load_toml_text
+from tokyo_cli.config.repository import _tool_tokyo
+from tokyo_cli.config.yamlload import load_yaml, load_yaml_text
+from tokyo_cli.errors import ConfigError
 
 
 def alias_bomb(levels: int = 30, key: str = "agents") -> str:
@@ -59,7 +58,10 @@ def test_too_many_aliases() -> None:
 
 
 def test_recursive_alias_is_refused() -> None:
-    assert config_error("a: &a [1, *a]\n") == "agents.yaml:1: invalid YAML: an alias refers to its own anchor (endless data)"
+    assert (
+        config_error("a: &a [1, *a]\n")
+        == "agents.yaml:1: invalid YAML: an alias refers to its own anchor (endless data)"
+    )
 
 
 def test_deep_nesting_is_refused_not_a_recursion_error() -> None:
@@ -90,17 +92,24 @@ def test_a_value_pyyaml_cannot_build_is_a_config_error() -> None:
     assert message.startswith("agents.yaml:3: invalid YAML: cannot read this value: Exceeds the limit (4300 digits)")
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("!!timestamp x", "not a valid timestamp"),  # PyYAML raised AttributeError
-    ("!!int x", "cannot read this value: invalid literal for int()"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("!!timestamp x", "not a valid timestamp"),  # PyYAML raised AttributeError
+        ("!!int x", "cannot read this value: invalid literal for int()"),
+    ],
+)
 def test_explicit_tags_that_do_not_fit_are_config_errors(value: str, problem: str) -> None:
-    assert config_error(f"agents:\n  - id: akira\n    name: {value}\n").startswith(f"agents.yaml:3: invalid YAML: {problem}")
+    assert config_error(f"agents:\n  - id: akira\n    name: {value}\n").startswith(
+        f"agents.yaml:3: invalid YAML: {problem}"
+    )
 
 
 def test_dates_stay_strings() -> None:
     assert load_yaml_text("name: 2024-13-45\nother: 2024-01-02\n", "w.yaml").data == {
-        "name": "2024-13-45", "other": "2024-01-02"}
+        "name": "2024-13-45",
+        "other": "2024-01-02",
+    }
 
 
 def test_oversized_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
@@ -116,8 +125,10 @@ def test_oversized_text_is_refused() -> None:
 
 
 def _agents(count: int) -> str:
-    entry = ("  - id: extra{i}\n    name: E\n    specialty: s\n    model: o3\n    context_window: 1000\n"
-             "    max_output_tokens: 10\n    instructions: look\n")
+    entry = (
+        "  - id: extra{i}\n    name: E\n    specialty: s\n    model: o3\n    context_window: 1000\n"
+        "    max_output_tokens: 10\n    instructions: look\n"
+    )
     return "agents:\n" + "".join(entry.format(i=i) for i in range(count))
 
 
@@ -142,8 +153,14 @@ def test_too_many_steps_is_exit_2(git_repo: GitRepo, cli: RunCli, tmp_path: Path
 
 def _tokyo(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The real entry point in its own process: a hang fails the test instead of stalling it."""
-    return subprocess.run([sys.executable, "-m", "tokyo_cli", *args, "--repo", str(root)], cwd=root,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "tokyo_cli", *args, "--repo", str(root)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_alias_bomb_in_agents_yaml_exits_2_naming_file_and_limit(git_repo: GitRepo) -> None:
@@ -170,12 +187,16 @@ def test_control_character_in_agents_yaml_is_exit_2_not_3(git_repo: GitRepo, cli
     assert "agents.yaml:3: invalid YAML: control character U+0007" in err
 
 
-@pytest.mark.parametrize("text", [
-    "a = " + "[" * 5000 + "]" * 5000,
-    "a = " + "{b=" * 3000 + "1" + "}" * 3000,
-    "a" + ".a" * 100_000 + " = 1",  # tomllib holds every prefix: tens of GB
-    'a = ["""x"""", ' + "[" * 3000 + "]" * 3000 + "]",  # a closing quote tomllib allows
-], ids=["arrays", "inline-tables", "dotted-key", "after-a-string"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = " + "[" * 5000 + "]" * 5000,
+        "a = " + "{b=" * 3000 + "1" + "}" * 3000,
+        "a" + ".a" * 100_000 + " = 1",  # tomllib holds every prefix: tens of GB
+        'a = ["""x"""", ' + "[" * 3000 + "]" * 3000 + "]",  # a closing quote tomllib allows
+    ],
+    ids=["arrays", "inline-tables", "dotted-key", "after-a-string"],
+)
 def test_toml_nesting_is_refused_before_tomllib(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_toml_text(text, "pyproject.toml")
@@ -184,13 +205,21 @@ def test_toml_nesting_is_refused_before_tomllib(text: str) -> None:
 
 
 def test_ordinary_toml_with_dots_in_strings_and_floats_parses() -> None:
-    text = ('[tool.tokyo]\nfail_on = "high"\nurl = "' + "a." * 100 + '"\nx = [1.5, 2.5]  # ' + "[" * 50
-            + "\nm = '''\n" + "[" * 50 + "\n'''\n")
+    text = (
+        '[tool.tokyo]\nfail_on = "high"\nurl = "'
+        + "a." * 100
+        + '"\nx = [1.5, 2.5]  # '
+        + "[" * 50
+        + "\nm = '''\n"
+        + "[" * 50
+        + "\n'''\n"
+    )
     assert load_toml_text(text, "pyproject.toml")["tool"]["tokyo"]["fail_on"] == "high"
 
 
-@pytest.mark.parametrize("text", ["a" + ".a" * 100_000 + " = 1\n", "a = " + "[" * 5000 + "]" * 5000 + "\n"],
-                         ids=["dotted-key", "arrays"])
+@pytest.mark.parametrize(
+    "text", ["a" + ".a" * 100_000 + " = 1\n", "a = " + "[" * 5000 + "]" * 5000 + "\n"], ids=["dotted-key", "arrays"]
+)
 def test_config_syntax_analyzer_does_not_parse_a_toml_bomb(text: str) -> None:
     from tokyo_cli.analyzers.yamlcheck import toml_error
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tokyo_cli.errors import RepoError
 from tokyo_cli.git.diff import (
     DiffLine,
     Hunk,
@@ -16,7 +17,6 @@ from tokyo_cli.git.diff import (
     split_lines,
     whole_file_change,
 )
-from tokyo_cli.errors import RepoError
 from tokyo_cli.results import FileEntry
 
 TWO_FILES = """\
@@ -51,21 +51,33 @@ index 3333333..4444444 100644
 def test_counts_and_added_lines_are_per_file() -> None:
     app, readme = parse_git_diff(TWO_FILES)
     assert (app.path, app.status, app.old_path, app.binary, app.language) == (
-        "src/app.py", "modified", None, False, "python")
+        "src/app.py",
+        "modified",
+        None,
+        False,
+        "python",
+    )
     assert (app.additions, app.deletions) == (4, 3)
     assert app.added_lines == {2, 3, 4, 23}
     assert app.anchors() == {1, 2, 3, 4, 5, 6, 22, 23}
     assert (readme.path, readme.additions, readme.deletions, readme.added_lines) == ("README.md", 1, 0, {2})
     assert readme.language == "markdown"
-    assert app.entry() == FileEntry(path="src/app.py", status="modified", old_path=None,
-                                    added=4, removed=3, skipped=None)
+    assert app.entry() == FileEntry(
+        path="src/app.py", status="modified", old_path=None, added=4, removed=3, skipped=None
+    )
 
 
 def test_hunks_keep_their_numbers_headers_and_lines() -> None:
     app = parse_git_diff(TWO_FILES)[0]
     first, second = app.hunks
     assert (first.old_start, first.old_len, first.new_start, first.new_len, first.header) == (1, 4, 1, 6, "def main():")
-    assert (second.old_start, second.old_len, second.new_start, second.new_len, second.header) == (20, 3, 22, 2, "class Later:")
+    assert (second.old_start, second.old_len, second.new_start, second.new_len, second.header) == (
+        20,
+        3,
+        22,
+        2,
+        "class Later:",
+    )
     assert first.lines[:3] == [
         DiffLine(" ", "keep = 1", 1, 1),
         DiffLine("-", "old = 2", 2, None),
@@ -76,16 +88,18 @@ def test_hunks_keep_their_numbers_headers_and_lines() -> None:
 
 def test_render_prefixes_each_line_with_its_new_line_number() -> None:
     hunk = parse_git_diff(TWO_FILES)[0].hunks[0]
-    assert hunk.render() == "\n".join([
-        "@@ -1,4 +1,6 @@ def main():",
-        "   1   keep = 1",
-        "     - old = 2",
-        "   2 + new = 2",
-        "   3 + more = 3",
-        "   4 + extra = 4",
-        "   5   tail = 5",
-        "   6   end = 6",
-    ])
+    assert hunk.render() == "\n".join(
+        [
+            "@@ -1,4 +1,6 @@ def main():",
+            "   1   keep = 1",
+            "     - old = 2",
+            "   2 + new = 2",
+            "   3 + more = 3",
+            "   4 + extra = 4",
+            "   5   tail = 5",
+            "   6   end = 6",
+        ]
+    )
 
 
 def test_render_widens_for_five_digit_line_numbers_and_drops_an_empty_header() -> None:
@@ -216,8 +230,10 @@ def test_paths_from_the_symmetric_header(header: str, path: str) -> None:
 
 
 def test_quoted_rename_paths_are_unquoted() -> None:
-    text = ('diff --git "a/\\303\\251" "b/\\303\\251\\t"\nsimilarity index 100%\n'
-            'rename from "\\303\\251"\nrename to "\\303\\251\\t"\n')
+    text = (
+        'diff --git "a/\\303\\251" "b/\\303\\251\\t"\nsimilarity index 100%\n'
+        'rename from "\\303\\251"\nrename to "\\303\\251\\t"\n'
+    )
     (change,) = parse_git_diff(text)
     assert (change.old_path, change.path) == ("é", "é\t")
 
@@ -248,8 +264,7 @@ def test_no_diff_is_no_files() -> None:
 
 def test_whole_file_change_covers_every_line() -> None:
     change = whole_file_change("pkg/Dockerfile", "FROM x\r\nRUN y\n")
-    assert (change.status, change.language, change.additions, change.added_lines) == (
-        "added", "dockerfile", 2, {1, 2})
+    assert (change.status, change.language, change.additions, change.added_lines) == ("added", "dockerfile", 2, {1, 2})
     (hunk,) = change.hunks
     assert (hunk.old_start, hunk.old_len, hunk.new_start, hunk.new_len) == (0, 0, 1, 2)
     assert hunk.lines == [DiffLine("+", "FROM x", None, 1), DiffLine("+", "RUN y", None, 2)]
@@ -295,11 +310,14 @@ def test_language_of(path: str, language: str | None) -> None:
 
 # --- pinned against survivors of a later mutation run ---------------------------------------
 
+
 def test_lines_after_a_mid_hunk_no_newline_marker_are_kept() -> None:
     # The old side lacked a final newline, the new side adds lines after it: the marker sits
     # between the '-' and the '+' lines and only the marker is dropped.
-    text = ("diff --git a/w.txt b/w.txt\n--- a/w.txt\n+++ b/w.txt\n"
-            "@@ -1,2 +1,3 @@\n keep\n-old\n\\ No newline at end of file\n+new\n+more\n")
+    text = (
+        "diff --git a/w.txt b/w.txt\n--- a/w.txt\n+++ b/w.txt\n"
+        "@@ -1,2 +1,3 @@\n keep\n-old\n\\ No newline at end of file\n+new\n+more\n"
+    )
     (change,) = parse_git_diff(text)
     assert change.hunks[0].lines == [
         DiffLine(" ", "keep", 1, 1),
@@ -312,8 +330,7 @@ def test_lines_after_a_mid_hunk_no_newline_marker_are_kept() -> None:
 
 def test_hunk_lines_are_not_read_as_header_lines() -> None:
     # A content line ending in " 160000" is not the submodule mode of the header.
-    text = ("diff --git a/cfg.py b/cfg.py\n--- a/cfg.py\n+++ b/cfg.py\n"
-            "@@ -1 +1 @@\n-limit = 100000\n+limit = 160000\n")
+    text = "diff --git a/cfg.py b/cfg.py\n--- a/cfg.py\n+++ b/cfg.py\n@@ -1 +1 @@\n-limit = 100000\n+limit = 160000\n"
     (change,) = parse_git_diff(text)
     assert change.submodule is False and change.status == "modified"
 
@@ -326,8 +343,10 @@ def test_the_submodule_mode_alone_marks_a_submodule() -> None:
 
 def test_a_single_subproject_line_is_a_submodule_and_no_lines_are_not() -> None:
     sha = "c" * 40
-    text = (f"diff --git a/dep b/dep\n--- a/dep\n+++ b/dep\n@@ -0,0 +1 @@\n+Subproject commit {sha}-dirty\n"
-            "diff --git a/plain b/plain\nindex 1111111..2222222 100644\n")
+    text = (
+        f"diff --git a/dep b/dep\n--- a/dep\n+++ b/dep\n@@ -0,0 +1 @@\n+Subproject commit {sha}-dirty\n"
+        "diff --git a/plain b/plain\nindex 1111111..2222222 100644\n"
+    )
     dep, plain = parse_git_diff(text)
     assert dep.submodule is True
     assert plain.submodule is False
@@ -372,8 +391,9 @@ def test_a_half_rename_header_falls_back_to_the_diff_git_line() -> None:
 def test_entry_of_a_renamed_and_skipped_file() -> None:
     (change,) = parse_git_diff("diff --git a/a.py b/b.py\nsimilarity index 100%\nrename from a.py\nrename to b.py\n")
     change.skipped = "renamed"
-    assert change.entry() == FileEntry(path="b.py", status="renamed", old_path="a.py",
-                                       added=0, removed=0, skipped="renamed")
+    assert change.entry() == FileEntry(
+        path="b.py", status="renamed", old_path="a.py", added=0, removed=0, skipped="renamed"
+    )
 
 
 def test_whole_file_change_keeps_its_path() -> None:

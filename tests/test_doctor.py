@@ -40,14 +40,19 @@ def test_a_fresh_repository_without_keys_is_ready_with_one_warning_per_variable(
     assert (r.dirty, r.changed_files, r.untracked_files, r.shallow) == (True, 1, 1, False)
     assert d.workflow == "review"
     assert {a.id: (a.mode, a.needs) for a in d.agents} == {
-        "akira": ("offline", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]), "yuki": ("offline", ["OPENAI_API_KEY"]),
-        "hiro": ("offline", ["GROQ_API_KEY"]), "sakura": ("offline", ["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
-        "kenji": ("offline", ["OPENAI_API_KEY"])}
+        "akira": ("offline", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]),
+        "yuki": ("offline", ["OPENAI_API_KEY"]),
+        "hiro": ("offline", ["GROQ_API_KEY"]),
+        "sakura": ("offline", ["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
+        "kenji": ("offline", ["OPENAI_API_KEY"]),
+    }
     # Yuki and Kenji share a variable: one warning for both.
     assert [(p.level, p.fix) for p in d.problems] == [
-        ("warning", "set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN"), ("warning", "set OPENAI_API_KEY"),
+        ("warning", "set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN"),
+        ("warning", "set OPENAI_API_KEY"),
         ("warning", "set GROQ_API_KEY"),
-        ("warning", "set GEMINI_API_KEY or GOOGLE_API_KEY")]
+        ("warning", "set GEMINI_API_KEY or GOOGLE_API_KEY"),
+    ]
     assert "Yuki and Kenji run offline" in d.problems[1].message
     assert d.providers is None  # not asked for: no call
     status = {a.name: a for a in d.analyzers}
@@ -65,8 +70,9 @@ def test_the_table_says_ready_and_how_to_give_agents_models(cli: RunCli, repo: G
     assert out.rstrip().splitlines()[-1] == "tokyo doctor: ready (0 errors, 4 warnings)"
 
 
-def test_a_key_gives_a_model_and_its_value_is_never_shown(cli: RunCli, repo: GitRepo,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_key_gives_a_model_and_its_value_is_never_shown(
+    cli: RunCli, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
     code, d, _ = doctor_json(cli, str(repo.root))
     akira = next(a for a in d.agents if a.id == "akira")
@@ -102,7 +108,8 @@ def test_a_bad_setting_is_an_error_in_one_line(cli: RunCli, repo: GitRepo, monke
 
 
 def test_a_missing_security_analyzer_is_an_error_and_another_a_warning(
-        cli: RunCli, repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli: RunCli, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tokyo_cli.analyzers.common as common
 
     real = common.find_tool
@@ -110,8 +117,10 @@ def test_a_missing_security_analyzer_is_an_error_and_another_a_warning(
     code, d, _ = doctor_json(cli, str(repo.root))
     assert code == 1
     found = {(p.level, p.message) for p in d.problems if p.check == "analyzers"}
-    assert found == {("error", "semgrep unavailable: the semgrep executable is not installed"),
-                     ("warning", "zizmor unavailable: the zizmor executable is not installed")}
+    assert found == {
+        ("error", "semgrep unavailable: the semgrep executable is not installed"),
+        ("warning", "zizmor unavailable: the zizmor executable is not installed"),
+    }
     monkeypatch.setattr(common, "find_tool", lambda name: None if name == "zizmor" else real(name))
     assert doctor_json(cli, str(repo.root))[0] == 0  # a warning alone never fails it
 
@@ -133,7 +142,12 @@ def test_history_health_reads_without_writing(cli: RunCli, repo: GitRepo, tmp_pa
     code, d, _ = doctor_json(cli, str(repo.root), "--db", str(path))
     h = d.history
     assert code == 0
-    assert (h.exists, h.integrity, h.schema_version, h.size_bytes) == (True, "ok", h.expected_schema_version, len(before))
+    assert (h.exists, h.integrity, h.schema_version, h.size_bytes) == (
+        True,
+        "ok",
+        h.expected_schema_version,
+        len(before),
+    )
     assert path.read_bytes() == before
     missing = tmp_path / "none" / "history.db"
     code, d, _ = doctor_json(cli, str(repo.root), "--db", str(missing))
@@ -152,8 +166,10 @@ def test_a_corrupt_history_database_is_an_error(cli: RunCli, repo: GitRepo, tmp_
 def test_a_history_database_from_a_newer_tokyo_is_an_error(cli: RunCli, repo: GitRepo, tmp_path: Path) -> None:
     path = _made_db(tmp_path)
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                     "VALUES ('tokyo', 'm999_future', '2030-01-01')")
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('tokyo', 'm999_future', '2030-01-01')"
+        )
     conn.close()
     code, d, _ = doctor_json(cli, str(repo.root), "--db", str(path))
     assert code == 1
@@ -184,7 +200,8 @@ def test_a_failed_integrity_check_is_an_error(cli: RunCli, repo: GitRepo, tmp_pa
 
 
 def test_check_providers_makes_one_one_token_call_and_shows_its_cost(
-        cli: RunCli, repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli: RunCli, repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_API_BASE", fake_provider.url)
     fake_provider.script("", "OK", usage=(12, 1))
     code, d, _ = doctor_json(cli, str(repo.root), "--check-providers")
@@ -192,7 +209,12 @@ def test_check_providers_makes_one_one_token_call_and_shows_its_cost(
     assert all(a.mode == "model" for a in d.agents)
     (check,) = d.providers or []
     assert (check.provider, check.model, check.ok, check.tokens_in, check.tokens_out) == (
-        fake_provider.url, "claude-opus-4-5", True, 12, 1)
+        fake_provider.url,
+        "claude-opus-4-5",
+        True,
+        12,
+        1,
+    )
     assert check.cost_usd is not None and 0 < check.cost_usd < 0.001  # claude-opus-4-5's list price
     ((body, _),) = fake_provider.requests
     assert body["max_tokens"] == 1 and "response_format" not in body
@@ -200,15 +222,17 @@ def test_check_providers_makes_one_one_token_call_and_shows_its_cost(
     assert f"{check.cost_usd:.6f}" in out
 
 
-def test_without_the_flag_no_provider_is_called(cli: RunCli, repo: GitRepo, fake_provider: FakeProvider,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_flag_no_provider_is_called(
+    cli: RunCli, repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_API_BASE", fake_provider.url)
     code, d, _ = doctor_json(cli, str(repo.root))
     assert code == 0 and d.providers is None and fake_provider.requests == []
 
 
 def test_a_provider_that_refuses_the_key_is_an_error_without_the_key(
-        cli: RunCli, repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli: RunCli, repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_API_BASE", fake_provider.url)
     monkeypatch.setenv("OPENAI_API_KEY", CANARY)  # what the gateway sends to an --api-base server
     fake_provider.script("", f"Incorrect API key provided: {CANARY}", status=401)
@@ -223,8 +247,9 @@ def test_a_provider_that_refuses_the_key_is_an_error_without_the_key(
 # -- the reviewed repository is hostile ------------------------------------------------------
 
 
-def test_a_repository_cannot_pick_the_model_doctor_reports(cli: RunCli, repo: GitRepo,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_repository_cannot_pick_the_model_doctor_reports(
+    cli: RunCli, repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Its agents.yaml gives Akira a model whose key is set: refused, as in a review; doctor
     still says Akira needs ANTHROPIC_API_KEY and shows the refusal."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-not-a-real-key-0000000000")  # pragma: allowlist secret
@@ -232,7 +257,10 @@ def test_a_repository_cannot_pick_the_model_doctor_reports(cli: RunCli, repo: Gi
     code, d, _ = doctor_json(cli, str(repo.root))
     akira = next(a for a in d.agents if a.id == "akira")
     assert (akira.mode, akira.configured_model, akira.needs) == (
-        "offline", "claude-opus-4-5", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"])
+        "offline",
+        "claude-opus-4-5",
+        ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"],
+    )
     assert any(p.check == "settings" and "model" in p.message and "ignored" in p.message for p in d.problems)
 
 

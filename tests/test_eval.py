@@ -66,17 +66,27 @@ def test_counts_precision_recall_on_a_three_case_corpus(cli: RunCli, corpus: Pat
     assert (overall["tp"], overall["fp"], overall["fn"]) == (1, 0, 1)
     assert overall["precision"] == 1.0 and overall["recall"] == 0.5
     assert overall["f1"] == pytest.approx(0.6667, abs=1e-4)
-    assert data["tokyo"]["by_cwe"]["CWE-78"] == {"tp": 1, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0,
-                                                 "f1": 1.0}
+    assert data["tokyo"]["by_cwe"]["CWE-78"] == {"tp": 1, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0, "f1": 1.0}
     assert data["tokyo"]["by_cwe"]["CWE-601"]["fn"] == 1
     assert data["tokyo"]["by_agent"]["akira"]["tp"] == 1
     # the clean case is a CWE-78 look-alike: not flagged, so FPR 0
     rates = data["tokyo"]["rates_by_category"]["CWE-78"]
     assert (rates["tpr"], rates["fpr"], rates["tpr_minus_fpr"]) == (1.0, 0.0, 1.0)
-    assert data["corpus"] == {"name": "tiny", "path": str(corpus), "format": "cases", "version": 1, "cases": 3,
-                              "vulnerable_cases": 2, "safe_cases": 1, "labels": 2}
+    assert data["corpus"] == {
+        "name": "tiny",
+        "path": str(corpus),
+        "format": "cases",
+        "version": 1,
+        "cases": 3,
+        "vulnerable_cases": 2,
+        "safe_cases": 1,
+        "labels": 2,
+    }
     assert {c["name"]: (c["tp"], c["fp"], c["fn"]) for c in data["tokyo"]["cases"]} == {
-        "clean": (0, 0, 0), "miss": (0, 0, 1), "shell": (1, 0, 0)}
+        "clean": (0, 0, 0),
+        "miss": (0, 0, 1),
+        "shell": (1, 0, 0),
+    }
     assert [c["missed"] for c in data["tokyo"]["cases"] if c["name"] == "miss"] == [["auth.py:5-6 (CWE-601)"]]
     assert "[3/3]" in err  # a progress line per case
 
@@ -101,12 +111,19 @@ def test_a_wrong_line_is_a_false_positive_and_a_miss(cli: RunCli, corpus: Path) 
 
 
 def test_a_label_outside_the_change_exits_2_naming_case_and_label(cli: RunCli, corpus: Path) -> None:
-    _case(corpus, "stale", {"calc.py": CLEAN + "\n\nX = 1\n"}, "expected:\n  - {path: calc.py, line: 3, cwe: 78}\n",
-          base={"calc.py": CLEAN})
+    _case(
+        corpus,
+        "stale",
+        {"calc.py": CLEAN + "\n\nX = 1\n"},
+        "expected:\n  - {path: calc.py, line: 3, cwe: 78}\n",
+        base={"calc.py": CLEAN},
+    )
     code, out, err = cli("eval", str(corpus), "-w", "security")
     assert code == 2
     assert err.strip().splitlines() == [
-        "tokyo: error: case stale: label calc.py:3 (CWE-78) is outside the change (no added line of the head version there)"]
+        "tokyo: error: case stale: label calc.py:3 (CWE-78) is outside the change "
+        "(no added line of the head version there)"
+    ]
     assert out == ""
 
 
@@ -115,20 +132,30 @@ def test_file_level_csv_scoring(cli: RunCli, tmp_path: Path) -> None:
     (root / "tree" / "app").mkdir(parents=True)
     (root / "tree" / "app" / "deploy.py").write_text(SHELL)
     (root / "tree" / "app" / "calc.py").write_text(CLEAN)
-    (root / "tree" / "app" / "shell_safe.py").write_text(SHELL.replace('f"rsync -a dist/ {host}:/srv", shell=True',
-                                                                      '["rsync", "-a", "dist/", host], shell=True'))
+    (root / "tree" / "app" / "shell_safe.py").write_text(
+        SHELL.replace('f"rsync -a dist/ {host}:/srv", shell=True', '["rsync", "-a", "dist/", host], shell=True')
+    )
     (root / "tree" / "app" / "auth.py").write_text(MISS)
     (root / "corpus.yaml").write_text("version: 1\nformat: files\ntree: tree\nlabels: labels.csv\n")
-    (root / "labels.csv").write_text("file,category,is_vulnerable,cwe\n"
-                                     "app/deploy.py,cmdi,true,78\napp/calc.py,cmdi,false,78\n"
-                                     "app/shell_safe.py,cmdi,false,78\napp/auth.py,redirect,true,601\n")
+    (root / "labels.csv").write_text(
+        "file,category,is_vulnerable,cwe\n"
+        "app/deploy.py,cmdi,true,78\napp/calc.py,cmdi,false,78\n"
+        "app/shell_safe.py,cmdi,false,78\napp/auth.py,redirect,true,601\n"
+    )
     code, out, err = cli("eval", str(root), "-w", "security", "-f", "json")
     assert code == 0, err
     data = json.loads(out)
     rates = data["tokyo"]["rates_by_category"]
     # bandit flags shell=True even with a list: the safe look-alike is a false positive
-    assert rates["CWE-78"] == {"vulnerable": 1, "flagged_vulnerable": 1, "safe": 2, "flagged_safe": 1,
-                               "tpr": 1.0, "fpr": 0.5, "tpr_minus_fpr": 0.5}
+    assert rates["CWE-78"] == {
+        "vulnerable": 1,
+        "flagged_vulnerable": 1,
+        "safe": 2,
+        "flagged_safe": 1,
+        "tpr": 1.0,
+        "fpr": 0.5,
+        "tpr_minus_fpr": 0.5,
+    }
     assert rates["CWE-601"]["tpr"] == 0.0 and rates["CWE-601"]["fpr"] is None
     o = data["tokyo"]["overall"]
     assert (o["tp"], o["fn"]) == (1, 1) and o["fp"] >= 1
@@ -159,8 +186,7 @@ def test_matching_rule_equivalences_and_category() -> None:
     from tokyo_cli.engine.evaluation import Label, matches
     from tokyo_cli.findings import Finding, Severity
 
-    f = Finding(path="a.py", line=4, severity=Severity.HIGH, category="security", title="eval", agent="akira",
-                cwe=[95])
+    f = Finding(path="a.py", line=4, severity=Severity.HIGH, category="security", title="eval", agent="akira", cwe=[95])
     canon = {95: 94}.get
     assert matches(Label("a.py", 3, 5, cwe=94), f, lambda c: canon(c, c))
     assert not matches(Label("a.py", 3, 5, cwe=94), f, lambda c: c)
@@ -188,11 +214,36 @@ def test_with_a_model_through_the_normal_machinery_and_its_response_cache(
     cli: RunCli, corpus: Path, fake_provider: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-store-0123456789abcdef")
-    fake_provider.script("auth.py", {"findings": [  # type: ignore[attr-defined]
-        {"path": "auth.py", "line": 6, "severity": "high", "category": "security", "title": "Open redirect",
-         "body": "CWE-601: the next parameter is used unchecked."}], "summary": "ok"})
-    args = ("eval", str(corpus), "-w", "security", "--model", "gpt-4o-mini", "--api-base",
-            fake_provider.url, "-f", "json", "--min-recall", "1")  # type: ignore[attr-defined]
+    fake_provider.script(
+        "auth.py",
+        {
+            "findings": [  # type: ignore[attr-defined]
+                {
+                    "path": "auth.py",
+                    "line": 6,
+                    "severity": "high",
+                    "category": "security",
+                    "title": "Open redirect",
+                    "body": "CWE-601: the next parameter is used unchecked.",
+                }
+            ],
+            "summary": "ok",
+        },
+    )
+    args = (
+        "eval",
+        str(corpus),
+        "-w",
+        "security",
+        "--model",
+        "gpt-4o-mini",
+        "--api-base",
+        fake_provider.url,
+        "-f",
+        "json",
+        "--min-recall",
+        "1",
+    )  # type: ignore[attr-defined]
     code, out, err = cli(*args)
     assert code == 0, err
     data = json.loads(out)
@@ -211,8 +262,21 @@ def test_max_cost_caps_the_whole_corpus(
     cli: RunCli, corpus: Path, fake_provider: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-store-0123456789abcdef")
-    code, out, err = cli("eval", str(corpus), "-w", "security", "--model", "gpt-4o-mini", "--api-base",
-                         fake_provider.url, "-f", "json", "--max-cost", "0", "--no-cache")  # type: ignore[attr-defined]
+    code, out, err = cli(
+        "eval",
+        str(corpus),
+        "-w",
+        "security",
+        "--model",
+        "gpt-4o-mini",
+        "--api-base",
+        fake_provider.url,
+        "-f",
+        "json",
+        "--max-cost",
+        "0",
+        "--no-cache",
+    )  # type: ignore[attr-defined]
     assert code == 0, err
     assert fake_provider.requests == []  # type: ignore[attr-defined]
     data = json.loads(out)

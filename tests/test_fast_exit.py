@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
@@ -32,8 +33,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def tokyo(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tokyo_cli", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "tokyo_cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )
 
 
 def history(env: dict[str, str]) -> Path:
@@ -70,8 +72,9 @@ def test_an_online_review_writes_its_report_file_and_history_row_then_exits_with
         if exit_mode == "slow":
             run_env["TOKYO_SLOW_EXIT"] = "1"
         report = tmp_path / exit_mode / "out" / "report.json"
-        proc = tokyo(run_env, "review", str(git_repo.root), "--working", "--api-base", fake_provider.url,
-                     "-o", str(report), "-q")
+        proc = tokyo(
+            run_env, "review", str(git_repo.root), "--working", "--api-base", fake_provider.url, "-o", str(report), "-q"
+        )
 
         assert proc.returncode == 1, proc.stderr  # bandit's shell=True (high) at fail_on high
         data = json.loads(report.read_text(encoding="utf-8"))  # complete: it parses
@@ -147,17 +150,36 @@ def test_the_github_entry_point_writes_its_summary_and_outputs(
     git_repo.write("src/app.py", SHELL)
     head = git_repo.commit("change")
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({  # a fork's pull request: nothing is posted, everything else happens
-        "action": "opened", "number": 7,
-        "pull_request": {"number": 7, "draft": False, "title": "t", "state": "open",
-                         "base": {"sha": base, "ref": "main", "repo": {"full_name": "o/r"}},
-                         "head": {"sha": head, "ref": "feature", "repo": {"full_name": "m/r"}}},
-        "repository": {"full_name": "o/r"},
-    }))
+    event.write_text(
+        json.dumps(
+            {  # a fork's pull request: nothing is posted, everything else happens
+                "action": "opened",
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "draft": False,
+                    "title": "t",
+                    "state": "open",
+                    "base": {"sha": base, "ref": "main", "repo": {"full_name": "o/r"}},
+                    "head": {"sha": head, "ref": "feature", "repo": {"full_name": "m/r"}},
+                },
+                "repository": {"full_name": "o/r"},
+            }
+        )
+    )
     summary, output, sarif = tmp_path / "summary.md", tmp_path / "output.txt", tmp_path / "r.sarif"
-    env.update({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
-                "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "o/r",
-                "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output)})
+    env.update(
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_API_URL": "http://127.0.0.1:9",
+            "GITHUB_TOKEN": "t",
+            "GITHUB_REPOSITORY": "o/r",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(output),
+        }
+    )
 
     proc = tokyo(env, "review", str(git_repo.root), "--github", "--offline", "-f", "sarif", "-o", str(sarif), "-q")
 
@@ -202,8 +224,9 @@ def test_the_console_script_skips_teardown_but_runs_atexit(env: dict[str, str]) 
     assert (fast.returncode, fast.stdout.strip()) == (0, f"tokyo {_version()}")
     assert "atexit ran" in fast.stderr and "teardown ran" not in fast.stderr
 
-    slow = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120,
-                          env={**env, "TOKYO_SLOW_EXIT": "1"})
+    slow = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env={**env, "TOKYO_SLOW_EXIT": "1"}
+    )
     assert slow.returncode == 0 and "atexit ran" in slow.stderr and "teardown ran" in slow.stderr
 
 

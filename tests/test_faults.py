@@ -21,18 +21,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import RAW_KEY, RESET, FakeProvider
-
 
 CODE_OLD = "".join(f"C{i} = {i}\n" for i in range(10)) + "\n\ndef ping(host):\n    return host\n"
 # A change no offline analyzer flags, so every finding below comes from the (fake) model.
 CODE_NEW = CODE_OLD + "\n\ndef total(prices):\n    values = list(prices)\n    return sum(values[1:])\n"
 SYSTEM_LINE = 19  # `return sum(values[1:])`
 SHELL_PY = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"  # bandit B602
-GOOD = {"findings": [{"path": "app.py", "line": SYSTEM_LINE, "severity": "high", "category": "correctness",
-                      "title": "total() skips the first price", "body": "values[1:] drops an item."}],
-        "summary": "One bug."}
+GOOD = {
+    "findings": [
+        {
+            "path": "app.py",
+            "line": SYSTEM_LINE,
+            "severity": "high",
+            "category": "correctness",
+            "title": "total() skips the first price",
+            "body": "values[1:] drops an item.",
+        }
+    ],
+    "summary": "One bug.",
+}
 
 Run = Callable[..., tuple[int, dict[str, Any]]]
 
@@ -46,14 +56,29 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 
 @pytest.fixture
-def review(repo: GitRepo, fake_provider: FakeProvider, cli: Callable[..., tuple[int, str, str]],
-           monkeypatch: pytest.MonkeyPatch) -> Run:
+def review(
+    repo: GitRepo,
+    fake_provider: FakeProvider,
+    cli: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Run:
     """Run Akira alone (workflow `security`) on the fake provider; (exit code, JSON report)."""
     monkeypatch.setenv("TOKYO_RETRIES", "1")
 
     def run(*extra: str) -> tuple[int, dict[str, Any]]:
-        code, out, _ = cli("review", str(repo.root), "-w", "security", "--api-base", fake_provider.url,
-                           "-f", "json", "-q", "--no-cache", *extra)
+        code, out, _ = cli(
+            "review",
+            str(repo.root),
+            "-w",
+            "security",
+            "--api-base",
+            fake_provider.url,
+            "-f",
+            "json",
+            "-q",
+            "--no-cache",
+            *extra,
+        )
         return code, json.loads(out)
 
     return run
@@ -87,8 +112,9 @@ def test_500_is_retried(review: Run, fake_provider: FakeProvider) -> None:
     assert stored("select attempts, status from llm_calls") == [(2, "ok")]
 
 
-def test_timeout_everywhere_fails_the_run(review: Run, fake_provider: FakeProvider,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timeout_everywhere_fails_the_run(
+    review: Run, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_RETRIES", "0")
     fake_provider.script("", GOOD, delay=3.0)
     code, report = review("--timeout", "0.4")
@@ -115,13 +141,25 @@ def test_connection_reset_is_retried(review: Run, fake_provider: FakeProvider) -
         ('{"findings": [{"path": "app.py", "line": 6,', "invalid JSON"),  # truncated
         ("I reviewed it and it looks good!", "no JSON object"),  # not JSON
         ('{"findings": "none", "summary": 3}', "wrong shape"),  # wrong shape
-        ({RAW_KEY: {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1}}}, "empty reply"),
+        (
+            {
+                RAW_KEY: {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1},
+                }
+            },
+            "empty reply",
+        ),
     ],
     ids=["truncated-json", "non-json", "wrong-shape", "empty-choices"],
 )
-def test_unusable_output_is_repaired_once_then_fails(review: Run, fake_provider: FakeProvider,
-                                                     bad: Any, problem: str) -> None:
+def test_unusable_output_is_repaired_once_then_fails(
+    review: Run, fake_provider: FakeProvider, bad: Any, problem: str
+) -> None:
     fake_provider.script("", bad, times=1)
     fake_provider.script("", GOOD)
     code, report = review()
@@ -139,11 +177,17 @@ def test_unusable_output_is_repaired_once_then_fails(review: Run, fake_provider:
 
 
 def test_findings_outside_the_change(review: Run, fake_provider: FakeProvider) -> None:
-    fake_provider.script("", {"findings": [
-        {"path": "app.py", "line": 1, "severity": "low", "title": "Old line"},
-        {"path": "elsewhere.py", "line": 3, "severity": "high", "title": "Not in the change"},
-        {"path": "app.py", "line": 999, "severity": "medium", "title": "Past the end"},
-    ], "summary": ""})
+    fake_provider.script(
+        "",
+        {
+            "findings": [
+                {"path": "app.py", "line": 1, "severity": "low", "title": "Old line"},
+                {"path": "elsewhere.py", "line": 3, "severity": "high", "title": "Not in the change"},
+                {"path": "app.py", "line": 999, "severity": "medium", "title": "Past the end"},
+            ],
+            "summary": "",
+        },
+    )
     code, report = review()
     lines = {f["title"]: f["line"] for f in report["findings"]}
     assert lines == {"Old line": None, "Past the end": None}
@@ -168,7 +212,9 @@ def test_a_hugely_long_reply_is_truncated_not_rejected(review: Run, fake_provide
 
 
 def test_circuit_breaker_stops_calling_a_failing_provider(
-    repo: GitRepo, fake_provider: FakeProvider, cli: Callable[..., tuple[int, str, str]],
+    repo: GitRepo,
+    fake_provider: FakeProvider,
+    cli: Callable[..., tuple[int, str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TOKYO_RETRIES", "0")
@@ -197,9 +243,22 @@ class Review:
     def __init__(self, repo: GitRepo, fake_provider: FakeProvider, home: Path, *args: str) -> None:
         env = {**os.environ, "TOKYO_HOME": str(home), "PYTHONUNBUFFERED": "1", "TOKYO_RETRIES": "0"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tokyo_cli", "review", str(repo.root), "--api-base", fake_provider.url,
-             "-f", "json", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tokyo_cli",
+                "review",
+                str(repo.root),
+                "--api-base",
+                fake_provider.url,
+                "-f",
+                "json",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
             # A child inherits an ignored SIGINT (POSIX: a shell starts a background job, `cmd &`,
             # with SIGINT ignored) and Python then installs no Ctrl-C handler at all: the test
             # must not depend on how pytest was started.
@@ -236,8 +295,9 @@ class Review:
         return self.proc.returncode, json.loads(out), "".join(self.err)
 
 
-def test_ctrl_c_stores_a_cancelled_run_with_finished_findings(repo: GitRepo, fake_provider: FakeProvider,
-                                                              tmp_path: Path) -> None:
+def test_ctrl_c_stores_a_cancelled_run_with_finished_findings(
+    repo: GitRepo, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
     fake_provider.script("You are Akira", GOOD)
     fake_provider.script("", {"findings": [], "summary": "late"}, hold=threading.Event())  # never answers
     run = Review(repo, fake_provider, tmp_path / "home")
@@ -248,19 +308,24 @@ def test_ctrl_c_stores_a_cancelled_run_with_finished_findings(repo: GitRepo, fak
     by_source = {(f["source"], f["title"]) for f in report["findings"]}
     # Akira's model finding, and what the held agents' analyzers had found (Yuki's test gap).
     assert ("model", "total() skips the first price") in by_source
-    assert [f["agent"] for f in report["findings"] if f["source"] == "analyzer"
-            and (f["rule"] or "").startswith("test-gaps:")] == ["yuki"], report["findings"]
+    assert [
+        f["agent"]
+        for f in report["findings"]
+        if f["source"] == "analyzer" and (f["rule"] or "").startswith("test-gaps:")
+    ] == ["yuki"], report["findings"]
     assert {f["source"] for f in report["findings"]} == {"model", "analyzer"}
     found = len(report["findings"])
-    assert err.splitlines()[-1] == (f"tokyo: interrupted: run 1 saved as cancelled with {found} findings "
-                                    "from the steps that finished")
+    assert err.splitlines()[-1] == (
+        f"tokyo: interrupted: run 1 saved as cancelled with {found} findings from the steps that finished"
+    )
     con = sqlite3.connect(tmp_path / "home" / "history.db")
     assert con.execute("select status from runs").fetchall() == [("cancelled",)]
     assert con.execute("select count(*) from findings where scope = 'run'").fetchone() == (found,)
 
 
 def test_ctrl_c_keeps_the_analyzer_findings_of_steps_still_waiting_for_their_model(
-        repo: GitRepo, fake_provider: FakeProvider, tmp_path: Path) -> None:
+    repo: GitRepo, fake_provider: FakeProvider, tmp_path: Path
+) -> None:
     repo.write("tool.py", SHELL_PY)
     fake_provider.script("", GOOD, hold=threading.Event())  # no model ever answers
     arrived = fake_provider.received("You are Akira")  # its prompt carries the analyzers' evidence
@@ -272,8 +337,9 @@ def test_ctrl_c_keeps_the_analyzer_findings_of_steps_still_waiting_for_their_mod
     assert (step["status"], step["error"]) == ("partial", "cancelled before it finished")
     assert step["not_reviewed"] == {"app.py": "cancelled", "tool.py": "cancelled"}
     assert [f["rule"] for f in report["findings"]] == ["bandit:B602"]
-    assert err.splitlines()[-1] == ("tokyo: interrupted: run 1 saved as cancelled with 1 finding "
-                                    "from the steps that finished")
+    assert err.splitlines()[-1] == (
+        "tokyo: interrupted: run 1 saved as cancelled with 1 finding from the steps that finished"
+    )
     con = sqlite3.connect(tmp_path / "home" / "history.db")
     assert con.execute("select status from runs").fetchall() == [("cancelled",)]
     assert con.execute("select status from steps").fetchall() == [("partial",)]
@@ -288,7 +354,8 @@ def closed_port() -> int:
 
 
 def test_an_outage_with_analyzer_findings_is_a_partial_run_that_exits_1(
-        repo: GitRepo, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: GitRepo, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_RETRIES", "0")
     repo.write("tool.py", SHELL_PY)
     dead = f"http://127.0.0.1:{closed_port()}/v1"
@@ -307,7 +374,8 @@ def test_an_outage_with_analyzer_findings_is_a_partial_run_that_exits_1(
 
 
 def test_an_outage_with_no_finding_at_all_is_a_failed_run_that_exits_3(
-        repo: GitRepo, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: GitRepo, cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_RETRIES", "0")
     dead = f"http://127.0.0.1:{closed_port()}/v1"
     code, out, err = cli("review", str(repo.root), "-w", "security", "--api-base", dead, "-f", "json", "-q")

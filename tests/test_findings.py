@@ -29,22 +29,42 @@ from tokyo_cli.findings import (
 )
 
 
-def make(path: str = "src/app.py", line: int | None = 10, *, title: str = "SQL injection in query",
-         agent: str = "akira", severity: str = "high", **kw: object) -> Finding:
+def make(
+    path: str = "src/app.py",
+    line: int | None = 10,
+    *,
+    title: str = "SQL injection in query",
+    agent: str = "akira",
+    severity: str = "high",
+    **kw: object,
+) -> Finding:
     return Finding(path=path, line=line, severity=severity, title=title, agent=agent, **kw)  # type: ignore[arg-type]
 
 
 # --- severity ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("spelling", "severity"),
     [
-        ("critical", "critical"), ("blocker", "critical"),
-        ("high", "high"), ("error", "high"), ("major", "high"),
-        ("medium", "medium"), ("warning", "medium"), ("warn", "medium"), ("moderate", "medium"),
-        ("low", "low"), ("minor", "low"),
-        ("info", "info"), ("note", "info"), ("nit", "info"), ("informational", "info"),
-        ("  WARNING \n", "medium"), ("Nit", "info"), ("HIGH", "high"),
+        ("critical", "critical"),
+        ("blocker", "critical"),
+        ("high", "high"),
+        ("error", "high"),
+        ("major", "high"),
+        ("medium", "medium"),
+        ("warning", "medium"),
+        ("warn", "medium"),
+        ("moderate", "medium"),
+        ("low", "low"),
+        ("minor", "low"),
+        ("info", "info"),
+        ("note", "info"),
+        ("nit", "info"),
+        ("informational", "info"),
+        ("  WARNING \n", "medium"),
+        ("Nit", "info"),
+        ("HIGH", "high"),
     ],
 )
 def test_severity_spellings(spelling: str, severity: str) -> None:
@@ -68,9 +88,11 @@ def test_severity_rank_and_at_least() -> None:
 
 # --- model replies -------------------------------------------------------------------------
 
+
 def test_over_long_texts_are_truncated_to_their_limit_with_an_ellipsis() -> None:
-    f = ModelFinding(path="a.py", severity="low", title="t" * 301, category="c" * 101,
-                     body="b" * 20_001, suggestion="s" * 20_001)
+    f = ModelFinding(
+        path="a.py", severity="low", title="t" * 301, category="c" * 101, body="b" * 20_001, suggestion="s" * 20_001
+    )
     assert f.title == "t" * 299 + "…" and len(f.title) == 300
     assert f.category == "c" * 99 + "…"
     assert f.body == "b" * 19_999 + "…" and f.suggestion == "s" * 19_999 + "…"
@@ -107,19 +129,27 @@ def test_agent_output_caps_findings_and_summary() -> None:
 
 
 def test_a_malformed_verdict_costs_only_itself() -> None:
-    out = AgentOutput.model_validate({"evidence": [
-        {"id": "A1", "verdict": "Confirmed"},
-        {"id": "A2", "verdict": "maybe"},
-        {"id": "A3", "verdict": "false positive", "reason": "test code", "severity": ""},
-        {"id": "A4", "verdict": "refined", "severity": "warning"},
-    ]})
+    out = AgentOutput.model_validate(
+        {
+            "evidence": [
+                {"id": "A1", "verdict": "Confirmed"},
+                {"id": "A2", "verdict": "maybe"},
+                {"id": "A3", "verdict": "false positive", "reason": "test code", "severity": ""},
+                {"id": "A4", "verdict": "refined", "severity": "warning"},
+            ]
+        }
+    )
     assert [(v.id, v.verdict, v.severity) for v in out.evidence] == [
-        ("A1", "confirm", None), ("A3", "dismiss", None), ("A4", "refine", Severity.MEDIUM)]
+        ("A1", "confirm", None),
+        ("A3", "dismiss", None),
+        ("A4", "refine", Severity.MEDIUM),
+    ]
     assert AgentOutput.model_validate({"evidence": "A1"}).evidence == []
     assert EvidenceVerdict(id="A1", verdict=" REJECT ").verdict == "dismiss"
 
 
 # --- findings, fingerprints ----------------------------------------------------------------
+
 
 def test_location() -> None:
     assert make(line=None).location == "src/app.py"
@@ -138,12 +168,20 @@ def test_normalize_text() -> None:
 
 def test_fingerprints_are_pinned() -> None:
     # Changing any of these breaks every dismissal recorded in users' ledgers.
-    sql = make(line=12, title="SQL injection in query()",
-               anchor_text='    cur.execute("SELECT * FROM t WHERE id=" + uid)')
+    sql = make(
+        line=12, title="SQL injection in query()", anchor_text='    cur.execute("SELECT * FROM t WHERE id=" + uid)'
+    )
     assert sql.fingerprint == "0d7d49f8e2c26f90"
     assert make(line=None, severity="low", title="Missing tests", agent="yuki").fingerprint == "eaa68f1d9dc9459e"
-    docker = make("Dockerfile", 3, severity="medium", title="Pin the base image", agent="hiro",
-                  rule="DL3006", anchor_text="FROM python")
+    docker = make(
+        "Dockerfile",
+        3,
+        severity="medium",
+        title="Pin the base image",
+        agent="hiro",
+        rule="DL3006",
+        anchor_text="FROM python",
+    )
     assert docker.fingerprint == "f042aa37c990b870"
 
 
@@ -169,6 +207,7 @@ def test_fingerprint_ignores_line_case_punctuation_and_spacing_but_not_identity(
 
 # --- ordering and merging ------------------------------------------------------------------
 
+
 def test_sort_key_orders_by_severity_then_path_then_line_then_title() -> None:
     fs = [
         make("b.py", 5, title="x", severity="low"),
@@ -179,7 +218,13 @@ def test_sort_key_orders_by_severity_then_path_then_line_then_title() -> None:
         make("z.py", 1, title="c", severity="critical"),
     ]
     assert [(f.path, f.line, f.title) for f in sorted(fs, key=sort_key)] == [
-        ("z.py", 1, "c"), ("a.py", 9, "w"), ("b.py", None, "z"), ("b.py", 2, "a"), ("b.py", 2, "y"), ("b.py", 5, "x")]
+        ("z.py", 1, "c"),
+        ("a.py", 9, "w"),
+        ("b.py", None, "z"),
+        ("b.py", 2, "a"),
+        ("b.py", 2, "y"),
+        ("b.py", 5, "x"),
+    ]
 
 
 def test_a_file_level_finding_sorts_before_line_one() -> None:
@@ -237,13 +282,13 @@ def test_file_level_duplicates_from_two_agents_merge() -> None:
         # other path
         (dict(line=5), dict(path="src/other.py", line=5), False),
         # a shared analyzer rule, whatever the titles
-        (dict(rule="B608", title="alpha"), dict(rule="B608", title="beta" ), True),
+        (dict(rule="B608", title="alpha"), dict(rule="B608", title="beta"), True),
         (dict(rule="B608", title="alpha"), dict(rule="B609", title="beta"), False),
         # half the title words (Jaccard 2/4) merges, a third does not
-        (dict(title="sql injection here"), dict(title="sql injection there" ), True),
+        (dict(title="sql injection here"), dict(title="sql injection there"), True),
         (dict(title="sql here"), dict(title="sql there"), False),
         # a specific shared category merges disjoint titles; "general" does not
-        (dict(title="alpha", category="security"), dict(title="beta", category="security" ), True),
+        (dict(title="alpha", category="security"), dict(title="beta", category="security"), True),
         (dict(title="alpha", category="general"), dict(title="beta", category="general"), False),
         (dict(title="alpha", category="security"), dict(title="beta", category="style"), False),
         # titles without words only merge on a rule
@@ -259,22 +304,30 @@ def test_when_two_findings_are_the_same_issue(a: dict, b: dict, merges: bool) ->
 
 
 def test_merged_analyzer_findings_keep_both_rules_and_cwes() -> None:
-    bandit = make(title="Possible SQL injection vector through string-based query construction.",
-                  category="security", source="analyzer", rule="bandit:B608", body="Bandit B608.",
-                  severity="medium")
-    semgrep = make(title="SQL injection: untrusted input is built into the text of an SQL query.",
-                   category="security", source="analyzer", rule="semgrep:sql-injection",
-                   body="Semgrep rule.", cwe=[89])
-    model = make(title="Query built from user input", category="security", body="Use parameters.",
-                 severity="low")
+    bandit = make(
+        title="Possible SQL injection vector through string-based query construction.",
+        category="security",
+        source="analyzer",
+        rule="bandit:B608",
+        body="Bandit B608.",
+        severity="medium",
+    )
+    semgrep = make(
+        title="SQL injection: untrusted input is built into the text of an SQL query.",
+        category="security",
+        source="analyzer",
+        rule="semgrep:sql-injection",
+        body="Semgrep rule.",
+        cwe=[89],
+    )
+    model = make(title="Query built from user input", category="security", body="Use parameters.", severity="low")
     [merged] = merge_duplicates([bandit, semgrep, model])
     assert merged.rule == "semgrep:sql-injection" and merged.cwe == [89]
     assert merged.body == "Semgrep rule.\nAlso reported by `bandit:B608`."  # a model finding adds nothing
     assert bandit.body == "Bandit B608." and semgrep.body == "Semgrep rule."  # inputs untouched
     [again] = merge_duplicates([merged, bandit])
     assert again.body.count("bandit:B608") == 1
-    [other_way] = merge_duplicates([bandit.model_copy(update={"severity": Severity.HIGH, "fingerprint": ""}),
-                                    semgrep])
+    [other_way] = merge_duplicates([bandit.model_copy(update={"severity": Severity.HIGH, "fingerprint": ""}), semgrep])
     assert "Also reported by `semgrep:sql-injection`." in other_way.body and other_way.cwe == [89]
 
 
@@ -303,6 +356,7 @@ def test_count_by_severity_has_every_key() -> None:
 
 # --- anchoring -----------------------------------------------------------------------------
 
+
 class Anchors:
     def __init__(self, lines: dict[int, str]) -> None:
         self.lines = lines
@@ -321,8 +375,9 @@ class Anchors:
 
 
 def raw(**kw: object) -> ModelFinding:
-    return ModelFinding.model_validate({"path": "src/app.py", "severity": "high", "title": " T ", "body": " B ",
-                                        "suggestion": "fix", **kw})
+    return ModelFinding.model_validate(
+        {"path": "src/app.py", "severity": "high", "title": " T ", "body": " B ", "suggestion": "fix", **kw}
+    )
 
 
 def test_anchor_finding_keeps_anchored_lines_and_demotes_the_rest() -> None:
@@ -330,7 +385,13 @@ def test_anchor_finding_keeps_anchored_lines_and_demotes_the_rest() -> None:
     kept = anchor_finding(raw(line=3, end_line=6), changes, paths={"src/app.py"}, agent="akira", step="review")
     assert kept is not None
     assert (kept.line, kept.end_line, kept.anchor_text, kept.title, kept.body, kept.suggestion) == (
-        3, 6, "x = 1", "T", "B", "fix")
+        3,
+        6,
+        "x = 1",
+        "T",
+        "B",
+        "fix",
+    )
     assert (kept.agent, kept.step, kept.source) == ("akira", "review", "model")
     assert anchor_finding(raw(line=3, end_line=5), changes, paths={"src/app.py"}, agent="a", step="s").end_line is None
     assert anchor_finding(raw(line=4, end_line=3), changes, paths={"src/app.py"}, agent="a", step="s").end_line is None
@@ -353,7 +414,11 @@ def test_a_line_off_the_diff_and_a_file_outside_it_keep_the_line_they_name() -> 
     # A file of the reviewed tree this call was not shown: listed at file level, line kept.
     other = anchor_finding(raw(line=3, path="src/untouched.py"), changes, paths={"src/app.py"}, agent="a", step="s")
     assert other is not None and (other.path, other.line, other.file_line, other.suggestion) == (
-        "src/untouched.py", None, 3, None)
+        "src/untouched.py",
+        None,
+        3,
+        None,
+    )
     # A path that is no file of the tree (invented, or escaping it) is dropped.
     for path in ("src/invented.py", "../etc/passwd", "/etc/passwd"):
         assert anchor_finding(raw(line=3, path=path), changes, paths={"src/app.py"}, agent="a", step="s") is None
@@ -369,8 +434,9 @@ def test_a_finding_off_the_changed_lines_keeps_its_fingerprint_across_reviews() 
         def is_anchor(self, path: str, line: int) -> bool:
             return line == 9  # only another line changed this time
 
-    later = anchor_finding(raw(line=4), Incremental({4: "y = 2", 9: "w = 0"}), paths={"src/app.py"},
-                           agent="a", step="s")
+    later = anchor_finding(
+        raw(line=4), Incremental({4: "y = 2", 9: "w = 0"}), paths={"src/app.py"}, agent="a", step="s"
+    )
     assert full is not None and later is not None
     assert (full.line, later.line, later.file_line, later.anchor_text) == (4, None, 4, "y = 2")
     assert later.fingerprint == full.fingerprint
@@ -379,8 +445,13 @@ def test_a_finding_off_the_changed_lines_keeps_its_fingerprint_across_reviews() 
 def test_anchor_finding_carries_the_models_path_severity_category_and_confidence() -> None:
     changes = Anchors({3: "x = 1"})
     for line in (3, 5):  # anchored and demoted alike
-        got = anchor_finding(raw(line=line, severity="low", category="security", confidence=0.7), changes,
-                             paths={"src/app.py"}, agent="a", step="s")
+        got = anchor_finding(
+            raw(line=line, severity="low", category="security", confidence=0.7),
+            changes,
+            paths={"src/app.py"},
+            agent="a",
+            step="s",
+        )
         assert got is not None
         assert (got.path, got.severity, got.category, got.confidence) == ("src/app.py", Severity.LOW, "security", 0.7)
     unsure = anchor_finding(raw(line=3), changes, paths={"src/app.py"}, agent="a", step="s")
@@ -393,8 +464,14 @@ AWS_KEY = "AKIAQYLPMN5HHHFPZAM2"
 
 
 def test_redact_masks_every_text_and_recomputes_the_fingerprint() -> None:
-    secret = make(title=f"Key {AWS_KEY} committed", body=f"body {AWS_KEY}", suggestion=f"KEY = '{AWS_KEY}'",
-                  anchor_text=f"KEY = '{AWS_KEY}'", dismissed_reason=f"ok {AWS_KEY}", agents=["akira", "yuki"])
+    secret = make(
+        title=f"Key {AWS_KEY} committed",
+        body=f"body {AWS_KEY}",
+        suggestion=f"KEY = '{AWS_KEY}'",
+        anchor_text=f"KEY = '{AWS_KEY}'",
+        dismissed_reason=f"ok {AWS_KEY}",
+        agents=["akira", "yuki"],
+    )
     masked = redact(secret)
     assert masked is not secret and AWS_KEY not in masked.model_dump_json()
     assert masked.title == "Key [MASKED:aws-access-key] committed"
@@ -427,15 +504,30 @@ def test_merge_group_of_two() -> None:
 
 
 def test_model_cwe_is_validated_leniently() -> None:
-    reply = AgentOutput.model_validate({"findings": [
-        {"path": "a.py", "line": 1, "severity": "high", "title": "SQL injection", "cwe": ["CWE-89", 79, "junk"]},
-        {"path": "a.py", "severity": "high", "title": "one id", "cwe": 22},
-        {"path": "a.py", "severity": "high", "title": "spellings", "cwe": ["cwe 78", "611", " CWE_94 "]},
-        {"path": "a.py", "severity": "high", "title": "garbage", "cwe": {"id": 89}},
-        {"path": "a.py", "severity": "high", "title": "out of range", "cwe": [0, -1, 100_001, True, 3.5, None, [89]]},
-        {"path": "a.py", "severity": "high", "title": "repeats", "cwe": [89, "CWE-89", 89]},
-        {"path": "a.py", "severity": "high", "title": "none"},
-    ]})
+    reply = AgentOutput.model_validate(
+        {
+            "findings": [
+                {
+                    "path": "a.py",
+                    "line": 1,
+                    "severity": "high",
+                    "title": "SQL injection",
+                    "cwe": ["CWE-89", 79, "junk"],
+                },
+                {"path": "a.py", "severity": "high", "title": "one id", "cwe": 22},
+                {"path": "a.py", "severity": "high", "title": "spellings", "cwe": ["cwe 78", "611", " CWE_94 "]},
+                {"path": "a.py", "severity": "high", "title": "garbage", "cwe": {"id": 89}},
+                {
+                    "path": "a.py",
+                    "severity": "high",
+                    "title": "out of range",
+                    "cwe": [0, -1, 100_001, True, 3.5, None, [89]],
+                },
+                {"path": "a.py", "severity": "high", "title": "repeats", "cwe": [89, "CWE-89", 89]},
+                {"path": "a.py", "severity": "high", "title": "none"},
+            ]
+        }
+    )
     assert [f.cwe for f in reply.findings] == [[89, 79], [22], [78, 611, 94], [], [], [89], []]
     assert ModelFinding(path="a.py", severity="high", title="t", cwe=list(range(1, 50))).cwe == list(range(1, 11))
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fakes.github import BOT, TOKEN, FakeGitHub
 
+from fakes.github import BOT, TOKEN, FakeGitHub
 from tokyo_cli.github.client import GitHubClient, GitHubError
 
-SECONDARY = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-             "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}
+SECONDARY = {
+    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+}
 
 
 class Clock:
@@ -68,8 +70,13 @@ def test_secondary_rate_limit_403_with_retry_after(fake_github: FakeGitHub, clie
 
 def test_primary_rate_limit_waits_until_reset(fake_github: FakeGitHub, client: GitHubClient, clock: Clock) -> None:
     reset = int(clock.now) + 30
-    fake_github.fail("GET", r"/reviews$", 429, {"message": "API rate limit exceeded"},
-                     {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})
+    fake_github.fail(
+        "GET",
+        r"/reviews$",
+        429,
+        {"message": "API rate limit exceeded"},
+        {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+    )
     assert client.list_reviews("acme", "widgets", 3) == []
     assert clock.waits == [31.0]  # until the reset, plus one second of slack
 
@@ -104,12 +111,15 @@ def test_permission_refusal_is_not_retried(fake_github: FakeGitHub, client: GitH
     with pytest.raises(GitHubError) as info:
         client.create_review("acme", "widgets", 3, {"event": "COMMENT", "body": "x"})
     assert info.value.forbidden and info.value.status == 403
-    assert str(info.value) == ("GitHub API: POST /repos/acme/widgets/pulls/3/reviews failed: 403 "
-                               "Resource not accessible by integration")
+    assert str(info.value) == (
+        "GitHub API: POST /repos/acme/widgets/pulls/3/reviews failed: 403 Resource not accessible by integration"
+    )
     assert TOKEN not in str(info.value) and clock.waits == [] and len(fake_github.requests) == 1
 
 
-def test_transient_errors_retry_reads_but_not_creates(fake_github: FakeGitHub, client: GitHubClient, clock: Clock) -> None:
+def test_transient_errors_retry_reads_but_not_creates(
+    fake_github: FakeGitHub, client: GitHubClient, clock: Clock
+) -> None:
     fake_github.fail("GET", r"/reviews$", 502, {"message": "Bad Gateway"})
     assert client.list_reviews("acme", "widgets", 3) == []
     assert clock.waits == [2.0]
@@ -119,8 +129,9 @@ def test_transient_errors_retry_reads_but_not_creates(fake_github: FakeGitHub, c
 
 
 def test_422_carries_githubs_errors(fake_github: FakeGitHub, client: GitHubClient) -> None:
-    fake_github.fail("POST", r"/reviews$", 422, {"message": "Unprocessable Entity",
-                                                 "errors": ["Line could not be resolved"]})
+    fake_github.fail(
+        "POST", r"/reviews$", 422, {"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}
+    )
     with pytest.raises(GitHubError) as info:
         client.create_review("acme", "widgets", 3, {"event": "COMMENT", "body": "x"})
     assert info.value.status == 422 and info.value.errors == ["Line could not be resolved"]
@@ -129,8 +140,9 @@ def test_422_carries_githubs_errors(fake_github: FakeGitHub, client: GitHubClien
 
 def test_pagination_never_follows_a_link_to_another_host() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=[{"id": 1}],
-                              headers={"Link": '<https://evil.example/steal?page=2>; rel="next"'})
+        return httpx.Response(
+            200, json=[{"id": 1}], headers={"Link": '<https://evil.example/steal?page=2>; rel="next"'}
+        )
 
     client = GitHubClient("https://api.github.com", "t0ken", transport=httpx.MockTransport(answer))
     with pytest.raises(GitHubError, match="another host"):
@@ -141,8 +153,7 @@ def test_network_failure_is_one_clear_error(clock: Clock) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    client = GitHubClient("https://api.github.com", "t0ken", sleep=clock.sleep,
-                          transport=httpx.MockTransport(refuse))
+    client = GitHubClient("https://api.github.com", "t0ken", sleep=clock.sleep, transport=httpx.MockTransport(refuse))
     with pytest.raises(GitHubError, match="ConnectError: connection refused"):
         client.create_issue_comment("acme", "widgets", 3, "x")
     assert clock.waits == [2.0, 4.0, 8.0]  # a refused connection sent nothing: safe to retry a POST

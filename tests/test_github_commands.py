@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.github import BOT, HUMAN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from test_github_e2e import (  # noqa: F401 - action_env is a fixture
@@ -43,28 +44,47 @@ def pr(git_repo: GitRepo, fake_github: FakeGitHub) -> dict[str, Any]:
     head = git_repo.commit("feature")
     pull = fake_github.set_pull(NUMBER, head, files_from_git(git_repo.root, base, head))
     pull.base_sha = base
-    ours = fake_github.add_review_comment(NUMBER, f"**high**: shell=True\n<!-- tokyo:fp={FP} -->", BOT,
-                                          "src/app/server.py", 18)
+    ours = fake_github.add_review_comment(
+        NUMBER, f"**high**: shell=True\n<!-- tokyo:fp={FP} -->", BOT, "src/app/server.py", 18
+    )
     summary = fake_github.add_issue_comment(
-        NUMBER, f"<!-- tokyo:summary -->\n<!-- tokyo:state 1 head {head} posted {FP} -->\n## tokyo review\n", BOT)
+        NUMBER, f"<!-- tokyo:summary -->\n<!-- tokyo:state 1 head {head} posted {FP} -->\n## tokyo review\n", BOT
+    )
     return {"base": base, "head": head, "ours": ours, "summary": summary}
 
 
-def comment_event(action_env: dict[str, Path], monkeypatch: pytest.MonkeyPatch, pr: dict[str, Any], body: str,
-                  user: dict[str, Any], *, association: str = "NONE", reply_to: int | None = None) -> None:
+def comment_event(
+    action_env: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    pr: dict[str, Any],
+    body: str,
+    user: dict[str, Any],
+    *,
+    association: str = "NONE",
+    reply_to: int | None = None,
+) -> None:
     """Write the event file: a review-comment reply when ``reply_to`` is set, else an issue comment."""
     comment: dict[str, Any] = {"id": 9001, "body": body, "user": user, "author_association": association}
     if reply_to is not None:
         monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request_review_comment")
         comment["in_reply_to_id"] = reply_to
-        payload: dict[str, Any] = {"action": "created", "comment": comment, "pull_request": {
-            "number": NUMBER, "draft": False,
-            "base": {"sha": pr["base"], "ref": "main", "repo": {"full_name": f"{OWNER}/{REPO}"}},
-            "head": {"sha": pr["head"], "ref": "feature", "repo": {"full_name": f"{OWNER}/{REPO}"}}}}
+        payload: dict[str, Any] = {
+            "action": "created",
+            "comment": comment,
+            "pull_request": {
+                "number": NUMBER,
+                "draft": False,
+                "base": {"sha": pr["base"], "ref": "main", "repo": {"full_name": f"{OWNER}/{REPO}"}},
+                "head": {"sha": pr["head"], "ref": "feature", "repo": {"full_name": f"{OWNER}/{REPO}"}},
+            },
+        }
     else:
         monkeypatch.setenv("GITHUB_EVENT_NAME", "issue_comment")
-        payload = {"action": "created", "comment": comment,
-                   "issue": {"number": NUMBER, "pull_request": {"url": f"https://api.github.com{P}/pulls/{NUMBER}"}}}
+        payload = {
+            "action": "created",
+            "comment": comment,
+            "issue": {"number": NUMBER, "pull_request": {"url": f"https://api.github.com{P}/pulls/{NUMBER}"}},
+        }
     payload["repository"] = {"full_name": f"{OWNER}/{REPO}"}
     action_env["event"].write_text(json.dumps(payload), encoding="utf-8")
 
@@ -74,8 +94,12 @@ def writes(fake: FakeGitHub) -> list[str]:
 
 
 def test_help_from_the_owner_is_answered(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
 ) -> None:
     comment_event(action_env, monkeypatch, pr, "/tokyo help", OWNER_USER, association="OWNER")
     code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
@@ -88,8 +112,13 @@ def test_help_from_the_owner_is_answered(
 
 @pytest.mark.parametrize("body", ["/tokyo help", "/tokyo review", "/tokyo dismiss not a bug"])
 def test_a_user_without_write_access_gets_nothing(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo, body: str,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
+    body: str,
 ) -> None:
     fake_github.permissions["mallory"] = "read"
     reply_to = pr["ours"]["id"] if "dismiss" in body else None
@@ -105,8 +134,12 @@ def test_a_user_without_write_access_gets_nothing(
 
 
 def test_a_bot_cannot_command_even_as_owner(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
 ) -> None:
     comment_event(action_env, monkeypatch, pr, "/tokyo help", BOT, association="OWNER")
     code, out, _ = cli("review", str(git_repo.root), "--github", "--offline", "-q")
@@ -114,16 +147,29 @@ def test_a_bot_cannot_command_even_as_owner(
 
 
 def test_dismiss_reply_from_a_writer_is_recorded_on_the_pull_request(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
 ) -> None:
     fake_github.permissions["wendy"] = "write"
-    comment_event(action_env, monkeypatch, pr, "/tokyo dismiss the input is a constant", WRITER,
-                  association="COLLABORATOR", reply_to=pr["ours"]["id"])
+    comment_event(
+        action_env,
+        monkeypatch,
+        pr,
+        "/tokyo dismiss the input is a constant",
+        WRITER,
+        association="COLLABORATOR",
+        reply_to=pr["ours"]["id"],
+    )
     code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
     assert code == 0, err
-    assert writes(fake_github) == [f"PATCH {P}/issues/comments/{pr['summary']['id']}",
-                                   f"POST {P}/pulls/{NUMBER}/comments/{pr['ours']['id']}/replies"]
+    assert writes(fake_github) == [
+        f"PATCH {P}/issues/comments/{pr['summary']['id']}",
+        f"POST {P}/pulls/{NUMBER}/comments/{pr['ours']['id']}/replies",
+    ]
     summary = fake_github.pull(NUMBER).issue_comments[0]["body"]
     assert f"<!-- tokyo:decision {FP} dismissed wendy 9001 the%20input%20is%20a%20constant -->" in summary
     assert summary.count("<!-- tokyo:state 1 head") == 1  # state kept, not duplicated
@@ -133,12 +179,15 @@ def test_dismiss_reply_from_a_writer_is_recorded_on_the_pull_request(
 
 
 def test_accept_reply_from_a_writer(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
 ) -> None:
     fake_github.permissions["wendy"] = "admin"
-    comment_event(action_env, monkeypatch, pr, "/tokyo accept", WRITER, association="MEMBER",
-                  reply_to=pr["ours"]["id"])
+    comment_event(action_env, monkeypatch, pr, "/tokyo accept", WRITER, association="MEMBER", reply_to=pr["ours"]["id"])
     code, _, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
     assert code == 0, err
     summary = fake_github.pull(NUMBER).issue_comments[0]["body"]
@@ -146,14 +195,24 @@ def test_accept_reply_from_a_writer(
     assert "accepted" in fake_github.pull(NUMBER).review_comments[-1]["body"]
 
 
-@pytest.mark.parametrize(("body", "reply_to", "answer"), [
-    ("/tokyo dismiss", "ours", "A dismissal needs a reason"),
-    ("/tokyo dismiss false positive", None, "works as a reply to one of tokyo's inline comments"),
-    ("/tokyo accept", "theirs", "works only as a reply to one of tokyo's inline comments"),
-])
+@pytest.mark.parametrize(
+    ("body", "reply_to", "answer"),
+    [
+        ("/tokyo dismiss", "ours", "A dismissal needs a reason"),
+        ("/tokyo dismiss false positive", None, "works as a reply to one of tokyo's inline comments"),
+        ("/tokyo accept", "theirs", "works only as a reply to one of tokyo's inline comments"),
+    ],
+)
 def test_misused_decisions_get_a_reply_and_change_nothing(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo, body: str, reply_to: str | None, answer: str,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
+    body: str,
+    reply_to: str | None,
+    answer: str,
 ) -> None:
     theirs = fake_github.add_review_comment(NUMBER, "a human note", HUMAN, "src/app/server.py", 18)
     target = {"ours": pr["ours"]["id"], "theirs": theirs["id"], None: None}[reply_to]
@@ -161,15 +220,20 @@ def test_misused_decisions_get_a_reply_and_change_nothing(
     code, _, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
     assert code == 0, err
     assert not any(w.startswith("PATCH") for w in writes(fake_github))
-    answers = [c["body"] for c in fake_github.pull(NUMBER).issue_comments[1:]] + \
-              [c["body"] for c in fake_github.pull(NUMBER).review_comments if c["user"] == BOT][1:]
+    answers = [c["body"] for c in fake_github.pull(NUMBER).issue_comments[1:]] + [
+        c["body"] for c in fake_github.pull(NUMBER).review_comments if c["user"] == BOT
+    ][1:]
     assert len(answers) == 1 and answer in answers[0]
     assert "tokyo:decision" not in fake_github.pull(NUMBER).issue_comments[0]["body"]
 
 
 def test_review_command_reviews_the_whole_pull_request_again(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
 ) -> None:
     comment_event(action_env, monkeypatch, pr, "/tokyo review", OWNER_USER, association="OWNER")
     code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
@@ -184,8 +248,12 @@ def test_review_command_reviews_the_whole_pull_request_again(
 
 
 def test_a_comment_that_is_no_command_does_nothing(
-    pr: dict[str, Any], fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
-    monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    pr: dict[str, Any],
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
 ) -> None:
     comment_event(action_env, monkeypatch, pr, "thanks, tokyo", OWNER_USER, association="OWNER")
     code, out, _ = cli("review", str(git_repo.root), "--github", "--offline", "-q")
@@ -193,15 +261,25 @@ def test_a_comment_that_is_no_command_does_nothing(
 
 
 def test_a_comment_on_an_issue_is_a_one_line_error(
-    action_env: dict[str, Path], cli: RunCli, monkeypatch: pytest.MonkeyPatch, git_repo: GitRepo,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
     fake_github: FakeGitHub,
 ) -> None:
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("base")
     monkeypatch.setenv("GITHUB_EVENT_NAME", "issue_comment")
-    action_env["event"].write_text(json.dumps({
-        "action": "created", "issue": {"number": 3}, "repository": {"full_name": f"{OWNER}/{REPO}"},
-        "comment": {"id": 1, "body": "/tokyo review", "user": OWNER_USER, "author_association": "OWNER"}}))
+    action_env["event"].write_text(
+        json.dumps(
+            {
+                "action": "created",
+                "issue": {"number": 3},
+                "repository": {"full_name": f"{OWNER}/{REPO}"},
+                "comment": {"id": 1, "body": "/tokyo review", "user": OWNER_USER, "author_association": "OWNER"},
+            }
+        )
+    )
     code, _, err = cli("review", str(git_repo.root), "--github", "--offline", "-q")
     assert code == 2 and "on an issue, not a pull request" in err and len(err.strip().splitlines()) == 1
     assert fake_github.requests == []

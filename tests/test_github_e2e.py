@@ -16,15 +16,15 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+
 from fakes.github import TOKEN, FakeGitHub, files_from_git, patch_hunks
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
-
 OWNER, REPO, NUMBER = "acme", "widgets", 7
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
-BASE_SERVER = '''import hmac
+BASE_SERVER = """import hmac
 import subprocess
 
 TIMEOUT = 30
@@ -35,8 +35,10 @@ USER_AGENT = "widgets"
 
 def ping(host):
     return subprocess.run(["ping", "-c", "1", host], check=False)
-'''
-HEAD1_SERVER = BASE_SERVER + '''
+"""
+HEAD1_SERVER = (
+    BASE_SERVER
+    + '''
 
 def run(cmd):
     """Run a shell command."""
@@ -48,12 +50,17 @@ def check(token, expected):
         return True
     return False
 '''
+)
 # Second push: a module docstring shifts every line down by two, and a new function arrives.
-HEAD2_SERVER = '"""Server helpers."""\n\n' + HEAD1_SERVER + '''
+HEAD2_SERVER = (
+    '"""Server helpers."""\n\n'
+    + HEAD1_SERVER
+    + """
 
 def load(path):
     return eval(open(path).read())
-'''
+"""
+)
 DOC_BASE = "# Guide\n\nRun the server.\n"
 DOC_HEAD = DOC_BASE + "\nUse `run()` to run any command.\n"
 
@@ -65,8 +72,15 @@ def line_of(text: str, needle: str) -> int:
 
 
 def finding(path: str, line: int, severity: str, title: str, **extra: Any) -> dict[str, Any]:
-    return {"path": path, "line": line, "severity": severity, "category": extra.pop("category", "security"),
-            "title": title, "body": f"Why: {title}.", **extra}
+    return {
+        "path": path,
+        "line": line,
+        "severity": severity,
+        "category": extra.pop("category", "security"),
+        "title": title,
+        "body": f"Why: {title}.",
+        **extra,
+    }
 
 
 def script(fp: FakeProvider, server: str, *, second_push: bool) -> None:
@@ -77,31 +91,57 @@ def script(fp: FakeProvider, server: str, *, second_push: bool) -> None:
     cmp_start, cmp_end = line_of(server, "if token == expected"), line_of(server, "return True")
     akira = [
         finding("src/app/server.py", shell, "critical", "Shell injection through shell=True"),
-        finding("src/app/server.py", cmp_start, "medium", "Token compared with == (timing attack)",
-                end_line=cmp_end, suggestion="    if hmac.compare_digest(token, expected):\n        return True"),
+        finding(
+            "src/app/server.py",
+            cmp_start,
+            "medium",
+            "Token compared with == (timing attack)",
+            end_line=cmp_end,
+            suggestion="    if hmac.compare_digest(token, expected):\n        return True",
+        ),
         # An unchanged line outside every hunk: demoted to file level, so it goes in the review body.
         finding("src/app/server.py", line_of(server, "RETRIES = 3"), "low", "RETRIES is never used"),
     ]
     if second_push:
         akira.append(finding("src/app/server.py", line_of(server, "eval("), "high", "eval() on file contents"))
     fp.script("You are Akira", {"findings": akira, "summary": "Akira."})
-    fp.script("You are Sakura", {"findings": [
-        finding("docs/guide.md", line_of(DOC_HEAD, "Use `run()`"), "medium", "Say that run() uses a shell",
-                category="docs")], "summary": "Sakura."})
+    fp.script(
+        "You are Sakura",
+        {
+            "findings": [
+                finding(
+                    "docs/guide.md",
+                    line_of(DOC_HEAD, "Use `run()`"),
+                    "medium",
+                    "Say that run() uses a shell",
+                    category="docs",
+                )
+            ],
+            "summary": "Sakura.",
+        },
+    )
 
 
 def event(path: Path, *, action: str, base: str, head: str, fork: bool = False) -> Path:
     head_repo = "mallory/widgets" if fork else f"{OWNER}/{REPO}"
-    path.write_text(json.dumps({
-        "action": action,
-        "number": NUMBER,
-        "pull_request": {
-            "number": NUMBER, "draft": False, "title": "Add run() <script>", "state": "open",
-            "base": {"sha": base, "ref": "main", "repo": {"full_name": f"{OWNER}/{REPO}"}},
-            "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo}},
-        },
-        "repository": {"full_name": f"{OWNER}/{REPO}"},
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "action": action,
+                "number": NUMBER,
+                "pull_request": {
+                    "number": NUMBER,
+                    "draft": False,
+                    "title": "Add run() <script>",
+                    "state": "open",
+                    "base": {"sha": base, "ref": "main", "repo": {"full_name": f"{OWNER}/{REPO}"}},
+                    "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo}},
+                },
+                "repository": {"full_name": f"{OWNER}/{REPO}"},
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -110,10 +150,16 @@ def action_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_github: Fak
     """A GitHub Actions environment pointing at the fake API (every GITHUB_* tokyo reads)."""
     files = {"event": tmp_path / "event.json", "summary": tmp_path / "summary.md", "output": tmp_path / "output.txt"}
     for name, value in {
-        "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(files["event"]),
-        "GITHUB_API_URL": fake_github.url, "GITHUB_TOKEN": TOKEN, "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": f"{OWNER}/{REPO}", "GITHUB_RUN_ID": "4242",
-        "GITHUB_STEP_SUMMARY": str(files["summary"]), "GITHUB_OUTPUT": str(files["output"]),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(files["event"]),
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": f"{OWNER}/{REPO}",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_STEP_SUMMARY": str(files["summary"]),
+        "GITHUB_OUTPUT": str(files["output"]),
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("GH_TOKEN", raising=False)
@@ -130,7 +176,7 @@ def outputs(path: Path) -> dict[str, str]:
     while i < len(lines):
         name, delim = lines[i].split("<<", 1)
         end = lines.index(delim, i + 1)
-        found[name] = "\n".join(lines[i + 1:end])
+        found[name] = "\n".join(lines[i + 1 : end])
         i = end + 1
     return found
 
@@ -140,8 +186,12 @@ def diff_anchors(root: Path, base: str, head: str) -> dict[str, list[set[int]]]:
 
 
 def test_pull_request_review_two_pushes(
-    git_repo: GitRepo, fake_provider: FakeProvider, fake_github: FakeGitHub,
-    action_env: dict[str, Path], cli: RunCli, tmp_path: Path,
+    git_repo: GitRepo,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    tmp_path: Path,
 ) -> None:
     git_repo.write("src/app/server.py", BASE_SERVER)
     git_repo.write("docs/guide.md", DOC_BASE)
@@ -156,8 +206,18 @@ def test_pull_request_review_two_pushes(
     script(fake_provider, HEAD1_SERVER, second_push=False)
     sarif = tmp_path / "tokyo.sarif"
 
-    code, out, err = cli("review", str(git_repo.root), "--github", "--api-base",
-                         fake_provider.url, "--format", "sarif", "--output", str(sarif), "-q")
+    code, out, err = cli(
+        "review",
+        str(git_repo.root),
+        "--github",
+        "--api-base",
+        fake_provider.url,
+        "--format",
+        "sarif",
+        "--output",
+        str(sarif),
+        "-q",
+    )
 
     assert code == 1, err  # a critical finding, at the default fail_on (high)
     assert fake_github.violations == []
@@ -198,8 +258,11 @@ def test_pull_request_review_two_pushes(
     assert "tokyo review" in action_env["summary"].read_text(encoding="utf-8")  # job summary: Markdown
     outs = outputs(action_env["output"])
     action = yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text(encoding="utf-8"))
-    wired = {v["value"].split("steps.review.outputs.")[1].split(" ")[0] for v in action["outputs"].values()
-             if "steps.review.outputs." in v["value"]}
+    wired = {
+        v["value"].split("steps.review.outputs.")[1].split(" ")[0]
+        for v in action["outputs"].values()
+        if "steps.review.outputs." in v["value"]
+    }
     assert wired <= set(outs)  # every output action.yml exposes is one tokyo writes
     assert outs["posted"] == "true" and int(outs["run-id"]) >= 1 and int(outs["critical"]) == 1
     assert outs["review-url"].startswith("https://github.com/")
@@ -213,8 +276,18 @@ def test_pull_request_review_two_pushes(
     script(fake_provider, HEAD2_SERVER, second_push=True)
     before = len(fake_github.requests)
 
-    code, out, err = cli("review", str(git_repo.root), "--github", "--api-base",
-                         fake_provider.url, "--format", "sarif", "--output", str(sarif), "-q")
+    code, out, err = cli(
+        "review",
+        str(git_repo.root),
+        "--github",
+        "--api-base",
+        fake_provider.url,
+        "--format",
+        "sarif",
+        "--output",
+        str(sarif),
+        "-q",
+    )
 
     assert code == 1, err
     assert fake_github.violations == []
@@ -224,12 +297,15 @@ def test_pull_request_review_two_pushes(
     assert second == (
         [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?per_page=100"]
         + [f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/comments?page={p}&per_page=100" for p in range(2, pages + 1)]
-        + [f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
-           "POST /graphql",  # which of tokyo's review threads are resolved
-           f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews?per_page=100",
-           f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
-           f"PATCH /repos/{OWNER}/{REPO}/issues/comments/{summary_id}"]
+        + [
+            f"GET /repos/{OWNER}/{REPO}/issues/{NUMBER}/comments?per_page=100",
+            "POST /graphql",  # which of tokyo's review threads are resolved
+            f"GET /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews?per_page=100",
+            f"POST /repos/{OWNER}/{REPO}/pulls/{NUMBER}/reviews",
+            f"PATCH /repos/{OWNER}/{REPO}/issues/comments/{summary_id}",
+        ]
     )
+
     def fp(body: str) -> str:
         return re.search(r"tokyo:fp=([0-9a-f]{16})", body).group(1)  # type: ignore[union-attr]
 
@@ -254,7 +330,11 @@ def test_pull_request_review_two_pushes(
 
 
 def test_fork_pull_request_posts_nothing_and_still_reports(
-    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli, tmp_path: Path,
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    tmp_path: Path,
 ) -> None:
     git_repo.write("src/app/server.py", BASE_SERVER)
     base = git_repo.commit("base")
@@ -264,8 +344,9 @@ def test_fork_pull_request_posts_nothing_and_still_reports(
     event(action_env["event"], action="opened", base=base, head=head, fork=True)
     sarif = tmp_path / "fork.sarif"
 
-    code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "--format", "sarif",
-                         "-o", str(sarif), "-q")
+    code, out, err = cli(
+        "review", str(git_repo.root), "--github", "--offline", "--format", "sarif", "-o", str(sarif), "-q"
+    )
 
     assert fake_github.requests == []  # no post attempted, not even a read
     assert code == 1, err  # bandit's B602 (high) at fail_on high: the exit code follows fail-on
@@ -274,14 +355,28 @@ def test_fork_pull_request_posts_nothing_and_still_reports(
     assert "## tokyo review" in action_env["summary"].read_text()
     assert outputs(action_env["output"])["posted"] == "false"
 
-    code, out, _ = cli("review", str(git_repo.root), "--github", "--offline", "--fail-on", "critical",
-                       "-f", "sarif", "-o", str(sarif), "-q")
+    code, out, _ = cli(
+        "review",
+        str(git_repo.root),
+        "--github",
+        "--offline",
+        "--fail-on",
+        "critical",
+        "-f",
+        "sarif",
+        "-o",
+        str(sarif),
+        "-q",
+    )
     assert code == 0  # below fail-on: green, still no post
     assert fake_github.requests == []
 
 
 def test_merge_commit_checkout_reviews_the_head_commit(
-    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
 ) -> None:
     git_repo.write("src/app/server.py", BASE_SERVER)
     git_repo.write("README.md", "readme\n")
@@ -298,7 +393,7 @@ def test_merge_commit_checkout_reviews_the_head_commit(
 
     code, out, err = cli("review", str(git_repo.root), "--github", "--offline", "-f", "json", "-q")
 
-    report = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    report = json.loads(out[out.index("{") : out.rindex("}") + 1])
     assert report["run"]["head_sha"] == head and report["run"]["base_sha"] == base
     # README's change on main is not part of the pull request.
     assert [f["path"] for f in report["files"]] == ["src/app/server.py"]
@@ -308,15 +403,22 @@ def test_merge_commit_checkout_reviews_the_head_commit(
     assert review["commit_id"] == head
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    (None, "GITHUB_EVENT_PATH"),
-    ("not json", "is not JSON"),
-    ({"ref": "refs/heads/main"}, "has no pull_request object"),
-    ({"pull_request": {"number": 1, "base": {"sha": "x"}, "head": {}}}, "malformed pull_request event"),
-])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (None, "GITHUB_EVENT_PATH"),
+        ("not json", "is not JSON"),
+        ({"ref": "refs/heads/main"}, "has no pull_request object"),
+        ({"pull_request": {"number": 1, "base": {"sha": "x"}, "head": {}}}, "malformed pull_request event"),
+    ],
+)
 def test_bad_events_are_one_line_errors(
-    git_repo: GitRepo, action_env: dict[str, Path], cli: RunCli, monkeypatch: pytest.MonkeyPatch,
-    payload: Any, message: str,
+    git_repo: GitRepo,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    payload: Any,
+    message: str,
 ) -> None:
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("base")
@@ -330,7 +432,10 @@ def test_bad_events_are_one_line_errors(
 
 
 def test_closed_and_draft_events_are_skipped(
-    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
 ) -> None:
     git_repo.write("a.py", "x = 1\n")
     base = git_repo.commit("base")
@@ -346,7 +451,9 @@ def test_closed_and_draft_events_are_skipped(
 
 
 def test_shallow_clone_without_the_base_commit(
-    git_repo: GitRepo, action_env: dict[str, Path], cli: RunCli,
+    git_repo: GitRepo,
+    action_env: dict[str, Path],
+    cli: RunCli,
 ) -> None:
     git_repo.write("a.py", "x = 1\n")
     head = git_repo.commit("only")
@@ -356,7 +463,10 @@ def test_shallow_clone_without_the_base_commit(
 
 
 def test_a_failed_post_keeps_the_run(
-    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
 ) -> None:
     git_repo.write("src/app/server.py", BASE_SERVER)
     base = git_repo.commit("base")
@@ -382,7 +492,10 @@ def test_a_failed_post_keeps_the_run(
 
 
 def test_a_provider_outage_with_analyzer_findings_fails_on_them_as_a_partial_run(
-    git_repo: GitRepo, fake_github: FakeGitHub, action_env: dict[str, Path], cli: RunCli,
+    git_repo: GitRepo,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import socket
@@ -402,6 +515,7 @@ def test_a_provider_outage_with_analyzer_findings_fails_on_them_as_a_partial_run
     assert code == 1, err  # bandit's B602 (high) at fail-on high, though no model answered
     found = outputs(action_env["output"])
     assert (found["status"], found["blocking"]) == ("partial", "1")
-    code, _, _ = cli("review", str(git_repo.root), "--github", "--api-base", dead, "-w", "security", "-q",
-                     "--fail-on", "critical")
+    code, _, _ = cli(
+        "review", str(git_repo.root), "--github", "--api-base", dead, "-w", "security", "-q", "--fail-on", "critical"
+    )
     assert code == 0 and outputs(action_env["output"])["status"] == "partial"

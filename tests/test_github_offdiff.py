@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
+
 from fakes.github import FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
@@ -33,8 +34,12 @@ CONFIG = "DEBUG = False\nTIMEOUT = 3600\nNAME = 'widgets'\n"
 
 
 def test_findings_off_the_diff_keep_their_line_and_files_outside_it_reach_the_body(
-    git_repo: GitRepo, fake_provider: FakeProvider, fake_github: FakeGitHub, action_env: dict[str, Path],
-    cli: RunCli, tmp_path: Path,
+    git_repo: GitRepo,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    tmp_path: Path,
 ) -> None:
     git_repo.write("src/app/server.py", BASE_SERVER)
     git_repo.write("src/app/config.py", CONFIG)
@@ -46,16 +51,34 @@ def test_findings_off_the_diff_keep_their_line_and_files_outside_it_reach_the_bo
     event(action_env["event"], action="opened", base=base, head=head)
     retries = line_of(HEAD1_SERVER, "RETRIES = 3")
     fake_provider.script("Other agents reviewed the change", {"summary": "S.", "findings": []})
-    fake_provider.script("You are Akira", {"summary": "A.", "findings": [
-        finding("src/app/server.py", line_of(HEAD1_SERVER, "shell=True"), "critical", "Shell injection"),
-        finding("src/app/server.py", retries, "medium", "RETRIES is never used by run()"),
-        finding("src/app/config.py", 2, "medium", "An hour-long TIMEOUT makes run() hang"),
-        finding("src/app/ghost.py", 1, "high", "A file that does not exist"),
-    ]})
+    fake_provider.script(
+        "You are Akira",
+        {
+            "summary": "A.",
+            "findings": [
+                finding("src/app/server.py", line_of(HEAD1_SERVER, "shell=True"), "critical", "Shell injection"),
+                finding("src/app/server.py", retries, "medium", "RETRIES is never used by run()"),
+                finding("src/app/config.py", 2, "medium", "An hour-long TIMEOUT makes run() hang"),
+                finding("src/app/ghost.py", 1, "high", "A file that does not exist"),
+            ],
+        },
+    )
     sarif = tmp_path / "tokyo.sarif"
 
-    code, out, err = cli("review", str(git_repo.root), "--github", "--api-base", fake_provider.url, "-w", "security",
-                         "-f", "sarif", "-o", str(sarif), "-q")
+    code, out, err = cli(
+        "review",
+        str(git_repo.root),
+        "--github",
+        "--api-base",
+        fake_provider.url,
+        "-w",
+        "security",
+        "-f",
+        "sarif",
+        "-o",
+        str(sarif),
+        "-q",
+    )
 
     assert code == 1, err
     review = next(r.body for r in fake_github.requests if r.method == "POST" and r.path.endswith("/reviews"))
@@ -72,8 +95,10 @@ def test_findings_off_the_diff_keep_their_line_and_files_outside_it_reach_the_bo
     doc = json.loads(sarif.read_text(encoding="utf-8"))
     assert not list(jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).iter_errors(doc))
     by_title = {r["message"]["text"].split("\n")[0]: r for r in doc["runs"][0]["results"]}
-    for title, path, line in (("RETRIES is never used by run()", "src/app/server.py", retries),
-                              ("An hour-long TIMEOUT makes run() hang", "src/app/config.py", 2)):
+    for title, path, line in (
+        ("RETRIES is never used by run()", "src/app/server.py", retries),
+        ("An hour-long TIMEOUT makes run() hang", "src/app/config.py", 2),
+    ):
         result = by_title[title]
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"]["uri"] == path

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.github import BOT, HUMAN, TOKEN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
-
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.github.client import GitHubClient
-from tokyo_cli.github.comments import MAX_BODY, fp_marker, summary_comment, SummaryStats
+from tokyo_cli.github.comments import MAX_BODY, SummaryStats, fp_marker, summary_comment
 from tokyo_cli.github.context import (
     ActionContext,
     PullRequest,
@@ -27,13 +28,16 @@ from tokyo_cli.github.context import (
     workflow_command,
 )
 from tokyo_cli.github.publish import BELOW_INLINE, GITHUB_REFUSED, OVER_LIMIT, comment_lines, plan_review, publish
-from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import FileEntry, RunResult, StepResult
 
 OLD = "".join(f"line {i}\n" for i in range(1, 41))
 # Two hunks: lines 5-6 replaced, and 30-31 replaced (new-file numbering is the same).
-NEW = OLD.replace("line 5\n", "five = 5\n").replace("line 6\n", "six = 6\n") \
-         .replace("line 30\n", "thirty = 30\n").replace("line 31\n", "thirty_one = 31\n")
+NEW = (
+    OLD.replace("line 5\n", "five = 5\n")
+    .replace("line 6\n", "six = 6\n")
+    .replace("line 30\n", "thirty = 30\n")
+    .replace("line 31\n", "thirty_one = 31\n")
+)
 
 
 class NoSleep:
@@ -54,26 +58,55 @@ def change(git_repo: GitRepo, fake_github: FakeGitHub) -> tuple[Changeset, PullR
     head = git_repo.commit("head")
     target = ReviewTarget(kind=TargetKind.RANGE, base=base, head=head, description="pr")
     fake_github.set_pull(5, head, files_from_git(git_repo.root, base, head))
-    pull = PullRequest(owner="acme", repo="widgets", number=5, base_sha=base, head_sha=head, base_ref="main",
-                       head_ref="f", base_repo="acme/widgets", head_repo="acme/widgets", action="opened")
+    pull = PullRequest(
+        owner="acme",
+        repo="widgets",
+        number=5,
+        base_sha=base,
+        head_sha=head,
+        base_ref="main",
+        head_ref="f",
+        base_repo="acme/widgets",
+        head_repo="acme/widgets",
+        action="opened",
+    )
     return load_changeset(git_repo.root, target), pull
 
 
 def finding(line: int | None, severity: Severity = Severity.MEDIUM, path: str = "app.py", **kw: Any) -> Finding:
-    data: dict[str, Any] = dict(path=path, line=line, severity=severity, title=f"Issue at {path}:{line}",
-                                body="Because.", agent="akira", anchor_text=f"{path}:{line}")
+    data: dict[str, Any] = dict(
+        path=path,
+        line=line,
+        severity=severity,
+        title=f"Issue at {path}:{line}",
+        body="Because.",
+        agent="akira",
+        anchor_text=f"{path}:{line}",
+    )
     data.update(kw)
     return Finding(**data)
 
 
 def run(findings: list[Finding]) -> RunResult:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    return RunResult(run_id=3, repo="/r", target="range", target_description="pr", workflow="review",
-                     status="completed", started_at=now, finished_at=now, head_sha="c" * 40,
-                     files=[FileEntry(path="app.py", status="modified")],
-                     steps=[StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok",
-                                       files=["app.py"], findings=findings)],
-                     findings=findings)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    return RunResult(
+        run_id=3,
+        repo="/r",
+        target="range",
+        target_description="pr",
+        workflow="review",
+        status="completed",
+        started_at=now,
+        finished_at=now,
+        head_sha="c" * 40,
+        files=[FileEntry(path="app.py", status="modified")],
+        steps=[
+            StepResult(
+                step_id="security", agent="akira", agent_name="Akira", status="ok", files=["app.py"], findings=findings
+            )
+        ],
+        findings=findings,
+    )
 
 
 def client(fake: FakeGitHub, sleep: NoSleep | None = None) -> GitHubClient:
@@ -106,16 +139,23 @@ def test_anchors_ranges_and_suggestions(change: tuple[Changeset, PullRequest]) -
 
 def test_ranked_by_severity_within_max_comments(change: tuple[Changeset, PullRequest]) -> None:
     cs, _ = change
-    findings = [finding(5, Severity.LOW), finding(6, Severity.CRITICAL), finding(30, Severity.MEDIUM),
-                finding(31, Severity.HIGH), finding(5, Severity.INFO, path="other.py"),
-                finding(20, Severity.HIGH, title="off the diff"),
-                finding(6, Severity.HIGH, path="other.py", status="dismissed", title="dismissed one")]
+    findings = [
+        finding(5, Severity.LOW),
+        finding(6, Severity.CRITICAL),
+        finding(30, Severity.MEDIUM),
+        finding(31, Severity.HIGH),
+        finding(5, Severity.INFO, path="other.py"),
+        finding(20, Severity.HIGH, title="off the diff"),
+        finding(6, Severity.HIGH, path="other.py", status="dismissed", title="dismissed one"),
+    ]
     plan = plan_review(run(findings), cs, already=set(), max_comments=2)
     assert [c.finding.severity for c in plan.inline] == [Severity.CRITICAL, Severity.HIGH]
     # Low is listed in the body, not commented inline; info is below the display threshold.
     assert [(x.finding.title, x.reason) for x in plan.listed] == [
-        ("off the diff", "Not on a changed line"), ("Issue at app.py:30", OVER_LIMIT),
-        ("Issue at app.py:5", BELOW_INLINE)]
+        ("off the diff", "Not on a changed line"),
+        ("Issue at app.py:30", OVER_LIMIT),
+        ("Issue at app.py:5", BELOW_INLINE),
+    ]
     assert plan.dismissed == 1 and not any("dismissed" in c.finding.title for c in plan.inline)
 
 
@@ -177,8 +217,9 @@ def test_bodies_over_65536_characters_are_cut_to_fit(
 ) -> None:
     cs, pull = change
     huge = finding(5, Severity.HIGH, body="<b>" + "word " * 30_000, suggestion="x = 1\n" * 20_000)
-    many = [finding(20 + (i % 3), Severity.LOW, title=f"file-level {i} " + "t" * 200, body="b" * 3000)
-            for i in range(60)]
+    many = [
+        finding(20 + (i % 3), Severity.LOW, title=f"file-level {i} " + "t" * 200, body="b" * 3000) for i in range(60)
+    ]
     result = run([huge, *many])
     result.summary = "s" * 100_000
     out = publish(client(fake_github), pull, result, cs, max_comments=5)
@@ -233,8 +274,9 @@ def test_outputs_use_random_delimiters(tmp_path: Path) -> None:
 
 
 def test_workflow_commands_are_escaped_and_untrusted_text_is_fenced() -> None:
-    assert workflow_command("warning", "50% done\nnext", title="a:b,c") == \
-        "::warning title=a%3Ab%2Cc::50%25 done%0Anext"
+    assert (
+        workflow_command("warning", "50% done\nnext", title="a:b,c") == "::warning title=a%3Ab%2Cc::50%25 done%0Anext"
+    )
     buf = io.StringIO()
     with untrusted_output(True, buf):
         buf.write("::error::from a finding\n")
@@ -245,12 +287,26 @@ def test_workflow_commands_are_escaped_and_untrusted_text_is_fenced() -> None:
 
 def test_context_from_environment(tmp_path: Path) -> None:
     event = tmp_path / "e.json"
-    event.write_text(json.dumps({"action": "synchronize", "pull_request": {
-        "number": 9, "draft": False,
-        "base": {"sha": "a" * 40, "ref": "main", "repo": {"full_name": "acme/widgets"}},
-        "head": {"sha": "b" * 40, "ref": "x", "repo": None}}}))
-    env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_TOKEN": "secret-token", "GITHUB_SERVER_URL": "https://github.com",
-           "GITHUB_REPOSITORY": "acme/widgets", "GITHUB_RUN_ID": "77"}
+    event.write_text(
+        json.dumps(
+            {
+                "action": "synchronize",
+                "pull_request": {
+                    "number": 9,
+                    "draft": False,
+                    "base": {"sha": "a" * 40, "ref": "main", "repo": {"full_name": "acme/widgets"}},
+                    "head": {"sha": "b" * 40, "ref": "x", "repo": None},
+                },
+            }
+        )
+    )
+    env = {
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_TOKEN": "secret-token",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/widgets",
+        "GITHUB_RUN_ID": "77",
+    }
     ctx = load_context(env)
     assert (ctx.pull.number, ctx.pull.owner, ctx.pull.repo) == (9, "acme", "widgets")
     assert ctx.pull.is_fork and "fork (a deleted repository)" in (ctx.post_blocker() or "")
@@ -266,8 +322,11 @@ def test_inline_slots_go_to_security_before_more_severe_docs(change: tuple[Chang
     """Issue "findings people trust": eleven docstring comments took the slots while a SQL
     injection went into the body. Security and correctness rank first."""
     cs, _ = change
-    docs = [finding(line, Severity.HIGH, path=p, title=f"doc {p}:{line}", category="docs")
-            for p in ("app.py", "other.py") for line in (5, 6, 30, 31)]
+    docs = [
+        finding(line, Severity.HIGH, path=p, title=f"doc {p}:{line}", category="docs")
+        for p in ("app.py", "other.py")
+        for line in (5, 6, 30, 31)
+    ]
     sql = finding(31, Severity.MEDIUM, path="other.py", title="SQL injection", category="security")
     plan = plan_review(run([*docs, sql]), cs, already=set(), max_comments=3)
     assert plan.inline[0].finding.title == "SQL injection"

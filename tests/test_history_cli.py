@@ -13,17 +13,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 from test_review_e2e import RunCli, project, script_team  # noqa: F401  (project: a fixture)
 from test_store import make_run
-
 from tokyo_cli.store import list_runs, open_db, save_run
 
 BASE = 'import subprocess\n\n\ndef ping(host):\n    return subprocess.run(["ping", "-c", "1", host], check=False)\n'
 RUNNER = '\n\ndef run(cmd):\n    """Run a shell command."""\n    return subprocess.call(cmd, shell=True)\n'
-HELPER = ('\n\ndef helper():\n    """Ten lines above run()."""\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n'
-          '    e = 5\n    return a + b + c + d + e\n')
+HELPER = (
+    '\n\ndef helper():\n    """Ten lines above run()."""\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n'
+    "    e = 5\n    return a + b + c + d + e\n"
+)
 SHELL = "    return subprocess.call(cmd, shell=True)"
 COLOUR = re.compile(r"\x1b\[(?:\d+;)*(?:3[0-9]|9[0-7]|38;[25])")  # a foreground colour, not bold
 
@@ -36,9 +38,7 @@ def b602(report: dict) -> list[dict]:  # type: ignore[type-arg]
     return [f for f in report["findings"] if f["rule"] == "bandit:B602"]
 
 
-def test_a_dismissed_finding_stays_suppressed_when_its_line_moves_down_10_lines(
-    git_repo: GitRepo, cli: RunCli
-) -> None:
+def test_a_dismissed_finding_stays_suppressed_when_its_line_moves_down_10_lines(git_repo: GitRepo, cli: RunCli) -> None:
     git_repo.write("server.py", BASE)
     git_repo.commit("base")
     git_repo.checkout_branch("feature")
@@ -88,7 +88,11 @@ def test_a_dismissed_finding_stays_suppressed_when_its_line_moves_down_10_lines(
 
 @pytest.mark.parametrize("fmt", ["terminal", "markdown", "json", "sarif"])
 def test_show_reproduces_the_original_report_from_the_database_alone(
-    project: GitRepo, cli: RunCli, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, fmt: str,
+    project: GitRepo,
+    cli: RunCli,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-store-0123456789abcdef")
     script_team(fake_provider)
@@ -126,8 +130,12 @@ def history_db(tmp_path: Path) -> Path:
     path = tmp_path / "history.db"
     (tmp_path / "a" / "sub").mkdir(parents=True)
     database = open_db(path)
-    for repo, workflow, status in (("a", "review", "completed"), ("b", "review", "failed"),
-                                   ("a", "security", "completed"), ("c", "review", "partial")):
+    for repo, workflow, status in (
+        ("a", "review", "completed"),
+        ("b", "review", "failed"),
+        ("a", "security", "completed"),
+        ("c", "review", "partial"),
+    ):
         save_run(database, make_run(repo=str(tmp_path / repo), workflow=workflow, status=status))
     database.close()
     return path
@@ -138,8 +146,18 @@ def test_history_filters_json_and_piped_output(history_db: Path, cli: RunCli, tm
     code, out, _ = cli("history", *db)
     lines = out.splitlines()
     assert code == 0 and "\x1b" not in out
-    assert lines[0].split("\t") == ["id", "when", "repo", "target", "workflow", "status", "findings",
-                                    "suppressed", "USD", "s"]
+    assert lines[0].split("\t") == [
+        "id",
+        "when",
+        "repo",
+        "target",
+        "workflow",
+        "status",
+        "findings",
+        "suppressed",
+        "USD",
+        "s",
+    ]
     assert [line.split("\t")[0] for line in lines[1:]] == ["4", "3", "2", "1"]  # same start: newest id first
     assert lines[1].split("\t")[2] == str(tmp_path / "c") and lines[1].split("\t")[6] == "1H 1M 1L"
 
@@ -211,8 +229,12 @@ def _prune_on_a_terminal(db: Path, answer: str, *flags: str) -> str:
     import sys
 
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "tokyo_cli", "history", "prune", "--older-than", "30",
-                             "--db", str(db), *flags], stdin=follower, stdout=follower, stderr=follower)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokyo_cli", "history", "prune", "--older-than", "30", "--db", str(db), *flags],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
     os.close(follower)
     seen = b""
     try:
@@ -255,7 +277,10 @@ def test_findings_commands(history_db: Path, cli: RunCli) -> None:
     rows = [line.split("\t") for line in out.splitlines()]
     assert rows[0][:5] == ["fingerprint", "status", "severity", "location", "title"]
     assert [(r[1], r[2], r[3]) for r in rows[1:]] == [
-        ("open", "high", "app/db.py:42"), ("open", "medium", "app/db.py:42"), ("open", "low", "app/db.py")]
+        ("open", "high", "app/db.py:42"),
+        ("open", "medium", "app/db.py:42"),
+        ("open", "low", "app/db.py"),
+    ]
     sql, bandit = rows[1][0], rows[2][0]
 
     code, out, err = cli("findings", "dismiss", bandit[:6], "--reason", "constants only", "--by", "mei", *db)
@@ -273,8 +298,10 @@ def test_findings_commands(history_db: Path, cli: RunCli) -> None:
 
     for args, message in (
         (("dismiss", "0000aaaa", "--reason", "x"), "tokyo: error: no finding with fingerprint 0000aaaa\n"),
-        (("accept", "xyz"), "tokyo: error: 'xyz' is not a fingerprint: give at least 4 hex digits "
-                            "(see tokyo findings list)\n"),
+        (
+            ("accept", "xyz"),
+            "tokyo: error: 'xyz' is not a fingerprint: give at least 4 hex digits (see tokyo findings list)\n",
+        ),
     ):
         code, out, err = cli("findings", *args, *db)
         assert (code, out, err) == (2, "", message)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from test_store import make_run
 
+from test_store import make_run
 from tokyo_cli.store import list_runs, load_run, open_db, save_run
 from tokyo_cli.store.ledger import accept, dismiss, ledger_status
 from tokyo_cli.store.ledger_query import ledger_events
@@ -21,7 +21,7 @@ from tokyo_cli.store.portable import export_lines, import_files
 
 def runner_db(path: Path, runs: int = 2, repo: str = "/src/app") -> tuple[Database, list[int]]:
     db = open_db(path)
-    t0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
     ids = [save_run(db, make_run(repo=repo, started_at=t0 + timedelta(hours=i))) for i in range(runs)]
     return db, ids
 
@@ -96,14 +96,17 @@ def test_an_imported_dismissal_suppresses_the_finding_in_a_later_review(tmp_path
     assert fp not in {f["fingerprint"] for f in report["findings"]} and report["totals"]["suppressed"] >= 1
 
 
-@pytest.mark.parametrize("mangle, message", [
-    (lambda t: t[: len(t) // 2], "the file is truncated"),
-    (lambda t: t.replace('"kind": "run"', '"kind": "walrus"', 1), "unknown line kind 'walrus'"),
-    (lambda t: t.replace('"started_at": "2026', '"started_at": "yesterday', 1), "invalid run: run.started_at"),
-    (lambda t: "{}\n" + t, ":1: not a tokyo history export"),
-    (lambda t: t.replace('"version": 1', '"version": 9', 1), "export format version 9"),
-    (lambda t: t.replace("\n", "\n{oops\n", 1), ":2: malformed JSON"),
-])
+@pytest.mark.parametrize(
+    "mangle, message",
+    [
+        (lambda t: t[: len(t) // 2], "the file is truncated"),
+        (lambda t: t.replace('"kind": "run"', '"kind": "walrus"', 1), "unknown line kind 'walrus'"),
+        (lambda t: t.replace('"started_at": "2026', '"started_at": "yesterday', 1), "invalid run: run.started_at"),
+        (lambda t: "{}\n" + t, ":1: not a tokyo history export"),
+        (lambda t: t.replace('"version": 1', '"version": 9', 1), "export format version 9"),
+        (lambda t: t.replace("\n", "\n{oops\n", 1), ":2: malformed JSON"),
+    ],
+)
 def test_a_bad_file_is_refused_whole_in_one_line(mangle, message: str, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     runner, ids = runner_db(tmp_path / "runner.db")
     good = export(runner, ids, tmp_path / "good.jsonl")

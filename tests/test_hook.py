@@ -9,17 +9,17 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
+from tokyo_cli.engine.review import ReviewOutcome
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.hook import HookScope, finding_lines, render_hook, scope_from_env
 from tokyo_cli.results import RunResult
-from tokyo_cli.engine.review import ReviewOutcome
 from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import list_runs, load_run
 from tokyo_cli.store.ledger import dismiss
@@ -80,25 +80,39 @@ def closed_port() -> int:
 # --- what blocks, and how it reads ------------------------------------------------------------
 
 
-def test_a_staged_cloud_key_blocks_with_one_line_per_finding(repo: GitRepo, hook: RunHook,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_staged_cloud_key_blocks_with_one_line_per_finding(
+    repo: GitRepo, hook: RunHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PRE_COMMIT", "1")
     repo.write("config/aws.ini", AWS_INI)
     repo.stage("config/aws.ini")
     code, out, err = hook(str(repo.root))
     assert code == 1, out + err
     lines = out.splitlines()
-    assert lines[0].split() == ["CRITICAL", "config/aws.ini:2", "akira", "Hard-coded", "secret:", "AWS", "Access",
-                                "Key", lines[0].split()[-1]]
+    assert lines[0].split() == [
+        "CRITICAL",
+        "config/aws.ini:2",
+        "akira",
+        "Hard-coded",
+        "secret:",
+        "AWS",
+        "Access",
+        "Key",
+        lines[0].split()[-1],
+    ]
     assert lines[1].split()[:3] == ["CRITICAL", "config/aws.ini:3", "akira"]
     summary, skip = lines[-2], lines[-1]
-    assert summary.startswith("tokyo: commit blocked by 2 findings at/above high · staged changes, 1 file · "
-                              "offline analyzers only (no provider key) · ")
+    assert summary.startswith(
+        "tokyo: commit blocked by 2 findings at/above high · staged changes, 1 file · "
+        "offline analyzers only (no provider key) · "
+    )
     assert summary.endswith("run #1 (tokyo show 1)")
     fingerprint = history()[0].findings[0].fingerprint
     assert lines[0].endswith(f"[{fingerprint[:8]}]")
-    assert skip == ("tokyo: fix them, or skip this check once: SKIP=tokyo-review git commit · "
-                    f"a false positive: tokyo findings dismiss {fingerprint[:8]} -r WHY")
+    assert skip == (
+        "tokyo: fix them, or skip this check once: SKIP=tokyo-review git commit · "
+        f"a false positive: tokyo findings dismiss {fingerprint[:8]} -r WHY"
+    )
     assert AWS_KEY_ID not in out and AWS_SECRET not in out
     assert len(lines) == 4 and err == ""
 
@@ -119,7 +133,10 @@ def test_a_staged_shell_injection_blocks(repo: GitRepo, hook: RunHook) -> None:
 
 def test_a_clean_change_passes_with_one_summary_line(repo: GitRepo, hook: RunHook) -> None:
     repo.write("calc.py", CLEAN_PY + '\n\ndef sub(a, b):\n    """Return a minus b."""\n    return a - b\n')
-    repo.write("tests/test_calc.py", CLEAN_TEST + "\n\ndef test_sub():\n    from calc import sub\n\n    assert sub(3, 2) == 1\n")
+    repo.write(
+        "tests/test_calc.py",
+        CLEAN_TEST + "\n\ndef test_sub():\n    from calc import sub\n\n    assert sub(3, 2) == 1\n",
+    )
     repo.stage()
     code, out, _ = hook(str(repo.root))
     assert code == 0, out
@@ -185,8 +202,9 @@ def test_the_run_is_recorded_and_dismissed_findings_stay_silent(repo: GitRepo, h
 # --- pre-push: the pushed commits ----------------------------------------------------------------
 
 
-def test_pre_push_reviews_the_pushed_commits_only(repo: GitRepo, hook: RunHook,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pre_push_reviews_the_pushed_commits_only(
+    repo: GitRepo, hook: RunHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pushed = repo.head()
     repo.write("tool.py", SHELL_PY)
     repo.commit("add tool")
@@ -203,14 +221,18 @@ def test_pre_push_reviews_the_pushed_commits_only(repo: GitRepo, hook: RunHook,
     code, out, _ = hook(str(repo.root))
     assert code == 1
     assert "aws.ini" not in out and f"tool.py:{SHELL_LINE}" in out
-    assert f"tokyo: push blocked by 1 finding at/above high (also 1 low) · pushed commits {pushed[:7]}..{head[:7]} (2 commits), 2 files · " in out
+    assert (
+        f"tokyo: push blocked by 1 finding at/above high (also 1 low) · pushed commits {pushed[:7]}..{head[:7]} "
+        "(2 commits), 2 files · "
+    ) in out
     assert "SKIP=tokyo-review git push" in out
     [run] = history()
     assert (run.target, run.base_sha, run.head_sha, run.branch) == ("range", pushed, head, "main")
 
 
-def test_pre_push_of_another_branch_reviews_that_branch(repo: GitRepo, hook: RunHook,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pre_push_of_another_branch_reviews_that_branch(
+    repo: GitRepo, hook: RunHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
     base = repo.head()
     repo.checkout_branch("feature")
     repo.write("tool.py", SHELL_PY)
@@ -225,9 +247,9 @@ def test_pre_push_of_another_branch_reviews_that_branch(repo: GitRepo, hook: Run
 
 def test_scope_from_env() -> None:
     assert scope_from_env({}) == HookScope(kind="staged")
-    assert scope_from_env({"PRE_COMMIT_FROM_REF": "a", "PRE_COMMIT_TO_REF": "b",
-                           "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/topic"}) == HookScope(
-        kind="push", from_ref="a", to_ref="b", branch="topic")
+    assert scope_from_env(
+        {"PRE_COMMIT_FROM_REF": "a", "PRE_COMMIT_TO_REF": "b", "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/topic"}
+    ) == HookScope(kind="push", from_ref="a", to_ref="b", branch="topic")
     # pre-commit exports the remote but no refs when the pushed history shares nothing with it.
     assert scope_from_env({"PRE_COMMIT_REMOTE_NAME": "origin"}).kind == "push-all"
     assert scope_from_env({"PRE_COMMIT_FROM_REF": "a"}).kind == "staged"
@@ -237,9 +259,9 @@ def test_scope_from_env() -> None:
 # --- never in the way: time limit, unreachable providers -----------------------------------------
 
 
-def test_time_limit_reports_what_finished_and_stores_a_partial_run(repo: GitRepo, hook: RunHook,
-                                                                   fake_provider: FakeProvider,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_time_limit_reports_what_finished_and_stores_a_partial_run(
+    repo: GitRepo, hook: RunHook, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import litellm  # noqa: F401 - imported already, so the time limit is spent waiting for the provider
     import openai.resources  # noqa: F401
 
@@ -264,8 +286,9 @@ def test_time_limit_reports_what_finished_and_stores_a_partial_run(repo: GitRepo
     assert {f.path: f.skipped for f in run.files} == {"tool.py": "time limit"}
 
 
-def test_time_limit_never_blocks_a_clean_change(repo: GitRepo, hook: RunHook, fake_provider: FakeProvider,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_time_limit_never_blocks_a_clean_change(
+    repo: GitRepo, hook: RunHook, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_provider.script("", {"findings": [], "summary": "late"}, delay=30)
     monkeypatch.setenv("TOKYO_API_BASE", fake_provider.url)
     monkeypatch.setenv("TOKYO_HOOK_TIME_LIMIT", "1.5")
@@ -277,14 +300,18 @@ def test_time_limit_never_blocks_a_clean_change(repo: GitRepo, hook: RunHook, fa
 
 
 def test_an_unreachable_provider_blocks_only_when_nothing_usable_came_back(
-        repo: GitRepo, hook: RunHook, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo: GitRepo, hook: RunHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dead = f"http://127.0.0.1:{closed_port()}/v1"
     monkeypatch.setenv("TOKYO_API_BASE", dead)
     monkeypatch.setenv("TOKYO_RETRIES", "0")
     repo.write("calc.py", CLEAN_PY.replace("a + b", "b + a") + "\n\ndef half(a):\n    return a / 2\n")
-    repo.write("tests/test_calc.py", CLEAN_TEST + "\n\ndef test_half():\n    from calc import half\n\n"
-                                                  "    assert half(4) == 2\n\n\ndef test_half_runs():\n"
-                                                  "    from calc import half\n\n    half(3)\n")
+    repo.write(
+        "tests/test_calc.py",
+        CLEAN_TEST + "\n\ndef test_half():\n    from calc import half\n\n"
+        "    assert half(4) == 2\n\n\ndef test_half_runs():\n"
+        "    from calc import half\n\n    half(3)\n",
+    )
     repo.stage()
     code, out, _ = hook(str(repo.root))
     # Yuki's analyzer found a new test that asserts nothing: the run is partial, not blocked.
@@ -309,8 +336,9 @@ def test_an_unreachable_provider_blocks_only_when_nothing_usable_came_back(
     assert history()[0].status == "failed"
 
 
-def test_offline_flag_never_calls_a_provider(repo: GitRepo, hook: RunHook, fake_provider: FakeProvider,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_flag_never_calls_a_provider(
+    repo: GitRepo, hook: RunHook, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TOKYO_API_BASE", fake_provider.url)
     repo.write("tool.py", SHELL_PY)
     repo.stage()
@@ -322,11 +350,25 @@ def test_offline_flag_never_calls_a_provider(repo: GitRepo, hook: RunHook, fake_
     assert code == 1 and fake_provider.requests == [] and "offline analyzers only ·" in out
 
 
-def test_models_answer_when_they_are_reachable(repo: GitRepo, hook: RunHook, fake_provider: FakeProvider,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_provider.script("You are Akira", {"findings": [{
-        "path": "calc.py", "line": 3, "severity": "high", "category": "correctness",
-        "title": "mul() adds instead of multiplying", "body": "a + b"}], "summary": "One bug."})
+def test_models_answer_when_they_are_reachable(
+    repo: GitRepo, hook: RunHook, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_provider.script(
+        "You are Akira",
+        {
+            "findings": [
+                {
+                    "path": "calc.py",
+                    "line": 3,
+                    "severity": "high",
+                    "category": "correctness",
+                    "title": "mul() adds instead of multiplying",
+                    "body": "a + b",
+                }
+            ],
+            "summary": "One bug.",
+        },
+    )
     monkeypatch.setenv("TOKYO_API_BASE", fake_provider.url)
     repo.write("calc.py", CLEAN_PY.replace("def add", "def mul"))
     repo.stage()
@@ -353,28 +395,38 @@ def test_finding_lines_align_fit_the_width_and_strip_control_characters() -> Non
 
 
 def test_render_lists_at_most_twenty_and_counts_the_rest() -> None:
-    result = RunResult(repo="/r", target="staged", target_description="staged changes", workflow="review",
-                       started_at=datetime.now(timezone.utc),
-                       findings=[_finding(f"bug {i}", line=i + 1) for i in range(23)])
+    result = RunResult(
+        repo="/r",
+        target="staged",
+        target_description="staged changes",
+        workflow="review",
+        started_at=datetime.now(UTC),
+        findings=[_finding(f"bug {i}", line=i + 1) for i in range(23)],
+    )
     lines = render_hook(ReviewOutcome(result=result, store_error="disk full"), scope=HookScope())
     assert len([line for line in lines if line.startswith("HIGH")]) == 20
     assert "… and 3 more (tokyo review --staged shows them all)" in lines
     assert "tokyo: warning: the run was not saved to history: disk full" in lines
-    assert lines[-2].startswith("tokyo: commit blocked by 23 findings at/above high, and the run was not saved "
-                                "to history · staged changes, 0 files")
+    assert lines[-2].startswith(
+        "tokyo: commit blocked by 23 findings at/above high, and the run was not saved "
+        "to history · staged changes, 0 files"
+    )
 
 
-def test_a_history_location_under_a_file_is_a_configuration_error(repo: GitRepo, hook: RunHook, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_history_location_under_a_file_is_a_configuration_error(
+    repo: GitRepo, hook: RunHook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("TOKYO_HOME", str(tmp_path / "a-file" / "tokyo"))
     repo.write("calc.py", CLEAN_PY + "\n# a comment\n")
     repo.stage()
     code, out, err = hook(str(repo.root))
     assert (code, out) == (2, "")  # refused before reviewing: nothing would be stored
-    assert err == (f"tokyo: error: TOKYO_HOME is under a file ({tmp_path}/a-file), not a directory, so it "
-                   f"cannot hold the history database {tmp_path}/a-file/tokyo/history.db; set TOKYO_HOME to a "
-                   "directory (tokyo creates it) or pass --db PATH\n")
+    assert err == (
+        f"tokyo: error: TOKYO_HOME is under a file ({tmp_path}/a-file), not a directory, so it "
+        f"cannot hold the history database {tmp_path}/a-file/tokyo/history.db; set TOKYO_HOME to a "
+        "directory (tokyo creates it) or pass --db PATH\n"
+    )
 
 
 def test_a_history_write_that_fails_blocks_with_4_after_the_report(repo: GitRepo, hook: RunHook) -> None:
@@ -386,11 +438,14 @@ def test_a_history_write_that_fails_blocks_with_4_after_the_report(repo: GitRepo
     code, out, _ = hook(str(repo.root), "--offline")
     assert code == 4, out
     lines = out.splitlines()
-    assert lines[0] == f"tokyo: warning: the run was not saved to history: history database {open_db_path()}: " \
-                       "disk is full; free some space and run again"
+    assert (
+        lines[0] == f"tokyo: warning: the run was not saved to history: history database {open_db_path()}: "
+        "disk is full; free some space and run again"
+    )
     assert lines[-2].startswith("tokyo: commit blocked: the run was not saved to history (no findings at/above high)")
-    assert lines[-1] == ("tokyo: fix the history database (TOKYO_HOME), or skip this check once: "
-                         "git commit --no-verify")
+    assert lines[-1] == (
+        "tokyo: fix the history database (TOKYO_HOME), or skip this check once: git commit --no-verify"
+    )
     assert "run #" not in out
 
 

@@ -6,13 +6,18 @@ Cost, and how it is kept to a minimum:
 
 * pre-commit builds a hook's environment with ``pip install .`` of this package and every
   dependency (litellm, analyzers ...). Their wheels are packed from the distributions already
-  installed in this environment (:mod:`fakes.wheelhouse`), never downloaded, into a
-  wheelhouse kept in pytest's cache directory (``.pytest_cache``; keyed by the installed
-  distributions), and pre-commit installs with ``PIP_NO_INDEX=1``: no network at all;
+  installed in this environment (:mod:`fakes.wheelhouse`, the session's ``wheelhouse``
+  fixture), never downloaded, and pre-commit installs with ``PIP_NO_INDEX=1``: no network
+  at all;
+* ``PIP_COMPILE=0`` (pip's ``--no-compile``): byte-compiling every installed module took
+  more than half of each install (a fresh venv from the wheelhouse: 67.9 s with, 29.8 s
+  without, on 2 loaded cores); a hook run compiles what it imports;
 * every test shares one ``PRE_COMMIT_HOME`` (module scope): the environment is installed
   once, by the module fixture, and reused by every `git commit`/`pre-commit run` below;
 * `pre-commit try-repo` always installs into a store of its own (pre-commit 4.x
-  ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once.
+  ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once;
+* under pytest-xdist the README's command distributes whole files (``--dist loadfile``):
+  this module's tests run in one worker, which installs the shared environment once.
 
 The hook repository is a snapshot of this checkout's working tree (tracked and untracked,
 not ignored files) committed in a tmp dir: uncommitted work in this checkout is tested as
@@ -36,10 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.offline import closed_port, offline_env
 from fakes.offline import say as print_line
-from fakes.wheelhouse import cached_wheelhouse
 from fakes.provider import FakeProvider
 
 pytestmark = pytest.mark.slow
@@ -48,8 +53,10 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 TIME_LIMIT_S = 60.0  # the hook's default
 
-AWS_INI = ("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
-           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+AWS_INI = (
+    "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+)
 SHELL_PY = '''import subprocess
 import sys
 
@@ -77,8 +84,13 @@ def say(request: pytest.FixtureRequest, line: str) -> None:
 def snapshot_checkout(dest: Path) -> str:
     """Commit this checkout's working tree (tracked + untracked, not ignored) into a new
     repository at ``dest``; returns the commit sha."""
-    listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=CHECKOUT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=CHECKOUT, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = CHECKOUT / rel
         if src.is_file():  # tracked files deleted in the working tree are listed too
@@ -86,16 +98,6 @@ def snapshot_checkout(dest: Path) -> str:
             shutil.copy2(src, dest / rel)
     repo = GitRepo(dest).init()
     return repo.commit("snapshot of the working tree")
-
-
-def build_wheelhouse(request: pytest.FixtureRequest, scratch: Path) -> Path:
-    """The wheelhouse pre-commit installs from (:func:`fakes.wheelhouse.cached_wheelhouse`;
-    pre-commit builds tokyo itself)."""
-    cache = getattr(request.config, "cache", None)
-    home, note = cached_wheelhouse(cache.mkdir("tokyo-wheels") if cache is not None else None, scratch)
-    if note:
-        say(request, note)
-    return home
 
 
 @dataclass
@@ -119,16 +121,24 @@ class Hooks:
 
 
 @pytest.fixture(scope="module")
-def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooks]:
+def hooks(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path
+) -> Iterator[Hooks]:
     """The hook repository, a shared PRE_COMMIT_HOME and the hook environment, installed once."""
     scratch = tmp_path_factory.mktemp("pre-commit")
     repo, home = scratch / "tokyo-cli", scratch / "home"
     home.mkdir()
     base_env = offline_env(dict(os.environ, HOME=str(home)), closed_port())
     rev = snapshot_checkout(repo)
-    wheels = build_wheelhouse(request, scratch)
-    env = dict(base_env, PRE_COMMIT_HOME=str(scratch / "pre-commit-home"), PIP_NO_INDEX="1",
-               PIP_FIND_LINKS=str(wheels), PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = dict(
+        base_env,
+        PRE_COMMIT_HOME=str(scratch / "pre-commit-home"),
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheelhouse),
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_COMPILE="0",
+    )
     warmup = GitRepo(scratch / "warmup").init()
     result = Hooks(repo=repo, rev=rev, env=env, install_s=0.0)
     warmup.write(".pre-commit-config.yaml", result.config())
@@ -140,8 +150,10 @@ def hooks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     say(request, f"hook environment installed once in {result.install_s:.1f} s (pip install . from the wheelhouse)")
     yield result
     if result.walls:
-        say(request, "hook wall time (pre-commit's duration): " +
-            ", ".join(f"{k} {v:.2f} s" for k, v in result.walls.items()))
+        say(
+            request,
+            "hook wall time (pre-commit's duration): " + ", ".join(f"{k} {v:.2f} s" for k, v in result.walls.items()),
+        )
 
 
 @dataclass
@@ -200,7 +212,8 @@ def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
     try:
         return con.execute(
             "select target, status, (select count(*) from findings f where f.run_id = runs.id and f.scope = 'run') "
-            "from runs order by id").fetchall()
+            "from runs order by id"
+        ).fetchall()
     finally:
         con.close()
 
@@ -208,8 +221,9 @@ def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
 # --- try-repo ------------------------------------------------------------------------------------
 
 
-def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(hooks: Hooks, project: Project,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(
+    hooks: Hooks, project: Project, request: pytest.FixtureRequest
+) -> None:
     project.repo.write("config/aws.ini", AWS_INI)
     project.repo.stage("config/aws.ini")
     started = time.monotonic()
@@ -218,8 +232,9 @@ def test_try_repo_blocks_a_commit_that_adds_a_cloud_key(hooks: Hooks, project: P
     text = output(proc)
     assert proc.returncode == 1, text
     assert "tokyo review (agent team)" in text and "Failed" in text
-    assert re.search(r"^CRITICAL +config/aws\.ini:2 +akira +Hard-coded secret: AWS Access Key +\[[0-9a-f]{8}\]$",
-                     text, re.M), text
+    assert re.search(
+        r"^CRITICAL +config/aws\.ini:2 +akira +Hard-coded secret: AWS Access Key +\[[0-9a-f]{8}\]$", text, re.M
+    ), text
     assert "tokyo: commit blocked by 2 findings at/above high" in text
     assert "SKIP=tokyo-review git commit" in text
     assert "AKIAIOSFODNN7EXAMPLE" not in text and "wJalrXUtnFEMI" not in text
@@ -245,10 +260,13 @@ def test_a_commit_with_a_shell_injection_is_blocked(project: Project) -> None:
 
 
 def test_a_clean_commit_goes_through_and_is_recorded(hooks: Hooks, project: Project) -> None:
-    made, text = project.commit({
-        "calc.py": CLEAN_PY + '\n\ndef neg(a):\n    """Return -a."""\n    return -a\n',
-        "tests/test_calc.py": CLEAN_TEST + "\n\ndef test_neg():\n    from calc import neg\n\n    assert neg(2) == -2\n",
-    })
+    made, text = project.commit(
+        {
+            "calc.py": CLEAN_PY + '\n\ndef neg(a):\n    """Return -a."""\n    return -a\n',
+            "tests/test_calc.py": CLEAN_TEST
+            + "\n\ndef test_neg():\n    from calc import neg\n\n    assert neg(2) == -2\n",
+        }
+    )
     assert made, text
     assert "tokyo review (agent team)" in text and "Passed" in text
     assert "tokyo: no findings at/above high · staged changes, 2 files · offline analyzers only" in text
@@ -257,8 +275,9 @@ def test_a_clean_commit_goes_through_and_is_recorded(hooks: Hooks, project: Proj
 
 
 def test_no_key_and_no_network_finishes_well_within_the_time_limit(hooks: Hooks, project: Project) -> None:
-    blank = {name: "" for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY",
-                                   "GOOGLE_API_KEY")}
+    blank = {
+        name: "" for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GROQ_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+    }
     project.repo.write("tool.py", SHELL_PY)
     project.repo.write("config/aws.ini", AWS_INI)
     project.repo.stage()
@@ -284,15 +303,19 @@ def test_an_unreachable_provider_blocks_a_commit_only_when_nothing_usable_came_b
     assert "tokyo: commit blocked: nothing usable came back (every step failed, no analyzer finding)" in text
     assert "SKIP=tokyo-review git commit" in text
     assert [(target, status) for target, status, _ in stored_runs(project.env)] == [
-        ("staged", "partial"), ("staged", "failed")]  # recorded all the same
+        ("staged", "partial"),
+        ("staged", "failed"),
+    ]  # recorded all the same
 
 
 def test_skip_once_and_the_offline_hook_id(hooks: Hooks, project: Project, fake_provider: FakeProvider) -> None:
     made, text = project.commit({"tool.py": SHELL_PY}, SKIP="tokyo-review")
     assert made and re.search(r"tokyo review \(agent team\)\.+\(?[a-z ]*\)?Skipped", text), text
     # The offline-only id never calls a provider, even with one configured.
-    made, text = project.commit({".pre-commit-config.yaml": hooks.config("tokyo-review-offline"), "tool2.py": SHELL_PY},
-                                TOKYO_API_BASE=fake_provider.url)
+    made, text = project.commit(
+        {".pre-commit-config.yaml": hooks.config("tokyo-review-offline"), "tool2.py": SHELL_PY},
+        TOKYO_API_BASE=fake_provider.url,
+    )
     assert not made and "tokyo review (offline analyzers)" in text, text
     assert "offline analyzers only ·" in text and "SKIP=tokyo-review-offline git commit" in text
     assert fake_provider.requests == []
@@ -312,4 +335,3 @@ def test_pre_push_blocks_the_pushed_commits_and_skip_lets_them_through(hooks: Ho
     assert "SKIP=tokyo-review git push" in text
     proc = project.git("push", "origin", "main", SKIP="tokyo-review")
     assert proc.returncode == 0, output(proc)
-

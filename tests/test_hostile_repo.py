@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.github import TOKEN, FakeGitHub
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
@@ -49,8 +50,7 @@ GITHUB_KEY = "ghp_canaryGitHubToken0123456789abcdefABCD"
 
 def planted(marker: Path) -> str:
     """Python that, if it ever runs, writes ``marker`` with the environment names it saw."""
-    return (f"import os as _o, pathlib as _p\n"
-            f"_p.Path({str(marker)!r}).write_text(' '.join(sorted(_o.environ)))\n")
+    return f"import os as _o, pathlib as _p\n_p.Path({str(marker)!r}).write_text(' '.join(sorted(_o.environ)))\n"
 
 
 def review_json(cli: RunCli, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -123,9 +123,7 @@ def test_a_range_review_never_runs_a_file_of_the_change(
     assert code_ == 1
 
 
-def test_the_pre_commit_hook_never_runs_a_staged_file(
-    base_repo: GitRepo, cli: RunCli, tmp_path: Path
-) -> None:
+def test_the_pre_commit_hook_never_runs_a_staged_file(base_repo: GitRepo, cli: RunCli, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     base_repo.write("logging.py", planted(marker))
     base_repo.write("json/__init__.py", planted(marker))
@@ -140,7 +138,10 @@ def test_the_pre_commit_hook_never_runs_a_staged_file(
 
 
 def test_a_pull_request_review_in_ci_never_runs_a_file_of_the_change(
-    base_repo: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    base_repo: GitRepo,
+    cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     fake_github: FakeGitHub,
 ) -> None:
     marker = tmp_path / "marker"
@@ -151,19 +152,35 @@ def test_a_pull_request_review_in_ci_never_runs_a_file_of_the_change(
     base_repo.write("app/core.py", SHELL_PY)
     head = base_repo.commit("feature")
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({
-        "action": "opened", "number": 7,
-        "pull_request": {"number": 7, "draft": False, "title": "t", "state": "open",
-                         "base": {"sha": base, "ref": "main", "repo": {"full_name": "acme/widgets"}},
-                         "head": {"sha": head, "ref": "feature", "repo": {"full_name": "mallory/widgets"}}},
-        "repository": {"full_name": "acme/widgets"},
-    }), encoding="utf-8")
-    for name, value in {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
-                        "GITHUB_EVENT_PATH": str(event), "GITHUB_API_URL": fake_github.url,
-                        "GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "acme/widgets",
-                        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-                        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-                        "OPENAI_API_KEY": PROVIDER_KEY}.items():
+    event.write_text(
+        json.dumps(
+            {
+                "action": "opened",
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "draft": False,
+                    "title": "t",
+                    "state": "open",
+                    "base": {"sha": base, "ref": "main", "repo": {"full_name": "acme/widgets"}},
+                    "head": {"sha": head, "ref": "feature", "repo": {"full_name": "mallory/widgets"}},
+                },
+                "repository": {"full_name": "acme/widgets"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    for name, value in {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": "acme/widgets",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "OPENAI_API_KEY": PROVIDER_KEY,
+    }.items():
         monkeypatch.setenv(name, value)
 
     out = tmp_path / "report.json"
@@ -275,25 +292,55 @@ def test_a_file_name_cannot_hide_from_bandit(base_repo: GitRepo, cli: RunCli) ->
 
 # --- 1. analyzer processes never see keys, tokens or the tree --------------------------------
 
+
 def test_tool_env_is_an_allow_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from tokyo_cli.safety.isolation import git_env, tool_env
 
     environ = {
-        "PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC", "TMPDIR": "/tmp",
-        "HOME": "/home/me", "XDG_CONFIG_HOME": "/home/me/.config",
-        "OPENAI_API_KEY": PROVIDER_KEY, "ANTHROPIC_API_KEY": "x", "GITHUB_TOKEN": GITHUB_KEY,
-        "GH_TOKEN": "y", "AWS_SECRET_ACCESS_KEY": "z", "TOKYO_API_BASE": "http://x",
-        "PYTHONPATH": "/repo", "PYTHONSTARTUP": "/repo/x.py", "PYTHONHOME": "/repo",
-        "ZIZMOR_CONFIG": "/repo/z.yml", "HADOLINT_IGNORE": "DL3007", "LD_PRELOAD": "/repo/x.so",
-        "GIT_INDEX_FILE": "/repo/.git/index.lock", "GIT_CONFIG_NOSYSTEM": "1",
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TZ": "UTC",
+        "TMPDIR": "/tmp",
+        "HOME": "/home/me",
+        "XDG_CONFIG_HOME": "/home/me/.config",
+        "OPENAI_API_KEY": PROVIDER_KEY,
+        "ANTHROPIC_API_KEY": "x",
+        "GITHUB_TOKEN": GITHUB_KEY,
+        "GH_TOKEN": "y",
+        "AWS_SECRET_ACCESS_KEY": "z",
+        "TOKYO_API_BASE": "http://x",
+        "PYTHONPATH": "/repo",
+        "PYTHONSTARTUP": "/repo/x.py",
+        "PYTHONHOME": "/repo",
+        "ZIZMOR_CONFIG": "/repo/z.yml",
+        "HADOLINT_IGNORE": "DL3007",
+        "LD_PRELOAD": "/repo/x.so",
+        "GIT_INDEX_FILE": "/repo/.git/index.lock",
+        "GIT_CONFIG_NOSYSTEM": "1",
     }
     env = tool_env(tmp_path, environ=environ, extra={"X_EXTRA": "1"})
-    assert env == {"PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
-                   "TMPDIR": "/tmp", "HOME": str(tmp_path), "X_EXTRA": "1"}
+    assert env == {
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TZ": "UTC",
+        "TMPDIR": "/tmp",
+        "HOME": str(tmp_path),
+        "X_EXTRA": "1",
+    }
     genv = git_env(environ=environ)
-    assert genv == {"PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
-                    "TMPDIR": "/tmp", "HOME": "/home/me", "XDG_CONFIG_HOME": "/home/me/.config",
-                    "GIT_INDEX_FILE": "/repo/.git/index.lock", "GIT_CONFIG_NOSYSTEM": "1"}
+    assert genv == {
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TZ": "UTC",
+        "TMPDIR": "/tmp",
+        "HOME": "/home/me",
+        "XDG_CONFIG_HOME": "/home/me/.config",
+        "GIT_INDEX_FILE": "/repo/.git/index.lock",
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
 
 
 def test_a_tool_process_sees_no_key_no_home_and_an_empty_working_directory(
@@ -307,9 +354,11 @@ def test_a_tool_process_sees_no_key_no_home_and_an_empty_working_directory(
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_KEY)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     (tmp_path / "json.py").write_text(planted(tmp_path / "marker"), encoding="utf-8")
-    probe = ("import json, os, sys; print(json.dumps({'env': dict(os.environ), 'cwd': os.getcwd(), "
-             "'listing': os.listdir('.'), 'home': os.listdir(os.environ['HOME']), 'path': sys.path, "
-             "'isolated': sys.flags.isolated}))")
+    probe = (
+        "import json, os, sys; print(json.dumps({'env': dict(os.environ), 'cwd': os.getcwd(), "
+        "'listing': os.listdir('.'), 'home': os.listdir(os.environ['HOME']), 'path': sys.path, "
+        "'isolated': sys.flags.isolated}))"
+    )
     proc = run_isolated([sys.executable, "-I", "-c", probe], timeout_s=30)
     seen = json.loads(proc.stdout)
     assert not (tmp_path / "marker").exists()
@@ -321,7 +370,10 @@ def test_a_tool_process_sees_no_key_no_home_and_an_empty_working_directory(
 
 
 def test_every_process_of_a_review_runs_without_keys_and_outside_the_tree(
-    base_repo: GitRepo, cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    base_repo: GitRepo,
+    cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     base_repo.write("app/core.py", SHELL_PY)
     base_repo.write("app/a.py", CYCLE_A_NEW)
@@ -329,17 +381,27 @@ def test_every_process_of_a_review_runs_without_keys_and_outside_the_tree(
     base_repo.write(".github/workflows/ci.yml", WORKFLOW)
     base_repo.write("Dockerfile", "FROM python:latest\nUSER 1000\n")
     base_repo.commit("feature")
-    for name, value in {"OPENAI_API_KEY": PROVIDER_KEY, "ANTHROPIC_API_KEY": PROVIDER_KEY,
-                        "GITHUB_TOKEN": GITHUB_KEY, "PYTHONPATH": str(base_repo.root),
-                        "PYTHONSTARTUP": str(base_repo.root / "app" / "core.py")}.items():
+    for name, value in {
+        "OPENAI_API_KEY": PROVIDER_KEY,
+        "ANTHROPIC_API_KEY": PROVIDER_KEY,
+        "GITHUB_TOKEN": GITHUB_KEY,
+        "PYTHONPATH": str(base_repo.root),
+        "PYTHONSTARTUP": str(base_repo.root / "app" / "core.py"),
+    }.items():
         monkeypatch.setenv(name, value)
     calls: list[dict[str, Any]] = []
     real = subprocess.run
 
     def run(cmd: Any, *args: Any, **kwargs: Any) -> Any:
         cwd = kwargs.get("cwd")
-        calls.append({"cmd": [str(c) for c in cmd], "cwd": cwd, "env": kwargs.get("env"),
-                      "cwd_empty": cwd is not None and not any(Path(cwd).iterdir())})
+        calls.append(
+            {
+                "cmd": [str(c) for c in cmd],
+                "cwd": cwd,
+                "env": kwargs.get("env"),
+                "cwd_empty": cwd is not None and not any(Path(cwd).iterdir()),
+            }
+        )
         return real(cmd, *args, **kwargs)
 
     monkeypatch.setattr(subprocess, "run", run)
@@ -348,15 +410,19 @@ def test_every_process_of_a_review_runs_without_keys_and_outside_the_tree(
 
     monkeypatch.setattr(subprocess, "run", real)
     found = rules(report)
-    assert {("app/core.py", SHELL_LINE, "bandit:B602"), ("app/a.py", 2, "grimp:import-cycle"),
-            (".github/workflows/ci.yml", INJECTION_LINE, "zizmor:template-injection"),
-            ("Dockerfile", 1, "hadolint:DL3007")} <= found, err
+    assert {
+        ("app/core.py", SHELL_LINE, "bandit:B602"),
+        ("app/a.py", 2, "grimp:import-cycle"),
+        (".github/workflows/ci.yml", INJECTION_LINE, "zizmor:template-injection"),
+        ("Dockerfile", 1, "hadolint:DL3007"),
+    } <= found, err
     tools = {"bandit": False, "grimp": False, "zizmor": False, "hadolint": False, "git": False}
     for call in calls:
         text = " ".join(call["cmd"])
         assert call["env"] is not None, text
-        assert not {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "PYTHONPATH",
-                    "PYTHONSTARTUP"} & set(call["env"]), text
+        assert not {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "PYTHONPATH", "PYTHONSTARTUP"} & set(
+            call["env"]
+        ), text
         assert PROVIDER_KEY not in text and GITHUB_KEY not in text
         if Path(call["cmd"][0]).name.startswith("git"):
             tools["git"] = True
@@ -408,8 +474,20 @@ def test_a_committed_dotenv_never_redirects_the_provider(
         (sp / "litellm").symlink_to(Path(list(spec.submodule_search_locations)[0]), target_is_directory=True)
         dump = tmp_path / "dump.json"
         runner = RUNNER.format(sp=str(sp), dump=str(dump))
-        args = ["review", str(git_repo.root), "--working", "-w", "security", "-m", "gpt-4o-mini",
-                "--db", str(tmp_path / "h.db"), "-f", "json", "-q"]
+        args = [
+            "review",
+            str(git_repo.root),
+            "--working",
+            "-w",
+            "security",
+            "-m",
+            "gpt-4o-mini",
+            "--db",
+            str(tmp_path / "h.db"),
+            "-f",
+            "json",
+            "-q",
+        ]
         env = {**os.environ, "OPENAI_API_KEY": PROVIDER_KEY, "OPENAI_API_BASE": fake_provider.url}
         if how == "venv-in-repo":
             script = tmp_path / "run_tokyo.py"
@@ -441,7 +519,8 @@ def outside(tmp_path: Path) -> Path:
     (root / "dir").mkdir(parents=True)
     (root / "outside-secret.txt").write_text(f"password = {CANARY}\n", encoding="utf-8")
     (root / "dir" / "mod.py").write_text(
-        f'import subprocess\nsubprocess.call("echo {CANARY}", shell=True)\n', encoding="utf-8")
+        f'import subprocess\nsubprocess.call("echo {CANARY}", shell=True)\n', encoding="utf-8"
+    )
     (root / "README.md").write_text(f"# Outside\n\nSet `CANARY_SETTING` ({CANARY}).\n", encoding="utf-8")
     return root
 
@@ -464,7 +543,10 @@ def _everything(cli: RunCli, fp: FakeProvider, root: Path, *target: str) -> tupl
 
 
 def test_committed_symlinks_out_of_the_repository_are_listed_not_followed(
-    git_repo: GitRepo, outside: Path, cli: RunCli, fake_provider: FakeProvider,
+    git_repo: GitRepo,
+    outside: Path,
+    cli: RunCli,
+    fake_provider: FakeProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", PROVIDER_KEY)
@@ -477,15 +559,18 @@ def test_committed_symlinks_out_of_the_repository_are_listed_not_followed(
     report, everything = _everything(cli, fake_provider, git_repo.root, "--all")
 
     assert CANARY not in everything
-    assert reasons(report) == {"app.py": None, "notes.txt": "symlink", "rel.txt": "symlink",
-                               "linked": "symlink"}
+    assert reasons(report) == {"app.py": None, "notes.txt": "symlink", "rel.txt": "symlink", "linked": "symlink"}
     assert ("app.py", SHELL_LINE, "bandit:B602") in rules(report)
     assert fake_provider.requests
 
 
 @pytest.mark.parametrize("target", ["--working", "--staged"])
 def test_new_symlinks_in_a_working_or_staged_review_are_listed_not_followed(
-    target: str, git_repo: GitRepo, outside: Path, cli: RunCli, fake_provider: FakeProvider,
+    target: str,
+    git_repo: GitRepo,
+    outside: Path,
+    cli: RunCli,
+    fake_provider: FakeProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", PROVIDER_KEY)
@@ -504,7 +589,10 @@ def test_new_symlinks_in_a_working_or_staged_review_are_listed_not_followed(
 
 
 def test_a_tracked_file_below_a_symlinked_directory_is_never_read(
-    git_repo: GitRepo, outside: Path, cli: RunCli, fake_provider: FakeProvider,
+    git_repo: GitRepo,
+    outside: Path,
+    cli: RunCli,
+    fake_provider: FakeProvider,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The index still lists ``pkg/mod.py`` while the working tree's ``pkg`` became a symlink
@@ -526,7 +614,9 @@ def test_a_tracked_file_below_a_symlinked_directory_is_never_read(
 
 
 def test_analyzers_never_read_an_unchanged_symlink_of_the_tree(
-    git_repo: GitRepo, outside: Path, cli: RunCli,
+    git_repo: GitRepo,
+    outside: Path,
+    cli: RunCli,
 ) -> None:
     """A working-tree review reads unchanged files of the tree too (the README for
     readme-mentions, packages for the import graph): a symlinked README or module is never
@@ -539,8 +629,10 @@ def test_analyzers_never_read_an_unchanged_symlink_of_the_tree(
     git_repo.write("app/settings.py", '"""Settings."""\nimport os\n\nHOME = os.environ.get("APP_HOME")\n')
     git_repo.commit("base")
     git_repo.write("app/a.py", CYCLE_A_NEW)  # would close a cycle through the outside b.py
-    git_repo.write("app/settings.py", '"""Settings."""\nimport os\n\nHOME = os.environ.get("APP_HOME")\n'
-                   'MODE = os.environ.get("CANARY_SETTING")\n')
+    git_repo.write(
+        "app/settings.py",
+        '"""Settings."""\nimport os\n\nHOME = os.environ.get("APP_HOME")\nMODE = os.environ.get("CANARY_SETTING")\n',
+    )
 
     _, report, err = review_json(cli, str(git_repo.root), "--working", "--offline")
 

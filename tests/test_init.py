@@ -62,9 +62,22 @@ def test_init_writes_four_files_each_valid_where_it_is_read(cli: RunCli, repo: G
     uses = [ln.split("uses: ", 1)[1] for ln in workflow.splitlines() if "uses: acme/" in ln]
     assert uses == [f"{ACTION} # v{__version__}"] * 2 and all(PINNED.match(u.split(" ")[0]) for u in uses)
     assert actionlint(workflow, "tokyo-review.yml") == []
-    proc = subprocess.run([zizmor(), "--offline", "--persona", "pedantic", "--format", "json", "--no-progress",
-                           str(repo.path(".github/workflows/tokyo-review.yml"))],
-                          capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [
+            zizmor(),
+            "--offline",
+            "--persona",
+            "pedantic",
+            "--format",
+            "json",
+            "--no-progress",
+            str(repo.path(".github/workflows/tokyo-review.yml")),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stdout + proc.stderr
 
     pre_commit = yaml.safe_load(repo.read(".pre-commit-config.yaml"))
@@ -72,16 +85,23 @@ def test_init_writes_four_files_each_valid_where_it_is_read(cli: RunCli, repo: G
     assert (entry["repo"], entry["rev"]) == ("https://github.com/acme/tokyo-cli", SHA)
     hook_ids = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
     assert [h["id"] for h in entry["hooks"]] == ["tokyo-review"] and "tokyo-review" in hook_ids
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
-                          cwd=repo.root, capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=repo.root,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_without_action_the_readme_placeholder_is_written_and_said(cli: RunCli, repo: GitRepo) -> None:
     code, out, _ = init(cli, repo)
     assert code == 0 and "OWNER/tokyo-cli@0123456789abcdef0123456789abcdef01234567 is a placeholder" in out
-    assert f"OWNER/tokyo-cli@0123456789abcdef0123456789abcdef01234567 # v{__version__}" in \
-        repo.read(".github/workflows/tokyo-review.yml")
+    assert f"OWNER/tokyo-cli@0123456789abcdef0123456789abcdef01234567 # v{__version__}" in repo.read(
+        ".github/workflows/tokyo-review.yml"
+    )
 
 
 def test_the_workflow_template_is_the_readme_snippet() -> None:
@@ -128,8 +148,10 @@ def test_pyproject_gets_a_tool_tokyo_table_and_keeps_the_rest(cli: RunCli, repo:
 
 
 def test_force_replaces_only_the_tool_tokyo_table(cli: RunCli, repo: GitRepo) -> None:
-    repo.write("pyproject.toml", '[tool.tokyo]\nworkflow = "security"\n\n[tool.tokyo.extra]\nx = 1\n\n'
-                                 '[tool.black]\nline-length = 88\n')
+    repo.write(
+        "pyproject.toml",
+        '[tool.tokyo]\nworkflow = "security"\n\n[tool.tokyo.extra]\nx = 1\n\n[tool.black]\nline-length = 88\n',
+    )
     code, out, _ = init(cli, repo, "--pyproject")
     assert "already has [tool.tokyo] (--force replaces it)" in out
     code, out, _ = init(cli, repo, "--pyproject", "--force")
@@ -148,12 +170,16 @@ def test_a_tool_tokyo_tokyo_cannot_replace_safely_is_left_alone(cli: RunCli, rep
 # -- .pre-commit-config.yaml -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("existing", [
-    "default_stages: [pre-commit]\nrepos:\n  - repo: local\n    hooks:\n      - id: lint\n        name: lint\n"
-    "        entry: make lint\n        language: system\n\n# trailing comment\nci:\n  autofix_prs: false\n",
-    "repos:\n- repo: https://github.com/psf/black\n  rev: 24.1.0\n  hooks:\n  - id: black\n",
-    "repos:\n  - repo: meta\n    hooks:\n      - id: check-useless-excludes",  # no newline at the end
-], ids=["indented-then-key", "unindented", "no-final-newline"])
+@pytest.mark.parametrize(
+    "existing",
+    [
+        "default_stages: [pre-commit]\nrepos:\n  - repo: local\n    hooks:\n      - id: lint\n        name: lint\n"
+        "        entry: make lint\n        language: system\n\n# trailing comment\nci:\n  autofix_prs: false\n",
+        "repos:\n- repo: https://github.com/psf/black\n  rev: 24.1.0\n  hooks:\n  - id: black\n",
+        "repos:\n  - repo: meta\n    hooks:\n      - id: check-useless-excludes",  # no newline at the end
+    ],
+    ids=["indented-then-key", "unindented", "no-final-newline"],
+)
 def test_the_hook_is_added_to_an_existing_config(cli: RunCli, repo: GitRepo, existing: str) -> None:
     repo.write(".pre-commit-config.yaml", existing)
     old = yaml.safe_load(existing)
@@ -171,16 +197,26 @@ def test_the_hook_is_added_to_an_existing_config(cli: RunCli, repo: GitRepo, exi
         assert text[last:] == "\n# trailing comment\nci:\n  autofix_prs: false\n"
 
 
-@pytest.mark.parametrize(("existing", "why"), [
-    ("repos: [{repo: local, hooks: [{id: x, name: x, entry: x, language: system}]}]\n", "add the entry by hand"),
-    ("repos:\n  - repo: local\n    hooks:\n  - : [\n", "invalid YAML"),
-    ("ci: {}\n", "has no `repos:` list"),
-    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-                                                    for p, c in zip("abcdefgh", "bcdefghi")) + "repos: []\n",
-     "limit"),
-], ids=["flow-style", "invalid", "no-repos", "alias-bomb"])
-def test_a_config_it_cannot_add_to_is_left_alone_with_the_reason(cli: RunCli, repo: GitRepo, existing: str,
-                                                                 why: str) -> None:
+@pytest.mark.parametrize(
+    ("existing", "why"),
+    [
+        ("repos: [{repo: local, hooks: [{id: x, name: x, entry: x, language: system}]}]\n", "add the entry by hand"),
+        ("repos:\n  - repo: local\n    hooks:\n  - : [\n", "invalid YAML"),
+        ("ci: {}\n", "has no `repos:` list"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+            )
+            + "repos: []\n",
+            "limit",
+        ),
+    ],
+    ids=["flow-style", "invalid", "no-repos", "alias-bomb"],
+)
+def test_a_config_it_cannot_add_to_is_left_alone_with_the_reason(
+    cli: RunCli, repo: GitRepo, existing: str, why: str
+) -> None:
     repo.write(".pre-commit-config.yaml", existing)
     code, out, _ = init(cli, repo, "--action", ACTION)
     line = next(ln for ln in out.splitlines() if ".pre-commit-config.yaml" in ln)
@@ -202,8 +238,9 @@ def test_symlinks_are_never_written_through(cli: RunCli, repo: GitRepo, tmp_path
     code, out, _ = init(cli, repo, "--action", ACTION, "--force")
     assert code == 0 and "wrote 1 of 4 files" in out  # agents.yaml only
     for name in (".tokyo.toml", ".github/workflows/tokyo-review.yml", ".pre-commit-config.yaml"):
-        assert any(ln.startswith("skip") and name in ln and "a symlink is never followed" in ln
-                   for ln in out.splitlines()), name
+        assert any(
+            ln.startswith("skip") and name in ln and "a symlink is never followed" in ln for ln in out.splitlines()
+        ), name
     assert list(outside_dir.iterdir()) == [] and outside_file.read_text(encoding="utf-8") == "repos: []\n"
     assert not (tmp_path / "missing.toml").exists()
 

@@ -81,7 +81,7 @@ def find_cycle(edges: dict[tuple[str, str], list[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(succ.get(node, ())):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()

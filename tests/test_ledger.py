@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from test_store import make_run
 
+from test_store import make_run
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.results import RunResult
@@ -45,7 +45,8 @@ def test_a_new_finding_is_open_and_seen_counts_runs(db: Database) -> None:
     assert (entry.first_run_id, entry.last_run_id, entry.repo) == (1, 2, "/src/other")
     assert entry.last_seen_at - entry.first_seen_at == timedelta(days=1)
     assert ledger_status(db, [fingerprints(first)[SQL], "ffffffffffffffff"]) == {
-        fingerprints(first)[SQL]: "open", "ffffffffffffffff": "open",
+        fingerprints(first)[SQL]: "open",
+        "ffffffffffffffff": "open",
     }
 
 
@@ -147,14 +148,21 @@ def test_resolve_fingerprint_by_unique_prefix(db: Database) -> None:
     fp = fingerprints(run)
     assert resolve_fingerprint(db, fp[SQL][:6].upper()) == fp[SQL]
     assert resolve_fingerprint(db, fp[SQL]) == fp[SQL]
-    for bad, message in (("ab", "at least 4 hex digits"), ("zzzzzz", "at least 4 hex digits"),
-                         ("0000000000000000", "no finding with fingerprint")):
+    for bad, message in (
+        ("ab", "at least 4 hex digits"),
+        ("zzzzzz", "at least 4 hex digits"),
+        ("0000000000000000", "no finding with fingerprint"),
+    ):
         with pytest.raises(StoreError, match=message) as exc:
             resolve_fingerprint(db, bad)
         assert exc.value.exit_code == 2
     # two fingerprints that share a prefix
-    db["ledger"].insert_all([{"fingerprint": "abcd000000000001", "status": "open", "seen": 0},
-                             {"fingerprint": "abcd000000000002", "status": "open", "seen": 0}])
+    db["ledger"].insert_all(
+        [
+            {"fingerprint": "abcd000000000001", "status": "open", "seen": 0},
+            {"fingerprint": "abcd000000000002", "status": "open", "seen": 0},
+        ]
+    )
     with pytest.raises(StoreError, match="ambiguous: abcd000000000001, abcd000000000002"):
         resolve_fingerprint(db, "abcd")
     assert resolve_fingerprint(db, "abcd000000000002") == "abcd000000000002"
@@ -164,10 +172,21 @@ def test_list_filters_orders_and_searches(db: Database) -> None:
     run = make_run()
     save_run(db, run)
     other = RunResult(
-        repo="/src/web", target="all", target_description="all files", workflow="review",
-        started_at=datetime(2025, 6, 1, tzinfo=timezone.utc),
-        findings=[Finding(path="web/app.js", line=3, severity=Severity.CRITICAL, agent="akira",
-                          title="Secrets committed to the repository", body="An AWS key is in the diff.")],
+        repo="/src/web",
+        target="all",
+        target_description="all files",
+        workflow="review",
+        started_at=datetime(2025, 6, 1, tzinfo=UTC),
+        findings=[
+            Finding(
+                path="web/app.js",
+                line=3,
+                severity=Severity.CRITICAL,
+                agent="akira",
+                title="Secrets committed to the repository",
+                body="An AWS key is in the diff.",
+            )
+        ],
     )
     save_run(db, other)
     fp = fingerprints(run)
@@ -181,22 +200,21 @@ def test_list_filters_orders_and_searches(db: Database) -> None:
     assert [e.title for e in list_ledger(db, limit=1)] == ["Secrets committed to the repository"]
     # full-text search over titles and bodies, Porter-stemmed, any text safe
     assert [e.title for e in list_ledger(db, status=None, search="injections")] == [BANDIT]
-    assert [e.title for e in list_ledger(db, status=None, search="aws keys")] == [
-        "Secrets committed to the repository"]
+    assert [e.title for e in list_ledger(db, status=None, search="aws keys")] == ["Secrets committed to the repository"]
     assert list_ledger(db, status=None, search='"unbalanced OR (') == []
     with pytest.raises(StoreError, match="unknown status 'closed'"):
         list_ledger(db, status="closed")
 
 
 def test_prune_keeps_the_ledger_and_the_search_index_consistent(db: Database) -> None:
-    old, new = make_run(), make_run(started_at=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    old, new = make_run(), make_run(started_at=datetime(2030, 1, 1, tzinfo=UTC))
     save_run(db, old)
     save_run(db, new)
     fp = fingerprints(old)[BANDIT]
     dismiss(db, fp, reason="constants only")
-    assert prune_runs(db, before=datetime(2029, 1, 1, tzinfo=timezone.utc), dry_run=True) == 1
+    assert prune_runs(db, before=datetime(2029, 1, 1, tzinfo=UTC), dry_run=True) == 1
     assert db["runs"].count == 2
-    assert prune_runs(db, before=datetime(2029, 1, 1, tzinfo=timezone.utc)) == 1
+    assert prune_runs(db, before=datetime(2029, 1, 1, tzinfo=UTC)) == 1
     assert [r["id"] for r in db["runs"].rows] == [2]
     assert db["findings"].count_where("run_id = 1") == 0
     # FTS5 integrity-check fails if the index does not match the findings table exactly

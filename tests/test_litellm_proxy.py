@@ -28,15 +28,26 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTER_KEY = "sk-tokyo-proxy-test-master-0123456789"
 INPUT_USD, OUTPUT_USD = 0.0001, 0.0002  # per token, the proxy's own prices (model_info)
-REVIEW_REPLY = {"summary": "one finding", "findings": [{
-    "path": "app/db.py", "line": 5, "severity": "high", "category": "security",
-    "title": "SQL built from user input", "body": "Use a parameterised query."}]}
+REVIEW_REPLY = {
+    "summary": "one finding",
+    "findings": [
+        {
+            "path": "app/db.py",
+            "line": 5,
+            "severity": "high",
+            "category": "security",
+            "title": "SQL built from user input",
+            "body": "Use a parameterised query.",
+        }
+    ],
+}
 
 
 def proxy_executable() -> str | None:
@@ -58,12 +69,20 @@ def config(upstream: str, spent_models: tuple[str, ...]) -> str:
     provider prefix); ``spent_models`` get a deployment budget of $0.000001."""
     lines = ["model_list:"]
     for name in ("claude-opus-4-5", "claude-sonnet-4-5", "o3", "o4-mini"):
-        lines += [f"  - model_name: {name}", "    litellm_params:", f"      model: openai/{name}",
-                  f"      api_base: {upstream}", "      api_key: fake-upstream-key"]
+        lines += [
+            f"  - model_name: {name}",
+            "    litellm_params:",
+            f"      model: openai/{name}",
+            f"      api_base: {upstream}",
+            "      api_key: fake-upstream-key",
+        ]
         if name in spent_models:
             lines += ["      max_budget: 0.000001", "      budget_duration: 30d"]
-        lines += ["    model_info:", f"      input_cost_per_token: {INPUT_USD}",
-                  f"      output_cost_per_token: {OUTPUT_USD}"]
+        lines += [
+            "    model_info:",
+            f"      input_cost_per_token: {INPUT_USD}",
+            f"      output_cost_per_token: {OUTPUT_USD}",
+        ]
     lines += ["litellm_settings:", "  telemetry: false", "general_settings:", f"  master_key: {MASTER_KEY}"]
     return "\n".join(lines) + "\n"
 
@@ -80,16 +99,28 @@ def proxy(upstream: FakeProvider, tmp_path_factory: pytest.TempPathFactory) -> I
     if exe is None:
         if os.environ.get("CI"):
             pytest.fail("the LiteLLM Proxy is not installed: .ci/run installs requirements/litellm-proxy.txt")
-        pytest.skip("no LiteLLM Proxy: python3 -m venv .venv-proxy && .venv-proxy/bin/pip install "
-                    "-r requirements/litellm-proxy.txt")
+        pytest.skip(
+            "no LiteLLM Proxy: python3 -m venv .venv-proxy && .venv-proxy/bin/pip install "
+            "-r requirements/litellm-proxy.txt"
+        )
     work = tmp_path_factory.mktemp("proxy")
     (work / "config.yaml").write_text(config(upstream.url, ("o3", "o4-mini")), encoding="utf-8")
     port = free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-           "LITELLM_TELEMETRY": "False", "NO_PROXY": "127.0.0.1,localhost"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(work),
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_TELEMETRY": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     log = (work / "proxy.log").open("wb")
-    proc = subprocess.Popen([exe, "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [exe, "--config", str(work / "config.yaml"), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180  # its start-up imports take ~25 s on a loaded 2-core machine
@@ -121,8 +152,12 @@ def spend_the_budget(url: str, model: str) -> None:
     """Call ``model`` until the proxy refuses it for its budget (the proxy books spend after
     answering; waiting for its refusal is waiting on the condition, not on a clock)."""
     for _ in range(100):
-        r = httpx.post(f"{url}/v1/chat/completions", headers={"Authorization": f"Bearer {MASTER_KEY}"},
-                       json={"model": model, "messages": [{"role": "user", "content": "warm-up"}]}, timeout=30)
+        r = httpx.post(
+            f"{url}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {MASTER_KEY}"},
+            json={"model": model, "messages": [{"role": "user", "content": "warm-up"}]},
+            timeout=30,
+        )
         if r.status_code == 429 and "budget" in r.text:
             return
         assert r.status_code == 200, r.text
@@ -132,23 +167,42 @@ def spend_the_budget(url: str, model: str) -> None:
 
 @pytest.fixture
 def change(git_repo: GitRepo) -> GitRepo:
-    git_repo.write("app/db.py", "import sqlite3\n\n\ndef find(conn, name):\n"
-                                "    return conn.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\")\n")
+    git_repo.write(
+        "app/db.py",
+        "import sqlite3\n\n\ndef find(conn, name):\n"
+        '    return conn.execute("SELECT * FROM users WHERE name = \'" + name + "\'")\n',
+    )
     git_repo.commit("db")
     (git_repo.root / "workflow.yaml").write_text(
         "name: proxied\nsteps:\n  - id: security\n    agent: akira\n"
-        "  - id: summary\n    agent: kenji\n    task: synthesize\n    depends_on: [security]\nfail_on: critical\n")
+        "  - id: summary\n    agent: kenji\n    task: synthesize\n    depends_on: [security]\nfail_on: critical\n"
+    )
     return git_repo
 
 
 def test_a_proxy_budget_stops_the_run_part_way_and_keeps_the_findings_before_it(
-    proxy: str, upstream: FakeProvider, change: GitRepo, cli, monkeypatch  # type: ignore[no-untyped-def]
+    proxy: str,
+    upstream: FakeProvider,
+    change: GitRepo,
+    cli,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     upstream.reset()
     upstream.script("SQL", REVIEW_REPLY, usage=(400, 60))
     monkeypatch.setenv("OPENAI_API_KEY", MASTER_KEY)  # --api-base sends it: the proxy's (virtual) key
-    code, out, err = cli("review", str(change.root), "--all", "-q", "--no-cache", "--api-base", f"{proxy}/v1",
-                         "--workflow", str(change.root / "workflow.yaml"), "-f", "json")
+    code, out, err = cli(
+        "review",
+        str(change.root),
+        "--all",
+        "-q",
+        "--no-cache",
+        "--api-base",
+        f"{proxy}/v1",
+        "--workflow",
+        str(change.root / "workflow.yaml"),
+        "-f",
+        "json",
+    )
     report = json.loads(out)
     steps = {s["id"]: s for s in report["steps"]}
     assert steps["security"]["status"] == "ok"
@@ -168,7 +222,11 @@ def test_a_proxy_budget_stops_the_run_part_way_and_keeps_the_findings_before_it(
 
 
 def test_litellm_proxy_model_ids_reach_the_proxy_with_its_cost(
-    proxy: str, upstream: FakeProvider, change: GitRepo, cli, monkeypatch  # type: ignore[no-untyped-def]
+    proxy: str,
+    upstream: FakeProvider,
+    change: GitRepo,
+    cli,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     """``litellm_proxy/<model>``: litellm's own route to a proxy (LITELLM_PROXY_API_BASE and
     LITELLM_PROXY_API_KEY), no --api-base."""
@@ -176,9 +234,19 @@ def test_litellm_proxy_model_ids_reach_the_proxy_with_its_cost(
     upstream.script("SQL", REVIEW_REPLY, usage=(300, 50))
     monkeypatch.setenv("LITELLM_PROXY_API_BASE", proxy)
     monkeypatch.setenv("LITELLM_PROXY_API_KEY", MASTER_KEY)
-    code, out, _ = cli("review", str(change.root), "--all", "-q", "--no-cache", "--model",
-                       "litellm_proxy/claude-opus-4-5", "--workflow", str(change.root / "workflow.yaml"),
-                       "-f", "json")
+    code, out, _ = cli(
+        "review",
+        str(change.root),
+        "--all",
+        "-q",
+        "--no-cache",
+        "--model",
+        "litellm_proxy/claude-opus-4-5",
+        "--workflow",
+        str(change.root / "workflow.yaml"),
+        "-f",
+        "json",
+    )
     report = json.loads(out)
     calls = [c for s in report["steps"] for c in s["calls"]]
     assert [c["model"] for c in calls] == ["litellm_proxy/claude-opus-4-5"] * 2  # review, then synthesis
@@ -188,14 +256,23 @@ def test_litellm_proxy_model_ids_reach_the_proxy_with_its_cost(
 
 # --- the proxy's refusals that need its database, answered by the fake as the proxy does ----
 
-GLOBAL_BUDGET = {"error": {"message": "Budget has been exceeded! Current cost: 1.2034, Max budget: 1.0",
-                           "type": "budget_exceeded", "param": None, "code": "400"}}
+GLOBAL_BUDGET = {
+    "error": {
+        "message": "Budget has been exceeded! Current cost: 1.2034, Max budget: 1.0",
+        "type": "budget_exceeded",
+        "param": None,
+        "code": "400",
+    }
+}
 
 
-@pytest.mark.parametrize("status, body", [
-    (400, GLOBAL_BUDGET),  # proxy-wide, key, user or team budget (docs.litellm.ai/docs/proxy/users)
-    (429, {"error": {"message": "Max budget limit reached.", "type": "None", "param": None, "code": "429"}}),
-])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (400, GLOBAL_BUDGET),  # proxy-wide, key, user or team budget (docs.litellm.ai/docs/proxy/users)
+        (429, {"error": {"message": "Max budget limit reached.", "type": "None", "param": None, "code": "429"}}),
+    ],
+)
 def test_a_budget_refusal_is_a_budget_stop_never_retried_nor_sent_again(
     status: int, body: dict[str, object], fake_provider: FakeProvider
 ) -> None:
@@ -229,9 +306,19 @@ def test_a_plain_rate_limit_from_a_proxy_is_still_retried(fake_provider: FakePro
 
     from tokyo_cli.llm.gateway import Gateway, LLMRequest
 
-    fake_provider.script("", {"error": {"message": "No deployments available for selected model, "
-                                        "Try again in 1 seconds. rpm limit=1", "type": "None", "code": "429"}},
-                         status=429, times=1, headers={"retry-after": "0"})
+    fake_provider.script(
+        "",
+        {
+            "error": {
+                "message": "No deployments available for selected model, Try again in 1 seconds. rpm limit=1",
+                "type": "None",
+                "code": "429",
+            }
+        },
+        status=429,
+        times=1,
+        headers={"retry-after": "0"},
+    )
     gateway = Gateway(api_base=fake_provider.url, retries=2)
     request = LLMRequest(model="gpt-4o-mini", messages=[{"role": "user", "content": "review this"}])
     response = asyncio.run(gateway.complete(request))

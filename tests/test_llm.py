@@ -95,10 +95,11 @@ def test_wire_model_name_strips_only_provider_prefixes() -> None:
 
 def test_redact_masks_env_keys_and_key_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROQ_API_KEY", "plain-secret-value")
-    text = redact("a plain-secret-value b sk-proj-abcdefghijklmnop c AIzaSyA1234567890abcdefghijk" + "x" * 11
-                  + " d given-key-1", ["given-key-1"])
-    assert text == ("a [MASKED:env:GROQ_API_KEY] b [MASKED:openai-key] c [MASKED:google-api-key]"
-                    " d [MASKED:api-key]")
+    text = redact(
+        "a plain-secret-value b sk-proj-abcdefghijklmnop c AIzaSyA1234567890abcdefghijk" + "x" * 11 + " d given-key-1",
+        ["given-key-1"],
+    )
+    assert text == ("a [MASKED:env:GROQ_API_KEY] b [MASKED:openai-key] c [MASKED:google-api-key] d [MASKED:api-key]")
 
 
 def test_import_does_not_load_litellm() -> None:
@@ -214,6 +215,7 @@ async def test_500_every_time_fails_after_all_retries(fake_provider: FakeProvide
 async def test_timeout_gives_clear_error(fake_provider: FakeProvider) -> None:
     fake_provider.script("", "too late", delay=2)
     import litellm  # noqa: F401 - its first import (~2.5 s) must not count as the call's time
+
     started = time.monotonic()
     with pytest.raises(ProviderError) as err:
         await fast_gateway(fake_provider, timeout_s=0.3, retries=0).complete(ask("claude-opus-4-5"))
@@ -243,7 +245,10 @@ async def test_bad_request_is_not_retried_and_masks_keys(fake_provider: FakeProv
     with pytest.raises(ProviderError) as err:
         await fast_gateway(fake_provider, retries=3).complete(ask())
     assert len(fake_provider.requests) == 1
-    assert str(err.value) == f"gpt-4o: request rejected (HTTP 400) at {fake_provider.url}: bad field near [MASKED:openai-key]"
+    assert (
+        str(err.value)
+        == f"gpt-4o: request rejected (HTTP 400) at {fake_provider.url}: bad field near [MASKED:openai-key]"
+    )
 
 
 async def test_connection_refused_is_retried_then_fails() -> None:
@@ -312,8 +317,7 @@ async def test_fake_provider_serves_many_in_flight(fake_provider: FakeProvider) 
             await asyncio.sleep(0.05)
         release.set()
 
-    await asyncio.gather(release_when_all_arrived(),
-                         *(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
+    await asyncio.gather(release_when_all_arrived(), *(gateway.complete(ask(text=f"chunk {i}")) for i in range(60)))
     assert fake_provider.peak_in_flight == 60
 
 
@@ -381,7 +385,8 @@ async def test_fallback_without_credentials_is_skipped(monkeypatch: pytest.Monke
     assert response.model == "gpt-4o" and response.provider == "openai"
     assert stub.calls == ["claude-opus-4-5", "gpt-4o"], "auth errors are not retried; groq has no key"
     assert response.errors == [
-        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
+        "claude-opus-4-5: authentication failed (HTTP 401) from anthropic: "
+        "check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN",
         "groq/llama-3.3-70b-versatile: skipped, no credentials (set GROQ_API_KEY)",
     ]
 
@@ -533,12 +538,16 @@ def closed_port() -> int:
         return int(s.getsockname()[1])  # closed when the block ends: nothing listens there
 
 
-@pytest.mark.parametrize(("model", "key", "base"), [
-    ("claude-opus-4-5", "ANTHROPIC_API_KEY", "ANTHROPIC_API_BASE"),  # litellm's aiohttp route
-    ("o3", "OPENAI_API_KEY", "OPENAI_BASE_URL"),  # the OpenAI SDK's route
-])
+@pytest.mark.parametrize(
+    ("model", "key", "base"),
+    [
+        ("claude-opus-4-5", "ANTHROPIC_API_KEY", "ANTHROPIC_API_BASE"),  # litellm's aiohttp route
+        ("o3", "OPENAI_API_KEY", "OPENAI_BASE_URL"),  # the OpenAI SDK's route
+    ],
+)
 async def test_a_dead_provider_endpoint_is_named_without_library_internals(
-        monkeypatch: pytest.MonkeyPatch, model: str, key: str, base: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, model: str, key: str, base: str
+) -> None:
     port = closed_port()
     monkeypatch.setenv(key, "test-key-not-real")
     monkeypatch.setenv(base, f"http://127.0.0.1:{port}" + ("/v1" if base == "OPENAI_BASE_URL" else ""))
@@ -548,14 +557,17 @@ async def test_a_dead_provider_endpoint_is_named_without_library_internals(
     assert str(err.value) == f"{model}: connection refused at http://127.0.0.1:{port} ({provider})"
 
 
-async def test_an_http_error_names_the_status_and_the_provider(fake_provider: FakeProvider,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_http_error_names_the_status_and_the_provider(
+    fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_provider.script("", {"error": {"message": "The server had an error", "type": "server_error"}}, status=500)
     monkeypatch.setenv("GROQ_API_KEY", "test-key-not-real")
     monkeypatch.setenv("GROQ_API_BASE", fake_provider.url)
     with pytest.raises(ProviderError) as err:
         await Gateway(retries=0, timeout_s=5).complete(ask("groq/llama-3.3-70b-versatile"))
-    assert str(err.value) == "groq/llama-3.3-70b-versatile: provider error (HTTP 500) from groq: The server had an error"
+    assert (
+        str(err.value) == "groq/llama-3.3-70b-versatile: provider error (HTTP 500) from groq: The server had an error"
+    )
 
 
 async def test_tokyo_debug_adds_the_raw_text(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -590,32 +602,60 @@ class ClientConnectorError(OSError):
     pass
 
 
-@pytest.mark.parametrize(("exc", "expected"), [
-    (_chained(InternalServerError("litellm.InternalServerError: AnthropicException - Cannot connect to host "
-                                  "api.example:443 ssl:<ssl.SSLContext object at 0x7f88> [Name or service not "
-                                  "known]. Handle with `litellm.InternalServerError`."),
-              ClientConnectorError("Cannot connect to host api.example:443 ssl:<ssl.SSLContext object at 0x7f88>"),
-              socket.gaierror(-2, "Name or service not known")),
-     "m: host not found at api.example:443 (unknown)"),
-    (_chained(InternalServerError("litellm.InternalServerError: OpenAIException - Connection error."),
-              __import__("ssl").SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed")),
-     "m: TLS certificate not trusted at unknown"),
-    (_chained(InternalServerError("litellm.InternalServerError: OpenAIException - Connection error."),
-              ConnectionResetError(104, "Connection reset by peer")),
-     "m: connection dropped at unknown"),
-    (InternalServerError('litellm.InternalServerError: InternalServerError: OpenAIException - Error code: 503 - '
-                         '{"error": {"message": "Service overloaded", "type": "server_error"}}', 503),
-     "m: provider error (HTTP 503) from unknown: Service overloaded"),
-    (InternalServerError("litellm.InternalServerError: InternalServerError: OpenAIException - "
-                         "<aiohttp.client.ClientResponse object at 0x7f88>. Handle with `litellm.InternalServerError`.",
-                         502),
-     "m: provider error (HTTP 502) from unknown"),
-    (InternalServerError("litellm.BadRequestError: OpenAIException - b'{\"error\": {\"message\": \"max_tokens is "
-                         "too large\"}}'", 400),
-     "m: request rejected (HTTP 400) from unknown: max_tokens is too large"),
-])
-def test_library_text_becomes_a_short_cause(exc: BaseException, expected: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (
+            _chained(
+                InternalServerError(
+                    "litellm.InternalServerError: AnthropicException - Cannot connect to host "
+                    "api.example:443 ssl:<ssl.SSLContext object at 0x7f88> [Name or service not "
+                    "known]. Handle with `litellm.InternalServerError`."
+                ),
+                ClientConnectorError("Cannot connect to host api.example:443 ssl:<ssl.SSLContext object at 0x7f88>"),
+                socket.gaierror(-2, "Name or service not known"),
+            ),
+            "m: host not found at api.example:443 (unknown)",
+        ),
+        (
+            _chained(
+                InternalServerError("litellm.InternalServerError: OpenAIException - Connection error."),
+                __import__("ssl").SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] self-signed"),
+            ),
+            "m: TLS certificate not trusted at unknown",
+        ),
+        (
+            _chained(
+                InternalServerError("litellm.InternalServerError: OpenAIException - Connection error."),
+                ConnectionResetError(104, "Connection reset by peer"),
+            ),
+            "m: connection dropped at unknown",
+        ),
+        (
+            InternalServerError(
+                "litellm.InternalServerError: InternalServerError: OpenAIException - Error code: 503 - "
+                '{"error": {"message": "Service overloaded", "type": "server_error"}}',
+                503,
+            ),
+            "m: provider error (HTTP 503) from unknown: Service overloaded",
+        ),
+        (
+            InternalServerError(
+                "litellm.InternalServerError: InternalServerError: OpenAIException - "
+                "<aiohttp.client.ClientResponse object at 0x7f88>. Handle with `litellm.InternalServerError`.",
+                502,
+            ),
+            "m: provider error (HTTP 502) from unknown",
+        ),
+        (
+            InternalServerError(
+                'litellm.BadRequestError: OpenAIException - b\'{"error": {"message": "max_tokens is too large"}}\'', 400
+            ),
+            "m: request rejected (HTTP 400) from unknown: max_tokens is too large",
+        ),
+    ],
+)
+def test_library_text_becomes_a_short_cause(exc: BaseException, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from tokyo_cli.llm.errors import classify
 
     monkeypatch.delenv("TOKYO_DEBUG", raising=False)
@@ -628,6 +668,7 @@ def test_an_endpoint_is_shown_without_its_credentials_or_query() -> None:
     from tokyo_cli.llm.errors import classify
 
     exc = _chained(InternalServerError("Connection error."), ConnectionRefusedError(111, "Connection refused"))
-    failure = classify("m", exc, timeout_s=120, api_base="https://user:s3cret@proxy.example:8443/v1?key=abc",
-                       secrets=[])  # type: ignore[arg-type]
+    failure = classify(
+        "m", exc, timeout_s=120, api_base="https://user:s3cret@proxy.example:8443/v1?key=abc", secrets=[]
+    )  # type: ignore[arg-type]
     assert failure.message == "m: connection refused at https://proxy.example:8443/v1"

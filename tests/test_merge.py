@@ -10,9 +10,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
 from tokyo_cli.engine.merging import merge_runs
 from tokyo_cli.report.reading import read_report
 
@@ -40,8 +40,19 @@ def audit(git_repo: GitRepo) -> GitRepo:
 
 
 def review(cli: Any, repo: GitRepo, out: Path, *extra: str) -> dict[str, Any]:
-    code, _, err = cli("review", str(repo.root), "--all", "--offline", "-q", "--no-cache", "--fail-on", "critical",
-                       "-o", str(out), *extra)
+    code, _, err = cli(
+        "review",
+        str(repo.root),
+        "--all",
+        "--offline",
+        "-q",
+        "--no-cache",
+        "--fail-on",
+        "critical",
+        "-o",
+        str(out),
+        *extra,
+    )
     assert code == 0, err
     return json.loads(out.read_text()) if out.suffix == ".json" else {}
 
@@ -75,6 +86,7 @@ def test_merged_shards_equal_the_unsharded_run_fingerprints_and_totals(audit: Gi
         assert merged["run"]["status"] == "completed" and merged["run"]["merged"]["present"] == list(range(1, n + 1))
         assert sorted(f["path"] for f in merged["files"]) == sorted(f["path"] for f in whole["files"])
         assert [s["id"] for s in merged["steps"]] == [s["id"] for s in whole["steps"]]
+
         def review_files(report: dict[str, Any]) -> dict[str, list[str]]:  # synthesis waits for tokyo merge
             return {s["id"]: sorted(s["files"]) for s in report["steps"] if s["task"] == "review"}
 
@@ -123,8 +135,9 @@ def test_the_same_shard_twice_counts_once(audit: GitRepo, tmp_path: Path, cli) -
     paths = shards(cli, audit, tmp_path, 2)
     rerun = tmp_path / "rerun-1.json"
     review(cli, audit, rerun, "--shard", "1/2")
-    code, out, _ = cli("merge", str(paths[0]), str(paths[0]), str(rerun), str(paths[1]), "-f", "json",
-                       "--fail-on", "critical")
+    code, out, _ = cli(
+        "merge", str(paths[0]), str(paths[0]), str(rerun), str(paths[1]), "-f", "json", "--fail-on", "critical"
+    )
     merged = json.loads(out)
     assert code == 0 and merged["run"]["merged"]["present"] == [1, 2]
     assert sum("was given twice" in n for n in merged["run"]["notices"]) == 1  # the copy is silent, the re-run named
@@ -134,8 +147,9 @@ def test_merged_run_is_stored_and_fail_on_sets_the_exit_code(audit: GitRepo, tmp
     paths = shards(cli, audit, tmp_path, 2)
     code, out, err = cli("merge", *map(str, paths), "-f", "markdown", "-o", str(tmp_path / "merged.md"))
     assert code == 0 and "Merged run" in err  # the shards' fail-on: critical
-    code, out, err = cli("merge", *map(str, paths), "-f", "markdown", "-o", str(tmp_path / "merged.md"),
-                         "--fail-on", "high")
+    code, out, err = cli(
+        "merge", *map(str, paths), "-f", "markdown", "-o", str(tmp_path / "merged.md"), "--fail-on", "high"
+    )
     assert code == 1  # bandit's shell=True is high
     code, out, _ = cli("history", "--json")
     runs = json.loads(out)
@@ -154,13 +168,19 @@ def test_inputs_of_different_changes_are_refused(audit: GitRepo, tmp_path: Path,
     assert code == 2 and out == "" and err.count("\n") == 1 and "only the shards of one change can be merged" in err
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"version": 1, "run": {"repo": "/r", "target": "all"', "malformed JSON (truncated?)"),
-    ("[1, 2, 3]", "neither a tokyo JSON report"),
-    ('{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "semgrep"}}, "results": []}]}', "SARIF from another tool"),
-    ('{"version": 1, "run": {"repo": "/r"}, "findings": []}', "not a valid tokyo JSON report: run.target"),
-    (b"\xff\xfe\x00garbage", "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"version": 1, "run": {"repo": "/r", "target": "all"', "malformed JSON (truncated?)"),
+        ("[1, 2, 3]", "neither a tokyo JSON report"),
+        (
+            '{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "semgrep"}}, "results": []}]}',
+            "SARIF from another tool",
+        ),
+        ('{"version": 1, "run": {"repo": "/r"}, "findings": []}', "not a valid tokyo JSON report: run.target"),
+        (b"\xff\xfe\x00garbage", "not UTF-8 text"),
+    ],
+)
 def test_a_bad_input_file_is_one_line_and_exit_2(content: str | bytes, message: str, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.json"
     path.write_bytes(content.encode() if isinstance(content, str) else content)
@@ -173,8 +193,14 @@ def test_a_hostile_report_is_data_only(audit: GitRepo, tmp_path: Path, cli) -> N
     in it is masked before anything is shown or stored, terminal escapes are cleaned."""
     paths = shards(cli, audit, tmp_path, 1)
     doc = json.loads(paths[0].read_text())
-    evil = dict(doc["findings"][0], path="../../../etc/passwd", fingerprint="0123456789abcdef",
-                title="\x1b]0;owned\x07 ghp_" + "a" * 36, rule=None, members=[])
+    evil = dict(
+        doc["findings"][0],
+        path="../../../etc/passwd",
+        fingerprint="0123456789abcdef",
+        title="\x1b]0;owned\x07 ghp_" + "a" * 36,
+        rule=None,
+        members=[],
+    )
     doc["findings"].append(evil)
     paths[0].write_text(json.dumps(doc))
     code, out, _ = cli("merge", str(paths[0]), "-f", "json", "--fail-on", "critical")
@@ -183,17 +209,43 @@ def test_a_hostile_report_is_data_only(audit: GitRepo, tmp_path: Path, cli) -> N
     assert "\x1b]0;owned" not in out
 
 
-def test_synthesize_runs_the_lead_over_the_merged_findings(audit: GitRepo, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
-                                                           fake_provider: FakeProvider) -> None:
+def test_synthesize_runs_the_lead_over_the_merged_findings(
+    audit: GitRepo,
+    tmp_path: Path,
+    cli,  # type: ignore[no-untyped-def]
+    fake_provider: FakeProvider,
+) -> None:
     paths = shards(cli, audit, tmp_path, 2)
-    fake_provider.script("agent_summaries", {
-        "summary": "Across both shards: one shell injection, and undocumented modules everywhere.",
-        "findings": [{"path": "lib/mod3.py", "line": 1, "severity": "medium", "category": "architecture",
-                      "title": "Every module repeats the same helper", "body": "Seen across both shards."}],
-        "duplicates": [],
-    })
-    code, out, err = cli("merge", *map(str, paths), "-f", "json", "--synthesize", "--api-base", fake_provider.url,
-                         "--model", "openai/gpt-4o-mini", "--fail-on", "critical")
+    fake_provider.script(
+        "agent_summaries",
+        {
+            "summary": "Across both shards: one shell injection, and undocumented modules everywhere.",
+            "findings": [
+                {
+                    "path": "lib/mod3.py",
+                    "line": 1,
+                    "severity": "medium",
+                    "category": "architecture",
+                    "title": "Every module repeats the same helper",
+                    "body": "Seen across both shards.",
+                }
+            ],
+            "duplicates": [],
+        },
+    )
+    code, out, err = cli(
+        "merge",
+        *map(str, paths),
+        "-f",
+        "json",
+        "--synthesize",
+        "--api-base",
+        fake_provider.url,
+        "--model",
+        "openai/gpt-4o-mini",
+        "--fail-on",
+        "critical",
+    )
     assert code == 0, err
     merged = json.loads(out)
     assert merged["summary"] == "Across both shards: one shell injection, and undocumented modules everywhere."

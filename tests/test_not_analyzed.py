@@ -9,6 +9,7 @@ import json
 import stat
 import sys
 import threading
+from datetime import UTC
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,8 +20,8 @@ from tokyo_cli.analyzers import AnalyzerRun, base, run_analyzers
 from tokyo_cli.analyzers import bandit as bandit_mod
 from tokyo_cli.analyzers.bandit import BanditAnalyzer, Interpreter, bandit_errors
 from tokyo_cli.analyzers.common import PYTHON_VERSION, NotAnalyzedLog, collect_not_analyzed, parse_python
-from tokyo_cli.report import empty_message, not_analyzed_groups, reason_kind
 from tokyo_cli.git.repo import Changeset, FileChange, load_changeset, resolve_target
+from tokyo_cli.report import empty_message, not_analyzed_groups, reason_kind
 from tokyo_cli.results import AnalyzerNote, FileEntry, RunResult, StepResult
 
 # PEP 701 (3.12): the same quotes inside an f-string replacement field; PEP 695: `type X = ...`.
@@ -53,8 +54,10 @@ def test_parse_python_records_only_files_it_was_given(git_repo: GitRepo) -> None
         assert log.entries == {}
         assert parse_python("def (:\n") is None
         assert parse_python("y = [\n", path="b.py") is None  # a caller that names the path
-    assert log.entries == {"a.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
-                           "b.py": log.entries["b.py"]}
+    assert log.entries == {
+        "a.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
+        "b.py": log.entries["b.py"],
+    }
     assert log.entries["b.py"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 1: ")
 
 
@@ -72,7 +75,8 @@ def test_python_analyzers_record_unparsable_files_without_their_help(git_repo: G
         assert sorted(run.not_analyzed) == ["pkg/alias.py", "pkg/new.py"], run.name
         assert run.not_analyzed["pkg/new.py"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 2: ")
         assert run.not_analyzed["pkg/alias.py"] == (
-            f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)")
+            f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)"
+        )
 
 
 # --- bandit ----------------------------------------------------------------------------------------
@@ -91,21 +95,30 @@ def test_bandit_lists_files_it_cannot_parse_with_the_reason(git_repo: GitRepo, n
         "pkg/alias.py": f"syntax not supported by Python {PYTHON_VERSION} (line 1: invalid syntax)",
         "pkg/new.py": run.not_analyzed["pkg/new.py"],
     }
-    assert run.not_analyzed["pkg/new.py"].startswith(f"syntax not supported by Python {PYTHON_VERSION} (line 2: f-string")
+    assert run.not_analyzed["pkg/new.py"].startswith(
+        f"syntax not supported by Python {PYTHON_VERSION} (line 2: f-string"
+    )
 
 
 def test_bandit_errors_array_maps_to_repository_paths(tmp_path: Path) -> None:
     root = tmp_path / "tree"
-    files: dict[str, FileChange] = {"a.py": FileChange(path="a.py", status="added"),
-                                    "b c.py": FileChange(path="b c.py", status="added")}
-    report = {"results": [], "errors": [
-        {"filename": str(root / "a.py"), "reason": "syntax error while parsing AST from file"},
-        {"filename": str(root / "b c.py"), "reason": "exception while scanning\nfile"},
-        {"filename": "/elsewhere/x.py", "reason": "not ours"},  # never mapped onto a repo path
-        "garbage",
-    ]}
+    files: dict[str, FileChange] = {
+        "a.py": FileChange(path="a.py", status="added"),
+        "b c.py": FileChange(path="b c.py", status="added"),
+    }
+    report = {
+        "results": [],
+        "errors": [
+            {"filename": str(root / "a.py"), "reason": "syntax error while parsing AST from file"},
+            {"filename": str(root / "b c.py"), "reason": "exception while scanning\nfile"},
+            {"filename": "/elsewhere/x.py", "reason": "not ours"},  # never mapped onto a repo path
+            "garbage",
+        ],
+    }
     assert bandit_errors(report, files, root=root) == {
-        "a.py": "syntax error while parsing AST from file", "b c.py": "exception while scanning file"}
+        "a.py": "syntax error while parsing AST from file",
+        "b c.py": "exception while scanning file",
+    }
     assert bandit_errors({"results": []}, files, root=root) == {}
 
 
@@ -151,8 +164,9 @@ else:
 
 def fake_python(tmp_path: Path, *, has_bandit: bool) -> str:
     exe = tmp_path / "python3.99"
-    exe.write_text(FAKE_PYTHON.format(python=sys.executable, has_bandit="bandit" if has_bandit else "-"),
-                   encoding="utf-8")
+    exe.write_text(
+        FAKE_PYTHON.format(python=sys.executable, has_bandit="bandit" if has_bandit else "-"), encoding="utf-8"
+    )
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return str(exe)
 
@@ -170,7 +184,9 @@ def test_bandit_rescans_newer_syntax_under_a_newer_python_that_has_bandit(
     assert run.error is None and run.not_analyzed == {}
     # shell.py by this Python's bandit; new.py, and only it, by the newer one.
     assert sorted((f.path, f.rule) for f in run.findings) == [
-        ("pkg/new.py", "bandit:B999"), ("pkg/shell.py", "bandit:B605")]
+        ("pkg/new.py", "bandit:B999"),
+        ("pkg/shell.py", "bandit:B605"),
+    ]
 
 
 @needs_311
@@ -184,7 +200,8 @@ def test_a_newer_python_without_bandit_says_the_syntax_is_newer(
     [run] = run_analyzers(["bandit"], cs, cs.reviewable(), agent="akira")
     assert run.findings == [] and run.not_analyzed == {
         "pkg/new.py": f"syntax newer than Python {PYTHON_VERSION} (parses under Python 3.99, "
-                      "which has no bandit installed)"}
+        "which has no bandit installed)"
+    }
 
 
 def test_newer_pythons_probes_the_candidates_and_skips_ones_that_do_not_start(
@@ -288,7 +305,7 @@ HOSTILE = "evil\nCRITICAL fake.py:1\x1b[31m.py"
 
 
 def result_with_skips() -> RunResult:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     reasons = {
         "pkg/new.py": f"syntax not supported by Python {PYTHON_VERSION} (line 2: f-string: unmatched '[')",
@@ -298,13 +315,31 @@ def result_with_skips() -> RunResult:
     }
     files = [*reasons, "pkg/e.py"]
     return RunResult(
-        repo="/r", target="all", target_description="whole tree", workflow="review", status="completed",
-        started_at=datetime(2026, 1, 1, tzinfo=timezone.utc), finished_at=datetime(2026, 1, 1, 0, 0, 2, tzinfo=timezone.utc),
+        repo="/r",
+        target="all",
+        target_description="whole tree",
+        workflow="review",
+        status="completed",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        finished_at=datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC),
         files=[FileEntry(path=p, status="added", reviewed_by=["akira"]) for p in files],
-        steps=[StepResult(step_id="security", agent="akira", agent_name="Akira", status="offline", files=files,
-                          analyzers=[AnalyzerNote(name="bandit", not_analyzed=reasons),
-                                     AnalyzerNote(name="detect-secrets", error="detect-secrets unavailable: timed out after 5 s",
-                                                  not_analyzed={"pkg/e.py": "timed out (after 5 s)"})])],
+        steps=[
+            StepResult(
+                step_id="security",
+                agent="akira",
+                agent_name="Akira",
+                status="offline",
+                files=files,
+                analyzers=[
+                    AnalyzerNote(name="bandit", not_analyzed=reasons),
+                    AnalyzerNote(
+                        name="detect-secrets",
+                        error="detect-secrets unavailable: timed out after 5 s",
+                        not_analyzed={"pkg/e.py": "timed out (after 5 s)"},
+                    ),
+                ],
+            )
+        ],
     )
 
 
@@ -312,14 +347,17 @@ def test_not_analyzed_groups_count_and_caveat() -> None:
     groups = not_analyzed_groups(result_with_skips())
     assert [(g.agent, g.analyzer, g.reason, len(g.items)) for g in groups] == [
         ("Akira", "bandit", f"syntax not supported by Python {PYTHON_VERSION}", 4),
-        ("Akira", "detect-secrets", "timed out", 1)]
+        ("Akira", "detect-secrets", "timed out", 1),
+    ]
     assert groups[0].headline == f"Akira: bandit: 4 files not analyzed: syntax not supported by Python {PYTHON_VERSION}"
     assert groups[0].items[0] == ("pkg/new.py", "line 2: f-string: unmatched '['")
     assert reason_kind("timed out") == ("timed out", "")
     message = empty_message(result_with_skips())
     assert message != "No findings." and message.startswith("No findings in what was reviewed — ")
-    assert (f"5 files were not analyzed (bandit: syntax not supported by Python {PYTHON_VERSION}, "
-            "detect-secrets: timed out)") in message
+    assert (
+        f"5 files were not analyzed (bandit: syntax not supported by Python {PYTHON_VERSION}, "
+        "detect-secrets: timed out)"
+    ) in message
 
 
 def test_terminal_lists_not_analyzed_files_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -346,8 +384,10 @@ def test_markdown_lists_not_analyzed_files() -> None:
 
     md = render_markdown(result_with_skips())
     assert "### Not analyzed (5 files)" in md
-    assert (f"| Akira | `bandit` | 4 | syntax not supported by Python {PYTHON_VERSION} | "
-            "`pkg/new.py` (line 2: f-string: unmatched '\\['), ") in md
+    assert (
+        f"| Akira | `bandit` | 4 | syntax not supported by Python {PYTHON_VERSION} | "
+        "`pkg/new.py` (line 2: f-string: unmatched '\\['), "
+    ) in md
     assert ", … and 1 more |" in md
     assert "| Akira | `detect-secrets` | 1 | timed out | `pkg/e.py` (after 5 s) |" in md
     assert "\x1b" not in md and "\nCRITICAL" not in md
@@ -412,4 +452,5 @@ def test_the_offline_summary_does_not_claim_a_clean_run() -> None:
     from tokyo_cli.summary import offline_summary
 
     assert offline_summary(result_with_skips()).startswith(
-        "No findings in 5 reviewed files, but 5 files were not analyzed by an analyzer (see Not analyzed).")
+        "No findings in 5 reviewed files, but 5 files were not analyzed by an analyzer (see Not analyzed)."
+    )

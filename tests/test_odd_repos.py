@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tokyo_cli.errors import RepoError
-from tokyo_cli.git.repo import TargetKind, load_changeset, resolve_target
-
 from conftest import RunCli
 from fakes.gitrepo import GitRepo
+from tokyo_cli.errors import RepoError
+from tokyo_cli.git.repo import TargetKind, load_changeset, resolve_target
 
 VULN = "import os\n\n\ndef run():\n    os.system(input())\n"
 
@@ -39,8 +38,7 @@ def origin(make_git_repo: Callable[..., GitRepo]) -> GitRepo:
 
 
 def clone(origin: GitRepo, dest: Path, *args: str) -> GitRepo:
-    subprocess.run(["git", "clone", "-q", *args, f"file://{origin.root}", str(dest)], check=True,
-                   capture_output=True)
+    subprocess.run(["git", "clone", "-q", *args, f"file://{origin.root}", str(dest)], check=True, capture_output=True)
     return GitRepo(dest)
 
 
@@ -52,8 +50,7 @@ def review_json(cli: RunCli, root: Path, *args: str) -> tuple[int, dict | None, 
 # --- shallow clones ---------------------------------------------------------------------------
 
 
-def test_shallow_branch_clone_is_not_silently_a_whole_tree_audit(origin: GitRepo, tmp_path: Path,
-                                                                  cli: RunCli) -> None:
+def test_shallow_branch_clone_is_not_silently_a_whole_tree_audit(origin: GitRepo, tmp_path: Path, cli: RunCli) -> None:
     shallow = clone(origin, tmp_path / "ci", "--depth", "1", "--branch", "feature")
     code, data, err = review_json(cli, shallow.root)
     assert code == 2 and data is None
@@ -74,8 +71,11 @@ def test_shallow_clone_without_the_joining_history(origin: GitRepo, tmp_path: Pa
     with pytest.raises(RepoError, match="unknown ref 'origin/main': this shallow clone may not have fetched it"):
         resolve_target(shallow.root, base="origin/main")
     shallow.git("fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
-    with pytest.raises(RepoError, match="no common ancestor between 'origin/main' and HEAD in this shallow "
-                                        "clone: the history that joins them was not fetched"):
+    with pytest.raises(
+        RepoError,
+        match="no common ancestor between 'origin/main' and HEAD in this shallow "
+        "clone: the history that joins them was not fetched",
+    ):
         resolve_target(shallow.root, base="origin/main")
     with pytest.raises(RepoError, match="shallow clone: 'origin/main' and HEAD share no commit"):
         resolve_target(shallow.root)  # not "unrelated histories: review the last commit"

@@ -18,6 +18,7 @@ def fresh_compile_cache() -> None:
     # translation bug from this one (and from mutation testing's per-test coverage).
     pathrules._compile.cache_clear()
 
+
 MATCHES = [
     # "*" never crosses "/" and never skips the character after it.
     ("*.py", "a.py"),

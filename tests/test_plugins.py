@@ -14,9 +14,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 
-DUMMY = '''
+DUMMY = """
 from pathlib import Path
 
 from tokyo_cli.analyzers.base import AnalyzerRun
@@ -66,7 +67,7 @@ def register_agents(register):
 @hookimpl
 def register_workflows(register):
     register(HERE / "workflows")
-'''
+"""
 AGENTS = """\
 agents:
   - id: tanuki
@@ -99,10 +100,19 @@ def site(tmp_path: Path) -> Path:
     """A directory holding the dummy plugin, a broken one and one whose hook raises."""
     site = tmp_path / "site"
     site.mkdir()
-    _dist(site, "tokyo-dummy", "tokyo_dummy", {"__init__.py": DUMMY, "agents.yaml": AGENTS,
-                                              "workflows/todo.yaml": WORKFLOW})
+    _dist(
+        site,
+        "tokyo-dummy",
+        "tokyo_dummy",
+        {"__init__.py": DUMMY, "agents.yaml": AGENTS, "workflows/todo.yaml": WORKFLOW},
+    )
     _dist(site, "tokyo-broken", "tokyo_broken", {"__init__.py": "import no_such_module_anywhere\n"})
-    _dist(site, "tokyo-raises", "tokyo_raises", {"__init__.py": textwrap.dedent("""\
+    _dist(
+        site,
+        "tokyo-raises",
+        "tokyo_raises",
+        {
+            "__init__.py": textwrap.dedent("""\
         from tokyo_cli.plugins import hookimpl
 
         @hookimpl
@@ -113,21 +123,33 @@ def site(tmp_path: Path) -> Path:
         @hookimpl
         def register_report_formats(register):
             register("json", str)
-        """)})
-    _dist(site, "tokyo-taken", "tokyo_taken", {"__init__.py": textwrap.dedent("""\
+        """)
+        },
+    )
+    _dist(
+        site,
+        "tokyo-taken",
+        "tokyo_taken",
+        {
+            "__init__.py": textwrap.dedent("""\
         from tokyo_cli.plugins import hookimpl
 
         @hookimpl
         def register_analyzers(register):
             register("bandit", object)  # a built-in name: refused, never replaced
-        """)})
+        """)
+        },
+    )
     return site
 
 
-def _tokyo(site: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _tokyo(
+    site: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     run_env = {**os.environ, "PYTHONPATH": str(site), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "tokyo_cli", *args], capture_output=True, text=True, timeout=300,
-                          env=run_env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "tokyo_cli", *args], capture_output=True, text=True, timeout=300, env=run_env, cwd=cwd
+    )
 
 
 def test_plugins_list_shows_the_dummy_and_the_broken_ones(site: Path) -> None:
@@ -149,21 +171,36 @@ def test_plugins_list_shows_the_dummy_and_the_broken_ones(site: Path) -> None:
     assert table.returncode == 0 and "tokyo-dummy 0.1" in table.stdout and "error: cannot load" in table.stdout
 
 
-def test_a_plugins_analyzer_agent_workflow_and_format_run_in_an_offline_review(site: Path, git_repo: GitRepo,
-                                                                             tmp_path: Path) -> None:
+def test_a_plugins_analyzer_agent_workflow_and_format_run_in_an_offline_review(
+    site: Path, git_repo: GitRepo, tmp_path: Path
+) -> None:
     git_repo.write("app.py", "x = 1\n")
     git_repo.commit("base")
     git_repo.write("app.py", "x = 1\n# TODO: remove this\n")
-    proc = _tokyo(site, "review", str(git_repo.root), "--working", "--offline", "--workflow", "todo",
-                  "--format", "csv", "--quiet")
+    proc = _tokyo(
+        site, "review", str(git_repo.root), "--working", "--offline", "--workflow", "todo", "--format", "csv", "--quiet"
+    )
     assert proc.returncode == 0, proc.stderr
-    assert list(csv.reader(io.StringIO(proc.stdout))) == [["rule", "path", "line"], ["todo-markers:todo", "app.py", "2"]]
+    assert list(csv.reader(io.StringIO(proc.stdout))) == [
+        ["rule", "path", "line"],
+        ["todo-markers:todo", "app.py", "2"],
+    ]
     # one warning line for the two plugins that could not be used, and the review went on
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1 and all(f"'{name}'" in warnings[0] for name in ("broken", "raises", "taken"))
     out = tmp_path / "report.csv"  # the plugin's suffix picks its format
-    proc = _tokyo(site, "review", str(git_repo.root), "--working", "--offline", "--workflow", "todo",
-                  "--output", str(out), "--quiet")
+    proc = _tokyo(
+        site,
+        "review",
+        str(git_repo.root),
+        "--working",
+        "--offline",
+        "--workflow",
+        "todo",
+        "--output",
+        str(out),
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().splitlines()[1] == "todo-markers:todo,app.py,2"
 
@@ -173,11 +210,24 @@ def test_a_repository_may_name_a_plugin_analyzer(site: Path, git_repo: GitRepo) 
     git_repo.commit("base")
     git_repo.write("agents.yaml", "agents:\n  - id: sakura\n    analyzers: [todo-markers]\n")
     git_repo.write("README.md", "# TODO write this\n")
-    proc = _tokyo(site, "review", str(git_repo.root), "--working", "--offline", "--format", "json", "--quiet",
-                  "--path", "README.md", env={"TOKYO_PLUGINS": "dummy"})
+    proc = _tokyo(
+        site,
+        "review",
+        str(git_repo.root),
+        "--working",
+        "--offline",
+        "--format",
+        "json",
+        "--quiet",
+        "--path",
+        "README.md",
+        env={"TOKYO_PLUGINS": "dummy"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert "warning" not in proc.stderr  # TOKYO_PLUGINS left the broken ones out
-    assert [f["rule"] for f in json.loads(proc.stdout)["findings"] if f["rule"].startswith("todo")] == ["todo-markers:todo"]
+    assert [f["rule"] for f in json.loads(proc.stdout)["findings"] if f["rule"].startswith("todo")] == [
+        "todo-markers:todo"
+    ]
 
 
 def test_tokyo_plugins_selects_and_empty_loads_none(site: Path) -> None:
@@ -190,13 +240,22 @@ def test_tokyo_plugins_selects_and_empty_loads_none(site: Path) -> None:
 def test_an_unknown_format_is_one_line_and_exit_2(site: Path, git_repo: GitRepo) -> None:
     proc = _tokyo(site, "review", str(git_repo.root), "--offline", "--format", "xml")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.strip() == "tokyo: error: unknown report format 'xml' (known: terminal, markdown, json, sarif, csv)"
+    assert (
+        proc.stderr.strip() == "tokyo: error: unknown report format 'xml' (known: terminal, markdown, json, sarif, csv)"
+    )
 
 
 def test_help_loads_no_plugin(site: Path) -> None:
-    code = ("import sys\nfrom tokyo_cli.cli.app import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('tokyo_dummy', 'pluggy', 'tokyo_cli.plugins'))))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(site)})
+    code = (
+        "import sys\nfrom tokyo_cli.cli.app import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('tokyo_dummy', 'pluggy', 'tokyo_cli.plugins'))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
     assert proc.stdout.splitlines()[-1] == "[]"

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
 from tokyo_cli import events as ev
-from tokyo_cli.llm.gateway import Gateway
-from tokyo_cli.engine.review import ReviewOutcome, ReviewRequest, prepare_review, run_review
 from tokyo_cli.config.settings import load_settings
+from tokyo_cli.engine.review import ReviewOutcome, ReviewRequest, prepare_review, run_review
+from tokyo_cli.llm.gateway import Gateway
 
 REPLY = {"findings": [], "summary": "looked at it"}
 
@@ -85,8 +85,7 @@ def test_steps_with_no_file_to_review_do_not_make_a_cached_rerun_import(
     assert "preload" not in preloads
 
 
-def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: FakeProvider,
-                                              preloads: list[str]) -> None:
+def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: FakeProvider, preloads: list[str]) -> None:
     fake_provider.script("", REPLY)
     _review(change, fake_provider, preloads, cache=False)
     assert preloads.index("preload") < preloads.index("StepStarted")
@@ -95,8 +94,9 @@ def test_no_cache_preloads_and_offline_never(change: GitRepo, fake_provider: Fak
     assert "preload" not in preloads
 
 
-def test_a_plan_whose_answers_are_gone_preloads(change: GitRepo, fake_provider: FakeProvider,
-                                                 preloads: list[str]) -> None:
+def test_a_plan_whose_answers_are_gone_preloads(
+    change: GitRepo, fake_provider: FakeProvider, preloads: list[str]
+) -> None:
     from tokyo_cli.store.db import open_db
 
     fake_provider.script("", REPLY)
@@ -125,8 +125,9 @@ def test_a_cached_rerun_in_a_fresh_process_never_imports_litellm(
         "    sys.stderr.write(f'exit={exc.code} litellm={\"litellm\" in sys.modules}\\n')\n"
     )
     sent = len(fake_provider.requests)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ}, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ}, cwd=tmp_path
+    )
     assert "exit=1 litellm=False" in proc.stderr, proc.stderr  # 1: bandit's shell=True finding
     assert len(fake_provider.requests) == sent
 

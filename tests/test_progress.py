@@ -25,22 +25,29 @@ MODEL = "claude-opus-4-5"
 def run_events() -> list[Event]:
     finding = Finding(path="a.py", line=1, severity=Severity.HIGH, title="t", agent="akira")
     return [
-        RunStarted(workflow="review", target_description="staged changes",
-                   steps=["akira", "docs", "ops"], files=12),
+        RunStarted(workflow="review", target_description="staged changes", steps=["akira", "docs", "ops"], files=12),
         StepStarted(step_id="akira", agent="akira", model=MODEL, files=12),
         StepStarted(step_id="docs", agent="sakura", model=None, files=2),
         CallStarted(step_id="akira", model=MODEL, chunk=1, chunks=2),
         CallStarted(step_id="akira", model=MODEL, chunk=2, chunks=2),
-        CallFinished(step_id="akira", model=MODEL, tokens_in=1234, tokens_out=210,
-                     cost_usd=0.0123, latency_s=1.02, ok=True),
+        CallFinished(
+            step_id="akira", model=MODEL, tokens_in=1234, tokens_out=210, cost_usd=0.0123, latency_s=1.02, ok=True
+        ),
         FindingRaised(step_id="akira", finding=finding),
-        CallFinished(step_id="akira", model=MODEL, tokens_in=900, tokens_out=0, cost_usd=None,
-                     latency_s=120.0, ok=False, error="timed out\x1b[31m after 120 s"),
+        CallFinished(
+            step_id="akira",
+            model=MODEL,
+            tokens_in=900,
+            tokens_out=0,
+            cost_usd=None,
+            latency_s=120.0,
+            ok=False,
+            error="timed out\x1b[31m after 120 s",
+        ),
         StepFinished(step_id="akira", status="ok", findings=1, seconds=121.4),
         StepFinished(step_id="docs", status="offline", findings=0, seconds=0.25),
         StepStarted(step_id="ops", agent="hiro", model="groq/llama-4", files=0),
-        StepFinished(step_id="ops", status="skipped", findings=0, seconds=0.0,
-                     error="no file matches its paths"),
+        StepFinished(step_id="ops", status="skipped", findings=0, seconds=0.0, error="no file matches its paths"),
         RunFinished(status="partial", findings=1, seconds=121.9),
     ]
 
@@ -79,10 +86,14 @@ def test_failed_step_and_unknown_cost_lines() -> None:
     listener, buf = plain()
     listener(StepStarted(step_id="kenji", agent="kenji", model="o4-mini", files=3))
     listener(CallStarted(step_id="kenji", model="o4-mini", chunk=1, chunks=1))
-    listener(CallFinished(step_id="kenji", model="o4-mini", tokens_in=10, tokens_out=5,
-                          cost_usd=None, latency_s=0.5, ok=True))
-    listener(StepFinished(step_id="kenji", status="failed", findings=0, seconds=0.6,
-                          error="invalid JSON after one repair"))
+    listener(
+        CallFinished(
+            step_id="kenji", model="o4-mini", tokens_in=10, tokens_out=5, cost_usd=None, latency_s=0.5, ok=True
+        )
+    )
+    listener(
+        StepFinished(step_id="kenji", status="failed", findings=0, seconds=0.6, error="invalid JSON after one repair")
+    )
     lines = buf.getvalue().splitlines()
     assert lines[2] == "[kenji] call 1/1 done: 10 in / 5 out tokens, cost unknown, 0.50 s"
     assert lines[3] == "[kenji] failed after 0.6 s: invalid JSON after one repair"
@@ -111,8 +122,7 @@ def test_tty_uses_live_table_instead_of_lines() -> None:
 
     snapshot = StringIO()
     Console(file=snapshot, width=100, color_system=None).print(listener)
-    rows = {line.split()[0]: line.split() for line in snapshot.getvalue().splitlines()
-            if line.strip()}
+    rows = {line.split()[0]: line.split() for line in snapshot.getvalue().splitlines() if line.strip()}
     assert "tokyo" in rows and "1/3 steps done" not in snapshot.getvalue()
     assert "0/3 steps done" in snapshot.getvalue()
     # agent, spinner frame + "running", model, elapsed (from the injected clock), calls,
@@ -138,8 +148,7 @@ def test_live_table_shows_finished_steps() -> None:
 
 def test_partial_step_line() -> None:
     listener, buf = plain()
-    listener(StepFinished(step_id="akira", status="partial", findings=2, seconds=3.0,
-                          error="1 of 2 calls failed: timed out"))
-    assert buf.getvalue() == (
-        "[akira] finished in part: 2 findings in 3.0 s (1 of 2 calls failed: timed out)\n"
+    listener(
+        StepFinished(step_id="akira", status="partial", findings=2, seconds=3.0, error="1 of 2 calls failed: timed out")
     )
+    assert buf.getvalue() == ("[akira] finished in part: 2 findings in 3.0 s (1 of 2 calls failed: timed out)\n")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes.gitrepo import GitRepo
 
-from tokyo_cli.findings import Severity
+from fakes.gitrepo import GitRepo
+from tokyo_cli.config.team import load_team
+from tokyo_cli.engine.packing import pack
 from tokyo_cli.engine.prompts import (
     InvalidOutput,
     delimit,
@@ -16,9 +17,8 @@ from tokyo_cli.engine.prompts import (
     repair_messages,
     review_messages,
 )
-from tokyo_cli.engine.packing import pack
+from tokyo_cli.findings import Severity
 from tokyo_cli.git.repo import load_changeset, resolve_target
-from tokyo_cli.config.team import load_team
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,11 @@ def test_review_prompt_shows_line_numbers_masks_secrets_and_delimits(change) -> 
 
 def test_parse_output_accepts_fences_and_prose() -> None:
     payload = {"findings": [{"path": "b/a.py", "line": 3, "severity": "HIGH", "title": "t"}], "summary": "s"}
-    for text in (json.dumps(payload), "```json\n" + json.dumps(payload) + "\n```", "Here you go: " + json.dumps(payload)):
+    for text in (
+        json.dumps(payload),
+        "```json\n" + json.dumps(payload) + "\n```",
+        "Here you go: " + json.dumps(payload),
+    ):
         out = parse_output(text)
         assert out.findings[0].path == "a.py"
         assert out.findings[0].severity is Severity.HIGH

@@ -8,20 +8,43 @@ from collections.abc import Iterator
 
 import pytest
 
-from tokyo_cli.llm.providers import KEYLESS_PROVIDERS, credential_groups, has_credentials, provider_of
 from tokyo_cli.config.team import load_team
+from tokyo_cli.llm.providers import KEYLESS_PROVIDERS, credential_groups, has_credentials, provider_of
 
 COMMON_MODELS = [
-    "gpt-4o", "openai/gpt-4o-mini", "gpt-5", "o4-mini", "ft:gpt-4o-mini-2024-07-18", "claude-sonnet-4-5",
-    "anthropic/claude-opus-4-5", "gemini/gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash",
-    "vertex_ai/gemini-2.5-pro", "mistral/mistral-large-latest", "deepseek/deepseek-chat", "xai/grok-4",
-    "perplexity/sonar", "openrouter/anthropic/claude-3.5-sonnet",
-    "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct",
-    "azure/gpt-4o", "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", "anthropic.claude-3-5-sonnet-20240620-v1:0",
-    "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "us.amazon.nova-pro-v1:0", "meta.llama3-70b-instruct-v1:0",
-    "groq/llama-3.3-70b-versatile", "cerebras/llama3.1-8b", "deepinfra/meta-llama/Llama-3.3-70B-Instruct",
-    "cohere/command-r-plus", "huggingface/meta-llama/Llama-3.3-70B-Instruct",
-    "cloudflare/@cf/meta/llama-2-7b-chat-int8", "ollama/llama3", "ollama_chat/llama3.1", "llama3",
+    "gpt-4o",
+    "openai/gpt-4o-mini",
+    "gpt-5",
+    "o4-mini",
+    "ft:gpt-4o-mini-2024-07-18",
+    "claude-sonnet-4-5",
+    "anthropic/claude-opus-4-5",
+    "gemini/gemini-2.5-flash",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "vertex_ai/gemini-2.5-pro",
+    "mistral/mistral-large-latest",
+    "deepseek/deepseek-chat",
+    "xai/grok-4",
+    "perplexity/sonar",
+    "openrouter/anthropic/claude-3.5-sonnet",
+    "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "fireworks_ai/accounts/fireworks/models/llama-v3p1-70b-instruct",
+    "azure/gpt-4o",
+    "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "us.amazon.nova-pro-v1:0",
+    "meta.llama3-70b-instruct-v1:0",
+    "groq/llama-3.3-70b-versatile",
+    "cerebras/llama3.1-8b",
+    "deepinfra/meta-llama/Llama-3.3-70B-Instruct",
+    "cohere/command-r-plus",
+    "huggingface/meta-llama/Llama-3.3-70B-Instruct",
+    "cloudflare/@cf/meta/llama-2-7b-chat-int8",
+    "ollama/llama3",
+    "ollama_chat/llama3.1",
+    "llama3",
 ]
 # Names litellm's call path reads for Together AI that validate_environment does not list.
 CALL_PATH_ONLY = {"TOGETHER_API_KEY", "TOGETHER_AI_API_KEY"}
@@ -40,7 +63,9 @@ def litellm() -> Iterator[object]:
     yield _litellm()
 
 
-def _validate(litellm: object, model: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[bool, bool, list[str]]:
+def _validate(
+    litellm: object, model: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[bool, bool, list[str]]:
     """(ours, litellm's, litellm's missing keys) for ``model`` with exactly ``env`` set."""
     monkeypatch.setattr(os, "environ", dict(env))
     try:

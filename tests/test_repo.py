@@ -113,9 +113,9 @@ def test_empty_repository_reviews_staged_files(git_repo: GitRepo) -> None:
 def test_default_is_uncommitted_changes_when_there_are_any(repo: GitRepo) -> None:
     repo.write("app.py", NUMBERED.replace("line 3\n", "line three\n"))
     target = resolve_target(repo.root)
-    assert target == ReviewTarget(kind=TargetKind.WORKING,
-                                  description="working tree (uncommitted changes)",
-                                  chosen_by_default=True)
+    assert target == ReviewTarget(
+        kind=TargetKind.WORKING, description="working tree (uncommitted changes)", chosen_by_default=True
+    )
 
 
 def test_default_with_a_single_commit_is_the_whole_tree(repo: GitRepo) -> None:
@@ -267,7 +267,10 @@ def test_binary_and_deleted_files_are_skipped_with_reasons(repo: GitRepo) -> Non
     cs = load(repo, working=True)
     files = by_path(cs)
     assert {p: f.skipped for p, f in files.items()} == {  # type: ignore[attr-defined]
-        "data.bin": "binary", "new.bin": "binary", "README.md": "deleted"}
+        "data.bin": "binary",
+        "new.bin": "binary",
+        "README.md": "deleted",
+    }
     deleted = files["README.md"]
     assert (deleted.status, deleted.deletions, deleted.added_lines) == ("deleted", 1, set())  # type: ignore[attr-defined]
     assert cs.anchors("README.md") == set() and cs.new_content("README.md") is None
@@ -348,15 +351,17 @@ def test_anchors_are_the_new_lines_inside_hunks(repo: GitRepo) -> None:
 def test_hunk_render_prefixes_new_line_numbers(repo: GitRepo) -> None:
     repo.write("app.py", NUMBERED.replace("line 2\n", "line two\n"))
     [hunk] = load(repo, working=True).file("app.py").hunks  # type: ignore[union-attr]
-    assert hunk.render() == "\n".join([
-        "@@ -1,5 +1,5 @@",
-        "   1   line 1",
-        "     - line 2",
-        "   2 + line two",
-        "   3   line 3",
-        "   4   line 4",
-        "   5   line 5",
-    ])
+    assert hunk.render() == "\n".join(
+        [
+            "@@ -1,5 +1,5 @@",
+            "   1   line 1",
+            "     - line 2",
+            "   2 + line two",
+            "   3   line 3",
+            "   4   line 4",
+            "   5   line 5",
+        ]
+    )
     custom = Hunk(1, 1, 1, 1, "def f():", [DiffLine(" ", "x", 1, 1)])
     assert custom.render() == "@@ -1,1 +1,1 @@ def f():\n   1   x"
 
@@ -397,8 +402,7 @@ def test_no_trailing_newline_and_crlf(repo: GitRepo) -> None:
     assert texts == ["one", "two", "TWO", "three"]
     tail = cs.file("tail.py")
     assert tail is not None and tail.added_lines == {2}
-    assert [(dl.kind, dl.text) for dl in tail.hunks[0].lines] == [
-        (" ", "a = 1"), ("-", "b = 2"), ("+", "b = 3")]
+    assert [(dl.kind, dl.text) for dl in tail.hunks[0].lines] == [(" ", "a = 1"), ("-", "b = 2"), ("+", "b = 3")]
     assert cs.line_text("tail.py", 2) == "b = 3"
     audit = load(repo, all_files=True)
     assert audit.anchors("tail.py") == {1, 2} and audit.anchors("win.txt") == {1, 2, 3}
@@ -416,17 +420,29 @@ def test_form_feed_does_not_split_lines(repo: GitRepo) -> None:
 def test_file_entry_for_reports(repo: GitRepo) -> None:
     repo.write("app.py", NUMBERED + "x\n")
     entry = load(repo, working=True).file("app.py").entry()  # type: ignore[union-attr]
-    assert entry.model_dump() == {"path": "app.py", "status": "modified", "old_path": None,
-                                  "added": 1, "removed": 0, "skipped": None, "reviewed_by": []}
+    assert entry.model_dump() == {
+        "path": "app.py",
+        "status": "modified",
+        "old_path": None,
+        "added": 1,
+        "removed": 0,
+        "skipped": None,
+        "reviewed_by": [],
+    }
 
 
 def test_language_detection(repo: GitRepo) -> None:
     for name in ("a.py", "b.md", "c.yaml", "Dockerfile", "infra/main.tf", "x.unknownext"):
         repo.write(name, "x\n")
     langs = {f.path: f.language for f in load(repo, working=True).files}
-    assert langs == {"a.py": "python", "b.md": "markdown", "c.yaml": "yaml",
-                     "Dockerfile": "dockerfile", "infra/main.tf": "terraform",
-                     "x.unknownext": None}
+    assert langs == {
+        "a.py": "python",
+        "b.md": "markdown",
+        "c.yaml": "yaml",
+        "Dockerfile": "dockerfile",
+        "infra/main.tf": "terraform",
+        "x.unknownext": None,
+    }
 
 
 # --- glob_match ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -19,36 +19,56 @@ from tokyo_cli.report.markdown import code_span, escape_block, render_markdown
 from tokyo_cli.report.terminal import render_terminal
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
 
-T0 = datetime(2025, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 5, 1, 12, 0, 0, tzinfo=UTC)
 OFFLINE_NOTE = "Yuki ran without a model — set OPENAI_API_KEY to give it o4-mini"
 
 
 def call(step: str, agent: str, tin: int, tout: int, usd: float | None, **kw: object) -> CallRecord:
     return CallRecord(
-        step_id=step, agent=agent, model="claude-opus-4-5", provider="anthropic",
-        tokens_in=tin, tokens_out=tout, cost_usd=usd, latency_s=1.02, **kw,
+        step_id=step,
+        agent=agent,
+        model="claude-opus-4-5",
+        provider="anthropic",
+        tokens_in=tin,
+        tokens_out=tout,
+        cost_usd=usd,
+        latency_s=1.02,
+        **kw,
     )
 
 
 def sql_finding() -> Finding:
     return Finding(
-        path="src/app/db.py", line=42, severity=Severity.HIGH, category="security",
+        path="src/app/db.py",
+        line=42,
+        severity=Severity.HIGH,
+        category="security",
         title="SQL query built from user input",
         body="`name` flows from the request into an f-string query.",
         suggestion='cur.execute("SELECT * FROM users WHERE name = ?", (name,))',
-        agent="akira", agents=["akira", "yuki"], step="security", rule="bandit:B608",
+        agent="akira",
+        agents=["akira", "yuki"],
+        step="security",
+        rule="bandit:B608",
         anchor_text='cur.execute(f"SELECT ... {name}")',
     )
 
 
 def low_finding() -> Finding:
-    return Finding(path="src/app/db.py", line=10, severity=Severity.LOW,
-                   title="Unused import os", agent="kenji", step="design")
+    return Finding(
+        path="src/app/db.py", line=10, severity=Severity.LOW, title="Unused import os", agent="kenji", step="design"
+    )
 
 
 def docs_finding() -> Finding:
-    return Finding(path="README.md", severity=Severity.LOW, title="Document --fast",
-                   body="The new flag is not in the README.", agent="sakura", step="docs")
+    return Finding(
+        path="README.md",
+        severity=Severity.LOW,
+        title="Document --fast",
+        body="The new flag is not in the README.",
+        agent="sakura",
+        step="docs",
+    )
 
 
 def completed_run() -> RunResult:
@@ -56,40 +76,69 @@ def completed_run() -> RunResult:
     f1, f2, f3 = sql_finding(), low_finding(), docs_finding()
     steps = [
         StepResult(
-            step_id="security", agent="akira", agent_name="Akira", status="ok",
-            model="claude-opus-4-5", configured_model="claude-opus-4-5",
-            files=["src/app/db.py", "README.md"], findings=[f1],
+            step_id="security",
+            agent="akira",
+            agent_name="Akira",
+            status="ok",
+            model="claude-opus-4-5",
+            configured_model="claude-opus-4-5",
+            files=["src/app/db.py", "README.md"],
+            findings=[f1],
             calls=[call("security", "akira", 1234, 210, 0.0123)],
-            analyzers=[AnalyzerNote(name="bandit", findings=1, seconds=0.4)], seconds=1.4,
+            analyzers=[AnalyzerNote(name="bandit", findings=1, seconds=0.4)],
+            seconds=1.4,
         ),
         StepResult(
-            step_id="tests", agent="yuki", agent_name="Yuki", status="offline",
-            configured_model="o4-mini", credential_env=["OPENAI_API_KEY"],
-            files=["src/app/db.py"], seconds=0.1,
+            step_id="tests",
+            agent="yuki",
+            agent_name="Yuki",
+            status="offline",
+            configured_model="o4-mini",
+            credential_env=["OPENAI_API_KEY"],
+            files=["src/app/db.py"],
+            seconds=0.1,
         ),
         StepResult(
-            step_id="design", agent="kenji", agent_name="Kenji", status="ok",
+            step_id="design",
+            agent="kenji",
+            agent_name="Kenji",
+            status="ok",
             model="groq/meta-llama/llama-4-scout-17b-16e-instruct",
-            files=["src/app/db.py"], findings=[f2],
-            calls=[call("design", "kenji", 99_999, 12_345, None)], seconds=12.25,
+            files=["src/app/db.py"],
+            findings=[f2],
+            calls=[call("design", "kenji", 99_999, 12_345, None)],
+            seconds=12.25,
         ),
         StepResult(
-            step_id="docs", agent="sakura", agent_name="Sakura", status="ok",
-            model="gemini/gemini-2.5-pro", files=["README.md"], findings=[f3],
-            calls=[call("docs", "sakura", 500, 40, 0.0007)], seconds=2.0,
+            step_id="docs",
+            agent="sakura",
+            agent_name="Sakura",
+            status="ok",
+            model="gemini/gemini-2.5-pro",
+            files=["README.md"],
+            findings=[f3],
+            calls=[call("docs", "sakura", 500, 40, 0.0007)],
+            seconds=2.0,
         ),
     ]
     return RunResult(
-        run_id=7, repo="/home/dev/shop", target="working",
-        target_description="working tree (uncommitted changes)", target_chosen_by_default=True,
-        workflow="review", status="completed", started_at=T0,
+        run_id=7,
+        repo="/home/dev/shop",
+        target="working",
+        target_description="working tree (uncommitted changes)",
+        target_chosen_by_default=True,
+        workflow="review",
+        status="completed",
+        started_at=T0,
         finished_at=T0 + timedelta(seconds=3.25),
         files=[
             FileEntry(path="src/app/db.py", status="modified", added=10, removed=2),
             FileEntry(path="README.md", status="modified", added=3),
             FileEntry(path="assets/logo.png", status="added", skipped="binary"),
         ],
-        steps=steps, findings=[f3, f2, f1], summary="One injection risk; the rest is small.",
+        steps=steps,
+        findings=[f3, f2, f1],
+        summary="One injection risk; the rest is small.",
     )
 
 
@@ -97,12 +146,19 @@ def partial_run() -> RunResult:
     """Hiro's step failed (provider timeout); Akira's bandit was unavailable."""
     r = completed_run()
     r.status = "partial"
-    r.steps.append(StepResult(
-        step_id="ops", agent="hiro", agent_name="Hiro", status="failed",
-        configured_model="groq/llama-4", files=["Dockerfile"],
-        error="hiro: groq/llama-4: timed out after 120 s", seconds=120.0,
-        calls=[call("ops", "hiro", 0, 0, None, status="error", error="timed out")],
-    ))
+    r.steps.append(
+        StepResult(
+            step_id="ops",
+            agent="hiro",
+            agent_name="Hiro",
+            status="failed",
+            configured_model="groq/llama-4",
+            files=["Dockerfile"],
+            error="hiro: groq/llama-4: timed out after 120 s",
+            seconds=120.0,
+            calls=[call("ops", "hiro", 0, 0, None, status="error", error="timed out")],
+        )
+    )
     r.steps[0].analyzers = [AnalyzerNote(name="bandit", error="bandit unavailable: exit 2")]
     r.files.append(FileEntry(path="Dockerfile", status="modified", added=1))
     return r
@@ -114,11 +170,26 @@ def empty_run(*, skipped: str | None) -> RunResult:
     if skipped:
         files.append(FileEntry(path="data/dump.sql", status="added", skipped=skipped))
     return RunResult(
-        repo="/r", target="staged", target_description="staged changes", workflow="review",
-        status="completed", started_at=T0, finished_at=T0 + timedelta(seconds=1), files=files,
-        steps=[StepResult(step_id="akira", agent="akira", agent_name="Akira", status="ok",
-                          model="claude-opus-4-5", files=["app.py"],
-                          calls=[call("akira", "akira", 100, 10, 0.001)], seconds=0.5)],
+        repo="/r",
+        target="staged",
+        target_description="staged changes",
+        workflow="review",
+        status="completed",
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=1),
+        files=files,
+        steps=[
+            StepResult(
+                step_id="akira",
+                agent="akira",
+                agent_name="Akira",
+                status="ok",
+                model="claude-opus-4-5",
+                files=["app.py"],
+                calls=[call("akira", "akira", 100, 10, 0.001)],
+                seconds=0.5,
+            )
+        ],
     )
 
 
@@ -163,8 +234,7 @@ def test_terminal_fits_80_columns_with_every_column() -> None:
     out = terminal(completed_run(), width=80)
     assert max(len(line) for line in out.splitlines()) <= 80
     header = next(line for line in out.splitlines() if line.startswith("Step"))
-    assert header.split() == ["Step", "Agent", "Status", "Model", "Findings", "Tokens",
-                              "in/out", "USD", "s"]
+    assert header.split() == ["Step", "Agent", "Status", "Model", "Findings", "Tokens", "in/out", "USD", "s"]
     # the long model id wraps instead of pushing columns off screen
     design = next(line for line in out.splitlines() if line.startswith("design"))
     assert design.rstrip().endswith("12.2")
@@ -176,33 +246,41 @@ def test_terminal_partial_run_lists_problems_and_says_review_is_incomplete() -> 
     assert "Hiro (step ops) failed: hiro: groq/llama-4: timed out after 120 s" in out
     assert "Akira: bandit unavailable: exit 2" in out
     assert "Dockerfile — review failed" in out
-    assert ("Incomplete review: 1 file was not reviewed (review failed), 1 step failed, "
-            "1 analyzer was unavailable.") in " ".join(out.split())  # the line may wrap
+    assert (
+        "Incomplete review: 1 file was not reviewed (review failed), 1 step failed, 1 analyzer was unavailable."
+    ) in " ".join(out.split())  # the line may wrap
 
 
 def test_terminal_offline_steps_name_the_env_var_and_model() -> None:
     r = completed_run()
-    r.steps[0] = r.steps[0].model_copy(update={
-        "status": "offline", "model": None, "calls": [],
-        "credential_env": ["ANTHROPIC_API_KEY"],
-    })
-    r.steps[3] = r.steps[3].model_copy(update={
-        "status": "offline", "model": None, "calls": [], "configured_model": "gemini/gemini-2.5-pro",
-        "credential_env": ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-    })
+    r.steps[0] = r.steps[0].model_copy(
+        update={
+            "status": "offline",
+            "model": None,
+            "calls": [],
+            "credential_env": ["ANTHROPIC_API_KEY"],
+        }
+    )
+    r.steps[3] = r.steps[3].model_copy(
+        update={
+            "status": "offline",
+            "model": None,
+            "calls": [],
+            "configured_model": "gemini/gemini-2.5-pro",
+            "credential_env": ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        }
+    )
     out = terminal(r)
     assert "Akira ran without a model — set ANTHROPIC_API_KEY to give it claude-opus-4-5" in out
     assert OFFLINE_NOTE in out
-    assert ("Sakura ran without a model — set GEMINI_API_KEY or GOOGLE_API_KEY to give it "
-            "gemini/gemini-2.5-pro") in out
+    assert ("Sakura ran without a model — set GEMINI_API_KEY or GOOGLE_API_KEY to give it gemini/gemini-2.5-pro") in out
     assert "Kenji ran without a model" not in out
 
 
 @pytest.mark.parametrize("reason", ["too large", "excluded"])
 def test_no_findings_but_skipped_files_never_says_no_findings(reason: str) -> None:
     r = empty_run(skipped=reason)
-    expected = (f"No findings in what was reviewed — 1 file was not reviewed ({reason}) "
-                "(see above).")
+    expected = f"No findings in what was reviewed — 1 file was not reviewed ({reason}) (see above)."
     out = terminal(r)
     assert "No findings." not in out
     assert expected in out
@@ -211,16 +289,22 @@ def test_no_findings_but_skipped_files_never_says_no_findings(reason: str) -> No
     assert expected in render_markdown(r)
     doc = json.loads(render_json(r))
     assert doc["run"]["complete"] is False
-    assert doc["files"][1] == {"path": "data/dump.sql", "old_path": None, "status": "added",
-                               "added": 0, "removed": 0, "reviewed": False, "reviewed_by": [],
-                               "reason": reason}
+    assert doc["files"][1] == {
+        "path": "data/dump.sql",
+        "old_path": None,
+        "status": "added",
+        "added": 0,
+        "removed": 0,
+        "reviewed": False,
+        "reviewed_by": [],
+        "reason": reason,
+    }
 
 
 def test_no_findings_after_a_failed_step_says_steps_failed() -> None:
     r = empty_run(skipped=None)
     r.status = "partial"
-    r.steps.append(StepResult(step_id="hiro", agent="hiro", agent_name="Hiro", status="failed",
-                              error="boom"))
+    r.steps.append(StepResult(step_id="hiro", agent="hiro", agent_name="Hiro", status="failed", error="boom"))
     assert empty_message(r) == "No findings in what was reviewed — 1 step failed (see above)."
     assert "No findings." not in terminal(r)
 
@@ -250,8 +334,16 @@ def test_file_no_step_selected_counts_as_not_reviewed() -> None:
 
 def test_terminal_prints_untrusted_text_literally() -> None:
     r = empty_run(skipped=None)
-    r.findings = [Finding(path="app.py", line=1, severity=Severity.MEDIUM, agent="akira",
-                          title="[bold red]fake[/] \x1b[2Jcleared", body="x\x1b]8;;http://e\x07y")]
+    r.findings = [
+        Finding(
+            path="app.py",
+            line=1,
+            severity=Severity.MEDIUM,
+            agent="akira",
+            title="[bold red]fake[/] \x1b[2Jcleared",
+            body="x\x1b]8;;http://e\x07y",
+        )
+    ]
     out = terminal(r)
     assert "[bold red]fake[/] [2Jcleared" in out
     assert "\x1b" not in out and "\x07" not in out
@@ -272,8 +364,12 @@ def test_markdown_has_the_same_content() -> None:
     assert "| `tests` | Yuki | offline | offline | — | 0 / 0 | — | 0.1 |" in md
     assert f"> **Offline:** {OFFLINE_NOTE}" in md
     assert "| `assets/logo.png` | binary |" in md
-    assert md.index("#### `src/app/db.py`") < md.index("**HIGH** · `src/app/db.py:42` · SQL query") \
-        < md.index("**LOW** · `src/app/db.py:10`") < md.index("#### `README.md`")
+    assert (
+        md.index("#### `src/app/db.py`")
+        < md.index("**HIGH** · `src/app/db.py:42` · SQL query")
+        < md.index("**LOW** · `src/app/db.py:10`")
+        < md.index("#### `README.md`")
+    )
     assert "Raised by Akira, Yuki · rule `bandit:B608` · security" in md
     assert '```py\ncur.execute("SELECT * FROM users WHERE name = ?", (name,))\n```' in md
     assert "| Findings | 3 (1 high · 2 low) |" in md
@@ -334,30 +430,36 @@ def test_markdown_partial_run() -> None:
 def test_json_shape_counts_and_order() -> None:
     text = render_json(completed_run())
     doc = json.loads(text)
-    assert list(doc) == ["version", "run", "totals", "steps", "files", "findings", "summary"]
+    assert list(doc) == ["version", "run", "totals", "steps", "files", "findings", "rejected", "walkthrough", "summary"]
     assert doc["version"] == 1
     run = doc["run"]
-    assert list(run)[:6] == ["id", "repo", "target", "target_description",
-                             "target_chosen_by_default", "base_sha"]
+    assert list(run)[:6] == ["id", "repo", "target", "target_description", "target_chosen_by_default", "base_sha"]
     assert (run["id"], run["status"], run["fail_on"], run["seconds"]) == (7, "completed", "high", 3.25)
     assert run["started_at"] == "2025-05-01T12:00:00+00:00"
     assert run["complete"] is True and run["caveats"] == [] and run["exit_code"] == 1
     assert doc["totals"] == {
         "findings": 3,
         "by_severity": {"critical": 0, "high": 1, "medium": 0, "low": 2, "info": 0},
-        "blocking": 1, "dropped": 0, "suppressed": 0, "calls": 3, "failed_calls": 0,
-        "tokens_in": 101_733, "tokens_out": 12_595, "cost_usd": 0.013,
+        "blocking": 1,
+        "rejected": 0,
+        "dropped": 0,
+        "suppressed": 0,
+        "calls": 3,
+        "failed_calls": 0,
+        "tokens_in": 101_733,
+        "tokens_out": 12_595,
+        "cost_usd": 0.013,
     }
     assert [s["id"] for s in doc["steps"]] == ["security", "tests", "design", "docs"]
     tests = doc["steps"][1]
     assert (tests["status"], tests["model"], tests["offline_note"]) == ("offline", None, OFFLINE_NOTE)
     assert doc["steps"][2]["cost_usd"] is None and doc["steps"][2]["calls"][0]["cost_usd"] is None
     assert [(f["path"], f["reviewed"], f["reason"]) for f in doc["files"]] == [
-        ("src/app/db.py", True, None), ("README.md", True, None),
+        ("src/app/db.py", True, None),
+        ("README.md", True, None),
         ("assets/logo.png", False, "binary"),
     ]
-    assert [f["location"] for f in doc["findings"]] == ["src/app/db.py:42", "README.md",
-                                                        "src/app/db.py:10"]
+    assert [f["location"] for f in doc["findings"]] == ["src/app/db.py:42", "README.md", "src/app/db.py:10"]
     first = doc["findings"][0]
     assert first["agents"] == ["akira", "yuki"] and first["rule"] == "bandit:B608"
     assert len(first["fingerprint"]) == 16
@@ -368,8 +470,11 @@ def test_json_shape_counts_and_order() -> None:
 def test_json_partial_run_reports_caveats_and_failed_calls() -> None:
     doc = json.loads(render_json(partial_run()))
     assert doc["run"]["complete"] is False
-    assert doc["run"]["caveats"] == ["1 file was not reviewed (review failed)", "1 step failed",
-                                     "1 analyzer was unavailable"]
+    assert doc["run"]["caveats"] == [
+        "1 file was not reviewed (review failed)",
+        "1 step failed",
+        "1 analyzer was unavailable",
+    ]
     assert doc["totals"]["failed_calls"] == 1
     ops = doc["steps"][-1]
     assert (ops["status"], ops["error"]) == ("failed", "hiro: groq/llama-4: timed out after 120 s")
@@ -377,24 +482,24 @@ def test_json_partial_run_reports_caveats_and_failed_calls() -> None:
 
 
 def test_markdown_and_json_do_not_import_rich() -> None:
-    code = ("import sys, tokyo_cli.report.markdown, tokyo_cli.report.jsonout; "
-            "assert 'rich' not in sys.modules, 'rich imported'")
+    code = (
+        "import sys, tokyo_cli.report.markdown, tokyo_cli.report.jsonout; "
+        "assert 'rich' not in sys.modules, 'rich imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_partial_step_is_a_caveat_but_a_repaired_call_is_not() -> None:
     r = empty_run(skipped=None)
     # invalid output, then a successful repair: the review is whole
-    r.steps[0].calls.insert(0, call("akira", "akira", 50, 5, 0.0005, status="invalid_output",
-                                    error="not JSON"))
+    r.steps[0].calls.insert(0, call("akira", "akira", 50, 5, 0.0005, status="invalid_output", error="not JSON"))
     assert empty_message(r) == "No findings."
     assert json.loads(render_json(r))["totals"]["failed_calls"] == 1
 
     r.steps[0].status = "partial"
     r.steps[0].error = "1 of 2 calls failed: claude-opus-4-5: timed out after 120 s"
     out = terminal(r)
-    assert ("Akira (step akira) finished in part: 1 of 2 calls failed: claude-opus-4-5: "
-            "timed out after 120 s") in out
+    assert ("Akira (step akira) finished in part: 1 of 2 calls failed: claude-opus-4-5: timed out after 120 s") in out
     assert "No findings in what was reviewed — 1 step finished in part (see above)." in out
     assert "No findings." not in out
 
@@ -419,7 +524,7 @@ def test_piped_terminal_findings_have_no_trailing_spaces() -> None:
     buf = StringIO()
     render_terminal(completed_run(), Console(file=buf, width=100, color_system=None, soft_wrap=True))
     out = buf.getvalue()
-    section = out[out.index("Findings ("):out.index("Summary")]
+    section = out[out.index("Findings (") : out.index("Summary")]
     assert section.count("\n") > 5
     assert [line for line in section.splitlines() if line != line.rstrip()] == []
 

@@ -14,29 +14,34 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider, message_text
 
-
-SERVER_OLD = '''import subprocess
+SERVER_OLD = """import subprocess
 
 
 def ping(host):
     return subprocess.run(["ping", "-c", "1", host], check=False)
-'''
-SERVER_NEW = SERVER_OLD + '''
+"""
+SERVER_NEW = (
+    SERVER_OLD
+    + '''
 
 def run(cmd):
     """Run a shell command."""
     return subprocess.call(cmd, shell=True)
 '''
+)
 SHELL_LINE = SERVER_NEW.splitlines().index("    return subprocess.call(cmd, shell=True)") + 1
 
 MODELS_OLD = "class User:\n    pass\n"
 MODELS_NEW = "class User:\n    name: str = ''\n\n\nclass Admin(User):\n    level: int = 0\n"
 TEST_OLD = "def test_ping():\n    assert True\n"
 TEST_NEW = "def test_ping():\n    assert True\n\n\ndef test_run():\n    pass\n"
-CI_OLD = "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+CI_OLD = (
+    "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+)
 CI_NEW = CI_OLD + "      - run: pip install -r requirements.txt\n"
 DOC_OLD = "# Guide\n\nRun the server.\n"
 DOC_NEW = DOC_OLD + "\nUse `run()` to run any command.\n"
@@ -64,34 +69,73 @@ def project(git_repo: GitRepo) -> GitRepo:
 
 
 def finding(path: str, line: int, severity: str, title: str, category: str = "general") -> dict[str, object]:
-    return {"path": path, "line": line, "severity": severity, "category": category, "title": title,
-            "body": f"Body of {title}."}
+    return {
+        "path": path,
+        "line": line,
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "body": f"Body of {title}.",
+    }
 
 
 def script_team(fp: FakeProvider) -> None:
     """Scripted replies for the five reviews and the synthesis (the synthesis first: its
     prompt also says "You are Kenji")."""
-    fp.script("Other agents reviewed the change", {
-        "summary": "SYNTHESIS: fix the shell injection first.",
-        "duplicates": [],
-        "findings": [],
-    })
-    fp.script("You are Akira", {"findings": [
-        finding("src/app/server.py", SHELL_LINE, "critical", "Shell injection through shell=True", "security"),
-    ], "summary": "Akira: one injection."})
-    fp.script("You are Yuki", {"findings": [
-        finding("tests/test_server.py", 5, "medium", "test_run asserts nothing", "testing"),
-    ], "summary": "Yuki: weak test."})
-    fp.script("You are Hiro", {"findings": [
-        finding(".github/workflows/ci.yml", 8, "low", "Dependencies installed without a lock or hash", "ci"),
-    ], "summary": "Hiro: unpinned install."})
-    fp.script("You are Sakura", {"findings": [
-        finding("docs/guide.md", 5, "info", "Document that run() executes through a shell", "docs"),
-    ], "summary": "Sakura: doc gap."})
-    fp.script("You are Kenji", {"findings": [
-        finding("src/app/server.py", SHELL_LINE, "high", "Shell injection risk via shell=True", "security"),
-        finding("src/app/models.py", 5, "low", "Admin inherits User without a role model", "design"),
-    ], "summary": "Kenji: roles."})
+    fp.script(
+        "Other agents reviewed the change",
+        {
+            "summary": "SYNTHESIS: fix the shell injection first.",
+            "duplicates": [],
+            "findings": [],
+        },
+    )
+    fp.script(
+        "You are Akira",
+        {
+            "findings": [
+                finding("src/app/server.py", SHELL_LINE, "critical", "Shell injection through shell=True", "security"),
+            ],
+            "summary": "Akira: one injection.",
+        },
+    )
+    fp.script(
+        "You are Yuki",
+        {
+            "findings": [
+                finding("tests/test_server.py", 5, "medium", "test_run asserts nothing", "testing"),
+            ],
+            "summary": "Yuki: weak test.",
+        },
+    )
+    fp.script(
+        "You are Hiro",
+        {
+            "findings": [
+                finding(".github/workflows/ci.yml", 8, "low", "Dependencies installed without a lock or hash", "ci"),
+            ],
+            "summary": "Hiro: unpinned install.",
+        },
+    )
+    fp.script(
+        "You are Sakura",
+        {
+            "findings": [
+                finding("docs/guide.md", 5, "info", "Document that run() executes through a shell", "docs"),
+            ],
+            "summary": "Sakura: doc gap.",
+        },
+    )
+    fp.script(
+        "You are Kenji",
+        {
+            "findings": [
+                finding("src/app/server.py", SHELL_LINE, "high", "Shell injection risk via shell=True", "security"),
+                finding("src/app/models.py", 5, "low", "Admin inherits User without a role model", "design"),
+            ],
+            "summary": "Kenji: roles.",
+        },
+    )
 
 
 def test_offline_review_finds_the_shell_injection_and_says_which_keys_are_missing(
@@ -127,14 +171,17 @@ def test_team_review_against_the_fake_provider(
     assert code == 1, err
     assert report["run"]["status"] == "completed"
     assert {s["id"]: s["status"] for s in report["steps"]} == {
-        "security": "ok", "tests": "ok", "ops": "ok", "docs": "ok", "design": "ok", "summary": "ok",
+        "security": "ok",
+        "tests": "ok",
+        "ops": "ok",
+        "docs": "ok",
+        "design": "ok",
+        "summary": "ok",
     }
     # Five reviews concurrently, then one synthesis, each with the agent's own model.
     assert len(fake_provider.requests) == 6
     sent_models = sorted(body["model"] for body, _ in fake_provider.requests)
-    assert sent_models == sorted(
-        ["claude-opus-4-5", "o3", "gpt-oss-120b", "gemini-2.5-pro", "o3", "o3"]
-    )
+    assert sent_models == sorted(["claude-opus-4-5", "o3", "gpt-oss-120b", "gemini-2.5-pro", "o3", "o3"])
     where = {(f["path"], f["line"]): f for f in report["findings"]}
     shell = where[("src/app/server.py", SHELL_LINE)]
     assert shell["severity"] == "critical"
@@ -158,13 +205,18 @@ def test_team_review_against_the_fake_provider(
     assert con.execute("select count(*) from llm_calls").fetchone()[0] == 6
 
 
-def test_unusable_output_is_repaired_once(
-    project: GitRepo, cli: RunCli, fake_provider: FakeProvider
-) -> None:
+def test_unusable_output_is_repaired_once(project: GitRepo, cli: RunCli, fake_provider: FakeProvider) -> None:
     fake_provider.script("You are Akira", "Looks fine to me!", times=1)
-    fake_provider.script("You are Akira", {"findings": [
-        finding("src/app/server.py", SHELL_LINE, "high", "Shell injection", "security")], "summary": "ok"})
-    code, out, _ = cli("review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q")
+    fake_provider.script(
+        "You are Akira",
+        {
+            "findings": [finding("src/app/server.py", SHELL_LINE, "high", "Shell injection", "security")],
+            "summary": "ok",
+        },
+    )
+    code, out, _ = cli(
+        "review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q"
+    )
     report = json.loads(out)
     step = report["steps"][0]
     assert step["status"] == "ok"
@@ -174,7 +226,9 @@ def test_unusable_output_is_repaired_once(
     assert code == 1
     # The repaired answer is cached under the first prompt, so a re-run asks nothing.
     sent = len(fake_provider.requests)
-    code, out, _ = cli("review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q")
+    code, out, _ = cli(
+        "review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q"
+    )
     again = json.loads(out)
     assert len(fake_provider.requests) == sent
     assert [c["cache_hit"] for c in again["steps"][0]["calls"]] == [True]
@@ -199,11 +253,19 @@ def test_garbage_twice_fails_the_step_but_keeps_the_others(
 def test_findings_outside_the_change_are_demoted_or_dropped(
     project: GitRepo, cli: RunCli, fake_provider: FakeProvider
 ) -> None:
-    fake_provider.script("You are Akira", {"findings": [
-        finding("src/app/server.py", 1, "medium", "Old import line is not in a hunk"),
-        finding("src/app/nowhere.py", 3, "high", "A file that is not in the change"),
-    ], "summary": ""})
-    code, out, _ = cli("review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q")
+    fake_provider.script(
+        "You are Akira",
+        {
+            "findings": [
+                finding("src/app/server.py", 1, "medium", "Old import line is not in a hunk"),
+                finding("src/app/nowhere.py", 3, "high", "A file that is not in the change"),
+            ],
+            "summary": "",
+        },
+    )
+    code, out, _ = cli(
+        "review", str(project.root), "-w", "security", "--api-base", fake_provider.url, "-f", "json", "-q"
+    )
     report = json.loads(out)
     by_title = {f["title"]: f for f in report["findings"]}
     assert by_title["Old import line is not in a hunk"]["line"] is None  # file-level
@@ -218,8 +280,19 @@ def test_provider_timeout_fails_the_step_with_a_clear_message_and_keeps_the_anal
     monkeypatch.setenv("TOKYO_RETRIES", "0")
     fake_provider.script("", {"findings": [], "summary": "late"}, delay=3.0)
     code, out, err = cli(
-        "review", str(project.root), "-w", "security", "--api-base", fake_provider.url,
-        "--timeout", "0.5", "--model", "openai/slow-model", "-f", "json", "-q",
+        "review",
+        str(project.root),
+        "-w",
+        "security",
+        "--api-base",
+        fake_provider.url,
+        "--timeout",
+        "0.5",
+        "--model",
+        "openai/slow-model",
+        "-f",
+        "json",
+        "-q",
     )
     report = json.loads(out)
     # The model timed out; bandit's B602 (high) still came back: partial, and it blocks.
@@ -278,16 +351,19 @@ def test_a_history_write_that_fails_still_prints_the_report_and_exits_4(project:
     assert (report["run"]["status"], report["run"]["id"], report["run"]["exit_code"]) == ("completed", None, 4)
     assert report["run"]["store_error"].endswith("disk is full; free some space and run again")
     assert "bandit:B602" in {f["rule"] for f in report["findings"]}  # blocking, yet 4 says what went wrong
-    assert err == (f"tokyo: warning: the run was not saved to history: history database {default_db_path()}: "
-                   "disk is full; free some space and run again\n")  # one line, never wrapped
+    assert err == (
+        f"tokyo: warning: the run was not saved to history: history database {default_db_path()}: "
+        "disk is full; free some space and run again\n"
+    )  # one line, never wrapped
     code, out, err = cli("review", str(project.root), "--offline", "-q")
     assert code == 4 and "Shell injection" not in err and "src/app/server.py" in out
     assert len(err.splitlines()) == 1
 
 
 @pytest.mark.parametrize("home", ["file", "under-a-file"])
-def test_tokyo_home_that_is_a_file_is_a_usage_error(project: GitRepo, cli: RunCli, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch, home: str) -> None:
+def test_tokyo_home_that_is_a_file_is_a_usage_error(
+    project: GitRepo, cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str
+) -> None:
     (tmp_path / "a-file").write_text("")
     path = tmp_path / "a-file" if home == "file" else tmp_path / "a-file" / "tokyo"
     monkeypatch.setenv("TOKYO_HOME", str(path))

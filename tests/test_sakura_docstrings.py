@@ -23,7 +23,7 @@ def _undocumented(names: list[str]) -> str:
 
 
 def _documented(names: list[str]) -> str:
-    return "".join(f"def {n}(x):\n    \"\"\"{n.title()} x.\"\"\"\n    return x + 1\n\n\n" for n in names)
+    return "".join(f'def {n}(x):\n    """{n.title()} x."""\n    return x + 1\n\n\n' for n in names)
 
 
 def _repo(make_git_repo: MakeRepo, files: dict[str, str]) -> GitRepo:
@@ -65,8 +65,7 @@ def test_a_new_module_in_an_undocumented_repository_is_silent_even_alone(make_gi
 
 def test_a_new_undocumented_exported_function_of_a_documented_package(make_git_repo: MakeRepo) -> None:
     api = _documented(["fetch", "store", "query"])
-    repo = _repo(make_git_repo, {"shop/__init__.py": "from .api import fetch, query, store\n",
-                                 "shop/api.py": api})
+    repo = _repo(make_git_repo, {"shop/__init__.py": "from .api import fetch, query, store\n", "shop/api.py": api})
     repo.write("shop/__init__.py", "from .api import fetch, purge, query, store\n")
     # purge is exported; helper is public-looking but the package names its API without it
     repo.write("shop/api.py", api + "def purge(x):\n    return x\n\n\ndef helper(x):\n    return x\n")
@@ -78,10 +77,18 @@ def test_a_new_undocumented_exported_function_of_a_documented_package(make_git_r
 
 
 def test_a_documented_package_without_exports_gates_on_its_documented_share(make_git_repo: MakeRepo) -> None:
-    repo = _repo(make_git_repo, {"shop/__init__.py": '"""Shop."""\n',
-                                 "shop/cart.py": _documented(["add", "remove", "total"]),
-                                 "shop/_impl.py": _documented(["pack"])})
-    repo.write("shop/cart.py", _documented(["add", "remove", "total"]) + "class Basket:\n    def fill(self):\n        return 1\n")
+    repo = _repo(
+        make_git_repo,
+        {
+            "shop/__init__.py": '"""Shop."""\n',
+            "shop/cart.py": _documented(["add", "remove", "total"]),
+            "shop/_impl.py": _documented(["pack"]),
+        },
+    )
+    repo.write(
+        "shop/cart.py",
+        _documented(["add", "remove", "total"]) + "class Basket:\n    def fill(self):\n        return 1\n",
+    )
     repo.write("shop/_impl.py", _documented(["pack"]) + _undocumented(["unpack"]))  # private module
     repo.write("tests/test_cart.py", _undocumented(["test_add"]))  # tests are not API
     run = _run(repo)
@@ -98,13 +105,18 @@ def test_a_name_in_dunder_all_is_public_in_a_poorly_documented_package(make_git_
 
 
 def test_re_exports_through_an_inner_package_and_an_init_dunder_all(make_git_repo: MakeRepo) -> None:
-    repo = _repo(make_git_repo, {"src/pkg/__init__.py": "from pkg.sub import build\n",
-                                 "src/pkg/sub/__init__.py": "from .impl import build, tune as knob\n",
-                                 "src/pkg/sub/impl.py": "X = 1\n"})
+    repo = _repo(
+        make_git_repo,
+        {
+            "src/pkg/__init__.py": "from pkg.sub import build\n",
+            "src/pkg/sub/__init__.py": "from .impl import build, tune as knob\n",
+            "src/pkg/sub/impl.py": "X = 1\n",
+        },
+    )
     repo.write("src/pkg/sub/impl.py", "X = 1\n\n\n" + _undocumented(["build", "tune", "other"]))
     # build reaches the top package; tune is re-exported by sub as ``knob``; other is not exported
     assert _where(_run(repo)) == [("src/pkg/sub/impl.py", 4), ("src/pkg/sub/impl.py", 8)]
-    repo.write("src/pkg/sub/__init__.py", "from .impl import build, tune\n\n__all__ = [\"build\"]\n")
+    repo.write("src/pkg/sub/__init__.py", 'from .impl import build, tune\n\n__all__ = ["build"]\n')
     assert _where(_run(repo)) == [("src/pkg/sub/impl.py", 4)], "__all__ in __init__ limits the exports"
 
 
@@ -127,7 +139,9 @@ def test_measure_is_bounded(make_git_repo: MakeRepo, monkeypatch: pytest.MonkeyP
 
 
 def test_count_documented_and_threshold() -> None:
-    src = ('class A:\n    """A."""\n    def m(self):\n        pass\n    @property\n    def p(self):\n        return 1\n'
-           "    def _private(self):\n        pass\n\n\ndef f():\n    '''F.'''\n")
+    src = (
+        'class A:\n    """A."""\n    def m(self):\n        pass\n    @property\n    def p(self):\n        return 1\n'
+        "    def _private(self):\n        pass\n\n\ndef f():\n    '''F.'''\n"
+    )
     assert count_documented([src, "def broken(:\n"]) == (2, 3)
     assert 0.5 <= DOCUMENTED_SHARE < 0.6

@@ -67,15 +67,20 @@ def test_a_nested_fence_neither_hides_anchors_nor_links_below_it(make_git_repo: 
 def test_code_is_not_checked_and_old_links_are_left_to_the_audit(make_git_repo: MakeRepo) -> None:
     old = "# Notes\n\nSee [old](gone.md).\n"
     repo = _repo(make_git_repo, {"NOTES.md": old})
-    repo.write("NOTES.md", old + "\nUse `[x](nope.md)` in text, or:\n\n    [y](nope.md)\n\n"
-                                 "```\n[z](nope.md)\n```\n\nMore [text](#notes).\n")
+    repo.write(
+        "NOTES.md",
+        old + "\nUse `[x](nope.md)` in text, or:\n\n    [y](nope.md)\n\n"
+        "```\n[z](nope.md)\n```\n\nMore [text](#notes).\n",
+    )
     assert _run(repo).findings == []
     assert _found(_run(repo, all_files=True)) == [("NOTES.md", 3, "doc-links:missing-file")]
 
 
 def test_references_tables_html_and_line_numbers(make_git_repo: MakeRepo) -> None:
     repo = _repo(make_git_repo, {"docs/a.md": "# A\n"})
-    repo.write("docs/a.md", """\
+    repo.write(
+        "docs/a.md",
+        """\
 # A
 
 | what | where |
@@ -93,20 +98,28 @@ span` then [back](../README.md#install).
 </div>
 
 Jump [up](#top), see <a href="../README.md#usage">usage</a>.
-""")
-    assert _found(_run(repo)) == [("docs/a.md", 5, "doc-links:missing-file"),
-                                  ("docs/a.md", 8, "doc-links:missing-anchor"),
-                                  ("docs/a.md", 11, "doc-links:missing-file"),
-                                  ("docs/a.md", 14, "doc-links:missing-file")]
+""",
+    )
+    assert _found(_run(repo)) == [
+        ("docs/a.md", 5, "doc-links:missing-file"),
+        ("docs/a.md", 8, "doc-links:missing-anchor"),
+        ("docs/a.md", 11, "doc-links:missing-file"),
+        ("docs/a.md", 14, "doc-links:missing-file"),
+    ]
 
 
 def test_anchors_of_follows_github() -> None:
-    doc = ("# Install & run (v2)\n\nSetup\n=====\n\n## `tokyo review` options\n\n## FAQ\n\n## FAQ\n\n"
-           '<a name="legacy"></a>\n\n    # not a heading\n\n```\n# nor this\n```\n')
+    doc = (
+        "# Install & run (v2)\n\nSetup\n=====\n\n## `tokyo review` options\n\n## FAQ\n\n## FAQ\n\n"
+        '<a name="legacy"></a>\n\n    # not a heading\n\n```\n# nor this\n```\n'
+    )
     assert anchors_of(doc) == {"install--run-v2", "setup", "tokyo-review-options", "faq", "faq-1", "legacy"}
     assert anchors_of(NESTED) == {"guide", "setup"}
     assert markdown_links("[a](x.md 'title') ![b](<y z.png>) <https://example.com>\n") == [
-        (1, "x.md"), (1, "y z.png"), (1, "https://example.com")]
+        (1, "x.md"),
+        (1, "y z.png"),
+        (1, "https://example.com"),
+    ]
 
 
 def test_hostile_targets_are_not_read(make_git_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,8 +128,9 @@ def test_hostile_targets_are_not_read(make_git_repo: MakeRepo, monkeypatch: pyte
     repo = _repo(make_git_repo, {"docs/big.md": "# Big\n\n" + "text\n" * 200})
     (repo.root / "docs" / "secret.md").symlink_to(repo.root / "README.md")
     repo.commit("symlink")
-    repo.write("docs/index.md", "# Index\n\n[a](secret.md#usage) [b](secret.md#nope) [c](big.md#nope)\n"
-                                "[d](../../etc/passwd)\n")
+    repo.write(
+        "docs/index.md", "# Index\n\n[a](secret.md#usage) [b](secret.md#nope) [c](big.md#nope)\n[d](../../etc/passwd)\n"
+    )
     monkeypatch.setattr(links_mod, "MAX_TARGET_BYTES", 100)
     # the symlink exists but is never read (no anchors: no verdict); big.md is over the limit
     assert _found(_run(repo)) == [("docs/index.md", 4, "doc-links:missing-file")]
@@ -127,10 +141,15 @@ def test_links_in_html_comments_and_template_placeholders_are_not_checked(make_g
     """attrs' README: a cog template in an HTML comment renders sponsor logos; its
     ``src="docs/_static/sponsors/{sponsor["img"]}"`` is not a link."""
     repo = _repo(make_git_repo, {})
-    repo.write("README.md", "# app\n\n<!-- [[[cog\nfor s in sponsors:\n"
-               "    print(f'<img src=\"docs/{s[\"img\"]}\" />')\n]]] -->\n"
-               "<img src=\"docs/logo.svg\" />\n<!-- [[[end]]] -->\n\n"
-               "See [the page]({page_url}) and [missing](nope.md).\n")
+    repo.write(
+        "README.md",
+        "# app\n\n<!-- [[[cog\nfor s in sponsors:\n"
+        '    print(f\'<img src="docs/{s["img"]}" />\')\n]]] -->\n'
+        '<img src="docs/logo.svg" />\n<!-- [[[end]]] -->\n\n'
+        "See [the page]({page_url}) and [missing](nope.md).\n",
+    )
     run = _run(repo)
     assert sorted((f.line, f.title) for f in run.findings) == [
-        (7, "Broken link: `docs/logo.svg` does not exist"), (10, "Broken link: `nope.md` does not exist")]
+        (7, "Broken link: `docs/logo.svg` does not exist"),
+        (10, "Broken link: `nope.md` does not exist"),
+    ]

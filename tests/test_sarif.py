@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from tokyo_cli.results import FileEntry, RunResult, StepResult
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
-T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -49,29 +49,58 @@ def assert_valid(validator: jsonschema.Draft4Validator, text: str) -> dict[str, 
 
 
 def bandit() -> Finding:
-    return Finding(path="src/app/server.py", line=9, severity=Severity.HIGH, category="security",
-                   title="subprocess call with shell=True identified, security issue.",
-                   body="subprocess call with shell=True identified, security issue.\nBandit B602.",
-                   agent="akira", source="analyzer", rule="bandit:B602",
-                   anchor_text="return subprocess.call(cmd, shell=True)")
+    return Finding(
+        path="src/app/server.py",
+        line=9,
+        severity=Severity.HIGH,
+        category="security",
+        title="subprocess call with shell=True identified, security issue.",
+        body="subprocess call with shell=True identified, security issue.\nBandit B602.",
+        agent="akira",
+        source="analyzer",
+        rule="bandit:B602",
+        anchor_text="return subprocess.call(cmd, shell=True)",
+    )
 
 
 def model(line: int | None = 12, severity: Severity = Severity.MEDIUM, **kw: Any) -> Finding:
-    base: dict[str, Any] = dict(path="src/app/name with space.py", line=line, severity=severity,
-                                category="security", title=f"Token compared with == at {line}",
-                                body="Use hmac.compare_digest.", agent="akira", agents=["akira", "kenji"])
+    base: dict[str, Any] = dict(
+        path="src/app/name with space.py",
+        line=line,
+        severity=severity,
+        category="security",
+        title=f"Token compared with == at {line}",
+        body="Use hmac.compare_digest.",
+        agent="akira",
+        agents=["akira", "kenji"],
+    )
     base.update(kw)
     return Finding(**base)
 
 
 def run(findings: list[Finding], **kw: Any) -> RunResult:
     data: dict[str, Any] = dict(
-        run_id=7, repo="/tmp/repo", target="range", target_description="main...HEAD",
-        base_sha="a" * 40, head_sha="b" * 40, workflow="review", status="completed",
-        started_at=T0, finished_at=T0 + timedelta(seconds=3),
+        run_id=7,
+        repo="/tmp/repo",
+        target="range",
+        target_description="main...HEAD",
+        base_sha="a" * 40,
+        head_sha="b" * 40,
+        workflow="review",
+        status="completed",
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=3),
         files=[FileEntry(path="src/app/server.py", status="modified")],
-        steps=[StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok",
-                          files=["src/app/server.py"], findings=findings)],
+        steps=[
+            StepResult(
+                step_id="security",
+                agent="akira",
+                agent_name="Akira",
+                status="ok",
+                files=["src/app/server.py"],
+                findings=findings,
+            )
+        ],
         findings=findings,
     )
     data.update(kw)
@@ -110,7 +139,9 @@ def test_valid_sarif_with_rules_fingerprints_fixes_and_suppressions(validator: j
     assert fixed["level"] == "error"
     assert fixed["locations"][0]["physicalLocation"]["region"] == {"startLine": 14, "endLine": 15}
     assert fixed["locations"][0]["physicalLocation"]["artifactLocation"] == {
-        "uri": "src/app/name%20with%20space.py", "uriBaseId": "%SRCROOT%"}
+        "uri": "src/app/name%20with%20space.py",
+        "uriBaseId": "%SRCROOT%",
+    }
     replacement = fixed["fixes"][0]["artifactChanges"][0]["replacements"][0]
     assert replacement["deletedRegion"] == {"startLine": 14, "endLine": 15}
     assert replacement["insertedContent"]["text"] == "KEY = os.environ['KEY']\n"
@@ -136,9 +167,16 @@ def test_rule_ids() -> None:
 def test_empty_and_failed_runs_are_valid(validator: jsonschema.Draft4Validator) -> None:
     doc = assert_valid(validator, render_sarif(run([])))
     assert doc["runs"][0]["results"] == [] and doc["runs"][0]["tool"]["driver"]["rules"] == []
-    failed = run([], status="failed", error="security: provider timed out",
-                 steps=[StepResult(step_id="security", agent="akira", agent_name="Akira",
-                                   status="failed", error="provider timed out")])
+    failed = run(
+        [],
+        status="failed",
+        error="security: provider timed out",
+        steps=[
+            StepResult(
+                step_id="security", agent="akira", agent_name="Akira", status="failed", error="provider timed out"
+            )
+        ],
+    )
     doc = assert_valid(validator, render_sarif(failed))
     invocation = doc["runs"][0]["invocations"][0]
     assert invocation["executionSuccessful"] is False
@@ -170,8 +208,10 @@ def test_result_limit_keeps_the_most_severe_and_says_so(validator: jsonschema.Dr
 
 def test_size_limit_shrinks_until_the_gzipped_file_fits(validator: jsonschema.Draft4Validator) -> None:
     # Incompressible bodies, so the gzip limit bites with few results.
-    findings = [model(i, Severity.MEDIUM, title=f"finding {i}",
-                      body=hashlib.sha512(str(i).encode()).hexdigest() * 40) for i in range(1, 201)]
+    findings = [
+        model(i, Severity.MEDIUM, title=f"finding {i}", body=hashlib.sha512(str(i).encode()).hexdigest() * 40)
+        for i in range(1, 201)
+    ]
     full = sarif_report(run(findings))
     assert full.kept == 200 and full.truncation is None
     limit = full.gzip_bytes // 4
@@ -197,13 +237,28 @@ def test_cwe_ids_become_github_security_tags_and_still_validate(validator: jsons
     r = doc["runs"][0]
     rules = {rule["id"]: rule for rule in r["tool"]["driver"]["rules"]}
     assert rules["akira/security"]["properties"]["tags"] == [
-        "tokyo", "akira", "security", "external/cwe/cwe-89", "external/cwe/cwe-564"]
+        "tokyo",
+        "akira",
+        "security",
+        "external/cwe/cwe-89",
+        "external/cwe/cwe-564",
+    ]
     assert rules["bandit:B602"]["properties"]["tags"][-2:] == ["security", "external/cwe/cwe-78"]
     # a CWE makes a finding a security finding whatever its category; one without stays plain
-    assert rules["sakura/docs"]["properties"]["tags"] == ["tokyo", "sakura", "docs", "security", "external/cwe/cwe-1059"]
+    assert rules["sakura/docs"]["properties"]["tags"] == [
+        "tokyo",
+        "sakura",
+        "docs",
+        "security",
+        "external/cwe/cwe-1059",
+    ]
     assert rules["sakura/docs"]["properties"]["security-severity"] == "3.0"
     by_title = {res["message"]["text"].split("\n")[0]: res for res in r["results"]}
-    assert by_title["SQL injection"]["properties"]["tags"] == ["security", "external/cwe/cwe-89", "external/cwe/cwe-564"]
+    assert by_title["SQL injection"]["properties"]["tags"] == [
+        "security",
+        "external/cwe/cwe-89",
+        "external/cwe/cwe-564",
+    ]
     assert by_title["SQL injection"]["properties"]["security-severity"] == "8.0"
     assert by_title["wrong example"]["properties"]["security-severity"] == "3.0"
     assert "tags" not in by_title["typo"]["properties"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,24 +20,46 @@ from tokyo_cli.findings import Finding, GroupMember, Severity
 from tokyo_cli.report.sarif import render_sarif, sarif_report
 from tokyo_cli.results import CallRecord, RunResult, StepResult
 
-T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 AWS_KEY = "AKIAQYLPMN5HHHFPZAM2"
 
 
 def finding(line: int | None = 12, severity: str = "medium", **kw: Any) -> Finding:
-    base: dict[str, Any] = dict(path="src/app.py", line=line, severity=severity, category="security",
-                                title=f"Issue at {line}", body="Details.", agent="akira")
+    base: dict[str, Any] = dict(
+        path="src/app.py",
+        line=line,
+        severity=severity,
+        category="security",
+        title=f"Issue at {line}",
+        body="Details.",
+        agent="akira",
+    )
     base.update(kw)
     return Finding(**base)
 
 
 def run(findings: list[Finding], **kw: Any) -> RunResult:
     data: dict[str, Any] = dict(
-        run_id=7, repo="/", target="range", target_description="main...HEAD",
-        base_sha="a" * 40, head_sha="b" * 40, workflow="review", status="completed",
-        started_at=T0, finished_at=T0 + timedelta(seconds=3),
-        steps=[StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok",
-                          files=["src/app.py"], findings=findings)],
+        run_id=7,
+        repo="/",
+        target="range",
+        target_description="main...HEAD",
+        base_sha="a" * 40,
+        head_sha="b" * 40,
+        workflow="review",
+        status="completed",
+        started_at=T0,
+        finished_at=T0 + timedelta(seconds=3),
+        steps=[
+            StepResult(
+                step_id="security",
+                agent="akira",
+                agent_name="Akira",
+                status="ok",
+                files=["src/app.py"],
+                findings=findings,
+            )
+        ],
         findings=findings,
     )
     data.update(kw)
@@ -67,8 +89,13 @@ def test_automation_id_is_tokyo_slash_workflow_slash_run(kw: dict[str, Any], key
 
 def test_times_are_utc_with_milliseconds() -> None:
     plus2 = timezone(timedelta(hours=2))
-    inv = sarif_run(run([], started_at=datetime(2026, 5, 1, 14, 0, 0, 123456, tzinfo=plus2),
-                        finished_at=datetime(2026, 5, 1, 12, 0, 3, tzinfo=timezone.utc)))["invocations"][0]
+    inv = sarif_run(
+        run(
+            [],
+            started_at=datetime(2026, 5, 1, 14, 0, 0, 123456, tzinfo=plus2),
+            finished_at=datetime(2026, 5, 1, 12, 0, 3, tzinfo=UTC),
+        )
+    )["invocations"][0]
     assert (inv["startTimeUtc"], inv["endTimeUtc"]) == ("2026-05-01T12:00:00.123Z", "2026-05-01T12:00:03.000Z")
     naive = sarif_run(run([], started_at=datetime(2026, 5, 1, 9, 30), finished_at=None))["invocations"][0]
     assert naive["startTimeUtc"] == "2026-05-01T09:30:00.000Z" and "endTimeUtc" not in naive
@@ -79,10 +106,22 @@ def test_run_properties_and_driver() -> None:
     steps = [StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok", calls=[call])]
     r = sarif_run(run([finding()], steps=steps, workflow="audit"))
     assert r["properties"]["tokyo"] == {
-        "runId": 7, "status": "completed", "target": "main...HEAD", "baseSha": "a" * 40,
-        "headSha": "b" * 40, "workflow": "audit", "costUsd": 0.123457, "findings": 1, "truncated": None,
+        "runId": 7,
+        "status": "completed",
+        "target": "main...HEAD",
+        "baseSha": "a" * 40,
+        "headSha": "b" * 40,
+        "workflow": "audit",
+        "costUsd": 0.123457,
+        "findings": 1,
+        "truncated": None,
         # what tokyo merge reads back (tokyo_cli.report.reading)
-        "uid": "", "targetKind": "range", "failOn": "high", "shard": None, "merged": None}
+        "uid": "",
+        "targetKind": "range",
+        "failOn": "high",
+        "shard": None,
+        "merged": None,
+    }
     assert sarif_run(run([]))["properties"]["tokyo"]["costUsd"] is None
     driver = r["tool"]["driver"]
     assert (driver["name"], driver["version"], driver["semanticVersion"]) == ("tokyo", __version__, __version__)
@@ -96,11 +135,23 @@ def test_repo_root_uri_ends_with_a_slash(tmp_path: Any) -> None:
 
 @pytest.mark.parametrize(
     ("status", "successful", "level"),
-    [("completed", True, None), ("partial", True, "warning"), ("failed", False, "error"), ("cancelled", False, "warning")],
+    [
+        ("completed", True, None),
+        ("partial", True, "warning"),
+        ("failed", False, "error"),
+        ("cancelled", False, "warning"),
+    ],
 )
 def test_execution_success_and_notification_levels(status: str, successful: bool, level: str | None) -> None:
-    steps = [StepResult(step_id="security", agent="akira", agent_name="Akira",
-                        status="ok" if level is None else "failed", error=None if level is None else "boom")]
+    steps = [
+        StepResult(
+            step_id="security",
+            agent="akira",
+            agent_name="Akira",
+            status="ok" if level is None else "failed",
+            error=None if level is None else "boom",
+        )
+    ]
     inv = sarif_run(run([], status=status, steps=steps))["invocations"][0]
     assert inv["executionSuccessful"] is successful
     if level is None:
@@ -111,8 +162,13 @@ def test_execution_success_and_notification_levels(status: str, successful: bool
 
 @pytest.mark.parametrize(
     ("severity", "level", "security"),
-    [("critical", "error", "9.5"), ("high", "error", "8.0"), ("medium", "warning", "5.5"),
-     ("low", "note", "3.0"), ("info", "note", "0.1")],
+    [
+        ("critical", "error", "9.5"),
+        ("high", "error", "8.0"),
+        ("medium", "warning", "5.5"),
+        ("low", "note", "3.0"),
+        ("info", "note", "0.1"),
+    ],
 )
 def test_levels_and_security_severity(severity: str, level: str, security: str) -> None:
     r = sarif_run(run([finding(severity=severity)]))
@@ -123,16 +179,24 @@ def test_levels_and_security_severity(severity: str, level: str, security: str) 
 
 
 def test_model_rules() -> None:
-    fs = [finding(1, category="Security Review"), finding(2, category="akira", agent="akira"),
-          finding(3, category="style", agent="sakura")]
+    fs = [
+        finding(1, category="Security Review"),
+        finding(2, category="akira", agent="akira"),
+        finding(3, category="style", agent="sakura"),
+    ]
     rules = {r["id"]: r for r in sarif_run(run(fs))["tool"]["driver"]["rules"]}
     sec = rules["akira/security-review"]
     assert sec["name"] == "AkiraSecurityReview"
     assert sec["properties"]["tags"] == ["tokyo", "akira", "security-review", "security"]
     assert sec["shortDescription"] == {"text": "Akira: Security Review findings"}
-    assert sec["fullDescription"]["text"] == sec["help"]["text"] == (
-        "Findings in the 'Security Review' category raised by Akira, a tokyo review agent. "
-        "Each result's message explains the specific issue.")
+    assert (
+        sec["fullDescription"]["text"]
+        == sec["help"]["text"]
+        == (
+            "Findings in the 'Security Review' category raised by Akira, a tokyo review agent. "
+            "Each result's message explains the specific issue."
+        )
+    )
     assert rules["akira/akira"]["properties"]["tags"] == ["tokyo", "akira"]
     assert "security-severity" not in rules["akira/akira"]["properties"]
     style = rules["sakura/style"]
@@ -161,7 +225,10 @@ def test_rule_index_and_level_follow_the_worst_result_of_each_rule() -> None:
     rules = r["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules] == ["akira/security", "akira/style"]
     assert [(res["ruleId"], res["ruleIndex"]) for res in r["results"]] == [
-        ("akira/security", 0), ("akira/security", 0), ("akira/style", 1)]
+        ("akira/security", 0),
+        ("akira/security", 0),
+        ("akira/style", 1),
+    ]
     assert rules[0]["defaultConfiguration"] == {"level": "error"}
     assert rules[0]["properties"]["security-severity"] == "8.0"
     assert rules[1]["defaultConfiguration"] == {"level": "note"}
@@ -177,12 +244,24 @@ def test_result_regions_properties_and_fixes() -> None:
     by_title = {res["message"]["text"].split("\n")[0]: res for res in sarif_run(run(fs))["results"]}
     ranged = by_title["ranged"]
     assert ranged["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "endLine": 7}
-    assert ranged["properties"] == {"severity": "high", "category": "security", "agents": ["akira"],
-                                    "source": "model", "status": "open", "fileLevel": False, "onChangedLine": True,
-                                    "step": "", "corroborated": False, "confidence": 0.75,
-                                    "tags": ["security"], "security-severity": "8.0"}
+    assert ranged["properties"] == {
+        "severity": "high",
+        "category": "security",
+        "agents": ["akira"],
+        "source": "model",
+        "status": "open",
+        "fileLevel": False,
+        "onChangedLine": True,
+        "step": "",
+        "corroborated": False,
+        "confidence": 0.75,
+        "tags": ["security"],
+        "security-severity": "8.0",
+    }
     (change,) = ranged["fixes"][0]["artifactChanges"]
-    assert change["replacements"] == [{"deletedRegion": {"startLine": 5, "endLine": 7}, "insertedContent": {"text": "a\nb\n"}}]
+    assert change["replacements"] == [
+        {"deletedRegion": {"startLine": 5, "endLine": 7}, "insertedContent": {"text": "a\nb\n"}}
+    ]
     assert change["artifactLocation"] == {"uri": "src/app.py", "uriBaseId": "%SRCROOT%"}
     assert ranged["message"]["text"] == "ranged\n\nDetails."
     same = by_title["same end"]
@@ -198,8 +277,9 @@ def test_result_regions_properties_and_fixes() -> None:
 
 def test_dismissed_results_are_suppressed() -> None:
     (res,) = sarif_run(run([finding(status="dismissed")]))["results"]
-    assert res["suppressions"] == [{"kind": "external", "status": "accepted",
-                                    "justification": "dismissed in the tokyo findings ledger"}]
+    assert res["suppressions"] == [
+        {"kind": "external", "status": "accepted", "justification": "dismissed in the tokyo findings ledger"}
+    ]
 
 
 def test_truncation_sentence_and_boundaries() -> None:
@@ -207,10 +287,10 @@ def test_truncation_sentence_and_boundaries() -> None:
     report = sarif_report(run(fs), max_results=3)
     assert report.truncation == (
         "SARIF truncated: 3 of 6 results kept, the most severe first (GitHub accepts at most "
-        "25,000 results per run); the full list is in the Markdown and JSON reports and in history.")
+        "25,000 results per run); the full list is in the Markdown and JSON reports and in history."
+    )
     props = json.loads(report.text)["runs"][0]["properties"]["tokyo"]
-    assert props["truncated"] == {"kept": 3, "total": 6,
-                                  "reason": "GitHub accepts at most 25,000 results per run"}
+    assert props["truncated"] == {"kept": 3, "total": 6, "reason": "GitHub accepts at most 25,000 results per run"}
     exact = sarif_report(run(fs), max_results=6)
     assert (exact.kept, exact.truncation) == (6, None)
     nothing = sarif_report(run(fs), max_gzip_bytes=1)
@@ -220,8 +300,12 @@ def test_truncation_sentence_and_boundaries() -> None:
 
 
 def test_secrets_never_reach_the_document() -> None:
-    text = render_sarif(run([finding(title=f"key {AWS_KEY}", body=f"body {AWS_KEY}", suggestion=AWS_KEY)],
-                            target_description=f"x {AWS_KEY}"))
+    text = render_sarif(
+        run(
+            [finding(title=f"key {AWS_KEY}", body=f"body {AWS_KEY}", suggestion=AWS_KEY)],
+            target_description=f"x {AWS_KEY}",
+        )
+    )
     assert AWS_KEY not in text and "[MASKED:aws-access-key]" in text
 
 
@@ -234,6 +318,7 @@ def test_severity_order_decides_which_results_are_kept() -> None:
 
 # --- pinned against survivors of a later mutation run ---------------------------------------
 
+
 def test_driver_full_name_and_fix_description_are_pinned() -> None:
     r = sarif_run(run([finding(5, suggestion="fixed()")]))
     assert r["tool"]["driver"]["fullName"] == "tokyo-cli: a team of AI code reviewers"
@@ -243,8 +328,10 @@ def test_driver_full_name_and_fix_description_are_pinned() -> None:
 def test_a_rule_level_follows_a_more_severe_result_ranked_after_it() -> None:
     # Ranking puts security before style, so the low security finding comes first; the rule
     # (shared by both) still takes the level of the high one.
-    fs = [finding(1, "high", category="style", rule="bandit:B101", title="b"),
-          finding(2, "low", category="security", rule="bandit:B101", title="a")]
+    fs = [
+        finding(1, "high", category="style", rule="bandit:B101", title="b"),
+        finding(2, "low", category="security", rule="bandit:B101", title="a"),
+    ]
     r = sarif_run(run(fs))
     assert [res["level"] for res in r["results"]] == ["note", "error"]
     (rule,) = r["tool"]["driver"]["rules"]
@@ -260,20 +347,33 @@ def test_group_members_are_related_locations() -> None:
     (res,) = sarif_run(run([finding(3, members=members)]))["results"]
     assert res["properties"]["members"] == 2
     assert res["relatedLocations"] == [
-        {"id": 0, "physicalLocation": {"artifactLocation": {"uri": "src/name%20with%20space.py", "uriBaseId": "%SRCROOT%"},
-                                       "region": {"startLine": 1}},
-         "message": {"text": "akira/security"},  # a blank member title falls back to the rule id
-         "properties": {"fingerprint": "f1", "severity": "low", "line": None}},
-        {"id": 1, "physicalLocation": {"artifactLocation": {"uri": "src/b.py", "uriBaseId": "%SRCROOT%"},
-                                       "region": {"startLine": 7}},
-         "message": {"text": "second one"}, "properties": {"fingerprint": "f2", "severity": "low", "line": 7}},
+        {
+            "id": 0,
+            "physicalLocation": {
+                "artifactLocation": {"uri": "src/name%20with%20space.py", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 1},
+            },
+            "message": {"text": "akira/security"},
+            "properties": {"fingerprint": "f1", "severity": "low", "line": None},
+        },  # a blank member title falls back to the rule id
+        {
+            "id": 1,
+            "physicalLocation": {
+                "artifactLocation": {"uri": "src/b.py", "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": 7},
+            },
+            "message": {"text": "second one"},
+            "properties": {"fingerprint": "f2", "severity": "low", "line": 7},
+        },
     ]
 
 
 def test_texts_at_exactly_the_cap_are_kept_whole() -> None:
     (res,) = sarif_run(run([finding(title="t", body="x" * 9997)]))["results"]
     assert res["message"]["text"] == "t\n\n" + "x" * 9997  # 10,000 characters, not capped
-    (rule,) = sarif_run(run([finding(rule="radon:CC", title="t" * 1000, category="complexity")]))["tool"]["driver"]["rules"]
+    (rule,) = sarif_run(run([finding(rule="radon:CC", title="t" * 1000, category="complexity")]))["tool"]["driver"][
+        "rules"
+    ]
     assert rule["shortDescription"]["text"] == "t" * 1000
 
 
@@ -339,7 +439,8 @@ def test_the_size_limit_shrinks_in_proportion_with_a_five_percent_margin() -> No
     assert report.gzip_bytes <= limit
     assert report.truncation == (
         f"SARIF truncated: {report.kept} of 100 results kept, the most severe first (GitHub accepts at "
-        "most 10 MB of gzip-compressed SARIF); the full list is in the Markdown and JSON reports and in history.")
+        "most 10 MB of gzip-compressed SARIF); the full list is in the Markdown and JSON reports and in history."
+    )
 
 
 def test_the_size_limit_keeps_one_of_two_when_one_fits() -> None:

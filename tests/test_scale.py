@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
-from tokyo_cli.llm.budget import Budget
-from tokyo_cli.engine.packing import TokenMeter, pack, risk_rank
-from tokyo_cli.llm.pricing import count_tokens, price_of, tokenizer_kind
-from tokyo_cli.git.repo import load_changeset, resolve_target
 from tokyo_cli.config.team import load_team
+from tokyo_cli.engine.packing import TokenMeter, pack, risk_rank
+from tokyo_cli.git.repo import load_changeset, resolve_target
+from tokyo_cli.llm.budget import Budget
+from tokyo_cli.llm.pricing import count_tokens, price_of, tokenizer_kind
 
 Run = Callable[..., tuple[int, dict[str, Any]]]
 
@@ -62,7 +62,9 @@ def test_anthropic_counts_equal_the_hugging_face_tokenizer_litellm_loads() -> No
     corpus += [
         "héllo wörld ﬁ ① ｈｅｌｌｏ 日本語のテキスト 🎉🎉 ǅ ℌ ㍿ e\u0301 \u00a0x\r\n\ty",
         "a <EOT> b <META>c",  # the file's added tokens are matched inside text
-        "  \n\n   \t  x  ", "'s'll'VE 123456789 ++-- ==> !== $$$ ))))", "",
+        "  \n\n   \t  x  ",
+        "'s'll'VE 123456789 ++-- ==> !== $$$ ))))",
+        "",
     ]
     expected = [len(e) for e in original.encode_batch_fast(corpus, add_special_tokens=False)]
     assert count_tokens("claude-opus-4-5", corpus) == expected
@@ -158,8 +160,17 @@ def test_cost_cap_stops_in_time_and_lists_what_was_skipped(
     # Each answer uses most of Akira's output cap: about $0.20 at claude-opus-4-5's list price.
     fake_provider.script("", {"findings": [], "summary": "fine"}, usage=(900, 8_000))
     cap = 0.5
-    code, report = review_json("review", str(many_files.root), "-w", "security", "--api-base", fake_provider.url,
-                       "--max-cost", str(cap), "--no-cache")
+    code, report = review_json(
+        "review",
+        str(many_files.root),
+        "-w",
+        "security",
+        "--api-base",
+        fake_provider.url,
+        "--max-cost",
+        str(cap),
+        "--no-cache",
+    )
     step = report["steps"][0]
     ok_calls = [c for c in step["calls"] if c["status"] == "ok"]
     skipped_calls = [c for c in step["calls"] if c["status"] == "skipped"]
@@ -181,8 +192,19 @@ def test_unpriced_model_counts_calls_by_the_per_call_estimate(
 ) -> None:
     monkeypatch.setenv("TOKYO_MAX_CHUNK_TOKENS", "1000")
     monkeypatch.setenv("TOKYO_UNKNOWN_CALL_USD", "0.05")
-    code, report = review_json("review", str(many_files.root), "-w", "security", "--api-base", fake_provider.url,
-                       "--model", "openai/my-local-model", "--max-cost", "0.12", "--no-cache")
+    code, report = review_json(
+        "review",
+        str(many_files.root),
+        "-w",
+        "security",
+        "--api-base",
+        fake_provider.url,
+        "--model",
+        "openai/my-local-model",
+        "--max-cost",
+        "0.12",
+        "--no-cache",
+    )
     assert len(fake_provider.requests) == 2  # 0.12 / 0.05 per call
     assert any("no known price" in n and "$0.05" in n for n in report["run"]["notices"])
 

@@ -32,20 +32,20 @@ import sqlite3
 import string
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import pytest
+
 from fakes.github import TOKEN, FakeGitHub, files_from_git
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider, message_text
-
 from tokyo_cli import events as ev
 from tokyo_cli.findings import AgentOutput, Finding, Severity, redact
-from tokyo_cli.safety.masking import mask_data, mask_secrets
 from tokyo_cli.results import RunResult, StepResult
+from tokyo_cli.safety.masking import mask_data, mask_secrets
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning"),
@@ -83,10 +83,18 @@ CANARIES: dict[str, str] = {
     "stripe-webhook": "wh" + "sec_" + _rnd(32),
     "slack-bot": "xo" + "xb-" + _rnd(12, string.digits) + "-" + _rnd(13, string.digits) + "-" + _rnd(24),
     "slack-user": "xo" + "xp-" + "-".join(_rnd(12, string.digits) for _ in range(3)) + "-" + _rnd(32, HEX),
-    "slack-webhook": "https://hooks.slack.com/services/" + "T" + _rnd(8, string.ascii_uppercase + string.digits)
-    + "/B" + _rnd(10, string.ascii_uppercase + string.digits) + "/" + _rnd(24),
-    "jwt": _b64url({"alg": "HS256", "typ": "JWT"}) + "." + _b64url({"sub": "42", "name": "Canary", "iat": 1516239022})
-    + "." + _rnd(43, URLSAFE),
+    "slack-webhook": "https://hooks.slack.com/services/"
+    + "T"
+    + _rnd(8, string.ascii_uppercase + string.digits)
+    + "/B"
+    + _rnd(10, string.ascii_uppercase + string.digits)
+    + "/"
+    + _rnd(24),
+    "jwt": _b64url({"alg": "HS256", "typ": "JWT"})
+    + "."
+    + _b64url({"sub": "42", "name": "Canary", "iat": 1516239022})
+    + "."
+    + _rnd(43, URLSAFE),
     "twilio": "S" + "K" + _rnd(32, HEX),
     "sendgrid": "S" + "G." + _rnd(22, URLSAFE) + "." + _rnd(43, URLSAFE),
     "npm": "np" + "m_" + _rnd(36),
@@ -147,8 +155,14 @@ ENV_CANARIES: dict[str, str] = {
 }
 
 PY, JS, YAML, JSONF, ENV, MD, DOCKER, KEYFILE = (
-    "src/app/settings.py", "web/client.js", "deploy/values.yaml", "config/credentials.json", ".env",
-    "docs/setup.md", "Dockerfile", "deploy/tls.key",
+    "src/app/settings.py",
+    "web/client.js",
+    "deploy/values.yaml",
+    "config/credentials.json",
+    ".env",
+    "docs/setup.md",
+    "Dockerfile",
+    "deploy/tls.key",
 )
 NAME = "<file name>"
 
@@ -176,10 +190,17 @@ PLANTS: dict[str, Plant] = {
     "npm": Plant(DOCKER, "ARG NPM_TOKEN={v}", "npm-token"),
     "gitlab-pat": Plant(YAML, "  gitlab_token: {v}", "gitlab-token"),
     "gitlab-runner": Plant(NAME, "certs/{v}.pem", "gitlab-token"),
-    "azure-storage": Plant(ENV, "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=acme;"
-                           "AccountKey={v};EndpointSuffix=core.windows.net", "azure-storage-key"),
-    "azure-sas-sig": Plant(PY, 'BLOB_URL = "https://acme.blob.core.windows.net/c/x.csv?sv=2022-11-02&ss=b&sp=r'
-                           '&se=2030-01-01&sig={v}"', "azure-sas"),
+    "azure-storage": Plant(
+        ENV,
+        "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=https;AccountName=acme;"
+        "AccountKey={v};EndpointSuffix=core.windows.net",
+        "azure-storage-key",
+    ),
+    "azure-sas-sig": Plant(
+        PY,
+        'BLOB_URL = "https://acme.blob.core.windows.net/c/x.csv?sv=2022-11-02&ss=b&sp=r&se=2030-01-01&sig={v}"',
+        "azure-sas",
+    ),
     "aws-access-key-id": Plant(JSONF, '  "aws_access_key_id": "{v}",', "aws-access-key"),
     "aws-secret": Plant(MD, "aws_secret_access_key = {v}", "aws-secret"),
     "db-password": Plant(ENV, "DATABASE_URL=postgres://app:{v}@db.internal:5432/app", "url-password"),
@@ -392,8 +413,10 @@ def test_mask_data_masks_every_string_and_keeps_shapes() -> None:
 
     data = {stripe: [("ok", Pair(stripe, 3)), {"n": 1, "s": f"key {stripe}"}], "plain": None}
     masked = mask_data(data)
-    assert masked == {"[MASKED:stripe-key]": [("ok", Pair("[MASKED:stripe-key]", 3)),
-                                              {"n": 1, "s": "key [MASKED:stripe-key]"}], "plain": None}
+    assert masked == {
+        "[MASKED:stripe-key]": [("ok", Pair("[MASKED:stripe-key]", 3)), {"n": 1, "s": "key [MASKED:stripe-key]"}],
+        "plain": None,
+    }
     assert isinstance(masked["[MASKED:stripe-key]"][0][1], Pair)
     clean = {"a": ["b", ("c", 1)]}
     assert mask_data(clean) is clean  # nothing to mask: the same object back
@@ -418,9 +441,22 @@ def test_redact_recomputes_the_fingerprint_from_the_masked_text() -> None:
 def test_model_output_is_masked_before_it_is_truncated() -> None:
     key = CANARIES["anthropic"]
     title = "x" * 250 + " " + key  # the 300-character cut falls inside the key
-    out = AgentOutput.model_validate({"findings": [{"path": "a.py", "line": 1, "severity": "high", "title": title,
-                                                    "body": key, "suggestion": key, "category": key[:90]}],
-                                      "summary": "see " + key})
+    out = AgentOutput.model_validate(
+        {
+            "findings": [
+                {
+                    "path": "a.py",
+                    "line": 1,
+                    "severity": "high",
+                    "title": title,
+                    "body": key,
+                    "suggestion": key,
+                    "category": key[:90],
+                }
+            ],
+            "summary": "see " + key,
+        }
+    )
     f = out.findings[0]
     for text in (f.title, f.body, f.suggestion or "", f.category, out.summary):
         assert key[:20] not in text, text
@@ -455,8 +491,13 @@ def test_masking_is_thread_safe_next_to_the_detect_secrets_analyzer(git_repo: Gi
 
 
 def _finding(**kw: Any) -> Finding:
-    base: dict[str, Any] = {"path": "src/app/settings.py", "line": 3, "severity": Severity.HIGH, "title": "t",
-                            "agent": "akira"}
+    base: dict[str, Any] = {
+        "path": "src/app/settings.py",
+        "line": 3,
+        "severity": Severity.HIGH,
+        "title": "t",
+        "agent": "akira",
+    }
     return Finding(**{**base, **kw})
 
 
@@ -464,15 +505,39 @@ def _unmasked_result() -> RunResult:
     """A run result built around the masker (as a buggy path could): canaries in every field."""
     blob = CONTEXT
     one = CANARIES["github-classic"]
-    f = _finding(title="Leaked " + one, body=blob, suggestion=CANARIES["stripe-live"], anchor_text=one,
-                 path=f"fixtures/{CANARIES['github-oauth']}.json", fingerprint="0123456789abcdef")
-    step = StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok", model="gpt-4o",
-                      findings=[f], summary="Summary " + blob, error="provider said " + one,
-                      files=[f.path], not_reviewed={f"keys/{CANARIES['stripe-test']}.txt": "budget"})
-    return RunResult(repo="/tmp/widgets", target="working", target_description="working tree " + one,
-                     workflow="review", status="completed", started_at=datetime(2026, 1, 2, tzinfo=timezone.utc),
-                     finished_at=datetime(2026, 1, 2, 0, 1, tzinfo=timezone.utc), steps=[step], findings=[f],
-                     summary=blob, notices=["notice " + one])
+    f = _finding(
+        title="Leaked " + one,
+        body=blob,
+        suggestion=CANARIES["stripe-live"],
+        anchor_text=one,
+        path=f"fixtures/{CANARIES['github-oauth']}.json",
+        fingerprint="0123456789abcdef",
+    )
+    step = StepResult(
+        step_id="security",
+        agent="akira",
+        agent_name="Akira",
+        status="ok",
+        model="gpt-4o",
+        findings=[f],
+        summary="Summary " + blob,
+        error="provider said " + one,
+        files=[f.path],
+        not_reviewed={f"keys/{CANARIES['stripe-test']}.txt": "budget"},
+    )
+    return RunResult(
+        repo="/tmp/widgets",
+        target="working",
+        target_description="working tree " + one,
+        workflow="review",
+        status="completed",
+        started_at=datetime(2026, 1, 2, tzinfo=UTC),
+        finished_at=datetime(2026, 1, 2, 0, 1, tzinfo=UTC),
+        steps=[step],
+        findings=[f],
+        summary=blob,
+        notices=["notice " + one],
+    )
 
 
 def test_every_report_format_masks_an_unmasked_run() -> None:
@@ -487,8 +552,12 @@ def test_every_report_format_masks_an_unmasked_run() -> None:
     assert leaked(result.model_dump_json())  # the test can fail: the canaries are there
     console = Console(record=True, width=300, color_system=None)
     render_terminal(result, console)
-    outputs = {"terminal": console.export_text(), "markdown": render_markdown(result),
-               "json": render_json(result), "sarif": render_sarif(result)}
+    outputs = {
+        "terminal": console.export_text(),
+        "markdown": render_markdown(result),
+        "json": render_json(result),
+        "sarif": render_sarif(result),
+    }
     for fmt, text in outputs.items():
         assert not leaked(text), fmt
         assert "[MASKED:github-token]" in text, fmt
@@ -522,10 +591,13 @@ def test_provider_requests_are_masked_by_the_gateway(fake_provider: FakeProvider
     from tokyo_cli.llm.gateway import Gateway, LLMRequest
 
     fake_provider.script("", {"findings": [], "summary": "ok"})
-    request = LLMRequest(model="gpt-4o", messages=[
-        {"role": "system", "content": "rules"},
-        {"role": "user", "content": CONTEXT},  # as if a path had skipped prompt masking
-    ])
+    request = LLMRequest(
+        model="gpt-4o",
+        messages=[
+            {"role": "system", "content": "rules"},
+            {"role": "user", "content": CONTEXT},  # as if a path had skipped prompt masking
+        ],
+    )
     response = asyncio.run(Gateway(api_base=fake_provider.url, timeout_s=10).complete(request))
     assert response.content
     assert fake_provider.raw_bodies and not leaked(b"".join(fake_provider.raw_bodies))
@@ -544,6 +616,18 @@ def leaky_model(body: dict[str, Any]) -> dict[str, Any]:
     """A fake model that echoes its prompt into findings on the first added line of every
     file it was shown, and repeats every canary in titles, bodies, suggestions and summary."""
     prompt = message_text(body)
+    if "You write the walkthrough of a change" in prompt:  # a describe step (tokyo describe)
+        return {
+            "title": "Echo " + CANARIES["github-classic"],
+            "overview": "Echo overview " + prompt[-800:],
+            "description": "I know:\n" + RAW_LEAK,
+            "risk_areas": [RAW_LEAK[:200]],
+            "files": [
+                {"path": m.group(1), "summary": "Echo " + CANARIES["stripe-live"]}
+                for m in (FILE_HEADER.match(x) for x in prompt.splitlines())
+                if m
+            ],
+        }
     if "Other agents reviewed the change" in prompt:
         return {"summary": "SYNTHESIS echo: " + prompt[-800:] + "\n" + RAW_LEAK, "duplicates": [], "findings": []}
     findings: list[dict[str, Any]] = []
@@ -555,12 +639,17 @@ def leaky_model(body: dict[str, Any]) -> dict[str, Any]:
             continue
         added = ADDED_LINE.match(line)
         if added and current:
-            findings.append({
-                "path": current, "line": int(added.group(1)), "severity": "high", "category": "security",
-                "title": "Echo " + line.strip()[:80] + " " + CANARIES["github-classic"],
-                "body": "I was shown:\n" + line + "\nand I know:\n" + RAW_LEAK,
-                "suggestion": CANARIES["stripe-live"],
-            })
+            findings.append(
+                {
+                    "path": current,
+                    "line": int(added.group(1)),
+                    "severity": "high",
+                    "category": "security",
+                    "title": "Echo " + line.strip()[:80] + " " + CANARIES["github-classic"],
+                    "body": "I was shown:\n" + line + "\nand I know:\n" + RAW_LEAK,
+                    "suggestion": CANARIES["stripe-live"],
+                }
+            )
             current = None
     return {"findings": findings[:20], "summary": "Echo summary " + prompt[:400] + "\n" + RAW_LEAK}
 
@@ -606,13 +695,19 @@ def assert_provider_clean(fp: FakeProvider, extra: Iterable[str] = ()) -> None:
 
 
 def packaged_workflows() -> list[str]:
-    return sorted(p.stem for p in (Path(__file__).parent.parent / "workflows").glob("*.yaml"))
+    """Every packaged review workflow (``describe`` reviews nothing: its own test below)."""
+    return sorted(p.stem for p in (Path(__file__).parent.parent / "workflows").glob("*.yaml") if p.stem != "describe")
 
 
 @pytest.mark.parametrize("workflow", packaged_workflows())
 def test_no_canary_leaves_through_any_exit(
-    workflow: str, git_repo: GitRepo, cli: RunCli, fake_provider: FakeProvider,
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path,
+    workflow: str,
+    git_repo: GitRepo,
+    cli: RunCli,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     provider_env(monkeypatch)
@@ -645,12 +740,41 @@ def test_no_canary_leaves_through_any_exit(
     assert_database_clean(Path(os.environ["TOKYO_HOME"]) / "history.db")
 
 
-def test_no_canary_leaves_a_streamed_run(
-    git_repo: GitRepo, fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+def test_no_canary_leaves_through_a_walkthrough(
+    git_repo: GitRepo,
+    cli: RunCli,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """``tokyo describe``: the describe prompt, the walkthrough in every format, its run in
+    history — with a model that repeats every secret it can."""
+    caplog.set_level(logging.DEBUG)
+    provider_env(monkeypatch)
+    build_change(git_repo)
+    fake_provider.script("", leaky_model)
+    outputs = {}
+    for fmt in ("terminal", "markdown", "json"):
+        code, out, err = cli("describe", str(git_repo.root), "--api-base", fake_provider.url, "-f", fmt, "--no-cache")
+        assert code == 0, err
+        outputs[fmt], outputs[f"{fmt} stderr"] = out, err
+    assert json.loads(outputs["json"])["title"].startswith("Echo [MASKED:")  # the model did repeat them
+    assert_provider_clean(fake_provider)
+    for name, text in outputs.items():
+        assert not leaked(text), name
+    assert not leaked(caplog.text)
+    assert_database_clean(Path(os.environ["TOKYO_HOME"]) / "history.db")
+
+
+def test_no_canary_leaves_a_streamed_run(
+    git_repo: GitRepo,
+    fake_provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tokyo_cli.config.settings import load_settings
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
     from tokyo_cli.engine.runview import RunView
-    from tokyo_cli.config.settings import load_settings
 
     caplog.set_level(logging.DEBUG)
     provider_env(monkeypatch)
@@ -688,8 +812,13 @@ def test_no_canary_leaves_a_streamed_run(
 
 
 def test_no_canary_reaches_github(
-    git_repo: GitRepo, cli: RunCli, fake_provider: FakeProvider, fake_github: FakeGitHub,
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path,
+    git_repo: GitRepo,
+    cli: RunCli,
+    fake_provider: FakeProvider,
+    fake_github: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     env_plants = {**ENV_PLANTS, "GITHUB_TOKEN": Plant(PY, "# deploy bot token: {v}", "github-token")}
@@ -702,26 +831,52 @@ def test_no_canary_reaches_github(
     head = git_repo.commit("add configuration")
     fake_github.set_pull(7, head, files_from_git(git_repo.root, base, head))
     paths = {name: tmp_path / name for name in ("event.json", "summary.md", "output.txt", "tokyo.sarif")}
-    paths["event.json"].write_text(json.dumps({
-        "action": "opened", "number": 7,
-        "pull_request": {"number": 7, "draft": False, "title": "Add configuration", "state": "open",
-                         "base": {"sha": base, "ref": "main", "repo": {"full_name": "acme/widgets"}},
-                         "head": {"sha": head, "ref": "feature", "repo": {"full_name": "acme/widgets"}}},
-        "repository": {"full_name": "acme/widgets"},
-    }), encoding="utf-8")
+    paths["event.json"].write_text(
+        json.dumps(
+            {
+                "action": "opened",
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "draft": False,
+                    "title": "Add configuration",
+                    "state": "open",
+                    "base": {"sha": base, "ref": "main", "repo": {"full_name": "acme/widgets"}},
+                    "head": {"sha": head, "ref": "feature", "repo": {"full_name": "acme/widgets"}},
+                },
+                "repository": {"full_name": "acme/widgets"},
+            }
+        ),
+        encoding="utf-8",
+    )
     for name, value in {
-        "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(paths["event.json"]),
-        "GITHUB_API_URL": fake_github.url, "GITHUB_TOKEN": TOKEN, "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/widgets", "GITHUB_RUN_ID": "4242",
-        "GITHUB_STEP_SUMMARY": str(paths["summary.md"]), "GITHUB_OUTPUT": str(paths["output.txt"]),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(paths["event.json"]),
+        "GITHUB_API_URL": fake_github.url,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/widgets",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_STEP_SUMMARY": str(paths["summary.md"]),
+        "GITHUB_OUTPUT": str(paths["output.txt"]),
         "OPENAI_API_KEY": ENV_CANARIES["OPENAI_API_KEY"],
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("GH_TOKEN", raising=False)
     fake_provider.script("", leaky_model)
 
-    code, out, err = cli("review", str(git_repo.root), "--github", "--api-base", fake_provider.url,
-                         "-f", "sarif", "-o", str(paths["tokyo.sarif"]))
+    code, out, err = cli(
+        "review",
+        str(git_repo.root),
+        "--github",
+        "--api-base",
+        fake_provider.url,
+        "-f",
+        "sarif",
+        "-o",
+        str(paths["tokyo.sarif"]),
+    )
 
     assert code == 1, err
     assert fake_github.violations == []

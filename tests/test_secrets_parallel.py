@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes.gitrepo import GitRepo
 
+from fakes.gitrepo import GitRepo
 from tokyo_cli.analyzers import secrets as secrets_mod
 from tokyo_cli.analyzers.base import analyzer_time_limit, unfinished
 from tokyo_cli.analyzers.secrets_pool import scan_files
@@ -72,8 +72,9 @@ def test_a_deadline_that_has_passed_lists_every_file_as_not_analyzed(git_repo: G
 def test_the_pool_keeps_what_a_batch_scanned_before_it_was_stopped(tmp_path: Path) -> None:
     for i in range(3):
         (tmp_path / f"f{i}.txt").write_text(f'aws = "{AWS}"\n' if i == 1 else "nothing\n")
-    done = scan_files(tmp_path, ["f0.txt", "f1.txt", "f2.txt"], ["AWSKeyDetector"],
-                      deadline=time.monotonic() + 300, workers=2)
+    done = scan_files(
+        tmp_path, ["f0.txt", "f1.txt", "f2.txt"], ["AWSKeyDetector"], deadline=time.monotonic() + 300, workers=2
+    )
     assert done.missed == {} and not done.timed_out
     assert done.found["f0.txt"] == [] and [(n, t) for n, t, _ in done.found["f1.txt"]] == [(1, "AWS Access Key")]
     late = scan_files(tmp_path, ["f0.txt"], ["AWSKeyDetector"], deadline=time.monotonic() - 1)
@@ -87,8 +88,8 @@ def test_the_time_limit_grows_with_the_files() -> None:
 
 
 def test_a_security_analyzer_that_did_not_finish_makes_the_run_partial(git_repo: GitRepo) -> None:
-    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
     from tokyo_cli.config.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
 
     git_repo.write("README.md", "base\n")
     git_repo.commit("base")

@@ -11,8 +11,8 @@ from pathlib import Path
 import detect_secrets.settings as ds_settings
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.core.scan import scan_file
-from test_secret_canaries import planted_files
 
+from test_secret_canaries import planted_files
 from tokyo_cli.analyzers.secrets import NOISY_PLUGINS
 from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
 from tokyo_cli.safety.masking import DETECT_SECRETS_LOCK
@@ -40,8 +40,7 @@ def _compare(tmp_path: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     """(files, files the prefilter skipped, files with a finding); fails on a skipped file
     detect-secrets reports anything in."""
     skipped = found = 0
-    with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
-            {"plugins_used": [{"name": n} for n in _plugins()]}):
+    with DETECT_SECRETS_LOCK, ds_settings.transient_settings({"plugins_used": [{"name": n} for n in _plugins()]}):
         pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
         assert pre is not None, "the prefilter covers detect-secrets' own plugins"
         for rel, data in files.items():
@@ -74,8 +73,12 @@ def test_no_text_file_of_this_repository_is_skipped_wrongly(tmp_path: Path) -> N
     files: dict[str, bytes] = {}
     for base in ("src", "tests", "docs", "benchmarks"):
         for path in sorted((REPO / base).rglob("*")):
-            if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts \
-                    and path.stat().st_size < 200_000:
+            if (
+                path.is_file()
+                and not path.is_symlink()
+                and "__pycache__" not in path.parts
+                and path.stat().st_size < 200_000
+            ):
                 files[path.relative_to(REPO).as_posix()] = path.read_bytes()
     total, skipped, found = _compare(tmp_path, files)
     assert total >= 300 and skipped >= 50 and found >= 5, (total, skipped, found)
@@ -87,8 +90,7 @@ def test_config_files_and_unknown_types_are_checked_on_the_lines_detect_secrets_
     search of the raw text alone would skip this file; the prefilter reads the same passes."""
     aws_value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example  # pragma: allowlist secret
     unquoted = f"aws_key: {aws_value}\n".encode()
-    with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
-            {"plugins_used": [{"name": n} for n in _plugins()]}):
+    with DETECT_SECRETS_LOCK, ds_settings.transient_settings({"plugins_used": [{"name": n} for n in _plugins()]}):
         pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
         assert pre is not None
         (tmp_path / "notes").write_bytes(unquoted)
@@ -111,8 +113,7 @@ def test_hostile_yaml_and_interpolation_never_reach_the_transformers_here() -> N
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
     bomb = ("\n".join(lines) + "\n").encode()
-    with DETECT_SECRETS_LOCK, ds_settings.transient_settings(
-            {"plugins_used": [{"name": n} for n in _plugins()]}):
+    with DETECT_SECRETS_LOCK, ds_settings.transient_settings({"plugins_used": [{"name": n} for n in _plugins()]}):
         pre = SecretsPrefilter.for_plugins(ds_settings.get_plugins())
     assert pre is not None
     assert pre.may_hold("deploy/bomb.yaml", bomb)

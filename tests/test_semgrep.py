@@ -23,7 +23,9 @@ from tokyo_cli.git.repo import Changeset, load_changeset, resolve_target
 pytestmark = pytest.mark.skipif(semgrep_mod.semgrep_command() is None, reason="semgrep not installed")
 
 CASES = {
-"sql-injection": (89, '''\
+    "sql-injection": (
+        89,
+        """\
 import sqlite3
 
 from flask import request
@@ -38,7 +40,8 @@ def view():
     query = find_query(name)
     cur = sqlite3.connect("app.db").cursor()
     cur.execute(query)
-''', '''\
+""",
+        """\
 import sqlite3
 
 from flask import request
@@ -53,8 +56,11 @@ def view():
     query = find_query()
     cur = sqlite3.connect("app.db").cursor()
     cur.execute(query, (name,))
-'''),
-"command-injection": (78, '''\
+""",
+    ),
+    "command-injection": (
+        78,
+        """\
 import os
 import sys
 
@@ -67,7 +73,8 @@ def main():
     target = sys.argv[1]
     cmd = command_for(target)
     os.system(cmd)
-''', '''\
+""",
+        """\
 import os
 import shlex
 import sys
@@ -81,8 +88,11 @@ def main():
     target = sys.argv[1]
     cmd = command_for(shlex.quote(target))
     os.system(cmd)
-'''),
-"path-traversal": (22, '''\
+""",
+    ),
+    "path-traversal": (
+        22,
+        """\
 import os
 
 from flask import request
@@ -99,7 +109,8 @@ def download():
     path = upload_path(name)
     with open(path, "rb") as fh:
         return fh.read()
-''', '''\
+""",
+        """\
 import os
 
 from flask import request
@@ -117,8 +128,11 @@ def download():
     path = upload_path(secure_filename(name))
     with open(path, "rb") as fh:
         return fh.read()
-'''),
-"code-injection": (95, '''\
+""",
+    ),
+    "code-injection": (
+        95,
+        """\
 from flask import request
 
 
@@ -130,7 +144,8 @@ def calc():
     expr = request.form["expr"]
     code = formula(expr)
     return str(eval(code))
-''', '''\
+""",
+        """\
 from flask import request
 
 
@@ -142,8 +157,11 @@ def calc():
     expr = request.form["expr"]
     code = formula(int(expr))
     return str(eval(code))
-'''),
-"unsafe-deserialization": (502, '''\
+""",
+    ),
+    "unsafe-deserialization": (
+        502,
+        """\
 import pickle
 
 from flask import request
@@ -157,7 +175,8 @@ def restore():
     raw = request.get_data()
     data = payload(raw)
     return pickle.loads(data)
-''', '''\
+""",
+        """\
 import json
 
 import yaml
@@ -172,8 +191,11 @@ def restore():
     raw = request.get_data()
     data = payload(raw)
     return yaml.load(data, Loader=yaml.SafeLoader), json.loads(data)
-'''),
-"open-redirect": (601, '''\
+""",
+    ),
+    "open-redirect": (
+        601,
+        """\
 from django.shortcuts import redirect
 
 
@@ -184,7 +206,8 @@ def next_url(params):
 def login_done(request):
     target = next_url(request.GET)
     return redirect(target)
-''', '''\
+""",
+        """\
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -198,8 +221,11 @@ def login_done(request):
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("/")
-'''),
-"xss": (79, '''\
+""",
+    ),
+    "xss": (
+        79,
+        """\
 from flask import request
 from markupsafe import Markup
 
@@ -212,7 +238,8 @@ def hello():
     name = request.args.get("name", "")
     html = greeting(name)
     return Markup(html)
-''', '''\
+""",
+        """\
 from flask import request
 from markupsafe import Markup, escape
 
@@ -225,8 +252,11 @@ def hello():
     name = request.args.get("name", "")
     html = greeting(escape(name))
     return Markup(html)
-'''),
-"xpath-injection": (643, '''\
+""",
+    ),
+    "xpath-injection": (
+        643,
+        """\
 from flask import request
 from lxml import etree
 
@@ -240,7 +270,8 @@ def lookup():
     tree = etree.parse("users.xml")
     expr = user_expr(name)
     return tree.xpath(expr)
-''', '''\
+""",
+        """\
 from flask import request
 from lxml import etree
 
@@ -254,8 +285,11 @@ def lookup():
     tree = etree.parse("users.xml")
     expr = user_expr()
     return tree.xpath(expr, name=name)
-'''),
-"ldap-injection": (90, '''\
+""",
+    ),
+    "ldap-injection": (
+        90,
+        """\
 import ldap
 from flask import request
 
@@ -269,7 +303,8 @@ def search():
     conn = ldap.initialize("ldap://ldap.example.com")
     query = user_filter(uid)
     return conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, query)
-''', '''\
+""",
+        """\
 import ldap
 from flask import request
 from ldap.filter import escape_filter_chars
@@ -284,8 +319,11 @@ def search():
     conn = ldap.initialize("ldap://ldap.example.com")
     query = user_filter(escape_filter_chars(uid))
     return conn.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, query)
-'''),
-"xxe": (611, '''\
+""",
+    ),
+    "xxe": (
+        611,
+        """\
 from flask import request
 from lxml import etree
 
@@ -299,7 +337,8 @@ def import_feed():
     xml = body(raw)
     parser = etree.XMLParser(resolve_entities=True)
     return etree.fromstring(xml, parser)
-''', '''\
+""",
+        """\
 from flask import request
 from lxml import etree
 
@@ -313,8 +352,11 @@ def import_feed():
     xml = body(raw)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     return etree.fromstring(xml, parser)
-'''),
-"ssrf": (918, '''\
+""",
+    ),
+    "ssrf": (
+        918,
+        """\
 import requests
 from flask import request
 
@@ -327,7 +369,8 @@ def preview():
     url = request.args["url"]
     target = feed_url(url)
     return requests.get(target, timeout=5).text
-''', '''\
+""",
+        """\
 import requests
 from flask import request
 
@@ -344,8 +387,11 @@ def preview():
     if target in ALLOWED:
         return requests.get(target, timeout=5).text
     return ""
-'''),
-"trust-boundary-violation": (501, '''\
+""",
+    ),
+    "trust-boundary-violation": (
+        501,
+        """\
 from flask import request, session
 
 
@@ -357,7 +403,8 @@ def save():
     form = request.form
     role = role_of(form)
     session["role"] = role
-''', '''\
+""",
+        """\
 from flask import request, session
 
 
@@ -369,8 +416,11 @@ def save():
     form = request.form
     count = int(count_of(form))
     session["count"] = count
-'''),
-"insecure-cookie": (614, '''\
+""",
+    ),
+    "insecure-cookie": (
+        614,
+        """\
 from flask import make_response
 
 
@@ -378,7 +428,8 @@ def remember(token):
     resp = make_response("ok")
     resp.set_cookie("token", token)
     return resp
-''', '''\
+""",
+        """\
 from flask import make_response
 
 
@@ -386,11 +437,12 @@ def remember(token):
     resp = make_response("ok")
     resp.set_cookie("token", token, secure=True, httponly=True, samesite="Lax")
     return resp
-'''),
+""",
+    ),
 }
 
 # More sources, each into the SQL sink: (function name, line of the execute call).
-SOURCES = '''\
+SOURCES = """\
 import os
 import sqlite3
 import sys
@@ -429,11 +481,11 @@ def from_terminal():
 
 def constant_only():
     cur.execute("SELECT * FROM t WHERE a = 'x'")
-'''
+"""
 SOURCE_LINES = [13, 17, 22, 26, 30, 34]
 # A redirect back to this server's own URL or to the page the user came from is no open
 # redirect; one to a URL the request names is (line 15).
-REDIRECT_BACK = '''\
+REDIRECT_BACK = """\
 from flask import Flask, redirect, request
 
 app = Flask(__name__)
@@ -449,7 +501,7 @@ def save():
 @app.route("/go")
 def go():
     return redirect(request.args["next"])
-'''
+"""
 RULES = sorted(CASES)
 
 
@@ -483,7 +535,8 @@ def findings_in(runs: list[AnalyzerRun], path: str, rule: str | None = None) -> 
 
 
 def test_redirects_back_to_this_site_or_the_referring_page_are_not_open_redirects(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]],
+) -> None:
     _cs, runs = scanned
     found = [(f.line, f.rule) for f in findings_in(runs, "extra/redirect_back.py")]
     assert found == [(15, "semgrep:open-redirect")]
@@ -499,7 +552,8 @@ def test_semgrep_ran_without_errors(scanned: tuple[Changeset, list[AnalyzerRun]]
 
 @pytest.mark.parametrize("rule", RULES)
 def test_rule_fires_on_the_flow_and_not_after_the_sanitizer(
-        scanned: tuple[Changeset, list[AnalyzerRun]], rule: str) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]], rule: str
+) -> None:
     _cs, runs = scanned
     cwe = CASES[rule][0]
     stem = f"cases/{rule.replace('-', '_')}"
@@ -514,8 +568,7 @@ def test_rule_fires_on_the_flow_and_not_after_the_sanitizer(
     assert findings_in(runs[:1], f"{stem}_safe.py") == []
 
 
-def test_sources_flask_view_args_django_starlette_argv_env_input(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+def test_sources_flask_view_args_django_starlette_argv_env_input(scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
     _cs, runs = scanned
     hits = findings_in(runs[:1], "cases/sources.py", "semgrep:sql-injection")
     assert sorted(f.line for f in hits) == SOURCE_LINES
@@ -540,15 +593,23 @@ def test_symlinked_python_file_is_never_followed(scanned: tuple[Changeset, list[
 
 
 def test_taint_supersedes_bandits_shell_pattern_and_merges_what_both_report(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]],
+) -> None:
     """On a file semgrep scanned, bandit's B605 (any os.system call) gives way to the taint
     rule; a bandit test that is not a sink pattern (B607, a partial executable path) on the
     same line as a taint finding merges into one finding naming both rules."""
     _cs, runs = scanned
     assert {f.rule for f in findings_in(runs, "cases/command_injection_vuln.py")} == {"semgrep:command-injection"}
     semgrep_f = findings_in(runs, "cases/command_injection_vuln.py")[0]
-    b607 = semgrep_f.model_copy(update={"rule": "bandit:B607", "title": "Starting a process with a partial executable path",
-                                        "body": "bandit B607", "fingerprint": "other", "cwe": [78]})
+    b607 = semgrep_f.model_copy(
+        update={
+            "rule": "bandit:B607",
+            "title": "Starting a process with a partial executable path",
+            "body": "bandit B607",
+            "fingerprint": "other",
+            "cwe": [78],
+        }
+    )
     merged = merge_duplicates([semgrep_f, b607])
     assert len(merged) == 1
     other = ({"semgrep:command-injection", "bandit:B607"} - {merged[0].rule}).pop()
@@ -556,7 +617,8 @@ def test_taint_supersedes_bandits_shell_pattern_and_merges_what_both_report(
 
 
 def test_missing_semgrep_is_reported_and_the_run_continues(
-        scanned: tuple[Changeset, list[AnalyzerRun]], monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cs, _runs = scanned
     files = [f for f in cs.reviewable() if f.path == "cases/command_injection_vuln.py"]
     monkeypatch.setattr(semgrep_mod, "semgrep_command", lambda: None)
@@ -566,8 +628,7 @@ def test_missing_semgrep_is_reported_and_the_run_continues(
     assert bandit.error is None and [f.rule for f in bandit.findings] == ["bandit:B605"]
 
 
-def test_broken_semgrep_is_reported_not_raised(
-        scanned: tuple[Changeset, list[AnalyzerRun]], tmp_path: Path) -> None:
+def test_broken_semgrep_is_reported_not_raised(scanned: tuple[Changeset, list[AnalyzerRun]], tmp_path: Path) -> None:
     cs, _runs = scanned
     files = [f for f in cs.reviewable() if f.path == "cases/sql_injection_vuln.py"]
     missing = semgrep_mod.SemgrepAnalyzer(command=[str(tmp_path / "no-such-semgrep")])
@@ -579,19 +640,22 @@ def test_broken_semgrep_is_reported_not_raised(
 
 
 def test_a_time_limit_shorter_than_semgrep_start_up_is_not_waited_for(
-        scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+    scanned: tuple[Changeset, list[AnalyzerRun]],
+) -> None:
     cs, _runs = scanned
     files = [f for f in cs.reviewable() if f.path == "cases/command_injection_vuln.py"]
     started = time.monotonic()
     sg, bandit = run_analyzers(["semgrep", "bandit"], cs, files, agent="akira", timeout_s=2)
-    assert sg.error == ("semgrep unavailable: the time limit (2 s) is shorter than semgrep needs to start "
-                        "(at least 5 s)")
+    assert sg.error == (
+        "semgrep unavailable: the time limit (2 s) is shorter than semgrep needs to start (at least 5 s)"
+    )
     assert sg.not_analyzed == {"cases/command_injection_vuln.py": f"tool unavailable ({sg.error})"}
     assert [f.rule for f in bandit.findings] == ["bandit:B605"] and time.monotonic() - started < 2.5
 
 
-def test_command_is_offline_and_local(monkeypatch: pytest.MonkeyPatch,
-                                      scanned: tuple[Changeset, list[AnalyzerRun]]) -> None:
+def test_command_is_offline_and_local(
+    monkeypatch: pytest.MonkeyPatch, scanned: tuple[Changeset, list[AnalyzerRun]]
+) -> None:
     cs, _runs = scanned
     seen: list[tuple[list[str], dict[str, str]]] = []
 

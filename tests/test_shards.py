@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes.gitrepo import GitRepo
 
+from fakes.gitrepo import GitRepo
 from tokyo_cli.engine.shards import FILE_OVERHEAD_BYTES, ShardSpec, assign_shards, changed_bytes, shard_paths
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.git.repo import load_changeset, resolve_target
@@ -77,8 +77,9 @@ def test_the_split_and_the_change_id_are_the_same_in_every_process(tree: GitRepo
     outputs = []
     for seed, root in (("1", tree.root), ("2", tree.root), ("3", clone)):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        proc = subprocess.run([sys.executable, "-c", SPLIT, str(root)], env=env, capture_output=True, text=True,
-                              check=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", SPLIT, str(root)], env=env, capture_output=True, text=True, check=True, timeout=120
+        )
         outputs.append(json.loads(proc.stdout))
     assert outputs[0] == outputs[1] == outputs[2]
     assert len(outputs[0]["change"]) == 16
@@ -102,10 +103,17 @@ def test_a_type_change_keeps_both_entries_of_its_path_in_one_shard() -> None:
     assert set(split) == {"link", "other"}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("0/3", "I must be 1..3"), ("4/3", "I must be 1..3"), ("1/0", "N must be 1..256"),
-    ("2", "--shard takes I/N"), ("a/b", "--shard takes I/N"), ("1/999", "N must be 1..256"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0/3", "I must be 1..3"),
+        ("4/3", "I must be 1..3"),
+        ("1/0", "N must be 1..256"),
+        ("2", "--shard takes I/N"),
+        ("a/b", "--shard takes I/N"),
+        ("1/999", "N must be 1..256"),
+    ],
+)
 def test_a_bad_shard_is_a_one_line_usage_error(text: str, message: str, tree: GitRepo, cli) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         ShardSpec.parse(text)
@@ -120,8 +128,19 @@ def test_a_shard_report_says_which_shard_and_how_many_files(git_repo: GitRepo, c
     git_repo.commit("three files")
     reports = []
     for i in (1, 2):
-        code, out, _ = cli("review", str(git_repo.root), "--all", "--offline", "-q", "--shard", f"{i}/2",
-                           "--format", "json", "--fail-on", "critical")
+        code, out, _ = cli(
+            "review",
+            str(git_repo.root),
+            "--all",
+            "--offline",
+            "-q",
+            "--shard",
+            f"{i}/2",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        )
         assert code == 0
         reports.append(json.loads(out))
     shards = [r["run"]["shard"] for r in reports]
@@ -132,10 +151,13 @@ def test_a_shard_report_says_which_shard_and_how_many_files(git_repo: GitRepo, c
     assert listed[0].isdisjoint(listed[1]) and listed[0] | listed[1] == {"app/run.py", "app/util.py", "docs/guide.md"}
     for report, files in zip(reports, listed):
         assert {f["path"] for f in report["findings"]} <= files  # a shard reports on its own files only
-        assert any(n.startswith(f"shard {report['run']['shard']['index']}/2 of change ") for n in report["run"]["notices"])
+        assert any(
+            n.startswith(f"shard {report['run']['shard']['index']}/2 of change ") for n in report["run"]["notices"]
+        )
     assert any(f["rule"] == "bandit:B602" for r in reports for f in r["findings"])
-    code, out, _ = cli("review", str(git_repo.root), "--all", "--offline", "-q", "--shard", "1/2",
-                       "--fail-on", "critical")
+    code, out, _ = cli(
+        "review", str(git_repo.root), "--all", "--offline", "-q", "--shard", "1/2", "--fail-on", "critical"
+    )
     assert code == 0 and "shard 1/2 of change" in out  # the terminal report says it too
 
 
@@ -148,8 +170,19 @@ def test_a_secret_is_reported_by_the_shard_that_owns_its_file_only(git_repo: Git
     git_repo.commit("tree")
     found = []
     for i in (1, 2, 3):
-        code, out, _ = cli("review", str(git_repo.root), "--all", "--offline", "-q", "--shard", f"{i}/3",
-                           "--format", "json", "--fail-on", "critical")
+        code, out, _ = cli(
+            "review",
+            str(git_repo.root),
+            "--all",
+            "--offline",
+            "-q",
+            "--shard",
+            f"{i}/3",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        )
         report = json.loads(out)
         found += [f["path"] for f in report["findings"] if (f["rule"] or "").startswith("detect-secrets")]
     assert found == ["config/settings.ini"]
@@ -167,8 +200,20 @@ def test_a_range_review_is_sharded_too(git_repo: GitRepo, cli) -> None:  # type:
     git_repo.commit("change")
     listed = []
     for i in (1, 2):
-        code, out, _ = cli("review", str(git_repo.root), "--base", "main", "--offline", "-q", "--shard", f"{i}/2",
-                           "--format", "json", "--fail-on", "critical")
+        code, out, _ = cli(
+            "review",
+            str(git_repo.root),
+            "--base",
+            "main",
+            "--offline",
+            "-q",
+            "--shard",
+            f"{i}/2",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        )
         report = json.loads(out)
         assert code == 0 and report["run"]["target"] == "range" and report["run"]["shard"]["total_files"] == 5
         listed.append({f["path"] for f in report["files"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,8 @@ from typing import Any
 from rich.console import Console
 
 from fakes.gitrepo import GitRepo
-from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.engine.grouping import group_fingerprint, group_repeats
+from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.policy import apply_policy, ceiling, policy_markdown, rank_key
 from tokyo_cli.report.jsonout import render_json
 from tokyo_cli.report.markdown import render_markdown
@@ -29,25 +29,57 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def finding(line: int | None, severity: str = "medium", path: str = "app.py", **kw: Any) -> Finding:
-    data: dict[str, Any] = dict(path=path, line=line, severity=Severity(severity), title=f"Issue at {path}:{line}",
-                                body="Because.", agent="sakura", anchor_text=f"text of {path}:{line}")
+    data: dict[str, Any] = dict(
+        path=path,
+        line=line,
+        severity=Severity(severity),
+        title=f"Issue at {path}:{line}",
+        body="Because.",
+        agent="sakura",
+        anchor_text=f"text of {path}:{line}",
+    )
     data.update(kw)
     return Finding(**data)
 
 
 def undocumented(n: int, path: str = "app/api.py", start: int = 1) -> list[Finding]:
-    return [finding(start + 10 * i, "low", path, title=f"Public function `f{i}` has no docstring",
-                    rule="docstrings:missing", category="docs", source="analyzer") for i in range(n)]
+    return [
+        finding(
+            start + 10 * i,
+            "low",
+            path,
+            title=f"Public function `f{i}` has no docstring",
+            rule="docstrings:missing",
+            category="docs",
+            source="analyzer",
+        )
+        for i in range(n)
+    ]
 
 
 def run(findings: list[Finding], **kw: Any) -> RunResult:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     data: dict[str, Any] = dict(
-        repo="/r", target="range", target_description="pr", workflow="review", status="completed",
-        started_at=now, finished_at=now, files=[FileEntry(path="app.py", status="modified")],
-        steps=[StepResult(step_id="docs", agent="sakura", agent_name="Sakura", status="offline",
-                          files=["app.py"], findings=list(findings))],
-        findings=findings)
+        repo="/r",
+        target="range",
+        target_description="pr",
+        workflow="review",
+        status="completed",
+        started_at=now,
+        finished_at=now,
+        files=[FileEntry(path="app.py", status="modified")],
+        steps=[
+            StepResult(
+                step_id="docs",
+                agent="sakura",
+                agent_name="Sakura",
+                status="offline",
+                files=["app.py"],
+                findings=list(findings),
+            )
+        ],
+        findings=findings,
+    )
     data.update(kw)
     return RunResult(**data)
 
@@ -131,8 +163,12 @@ def test_a_rule_across_many_files_becomes_one_finding_for_the_change_except_secu
     assert len(group.members) == 11 and "in 11 files" in group.title
     assert group.fingerprint == group_fingerprint("docstrings:missing", None)
     assert len(group_repeats(spread[:10])) == 10  # at the threshold: not yet
-    sql = [finding(3, "high", path=f"pkg/m{i:02}.py", rule="bandit:B608", category="security",
-                   title="SQL built from strings") for i in range(11)]
+    sql = [
+        finding(
+            3, "high", path=f"pkg/m{i:02}.py", rule="bandit:B608", category="security", title="SQL built from strings"
+        )
+        for i in range(11)
+    ]
     assert len(group_repeats(sql)) == 11  # every file with a vulnerability keeps its own
 
 
@@ -173,8 +209,11 @@ def terminal(result: RunResult) -> str:
 
 
 def test_min_severity_hides_from_people_and_keeps_for_machines() -> None:
-    findings = [finding(1, "high", title="the high one"), finding(2, "low", title="the low one"),
-                finding(3, "info", title="the info one")]
+    findings = [
+        finding(1, "high", title="the high one"),
+        finding(2, "low", title="the low one"),
+        finding(3, "info", title="the info one"),
+    ]
     result = run(findings)  # default threshold: low
     text = terminal(result)
     assert "the high one" in text and "the low one" in text and "the info one" not in text
@@ -204,23 +243,25 @@ def test_sarif_gives_group_members_as_related_locations() -> None:
 # --- end to end ---------------------------------------------------------------------------
 
 
-def test_offline_review_groups_repeated_skips_and_min_severity_flag(git_repo: GitRepo, cli: Any,
-                                                                     tmp_path: Path) -> None:
+def test_offline_review_groups_repeated_skips_and_min_severity_flag(
+    git_repo: GitRepo, cli: Any, tmp_path: Path
+) -> None:
     git_repo.write("tests/test_api.py", "".join(f"def test_{i}():\n    assert {i}\n\n" for i in range(5)))
     git_repo.commit("tests")
-    git_repo.write("tests/test_api.py", "import pytest\n\n" + "".join(
-        f"@pytest.mark.skip  # flaky {i}\ndef test_{i}():\n    assert {i}\n\n" for i in range(5)))
+    git_repo.write(
+        "tests/test_api.py",
+        "import pytest\n\n"
+        + "".join(f"@pytest.mark.skip  # flaky {i}\ndef test_{i}():\n    assert {i}\n\n" for i in range(5)),
+    )
     out_json = tmp_path / "r.json"
-    code, out, err = cli("review", str(git_repo.root), "--offline", "-q",
-                         "--format", "json", "--output", str(out_json))
+    code, out, err = cli("review", str(git_repo.root), "--offline", "-q", "--format", "json", "--output", str(out_json))
     data = json.loads(out_json.read_text())
     skipped = [f for f in data["findings"] if f["rule"] == "test-gaps:skipped"]
     assert len(skipped) == 1 and len(skipped[0]["members"]) == 5, data["findings"]
     assert skipped[0]["title"].startswith("Test newly skipped without a reason (and 4 more like it)")
     assert skipped[0]["severity"] == "medium"
 
-    code, out, err = cli("review", str(git_repo.root), "--offline", "-q",
-                         "--min-severity", "high")
+    code, out, err = cli("review", str(git_repo.root), "--offline", "-q", "--min-severity", "high")
     assert "Test newly skipped" not in out
     assert re.search(r"1 finding below high not shown \(1 medium\)", out), out
 
@@ -235,14 +276,18 @@ def test_a_run_with_groups_and_single_findings_is_stored(tmp_path: Path) -> None
     db.close()
 
 
-def test_twelve_undocumented_exported_functions_give_one_grouped_finding(git_repo: GitRepo, cli: Any,
-                                                                         tmp_path: Path) -> None:
+def test_twelve_undocumented_exported_functions_give_one_grouped_finding(
+    git_repo: GitRepo, cli: Any, tmp_path: Path
+) -> None:
     names = [f"f{i:02}" for i in range(12)]
     git_repo.write("pkg/__init__.py", '"""Package."""\n')
     git_repo.write("pkg/api.py", '"""API."""\n')
     git_repo.commit("base")
-    git_repo.write("pkg/api.py", f'"""API."""\n\n__all__ = {names!r}\n\n' + "".join(
-        f"\n\ndef {n}(x):\n    return x + {i}\n" for i, n in enumerate(names)))
+    git_repo.write(
+        "pkg/api.py",
+        f'"""API."""\n\n__all__ = {names!r}\n\n'
+        + "".join(f"\n\ndef {n}(x):\n    return x + {i}\n" for i, n in enumerate(names)),
+    )
     out_json = tmp_path / "r.json"
     cli("review", str(git_repo.root), "--offline", "-q", "--format", "json", "--output", str(out_json))
     data = json.loads(out_json.read_text())
@@ -255,7 +300,11 @@ def test_twelve_undocumented_exported_functions_give_one_grouped_finding(git_rep
 
 
 def test_a_group_carries_every_cwe_of_its_members() -> None:
-    members = [finding(10 * i, "low", rule="bandit:B603", category="security", source="analyzer",
-                       title="subprocess call", cwe=cwe) for i, cwe in enumerate(([78], [], [78, 88]), 1)]
+    members = [
+        finding(
+            10 * i, "low", rule="bandit:B603", category="security", source="analyzer", title="subprocess call", cwe=cwe
+        )
+        for i, cwe in enumerate(([78], [], [78, 88]), 1)
+    ]
     (group,) = group_repeats(members)
     assert group.members and group.cwe == [78, 88]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,25 @@ from tokyo_cli.results import CallRecord, RunResult, StepResult
 from tokyo_cli.store import list_runs, open_db, save_run
 from tokyo_cli.store.stats import OFFLINE_KEY, compute_stats, parse_since
 
-DAY1 = datetime(2025, 5, 1, 10, 0, tzinfo=timezone.utc)
-DAY3 = datetime(2025, 5, 3, 10, 0, tzinfo=timezone.utc)
+DAY1 = datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
+DAY3 = datetime(2025, 5, 3, 10, 0, tzinfo=UTC)
 
 
-def call(agent: str, model: str, latency: float, *, usd: float | None = 0.5, status: str = "ok",
-         hit: bool = False) -> CallRecord:
-    return CallRecord(step_id=agent, agent=agent, model=model, provider=model.split("/")[0], tokens_in=100,
-                      tokens_out=10, cost_usd=usd, latency_s=latency, status=status, cache_hit=hit)  # type: ignore[arg-type]
+def call(
+    agent: str, model: str, latency: float, *, usd: float | None = 0.5, status: str = "ok", hit: bool = False
+) -> CallRecord:
+    return CallRecord(
+        step_id=agent,
+        agent=agent,
+        model=model,
+        provider=model.split("/")[0],
+        tokens_in=100,
+        tokens_out=10,
+        cost_usd=usd,
+        latency_s=latency,
+        status=status,
+        cache_hit=hit,
+    )  # type: ignore[arg-type]
 
 
 def finding(agent: str, severity: Severity, title: str) -> Finding:
@@ -29,28 +40,68 @@ def finding(agent: str, severity: Severity, title: str) -> Finding:
 
 
 def run(repo: str, started: datetime, steps: list[StepResult], merged: list[Finding], suppressed: int = 0) -> RunResult:
-    return RunResult(repo=repo, target="range", target_description="main...HEAD", workflow="review",
-                     status="completed", started_at=started, finished_at=started + timedelta(seconds=9),
-                     steps=steps, findings=merged, suppressed=suppressed)
+    return RunResult(
+        repo=repo,
+        target="range",
+        target_description="main...HEAD",
+        workflow="review",
+        status="completed",
+        started_at=started,
+        finished_at=started + timedelta(seconds=9),
+        steps=steps,
+        findings=merged,
+        suppressed=suppressed,
+    )
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
     database = open_db(tmp_path / "history.db")
-    akira_1 = StepResult(step_id="akira", agent="akira", agent_name="Akira", status="ok", model="openai/o3",
-                         calls=[call("akira", "openai/o3", s) for s in (4.0, 1.0, 3.0)]
-                         + [call("akira", "openai/o3", 2.0, usd=None, status="error", hit=True)],
-                         findings=[finding("akira", Severity.HIGH, "h1"), finding("akira", Severity.LOW, "l1")])
-    yuki_1 = StepResult(step_id="yuki", agent="yuki", agent_name="Yuki", status="offline",
-                        findings=[finding("yuki", Severity.LOW, "l2")])
-    akira_2 = StepResult(step_id="akira", agent="akira", agent_name="Akira", status="ok", model="openai/o3",
-                         calls=[call("akira", "openai/o3", 10.0)], findings=[finding("akira", Severity.HIGH, "h1")])
-    kenji_2 = StepResult(step_id="kenji", agent="kenji", agent_name="Kenji", status="ok", model="gemini/flash",
-                         calls=[call("kenji", "gemini/flash", 5.0, usd=None), call("kenji", "gemini/flash", 6.0, hit=True)],
-                         findings=[finding("kenji", Severity.MEDIUM, "m1")])
+    akira_1 = StepResult(
+        step_id="akira",
+        agent="akira",
+        agent_name="Akira",
+        status="ok",
+        model="openai/o3",
+        calls=[call("akira", "openai/o3", s) for s in (4.0, 1.0, 3.0)]
+        + [call("akira", "openai/o3", 2.0, usd=None, status="error", hit=True)],
+        findings=[finding("akira", Severity.HIGH, "h1"), finding("akira", Severity.LOW, "l1")],
+    )
+    yuki_1 = StepResult(
+        step_id="yuki",
+        agent="yuki",
+        agent_name="Yuki",
+        status="offline",
+        findings=[finding("yuki", Severity.LOW, "l2")],
+    )
+    akira_2 = StepResult(
+        step_id="akira",
+        agent="akira",
+        agent_name="Akira",
+        status="ok",
+        model="openai/o3",
+        calls=[call("akira", "openai/o3", 10.0)],
+        findings=[finding("akira", Severity.HIGH, "h1")],
+    )
+    kenji_2 = StepResult(
+        step_id="kenji",
+        agent="kenji",
+        agent_name="Kenji",
+        status="ok",
+        model="gemini/flash",
+        calls=[call("kenji", "gemini/flash", 5.0, usd=None), call("kenji", "gemini/flash", 6.0, hit=True)],
+        findings=[finding("kenji", Severity.MEDIUM, "m1")],
+    )
     save_run(database, run("/src/a", DAY1, [akira_1, yuki_1], [finding("akira", Severity.HIGH, "h1")], suppressed=2))
-    save_run(database, run("/src/b", DAY3, [akira_2, kenji_2],
-                           [finding("akira", Severity.HIGH, "h1"), finding("kenji", Severity.MEDIUM, "m1")]))
+    save_run(
+        database,
+        run(
+            "/src/b",
+            DAY3,
+            [akira_2, kenji_2],
+            [finding("akira", Severity.HIGH, "h1"), finding("kenji", Severity.MEDIUM, "m1")],
+        ),
+    )
     yield database
     database.close()
 
@@ -141,14 +192,14 @@ def test_empty_database_and_bad_grouping(tmp_path: Path) -> None:
 
 
 def test_parse_since() -> None:
-    now = datetime(2025, 6, 10, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
     assert parse_since("7d", now) == now - timedelta(days=7)
     assert parse_since("12h", now) == now - timedelta(hours=12)
     assert parse_since(" 2W ", now) == now - timedelta(weeks=2)
     midnight = parse_since("2025-03-01")
     assert (midnight.year, midnight.month, midnight.day, midnight.hour) == (2025, 3, 1, 0)
     assert midnight.utcoffset() == datetime(2025, 3, 1).astimezone().utcoffset()  # local time
-    assert parse_since("2025-03-01T14:00+09:00") == datetime(2025, 3, 1, 5, 0, tzinfo=timezone.utc)
+    assert parse_since("2025-03-01T14:00+09:00") == datetime(2025, 3, 1, 5, 0, tzinfo=UTC)
     for bad in ("last week", "7 days", "2025-13-01", ""):
         with pytest.raises(ValueError, match="expected a date"):
             parse_since(bad, now)
@@ -169,8 +220,15 @@ def _plans(db: Database, work: object) -> list[tuple[str, list[str]]]:
 def test_history_and_stats_by_agent_read_indexes(db: Database) -> None:
     """No full table scan and no sort of all rows: what keeps `tokyo history` and
     `tokyo stats --by agent` fast on 100,000 runs (benchmarks/bench_history.py)."""
-    checked = _plans(db, lambda: (list_runs(db), list_runs(db, repo="/src/a"), list_runs(db, status="completed"),
-                                  compute_stats(db, by="agent")))
+    checked = _plans(
+        db,
+        lambda: (
+            list_runs(db),
+            list_runs(db, repo="/src/a"),
+            list_runs(db, status="completed"),
+            compute_stats(db, by="agent"),
+        ),
+    )
     assert len(checked) >= 9
     for sql, plan in checked:
         for line in plan:
@@ -184,8 +242,13 @@ def test_by_cwe_counts_the_runs_merged_findings_that_name_it(db: Database) -> No
     def cwe(severity: Severity, title: str, ids: list[int]) -> Finding:
         return Finding(path="a.py", line=1, severity=severity, title=title, agent="akira", cwe=ids)
 
-    step = StepResult(step_id="akira", agent="akira", agent_name="Akira", status="offline",
-                      findings=[cwe(Severity.HIGH, "raw only", [22])])  # step findings are not counted
+    step = StepResult(
+        step_id="akira",
+        agent="akira",
+        agent_name="Akira",
+        status="offline",
+        findings=[cwe(Severity.HIGH, "raw only", [22])],
+    )  # step findings are not counted
     save_run(db, run("/src/a", DAY3, [step], [cwe(Severity.HIGH, "sqli", [89]), cwe(Severity.LOW, "both", [89, 79])]))
     save_run(db, run("/src/b", DAY3 + timedelta(hours=1), [], [cwe(Severity.CRITICAL, "sqli again", [89])]))
     rows = compute_stats(db, by="cwe")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,7 @@ from sqlite_utils import Database, Migrations
 from tokyo_cli.errors import StoreConfigError, StoreError
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult
-from tokyo_cli.store import default_db_path, list_runs, load_run, open_db, save_run
-from tokyo_cli.store import history
+from tokyo_cli.store import default_db_path, history, list_runs, load_run, open_db, save_run
 from tokyo_cli.store.db import ensure_schema
 from tokyo_cli.store.migrations import MIGRATIONS
 
@@ -163,12 +162,10 @@ def test_fresh_db_has_tables_indexes_and_pragmas(tmp_path: Path) -> None:
     db = open_db(path)
     assert path.exists()
     assert {"runs", "steps", "llm_calls", "findings", "files"} <= set(db.table_names())
-    indexed = {
-        table: {tuple(i.columns) for i in db[table].indexes}
-        for table in ("runs", "findings", "llm_calls")
-    }
-    assert {("started_at",), ("repo", "started_at"), ("workflow", "started_at"),
-            ("status", "started_at")} <= indexed["runs"]
+    indexed = {table: {tuple(i.columns) for i in db[table].indexes} for table in ("runs", "findings", "llm_calls")}
+    assert {("started_at",), ("repo", "started_at"), ("workflow", "started_at"), ("status", "started_at")} <= indexed[
+        "runs"
+    ]
     assert {("run_id",), ("fingerprint",)} <= indexed["findings"]
     assert ("run_id", "latency_s") in indexed["llm_calls"]
     assert db.journal_mode == "wal"
@@ -194,7 +191,7 @@ def test_default_path_is_under_tokyo_home(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def test_every_model_field_has_a_column(db: Database) -> None:
     """A field added to results.py without a new migration would be silently lost."""
-    derived = {"run_id", "files", "steps", "findings", "calls", "analyzers"}
+    derived = {"run_id", "files", "steps", "findings", "rejected", "calls", "analyzers"}
     # Display-only fields are marked exclude=True (never dumped, so never stored): today only
     # RunResult.min_severity, the threshold of one rendering.
     display = {name for name, info in RunResult.model_fields.items() if info.exclude}
@@ -254,7 +251,10 @@ def test_round_trip_is_exact(db: Database) -> None:
 
 def test_round_trip_of_minimal_running_run(db: Database) -> None:
     run = RunResult(
-        repo="r", target="staged", target_description="staged changes", workflow="review",
+        repo="r",
+        target="staged",
+        target_description="staged changes",
+        workflow="review",
         started_at=datetime(2025, 1, 1, 12, 0),  # naive, unfinished, no steps
         offline=True,
     )
@@ -328,8 +328,7 @@ def test_list_runs_newest_first_with_filters_and_limit(db: Database) -> None:
     ]
     ids = {}
     for repo, workflow, status, hour in specs:
-        run = make_run(repo=repo, workflow=workflow, status=status,
-                       started_at=datetime(2025, 5, 1, hour, tzinfo=timezone.utc))
+        run = make_run(repo=repo, workflow=workflow, status=status, started_at=datetime(2025, 5, 1, hour, tzinfo=UTC))
         ids[hour] = save_run(db, run)
     assert [s.id for s in list_runs(db)] == [ids[h] for h in (5, 4, 3, 2, 1)]
     assert [s.id for s in list_runs(db, limit=2)] == [ids[5], ids[4]]
@@ -338,7 +337,7 @@ def test_list_runs_newest_first_with_filters_and_limit(db: Database) -> None:
     assert [s.id for s in list_runs(db, status="completed", repo="/a")] == [ids[5], ids[3]]
     assert list_runs(db, repo="/nowhere") == []
     top = list_runs(db, limit=1)[0]
-    assert top.started_at == datetime(2025, 5, 1, 5, tzinfo=timezone.utc)
+    assert top.started_at == datetime(2025, 5, 1, 5, tzinfo=UTC)
     assert top.findings == {"critical": 0, "high": 1, "medium": 1, "low": 1, "info": 0}
     assert (top.tokens_in, top.tokens_out, top.seconds) == (6023, 812, 12.75)
     assert top.cost_usd == pytest.approx(0.13773)
@@ -366,14 +365,17 @@ def test_path_under_a_file_is_a_configuration_error(tmp_path: Path, monkeypatch:
     blocker.write_text("x")
     with pytest.raises(StoreConfigError) as exc:
         open_db(blocker / "sub" / "history.db")
-    assert _one_line(exc) == (f"history database {blocker}/sub/history.db: {blocker} is a file, "
-                              "not a directory; pass --db PATH")
+    assert _one_line(exc) == (
+        f"history database {blocker}/sub/history.db: {blocker} is a file, not a directory; pass --db PATH"
+    )
     assert exc.value.exit_code == 2 and not (blocker.parent / "sub").exists()
     monkeypatch.setenv("TOKYO_HOME", str(blocker))
     with pytest.raises(StoreConfigError) as exc:
         open_db()
-    assert _one_line(exc) == (f"TOKYO_HOME is a file, not a directory, so it cannot hold the history database "
-                              f"{blocker}/history.db; set TOKYO_HOME to a directory (tokyo creates it) or pass --db PATH")
+    assert _one_line(exc) == (
+        f"TOKYO_HOME is a file, not a directory, so it cannot hold the history database "
+        f"{blocker}/history.db; set TOKYO_HOME to a directory (tokyo creates it) or pass --db PATH"
+    )
     with pytest.raises(StoreConfigError) as exc:
         open_db(tmp_path)
     assert "is a directory" in _one_line(exc)
@@ -442,8 +444,10 @@ def test_unwritable_directory_is_a_store_error() -> None:
         if os.geteuid() == 0:
             assert os.access(locked, os.W_OK)  # root could write it: the child is who cannot
         message = _open_as_unprivileged(locked / "history.db")
-        assert message == (f"cannot open history database {locked}/history.db: the directory is missing "
-                           "or not writable; set TOKYO_HOME or pass --db PATH")
+        assert message == (
+            f"cannot open history database {locked}/history.db: the directory is missing "
+            "or not writable; set TOKYO_HOME or pass --db PATH"
+        )
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o755)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from sqlite_utils import Database
-from test_store import ALL_MIGRATIONS, make_run
 
+from test_store import ALL_MIGRATIONS, make_run
 from tokyo_cli.errors import StoreError
 from tokyo_cli.store import list_runs, open_db, save_run
 from tokyo_cli.store.ledger import accept, apply_ledger, reopen

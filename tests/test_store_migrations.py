@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database, Migrations
-from test_store import ALL_MIGRATIONS, make_run
 
+from test_store import ALL_MIGRATIONS, make_run
 from tokyo_cli.errors import StoreConfigError
 from tokyo_cli.store import list_runs, load_run, open_db, save_run
 from tokyo_cli.store.ledger import apply_ledger, dismiss
@@ -20,11 +20,24 @@ from tokyo_cli.store.stats import compute_stats
 
 OLD_FP = "0123456789abcdef"
 OLD_FINDING = {
-    "run_id": 1, "fingerprint": OLD_FP, "path": "app.py", "line": 3, "end_line": None,
-    "severity": "high", "category": "security", "title": "Shell injection in the task runner",
-    "body": "User input reaches os.system.", "suggestion": None, "confidence": 0.8, "agent": "akira",
-    "agents": '["akira"]', "step": "security", "source": "model", "rule": None,
-    "anchor_text": "os.system(cmd)", "status": "open",
+    "run_id": 1,
+    "fingerprint": OLD_FP,
+    "path": "app.py",
+    "line": 3,
+    "end_line": None,
+    "severity": "high",
+    "category": "security",
+    "title": "Shell injection in the task runner",
+    "body": "User input reaches os.system.",
+    "suggestion": None,
+    "confidence": 0.8,
+    "agent": "akira",
+    "agents": '["akira"]',
+    "step": "security",
+    "source": "model",
+    "rule": None,
+    "anchor_text": "os.system(cmd)",
+    "status": "open",
 }
 
 
@@ -35,30 +48,86 @@ def first_release_db(path: Path) -> None:
     first(name="m001_initial")(m001_initial)
     db = Database(sqlite3.connect(path))
     first.apply(db)
-    db["runs"].insert({
-        "id": 1, "repo": "/src/old", "target": "range", "target_description": "main...HEAD",
-        "target_chosen_by_default": 0, "base_sha": "1a2b3c4", "head_sha": "5d6e7f8", "workflow": "review",
-        "workflow_hash": "ab" * 32, "fail_on": "high", "status": "completed",
-        "started_at": "2025-01-02T03:04:05+00:00", "finished_at": "2025-01-02T03:04:07.500000+00:00",
-        "seconds": 2.5, "tokens_in": 100, "tokens_out": 20, "cost_usd": 0.01, "findings_critical": 0,
-        "findings_high": 1, "findings_medium": 0, "findings_low": 0, "findings_info": 0,
-        "summary": "One injection.", "error": None, "offline": 0,
-    })
-    db["steps"].insert({
-        "id": 1, "run_id": 1, "step_id": "security", "agent": "akira", "agent_name": "Akira", "task": "review",
-        "status": "ok", "model": "openai/o3", "configured_model": "openai/o3", "credential_env": "[]",
-        "files": '["app.py"]', "dropped_findings": 0, "analyzers": "[]", "summary": "", "error": None,
-        "seconds": 2.0,
-    })
-    db["llm_calls"].insert({
-        "run_id": 1, "step_row_id": 1, "step_id": "security", "agent": "akira", "model": "openai/o3",
-        "provider": "openai", "tokens_in": 100, "tokens_out": 20, "cost_usd": 0.01, "latency_s": 1.5,
-        "attempts": 1, "status": "ok", "error": None, "cache_hit": 1,
-    })
+    db["runs"].insert(
+        {
+            "id": 1,
+            "repo": "/src/old",
+            "target": "range",
+            "target_description": "main...HEAD",
+            "target_chosen_by_default": 0,
+            "base_sha": "1a2b3c4",
+            "head_sha": "5d6e7f8",
+            "workflow": "review",
+            "workflow_hash": "ab" * 32,
+            "fail_on": "high",
+            "status": "completed",
+            "started_at": "2025-01-02T03:04:05+00:00",
+            "finished_at": "2025-01-02T03:04:07.500000+00:00",
+            "seconds": 2.5,
+            "tokens_in": 100,
+            "tokens_out": 20,
+            "cost_usd": 0.01,
+            "findings_critical": 0,
+            "findings_high": 1,
+            "findings_medium": 0,
+            "findings_low": 0,
+            "findings_info": 0,
+            "summary": "One injection.",
+            "error": None,
+            "offline": 0,
+        }
+    )
+    db["steps"].insert(
+        {
+            "id": 1,
+            "run_id": 1,
+            "step_id": "security",
+            "agent": "akira",
+            "agent_name": "Akira",
+            "task": "review",
+            "status": "ok",
+            "model": "openai/o3",
+            "configured_model": "openai/o3",
+            "credential_env": "[]",
+            "files": '["app.py"]',
+            "dropped_findings": 0,
+            "analyzers": "[]",
+            "summary": "",
+            "error": None,
+            "seconds": 2.0,
+        }
+    )
+    db["llm_calls"].insert(
+        {
+            "run_id": 1,
+            "step_row_id": 1,
+            "step_id": "security",
+            "agent": "akira",
+            "model": "openai/o3",
+            "provider": "openai",
+            "tokens_in": 100,
+            "tokens_out": 20,
+            "cost_usd": 0.01,
+            "latency_s": 1.5,
+            "attempts": 1,
+            "status": "ok",
+            "error": None,
+            "cache_hit": 1,
+        }
+    )
     db["findings"].insert({**OLD_FINDING, "scope": "run", "step_row_id": None})
     db["findings"].insert({**OLD_FINDING, "scope": "step", "step_row_id": 1})
-    db["files"].insert({"run_id": 1, "path": "app.py", "status": "modified", "old_path": None,
-                        "added": 3, "removed": 1, "skipped": None})
+    db["files"].insert(
+        {
+            "run_id": 1,
+            "path": "app.py",
+            "status": "modified",
+            "old_path": None,
+            "added": 3,
+            "removed": 1,
+            "skipped": None,
+        }
+    )
     assert [m.name for m in first.applied(db)] == ["m001_initial"]
     db.close()
 
@@ -104,8 +173,9 @@ def test_fresh_db_has_ledger_search_and_query_indexes(tmp_path: Path) -> None:
     assert (fk.other_table, fk.other_column, fk.on_delete) == ("ledger", "fingerprint", "CASCADE")
     assert "suppressed" in db["runs"].columns_dict
     indexed = {t: {tuple(i.columns) for i in db[t].indexes} for t in ("llm_calls", "steps", "findings")}
-    assert ("agent", "latency_s", "run_id", "tokens_in", "tokens_out", "cost_usd", "cache_hit",
-            "status") in indexed["llm_calls"]
+    assert ("agent", "latency_s", "run_id", "tokens_in", "tokens_out", "cost_usd", "cache_hit", "status") in indexed[
+        "llm_calls"
+    ]
     assert ("agent", "run_id") in indexed["steps"]
     assert ("scope", "agent", "severity", "step_row_id") in indexed["findings"]
     run = make_run()
@@ -150,11 +220,17 @@ def test_an_old_database_upgrades_to_ids_that_are_never_reused(tmp_path: Path) -
     assert sorted(r.id for r in list_runs(db)) == ids
     assert {i: children(db, i) for i in ids[:2]} == {i: before[i] for i in ids[:2]}
     assert all(n > 0 for n in children(db, ids[0]).values())
-    assert {tuple(i.columns) for i in db["runs"].indexes} >= {("started_at",), ("repo", "started_at"),
-                                                             ("status", "started_at"), ("repo", "branch")}
+    assert {tuple(i.columns) for i in db["runs"].indexes} >= {
+        ("started_at",),
+        ("repo", "started_at"),
+        ("status", "started_at"),
+        ("repo", "branch"),
+    }
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert load_run(db, ids[0]).model_copy(update={"uid": ""}) == make_run(repo="/src/r0").model_copy(update={"run_id": ids[0]})
+    assert load_run(db, ids[0]).model_copy(update={"uid": ""}) == make_run(repo="/src/r0").model_copy(
+        update={"run_id": ids[0]}
+    )
 
     newest = save_run(db, make_run())
     assert newest == ids[-1] + 1
@@ -175,8 +251,8 @@ def test_the_run_id_migration_is_not_done_twice(tmp_path: Path) -> None:
     schema = db["runs"].schema
     db.close()
     db = open_db(path)
-    # the same table (later migrations only add columns to it)
-    assert db["runs"].schema.startswith(schema.rstrip(")")) and sorted(r.id for r in list_runs(db)) == ids
+    # Not rebuilt again: later migrations only append columns to the rebuilt table.
+    assert db["runs"].schema.startswith(schema[:-1]) and sorted(r.id for r in list_runs(db)) == ids
     db.close()
 
 
@@ -233,14 +309,18 @@ def test_a_database_missing_a_column_is_refused(tmp_path: Path) -> None:
     con = sqlite3.connect(path)
     con.execute('ALTER TABLE runs RENAME COLUMN "status" TO "state"')  # no migration recorded
     con.close()
-    with pytest.raises(StoreConfigError, match=rf"does not match schema version {len(ALL_MIGRATIONS)} of this "
-                                               r"tokyo: column runs.status is missing"):
+    with pytest.raises(
+        StoreConfigError,
+        match=rf"does not match schema version {len(ALL_MIGRATIONS)} of this "
+        r"tokyo: column runs.status is missing",
+    ):
         open_db(path)
 
 
 @pytest.mark.parametrize("future", ["add", "rename"])
 def test_tokyo_history_on_a_newer_database_is_a_one_line_usage_error(
-        tmp_path: Path, future: str, cli: Callable[..., tuple[int, str, str]]) -> None:
+    tmp_path: Path, future: str, cli: Callable[..., tuple[int, str, str]]
+) -> None:
     path = tmp_path / "history.db"
     newer_db(path, future)
     before = snapshot(path)
@@ -255,7 +335,6 @@ def test_tokyo_history_on_a_newer_database_is_a_one_line_usage_error(
 
 
 def test_a_database_before_the_cwe_column_upgrades_and_keeps_its_findings(tmp_path: Path) -> None:
-    from tokyo_cli.findings import Finding, Severity
 
     path = tmp_path / "history.db"
     db = Database(sqlite3.connect(path))
@@ -276,4 +355,43 @@ def test_a_database_before_the_cwe_column_upgrades_and_keeps_its_findings(tmp_pa
     loaded = load_run(db, new_id)
     assert [f.cwe for f in loaded.findings] == [[89]] + [[] for _ in run.findings[1:]]
     assert compute_stats(db, by="cwe")[0].key == "CWE-89"
+    db.close()
+
+
+def test_a_database_before_verification_upgrades_and_stores_the_team_tasks(tmp_path: Path) -> None:
+    """m009_verification, m010_walkthrough and m011_finding_patch on a database that has runs."""
+    from tokyo_cli.results import FileRow, Walkthrough
+
+    path = tmp_path / "history.db"
+    db = Database(sqlite3.connect(path))
+    db.execute("PRAGMA foreign_keys = ON")
+    MIGRATIONS.apply(db, stop_before="m009_verification")
+    old_id = save_run(db, make_run())  # the new columns' keys are left out
+    assert "verification" not in db["findings"].columns_dict and "walkthrough" not in db["runs"].columns_dict
+    db.close()
+
+    db = open_db(path)
+    applied = [m.name for m in MIGRATIONS.applied(db)]
+    assert {"m009_verification", "m010_walkthrough", "m011_finding_patch"} <= set(applied)
+    assert {r["block_on"] for r in db["runs"].rows} == {"all"}
+    assert load_run(db, old_id).model_copy(update={"uid": ""}) == make_run().model_copy(update={"run_id": old_id})
+    run = make_run()
+    run.block_on = "verified"
+    kept, gone = run.findings[0], run.findings[1]
+    kept.verification, kept.verified_by, kept.patch = "verified", "kenji", "--- a/x\n+++ b/x\n"
+    run.findings = [kept, *run.findings[2:]]
+    run.rejected = [
+        gone.model_copy(
+            update={"verification": "rejected", "verification_reason": "a constant", "verified_by": "kenji"}
+        )
+    ]
+    run.walkthrough = Walkthrough(
+        title="T",
+        description="D",
+        overview="O",
+        files=[FileRow(path="a.py", status="renamed", old_path="b.py", added=1)],
+    )
+    loaded = load_run(db, save_run(db, run))
+    assert loaded == run  # save_run set run.run_id
+    assert [f.verification_reason for f in loaded.rejected] == ["a constant"]
     db.close()

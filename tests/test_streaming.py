@@ -7,14 +7,14 @@ import asyncio
 from typing import Any
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
 from tokyo_cli import events as ev
+from tokyo_cli.config.settings import load_settings
+from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review
 from tokyo_cli.errors import ProviderError
 from tokyo_cli.llm.gateway import Gateway, LLMRequest, Retrying
-from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review
-from tokyo_cli.config.settings import load_settings
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning"),

@@ -12,15 +12,14 @@ from pathlib import Path
 import pytest
 
 from fakes.gitrepo import GitRepo
-from tokyo_cli.analyzers import run_analyzers
+from tokyo_cli.analyzers import run_analyzers, taint
 from tokyo_cli.analyzers import semgrep as semgrep_mod
-from tokyo_cli.analyzers import taint
 from tokyo_cli.findings import Finding
 from tokyo_cli.git.repo import load_changeset, resolve_target
 
 pytestmark = pytest.mark.skipif(semgrep_mod.semgrep_command() is None, reason="semgrep not installed")
 
-VIEW = '''\
+VIEW = """\
 from flask import Flask, request
 
 from app.services import {helper}
@@ -33,57 +32,59 @@ def view():
     value = request.args.get("q", "")
     cleaned = value.strip()
     return {call}
-'''
+"""
 
 CASES: dict[str, dict[str, str]] = {
     # The sink is in a helper of another module: reported there, with the caller named.
     "helper_sink": {
         "app/views.py": VIEW.format(helper="find_users", call="str(find_users(cleaned))"),
-        "app/services.py": '''\
+        "app/services.py": """\
 import sqlite3
 
 
 def find_users(name):
     conn = sqlite3.connect("app.db")
     return conn.execute("SELECT id FROM users WHERE name = '%s'" % name).fetchall()
-''',
+""",
     },
     # The same helper with a bound parameter: nothing.
     "helper_sink_bound": {
         "app/views.py": VIEW.format(helper="find_users", call="str(find_users(cleaned))"),
-        "app/services.py": '''\
+        "app/services.py": """\
 import sqlite3
 
 
 def find_users(name):
     conn = sqlite3.connect("app.db")
     return conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchall()
-''',
+""",
     },
     # A helper that passes its argument through: the handler's redirect is reported.
     "propagating_helper": {
         "app/views.py": VIEW.format(helper="next_url", call="redirect(next_url(cleaned))").replace(
-            "from flask import Flask, request", "from flask import Flask, redirect, request"),
-        "app/services.py": '''\
+            "from flask import Flask, request", "from flask import Flask, redirect, request"
+        ),
+        "app/services.py": """\
 def next_url(target):
     return target if target else "/account"
-''',
+""",
     },
     # A helper that only returns a relative path: the redirect is safe.
     "sanitizing_helper": {
         "app/views.py": VIEW.format(helper="next_url", call="redirect(next_url(cleaned))").replace(
-            "from flask import Flask, request", "from flask import Flask, redirect, request"),
-        "app/services.py": '''\
+            "from flask import Flask, request", "from flask import Flask, redirect, request"
+        ),
+        "app/services.py": """\
 def next_url(target):
     if not target.startswith("/") or target.startswith("//"):
         return "/account"
     return target
-''',
+""",
     },
     # view -> run_report -> shell: a chain of two helpers, reported at the inner sink.
     "chain": {
         "app/views.py": VIEW.format(helper="run_report", call="str(run_report(cleaned))"),
-        "app/services.py": '''\
+        "app/services.py": """\
 import subprocess
 
 
@@ -93,11 +94,11 @@ def run_report(name):
 
 def _shell(command):
     return subprocess.check_output(command, shell=True)
-''',
+""",
     },
     # An allow-list guard that exits: silent. A guard that only checks emptiness: reported.
     "guard_allow_list": {
-        "app/views.py": '''\
+        "app/views.py": """\
 import os
 
 from flask import Flask, abort, request
@@ -113,10 +114,10 @@ def view():
         abort(400)
     os.system("make-report " + kind)
     return "ok"
-''',
+""",
     },
     "guard_empty_only": {
-        "app/views.py": '''\
+        "app/views.py": """\
 import os
 
 from flask import Flask, abort, request
@@ -131,7 +132,7 @@ def view():
         abort(400)
     os.system("make-report " + kind)
     return "ok"
-''',
+""",
     },
 }
 
@@ -159,7 +160,11 @@ def where(findings: list[Finding]) -> list[tuple[str, int, str]]:
 def test_flow_into_a_helper_of_another_module_is_reported_at_its_sink(results: dict[str, list[Finding]]) -> None:
     [finding] = results["helper_sink"]
     assert (finding.path, finding.line, finding.rule, finding.cwe) == (
-        "app/services.py", 6, "semgrep:sql-injection", [89])
+        "app/services.py",
+        6,
+        "semgrep:sql-injection",
+        [89],
+    )
     assert "find_users() is called with untrusted data at app/views.py:12" in finding.body
     assert results["helper_sink_bound"] == []
 
@@ -194,16 +199,17 @@ def test_helper_modules_without_sources_are_sent_and_unrelated_files_are_not(tmp
 
 
 def test_project_functions_are_found_by_text_and_builtins_are_never_summarised() -> None:
-    src = b"def find_users(name):\n    pass\n\nclass A:\n    async def load(self):\n        pass\n" \
-          b"    def _shell(self, c):\n        pass\n\ndef open(p):\n    pass\n"
+    src = (
+        b"def find_users(name):\n    pass\n\nclass A:\n    async def load(self):\n        pass\n"
+        b"    def _shell(self, c):\n        pass\n\ndef open(p):\n    pass\n"
+    )
     assert taint.project_functions([src]) == ["_shell", "find_users", "load"]
     config = taint.build_config(["find_users"])
     ids = [r["id"] for r in config["rules"]]
     assert "sql-injection" in ids and "sql-injection--summary" in ids and "sql-injection--call" in ids
     assert "insecure-cookie--summary" not in ids  # a search rule has no flow to summarise
     # No helper names (a scan of one module without functions): the packaged rules only.
-    assert sorted(r["id"] for r in taint.build_config([])["rules"]) == sorted(
-        r["id"] for r in taint.load_pack()[1])
+    assert sorted(r["id"] for r in taint.build_config([])["rules"]) == sorted(r["id"] for r in taint.load_pack()[1])
 
 
 def test_enclosing_function_by_indentation() -> None:
@@ -214,7 +220,7 @@ def test_enclosing_function_by_indentation() -> None:
     assert taint.enclosing_function(src, 99) is None
 
 
-QUOTED = '''\
+QUOTED = """\
 import shlex
 import subprocess
 
@@ -227,7 +233,7 @@ app = Flask(__name__)
 def ping():
     host = request.args.get("host", "")
     return subprocess.run(f"ping -c 1 {shlex.quote(host)}", shell=True, capture_output=True).stdout
-'''
+"""
 
 
 def _quoted_repo(root: Path):  # type: ignore[no-untyped-def]
@@ -243,8 +249,7 @@ def test_taint_supersedes_bandit_sink_patterns_on_files_semgrep_scanned(tmp_path
     dropped because semgrep scanned the file and its taint rule saw the quoting; B605 in a
     file semgrep did not scan (no source, no caller) stays."""
     cs = _quoted_repo(tmp_path / "repo")
-    semgrep_run, bandit_run = run_analyzers(["semgrep", "bandit"], cs, cs.reviewable(), agent="akira",
-                                            timeout_s=120)
+    semgrep_run, bandit_run = run_analyzers(["semgrep", "bandit"], cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert semgrep_run.error is None and semgrep_run.findings == []
     assert where(bandit_run.findings) == [("tools/cleanup.py", 5, "bandit:B605")]
 
@@ -252,21 +257,20 @@ def test_taint_supersedes_bandit_sink_patterns_on_files_semgrep_scanned(tmp_path
 def test_without_semgrep_bandit_keeps_every_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cs = _quoted_repo(tmp_path / "repo")
     monkeypatch.setattr(semgrep_mod, "semgrep_command", lambda: None)
-    semgrep_run, bandit_run = run_analyzers(["semgrep", "bandit"], cs, cs.reviewable(), agent="akira",
-                                            timeout_s=120)
+    semgrep_run, bandit_run = run_analyzers(["semgrep", "bandit"], cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert semgrep_run.error and semgrep_run.error.startswith("semgrep unavailable")
     assert where(bandit_run.findings) == [("app/views.py", 12, "bandit:B602"), ("tools/cleanup.py", 5, "bandit:B605")]
 
 
-def test_a_rule_semgrep_refuses_makes_the_run_unavailable_not_silent(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rule_semgrep_refuses_makes_the_run_unavailable_not_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Measured: one regex of 4,945 helper names made semgrep 1.185 refuse every taint rule
     ("invalid regex") and still exit 0 with no results."""
     cs = _quoted_repo(tmp_path / "repo")
     build = taint.build_config
     monkeypatch.setattr(taint, "REGEX_CHUNK", 10**6)
-    monkeypatch.setattr(taint, "build_config",
-                        lambda names, **_: build([f"attachment_item{i}" for i in range(5000)]))
+    monkeypatch.setattr(taint, "build_config", lambda names, **_: build([f"attachment_item{i}" for i in range(5000)]))
     [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert run.error is not None and run.error.startswith("semgrep unavailable: semgrep refused a rule (")
     assert run.findings == [] and "app/views.py" in run.not_analyzed
@@ -285,8 +289,12 @@ def test_thousands_of_helpers_fit_semgrep_regex_limits(tmp_path: Path) -> None:
     repo.write("app/views.py", CASES["helper_sink"]["app/views.py"])
     repo.write("app/services.py", CASES["helper_sink"]["app/services.py"])
     for k in range(6):  # 600 more helpers, each called once, in modules of ~400 lines
-        repo.write(f"app/h{k}.py", "".join(f"\n\ndef helper_{k}_{i}(x):\n    return x\n" for i in range(100))
-                   + "".join(f"\nhelper_{k}_{i}(1)" for i in range(100)) + "\n")
+        repo.write(
+            f"app/h{k}.py",
+            "".join(f"\n\ndef helper_{k}_{i}(x):\n    return x\n" for i in range(100))
+            + "".join(f"\nhelper_{k}_{i}(1)" for i in range(100))
+            + "\n",
+        )
     repo.commit("x")
     cs = load_changeset(repo.root, resolve_target(repo.root, all_files=True))
     [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
@@ -294,8 +302,9 @@ def test_thousands_of_helpers_fit_semgrep_regex_limits(tmp_path: Path) -> None:
     assert where(run.findings) == [("app/services.py", 6, "semgrep:sql-injection")]
 
 
-def test_a_failed_summary_scan_keeps_the_packaged_rules_findings(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_summary_scan_keeps_the_packaged_rules_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The summary scan is an addition: when it fails, the direct flows are still reported
     and the run says the summaries are missing."""
     repo = GitRepo(tmp_path / "repo").init()
@@ -316,8 +325,10 @@ def test_a_failed_summary_scan_keeps_the_packaged_rules_findings(tmp_path: Path,
     [run] = run_analyzers(["semgrep"], cs, cs.reviewable(), agent="akira", timeout_s=120)
     assert run.error is None
     assert where(run.findings) == [("app/views.py", 13, "semgrep:command-injection")]
-    assert run.notes == ["semgrep: cross-function summaries unavailable (timed out after 60 s); "
-                         "flows through the project's own helpers were not followed"]
+    assert run.notes == [
+        "semgrep: cross-function summaries unavailable (timed out after 60 s); "
+        "flows through the project's own helpers were not followed"
+    ]
 
 
 def test_functions_of_very_long_modules_are_not_summarised() -> None:

@@ -9,10 +9,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from fakes.files import write
 
-from tokyo_cli.errors import ConfigError
+from fakes.files import write
 from tokyo_cli.config.team import AgentSpec, Team, defaults_dir, load_team
+from tokyo_cli.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = REPO_ROOT / "agents.yaml"
@@ -289,9 +289,7 @@ def test_overlay_that_breaks_a_cross_field_rule_is_blamed(tmp_path: Path) -> Non
         """,
     )
     (error,) = config_error(tmp_path)
-    assert error == (
-        f"{overlay}:2: agents[0]: max_output_tokens (16384) must be smaller than context_window (4096)"
-    )
+    assert error == (f"{overlay}:2: agents[0]: max_output_tokens (16384) must be smaller than context_window (4096)")
 
 
 def test_duplicate_agent_id_in_one_file(tmp_path: Path) -> None:
@@ -372,8 +370,19 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
     # the network. Without hatchling this fails: it is a broken environment, not a reason to skip.
     out = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps", "--no-build-isolation",
-         "--no-index", "-q", "-w", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO_ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+        ],
         check=True,
         capture_output=True,
     )
@@ -381,13 +390,16 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         assert zf.read("tokyo_cli/defaults/agents.yaml") == PACKAGED.read_bytes()
-        for name in ("review", "security"):
+        for name in ("describe", "review", "review-verified", "security"):
             member = f"tokyo_cli/defaults/workflows/{name}.yaml"
             assert member in names
             assert zf.read(member) == (REPO_ROOT / "workflows" / f"{name}.yaml").read_bytes()
         # tokyo eval's packaged corpora (docs/EVAL.md), dotted paths of the shared base included
-        for member in ("tokyo_cli/eval_corpora/security/corpus.yaml", "tokyo_cli/eval_corpora/seeded/corpus.yaml",
-                       "tokyo_cli/eval_corpora/seeded/_base/.github/workflows/ci.yml"):
+        for member in (
+            "tokyo_cli/eval_corpora/security/corpus.yaml",
+            "tokyo_cli/eval_corpora/seeded/corpus.yaml",
+            "tokyo_cli/eval_corpora/seeded/_base/.github/workflows/ci.yml",
+        ):
             assert member in names
         zf.extractall(tmp_path / "site")
     # The installed layout, imported from the unpacked wheel: defaults come from the package.
@@ -406,7 +418,7 @@ def test_wheel_carries_the_defaults_and_finds_them(tmp_path: Path) -> None:
     assert done.stdout.splitlines() == [
         str(tmp_path / "site" / "tokyo_cli" / "defaults"),
         "akira,yuki,hiro,sakura,kenji",
-        "review,security",
+        "describe,review,review-verified,security",
     ]
 
 

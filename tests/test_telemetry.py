@@ -13,9 +13,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from fakes.gitrepo import GitRepo
 from fakes.provider import FakeProvider
-
 from tokyo_cli import telemetry
 
 RunCli = Callable[..., tuple[int, str, str]]
@@ -51,14 +51,30 @@ def _by_name(spans: Any) -> dict[str, list[Any]]:
     return out
 
 
-def test_spans_for_the_run_its_steps_and_its_calls(change: GitRepo, cli: RunCli, fake_provider: FakeProvider,
-                                                  spans: Any, tmp_path: Path) -> None:
+def test_spans_for_the_run_its_steps_and_its_calls(
+    change: GitRepo, cli: RunCli, fake_provider: FakeProvider, spans: Any, tmp_path: Path
+) -> None:
     workflow = tmp_path / "two.yaml"
-    workflow.write_text("name: two\nsteps:\n  - {id: sec, agent: akira}\n  - {id: docs, agent: sakura}\n"
-                        "  - {id: lead, agent: kenji, task: synthesize, depends_on: [sec, docs]}\n")
+    workflow.write_text(
+        "name: two\nsteps:\n  - {id: sec, agent: akira}\n  - {id: docs, agent: sakura}\n"
+        "  - {id: lead, agent: kenji, task: synthesize, depends_on: [sec, docs]}\n"
+    )
     fake_provider.script("Sakura", {"nope": 1}, status=400)  # one step's call fails for good
-    code, _, err = cli("review", str(change.root), "--working", "--api-base", fake_provider.url, "--model", MODEL,
-                       "--workflow", str(workflow), "--format", "json", "--path", "app.py")
+    code, _, err = cli(
+        "review",
+        str(change.root),
+        "--working",
+        "--api-base",
+        fake_provider.url,
+        "--model",
+        MODEL,
+        "--workflow",
+        str(workflow),
+        "--format",
+        "json",
+        "--path",
+        "app.py",
+    )
     assert code == 0, err
     named = _by_name(spans)
     [run] = named["tokyo.run"]
@@ -86,18 +102,33 @@ def test_spans_for_the_run_its_steps_and_its_calls(change: GitRepo, cli: RunCli,
     assert failed.attributes["tokyo.outcome"] == "error" and not failed.status.is_ok
 
     spans.clear()  # the same review again: Akira's answer comes from the response cache
-    cli("review", str(change.root), "--working", "--api-base", fake_provider.url, "--model", MODEL,
-        "--workflow", str(workflow), "--format", "json", "--path", "app.py")
+    cli(
+        "review",
+        str(change.root),
+        "--working",
+        "--api-base",
+        fake_provider.url,
+        "--model",
+        MODEL,
+        "--workflow",
+        str(workflow),
+        "--format",
+        "json",
+        "--path",
+        "app.py",
+    )
     cached = [c for c in _by_name(spans)[f"chat {MODEL}"] if c.attributes["tokyo.step.id"] == "sec"]
     assert [c.attributes["tokyo.cache_hit"] for c in cached] == [True]
     assert cached[0].attributes["tokyo.outcome"] == "ok"
 
 
 def test_no_otel_variables_no_import(change: GitRepo) -> None:
-    code = ("import sys\nfrom tokyo_cli.cli.app import main\n"
-            f"try:\n    main(['review', {str(change.root)!r}, '--working', '--offline', '--quiet', '--format', 'json'])\n"
-            "except SystemExit:\n    pass\n"
-            "print('\\nIMPORTED', sorted(m for m in sys.modules if m.startswith('opentelemetry')))")
+    code = (
+        "import sys\nfrom tokyo_cli.cli.app import main\n"
+        f"try:\n    main(['review', {str(change.root)!r}, '--working', '--offline', '--quiet', '--format', 'json'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('\\nIMPORTED', sorted(m for m in sys.modules if m.startswith('opentelemetry')))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.stdout.splitlines()[-1] == "IMPORTED []", proc.stderr
 
@@ -105,9 +136,24 @@ def test_no_otel_variables_no_import(change: GitRepo) -> None:
 def test_otel_traces_exporter_exports_before_the_process_leaves(change: GitRepo, tmp_path: Path) -> None:
     # A real `tokyo` process (it ends with os._exit): the console exporter's spans must be out.
     env = {**os.environ, "OTEL_TRACES_EXPORTER": "console", "OTEL_SERVICE_NAME": "tokyo-test"}
-    proc = subprocess.run([sys.executable, "-m", "tokyo_cli", "review", str(change.root), "--working", "--offline",
-                           "--quiet", "--output", str(tmp_path / "r.json")], capture_output=True, text=True,
-                          timeout=300, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tokyo_cli",
+            "review",
+            str(change.root),
+            "--working",
+            "--offline",
+            "--quiet",
+            "--output",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert '"name": "tokyo.run"' in proc.stdout and '"name": "tokyo.step"' in proc.stdout
     assert '"service.name": "tokyo-test"' in proc.stdout
@@ -122,12 +168,16 @@ def test_tracing_is_off_without_a_switch_or_with_the_sdk_disabled(monkeypatch: p
 
 
 def test_callbacks_go_where_litellm_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tokyo_cli.llm.gateway import install_callbacks
-    from tokyo_cli.engine.review import make_gateway
     from tokyo_cli.config.settings import load_settings
+    from tokyo_cli.engine.review import make_gateway
+    from tokyo_cli.llm.gateway import install_callbacks
 
-    fake = SimpleNamespace(callbacks=[], success_callback=["mine"], failure_callback=[],
-                           _known_custom_logger_compatible_callbacks=["langfuse", "otel"])
+    fake = SimpleNamespace(
+        callbacks=[],
+        success_callback=["mine"],
+        failure_callback=[],
+        _known_custom_logger_compatible_callbacks=["langfuse", "otel"],
+    )
     install_callbacks(fake, ["langfuse", "helicone", "langfuse"])
     assert fake.callbacks == ["langfuse"]
     assert fake.success_callback == ["mine", "helicone"] and fake.failure_callback == ["helicone"]

@@ -5,38 +5,40 @@ sequence or markup on a terminal (safety/textsafe.py). Piped output is not wrapp
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from rich.console import Console
 
+from conftest import RunCli
+from fakes.gitrepo import GitRepo
 from tokyo_cli.cli.common import UNWRAPPED_WIDTH, console
+from tokyo_cli.engine.runview import StepView
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.git.pathrules import glob_match
 from tokyo_cli.report.terminal import render_terminal
 from tokyo_cli.results import FileEntry, RunResult, StepResult
-from tokyo_cli.engine.runview import StepView
-from tokyo_cli.summary import offline_summary
 from tokyo_cli.safety.textsafe import clean_text, one_line, quote_path
-
-from conftest import RunCli
-from fakes.gitrepo import GitRepo
+from tokyo_cli.summary import offline_summary
 
 FORGED = "evil\nCRITICAL fake.py:1 forged finding.py"
 SHELL = "import os\n\n\ndef run():\n    os.system(input())\n"
 
 
-@pytest.mark.parametrize(("path", "shown"), [
-    ("src/app.py", "src/app.py"),
-    ("docs/caf\u00e9 menu.md", "docs/caf\u00e9 menu.md"),  # unicode and spaces stay as they are
-    (FORGED, '"evil\\nCRITICAL fake.py:1 forged finding.py"'),
-    ("tab\there\x1b[31mred.py", '"tab\\there\\033[31mred.py"'),
-    ('say "hi"\\.py', '"say \\"hi\\"\\\\.py"'),
-    ("bidi\u202eyp.exe", '"bidi\\342\\200\\256yp.exe"'),
-    ("c1\x9b31m.py", '"c1\\302\\23331m.py"'),
-    ("bell\x07\r.py", '"bell\\a\\r.py"'),
-])
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("src/app.py", "src/app.py"),
+        ("docs/caf\u00e9 menu.md", "docs/caf\u00e9 menu.md"),  # unicode and spaces stay as they are
+        (FORGED, '"evil\\nCRITICAL fake.py:1 forged finding.py"'),
+        ("tab\there\x1b[31mred.py", '"tab\\there\\033[31mred.py"'),
+        ('say "hi"\\.py', '"say \\"hi\\"\\\\.py"'),
+        ("bidi\u202eyp.exe", '"bidi\\342\\200\\256yp.exe"'),
+        ("c1\x9b31m.py", '"c1\\302\\23331m.py"'),
+        ("bell\x07\r.py", '"bell\\a\\r.py"'),
+    ],
+)
 def test_quote_path_is_one_line_and_unambiguous(path: str, shown: str) -> None:
     assert quote_path(path) == shown
     assert "\n" not in quote_path(path) and "\x1b" not in quote_path(path)
@@ -78,16 +80,42 @@ def test_a_file_named_with_a_newline_is_reviewed_and_cannot_forge_a_line(git_rep
 
 
 def _result(path: str, *, title: str = "Shell injection", body: str = "", model: str = "gpt-4o") -> RunResult:
-    finding = Finding(path=path, line=2, severity=Severity.HIGH, title=title, body=body, agent="akira",
-                      step="security", suggestion="subprocess.run([cmd])\n CRITICAL   x.py:1  forged")
-    t0 = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    finding = Finding(
+        path=path,
+        line=2,
+        severity=Severity.HIGH,
+        title=title,
+        body=body,
+        agent="akira",
+        step="security",
+        suggestion="subprocess.run([cmd])\n CRITICAL   x.py:1  forged",
+    )
+    t0 = datetime(2025, 5, 1, tzinfo=UTC)
     return RunResult(
-        repo="/r", target="range", target_description="main...HEAD", workflow="review", status="completed",
-        started_at=t0, finished_at=t0, files=[FileEntry(path=path, status="added", added=2),
-                                              FileEntry(path="skip\nCRITICAL y.py", status="added", skipped="too large")],
-        steps=[StepResult(step_id="security", agent="akira", agent_name="Akira", status="ok", model=model,
-                          files=[path], seconds=0.1)],
-        findings=[finding], notices=["repository config: workflows/x\nCRITICAL z.py ignored"],
+        repo="/r",
+        target="range",
+        target_description="main...HEAD",
+        workflow="review",
+        status="completed",
+        started_at=t0,
+        finished_at=t0,
+        files=[
+            FileEntry(path=path, status="added", added=2),
+            FileEntry(path="skip\nCRITICAL y.py", status="added", skipped="too large"),
+        ],
+        steps=[
+            StepResult(
+                step_id="security",
+                agent="akira",
+                agent_name="Akira",
+                status="ok",
+                model=model,
+                files=[path],
+                seconds=0.1,
+            )
+        ],
+        findings=[finding],
+        notices=["repository config: workflows/x\nCRITICAL z.py ignored"],
     )
 
 
@@ -99,14 +127,21 @@ def _render(result: RunResult, **kw: object) -> str:
 
 @pytest.mark.parametrize("kw", [{"width": 80}, {"width": UNWRAPPED_WIDTH, "soft_wrap": True}])
 def test_no_repository_text_starts_a_line_of_its_own(kw: dict[str, object]) -> None:
-    hostile = _result("tab\there\x1b[31mred.py", title="Title\nCRITICAL t.py:1 forged\x1b]0;x\x07",
-                      body="fine\x1b[2J", model="gpt\n CRITICAL   m.py:1")
+    hostile = _result(
+        "tab\there\x1b[31mred.py",
+        title="Title\nCRITICAL t.py:1 forged\x1b]0;x\x07",
+        body="fine\x1b[2J",
+        model="gpt\n CRITICAL   m.py:1",
+    )
     out = _render(hostile, **kw)
     assert "\x1b" not in out and "\x07" not in out
     # A finding's head starts "   HIGH   path"; everything under it is indented 4 or more, so
     # only a line with at most 3 leading spaces could pass for a head.
-    heads = [line for line in out.splitlines()
-             if line.lstrip().startswith(("CRITICAL", "HIGH")) and len(line) - len(line.lstrip()) <= 3]
+    heads = [
+        line
+        for line in out.splitlines()
+        if line.lstrip().startswith(("CRITICAL", "HIGH")) and len(line) - len(line.lstrip()) <= 3
+    ]
     assert heads == [next(line for line in out.splitlines() if line.startswith("   HIGH   "))]
     assert '"tab\\there\\033[31mred.py":2' in out
     assert '"skip\\nCRITICAL y.py" — too large' in out
@@ -117,8 +152,11 @@ def test_a_model_summary_cannot_pass_for_a_finding(kw: dict[str, object]) -> Non
     result = _result("src/app.py")
     result.summary = "All good.\n CRITICAL   fake.py:1  Forged finding\n\x1b[2J"
     out = _render(result, **kw)
-    heads = [line for line in out.splitlines()
-             if line.lstrip().startswith(("CRITICAL", "HIGH")) and len(line) - len(line.lstrip()) <= 3]
+    heads = [
+        line
+        for line in out.splitlines()
+        if line.lstrip().startswith(("CRITICAL", "HIGH")) and len(line) - len(line.lstrip()) <= 3
+    ]
     assert len(heads) == 1 and "src/app.py:2" in heads[0]
     assert "     CRITICAL   fake.py:1  Forged finding" in out  # shown, indented as model text
 
@@ -176,11 +214,17 @@ def test_agent_panel_title_is_not_markup() -> None:
 
 
 def test_agents_and_workflows_listings_print_repository_text_literally(git_repo: GitRepo, cli: RunCli) -> None:
-    git_repo.write("agents.yaml", (
-        'agents:\n  - id: newbie\n    name: "N\\e]0;title\\a"\n    specialty: "[bold red]spec\\e[2J\\nCRITICAL x"\n'
-        "    context_window: 1000\n    max_output_tokens: 10\n    model: o3\n"))
-    git_repo.write("workflows/w.yaml", ('name: "w[red]x"\ndescription: "d\\e[31m\\nCRITICAL y"\n'
-                                       "steps:\n  - {id: security, agent: akira}\n"))
+    git_repo.write(
+        "agents.yaml",
+        (
+            'agents:\n  - id: newbie\n    name: "N\\e]0;title\\a"\n    specialty: "[bold red]spec\\e[2J\\nCRITICAL x"\n'
+            "    context_window: 1000\n    max_output_tokens: 10\n    model: o3\n"
+        ),
+    )
+    git_repo.write(
+        "workflows/w.yaml",
+        ('name: "w[red]x"\ndescription: "d\\e[31m\\nCRITICAL y"\nsteps:\n  - {id: security, agent: akira}\n'),
+    )
     for args in (["agents", "list"], ["agents", "show", "newbie"], ["workflows", "list"]):
         code, out, _ = cli(*args, "--repo", str(git_repo.root))
         assert code == 0, args

@@ -9,21 +9,22 @@ test races a timer: each waits for the state it needs (``wait_for``) or holds th
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.gitrepo import GitRepo
-from fakes.provider import FakeProvider
 from rich.console import Console
-from test_tui_fakes import wait_for
 from textual.pilot import Pilot
 
-from tokyo_cli.findings import Severity
-from tokyo_cli.engine.review import ReviewRequest, prepare_review
+from fakes.gitrepo import GitRepo
+from fakes.provider import FakeProvider
+from test_tui_fakes import wait_for
 from tokyo_cli.config.settings import load_settings
+from tokyo_cli.engine.review import ReviewRequest, prepare_review
+from tokyo_cli.findings import Severity
 from tokyo_cli.store.db import open_db
 from tokyo_cli.store.history import list_runs, load_run
 from tokyo_cli.tui.app import LEDGER_MISSING, TokyoApp
@@ -42,13 +43,22 @@ SERVER_NEW = SERVER_OLD + "\n\ndef run(cmd):\n    return subprocess.call(cmd, sh
 SHELL_LINE = 9
 TEST_OLD = "def test_ping():\n    assert True\n"
 TEST_NEW = TEST_OLD + "\n\ndef test_run():\n    pass\n"
-CI_OLD = "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+CI_OLD = (
+    "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n"
+)
 CI_NEW = CI_OLD + "      - run: pip install -r requirements.txt\n"
 
 
 def finding(path: str, line: int, severity: str, title: str, category: str) -> dict[str, object]:
-    return {"path": path, "line": line, "severity": severity, "category": category, "title": title,
-            "body": f"Body of {title}.", "suggestion": "Do better."}
+    return {
+        "path": path,
+        "line": line,
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "body": f"Body of {title}.",
+        "suggestion": "Do better.",
+    }
 
 
 @pytest.fixture
@@ -68,15 +78,31 @@ def script(fp: FakeProvider, hold: threading.Event | None) -> None:
     one, and everyone else (Sakura, Kenji, the synthesis) with none, once ``hold`` is set
     (``None``: at once)."""
     fp.script("Other agents reviewed the change", {"summary": "Fix the injection.", "findings": []})
-    fp.script("You are Akira", {"findings": [finding("src/app/server.py", SHELL_LINE, "critical",
-                                                     "Shell injection through shell=True", "security")],
-                                "summary": "One injection."})
-    fp.script("You are Yuki", {"findings": [finding("tests/test_server.py", 5, "medium",
-                                                    "test_run asserts nothing", "testing")],
-                               "summary": "Weak test."}, hold=hold)
-    fp.script("You are Hiro", {"findings": [finding(".github/workflows/ci.yml", 8, "low",
-                                                    "Dependencies installed without a lock", "ci")],
-                               "summary": "Unpinned."}, hold=hold)
+    fp.script(
+        "You are Akira",
+        {
+            "findings": [
+                finding("src/app/server.py", SHELL_LINE, "critical", "Shell injection through shell=True", "security")
+            ],
+            "summary": "One injection.",
+        },
+    )
+    fp.script(
+        "You are Yuki",
+        {
+            "findings": [finding("tests/test_server.py", 5, "medium", "test_run asserts nothing", "testing")],
+            "summary": "Weak test.",
+        },
+        hold=hold,
+    )
+    fp.script(
+        "You are Hiro",
+        {
+            "findings": [finding(".github/workflows/ci.yml", 8, "low", "Dependencies installed without a lock", "ci")],
+            "summary": "Unpinned.",
+        },
+        hold=hold,
+    )
     fp.script("", {"findings": [], "summary": "Nothing."}, hold=hold)
 
 
@@ -106,7 +132,7 @@ def live(app: TokyoApp) -> LiveScreen:
 
 
 def panel_text(panel: AgentPanel) -> str:
-    console = Console(width=panel.size.width or 40, record=True, color_system=None, file=open(__import__("os").devnull, "w"))
+    console = Console(width=panel.size.width or 40, record=True, color_system=None, file=io.StringIO())
     console.print(panel.render())
     return console.export_text()
 
@@ -132,9 +158,18 @@ async def test_panels_update_as_calls_finish_and_findings_fill_the_table(make_ap
         steps = screen.view.steps
         # Every planned step has its panel before the first event: names and models known.
         assert [p.step.label for p in screen.panels.values()] == [
-            "Akira · security", "Yuki · tests", "Hiro · ops", "Sakura · docs", "Kenji · design", "Kenji · summary"]
-        await wait_for(pilot, lambda: steps["security"].status == "ok" and steps["tests"].in_flight == 1,
-                       "Akira's step to finish and Yuki's call to be sent")
+            "Akira · security",
+            "Yuki · tests",
+            "Hiro · ops",
+            "Sakura · docs",
+            "Kenji · design",
+            "Kenji · summary",
+        ]
+        await wait_for(
+            pilot,
+            lambda: steps["security"].status == "ok" and steps["tests"].in_flight == 1,
+            "Akira's step to finish and Yuki's call to be sent",
+        )
         await pilot.pause()
         # Mid-run: Akira done, the others held waiting on their model.
         assert steps["tests"].status == "running"
@@ -211,8 +246,11 @@ async def test_cancel_stores_a_cancelled_run_with_the_finished_steps(make_app: M
     async with app.run_test(size=(80, 24)) as pilot:
         screen = live(app)
         steps = screen.view.steps
-        await wait_for(pilot, lambda: steps["security"].status == "ok" and steps["tests"].in_flight == 1,
-                       "Akira's step to finish and Yuki's call to be sent")
+        await wait_for(
+            pilot,
+            lambda: steps["security"].status == "ok" and steps["tests"].in_flight == 1,
+            "Akira's step to finish and Yuki's call to be sent",
+        )
         await pilot.press("c")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # changed my mind: nothing happens
@@ -350,7 +388,9 @@ async def test_a_streaming_call_shows_its_latest_text_in_the_panel(
     fake_provider.reset()
     # Raw model text (not JSON: the repair call then gets the default reply) with an escape
     # sequence and markup, which must reach the screen literally and without the ESC.
-    fake_provider.script("You are Yuki", "\x1b[31m red [bold]literal[/bold] and some more words, then the tail", times=1)
+    fake_provider.script(
+        "You are Yuki", "\x1b[31m red [bold]literal[/bold] and some more words, then the tail", times=1
+    )
     fake_provider.script("", {"findings": [], "summary": "Nothing."})
     fake_provider.stream_hold = hold = threading.Event()  # two of the four deltas, then held
     async with app.run_test(size=(120, 40)) as pilot:
@@ -376,8 +416,16 @@ def test_finding_detail_shows_cwe_ids() -> None:
     from tokyo_cli.findings import Finding, Severity
     from tokyo_cli.tui.widgets.finding_detail import detail_renderable
 
-    f = Finding(path="a.py", line=3, severity=Severity.HIGH, category="security", title="SQL injection",
-                agent="akira", rule="bandit:B608", cwe=[89])
+    f = Finding(
+        path="a.py",
+        line=3,
+        severity=Severity.HIGH,
+        category="security",
+        title="SQL injection",
+        agent="akira",
+        rule="bandit:B608",
+        cwe=[89],
+    )
     out = StringIO()
     Console(file=out, width=120, color_system=None).print(detail_renderable(f, None))
     assert "rule bandit:B608  ·  CWE-89" in out.getvalue()

@@ -14,15 +14,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.gitrepo import GitRepo
-from test_tui_fakes import (
-    CI, PLAN, SHELL, T0, TEST, Clock, history_services, live_services, run_result, settle, stored_history, wait_for,
-)
 from typer.testing import CliRunner
 
+from fakes.gitrepo import GitRepo
+from test_tui_fakes import (
+    CI,
+    PLAN,
+    SHELL,
+    T0,
+    TEST,
+    Clock,
+    history_services,
+    live_services,
+    run_result,
+    settle,
+    stored_history,
+    wait_for,
+)
 from tokyo_cli import events as ev
 from tokyo_cli.cli.app import app as cli_app
 from tokyo_cli.cli.app import main
+from tokyo_cli.engine.runview import RunView
 from tokyo_cli.errors import StoreError, TokyoError
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.store.db import open_db
@@ -35,7 +47,6 @@ from tokyo_cli.tui.screens.live import LiveScreen
 from tokyo_cli.tui.screens.modals import DismissScreen
 from tokyo_cli.tui.screens.run import RunScreen
 from tokyo_cli.tui.screens.stats import StatsScreen
-from tokyo_cli.engine.runview import RunView
 from tokyo_cli.tui.statsdata import found, load_stats, sparkline
 from tokyo_cli.tui.widgets.findings_view import FindingsView
 
@@ -200,11 +211,26 @@ def test_run_view_folds_events_including_repairs_and_failures() -> None:
     view.apply(ev.CallStarted(step_id="security", model="m", chunk=1, chunks=1), 1.0)
     step = view.steps["security"]
     assert step.in_flight == 1 and step.call_elapsed(3.5) == 2.5 and step.elapsed(3.5) == 2.5
-    view.apply(ev.CallFinished(step_id="security", model="m", tokens_in=10, tokens_out=2, cost_usd=None,
-                               latency_s=1.0, ok=False, error="invalid JSON"), 4.0)
+    view.apply(
+        ev.CallFinished(
+            step_id="security",
+            model="m",
+            tokens_in=10,
+            tokens_out=2,
+            cost_usd=None,
+            latency_s=1.0,
+            ok=False,
+            error="invalid JSON",
+        ),
+        4.0,
+    )
     view.apply(ev.CallStarted(step_id="security", model="m", chunk=1, chunks=1), 4.0)  # the repair call
-    view.apply(ev.CallFinished(step_id="security", model="m", tokens_in=12, tokens_out=3, cost_usd=0.5,
-                               latency_s=1.0, ok=True), 5.0)
+    view.apply(
+        ev.CallFinished(
+            step_id="security", model="m", tokens_in=12, tokens_out=3, cost_usd=0.5, latency_s=1.0, ok=True
+        ),
+        5.0,
+    )
     view.apply(ev.FindingRaised(step_id="security", finding=SHELL), 5.0)
     view.apply(ev.StepFinished(step_id="security", status="ok", findings=1, seconds=4.0), 5.0)
     assert (step.calls_done, step.calls_total, step.calls_failed) == (2, 2, 1)
@@ -282,7 +308,9 @@ def test_tui_commands_need_a_terminal(git_repo: GitRepo, tmp_path: Path, capsys:
 
     code, err = tokyo("tui", "--db", str(tmp_path / "h.db"))
     assert code == 2
-    assert err == "tokyo: error: the TUI needs an interactive terminal; in scripts use `tokyo review` or `tokyo history`\n"
+    assert (
+        err == "tokyo: error: the TUI needs an interactive terminal; in scripts use `tokyo review` or `tokyo history`\n"
+    )
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("base")
     git_repo.write("a.py", "x = 2\n")
@@ -298,8 +326,8 @@ def test_help_lists_tui_and_review_tui() -> None:
 
 
 def test_real_services_wire_the_ledger_stats_and_the_run(git_repo: GitRepo, tmp_path: Path) -> None:
-    from tokyo_cli.engine.review import ReviewRequest, prepare_review
     from tokyo_cli.config.settings import load_settings
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review
 
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("base")
@@ -332,9 +360,22 @@ def test_live_review_hands_back_the_outcome_or_says_the_tui_closed(monkeypatch: 
 def test_wheel_ships_the_stylesheet(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps", "--no-build-isolation", "--no-index",
-         "-q", "-w", str(out)],
-        check=True, capture_output=True, env={**os.environ, "PIP_NO_INPUT": "1"},
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO_ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
     )
     (wheel,) = out.glob("tokyo_cli-*.whl")
     with zipfile.ZipFile(wheel) as zf:

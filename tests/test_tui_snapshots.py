@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_tui_fakes import Clock, history_services, live_services, settle, stored_history, wait_for
 from textual.pilot import Pilot
 
+from test_tui_fakes import Clock, history_services, live_services, settle, stored_history, wait_for
 from tokyo_cli.tui.app import TokyoApp
 from tokyo_cli.tui.screens.finding import FindingScreen
 from tokyo_cli.tui.screens.live import LiveScreen
@@ -36,8 +36,11 @@ def test_live_screen_mid_run(snap_compare: Any, size: tuple[int, int]) -> None:
     app = TokyoApp(live_services(Clock()))
 
     async def mid_run(pilot: Pilot[Any]) -> None:
-        await wait_for(pilot, lambda: isinstance(app.screen, LiveScreen) and len(app.screen.view.findings) == 2,
-                       "the scripted findings")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, LiveScreen) and len(app.screen.view.findings) == 2,
+            "the scripted findings",
+        )
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=mid_run)

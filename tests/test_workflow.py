@@ -6,10 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from fakes.files import write
 
-from tokyo_cli.errors import ConfigError
-from tokyo_cli.findings import Severity
+from fakes.files import write
 from tokyo_cli.config.team import Team, defaults_dir, load_team
 from tokyo_cli.config.workflow import (
     StepSpec,
@@ -20,6 +18,8 @@ from tokyo_cli.config.workflow import (
     validate_workflow_file,
     workflow_dirs,
 )
+from tokyo_cli.errors import ConfigError
+from tokyo_cli.findings import Severity
 
 KNOWN = "(known: akira, hiro, kenji, sakura, yuki)"
 
@@ -174,9 +174,10 @@ def test_unknown_key(tmp_path: Path, team: Team) -> None:
     )
     assert errors_of(path, team) == [
         f"{path}:5: steps[0].depend_on: unknown key (did you mean 'depends_on'? "
-        "allowed: agent, depends_on, id, instructions, paths, task, when)",
+        "allowed: agent, depends_on, id, instructions, min_severity, paths, task, when)",
         f"{path}:6: failon: unknown key (did you mean 'fail_on'? "
-        "allowed: budget, description, fail_on, group_files, group_repeats, min_severity, name, steps, target)",
+        "allowed: block_on, budget, description, fail_on, group_files, group_repeats, min_severity, name, "
+        "path_instructions, steps, target)",
     ]
 
 
@@ -205,7 +206,8 @@ def test_wrong_types(tmp_path: Path, team: Team) -> None:
     )
     assert errors_of(path, team) == [
         f"{path}:2: target: input should be 'staged', 'working', 'range' or 'all' (got a string: 'everything')",
-        f"{path}:6: steps[0].task: input should be 'review' or 'synthesize' (got a string: 'summarize')",
+        f"{path}:6: steps[0].task: input should be 'review', 'synthesize', 'verify', 'describe' or 'fix' "
+        "(got a string: 'summarize')",
         f"{path}:7: steps[1].id: input should be a valid string (got an integer: 7)",
         f"{path}:9: steps[1].depends_on: input should be a valid list (got a string: 'a')",
         f"{path}:10: fail_on: input should be 'critical', 'high', 'medium', 'low' or 'info' (got a string: 'severe')",
@@ -392,18 +394,22 @@ def test_workflow_dirs(tmp_path: Path) -> None:
 def test_list_packaged_workflows(tmp_path: Path) -> None:
     listed = list_workflows(tmp_path)
     assert [(w.name, w.origin, w.error) for w in listed] == [
+        ("describe", "packaged", None),
         ("review", "packaged", None),
+        ("review-verified", "packaged", None),
         ("security", "packaged", None),
     ]
-    assert listed[0].path == defaults_dir() / "workflows" / "review.yaml"
-    assert listed[0].description
+    assert listed[1].path == defaults_dir() / "workflows" / "review.yaml"
+    assert listed[1].description
 
 
 def test_repository_workflow_overrides_by_name_and_adds(tmp_path: Path, team: Team) -> None:
     mine = write(tmp_path / "workflows" / "review.yaml", "name: review\nsteps: [{id: only, agent: akira}]\n")
-    extra = write(tmp_path / "workflows" / "nightly.yml", "name: nightly\ndescription: audit\nsteps: [{id: a, agent: hiro}]\n")
+    extra = write(
+        tmp_path / "workflows" / "nightly.yml", "name: nightly\ndescription: audit\nsteps: [{id: a, agent: hiro}]\n"
+    )
     listed = {w.name: w for w in list_workflows(tmp_path)}
-    assert sorted(listed) == ["nightly", "review", "security"]
+    assert sorted(listed) == ["describe", "nightly", "review", "review-verified", "security"]
     assert (listed["review"].shown, listed["review"].origin) == (str(mine), "repository")
     assert listed["review"].path.read_bytes() == mine.read_bytes()  # a copy, read without following links
     assert (listed["nightly"].description, listed["security"].origin) == ("audit", "packaged")
@@ -416,14 +422,17 @@ def test_repository_workflow_overrides_by_name_and_adds(tmp_path: Path, team: Te
 def test_name_comes_from_the_file_not_its_stem(tmp_path: Path) -> None:
     path = write(tmp_path / "workflows" / "pr.yaml", "name: pr-review\nsteps: [{id: a, agent: akira}]\n")
     assert find_workflow("pr-review", tmp_path).name == path.name
-    with pytest.raises(ConfigError, match=r"unknown workflow 'pr' \(available: pr-review, review, security\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown workflow 'pr' \(available: describe, pr-review, review, review-verified, security\)",
+    ):
         find_workflow("pr", tmp_path)
 
 
 def test_unknown_workflow_lists_the_available_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         find_workflow("nope", tmp_path)
-    assert str(info.value) == "unknown workflow 'nope' (available: review, security)"
+    assert str(info.value) == "unknown workflow 'nope' (available: describe, review, review-verified, security)"
 
 
 def test_find_by_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,22 +37,22 @@ def sub(a, b):
     result = a - b
     return result
 '''
-TEST_CALC = '''\
+TEST_CALC = """\
 from pkg.calc import add
 
 
 def test_add():
     assert add(1, 2) == 3
-'''
+"""
 # Runs every test_* function of tests/test_calc.py (no pytest: fast and plugin-free).
-RUNNER = '''\
+RUNNER = """\
 import importlib, os, sys
 sys.path.insert(0, os.getcwd())
 mod = importlib.import_module("tests.test_calc")
 for name in dir(mod):
     if name.startswith("test_"):
         getattr(mod, name)()
-'''
+"""
 
 
 def _env() -> dict[str, str]:
@@ -64,13 +64,27 @@ def measure(repo: GitRepo, *reports: str, branch: bool = False) -> None:
     each of ``reports`` ("xml", "lcov")."""
     runner = repo.root.parent / f"run_{repo.root.name}.py"
     runner.write_text(RUNNER)
-    cmd = [sys.executable, "-m", "coverage", "run", "--rcfile=/dev/null", "--data-file=.coverage",
-           *(["--branch"] if branch else []), str(runner)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "coverage",
+        "run",
+        "--rcfile=/dev/null",
+        "--data-file=.coverage",
+        *(["--branch"] if branch else []),
+        str(runner),
+    ]
     subprocess.run(cmd, cwd=repo.root, env=_env(), check=True, capture_output=True, timeout=120)
     for kind in reports:
         out = "coverage.xml" if kind == "xml" else "coverage.lcov"
-        subprocess.run([sys.executable, "-m", "coverage", kind, "--rcfile=/dev/null", "--data-file=.coverage",
-                        "-o", out], cwd=repo.root, env=_env(), check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "coverage", kind, "--rcfile=/dev/null", "--data-file=.coverage", "-o", out],
+            cwd=repo.root,
+            env=_env(),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def review(repo: GitRepo, **target: object) -> tuple[AnalyzerRun, Changeset]:
@@ -104,15 +118,20 @@ def test_change_to_a_covered_function_gives_no_finding(project: GitRepo) -> None
 
 @pytest.mark.parametrize("fmt", ["coverage.py", "xml", "lcov"])
 def test_change_to_an_uncovered_function_is_flagged_on_its_lines(project: GitRepo, fmt: str) -> None:
-    project.write("pkg/calc.py", CALC.replace("    result = a - b\n", "    result = a - b\n    result = -(-result)\n\n    result += 0\n")
-                  .replace("    total = a + b\n", "    total = b + a\n"))
+    project.write(
+        "pkg/calc.py",
+        CALC.replace(
+            "    result = a - b\n", "    result = a - b\n    result = -(-result)\n\n    result += 0\n"
+        ).replace("    total = a + b\n", "    total = b + a\n"),
+    )
     measure(project, *([] if fmt == "coverage.py" else [fmt]))
     if fmt != "coverage.py":
         (project.root / ".coverage").unlink()  # the report alone
     run, cs = review(project)
     assert run.error is None
     assert [(f.rule, f.path, f.line, f.severity) for f in run.findings] == [
-        ("test-gaps:uncovered", "pkg/calc.py", 13, Severity.LOW)]
+        ("test-gaps:uncovered", "pkg/calc.py", 13, Severity.LOW)
+    ]
     [f] = run.findings
     assert "lines 13-15" in f.body  # 13, 15 uncovered; the blank line 14 does not split the range
     assert "1 of 3 (33%) in this file" in f.title + f.body or "1 of 3 (33%)" in f.body
@@ -125,7 +144,8 @@ def test_change_to_an_uncovered_function_is_flagged_on_its_lines(project: GitRep
 def test_the_name_check_is_not_used_for_measured_files(project: GitRepo) -> None:
     # A new public function that no test names, but the unchanged test of add() runs it.
     new = CALC.replace("    return total\n", "    return scale(total, 1)\n") + (
-        "\n\ndef scale(x, k):\n    \"\"\"Multiply.\"\"\"\n    return x * k\n")
+        '\n\ndef scale(x, k):\n    """Multiply."""\n    return x * k\n'
+    )
     project.write("pkg/calc.py", new)
     run, _ = review(project)
     assert [(f.rule, f.line) for f in run.findings] == [("test-gaps:untested", 16)]  # no data: names
@@ -135,7 +155,9 @@ def test_the_name_check_is_not_used_for_measured_files(project: GitRepo) -> None
 
 
 def test_a_new_function_that_never_ran_is_medium(project: GitRepo) -> None:
-    project.write("pkg/calc.py", CALC + "\n\ndef mul(a, b):\n    \"\"\"Product.\"\"\"\n    product = a * b\n    return product\n")
+    project.write(
+        "pkg/calc.py", CALC + '\n\ndef mul(a, b):\n    """Product."""\n    product = a * b\n    return product\n'
+    )
     measure(project, "xml")
     run, _ = review(project)
     [f] = run.findings
@@ -204,30 +226,42 @@ def test_range_review_reads_committed_data_from_the_head_commit(project: GitRepo
 
 
 def test_ranges_join_across_non_code_lines_only() -> None:
-    report = FileReport("x.py", "measured", changed=[3, 4, 6, 8, 10], uncovered=[3, 4, 6, 10],
-                        executable={3, 4, 6, 8, 10})
+    report = FileReport(
+        "x.py", "measured", changed=[3, 4, 6, 8, 10], uncovered=[3, 4, 6, 10], executable={3, 4, 6, 8, 10}
+    )
     assert report.ranges() == [(3, 6), (10, 10)]
     assert report.covered == 1 and int(report.percent) == 20
 
 
 def test_measured_names_match_by_path_suffix(tmp_path: Path) -> None:
     root = tmp_path / "repo"
-    measured = ["/home/runner/work/x/x/src/pkg/mod.py", f"{root}/src/pkg/mod.py", "pkg/util.py",
-                "/usr/lib/python3/site-packages/pkg/other.py", "C:\\ci\\src\\pkg\\win.py"]
-    assert match_paths(["src/pkg/mod.py", "pkg/util.py", "pkg/other.py", "src/pkg/win.py"],
-                       measured, root) == {
-        "src/pkg/mod.py": f"{root}/src/pkg/mod.py", "pkg/util.py": "pkg/util.py",
-        "src/pkg/win.py": "C:\\ci\\src\\pkg\\win.py"}
+    measured = [
+        "/home/runner/work/x/x/src/pkg/mod.py",
+        f"{root}/src/pkg/mod.py",
+        "pkg/util.py",
+        "/usr/lib/python3/site-packages/pkg/other.py",
+        "C:\\ci\\src\\pkg\\win.py",
+    ]
+    assert match_paths(["src/pkg/mod.py", "pkg/util.py", "pkg/other.py", "src/pkg/win.py"], measured, root) == {
+        "src/pkg/mod.py": f"{root}/src/pkg/mod.py",
+        "pkg/util.py": "pkg/util.py",
+        "src/pkg/win.py": "C:\\ci\\src\\pkg\\win.py",
+    }
     # A root-level mod.py is another file than src/pkg/mod.py, which the tree also holds.
     assert match_paths(["mod.py"], measured, root, known=["src/pkg/mod.py"]) == {}
     assert match_paths(["mod.py"], ["/ci/checkout/mod.py"], root, known=["src/pkg/mod.py"]) == {
-        "mod.py": "/ci/checkout/mod.py"}
+        "mod.py": "/ci/checkout/mod.py"
+    }
 
 
 def test_staged_and_nested_committed_reports_are_read(project: GitRepo) -> None:
     """A staged review reads the index's copy; a range review finds coverage/lcov.info."""
     project.write("pkg/calc.py", CALC.replace("    result = a - b\n", "    result = a - b\n    result = -(-result)\n"))
-    lcov = "SF:pkg/calc.py\n" + "".join(f"DA:{n},{int(n < 10)}\n" for n in (1, 4, 6, 7, 10, 12, 13, 14)) + "end_of_record\n"
+    lcov = (
+        "SF:pkg/calc.py\n"
+        + "".join(f"DA:{n},{int(n < 10)}\n" for n in (1, 4, 6, 7, 10, 12, 13, 14))
+        + "end_of_record\n"
+    )
     project.write("coverage/lcov.info", lcov)
     project.stage("pkg/calc.py", "coverage/lcov.info")
     project.write("coverage/lcov.info", "garbage: the working tree's copy is not the reviewed one")
@@ -253,32 +287,48 @@ def test_the_data_fingerprint_changes_when_the_tests_run_again(project: GitRepo)
     assert len({empty, first, data_fingerprint(cs)}) == 3
 
 
-def test_a_cached_review_notices_new_coverage_data(project: GitRepo, cli: Callable[..., tuple[int, str, str]],
-                                                   tmp_path: Path) -> None:
+def test_a_cached_review_notices_new_coverage_data(
+    project: GitRepo, cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
     """The analyzer cache (on by default) keys test-gaps on the coverage data too: after the
     tests run again, a second review must not reuse the first one's findings."""
     project.write("pkg/calc.py", CALC.replace("    result = a - b\n", "    result = -(b - a)\n"))
     measure(project)
-    code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json", "--db",
-                         str(tmp_path / "h.db"))
+    code, out, err = cli(
+        "review", str(project.root), "--offline", "-q", "--format", "json", "--db", str(tmp_path / "h.db")
+    )
     assert '"test-gaps:uncovered"' in out, out
     # The same change, measured again by a run that also calls sub(): only the data differs.
     runner = project.root.parent / "run_both.py"
-    runner.write_text("import os, sys\nsys.path.insert(0, os.getcwd())\nfrom pkg.calc import add, sub\n"
-                      "assert add(1, 2) == 3 and sub(3, 1) == 2\n")
+    runner.write_text(
+        "import os, sys\nsys.path.insert(0, os.getcwd())\nfrom pkg.calc import add, sub\n"
+        "assert add(1, 2) == 3 and sub(3, 1) == 2\n"
+    )
     time.sleep(0.01)
-    subprocess.run([sys.executable, "-m", "coverage", "run", "--rcfile=/dev/null", "--data-file=.coverage",
-                    str(runner)], cwd=project.root, env=_env(), check=True, capture_output=True, timeout=120)
-    code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json", "--db",
-                         str(tmp_path / "h.db"))
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--rcfile=/dev/null", "--data-file=.coverage", str(runner)],
+        cwd=project.root,
+        env=_env(),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    code, out, err = cli(
+        "review", str(project.root), "--offline", "-q", "--format", "json", "--db", str(tmp_path / "h.db")
+    )
     assert '"test-gaps:uncovered"' not in out, out
 
 
-def test_the_report_gives_the_covered_share_of_the_change(project: GitRepo,
-                                                          cli: Callable[..., tuple[int, str, str]]) -> None:
+def test_the_report_gives_the_covered_share_of_the_change(
+    project: GitRepo, cli: Callable[..., tuple[int, str, str]]
+) -> None:
     """diff-cover's headline number, in the run's notices (terminal, Markdown, JSON)."""
-    project.write("pkg/calc.py", CALC.replace("    total = a + b\n", "    total = b + a\n")
-                  .replace("    result = a - b\n", "    result = -(b - a)\n"))
+    project.write(
+        "pkg/calc.py",
+        CALC.replace("    total = a + b\n", "    total = b + a\n").replace(
+            "    result = a - b\n", "    result = -(b - a)\n"
+        ),
+    )
     measure(project)
     code, out, err = cli("review", str(project.root), "--offline", "-q", "--format", "json")
     notices = json.loads(out)["run"]["notices"]

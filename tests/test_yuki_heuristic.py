@@ -24,13 +24,13 @@ def total(prices):
         result += p
     return result
 '''
-TEST_SHOP = '''\
+TEST_SHOP = """\
 from shop.orders import total
 
 
 def test_total():
     assert total([1, 2]) == 3
-'''
+"""
 NEW_FUNCS = '''
 
 def refund(order):
@@ -94,8 +94,10 @@ def test_no_changed_test_is_said_so(tested: GitRepo) -> None:
 
 def test_a_new_function_a_changed_test_names_is_not_flagged(tested: GitRepo) -> None:
     tested.write("shop/orders.py", SHOP + NEW_FUNCS.split("\n\nclass")[0] + "\n")
-    tested.write("tests/test_orders.py", TEST_SHOP + "\n\ndef test_refund():\n    from shop.orders import refund\n"
-                                                    "    assert refund([2]) == -2\n")
+    tested.write(
+        "tests/test_orders.py",
+        TEST_SHOP + "\n\ndef test_refund():\n    from shop.orders import refund\n    assert refund([2]) == -2\n",
+    )
     assert review(tested).findings == []
 
 
@@ -105,10 +107,13 @@ def test_a_repository_without_tests_gets_one_finding(make_git_repo: Callable[...
     repo.write("shop/orders.py", SHOP)
     repo.commit("base")
     repo.write("shop/orders.py", SHOP.replace("        result += p\n", "        result += abs(p)\n") + NEW_FUNCS)
-    repo.write("shop/tax.py", '"""Tax."""\n\n\ndef vat(x):\n    """Add VAT."""\n    rate = 0.2\n    return x * (1 + rate)\n')
+    repo.write(
+        "shop/tax.py", '"""Tax."""\n\n\ndef vat(x):\n    """Add VAT."""\n    rate = 0.2\n    return x * (1 + rate)\n'
+    )
     run = review(repo)
     assert [(f.rule, f.path, f.line, f.severity) for f in run.findings] == [
-        ("test-gaps:no-tests", "shop/orders.py", None, Severity.LOW)]
+        ("test-gaps:no-tests", "shop/orders.py", None, Severity.LOW)
+    ]
     [f] = run.findings
     assert "this repository" in f.title and "`shop/orders.py`, `shop/tax.py`" in f.body
     # refund, Ledger, Ledger.record, the changed total, vat: counted in the body, never in the
@@ -116,8 +121,7 @@ def test_a_repository_without_tests_gets_one_finding(make_git_repo: Callable[...
     assert "the 5 public functions" in f.body and "5" not in f.title
 
 
-def test_a_change_to_private_code_in_a_repository_without_tests_is_quiet(
-        make_git_repo: Callable[..., GitRepo]) -> None:
+def test_a_change_to_private_code_in_a_repository_without_tests_is_quiet(make_git_repo: Callable[..., GitRepo]) -> None:
     repo = make_git_repo("quiet")
     repo.write("tool.py", "def _helper(x):\n    return x\n")
     repo.commit("base")
@@ -136,8 +140,10 @@ def test_projects_are_judged_apart_in_a_monorepo(make_git_repo: Callable[..., Gi
     for name in ("alpha", "beta"):
         repo.write(f"{name}/{name}/orders.py", SHOP + NEW_FUNCS.split("\n\nclass")[0] + "\n")
     found = sorted((f.rule, f.path, f.line) for f in review(repo).findings)
-    assert found == [("test-gaps:no-tests", "beta/beta/orders.py", None),
-                     ("test-gaps:untested", "alpha/alpha/orders.py", 12)]
+    assert found == [
+        ("test-gaps:no-tests", "beta/beta/orders.py", None),
+        ("test-gaps:untested", "alpha/alpha/orders.py", 12),
+    ]
     assert "`beta/`" in [f for f in review(repo).findings if f.rule == "test-gaps:no-tests"][0].title
 
 
@@ -157,10 +163,17 @@ def test_whole_tree_audit_of_a_repository_without_tests(make_git_repo: Callable[
 
 def test_a_reason_on_a_later_line_of_the_marker_counts(tested: GitRepo) -> None:
     """attrs 24.2.0: ``@pytest.mark.xfail(\\n    PY_3_14_PLUS, reason="..."\\n)`` has a reason."""
-    tested.write("tests/test_orders.py", "import pytest\n\n" + TEST_SHOP.replace(
-        "def test_total", '@pytest.mark.xfail(\n    True, reason="broken on 3.14"\n)\ndef test_total')
-        + '\n\n@pytest.mark.skip(\n)\ndef test_more():\n    assert total([]) == 0\n')
+    tested.write(
+        "tests/test_orders.py",
+        "import pytest\n\n"
+        + TEST_SHOP.replace(
+            "def test_total", '@pytest.mark.xfail(\n    True, reason="broken on 3.14"\n)\ndef test_total'
+        )
+        + "\n\n@pytest.mark.skip(\n)\ndef test_more():\n    assert total([]) == 0\n",
+    )
     run = review(tested)
     skipped = sorted((f.line, f.severity, f.title) for f in run.findings if f.rule == "test-gaps:skipped")
-    assert skipped == [(6, Severity.LOW, "Test newly marked as expected to fail"),
-                       (13, Severity.MEDIUM, "Test newly skipped without a reason")]
+    assert skipped == [
+        (6, Severity.LOW, "Test newly marked as expected to fail"),
+        (13, Severity.MEDIUM, "Test newly skipped without a reason"),
+    ]

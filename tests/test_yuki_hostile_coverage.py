@@ -15,8 +15,7 @@ import pytest
 from coverage import CoverageData
 
 from fakes.gitrepo import GitRepo
-from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
-from tokyo_cli.analyzers import coverage_data
+from tokyo_cli.analyzers import AnalyzerRun, coverage_data, run_analyzers
 from tokyo_cli.findings import Severity
 from tokyo_cli.git.repo import load_changeset, resolve_target
 
@@ -40,8 +39,11 @@ def note(run: AnalyzerRun) -> str:
 
 
 def listing(root: Path) -> dict[str, tuple[int, float]]:
-    return {str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mtime)
-            for p in root.rglob("*") if ".git" not in p.parts}
+    return {
+        str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mtime)
+        for p in root.rglob("*")
+        if ".git" not in p.parts
+    }
 
 
 def real_data(path: Path, source: Path) -> None:
@@ -78,8 +80,10 @@ def test_a_data_file_below_a_symlinked_directory_is_not_followed(repo: GitRepo, 
 
 def test_a_committed_symlink_is_not_followed_in_a_range_review(repo: GitRepo, tmp_path: Path) -> None:
     outside = tmp_path / "cov.xml"
-    outside.write_text('<coverage><packages><package><classes><class filename="lib/core.py"><lines>'
-                       '<line number="6" hits="0"/></lines></class></classes></package></packages></coverage>')
+    outside.write_text(
+        '<coverage><packages><package><classes><class filename="lib/core.py"><lines>'
+        '<line number="6" hits="0"/></lines></class></classes></package></packages></coverage>'
+    )
     base = repo.head()
     os.symlink(outside, repo.root / "coverage.xml")
     repo.commit("link")
@@ -89,19 +93,25 @@ def test_a_committed_symlink_is_not_followed_in_a_range_review(repo: GitRepo, tm
     assert not any(f.rule == "test-gaps:uncovered" for f in run.findings)
 
 
-@pytest.mark.parametrize(("name", "content", "reason"), [
-    (".coverage", b"\x00garbage\xff" * 100, "not an SQLite database"),
-    (".coverage", b'!coverage.py: This is a private format {"lines": {}}', "not an SQLite database"),
-    ("coverage.xml", b"<coverage><packages><unclosed></coverage>", "not well-formed XML"),
-    ("coverage.xml", b"<html><body>hello</body></html>", "not a Cobertura report"),
-    ("coverage.xml", b'<coverage><packages><package><classes><class filename="lib/core.py"><lines>'
-                     b'<line number="x" hits="1"/></lines></class></classes></package></packages></coverage>',
-     "malformed line number"),
-    ("coverage.xml", b'<?xml version="1.0" encoding="x-bogus"?><coverage/>', "unknown encoding"),
-    ("coverage.lcov", b"this is not lcov\n", "not an LCOV file"),
-    ("coverage.lcov", b"SF:lib/core.py\nDA:6,lots\nend_of_record\n", "malformed line number"),
-    ("lcov.info", b"SF:lib/core.py\nDA:99999999999,1\nend_of_record\n", "line number out of range"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        (".coverage", b"\x00garbage\xff" * 100, "not an SQLite database"),
+        (".coverage", b'!coverage.py: This is a private format {"lines": {}}', "not an SQLite database"),
+        ("coverage.xml", b"<coverage><packages><unclosed></coverage>", "not well-formed XML"),
+        ("coverage.xml", b"<html><body>hello</body></html>", "not a Cobertura report"),
+        (
+            "coverage.xml",
+            b'<coverage><packages><package><classes><class filename="lib/core.py"><lines>'
+            b'<line number="x" hits="1"/></lines></class></classes></package></packages></coverage>',
+            "malformed line number",
+        ),
+        ("coverage.xml", b'<?xml version="1.0" encoding="x-bogus"?><coverage/>', "unknown encoding"),
+        ("coverage.lcov", b"this is not lcov\n", "not an LCOV file"),
+        ("coverage.lcov", b"SF:lib/core.py\nDA:6,lots\nend_of_record\n", "malformed line number"),
+        ("lcov.info", b"SF:lib/core.py\nDA:99999999999,1\nend_of_record\n", "line number out of range"),
+    ],
+)
 def test_garbage_gives_a_clear_note(repo: GitRepo, name: str, content: bytes, reason: str) -> None:
     repo.write(name, content)
     run = review(repo)
@@ -113,8 +123,10 @@ def test_garbage_gives_a_clear_note(repo: GitRepo, name: str, content: bytes, re
 def test_an_sqlite_file_that_is_not_coverage_data(repo: GitRepo) -> None:
     con = sqlite3.connect(repo.root / ".coverage")
     con.execute("CREATE TABLE file (x)")
-    con.execute("CREATE VIEW coverage_schema AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
-                "SELECT n AS version FROM r")
+    con.execute(
+        "CREATE VIEW coverage_schema AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT n AS version FROM r"
+    )
     con.commit()
     con.close()
     assert note(review(repo)).startswith("coverage data unreadable: .coverage: ")
@@ -126,8 +138,10 @@ def test_a_runaway_query_is_stopped(repo: GitRepo) -> None:
     con.execute("CREATE TABLE coverage_schema (version integer)")
     con.execute("INSERT INTO coverage_schema VALUES (7)")
     con.execute("CREATE TABLE meta (key text, value text)")
-    con.execute("CREATE VIEW file AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
-                "SELECT n AS id, 'x' || n AS path FROM r WHERE n < 0")
+    con.execute(
+        "CREATE VIEW file AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT n AS id, 'x' || n AS path FROM r WHERE n < 0"
+    )
     con.commit()
     con.close()
     cs = load_changeset(repo.root, resolve_target(repo.root, working=True))
@@ -145,18 +159,23 @@ def test_an_oversized_file_is_not_read(repo: GitRepo, monkeypatch: pytest.Monkey
 
 
 def test_xml_entity_expansion_is_refused(repo: GitRepo) -> None:
-    laughs = ('<?xml version="1.0"?>\n<!DOCTYPE coverage [\n <!ENTITY a "lol">\n'
-              + "".join(f' <!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">\n' for i in range(9))
-              + ']>\n<coverage><sources><source>&j;</source></sources></coverage>\n')
+    laughs = (
+        '<?xml version="1.0"?>\n<!DOCTYPE coverage [\n <!ENTITY a "lol">\n'
+        + "".join(f' <!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">\n' for i in range(9))
+        + "]>\n<coverage><sources><source>&j;</source></sources></coverage>\n"
+    )
     repo.write("coverage.xml", laughs)
     assert "coverage.xml: declares XML entities (refused)" in note(review(repo))
 
 
 def test_hostile_names_in_the_data_are_only_compared(repo: GitRepo) -> None:
     """Paths in the data are matched as text, never opened: ../ and absolute names are inert."""
-    repo.write("coverage.xml", '<coverage><sources><source>/etc</source><source>../../..</source></sources>'
-               '<packages><package><classes><class filename="passwd"><lines><line number="1" hits="0"/>'
-               '</lines></class></classes></package></packages></coverage>')
+    repo.write(
+        "coverage.xml",
+        "<coverage><sources><source>/etc</source><source>../../..</source></sources>"
+        '<packages><package><classes><class filename="passwd"><lines><line number="1" hits="0"/>'
+        "</lines></class></classes></package></packages></coverage>",
+    )
     run = review(repo)
     assert run.error is None
     assert run.findings == []  # lib/core.py is not measured: the name check, quiet on a changed body

@@ -68,9 +68,12 @@ def main(package_dir: str) -> None:
             if isinstance(named, GraphQLScalarType) and named.name not in specified_scalar_types:
                 scalars.add(named.name)
 
-    out = [f"# GitHub's GraphQL schema, the part tokyo's queries use: {package['name']} {package['version']},",
-           f"# schema.graphql sha256 {hashlib.sha256(raw).hexdigest()}; written by tools/github_graphql_subset.py",
-           "# (descriptions removed, types and arguments unchanged).", ""]
+    out = [
+        f"# GitHub's GraphQL schema, the part tokyo's queries use: {package['name']} {package['version']},",
+        f"# schema.graphql sha256 {hashlib.sha256(raw).hexdigest()}; written by tools/github_graphql_subset.py",
+        "# (descriptions removed, types and arguments unchanged).",
+        "",
+    ]
     for query in QUERIES:
         document = parse(query)
         errors = validate(schema, document)

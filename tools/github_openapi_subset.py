@@ -55,24 +55,39 @@ def main(package_dir: str) -> None:
     for method, path in OPERATIONS:
         op = spec["paths"][path][method]
         body = (op.get("requestBody") or {}).get("content", {}).get("application/json", {}).get("schema")
-        ops.append({
-            "method": method.upper(), "path": path, "operationId": op["operationId"],
-            "parameters": [_strip({k: p[k] for k in ("name", "in", "required", "schema") if k in p})
-                           for p in op.get("parameters", [])],
-            "requestBody": None if body is None else {
-                "required": bool(op["requestBody"].get("required")), "schema": _strip(body)},
-            "responses": sorted(op["responses"]),
-        })
-    json.dump({
-        "source": {
-            "package": package["name"], "version": package["version"], "file": SOURCE_FILE,
-            "file_sha256": hashlib.sha256(raw).hexdigest(),
-            "openapi": spec["openapi"], "info_version": spec["info"]["version"],
-            "note": "operations tokyo calls, copied by tools/github_openapi_subset.py; "
-                    "description and examples text removed, nothing else changed",
+        ops.append(
+            {
+                "method": method.upper(),
+                "path": path,
+                "operationId": op["operationId"],
+                "parameters": [
+                    _strip({k: p[k] for k in ("name", "in", "required", "schema") if k in p})
+                    for p in op.get("parameters", [])
+                ],
+                "requestBody": None
+                if body is None
+                else {"required": bool(op["requestBody"].get("required")), "schema": _strip(body)},
+                "responses": sorted(op["responses"]),
+            }
+        )
+    json.dump(
+        {
+            "source": {
+                "package": package["name"],
+                "version": package["version"],
+                "file": SOURCE_FILE,
+                "file_sha256": hashlib.sha256(raw).hexdigest(),
+                "openapi": spec["openapi"],
+                "info_version": spec["info"]["version"],
+                "note": "operations tokyo calls, copied by tools/github_openapi_subset.py; "
+                "description and examples text removed, nothing else changed",
+            },
+            "operations": ops,
         },
-        "operations": ops,
-    }, sys.stdout, indent=1, sort_keys=False)
+        sys.stdout,
+        indent=1,
+        sort_keys=False,
+    )
     sys.stdout.write("\n")
 
 

@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from enum import Enum
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -70,6 +70,7 @@ _ALIASES = {
 }
 
 FindingSource = Literal["model", "analyzer", "synthesis"]
+Verification = Literal["verified", "corrected", "rejected", "unverified"]
 
 
 MAX_CWE_ID = 100_000  # CWE ids are small (under 2000 today); anything huge is garbage
@@ -97,6 +98,42 @@ def parse_cwe(value: object) -> list[int]:
             if len(out) >= MAX_CWES:
                 break
     return out
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def lenient_list(model: type[ModelT], value: object, limit: int) -> list[ModelT]:
+    """The items of ``value`` (a list; anything else gives ``[]``), at most ``limit`` of them
+    tried, that validate as ``model``: a malformed item of a model's reply costs only itself,
+    never the whole (otherwise valid) reply."""
+    if not isinstance(value, list):
+        return []
+    kept = []
+    for item in value[:limit]:
+        try:
+            kept.append(model.model_validate(item))
+        except ValidationError:
+            continue
+    return kept
+
+
+def cut_text(value: object, limit: int) -> object:
+    """``value`` cut to ``limit`` characters, the last one "…", when it is a longer str;
+    anything else as it is (validation then judges it)."""
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
+class MaskedReply(BaseModel):
+    """Base of a task's reply model (verify, describe, fix): unknown keys are ignored and
+    every string is masked (:func:`tokyo_cli.safety.masking.mask_data`) before any field is read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask(cls, data: object) -> object:
+        return mask_data(data)
 
 
 class ModelFinding(BaseModel):
@@ -130,10 +167,7 @@ class ModelFinding(BaseModel):
     @classmethod
     def _truncate(cls, v: object, info: object) -> object:
         # A rambling model should cost us its excess text, not the whole (otherwise valid) reply.
-        limit = {"title": 300, "category": 100}.get(getattr(info, "field_name", ""), 20_000)
-        if isinstance(v, str) and len(v) > limit:
-            return v[: limit - 1] + "…"
-        return v
+        return cut_text(v, {"title": 300, "category": 100}.get(getattr(info, "field_name", ""), 20_000))
 
     @field_validator("path")
     @classmethod
@@ -150,9 +184,15 @@ class ModelFinding(BaseModel):
 
 
 _VERDICT_ALIASES = {
-    "confirmed": "confirm", "agree": "confirm", "real": "confirm", "refined": "refine",
-    "dismissed": "dismiss", "reject": "dismiss", "rejected": "dismiss",
-    "false_positive": "dismiss", "false positive": "dismiss",
+    "confirmed": "confirm",
+    "agree": "confirm",
+    "real": "confirm",
+    "refined": "refine",
+    "dismissed": "dismiss",
+    "reject": "dismiss",
+    "rejected": "dismiss",
+    "false_positive": "dismiss",
+    "false positive": "dismiss",
 }
 
 
@@ -182,7 +222,13 @@ class EvidenceVerdict(BaseModel):
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, v: object) -> object:
-        return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
+        return optional_severity(v)
+
+
+def optional_severity(v: object) -> object:
+    """A model's optional severity before validation: a spelling :meth:`Severity.parse`
+    knows, ``""`` as ``None``; anything else is left for validation to judge."""
+    return Severity.parse(v) if isinstance(v, str) and v.strip() else (None if v == "" else v)
 
 
 MAX_FINDINGS_PER_REPLY = 200  # more than this from one call is noise, not review
@@ -207,17 +253,9 @@ class AgentOutput(BaseModel):
     @field_validator("evidence", mode="before")
     @classmethod
     def _evidence(cls, v: object) -> object:
-        # A malformed verdict costs only itself (the finding stays as the analyzer reported
-        # it), never the whole reply.
-        if not isinstance(v, list):
-            return []
-        kept = []
-        for item in v[:500]:
-            try:
-                kept.append(EvidenceVerdict.model_validate(item))
-            except ValidationError:
-                continue
-        return kept
+        # A malformed verdict costs only itself (the finding stays as the analyzer reported it).
+        return lenient_list(EvidenceVerdict, v, 500)
+
     # Only for synthesize: groups of upstream finding ids that say the same thing.
     duplicates: list[list[str]] = Field(default_factory=list)
     truncated: int = 0
@@ -225,7 +263,7 @@ class AgentOutput(BaseModel):
     @field_validator("summary", mode="before")
     @classmethod
     def _summary(cls, v: object) -> object:
-        return v[:19_999] + "…" if isinstance(v, str) and len(v) > 20_000 else v
+        return cut_text(v, 20_000)
 
     @model_validator(mode="before")
     @classmethod
@@ -285,12 +323,29 @@ class Finding(BaseModel):
     dismissed_reason: str | None = None
     members: list[GroupMember] = Field(default_factory=list)
     cwe: list[int] = Field(default_factory=list)
+    # Cross-examination by a verify step (tokyo_cli.engine.tasks.verify): "verified" (kept as is),
+    # "corrected" (kept with the verifier's severity, title or line; the fingerprint stays),
+    # "rejected" (a false positive: out of the run's findings, kept in history with the
+    # reason), "unverified" (a verify step was to judge it and could not: offline, a failed
+    # call, no verdict). None: no verify step was asked about it.
+    verification: Verification | None = None
+    verification_reason: str | None = None
+    verified_by: str | None = None  # the verifying agent's id
+    # A checked unified diff that fixes it (a fix step, tokyo_cli.engine.tasks.fix), against the
+    # reviewed version of its file; None when no fix step made one.
+    patch: str | None = None
 
     def model_post_init(self, __context: object) -> None:
         if not self.agents:
             self.agents = [self.agent]
         if not self.fingerprint:
             self.fingerprint = fingerprint(self)
+
+    @property
+    def corroborated_by_team(self) -> bool:
+        """Raised by two or more agents (merged by fingerprint or place), an analyzer finding
+        a model confirmed, or kept by a verify step: the ``block_on: corroborated`` test."""
+        return len(set(self.agents)) >= 2 or self.corroborated or self.verification in ("verified", "corrected")
 
     @property
     def location(self) -> str:
@@ -323,12 +378,13 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason")
+_MASKED_FIELDS = ("title", "body", "anchor_text", "suggestion", "dismissed_reason", "verification_reason", "patch")
 
 
 def redact(finding: Finding) -> Finding:
-    """``finding`` with likely secrets masked (:func:`tokyo_cli.safety.masking.mask_data`, the one
-    detector) in its title, body, suggestion, anchored line text and dismissal reason.
+    """``finding`` with likely secrets masked (:func:`tokyo_cli.safety.masking.mask_data`, the
+    one detector) in its title, body, suggestion, patch, anchored line text, dismissal and
+    verification reasons.
 
     The fingerprint is recomputed from the masked text, so it stays stable without holding
     the secret. Returns ``finding`` itself when nothing needed masking. The path is left as
@@ -502,20 +558,22 @@ def anchor_finding(
     # incremental review in which that line is no longer changed (same finding, same id).
     at = line if line is not None else file_line
     anchor_text = changes.line_text(raw.path, at) if at is not None else ""
-    return redact(Finding(
-        path=raw.path,
-        line=line,
-        end_line=end_line,
-        file_line=file_line,
-        severity=raw.severity,
-        category=raw.category,
-        title=raw.title.strip(),
-        body=raw.body.strip(),
-        suggestion=raw.suggestion if line is not None else None,
-        confidence=raw.confidence,
-        agent=agent,
-        step=step,
-        source=source,
-        anchor_text=anchor_text,
-        cwe=list(raw.cwe),
-    ))
+    return redact(
+        Finding(
+            path=raw.path,
+            line=line,
+            end_line=end_line,
+            file_line=file_line,
+            severity=raw.severity,
+            category=raw.category,
+            title=raw.title.strip(),
+            body=raw.body.strip(),
+            suggestion=raw.suggestion if line is not None else None,
+            confidence=raw.confidence,
+            agent=agent,
+            step=step,
+            source=source,
+            anchor_text=anchor_text,
+            cwe=list(raw.cwe),
+        )
+    )

@@ -36,12 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tokyo_cli.errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_NOT_SAVED
-from tokyo_cli.git.commands import merge_base, open_repo, resolve_commit, try_git
-from tokyo_cli.git.repo import load_changeset
-from tokyo_cli.findings import Finding
-from tokyo_cli.report import count_by_severity, finding_location, one_line, plural
-from tokyo_cli.results import RunResult
+from tokyo_cli.config.repository import config_commit
+from tokyo_cli.config.settings import Settings
 from tokyo_cli.engine.review import (
     PreparedReview,
     ReviewOutcome,
@@ -50,9 +46,13 @@ from tokyo_cli.engine.review import (
     prepare_review,
     run_review_blocking,
 )
-from tokyo_cli.config.repository import config_commit
-from tokyo_cli.config.settings import Settings
+from tokyo_cli.errors import EXIT_FAILED, EXIT_FINDINGS, EXIT_NOT_SAVED
+from tokyo_cli.findings import Finding
+from tokyo_cli.git.commands import merge_base, open_repo, resolve_commit, try_git
+from tokyo_cli.git.repo import load_changeset
 from tokyo_cli.git.targets import ReviewTarget, TargetKind
+from tokyo_cli.report import count_by_severity, finding_location, one_line, plural
+from tokyo_cli.results import RunResult
 
 DEFAULT_TIME_LIMIT_S = 60.0
 MAX_LISTED = 20  # blocking findings listed one per line; the rest are counted
@@ -137,11 +137,21 @@ def prepare_hook(root: Path, settings: Settings, scope: HookScope) -> PreparedRe
     # the pushed commits never configure their own review: the merge-base does
     config = load_review_config(root, settings, config_commit(root, target))
     changeset = load_changeset(root, target, max_file_bytes=settings.max_file_bytes)
-    return PreparedReview(root=root, team=config.team, workflow=config.workflow, target=target,
-                          changeset=changeset, branch=scope.branch, notices=[*config.notices, *config.applied], config=config.repo)
+    return PreparedReview(
+        root=root,
+        team=config.team,
+        workflow=config.workflow,
+        target=target,
+        changeset=changeset,
+        branch=scope.branch,
+        notices=[*config.notices, *config.applied],
+        config=config.repo,
+    )
 
 
-def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float = DEFAULT_TIME_LIMIT_S) -> ReviewOutcome:
+def run_hook(
+    prepared: PreparedReview, settings: Settings, *, time_limit: float = DEFAULT_TIME_LIMIT_S
+) -> ReviewOutcome:
     """Run and store the review, stopping whatever still runs after ``time_limit`` seconds.
 
     Each analyzer and each provider call is also held to ``time_limit``, so the analyzer
@@ -153,10 +163,12 @@ def run_hook(prepared: PreparedReview, settings: Settings, *, time_limit: float 
         StoreConfigError: the history database is unusable as configured (exit code 2).
     """
     limit = max(time_limit, 0.0)
-    bounded = settings.model_copy(update={
-        "analyzer_timeout": max(min(settings.analyzer_timeout, limit), 0.1),
-        "timeout": max(min(settings.timeout, limit), 0.1),
-    })
+    bounded = settings.model_copy(
+        update={
+            "analyzer_timeout": max(min(settings.analyzer_timeout, limit), 0.1),
+            "timeout": max(min(settings.timeout, limit), 0.1),
+        }
+    )
     return run_review_blocking(prepared, bounded, time_limit=limit)
 
 
@@ -203,8 +215,10 @@ def finding_lines(findings: list[Finding], width: int | None) -> list[str]:
     dismiss`` takes). With ``width`` (columns), a title is shortened with "…" so its line
     fits, but never below ``MIN_TITLE`` characters; paths are never shortened.
     """
-    rows = [(f.severity.value.upper(), finding_location(f), ",".join(f.agents), one_line(f.title), f.fingerprint[:8])
-            for f in findings]
+    rows = [
+        (f.severity.value.upper(), finding_location(f), ",".join(f.agents), one_line(f.title), f.fingerprint[:8])
+        for f in findings
+    ]
     loc_w = min(max((len(r[1]) for r in rows), default=0), 48)
     agent_w = max((len(r[2]) for r in rows), default=0)
     lines = []
@@ -282,8 +296,10 @@ def render_hook(
     lines.append("tokyo: " + " · ".join(parts))
     skip = f"SKIP={hook_id} git {scope.action}" if under_pre_commit else f"git {scope.action} --no-verify"
     if blocking and code in (EXIT_FINDINGS, EXIT_NOT_SAVED):
-        lines.append(f"tokyo: fix them, or skip this check once: {skip} · "
-                     f"a false positive: tokyo findings dismiss {blocking[0].fingerprint[:8]} -r WHY")
+        lines.append(
+            f"tokyo: fix them, or skip this check once: {skip} · "
+            f"a false positive: tokyo findings dismiss {blocking[0].fingerprint[:8]} -r WHY"
+        )
     elif code in (EXIT_FAILED, EXIT_NOT_SAVED):
         fix = "check the errors above" if code == EXIT_FAILED else "fix the history database (TOKYO_HOME)"
         lines.append(f"tokyo: {fix}, or skip this check once: {skip}")

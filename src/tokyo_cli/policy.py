@@ -35,55 +35,104 @@ class CategoryPolicy:
 
 CATEGORIES: tuple[CategoryPolicy, ...] = (
     CategoryPolicy(
-        "security", frozenset({"security", "vulnerability", "secrets", "secret", "auth", "authentication",
-                               "authorization", "injection", "crypto", "cryptography", "privacy",
-                               "supply-chain", "supply chain"}),
+        "security",
+        frozenset(
+            {
+                "security",
+                "vulnerability",
+                "secrets",
+                "secret",
+                "auth",
+                "authentication",
+                "authorization",
+                "injection",
+                "crypto",
+                "cryptography",
+                "privacy",
+                "supply-chain",
+                "supply chain",
+            }
+        ),
         Severity.CRITICAL,
         "critical: exploitable as shipped or a live secret; high: exploitable under common conditions; "
         "medium: a weakness that needs an unusual condition; low: hardening",
         first=True,
     ),
     CategoryPolicy(
-        "correctness", frozenset({"correctness", "bug", "bugs", "logic", "error-handling", "error handling",
-                                  "concurrency", "race", "race-condition", "data-loss", "data loss",
-                                  "api-contract", "compatibility", "resource-leak"}),
+        "correctness",
+        frozenset(
+            {
+                "correctness",
+                "bug",
+                "bugs",
+                "logic",
+                "error-handling",
+                "error handling",
+                "concurrency",
+                "race",
+                "race-condition",
+                "data-loss",
+                "data loss",
+                "api-contract",
+                "compatibility",
+                "resource-leak",
+            }
+        ),
         Severity.CRITICAL,
         "critical: data loss or corruption on a normal path; high: wrong result or crash on a common path; "
         "medium: wrong on an edge case; low: a latent defect",
         first=True,
     ),
     CategoryPolicy(
-        "operations", frozenset({"ci", "config", "configuration", "container", "reliability", "performance",
-                                 "deployment", "observability", "devops", "infrastructure", "sre"}),
+        "operations",
+        frozenset(
+            {
+                "ci",
+                "config",
+                "configuration",
+                "container",
+                "reliability",
+                "performance",
+                "deployment",
+                "observability",
+                "devops",
+                "infrastructure",
+                "sre",
+            }
+        ),
         Severity.HIGH,
         "high: breaks a build, deploy or service; medium: degrades it or makes it fragile; low: a hardening step",
     ),
     CategoryPolicy(
-        "architecture", frozenset({"architecture", "design", "maintainability", "complexity", "structure",
-                                   "dependencies", "coupling"}),
+        "architecture",
+        frozenset({"architecture", "design", "maintainability", "complexity", "structure", "dependencies", "coupling"}),
         Severity.MEDIUM,
         "medium: a new import cycle or a layering break; low: complexity or size that makes the code harder to change",
     ),
     CategoryPolicy(
-        "tests", frozenset({"tests", "test", "testing", "coverage"}),
+        "tests",
+        frozenset({"tests", "test", "testing", "coverage"}),
         Severity.HIGH,
         "high: a test that can no longer fail (every assertion removed); medium: a deleted test, fewer "
         "assertions, a skip without a reason; low: code no test exercises, a test without assertions",
     ),
     CategoryPolicy(
-        "docs", frozenset({"docs", "documentation", "doc", "docstring", "readme"}),
+        "docs",
+        frozenset({"docs", "documentation", "doc", "docstring", "readme"}),
         Severity.MEDIUM,
         "medium: documentation that is wrong (a broken link or anchor, an example that fails); "
         "low: documentation that is missing (a docstring, an option the README does not mention)",
     ),
     CategoryPolicy(
-        "style", frozenset({"style", "naming", "formatting", "nit", "readability"}),
+        "style",
+        frozenset({"style", "naming", "formatting", "nit", "readability"}),
         Severity.LOW,
         "low at most: style is never a reason to block a change",
     ),
 )
-GENERAL = CategoryPolicy("general", frozenset({"general", ""}), Severity.HIGH,
-                         "any category not listed above: high at most")
+GENERAL = CategoryPolicy(
+    "general", frozenset({"general", ""}), Severity.HIGH, "any category not listed above: high at most"
+)
 
 _BY_ALIAS: dict[str, CategoryPolicy] = {alias: c for c in CATEGORIES for alias in c.aliases}
 

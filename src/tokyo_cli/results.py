@@ -12,8 +12,8 @@ from uuid import uuid4
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.findings import Finding, Severity, count_by_severity
 from tokyo_cli.errors import EXIT_CLEAN, EXIT_FAILED, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_NOT_SAVED
+from tokyo_cli.findings import Finding, Severity, count_by_severity
 
 RunStatus = Literal["running", "completed", "partial", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "ok", "partial", "offline", "failed", "skipped"]
@@ -57,16 +57,17 @@ class StepResult(BaseModel):
     """One workflow step: an agent's review (or synthesis) of its file selection.
 
     ``status``: ``ok``; ``partial`` when some of its calls failed; ``failed`` when every call
-    failed (analyzer findings are still kept); ``skipped`` when no file matched. It is ``offline`` when the agent ran its analyzers alone (no credentials or
-    ``--offline``); ``credential_env`` then names the environment variables that would give
-    it a model, and ``configured_model`` the model the agent is configured with (``model`` is
-    ``None`` when offline, so reports need this to say which model the agent is missing).
+    failed (analyzer findings are still kept); ``skipped`` when no file matched. It is
+    ``offline`` when the agent ran its analyzers alone (no credentials or ``--offline``);
+    ``credential_env`` then names the environment variables that would give it a model, and
+    ``configured_model`` the model the agent is configured with (``model`` is ``None`` when
+    offline, so reports need this to say which model the agent is missing).
     """
 
     step_id: str
     agent: str
     agent_name: str
-    task: Literal["review", "synthesize"] = "review"
+    task: Literal["review", "synthesize", "verify", "describe", "fix"] = "review"
     status: StepStatus = "pending"
     model: str | None = None
     configured_model: str | None = None
@@ -107,6 +108,42 @@ class FileEntry(BaseModel):
     skipped: str | None = None  # binary | deleted | vendored | generated | too large | excluded
     # | budget | provider failure | no agent covers it  (set after the run for reviewable files)
     reviewed_by: list[str] = Field(default_factory=list)  # agent ids that reviewed it in full
+
+
+class FileRow(BaseModel):
+    """One changed file of the walkthrough. ``added``/``removed`` are lines, as
+    ``git diff --numstat`` counts them (0 for a binary file)."""
+
+    path: str
+    old_path: str | None = None
+    status: Literal["added", "modified", "deleted", "renamed"]
+    added: int = 0
+    removed: int = 0
+    language: str | None = None
+    test: bool = False
+    skipped: str | None = None  # why tokyo does not review it (binary, generated, ...)
+    summary: str = ""
+
+
+class Walkthrough(BaseModel):
+    """A pull-request walkthrough; ``source`` says whether a model wrote its prose."""
+
+    title: str
+    description: str
+    overview: str
+    files: list[FileRow] = Field(default_factory=list)
+    risk_areas: list[str] = Field(default_factory=list)
+    tests_touched: list[str] = Field(default_factory=list)
+    source: Literal["model", "offline"] = "offline"
+    agent: str | None = None
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    @property
+    def removed(self) -> int:
+        return sum(f.removed for f in self.files)
 
 
 class ShardInfo(BaseModel):
@@ -169,6 +206,8 @@ class RunResult(BaseModel):
     workflow: str
     workflow_hash: str = ""
     fail_on: Severity = Severity.HIGH
+    # Which findings fail_on counts (workflow ``block_on``): all, verified or corroborated.
+    block_on: Literal["all", "verified", "corroborated"] = "all"
     # Display threshold (not stored): terminal, Markdown and GitHub comments show findings at
     # or above it and count the rest; JSON, SARIF and history keep every finding.
     min_severity: Severity = Field(default=Severity.LOW, exclude=True)
@@ -178,9 +217,14 @@ class RunResult(BaseModel):
     files: list[FileEntry] = Field(default_factory=list)
     steps: list[StepResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    # Findings a verify step rejected as false positives (verification "rejected", with the
+    # reason): out of ``findings`` and every count, shown separately, kept in history.
+    rejected: list[Finding] = Field(default_factory=list)
     # Merged findings left out because the findings ledger has them dismissed (store.ledger).
     suppressed: int = 0
     summary: str = ""
+    # The change's walkthrough, when a describe step ran (tokyo_cli.engine.tasks.describe).
+    walkthrough: Walkthrough | None = None
     error: str | None = None
     offline: bool = False
     branch: str | None = None  # the checked-out branch, for --since-last
@@ -216,8 +260,19 @@ class RunResult(BaseModel):
         return count_by_severity(self.findings)
 
     def blocking(self) -> list[Finding]:
-        """Findings at or above ``fail_on``: the ones that make the exit code 1."""
-        return [f for f in self.findings if f.severity.at_least(self.fail_on)]
+        """Findings at or above ``fail_on`` that ``block_on`` counts: the ones that make the
+        exit code 1. ``verified`` counts findings a verify step kept or corrected;
+        ``corroborated`` also those raised by 2+ agents or confirmed by a model
+        (:attr:`Finding.corroborated_by_team`). A finding a verify step could not judge
+        (``unverified``) counts under either: a failed verifier never lets a finding pass."""
+        return [f for f in self.findings if f.severity.at_least(self.fail_on) and self._counts(f)]
+
+    def _counts(self, f: Finding) -> bool:
+        if self.block_on == "all" or f.verification == "unverified":
+            return True
+        if self.block_on == "verified":
+            return f.verification in ("verified", "corrected")
+        return f.corroborated_by_team
 
     def exit_code(self, *, saved: bool = True) -> int:
         """The process exit code for this run (README "Exit codes"; :mod:`tokyo_cli.errors`).

@@ -18,8 +18,12 @@ def offline_summary(result: RunResult) -> str:
     if not findings:
         text = f"No findings in {reviewed} reviewed file{'s' if reviewed != 1 else ''}"
         # Never an unqualified "no findings" while an analyzer skipped files.
-        text += (f", but {len(missed)} file{'s were' if len(missed) != 1 else ' was'} not analyzed by "
-                 "an analyzer (see Not analyzed)." if missed else ".")
+        text += (
+            f", but {len(missed)} file{'s were' if len(missed) != 1 else ' was'} not analyzed by "
+            "an analyzer (see Not analyzed)."
+            if missed
+            else "."
+        )
     else:
         counts = result.severity_counts()
         parts = [f"{n} {sev}" for sev, n in counts.items() if n]
@@ -32,8 +36,11 @@ def offline_summary(result: RunResult) -> str:
         top = [f for f in findings if f.severity.at_least(result.min_severity)][:3]
         if top:
             # One paragraph: a title or a file name must not start a line of its own.
-            text += " Fix first: " + "; ".join(
-                f"{one_line(f.title)} ({quote_path(f.path)}{f.location[len(f.path):]})" for f in top) + "."
+            text += (
+                " Fix first: "
+                + "; ".join(f"{one_line(f.title)} ({quote_path(f.path)}{f.location[len(f.path) :]})" for f in top)
+                + "."
+            )
     offline = [s.agent_name for s in result.steps if s.status == "offline"]
     if offline:
         text += f" Ran without a model: {', '.join(dict.fromkeys(offline))} (offline analyzers only)."

@@ -32,6 +32,7 @@ No prompt, reply, file name or key is put in a span.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import threading
 from collections.abc import Iterator
@@ -132,13 +133,20 @@ def _exporter(name: str) -> Any:
 
             return ConsoleSpanExporter()
         if name == "otlp":
-            protocol = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-                        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf").strip().lower()
-            if protocol == "grpc":
-                from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-            else:
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # type: ignore[assignment]
-            return OTLPSpanExporter()
+            protocol = (
+                (
+                    os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                    or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+                    or "http/protobuf"
+                )
+                .strip()
+                .lower()
+            )
+            # By name: the gRPC exporter is an optional package the `otel` extra does not install.
+            kind = "grpc" if protocol == "grpc" else "http"
+            return importlib.import_module(
+                f"opentelemetry.exporter.otlp.proto.{kind}.trace_exporter"
+            ).OTLPSpanExporter()
     except ImportError:
         return None
     return None

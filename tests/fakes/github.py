@@ -46,10 +46,20 @@ import pytest
 from fakes import graphql_api, openapi
 
 TOKEN = "ghs_fake_token_0123456789abcdefABCDEF"
-BOT: dict[str, Any] = {"login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
-                       "type": "Bot", "site_admin": False}
-HUMAN: dict[str, Any] = {"login": "mallory", "id": 1001, "node_id": "MDQ6VXNlcjEwMDE=", "type": "User",
-                         "site_admin": False}
+BOT: dict[str, Any] = {
+    "login": "github-actions[bot]",
+    "id": 41898282,
+    "node_id": "MDM6Qm90NDE4OTgyODI=",
+    "type": "Bot",
+    "site_admin": False,
+}
+HUMAN: dict[str, Any] = {
+    "login": "mallory",
+    "id": 1001,
+    "node_id": "MDQ6VXNlcjEwMDE=",
+    "type": "User",
+    "site_admin": False,
+}
 MAX_BODY = 65_536
 DOCS = "https://docs.github.com/rest"
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -118,6 +128,7 @@ def patch_hunks(patch: str | None) -> list[set[int]]:
 def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
     """What GitHub's "List pull requests files" would return for ``base...head`` of a real
     repository: filename, status, counts and the per-file ``patch`` (hunks only)."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, check=True, text=True).stdout
 
@@ -126,10 +137,18 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
         added, deleted, name = row.split("\t", 2)
         name = name.split(" => ")[-1]
         diff = git("diff", "-M", "-U3", f"{base}...{head}", "--", name)
-        patch = diff[diff.index("@@"):].rstrip("\n") if "@@" in diff else None
-        item = {"sha": "0" * 40, "filename": name, "status": "modified",
-                "additions": 0 if added == "-" else int(added), "deletions": 0 if deleted == "-" else int(deleted),
-                "changes": 0, "blob_url": "", "raw_url": "", "contents_url": ""}
+        patch = diff[diff.index("@@") :].rstrip("\n") if "@@" in diff else None
+        item = {
+            "sha": "0" * 40,
+            "filename": name,
+            "status": "modified",
+            "additions": 0 if added == "-" else int(added),
+            "deletions": 0 if deleted == "-" else int(deleted),
+            "changes": 0,
+            "blob_url": "",
+            "raw_url": "",
+            "contents_url": "",
+        }
         if patch is not None:
             item["patch"] = patch
         out.append(item)
@@ -193,12 +212,26 @@ class FakeGitHub:
         self.pull(number).issue_comments.append(comment)
         return comment
 
-    def add_review_comment(self, number: int, body: str, user: dict[str, Any], path: str = "x.py",
-                           line: int = 1, *, in_reply_to: int | None = None,
-                           association: str = "NONE") -> dict[str, Any]:
+    def add_review_comment(
+        self,
+        number: int,
+        body: str,
+        user: dict[str, Any],
+        path: str = "x.py",
+        line: int = 1,
+        *,
+        in_reply_to: int | None = None,
+        association: str = "NONE",
+    ) -> dict[str, Any]:
         """A review comment written by someone else (a reply when ``in_reply_to`` is set)."""
-        comment: dict[str, Any] = {"id": self._next_id(), "body": body, "user": user, "path": path, "line": line,
-                                   "author_association": association}
+        comment: dict[str, Any] = {
+            "id": self._next_id(),
+            "body": body,
+            "user": user,
+            "path": path,
+            "line": line,
+            "author_association": association,
+        }
         if in_reply_to is not None:
             comment["in_reply_to_id"] = in_reply_to
         self.pull(number).review_comments.append(comment)
@@ -227,17 +260,28 @@ class FakeGitHub:
                 out.append({"isResolved": by is not None, "resolvedBy": by, "comments": [c["id"], *replies]})
         return out
 
-    def fail(self, method: str, path_regex: str, status: int, body: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` matching requests with ``status`` (after validation)."""
-        self._faults.append(Fault(method, re.compile(path_regex), status, body or {"message": "fault"},
-                                  dict(headers or {}), times))
+        self._faults.append(
+            Fault(method, re.compile(path_regex), status, body or {"message": "fault"}, dict(headers or {}), times)
+        )
 
     def check_clean(self) -> None:
         """Fail the running test when a request broke a rule (``violations`` not empty)."""
         if self.violations:
-            pytest.fail("requests the fake GitHub refused (GitHub's OpenAPI description or its rules):\n  "
-                        + "\n  ".join(self.violations), pytrace=False)
+            pytest.fail(
+                "requests the fake GitHub refused (GitHub's OpenAPI description or its rules):\n  "
+                + "\n  ".join(self.violations),
+                pytrace=False,
+            )
 
     def log(self) -> list[str]:
         """``"METHOD /path?query"`` for every request, in order."""
@@ -251,10 +295,17 @@ class FakeGitHub:
 
     def _issue_comment(self, body: str, user: dict[str, Any]) -> dict[str, Any]:
         cid = self._next_id()
-        return {"id": cid, "node_id": f"IC_{cid}", "body": body, "user": user, "author_association": "NONE",
-                "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/1#issuecomment-{cid}",
-                "issue_url": f"{self.url}/repos/{self.owner}/{self.repo}/issues/1",
-                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+        return {
+            "id": cid,
+            "node_id": f"IC_{cid}",
+            "body": body,
+            "user": user,
+            "author_association": "NONE",
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/1#issuecomment-{cid}",
+            "issue_url": f"{self.url}/repos/{self.owner}/{self.repo}/issues/1",
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        }
 
     def handle(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
@@ -270,22 +321,25 @@ class FakeGitHub:
             return self._violation(rec, 400 if "Authorization" not in problem else 401, problem)
         if (params["owner"], params["repo"]) != (self.owner, self.repo):
             return self._violation(rec, 404, f"unknown repository in {rec.path}")
-        route = rec.path[len(f"/repos/{self.owner}/{self.repo}"):]
+        route = rec.path[len(f"/repos/{self.owner}/{self.repo}") :]
         for fault in self._faults:
             if fault.times > 0 and fault.method == rec.method and fault.path.search(route):
                 fault.times -= 1
                 return fault.status, fault.body, fault.headers
         handlers = {
             "pulls/get": lambda: self._get_pull(rec, int(params["pull_number"])),
-            "pulls/list-review-comments": lambda: self._page(rec, list(self.pull(int(params["pull_number"]))
-                                                                       .review_comments)),
-            "pulls/create-reply-for-review-comment": lambda: self._reply(rec, int(params["pull_number"]),
-                                                                          int(params["comment_id"])),
+            "pulls/list-review-comments": lambda: self._page(
+                rec, list(self.pull(int(params["pull_number"])).review_comments)
+            ),
+            "pulls/create-reply-for-review-comment": lambda: self._reply(
+                rec, int(params["pull_number"]), int(params["comment_id"])
+            ),
             "pulls/list-reviews": lambda: self._page(rec, list(self.pull(int(params["pull_number"])).reviews)),
             "pulls/create-review": lambda: self._create_review(rec, int(params["pull_number"])),
             "pulls/list-files": lambda: self._page(rec, list(self.pull(int(params["pull_number"])).files)),
-            "issues/list-comments": lambda: self._page(rec, list(self.pull(int(params["issue_number"]))
-                                                                 .issue_comments)),
+            "issues/list-comments": lambda: self._page(
+                rec, list(self.pull(int(params["issue_number"])).issue_comments)
+            ),
             "issues/create-comment": lambda: self._create_issue_comment(rec, int(params["issue_number"])),
             "issues/update-comment": lambda: self._update_issue_comment(rec, int(params["comment_id"])),
             "repos/get-collaborator-permission-level": lambda: self._permission(params["username"]),
@@ -321,10 +375,16 @@ class FakeGitHub:
         if body.get("status") == "completed" and "conclusion" not in body:
             return self._violation(rec, 422, "a completed check run needs a conclusion")
         cid = self._next_id()
-        run = {"id": cid, "name": body["name"], "head_sha": body["head_sha"], "status": body.get("status"),
-               "conclusion": body.get("conclusion"), "output": body.get("output") or {},
-               "annotations": list((body.get("output") or {}).get("annotations") or []),
-               "html_url": f"https://github.com/{self.owner}/{self.repo}/runs/{cid}"}
+        run = {
+            "id": cid,
+            "name": body["name"],
+            "head_sha": body["head_sha"],
+            "status": body.get("status"),
+            "conclusion": body.get("conclusion"),
+            "output": body.get("output") or {},
+            "annotations": list((body.get("output") or {}).get("annotations") or []),
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/runs/{cid}",
+        }
         with self._lock:
             self.check_runs.append(run)
         return 201, run, {}
@@ -348,13 +408,22 @@ class FakeGitHub:
             return self._violation(rec, 404, f"no pull request {n}")
         pull = self.pulls[n]
         base_repo = {"full_name": f"{self.owner}/{self.repo}"}
-        head_repo = base_repo if pull.head_repo == "" else (
-            None if pull.head_repo is None else {"full_name": pull.head_repo})
-        return 200, {"number": n, "state": "open", "draft": pull.draft,
-                     "user": {"login": pull.author, "type": "User"},
-                     "labels": [{"name": x} for x in pull.labels],
-                     "base": {"sha": pull.base_sha, "ref": "main", "repo": base_repo},
-                     "head": {"sha": pull.head_sha, "ref": "feature", "repo": head_repo}}, {}
+        head_repo = (
+            base_repo if pull.head_repo == "" else (None if pull.head_repo is None else {"full_name": pull.head_repo})
+        )
+        return (
+            200,
+            {
+                "number": n,
+                "state": "open",
+                "draft": pull.draft,
+                "user": {"login": pull.author, "type": "User"},
+                "labels": [{"name": x} for x in pull.labels],
+                "base": {"sha": pull.base_sha, "ref": "main", "repo": base_repo},
+                "head": {"sha": pull.head_sha, "ref": "feature", "repo": head_repo},
+            },
+            {},
+        )
 
     def _reply(self, rec: Recorded, n: int, comment_id: int) -> tuple[int, Any, dict[str, str]]:
         problem = self._body_only(rec)
@@ -365,9 +434,16 @@ class FakeGitHub:
         if parent is None:
             return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
         cid = self._next_id()
-        reply = {"id": cid, "body": rec.body["body"], "user": self.user, "path": parent["path"],
-                 "line": parent.get("line"), "in_reply_to_id": comment_id, "author_association": "NONE",
-                 "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#discussion_r{cid}"}
+        reply = {
+            "id": cid,
+            "body": rec.body["body"],
+            "user": self.user,
+            "path": parent["path"],
+            "line": parent.get("line"),
+            "in_reply_to_id": comment_id,
+            "author_association": "NONE",
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#discussion_r{cid}",
+        }
         pull.review_comments.append(reply)
         return 201, reply, {}
 
@@ -402,7 +478,7 @@ class FakeGitHub:
         if not 1 <= per_page <= 100 or page < 1:
             return self._violation(rec, 422, f"per_page must be 1..100 (got {per_page}), page >= 1")
         size = min(per_page, self.max_per_page)
-        chunk = items[(page - 1) * size: page * size]
+        chunk = items[(page - 1) * size : page * size]
         last = max(1, -(-len(items) // size))
         links = []
         if page < last:
@@ -418,8 +494,15 @@ class FakeGitHub:
         if "commit_id" in body and not (isinstance(body["commit_id"], str) and _SHA.match(body["commit_id"])):
             return self._violation(rec, 422, "commit_id must be a commit SHA")
         if pull.head_sha and body.get("commit_id") not in (None, pull.head_sha):
-            return 422, {"message": "Unprocessable Entity", "errors": ["Commit is not part of the pull request"],
-                         "documentation_url": DOCS}, {}
+            return (
+                422,
+                {
+                    "message": "Unprocessable Entity",
+                    "errors": ["Commit is not part of the pull request"],
+                    "documentation_url": DOCS,
+                },
+                {},
+            )
         event = body.get("event")
         if event not in (None, "APPROVE", "REQUEST_CHANGES", "COMMENT"):
             return self._violation(rec, 422, f"event must be APPROVE, REQUEST_CHANGES or COMMENT, got {event!r}")
@@ -437,37 +520,77 @@ class FakeGitHub:
                 return self._violation(rec, 422, f"comments[{i}]: {problem}")
         too_long = [t for t in [text or ""] + [c["body"] for c in comments] if len(t) > MAX_BODY]
         if too_long:
-            return 422, {"message": "Validation Failed", "errors": [
-                {"resource": "PullRequestReview", "code": "custom", "field": "body",
-                 "message": "body is too long (maximum is 65536 characters)"}], "documentation_url": DOCS}, {}
+            return (
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "resource": "PullRequestReview",
+                            "code": "custom",
+                            "field": "body",
+                            "message": "body is too long (maximum is 65536 characters)",
+                        }
+                    ],
+                    "documentation_url": DOCS,
+                },
+                {},
+            )
         hunks = {f["filename"]: patch_hunks(f.get("patch")) for f in pull.files}
         for c in comments:
             file_hunks = hunks.get(c["path"], [])
             start = c.get("start_line", c["line"])
             if not any(c["line"] in h and start in h for h in file_hunks):
                 # GitHub's message names the field but not which comment (see the issue threads).
-                return 422, {"message": "Unprocessable Entity", "errors": [
-                    "Pull request review thread line must be part of the diff and Pull request review "
-                    "thread diff hunk can't be blank"], "documentation_url": DOCS}, {}
+                return (
+                    422,
+                    {
+                        "message": "Unprocessable Entity",
+                        "errors": [
+                            "Pull request review thread line must be part of the diff and Pull request review "
+                            "thread diff hunk can't be blank"
+                        ],
+                        "documentation_url": DOCS,
+                    },
+                    {},
+                )
         rid = self._next_id()
-        review = {"id": rid, "node_id": f"PRR_{rid}", "user": self.user, "body": text or "",
-                  "state": {"COMMENT": "COMMENTED", "APPROVE": "APPROVED",
-                            "REQUEST_CHANGES": "CHANGES_REQUESTED"}.get(str(event), "PENDING"),
-                  "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#pullrequestreview-{rid}",
-                  "pull_request_url": f"{self.url}/repos/{self.owner}/{self.repo}/pulls/{n}",
-                  "author_association": "NONE", "submitted_at": "2026-01-01T00:00:00Z",
-                  "commit_id": body.get("commit_id") or pull.head_sha}
+        review = {
+            "id": rid,
+            "node_id": f"PRR_{rid}",
+            "user": self.user,
+            "body": text or "",
+            "state": {"COMMENT": "COMMENTED", "APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED"}.get(
+                str(event), "PENDING"
+            ),
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#pullrequestreview-{rid}",
+            "pull_request_url": f"{self.url}/repos/{self.owner}/{self.repo}/pulls/{n}",
+            "author_association": "NONE",
+            "submitted_at": "2026-01-01T00:00:00Z",
+            "commit_id": body.get("commit_id") or pull.head_sha,
+        }
         with self._lock:
             pull.reviews.append(review)
             for c in comments:
                 cid = self._ids = self._ids + 1
-                pull.review_comments.append({
-                    "id": cid, "pull_request_review_id": rid, "path": c["path"], "line": c["line"],
-                    "start_line": c.get("start_line"), "side": c.get("side", "RIGHT"),
-                    "start_side": c.get("start_side"), "body": c["body"], "user": self.user,
-                    "commit_id": review["commit_id"], "original_commit_id": review["commit_id"],
-                    "subject_type": "line", "author_association": "NONE",
-                    "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#discussion_r{cid}"})
+                pull.review_comments.append(
+                    {
+                        "id": cid,
+                        "pull_request_review_id": rid,
+                        "path": c["path"],
+                        "line": c["line"],
+                        "start_line": c.get("start_line"),
+                        "side": c.get("side", "RIGHT"),
+                        "start_side": c.get("start_side"),
+                        "body": c["body"],
+                        "user": self.user,
+                        "commit_id": review["commit_id"],
+                        "original_commit_id": review["commit_id"],
+                        "subject_type": "line",
+                        "author_association": "NONE",
+                        "html_url": f"https://github.com/{self.owner}/{self.repo}/pull/{n}#discussion_r{cid}",
+                    }
+                )
         return 200, review, {}
 
     @staticmethod
@@ -507,9 +630,22 @@ class FakeGitHub:
         if problem:
             return self._violation(rec, 422, problem)
         if len(rec.body["body"]) > MAX_BODY:
-            return 422, {"message": "Validation Failed", "errors": [
-                {"resource": "IssueComment", "code": "unprocessable", "field": "data",
-                 "message": "Body is too long (maximum is 65536 characters)"}], "documentation_url": DOCS}, {}
+            return (
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "resource": "IssueComment",
+                            "code": "unprocessable",
+                            "field": "data",
+                            "message": "Body is too long (maximum is 65536 characters)",
+                        }
+                    ],
+                    "documentation_url": DOCS,
+                },
+                {},
+            )
         comment = self._issue_comment(rec.body["body"], self.user)
         self.pull(n).issue_comments.append(comment)
         return 201, comment, {}
@@ -544,8 +680,14 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = "<not JSON>"
             parts = urlsplit(self.path)
-            rec = Recorded(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                           {k.lower(): v for k, v in self.headers.items()}, body, bool(raw))
+            rec = Recorded(
+                self.command,
+                parts.path,
+                parse_qs(parts.query, keep_blank_values=True),
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                bool(raw),
+            )
             status, payload, headers = fake.handle(rec)
             data = json.dumps(payload).encode()
             self.send_response(status)

@@ -33,8 +33,7 @@ class GitRepo:
     def git(self, *args: str, input: bytes | None = None) -> str:
         """Run ``git ARGS`` in the repository; return stdout (text). Raises on failure,
         with git's stderr in the message."""
-        proc = subprocess.run(["git", *args], cwd=self.root, input=input,
-                              capture_output=True, check=False)
+        proc = subprocess.run(["git", *args], cwd=self.root, input=input, capture_output=True, check=False)
         if proc.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace')}")
         return proc.stdout.decode("utf-8", errors="replace")
@@ -42,9 +41,14 @@ class GitRepo:
     def init(self, branch: str = "main") -> GitRepo:
         self.root.mkdir(parents=True, exist_ok=True)
         self.git("init", "-q", "-b", branch)
-        for key, value in (("user.name", "Test"), ("user.email", "test@example.com"),
-                           ("commit.gpgsign", "false"), ("tag.gpgsign", "false"),
-                           ("core.autocrlf", "false"), ("core.safecrlf", "false")):
+        for key, value in (
+            ("user.name", "Test"),
+            ("user.email", "test@example.com"),
+            ("commit.gpgsign", "false"),
+            ("tag.gpgsign", "false"),
+            ("core.autocrlf", "false"),
+            ("core.safecrlf", "false"),
+        ):
             self.git("config", key, value)
         return self
 

@@ -57,8 +57,12 @@ def answer(body: dict[str, Any], threads: Threads, page_size: int = 100) -> dict
             found = threads(owner, name, number)
             if found is None:
                 return None
-            return {"reviewThreads": lambda _i, first=None, after=None: _connection(
-                [_thread(t) for t in found], first, after, page_size)}
+            return {
+                "reviewThreads": lambda _i, first=None, after=None: _connection(
+                    [_thread(t) for t in found], first, after, page_size
+                )
+            }
+
         return resolve
 
     root = {"repository": lambda _info, owner, name: {"pullRequest": pull_request(owner, name)}}
@@ -72,8 +76,11 @@ def answer(body: dict[str, Any], threads: Threads, page_size: int = 100) -> dict
 def _thread(t: dict[str, Any]) -> dict[str, Any]:
     login = t.get("resolvedBy")
     nodes = [{"fullDatabaseId": str(cid)} for cid in t["comments"]]
-    return {"isResolved": bool(t["isResolved"]), "resolvedBy": {"login": login} if login else None,
-            "comments": lambda _i, first=None: {"nodes": nodes[: first or len(nodes)]}}
+    return {
+        "isResolved": bool(t["isResolved"]),
+        "resolvedBy": {"login": login} if login else None,
+        "comments": lambda _i, first=None: {"nodes": nodes[: first or len(nodes)]},
+    }
 
 
 def _connection(items: list[Any], first: int | None, after: str | None, page_size: int) -> dict[str, Any]:
@@ -81,7 +88,9 @@ def _connection(items: list[Any], first: int | None, after: str | None, page_siz
         raise ValueError("You must provide a `first` or `last` value between 1 and 100 to properly paginate")
     start = int(base64.b64decode(after).decode().split(":")[1]) if after else 0
     size = min(first, page_size)
-    chunk = items[start:start + size]
+    chunk = items[start : start + size]
     end = start + len(chunk)
-    return {"nodes": chunk, "pageInfo": {"hasNextPage": end < len(items),
-                                         "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode()}}
+    return {
+        "nodes": chunk,
+        "pageInfo": {"hasNextPage": end < len(items), "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode()},
+    }

@@ -60,9 +60,17 @@ def operations() -> tuple[Operation, ...]:
         body = op.get("requestBody")
         if body is not None:
             Draft4Validator.check_schema(body["schema"])
-        ops.append(Operation(op["method"], op["path"], op["operationId"], re.compile(f"^{regex}$"),
-                             tuple(op["parameters"]), body["schema"] if body else None,
-                             bool(body and body["required"])))
+        ops.append(
+            Operation(
+                op["method"],
+                op["path"],
+                op["operationId"],
+                re.compile(f"^{regex}$"),
+                tuple(op["parameters"]),
+                body["schema"] if body else None,
+                bool(body and body["required"]),
+            )
+        )
     return tuple(ops)
 
 
@@ -80,8 +88,9 @@ def _type_ok(schema: dict[str, Any], raw: str) -> bool:
     return not ("enum" in schema and raw not in [str(v) for v in schema["enum"]])
 
 
-def match(method: str, path: str, query: dict[str, list[str]], body: Any,
-          has_body: bool) -> tuple[Operation | None, dict[str, str], Refusal | None]:
+def match(
+    method: str, path: str, query: dict[str, list[str]], body: Any, has_body: bool
+) -> tuple[Operation | None, dict[str, str], Refusal | None]:
     """The operation for ``method path`` and its path parameters, or a :class:`Refusal`.
 
     ``body`` is the decoded JSON (``"<not JSON>"`` when it did not parse); ``has_body`` says
@@ -90,24 +99,37 @@ def match(method: str, path: str, query: dict[str, list[str]], body: Any,
     found = [(op, m) for op in operations() if (m := op.pattern.match(path))]
     if not found:
         return None, {}, Refusal(404, f"no documented route {path}")
-    for op, m in found:
-        if op.method == method:
-            break
-    else:
+    match = next(((op, m) for op, m in found if op.method == method), None)
+    if match is None:
         allowed = ", ".join(sorted(op.method for op, _ in found))
         return None, {}, Refusal(404, f"{method} is not documented for {found[0][0].path} (only {allowed})")
+    op, m = match
     params = {k: unquote(v) for k, v in m.groupdict().items()}
     for p in op.parameters:
         if p["in"] == "path" and not _type_ok(p.get("schema", {}), params[p["name"]]):
-            return op, params, Refusal(404, f"{op.operation_id}: path parameter {p['name']}={params[p['name']]!r} "
-                                            f"is not a {p['schema'].get('type')}")
+            return (
+                op,
+                params,
+                Refusal(
+                    404,
+                    f"{op.operation_id}: path parameter {p['name']}={params[p['name']]!r} "
+                    f"is not a {p['schema'].get('type')}",
+                ),
+            )
     documented = {p["name"]: p for p in op.parameters if p["in"] == "query"}
     for name, values in query.items():
         if name not in documented:
             return op, params, Refusal(422, f"{op.operation_id}: undocumented query parameter {name!r}")
         if len(values) != 1 or not _type_ok(documented[name].get("schema", {}), values[0]):
-            return op, params, Refusal(422, f"{op.operation_id}: query parameter {name}={values!r} does not match "
-                                            f"its schema {documented[name].get('schema')}")
+            return (
+                op,
+                params,
+                Refusal(
+                    422,
+                    f"{op.operation_id}: query parameter {name}={values!r} does not match "
+                    f"its schema {documented[name].get('schema')}",
+                ),
+            )
     missing = [p["name"] for p in documented.values() if p.get("required") and p["name"] not in query]
     if missing:
         return op, params, Refusal(422, f"{op.operation_id}: missing query parameter(s) {missing}")

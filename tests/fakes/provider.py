@@ -275,7 +275,9 @@ class FakeProvider:
         for event in due:
             event.set()
 
-    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any], float, threading.Event | None]:
+    def _answer(
+        self, body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any], float, threading.Event | None]:
         """(status, headers, payload, delay in seconds, the script's hold) for one request."""
         script = self._pick(body)
         reply: Reply = script.reply if script else DEFAULT_REPLY
@@ -394,8 +396,7 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                 self.wfile.flush()
 
-            sent = 0
-            for delay, chunk in fp.stream_events(payload, body):
+            for sent, (delay, chunk) in enumerate(fp.stream_events(payload, body)):
                 if delay > 0 and fp._stopping.wait(delay):
                     self.close_connection = True
                     return
@@ -410,15 +411,18 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                         self.close_connection = True
                         return
                 write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-                sent += 1
             write(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             if self.path == STATS_PATH:  # for a server in another process (benchmarks)
                 with fp._lock:
-                    stats = {"requests": len(fp.requests), "peak_in_flight": fp.peak_in_flight,
-                             "arrivals": list(fp.arrivals), "cpu_s": time.process_time()}
+                    stats = {
+                        "requests": len(fp.requests),
+                        "peak_in_flight": fp.peak_in_flight,
+                        "arrivals": list(fp.arrivals),
+                        "cpu_s": time.process_time(),
+                    }
                     if self.headers.get("X-Reset"):
                         fp.requests.clear()
                         fp.arrivals.clear()
@@ -457,8 +461,12 @@ def _make_handler(fp: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     self.connection.close()
                     return
-                if (status == 200 and body.get("stream") and payload.get("object") == "chat.completion"
-                        and fp.stream_mode != "json"):
+                if (
+                    status == 200
+                    and body.get("stream")
+                    and payload.get("object") == "chat.completion"
+                    and fp.stream_mode != "json"
+                ):
                     self._stream(payload, body, headers)
                 else:
                     self._send(status, payload, headers)

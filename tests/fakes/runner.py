@@ -74,7 +74,7 @@ def parse_output_file(text: str) -> dict[str, str]:
         if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
             name, delim = line.split("<<", 1)
             end = lines.index(delim, i + 1)
-            found[name] = "\n".join(lines[i + 1:end])
+            found[name] = "\n".join(lines[i + 1 : end])
             i = end + 1
         elif "=" in line:
             name, value = line.split("=", 1)
@@ -97,7 +97,7 @@ def obeyed_commands(stdout: str) -> list[str]:
                 stop = None
             continue
         if line.startswith("::stop-commands::"):
-            stop = line[len("::stop-commands::"):]
+            stop = line[len("::stop-commands::") :]
         elif line.startswith("::"):
             out.append(line)
     return out
@@ -106,8 +106,9 @@ def obeyed_commands(stdout: str) -> list[str]:
 class CompositeRunner:
     """Runs ``action_dir/action.yml`` with ``contexts`` (``github``, ``runner``) and ``env``."""
 
-    def __init__(self, action_dir: Path, work: Path, *, github: dict[str, str], runner: dict[str, str],
-                 env: dict[str, str]) -> None:
+    def __init__(
+        self, action_dir: Path, work: Path, *, github: dict[str, str], runner: dict[str, str], env: dict[str, str]
+    ) -> None:
         self.action_dir = action_dir
         self.work = work
         self.meta = yaml.safe_load((action_dir / "action.yml").read_text(encoding="utf-8"))
@@ -180,11 +181,18 @@ class CompositeRunner:
             script.write_text(self.substitute(step["run"], ctx), encoding="utf-8")
             env = dict(self.env)
             env.update({k: self.substitute(str(v), ctx) for k, v in (step.get("env") or {}).items()})
-            env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
-                       GITHUB_ACTION_PATH=str(self.action_dir))
-            proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                                  cwd=self.github["workspace"], env=env, capture_output=True, text=True,
-                                  timeout=600, check=False)
+            env.update(
+                GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), GITHUB_ACTION_PATH=str(self.action_dir)
+            )
+            proc = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=self.github["workspace"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
             outputs = parse_output_file(output.read_text(encoding="utf-8"))
             if step.get("id"):
                 ctx["steps"][step["id"]] = {"outputs": outputs}

@@ -22,23 +22,31 @@ depend on the network; every one of them is already installed here (``pip instal
 
 A distribution installed without a ``WHEEL`` file (an editable or legacy install) is
 skipped: tokyo itself is built by pre-commit from the hook repository.
+
+The ``wheelhouse`` fixture (session scope) packs it once per test run for every module that
+installs tokyo somewhere new (the pre-commit hook tests, the fresh-venv test), under an
+exclusive lock, so pytest-xdist workers share one copy instead of packing it twice.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import io
+import os
 import platform
 import re
 import sys
 import sysconfig
 import time
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from configparser import ConfigParser
 from pathlib import Path
+
+import pytest
 
 _INSTALLER_FILES = {"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"}
 
@@ -54,8 +62,12 @@ def _console_scripts(dist_info: Path) -> set[str]:
     parser = ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(path.read_text(encoding="utf-8"))
-    return {name for section in ("console_scripts", "gui_scripts") if parser.has_section(section)
-            for name in parser.options(section)}
+    return {
+        name
+        for section in ("console_scripts", "gui_scripts")
+        if parser.has_section(section)
+        for name in parser.options(section)
+    }
 
 
 def repack(dist_info: Path, dest: Path) -> Path | None:
@@ -66,8 +78,11 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
         return None
     site = dist_info.parent
     name, version = dist_info.name[: -len(".dist-info")].rsplit("-", 1)
-    tags = [line.split(":", 1)[1].strip().split("-") for line in wheel_meta.read_text().splitlines()
-            if line.startswith("Tag:")] or [["py3", "none", "any"]]
+    tags = [
+        line.split(":", 1)[1].strip().split("-")
+        for line in wheel_meta.read_text().splitlines()
+        if line.startswith("Tag:")
+    ] or [["py3", "none", "any"]]
     # The compressed tag set (PEP 425): each part's values joined with dots.
     tag = "-".join(".".join(dict.fromkeys(t[i] for t in tags)) for i in range(3))
     scripts = _console_scripts(dist_info)
@@ -75,6 +90,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
     out = dest / f"{re.sub(r'[-_.]+', '_', name)}-{version}-{tag}.whl"
     rows: list[tuple[str, str, str]] = []
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+
         def add(arcname: str, data: bytes, mode: int = 0o644) -> None:
             info = zipfile.ZipInfo(arcname, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (0o100000 | (mode & 0o777)) << 16  # keeps executables executable
@@ -96,7 +112,7 @@ def repack(dist_info: Path, dest: Path) -> Path | None:
                     continue
                 data = source.read_bytes()
                 if data.startswith(b"#!") and b"python" in data.split(b"\n", 1)[0]:
-                    data = b"#!python" + data[data.index(b"\n"):]
+                    data = b"#!python" + data[data.index(b"\n") :]
                 add(f"{name}-{version}.data/scripts/{script}", data, 0o755)
                 continue
             add(rel, source.read_bytes(), source.stat().st_mode)
@@ -137,10 +153,50 @@ def cached_wheelhouse(cache_dir: Path | None, scratch: Path) -> tuple[Path, str 
     key = hashlib.sha256("\n".join([sys.version, platform.platform(), *installed]).encode()).hexdigest()[:16]
     home = cache_dir / f"tokyo-hook-wheels-{key}" if cache_dir is not None else scratch / "wheels"
     home.mkdir(parents=True, exist_ok=True)
-    if (home / "COMPLETE").exists():
-        return home, None
-    started = time.monotonic()
-    wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})
-    (home / "COMPLETE").write_text("ok\n")
-    return home, (f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
-                  f"(no network; kept in {home})")
+    # Another process (an xdist worker) may be packing the same directory: wait for it. A
+    # packing that died left no COMPLETE and is done again (zip files are rewritten whole).
+    with _exclusive(home.parent / f"{home.name}.lock"):
+        if (home / "COMPLETE").exists():
+            return home, None
+        started = time.monotonic()
+        wheels = installed_wheelhouse(site, home, skip={"tokyo-cli"})
+        (home / "COMPLETE").write_text("ok\n")
+    return home, (
+        f"wheelhouse: {len(wheels)} installed distributions packed in {time.monotonic() - started:.1f} s "
+        f"(no network; kept in {home})"
+    )
+
+
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_file`` (POSIX; elsewhere no lock: one process)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: xdist's workers would pack side by side; CI runs Linux
+        yield
+        return
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory of :func:`cached_wheelhouse`: in pytest's cache (``.pytest_cache``) when
+    the cache plugin is on, else in this run's base temporary directory — the one xdist's
+    workers share (``getbasetemp().parent``) — so it is packed once per run at most."""
+    from fakes.offline import say
+
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        where = cache.mkdir("tokyo-wheels")
+    else:
+        base = tmp_path_factory.getbasetemp()
+        where = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home, note = cached_wheelhouse(where, where)
+    if note:
+        say(request, note, prefix="wheelhouse")
+    return home

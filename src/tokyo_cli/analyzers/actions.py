@@ -45,8 +45,7 @@ from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
 WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", "action.yml", "action.yaml")
 ALWAYS_KEPT = frozenset({"excessive-permissions"})
-_SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW,
-             "informational": Severity.INFO}
+_SEVERITY = {"high": Severity.HIGH, "medium": Severity.MEDIUM, "low": Severity.LOW, "informational": Severity.INFO}
 _CONFIDENCE = {"high": 0.9, "medium": 0.6, "low": 0.3}
 
 
@@ -62,8 +61,7 @@ class ZizmorAnalyzer:
         """Only GitHub Actions workflow files: a missing zizmor leaves nothing else unanalyzed."""
         return glob_match(path, WORKFLOW_GLOBS)
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Audit the workflow files among ``files``; tool problems go to ``error``."""
         start = time.monotonic()
         targets = {f.path: f for f in files if f.skipped is None and glob_match(f.path, WORKFLOW_GLOBS)}
@@ -71,29 +69,47 @@ class ZizmorAnalyzer:
             return AnalyzerRun(name=self.name)
         command = self.command or ([exe] if (exe := find_tool("zizmor")) else None)
         if command is None:
-            return AnalyzerRun(name=self.name, error="zizmor unavailable: the zizmor executable is "
-                               "not installed (pip install zizmor)")
+            return AnalyzerRun(
+                name=self.name, error="zizmor unavailable: the zizmor executable is not installed (pip install zizmor)"
+            )
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-zizmor-") as tmp:
                 root = Path(tmp).resolve()
                 written = write_files(root, changeset, targets)
-                args = [*command, "--offline", "--no-config", "--format", "json", "--persona", "auditor",
-                        "--no-exit-codes", "--no-progress", "--color", "never"]
+                args = [
+                    *command,
+                    "--offline",
+                    "--no-config",
+                    "--format",
+                    "json",
+                    "--persona",
+                    "auditor",
+                    "--no-exit-codes",
+                    "--no-progress",
+                    "--color",
+                    "never",
+                ]
                 out = run_tool([*args, *(str(root / p) for p in written)], timeout_s=timeout_s)
         except ToolUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"zizmor unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(name=self.name, error=f"zizmor unavailable: {exc}", seconds=time.monotonic() - start)
         try:
             report = json.loads(out or "[]")
         except json.JSONDecodeError:
-            return AnalyzerRun(name=self.name, error="zizmor unavailable: its output is not JSON",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name, error="zizmor unavailable: its output is not JSON", seconds=time.monotonic() - start
+            )
         findings = to_findings(report, changeset, targets, agent=agent, root=root)
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
-def to_findings(report: list[dict[str, Any]], changeset: Changeset, files: dict[str, FileChange],
-                *, agent: str, root: Path | None = None) -> list[Finding]:
+def to_findings(
+    report: list[dict[str, Any]],
+    changeset: Changeset,
+    files: dict[str, FileChange],
+    *,
+    agent: str,
+    root: Path | None = None,
+) -> list[Finding]:
     """Map zizmor's JSON (v1) findings to findings on the change's lines (``root``: the
     directory the audited files were written to, whose prefix their paths carry)."""
     whole = whole_tree(changeset)
@@ -111,7 +127,7 @@ def to_findings(report: list[dict[str, Any]], changeset: Changeset, files: dict[
                 continue
             path = _path(symbolic, root)
             change = files.get(path or "")
-            span = ((loc.get("concrete") or {}).get("location") or {})
+            span = (loc.get("concrete") or {}).get("location") or {}
             first = int((span.get("start_point") or {}).get("row", -1)) + 1
             last = int((span.get("end_point") or {}).get("row", first - 1)) + 1
             if change is None or first < 1:
@@ -124,8 +140,9 @@ def to_findings(report: list[dict[str, Any]], changeset: Changeset, files: dict[
     return out
 
 
-def _finding(item: dict[str, Any], symbolic: dict[str, Any], path: str, line: int,
-             changeset: Changeset, agent: str) -> Finding:
+def _finding(
+    item: dict[str, Any], symbolic: dict[str, Any], path: str, line: int, changeset: Changeset, agent: str
+) -> Finding:
     ident = str(item.get("ident", "unknown"))
     det = item.get("determinations") or {}
     desc = str(item.get("desc", ident)).strip()
@@ -136,10 +153,16 @@ def _finding(item: dict[str, Any], symbolic: dict[str, Any], path: str, line: in
         body = f"{note[:1].upper()}{note[1:]}.\n{body}"
     body += f"\nIf this is intended, add `# zizmor: ignore[{ident}]` on the line."
     return make_finding(
-        changeset, path=path, line=line,
+        changeset,
+        path=path,
+        line=line,
         severity=_SEVERITY.get(str(det.get("severity", "")).lower(), Severity.INFO),
         confidence=_CONFIDENCE.get(str(det.get("confidence", "")).lower()),
-        title=title, body=body, agent=agent, rule=f"zizmor:{ident}", category="ci",
+        title=title,
+        body=body,
+        agent=agent,
+        rule=f"zizmor:{ident}",
+        category="ci",
     )
 
 

@@ -32,11 +32,11 @@ taint rule of the same CWE decides from where the data comes (a bound parameter,
 allow-list, a constant command, a signature check): B602/B605 (shell commands), B608 (SQL
 strings), B301/B302/B506 (unpickling, unmarshalling, unsafe YAML), B307/B102 (``eval``/
 ``exec``), B310 (``urlopen``), B313-B320 and B405-B411 (XML parsers and their imports),
-B701-B703 (templates), B704 (``Markup`` of a non-literal). Measured on the packaged security corpus (written alongside the rules,
-so a regression measure; ``tokyo eval security --baseline bandit``), these results were 16
-of bandit's 46 false positives on safe look-alikes. Where semgrep is unavailable, timed out,
-or did not scan the file (no source of untrusted data and no helper called from one), every
-bandit result stays.
+B701-B703 (templates), B704 (``Markup`` of a non-literal). Measured on the packaged security
+corpus (written alongside the rules, so a regression measure; ``tokyo eval security
+--baseline bandit``), these results were 16 of bandit's 46 false positives on safe look-alikes.
+Where semgrep is unavailable, timed out, or did not scan the file (no source of untrusted
+data and no helper called from one), every bandit result stays.
 
 Noise policy, measured with bandit 1.9.4 (no skips, ``-x ""``) over seven sdists: flask 3.1.0,
 attrs 24.2.0, click 8.1.8, requests 2.32.3, httpx 0.27.0, rich 13.7.1, PyYAML 6.0.1.
@@ -101,8 +101,8 @@ from tokyo_cli.analyzers.common import (
     unparsable_reason,
 )
 from tokyo_cli.findings import Finding, Severity, parse_cwe
-from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
 from tokyo_cli.git.repo import Changeset, FileChange, TargetKind
+from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, python_command, run_isolated
 
 # Module-level so tests (and packagers) can point it elsewhere.
 BANDIT_COMMAND: list[str] = python_command("bandit")
@@ -117,25 +117,52 @@ TEST_ONLY_SKIPS = ("B101",)
 CONSTANT_ARGS_SKIPS = ("B603",)
 # Bandit's CWE ids corrected where they are too generic (the table in the module docstring).
 CWE_OVERRIDES: dict[str, int] = {
-    "B102": 94, "B307": 95,
+    "B102": 94,
+    "B307": 95,
     **{f"B{n}": 611 for n in (*range(313, 321), *range(405, 412))},
-    "B506": 502, "B301": 502, "B302": 502, "B403": 502,
-    "B608": 89, "B602": 78, "B605": 78, "B607": 78,
-    "B310": 918, "B701": 79, "B702": 79, "B703": 79,
+    "B506": 502,
+    "B301": 502,
+    "B302": 502,
+    "B403": 502,
+    "B608": 89,
+    "B602": 78,
+    "B605": 78,
+    "B607": 78,
+    "B310": 918,
+    "B701": 79,
+    "B702": 79,
+    "B703": 79,
 }
 # Bandit tests that flag a sink call whatever its data: superseded on the files semgrep's
 # taint rules analyzed (module docstring, :func:`drop_superseded`).
-SUPERSEDED_BY_TAINT = frozenset({
-    "B602", "B605", "B608", "B301", "B302", "B506", "B307", "B102", "B310", "B701", "B702", "B703", "B704",
-    *(f"B{n}" for n in (*range(313, 321), *range(405, 412))),
-})
+SUPERSEDED_BY_TAINT = frozenset(
+    {
+        "B602",
+        "B605",
+        "B608",
+        "B301",
+        "B302",
+        "B506",
+        "B307",
+        "B102",
+        "B310",
+        "B701",
+        "B702",
+        "B703",
+        "B704",
+        *(f"B{n}" for n in (*range(313, 321), *range(405, 412))),
+    }
+)
 
 
 def drop_superseded(bandit_run: AnalyzerRun, taint_scanned: set[str]) -> AnalyzerRun:
     """``bandit_run`` without its :data:`SUPERSEDED_BY_TAINT` findings on the files of
     ``taint_scanned`` (repository paths semgrep's taint rules analyzed)."""
-    kept = [f for f in bandit_run.findings
-            if not (f.path in taint_scanned and (f.rule or "").removeprefix("bandit:") in SUPERSEDED_BY_TAINT)]
+    kept = [
+        f
+        for f in bandit_run.findings
+        if not (f.path in taint_scanned and (f.rule or "").removeprefix("bandit:") in SUPERSEDED_BY_TAINT)
+    ]
     if len(kept) == len(bandit_run.findings):
         return bandit_run
     return bandit_run.model_copy(update={"findings": kept})
@@ -145,13 +172,17 @@ def drop_superseded(bandit_run: AnalyzerRun, taint_scanned: set[str]) -> Analyze
 MIN_RETRY_S = 1.0
 PROBE_TIMEOUT_S = 10.0
 # Prints "3.13" and "bandit" (or "-"): the interpreter's version and whether bandit imports.
-_PROBE = ("import sys\nprint('%d.%d' % sys.version_info[:2])\n"
-          "try:\n    import bandit\nexcept Exception:\n    print('-')\nelse:\n    print('bandit')\n")
+_PROBE = (
+    "import sys\nprint('%d.%d' % sys.version_info[:2])\n"
+    "try:\n    import bandit\nexcept Exception:\n    print('-')\nelse:\n    print('bandit')\n"
+)
 # Reads a JSON list of absolute paths on stdin; prints a JSON list: does each parse? (ast.parse
 # only compiles to a tree: nothing of the file runs.)
-_PARSES = ("import ast, json, sys\nout = []\nfor p in json.load(sys.stdin):\n"
-           "    try:\n        ast.parse(open(p, 'rb').read())\n        out.append(True)\n"
-           "    except Exception:\n        out.append(False)\njson.dump(out, sys.stdout)\n")
+_PARSES = (
+    "import ast, json, sys\nout = []\nfor p in json.load(sys.stdin):\n"
+    "    try:\n        ast.parse(open(p, 'rb').read())\n        out.append(True)\n"
+    "    except Exception:\n        out.append(False)\njson.dump(out, sys.stdout)\n"
+)
 
 
 class BanditUnavailable(Exception):
@@ -214,14 +245,14 @@ class BanditAnalyzer:
     def __init__(self, command: list[str] | None = None) -> None:
         self.command = command
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Scan ``files``' Python sources; never raises for tool problems (see ``error``).
         Files bandit cannot parse are scanned under a newer Python when one with bandit is
         on PATH, else listed in ``not_analyzed``."""
         start = time.monotonic()
-        targets = [f for f in files if f.skipped is None and is_python(f.path)
-                   and changeset.new_bytes(f.path) is not None]
+        targets = [
+            f for f in files if f.skipped is None and is_python(f.path) and changeset.new_bytes(f.path) is not None
+        ]
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         by_path = {f.path: f for f in targets}
@@ -238,18 +269,27 @@ class BanditAnalyzer:
                 not_analyzed: dict[str, str] = {}
                 if errors:
                     left = timeout_s - (time.monotonic() - start)
-                    more, not_analyzed = self._unparsed(errors, changeset, by_path, Path(tmp).resolve(),
-                                                        ini, left, agent=agent)
+                    more, not_analyzed = self._unparsed(
+                        errors, changeset, by_path, Path(tmp).resolve(), ini, left, agent=agent
+                    )
                     findings += more
         except BanditUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"bandit unavailable: {exc}",
-                               seconds=time.monotonic() - start)
-        return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed,
-                           seconds=time.monotonic() - start)
+            return AnalyzerRun(name=self.name, error=f"bandit unavailable: {exc}", seconds=time.monotonic() - start)
+        return AnalyzerRun(
+            name=self.name, findings=findings, not_analyzed=not_analyzed, seconds=time.monotonic() - start
+        )
 
-    def _unparsed(self, errors: dict[str, str], changeset: Changeset, files: dict[str, FileChange],
-                  tmp: Path, ini: Path, timeout_s: float, *,
-                  agent: str) -> tuple[list[Finding], dict[str, str]]:
+    def _unparsed(
+        self,
+        errors: dict[str, str],
+        changeset: Changeset,
+        files: dict[str, FileChange],
+        tmp: Path,
+        ini: Path,
+        timeout_s: float,
+        *,
+        agent: str,
+    ) -> tuple[list[Finding], dict[str, str]]:
         """Findings from a newer Python's bandit for the files in ``errors`` (bandit's
         reason per path), and path -> reason for those still not analyzed."""
         reasons: dict[str, str] = {}
@@ -273,36 +313,54 @@ class BanditAnalyzer:
                 report = self._invoke(tree, ini, timeout_s, command=[runner.path, "-I", "-m", "bandit"])
             except BanditUnavailable as exc:
                 for path, err in syntax.items():
-                    reasons[path] = _detailed(unparsable_reason(err),
-                                              f"bandit under Python {runner.label} failed: {exc}")
+                    reasons[path] = _detailed(
+                        unparsable_reason(err), f"bandit under Python {runner.label} failed: {exc}"
+                    )
                 return findings, reasons
             findings = to_findings(report, changeset, files, agent=agent, root=tree)
             still = bandit_errors(report, files, root=tree)
             for path in still:
-                reasons[path] = (unparsable_reason(syntax[path]).replace(
-                    f"Python {PYTHON_VERSION}", f"Python {PYTHON_VERSION} or {runner.label}", 1)
-                    if path in syntax else f"bandit error ({still[path]})")
+                reasons[path] = (
+                    unparsable_reason(syntax[path]).replace(
+                        f"Python {PYTHON_VERSION}", f"Python {PYTHON_VERSION} or {runner.label}", 1
+                    )
+                    if path in syntax
+                    else f"bandit error ({still[path]})"
+                )
             return findings, reasons
         newest = pythons[0] if pythons else None
         parses = _parses_under(newest, tmp / "tree", list(syntax), timeout_s) if newest else {}
         for path, err in syntax.items():
             if parses.get(path) and newest is not None:
-                reasons[path] = (f"syntax newer than Python {PYTHON_VERSION} (parses under Python "
-                                 f"{newest.label}, which has no bandit installed)")
+                reasons[path] = (
+                    f"syntax newer than Python {PYTHON_VERSION} (parses under Python "
+                    f"{newest.label}, which has no bandit installed)"
+                )
             else:
                 reasons[path] = unparsable_reason(err)
         return findings, reasons
 
-    def _invoke(self, tree: Path, ini: Path, timeout_s: float,
-                command: list[str] | None = None) -> dict[str, Any]:
+    def _invoke(self, tree: Path, ini: Path, timeout_s: float, command: list[str] | None = None) -> dict[str, Any]:
         """Run bandit isolated over the absolute path ``tree``, with ``ini`` as its only
         ``.bandit`` settings; its parsed JSON report. ``command`` replaces the bandit
         command (a newer interpreter's). Raises BanditUnavailable."""
         # -x "": no path exclusions. Bandit's default list matches substrings of the whole
         # path (".git", "CVS", ".tox", ...), so a file named "CVS_tools.py" escaped the scan;
         # tokyo's own path rules already chose the files written.
-        cmd = [*(command or self.command or BANDIT_COMMAND), "-f", "json", "-q", "--ini", str(ini), "-x", "",
-               "-s", ",".join(SKIPPED_TESTS), "-r", str(tree)]
+        cmd = [
+            *(command or self.command or BANDIT_COMMAND),
+            "-f",
+            "json",
+            "-q",
+            "--ini",
+            str(ini),
+            "-x",
+            "",
+            "-s",
+            ",".join(SKIPPED_TESTS),
+            "-r",
+            str(tree),
+        ]
         try:
             proc = run_isolated(cmd, timeout_s=timeout_s)
         except ToolUnavailable as exc:
@@ -316,8 +374,7 @@ class BanditAnalyzer:
         raise BanditUnavailable(_reason(proc))
 
 
-def bandit_errors(report: dict[str, Any], files: dict[str, FileChange], *,
-                  root: Path | None = None) -> dict[str, str]:
+def bandit_errors(report: dict[str, Any], files: dict[str, FileChange], *, root: Path | None = None) -> dict[str, str]:
     """Bandit's JSON ``errors`` (the files it could not scan, usually "syntax error while
     parsing AST from file") as repository path -> bandit's reason, for the given files."""
     out: dict[str, str] = {}
@@ -340,8 +397,9 @@ def _parses_under(python: Interpreter, tree: Path, paths: list[str], timeout_s: 
     tell (isolated like bandit; parsing runs nothing)."""
     files = [str(tree / p) for p in paths]
     try:
-        proc = run_isolated([python.path, "-I", "-c", _PARSES], timeout_s=max(timeout_s, MIN_RETRY_S),
-                            stdin=json.dumps(files).encode())
+        proc = run_isolated(
+            [python.path, "-I", "-c", _PARSES], timeout_s=max(timeout_s, MIN_RETRY_S), stdin=json.dumps(files).encode()
+        )
         answer = json.loads(proc.stdout.decode("utf-8", errors="replace") or "null")
     except (ToolUnavailable, json.JSONDecodeError):
         return {}
@@ -350,8 +408,9 @@ def _parses_under(python: Interpreter, tree: Path, paths: list[str], timeout_s: 
     return {p: ok is True for p, ok in zip(paths, answer)}
 
 
-def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
-                *, agent: str, root: Path | None = None) -> list[Finding]:
+def to_findings(
+    report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange], *, agent: str, root: Path | None = None
+) -> list[Finding]:
     """Map bandit's JSON ``results`` to findings on the lines this change touched
     (``root``: the directory bandit scanned, whose prefix its filenames carry)."""
     whole = changeset.target.kind is TargetKind.ALL
@@ -368,7 +427,8 @@ def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, F
         if result.get("test_id") in TEST_ONLY_SKIPS and is_test_path(path):
             continue
         if result.get("test_id") in CONSTANT_ARGS_SKIPS and constant_command(
-                changeset.new_bytes(path) or b"", int(result.get("line_number") or 0), trees, path):
+            changeset.new_bytes(path) or b"", int(result.get("line_number") or 0), trees, path
+        ):
             continue
         findings.append(_finding(result, path, line, changeset, agent))
     return findings
@@ -399,8 +459,7 @@ def _is_constant(node: ast.expr) -> bool:
     return False
 
 
-def constant_command(source: bytes, line: int, trees: dict[str, ast.AST | None] | None = None,
-                     key: str = "") -> bool:
+def constant_command(source: bytes, line: int, trees: dict[str, ast.AST | None] | None = None, key: str = "") -> bool:
     """Whether every subprocess call starting on ``line`` of ``source`` runs a constant
     command: its first positional argument (or ``args=``) a string or a list/tuple of string
     literals (``sys.executable`` allowed). ``False`` when it cannot tell (no such call, a
@@ -420,8 +479,7 @@ def constant_command(source: bytes, line: int, trees: dict[str, ast.AST | None] 
     commands = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.lineno == line:
-            command = node.args[0] if node.args else next(
-                (k.value for k in node.keywords if k.arg == "args"), None)
+            command = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "args"), None)
             if command is None or isinstance(command, ast.Starred):
                 return False
             commands.append(command)
@@ -441,14 +499,16 @@ def _anchor_line(result: dict[str, Any], change: FileChange, whole: bool) -> int
     return first if first in change.anchors() else touched[0]
 
 
-def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
-             agent: str) -> Finding:
+def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset, agent: str) -> Finding:
     test_id = str(result.get("test_id", "B000"))
     text = str(result.get("issue_text", "")).strip() or test_id
     cwe = bandit_cwe(result)
     ref = f"Bandit {test_id} ({result.get('test_name', '')})" + "".join(f", CWE-{n}" for n in cwe)
-    body = [text, ref + (f": {result['more_info']}" if result.get("more_info") else "."),
-            f"If this is intended, mark the line with `# nosec {test_id}`."]
+    body = [
+        text,
+        ref + (f": {result['more_info']}" if result.get("more_info") else "."),
+        f"If this is intended, mark the line with `# nosec {test_id}`.",
+    ]
     return Finding(
         path=path,
         line=line,

@@ -26,9 +26,9 @@ from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
-from tokyo_cli.safety.masking import mask_secrets
 from tokyo_cli.git.repo import Changeset, FileChange
 from tokyo_cli.plugins.builtins import ANALYZERS as BUILTIN_ANALYZERS
+from tokyo_cli.safety.masking import mask_secrets
 
 # name -> "module:class" (tokyo_cli.plugins.builtins, where plugins see the names they may not
 # take); imported on first use so a broken tool never breaks startup.
@@ -74,8 +74,7 @@ class Analyzer(Protocol):
 
     name: str
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float) -> AnalyzerRun:
         """Analyze ``files`` (a subset of ``changeset.files``) within ``timeout_s`` seconds;
         findings are attributed to ``agent``."""
         ...
@@ -111,8 +110,9 @@ def get_analyzer(name: str) -> Analyzer:
     return analyzer
 
 
-def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileChange], *,
-                  agent: str, timeout_s: float = 60) -> list[AnalyzerRun]:
+def run_analyzers(
+    names: Iterable[str], changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60
+) -> list[AnalyzerRun]:
     """Run the named analyzers over ``files`` at the same time; one AnalyzerRun per name, in
     the order given.
 
@@ -134,8 +134,9 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
     def work(i: int, name: str) -> None:
         slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s, log=logs[i])
 
-    threads = [threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True)
-               for i, n in enumerate(names)]
+    threads = [
+        threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True) for i, n in enumerate(names)
+    ]
     for t in threads:
         t.start()
     deadline = started + timeout_s + TIMEOUT_GRACE_S
@@ -145,15 +146,19 @@ def run_analyzers(names: Iterable[str], changeset: Changeset, files: list[FileCh
     for name, run, log in zip(names, slots, logs):
         if run is None:
             reason = f"timed out (after {timeout_s:g} s)"
-            run = AnalyzerRun(name=name, error=f"{name} unavailable: timed out after {timeout_s:g} s",
-                              seconds=time.monotonic() - started,
-                              not_analyzed=dict.fromkeys(log.targets(), reason))
+            run = AnalyzerRun(
+                name=name,
+                error=f"{name} unavailable: timed out after {timeout_s:g} s",
+                seconds=time.monotonic() - started,
+                not_analyzed=dict.fromkeys(log.targets(), reason),
+            )
         runs.append(run)
     return _taint_supersedes_patterns(runs, changeset, files)
 
 
-def _taint_supersedes_patterns(runs: list[AnalyzerRun], changeset: Changeset,
-                               files: list[FileChange]) -> list[AnalyzerRun]:
+def _taint_supersedes_patterns(
+    runs: list[AnalyzerRun], changeset: Changeset, files: list[FileChange]
+) -> list[AnalyzerRun]:
     """Where semgrep ran without error beside bandit, drop bandit's sink-pattern findings on
     the files semgrep's taint rules analyzed (see :mod:`tokyo_cli.analyzers.bandit`)."""
     by_name = {r.name: r for r in runs}
@@ -167,8 +172,15 @@ def _taint_supersedes_patterns(runs: list[AnalyzerRun], changeset: Changeset,
     return [drop_superseded(r, scanned) if r is bandit else r for r in runs]
 
 
-def _run_one(name: str, changeset: Changeset, files: list[FileChange], *, agent: str,
-             timeout_s: float, log: NotAnalyzedLog | None = None) -> AnalyzerRun:
+def _run_one(
+    name: str,
+    changeset: Changeset,
+    files: list[FileChange],
+    *,
+    agent: str,
+    timeout_s: float,
+    log: NotAnalyzedLog | None = None,
+) -> AnalyzerRun:
     start = time.monotonic()
     log = log if log is not None else NotAnalyzedLog(changeset, files)
     raised = True  # an exception loses everything the analyzer found so far

@@ -19,18 +19,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.safety.isolation import ToolUnavailable, last_error_line, run_isolated
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
+
+# Re-exported: run_tool raises it, and the analyzers catch it from here.
+from tokyo_cli.safety.isolation import ToolUnavailable as ToolUnavailable
+from tokyo_cli.safety.isolation import last_error_line, run_isolated
 from tokyo_cli.safety.textsafe import quote_path
 
-TEST_GLOBS = ("test_*.py", "*_test.py", "tests/**", "**/tests/**", "test/**", "**/test/**",
-              "conftest.py")
+TEST_GLOBS = ("test_*.py", "*_test.py", "tests/**", "**/tests/**", "test/**", "**/test/**", "conftest.py")
 # Code that is not a library's public API: scripts, examples, benchmarks, docs, build glue.
-NON_LIBRARY_GLOBS = (*TEST_GLOBS, "benchmarks/**", "**/benchmarks/**", "scripts/**",
-                     "examples/**", "docs/**", "setup.py", "noxfile.py", "__main__.py",
-                     "**/migrations/**")
+NON_LIBRARY_GLOBS = (
+    *TEST_GLOBS,
+    "benchmarks/**",
+    "**/benchmarks/**",
+    "scripts/**",
+    "examples/**",
+    "docs/**",
+    "setup.py",
+    "noxfile.py",
+    "__main__.py",
+    "**/migrations/**",
+)
 PYTHON_SUFFIXES = (".py", ".pyw")
 
 
@@ -93,8 +104,7 @@ def touched(change: FileChange, first: int, last: int, whole: bool) -> list[int]
     return sorted(n for n in change.added_lines if first <= n <= last)
 
 
-def anchor_line(change: FileChange, first: int, last: int, *, whole: bool,
-                prefer: int | None = None) -> int | None:
+def anchor_line(change: FileChange, first: int, last: int, *, whole: bool, prefer: int | None = None) -> int | None:
     """Where to put a finding about lines ``first..last``, or ``None`` when the change did
     not touch them: ``prefer`` when it is a valid anchor (an added or context line), else
     the first added line of the span."""
@@ -113,7 +123,7 @@ def removal_anchor(change: FileChange, old_line: int) -> int | None:
         at = next((i for i, ln in enumerate(hunk.lines) if ln.kind == "-" and ln.old_line == old_line), None)
         if at is None:
             continue
-        for ln in hunk.lines[at + 1:]:
+        for ln in hunk.lines[at + 1 :]:
             if ln.new_line is not None:
                 return ln.new_line
         for ln in reversed(hunk.lines[:at]):
@@ -123,8 +133,9 @@ def removal_anchor(change: FileChange, old_line: int) -> int | None:
     return None
 
 
-def changed_texts(changeset: Changeset, files: Iterable[FileChange],
-                  accept: Callable[[str], bool]) -> Iterator[tuple[FileChange, str]]:
+def changed_texts(
+    changeset: Changeset, files: Iterable[FileChange], accept: Callable[[str], bool]
+) -> Iterator[tuple[FileChange, str]]:
     """``(change, new text)`` for each reviewable file of ``files`` whose path ``accept``s
     and whose new text is known."""
     for change in files:
@@ -134,19 +145,42 @@ def changed_texts(changeset: Changeset, files: Iterable[FileChange],
                 yield change, text
 
 
-def make_finding(changeset: Changeset, *, path: str, line: int | None, severity: Severity,
-                 title: str, body: str, agent: str, rule: str, category: str,
-                 confidence: float | None = None, suggestion: str | None = None,
-                 anchor_text: str | None = None, cwe: list[int] | None = None) -> Finding:
+def make_finding(
+    changeset: Changeset,
+    *,
+    path: str,
+    line: int | None,
+    severity: Severity,
+    title: str,
+    body: str,
+    agent: str,
+    rule: str,
+    category: str,
+    confidence: float | None = None,
+    suggestion: str | None = None,
+    anchor_text: str | None = None,
+    cwe: list[int] | None = None,
+) -> Finding:
     """An analyzer finding (``source="analyzer"``) anchored at ``path:line`` (``None`` =
     file-level); ``anchor_text`` defaults to the new line's text."""
     if anchor_text is None:
         anchor_text = changeset.line_text(path, line) if line is not None else ""
     title, body = _quote_odd_paths(changeset, title), _quote_odd_paths(changeset, body)
-    return Finding(path=path, line=line, severity=severity, category=category,
-                   title=title[:200], body=body, agent=agent, source="analyzer", rule=rule,
-                   confidence=confidence, suggestion=suggestion, anchor_text=anchor_text,
-                   cwe=list(cwe or []))
+    return Finding(
+        path=path,
+        line=line,
+        severity=severity,
+        category=category,
+        title=title[:200],
+        body=body,
+        agent=agent,
+        source="analyzer",
+        rule=rule,
+        confidence=confidence,
+        suggestion=suggestion,
+        anchor_text=anchor_text,
+        cwe=list(cwe or []),
+    )
 
 
 def _quote_odd_paths(changeset: Changeset, text: str) -> str:
@@ -155,8 +189,10 @@ def _quote_odd_paths(changeset: Changeset, text: str) -> str:
     finding's title or body must not start a line of its own ("CRITICAL fake.py:1 ...")."""
     odd = changeset.memo.get(_ODD_PATHS)
     if odd is None:
-        odd = sorted(((f.path, quote_path(f.path)) for f in changeset.files if quote_path(f.path) != f.path),
-                     key=lambda pq: -len(pq[0]))
+        odd = sorted(
+            ((f.path, quote_path(f.path)) for f in changeset.files if quote_path(f.path) != f.path),
+            key=lambda pq: -len(pq[0]),
+        )
         changeset.memo[_ODD_PATHS] = odd
     for raw, quoted in odd:
         text = text.replace(raw, quoted)
@@ -196,8 +232,10 @@ class PyDef:
         """A body of one statement that does no work: ``pass``, ``...``, a bare return of a
         name/attribute/constant, or ``raise NotImplementedError``; and abstract methods,
         overloads and properties (a getter is not behaviour worth its own test)."""
-        if any(d.split(".")[-1] in ("abstractmethod", "overload", "property", "setter",
-                                    "cached_property") for d in self.decorators):
+        if any(
+            d.split(".")[-1] in ("abstractmethod", "overload", "property", "setter", "cached_property")
+            for d in self.decorators
+        ):
             return True
         node = self.node
         if self.kind == "class" or not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -315,8 +353,7 @@ class NotAnalyzedLog:
     def targets(self) -> list[str]:
         """The given reviewable files the analyzer accepts (all of them when it does not
         say): what a timeout or a missing tool leaves unanalyzed."""
-        return [f.path for f in self.files
-                if f.skipped is None and (self.accepts is None or self.accepts(f.path))]
+        return [f.path for f in self.files if f.skipped is None and (self.accepts is None or self.accepts(f.path))]
 
 
 _NOT_ANALYZED: ContextVar[NotAnalyzedLog | None] = ContextVar("tokyo_not_analyzed", default=None)
@@ -370,12 +407,21 @@ def python_defs(tree: ast.Module) -> list[PyDef]:
             body_start = node.body[0].lineno
             doc = ast.get_docstring(node, clean=False) is not None
             header_end = max(node.lineno, body_start - 1) if body_start > node.lineno else node.lineno
-            out.append(PyDef(
-                name=name, qualname=prefix + name, kind=kind, line=node.lineno,
-                first=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
-                header_end=header_end, last=node.end_lineno or node.lineno, public=public,
-                has_docstring=doc, decorators=decorators, node=node,
-            ))
+            out.append(
+                PyDef(
+                    name=name,
+                    qualname=prefix + name,
+                    kind=kind,
+                    line=node.lineno,
+                    first=min([node.lineno, *(d.lineno for d in node.decorator_list)]),
+                    header_end=header_end,
+                    last=node.end_lineno or node.lineno,
+                    public=public,
+                    has_docstring=doc,
+                    decorators=decorators,
+                    node=node,
+                )
+            )
             if isinstance(node, ast.ClassDef):
                 visit(node.body, prefix + name + ".", public, True)
 
@@ -424,8 +470,14 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name, path=os.pathsep.join(dirs))
 
 
-def run_tool(cmd: Sequence[str], *, timeout_s: float, stdin: bytes | None = None,
-             ok_codes: Sequence[int] = (0,), extra_env: Mapping[str, str] | None = None) -> str:
+def run_tool(
+    cmd: Sequence[str],
+    *,
+    timeout_s: float,
+    stdin: bytes | None = None,
+    ok_codes: Sequence[int] = (0,),
+    extra_env: Mapping[str, str] | None = None,
+) -> str:
     """Run ``cmd`` isolated (:func:`~tokyo_cli.safety.isolation.run_isolated`: a fresh
     empty working directory, an allow-listed environment plus ``extra_env``) within
     ``timeout_s`` seconds; its stdout as text. Pass the files to analyze as absolute paths.

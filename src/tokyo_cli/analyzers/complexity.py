@@ -62,14 +62,14 @@ class ComplexityAnalyzer:
         """The files it measures: Python code outside tests."""
         return is_python(path) and not is_test_path(path)
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Measure the Python files among ``files``; a missing radon goes to ``error``."""
         start = time.monotonic()
         whole = whole_tree(changeset)
         findings: list[Finding] = []
         try:
             from radon.complexity import cc_rank
+
             for change, text in changed_texts(changeset, files, self.accepts):
                 new = complexities(text, path=change.path)
                 old_src = old_text(changeset, change)
@@ -84,21 +84,38 @@ class ComplexityAnalyzer:
                     line = anchor_line(change, block.lineno, block.endline, whole=whole, prefer=block.lineno)
                     if line is None:
                         continue
-                    findings.append(_finding(changeset, change, line, name, block.complexity, rank,
-                                             before.complexity if before is not None else None, agent))
+                    findings.append(
+                        _finding(
+                            changeset,
+                            change,
+                            line,
+                            name,
+                            block.complexity,
+                            rank,
+                            before.complexity if before is not None else None,
+                            agent,
+                        )
+                    )
         except ImportError as exc:
             return AnalyzerRun(name=self.name, error=f"complexity unavailable: radon: {exc}")
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
-def _finding(changeset: Changeset, change: FileChange, line: int, name: str, cc: int, rank: str,
-             old: int | None, agent: str) -> Finding:
+def _finding(
+    changeset: Changeset, change: FileChange, line: int, name: str, cc: int, rank: str, old: int | None, agent: str
+) -> Finding:
     was = f" (was {old})" if old is not None else ""
     return make_finding(
-        changeset, path=change.path, line=line,
+        changeset,
+        path=change.path,
+        line=line,
         severity=Severity.LOW if rank == "C" else Severity.MEDIUM,
         title=f"`{name}` has cyclomatic complexity {cc}{was}, rank {rank} (threshold {THRESHOLD})",
         body=f"radon counts {cc} independent paths through `{name}`; above {THRESHOLD} a function "
-             "is hard to test fully and easy to break. Split out the branches into named helpers "
-             "or a lookup table.",
-        agent=agent, rule="radon:CC", category="architecture", confidence=0.9)
+        "is hard to test fully and easy to break. Split out the branches into named helpers "
+        "or a lookup table.",
+        agent=agent,
+        rule="radon:CC",
+        category="architecture",
+        confidence=0.9,
+    )

@@ -47,29 +47,31 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from tokyo_cli.safety import safefs
 from tokyo_cli.analyzers.common import AST_LOCK
 from tokyo_cli.analyzers.tree import TreeUnavailable, new_tree
-from tokyo_cli.git.diff import split_lines
 from tokyo_cli.git.commands import git_executable
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.git.files import SYMLINK_MODE
-from tokyo_cli.safety.isolation import run_git_isolated
 from tokyo_cli.git.repo import Changeset, FileChange, TargetKind
+from tokyo_cli.safety import safefs
+from tokyo_cli.safety.isolation import run_git_isolated
 
 MAX_BYTES = 50 * 1024 * 1024
 CANDIDATES = (".coverage", "coverage.xml", "coverage.lcov", "lcov.info", "coverage/lcov.info")
 MEMO_KEY = "test-gaps:coverage"  # changeset.memo: the CoverageSummary of the last test-gaps run
-_MAX_LINE = 10_000_000           # a line number above this is garbage
-_MAX_NUMBITS = 1 << 17           # bytes of one numbits blob: a million lines
-_MAX_ARCS = 2_000_000            # arc rows read for one file
-_MAX_FILES = 500_000             # measured file names considered
+_MAX_LINE = 10_000_000  # a line number above this is garbage
+_MAX_NUMBITS = 1 << 17  # bytes of one numbits blob: a million lines
+_MAX_ARCS = 2_000_000  # arc rows read for one file
+_MAX_FILES = 500_000  # measured file names considered
 # coverage.py's DEFAULT_EXCLUDE, with the ``...`` rule reduced to a linear pattern (the
 # original's nested lazy groups are slow on a long hostile line; the parser runs in-process).
-_EXCLUDE = "|".join((
-    r"(?:#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER))",
-    r"(?:^\s*\.\.\.\s*(#|$))",
-    r"(?:^\s*if (typing\.)?TYPE_CHECKING:)",
-))
+_EXCLUDE = "|".join(
+    (
+        r"(?:#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER))",
+        r"(?:^\s*\.\.\.\s*(#|$))",
+        r"(?:^\s*if (typing\.)?TYPE_CHECKING:)",
+    )
+)
 
 
 class CoverageUnreadable(Exception):
@@ -91,9 +93,9 @@ class CoverageSource:
     asked for that the data measures to their :class:`Measured` lines."""
 
     path: str
-    kind: str                    # "coverage.py data", "Cobertura XML", "LCOV"
+    kind: str  # "coverage.py data", "Cobertura XML", "LCOV"
     from_worktree: bool
-    mtime: float | None          # of the working-tree data file
+    mtime: float | None  # of the working-tree data file
     files: dict[str, Measured] = field(default_factory=dict)
 
 
@@ -143,8 +145,9 @@ class FileReport:
         for n in self.uncovered[1:]:
             prev = out[-1][1]
             between = range(prev + 1, n)
-            if any(k not in bad and k in self.executable and self.first_line(k) == k for k in between) \
-                    or any(k not in bad and k in changed for k in between):
+            if any(k not in bad and k in self.executable and self.first_line(k) == k for k in between) or any(
+                k not in bad and k in changed for k in between
+            ):
                 out.append([n, n])
             else:
                 out[-1][1] = n
@@ -215,8 +218,7 @@ def load(changeset: Changeset, wanted: Iterable[str], *, timeout_s: float = 30) 
             if found is None:
                 continue
             data, from_worktree, mtime = found
-            kind, files = _parse(name, data, wanted, changeset.root, _tree_paths(changeset, timeout_s),
-                                 deadline)
+            kind, files = _parse(name, data, wanted, changeset.root, _tree_paths(changeset, timeout_s), deadline)
         except CoverageUnreadable as exc:
             problems.append(f"{name}: {exc}")
             continue
@@ -233,8 +235,9 @@ def _tree_paths(changeset: Changeset, timeout_s: float) -> list[str]:
         return []
 
 
-def _read_candidate(changeset: Changeset, name: str, committed: dict[str, tuple[str, str]],
-                    timeout_s: float) -> tuple[bytes, bool, float | None] | None:
+def _read_candidate(
+    changeset: Changeset, name: str, committed: dict[str, tuple[str, str]], timeout_s: float
+) -> tuple[bytes, bool, float | None] | None:
     """``(bytes, from working tree, mtime)`` of data file ``name`` in the reviewed version;
     ``None`` when there is none. Raises CoverageUnreadable for a symlink, an oversized file
     or a read failure."""
@@ -301,8 +304,9 @@ def _read_blob(changeset: Changeset, mode: str, sha: str, timeout_s: float) -> b
 
 def _git(changeset: Changeset, args: list[str], timeout_s: float) -> bytes:
     try:
-        proc = run_git_isolated(changeset.root, [git_executable(), *args], timeout_s=timeout_s,
-                                extra_env={"GIT_OPTIONAL_LOCKS": "0"})
+        proc = run_git_isolated(
+            changeset.root, [git_executable(), *args], timeout_s=timeout_s, extra_env={"GIT_OPTIONAL_LOCKS": "0"}
+        )
     except (subprocess.TimeoutExpired, OSError) as exc:
         raise CoverageUnreadable(f"git {args[0]} failed: {exc}") from None
     if proc.returncode != 0:
@@ -310,8 +314,9 @@ def _git(changeset: Changeset, args: list[str], timeout_s: float) -> bytes:
     return proc.stdout
 
 
-def _parse(name: str, data: bytes, wanted: list[str], root: Path, known: list[str],
-           deadline: float) -> tuple[str, dict[str, Measured]]:
+def _parse(
+    name: str, data: bytes, wanted: list[str], root: Path, known: list[str], deadline: float
+) -> tuple[str, dict[str, Measured]]:
     if name == ".coverage":
         return "coverage.py data", _read_sqlite(data, wanted, root, known, deadline)
     measured = _read_cobertura(data, deadline) if name.endswith(".xml") else _read_lcov(data, deadline)
@@ -322,11 +327,11 @@ def _parse(name: str, data: bytes, wanted: list[str], root: Path, known: list[st
 # --- coverage.py's SQLite data --------------------------------------------------------------
 
 
-def _read_sqlite(data: bytes, wanted: list[str], root: Path, known: list[str],
-                 deadline: float) -> dict[str, Measured]:
+def _read_sqlite(data: bytes, wanted: list[str], root: Path, known: list[str], deadline: float) -> dict[str, Measured]:
     if not data.startswith(b"SQLite format 3\0"):
-        raise CoverageUnreadable("not an SQLite database (coverage.py 4 and older wrote JSON: "
-                                 "regenerate it with coverage 5 or newer)")
+        raise CoverageUnreadable(
+            "not an SQLite database (coverage.py 4 and older wrote JSON: regenerate it with coverage 5 or newer)"
+        )
     try:
         from coverage.numbits import numbits_to_nums
     except ImportError:
@@ -337,8 +342,7 @@ def _read_sqlite(data: bytes, wanted: list[str], root: Path, known: list[str],
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:
-            con = sqlite3.connect(f"{copy.as_uri()}?mode=ro&immutable=1", uri=True,
-                                  check_same_thread=False)
+            con = sqlite3.connect(f"{copy.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
             raise CoverageUnreadable(f"cannot open the database: {exc}") from None
         try:
@@ -357,12 +361,19 @@ def _read_sqlite(data: bytes, wanted: list[str], root: Path, known: list[str],
             con.close()
 
 
-def _query_sqlite(con: sqlite3.Connection, wanted: list[str], root: Path, known: list[str],
-                  numbits_to_nums: Callable[[bytes], list[int]]) -> dict[str, Measured]:
+def _query_sqlite(
+    con: sqlite3.Connection,
+    wanted: list[str],
+    root: Path,
+    known: list[str],
+    numbits_to_nums: Callable[[bytes], list[int]],
+) -> dict[str, Measured]:
     row = con.execute("SELECT version FROM coverage_schema").fetchone()
     if row is None or row[0] != 7:
-        raise CoverageUnreadable(f"unsupported coverage.py schema version {row[0] if row else None!r} "
-                                 "(this reads version 7: coverage 5.0 to 7.x)")
+        raise CoverageUnreadable(
+            f"unsupported coverage.py schema version {row[0] if row else None!r} "
+            "(this reads version 7: coverage 5.0 to 7.x)"
+        )
     has_arcs = con.execute("SELECT value FROM meta WHERE key = 'has_arcs'").fetchone()
     arcs = bool(has_arcs and str(has_arcs[0]).lower() in ("1", "true"))
     ids: dict[str, int] = {}
@@ -374,8 +385,7 @@ def _query_sqlite(con: sqlite3.Connection, wanted: list[str], root: Path, known:
         file_id = ids[measured_path]
         lines: set[int] = set()
         if arcs:
-            for a, b in con.execute("SELECT fromno, tono FROM arc WHERE file_id = ? LIMIT ?",
-                                    (file_id, _MAX_ARCS)):
+            for a, b in con.execute("SELECT fromno, tono FROM arc WHERE file_id = ? LIMIT ?", (file_id, _MAX_ARCS)):
                 lines.update(n for n in (a, b) if isinstance(n, int) and 0 < n <= _MAX_LINE)
         else:
             for (bits,) in con.execute("SELECT numbits FROM line_bits WHERE file_id = ?", (file_id,)):
@@ -459,8 +469,9 @@ def _read_lcov(data: bytes, deadline: float) -> dict[str, Measured]:
                 executed.add(number)
     if not records:
         raise CoverageUnreadable("not an LCOV file (no SF: record)")
-    return {name: Measured(frozenset(executed), frozenset(executable))
-            for name, (executable, executed) in files.items()}
+    return {
+        name: Measured(frozenset(executed), frozenset(executable)) for name, (executable, executed) in files.items()
+    }
 
 
 def _check_time(deadline: float) -> None:
@@ -490,8 +501,9 @@ def _posix(path: str) -> str:
     return path
 
 
-def match_paths(wanted: Iterable[str], measured: Iterable[str], root: Path,
-                known: Iterable[str] = ()) -> dict[str, str]:
+def match_paths(
+    wanted: Iterable[str], measured: Iterable[str], root: Path, known: Iterable[str] = ()
+) -> dict[str, str]:
     """``{repository path: measured name}``. A measured name belongs to the repository path
     (of ``wanted`` and ``known``, the other files of the tree) that it equals or ends with
     after a ``/`` — the longest such path, so ``/ci/checkout/src/pkg/mod.py`` belongs to
@@ -526,7 +538,7 @@ def match_paths(wanted: Iterable[str], measured: Iterable[str], root: Path,
 @dataclass
 class _PyLines:
     statements: set[int]
-    valid: set[int]          # lines a run may record: statements, docstrings, excluded code
+    valid: set[int]  # lines a run may record: statements, docstrings, excluded code
     first_line: Callable[[int], int]
 
 
@@ -557,8 +569,7 @@ def assess(changeset: Changeset, change: FileChange, source: CoverageSource) -> 
     measured = source.files.get(path)
     python = path.endswith((".py", ".pyw"))
     if measured is None:
-        return FileReport(path, "not-measured", f"`{source.path}` does not measure it") \
-            if python else None
+        return FileReport(path, "not-measured", f"`{source.path}` does not measure it") if python else None
     if measured.executable is None and not python:
         return None
     if source.from_worktree:
@@ -581,12 +592,22 @@ def assess(changeset: Changeset, change: FileChange, source: CoverageSource) -> 
         first_line = _same
         executable, executed = set(measured.executable or ()), set(measured.executed)
     if odd:
-        return FileReport(path, "stale", f"`{source.path}` measured an older version of it (it "
-                          f"records line {odd[0]}, which is not code here)")
+        return FileReport(
+            path,
+            "stale",
+            f"`{source.path}` measured an older version of it (it records line {odd[0]}, which is not code here)",
+        )
     changed = [n for n in sorted(change.added_lines) if first_line(n) in executable]
     uncovered = [n for n in changed if first_line(n) not in executed]
-    return FileReport(path, "measured", changed=changed, uncovered=uncovered,
-                      executable=executable, executed=executed, first_line=first_line)
+    return FileReport(
+        path,
+        "measured",
+        changed=changed,
+        uncovered=uncovered,
+        executable=executable,
+        executed=executed,
+        first_line=first_line,
+    )
 
 
 def _same(n: int) -> int:
@@ -596,10 +617,10 @@ def _same(n: int) -> int:
 def _worktree_stale(changeset: Changeset, path: str, source: CoverageSource) -> str:
     """Why the working-tree data cannot speak for ``path``'s reviewed version ("" when it can)."""
     root = changeset.root
-    if changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL):
-        if safefs.read(root, path) != changeset.new_bytes(path):
-            return (f"`{source.path}` measured the working tree, whose copy of the file is not the "
-                    "reviewed version")
+    if changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL) and safefs.read(
+        root, path
+    ) != changeset.new_bytes(path):
+        return f"`{source.path}` measured the working tree, whose copy of the file is not the reviewed version"
     st = safefs.lstat(root, path)
     if st is None or not stat.S_ISREG(st.st_mode):
         return "the file is not a regular file in the working tree"

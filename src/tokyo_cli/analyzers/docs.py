@@ -49,10 +49,8 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tokyo_cli.safety import safefs
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import (
-    parse_ast,
     DefKind,
     PyDef,
     anchor_line,
@@ -61,6 +59,7 @@ from tokyo_cli.analyzers.common import (
     is_library_python,
     make_finding,
     old_text,
+    parse_ast,
     parse_python,
     python_defs,
     whole_tree,
@@ -68,6 +67,7 @@ from tokyo_cli.analyzers.common import (
 from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.safety import safefs
 
 README_GLOBS = ("README", "README.*", "readme.*")
 DOC_GLOBS = ("docs/**/*.md", "docs/**/*.rst", "doc/**/*.md", "doc/**/*.rst", "docs/*.md", "docs/*.rst")
@@ -75,16 +75,41 @@ MAX_DOC_FILES = 200
 # docstrings: a package whose public definitions are documented above this share has a
 # documentation habit that a new undocumented one breaks (measured: see the module docstring).
 DOCUMENTED_SHARE = 0.5
-MAX_PACKAGE_FILES = 200          # modules read to measure one package's documented share
-MAX_PACKAGE_BYTES = 4_000_000    # and at most this many bytes of them
-MAX_MODULE_BYTES = 1_000_000     # a bigger module is left out of the measure
+MAX_PACKAGE_FILES = 200  # modules read to measure one package's documented share
+MAX_PACKAGE_BYTES = 4_000_000  # and at most this many bytes of them
+MAX_MODULE_BYTES = 1_000_000  # a bigger module is left out of the measure
 _EXEMPT_DECORATORS = ("property", "setter", "getter", "deleter", "overload", "cached_property")
 # Set by the system, the shell or CI, not by the project: documenting them is not its job.
-COMMON_ENV = frozenset({
-    "HOME", "PATH", "USER", "USERNAME", "LOGNAME", "PWD", "SHELL", "TERM", "LANG", "LC_ALL",
-    "TMPDIR", "TEMP", "TMP", "CI", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "EDITOR",
-    "VISUAL", "PAGER", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHASHSEED", "TZ", "HOSTNAME",
-})
+COMMON_ENV = frozenset(
+    {
+        "HOME",
+        "PATH",
+        "USER",
+        "USERNAME",
+        "LOGNAME",
+        "PWD",
+        "SHELL",
+        "TERM",
+        "LANG",
+        "LC_ALL",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "CI",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "COLUMNS",
+        "LINES",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+        "VIRTUAL_ENV",
+        "PYTHONPATH",
+        "PYTHONHASHSEED",
+        "TZ",
+        "HOSTNAME",
+    }
+)
 _COMMON_ENV_PREFIXES = ("XDG_", "GITHUB_", "RUNNER_", "PYTEST_", "LC_")
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 
@@ -94,8 +119,7 @@ class DocstringAnalyzer:
 
     name = "docstrings"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Check the library Python files among ``files``; git problems go to ``error``."""
         start = time.monotonic()
         whole = whole_tree(changeset)
@@ -135,16 +159,29 @@ class DocstringAnalyzer:
                 why = api.why_public(change.path, qualname.split(".")[0], top_names, has_all)
                 if why is None:
                     continue
-                findings.append(make_finding(
-                    changeset, path=change.path, line=line, severity=Severity.LOW,
-                    title=f"Public {kind} `{qualname}` has no docstring",
-                    body=f"`{qualname}` is {'new' if is_new else 're-signed'} public API ({why}) with "
-                         "no docstring: say what it does, its arguments and return value (shapes, "
-                         "units) and the errors it raises.",
-                    agent=agent, rule="docstrings:missing", category="docs", confidence=0.9))
+                findings.append(
+                    make_finding(
+                        changeset,
+                        path=change.path,
+                        line=line,
+                        severity=Severity.LOW,
+                        title=f"Public {kind} `{qualname}` has no docstring",
+                        body=f"`{qualname}` is {'new' if is_new else 're-signed'} public API ({why}) with "
+                        "no docstring: say what it does, its arguments and return value (shapes, "
+                        "units) and the errors it raises.",
+                        agent=agent,
+                        rule="docstrings:missing",
+                        category="docs",
+                        confidence=0.9,
+                    )
+                )
         except TreeUnavailable as exc:
-            return AnalyzerRun(name=self.name, findings=findings, error=f"docstrings unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name,
+                findings=findings,
+                error=f"docstrings unavailable: {exc}",
+                seconds=time.monotonic() - start,
+            )
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
@@ -198,8 +235,7 @@ class _PublicApi:
     """Which definitions of the reviewed version are public API, read from its package's
     ``__init__.py`` files and modules (bounded: ``MAX_PACKAGE_FILES``, ``MAX_PACKAGE_BYTES``)."""
 
-    def __init__(self, tree: NewTree, counted: dict[str, tuple[int, int]],
-                 parsed_inits: dict[str, ast.Module]) -> None:
+    def __init__(self, tree: NewTree, counted: dict[str, tuple[int, int]], parsed_inits: dict[str, ast.Module]) -> None:
         """``counted``: :func:`count_documented` of modules already parsed (the changed
         ones), ``parsed_inits``: their ``__init__.py`` trees; neither is read again."""
         self.tree = tree
@@ -233,8 +269,10 @@ class _PublicApi:
             return None
         documented, public = self.share(path)
         if public and documented / public > DOCUMENTED_SHARE:
-            return (f"its package documents {100 * documented // public}% of its public definitions, "
-                    f"{documented} of {public}")
+            return (
+                f"its package documents {100 * documented // public}% of its public definitions, "
+                f"{documented} of {public}"
+            )
         return None
 
     # --------------------------------------------------------------- exports
@@ -276,8 +314,11 @@ class _PublicApi:
                     visible.update({k: v for k, v in source.items() if not k.startswith("_")})
                 else:
                     visible.update({alias: source[n] for n, alias in names if n in source})
-            exported = {alias for alias in visible if (alias in init.dunder_all if init.dunder_all is not None
-                                                       else not alias.startswith("_"))}
+            exported = {
+                alias
+                for alias in visible
+                if (alias in init.dunder_all if init.dunder_all is not None else not alias.startswith("_"))
+            }
             if any(visible[a] == name for a in exported):
                 return init_path
             origin, inner = visible, init_path
@@ -289,8 +330,11 @@ class _PublicApi:
             tree = self.parsed_inits.get(init_path)
             if tree is None and init_path in self.paths:
                 data = self.tree.read(init_path)
-                tree = _parse_quiet(data.decode("utf-8", errors="replace")) if data is not None \
-                    and len(data) <= MAX_MODULE_BYTES else None
+                tree = (
+                    _parse_quiet(data.decode("utf-8", errors="replace"))
+                    if data is not None and len(data) <= MAX_MODULE_BYTES
+                    else None
+                )
             if tree is not None:
                 self._inits[init_path] = _Init(self._imports(init_path, tree), _literal_all(tree))
         return self._inits[init_path]
@@ -321,8 +365,9 @@ class _PublicApi:
             target = next((p for p in (stem + ".py", posixpath.join(stem, "__init__.py")) if p in self.paths), None)
             if target is None or target == init_path:
                 continue
-            names = None if any(a.name == "*" for a in node.names) else \
-                [(a.name, a.asname or a.name) for a in node.names]
+            names = (
+                None if any(a.name == "*" for a in node.names) else [(a.name, a.asname or a.name) for a in node.names]
+            )
             out.append((target, names))
         return out
 
@@ -354,8 +399,8 @@ class _PublicApi:
         budget = MAX_PACKAGE_BYTES
         unread = [p for p in members if p not in self.counted and self._small(p)]
         for i in range(0, len(unread), 50):
-            batch = self.tree.read_many(unread[i:i + 50])
-            for p in unread[i:i + 50]:
+            batch = self.tree.read_many(unread[i : i + 50])
+            for p in unread[i : i + 50]:
                 data = batch.get(p)
                 if data is None or len(data) > MAX_MODULE_BYTES or len(data) > budget:
                     continue
@@ -370,8 +415,10 @@ class _PublicApi:
     def _small(self, path: str) -> bool:
         """False for a working-tree file known to be over ``MAX_MODULE_BYTES`` (checked
         before reading it; committed blobs are checked after)."""
-        if self.tree.changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL) \
-                or self.tree.changeset.new_bytes(path) is not None:
+        if (
+            self.tree.changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL)
+            or self.tree.changeset.new_bytes(path) is not None
+        ):
             return True
         st = safefs.lstat(self.tree.root, path)
         return st is None or st.st_size <= MAX_MODULE_BYTES
@@ -381,20 +428,26 @@ def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Module-level statements, looking into ``if``/``try`` blocks (not functions)."""
     for node in body:
         if isinstance(node, (ast.If, ast.Try)):
-            yield from _module_level([*node.body, *node.orelse,
-                                      *(s for h in getattr(node, "handlers", []) for s in h.body)])
+            yield from _module_level(
+                [*node.body, *node.orelse, *(s for h in getattr(node, "handlers", []) for s in h.body)]
+            )
         else:
             yield node
 
 
 def _literal_all(tree: ast.Module) -> set[str] | None:
+    value: ast.expr | None
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else \
-            [node.target] if isinstance(node, ast.AnnAssign) else []
-        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) \
-                and isinstance(node.value, (ast.List, ast.Tuple)):  # type: ignore[union-attr]
-            return {e.value for e in node.value.elts  # type: ignore[union-attr]
-                    if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
+            value, (ast.List, ast.Tuple)
+        ):
+            return {e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
     return None
 
 
@@ -411,8 +464,7 @@ class ReadmeMentionAnalyzer:
 
     name = "readme-mentions"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Check the library Python files among ``files``; git problems go to ``error``."""
         start = time.monotonic()
         whole = whole_tree(changeset)
@@ -432,8 +484,9 @@ class ReadmeMentionAnalyzer:
         try:
             docs = _documentation(new_tree(changeset, timeout_s=timeout_s))
         except TreeUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"readme-mentions unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name, error=f"readme-mentions unavailable: {exc}", seconds=time.monotonic() - start
+            )
         if docs is None:  # no README: nowhere to mention them
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         findings = []
@@ -441,14 +494,22 @@ class ReadmeMentionAnalyzer:
             if re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", docs):
                 continue
             what = "Option" if kind == "option" else "Environment variable"
-            findings.append(make_finding(
-                changeset, path=change.path, line=line, severity=Severity.MEDIUM,
-                title=f"{what} `{name}` is not mentioned in the README or docs",
-                body=f"This change introduces `{name}`, but neither the README nor a page under "
-                     "docs/ mentions it, so users will not find it. Document what it does, its "
-                     "default and an example.",
-                agent=agent, rule=f"readme-mentions:{'option' if kind == 'option' else 'env'}",
-                category="docs", confidence=0.7))
+            findings.append(
+                make_finding(
+                    changeset,
+                    path=change.path,
+                    line=line,
+                    severity=Severity.MEDIUM,
+                    title=f"{what} `{name}` is not mentioned in the README or docs",
+                    body=f"This change introduces `{name}`, but neither the README nor a page under "
+                    "docs/ mentions it, so users will not find it. Document what it does, its "
+                    "default and an example.",
+                    agent=agent,
+                    rule=f"readme-mentions:{'option' if kind == 'option' else 'env'}",
+                    category="docs",
+                    confidence=0.7,
+                )
+            )
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
@@ -476,8 +537,11 @@ def _introduced(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
                     yield node.lineno, "option", flag
             elif func in ("os.getenv", "getenv", "os.environ.get", "environ.get") and node.args:
                 yield from _env(node.args[0], node.lineno)
-        elif isinstance(node, ast.Subscript) and dotted_name(node.value) in ("os.environ", "environ") \
-                and isinstance(node.ctx, ast.Load):
+        elif (
+            isinstance(node, ast.Subscript)
+            and dotted_name(node.value) in ("os.environ", "environ")
+            and isinstance(node.ctx, ast.Load)
+        ):
             yield from _env(node.slice, node.lineno)
         elif isinstance(node, ast.ClassDef):
             yield from _settings_fields(node)
@@ -497,8 +561,13 @@ def _typer_params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[tupl
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     pairs = list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
     for arg, default in pairs:
-        calls = [node for root in (default, arg.annotation) if root is not None for node in ast.walk(root)
-                 if isinstance(node, ast.Call) and dotted_name(node.func).rsplit(".", 1)[-1] == "Option"]
+        calls = [
+            node
+            for root in (default, arg.annotation)
+            if root is not None
+            for node in ast.walk(root)
+            if isinstance(node, ast.Call) and dotted_name(node.func).rsplit(".", 1)[-1] == "Option"
+        ]
         for call in calls[:1]:
             flags = _flags(call) or ["--" + arg.arg.replace("_", "-")]
             for flag in flags:
@@ -525,8 +594,12 @@ def _settings_fields(cls: ast.ClassDef) -> Iterator[tuple[int, str, str]]:
     if prefix is None:
         return
     for stmt in cls.body:
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
-                and not stmt.target.id.startswith("_") and stmt.target.id != "model_config":
+        if (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and not stmt.target.id.startswith("_")
+            and stmt.target.id != "model_config"
+        ):
             name = (prefix + stmt.target.id).upper()
             if _is_project_env(name):
                 yield stmt.lineno, "env", name

@@ -66,11 +66,17 @@ def reconcile(
         if positive:
             kept.append(_confirmed(finding, positive))
         elif negative and finding.rule and finding.rule.startswith(UNDISMISSABLE_PREFIXES):
-            note = f"\n\nA model reviewer suggested dismissing this ({negative[0].reason.strip()}), but it saw the value masked; verify by hand."
+            note = (
+                f"\n\nA model reviewer suggested dismissing this ({negative[0].reason.strip()}), "
+                "but it saw the value masked; verify by hand."
+            )
             kept.append(finding.model_copy(update={"body": finding.body + note}))
         elif negative:
-            dismissed.append(finding.model_copy(update={
-                "status": "dismissed", "dismissed_reason": negative[0].reason.strip()[:2000]}))
+            dismissed.append(
+                finding.model_copy(
+                    update={"status": "dismissed", "dismissed_reason": negative[0].reason.strip()[:2000]}
+                )
+            )
         elif any(_same_place(finding, m) for m in model_findings):
             kept.append(finding.model_copy(update={"corroborated": True}))
         else:
@@ -101,5 +107,6 @@ def _same_place(analyzer: Finding, model: Finding) -> bool:
 
 
 def active(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings that count for the run: everything not dismissed."""
-    return [f for f in findings if f.status != "dismissed"]
+    """The findings that count for the run: everything not dismissed by a model's evidence
+    verdict nor rejected by a verify step (:mod:`tokyo_cli.engine.tasks.verify`)."""
+    return [f for f in findings if f.status != "dismissed" and f.verification != "rejected"]

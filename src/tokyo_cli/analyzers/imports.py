@@ -108,16 +108,16 @@ class ImportCycleAnalyzer:
         """The files it reads as modules: Python code outside tests."""
         return is_python(path) and not is_test_path(path)
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Analyze the Python modules among ``files``; tool problems go to ``error``."""
         start = time.monotonic()
         changed = [f for f in files if f.skipped is None and self.accepts(f.path)]
         if not changed:
             return AnalyzerRun(name=self.name)
         if importlib.util.find_spec("grimp") is None:
-            return AnalyzerRun(name=self.name, error="import-cycles unavailable: grimp is not installed "
-                               "(pip install grimp)")
+            return AnalyzerRun(
+                name=self.name, error="import-cycles unavailable: grimp is not installed (pip install grimp)"
+            )
         whole = whole_tree(changeset)
         try:
             tree = new_tree(changeset, timeout_s=timeout_s)
@@ -134,14 +134,18 @@ class ImportCycleAnalyzer:
                 return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
             with tempfile.TemporaryDirectory(prefix="tokyo-grimp-") as tmp:
                 roots = _materialize(Path(tmp), tree, paths, packages)
-                request = {"roots": [str(r) for r in roots],
-                           "packages": sorted({PurePosixPath(d).name for d in packages}),
-                           "modules": {m: None if whole else sorted(c.added_lines) for m, c in modules.items()}}
-                out = run_tool([sys.executable, "-I", "-B", "-c", _SCRIPT], timeout_s=timeout_s,
-                               stdin=json.dumps(request).encode())
+                request = {
+                    "roots": [str(r) for r in roots],
+                    "packages": sorted({PurePosixPath(d).name for d in packages}),
+                    "modules": {m: None if whole else sorted(c.added_lines) for m, c in modules.items()},
+                }
+                out = run_tool(
+                    [sys.executable, "-I", "-B", "-c", _SCRIPT], timeout_s=timeout_s, stdin=json.dumps(request).encode()
+                )
         except (ToolUnavailable, TreeUnavailable) as exc:
-            return AnalyzerRun(name=self.name, error=f"import-cycles unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name, error=f"import-cycles unavailable: {exc}", seconds=time.monotonic() - start
+            )
         edges = json.loads(out or "[]")
         findings = _findings(edges, modules, changeset, agent)
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
@@ -157,7 +161,11 @@ def _module_of(path: str, paths: set[str]) -> tuple[str, str, str] | None:
     top = parent
     while str(top.parent) != "." and str(top.parent / "__init__.py") in paths:
         top = top.parent
-    parts = list(p.relative_to(top.parent).with_suffix("").parts) if str(top.parent) != "." else list(p.with_suffix("").parts)
+    parts = (
+        list(p.relative_to(top.parent).with_suffix("").parts)
+        if str(top.parent) != "."
+        else list(p.with_suffix("").parts)
+    )
     if parts[-1] == "__init__":
         parts = parts[:-1]
     if not all(part.isidentifier() for part in parts):
@@ -182,8 +190,9 @@ def _materialize(tmp: Path, tree: NewTree, paths: set[str], packages: dict[str, 
     return list(roots.values())
 
 
-def _findings(edges: list[dict[str, Any]], modules: dict[str, FileChange], changeset: Changeset,
-              agent: str) -> list[Finding]:
+def _findings(
+    edges: list[dict[str, Any]], modules: dict[str, FileChange], changeset: Changeset, agent: str
+) -> list[Finding]:
     out: list[Finding] = []
     seen: set[frozenset[str]] = set()
     for edge in edges:
@@ -196,14 +205,25 @@ def _findings(edges: list[dict[str, Any]], modules: dict[str, FileChange], chang
         line = int(edge["line"])
         nested = changeset.line_text(change.path, line)[:1].isspace()
         shown = " → ".join(cycle)
-        out.append(make_finding(
-            changeset, path=change.path, line=line,
-            severity=Severity.LOW if nested else Severity.MEDIUM,
-            title=f"Import cycle: {shown}",
-            body=f"This import of `{edge['imported']}` closes a cycle: {shown}. Modules in a "
-                 "cycle cannot be understood, tested or reused apart"
-                 + (", and the import inside a function only hides it at start-up. "
-                    if nested else ", and import order now decides whether start-up fails. ")
-                 + "Move the shared code into a module both can import, or invert the dependency.",
-            agent=agent, rule="grimp:import-cycle", category="architecture", confidence=0.9))
+        out.append(
+            make_finding(
+                changeset,
+                path=change.path,
+                line=line,
+                severity=Severity.LOW if nested else Severity.MEDIUM,
+                title=f"Import cycle: {shown}",
+                body=f"This import of `{edge['imported']}` closes a cycle: {shown}. Modules in a "
+                "cycle cannot be understood, tested or reused apart"
+                + (
+                    ", and the import inside a function only hides it at start-up. "
+                    if nested
+                    else ", and import order now decides whether start-up fails. "
+                )
+                + "Move the shared code into a module both can import, or invert the dependency.",
+                agent=agent,
+                rule="grimp:import-cycle",
+                category="architecture",
+                confidence=0.9,
+            )
+        )
     return out

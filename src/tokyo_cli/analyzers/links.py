@@ -30,13 +30,13 @@ from urllib.parse import unquote
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from tokyo_cli.safety import safefs
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.analyzers.tree import NewTree, TreeUnavailable, new_tree
-from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.git.repo import Changeset, FileChange, TargetKind, glob_match
+from tokyo_cli.safety import safefs
 
 MARKDOWN_GLOBS = ("*.md", "*.markdown", "*.mdx")
 MAX_TARGET_BYTES = 1_000_000  # a linked Markdown file bigger than this is not read for anchors
@@ -47,7 +47,7 @@ _EXPLICIT_ID = re.compile(r"""<a\s[^>]*\b(?:name|id)\s*=\s*["']([^"']+)["']|\bid
 
 def github_slug(text: str) -> str:
     """GitHub's anchor for a heading: ``"Install & run (v2)"`` -> ``"install--run-v2"``."""
-    text = re.sub(r"<[^>]+>", "", text)           # inline HTML
+    text = re.sub(r"<[^>]+>", "", text)  # inline HTML
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links keep their text
     text = text.replace("`", "").strip().lower()
     text = re.sub(r"[^\w\- ]", "", text)
@@ -103,8 +103,7 @@ def markdown_links(markdown: str) -> list[tuple[int, str]]:
             out.append((first + 1, str(tok.meta.get("url", ""))))
         elif tok.type == "html_block":
             html = _without_comments(tok.content)
-            out += [(first + 1 + html.count("\n", 0, m.start()), m.group(1))
-                    for m in _HTML.finditer(html)]
+            out += [(first + 1 + html.count("\n", 0, m.start()), m.group(1)) for m in _HTML.finditer(html)]
         elif tok.type == "inline":
             at = first  # 0-based line of the child being read
             for child in _flatten(tok.children or []):
@@ -151,8 +150,10 @@ def _line_of(lines: list[str], target: str, start: int, end: int) -> int | None:
 
 def _plain_text(inline: Token) -> str:
     """The text a heading renders (code spans included, markup and HTML tags left out)."""
-    return "".join(c.content if c.type in ("text", "code_inline") else "\n" if c.type == "softbreak" else ""
-                   for c in inline.children or [])
+    return "".join(
+        c.content if c.type in ("text", "code_inline") else "\n" if c.type == "softbreak" else ""
+        for c in inline.children or []
+    )
 
 
 def _explicit_ids(html: str) -> set[str]:
@@ -164,12 +165,14 @@ class DocLinkAnalyzer:
 
     name = "doc-links"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Check the Markdown files among ``files``; git problems go to ``error``."""
         start = time.monotonic()
-        targets = [f for f in files if f.skipped is None and glob_match(f.path, MARKDOWN_GLOBS)
-                   and changeset.new_content(f.path) is not None]
+        targets = [
+            f
+            for f in files
+            if f.skipped is None and glob_match(f.path, MARKDOWN_GLOBS) and changeset.new_content(f.path) is not None
+        ]
         if not targets:
             return AnalyzerRun(name=self.name)
         tree = new_tree(changeset, timeout_s=timeout_s)
@@ -180,13 +183,23 @@ class DocLinkAnalyzer:
             for change in targets:
                 findings += _check_file(changeset, change, tree, whole, anchor_cache, agent)
         except TreeUnavailable as exc:
-            return AnalyzerRun(name=self.name, findings=findings, error=f"doc-links unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name,
+                findings=findings,
+                error=f"doc-links unavailable: {exc}",
+                seconds=time.monotonic() - start,
+            )
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 
-def _check_file(changeset: Changeset, change: FileChange, tree: NewTree, whole: bool,
-                anchor_cache: dict[str, set[str] | None], agent: str) -> list[Finding]:
+def _check_file(
+    changeset: Changeset,
+    change: FileChange,
+    tree: NewTree,
+    whole: bool,
+    anchor_cache: dict[str, set[str] | None],
+    agent: str,
+) -> list[Finding]:
     here = posixpath.dirname(change.path)
     out = []
     for n, raw in markdown_links(changeset.new_content(change.path) or ""):
@@ -196,9 +209,20 @@ def _check_file(changeset: Changeset, change: FileChange, tree: NewTree, whole: 
         if problem is None:
             continue
         check, title, body = problem
-        out.append(make_finding(changeset, path=change.path, line=n, severity=Severity.MEDIUM,
-                                title=title, body=body, agent=agent, rule=f"doc-links:{check}",
-                                category="docs", confidence=0.9))
+        out.append(
+            make_finding(
+                changeset,
+                path=change.path,
+                line=n,
+                severity=Severity.MEDIUM,
+                title=title,
+                body=body,
+                agent=agent,
+                rule=f"doc-links:{check}",
+                category="docs",
+                confidence=0.9,
+            )
+        )
     return out
 
 
@@ -212,8 +236,9 @@ def _without_comments(html: str) -> str:
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 
 
-def _problem(raw: str, path: str, here: str, tree: NewTree,
-             anchor_cache: dict[str, set[str] | None]) -> tuple[str, str, str] | None:
+def _problem(
+    raw: str, path: str, here: str, tree: NewTree, anchor_cache: dict[str, set[str] | None]
+) -> tuple[str, str, str] | None:
     if _SCHEME.match(raw) or raw.startswith(("{{", "$", "<", "%")) or raw in ("#", ""):
         return None
     if "{" in raw or "}" in raw:  # a template placeholder ({sponsor[url]}, {{ page }}, {0}), not a path
@@ -226,33 +251,47 @@ def _problem(raw: str, path: str, here: str, tree: NewTree,
         joined = target.lstrip("/") if target.startswith("/") else posixpath.join(here, target)
         resolved = posixpath.normpath(joined)
         if resolved.startswith("../") or resolved == "..":
-            return ("missing-file", f"Link `{raw}` points outside the repository",
-                    "The relative link climbs above the repository root, so it is broken on GitHub "
-                    "and in any copy of the repository.")
+            return (
+                "missing-file",
+                f"Link `{raw}` points outside the repository",
+                "The relative link climbs above the repository root, so it is broken on GitHub "
+                "and in any copy of the repository.",
+            )
         if not tree.exists(resolved):
-            return ("missing-file", f"Broken link: `{raw}` does not exist",
-                    f"`{resolved}` is not a file or directory in this version of the repository "
-                    "(renamed, moved or never added?). Fix the path or remove the link.")
+            return (
+                "missing-file",
+                f"Broken link: `{raw}` does not exist",
+                f"`{resolved}` is not a file or directory in this version of the repository "
+                "(renamed, moved or never added?). Fix the path or remove the link.",
+            )
     if not fragment or not glob_match(resolved, MARKDOWN_GLOBS):
         return None
     if resolved not in anchor_cache:
         data = tree.read(resolved) if not _known_too_big(tree, resolved) else None
-        anchor_cache[resolved] = anchors_of(data.decode("utf-8", errors="replace")) \
-            if data is not None and len(data) <= MAX_TARGET_BYTES else None
+        anchor_cache[resolved] = (
+            anchors_of(data.decode("utf-8", errors="replace"))
+            if data is not None and len(data) <= MAX_TARGET_BYTES
+            else None
+        )
     anchors = anchor_cache[resolved]
     if anchors is None or unquote(fragment).lower() in {a.lower() for a in anchors}:
         return None
-    return ("missing-anchor", f"Broken anchor: `#{fragment}` is not a heading of `{resolved}`",
-            f"`{resolved}` has no heading or id whose anchor is `{fragment}`, so the link opens the "
-            "page at the top. Use the heading's anchor as GitHub renders it (lower case, spaces "
-            "to `-`, punctuation dropped).")
+    return (
+        "missing-anchor",
+        f"Broken anchor: `#{fragment}` is not a heading of `{resolved}`",
+        f"`{resolved}` has no heading or id whose anchor is `{fragment}`, so the link opens the "
+        "page at the top. Use the heading's anchor as GitHub renders it (lower case, spaces "
+        "to `-`, punctuation dropped).",
+    )
 
 
 def _known_too_big(tree: NewTree, path: str) -> bool:
     """True for a working-tree file over ``MAX_TARGET_BYTES``, seen before reading it (a
     committed blob is measured after)."""
-    if tree.changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL) \
-            or tree.changeset.new_bytes(path) is not None:
+    if (
+        tree.changeset.target.kind not in (TargetKind.WORKING, TargetKind.ALL)
+        or tree.changeset.new_bytes(path) is not None
+    ):
         return False
     st = safefs.lstat(tree.root, path)
     return st is not None and st.st_size > MAX_TARGET_BYTES

@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from tokyo_cli.analyzers.base import AnalyzerRun, error_reason
+from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.analyzers.secrets_pool import scan_files
 from tokyo_cli.analyzers.secrets_prefilter import SecretsPrefilter
-from tokyo_cli.analyzers.common import make_finding, whole_tree
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.safety.masking import DETECT_SECRETS_LOCK, mask_secrets
 from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.safety.masking import DETECT_SECRETS_LOCK, mask_secrets
 
 NOISY_PLUGINS = frozenset({"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector"})
 KEYWORD_PLUGINS = frozenset({"KeywordDetector", "BasicAuthDetector"})
@@ -52,15 +52,15 @@ class SecretsAnalyzer:
 
     name = "detect-secrets"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Scan every reviewable file of ``changeset`` (not only ``files``) in the run's shard
         (``changeset.scope``); a missing detect-secrets is reported in ``error``, never raised."""
         start = time.monotonic()
         # Every added text line of the change, whatever the agent's globs: a key pasted into
         # a README or a test fixture leaks just the same.
-        targets = [f for f in changeset.reviewable()
-                   if changeset.in_scope(f.path) and changeset.new_bytes(f.path) is not None]
+        targets = [
+            f for f in changeset.reviewable() if changeset.in_scope(f.path) and changeset.new_bytes(f.path) is not None
+        ]
         if not targets:
             return AnalyzerRun(name=self.name)
         try:
@@ -69,8 +69,9 @@ class SecretsAnalyzer:
             from detect_secrets.settings import transient_settings
         except ImportError as exc:
             error = f"detect-secrets unavailable: {exc}"
-            return AnalyzerRun(name=self.name, error=error,
-                               not_analyzed=dict.fromkeys((f.path for f in targets), error_reason(error)))
+            return AnalyzerRun(
+                name=self.name, error=error, not_analyzed=dict.fromkeys((f.path for f in targets), error_reason(error))
+            )
         mapping: dict[str, type] = get_mapping_from_secret_type_to_class()
         plugins = {t: cls.__name__ for t, cls in mapping.items()}
         config = {"plugins_used": [{"name": n} for n in sorted(plugins.values()) if n not in NOISY_PLUGINS]}
@@ -83,18 +84,27 @@ class SecretsAnalyzer:
         if prefilter is not None:  # files no plugin can match are not scanned (secrets_prefilter)
             targets = [f for f in targets if prefilter.may_hold(f.path, changeset.new_bytes(f.path) or b"")]
         if len(targets) >= PARALLEL_MIN_FILES:
-            return self._run_parallel(changeset, targets, plugins, agent=agent, whole=whole,
-                                      deadline=start + timeout_s, timeout_s=timeout_s)
-        with tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp, DETECT_SECRETS_LOCK, \
-                transient_settings(config):
+            return self._run_parallel(
+                changeset, targets, plugins, agent=agent, whole=whole, deadline=start + timeout_s, timeout_s=timeout_s
+            )
+        with (
+            tempfile.TemporaryDirectory(prefix="tokyo-secrets-") as tmp,
+            DETECT_SECRETS_LOCK,
+            transient_settings(config),
+        ):
             base = Path(tmp).resolve()
             for i, change in enumerate(targets):
                 if time.monotonic() - start > timeout_s:
                     error = f"detect-secrets unavailable: timed out after {timeout_s:g} s"
                     # What it scanned stays scanned; the rest is listed, never silently dropped.
                     left = dict.fromkeys((f.path for f in targets[i:]), error_reason(error))
-                    return AnalyzerRun(name=self.name, findings=findings, error=error,
-                                       not_analyzed=left, seconds=time.monotonic() - start)
+                    return AnalyzerRun(
+                        name=self.name,
+                        findings=findings,
+                        error=error,
+                        not_analyzed=left,
+                        seconds=time.monotonic() - start,
+                    )
                 dest = (base / change.path).resolve()
                 if not dest.is_relative_to(base):
                     continue
@@ -111,8 +121,17 @@ class SecretsAnalyzer:
                 dest.unlink()
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
-    def _run_parallel(self, changeset: Changeset, targets: list[FileChange], plugins: dict[str, str], *,
-                      agent: str, whole: bool, deadline: float, timeout_s: float) -> AnalyzerRun:
+    def _run_parallel(
+        self,
+        changeset: Changeset,
+        targets: list[FileChange],
+        plugins: dict[str, str],
+        *,
+        agent: str,
+        whole: bool,
+        deadline: float,
+        timeout_s: float,
+    ) -> AnalyzerRun:
         """:meth:`run` for many files: the same scan by one process per CPU
         (:mod:`tokyo_cli.analyzers.secrets_pool`); files not scanned by ``deadline`` are
         listed as not analyzed, with an ``error`` saying it timed out."""
@@ -142,11 +161,15 @@ class SecretsAnalyzer:
         error = None
         not_analyzed: dict[str, str] = {}
         if scan.missed:
-            error = (f"detect-secrets unavailable: timed out after {timeout_s:g} s" if scan.timed_out
-                     else f"detect-secrets failed: {next(iter(scan.missed.values()))}")
+            error = (
+                f"detect-secrets unavailable: timed out after {timeout_s:g} s"
+                if scan.timed_out
+                else f"detect-secrets failed: {next(iter(scan.missed.values()))}"
+            )
             not_analyzed = dict.fromkeys(scan.missed, error_reason(error))
-        return AnalyzerRun(name=self.name, findings=findings, error=error, not_analyzed=not_analyzed,
-                           seconds=time.monotonic() - start)
+        return AnalyzerRun(
+            name=self.name, findings=findings, error=error, not_analyzed=not_analyzed, seconds=time.monotonic() - start
+        )
 
 
 @dataclass
@@ -157,8 +180,7 @@ class _Secret:
     secret_value: str
 
 
-def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: Any,
-             agent: str) -> Finding:
+def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: Any, agent: str) -> Finding:
     keyword = plugin in KEYWORD_PLUGINS
     kind = str(secret.type)
     text = changeset.line_text(path, line)
@@ -175,15 +197,21 @@ def _finding(changeset: Changeset, path: str, line: int, plugin: str, secret: An
         "`# pragma: allowlist secret`."
     )
     return make_finding(
-        changeset, path=path, line=line,
+        changeset,
+        path=path,
+        line=line,
         severity=Severity.HIGH if keyword else Severity.CRITICAL,
-        title=f"Hard-coded secret: {kind}", body=body, agent=agent,
-        rule=f"detect-secrets:{plugin}", category="security",
-        confidence=0.6 if keyword else 0.9, anchor_text=masked,
+        title=f"Hard-coded secret: {kind}",
+        body=body,
+        agent=agent,
+        rule=f"detect-secrets:{plugin}",
+        category="security",
+        confidence=0.6 if keyword else 0.9,
+        anchor_text=masked,
         cwe=[798],  # CWE-798: Use of Hard-coded Credentials
     )
 
 
 def _article(noun: str) -> str:
-    """"an" before a vowel sound ("an AWS Access Key"), else "a"."""
+    """ "an" before a vowel sound ("an AWS Access Key"), else "a"."""
     return "an" if noun[:1].upper() in "AEIOU" else "a"

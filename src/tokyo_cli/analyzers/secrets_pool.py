@@ -56,15 +56,16 @@ class PoolScan:
     timed_out: bool = False
 
 
-def scan_files(base: Path, rels: Sequence[str], plugins: Sequence[str], *, deadline: float,
-               workers: int | None = None) -> PoolScan:
+def scan_files(
+    base: Path, rels: Sequence[str], plugins: Sequence[str], *, deadline: float, workers: int | None = None
+) -> PoolScan:
     """Scan ``base / rel`` for each of ``rels`` with detect-secrets' ``plugins`` (class
     names), by up to ``workers`` processes at once (default: the CPU count), until
     ``deadline`` (a ``time.monotonic()`` value). Never raises: a worker that crashes or
     cannot start leaves its files in ``missed``."""
     workers = max(1, workers or os.cpu_count() or 1)
     size = max(MIN_BATCH, -(-len(rels) // (workers * BATCHES_PER_WORKER)))
-    batches = [list(rels[i:i + size]) for i in range(0, len(rels), size)]
+    batches = [list(rels[i : i + size]) for i in range(0, len(rels), size)]
     out = PoolScan()
     with tempfile.TemporaryDirectory(prefix="tokyo-secrets-run-") as tmp:
         cwd, home = Path(tmp) / "cwd", Path(tmp) / "home"
@@ -80,8 +81,9 @@ def scan_files(base: Path, rels: Sequence[str], plugins: Sequence[str], *, deadl
     return out
 
 
-def _scan_batch(base: Path, batch: list[str], plugins: Sequence[str], deadline: float, cwd: Path,
-                env: dict[str, str], out: PoolScan) -> None:
+def _scan_batch(
+    base: Path, batch: list[str], plugins: Sequence[str], deadline: float, cwd: Path, env: dict[str, str], out: PoolScan
+) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
         out.timed_out = True
@@ -90,12 +92,21 @@ def _scan_batch(base: Path, batch: list[str], plugins: Sequence[str], deadline: 
     job = json.dumps({"files": [str(base / rel) for rel in batch], "plugins": list(plugins)}).encode()
     reason = ""
     try:
-        proc = subprocess.run([sys.executable, "-I", "-c", WORKER], input=job, capture_output=True, cwd=cwd,
-                              env=env, timeout=left, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", WORKER],
+            input=job,
+            capture_output=True,
+            cwd=cwd,
+            env=env,
+            timeout=left,
+            check=False,
+        )
         stdout, stderr = proc.stdout, proc.stderr
         if proc.returncode != 0:
             lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-            reason = f"detect-secrets worker failed: {lines[-1] if lines else 'no output'} (exit code {proc.returncode})"
+            reason = (
+                f"detect-secrets worker failed: {lines[-1] if lines else 'no output'} (exit code {proc.returncode})"
+            )
     except subprocess.TimeoutExpired as exc:  # what it printed before the deadline still counts
         stdout, reason = exc.output or b"", "timed out"
         out.timed_out = True

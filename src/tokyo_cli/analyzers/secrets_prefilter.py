@@ -44,7 +44,8 @@ _NEWLINE_PASSES = re.compile(r"\\w|\[[A-Za-z0-9_\\-]+\]")
 
 def _line_safe(pattern: str) -> bool:
     return _ANCHOR.search(pattern) is None and all(
-        _NEWLINE_PASSES.fullmatch(m.group(1)) for m in _NEGATIVE.finditer(pattern))
+        _NEWLINE_PASSES.fullmatch(m.group(1)) for m in _NEGATIVE.finditer(pattern)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,10 @@ class SecretsPrefilter:
         for plugin in plugins:
             if type(plugin) is kw.KeywordDetector:
                 group = "(" + "|".join(kw.DENYLIST) + ")"
-                every = [*kw.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
-                         *(r for table in kw.REGEX_BY_FILETYPE.values() for r in table)]
+                every = [
+                    *kw.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+                    *(r for table in kw.REGEX_BY_FILETYPE.values() for r in table),
+                ]
                 if not all(group in r.pattern for r in every):
                     return None
                 keyword = re.compile(group, re.IGNORECASE)
@@ -100,7 +103,7 @@ class SecretsPrefilter:
         if "%(" in text or determine_file_type(path) is FileType.YAML:
             return True
         handle = io.StringIO(text)
-        handle.name = path  # type: ignore[misc]  # what the transformers look at
+        handle.name = path  # what the transformers look at
         # The lines detect-secrets' scan_file reads: a transformer's (a config or YAML file)
         # or else the raw lines; for type OTHER also the eager config pass (`key = "value"`
         # lines, quotes added), which scan_file reads when the first pass found nothing.

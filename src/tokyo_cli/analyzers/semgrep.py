@@ -4,9 +4,10 @@ Semgrep scans the *new* content of the changed Python files, written into a temp
 directory at their repository-relative paths (a staged review scans the index version, a
 range review the target commit, a working review the files on disk; a symlink is listed by
 the changeset as "symlink" and never read). Only tokyo's packaged rules run:
-``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint rule per CWE (SQL injection, OS
-command injection, path traversal, code injection, unsafe deserialization, open redirect,
-XSS, XPath and LDAP injection, XXE, SSRF, trust boundary violation) plus one search rule
+``semgrep_rules/*.yaml`` next to this module (built into one config file per scan), one taint
+rule per CWE (SQL injection, OS command injection, path traversal, code injection, unsafe
+deserialization, open redirect, XSS, XPath and LDAP injection, XXE, SSRF, trust boundary
+violation) plus one search rule
 for cookies set without ``secure``/``httponly``. A result counts when its span touches an
 added line (any line for ``--all``) and is mapped to a finding:
 
@@ -83,8 +84,8 @@ from tokyo_cli.analyzers.common import (
     write_files,
 )
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.safety.isolation import last_error_line, run_isolated
 from tokyo_cli.git.repo import Changeset, FileChange
+from tokyo_cli.safety.isolation import last_error_line, run_isolated
 
 RULES_DIR = taint.RULES_DIR
 # Never let semgrep phone home: metrics off and no version check (which otherwise blocks a
@@ -111,9 +112,15 @@ MIN_TIMEOUT_S = 5.0
 # files 11.8 s -> 6.8 s, the summary rules over 298 helper files (7,450 results) 22.5 s ->
 # 6.9 s, with identical results (rule, path, line, column, message) in both scans.
 CLI_FLAGS = ("--experimental",)
-_SEVERITY = {"ERROR": Severity.HIGH, "WARNING": Severity.MEDIUM, "INFO": Severity.LOW,
-             "CRITICAL": Severity.CRITICAL,
-             "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
+_SEVERITY = {
+    "ERROR": Severity.HIGH,
+    "WARNING": Severity.MEDIUM,
+    "INFO": Severity.LOW,
+    "CRITICAL": Severity.CRITICAL,
+    "HIGH": Severity.HIGH,
+    "MEDIUM": Severity.MEDIUM,
+    "LOW": Severity.LOW,
+}
 _CONFIDENCE = {"HIGH": 0.9, "MEDIUM": 0.6, "LOW": 0.3}
 _CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
 # Every packaged rule needs one of these words in the file: the taint sources (request,
@@ -121,8 +128,10 @@ _CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
 # request.GET/POST/COOKIES/META/FILES, Starlette's query_params/path_params) and the search
 # rule's set_cookie. Semgrep follows taint within a function, so a file with none of them
 # cannot match and is not sent (an import alias keeps the word: `request as rq`).
-_MAY_MATCH = re.compile(rb"request|\breq\b|argv|input|environ|getenv|route|set_cookie"
-                        rb"|GET|POST|COOKIES|META|FILES|_params")
+_MAY_MATCH = re.compile(
+    rb"request|\breq\b|argv|input|environ|getenv|route|set_cookie"
+    rb"|GET|POST|COOKIES|META|FILES|_params"
+)
 
 
 def may_match(source: bytes) -> bool:
@@ -168,21 +177,25 @@ class SemgrepAnalyzer:
     def __init__(self, command: list[str] | None = None) -> None:
         self.command = command
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Scan ``files``' Python sources; never raises for tool problems (see ``error``)."""
         start = time.monotonic()
         targets = scan_targets(changeset, files)
         if not targets:
             return AnalyzerRun(name=self.name, seconds=time.monotonic() - start)
         if timeout_s < MIN_TIMEOUT_S:
-            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: the time limit ({timeout_s:g} s) "
-                               f"is shorter than semgrep needs to start (at least {MIN_TIMEOUT_S:g} s)",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(
+                name=self.name,
+                error=f"semgrep unavailable: the time limit ({timeout_s:g} s) "
+                f"is shorter than semgrep needs to start (at least {MIN_TIMEOUT_S:g} s)",
+                seconds=time.monotonic() - start,
+            )
         command = self.command or semgrep_command()
         if command is None:
-            return AnalyzerRun(name=self.name, error="semgrep unavailable: the semgrep executable is "
-                               "not installed (pip install semgrep)")
+            return AnalyzerRun(
+                name=self.name,
+                error="semgrep unavailable: the semgrep executable is not installed (pip install semgrep)",
+            )
         notes: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="tokyo-semgrep-") as tmp:
@@ -200,7 +213,9 @@ class SemgrepAnalyzer:
                 contents = {p: changeset.new_bytes(p) or b"" for p in written}
                 names = taint.project_functions(
                     [c for c in contents.values() if c.count(b"\n") <= taint.MAX_HELPER_LINES],
-                    called_only=True, callers=contents.values())
+                    called_only=True,
+                    callers=contents.values(),
+                )
                 # Only the rules whose sinks occur in some scanned file (taint.applicable).
                 config = taint.build_config(names, texts=contents.values())
                 main, derived = taint.split_config(config)
@@ -224,25 +239,40 @@ class SemgrepAnalyzer:
                     try:
                         if left < MIN_TIMEOUT_S:
                             raise ToolUnavailable(f"no time left within the {timeout_s:g} s limit")
-                        results += self._scan(command, root, helpers, derived, Path(tmp), left,
-                                              summaries=True).get("results") or []
+                        results += (
+                            self._scan(command, root, helpers, derived, Path(tmp), left, summaries=True).get("results")
+                            or []
+                        )
                     except ToolUnavailable as exc:
-                        notes.append(f"semgrep: cross-function summaries unavailable ({exc}); "
-                                     "flows through the project's own helpers were not followed")
+                        notes.append(
+                            f"semgrep: cross-function summaries unavailable ({exc}); "
+                            "flows through the project's own helpers were not followed"
+                        )
                 report["results"] = taint.join(
                     [r for r in results if isinstance(r, dict)],
-                    lambda name: contents.get(_relative(name, root)), config,
-                    display=lambda name: _relative(name, root))
+                    lambda name: contents.get(_relative(name, root)),
+                    config,
+                    display=lambda name: _relative(name, root),
+                )
         except ToolUnavailable as exc:
-            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: {exc}",
-                               seconds=time.monotonic() - start)
+            return AnalyzerRun(name=self.name, error=f"semgrep unavailable: {exc}", seconds=time.monotonic() - start)
         findings = to_findings(report, changeset, targets, agent=agent, root=root)
         not_analyzed = semgrep_skipped(report, written, root=root)
-        return AnalyzerRun(name=self.name, findings=findings, not_analyzed=not_analyzed, notes=notes,
-                           seconds=time.monotonic() - start)
+        return AnalyzerRun(
+            name=self.name, findings=findings, not_analyzed=not_analyzed, notes=notes, seconds=time.monotonic() - start
+        )
 
-    def _scan(self, command: list[str], scan_root: Path, written: list[str], config: dict[str, Any],
-              tmp: Path, timeout_s: float, *, summaries: bool = False) -> dict[str, Any]:
+    def _scan(
+        self,
+        command: list[str],
+        scan_root: Path,
+        written: list[str],
+        config: dict[str, Any],
+        tmp: Path,
+        timeout_s: float,
+        *,
+        summaries: bool = False,
+    ) -> dict[str, Any]:
         """One semgrep over ``scan_root`` (holding ``written``) with ``config``, written to
         ``tmp``; its report. The packaged rules run first and alone; the summary scan runs
         after it (measured on Flask-Admin 1.6.1, 102 files, 2 cores: both at the same time
@@ -257,29 +287,53 @@ class SemgrepAnalyzer:
             # their directory: 7.3 s for 298 files against 6.9 s for a copy of them alone).
             # Past MAX_NAMED_FILES (a command line's length) the whole tree is scanned instead.
             paths = [scan_root / p for p in written] if len(written) <= MAX_NAMED_FILES else [scan_root]
-            return self._invoke(command, paths, timeout_s, config=config_path,
-                                per_file_s=SUMMARY_FILE_TIMEOUT_S, threshold=1)
+            return self._invoke(
+                command, paths, timeout_s, config=config_path, per_file_s=SUMMARY_FILE_TIMEOUT_S, threshold=1
+            )
         # A .pyw is named too (a directory scan skips it).
         paths = [scan_root, *(scan_root / p for p in written if not p.endswith(".py"))]
         return self._invoke(command, paths, timeout_s, config=config_path)
 
-    def _invoke(self, command: list[str], paths: list[Path], timeout_s: float, *,
-                config: Path, per_file_s: int | None = None, threshold: int | None = None) -> dict[str, Any]:
+    def _invoke(
+        self,
+        command: list[str],
+        paths: list[Path],
+        timeout_s: float,
+        *,
+        config: Path,
+        per_file_s: int | None = None,
+        threshold: int | None = None,
+    ) -> dict[str, Any]:
         """Run semgrep isolated and offline over ``paths`` with the rules of ``config`` (a
         :func:`tokyo_cli.analyzers.taint.build_config` file); its parsed JSON report.
         Raises ToolUnavailable."""
         per_file = per_file_s or max(1, min(PER_FILE_TIMEOUT_S, int(timeout_s)))
-        cmd = [*command, "scan", *CLI_FLAGS, "--config", str(config), "--metrics", "off",
-               "--disable-version-check", "--json", "--quiet", "--no-git-ignore",
-               # Every target is a Python file tokyo chose: a .pyw counts too.
-               "--scan-unknown-extensions",
-               "--timeout", str(per_file), *(["--timeout-threshold", str(threshold)] if threshold else []),
-               "--jobs", str(_jobs()), *(str(p) for p in paths)]
+        cmd = [
+            *command,
+            "scan",
+            *CLI_FLAGS,
+            "--config",
+            str(config),
+            "--metrics",
+            "off",
+            "--disable-version-check",
+            "--json",
+            "--quiet",
+            "--no-git-ignore",
+            # Every target is a Python file tokyo chose: a .pyw counts too.
+            "--scan-unknown-extensions",
+            "--timeout",
+            str(per_file),
+            *(["--timeout-threshold", str(threshold)] if threshold else []),
+            "--jobs",
+            str(_jobs()),
+            *(str(p) for p in paths),
+        ]
         proc = run_isolated(cmd, timeout_s=timeout_s, extra_env=SEMGREP_ENV)
         # 0: scanned (findings or not; --error is not passed). Anything else is a failure.
         stdout = proc.stdout.decode("utf-8", errors="replace")
         try:
-            report = json.loads(stdout[stdout.find("{"):]) if "{" in stdout else None
+            report = json.loads(stdout[stdout.find("{") :]) if "{" in stdout else None
         except json.JSONDecodeError:
             report = None
         if isinstance(report, dict):
@@ -326,8 +380,9 @@ def semgrep_skipped(report: dict[str, Any], written: list[str], *, root: Path) -
     return out
 
 
-def to_findings(report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange],
-                *, agent: str, root: Path) -> list[Finding]:
+def to_findings(
+    report: dict[str, Any], changeset: Changeset, files: dict[str, FileChange], *, agent: str, root: Path
+) -> list[Finding]:
     """Map semgrep's JSON ``results`` to findings on the lines this change touched
     (``root``: the directory the scanned files were written to)."""
     whole = whole_tree(changeset)
@@ -364,8 +419,7 @@ def cwe_numbers(value: Any) -> list[int]:
     return out
 
 
-def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
-             agent: str) -> Finding:
+def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset, agent: str) -> Finding:
     ident = rule_id(str(result.get("check_id") or "unknown"))
     extra = result.get("extra") or {}
     meta = extra.get("metadata") or {}
@@ -382,10 +436,15 @@ def _finding(result: dict[str, Any], path: str, line: int, changeset: Changeset,
     body.append(f"Semgrep rule `{ident}`" + (f" ({cwe_label})." if cwe_label else "."))
     body.append(f"If this is intended, mark the line with `# nosemgrep: {ident}`.")
     finding = make_finding(
-        changeset, path=path, line=line,
+        changeset,
+        path=path,
+        line=line,
         severity=_SEVERITY.get(str(extra.get("severity") or "").upper(), Severity.MEDIUM),
         confidence=_CONFIDENCE.get(str(meta.get("confidence") or "").upper()),
-        title=message, body="\n".join(body), agent=agent, rule=f"semgrep:{ident}",
+        title=message,
+        body="\n".join(body),
+        agent=agent,
+        rule=f"semgrep:{ident}",
         category="security",
     )
     finding.cwe = cwe_numbers(cwe_text)

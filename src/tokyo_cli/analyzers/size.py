@@ -12,15 +12,32 @@ import time
 
 from tokyo_cli.analyzers.base import AnalyzerRun
 from tokyo_cli.analyzers.common import changed_texts, is_test_path, make_finding, whole_tree
-from tokyo_cli.git.diff import split_lines
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.git.diff import split_lines
 from tokyo_cli.git.repo import Changeset, FileChange
 
 MAX_LINES = 400
-CODE_LANGUAGES = frozenset({
-    "python", "javascript", "typescript", "go", "rust", "java", "kotlin", "ruby", "php", "c",
-    "cpp", "csharp", "swift", "scala", "dart", "lua", "shell",
-})
+CODE_LANGUAGES = frozenset(
+    {
+        "python",
+        "javascript",
+        "typescript",
+        "go",
+        "rust",
+        "java",
+        "kotlin",
+        "ruby",
+        "php",
+        "c",
+        "cpp",
+        "csharp",
+        "swift",
+        "scala",
+        "dart",
+        "lua",
+        "shell",
+    }
+)
 
 
 class ModuleSizeAnalyzer:
@@ -28,8 +45,7 @@ class ModuleSizeAnalyzer:
 
     name = "module-size"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Count lines of the source files among ``files``; never raises."""
         start = time.monotonic()
         whole = whole_tree(changeset)
@@ -44,10 +60,19 @@ class ModuleSizeAnalyzer:
             past = [n for n in added if n > MAX_LINES]
             line = past[0] if past else (added[-1] if added else None)
             grew = f"grows from {old} to {new} lines" if old else f"has {new} lines"
-            findings.append(make_finding(
-                changeset, path=change.path, line=line, severity=Severity.LOW,
-                title=f"Module {grew} (threshold {MAX_LINES})",
-                body=f"`{change.path}` {grew}, past {MAX_LINES}. A module this size usually has "
-                     "more than one job; split it along those jobs before it grows further.",
-                agent=agent, rule="module-size:lines", category="architecture", confidence=0.9))
+            findings.append(
+                make_finding(
+                    changeset,
+                    path=change.path,
+                    line=line,
+                    severity=Severity.LOW,
+                    title=f"Module {grew} (threshold {MAX_LINES})",
+                    body=f"`{change.path}` {grew}, past {MAX_LINES}. A module this size usually has "
+                    "more than one job; split it along those jobs before it grows further.",
+                    agent=agent,
+                    rule="module-size:lines",
+                    category="architecture",
+                    confidence=0.9,
+                )
+            )
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)

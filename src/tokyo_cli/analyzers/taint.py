@@ -65,15 +65,40 @@ REGEX_CHUNK = 300
 MAX_HELPER_LINES = 1500
 # Never treated as project functions: a project redefining a built-in or a bare-call sink
 # would otherwise turn every use of it into a summarised call.
-_RESERVED = frozenset({
-    "open", "eval", "exec", "compile", "input", "print", "len", "int", "str", "float", "bool",
-    "list", "dict", "set", "tuple", "format", "getattr", "setattr", "isinstance", "sorted",
-    "redirect", "render_template_string", "send_file", "escape", "quote",
-})
+_RESERVED = frozenset(
+    {
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "input",
+        "print",
+        "len",
+        "int",
+        "str",
+        "float",
+        "bool",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "format",
+        "getattr",
+        "setattr",
+        "isinstance",
+        "sorted",
+        "redirect",
+        "render_template_string",
+        "send_file",
+        "escape",
+        "quote",
+    }
+)
 
 
-def project_functions(sources: Iterable[bytes], *, called_only: bool = False,
-                      callers: Iterable[bytes] | None = None) -> list[str]:
+def project_functions(
+    sources: Iterable[bytes], *, called_only: bool = False, callers: Iterable[bytes] | None = None
+) -> list[str]:
     """The names of the functions and methods defined in ``sources`` (Python file contents,
     found by a ``def name(`` scan, never executed or imported), sorted, without
     :data:`_RESERVED` names and dunders. ``called_only``: only those some source calls with
@@ -89,8 +114,12 @@ def project_functions(sources: Iterable[bytes], *, called_only: bool = False,
             if name not in _RESERVED and not name.startswith("__"):
                 names.add(name)
     if called_only:
-        names &= {m.group(1).decode("ascii") for src in calling for m in _CALL_WITH_ARGS.finditer(src)
-                  if not src[src.rfind(b"\n", 0, m.start()) + 1:m.start()].rstrip().endswith(b"def")}
+        names &= {
+            m.group(1).decode("ascii")
+            for src in calling
+            for m in _CALL_WITH_ARGS.finditer(src)
+            if not src[src.rfind(b"\n", 0, m.start()) + 1 : m.start()].rstrip().endswith(b"def")
+        }
     return sorted(names)
 
 
@@ -108,10 +137,21 @@ def load_pack(rules_dir: Path = RULES_DIR) -> tuple[dict[str, Any], list[dict[st
 def _named(pattern: dict[str, Any], metavariable: str, names: list[str]) -> dict[str, Any]:
     """``pattern`` where ``metavariable`` is one of ``names``: one metavariable-regex per
     :data:`REGEX_CHUNK` names (an either of them for a longer list)."""
-    chunks = [names[i:i + REGEX_CHUNK] for i in range(0, len(names), REGEX_CHUNK)] or [[]]
-    named = [{"patterns": [pattern, {"metavariable-regex": {
-        "metavariable": metavariable, "regex": "^(" + "|".join(re.escape(n) for n in chunk) + ")$"}}]}
-        for chunk in chunks]
+    chunks = [names[i : i + REGEX_CHUNK] for i in range(0, len(names), REGEX_CHUNK)] or [[]]
+    named = [
+        {
+            "patterns": [
+                pattern,
+                {
+                    "metavariable-regex": {
+                        "metavariable": metavariable,
+                        "regex": "^(" + "|".join(re.escape(n) for n in chunk) + ")$",
+                    }
+                },
+            ]
+        }
+        for chunk in chunks
+    ]
     return named[0] if len(named) == 1 else {"pattern-either": named}
 
 
@@ -121,15 +161,26 @@ def _project_call(names: list[str], *, focus: str | None) -> dict[str, Any]:
     to the function's name, matched by one metavariable-regex per :data:`REGEX_CHUNK` names."""
     # Bare calls and calls through self/cls only: `request.args.get(...)` or `conn.execute(...)`
     # is a library method even when the project defines a function of that name.
-    call = ({"pattern-either": [{"pattern": "$TKHELPER(..., $TKARG, ...)"},
-                                {"pattern": "$TKHELPER(..., $TKKW=$TKARG, ...)"},
-                                {"pattern": "self.$TKHELPER(..., $TKARG, ...)"},
-                                {"pattern": "self.$TKHELPER(..., $TKKW=$TKARG, ...)"},
-                                {"pattern": "cls.$TKHELPER(..., $TKARG, ...)"},
-                                {"pattern": "cls.$TKHELPER(..., $TKKW=$TKARG, ...)"}]}
-            if focus else
-            {"pattern-either": [{"pattern": "$TKHELPER(...)"}, {"pattern": "self.$TKHELPER(...)"},
-                                {"pattern": "cls.$TKHELPER(...)"}]})
+    call = (
+        {
+            "pattern-either": [
+                {"pattern": "$TKHELPER(..., $TKARG, ...)"},
+                {"pattern": "$TKHELPER(..., $TKKW=$TKARG, ...)"},
+                {"pattern": "self.$TKHELPER(..., $TKARG, ...)"},
+                {"pattern": "self.$TKHELPER(..., $TKKW=$TKARG, ...)"},
+                {"pattern": "cls.$TKHELPER(..., $TKARG, ...)"},
+                {"pattern": "cls.$TKHELPER(..., $TKKW=$TKARG, ...)"},
+            ]
+        }
+        if focus
+        else {
+            "pattern-either": [
+                {"pattern": "$TKHELPER(...)"},
+                {"pattern": "self.$TKHELPER(...)"},
+                {"pattern": "cls.$TKHELPER(...)"},
+            ]
+        }
+    )
     parts: list[dict[str, Any]] = [_named(call, "$TKHELPER", names)]
     if focus:
         parts.append({"focus-metavariable": "$TKARG"})
@@ -164,14 +215,66 @@ _IDENT = re.compile(r"(?<![$\w])[A-Za-z_][A-Za-z0-9_]*")
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 # A typed metavariable, `(str $X)`: its type names no text of the file.
 _TYPED = re.compile(r"\(\s*[A-Za-z_][\w.]*\s+\$[A-Z_][A-Z0-9_]*\s*\)")
-_NOT_WORDS = frozenset({"True", "False", "None", "def", "return", "if", "else", "elif", "in", "and",
-                        "or", "not", "is", "lambda", "for", "while", "with", "as", "import", "from",
-                        "class", "async", "await", "try", "except", "finally", "raise", "pass"})
+_NOT_WORDS = frozenset(
+    {
+        "True",
+        "False",
+        "None",
+        "def",
+        "return",
+        "if",
+        "else",
+        "elif",
+        "in",
+        "and",
+        "or",
+        "not",
+        "is",
+        "lambda",
+        "for",
+        "while",
+        "with",
+        "as",
+        "import",
+        "from",
+        "class",
+        "async",
+        "await",
+        "try",
+        "except",
+        "finally",
+        "raise",
+        "pass",
+    }
+)
 # Names that occur in most web modules: a pattern's other required name is chosen when it
 # has one (any of its names would do; a rarer one lets more rules be left out).
-_COMMON = frozenset({"request", "get", "post", "session", "search", "open", "text", "loads",
-                     "load", "parser", "render", "response", "objects", "extra", "remove",
-                     "rename", "touch", "compile", "template", "os", "flask", "django"})
+_COMMON = frozenset(
+    {
+        "request",
+        "get",
+        "post",
+        "session",
+        "search",
+        "open",
+        "text",
+        "loads",
+        "load",
+        "parser",
+        "render",
+        "response",
+        "objects",
+        "extra",
+        "remove",
+        "rename",
+        "touch",
+        "compile",
+        "template",
+        "os",
+        "flask",
+        "django",
+    }
+)
 
 
 def _leaf_word(pattern: str) -> frozenset[str] | None:
@@ -255,11 +358,12 @@ def applicable(rules: list[dict[str, Any]], texts: Iterable[bytes]) -> list[dict
             present.update(m.decode() for m in find.findall(text))
             if len(present) == len(words):
                 break
-    return [r for r in rules if needed[r["id"]] is None or needed[r["id"]] & present]
+    return [r for r in rules if (want := needed[r["id"]]) is None or want & present]
 
 
-def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,
-                 texts: Iterable[bytes] | None = None) -> dict[str, Any]:
+def build_config(
+    names: list[str], rules_dir: Path = RULES_DIR, *, texts: Iterable[bytes] | None = None
+) -> dict[str, Any]:
     """The semgrep config (``{"rules": [...]}``) for one scan: every packaged rule with the
     shared sources and sanitizers added, plus ``X--call``, ``X--summary`` and ``X--result``
     of each taint rule (module docstring). ``names``: :func:`project_functions` of the
@@ -283,30 +387,67 @@ def build_config(names: list[str], rules_dir: Path = RULES_DIR, *,
         sinks = list(rule.get("pattern-sinks") or [])
         options = {"taint_assume_safe_indexes": True, **(rule.get("options") or {})}
         helpers = [_project_call(names, focus=None)] if names else []
-        out.append({**rule, "options": options, "pattern-sources": sources,
-                    "pattern-sanitizers": sanitizers + helpers, "pattern-sinks": sinks})
+        out.append(
+            {
+                **rule,
+                "options": options,
+                "pattern-sources": sources,
+                "pattern-sanitizers": sanitizers + helpers,
+                "pattern-sinks": sinks,
+            }
+        )
         if not names:
             continue
-        base = {"mode": "taint", "languages": rule["languages"], "severity": "INFO",
-                "metadata": {**(rule.get("metadata") or {}), "x-tokyo-derived": rule["id"]},
-                "options": options}
-        out.append({**base, "id": rule["id"] + CALL, "message": "call $TKHELPER",
-                    "pattern-sources": sources, "pattern-sanitizers": sanitizers,
-                    "pattern-sinks": [_project_call(names, focus="$TKARG")]})
-        out.append({**base, "id": rule["id"] + SUMMARY, "message": "summary $FUNC $TKHELPER",
-                    # Only the functions some file calls with an argument (``names``).
-                    "pattern-sources": [{"patterns": [
-                        _named({"pattern-inside": "def $FUNC(..., $PARAM, ...):\n  ...\n"}, "$FUNC", names),
-                        {"focus-metavariable": "$PARAM"},
-                        {"metavariable-regex": {"metavariable": "$PARAM", "regex": "^(?!(self|cls)$)"}},
-                    ]}],
-                    "pattern-sanitizers": sanitizers,
-                    "pattern-sinks": sinks + [_project_call(names, focus="$TKARG"),
-                                              {"patterns": [{"pattern": "return $TKRET"},
-                                                            {"focus-metavariable": "$TKRET"}]}]})
-        out.append({**base, "id": rule["id"] + RESULT, "message": "result $TKHELPER",
-                    "pattern-sources": [_project_call(names, focus=None)],
-                    "pattern-sanitizers": sanitizers, "pattern-sinks": sinks})
+        base = {
+            "mode": "taint",
+            "languages": rule["languages"],
+            "severity": "INFO",
+            "metadata": {**(rule.get("metadata") or {}), "x-tokyo-derived": rule["id"]},
+            "options": options,
+        }
+        out.append(
+            {
+                **base,
+                "id": rule["id"] + CALL,
+                "message": "call $TKHELPER",
+                "pattern-sources": sources,
+                "pattern-sanitizers": sanitizers,
+                "pattern-sinks": [_project_call(names, focus="$TKARG")],
+            }
+        )
+        out.append(
+            {
+                **base,
+                "id": rule["id"] + SUMMARY,
+                "message": "summary $FUNC $TKHELPER",
+                # Only the functions some file calls with an argument (``names``).
+                "pattern-sources": [
+                    {
+                        "patterns": [
+                            _named({"pattern-inside": "def $FUNC(..., $PARAM, ...):\n  ...\n"}, "$FUNC", names),
+                            {"focus-metavariable": "$PARAM"},
+                            {"metavariable-regex": {"metavariable": "$PARAM", "regex": "^(?!(self|cls)$)"}},
+                        ]
+                    }
+                ],
+                "pattern-sanitizers": sanitizers,
+                "pattern-sinks": sinks
+                + [
+                    _project_call(names, focus="$TKARG"),
+                    {"patterns": [{"pattern": "return $TKRET"}, {"focus-metavariable": "$TKRET"}]},
+                ],
+            }
+        )
+        out.append(
+            {
+                **base,
+                "id": rule["id"] + RESULT,
+                "message": "result $TKHELPER",
+                "pattern-sources": [_project_call(names, focus=None)],
+                "pattern-sanitizers": sanitizers,
+                "pattern-sinks": sinks,
+            }
+        )
     return {"rules": out}
 
 
@@ -349,8 +490,9 @@ def _enclosing(lines: list[bytes], line: int) -> str | None:
     return None
 
 
-def join(results: list[dict[str, Any]], read: Any, config: dict[str, Any], *,
-         display: Any = str) -> list[dict[str, Any]]:
+def join(
+    results: list[dict[str, Any]], read: Any, config: dict[str, Any], *, display: Any = str
+) -> list[dict[str, Any]]:
     """The findings of a scan of ``config`` (a :func:`build_config` result): ``results`` is
     semgrep's JSON ``results`` list, ``read(path) -> bytes | None`` gives a scanned file's
     content. Returns result dicts shaped like semgrep's, each carrying the packaged rule's
@@ -405,8 +547,9 @@ def join(results: list[dict[str, Any]], read: Any, config: dict[str, Any], *,
             line = int((result.get("start") or {}).get("line") or 0)
             here = _enclosing(lines_of(path), line)
             if any(p == path and _enclosing(lines_of(p), ln) == here for p, ln in s.called.get(helper, [])):
-                out.append(_as_rule(result, packaged.get(ident), ident,
-                                    via=f"{helper}() returns untrusted data it was given"))
+                out.append(
+                    _as_rule(result, packaged.get(ident), ident, via=f"{helper}() returns untrusted data it was given")
+                )
     return _dedupe(out)
 
 
@@ -420,7 +563,7 @@ def _is_return(result: dict[str, Any], lines: list[bytes]) -> bool:
     if not (1 <= first <= len(lines) and 1 <= last <= len(lines)):
         return False
     head = lines[first - 1][: max(0, int(start.get("col") or 1) - 1)].strip()
-    tail = lines[last - 1][max(0, int(end.get("col") or 1) - 1):].strip()
+    tail = lines[last - 1][max(0, int(end.get("col") or 1) - 1) :].strip()
     return head == b"return" and (not tail or tail.startswith(b"#"))
 
 
@@ -444,8 +587,7 @@ def _via(func: str, s: _Summaries, display: Any) -> str | None:
     return f"{func}() receives untrusted data from {callers[0]}()" if callers else None
 
 
-def _as_rule(result: dict[str, Any], rule: dict[str, Any] | None, ident: str, *,
-             via: str | None) -> dict[str, Any]:
+def _as_rule(result: dict[str, Any], rule: dict[str, Any] | None, ident: str, *, via: str | None) -> dict[str, Any]:
     """A derived rule's result as a result of its packaged rule ``ident``."""
     out = copy.deepcopy(result)
     check = str(out.get("check_id") or "")

@@ -110,8 +110,7 @@ class TestGapAnalyzer:
     name = "test-gaps"
     __test__ = False  # not a pytest class, despite the name
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Analyze ``files`` (plus deleted test modules of the changeset); never raises for
         bad coverage data (a ``test-gaps:coverage-unreadable`` finding says why)."""
         start = time.monotonic()
@@ -148,8 +147,9 @@ class TestGapAnalyzer:
         findings += [_no_tests(changeset, project, counts, agent) for project, counts in no_tests.items()]
         if not whole:
             findings += _deleted_modules(changeset, agent)
-        return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start,
-                           notes=_coverage_notes(coverage.summary))
+        return AnalyzerRun(
+            name=self.name, findings=findings, seconds=time.monotonic() - start, notes=_coverage_notes(coverage.summary)
+        )
 
 
 # --- coverage data ---------------------------------------------------------------------------
@@ -174,20 +174,22 @@ def _coverage_notes(summary: coverage_data.CoverageSummary | None) -> list[str]:
     not measured"``; ``[]`` without usable data."""
     if summary is None or summary.percent is None:
         return []
-    text = (f"coverage data ({summary.source}): {summary.covered} of {summary.changed} changed executable "
-            f"line{'s' if summary.changed != 1 else ''} covered ({summary.percent:.0f}%)")
+    text = (
+        f"coverage data ({summary.source}): {summary.covered} of {summary.changed} changed executable "
+        f"line{'s' if summary.changed != 1 else ''} covered ({summary.percent:.0f}%)"
+    )
     left = len(summary.not_measured) + len(summary.stale)
     if left:
         text += f"; {left} changed file{'s' if left != 1 else ''} not measured or out of date (name check used)"
     return [text]
 
 
-def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
-                    timeout_s: float) -> _CoverageOutcome:
+def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str, timeout_s: float) -> _CoverageOutcome:
     """``test-gaps:uncovered`` from the repository's coverage data, one finding per file with
     uncovered changed lines (see :mod:`tokyo_cli.analyzers.coverage_data`)."""
-    candidates = [c for c in files if c.skipped is None and c.status != "deleted"
-                  and c.added_lines and not is_test_path(c.path)]
+    candidates = [
+        c for c in files if c.skipped is None and c.status != "deleted" and c.added_lines and not is_test_path(c.path)
+    ]
     if not candidates:
         return _CoverageOutcome()
     loaded = coverage_data.load(changeset, [c.path for c in candidates], timeout_s=min(timeout_s / 2, 30))
@@ -196,10 +198,15 @@ def _check_coverage(changeset: Changeset, files: list[FileChange], agent: str,
         if loaded.problems:
             return _CoverageOutcome(
                 findings=[_unreadable(changeset, loaded.problems, agent)],
-                default_note="The coverage data could not be read, so this is a name check. ")
-        return _CoverageOutcome(default_note=(
-            "No coverage data was found (" + ", ".join(f"`{n}`" for n in coverage_data.CANDIDATES)
-            + " at the repository root), so this is a name check. "))
+                default_note="The coverage data could not be read, so this is a name check. ",
+            )
+        return _CoverageOutcome(
+            default_note=(
+                "No coverage data was found ("
+                + ", ".join(f"`{n}`" for n in coverage_data.CANDIDATES)
+                + " at the repository root), so this is a name check. "
+            )
+        )
     out = _CoverageOutcome()
     summary = coverage_data.CoverageSummary(source.path, source.kind)
     reports = []
@@ -232,39 +239,64 @@ def _unreadable(changeset: Changeset, problems: list[str], agent: str) -> Findin
     name = problems[0].split(":", 1)[0]
     text = "coverage data unreadable: " + "; ".join(problems)
     return make_finding(
-        changeset, path=name, line=None, severity=Severity.LOW,
+        changeset,
+        path=name,
+        line=None,
+        severity=Severity.LOW,
         title=text[0].upper() + text[1:],
-        body=(f"{text}. Yuki judged this change with the name check instead (new public code "
-              "that no changed test names). Run the tests again to regenerate the file, or "
-              "remove it."),
-        agent=agent, rule="test-gaps:coverage-unreadable", category="tests", confidence=1.0)
+        body=(
+            f"{text}. Yuki judged this change with the name check instead (new public code "
+            "that no changed test names). Run the tests again to regenerate the file, or "
+            "remove it."
+        ),
+        agent=agent,
+        rule="test-gaps:coverage-unreadable",
+        category="tests",
+        confidence=1.0,
+    )
 
 
-def _uncovered(changeset: Changeset, change: FileChange, report: coverage_data.FileReport,
-               source: coverage_data.CoverageSource, summary: coverage_data.CoverageSummary,
-               agent: str) -> Finding:
+def _uncovered(
+    changeset: Changeset,
+    change: FileChange,
+    report: coverage_data.FileReport,
+    source: coverage_data.CoverageSource,
+    summary: coverage_data.CoverageSummary,
+    agent: str,
+) -> Finding:
     missing = len(report.uncovered)
     n = len(report.changed)
     idle = _idle_new_functions(changeset, change, report)
-    body = (f"No test ran line{'s' if missing > 1 else ''} {coverage_data.format_ranges(report.ranges())} "
-            f"of this change, according to the coverage data (`{source.path}`, {source.kind}). "
-            f"Changed executable lines covered: {report.covered} of {n} ({_pct(report.covered, n)}) "
-            f"in this file, {summary.covered} of {summary.changed} ({_pct(summary.covered, summary.changed)}) "
-            "in the change so far. ")
+    body = (
+        f"No test ran line{'s' if missing > 1 else ''} {coverage_data.format_ranges(report.ranges())} "
+        f"of this change, according to the coverage data (`{source.path}`, {source.kind}). "
+        f"Changed executable lines covered: {report.covered} of {n} ({_pct(report.covered, n)}) "
+        f"in this file, {summary.covered} of {summary.changed} ({_pct(summary.covered, summary.changed)}) "
+        "in the change so far. "
+    )
     if idle:
-        body += (f"The new public function{'s' if len(idle) > 1 else ''} "
-                 + ", ".join(f"`{q}`" for q in idle) + " never ran under the tests. ")
+        body += (
+            f"The new public function{'s' if len(idle) > 1 else ''} "
+            + ", ".join(f"`{q}`" for q in idle)
+            + " never ran under the tests. "
+        )
     body += "Add a test that runs them, or run the tests again if the data predates this change."
     return make_finding(
-        changeset, path=change.path, line=report.uncovered[0],
+        changeset,
+        path=change.path,
+        line=report.uncovered[0],
         severity=Severity.MEDIUM if idle else Severity.LOW,
         title=f"{missing} changed line{'s' if missing > 1 else ''} not covered by tests "
-              f"({_pct(report.covered, n)} of {n} covered)",
-        body=body, agent=agent, rule="test-gaps:uncovered", category="tests", confidence=0.8)
+        f"({_pct(report.covered, n)} of {n} covered)",
+        body=body,
+        agent=agent,
+        rule="test-gaps:uncovered",
+        category="tests",
+        confidence=0.8,
+    )
 
 
-def _idle_new_functions(changeset: Changeset, change: FileChange,
-                        report: coverage_data.FileReport) -> list[str]:
+def _idle_new_functions(changeset: Changeset, change: FileChange, report: coverage_data.FileReport) -> list[str]:
     """New public, non-trivial functions and methods whose body has statements none of
     which ran (the ``def`` line itself runs on import and does not count)."""
     if whole_tree(changeset) or not is_library_python(change.path):
@@ -316,8 +348,11 @@ class _Layout:
             return
         projects = {str(PurePosixPath(p).parent) for p in paths if PurePosixPath(p).name in _PROJECT_FILES}
         self._projects = sorted({"" if p == "." else p for p in projects} | {""}, key=len, reverse=True)
-        self._tests = [p for p in paths if is_python(p) and is_test_path(p)
-                       and PurePosixPath(p).name not in ("__init__.py", "conftest.py")]
+        self._tests = [
+            p
+            for p in paths
+            if is_python(p) and is_test_path(p) and PurePosixPath(p).name not in ("__init__.py", "conftest.py")
+        ]
 
     def project_of(self, path: str) -> str:
         """The deepest project directory holding ``path`` ("" for the root)."""
@@ -333,8 +368,9 @@ class _Layout:
 
 def _looked_at(changeset: Changeset, whole: bool) -> str:
     """The sentence naming the test files the name check read."""
-    tests = [c.path for c in changeset.reviewable()
-             if c.status != "deleted" and is_python(c.path) and is_test_path(c.path)]
+    tests = [
+        c.path for c in changeset.reviewable() if c.status != "deleted" and is_python(c.path) and is_test_path(c.path)
+    ]
     if not tests:
         return "No test file is changed in this change."
     shown = ", ".join(f"`{t}`" for t in tests[:5]) + (f" and {len(tests) - 5} more" if len(tests) > 5 else "")
@@ -348,14 +384,23 @@ def _no_tests(changeset: Changeset, project: str, counts: list[tuple[str, int]],
     total = sum(n for _, n in counts)
     files = ", ".join(f"`{p}`" for p, _ in counts[:5]) + (f" and {len(counts) - 5} more" if len(counts) > 5 else "")
     return make_finding(
-        changeset, path=counts[0][0], line=None, severity=Severity.LOW,
+        changeset,
+        path=counts[0][0],
+        line=None,
+        severity=Severity.LOW,
         # The title carries no count: the fingerprint must not change when a push adds a function.
         title=f"No tests in {where} for the public definitions this change adds or changes",
-        body=(f"The reviewed tree has no test file in {where} (looked for `test_*.py`, `*_test.py` "
-              f"and modules under `tests/` or `test/`), so nothing checks the {total} public "
-              f"function{'s' if total > 1 else ''} and classes this change adds or changes in {files}. "
-              "Start a test suite with the behaviour this change relies on."),
-        agent=agent, rule="test-gaps:no-tests", category="tests", confidence=0.7)
+        body=(
+            f"The reviewed tree has no test file in {where} (looked for `test_*.py`, `*_test.py` "
+            f"and modules under `tests/` or `test/`), so nothing checks the {total} public "
+            f"function{'s' if total > 1 else ''} and classes this change adds or changes in {files}. "
+            "Start a test suite with the behaviour this change relies on."
+        ),
+        agent=agent,
+        rule="test-gaps:no-tests",
+        category="tests",
+        confidence=0.7,
+    )
 
 
 # --- what the tests in the change exercise ------------------------------------------------
@@ -422,8 +467,9 @@ def _span(node: ast.stmt) -> tuple[int, int]:
 # --- untested code: the name check -------------------------------------------------------
 
 
-def _definitions(changeset: Changeset, change: FileChange, tree: ast.Module,
-                 whole: bool) -> tuple[list[PyDef], list[tuple[PyDef, int]], int]:
+def _definitions(
+    changeset: Changeset, change: FileChange, tree: ast.Module, whole: bool
+) -> tuple[list[PyDef], list[tuple[PyDef, int]], int]:
     """The file's public definitions, the non-trivial ones this change *adds* with their
     anchor line, and how many existing non-trivial public functions it changes in their
     body (for the no-tests count)."""
@@ -445,9 +491,16 @@ def _definitions(changeset: Changeset, change: FileChange, tree: ast.Module,
     return defs, new, changed
 
 
-def _untested(changeset: Changeset, change: FileChange, defs: list[PyDef],
-              new: list[tuple[PyDef, int]], ev: _TestEvidence, looked: str, note: str,
-              agent: str) -> list[Finding]:
+def _untested(
+    changeset: Changeset,
+    change: FileChange,
+    defs: list[PyDef],
+    new: list[tuple[PyDef, int]],
+    ev: _TestEvidence,
+    looked: str,
+    note: str,
+    agent: str,
+) -> list[Finding]:
     """``test-gaps:untested`` for each definition of ``new`` no changed test names (a new
     class once, not again for its methods)."""
     reported_classes: set[str] = set()
@@ -459,14 +512,25 @@ def _untested(changeset: Changeset, change: FileChange, defs: list[PyDef],
             continue
         if d.kind == "class":
             reported_classes.add(d.qualname)
-        body = (f"`{d.qualname}` is new in this change, and no test changed in it calls or imports "
-                f"it by name (a call, an attribute, or `from ... import {d.name}`). {looked} {note}"
-                "Add a test of its behaviour and its error paths.")
-        findings.append(make_finding(
-            changeset, path=change.path, line=line, severity=Severity.LOW,
-            title=f"No test exercises the new {d.kind} `{d.qualname}`", body=body, agent=agent,
-            rule="test-gaps:untested", category="tests", confidence=0.5,
-        ))
+        body = (
+            f"`{d.qualname}` is new in this change, and no test changed in it calls or imports "
+            f"it by name (a call, an attribute, or `from ... import {d.name}`). {looked} {note}"
+            "Add a test of its behaviour and its error paths."
+        )
+        findings.append(
+            make_finding(
+                changeset,
+                path=change.path,
+                line=line,
+                severity=Severity.LOW,
+                title=f"No test exercises the new {d.kind} `{d.qualname}`",
+                body=body,
+                agent=agent,
+                rule="test-gaps:untested",
+                category="tests",
+                confidence=0.5,
+            )
+        )
     return findings
 
 
@@ -512,8 +576,9 @@ def _module_names(path: str) -> set[str]:
 # --- changes to tests themselves ----------------------------------------------------------
 
 
-def _test_changes(changeset: Changeset, change: FileChange, tree: ast.Module, whole: bool,
-                  removed_names: set[str], agent: str) -> list[Finding]:
+def _test_changes(
+    changeset: Changeset, change: FileChange, tree: ast.Module, whole: bool, removed_names: set[str], agent: str
+) -> list[Finding]:
     findings = _skips(changeset, change, whole, agent)
     new_tests = {d.qualname: d for d in python_defs(tree) if _is_test(d)}
     old_src = old_text(changeset, change)
@@ -525,37 +590,66 @@ def _test_changes(changeset: Changeset, change: FileChange, tree: ast.Module, wh
         if before is None:
             line = anchor_line(change, d.line, d.line, whole=whole)
             if count == 0 and line is not None and not whole:
-                findings.append(make_finding(
-                    changeset, path=change.path, line=line, severity=Severity.LOW,
-                    title=f"New test `{qualname}` asserts nothing",
-                    body="The test has no assert, no `pytest.raises` and no assert-style call, so "
-                         "it passes whatever the code does (only a crash fails it). Assert the "
-                         "result or the side effect it is meant to check.",
-                    agent=agent, rule="test-gaps:no-assertion", category="tests", confidence=0.5))
+                findings.append(
+                    make_finding(
+                        changeset,
+                        path=change.path,
+                        line=line,
+                        severity=Severity.LOW,
+                        title=f"New test `{qualname}` asserts nothing",
+                        body="The test has no assert, no `pytest.raises` and no assert-style call, so "
+                        "it passes whatever the code does (only a crash fails it). Assert the "
+                        "result or the side effect it is meant to check.",
+                        agent=agent,
+                        rule="test-gaps:no-assertion",
+                        category="tests",
+                        confidence=0.5,
+                    )
+                )
             continue
         old_count = _assertions(before.node)
         if count < old_count:
             line = _weakened_anchor(change, before) or anchor_line(change, d.first, d.last, whole=False)
-            findings.append(make_finding(
-                changeset, path=change.path, line=line,
-                severity=Severity.HIGH if count == 0 else Severity.MEDIUM,
-                title=f"Assertions removed from `{qualname}` ({old_count} → {count})",
-                body=("The test no longer asserts anything, so it cannot fail. " if count == 0 else
-                      "The test checks less than before. ")
-                     + "If the checked behaviour changed, assert the new behaviour instead of "
-                       "dropping the check.",
-                agent=agent, rule="test-gaps:assertions-removed", category="tests", confidence=0.8))
+            findings.append(
+                make_finding(
+                    changeset,
+                    path=change.path,
+                    line=line,
+                    severity=Severity.HIGH if count == 0 else Severity.MEDIUM,
+                    title=f"Assertions removed from `{qualname}` ({old_count} → {count})",
+                    body=(
+                        "The test no longer asserts anything, so it cannot fail. "
+                        if count == 0
+                        else "The test checks less than before. "
+                    )
+                    + "If the checked behaviour changed, assert the new behaviour instead of "
+                    "dropping the check.",
+                    agent=agent,
+                    rule="test-gaps:assertions-removed",
+                    category="tests",
+                    confidence=0.8,
+                )
+            )
     gone = [d for q, d in old_tests.items() if q not in new_tests]
     if gone and len(new_tests) < len(old_tests):
         for d in gone[: len(old_tests) - len(new_tests)]:
             if any(w in removed_names for w in _test_name_words(d.name)):
                 continue
-            findings.append(make_finding(
-                changeset, path=change.path, line=removal_anchor(change, d.line),
-                severity=Severity.MEDIUM, title=f"Test `{d.qualname}` removed",
-                body="This change deletes the test and the module has fewer tests than before; "
-                     "the behaviour it checked is no longer tested unless another test covers it.",
-                agent=agent, rule="test-gaps:test-deleted", category="tests", confidence=0.7))
+            findings.append(
+                make_finding(
+                    changeset,
+                    path=change.path,
+                    line=removal_anchor(change, d.line),
+                    severity=Severity.MEDIUM,
+                    title=f"Test `{d.qualname}` removed",
+                    body="This change deletes the test and the module has fewer tests than before; "
+                    "the behaviour it checked is no longer tested unless another test covers it.",
+                    agent=agent,
+                    rule="test-gaps:test-deleted",
+                    category="tests",
+                    confidence=0.7,
+                )
+            )
     return findings
 
 
@@ -573,15 +667,24 @@ def _skips(changeset: Changeset, change: FileChange, whole: bool, agent: str) ->
         reason = bool(_REASON.search(call)) or match.group(0).startswith("@pytest.mark.skipif")
         if whole and reason:
             continue
-        out.append(make_finding(
-            changeset, path=change.path, line=n, severity=Severity.LOW if reason else Severity.MEDIUM,
-            title="Test newly skipped" + ("" if reason else " without a reason")
-            if "xfail" not in match.group(0) and "expectedFailure" not in match.group(0)
-            else "Test newly marked as expected to fail" + ("" if reason else " without a reason"),
-            body="A skipped or xfail test no longer guards the behaviour it checks, and "
-                 "nothing reminds anyone to turn it back on. Fix the test or the code, or give "
-                 "the reason and a tracking issue in `reason=`.",
-            agent=agent, rule="test-gaps:skipped", category="tests", confidence=0.8))
+        out.append(
+            make_finding(
+                changeset,
+                path=change.path,
+                line=n,
+                severity=Severity.LOW if reason else Severity.MEDIUM,
+                title="Test newly skipped" + ("" if reason else " without a reason")
+                if "xfail" not in match.group(0) and "expectedFailure" not in match.group(0)
+                else "Test newly marked as expected to fail" + ("" if reason else " without a reason"),
+                body="A skipped or xfail test no longer guards the behaviour it checks, and "
+                "nothing reminds anyone to turn it back on. Fix the test or the code, or give "
+                "the reason and a tracking issue in `reason=`.",
+                agent=agent,
+                rule="test-gaps:skipped",
+                category="tests",
+                confidence=0.8,
+            )
+        )
     return out
 
 
@@ -603,8 +706,9 @@ def _call_text(changeset: Changeset, path: str, n: int, line: str, start: int, m
 
 
 def _deleted_modules(changeset: Changeset, agent: str) -> list[Finding]:
-    deleted_stems = {PurePosixPath(f.path).stem for f in changeset.files
-                     if f.status == "deleted" and not is_test_path(f.path)}
+    deleted_stems = {
+        PurePosixPath(f.path).stem for f in changeset.files if f.status == "deleted" and not is_test_path(f.path)
+    }
     out = []
     for f in changeset.files:
         if f.status != "deleted" or not (is_python(f.path) and is_test_path(f.path)):
@@ -612,12 +716,21 @@ def _deleted_modules(changeset: Changeset, agent: str) -> list[Finding]:
         stem = PurePosixPath(f.path).stem.removeprefix("test_").removesuffix("_test")
         if stem in deleted_stems or PurePosixPath(f.path).name == "conftest.py":
             continue
-        out.append(make_finding(
-            changeset, path=f.path, line=None, severity=Severity.MEDIUM,
-            title="Test module deleted",
-            body=f"`{f.path}` is deleted while the code it tests stays; its checks are lost "
-                 "unless they moved to another test module in this change.",
-            agent=agent, rule="test-gaps:test-deleted", category="tests", confidence=0.6))
+        out.append(
+            make_finding(
+                changeset,
+                path=f.path,
+                line=None,
+                severity=Severity.MEDIUM,
+                title="Test module deleted",
+                body=f"`{f.path}` is deleted while the code it tests stays; its checks are lost "
+                "unless they moved to another test module in this change.",
+                agent=agent,
+                rule="test-gaps:test-deleted",
+                category="tests",
+                confidence=0.6,
+            )
+        )
     return out
 
 
@@ -645,8 +758,13 @@ def _assertions(node: ast.AST | None) -> int:
         if isinstance(sub, ast.Assert):
             count += 1
         elif isinstance(sub, ast.Call):
-            name = (sub.func.attr if isinstance(sub.func, ast.Attribute)
-                    else sub.func.id if isinstance(sub.func, ast.Name) else "")
+            name = (
+                sub.func.attr
+                if isinstance(sub.func, ast.Attribute)
+                else sub.func.id
+                if isinstance(sub.func, ast.Name)
+                else ""
+            )
             low = name.lower()
             if "assert" in low or low in ("raises", "warns", "fail") or low.startswith(_CHECK_PREFIXES):
                 count += 1
@@ -656,7 +774,11 @@ def _assertions(node: ast.AST | None) -> int:
 def _weakened_anchor(change: FileChange, before: PyDef) -> int | None:
     for h in change.hunks:
         for ln in h.lines:
-            if (ln.kind == "-" and ln.old_line is not None and before.first <= ln.old_line <= before.last
-                    and _ASSERT_LINE.match(ln.text)):
+            if (
+                ln.kind == "-"
+                and ln.old_line is not None
+                and before.first <= ln.old_line <= before.last
+                and _ASSERT_LINE.match(ln.text)
+            ):
                 return removal_anchor(change, ln.old_line)
     return None

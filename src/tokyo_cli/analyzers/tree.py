@@ -20,12 +20,11 @@ import subprocess
 import threading
 from pathlib import PurePosixPath
 
-from tokyo_cli.safety import safefs
 from tokyo_cli.git.commands import git_executable
 from tokyo_cli.git.files import SYMLINK_MODE
-from tokyo_cli.safety.isolation import run_git_isolated
 from tokyo_cli.git.repo import Changeset, TargetKind
-
+from tokyo_cli.safety import safefs
+from tokyo_cli.safety.isolation import run_git_isolated
 
 _MEMO_LOCK = threading.Lock()
 
@@ -135,7 +134,7 @@ class NewTree:
             if len(header) < 3 or header[1] != b"blob":
                 continue
             size = int(header[2])
-            found[path] = raw[pos:pos + size]
+            found[path] = raw[pos : pos + size]
             pos += size + 1
         return found
 
@@ -145,14 +144,12 @@ class NewTree:
         if self._shas is None:
             if self.changeset.target.kind is TargetKind.STAGED:
                 out = self._git("ls-files", "-s", "-z", "--full-name")
-                rows = [(meta.split(" "), path) for meta, _, path in
-                        (r.partition("\t") for r in out.split("\0") if r)]
+                rows = [(meta.split(" "), path) for meta, _, path in (r.partition("\t") for r in out.split("\0") if r)]
                 self._shas = {path: meta[1] for meta, path in rows}
             else:
                 head = self.changeset.head_sha or "HEAD"
                 out = self._git("ls-tree", "-r", "-z", "--full-tree", head)
-                rows = [(meta.split(" "), path) for meta, _, path in
-                        (r.partition("\t") for r in out.split("\0") if r)]
+                rows = [(meta.split(" "), path) for meta, _, path in (r.partition("\t") for r in out.split("\0") if r)]
                 self._shas = {path: meta[2] for meta, path in rows if meta[1] == "blob"}
             self._links |= {path for meta, path in rows if meta[0] == SYMLINK_MODE}
         return self._shas
@@ -163,8 +160,9 @@ class NewTree:
     def _run(self, args: list[str], stdin: bytes | None = None) -> bytes:
         cmd = [git_executable(), "-c", "core.quotepath=off", *args]
         try:
-            proc = run_git_isolated(self.root, cmd, stdin=stdin, timeout_s=self.timeout_s,
-                                    extra_env={"GIT_OPTIONAL_LOCKS": "0"})
+            proc = run_git_isolated(
+                self.root, cmd, stdin=stdin, timeout_s=self.timeout_s, extra_env={"GIT_OPTIONAL_LOCKS": "0"}
+            )
         except subprocess.TimeoutExpired:
             raise TreeUnavailable(f"git {args[0]} timed out after {self.timeout_s:g} s") from None
         except OSError as exc:
@@ -173,4 +171,3 @@ class NewTree:
             err = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
             raise TreeUnavailable(f"git {args[0]} failed: {err[0] if err else proc.returncode}")
         return proc.stdout
-

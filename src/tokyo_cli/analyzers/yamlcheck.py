@@ -70,13 +70,18 @@ class ConfigSyntaxAnalyzer:
 
     name = "config-syntax"
 
-    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str,
-            timeout_s: float = 60) -> AnalyzerRun:
+    def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Parse the changed YAML/TOML files among ``files``; never raises for bad input."""
         start = time.monotonic()
         findings: list[Finding] = []
         for change in files:
-            kind = "yaml" if glob_match(change.path, YAML_GLOBS) else "toml" if glob_match(change.path, TOML_GLOBS) else None
+            kind = (
+                "yaml"
+                if glob_match(change.path, YAML_GLOBS)
+                else "toml"
+                if glob_match(change.path, TOML_GLOBS)
+                else None
+            )
             text = changeset.new_content(change.path)
             if kind is None or text is None or change.skipped is not None:
                 continue
@@ -93,13 +98,23 @@ class ConfigSyntaxAnalyzer:
             if old is not None and check(old) is not None:
                 continue  # it did not parse before either: not this change's doing
             message, line = problem
-            findings.append(make_finding(
-                changeset, path=change.path, line=_anchor(change, line),
-                severity=Severity.HIGH, title=f"{kind.upper()} no longer parses: {message.splitlines()[0][:120]}",
-                body=f"{change.path} is not valid {kind.upper()}"
-                     + (f" (line {line})" if line else "") + f": {message}\n"
-                     "Every tool that reads this file (CI, deploys, builds) will fail on it.",
-                agent=agent, rule=f"config-syntax:{kind}", category="config", confidence=0.95))
+            findings.append(
+                make_finding(
+                    changeset,
+                    path=change.path,
+                    line=_anchor(change, line),
+                    severity=Severity.HIGH,
+                    title=f"{kind.upper()} no longer parses: {message.splitlines()[0][:120]}",
+                    body=f"{change.path} is not valid {kind.upper()}"
+                    + (f" (line {line})" if line else "")
+                    + f": {message}\n"
+                    "Every tool that reads this file (CI, deploys, builds) will fail on it.",
+                    agent=agent,
+                    rule=f"config-syntax:{kind}",
+                    category="config",
+                    confidence=0.95,
+                )
+            )
         return AnalyzerRun(name=self.name, findings=findings, seconds=time.monotonic() - start)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none, warn_plugins
+from tokyo_cli.cli.common import JsonOption, RepoOption, console, exits, repo_root_or_none, warn_plugins
 
 app = typer.Typer(help="Show the agent team (agents.yaml).", no_args_is_help=True)
 
@@ -16,8 +16,8 @@ app = typer.Typer(help="Show the agent team (agents.yaml).", no_args_is_help=Tru
 @exits
 def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
     """List the agents: specialty, model, and whether its provider key is set."""
-    from tokyo_cli.llm.gateway import credential_env, has_credentials
     from tokyo_cli.config.team import load_team
+    from tokyo_cli.llm.gateway import credential_env, has_credentials
 
     warn_plugins()
     team = load_team(repo_root_or_none(repo))
@@ -53,8 +53,8 @@ def show(
     as_json: JsonOption = False,
 ) -> int:
     """Show one agent in full: model, fallbacks, limits, file globs, analyzers, instructions."""
-    from tokyo_cli.llm.gateway import credential_env
     from tokyo_cli.config.team import load_team
+    from tokyo_cli.llm.gateway import credential_env
     from tokyo_cli.safety.textsafe import clean_text, one_line
 
     warn_plugins()

@@ -18,8 +18,23 @@ import traceback
 import typer
 
 from tokyo_cli import __version__
-from tokyo_cli.cli import (agents, config, doctor, findings, history, hook, merge, plugins, review, show, stats, tui,
-                           workflows)
+from tokyo_cli.cli import (
+    agents,
+    config,
+    describe,
+    doctor,
+    findings,
+    fix,
+    history,
+    hook,
+    merge,
+    plugins,
+    review,
+    show,
+    stats,
+    tui,
+    workflows,
+)
 from tokyo_cli.cli import eval as eval_cmd
 from tokyo_cli.cli import init as init_cmd
 from tokyo_cli.cli.common import exits
@@ -61,6 +76,8 @@ def _root(
 
 app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.review))
 app.command("merge", help=merge.HELP)(exits(merge.merge))
+app.command("describe", help=describe.HELP)(exits(describe.describe))
+app.command("fix", help=fix.HELP)(exits(fix.fix))
 app.command("hook", help=hook.HELP)(exits(hook.hook))
 app.add_typer(workflows.app, name="workflows")
 app.add_typer(agents.app, name="agents")

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,15 +21,34 @@ if TYPE_CHECKING:
     from tokyo_cli.config.settings import Settings
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--db",
         help="History database file. Default: TOKYO_DB, else $TOKYO_HOME/history.db (or db/home in the user "
-             "config file), else the user data dir.",
+        "config file), else the user data dir.",
         dir_okay=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+# Target and model options shared by `tokyo review`, `tokyo describe` and `tokyo fix`.
+PathArgument = Annotated[Path, typer.Argument(help="Repository (any path inside it).")]
+StagedOption = Annotated[bool, typer.Option("--staged", help="Staged changes.")]
+WorkingOption = Annotated[bool, typer.Option("--working", help="All uncommitted changes.")]
+BaseOption = Annotated[str | None, typer.Option("--base", metavar="REF", help="REF...HEAD.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Every tracked file (audit).")]
+PathsOption = Annotated[
+    list[str] | None, typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
+]
+ApiBaseOption = Annotated[
+    str | None, typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
+]
+OfflineOption = Annotated[bool | None, typer.Option("--offline", help="Analyzers only; no provider calls.")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to FILE.")]
 RepoOption = Annotated[
     Path,
     typer.Option("--repo", "-C", help="Repository to read agents.yaml and workflows/ from.", file_okay=False),

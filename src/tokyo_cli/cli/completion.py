@@ -9,7 +9,7 @@ more than typer already has, so ``tokyo --help`` stays as fast.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.completion import completion_init, get_completion_script, install
@@ -34,14 +34,14 @@ def _shell(value: str) -> str:
     return value
 
 
-def _show(ctx: typer.Context, _param: object, value: Optional[str]) -> None:
+def _show(ctx: typer.Context, _param: object, value: str | None) -> None:
     if value is None or ctx.resilient_parsing:
         return
     typer.echo(get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=_shell(value)))
     raise typer.Exit(0)
 
 
-def _install(ctx: typer.Context, _param: object, value: Optional[str]) -> None:
+def _install(ctx: typer.Context, _param: object, value: str | None) -> None:
     if value is None or ctx.resilient_parsing:
         return
     shell, path = install(shell=_shell(value), prog_name=PROG, complete_var=COMPLETE_VAR)
@@ -50,18 +50,24 @@ def _install(ctx: typer.Context, _param: object, value: Optional[str]) -> None:
 
 
 ShowCompletion = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
-        "--show-completion", metavar="SHELL", callback=_show,
-        is_eager=True, expose_value=False,
+        "--show-completion",
+        metavar="SHELL",
+        callback=_show,
+        is_eager=True,
+        expose_value=False,
         help=f"Print the completion script for SHELL: {', '.join(SHELLS)}.",
     ),
 ]
 InstallCompletion = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
-        "--install-completion", metavar="SHELL", callback=_install,
-        is_eager=True, expose_value=False,
+        "--install-completion",
+        metavar="SHELL",
+        callback=_install,
+        is_eager=True,
+        expose_value=False,
         help="Install completion for SHELL in its start-up files (~/.bashrc, ~/.zshrc, fish's completions/).",
     ),
 ]

@@ -68,8 +68,11 @@ def _render(d: Diagnosis, out: Console) -> None:
         state = f"uncommitted changes in {plural(repo.changed_files or 0, 'file')}" if repo.dirty else "clean"
         head = repo.head[:7] if repo.head else "no commit yet"
         branch = repo.branch or "detached HEAD"
-        row("repository", f"{repo.root} · {branch} · {head} · {state}, {repo.untracked_files} untracked"
-            + (" · shallow clone" if repo.shallow else ""))
+        row(
+            "repository",
+            f"{repo.root} · {branch} · {head} · {state}, {repo.untracked_files} untracked"
+            + (" · shallow clone" if repo.shallow else ""),
+        )
     if d.workflow:
         row("workflow", d.workflow)
     for v in d.settings:  # what is not at its default, and who said so
@@ -78,8 +81,11 @@ def _render(d: Diagnosis, out: Console) -> None:
     if not h.exists:
         row("history", f"{h.path} (not created yet: the first review creates it)")
     else:
-        row("history", f"{h.path} · {h.size_bytes:,} bytes (+{h.wal_bytes or 0:,} WAL) · schema "
-            f"{h.schema_version} of {h.expected_schema_version} · integrity {h.integrity or 'not checked'}")
+        row(
+            "history",
+            f"{h.path} · {h.size_bytes:,} bytes (+{h.wal_bytes or 0:,} WAL) · schema "
+            f"{h.schema_version} of {h.expected_schema_version} · integrity {h.integrity or 'not checked'}",
+        )
     if d.agents:
         table = Table(title="Agents", title_justify="left", box=None, pad_edge=False)
         for col in ("agent", "runs", "model", "to give it its model"):
@@ -96,8 +102,19 @@ def _render(d: Diagnosis, out: Console) -> None:
         for check in d.providers:
             cost = "—" if check.cost_usd is None else f"{check.cost_usd:.6f}"
             result = "ok" if check.ok else f"failed: {check.error}"
-            table.add_row(*(Text(one_line(v)) for v in (check.provider, check.model, result, f"{check.seconds:.2f}",
-                                                        f"{check.tokens_in}/{check.tokens_out}", cost)))
+            table.add_row(
+                *(
+                    Text(one_line(v))
+                    for v in (
+                        check.provider,
+                        check.model,
+                        result,
+                        f"{check.seconds:.2f}",
+                        f"{check.tokens_in}/{check.tokens_out}",
+                        cost,
+                    )
+                )
+            )
         out.print()
         out.print(table if d.providers else Text("Providers: none to check (every agent runs offline)"))
     if d.analyzers:
@@ -105,8 +122,18 @@ def _render(d: Diagnosis, out: Console) -> None:
         for col in ("analyzer", "status", "version", "agents", "detail"):
             table.add_column(col)
         for s in d.analyzers:
-            table.add_row(*(Text(one_line(v)) for v in (s.name, "ok" if s.available else "missing", s.version or "—",
-                                                        ", ".join(s.agents), s.detail or "")))
+            table.add_row(
+                *(
+                    Text(one_line(v))
+                    for v in (
+                        s.name,
+                        "ok" if s.available else "missing",
+                        s.version or "—",
+                        ", ".join(s.agents),
+                        s.detail or "",
+                    )
+                )
+            )
         out.print()
         out.print(table)
     out.print()

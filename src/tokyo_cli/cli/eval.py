@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,7 +13,9 @@ from tokyo_cli.cli.common import DbOption, console, settings_for, warn_plugins
 from tokyo_cli.safety.textsafe import clean_text
 
 if TYPE_CHECKING:
-    from tokyo_cli.engine.evaluation import CaseResult, EvalReport, Scores
+    from collections.abc import Mapping
+
+    from tokyo_cli.engine.evaluation import CaseResult, Counts, EvalReport, Scores
 
 HELP = """Measure a workflow on a labelled corpus: precision, recall and F1 per agent,
 category and CWE, and TPR-FPR per category.
@@ -40,36 +42,37 @@ class EvalFormat(str, Enum):
 def eval_command(
     corpus: Annotated[str, typer.Argument(help="Corpus directory, or a packaged corpus name (security, seeded).")],
     workflow: Annotated[
-        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
     ] = None,
     model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
+        str | None, typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
     ] = None,
     api_base: Annotated[
-        Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
+        str | None, typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
     ] = None,
-    offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    offline: Annotated[bool | None, typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
     max_cost: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap for the whole corpus."),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Cases reviewed at the same time.")] = 4,
     agent: Annotated[
-        Optional[list[str]], typer.Option("--agent", metavar="ID", help="Score only this agent's findings (repeatable).")
+        list[str] | None,
+        typer.Option("--agent", metavar="ID", help="Score only this agent's findings (repeatable)."),
     ] = None,
     case: Annotated[
-        Optional[list[str]], typer.Option("--case", metavar="NAME", help="Only this case (repeatable).")
+        list[str] | None, typer.Option("--case", metavar="NAME", help="Only this case (repeatable).")
     ] = None,
     baseline: Annotated[
-        Optional[str], typer.Option("--baseline", metavar="TOOL", help="Also score plain `bandit -r` (bandit).")
+        str | None, typer.Option("--baseline", metavar="TOOL", help="Also score plain `bandit -r` (bandit).")
     ] = None,
     fmt: Annotated[EvalFormat, typer.Option("--format", "-f", help="Output format.")] = EvalFormat.terminal,
     min_f1: Annotated[
-        Optional[float], typer.Option("--min-f1", metavar="X", min=0, max=1, help="Exit 1 when overall F1 < X.")
+        float | None, typer.Option("--min-f1", metavar="X", min=0, max=1, help="Exit 1 when overall F1 < X.")
     ] = None,
     min_recall: Annotated[
-        Optional[float], typer.Option("--min-recall", metavar="X", min=0, max=1, help="Exit 1 when recall < X.")
+        float | None, typer.Option("--min-recall", metavar="X", min=0, max=1, help="Exit 1 when recall < X.")
     ] = None,
     db: DbOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
@@ -82,8 +85,15 @@ def eval_command(
         raise ConfigError(f"--baseline: unknown tool {baseline!r} (supported: bandit)")
     loaded = load_corpus(corpus)
     warn_plugins()
-    settings = settings_for(workflow=workflow, model=model, api_base=api_base, offline=offline, db=db,
-                            max_cost=max_cost, cache=False if no_cache else None)
+    settings = settings_for(
+        workflow=workflow,
+        model=model,
+        api_base=api_base,
+        offline=offline,
+        db=db,
+        max_cost=max_cost,
+        cache=False if no_cache else None,
+    )
     from tokyo_cli.engine.review import start_import_early
 
     start_import_early(settings)
@@ -93,12 +103,18 @@ def eval_command(
         if quiet:
             return
         note = f" ({r.error})" if r.error else ""
-        err.write(f"[{done}/{total}] {clean_text(r.name)}: {r.tp} TP, {len(r.false_positives)} FP, {r.fn} FN "
-                  f"({r.seconds:.1f} s){note}\n")
+        err.write(
+            f"[{done}/{total}] {clean_text(r.name)}: {r.tp} TP, {len(r.false_positives)} FP, {r.fn} FN "
+            f"({r.seconds:.1f} s){note}\n"
+        )
         err.flush()
 
-    report = run_eval(loaded, settings, EvalOptions(jobs=jobs, agents=list(agent or []), baseline=baseline,
-                                                    only_cases=list(case or [])), progress)
+    report = run_eval(
+        loaded,
+        settings,
+        EvalOptions(jobs=jobs, agents=list(agent or []), baseline=baseline, only_cases=list(case or [])),
+        progress,
+    )
     if fmt is EvalFormat.json:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
     else:
@@ -113,7 +129,7 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
-def _counts_table(title: str, rows: dict[str, object], first: str) -> object:
+def _counts_table(title: str, rows: Mapping[str, Counts], first: str) -> object:
     from rich.table import Table
 
     t = Table(title=title, title_justify="left")
@@ -121,7 +137,7 @@ def _counts_table(title: str, rows: dict[str, object], first: str) -> object:
     for col in ("TP", "FP", "FN", "precision", "recall", "F1"):
         t.add_column(col, justify="right")
     for key, c in rows.items():
-        t.add_row(key, str(c.tp), str(c.fp), str(c.fn), _pct(c.precision), _pct(c.recall), _pct(c.f1))  # type: ignore[attr-defined]
+        t.add_row(key, str(c.tp), str(c.fp), str(c.fn), _pct(c.precision), _pct(c.recall), _pct(c.f1))
     return t
 
 
@@ -133,9 +149,11 @@ def render_terminal(report: EvalReport) -> None:
     out = console()
     data = report.as_dict()["corpus"]
     mode = "offline (analyzers only)" if report.offline else "with models"
-    out.print(f"corpus {report.corpus.name} (v{data['version']}, {data['format']}): {data['cases']} cases, "
-              f"{data['vulnerable_cases']} vulnerable, {data['safe_cases']} safe, {data['labels']} labels; "
-              f"workflow {report.workflow}, {mode}; {report.seconds:.1f} s, ${report.cost_usd:.4f}")
+    out.print(
+        f"corpus {report.corpus.name} (v{data['version']}, {data['format']}): {data['cases']} cases, "
+        f"{data['vulnerable_cases']} vulnerable, {data['safe_cases']} safe, {data['labels']} labels; "
+        f"workflow {report.workflow}, {mode}; {report.seconds:.1f} s, ${report.cost_usd:.4f}"
+    )
     s = report.tokyo
     out.print(_counts_table("tokyo: overall", {"all": s.overall}, ""))
     out.print(_counts_table("tokyo: per agent", s.by_agent, "agent"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,9 +27,7 @@ app = typer.Typer(
 FingerprintArg = Annotated[
     str, typer.Argument(metavar="FINGERPRINT", help="A finding's fingerprint, or a unique prefix (4+ hex digits).")
 ]
-ByOption = Annotated[
-    Optional[str], typer.Option("--by", metavar="NAME", help="Who decides. [default: your login name]")
-]
+ByOption = Annotated[str | None, typer.Option("--by", metavar="NAME", help="Who decides. [default: your login name]")]
 
 
 class StatusChoice(str, Enum):
@@ -52,10 +50,11 @@ def _location(e: LedgerEntry) -> str:
 def list_findings(
     status: Annotated[StatusChoice, typer.Option("--status", "-s", help="Which findings.")] = StatusChoice.open,
     repo: Annotated[
-        Optional[Path], typer.Option("--repo", help="Only findings last seen in the repository containing PATH.", file_okay=False)
+        Path | None,
+        typer.Option("--repo", help="Only findings last seen in the repository containing PATH.", file_okay=False),
     ] = None,
     search: Annotated[
-        Optional[str], typer.Option("--search", "-q", metavar="TEXT", help="Full-text search over titles and bodies.")
+        str | None, typer.Option("--search", "-q", metavar="TEXT", help="Full-text search over titles and bodies.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many findings.")] = 50,
     db: DbOption = None,
@@ -78,11 +77,23 @@ def list_findings(
         emit_json([e.model_dump(mode="json") for e in entries])
         return 0
     if not entries:
-        note(f"No {'' if status is StatusChoice.all else status.value + ' '}findings" + (" match." if search or repo else "."))
+        note(
+            f"No {'' if status is StatusChoice.all else status.value + ' '}findings"
+            + (" match." if search or repo else ".")
+        )
         return 0
     rows = [
-        [e.fingerprint, e.status, e.severity or "", _location(e), e.title or "", e.rule or e.agent or "",
-         e.seen, e.last_seen_at.astimezone().strftime("%Y-%m-%d") if e.last_seen_at else "", e.reason or ""]
+        [
+            e.fingerprint,
+            e.status,
+            e.severity or "",
+            _location(e),
+            e.title or "",
+            e.rule or e.agent or "",
+            e.seen,
+            e.last_seen_at.astimezone().strftime("%Y-%m-%d") if e.last_seen_at else "",
+            e.reason or "",
+        ]
         for e in entries
     ]
     columns = ["fingerprint", "status", "severity", "location", "title", "by", "seen", "last seen", "reason"]
@@ -123,7 +134,7 @@ def dismiss(
 @exits
 def accept(
     fingerprint: FingerprintArg,
-    reason: Annotated[Optional[str], typer.Option("--reason", "-r", metavar="TEXT", help="A note.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", "-r", metavar="TEXT", help="A note.")] = None,
     by: ByOption = None,
     db: DbOption = None,
 ) -> int:
@@ -166,8 +177,11 @@ def show(fingerprint: FingerprintArg, db: DbOption = None, as_json: JsonOption =
         ("title", entry.title or "—"),
         ("raised by", entry.rule or entry.agent or "—"),
         ("repository", entry.repo or "—"),
-        ("seen", f"{entry.seen} run(s), first {day(entry.first_seen_at)} (run {entry.first_run_id}), "
-                 f"last {day(entry.last_seen_at)} (run {entry.last_run_id})"),
+        (
+            "seen",
+            f"{entry.seen} run(s), first {day(entry.first_seen_at)} (run {entry.first_run_id}), "
+            f"last {day(entry.last_seen_at)} (run {entry.last_run_id})",
+        ),
     ]
     for label, value in lines:
         typer.echo(f"{label:12} {one_line(str(value))}")

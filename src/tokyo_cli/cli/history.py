@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,10 +29,10 @@ def history(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs.")] = 20,
     repo: Annotated[
-        Optional[Path], typer.Option("--repo", help="Only runs of the repository containing PATH.", file_okay=False)
+        Path | None, typer.Option("--repo", help="Only runs of the repository containing PATH.", file_okay=False)
     ] = None,
-    workflow: Annotated[Optional[str], typer.Option("--workflow", "-w", help="Only runs of this workflow.")] = None,
-    status: Annotated[Optional[RunStatusChoice], typer.Option("--status", help="Only runs with this status.")] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only runs of this workflow.")] = None,
+    status: Annotated[RunStatusChoice | None, typer.Option("--status", help="Only runs with this status.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> int:
@@ -43,9 +43,7 @@ def history(
 
     database = open_history(db)
     repo_path = repo_filter(database, repo)
-    runs = list_runs(
-        database, limit=limit, repo=repo_path, workflow=workflow, status=status.value if status else None
-    )
+    runs = list_runs(database, limit=limit, repo=repo_path, workflow=workflow, status=status.value if status else None)
     database.close()
     if as_json:
         emit_json([r.model_dump(mode="json") for r in runs])
@@ -64,16 +62,32 @@ def history(
         counts = " ".join(f"{n}{sev[0].upper()}" for sev, n in r.findings.items() if n) or "0"
         cost = "—" if r.cost_usd is None else f"{r.cost_usd:.4f}"
         when = r.started_at.astimezone()
-        rows.append([
-            r.id,
-            _when(when) if tty else when.isoformat(timespec="seconds"),
-            Path(r.repo).name if tty else r.repo,
-            r.target, r.workflow, r.status, counts,
-            *([r.suppressed] if show_suppressed else []),
-            cost, f"{r.seconds:.1f}",
-        ])
-    columns = ["id", "when", "repo", "target", "workflow", "status", "findings",
-               *(["suppressed"] if show_suppressed else []), "USD", "s"]
+        rows.append(
+            [
+                r.id,
+                _when(when) if tty else when.isoformat(timespec="seconds"),
+                Path(r.repo).name if tty else r.repo,
+                r.target,
+                r.workflow,
+                r.status,
+                counts,
+                *([r.suppressed] if show_suppressed else []),
+                cost,
+                f"{r.seconds:.1f}",
+            ]
+        )
+    columns = [
+        "id",
+        "when",
+        "repo",
+        "target",
+        "workflow",
+        "status",
+        "findings",
+        *(["suppressed"] if show_suppressed else []),
+        "USD",
+        "s",
+    ]
     emit_table(columns, rows, right=["id", "suppressed", "USD", "s"], wide=["repo", "workflow"], tty=tty)
     return 0
 
@@ -89,7 +103,7 @@ def _when(when: datetime) -> str:
 @exits
 def prune(
     older_than: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--older-than", metavar="DAYS", min=0, help="Delete runs that started more than DAYS days ago."),
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="Delete every run (what --older-than 0 means).")] = False,
@@ -106,7 +120,7 @@ def prune(
     --older-than 0 deletes every run, so it needs --all.
     """
     import sys
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
     from tokyo_cli.errors import ConfigError
     from tokyo_cli.store.db import db_path, translate_errors
@@ -118,7 +132,7 @@ def prune(
         raise ConfigError("--older-than 0 deletes every run: pass --all if that is what you mean")
     if older_than is None and not every:
         raise ConfigError("say which runs to delete: --older-than DAYS, or --all")
-    cutoff = None if every else datetime.now(timezone.utc) - timedelta(days=older_than or 0)
+    cutoff = None if every else datetime.now(UTC) - timedelta(days=older_than or 0)
     database = open_history(db)
     try:
         count = prune_runs(database, before=cutoff, dry_run=True)
@@ -155,31 +169,31 @@ def _since(text: str) -> datetime:
         ConfigError: anything else.
     """
     import re
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
     from tokyo_cli.errors import ConfigError
 
     m = re.fullmatch(r"\s*(\d{1,6})\s*([dh])\s*", text)
     if m:
         unit = timedelta(days=1) if m.group(2) == "d" else timedelta(hours=1)
-        return datetime.now(timezone.utc) - int(m.group(1)) * unit
+        return datetime.now(UTC) - int(m.group(1)) * unit
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(f"--since takes 7d, 12h or an ISO 8601 date such as 2026-05-01, not {text!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @app.command("export")
 @exits
 def export(
-    run_ids: Annotated[Optional[list[int]], typer.Argument(metavar="[RUN_ID]...", help="Runs to export.")] = None,
+    run_ids: Annotated[list[int] | None, typer.Argument(metavar="[RUN_ID]...", help="Runs to export.")] = None,
     since: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--since", metavar="WHEN", help="Every run that started since WHEN: 7d, 12h or an ISO date."),
     ] = None,
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write to FILE (default: stdout).")
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to FILE (default: stdout).")
     ] = None,
     db: DbOption = None,
 ) -> int:
@@ -252,7 +266,9 @@ def import_(
         report = import_files(database, list(files))
     finally:
         database.close()
-    typer.echo(f"Imported {report.runs_added} run(s) ({report.runs_present} already present) from "
-               f"{len(report.files)} file(s); {report.events_added} ledger event(s) added, "
-               f"{report.decisions_changed} decision(s) changed.")
+    typer.echo(
+        f"Imported {report.runs_added} run(s) ({report.runs_present} already present) from "
+        f"{len(report.files)} file(s); {report.events_added} ledger event(s) added, "
+        f"{report.decisions_changed} decision(s) changed."
+    )
     return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -47,15 +47,22 @@ def hook(
     offline: Annotated[bool, typer.Option("--offline", help="Analyzers only; no provider calls.")] = False,
     time_limit: Annotated[
         float,
-        typer.Option("--time-limit", metavar="SECONDS", min=1, envvar="TOKYO_HOOK_TIME_LIMIT",
-                     help="For the review; what has not finished by then is left out."),
+        typer.Option(
+            "--time-limit",
+            metavar="SECONDS",
+            min=1,
+            envvar="TOKYO_HOOK_TIME_LIMIT",
+            help="For the review; what has not finished by then is left out.",
+        ),
     ] = 60.0,
     fail_on: Annotated[
-        Optional[str],
-        typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. Default: the workflow's (high)."),
+        str | None,
+        typer.Option(
+            "--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. Default: the workflow's (high)."
+        ),
     ] = None,
     workflow: Annotated[
-        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. Default: review.")
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. Default: review.")
     ] = None,
     hook_id: Annotated[
         str, typer.Option("--hook-id", metavar="ID", help="The pre-commit hook id, for the SKIP=ID hint.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,9 +22,12 @@ def init(
     path: Annotated[Path, typer.Argument(help="A directory of the repository (default: the current one).")] = Path("."),
     pyproject: Annotated[bool, typer.Option("--pyproject", help="Settings as [tool.tokyo] in pyproject.toml.")] = False,
     action: Annotated[
-        Optional[str],
-        typer.Option("--action", metavar="OWNER/REPO@SHA",
-                     help="The tokyo action and hook repository, pinned to a full commit SHA."),
+        str | None,
+        typer.Option(
+            "--action",
+            metavar="OWNER/REPO@SHA",
+            help="The tokyo action and hook repository, pinned to a full commit SHA.",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be written; write nothing.")] = False,
@@ -48,14 +51,24 @@ def init(
             out.print(Text(item.shown.rstrip("\n")))
     out.print()
     if action is None:
-        out.print(Text(f"! {PLACEHOLDER_ACTION} is a placeholder: pass --action OWNER/REPO@SHA (the tokyo "
-                       "release you pin), or edit the workflow and .pre-commit-config.yaml"))
+        out.print(
+            Text(
+                f"! {PLACEHOLDER_ACTION} is a placeholder: pass --action OWNER/REPO@SHA (the tokyo "
+                "release you pin), or edit the workflow and .pre-commit-config.yaml"
+            )
+        )
     if dry_run:
         out.print(Text("--dry-run: nothing written"))
         return 0
     written = write_plan(root, plan)
-    out.print(Text(f"wrote {len(written)} of {len(plan)} files in {root}" + (f": {', '.join(written)}" if written else "")))
+    out.print(
+        Text(f"wrote {len(written)} of {len(plan)} files in {root}" + (f": {', '.join(written)}" if written else ""))
+    )
     if written:
-        out.print(Text("next: commit them; pre-commit install --hook-type pre-commit --hook-type pre-push; add the "
-                       "provider keys you have (ANTHROPIC_API_KEY, ...) as repository secrets; tokyo doctor"))
+        out.print(
+            Text(
+                "next: commit them; pre-commit install --hook-type pre-commit --hook-type pre-push; add the "
+                "provider keys you have (ANTHROPIC_API_KEY, ...) as repository secrets; tokyo doctor"
+            )
+        )
     return 0

@@ -9,9 +9,8 @@ plain text, never as Rich markup, with control characters removed.
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from tokyo_cli.cli.common import DbOption, console, settings_for
-from tokyo_cli.cli.review import FormatOption, JsonOutputOption, OutputOption, StepOutputsOption
+from tokyo_cli.cli.review import FormatOption, JsonOutputOption, ReportOutputOption, StepOutputsOption
 
 HELP = """Merge the outputs of `tokyo review --shard I/N` into one run, report it and store it.
 
@@ -29,24 +29,26 @@ shards of different changes); 3 nothing usable; 4 not saved to history.
 
 
 def merge(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Shard outputs: tokyo JSON or SARIF files.", dir_okay=False)],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE...", help="Shard outputs: tokyo JSON or SARIF files.", dir_okay=False)
+    ],
     fmt_name: FormatOption = "terminal",
-    output: OutputOption = None,
+    output: ReportOutputOption = None,
     fail_on: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: the shards']"),
     ] = None,
     synthesize: Annotated[
         bool, typer.Option("--synthesize", help="Let the lead agent synthesise the merged findings (needs a model).")
     ] = False,
     model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="litellm model id for the synthesis (or TOKYO_MODEL).")
+        str | None, typer.Option("--model", "-m", help="litellm model id for the synthesis (or TOKYO_MODEL).")
     ] = None,
     api_base: Annotated[
-        Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for the synthesis.")
+        str | None, typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for the synthesis.")
     ] = None,
     max_cost: Annotated[
-        Optional[float], typer.Option("--max-cost", metavar="USD", min=0, help="Cost cap of the synthesis call.")
+        float | None, typer.Option("--max-cost", metavar="USD", min=0, help="Cost cap of the synthesis call.")
     ] = None,
     json_output: JsonOutputOption = None,
     step_outputs: StepOutputsOption = False,

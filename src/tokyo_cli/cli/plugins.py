@@ -6,8 +6,7 @@ import typer
 
 from tokyo_cli.cli.common import JsonOption, console, exits
 
-app = typer.Typer(help="Show installed plugins (analyzers, report formats, agents, workflows).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Show installed plugins (analyzers, report formats, agents, workflows).", no_args_is_help=True)
 
 
 @app.command("list")
@@ -38,9 +37,19 @@ def list_(as_json: JsonOption = False) -> int:
     table = Table("name", "distribution", "provides", "status", box=None, pad_edge=False)
     for i in infos:
         dist = f"{i.distribution or '?'} {i.version or ''}".strip()
-        provides = "; ".join(f"{what}: {', '.join(names)}" for what, names in (
-            ("analyzers", i.analyzers), ("formats", i.report_formats), ("agents", i.agents),
-            ("workflows", i.workflows)) if names) or "—"
+        provides = (
+            "; ".join(
+                f"{what}: {', '.join(names)}"
+                for what, names in (
+                    ("analyzers", i.analyzers),
+                    ("formats", i.report_formats),
+                    ("agents", i.agents),
+                    ("workflows", i.workflows),
+                )
+                if names
+            )
+            or "—"
+        )
         status = f"error: {i.error}" if i.error else "ok"
         table.add_row(*(Text(one_line(v)) for v in (i.name, dist, provides, status)))  # plugin text is no markup
     out.print(table)

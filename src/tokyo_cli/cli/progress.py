@@ -31,6 +31,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from tokyo_cli.engine.runview import RunView, StepView
 from tokyo_cli.events import (
     CallFinished,
     CallStarted,
@@ -41,7 +42,7 @@ from tokyo_cli.events import (
     StepStarted,
 )
 from tokyo_cli.report import STEP_STATUS_STYLE, compact_tokens, format_usd, one_line, plural
-from tokyo_cli.engine.runview import RunView, StepView
+
 
 def _label(step: StepView) -> str:
     """``akira/security``, or the step id alone when it is the agent's id or not known yet."""
@@ -136,15 +137,9 @@ class ProgressListener:
         step = self._view.apply(event, self._clock())
         if isinstance(event, RunStarted):
             self._title = f"{one_line(event.workflow)}: {one_line(event.target_description)}"
-            return (
-                f"[tokyo] {self._title} — {plural(len(event.steps), 'step')}, "
-                f"{plural(event.files, 'file')}"
-            )
+            return f"[tokyo] {self._title} — {plural(len(event.steps), 'step')}, {plural(event.files, 'file')}"
         if isinstance(event, RunFinished):
-            return (
-                f"[tokyo] run {event.status}: {plural(event.findings, 'finding')} "
-                f"in {event.seconds:.1f} s"
-            )
+            return f"[tokyo] run {event.status}: {plural(event.findings, 'finding')} in {event.seconds:.1f} s"
         assert step is not None  # every other event belongs to a step
         if isinstance(event, StepStarted):
             model = one_line(event.model) if event.model else "offline: analyzers only"

@@ -5,16 +5,32 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tokyo_cli.cli.common import DbOption, console, settings_for, warn_plugins
+from tokyo_cli.cli.common import (
+    AllOption,
+    ApiBaseOption,
+    BaseOption,
+    DbOption,
+    ModelOption,
+    NoCacheOption,
+    OfflineOption,
+    PathArgument,
+    PathsOption,
+    QuietOption,
+    StagedOption,
+    WorkingOption,
+    console,
+    settings_for,
+    warn_plugins,
+)
 
 if TYPE_CHECKING:
+    from tokyo_cli.engine.review import ReviewOutcome
     from tokyo_cli.plugins import ReportFormatPlugin
     from tokyo_cli.results import RunResult
-    from tokyo_cli.engine.review import ReviewOutcome
 
 HELP = """Review a change with the agent team and print the report.
 
@@ -53,21 +69,32 @@ class ReportFormat(str, Enum):
 
 FormatOption = Annotated[
     str,
-    typer.Option("--format", "-f", metavar="FORMAT",
-                 help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]"),
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]",
+    ),
 ]
-OutputOption = Annotated[
-    Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+ReportOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
 ]
 JsonOutputOption = Annotated[
-    Optional[Path],
-    typer.Option("--json-output", metavar="FILE", dir_okay=False,
-                 help="Also write the JSON report to FILE, whatever --format (tokyo merge reads it)."),
+    Path | None,
+    typer.Option(
+        "--json-output",
+        metavar="FILE",
+        dir_okay=False,
+        help="Also write the JSON report to FILE, whatever --format (tokyo merge reads it).",
+    ),
 ]
 StepOutputsOption = Annotated[
     bool,
-    typer.Option("--step-outputs", help="In GitHub Actions: status and counts as step outputs, the report "
-                                        "in the job summary (the action's audit and merge modes)."),
+    typer.Option(
+        "--step-outputs",
+        help="In GitHub Actions: status and counts as step outputs, the report in the job summary "
+        "(the action's audit and merge modes).",
+    ),
 ]
 _SUFFIXES = {".md": ReportFormat.markdown, ".json": ReportFormat.json, ".sarif": ReportFormat.sarif}
 
@@ -93,83 +120,94 @@ def report_format(name: str) -> ReportFormat | ReportFormatPlugin:
 
 
 def review(
-    path: Annotated[Path, typer.Argument(help="Repository to review (any path inside it).")] = Path("."),
-    staged: Annotated[bool, typer.Option("--staged", help="Review staged changes.")] = False,
-    working: Annotated[bool, typer.Option("--working", help="Review all uncommitted changes.")] = False,
-    base: Annotated[Optional[str], typer.Option("--base", metavar="REF", help="Review REF...HEAD.")] = None,
-    all_files: Annotated[bool, typer.Option("--all", help="Review every tracked file (audit).")] = False,
-    paths: Annotated[
-        Optional[list[str]], typer.Option("--path", metavar="GLOB", help="Only files matching GLOB (repeatable).")
-    ] = None,
+    path: PathArgument = Path("."),
+    staged: StagedOption = False,
+    working: WorkingOption = False,
+    base: BaseOption = None,
+    all_files: AllOption = False,
+    paths: PathsOption = None,
     shard: Annotated[
-        Optional[str],
-        typer.Option("--shard", metavar="I/N", help="Review shard I of N of the change (1-based); join with tokyo merge."),
+        str | None,
+        typer.Option(
+            "--shard", metavar="I/N", help="Review shard I of N of the change (1-based); join with tokyo merge."
+        ),
     ] = None,
     workflow: Annotated[
-        Optional[str], typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
+        str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
     ] = None,
-    model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="litellm model id for every agent (or TOKYO_MODEL).")
-    ] = None,
-    api_base: Annotated[
-        Optional[str], typer.Option("--api-base", metavar="URL", help="OpenAI-compatible server for all calls.")
-    ] = None,
-    offline: Annotated[Optional[bool], typer.Option("--offline", help="Analyzers only; no provider calls.")] = None,
+    model: ModelOption = None,
+    api_base: ApiBaseOption = None,
+    offline: OfflineOption = None,
     context_window: Annotated[
-        Optional[int],
-        typer.Option("--context-window", metavar="TOKENS", min=2048,
-                     help="The model's context window, for one litellm's model map does not know (a local model). "
-                          "[default: the map's for --model, else each agent's]"),
+        int | None,
+        typer.Option(
+            "--context-window",
+            metavar="TOKENS",
+            min=2048,
+            help="The model's context window, for one litellm's model map does not know (a local model). "
+            "[default: the map's for --model, else each agent's]",
+        ),
     ] = None,
     max_output_tokens: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--max-output-tokens", metavar="TOKENS", min=16, help="Output cap per call, every agent."),
     ] = None,
     callbacks: Annotated[
-        Optional[list[str]],
-        typer.Option("--callback", metavar="NAME",
-                     help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b)."),
+        list[str] | None,
+        typer.Option(
+            "--callback",
+            metavar="NAME",
+            help="A litellm callback for every call, e.g. langfuse (repeatable; or TOKYO_CALLBACKS=a,b).",
+        ),
     ] = None,
     timeout: Annotated[
-        Optional[float], typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
+        float | None, typer.Option("--timeout", metavar="SECONDS", help="Per provider call. [default: 120]")
     ] = None,
     fail_on: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--fail-on", metavar="SEVERITY", help="critical|high|medium|low|info. [default: workflow's]"),
     ] = None,
     min_severity: Annotated[
-        Optional[str],
-        typer.Option("--min-severity", metavar="SEVERITY",
-                     help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
-                          "JSON, SARIF and history keep all. [default: workflow's, low]"),
+        str | None,
+        typer.Option(
+            "--min-severity",
+            metavar="SEVERITY",
+            help="Show findings at or above it in the terminal, Markdown and GitHub comments; "
+            "JSON, SARIF and history keep all. [default: workflow's, low]",
+        ),
     ] = None,
     fmt_name: FormatOption = "terminal",
-    output: OutputOption = None,
+    output: ReportOutputOption = None,
     max_cost: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
     json_output: JsonOutputOption = None,
     step_outputs: StepOutputsOption = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore stored answers; call the models.")] = False,
+    no_cache: NoCacheOption = False,
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
     ] = False,
     github: Annotated[
         bool,
-        typer.Option("--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."),
+        typer.Option(
+            "--github", help="Review the pull request of GITHUB_EVENT_PATH and post a review (GitHub Actions)."
+        ),
     ] = False,
     max_comments: Annotated[
         int, typer.Option("--max-comments", metavar="N", min=0, help="With --github: at most N inline comments.")
     ] = 25,
     db: DbOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    quiet: QuietOption = False,
     tui: Annotated[
         bool, typer.Option("--tui", help="Watch the run live full screen (Textual); the report prints when you quit.")
     ] = False,
+    describe: Annotated[
+        bool, typer.Option("--describe", help="Add a walkthrough of the change (a describe step, run alongside).")
+    ] = False,
 ) -> int:
-    from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.cli.common import require_repo_root
+    from tokyo_cli.cli.progress import ProgressListener
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
     fmt = report_format(fmt_name)
@@ -222,6 +260,12 @@ def review(
         prepared = action.prepare(gh, request, settings)
     else:
         prepared = prepare_review(request, settings)
+    if describe:
+        from dataclasses import replace
+
+        from tokyo_cli.config.workflow import with_describe
+
+        prepared = replace(prepared, workflow=with_describe(prepared.workflow, prepared.team))
     if tui:
         from tokyo_cli.tui.launch import live_review
 
@@ -240,22 +284,41 @@ def review(
         _emit_report(result, fmt, output, store_error=outcome.store_error)
         if github and output is not None:
             _emit_report(result, ReportFormat.terminal, None)  # the job log keeps the report
-        emit_extras(result, fmt, output, json_output=json_output, step_outputs=step_outputs and not github,
-                    store_error=outcome.store_error)
+        emit_extras(
+            result,
+            fmt,
+            output,
+            json_output=json_output,
+            step_outputs=step_outputs and not github,
+            store_error=outcome.store_error,
+        )
     saved = saved_line(outcome)
     if saved is not None:
         sys.stderr.write(saved + "\n")
     elif result.run_id is not None and not quiet:
         console(stderr=True).print(f"[dim]Run {result.run_id} saved to history (tokyo history).[/]")
     if gh is not None:
-        return action.finish(gh, prepared, outcome, max_comments=max_comments,
-                             sarif_written=output is not None and output.is_file() and (
-                                 fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"))
+        return action.finish(
+            gh,
+            prepared,
+            outcome,
+            max_comments=max_comments,
+            sarif_written=output is not None
+            and output.is_file()
+            and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"),
+        )
     return outcome.exit_code()
 
 
-def emit_extras(result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *,
-                json_output: Path | None, step_outputs: bool, store_error: str | None) -> None:
+def emit_extras(
+    result: RunResult,
+    fmt: ReportFormat | ReportFormatPlugin,
+    output: Path | None,
+    *,
+    json_output: Path | None,
+    step_outputs: bool,
+    store_error: str | None,
+) -> None:
     """``--json-output`` (the JSON report, also written) and ``--step-outputs`` (GitHub step
     outputs and job summary, :func:`tokyo_cli.github.steps.publish_step`)."""
     if json_output is not None:
@@ -263,7 +326,9 @@ def emit_extras(result: RunResult, fmt: ReportFormat | ReportFormatPlugin, outpu
     if step_outputs:
         from tokyo_cli.github.steps import publish_step
 
-        sarif = output is not None and output.is_file() and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif")
+        sarif = (
+            output is not None and output.is_file() and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif")
+        )
         publish_step(result, sarif_written=sarif)
 
 
@@ -292,14 +357,21 @@ def saved_line(outcome: ReviewOutcome) -> str | None:
     result = outcome.result
     unsaved = f"the run was not saved to history: {one_line(outcome.store_error)}" if outcome.store_error else None
     if result.status == "cancelled":
-        kept = (f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
-                "from the steps that finished") if unsaved is None else unsaved
+        kept = (
+            (
+                f"run {result.run_id} saved as cancelled with {plural(len(result.findings), 'finding')} "
+                "from the steps that finished"
+            )
+            if unsaved is None
+            else unsaved
+        )
         return f"tokyo: interrupted: {kept}"
     return None if unsaved is None else f"tokyo: warning: {unsaved}"
 
 
-def _emit_report(result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *,
-                 store_error: str | None = None) -> None:
+def _emit_report(
+    result: RunResult, fmt: ReportFormat | ReportFormatPlugin, output: Path | None, *, store_error: str | None = None
+) -> None:
     """Print the report to stdout, or write it to ``output`` (format from --format or suffix,
     a plugin's suffix too); ``store_error`` (the run was not saved) goes into the JSON
     report's exit code.
@@ -369,8 +441,9 @@ def _plugin_report(fmt: ReportFormatPlugin, result: RunResult) -> str:
     try:
         text = fmt.render(result)
     except Exception as exc:
-        raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) failed: {type(exc).__name__}: {exc}",
-                         exit_code=3) from None
+        raise TokyoError(
+            f"report format {fmt.name!r} (plugin {fmt.plugin}) failed: {type(exc).__name__}: {exc}", exit_code=3
+        ) from None
     if not isinstance(text, str):
         raise TokyoError(f"report format {fmt.name!r} (plugin {fmt.plugin}) returned no text", exit_code=3)
     return text

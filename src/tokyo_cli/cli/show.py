@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ def show(
     run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="A run id from `tokyo history`.")],
     fmt_name: FormatOption = "terminal",
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
     ] = None,
     db: DbOption = None,
 ) -> int:
@@ -24,8 +24,8 @@ def show(
     Needs only the history database (not the repository): the same findings, totals,
     suppressed count and coverage notes, in any report format.
     """
-    from tokyo_cli.cli.listing import open_history
     from tokyo_cli.cli.common import warn_plugins
+    from tokyo_cli.cli.listing import open_history
     from tokyo_cli.cli.review import _emit_report, report_format
     from tokyo_cli.store.history import load_run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,13 +30,15 @@ class Grouping(str, Enum):
 
 
 def stats(
-    by: Annotated[Optional[Grouping], typer.Option("--by", help="Group rows by this.")] = None,
+    by: Annotated[Grouping | None, typer.Option("--by", help="Group rows by this.")] = None,
     since: Annotated[
-        Optional[str],
-        typer.Option("--since", metavar="WHEN", help="Only runs since a date (2025-03-01), date-time or age (7d, 12h, 2w)."),
+        str | None,
+        typer.Option(
+            "--since", metavar="WHEN", help="Only runs since a date (2025-03-01), date-time or age (7d, 12h, 2w)."
+        ),
     ] = None,
     repo: Annotated[
-        Optional[Path], typer.Option("--repo", help="Only runs of the repository containing PATH.", file_okay=False)
+        Path | None, typer.Option("--repo", help="Only runs of the repository containing PATH.", file_okay=False)
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -70,24 +72,64 @@ def stats(
             emit_table([key, "runs", *severities], [[r.key, r.runs, *r.findings.values()] for r in rows], tty=False)
             return 0
         head = f"{key} (findings)"
-        emit_table([head, "runs", *severities],
-                   [[r.key, f"{r.runs:,}", *(f"{n:,}" for n in r.findings.values())] for r in rows],
-                   right=["runs", *severities], wide=[head], tty=True)
+        emit_table(
+            [head, "runs", *severities],
+            [[r.key, f"{r.runs:,}", *(f"{n:,}" for n in r.findings.values())] for r in rows],
+            right=["runs", *severities],
+            wide=[head],
+            tty=True,
+        )
         return 0
     if not sys.stdout.isatty():  # one tab-separated table of exact numbers for scripts
-        columns = [key, "runs", "calls", "failed_calls", "tokens_in", "tokens_out", "cost_usd",
-                   "latency_p50_s", "latency_p95_s", "cache_hit_rate", *severities, "suppressed"]
-        emit_table(columns, [
-            [r.key, r.runs, r.calls, r.failed_calls, r.tokens_in, r.tokens_out, _num(r.cost_usd, "{:.6f}"),
-             _num(r.latency_p50_s, "{:.3f}"), _num(r.latency_p95_s, "{:.3f}"), _num(r.cache_hit_rate, "{:.3f}"),
-             *r.findings.values(), "" if r.suppressed is None else r.suppressed]
-            for r in rows
-        ], tty=False)
+        columns = [
+            key,
+            "runs",
+            "calls",
+            "failed_calls",
+            "tokens_in",
+            "tokens_out",
+            "cost_usd",
+            "latency_p50_s",
+            "latency_p95_s",
+            "cache_hit_rate",
+            *severities,
+            "suppressed",
+        ]
+        emit_table(
+            columns,
+            [
+                [
+                    r.key,
+                    r.runs,
+                    r.calls,
+                    r.failed_calls,
+                    r.tokens_in,
+                    r.tokens_out,
+                    _num(r.cost_usd, "{:.6f}"),
+                    _num(r.latency_p50_s, "{:.3f}"),
+                    _num(r.latency_p95_s, "{:.3f}"),
+                    _num(r.cache_hit_rate, "{:.3f}"),
+                    *r.findings.values(),
+                    "" if r.suppressed is None else r.suppressed,
+                ]
+                for r in rows
+            ],
+            tty=False,
+        )
         return 0
     usage = [
-        [r.key, f"{r.runs:,}", f"{r.calls:,}", f"{r.failed_calls:,}", compact_tokens(r.tokens_in),
-         compact_tokens(r.tokens_out), format_usd(r.cost_usd), _num(r.latency_p50_s, "{:.1f}", "—"),
-         _num(r.latency_p95_s, "{:.1f}", "—"), _num(r.cache_hit_rate, "{:.0%}", "—")]
+        [
+            r.key,
+            f"{r.runs:,}",
+            f"{r.calls:,}",
+            f"{r.failed_calls:,}",
+            compact_tokens(r.tokens_in),
+            compact_tokens(r.tokens_out),
+            format_usd(r.cost_usd),
+            _num(r.latency_p50_s, "{:.1f}", "—"),
+            _num(r.latency_p95_s, "{:.1f}", "—"),
+            _num(r.cache_hit_rate, "{:.0%}", "—"),
+        ]
         for r in rows
     ]
     numbers = ["runs", "calls", "failed", "tok in", "tok out", "USD", "p50 s", "p95 s", "cache"]
@@ -99,8 +141,13 @@ def stats(
         for r in rows
     ]
     title = "findings" if counted else "raw findings"
-    emit_table([f"{key} ({title})", *severities, *counted], findings, right=[*severities, *counted],
-               wide=[f"{key} ({title})"], tty=True)
+    emit_table(
+        [f"{key} ({title})", *severities, *counted],
+        findings,
+        right=[*severities, *counted],
+        wide=[f"{key} ({title})"],
+        tty=True,
+    )
     return 0
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from tokyo_cli.cli.common import exits, JsonOption, RepoOption, console, repo_root_or_none, warn_plugins
+from tokyo_cli.cli.common import JsonOption, RepoOption, console, exits, repo_root_or_none, warn_plugins
 
 app = typer.Typer(help="List and validate workflows (workflows/*.yaml).", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def list_(repo: RepoOption = Path("."), as_json: JsonOption = False) -> int:
 @app.command("validate")
 @exits
 def validate(
-    files: Annotated[Optional[list[Path]], typer.Argument(help="Workflow files. Default: every known workflow.")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="Workflow files. Default: every known workflow.")] = None,
     repo: RepoOption = Path("."),
 ) -> int:
     """Check workflow files strictly: unknown keys, unknown agents, cycles, dangling depends_on.
@@ -48,8 +48,8 @@ def validate(
     Prints every problem as FILE:LINE: key: message. Exit 0 when all are valid, 2 otherwise.
     """
     from tokyo_cli.config.team import load_team
-    from tokyo_cli.safety.textsafe import clean_text, quote_path
     from tokyo_cli.config.workflow import list_workflows, validate_workflow_file
+    from tokyo_cli.safety.textsafe import clean_text, quote_path
 
     root = repo_root_or_none(repo)
     warn_plugins()

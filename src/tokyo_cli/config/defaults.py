@@ -32,6 +32,4 @@ def defaults_dir() -> Path:
     root = _PACKAGE_DIR.parents[1]
     if (root / AGENTS_FILE).is_file() and (root / "pyproject.toml").is_file():
         return root
-    raise ConfigError(
-        f"packaged defaults not found (looked in {packaged} and {root}): reinstall tokyo-cli"
-    )
+    raise ConfigError(f"packaged defaults not found (looked in {packaged} and {root}): reinstall tokyo-cli")

@@ -63,7 +63,9 @@ def check_text_size(text: str, where: str, *, max_bytes: int = MAX_CONFIG_BYTES)
 def too_large(where: str, max_bytes: int = MAX_CONFIG_BYTES) -> ConfigError:
     """The error for a configuration file over ``max_bytes``: "WHERE: larger than the 1 MB
     limit for a configuration file (1000000 bytes)" (exit 2)."""
-    return ConfigError(f"{where}: larger than the {_size(max_bytes)} limit for a configuration file ({max_bytes} bytes)")
+    return ConfigError(
+        f"{where}: larger than the {_size(max_bytes)} limit for a configuration file ({max_bytes} bytes)"
+    )
 
 
 def load_toml_text(text: str, where: str) -> dict[str, Any]:
@@ -132,7 +134,7 @@ def toml_too_deep(text: str) -> int:
             if text.startswith(quote, end):
                 end += len(quote)
                 if len(quote) == 3:  # a multi-line string may close with up to two more quotes
-                    end += len(text[end:end + 2]) - len(text[end:end + 2].lstrip(ch))
+                    end += len(text[end : end + 2]) - len(text[end : end + 2].lstrip(ch))
             i = end
             continue
         if ch in "[{":
@@ -179,7 +181,8 @@ class LimitedLoader(yaml.SafeLoader):
         self._values = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        mark = self.peek_event().start_mark
+        # types-PyYAML leaves the parser's methods unannotated.
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
@@ -248,7 +251,9 @@ def check_expansion(root: yaml.Node) -> None:
         if key in size:
             continue
         if key in open_nodes:  # entered, not finished: an ancestor of itself
-            raise LimitExceeded(problem="an alias refers to its own anchor (endless data)", problem_mark=node.start_mark)
+            raise LimitExceeded(
+                problem="an alias refers to its own anchor (endless data)", problem_mark=node.start_mark
+            )
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in size)

@@ -37,7 +37,7 @@ import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli.config.limits import MAX_CONFIG_BYTES, load_toml_text, too_large
@@ -52,9 +52,9 @@ AGENTS_FILE = "agents.yaml"
 WORKFLOWS_DIR = "workflows"
 PYPROJECT_FILE = "pyproject.toml"
 TOKYO_TOML = ".tokyo.toml"
-REPO_SETTINGS = frozenset({"workflow", "fail_on"})
-"""``.tokyo.toml`` / ``[tool.tokyo]`` keys a repository may set: a workflow *name* and a stricter
-``fail_on``."""
+REPO_SETTINGS = frozenset({"workflow", "fail_on", "path_instructions"})
+"""``.tokyo.toml`` / ``[tool.tokyo]`` keys a repository may set: a workflow *name*, a stricter
+``fail_on`` and review instructions per path glob (data in the prompt, never rules)."""
 FLOOR_ANALYZERS = ("bandit", "detect-secrets")
 """Analyzers a repository workflow must keep, in a plain review step over the whole change."""
 SECURITY_ANALYZERS = (*FLOOR_ANALYZERS, "semgrep", "zizmor", "hadolint", "dockerfile")
@@ -88,7 +88,7 @@ class RepoConfig:
 
     @property
     def where(self) -> str:
-        """"the working tree" or "base commit abc1234" (for messages)."""
+        """ "the working tree" or "base commit abc1234" (for messages)."""
         return "the working tree" if self.commit is None else f"base commit {self.commit[:7]}"
 
     def refuse(self, what: str, why: str) -> None:
@@ -123,7 +123,7 @@ class RepoConfig:
         return text.replace(prefix, "" if shown == "." else shown.rstrip(os.sep) + os.sep)
 
     def origin_of(self, path: Path) -> str:
-        """"repository" for a file of this configuration, else "packaged" or "user"."""
+        """ "repository" for a file of this configuration, else "packaged" or "user"."""
         from tokyo_cli.config.defaults import defaults_dir
 
         resolved = Path(path).resolve()
@@ -198,8 +198,9 @@ def _worktree_files(root: Path) -> _Files:
     if st is not None and stat.S_ISLNK(st.st_mode):
         out.refused[WORKFLOWS_DIR + "/"] = "a symlink is never followed"
     elif st is not None and stat.S_ISDIR(st.st_mode):
-        names += sorted(f"{WORKFLOWS_DIR}/{p.name}" for p in (root / WORKFLOWS_DIR).iterdir()
-                        if p.name.endswith(_SUFFIXES))
+        names += sorted(
+            f"{WORKFLOWS_DIR}/{p.name}" for p in (root / WORKFLOWS_DIR).iterdir() if p.name.endswith(_SUFFIXES)
+        )
     for rel in names:
         st = safefs.lstat(root, rel)
         if st is None:
@@ -233,8 +234,9 @@ def _commit_files(root: Path, commit: str) -> _Files:
 
     out = _Files()
     with open_repo(root) as repo:
-        listing = run_git(repo, "ls-tree", "-z", "-l", commit, "--", AGENTS_FILE, TOKYO_TOML, PYPROJECT_FILE,
-                          WORKFLOWS_DIR + "/")
+        listing = run_git(
+            repo, "ls-tree", "-z", "-l", commit, "--", AGENTS_FILE, TOKYO_TOML, PYPROJECT_FILE, WORKFLOWS_DIR + "/"
+        )
         for entry in filter(None, listing.split("\0")):
             meta, _, rel = entry.partition("\t")
             parts = meta.split()
@@ -276,7 +278,9 @@ def _read_settings(cfg: RepoConfig) -> None:
         raise ConfigError(cfg.real_name(f"{cfg.dir / PYPROJECT_FILE}: [tool.tokyo] must be a table"))
     if tokyo_toml is not None:
         if table:
-            cfg.refuse(f"[tool.tokyo] in {PYPROJECT_FILE}", f"{TOKYO_TOML} takes precedence (one file configures a repository)")
+            cfg.refuse(
+                f"[tool.tokyo] in {PYPROJECT_FILE}", f"{TOKYO_TOML} takes precedence (one file configures a repository)"
+            )
         cfg.settings_file, table = TOKYO_TOML, tokyo_toml
     elif table is not None:
         cfg.settings_file = "[tool.tokyo]"
@@ -295,6 +299,33 @@ def _read_settings(cfg: RepoConfig) -> None:
                 cfg.settings["fail_on"] = Severity(str(value).lower())
             except ValueError:
                 cfg.refuse(where, f"not a severity: {value!r}")
+        elif key == "path_instructions":
+            _read_path_instructions(cfg, where, value)
+
+
+def _read_path_instructions(cfg: RepoConfig, where: str, value: object) -> None:
+    """``cfg.settings["path_instructions"]``: the valid entries of ``value`` (a list of
+    ``{path, instructions}`` tables, at most :data:`~tokyo_cli.config.pathnotes.MAX_PATH_INSTRUCTIONS`);
+    each invalid or extra entry is refused with a notice, never an error: it is only advice."""
+    from pydantic import ValidationError
+
+    from tokyo_cli.config.pathnotes import MAX_PATH_INSTRUCTIONS, PathInstruction
+
+    if not isinstance(value, list):
+        cfg.refuse(where, "expected a list of {path, instructions} tables")
+        return
+    kept = []
+    for i, item in enumerate(value):
+        if i >= MAX_PATH_INSTRUCTIONS:
+            cfg.refuse(f"{where}[{i}:]", f"more than {MAX_PATH_INSTRUCTIONS} entries")
+            break
+        try:
+            kept.append(PathInstruction.model_validate(item))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "entry"
+            cfg.refuse(f"{where}[{i}]", f"{field}: {err['msg'].lower()} (allowed: path, instructions)")
+    cfg.settings["path_instructions"] = kept
 
 
 def _toml_doc(cfg: RepoConfig, rel: str) -> dict[str, Any] | None:
@@ -340,8 +371,9 @@ def check_repository_workflow(spec: Any, team: Any) -> str | None:
         agent = team.agents.get(step.agent)
         if agent is not None and all(a in agent.analyzers for a in FLOOR_ANALYZERS) and agent.origin == "packaged":
             return None
-    return ("it has no plain review step by an agent that runs " + " and ".join(FLOOR_ANALYZERS)
-            + " over the whole change")
+    return (
+        "it has no plain review step by an agent that runs " + " and ".join(FLOOR_ANALYZERS) + " over the whole change"
+    )
 
 
 def config_change_findings(cfg: RepoConfig, changeset: Changeset, *, agent: str) -> list[Finding]:
@@ -360,17 +392,28 @@ def config_change_findings(cfg: RepoConfig, changeset: Changeset, *, agent: str)
         if not _wanted(path):
             continue
         if path == PYPROJECT_FILE and _tool_tokyo(changeset.new_bytes(path)) == _tool_tokyo(
-                (cfg.dir / path).read_bytes() if (cfg.dir / path).is_file() else None):
+            (cfg.dir / path).read_bytes() if (cfg.dir / path).is_file() else None
+        ):
             continue
-        out.append(Finding(
-            path=path, line=None, severity=Severity.MEDIUM, category="security",
-            title="This change edits tokyo's own review configuration",
-            body=(f"`{path}` configures how tokyo reviews this repository. This review used the "
-                  f"version from {cfg.where}, not the one in the change, so a change cannot weaken "
-                  "its own review. Check that the new configuration does not drop analyzers, exclude "
-                  "files, lower fail_on or add instructions aimed at the reviewers."),
-            agent=agent, source="analyzer", rule=CONFIG_RULE, anchor_text="",
-        ))
+        out.append(
+            Finding(
+                path=path,
+                line=None,
+                severity=Severity.MEDIUM,
+                category="security",
+                title="This change edits tokyo's own review configuration",
+                body=(
+                    f"`{path}` configures how tokyo reviews this repository. This review used the "
+                    f"version from {cfg.where}, not the one in the change, so a change cannot weaken "
+                    "its own review. Check that the new configuration does not drop analyzers, exclude "
+                    "files, lower fail_on or add instructions aimed at the reviewers."
+                ),
+                agent=agent,
+                source="analyzer",
+                rule=CONFIG_RULE,
+                anchor_text="",
+            )
+        )
     return out
 
 

@@ -30,8 +30,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from tokyo_cli import __version__
-from tokyo_cli.safety import safefs
 from tokyo_cli.errors import ConfigError
+from tokyo_cli.safety import safefs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PLACEHOLDER_ACTION = "OWNER/tokyo-cli@0123456789abcdef0123456789abcdef01234567"
@@ -72,7 +72,9 @@ def parse_action(ref: str | None) -> tuple[str, str]:
     return match["repo"], match["sha"]
 
 
-def plan_init(root: Path, *, pyproject: bool = False, force: bool = False, action: str | None = None) -> list[PlannedFile]:
+def plan_init(
+    root: Path, *, pyproject: bool = False, force: bool = False, action: str | None = None
+) -> list[PlannedFile]:
     """What ``tokyo init`` would write in the repository at ``root`` (nothing is written).
 
     Raises:
@@ -80,12 +82,19 @@ def plan_init(root: Path, *, pyproject: bool = False, force: bool = False, actio
     """
     repo, sha = parse_action(action)
     return [
-        _plan_pyproject(root, force) if pyproject else _plan_whole(root, SETTINGS_FILE, _template("tokyo.toml"),
-                                                                   "tokyo's settings for this repository", force),
-        _plan_whole(root, "agents.yaml", _template("agents.yaml"), "an overlay on the packaged team (comments only)",
-                    force),
-        _plan_whole(root, WORKFLOW_FILE, _pinned(_template("tokyo-review.yml"), repo, sha),
-                    f"the pull request review, the action pinned to {repo}@{sha[:7]}", force),
+        _plan_pyproject(root, force)
+        if pyproject
+        else _plan_whole(root, SETTINGS_FILE, _template("tokyo.toml"), "tokyo's settings for this repository", force),
+        _plan_whole(
+            root, "agents.yaml", _template("agents.yaml"), "an overlay on the packaged team (comments only)", force
+        ),
+        _plan_whole(
+            root,
+            WORKFLOW_FILE,
+            _pinned(_template("tokyo-review.yml"), repo, sha),
+            f"the pull request review, the action pinned to {repo}@{sha[:7]}",
+            force,
+        ),
         _plan_pre_commit(root, repo, sha),
     ]
 
@@ -171,7 +180,9 @@ def _plan_pyproject(root: Path, force: bool) -> PlannedFile:
     if isinstance(found, str):
         return _skip(PYPROJECT, found)
     if found is None:
-        return PlannedFile(path=PYPROJECT, action="create", why="[tool.tokyo]: tokyo's settings", text=table, shown=table)
+        return PlannedFile(
+            path=PYPROJECT, action="create", why="[tool.tokyo]: tokyo's settings", text=table, shown=table
+        )
     from tokyo_cli.config.limits import load_toml_text
 
     try:
@@ -191,9 +202,16 @@ def _plan_pyproject(root: Path, force: bool) -> PlannedFile:
     except ConfigError:
         new = {"tool": {}}
     expected = load_toml_text(table, PYPROJECT)["tool"]["tokyo"]
-    if "tokyo" not in new.get("tool", {}) or _without_key(new, ("tool", "tokyo")) != _without_key(old, ("tool", "tokyo")) or new["tool"]["tokyo"] != expected:
-        return _skip(PYPROJECT, "its [tool.tokyo] is not one plain table (dotted keys or an inline table): "
-                                "edit it by hand, or use .tokyo.toml")
+    if (
+        "tokyo" not in new.get("tool", {})
+        or _without_key(new, ("tool", "tokyo")) != _without_key(old, ("tool", "tokyo"))
+        or new["tool"]["tokyo"] != expected
+    ):
+        return _skip(
+            PYPROJECT,
+            "its [tool.tokyo] is not one plain table (dotted keys or an inline table): "
+            "edit it by hand, or use .tokyo.toml",
+        )
     action: Literal["overwrite", "update"] = "overwrite" if "tokyo" in old.get("tool", {}) else "update"
     why = "[tool.tokyo] replaced" if action == "overwrite" else "[tool.tokyo] added at the end"
     return PlannedFile(path=PYPROJECT, action=action, why=why, text=new_text, shown=table)
@@ -256,11 +274,15 @@ def _plan_pre_commit(root: Path, repo: str, sha: str) -> PlannedFile:
     except ConfigError:
         new = None
     wanted = load_yaml_text("repos:\n" + entry, "entry").data["repos"]
-    if not isinstance(new, dict) or new.get("repos") != repos + wanted or \
-            {k: v for k, v in new.items() if k != "repos"} != {k: v for k, v in old.items() if k != "repos"}:
+    if (
+        not isinstance(new, dict)
+        or new.get("repos") != repos + wanted
+        or {k: v for k, v in new.items() if k != "repos"} != {k: v for k, v in old.items() if k != "repos"}
+    ):
         return _skip(PRE_COMMIT_FILE, "its `repos:` is not a block list tokyo can add to: add the entry by hand")
-    return PlannedFile(path=PRE_COMMIT_FILE, action="update", why="the tokyo-review hook added to `repos:`",
-                       text=new_text, shown=added)
+    return PlannedFile(
+        path=PRE_COMMIT_FILE, action="update", why="the tokyo-review hook added to `repos:`", text=new_text, shown=added
+    )
 
 
 def _added_to_repos(text: str, entry: str) -> tuple[str, str]:

@@ -29,9 +29,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from tokyo_cli.config.userconfig import load_user_config, user_config_path
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Severity
-from tokyo_cli.config.userconfig import load_user_config, user_config_path
 
 Origin = Literal["flag", "env", "user config", "default"]
 
@@ -53,24 +53,33 @@ class Settings(BaseSettings):
     offline: bool = Field(default=False, description="Analyzers only; no provider calls.")
     fail_on: Severity | None = Field(default=None, description="Overrides the workflow's.")
     min_severity: Severity | None = Field(
-        default=None, description="Show findings at or above it (terminal, Markdown, GitHub); overrides the workflow's.")
+        default=None, description="Show findings at or above it (terminal, Markdown, GitHub); overrides the workflow's."
+    )
     timeout: float = Field(default=120.0, gt=0, description="Per provider call, seconds.")
     retries: int = Field(default=2, ge=0, le=10, description="Retries per call on 429/5xx.")
     max_concurrency: int = Field(default=8, ge=1, le=256, description="Calls in flight per provider.")
     max_file_bytes: int = Field(default=1_000_000, gt=0, description="Larger files are not sent.")
     analyzer_timeout: float = Field(default=60.0, gt=0, description="Per analyzer, seconds per 1,000 files.")
     max_cost: float | None = Field(default=None, ge=0, description="Hard cap per run, USD.")
-    unknown_call_usd: float = Field(default=0.05, ge=0, description="Cap accounting per call of an unpriced model, USD.")
+    unknown_call_usd: float = Field(
+        default=0.05, ge=0, description="Cap accounting per call of an unpriced model, USD."
+    )
     cache: bool = Field(default=True, description="Reuse stored answers for identical prompts.")
     max_chunk_tokens: int = Field(default=60_000, ge=1_000, description="Diff tokens per call, at most.")
     context_window: int | None = Field(
-        default=None, ge=2_048, description="Tokens of the model's context window (with --model, for a model "
-                                            "litellm's map does not know); replaces every agent's.")
-    max_output_tokens: int | None = Field(default=None, ge=16, description="Tokens per reply; replaces every agent's cap.")
+        default=None,
+        ge=2_048,
+        description="Tokens of the model's context window (with --model, for a model "
+        "litellm's map does not know); replaces every agent's.",
+    )
+    max_output_tokens: int | None = Field(
+        default=None, ge=16, description="Tokens per reply; replaces every agent's cap."
+    )
     breaker_threshold: int = Field(default=5, ge=1, description="Consecutive failures that stop a provider.")
     debug: bool = Field(default=False, description="Tracebacks on errors (TOKYO_DEBUG=1).")
     callbacks: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="litellm callbacks by name, e.g. langfuse (TOKYO_CALLBACKS=a,b).")
+        default_factory=list, description="litellm callbacks by name, e.g. langfuse (TOKYO_CALLBACKS=a,b)."
+    )
 
     @field_validator("callbacks", mode="before")
     @classmethod
@@ -158,15 +167,20 @@ def load_settings(**overrides: Any) -> Settings:
     env = EnvSettingsSource(Settings)()
     origins: dict[str, Origin] = {}
     for name in Settings.model_fields:
-        origins[name] = ("flag" if name in given else "env" if name in env
-                         else "user config" if name in user else "default")
+        origins[name] = (
+            "flag" if name in given else "env" if name in env else "user config" if name in user else "default"
+        )
     try:
         settings = Settings(**given)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "settings"
-        where = {"flag": "a flag", "env": f"TOKYO_{key.upper()}", "user config": str(user_config_path()),
-                 "default": "a flag or TOKYO_" + key.upper()}[origins.get(key, "default")]
+        where = {
+            "flag": "a flag",
+            "env": f"TOKYO_{key.upper()}",
+            "user config": str(user_config_path()),
+            "default": "a flag or TOKYO_" + key.upper(),
+        }[origins.get(key, "default")]
         raise ConfigError(f"invalid setting {key}: {err['msg']} (from {where})") from None
     settings._origins = origins
     return settings

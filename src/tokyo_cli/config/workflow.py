@@ -8,19 +8,23 @@ Shape::
     steps:
       - id: security
         agent: akira              # an id of the team
-        task: review              # review (default) | synthesize
+        task: review              # review (default) | synthesize | verify | describe | fix
         depends_on: []            # ids of earlier-running steps; their findings are the input
+        min_severity: high        # verify, fix: only findings at or above it (default: all)
         when: {paths: [...]}      # the step is skipped when no changed file matches
         paths: [...]              # replaces the agent's own paths for this step
         instructions: ...         # appended to the agent's instructions for this step
     fail_on: high                 # exit 1 at or above this severity
+    block_on: all                 # all | verified | corroborated: which findings fail_on counts
     budget: {max_cost_usd: 1.0}   # USD, hard cap for the run
     min_severity: low             # shown in terminal/Markdown/GitHub at or above (JSON, SARIF keep all)
     group_repeats: 3              # one rule N times in a file -> one grouped finding (0: off)
     group_files: 10               # one non-security rule in more files -> one for the change (0: off)
+    path_instructions:            # review notes for chunks holding matching files (data, capped)
+      - {path: "src/api/**", instructions: "Every handler must check the caller's tenant."}
 
 Loading is strict: unknown keys, wrong types, unknown agents, duplicate step ids, dangling or
-cyclic depends_on and a synthesize step without depends_on are errors, each reported as
+cyclic depends_on and a synthesize or verify step without depends_on are errors, each reported as
 "FILE:LINE: key: message".
 
 Workflows are found by name in ``workflow_dirs()``: the packaged defaults, then the reviewed
@@ -35,18 +39,17 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Literal
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tokyo_cli.config.limits import MAX_STEPS
-from tokyo_cli.errors import ConfigError
-from tokyo_cli.findings import Severity
 from tokyo_cli.config.defaults import defaults_dir
+from tokyo_cli.config.limits import MAX_STEPS
+from tokyo_cli.config.pathnotes import MAX_PATH_INSTRUCTIONS, PathInstruction
 from tokyo_cli.config.team import Team
 from tokyo_cli.config.yamlload import YamlDoc, display_path, load_yaml, pydantic_errors, sort_errors, type_name
+from tokyo_cli.errors import ConfigError
+from tokyo_cli.findings import Severity
 
 if TYPE_CHECKING:
     from tokyo_cli.config.repository import RepoConfig
@@ -66,24 +69,33 @@ class StepWhen(_Strict):
     paths: list[str] = Field(min_length=1)
 
 
+StepTask = Literal["review", "synthesize", "verify", "describe", "fix"]
+TASKS_WITH_INPUT = ("synthesize", "verify", "fix")
+"""Tasks that work on the findings of the steps they depend on: they need ``depends_on``."""
+BlockOn = Literal["all", "verified", "corroborated"]
+
+
 class StepSpec(_Strict):
-    """One step: ``agent`` does ``task`` over its file selection after ``depends_on`` finished."""
+    """One step: ``agent`` does ``task`` over its file selection after ``depends_on`` finished.
+
+    ``min_severity`` (verify, fix): only upstream findings at or above it are judged or
+    fixed; ``None``: every one.
+    """
 
     id: str
     agent: str
-    task: Literal["review", "synthesize"] = "review"
+    task: StepTask = "review"
     depends_on: list[str] = Field(default_factory=list)
     when: StepWhen | None = None
     paths: list[str] | None = None
     instructions: str | None = None
+    min_severity: Severity | None = Field(default=None, strict=False)
 
     @field_validator("id")
     @classmethod
     def _check_id(cls, value: str) -> str:
         if not _STEP_ID.match(value):
-            raise ValueError(
-                f"invalid step id {value!r}: use letters, digits, '.', '-' or '_' (at most 64)"
-            )
+            raise ValueError(f"invalid step id {value!r}: use letters, digits, '.', '-' or '_' (at most 64)")
         return value
 
 
@@ -102,6 +114,10 @@ class WorkflowDoc(_Strict):
     steps: list[StepSpec] = Field(min_length=1)
     # YAML gives a string; strict mode would demand a Severity instance.
     fail_on: Severity = Field(default=Severity.HIGH, strict=False)
+    # Which findings fail_on counts: all; only those a verify step kept or corrected
+    # ("verified"); or those also raised by a second agent, confirmed by a model or verified
+    # ("corroborated"). Findings a verify step could not judge still count (never weaker).
+    block_on: BlockOn = "all"
     budget: Budget = Field(default_factory=Budget)
     # Display threshold: findings below it are counted but not shown in the terminal,
     # Markdown and GitHub comments (JSON, SARIF and history keep them). --min-severity wins.
@@ -110,6 +126,7 @@ class WorkflowDoc(_Strict):
     # a non-security rule in more than group_files files becomes one for the change (0: off).
     group_repeats: int = Field(default=3, ge=0, le=1000)
     group_files: int = Field(default=10, ge=0, le=100_000)
+    path_instructions: list[PathInstruction] = Field(default_factory=list, max_length=MAX_PATH_INSTRUCTIONS)
 
 
 class WorkflowSpec(WorkflowDoc):
@@ -153,6 +170,19 @@ class WorkflowSpec(WorkflowDoc):
         return layers
 
 
+def with_describe(spec: WorkflowSpec, team: Team) -> WorkflowSpec:
+    """``spec`` with a ``describe`` step added (``tokyo review --describe``, the Action's
+    ``describe: true``), by Kenji when the team has him, else by the agent of the workflow's
+    first step; ``spec`` itself when it already has one. The step depends on nothing, so it
+    runs alongside the reviews and adds no model call to the critical path."""
+    if any(s.task == "describe" for s in spec.steps):
+        return spec
+    taken = {s.id for s in spec.steps}
+    step_id = next(i for i in ("describe", *(f"describe-{n}" for n in range(2, 200))) if i not in taken)
+    agent = "kenji" if "kenji" in team else spec.steps[0].agent
+    return spec.model_copy(update={"steps": [*spec.steps, StepSpec(id=step_id, agent=agent, task="describe")]})
+
+
 def load_workflow(path: Path, team: Team) -> WorkflowSpec:
     """Load and validate one workflow file against ``team``.
 
@@ -190,6 +220,13 @@ def _check(path: Path, team: Team) -> tuple[WorkflowSpec | None, list[str]]:
         errors.extend(pydantic_errors(doc, exc, WorkflowDoc))
     # Graph checks read the raw data, so they still run (and report) when a step is malformed.
     errors.extend(_graph_errors(doc, team))
+    if parsed is not None and parsed.block_on == "verified" and not any(s.task == "verify" for s in parsed.steps):
+        errors.append(
+            doc.error(
+                ("block_on",),
+                "block_on: verified needs a step with task: verify (without one no finding is ever verified)",
+            )
+        )
     if errors or parsed is None:
         return None, sort_errors(errors)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -197,7 +234,8 @@ def _check(path: Path, team: Team) -> tuple[WorkflowSpec | None, list[str]]:
 
 
 def _graph_errors(doc: YamlDoc, team: Team) -> list[str]:
-    """Unknown agents, duplicate ids, dangling/self/cyclic depends_on, synthesize without input."""
+    """Unknown agents, duplicate ids, dangling/self/cyclic depends_on, synthesize or verify
+    without input."""
     raw_steps = doc.data.get("steps")
     if not isinstance(raw_steps, list):
         return []
@@ -218,9 +256,7 @@ def _graph_errors(doc: YamlDoc, team: Team) -> list[str]:
     for i, raw in steps:
         agent = raw.get("agent")
         if isinstance(agent, str) and agent not in team:
-            errors.append(
-                doc.error(("steps", i, "agent"), f"unknown agent {agent!r} (known: {', '.join(team.ids())})")
-            )
+            errors.append(doc.error(("steps", i, "agent"), f"unknown agent {agent!r} (known: {', '.join(team.ids())})"))
         deps = raw.get("depends_on", [])
         deps = deps if isinstance(deps, list) else []
         step_id = raw.get("id")
@@ -239,18 +275,18 @@ def _graph_errors(doc: YamlDoc, team: Team) -> list[str]:
                 edges.append(dep)
         if isinstance(step_id, str) and index.get(step_id) == i:
             graph[step_id] = edges
-        if raw.get("task") == "synthesize" and raw.get("depends_on", []) == []:
+        task = raw.get("task")
+        if task in TASKS_WITH_INPUT and raw.get("depends_on", []) == []:
+            what = {"synthesize": "merges", "verify": "judges", "fix": "fixes"}[task]
             errors.append(
                 doc.error(
                     ("steps", i, "depends_on"),
-                    "a synthesize step needs depends_on: the steps whose findings it merges "
+                    f"a {task} step needs depends_on: the steps whose findings it {what} "
                     "(e.g. depends_on: [security, tests])",
                 )
             )
     for cycle in _cycles(graph):
-        errors.append(
-            doc.error(("steps", index[cycle[0]], "depends_on"), "cycle: " + " -> ".join(cycle + [cycle[0]]))
-        )
+        errors.append(doc.error(("steps", index[cycle[0]], "depends_on"), "cycle: " + " -> ".join(cycle + [cycle[0]])))
     return errors
 
 
@@ -266,7 +302,7 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         state[node] = 1
         for dep in graph.get(node, []):
             if state.get(dep) == 1:
-                cycle = path[path.index(dep):]
+                cycle = path[path.index(dep) :]
                 start = min(range(len(cycle)), key=lambda k: order[cycle[k]])
                 cycle = cycle[start:] + cycle[:start]
                 if frozenset(cycle) not in seen:
@@ -280,7 +316,6 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         if node not in state:
             visit(node, [node])
     return found
-
 
 
 class WorkflowInfo(BaseModel):
@@ -336,7 +371,8 @@ def list_workflows(repo: RepoConfig | Path | None) -> list[WorkflowInfo]:
     cfg = _config(repo)
     packaged_dir, *repo_dir = workflow_dirs(cfg)
     groups: list[tuple[Literal["packaged", "plugin", "repository"], list[Path], str]] = [
-        ("packaged", _yaml_files(packaged_dir), "")]
+        ("packaged", _yaml_files(packaged_dir), "")
+    ]
     plugins = registry()
     for plugin in dict.fromkeys(name for name, _ in plugins.workflow_files):
         groups.append(("plugin", [p for name, p in plugins.workflow_files if name == plugin], plugin))

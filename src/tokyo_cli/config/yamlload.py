@@ -24,9 +24,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from tokyo_cli.config.limits import LimitedLoader, check_expansion, check_text_size, read_config_text
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.safety.textsafe import quote_path
-from tokyo_cli.config.limits import LimitedLoader, check_expansion, check_text_size, read_config_text
 
 Loc = tuple[str | int, ...]
 
@@ -188,8 +188,9 @@ def _key_of(loader: LimitedLoader, node: yaml.Node) -> Any:
     return None
 
 
-def _find_duplicates(loader: LimitedLoader, node: yaml.Node, loc: Loc, where: str, out: list[str],
-                     seen: set[int]) -> None:
+def _find_duplicates(
+    loader: LimitedLoader, node: yaml.Node, loc: Loc, where: str, out: list[str], seen: set[int]
+) -> None:
     """Duplicate keys of every mapping under ``node``; each node is walked once (``seen`` is
     shared), so an aliased mapping is checked where its anchor is, not once per alias."""
     if id(node) in seen:
@@ -204,7 +205,9 @@ def _find_duplicates(loader: LimitedLoader, node: yaml.Node, loc: Loc, where: st
             line = key_node.start_mark.line + 1
             try:
                 if key in first:
-                    out.append(f"{where}:{line}: {format_loc(loc + (key,))}: duplicate key (first at line {first[key]})")
+                    out.append(
+                        f"{where}:{line}: {format_loc(loc + (key,))}: duplicate key (first at line {first[key]})"
+                    )
                 else:
                     first[key] = line
             except TypeError:  # unhashable keys are reported by the constructor
@@ -259,9 +262,7 @@ def type_name(value: Any) -> str:
     )
 
 
-def pydantic_errors(
-    doc: YamlDoc, exc: ValidationError, model: type[BaseModel], prefix: Loc = ()
-) -> list[str]:
+def pydantic_errors(doc: YamlDoc, exc: ValidationError, model: type[BaseModel], prefix: Loc = ()) -> list[str]:
     """Each error of ``exc`` as ``"FILE:LINE: loc: message"``, in pydantic's order.
 
     ``model`` is the class that was validated at ``prefix`` inside ``doc.data``; it is used to

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -97,8 +97,9 @@ def changeset_digest(changeset: Any) -> str:
 ANALYZER_RUN_FORMAT = "analyzer-runs-2"
 
 
-def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files: Sequence[str],
-                 inputs: str = "") -> str:
+def analyzer_key(
+    change_digest: str, agent: str, analyzers: Sequence[str], files: Sequence[str], inputs: str = ""
+) -> str:
     """Cache key of one agent's analyzer results: the change (:func:`changeset_digest`), the
     step's file selection, the analyzers, the installed tool versions and the shape of a
     stored result (``ANALYZER_RUN_FORMAT``: an entry cached before ``not_analyzed`` existed
@@ -106,8 +107,7 @@ def analyzer_key(change_digest: str, agent: str, analyzers: Sequence[str], files
     read that the change does not cover (test-gaps: the repository's coverage data,
     :func:`tokyo_cli.analyzers.coverage_data.data_fingerprint`); empty adds nothing."""
     h = hashlib.sha256()
-    for part in (ANALYZER_RUN_FORMAT, change_digest, agent, ",".join(analyzers), _tool_versions(),
-                 "\x1e".join(files)):
+    for part in (ANALYZER_RUN_FORMAT, change_digest, agent, ",".join(analyzers), _tool_versions(), "\x1e".join(files)):
         h.update(part.encode() + b"\x1f")
     if inputs:
         h.update(inputs.encode() + b"\x1f")
@@ -161,7 +161,7 @@ class DbCache:
         text = _masked_document(text)
         try:
             self.db["cache"].upsert(
-                {"key": key, "model": model, "reply": text, "created_at": datetime.now(timezone.utc).isoformat()},
+                {"key": key, "model": model, "reply": text, "created_at": datetime.now(UTC).isoformat()},
                 pk="key",
             )
         except Exception:  # noqa: BLE001 - see class docstring

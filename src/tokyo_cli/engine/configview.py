@@ -78,15 +78,18 @@ def effective_config(settings: Settings, root: Path | None, config: ReviewConfig
             config = load_review_config(root, settings, None)
         cfg = config.repo
         repo_view = RepositoryConfigView(
-            root=str(root), settings_file=cfg.settings_file,
+            root=str(root),
+            settings_file=cfg.settings_file,
             settings={k: getattr(v, "value", v) for k, v in cfg.settings.items()},
-            notices=[*cfg.notices, *config.team.notices], applied=[*cfg.applied, *config.team.applied],
+            notices=[*cfg.notices, *config.team.notices],
+            applied=[*cfg.applied, *config.team.applied],
         )
         by_name = {v.name: v for v in values}
         workflow = config.workflow
         if "workflow" in cfg.taken:
-            by_name["workflow"] = ConfigValue(name="workflow", value=workflow.name, source="repository",
-                                              detail=cfg.settings_file or "")
+            by_name["workflow"] = ConfigValue(
+                name="workflow", value=workflow.name, source="repository", detail=cfg.settings_file or ""
+            )
         if not settings.given("fail_on"):
             if "fail_on" in cfg.taken:
                 source, detail = "repository", cfg.settings_file or ""
@@ -96,8 +99,9 @@ def effective_config(settings: Settings, root: Path | None, config: ReviewConfig
                 source, detail = "workflow", workflow.name
             by_name["fail_on"] = ConfigValue(name="fail_on", value=workflow.fail_on.value, source=source, detail=detail)
         if settings.min_severity is None:
-            by_name["min_severity"] = ConfigValue(name="min_severity", value=workflow.min_severity.value,
-                                                  source="workflow", detail=workflow.name)
+            by_name["min_severity"] = ConfigValue(
+                name="min_severity", value=workflow.min_severity.value, source="workflow", detail=workflow.name
+            )
         values = [by_name[v.name] for v in values]
     view = ConfigView(user_config=str(path), user_config_exists=path.is_file(), repository=repo_view, values=values)
     return mask_data(view)

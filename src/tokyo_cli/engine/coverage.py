@@ -7,10 +7,10 @@ generated, vendored, too large, budget, provider failure, no agent covers it).
 
 from __future__ import annotations
 
-from tokyo_cli.git.repo import Changeset, FileChange, glob_match
-from tokyo_cli.results import RunResult
 from tokyo_cli.config.team import AgentSpec
 from tokyo_cli.config.workflow import StepSpec
+from tokyo_cli.git.repo import Changeset, FileChange, glob_match
+from tokyo_cli.results import RunResult
 
 
 def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list[FileChange] | None:
@@ -21,14 +21,19 @@ def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list
     those of other shards (so every shard runs the same steps); only the run's shard
     (``changeset.scope``) is selected.
     """
-    if step.when is not None and step.when.paths:
-        if not any(glob_match(f.path, step.when.paths) for f in changeset.files):
-            return None
+    if (
+        step.when is not None
+        and step.when.paths
+        and not any(glob_match(f.path, step.when.paths) for f in changeset.files)
+    ):
+        return None
     include = step.paths if step.paths is not None else agent.paths
     return [
         f
         for f in changeset.reviewable()
-        if changeset.in_scope(f.path) and glob_match(f.path, include) and not (agent.exclude and glob_match(f.path, agent.exclude))
+        if changeset.in_scope(f.path)
+        and glob_match(f.path, include)
+        and not (agent.exclude and glob_match(f.path, agent.exclude))
     ]
 
 

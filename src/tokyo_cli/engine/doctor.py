@@ -195,8 +195,14 @@ def _review_readiness(diagnosis: Diagnosis, problems: list[Problem], *, check_pr
 
         config = load_review_config(Path(diagnosis.repository.root), settings, None)
     except TokyoError as exc:
-        problems.append(Problem(level="error", check="settings", message=exc.message,
-                                fix="`tokyo workflows validate FILE` shows every error of a workflow"))
+        problems.append(
+            Problem(
+                level="error",
+                check="settings",
+                message=exc.message,
+                fix="`tokyo workflows validate FILE` shows every error of a workflow",
+            )
+        )
         return
     problems.extend(Problem(level="warning", check="settings", message=n) for n in config.notices)
     diagnosis.workflow = config.workflow.name
@@ -226,8 +232,14 @@ def _git(problems: list[Problem]) -> GitInfo:
     except ToolUnavailable as exc:
         info.error = str(exc)
     if info.error:
-        problems.append(Problem(level="error", check="git", message=f"git does not run: {info.error}",
-                                fix="install git (tokyo reads every change through it)"))
+        problems.append(
+            Problem(
+                level="error",
+                check="git",
+                message=f"git does not run: {info.error}",
+                fix="install git (tokyo reads every change through it)",
+            )
+        )
     return info
 
 
@@ -238,7 +250,9 @@ def _repository(path: Path, problems: list[Problem]) -> RepositoryState:
     try:
         with open_repo(path) as repo:
             state.is_repository, state.root = True, str(repo_root(repo))
-            state.head = try_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") if has_commits(repo) else None
+            state.head = (
+                try_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}") if has_commits(repo) else None
+            )
             state.branch = try_git(repo, "symbolic-ref", "--short", "-q", "HEAD") or None
             lines = [entry for entry in run_git(repo, "status", "--porcelain", "-z").split("\0") if entry[:2].strip()]
             state.untracked_files = sum(1 for entry in lines if entry.startswith("??"))
@@ -247,8 +261,14 @@ def _repository(path: Path, problems: list[Problem]) -> RepositoryState:
             state.shallow = is_shallow(repo)
     except TokyoError as exc:
         state.error = exc.message
-        problems.append(Problem(level="error", check="repository", message=exc.message,
-                                fix="run tokyo doctor in a git repository, or pass its path"))
+        problems.append(
+            Problem(
+                level="error",
+                check="repository",
+                message=exc.message,
+                fix="run tokyo doctor in a git repository, or pass its path",
+            )
+        )
     return state
 
 
@@ -258,10 +278,15 @@ def _readiness(agent: AgentSpec, settings: Settings) -> AgentReadiness:
 
     configured = configured_models(agent, settings.model)[0]
     usable = [] if settings.offline else callable_models(agent, settings.model, settings.api_base)
-    return AgentReadiness(id=agent.id, name=agent.name, configured_model=configured,
-                          mode="model" if usable else "offline", model=usable[0] if usable else None,
-                          needs=[] if usable or settings.offline else credential_env(configured),
-                          analyzers=list(agent.analyzers))
+    return AgentReadiness(
+        id=agent.id,
+        name=agent.name,
+        configured_model=configured,
+        mode="model" if usable else "offline",
+        model=usable[0] if usable else None,
+        needs=[] if usable or settings.offline else credential_env(configured),
+        analyzers=list(agent.analyzers),
+    )
 
 
 def _offline_problems(agents: list[AgentReadiness], settings: Settings) -> list[Problem]:
@@ -277,11 +302,20 @@ def _offline_problems(agents: list[AgentReadiness], settings: Settings) -> list[
     for needs, group in groups.items():
         names = " and ".join(a.name for a in group)
         models = ", ".join(dict.fromkeys(a.configured_model for a in group))
-        fix = (f"set {' or '.join(needs)}" if needs
-               else "pass --model with a provider prefix (e.g. openai/gpt-4o), or --api-base URL")
-        out.append(Problem(level="warning", check="agents", fix=fix,
-                           message=f"{names} {'runs' if len(group) == 1 else 'run'} offline (analyzers only): "
-                                   f"no credentials for {models}"))
+        fix = (
+            f"set {' or '.join(needs)}"
+            if needs
+            else "pass --model with a provider prefix (e.g. openai/gpt-4o), or --api-base URL"
+        )
+        out.append(
+            Problem(
+                level="warning",
+                check="agents",
+                fix=fix,
+                message=f"{names} {'runs' if len(group) == 1 else 'run'} offline (analyzers only): "
+                f"no credentials for {models}",
+            )
+        )
     return out
 
 
@@ -311,8 +345,14 @@ def _analyzers(agents: list[AgentReadiness], problems: list[Problem]) -> list[An
         status.agents = owners[status.name]
         if not status.available:
             level: Literal["warning", "error"] = "error" if status.name in SECURITY_ANALYZERS else "warning"
-            problems.append(Problem(level=level, check="analyzers", message=f"{status.name} unavailable: {status.detail}",
-                                    fix=f"pip install {_TOOLS.get(status.name, ('tokyo-cli',))[0]}"))
+            problems.append(
+                Problem(
+                    level=level,
+                    check="analyzers",
+                    message=f"{status.name} unavailable: {status.detail}",
+                    fix=f"pip install {_TOOLS.get(status.name, ('tokyo-cli',))[0]}",
+                )
+            )
     return found
 
 
@@ -329,11 +369,17 @@ def _analyzer(name: str) -> AnalyzerStatus:
         version = __version__ if dist == "tokyo-cli" else None
     if exe is None:
         built_in = "part of tokyo" if dist == "tokyo-cli" else None
-        return AnalyzerStatus(name=name, available=version is not None, version=version,
-                              detail=built_in if version else f"{dist} is not installed")
+        return AnalyzerStatus(
+            name=name,
+            available=version is not None,
+            version=version,
+            detail=built_in if version else f"{dist} is not installed",
+        )
     found = find_tool(exe)
     if found is None:
-        return AnalyzerStatus(name=name, available=False, version=version, detail=f"the {exe} executable is not installed")
+        return AnalyzerStatus(
+            name=name, available=False, version=version, detail=f"the {exe} executable is not installed"
+        )
     from tokyo_cli.analyzers.semgrep import CLI_FLAGS, SEMGREP_ENV
 
     # semgrep as the analyzer runs it: its OCaml command line answers in 0.9 s, the Python one in 6 s.
@@ -343,8 +389,9 @@ def _analyzer(name: str) -> AnalyzerStatus:
     except ToolUnavailable as exc:
         return AnalyzerStatus(name=name, available=False, version=version, detail=f"{exe} --version: {exc}")
     if proc.returncode != 0:
-        return AnalyzerStatus(name=name, available=False, version=version,
-                              detail=f"{exe} --version: {last_error_line(proc)}")
+        return AnalyzerStatus(
+            name=name, available=False, version=version, detail=f"{exe} --version: {last_error_line(proc)}"
+        )
     first = next((ln.strip() for ln in proc.stdout.decode("utf-8", "replace").splitlines() if ln.strip()), "")
     return AnalyzerStatus(name=name, available=True, version=version, detail=first or None)
 
@@ -363,8 +410,14 @@ def _history(db: Path | None, problems: list[Problem]) -> HistoryHealth:
     if not path.is_file():
         if path.exists():
             health.error = "not a regular file"
-            problems.append(Problem(level="error", check="history", message=f"history database {path} is not a file",
-                                    fix="set TOKYO_HOME to a directory or pass --db PATH"))
+            problems.append(
+                Problem(
+                    level="error",
+                    check="history",
+                    message=f"history database {path} is not a file",
+                    fix="set TOKYO_HOME to a directory or pass --db PATH",
+                )
+            )
         return health  # created by the first review
     health.exists, health.size_bytes = True, path.stat().st_size
     wal = path.with_name(path.name + "-wal")
@@ -375,7 +428,9 @@ def _history(db: Path | None, problems: list[Problem]) -> HistoryHealth:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
         health.integrity = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:3]))
         database = Database(conn, execute_plugins=False)
-        health.schema_version = len(MIGRATIONS.applied(database)) if "_sqlite_migrations" in database.table_names() else 0
+        health.schema_version = (
+            len(MIGRATIONS.applied(database)) if "_sqlite_migrations" in database.table_names() else 0
+        )
         check_schema(database, path)
         if health.schema_version == health.expected_schema_version:
             check_columns(database, path)
@@ -406,14 +461,25 @@ def _check_providers(agents: list[AgentReadiness], settings: Settings, problems:
     gateway = Gateway(timeout_s=min(settings.timeout, PROBE_TIMEOUT_S), retries=0, api_base=settings.api_base)
 
     async def probe(provider: str, model: str) -> ProviderCheck:
-        request = LLMRequest(model=model, messages=[{"role": "user", "content": "Reply with the word OK."}],
-                             max_tokens=1, json_mode=False)
+        request = LLMRequest(
+            model=model,
+            messages=[{"role": "user", "content": "Reply with the word OK."}],
+            max_tokens=1,
+            json_mode=False,
+        )
         try:
             answer = await gateway.complete(request)
         except TokyoError as exc:
             return ProviderCheck(provider=provider, model=model, ok=False, error=redact(exc.message))
-        return ProviderCheck(provider=provider, model=model, ok=True, seconds=round(answer.latency_s, 3),
-                             tokens_in=answer.tokens_in, tokens_out=answer.tokens_out, cost_usd=answer.cost_usd)
+        return ProviderCheck(
+            provider=provider,
+            model=model,
+            ok=True,
+            seconds=round(answer.latency_s, 3),
+            tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
+            cost_usd=answer.cost_usd,
+        )
 
     async def probe_all() -> list[ProviderCheck]:
         return list(await asyncio.gather(*(probe(p, m) for p, m in targets.items())))
@@ -423,4 +489,3 @@ def _check_providers(agents: list[AgentReadiness], settings: Settings, problems:
         if not check.ok:
             problems.append(Problem(level="error", check="providers", message=f"{check.provider}: {check.error}"))
     return checks
-

@@ -34,8 +34,18 @@ from tokyo_cli.findings import Finding
 CORPUS_VERSION = 1
 PACKAGED = Path(__file__).resolve().parents[1] / "eval_corpora"  # src/tokyo_cli/eval_corpora
 _CWE_TEXT = re.compile(r"\bCWE-(\d+)\b")
-_GIT_ID = ["-c", "user.name=tokyo-eval", "-c", "user.email=eval@tokyo.invalid", "-c", "commit.gpgsign=false",
-           "-c", "core.hooksPath=/dev/null", "-c", "init.defaultBranch=main"]
+_GIT_ID = [
+    "-c",
+    "user.name=tokyo-eval",
+    "-c",
+    "user.email=eval@tokyo.invalid",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "init.defaultBranch=main",
+]
 
 
 class CorpusError(ConfigError):
@@ -59,8 +69,15 @@ class Label:
     vulnerable: bool = True
 
     def describe(self) -> str:
-        where = self.path if self.start is None else (
-            f"{self.path}:{self.start}" if self.end in (None, self.start) else f"{self.path}:{self.start}-{self.end}")
+        where = (
+            self.path
+            if self.start is None
+            else (
+                f"{self.path}:{self.start}"
+                if self.end in (None, self.start)
+                else f"{self.path}:{self.start}-{self.end}"
+            )
+        )
         what = [f"CWE-{self.cwe}"] if self.cwe is not None else []
         what += [self.category] if self.category else []
         what += [f"agent {self.agent}"] if self.agent else []
@@ -170,8 +187,10 @@ def load_corpus(spec: str | Path) -> Corpus:
     if not isinstance(meta, dict):
         raise CorpusError(f"{root / 'corpus.yaml'}: expected a mapping")
     if meta.get("version") != CORPUS_VERSION:
-        raise CorpusError(f"{root / 'corpus.yaml'}: version {meta.get('version')!r} is not supported "
-                          f"(this tokyo reads version {CORPUS_VERSION})")
+        raise CorpusError(
+            f"{root / 'corpus.yaml'}: version {meta.get('version')!r} is not supported "
+            f"(this tokyo reads version {CORPUS_VERSION})"
+        )
     eq = _equivalences(meta.get("equivalences"), root / "corpus.yaml")
     fmt = str(meta.get("format", "cases"))
     name = str(meta.get("name") or root.name)
@@ -212,8 +231,9 @@ def _files_case(root: Path, meta: dict[str, Any]) -> Case:
     tree = root / str(meta.get("tree", "tree"))
     table = root / str(meta.get("labels", "labels.csv"))
     if not tree.is_dir() or not table.is_file():
-        raise CorpusError(f"{root / 'corpus.yaml'}: a file-level corpus needs its tree ({tree.name}/) "
-                          f"and labels ({table.name})")
+        raise CorpusError(
+            f"{root / 'corpus.yaml'}: a file-level corpus needs its tree ({tree.name}/) and labels ({table.name})"
+        )
     labels = []
     with table.open(encoding="utf-8", newline="") as fh:
         for n, row in enumerate(csv.DictReader(fh), 2):
@@ -322,8 +342,14 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": _r(self.precision),
-                "recall": _r(self.recall), "f1": _r(self.f1)}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": _r(self.precision),
+            "recall": _r(self.recall),
+            "f1": _r(self.f1),
+        }
 
 
 @dataclass
@@ -346,9 +372,15 @@ class Rates:
 
     def as_dict(self) -> dict[str, Any]:
         tpr, fpr = self.tpr, self.fpr
-        return {"vulnerable": self.vulnerable, "flagged_vulnerable": self.flagged_vulnerable, "safe": self.safe,
-                "flagged_safe": self.flagged_safe, "tpr": _r(tpr), "fpr": _r(fpr),
-                "tpr_minus_fpr": _r((tpr or 0.0) - (fpr or 0.0)) if tpr is not None or fpr is not None else None}
+        return {
+            "vulnerable": self.vulnerable,
+            "flagged_vulnerable": self.flagged_vulnerable,
+            "safe": self.safe,
+            "flagged_safe": self.flagged_safe,
+            "tpr": _r(tpr),
+            "fpr": _r(fpr),
+            "tpr_minus_fpr": _r((tpr or 0.0) - (fpr or 0.0)) if tpr is not None or fpr is not None else None,
+        }
 
 
 def _r(x: float | None) -> float | None:
@@ -379,11 +411,26 @@ class Scores:
 
 
 def _case_dict(c: CaseResult) -> dict[str, Any]:
-    return {"name": c.name, "tp": c.tp, "fp": len(c.false_positives), "fn": c.fn, "seconds": round(c.seconds, 2),
-            "error": c.error,
-            "missed": [lab.describe() for lab, m in zip(c.labels, c.matched) if not m and lab.vulnerable],
-            "false_positives": [{"location": f.location, "agent": f.agent, "rule": f.rule, "category": f.category,
-                                 "cwe": finding_cwes(f), "title": f.title} for f in c.false_positives]}
+    return {
+        "name": c.name,
+        "tp": c.tp,
+        "fp": len(c.false_positives),
+        "fn": c.fn,
+        "seconds": round(c.seconds, 2),
+        "error": c.error,
+        "missed": [lab.describe() for lab, m in zip(c.labels, c.matched) if not m and lab.vulnerable],
+        "false_positives": [
+            {
+                "location": f.location,
+                "agent": f.agent,
+                "rule": f.rule,
+                "category": f.category,
+                "cwe": finding_cwes(f),
+                "title": f.title,
+            }
+            for f in c.false_positives
+        ],
+    }
 
 
 def _cwe_key(cwe: int | None, canon: Callable[[int], int]) -> str:
@@ -470,8 +517,9 @@ def _rates(res: CaseResult, canon: Callable[[int], int], rates: dict[str, Rates]
         for key in {_unit_key(lab.cwe, lab.category, canon) for lab in vulnerable} - {None}:
             r = rates.setdefault(key, Rates())  # type: ignore[arg-type]
             r.vulnerable += 1
-            r.flagged_vulnerable += any(m for lab, m in zip(res.labels, res.matched)
-                                        if _unit_key(lab.cwe, lab.category, canon) == key)
+            r.flagged_vulnerable += any(
+                m for lab, m in zip(res.labels, res.matched) if _unit_key(lab.cwe, lab.category, canon) == key
+            )
     elif case is not None:
         key = _unit_key(case.cwe, case.category, canon)
         if key is not None:
@@ -488,9 +536,15 @@ def _git(root: Path, *args: str) -> str:
 
     # Fixed author, committer and dates: the same case gives the same commit ids on every run,
     # so the prompts (which name the merge-base) and the response cache keys repeat.
-    env = {**os.environ, "GIT_AUTHOR_NAME": "tokyo-eval", "GIT_AUTHOR_EMAIL": "eval@tokyo.invalid",
-           "GIT_COMMITTER_NAME": "tokyo-eval", "GIT_COMMITTER_EMAIL": "eval@tokyo.invalid",
-           "GIT_AUTHOR_DATE": "2000-01-01T00:00:00+0000", "GIT_COMMITTER_DATE": "2000-01-01T00:00:00+0000"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "tokyo-eval",
+        "GIT_AUTHOR_EMAIL": "eval@tokyo.invalid",
+        "GIT_COMMITTER_NAME": "tokyo-eval",
+        "GIT_COMMITTER_EMAIL": "eval@tokyo.invalid",
+        "GIT_AUTHOR_DATE": "2000-01-01T00:00:00+0000",
+        "GIT_COMMITTER_DATE": "2000-01-01T00:00:00+0000",
+    }
     proc = subprocess.run(["git", *_GIT_ID, *args], cwd=root, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise CorpusError(f"git {args[0]} failed in {root.name}: {proc.stderr.strip().splitlines()[-1:]}")
@@ -553,8 +607,10 @@ def check_labels(case: Case, changeset: Any) -> None:
         if lab.start is None:
             continue
         if not any(n in change.added_lines for n in range(lab.start, (lab.end or lab.start) + 1)):
-            raise CorpusError(f"case {case.name}: label {lab.describe()} is outside the change "
-                              "(no added line of the head version there)")
+            raise CorpusError(
+                f"case {case.name}: label {lab.describe()} is outside the change "
+                "(no added line of the head version there)"
+            )
 
 
 @dataclass
@@ -579,12 +635,21 @@ class EvalReport:
     def as_dict(self) -> dict[str, Any]:
         vulnerable = sum(1 for c in self.corpus.cases if any(lab.vulnerable for lab in c.labels))
         out: dict[str, Any] = {
-            "corpus": {"name": self.corpus.name, "path": str(self.corpus.root), "format": self.corpus.format,
-                       "version": CORPUS_VERSION, "cases": len(self.corpus.cases),
-                       "vulnerable_cases": vulnerable, "safe_cases": len(self.corpus.cases) - vulnerable,
-                       "labels": sum(1 for c in self.corpus.cases for lab in c.labels if lab.vulnerable)},
-            "workflow": self.workflow, "offline": self.offline, "seconds": round(self.seconds, 1),
-            "cost_usd": round(self.cost_usd, 6), "notices": self.notices,
+            "corpus": {
+                "name": self.corpus.name,
+                "path": str(self.corpus.root),
+                "format": self.corpus.format,
+                "version": CORPUS_VERSION,
+                "cases": len(self.corpus.cases),
+                "vulnerable_cases": vulnerable,
+                "safe_cases": len(self.corpus.cases) - vulnerable,
+                "labels": sum(1 for c in self.corpus.cases for lab in c.labels if lab.vulnerable),
+            },
+            "workflow": self.workflow,
+            "offline": self.offline,
+            "seconds": round(self.seconds, 1),
+            "cost_usd": round(self.cost_usd, 6),
+            "notices": self.notices,
             "tokyo": self.tokyo.as_dict(),
         }
         if self.baseline is not None:
@@ -633,13 +698,27 @@ def run_eval(corpus: Corpus, settings: Any, options: EvalOptions, progress: Prog
     errors = [r for r in results if r.error]
     if errors:
         notices.append(f"{len(errors)} case(s) had failed steps: " + ", ".join(r.name for r in errors[:10]))
-    return EvalReport(corpus, prepared[0].workflow.name if prepared else settings.workflow, bool(settings.offline),
-                      aggregate(results, corpus.canon), baseline, time.perf_counter() - started,
-                      sum(r.cost_usd for r in results), notices)
+    return EvalReport(
+        corpus,
+        prepared[0].workflow.name if prepared else settings.workflow,
+        bool(settings.offline),
+        aggregate(results, corpus.canon),
+        baseline,
+        time.perf_counter() - started,
+        sum(r.cost_usd for r in results),
+        notices,
+    )
 
 
-async def _review_all(cases: list[Case], prepared: list[Any], settings: Any, options: EvalOptions, budget: Any,
-                      canon: Callable[[int], int], progress: Progress | None) -> list[CaseResult]:
+async def _review_all(
+    cases: list[Case],
+    prepared: list[Any],
+    settings: Any,
+    options: EvalOptions,
+    budget: Any,
+    canon: Callable[[int], int],
+    progress: Progress | None,
+) -> list[CaseResult]:
     from tokyo_cli.engine.review import run_review
 
     gate = asyncio.Semaphore(max(1, options.jobs))
@@ -675,21 +754,31 @@ def bandit_findings(tree: Path, timeout_s: float = 120) -> list[Finding]:
     from tokyo_cli.findings import Severity
     from tokyo_cli.safety.isolation import python_command, run_isolated
 
-    proc = run_isolated([*python_command("bandit"), "-f", "json", "-q", "-r", str(tree.resolve())],
-                        timeout_s=timeout_s)
+    proc = run_isolated([*python_command("bandit"), "-f", "json", "-q", "-r", str(tree.resolve())], timeout_s=timeout_s)
     try:
         report = json.loads(proc.stdout.decode("utf-8", errors="replace") or "{}")
     except json.JSONDecodeError:
-        raise ConfigError(f"bandit produced no report: {proc.stderr.decode(errors='replace')[-300:]}",
-                          exit_code=3) from None
+        raise ConfigError(
+            f"bandit produced no report: {proc.stderr.decode(errors='replace')[-300:]}", exit_code=3
+        ) from None
     out = []
     prefix = str(tree.resolve()) + "/"
     for r in report.get("results", []):
         path = str(r.get("filename", "")).removeprefix(prefix)
         cwe = (r.get("issue_cwe") or {}).get("id")
-        out.append(Finding(path=path, line=int(r.get("line_number") or 0) or None, severity=Severity.LOW,
-                           category="security", title=str(r.get("issue_text", ""))[:200], agent="bandit",
-                           source="analyzer", rule=f"bandit:{r.get('test_id')}", cwe=[int(cwe)] if cwe else []))
+        out.append(
+            Finding(
+                path=path,
+                line=int(r.get("line_number") or 0) or None,
+                severity=Severity.LOW,
+                category="security",
+                title=str(r.get("issue_text", ""))[:200],
+                agent="bandit",
+                source="analyzer",
+                rule=f"bandit:{r.get('test_id')}",
+                cwe=[int(cwe)] if cwe else [],
+            )
+        )
     return out
 
 

@@ -49,8 +49,9 @@ def group_fingerprint(rule: str, path: str | None) -> str:
     return hashlib.sha256("\x1f".join(["group", path or "*", rule]).encode()).hexdigest()[:16]
 
 
-def group_repeats(findings: Iterable[Finding], *, repeats: int = DEFAULT_GROUP_REPEATS,
-                  files: int = DEFAULT_GROUP_FILES) -> list[Finding]:
+def group_repeats(
+    findings: Iterable[Finding], *, repeats: int = DEFAULT_GROUP_REPEATS, files: int = DEFAULT_GROUP_FILES
+) -> list[Finding]:
     """``findings`` with repeats of one rule folded into grouped findings (module docstring).
 
     Args:
@@ -114,8 +115,10 @@ def _group(rule: str, path: str | None, members: list[Finding]) -> Finding:
         fingerprint=group_fingerprint(rule, path),
         status="accepted" if all(f.status == "accepted" for f in members) else "open",
         corroborated=any(f.corroborated for f in members),
-        members=[GroupMember(fingerprint=f.fingerprint, path=f.path, line=f.line, title=f.title,
-                             severity=f.severity) for f in members],
+        members=[
+            GroupMember(fingerprint=f.fingerprint, path=f.path, line=f.line, title=f.title, severity=f.severity)
+            for f in members
+        ],
         cwe=cwe,
     )
 
@@ -139,15 +142,19 @@ def _title(rule: str, path: str | None, members: list[Finding], n_files: int) ->
     if template:
         title = template.format(n=n, where=where) + _names(members)
     else:
-        title = f"{members[0].title} (and {n - 1} more like it{' in ' + str(n_files) + ' files' if path is None else ''})"
+        title = (
+            f"{members[0].title} (and {n - 1} more like it{' in ' + str(n_files) + ' files' if path is None else ''})"
+        )
     return title if len(title) <= 300 else title[:299] + "…"
 
 
 def _body(rule: str, path: str | None, members: list[Finding], n_files: int) -> str:
     scope = f"{len(members)} times in this file" if path is not None else f"{len(members)} times in {n_files} files"
     severities = sorted({f.severity for f in members}, key=lambda s: -s.rank)
-    head = (f"Rule `{rule}` fired {scope}; they are grouped into one finding "
-            f"({', '.join(s.value for s in severities)}). Each location:")
+    head = (
+        f"Rule `{rule}` fired {scope}; they are grouped into one finding "
+        f"({', '.join(s.value for s in severities)}). Each location:"
+    )
     lines = [head, ""]
     for f in members[:MAX_LISTED]:
         where = quote_path(f.path) if f.line is None else f"{quote_path(f.path)}:{f.line}"

@@ -27,9 +27,9 @@ de-duplicated and their totals summed, with no missing-shard check.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tokyo_cli.engine.grouping import DEFAULT_GROUP_FILES, DEFAULT_GROUP_REPEATS, group_repeats
 from tokyo_cli.errors import ConfigError
@@ -40,6 +40,7 @@ from tokyo_cli.summary import offline_summary
 if TYPE_CHECKING:
     from tokyo_cli import events as ev
     from tokyo_cli.config.settings import Settings
+    from tokyo_cli.git.diff import FileStatus
 
 # Rules an analyzer reports once per project or per change, on the first file (in the
 # change's path order) its selection holds: each shard reports it on its own first file, so
@@ -70,15 +71,24 @@ def merge_runs(inputs: list[tuple[str, RunResult]], *, fail_on: Severity | None 
     shard = next((r.shard for r in runs if r.shard is not None), None)
     steps = _merge_steps(runs)
     result = RunResult(
-        uid=new_uid(), repo=first.repo, target=first.target, target_description=first.target_description,
-        target_chosen_by_default=first.target_chosen_by_default, base_sha=first.base_sha, head_sha=first.head_sha,
-        workflow=first.workflow, workflow_hash=first.workflow_hash,
+        uid=new_uid(),
+        repo=first.repo,
+        target=first.target,
+        target_description=first.target_description,
+        target_chosen_by_default=first.target_chosen_by_default,
+        base_sha=first.base_sha,
+        head_sha=first.head_sha,
+        workflow=first.workflow,
+        workflow_hash=first.workflow_hash,
         fail_on=fail_on or min((r.fail_on for r in runs), key=lambda s: s.rank),
         min_severity=min((r.min_severity for r in runs), key=lambda s: s.rank),
         started_at=min(r.started_at for r in runs),
         finished_at=max((r.finished_at or r.started_at for r in runs), default=None),
-        files=[f for r in runs for f in r.files], steps=steps,
-        suppressed=sum(r.suppressed for r in runs), offline=all(r.offline for r in runs), branch=first.branch,
+        files=[f for r in runs for f in r.files],
+        steps=steps,
+        suppressed=sum(r.suppressed for r in runs),
+        offline=all(r.offline for r in runs),
+        branch=first.branch,
         merged=info,
     )
     result.findings = merge_duplicates(_once_per_change([f for r in runs for f in r.findings]))
@@ -120,11 +130,15 @@ def _one_per_shard(inputs: list[tuple[str, RunResult]]) -> tuple[list[tuple[str,
     for name, run in sharded[1:]:
         assert run.shard is not None
         if run.shard.change != run0.shard.change:
-            raise ConfigError(f"{name} is a shard of change {run.shard.change}, {name0} of change "
-                              f"{run0.shard.change}: only the shards of one change can be merged")
+            raise ConfigError(
+                f"{name} is a shard of change {run.shard.change}, {name0} of change "
+                f"{run0.shard.change}: only the shards of one change can be merged"
+            )
         if run.shard.count != run0.shard.count:
-            raise ConfigError(f"{name} is shard {run.shard.index}/{run.shard.count}, {name0} shard "
-                              f"{run0.shard.index}/{run0.shard.count}: the shard counts differ")
+            raise ConfigError(
+                f"{name} is shard {run.shard.index}/{run.shard.count}, {name0} shard "
+                f"{run0.shard.index}/{run0.shard.count}: the shard counts differ"
+            )
     best: dict[int, tuple[str, RunResult]] = {}
     notices: list[str] = []
     for name, run in sharded:
@@ -136,11 +150,14 @@ def _one_per_shard(inputs: list[tuple[str, RunResult]]) -> tuple[list[tuple[str,
             continue
         if other[1].uid and other[1].uid == run.uid:
             continue  # the same run, downloaded twice
-        keep, drop = sorted([other, (name, run)], key=lambda nr: (_RANK.get(nr[1].status, 0),
-                                                                   nr[1].finished_at or nr[1].started_at))[::-1]
+        keep, drop = sorted(
+            [other, (name, run)], key=lambda nr: (_RANK.get(nr[1].status, 0), nr[1].finished_at or nr[1].started_at)
+        )[::-1]
         best[index] = keep
-        notices.append(f"shard {index}/{run.shard.count} was given twice: {keep[0]} ({keep[1].status}) is merged, "
-                       f"{drop[0]} ({drop[1].status}) left out")
+        notices.append(
+            f"shard {index}/{run.shard.count} was given twice: {keep[0]} ({keep[1].status}) is merged, "
+            f"{drop[0]} ({drop[1].status}) left out"
+        )
     return [best[i] for i in sorted(best)], notices
 
 
@@ -148,13 +165,20 @@ def _merge_info(kept: list[tuple[str, RunResult]]) -> MergeInfo:
     runs = [run for _, run in kept]
     shard = runs[0].shard
     if shard is None:
-        return MergeInfo(shards=len(runs), change="", present=list(range(1, len(runs) + 1)),
-                         failed=[i for i, r in enumerate(runs, 1) if r.status in ("failed", "cancelled")],
-                         sources=[r.uid for r in runs])
+        return MergeInfo(
+            shards=len(runs),
+            change="",
+            present=list(range(1, len(runs) + 1)),
+            failed=[i for i, r in enumerate(runs, 1) if r.status in ("failed", "cancelled")],
+            sources=[r.uid for r in runs],
+        )
     present = sorted(r.shard.index for r in runs if r.shard is not None)
     return MergeInfo(
-        shards=shard.count, change=shard.change, present=present,
-        group_repeats=shard.group_repeats, group_files=shard.group_files,
+        shards=shard.count,
+        change=shard.change,
+        present=present,
+        group_repeats=shard.group_repeats,
+        group_files=shard.group_files,
         missing=[i for i in range(1, shard.count + 1) if i not in present],
         failed=sorted(r.shard.index for r in runs if r.shard is not None and r.status in ("failed", "cancelled")),
         sources=[r.uid for r in runs],
@@ -190,19 +214,21 @@ def _join_steps(same: list[StepResult]) -> StepResult:
             joined.seconds = round(joined.seconds + note.seconds, 3)
             joined.error = joined.error or note.error
             joined.not_analyzed.update(note.not_analyzed)
-    return first.model_copy(update={
-        "status": status,
-        "model": next((s.model for s in same if s.model), None),
-        "files": [p for s in same for p in s.files],
-        "findings": [f for s in same for f in s.findings],
-        "dropped_findings": sum(s.dropped_findings for s in same),
-        "calls": [c for s in same for c in s.calls],
-        "analyzers": list(analyzers.values()),
-        "not_reviewed": {p: r for s in same for p, r in s.not_reviewed.items()},
-        "summary": " ".join(dict.fromkeys(s.summary for s in same if s.summary)),
-        "error": next((s.error for s in same if s.error), None),
-        "seconds": max(s.seconds for s in same),
-    })
+    return first.model_copy(
+        update={
+            "status": status,
+            "model": next((s.model for s in same if s.model), None),
+            "files": [p for s in same for p in s.files],
+            "findings": [f for s in same for f in s.findings],
+            "dropped_findings": sum(s.dropped_findings for s in same),
+            "calls": [c for s in same for c in s.calls],
+            "analyzers": list(analyzers.values()),
+            "not_reviewed": {p: r for s in same for p, r in s.not_reviewed.items()},
+            "summary": " ".join(dict.fromkeys(s.summary for s in same if s.summary)),
+            "error": next((s.error for s in same if s.error), None),
+            "seconds": max(s.seconds for s in same),
+        }
+    )
 
 
 def _notices(runs: list[RunResult], info: MergeInfo, extra: list[str], total: int | None, listed: int) -> list[str]:
@@ -215,8 +241,9 @@ def _notices(runs: list[RunResult], info: MergeInfo, extra: list[str], total: in
                 out.append(notice)
     of = f" of {total} file(s) of the change" if total is not None else ""
     if info.change:
-        out.append(f"merged {len(info.present)} of {info.shards} shards of change {info.change}: "
-                   f"{listed} file(s) listed{of}")
+        out.append(
+            f"merged {len(info.present)} of {info.shards} shards of change {info.change}: {listed} file(s) listed{of}"
+        )
     else:
         out.append(f"merged {len(runs)} runs (no shard information: no missing-shard check)")
     for index in info.missing:
@@ -253,6 +280,7 @@ async def synthesize_merged(result: RunResult, settings: Settings, listener: ev.
     """
     from tokyo_cli.config.team import LEAD_AGENT, load_team
     from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
+    from tokyo_cli.engine.modelfit import fit_team
     from tokyo_cli.engine.review import make_gateway
     from tokyo_cli.engine.runner import Engine, EngineOptions
     from tokyo_cli.git.diff import FileChange
@@ -260,28 +288,33 @@ async def synthesize_merged(result: RunResult, settings: Settings, listener: ev.
     from tokyo_cli.git.targets import ReviewTarget, TargetKind
     from tokyo_cli.llm.budget import Budget
 
-    from tokyo_cli.engine.modelfit import fit_team
-
     team = load_team(None)  # the packaged team: a merge reads no repository's configuration
-    team, fitted = fit_team(team, settings.model, context_window=settings.context_window,
-                            max_output_tokens=settings.max_output_tokens)
+    team, fitted = fit_team(
+        team, settings.model, context_window=settings.context_window, max_output_tokens=settings.max_output_tokens
+    )
     result.notices.extend(n for n in fitted if n not in result.notices)
     step = StepSpec(id="merge-synthesis", agent=LEAD_AGENT, task="synthesize")
-    workflow = WorkflowSpec(name=result.workflow or "merge", steps=[step], source=Path("<tokyo merge>"), hash="",
-                            origin="packaged")
+    workflow = WorkflowSpec(
+        name=result.workflow or "merge", steps=[step], source=Path("<tokyo merge>"), hash="", origin="packaged"
+    )
     kind = result.target if result.target in {k.value for k in TargetKind} else TargetKind.ALL.value
     changeset = Changeset(
         root=Path("/nonexistent-tokyo-merge"),
         target=ReviewTarget(kind=TargetKind(kind), description=result.target_description or "merged shards"),
-        base_sha=result.base_sha, head_sha=result.head_sha,
-        files=[FileChange(path=f.path, status=f.status if f.status in ("added", "modified", "deleted", "renamed")
-                          else "modified", skipped=f.skipped) for f in result.files],  # type: ignore[arg-type]
+        base_sha=result.base_sha,
+        head_sha=result.head_sha,
+        files=[FileChange(path=f.path, status=_file_status(f.status), skipped=f.skipped) for f in result.files],
     )
     changeset.memo["head_paths"] = frozenset(f.path for f in result.files)  # never ask git: no tree here
     budget = Budget(max_cost_usd=settings.max_cost, unknown_call_usd=settings.unknown_call_usd)
-    engine = Engine(team=team, workflow=workflow, changeset=changeset, gateway=make_gateway(settings, budget),
-                    options=EngineOptions(model=settings.model, offline=settings.offline, api_base=settings.api_base),
-                    listener=listener)
+    engine = Engine(
+        team=team,
+        workflow=workflow,
+        changeset=changeset,
+        gateway=make_gateway(settings, budget),
+        options=EngineOptions(model=settings.model, offline=settings.offline, api_base=settings.api_base),
+        listener=listener,
+    )
     res, groups = await engine.synthesize_findings(step, result.findings, result.steps)
     result.steps.append(res)
     if res.status != "ok":
@@ -292,11 +325,19 @@ async def synthesize_merged(result: RunResult, settings: Settings, listener: ev.
     for group in groups:
         merged = merge_group(merged, group)
     info = result.merged
-    result.findings = group_repeats(merged, repeats=info.group_repeats if info else DEFAULT_GROUP_REPEATS,
-                                    files=info.group_files if info else DEFAULT_GROUP_FILES)
+    result.findings = group_repeats(
+        merged,
+        repeats=info.group_repeats if info else DEFAULT_GROUP_REPEATS,
+        files=info.group_files if info else DEFAULT_GROUP_FILES,
+    )
     result.summary = res.summary or offline_summary(result)
-    result.finished_at = datetime.now(timezone.utc)
+    result.finished_at = datetime.now(UTC)
     return result
+
+
+def _file_status(status: str) -> FileStatus:
+    """A listed file's status as a diff status (a shard report's file list is untrusted text)."""
+    return cast("FileStatus", status) if status in ("added", "modified", "deleted", "renamed") else "modified"
 
 
 __all__ = ["merge_runs", "synthesize_merged"]

@@ -20,8 +20,9 @@ MIN_PROMPT_TOKENS = 1_024
 """Tokens a context window must leave for the prompt after the output cap."""
 
 
-def fit_team(team: Team, model: str | None, *, context_window: int | None = None,
-             max_output_tokens: int | None = None) -> tuple[Team, list[str]]:
+def fit_team(
+    team: Team, model: str | None, *, context_window: int | None = None, max_output_tokens: int | None = None
+) -> tuple[Team, list[str]]:
     """The team sized for the model a run really calls: with ``model`` (``--model``), each
     agent's ``context_window`` becomes that model's (litellm's model map,
     :func:`~tokyo_cli.llm.pricing.model_limits`) and its ``max_output_tokens`` the smallest of its
@@ -38,17 +39,22 @@ def fit_team(team: Team, model: str | None, *, context_window: int | None = None
     limits = model_limits(model) if model else None
     notices: list[str] = []
     if model and limits is None and context_window is None:
-        notices.append(f"{model} is not in litellm's model map: packing uses each agent's own context window "
-                       "(--context-window N gives this model's)")
+        notices.append(
+            f"{model} is not in litellm's model map: packing uses each agent's own context window "
+            "(--context-window N gives this model's)"
+        )
     window = context_window or (limits.context_window if limits else None)
     agents: dict[str, AgentSpec] = {}
     for agent_id, agent in team.agents.items():
         size = window or agent.context_window
-        cap = max_output_tokens or min(agent.max_output_tokens, limits.max_output_tokens if limits else size,
-                                       size // OUTPUT_SHARE)
+        cap = max_output_tokens or min(
+            agent.max_output_tokens, limits.max_output_tokens if limits else size, size // OUTPUT_SHARE
+        )
         if size - cap < MIN_PROMPT_TOKENS:
-            raise ConfigError(f"--max-output-tokens {cap} leaves less than {MIN_PROMPT_TOKENS} tokens of the "
-                              f"{size}-token context window for the prompt")
+            raise ConfigError(
+                f"--max-output-tokens {cap} leaves less than {MIN_PROMPT_TOKENS} tokens of the "
+                f"{size}-token context window for the prompt"
+            )
         agents[agent_id] = agent.model_copy(update={"context_window": size, "max_output_tokens": cap})
     if window is not None or max_output_tokens:
         source = "--context-window" if context_window else "litellm's model map" if limits else "agents.yaml"

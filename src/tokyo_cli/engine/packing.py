@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tokyo_cli.llm.pricing import count_tokens, tokenizer_kind
 from tokyo_cli.git.repo import DiffLine, FileChange, Hunk
+from tokyo_cli.llm.pricing import count_tokens, tokenizer_kind
 
 OVERLAP_LINES = 3
 CHARS_PER_TOKEN = 3.5  # only when no model is given (tests, estimates)
@@ -32,8 +32,23 @@ _SENSITIVE = re.compile(
     r"payment|billing|admin|\.github/workflows/|dockerfile|\.tf$|k8s/|helm/|settings|config)",
     re.I,
 )
-_SOURCE = {"python", "javascript", "typescript", "go", "rust", "java", "kotlin", "c", "cpp", "csharp",
-           "ruby", "php", "swift", "scala", "shell"}
+_SOURCE = {
+    "python",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "java",
+    "kotlin",
+    "c",
+    "cpp",
+    "csharp",
+    "ruby",
+    "php",
+    "swift",
+    "scala",
+    "shell",
+}
 _DOCS = {"markdown", "rst", "text", "asciidoc"}
 
 

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tokyo_cli import events as ev
 from tokyo_cli import telemetry
-from tokyo_cli.llm.budget import Budget
-from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
-from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
-from tokyo_cli.safety.masking import mask_data
-from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
-from tokyo_cli.results import RunResult, ShardInfo, new_uid
 from tokyo_cli.config.settings import Settings
 from tokyo_cli.config.team import Team, load_team
-from tokyo_cli.engine.modelfit import fit_team
 from tokyo_cli.config.workflow import WorkflowSpec, find_workflow, load_workflow
+from tokyo_cli.engine.modelfit import fit_team
+from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
+from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
+from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
+from tokyo_cli.llm.budget import Budget
+from tokyo_cli.results import RunResult, ShardInfo, new_uid
+from tokyo_cli.safety.masking import mask_data
 
 if TYPE_CHECKING:
+    from tokyo_cli.config.repository import RepoConfig
     from tokyo_cli.engine.shards import ShardSpec
     from tokyo_cli.llm.gateway import Gateway
-    from tokyo_cli.config.repository import RepoConfig
 
 
 @dataclass
@@ -186,24 +186,45 @@ def load_review_config(root: Path, settings: Settings, commit: str | None) -> Re
         packaged = _packaged_workflow(workflow.name, team)
         why = check_repository_workflow(workflow, team)
         if why is not None:
-            cfg.refuse(f"workflow {workflow.name!r} ({cfg.real_name(str(path))})",
-                       f"{why}; the packaged '{packaged.name}' workflow runs instead")
+            cfg.refuse(
+                f"workflow {workflow.name!r} ({cfg.real_name(str(path))})",
+                f"{why}; the packaged '{packaged.name}' workflow runs instead",
+            )
             workflow = packaged
         else:
             cfg.apply(f"workflow {workflow.name!r} from {cfg.real_name(str(path))}")
             if not workflow.fail_on.at_least(packaged.fail_on):
-                cfg.refuse(f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
-                           f"it would block less than the packaged {packaged.fail_on.value}")
+                cfg.refuse(
+                    f"workflow {workflow.name!r} fail_on {workflow.fail_on.value}",
+                    f"it would block less than the packaged {packaged.fail_on.value}",
+                )
                 workflow.fail_on = packaged.fail_on
+            if workflow.block_on != "all":
+                cfg.refuse(
+                    f"workflow {workflow.name!r} block_on {workflow.block_on}",
+                    "a repository may not narrow which findings fail the run",
+                )
+                workflow.block_on = "all"
         if workflow.min_severity.rank > packaged.min_severity.rank:
-            cfg.refuse(f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
-                       f"it would hide more than the packaged {packaged.min_severity.value}")
+            cfg.refuse(
+                f"workflow {workflow.name!r} min_severity {workflow.min_severity.value}",
+                f"it would hide more than the packaged {packaged.min_severity.value}",
+            )
             workflow.min_severity = packaged.min_severity
     if settings.fail_on is not None and settings.origin("fail_on") == "user config":
         workflow.fail_on = settings.fail_on  # the user's default: a repository may still raise it
     workflow.fail_on = apply_fail_on(cfg, workflow.fail_on)
-    return ReviewConfig(repo=cfg, team=team, workflow=workflow, notices=[*cfg.notices, *team.notices],
-                        applied=[*cfg.applied, *team.applied])
+    extra = cfg.settings.get("path_instructions") or []
+    if extra:  # the repository's own review notes, after the workflow's (data in every prompt)
+        workflow.path_instructions = [*workflow.path_instructions, *extra]
+        cfg.apply(f"{cfg.key_name('path_instructions')}: {len(extra)} path instruction(s)", "path_instructions")
+    return ReviewConfig(
+        repo=cfg,
+        team=team,
+        workflow=workflow,
+        notices=[*cfg.notices, *team.notices],
+        applied=[*cfg.applied, *team.applied],
+    )
 
 
 def _packaged_workflow(name: str, team: Team) -> WorkflowSpec:
@@ -245,8 +266,9 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
         if old is not None:
             base, chosen = old, 1
     try:
-        target: ReviewTarget | None = resolve_target(root, staged=staged, working=working, base=base,
-                                                     all_files=all_files)
+        target: ReviewTarget | None = resolve_target(
+            root, staged=staged, working=working, base=base, all_files=all_files
+        )
     except RepoError:
         if chosen:
             raise
@@ -254,16 +276,26 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     config = load_review_config(root, settings, config_commit(root, target))
     workflow = config.workflow
     if chosen == 0 and workflow.target is not None and workflow.target != "range":
-        target = resolve_target(root, staged=workflow.target == TargetKind.STAGED.value,
-                                working=workflow.target == TargetKind.WORKING.value,
-                                all_files=workflow.target == TargetKind.ALL.value)
+        target = resolve_target(
+            root,
+            staged=workflow.target == TargetKind.STAGED.value,
+            working=workflow.target == TargetKind.WORKING.value,
+            all_files=workflow.target == TargetKind.ALL.value,
+        )
     elif target is None:
         target = resolve_target(root)  # raises the default target's error
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
     shard = _apply_shard(changeset, request.shard, workflow) if request.shard is not None else None
     return PreparedReview(
-        root=root, team=config.team, workflow=workflow, target=target, changeset=changeset, branch=branch,
-        notices=[*notices, *config.notices, *config.applied], config=config.repo, shard=shard,
+        root=root,
+        team=config.team,
+        workflow=workflow,
+        target=target,
+        changeset=changeset,
+        branch=branch,
+        notices=[*notices, *config.notices, *config.applied],
+        config=config.repo,
+        shard=shard,
     )
 
 
@@ -272,16 +304,24 @@ def _apply_shard(changeset: Changeset, spec: ShardSpec, workflow: WorkflowSpec) 
     from tokyo_cli.engine.shards import change_id, shard_paths
 
     changeset.scope = shard_paths(changeset, spec)
-    return ShardInfo(index=spec.index, count=spec.count, change=change_id(changeset),
-                     files=len(changeset.scoped()), total_files=len(changeset.files),
-                     group_repeats=workflow.group_repeats, group_files=workflow.group_files)
+    return ShardInfo(
+        index=spec.index,
+        count=spec.count,
+        change=change_id(changeset),
+        files=len(changeset.scoped()),
+        total_files=len(changeset.files),
+        group_repeats=workflow.group_repeats,
+        group_files=workflow.group_files,
+    )
 
 
 def shard_notice(shard: ShardInfo) -> str:
     """The one line a shard run's report carries: which shard, how many files, what is left
     to ``tokyo merge``."""
-    return (f"shard {shard.index}/{shard.count} of change {shard.change}: {shard.files} of {shard.total_files} "
-            "file(s); grouping of repeated rules and the synthesis run when the shards are merged (tokyo merge)")
+    return (
+        f"shard {shard.index}/{shard.count} of change {shard.change}: {shard.files} of {shard.total_files} "
+        "file(s); grouping of repeated rules and the synthesis run when the shards are merged (tokyo merge)"
+    )
 
 
 def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
@@ -298,10 +338,14 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         workflow_hash=prepared.workflow.hash,
         # A flag or TOKYO_FAIL_ON wins; a user config fail_on is already in the workflow's,
         # where the repository's stricter one could replace it (load_review_config).
-        fail_on=(settings.fail_on if settings.fail_on is not None and (settings.given("fail_on") or prepared.config is None)
-                 else prepared.workflow.fail_on),
+        fail_on=(
+            settings.fail_on
+            if settings.fail_on is not None and (settings.given("fail_on") or prepared.config is None)
+            else prepared.workflow.fail_on
+        ),
+        block_on=prepared.workflow.block_on,
         min_severity=settings.min_severity or prepared.workflow.min_severity,
-        started_at=datetime.now(timezone.utc),
+        started_at=datetime.now(UTC),
         branch=prepared.branch,
         notices=[*prepared.notices, *([shard_notice(prepared.shard)] if prepared.shard else [])],
         files=[f.entry() for f in cs.scoped()],
@@ -374,7 +418,8 @@ def _budget_notices(result: RunResult, budget: Budget) -> None:
     for model in sorted(budget.unpriced_models):
         result.notices.append(
             f"{model} has no known price: each call was counted as ${budget.unknown_call_usd:.2f} "
-            "against the cost cap (TOKYO_UNKNOWN_CALL_USD)" if budget.max_cost_usd is not None
+            "against the cost cap (TOKYO_UNKNOWN_CALL_USD)"
+            if budget.max_cost_usd is not None
             else f"{model} has no known price: its cost is not in the totals"
         )
     if budget.refused:
@@ -454,8 +499,9 @@ async def run_review(
     online = gateway is not None and _goes_online(prepared, settings)
     team = prepared.team
     if online:  # packing and output caps follow the model really called (--model, --context-window)
-        team, fitted = fit_team(team, settings.model, context_window=settings.context_window,
-                                max_output_tokens=settings.max_output_tokens)
+        team, fitted = fit_team(
+            team, settings.model, context_window=settings.context_window, max_output_tokens=settings.max_output_tokens
+        )
         result.notices.extend(fitted)
     db, store_error = _open_history(settings) if (store or settings.cache) else (None, None)
     cache = None
@@ -482,23 +528,34 @@ async def run_review(
         ),
         listener=listener,
     )
-    with telemetry.span("tokyo.run", {"tokyo.workflow": prepared.workflow.name,
-                                      "tokyo.target": prepared.target.kind.value}) as span:
+    with telemetry.span(
+        "tokyo.run", {"tokyo.workflow": prepared.workflow.name, "tokyo.target": prepared.target.kind.value}
+    ) as span:
         result = await engine.run(result)
-        span.set({"tokyo.outcome": result.status, "tokyo.findings": len(result.findings),
-                  "gen_ai.usage.input_tokens": result.tokens_in, "gen_ai.usage.output_tokens": result.tokens_out,
-                  "tokyo.cost_usd": result.cost_usd, "tokyo.calls": len(result.calls)})
+        span.set(
+            {
+                "tokyo.outcome": result.status,
+                "tokyo.findings": len(result.findings),
+                "gen_ai.usage.input_tokens": result.tokens_in,
+                "gen_ai.usage.output_tokens": result.tokens_out,
+                "tokyo.cost_usd": result.cost_usd,
+                "tokyo.calls": len(result.calls),
+            }
+        )
         if result.status == "failed":
             span.fail(result.error or "failed")
     if telemetry.tracer() is not None:
         await asyncio.to_thread(telemetry.flush)  # the process ends without teardown: export now
     if prepared.config is not None:
-        from tokyo_cli.findings import merge_duplicates
         from tokyo_cli.config.repository import config_change_findings
+        from tokyo_cli.findings import merge_duplicates
 
         scope = prepared.changeset.scope
-        extra = [f for f in config_change_findings(prepared.config, prepared.changeset, agent="akira")
-                 if scope is None or f.path in scope]
+        extra = [
+            f
+            for f in config_change_findings(prepared.config, prepared.changeset, agent="akira")
+            if scope is None or f.path in scope
+        ]
         if extra:
             result.findings = merge_duplicates([*result.findings, *extra])
             if not any(s.task == "synthesize" and s.summary and s.status == "ok" for s in result.steps):
@@ -514,7 +571,9 @@ async def run_review(
         )
     hits = sum(1 for c in result.calls if c.cache_hit)
     if hits:
-        result.notices.append(f"{hits} of {len(result.calls)} call(s) answered from the response cache (--no-cache to bypass)")
+        result.notices.append(
+            f"{hits} of {len(result.calls)} call(s) answered from the response cache (--no-cache to bypass)"
+        )
     # Everything the run shows, stores or posts comes from here on: one pass of the secret
     # detector over all of it (findings, summaries, errors, file names; tokyo_cli.safety.masking).
     result = mask_data(result)

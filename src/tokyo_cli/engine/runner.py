@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
 
@@ -33,20 +33,27 @@ from tokyo_cli.analyzers import AnalyzerRun, run_analyzers
 from tokyo_cli.analyzers.base import SECURITY_ANALYZERS, analyzer_time_limit
 from tokyo_cli.analyzers.base import unfinished as analyzer_unfinished
 from tokyo_cli.analyzers.evidence import active, reconcile
+from tokyo_cli.config.team import AgentSpec, Team
+from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
 from tokyo_cli.engine.cache import DbCache, ResponseCache, analyzer_key, changeset_digest, plan_key
 from tokyo_cli.engine.calls import CallFailed, ChunkCaller
 from tokyo_cli.engine.coverage import fill_coverage, select_files
-from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
 from tokyo_cli.engine.grouping import group_repeats
-from tokyo_cli.policy import apply_policy, rank_key
-from tokyo_cli.llm.gateway import Gateway, credential_env, has_credentials
 from tokyo_cli.engine.packing import TokenMeter, pack
-from tokyo_cli.engine.prompts import repository_instructions, review_messages, synthesis_messages, system_prompt
+from tokyo_cli.engine.prompts import (
+    PATH_NOTES_RESERVE,
+    repository_instructions,
+    review_messages,
+    synthesis_messages,
+    system_prompt,
+)
+from tokyo_cli.engine.tasks.verify import Judgement, apply_judgements
+from tokyo_cli.findings import AgentOutput, Finding, anchor_finding, merge_duplicates, merge_group
 from tokyo_cli.git.repo import Changeset, FileChange
-from tokyo_cli.results import AnalyzerNote, RunResult, StepResult
+from tokyo_cli.llm.gateway import Gateway, credential_env, has_credentials
+from tokyo_cli.policy import apply_policy, rank_key
+from tokyo_cli.results import AnalyzerNote, RunResult, StepResult, Walkthrough
 from tokyo_cli.summary import offline_summary
-from tokyo_cli.config.team import AgentSpec, Team
-from tokyo_cli.config.workflow import StepSpec, WorkflowSpec
 
 _ANALYZER_RUNS = TypeAdapter(list[AnalyzerRun])
 PROMPT_MARGIN_TOKENS = 1_500  # framing around the diff and the analyzer evidence list
@@ -86,11 +93,19 @@ def callable_models(agent: AgentSpec, model_override: str | None, api_base: str 
 
 @dataclass
 class _Outcome:
-    """What a finished step hands to its dependants."""
+    """What a finished step hands to its dependants.
+
+    A verify step also hands over ``judgements`` (fingerprint -> its verdict) and ``passed``:
+    every finding it received, judged, without the rejected ones (what its dependants see).
+    """
 
     result: StepResult
     summary: str = ""
     duplicate_groups: list[list[str]] = field(default_factory=list)  # fingerprints
+    judgements: dict[str, Judgement] = field(default_factory=dict)
+    passed: list[Finding] = field(default_factory=list)
+    walkthrough: Walkthrough | None = None  # a describe step's
+    patches: dict[str, str] = field(default_factory=dict)  # a fix step's: fingerprint -> patch
 
 
 class Engine:
@@ -185,8 +200,9 @@ class Engine:
         """
         if self.gateway is None or self.options.offline:
             return
-        online = [s for s in steps
-                  if callable_models(self.team.get(s.agent), self.options.model, self.options.api_base)]
+        online = [
+            s for s in steps if callable_models(self.team.get(s.agent), self.options.model, self.options.api_base)
+        ]
         if not online:
             return
         cache, store = self.options.cache, self.options.local_cache
@@ -240,35 +256,57 @@ class Engine:
                 unfinished.append(f"{res.agent_name} ({step.id})")
             else:
                 unfinished.append(f"{step.id} (not started)")
-        findings = [f for s in result.steps for f in active(s.findings)]
+        # Verify and fix steps' findings are copies of their input: their verdicts and patches
+        # apply below.
+        findings = [f for s in result.steps if s.task not in ("verify", "fix") for f in active(s.findings)]
         merged = merge_duplicates(findings)
+        judged: dict[str, Judgement] = {}
         for outcome in self._outcomes.values():
             for group in outcome.duplicate_groups:
                 merged = merge_group(merged, group)
+            judged.update(outcome.judgements)
+        merged, result.rejected = apply_judgements(merged, judged, advisory=self.workflow.origin == "repository")
+        patches = {fp: p for o in self._outcomes.values() for fp, p in o.patches.items()}
+        merged = [
+            f.model_copy(update={"patch": patches[f.fingerprint]}) if f.fingerprint in patches else f for f in merged
+        ]
         # One rule repeating in a file (or across the change) becomes one finding listing
         # every location; step findings stay ungrouped (tokyo_cli.engine.grouping).
         if not self.options.shard:
             merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
         result.findings = merged
         result.notices.extend(_dismissal_notices(result.steps))
+        result.notices.extend(_rejection_notices(result.rejected))
         result.notices.extend(n for n in self._analyzer_notes if n not in result.notices)
         fill_coverage(result)  # before the summary, which counts the files reviewed
+        described = [o.walkthrough for o in self._outcomes.values() if o.walkthrough is not None]
+        result.walkthrough = described[-1] if described else None
         synth = [o for o in self._outcomes.values() if o.result.task == "synthesize" and o.summary]
         result.summary = synth[-1].summary if synth else offline_summary(result)
-        result.finished_at = datetime.now(timezone.utc)
+        result.finished_at = datetime.now(UTC)
         result.offline = all(s.status in ("offline", "skipped") for s in result.steps)
         usable = [s for s in result.steps if s.status in ("ok", "partial", "offline")]
         # A security analyzer that did not finish leaves files unchecked for what matters
         # most: the run is partial, whatever the models said.
-        unchecked = [(s, a) for s in result.steps for a in s.analyzers
-                     if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)]
-        for step, note in unchecked:
+        unchecked = [
+            (s, a)
+            for s in result.steps
+            for a in s.analyzers
+            if a.name in SECURITY_ANALYZERS and analyzer_unfinished(a.error)
+        ]
+        for unfinished_step, note in unchecked:
             result.notices.append(
-                f"{note.name} ({step.agent_name}, {step.step_id}) did not finish: {note.error}; "
+                f"{note.name} ({unfinished_step.agent_name}, {unfinished_step.step_id}) did not finish: {note.error}; "
                 f"{len(note.not_analyzed)} file(s) not analyzed by it are listed, and the run is partial"
             )
-        troubled = [s for s in result.steps if s.status in ("failed", "partial") or s.not_reviewed or
-                    (s.status == "skipped" and s.error) or any(s is u for u, _ in unchecked)]
+        troubled = [
+            s
+            for s in result.steps
+            if s.status in ("failed", "partial")
+            or s.not_reviewed
+            or (s.status == "skipped" and s.error)
+            or any(s is u for u, _ in unchecked)
+        ]
         if cancelled:
             result.status = "cancelled"
         elif timed_out:
@@ -305,19 +343,33 @@ class Engine:
         self._started[step.id] = res
         t0 = time.perf_counter()
         # The step's span is current while it runs: its calls' spans are its children.
-        with telemetry.span("tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id,
-                                           "tokyo.task": step.task}) as span:
+        with telemetry.span(
+            "tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id, "tokyo.task": step.task}
+        ) as span:
             if step.task == "synthesize" and self.options.shard:
                 res.status = "skipped"
                 res.summary = "Synthesis runs over every shard's findings: tokyo merge --synthesize."
                 outcome = _Outcome(result=res)
             elif step.task == "synthesize":
                 outcome = await self._synthesize(step, agent, res, upstream)
+            elif step.task == "verify":
+                outcome = await self._verify(step, agent, res, upstream)
+            elif step.task == "describe":
+                outcome = await self._describe(step, agent, res)
+            elif step.task == "fix":
+                outcome = await self._fix(step, agent, res, upstream)
             else:
                 outcome = await self._review(step, agent, res)
-            span.set({"gen_ai.request.model": res.model, "tokyo.outcome": res.status, "tokyo.findings": len(res.findings),
-                      "gen_ai.usage.input_tokens": res.tokens_in, "gen_ai.usage.output_tokens": res.tokens_out,
-                      "tokyo.cost_usd": res.cost_usd})
+            span.set(
+                {
+                    "gen_ai.request.model": res.model,
+                    "tokyo.outcome": res.status,
+                    "tokyo.findings": len(res.findings),
+                    "gen_ai.usage.input_tokens": res.tokens_in,
+                    "gen_ai.usage.output_tokens": res.tokens_out,
+                    "tokyo.cost_usd": res.cost_usd,
+                }
+            )
             if res.status == "failed":
                 span.fail(res.error or "failed")
         res.seconds = round(time.perf_counter() - t0, 3)
@@ -385,8 +437,13 @@ class Engine:
             # A shard reports on its own files only; the other shards report the rest.
             mine = [f for f in r.findings if self.changeset.in_scope(f.path)]
             res.analyzers.append(
-                AnalyzerNote(name=r.name, findings=len(mine), error=r.error, seconds=round(r.seconds, 3),
-                             not_analyzed=dict(r.not_analyzed))
+                AnalyzerNote(
+                    name=r.name,
+                    findings=len(mine),
+                    error=r.error,
+                    seconds=round(r.seconds, 3),
+                    not_analyzed=dict(r.not_analyzed),
+                )
             )
             for f in mine:
                 found.append(apply_policy(f).model_copy(update={"step": res.step_id}))
@@ -401,7 +458,9 @@ class Engine:
         res.model = models[0] if models else None
         if not files:
             res.status = "skipped"
-            res.summary = "No changed file matched this step." if files is not None else "Skipped: `when` did not match."
+            res.summary = (
+                "No changed file matched this step." if files is not None else "Skipped: `when` did not match."
+            )
             self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=0))
             return _Outcome(result=res)
         res.files = [f.path for f in files]
@@ -423,6 +482,8 @@ class Engine:
         notes = repository_instructions(agent, None if trusted else step.instructions)
         framing = prompt + (notes or "")  # the repository's instructions ride in every chunk's message
         fixed = (self.meter.count(model, [framing])[0] if exact else len(framing.encode())) + PROMPT_MARGIN_TOKENS
+        if self.workflow.path_instructions:  # and path instructions in chunks with a matching file
+            fixed += PATH_NOTES_RESERVE
         room = agent.context_window - agent.max_output_tokens - fixed - int(agent.context_window * EVIDENCE_SHARE)
         # Tokenizing a big change takes seconds of CPU (in Rust, GIL released): off the loop.
         chunks = await asyncio.to_thread(
@@ -439,6 +500,7 @@ class Engine:
                 total=len(chunks),
                 step_instructions=step.instructions if trusted else None,
                 repo_instructions=notes,
+                path_instructions=self.workflow.path_instructions,
             )
             jobs.append(self.caller.call(res, agent, models, messages, i, len(chunks), fixed + chunk.tokens))
         outputs = await asyncio.gather(*jobs, return_exceptions=True)
@@ -487,8 +549,10 @@ class Engine:
 
     # ----------------------------------------------------------- synthesize
 
-    async def _synthesize(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
-        merged = merge_duplicates([f for o in upstream for f in active(o.result.findings)])
+    async def _synthesize(
+        self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]
+    ) -> _Outcome:
+        merged = self._upstream_findings(upstream)
         res.files = sorted({p for o in upstream for p in o.result.files})
         models = self._online(agent, res)
         res.model = models[0] if models else None
@@ -502,11 +566,7 @@ class Engine:
             agent, merged, summaries, target_description=self.changeset.target.description
         )
         try:
-            texts = [m["content"] for m in messages]
-            exact = self._exact_tokens()
-            size = sum(self.meter.count(models[0], texts)) if exact else sum(len(t.encode()) for t in texts)
-            size += PROMPT_MARGIN_TOKENS
-            out = await self.caller.call(res, agent, models, messages, 1, 1, size)
+            out = await self.caller.call(res, agent, models, messages, 1, 1, self._prompt_size(models[0], messages))
         except CallFailed as exc:
             res.status = "skipped" if exc.reason == "budget" else "failed"
             res.error = str(exc) if exc.reason != "budget" else f"cost cap reached: {exc}"
@@ -523,8 +583,9 @@ class Engine:
         res.status = "ok"
         return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
 
-    async def synthesize_findings(self, step: StepSpec, findings: list[Finding],
-                                  steps: Sequence[StepResult]) -> tuple[StepResult, list[list[str]]]:
+    async def synthesize_findings(
+        self, step: StepSpec, findings: list[Finding], steps: Sequence[StepResult]
+    ) -> tuple[StepResult, list[list[str]]]:
         """Run synthesize ``step`` over ``findings`` made elsewhere (``tokyo merge --synthesize``),
         with ``steps`` as the upstream steps (their summaries and files). Returns the step and
         the duplicate groups (lists of fingerprints) the lead named; never raises for a
@@ -538,13 +599,227 @@ class Engine:
         named = {s.step_id for s in steps}
         rest = [f for f in findings if f.step not in named]
         if rest:
-            upstream.append(_Outcome(result=StepResult(step_id="merged", agent=agent.id, agent_name=agent.name,
-                                                       findings=rest)))
+            upstream.append(
+                _Outcome(result=StepResult(step_id="merged", agent=agent.id, agent_name=agent.name, findings=rest))
+            )
         t0 = time.perf_counter()
         outcome = await self._synthesize(step, agent, res, upstream)
         res.seconds = round(time.perf_counter() - t0, 3)
         res.findings = sorted((apply_policy(f) for f in res.findings), key=rank_key)
         return res, outcome.duplicate_groups
+
+    # --------------------------------------------------------------- verify
+
+    async def _verify(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
+        """Cross-examine the upstream findings (:mod:`tokyo_cli.engine.tasks.verify`): one call per
+        file, concurrent; a failed call or an offline agent leaves its findings unverified."""
+        from tokyo_cli.engine.tasks import verify as vt
+
+        candidates = self._upstream_findings(upstream)
+        chosen = vt.eligible(candidates, step.min_severity)
+        res.files = sorted({f.path for f in chosen})
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(res.files)))
+        advisory = self.workflow.origin == "repository"
+        if not chosen:
+            res.status, res.summary = "skipped", "No finding to verify."
+            return _Outcome(result=res, passed=candidates)
+        if models is None:
+            judged = vt.unverified(chosen, agent.id, "the verifier had no model (offline)")
+            res.status = "offline"
+        else:
+            judged = await self._verify_calls(step, agent, res, models, vt.verify_ids(chosen))
+        kept, rejected = apply_judgements(chosen, judged, advisory=advisory)
+        res.findings = kept + rejected
+        passed, _ = apply_judgements(candidates, judged, advisory=advisory)
+        counts = {
+            v: sum(1 for j in judged.values() if j.verification == v)
+            for v in ("verified", "corrected", "rejected", "unverified")
+        }
+        tally = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        res.summary = " ".join(x for x in (f"Verified {len(chosen)} finding(s): {tally}.", res.summary) if x)
+        return _Outcome(result=res, summary=res.summary, judgements=judged, passed=passed)
+
+    async def _verify_calls(
+        self, step: StepSpec, agent: AgentSpec, res: StepResult, models: tuple[str, list[str]], ids: dict[str, Finding]
+    ) -> dict[str, Judgement]:
+        from tokyo_cli.engine.tasks import verify as vt
+
+        trusted = self.workflow.origin != "repository"
+        notes = repository_instructions(agent, None if trusted else step.instructions)
+        by_path: dict[str, list[tuple[str, Finding]]] = {}
+        for key, f in ids.items():
+            by_path.setdefault(f.path, []).append((key, f))
+        jobs = []
+        for i, (path, items) in enumerate(by_path.items(), 1):
+            messages = vt.verify_messages(
+                agent,
+                path,
+                items,
+                self.changeset,
+                target_description=self.changeset.target.description,
+                step_instructions=step.instructions if trusted else None,
+                repo_instructions=notes,
+            )
+            jobs.append(
+                self.caller.call(
+                    res,
+                    agent,
+                    models,
+                    messages,
+                    i,
+                    len(by_path),
+                    self._prompt_size(models[0], messages),
+                    schema=vt.VerifyOutput,
+                )
+            )
+        outputs = await asyncio.gather(*jobs, return_exceptions=True)
+        replies: list[tuple[set[str], vt.VerifyOutput]] = []
+        failed: dict[str, Judgement] = {}
+        errors, refused, summaries = [], 0, []
+        for items, out in zip(by_path.values(), outputs):
+            if isinstance(out, CallFailed):
+                refused += out.reason == "budget"
+                if out.reason != "budget":
+                    errors.append(str(out))
+                failed.update(vt.unverified((f for _, f in items), agent.id, f"the verify call failed ({out.reason})"))
+                continue
+            if isinstance(out, BaseException):
+                raise out
+            replies.append(({k for k, _ in items}, out))
+            summaries.append(out.summary.strip())
+        judged = {**vt.judge(ids, replies, agent.id, self.changeset), **failed}
+        done = len(by_path) - len(errors) - refused
+        if errors:
+            res.error = errors[0] if len(errors) == 1 else f"{len(errors)} of {len(by_path)} calls failed: {errors[0]}"
+        elif refused:
+            res.error = f"cost cap reached: {refused} of {len(by_path)} calls not started"
+        res.status = "ok" if done == len(by_path) else "partial" if done else ("failed" if errors else "skipped")
+        res.summary = " ".join(s for s in summaries if s)
+        return judged
+
+    # ------------------------------------------------------------- describe
+
+    async def _describe(self, step: StepSpec, agent: AgentSpec, res: StepResult) -> _Outcome:
+        """The walkthrough (:mod:`tokyo_cli.engine.tasks.describe`): the deterministic one offline or
+        when the call fails (the step then says why), the model's prose over it otherwise."""
+        from tokyo_cli.engine.tasks import describe as dt
+
+        base = dt.offline_walkthrough(self.changeset)
+        res.files = [r.path for r in base.files]
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(res.files)))
+        res.summary = base.overview
+        if models is None:
+            res.status = "offline"
+            return _Outcome(result=res, walkthrough=base)
+        trusted = self.workflow.origin != "repository"
+        table = dt.table_text(base)
+        fixed = len(table.encode()) + PROMPT_MARGIN_TOKENS
+        room = agent.context_window - agent.max_output_tokens - fixed
+        chunks = await asyncio.to_thread(
+            pack,
+            self.changeset.reviewable(),
+            min(room, self.options.max_chunk_tokens),
+            model=models[0],
+            meter=self.meter,
+            exact=self._exact_tokens(),
+        )
+        messages = dt.describe_messages(
+            agent,
+            base,
+            chunks[0] if chunks else None,
+            target_description=self.changeset.target.description,
+            step_instructions=step.instructions if trusted else None,
+            repo_instructions=repository_instructions(agent, None if trusted else step.instructions),
+        )
+        try:
+            out = await self.caller.call(
+                res, agent, models, messages, 1, 1, self._prompt_size(models[0], messages), schema=dt.DescribeOutput
+            )
+        except CallFailed as exc:
+            res.status = "skipped" if exc.reason == "budget" else "failed"
+            res.error = f"{exc}; the walkthrough is the offline one"
+            return _Outcome(result=res, walkthrough=base)
+        walkthrough = dt.merge_reply(base, out, agent.id)
+        res.status, res.summary = "ok", walkthrough.overview
+        return _Outcome(result=res, walkthrough=walkthrough)
+
+    # ------------------------------------------------------------------ fix
+
+    async def _fix(self, step: StepSpec, agent: AgentSpec, res: StepResult, upstream: list[_Outcome]) -> _Outcome:
+        """A checked patch per upstream finding (:mod:`tokyo_cli.engine.tasks.fix`), concurrently,
+        checked against the changeset's own text (never the working tree)."""
+        from tokyo_cli.engine.tasks.fix import FixProposal, propose
+        from tokyo_cli.engine.tasks.patches import check_against
+        from tokyo_cli.engine.tasks.verify import eligible
+
+        candidates = self._upstream_findings(upstream)
+        chosen = [f for f in eligible(candidates, step.min_severity) if self.changeset.new_content(f.path) is not None]
+        res.files = sorted({f.path for f in chosen})
+        models = self._online(agent, res)
+        res.model = models[0] if models else None
+        res.status = "running"
+        self.emit(ev.StepStarted(step_id=step.id, agent=agent.id, model=res.model, files=len(res.files)))
+        if not chosen:
+            res.status, res.summary = "skipped", "No finding to fix."
+            return _Outcome(result=res, passed=candidates)
+
+        def check(patch: str) -> str | None:
+            return check_against(patch, self.changeset)
+
+        async def one(i: int, f: Finding) -> FixProposal:
+            content = self.changeset.new_content(f.path) or ""
+            return await propose(
+                f,
+                content,
+                check,
+                caller=self.caller if models else None,
+                res=res,
+                agent=agent,
+                models=models,
+                index=i,
+                total=len(chosen),
+                size=lambda m: self._prompt_size(models[0] if models else "", m),
+            )
+
+        proposals = await asyncio.gather(*(one(i, f) for i, f in enumerate(chosen, 1)))
+        patches = {p.finding.fingerprint: p.patch for p in proposals if p.patch}
+        failed = [p for p in proposals if p.error and "call failed" in p.error]
+        res.findings = [
+            f.model_copy(update={"patch": patches[f.fingerprint]}) for f in chosen if f.fingerprint in patches
+        ]
+        res.summary = f"Patches for {len(patches)} of {len(chosen)} finding(s)."
+        if models is None:
+            res.status = "offline"
+        elif failed:
+            res.status = "partial" if len(failed) < len(chosen) else "failed"
+            res.error = failed[0].error
+        else:
+            res.status = "ok"
+        return _Outcome(result=res, summary=res.summary, passed=candidates, patches=patches)
+
+    def _prompt_size(self, model: str, messages: list[dict[str, str]]) -> int:
+        """Tokens of ``messages`` (exact under a cost cap, else a bytes bound) plus the margin."""
+        texts = [m["content"] for m in messages]
+        size = sum(self.meter.count(model, texts)) if self._exact_tokens() else sum(len(t.encode()) for t in texts)
+        return size + PROMPT_MARGIN_TOKENS
+
+    def _upstream_findings(self, upstream: Sequence[_Outcome]) -> list[Finding]:
+        """The merged findings the steps of ``upstream`` hand on: their active findings, and
+        for a verify step the findings it passed, with every upstream verdict applied (a
+        finding a verify step rejected is left out, whichever step raised it)."""
+        found: list[Finding] = []
+        judged: dict[str, Judgement] = {}
+        for o in upstream:
+            found += o.passed if o.result.task in ("verify", "fix") else active(o.result.findings)
+            judged.update(o.judgements)
+        kept, _ = apply_judgements(merge_duplicates(found), judged, advisory=self.workflow.origin == "repository")
+        return kept
 
     def _change_digest(self) -> str:
         """:func:`~tokyo_cli.engine.cache.changeset_digest`, hashed once per run (steps share it)."""
@@ -568,6 +843,17 @@ def _plan_keys(text: str | None) -> list[str] | None:
     return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else None
 
 
+def _rejection_notices(rejected: Sequence[Finding]) -> list[str]:
+    """One line per analyzer finding a verify step rejected, with its reason: like a
+    dismissal, a rejection of an analyzer's finding is never silent."""
+    return [
+        f"{f.verified_by} rejected {f.rule or f.category} at {f.location} ({f.severity.value}: {f.title[:80]}) "
+        f"because: {(f.verification_reason or '')[:300]}"
+        for f in rejected
+        if f.source == "analyzer"
+    ]
+
+
 def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:
     """One line per analyzer finding a model dismissed, with its reason: a dismissal is never
     silent (a change could carry text that talks a model into dismissing its own findings)."""
@@ -577,6 +863,8 @@ def _dismissal_notices(steps: Sequence[StepResult]) -> list[str]:
         for f in step.findings:
             if f.status == "dismissed" and f.fingerprint not in seen:
                 seen.add(f.fingerprint)
-                out.append(f"{step.agent_name} ({step.step_id}) dismissed {f.rule or f.category} at {f.location} "
-                           f"({f.severity.value}: {f.title[:80]}) because: {(f.dismissed_reason or '')[:300]}")
+                out.append(
+                    f"{step.agent_name} ({step.step_id}) dismissed {f.rule or f.category} at {f.location} "
+                    f"({f.severity.value}: {f.title[:80]}) because: {(f.dismissed_reason or '')[:300]}"
+                )
     return out

@@ -176,7 +176,7 @@ class RunView:
             # Concurrent chunks each stream; the panel follows whichever spoke last.
             # Masked whole each time: a secret split across deltas is masked once both halves are in.
             kept = step.streamed if event.chunk == step.streamed_chunk else ""
-            tail = mask_secrets((kept + event.text)[-2 * STREAM_TAIL:])[0]
+            tail = mask_secrets((kept + event.text)[-2 * STREAM_TAIL :])[0]
             step.streamed, step.streamed_chunk = tail[-STREAM_TAIL:], event.chunk
         elif isinstance(event, ev.CallFinished):
             step.streamed, step.streamed_chunk = "", 0

@@ -68,8 +68,12 @@ class ShardSpec:
 def changed_bytes(change: FileChange) -> int:
     """Bytes of ``change``'s '+' and '-' lines (UTF-8, one newline each); 0 for a file with no
     hunks (binary, deleted, skipped before reading)."""
-    return sum(len(line.text.encode("utf-8", "surrogatepass")) + 1
-               for hunk in change.hunks for line in hunk.lines if line.kind in "+-")
+    return sum(
+        len(line.text.encode("utf-8", "surrogatepass")) + 1
+        for hunk in change.hunks
+        for line in hunk.lines
+        if line.kind in "+-"
+    )
 
 
 def assign_shards(files: list[FileChange], count: int) -> dict[str, int]:
@@ -105,5 +109,12 @@ def change_id(changeset: Changeset) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-__all__ = ["FILE_OVERHEAD_BYTES", "MAX_SHARDS", "ShardSpec", "assign_shards", "change_id", "changed_bytes",
-           "shard_paths"]
+__all__ = [
+    "FILE_OVERHEAD_BYTES",
+    "MAX_SHARDS",
+    "ShardSpec",
+    "assign_shards",
+    "change_id",
+    "changed_bytes",
+    "shard_paths",
+]

@@ -24,10 +24,14 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # Config that would change the output tokyo parses is pinned per call, whatever the user's
 # ~/.gitconfig says (quoted unicode paths, mnemonic prefixes, external diff drivers).
 _PINNED_CONFIG = (
-    "-c", "core.quotepath=off",
-    "-c", "diff.noprefix=false",
-    "-c", "diff.mnemonicPrefix=false",
-    "-c", "color.ui=false",
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "diff.noprefix=false",
+    "-c",
+    "diff.mnemonicPrefix=false",
+    "-c",
+    "color.ui=false",
 )
 
 
@@ -130,8 +134,10 @@ def resolve_commit(repo: git.Repo, ref: str) -> str:
     sha = try_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if not sha:
         if is_shallow(repo):
-            raise RepoError(f"unknown ref '{ref}': this shallow clone may not have fetched it (git fetch "
-                            "origin BRANCH; GitHub Actions: actions/checkout with 'fetch-depth: 0')")
+            raise RepoError(
+                f"unknown ref '{ref}': this shallow clone may not have fetched it (git fetch "
+                "origin BRANCH; GitHub Actions: actions/checkout with 'fetch-depth: 0')"
+            )
         raise RepoError(f"unknown ref '{ref}'")
     return sha
 
@@ -148,9 +154,11 @@ def merge_base(repo: git.Repo, base: str, head: str = "HEAD") -> str:
     mb = try_git(repo, "merge-base", base_sha, head_sha)
     if not mb:
         if is_shallow(repo):
-            raise RepoError(f"no common ancestor between '{base}' and {head} in this shallow clone: "
-                            "the history that joins them was not fetched; fetch it with 'git fetch "
-                            "--unshallow' (GitHub Actions: actions/checkout with 'fetch-depth: 0')")
+            raise RepoError(
+                f"no common ancestor between '{base}' and {head} in this shallow clone: "
+                "the history that joins them was not fetched; fetch it with 'git fetch "
+                "--unshallow' (GitHub Actions: actions/checkout with 'fetch-depth: 0')"
+            )
         raise RepoError(f"no common ancestor between '{base}' and {head}")
     return mb
 
@@ -163,7 +171,7 @@ def _first_line(exc: BaseException) -> str:
     for raw in str(stderr).splitlines() or str(exc).splitlines():
         line = raw.strip().strip("'").strip()
         if line.startswith("stderr:"):
-            line = line[len("stderr:"):].strip().strip("'").strip()
+            line = line[len("stderr:") :].strip().strip("'").strip()
         if line:
             return line
     return str(exc).strip() or type(exc).__name__

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
-from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet  # where it is defined: unidiff's __init__ has no __all__
 
 from tokyo_cli.errors import RepoError
 from tokyo_cli.results import FileEntry
@@ -95,8 +95,14 @@ class FileChange:
 
     def entry(self) -> FileEntry:
         """This file as the run result lists it (``results.FileEntry``)."""
-        return FileEntry(path=self.path, status=self.status, old_path=self.old_path,
-                         added=self.additions, removed=self.deletions, skipped=self.skipped)
+        return FileEntry(
+            path=self.path,
+            status=self.status,
+            old_path=self.old_path,
+            added=self.additions,
+            removed=self.deletions,
+            skipped=self.skipped,
+        )
 
 
 def parse_git_diff(text: str) -> list[FileChange]:
@@ -112,8 +118,7 @@ def whole_file_change(path: str, content: str) -> FileChange:
     """An "added"-like FileChange whose single hunk covers all of ``content``: every line is
     a '+' line and an anchor. Used for untracked files and the whole-tree audit."""
     lines = split_lines(content)
-    hunk = Hunk(0, 0, 1, len(lines),
-                lines=[DiffLine("+", text, None, i) for i, text in enumerate(lines, 1)])
+    hunk = Hunk(0, 0, 1, len(lines), lines=[DiffLine("+", text, None, i) for i, text in enumerate(lines, 1)])
     change = FileChange(path=path, status="added", language=language_of(path))
     if lines:
         change.hunks = [hunk]
@@ -134,16 +139,54 @@ def split_lines(content: str) -> list[str]:
 
 
 _LANGUAGES = {
-    ".py": "python", ".pyi": "python", ".pyw": "python", ".md": "markdown",
-    ".markdown": "markdown", ".rst": "restructuredtext", ".txt": "text", ".yaml": "yaml",
-    ".yml": "yaml", ".json": "json", ".toml": "toml", ".ini": "ini", ".cfg": "ini",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascript",
-    ".ts": "typescript", ".tsx": "typescript", ".go": "go", ".rs": "rust", ".java": "java",
-    ".kt": "kotlin", ".rb": "ruby", ".php": "php", ".c": "c", ".h": "c", ".cc": "cpp",
-    ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".swift": "swift", ".sh": "shell",
-    ".bash": "shell", ".zsh": "shell", ".tf": "terraform", ".hcl": "hcl", ".sql": "sql",
-    ".html": "html", ".css": "css", ".scss": "scss", ".xml": "xml", ".proto": "protobuf",
-    ".lua": "lua", ".r": "r", ".scala": "scala", ".dart": "dart", ".tcss": "css",
+    ".py": "python",
+    ".pyi": "python",
+    ".pyw": "python",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".rst": "restructuredtext",
+    ".txt": "text",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".ini": "ini",
+    ".cfg": "ini",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".rb": "ruby",
+    ".php": "php",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+    ".swift": "swift",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".tf": "terraform",
+    ".hcl": "hcl",
+    ".sql": "sql",
+    ".html": "html",
+    ".css": "css",
+    ".scss": "scss",
+    ".xml": "xml",
+    ".proto": "protobuf",
+    ".lua": "lua",
+    ".r": "r",
+    ".scala": "scala",
+    ".dart": "dart",
+    ".tcss": "css",
 }
 _NAMED = {"dockerfile": "dockerfile", "makefile": "makefile", "jenkinsfile": "groovy"}
 
@@ -232,12 +275,12 @@ def _paths(header: list[str]) -> tuple[str, str]:
     old = new = None
     for line in header:
         if line.startswith("rename from "):
-            old = _unquote(line[len("rename from "):])
+            old = _unquote(line[len("rename from ") :])
         elif line.startswith("rename to "):
-            new = _unquote(line[len("rename to "):])
+            new = _unquote(line[len("rename to ") :])
     if old is not None and new is not None:
         return old, new
-    path = _symmetric_path(header[0][len(_HEADER):])
+    path = _symmetric_path(header[0][len(_HEADER) :])
     if path is None:
         raise RepoError(f"cannot parse git diff header: {header[0]!r}")
     return path, path
@@ -253,7 +296,7 @@ def _symmetric_path(rest: str) -> str | None:
                 return a[2:]
         return None
     size = (len(rest) - 5) // 2
-    path = rest[2:2 + size]
+    path = rest[2 : 2 + size]
     return path if rest == f"a/{path} b/{path}" else None
 
 
@@ -267,8 +310,8 @@ def _unquote(value: str) -> str:
         c = body[i]
         if c == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if body[i + 1:i + 4].isdigit() and len(body[i + 1:i + 4]) == 3:
-                out.append(int(body[i + 1:i + 4], 8))
+            if body[i + 1 : i + 4].isdigit() and len(body[i + 1 : i + 4]) == 3:
+                out.append(int(body[i + 1 : i + 4], 8))
                 i += 4
                 continue
             out.append(_C_ESCAPES.get(nxt, ord(nxt)))
@@ -291,8 +334,9 @@ def _add_hunks(change: FileChange, chunk: list[str]) -> None:
     except (UnidiffParseError, IndexError) as exc:
         raise RepoError(f"cannot parse git diff of {change.path}: {exc}") from None
     for uh in patched:
-        hunk = Hunk(uh.source_start, uh.source_length, uh.target_start, uh.target_length,
-                    header=uh.section_header.strip())
+        hunk = Hunk(
+            uh.source_start, uh.source_length, uh.target_start, uh.target_length, header=uh.section_header.strip()
+        )
         for ul in uh:
             kind = _KINDS.get(ul.line_type)
             if kind is None:

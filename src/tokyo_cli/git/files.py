@@ -16,8 +16,8 @@ from typing import Protocol
 
 import git
 
-from tokyo_cli.safety import safefs
 from tokyo_cli.git.commands import git_executable, run_git
+from tokyo_cli.safety import safefs
 from tokyo_cli.safety.isolation import run_git_isolated
 
 SUBMODULE_MODE = "160000"

@@ -25,6 +25,16 @@ from typing import Any
 
 import git
 
+from tokyo_cli.errors import RepoError
+from tokyo_cli.git.commands import (
+    EMPTY_TREE,
+    has_commits,
+    merge_base,
+    open_repo,
+    repo_root,
+    run_git,
+    skip_worktree_paths,
+)
 from tokyo_cli.git.diff import (
     DiffLine,
     FileChange,
@@ -34,8 +44,6 @@ from tokyo_cli.git.diff import (
     split_lines,
     whole_file_change,
 )
-from tokyo_cli.errors import RepoError
-from tokyo_cli.git.commands import EMPTY_TREE, has_commits, merge_base, open_repo, repo_root, run_git, skip_worktree_paths
 from tokyo_cli.git.files import (
     SUBMODULE_MODE,
     BlobReader,
@@ -51,12 +59,29 @@ from tokyo_cli.git.pathrules import glob_match, looks_generated, path_skip_reaso
 from tokyo_cli.git.targets import ReviewTarget, TargetKind, resolve_target
 
 __all__ = [
-    "Changeset", "DiffLine", "FileChange", "Hunk", "ReviewTarget", "TargetKind",
-    "glob_match", "load_changeset", "open_repo", "resolve_target",
+    "Changeset",
+    "DiffLine",
+    "FileChange",
+    "Hunk",
+    "ReviewTarget",
+    "TargetKind",
+    "glob_match",
+    "load_changeset",
+    "open_repo",
+    "resolve_target",
 ]
 
-DIFF_OPTIONS = ("-p", "-M", "-U3", "--no-color", "--no-ext-diff", "--no-textconv",
-                "--src-prefix=a/", "--dst-prefix=b/", "--no-relative")
+DIFF_OPTIONS = (
+    "-p",
+    "-M",
+    "-U3",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--no-relative",
+)
 
 
 @dataclass
@@ -121,8 +146,7 @@ class Changeset:
         """True when a review comment may be placed on new-file ``line`` of ``path``."""
         change = self.file(path)
         # A hunk's new-side lines are contiguous: new_start .. new_start + new_len - 1.
-        return change is not None and any(
-            h.new_start <= line < h.new_start + h.new_len for h in change.hunks)
+        return change is not None and any(h.new_start <= line < h.new_start + h.new_len for h in change.hunks)
 
     def new_bytes(self, path: str) -> bytes | None:
         """Bytes of the new version: index blob (staged), worktree (working, all), HEAD blob
@@ -225,8 +249,9 @@ def load_changeset(
 class _Loader:
     """Builds FileChanges for one load and fills ``contents`` with the new bytes it read."""
 
-    def __init__(self, repo: git.Repo, root: Path, globs: list[str], max_bytes: int,
-                 contents: dict[str, bytes]) -> None:
+    def __init__(
+        self, repo: git.Repo, root: Path, globs: list[str], max_bytes: int, contents: dict[str, bytes]
+    ) -> None:
         self.repo, self.root, self.globs = repo, root, globs
         self.max_bytes, self.contents = max_bytes, contents
 
@@ -281,8 +306,7 @@ class _Loader:
         return None
 
     def _whole_file(self, path: str, reader: ContentReader, *, submodule: bool = False) -> FileChange:
-        placeholder = FileChange(path=path, status="added", submodule=submodule,
-                                 language=language_of(path))
+        placeholder = FileChange(path=path, status="added", submodule=submodule, language=language_of(path))
         if submodule:
             placeholder.skipped = "submodule"
             return placeholder

@@ -108,8 +108,7 @@ def range_target(repo: git.Repo, base: str, *, by_default: bool = False) -> Revi
     """
     if not has_commits(repo):
         raise RepoError(
-            f"the repository has no commits yet: nothing to compare with '{base}' "
-            "(use --staged or --working)"
+            f"the repository has no commits yet: nothing to compare with '{base}' (use --staged or --working)"
         )
     mb = merge_base(repo, base)
     count = int(try_git(repo, "rev-list", "--count", f"{mb}..HEAD") or 0)
@@ -125,9 +124,7 @@ def range_target(repo: git.Repo, base: str, *, by_default: bool = False) -> Revi
 
 def _default_target(repo: git.Repo) -> ReviewTarget:
     if _has_uncommitted_changes(repo):
-        return ReviewTarget(
-            kind=TargetKind.WORKING, description=WORKING_TEXT, chosen_by_default=True
-        )
+        return ReviewTarget(kind=TargetKind.WORKING, description=WORKING_TEXT, chosen_by_default=True)
     if not has_commits(repo):
         raise RepoError(
             "nothing to review: the repository has no commits and no staged changes "
@@ -179,7 +176,7 @@ def default_branch(repo: git.Repo) -> str | None:
     "master", "origin/main", "origin/master" (the first that exists); ``None`` if none do."""
     symbolic = try_git(repo, "symbolic-ref", "-q", "refs/remotes/origin/HEAD")
     if symbolic and symbolic.startswith("refs/remotes/"):
-        name = symbolic[len("refs/remotes/"):]
+        name = symbolic[len("refs/remotes/") :]
         if try_git(repo, "rev-parse", "--verify", "--quiet", f"{symbolic}^{{commit}}"):
             return name
     for short, full in (

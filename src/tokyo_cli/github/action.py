@@ -22,16 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
+from tokyo_cli.config.settings import Settings
+from tokyo_cli.engine.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review
 from tokyo_cli.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_NOT_SAVED, ConfigError, RepoError
+from tokyo_cli.git.commands import open_repo, run_git, try_git
+from tokyo_cli.git.repo import ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.github.comments import SUMMARY_MARKER
 from tokyo_cli.github.context import ActionContext, annotate, append_step_summary, load_context, set_outputs
 from tokyo_cli.github.publish import Prefetched
-from tokyo_cli.git.commands import open_repo, run_git, try_git
-from tokyo_cli.git.repo import ReviewTarget, TargetKind, load_changeset
 from tokyo_cli.results import RunResult
-from tokyo_cli.engine.review import PreparedReview, ReviewOutcome, ReviewRequest, prepare_review
-from tokyo_cli.config.settings import Settings
-
 
 # GitHub shows at most 10 warning and 10 error annotations per step (and 50 per job); more
 # are dropped silently (docs.github.com, "Workflow commands for GitHub Actions"; community
@@ -91,9 +90,17 @@ def _trusted_logins(env: Mapping[str, str]) -> set[str] | None:
 
 def skipped_outputs(run: GitHubRun, sarif_written: bool) -> None:
     """Step outputs for a run that reviewed nothing (skipped, or a command answered)."""
-    set_outputs(run.ctx, {"status": "skipped", "findings": 0, "posted": "false",
-                          "sarif-written": "true" if sarif_written else "false",
-                          "check-run-url": "", **_commit_outputs(run)})
+    set_outputs(
+        run.ctx,
+        {
+            "status": "skipped",
+            "findings": 0,
+            "posted": "false",
+            "sarif-written": "true" if sarif_written else "false",
+            "check-run-url": "",
+            **_commit_outputs(run),
+        },
+    )
 
 
 def _commit_outputs(run: GitHubRun) -> dict[str, str]:
@@ -113,31 +120,41 @@ def prepare(run: GitHubRun, request: ReviewRequest, settings: Settings) -> Prepa
         RepoError: the base or head commit is not in the clone (shallow checkout).
     """
     if request.staged or request.working or request.base or request.all_files or request.since_last:
-        raise ConfigError("--github reviews the pull request's base...head: drop --staged, --working, "
-                          "--base, --all and --since-last")
+        raise ConfigError(
+            "--github reviews the pull request's base...head: drop --staged, --working, --base, --all and --since-last"
+        )
     pull = run.ctx.pull
     with open_repo(request.repo) as repo:
         for what, sha in (("base", pull.base_sha), ("head", pull.head_sha)):
             if try_git(repo, "cat-file", "-e", f"{sha}^{{commit}}") is None:
-                raise RepoError(f"the pull request's {what} commit {sha[:7]} is not in this clone: check out "
-                                "with fetch-depth: 0 (actions/checkout)")
+                raise RepoError(
+                    f"the pull request's {what} commit {sha[:7]} is not in this clone: check out "
+                    "with fetch-depth: 0 (actions/checkout)"
+                )
         head = run_git(repo, "rev-parse", "HEAD").strip()
-        count = (try_git(repo, "rev-list", "--count", f"{pull.base_sha}...{pull.head_sha}", "--right-only") or "?").strip()
+        count = (
+            try_git(repo, "rev-list", "--count", f"{pull.base_sha}...{pull.head_sha}", "--right-only") or "?"
+        ).strip()
     prepared = prepare_review(replace(request, base=pull.base_sha), settings)
     noun = "commit" if count == "1" else "commits"
     target = ReviewTarget(
-        kind=TargetKind.RANGE, base=pull.base_sha, head=pull.head_sha,
+        kind=TargetKind.RANGE,
+        base=pull.base_sha,
+        head=pull.head_sha,
         description=f"pull request #{pull.number}: {pull.base_sha[:7]}...{pull.head_sha[:7]} ({count} {noun})",
     )
     changeset = prepared.changeset
     if head != pull.head_sha:
-        notice = (f"the checked-out HEAD {head[:7]} is not the pull request's head {pull.head_sha[:7]} "
-                  "(actions/checkout checks out the merge commit by default): reviewing the head commit "
-                  "from git objects")
+        notice = (
+            f"the checked-out HEAD {head[:7]} is not the pull request's head {pull.head_sha[:7]} "
+            "(actions/checkout checks out the merge commit by default): reviewing the head commit "
+            "from git objects"
+        )
         run.notices.append(notice)
         prepared.notices.append(notice)
-        changeset = load_changeset(prepared.root, target, paths=request.paths or None,
-                                   max_file_bytes=settings.max_file_bytes)
+        changeset = load_changeset(
+            prepared.root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes
+        )
     changeset.target = target
     prepared = replace(prepared, target=target, changeset=changeset)
     if run.ctx.post_blocker() is None:
@@ -145,8 +162,9 @@ def prepare(run: GitHubRun, request: ReviewRequest, settings: Settings) -> Prepa
     return prepared
 
 
-def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request: ReviewRequest,
-                               settings: Settings) -> PreparedReview:
+def _rebuild_from_pull_request(
+    run: GitHubRun, prepared: PreparedReview, request: ReviewRequest, settings: Settings
+) -> PreparedReview:
     """Read the pull request's state (:mod:`tokyo_cli.github.state`), record its decisions in
     the ledger and narrow the change to the commits since the last reviewed head.
 
@@ -163,8 +181,11 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
     try:
         with GitHubClient(ctx.api_url, ctx.token, graphql_url=ctx.graphql_url) as client:
             comments = client.list_review_comments(pull.owner, pull.repo, pull.number)
-            summaries = [c for c in client.list_issue_comments(pull.owner, pull.repo, pull.number)
-                         if _trusted(c, trusted) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
+            summaries = [
+                c
+                for c in client.list_issue_comments(pull.owner, pull.repo, pull.number)
+                if _trusted(c, trusted) and str(c.get("body") or "").startswith(SUMMARY_MARKER)
+            ]
             state = parse_state(summaries[0].get("body") if summaries else None)
 
             def check(login: str) -> bool:
@@ -188,8 +209,9 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
         found = resolved + found  # a reply's decision wins over a resolved thread
     for d in found:
         state.decisions[d.fingerprint] = d
-    run.known = Prefetched(review_comments=comments, summary=summaries[0] if summaries else None,
-                           state=state, decisions=found)
+    run.known = Prefetched(
+        review_comments=comments, summary=summaries[0] if summaries else None, state=state, decisions=found
+    )
     prepared.notices.extend(refused)
     if state.decisions or withdrawn:
         from tokyo_cli.store.db import open_db
@@ -197,13 +219,20 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
 
         with open_db(settings.db_path()) as db:
             for d in state.decisions.values():
-                record_decision(db, d.fingerprint, "dismissed" if d.status == "dismissed" else "accepted",
-                                reason=d.reason or None, who=f"github:{d.by}")
+                record_decision(
+                    db,
+                    d.fingerprint,
+                    "dismissed" if d.status == "dismissed" else "accepted",
+                    reason=d.reason or None,
+                    who=f"github:{d.by}",
+                )
             for fp in withdrawn:
                 record_decision(db, fp, "open", reason=None, who="github:thread-unresolved")
         if withdrawn:
-            prepared.notices.append(f"{len(withdrawn)} finding(s) dismissed by a resolved review thread are open "
-                                    "again: the thread was unresolved")
+            prepared.notices.append(
+                f"{len(withdrawn)} finding(s) dismissed by a resolved review thread are open "
+                "again: the thread was unresolved"
+            )
     last = state.head
     if run.force_full:
         prepared.notices.append("/tokyo review: reviewing the whole pull request again")
@@ -217,22 +246,31 @@ def _rebuild_from_pull_request(run: GitHubRun, prepared: PreparedReview, request
     if not ancestor:
         prepared.notices.append(
             f"force-push: the last reviewed head {last[:7]} is no longer in the pull request's history; "
-            "reviewing the whole pull request again (findings already posted are not repeated)")
+            "reviewing the whole pull request again (findings already posted are not repeated)"
+        )
         return prepared
     noun = "commit" if count == "1" else "commits"
-    target = ReviewTarget(kind=TargetKind.RANGE, base=last, head=pull.head_sha,
-                          description=f"pull request #{pull.number}: {count} new {noun} since the last review "
-                                      f"({last[:7]}..{pull.head_sha[:7]})")
-    changeset = load_changeset(prepared.root, target, paths=request.paths or None,
-                               max_file_bytes=settings.max_file_bytes)
+    target = ReviewTarget(
+        kind=TargetKind.RANGE,
+        base=last,
+        head=pull.head_sha,
+        description=f"pull request #{pull.number}: {count} new {noun} since the last review "
+        f"({last[:7]}..{pull.head_sha[:7]})",
+    )
+    changeset = load_changeset(
+        prepared.root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes
+    )
     changeset.target = target
-    prepared.notices.append(f"incremental review: only the {count} {noun} pushed since the last reviewed head "
-                            f"{last[:7]}; earlier commits were reviewed on earlier pushes")
+    prepared.notices.append(
+        f"incremental review: only the {count} {noun} pushed since the last reviewed head "
+        f"{last[:7]}; earlier commits were reviewed on earlier pushes"
+    )
     return replace(prepared, target=target, changeset=changeset)
 
 
-def _resolved_threads(client: Any, run: GitHubRun, ours: dict[int, set[str]], check: Any,
-                      notices: list[str]) -> tuple[list[Any], list[str]] | None:
+def _resolved_threads(
+    client: Any, run: GitHubRun, ours: dict[int, set[str]], check: Any, notices: list[str]
+) -> tuple[list[Any], list[str]] | None:
     """Dismissals from resolved review threads (:func:`tokyo_cli.github.state.decisions_from_threads`)
     and refusals; ``None`` when GraphQL could not be read (a notice says so, the rest of the
     state still counts, and no earlier resolution is withdrawn)."""
@@ -263,8 +301,15 @@ def can_write(client: Any, owner: str, repo: str, login: str) -> bool:
     return found.get("permission") in WRITE_PERMISSIONS or found.get("role_name") in WRITE_ROLES
 
 
-def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, max_comments: int,
-           stream: TextIO | None = None, sarif_written: bool = False) -> int:
+def finish(
+    run: GitHubRun,
+    prepared: PreparedReview,
+    outcome: ReviewOutcome,
+    *,
+    max_comments: int,
+    stream: TextIO | None = None,
+    sarif_written: bool = False,
+) -> int:
     """Job summary, step outputs, the post (unless a fork or no token: then annotations of
     the top findings), the exit code (see the module docstring)."""
     from tokyo_cli.report.markdown import render_markdown
@@ -288,8 +333,12 @@ def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, 
     }
     blocker = ctx.post_blocker()
     if blocker:
-        annotate("notice", f"No review posted: {blocker}. The report is in the job summary, these "
-                           "annotations and the SARIF file; the exit code follows fail-on.", stream=out)
+        annotate(
+            "notice",
+            f"No review posted: {blocker}. The report is in the job summary, these "
+            "annotations and the SARIF file; the exit code follows fail-on.",
+            stream=out,
+        )
         annotate_findings(result, stream=out)
     else:
         if not _post(run, prepared, result, max_comments, outputs, out) and code in (EXIT_CLEAN, EXIT_FINDINGS):
@@ -300,8 +349,14 @@ def finish(run: GitHubRun, prepared: PreparedReview, outcome: ReviewOutcome, *, 
     return code
 
 
-def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comments: int,
-          outputs: dict[str, str | int], out: TextIO) -> bool:
+def _post(
+    run: GitHubRun,
+    prepared: PreparedReview,
+    result: RunResult,
+    max_comments: int,
+    outputs: dict[str, str | int],
+    out: TextIO,
+) -> bool:
     """Post the review and the summary comment; False when the post failed (a token that
     may not write is no failure: the notice says so)."""
     from tokyo_cli.github.client import GitHubClient
@@ -311,30 +366,52 @@ def _post(run: GitHubRun, prepared: PreparedReview, result: RunResult, max_comme
     trusted = _trusted_logins(run.env)
     assert ctx.token is not None  # post_blocker() checked it
     with GitHubClient(ctx.api_url, ctx.token) as client:
-        pub = publish(client, ctx.pull, result, prepared.changeset, max_comments=max_comments,
-                      trusted_logins=trusted, run_url=ctx.run_url, known=run.known)
+        pub = publish(
+            client,
+            ctx.pull,
+            result,
+            prepared.changeset,
+            max_comments=max_comments,
+            trusted_logins=trusted,
+            run_url=ctx.run_url,
+            known=run.known,
+        )
     if pub.review_url:
         outputs["review-url"] = pub.review_url
     if pub.summary_url:
         outputs["summary-url"] = pub.summary_url
     outputs["posted"] = "true" if pub.error is None else "false"
     if pub.moved_after_422:
-        annotate("warning", f"GitHub refused {pub.moved_after_422} inline comment(s) (422); they were moved "
-                            "into the review body.", stream=out)
+        annotate(
+            "warning",
+            f"GitHub refused {pub.moved_after_422} inline comment(s) (422); they were moved into the review body.",
+            stream=out,
+        )
     if pub.error and pub.forbidden:
-        annotate("warning", f"No review posted: the token may not write to this pull request ({pub.error}). "
-                            "Grant `permissions: pull-requests: write`; the report is in the job summary.",
-                 stream=out)
+        annotate(
+            "warning",
+            f"No review posted: the token may not write to this pull request ({pub.error}). "
+            "Grant `permissions: pull-requests: write`; the report is in the job summary.",
+            stream=out,
+        )
         return True
     if pub.error:
         saved = f"The run is saved (run {result.run_id})" if result.run_id is not None else "The run is not saved"
-        annotate("error", f"Posting to the pull request failed: {pub.error}. {saved} and its report is in the "
-                          "job log and job summary.", stream=out)
+        annotate(
+            "error",
+            f"Posting to the pull request failed: {pub.error}. {saved} and its report is in the "
+            "job log and job summary.",
+            stream=out,
+        )
         return False
     what = "a review" if pub.review_id is not None else "no new review (nothing new since the last push)"
     summary = "created" if pub.summary_created else "updated"
-    annotate("notice", f"Posted {what} with {pub.inline} inline comment(s) and {pub.listed} finding(s) in its "
-                       f"body; {pub.already_posted} already posted; summary comment {summary}.", stream=out)
+    annotate(
+        "notice",
+        f"Posted {what} with {pub.inline} inline comment(s) and {pub.listed} finding(s) in its "
+        f"body; {pub.already_posted} already posted; summary comment {summary}.",
+        stream=out,
+    )
     return True
 
 
@@ -347,16 +424,20 @@ def _check_run(run: GitHubRun, result: RunResult, outputs: dict[str, str | int],
     ctx = run.ctx
     assert ctx.token is not None  # post_blocker() checked it
     with GitHubClient(ctx.api_url, ctx.token) as client:
-        made = post_check_run(client, ctx.pull.owner, ctx.pull.repo, result, ctx.pull.head_sha,
-                              details_url=ctx.run_url)
+        made = post_check_run(client, ctx.pull.owner, ctx.pull.repo, result, ctx.pull.head_sha, details_url=ctx.run_url)
     if made.url:
         outputs["check-run-url"] = made.url
     if made.error and made.forbidden:
-        annotate("warning", f"No check run: the token may not write checks ({made.error}). Grant "
-                            "`permissions: checks: write` or set the check-run input to false.", stream=out)
+        annotate(
+            "warning",
+            f"No check run: the token may not write checks ({made.error}). Grant "
+            "`permissions: checks: write` or set the check-run input to false.",
+            stream=out,
+        )
     elif made.error:
-        annotate("warning", f"The check run is incomplete ({made.annotations} annotation(s) sent): {made.error}",
-                 stream=out)
+        annotate(
+            "warning", f"The check run is incomplete ({made.annotations} annotation(s) sent): {made.error}", stream=out
+        )
     else:
         annotate("notice", f"Check run created with {made.annotations} annotation(s).", stream=out)
 
@@ -389,15 +470,19 @@ def annotate_findings(result: RunResult, *, stream: TextIO | None = None) -> int
         props = f"file={_escape_property(f.path)}"
         if f.line or f.file_line:  # annotations, like SARIF, may point off the diff
             props += f",line={f.line or f.file_line}"
-            if f.end_line and f.end_line > f.line:
+            if f.line and f.end_line and f.end_line > f.line:  # a range only from an anchored line, as in SARIF
                 props += f",endLine={f.end_line}"
         title = one_line(clean_text(f.title))[:200]
         props += f",title={_escape_property(f'tokyo {f.severity.value}: {title}')}"
         message = one_line(clean_text(finding_text(f)))[:2000]
         out.write(f"::{kind} {props}::{_escape_data(message)}\n")
     if left:
-        annotate("notice", f"{left} more finding(s) are not annotated (GitHub shows {MAX_ANNOTATIONS_PER_KIND} "
-                           "errors and warnings per step); the job summary and the SARIF file have all.", stream=out)
+        annotate(
+            "notice",
+            f"{left} more finding(s) are not annotated (GitHub shows {MAX_ANNOTATIONS_PER_KIND} "
+            "errors and warnings per step); the job summary and the SARIF file have all.",
+            stream=out,
+        )
     out.flush()
     return counts["error"] + counts["warning"]
 

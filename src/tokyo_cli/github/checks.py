@@ -59,8 +59,9 @@ def annotation(f: Finding) -> dict[str, Any]:
     }
 
 
-def check_run_requests(result: RunResult, head_sha: str, *, details_url: str | None = None
-                       ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def check_run_requests(
+    result: RunResult, head_sha: str, *, details_url: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(create, updates)``: the "Create a check run" body (completed, with the first 50
     annotations) and one "Update a check run" body per further 50.
 
@@ -78,23 +79,33 @@ def check_run_requests(result: RunResult, head_sha: str, *, details_url: str | N
     conclusion = "failure" if blocking else ("success" if result.status == "completed" else "neutral")
     counts = ", ".join(f"{n} {sev}" for sev, n in result.severity_counts().items() if n) or "no findings"
     title = f"{len(blocking)} blocking finding(s)" if blocking else f"{len(ranked)} finding(s), none blocking"
-    summary = (f"tokyo review ({result.status}): {counts}; fail-on {result.fail_on.value}.\n\n"
-               f"{len(notes)} annotation(s) on the head commit")
+    summary = (
+        f"tokyo review ({result.status}): {counts}; fail-on {result.fail_on.value}.\n\n"
+        f"{len(notes)} annotation(s) on the head commit"
+    )
     if len(ranked) > len(notes):
         summary += f"; {len(ranked) - len(notes)} more finding(s) are in the job summary and the SARIF file"
     summary = summary[:MAX_SUMMARY]
     output = {"title": title, "summary": summary}
-    create: dict[str, Any] = {"name": CHECK_NAME, "head_sha": head_sha, "status": "completed",
-                              "conclusion": conclusion, "output": {**output, "annotations": notes[:PER_REQUEST]}}
+    create: dict[str, Any] = {
+        "name": CHECK_NAME,
+        "head_sha": head_sha,
+        "status": "completed",
+        "conclusion": conclusion,
+        "output": {**output, "annotations": notes[:PER_REQUEST]},
+    }
     if details_url:
         create["details_url"] = details_url
-    updates = [{"output": {**output, "annotations": notes[i:i + PER_REQUEST]}}
-               for i in range(PER_REQUEST, len(notes), PER_REQUEST)]
+    updates = [
+        {"output": {**output, "annotations": notes[i : i + PER_REQUEST]}}
+        for i in range(PER_REQUEST, len(notes), PER_REQUEST)
+    ]
     return create, updates
 
 
-def post_check_run(client: Any, owner: str, repo: str, result: RunResult, head_sha: str, *,
-                   details_url: str | None = None) -> CheckRunOutcome:
+def post_check_run(
+    client: Any, owner: str, repo: str, result: RunResult, head_sha: str, *, details_url: str | None = None
+) -> CheckRunOutcome:
     """Create the check run and add the remaining annotations. Never raises for a GitHub
     failure: the outcome's ``error`` says what failed (``forbidden`` for a token without
     ``checks: write``), and the annotations sent so far stay."""

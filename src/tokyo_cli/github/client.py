@@ -74,8 +74,9 @@ class GitHubError(TokyoError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, status: int | None = None, errors: list[Any] | None = None,
-                 rate_limited: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, errors: list[Any] | None = None, rate_limited: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.errors = list(errors or [])
@@ -103,10 +104,19 @@ class GitHubClient:
     ``log`` records ``"METHOD /path -> status"`` for every response, in order.
     """
 
-    def __init__(self, api_url: str, token: str, *, timeout_s: float = 30.0, max_retries: int = 3,
-                 max_wait_s: float = 900.0, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, transport: httpx.BaseTransport | None = None,
-                 graphql_url: str | None = None) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 3,
+        max_wait_s: float = 900.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+        graphql_url: str | None = None,
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self._host = urlsplit(self.api_url).netloc
         self.graphql_url = graphql_url_for(self.api_url, graphql_url)
@@ -177,8 +187,10 @@ class GitHubClient:
     def user_permission(self, owner: str, repo: str, username: str) -> dict[str, Any]:
         """GET /repos/{owner}/{repo}/collaborators/{username}/permission ("Get repository
         permissions for a user"): ``permission`` (admin, write, read, none) and ``role_name``."""
-        return _object(self.request("GET", f"repos/{owner}/{repo}/collaborators/{quote(username, safe='')}/permission"),
-                       "GET permission")
+        return _object(
+            self.request("GET", f"repos/{owner}/{repo}/collaborators/{quote(username, safe='')}/permission"),
+            "GET permission",
+        )
 
     def review_threads(self, owner: str, repo: str, number: int) -> list[ReviewThread]:
         """Every review thread of a pull request with its resolved state, through GraphQL
@@ -191,8 +203,9 @@ class GitHubClient:
         threads: list[ReviewThread] = []
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            data = self.graphql(REVIEW_THREADS_QUERY, {"owner": owner, "name": repo, "number": number,
-                                                       "cursor": cursor})
+            data = self.graphql(
+                REVIEW_THREADS_QUERY, {"owner": owner, "name": repo, "number": number, "cursor": cursor}
+            )
             try:
                 page = data["repository"]["pullRequest"]["reviewThreads"]
                 nodes, info = page["nodes"], page["pageInfo"]
@@ -224,9 +237,11 @@ class GitHubClient:
             first = errors[0] if isinstance(errors, list) and errors else errors
             message = first.get("message") if isinstance(first, dict) else first
             kind = first.get("type") if isinstance(first, dict) else None
-            raise GitHubError(f"GitHub GraphQL: {' '.join(str(message).split())[:300]}",
-                              errors=errors if isinstance(errors, list) else [errors],
-                              rate_limited=kind == "RATE_LIMITED")
+            raise GitHubError(
+                f"GitHub GraphQL: {' '.join(str(message).split())[:300]}",
+                errors=errors if isinstance(errors, list) else [errors],
+                rate_limited=kind == "RATE_LIMITED",
+            )
         data = body.get("data")
         if not isinstance(data, dict):
             raise GitHubError("GitHub GraphQL: the answer has no data")
@@ -244,8 +259,7 @@ class GitHubClient:
     def reply_to_review_comment(self, owner: str, repo: str, number: int, comment_id: int, body: str) -> dict[str, Any]:
         """POST /repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies ("Create a
         reply for a review comment")."""
-        return self._json("POST", f"repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies",
-                          {"body": body})
+        return self._json("POST", f"repos/{owner}/{repo}/pulls/{number}/comments/{comment_id}/replies", {"body": body})
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -277,7 +291,9 @@ class GitHubClient:
             raise GitHubError(f"GitHub API: {method} {_short(path)} did not return an object")
         return data
 
-    def request(self, method: str, url: str, *, json: Any = None, params: dict[str, Any] | None = None) -> httpx.Response:
+    def request(
+        self, method: str, url: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
         """Send one request with the retry rules of the module docstring; returns a 2xx response.
         The ``json`` body goes out with secrets masked (:func:`tokyo_cli.safety.masking.mask_data`).
 
@@ -296,7 +312,7 @@ class GitHubClient:
                 connect = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 if attempt < self.max_retries and (connect or method in _IDEMPOTENT):
                     attempt += 1
-                    self.sleep(float(2 ** attempt))
+                    self.sleep(float(2**attempt))
                     continue
                 raise GitHubError(f"GitHub API: {method} {_short(url)} failed: {type(exc).__name__}: {exc}") from None
             self.log.append(f"{method} {response.request.url.path} -> {response.status_code}")
@@ -305,9 +321,13 @@ class GitHubClient:
             wait = self._rate_limit_wait(response, secondary_wait)
             if wait is not None:
                 if wait > self.max_wait_s:
-                    raise _error(method, url, response, rate_limited=True,
-                                 extra=f"rate limited for {wait:.0f} s, longer than tokyo waits "
-                                       f"({self.max_wait_s:.0f} s)")
+                    raise _error(
+                        method,
+                        url,
+                        response,
+                        rate_limited=True,
+                        extra=f"rate limited for {wait:.0f} s, longer than tokyo waits ({self.max_wait_s:.0f} s)",
+                    )
                 if attempt >= self.max_retries:
                     raise _error(method, url, response, rate_limited=True, extra="still rate limited after retries")
                 attempt += 1
@@ -317,7 +337,7 @@ class GitHubClient:
                 continue
             if response.status_code in _TRANSIENT and method in _IDEMPOTENT and attempt < self.max_retries:
                 attempt += 1
-                self.sleep(float(2 ** attempt))
+                self.sleep(float(2**attempt))
                 continue
             raise _error(method, url, response)
 
@@ -357,7 +377,7 @@ class ReviewThread:
     def from_node(cls, node: dict[str, Any]) -> ReviewThread:
         """From a ``PullRequestReviewThread`` node of :data:`REVIEW_THREADS_QUERY`'s answer
         (``fullDatabaseId`` is a BigInt, sent as a string)."""
-        comments = ((node.get("comments") or {}).get("nodes") or [None])
+        comments = (node.get("comments") or {}).get("nodes") or [None]
         first = comments[0] if isinstance(comments[0], dict) else {}
         raw = first.get("fullDatabaseId")
         try:
@@ -396,8 +416,11 @@ def _decode(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise GitHubError(f"GitHub API: {response.request.method} {_short(str(response.request.url.path))} "
-                          "returned a body that is not JSON", status=response.status_code) from None
+        raise GitHubError(
+            f"GitHub API: {response.request.method} {_short(str(response.request.url.path))} "
+            "returned a body that is not JSON",
+            status=response.status_code,
+        ) from None
 
 
 def _message(response: httpx.Response) -> str:
@@ -410,8 +433,9 @@ def _message(response: httpx.Response) -> str:
     return ""
 
 
-def _error(method: str, url: str, response: httpx.Response, *, rate_limited: bool = False,
-           extra: str = "") -> GitHubError:
+def _error(
+    method: str, url: str, response: httpx.Response, *, rate_limited: bool = False, extra: str = ""
+) -> GitHubError:
     errors: list[Any] = []
     try:
         body = response.json()
@@ -420,15 +444,15 @@ def _error(method: str, url: str, response: httpx.Response, *, rate_limited: boo
     except ValueError:
         pass
     detail = _message(response) or response.reason_phrase
-    details = "; ".join(str(e.get("message") or e.get("code") or e) if isinstance(e, dict) else str(e)
-                        for e in errors[:5])
+    details = "; ".join(
+        str(e.get("message") or e.get("code") or e) if isinstance(e, dict) else str(e) for e in errors[:5]
+    )
     text = f"GitHub API: {method} {_short(url)} failed: {response.status_code} {detail}"
     if details:
         text += f" ({details})"
     if extra:
         text += f": {extra}"
-    return GitHubError(" ".join(text.split()), status=response.status_code, errors=errors,
-                       rate_limited=rate_limited)
+    return GitHubError(" ".join(text.split()), status=response.status_code, errors=errors, rate_limited=rate_limited)
 
 
 def _short(url: str) -> str:

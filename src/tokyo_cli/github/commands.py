@@ -29,14 +29,16 @@ HELP = """<!-- tokyo:help -->
 **tokyo commands** (users with write access to the repository):
 
 - `/tokyo review`: review the whole pull request again, not only the commits since the last review.
-- `/tokyo dismiss <reason>`, as a reply to one of tokyo's inline comments: that finding is not raised again on this pull request.
+- `/tokyo dismiss <reason>`, as a reply to one of tokyo's inline comments: that finding is not
+  raised again on this pull request.
 - `/tokyo accept`, as such a reply: the finding is acknowledged (still listed, marked accepted).
 - `/tokyo help`: this list.
 """
 
 
-def answer(ctx: ActionContext, trusted_logins: set[str] | None, *,
-           stream: TextIO | None = None) -> tuple[int | None, bool]:
+def answer(
+    ctx: ActionContext, trusted_logins: set[str] | None, *, stream: TextIO | None = None
+) -> tuple[int | None, bool]:
     """Answer the event's comment. Returns ``(exit code, False)`` when answered without a
     review, ``(None, True)`` for ``/tokyo review`` (the caller reviews the whole pull
     request). A comment that is not a command, or from a user without write access, is
@@ -58,14 +60,23 @@ def answer(ctx: ActionContext, trusted_logins: set[str] | None, *,
     try:
         with GitHubClient(ctx.api_url, ctx.token) as client:
             if not has_write_access(comment.as_item(), lambda login: can_write(client, pull.owner, pull.repo, login)):
-                annotate("notice", f"/tokyo {cmd.name} from {comment.login or 'an unknown user'} ignored: only users "
-                                   "with write access to the repository can use tokyo's commands.", stream=out)
+                annotate(
+                    "notice",
+                    f"/tokyo {cmd.name} from {comment.login or 'an unknown user'} ignored: only users "
+                    "with write access to the repository can use tokyo's commands.",
+                    stream=out,
+                )
                 return 0, False
             if cmd.name == "review":
                 return None, True
             if cmd.name == "help" or not comment.review_comment or comment.in_reply_to is None:
-                _reply(client, ctx, HELP if cmd.name == "help" else
-                       f"`/tokyo {cmd.name}` works as a reply to one of tokyo's inline comments.\n\n" + HELP)
+                _reply(
+                    client,
+                    ctx,
+                    HELP
+                    if cmd.name == "help"
+                    else f"`/tokyo {cmd.name}` works as a reply to one of tokyo's inline comments.\n\n" + HELP,
+                )
                 return 0, False
             if cmd.name == "dismiss" and not cmd.argument:
                 _reply(client, ctx, "A dismissal needs a reason: `/tokyo dismiss <reason>`.")
@@ -77,22 +88,31 @@ def answer(ctx: ActionContext, trusted_logins: set[str] | None, *,
                 _reply(client, ctx, f"`/tokyo {cmd.name}` works only as a reply to one of tokyo's inline comments.")
                 return 0, False
             status = "dismissed" if cmd.name == "dismiss" else "accepted"
-            summaries = [c for c in client.list_issue_comments(pull.owner, pull.repo, pull.number)
-                         if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
+            summaries = [
+                c
+                for c in client.list_issue_comments(pull.owner, pull.repo, pull.number)
+                if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)
+            ]
             if summaries:
                 body = str(summaries[0].get("body") or "")
                 state = parse_state(body)
                 for fp in sorted(fps):
                     state.decisions[fp] = Decision(fp, status, cmd.argument, comment.login, comment.id)
-                new = body.replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1) if \
-                    not STATE_LINES.search(body) else \
-                    STATE_LINES.sub("", body).replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1)
+                new = (
+                    body.replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1)
+                    if not STATE_LINES.search(body)
+                    else STATE_LINES.sub("", body).replace(SUMMARY_MARKER, SUMMARY_MARKER + "\n" + state.marker(), 1)
+                )
                 client.update_issue_comment(pull.owner, pull.repo, int(summaries[0]["id"]), new)
-            what = "dismissed: it will not be raised again on this pull request" if status == "dismissed" \
+            what = (
+                "dismissed: it will not be raised again on this pull request"
+                if status == "dismissed"
                 else "accepted: it stays listed, marked accepted"
+            )
             _reply(client, ctx, f"Finding `{', '.join(sorted(fps))}` {what}. Recorded for @{comment.login}.")
-            annotate("notice", f"/tokyo {cmd.name} by {comment.login} recorded for {', '.join(sorted(fps))}.",
-                     stream=out)
+            annotate(
+                "notice", f"/tokyo {cmd.name} by {comment.login} recorded for {', '.join(sorted(fps))}.", stream=out
+            )
             return 0, False
     except GitHubError as exc:
         annotate("error", f"/tokyo {cmd.name} could not be answered: {exc}", stream=out)

@@ -52,6 +52,20 @@ _CUT_NOTE = "\n\n_(cut to fit GitHub's 65,536-character limit)_"
 _RESERVE = 600
 
 
+MAX_WALKTHROUGH_ROWS = 100
+MAX_WALKTHROUGH = 20_000
+"""Characters of the summary comment a walkthrough (``describe: true``) may take."""
+
+
+def fit_block_md(markdown: str, budget: int) -> str:
+    """Already-escaped Markdown cut at a line boundary to at most ``budget`` characters, the
+    cut said (a cut inside a line could split an escape or a code span)."""
+    if len(markdown) <= budget:
+        return markdown
+    kept = markdown[: budget - len(_CUT_NOTE)].rsplit("\n", 1)[0]
+    return kept + _CUT_NOTE
+
+
 def fp_marker(fingerprint: str) -> str:
     """The hidden marker for a finding: ``<!-- tokyo:fp=0123456789abcdef -->``."""
     return f"<!-- tokyo:fp={fingerprint} -->"
@@ -155,8 +169,10 @@ def review_body(listed: list[Listed], *, inline: int, run_url: str | None) -> tu
             shown.add(x.finding.fingerprint)
         lines.append("")
     if left_out:
-        lines.append(f"_{plural(left_out, 'more finding')} did not fit in this review; the summary "
-                     "comment and the job summary list everything._")
+        lines.append(
+            f"_{plural(left_out, 'more finding')} did not fit in this review; the summary "
+            "comment and the job summary list everything._"
+        )
     if run_url:
         lines.append(f"_[Job log and full report]({run_url})_")
     return "\n".join(lines).rstrip("\n") + "\n", shown
@@ -204,7 +220,8 @@ class SummaryStats:
 
 
 def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | None = None) -> str:
-    """The sticky summary comment: status and severity counts, a table per agent, what this
+    """The sticky summary comment: status and severity counts, a table per agent, the
+    walkthrough when a describe step ran (at most MAX_WALKTHROUGH_ROWS files), what this
     push posted, cost, coverage, what was not reviewed, decisions taken on GitHub, and every
     open finding of this run (collapsed).
 
@@ -214,8 +231,7 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
     open_findings = [f for f in result.findings if f.status != "dismissed"]
     counts = compact_counts(count_by_severity(open_findings), empty="no findings")
     commit = result.head_sha[:7] if result.head_sha else "?"
-    lines = [SUMMARY_MARKER, *([stats.state_marker] if stats.state_marker else []),
-             f"## tokyo review: {counts}", ""]
+    lines = [SUMMARY_MARKER, *([stats.state_marker] if stats.state_marker else []), f"## tokyo review: {counts}", ""]
     meta = [f"Reviewed {code_span(commit)}", f"workflow {code_span(result.workflow)}", f"status {result.status}"]
     if result.run_id is not None:
         meta.append(f"run {result.run_id}")
@@ -223,14 +239,25 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
         meta.append(f"[job log]({run_url})")
     lines += [" · ".join(meta), ""]
     lines += _agents_table(result) + [""]
+    if result.walkthrough is not None:
+        from tokyo_cli.report.walkthrough import walkthrough_markdown
+
+        lines += [
+            fit_block_md(
+                walkthrough_markdown(result.walkthrough, heading="###", max_rows=MAX_WALKTHROUGH_ROWS), MAX_WALKTHROUGH
+            ),
+            "",
+        ]
     lines.append("**This push:** " + _push_line(stats))
     if stats.review_error:
         lines.append(f"**The review could not be posted:** {escape_block(one_line(stats.review_error))}")
     blocking = [f for f in open_findings if f.severity.at_least(result.fail_on)]
     lines.append(f"**At or above {result.fail_on.value}:** {len(blocking)}")
-    lines.append(f"**Cost:** {format_usd(result.cost_usd)} · {format_tokens(result.tokens_in)} tokens in / "
-                 f"{format_tokens(result.tokens_out)} out · {len(result.calls)} model calls · "
-                 f"{format_seconds(result.seconds)} s")
+    lines.append(
+        f"**Cost:** {format_usd(result.cost_usd)} · {format_tokens(result.tokens_in)} tokens in / "
+        f"{format_tokens(result.tokens_out)} out · {len(result.calls)} model calls · "
+        f"{format_seconds(result.seconds)} s"
+    )
     lines.append("**Coverage:** " + _coverage(result))
     hidden = hidden_note(result)
     for note in [*result.notices, *offline_notes(result), *([hidden] if hidden else [])]:
@@ -247,14 +274,21 @@ def summary_comment(result: RunResult, stats: SummaryStats, *, run_url: str | No
         lines += [f"- {escape_block(p)}" for p in trouble[:20]]
     skipped = not_reviewed(result)
     if skipped:
-        lines += ["", "<details><summary>Not reviewed (" + plural(len(skipped), "file") + ")</summary>", "",
-                  "| File | Reason |", "|---|---|"]
+        lines += [
+            "",
+            "<details><summary>Not reviewed (" + plural(len(skipped), "file") + ")</summary>",
+            "",
+            "| File | Reason |",
+            "|---|---|",
+        ]
         lines += [f"| {code_span(n.path, table=True)} | {escape_block(n.reason)} |" for n in skipped[:200]]
         if len(skipped) > 200:
             lines.append(f"| … | {len(skipped) - 200} more |")
         lines += ["", "</details>"]
-    footer = ["", "_Edited in place on every push. tokyo posts COMMENT reviews only; it never approves "
-                  "or requests changes._"]
+    footer = [
+        "",
+        "_Edited in place on every push. tokyo posts COMMENT reviews only; it never approves or requests changes._",
+    ]
     shown = [f for f in open_findings if f.severity.at_least(result.min_severity)]
     lines += _all_findings(shown, agent_names(result), MAX_BODY - _RESERVE - sum(len(x) + 1 for x in lines + footer))
     text = "\n".join(lines + footer) + "\n"
@@ -266,14 +300,20 @@ def _agents_table(result: RunResult) -> list[str]:
     rows = ["| Agent | Step | Status | Model | Findings | Cost |", "|---|---|---|---|---|--:|"]
     for s in result.steps:
         model = "offline" if s.status == "offline" else (code_span(s.model or s.configured_model, table=True))
-        rows.append("| " + " | ".join([
-            escape_block(one_line(names.get(s.agent, s.agent))).replace("|", "\\|"),
-            code_span(s.step_id, table=True),
-            s.status,
-            model,
-            compact_counts(count_by_severity(s.findings), empty="—"),
-            format_usd(s.cost_usd),
-        ]) + " |")
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    escape_block(one_line(names.get(s.agent, s.agent))).replace("|", "\\|"),
+                    code_span(s.step_id, table=True),
+                    s.status,
+                    model,
+                    compact_counts(count_by_severity(s.findings), empty="—"),
+                    format_usd(s.cost_usd),
+                ]
+            )
+            + " |"
+        )
     return rows
 
 

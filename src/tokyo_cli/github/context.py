@@ -105,11 +105,14 @@ class Filters:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Filters:
         """Read the filters; raises ConfigError for a ``TOKYO_SKIP_DRAFTS`` that is not a boolean."""
-        return cls(skip_drafts=env_flag(env, "TOKYO_SKIP_DRAFTS", "skip-drafts", default=True),
-                   skip_label=env.get("TOKYO_SKIP_LABEL", "").strip(),
-                   run_label=env.get("TOKYO_RUN_LABEL", "").strip(),
-                   ignore_authors=tuple(a.strip().lower() for a in env.get("TOKYO_IGNORE_AUTHORS", "").split(",")
-                                        if a.strip()))
+        return cls(
+            skip_drafts=env_flag(env, "TOKYO_SKIP_DRAFTS", "skip-drafts", default=True),
+            skip_label=env.get("TOKYO_SKIP_LABEL", "").strip(),
+            run_label=env.get("TOKYO_RUN_LABEL", "").strip(),
+            ignore_authors=tuple(
+                a.strip().lower() for a in env.get("TOKYO_IGNORE_AUTHORS", "").split(",") if a.strip()
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,12 @@ class Comment:
 
     def as_item(self) -> dict[str, Any]:
         """The comment in the REST API's shape (for :func:`tokyo_cli.github.state.has_write_access`)."""
-        return {"id": self.id, "body": self.body, "author_association": self.association,
-                "user": {"login": self.login, "type": self.user_type}}
+        return {
+            "id": self.id,
+            "body": self.body,
+            "author_association": self.association,
+            "user": {"login": self.login, "type": self.user_type},
+        }
 
 
 @dataclass(frozen=True)
@@ -161,8 +168,7 @@ class ActionContext:
             if not f.run_label or (pull.label_added or "").lower() != f.run_label.lower():
                 return "a label was added that is not the run label"
         elif pull.action not in REVIEWED_ACTIONS:
-            return (f"pull_request action '{pull.action}' is not reviewed "
-                    f"(tokyo reviews {', '.join(REVIEWED_ACTIONS)})")
+            return f"pull_request action '{pull.action}' is not reviewed (tokyo reviews {', '.join(REVIEWED_ACTIONS)})"
         if pull.draft and f.skip_drafts:
             return "the pull request is a draft; tokyo reviews it when it is marked ready for review"
         if f.skip_label and f.skip_label.lower() in labels:
@@ -181,8 +187,10 @@ class ActionContext:
         """
         if self.pull.is_fork:
             head = self.pull.head_repo or "a deleted repository"
-            return (f"this pull request comes from a fork ({head}): its workflow token is "
-                    "read-only, so tokyo does not post a review")
+            return (
+                f"this pull request comes from a fork ({head}): its workflow token is "
+                "read-only, so tokyo does not post a review"
+            )
         if not self.token:
             return "no GitHub token (set GITHUB_TOKEN, e.g. the action's github-token input)"
         return None
@@ -206,8 +214,7 @@ def load_context(env: Mapping[str, str] | None = None, *, fetch_pull: FetchPull 
     env = os.environ if env is None else env
     path = env.get("GITHUB_EVENT_PATH", "").strip()
     if not path:
-        raise ConfigError("--github needs GITHUB_EVENT_PATH (set by GitHub Actions) to name a "
-                          "pull_request event file")
+        raise ConfigError("--github needs GITHUB_EVENT_PATH (set by GitHub Actions) to name a pull_request event file")
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -216,8 +223,9 @@ def load_context(env: Mapping[str, str] | None = None, *, fetch_pull: FetchPull 
         raise ConfigError(f"the GitHub event file {path} is not JSON: {exc}") from None
     event_name = env.get("GITHUB_EVENT_NAME", "").strip()
     if event_name and event_name not in PULL_REQUEST_EVENTS + COMMENT_EVENTS:
-        raise ConfigError(f"--github reviews pull_request events and answers /tokyo comments; this "
-                          f"workflow ran on '{event_name}'")
+        raise ConfigError(
+            f"--github reviews pull_request events and answers /tokyo comments; this workflow ran on '{event_name}'"
+        )
     api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).strip().rstrip("/")
     _check_api_url(api_url)
     token = (env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or "").strip() or None
@@ -228,20 +236,29 @@ def load_context(env: Mapping[str, str] | None = None, *, fetch_pull: FetchPull 
         number = issue.get("number") if isinstance(issue, dict) else None
         if not isinstance(issue, dict) or not issue.get("pull_request"):
             raise ConfigError("this issue_comment is on an issue, not a pull request: nothing to do")
-        if not (isinstance(number, int) and isinstance(repo_name, str) and repo_name.count("/") == 1
-                and all(_NAME.match(x) for x in repo_name.split("/"))):
+        if not (
+            isinstance(number, int)
+            and isinstance(repo_name, str)
+            and repo_name.count("/") == 1
+            and all(_NAME.match(x) for x in repo_name.split("/"))
+        ):
             raise ConfigError("malformed issue_comment event: missing or invalid issue.number or repository")
         if fetch_pull is None:
             raise ConfigError("an issue_comment event needs the pull request from the GitHub API")
         owner, repo = repo_name.split("/")
-        payload = {"action": "comment", "pull_request": fetch_pull(api_url, token, owner, repo, number),
-                   "repository": payload.get("repository")}
+        payload = {
+            "action": "comment",
+            "pull_request": fetch_pull(api_url, token, owner, repo, number),
+            "repository": payload.get("repository"),
+        }
     if not isinstance(payload, dict) or not isinstance(payload.get("pull_request"), dict):
-        raise ConfigError(f"the GitHub event file {path} has no pull_request object "
-                          "(run tokyo review --github on: pull_request)")
+        raise ConfigError(
+            f"the GitHub event file {path} has no pull_request object (run tokyo review --github on: pull_request)"
+        )
     pull = _pull_request(payload)
-    server, repository, run_id = (env.get(k, "").strip() for k in
-                                  ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+    server, repository, run_id = (
+        env.get(k, "").strip() for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
     run_url = f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
     return ActionContext(
         event_name=event_name or "pull_request",
@@ -264,10 +281,15 @@ def _comment(payload: Any, event_name: str) -> Comment:
     if not isinstance(c, dict) or not isinstance(c.get("id"), int) or not isinstance(user, dict):
         raise ConfigError(f"malformed {event_name} event: missing or invalid comment")
     reply = c.get("in_reply_to_id")
-    return Comment(id=c["id"], body=str(c.get("body") or ""), login=str(user.get("login") or ""),
-                   user_type=str(user.get("type") or ""), association=str(c.get("author_association") or "NONE"),
-                   review_comment=event_name == "pull_request_review_comment",
-                   in_reply_to=reply if isinstance(reply, int) else None)
+    return Comment(
+        id=c["id"],
+        body=str(c.get("body") or ""),
+        login=str(user.get("login") or ""),
+        user_type=str(user.get("type") or ""),
+        association=str(c.get("author_association") or "NONE"),
+        review_comment=event_name == "pull_request_review_comment",
+        in_reply_to=reply if isinstance(reply, int) else None,
+    )
 
 
 def _path(value: str | None) -> Path | None:
@@ -286,8 +308,11 @@ def _pull_request(payload: dict[str, Any]) -> PullRequest:
     for key, value in (("base.sha", base.get("sha")), ("head.sha", head.get("sha"))):
         if not isinstance(value, str) or not _SHA.match(value):
             problems.append(f"pull_request.{key}")
-    if not isinstance(base_repo, str) or base_repo.count("/") != 1 or not all(
-            _NAME.match(p) for p in base_repo.split("/")):
+    if (
+        not isinstance(base_repo, str)
+        or base_repo.count("/") != 1
+        or not all(_NAME.match(p) for p in base_repo.split("/"))
+    ):
         problems.append("pull_request.base.repo.full_name")
     if problems or not isinstance(base_repo, str):
         raise ConfigError(f"malformed pull_request event: missing or invalid {', '.join(problems)}")
@@ -321,8 +346,9 @@ def _check_api_url(url: str) -> None:
         loopback = False
     if parts.scheme == "http" and loopback:
         return  # a local test server
-    raise ConfigError(f"GITHUB_API_URL must be an https:// URL (got {url!r}); tokyo does not send "
-                      "the token over plain HTTP")
+    raise ConfigError(
+        f"GITHUB_API_URL must be an https:// URL (got {url!r}); tokyo does not send the token over plain HTTP"
+    )
 
 
 # --- runner I/O -----------------------------------------------------------------------------
@@ -332,8 +358,11 @@ class RunnerFiles(Protocol):
     """The runner's files a step writes: ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY`` (each
     ``None`` outside Actions). :class:`ActionContext` is one."""
 
-    output_path: Path | None
-    summary_path: Path | None
+    @property
+    def output_path(self) -> Path | None: ...
+
+    @property
+    def summary_path(self) -> Path | None: ...
 
 
 @dataclass
@@ -378,7 +407,8 @@ def append_step_summary(ctx: RunnerFiles, markdown: str) -> bool:
         cut = data[: MAX_STEP_SUMMARY_BYTES - 400].decode("utf-8", errors="ignore")
         markdown = cut[: cut.rfind("\n") + 1] + (
             "\n\n_The report was cut at GitHub's 1 MiB job-summary limit; the SARIF file and the "
-            "job log have everything._\n")
+            "job log have everything._\n"
+        )
     with ctx.summary_path.open("a", encoding="utf-8") as fh:
         fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
     return True

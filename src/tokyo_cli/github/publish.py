@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.policy import rank_key
+from tokyo_cli.git.repo import Changeset
 from tokyo_cli.github.client import GitHubClient, GitHubError
 from tokyo_cli.github.comments import (
     SUMMARY_MARKER,
@@ -44,10 +44,9 @@ from tokyo_cli.github.comments import (
 )
 from tokyo_cli.github.context import PullRequest
 from tokyo_cli.github.state import Decision, PullState
+from tokyo_cli.policy import rank_key
+from tokyo_cli.report import agent_names, one_line, shown_findings
 from tokyo_cli.report.markdown import code_span, escape_block
-from tokyo_cli.report import one_line
-from tokyo_cli.report import agent_names, shown_findings
-from tokyo_cli.git.repo import Changeset
 from tokyo_cli.results import RunResult
 
 NOT_ON_DIFF = "Not on a changed line"
@@ -149,11 +148,30 @@ def plan_review(result: RunResult, changes: Changeset, *, already: set[str], max
         elif len(plan.inline) >= max_comments:
             plan.listed.append(Listed(f, OVER_LIMIT))
         else:
-            plan.inline.append(PlannedComment(f, _payload(f, lines, names)))
+            plan.inline.append(PlannedComment(f, _payload(f, _patch_lines(f, changes) or lines, names)))
     return plan
 
 
+def _patch_lines(f: Finding, changes: Changeset) -> tuple[int | None, int] | None:
+    """Where a fix step's patch fits one suggestion: its one hunk's replaced lines, when they
+    are lines of one diff hunk and include the finding's line; ``None`` otherwise."""
+    from tokyo_cli.engine.tasks.patches import suggestion
+
+    fit = suggestion(f.patch) if f.patch else None
+    if fit is None or fit[0] != f.path or f.line is None or not fit[1] <= f.line <= fit[2]:
+        return None
+    placed = comment_lines(f.model_copy(update={"line": fit[1], "end_line": fit[2]}), changes)
+    return placed if placed == ((fit[1] if fit[1] != fit[2] else None), fit[2]) else None
+
+
 def _payload(f: Finding, lines: tuple[int | None, int], names: dict[str, str]) -> dict[str, Any]:
+    """A review comment at ``lines``; a fix step's one-hunk patch that fits them becomes its
+    suggestion block (:func:`tokyo_cli.engine.tasks.patches.suggestion`)."""
+    from tokyo_cli.engine.tasks.patches import suggestion
+
+    fit = suggestion(f.patch) if f.patch else None
+    if fit is not None and (lines[0] or lines[1], lines[1]) == (fit[1], fit[2]):
+        f = f.model_copy(update={"suggestion": fit[3], "line": fit[1], "end_line": fit[2]})
     start, line = lines
     exact = (start or line) == f.line and line == (f.end_line or f.line)
     payload: dict[str, Any] = {"path": f.path, "line": line, "side": "RIGHT"}
@@ -192,9 +210,17 @@ class Prefetched:
     decisions: list[Decision] = field(default_factory=list)
 
 
-def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes: Changeset, *,
-            max_comments: int = DEFAULT_MAX_COMMENTS, trusted_logins: set[str] | None = None,
-            run_url: str | None = None, known: Prefetched | None = None) -> PublishOutcome:
+def publish(
+    client: GitHubClient,
+    pull: PullRequest,
+    result: RunResult,
+    changes: Changeset,
+    *,
+    max_comments: int = DEFAULT_MAX_COMMENTS,
+    trusted_logins: set[str] | None = None,
+    run_url: str | None = None,
+    known: Prefetched | None = None,
+) -> PublishOutcome:
     """Post the review (when there is anything new) and create or edit the summary comment.
 
     With ``known`` (the pull request's state, read before the review) nothing is read twice,
@@ -223,25 +249,37 @@ def publish(client: GitHubClient, pull: PullRequest, result: RunResult, changes:
         out.error, out.forbidden = str(exc), exc.forbidden
         if exc.forbidden:
             return out  # a read-only token: the summary would be refused too
-    marker, decided = None, ()
+    marker: str | None = None
+    decided: tuple[str, ...] = ()
     if state is not None:
         posted = set(already)
         if plan is not None and out.review_id is not None:
             posted |= {c.finding.fingerprint for c in plan.inline} | {x.finding.fingerprint for x in plan.listed}
-        new_state = PullState(head=pull.head_sha if out.error is None else state.head,
-                              posted=posted, decisions=dict(state.decisions))
+        new_state = PullState(
+            head=pull.head_sha if out.error is None else state.head, posted=posted, decisions=dict(state.decisions)
+        )
         marker = new_state.marker()
         decided = tuple(_decision_line(d) for d in new_state.decisions.values())
-    stats = SummaryStats(inline=out.inline, listed=out.listed, already_posted=out.already_posted,
-                         dismissed=out.dismissed, review_url=out.review_url, review_error=out.error,
-                         state_marker=marker, decisions=decided)
+    stats = SummaryStats(
+        inline=out.inline,
+        listed=out.listed,
+        already_posted=out.already_posted,
+        dismissed=out.dismissed,
+        review_url=out.review_url,
+        review_error=out.error,
+        state_marker=marker,
+        decisions=decided,
+    )
     body = summary_comment(result, stats, run_url=run_url)
     try:
         if known is not None:
             existing = [known.summary] if known.summary else []
         else:
-            existing = [c for c in client.list_issue_comments(o, r, n)
-                        if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)]
+            existing = [
+                c
+                for c in client.list_issue_comments(o, r, n)
+                if _trusted(c, trusted_logins) and str(c.get("body") or "").startswith(SUMMARY_MARKER)
+            ]
         if existing:
             comment = client.update_issue_comment(o, r, int(existing[0]["id"]), body)
         else:
@@ -260,8 +298,9 @@ def _decision_line(d: Decision) -> str:
     return f"{code_span(d.fingerprint)} {what} by {code_span(one_line(d.by))}{why}"
 
 
-def _post_review(client: GitHubClient, pull: PullRequest, plan: ReviewPlan, out: PublishOutcome,
-                 run_url: str | None) -> None:
+def _post_review(
+    client: GitHubClient, pull: PullRequest, plan: ReviewPlan, out: PublishOutcome, run_url: str | None
+) -> None:
     try:
         review = client.create_review(pull.owner, pull.repo, pull.number, _review_payload(pull, plan, run_url, out))
     except GitHubError as exc:

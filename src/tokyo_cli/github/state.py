@@ -30,10 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
-
-from typing import TYPE_CHECKING
 
 from tokyo_cli.github.comments import fingerprints_in
 
@@ -42,10 +40,14 @@ if TYPE_CHECKING:
 
 STATE_VERSION = 1
 STATE_LINES = re.compile(r"^<!-- tokyo:(?:state|decision) [^\n]*-->\n?", re.MULTILINE)
-_STATE = re.compile(r"^<!-- tokyo:state 1 head (-|[0-9a-f]{40}|[0-9a-f]{64}) posted (-|[0-9a-f,]{16,200000}) -->$",
-                    re.MULTILINE)
-_DECISION = re.compile(r"^<!-- tokyo:decision ([0-9a-f]{16}) (dismissed|accepted) ([A-Za-z0-9\[\]-]{1,60}) "
-                       r"(\d{1,19}|-) ([A-Za-z0-9%._~-]{0,1000}) -->$", re.MULTILINE)
+_STATE = re.compile(
+    r"^<!-- tokyo:state 1 head (-|[0-9a-f]{40}|[0-9a-f]{64}) posted (-|[0-9a-f,]{16,200000}) -->$", re.MULTILINE
+)
+_DECISION = re.compile(
+    r"^<!-- tokyo:decision ([0-9a-f]{16}) (dismissed|accepted) ([A-Za-z0-9\[\]-]{1,60}) "
+    r"(\d{1,19}|-) ([A-Za-z0-9%._~-]{0,1000}) -->$",
+    re.MULTILINE,
+)
 _COMMAND = re.compile(r"^\s*/tokyo\s+(review|dismiss|accept|help)\b[ \t]*([^\r\n]*)", re.IGNORECASE)
 _FP = re.compile(r"^[0-9a-f]{16}$")
 MAX_POSTED = 3000  # 17 characters each: about 51,000 of a summary's 65,536
@@ -86,8 +88,10 @@ class PullState:
         for d in self.decisions.values():
             login = d.by if re.fullmatch(r"[A-Za-z0-9\[\]-]{1,60}", d.by) else "unknown"
             reason = quote(d.reason[:MAX_REASON], safe="")
-            lines.append(f"<!-- tokyo:decision {d.fingerprint} {d.status} {login} "
-                         f"{d.comment_id if d.comment_id is not None else '-'} {reason} -->")
+            lines.append(
+                f"<!-- tokyo:decision {d.fingerprint} {d.status} {login} "
+                f"{d.comment_id if d.comment_id is not None else '-'} {reason} -->"
+            )
         return "\n".join(lines)
 
 
@@ -102,8 +106,9 @@ def parse_state(body: str | None) -> PullState:
     if m.group(2) != "-":
         state.posted = {fp for fp in m.group(2).split(",") if _FP.match(fp)}
     for fp, status, login, cid, reason in _DECISION.findall(text):
-        state.decisions[fp] = Decision(fp, status, unquote(reason)[:MAX_REASON], login,
-                                       None if cid == "-" else int(cid))
+        state.decisions[fp] = Decision(
+            fp, status, unquote(reason)[:MAX_REASON], login, None if cid == "-" else int(cid)
+        )
     return state
 
 
@@ -138,8 +143,9 @@ def has_write_access(item: dict[str, Any], check: PermissionCheck) -> bool:
     return check(login)
 
 
-def decisions_from_replies(comments: list[dict[str, Any]], ours: dict[int, set[str]],
-                           check: PermissionCheck) -> tuple[list[Decision], list[str]]:
+def decisions_from_replies(
+    comments: list[dict[str, Any]], ours: dict[int, set[str]], check: PermissionCheck
+) -> tuple[list[Decision], list[str]]:
     """Decisions in replies to tokyo's inline comments, oldest first, and refusals (text).
 
     Args:
@@ -181,8 +187,9 @@ def decisions_from_replies(comments: list[dict[str, Any]], ours: dict[int, set[s
 RESOLVED_REASON = "review thread resolved on GitHub"
 
 
-def decisions_from_threads(threads: list[ReviewThread], ours: dict[int, set[str]],
-                           check: PermissionCheck) -> tuple[list[Decision], list[str]]:
+def decisions_from_threads(
+    threads: list[ReviewThread], ours: dict[int, set[str]], check: PermissionCheck
+) -> tuple[list[Decision], list[str]]:
     """Dismissals from resolved review threads that tokyo opened, and refusals (text).
 
     A thread counts when its first comment is one of ``ours`` (comment id -> fingerprints)
@@ -198,14 +205,17 @@ def decisions_from_threads(threads: list[ReviewThread], ours: dict[int, set[str]
             continue
         login = t.resolved_by
         if login is None or login.endswith("[bot]"):
-            refused.append(f"a review thread resolved by {login or 'an unknown user'} was not taken as a "
-                           "dismissal: only users with write access decide")
+            refused.append(
+                f"a review thread resolved by {login or 'an unknown user'} was not taken as a "
+                "dismissal: only users with write access decide"
+            )
             continue
         if login not in cache:
             cache[login] = check(login)
         if not cache[login]:
-            refused.append(f"a review thread resolved by {login} was not taken as a dismissal: no write "
-                           "access to the repository")
+            refused.append(
+                f"a review thread resolved by {login} was not taken as a dismissal: no write access to the repository"
+            )
             continue
         for fp in sorted(ours[t.first_comment_id]):
             found.append(Decision(fp, "dismissed", RESOLVED_REASON, login, None))

@@ -22,16 +22,19 @@ def publish_step(result: RunResult, *, sarif_written: bool, env: Mapping[str, st
     from tokyo_cli.report.markdown import render_markdown
 
     files = StepFiles.from_env(os.environ if env is None else env)
-    set_outputs(files, {
-        "run-id": "" if result.run_id is None else result.run_id,
-        "status": result.status,
-        "findings": len(result.findings),
-        **result.severity_counts(),
-        "blocking": len(result.blocking()),
-        "posted": "false",
-        "sarif-written": "true" if sarif_written else "false",
-        "head-sha": result.head_sha or "",
-    })
+    set_outputs(
+        files,
+        {
+            "run-id": "" if result.run_id is None else result.run_id,
+            "status": result.status,
+            "findings": len(result.findings),
+            **result.severity_counts(),
+            "blocking": len(result.blocking()),
+            "posted": "false",
+            "sarif-written": "true" if sarif_written else "false",
+            "head-sha": result.head_sha or "",
+        },
+    )
     append_step_summary(files, render_markdown(result))
 
 

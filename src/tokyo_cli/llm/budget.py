@@ -84,8 +84,9 @@ class Budget:
     def _fits(self, usd: float) -> bool:
         return self.max_cost_usd is None or self.spent_usd + self.reserved_usd + usd <= self.max_cost_usd + 1e-12
 
-    def settle(self, reservation: Reservation, outcome: Outcome, cost_usd: float | None = None, *,
-               measured: bool = False) -> None:
+    def settle(
+        self, reservation: Reservation, outcome: Outcome, cost_usd: float | None = None, *, measured: bool = False
+    ) -> None:
         """Release ``reservation`` and book what the attempt cost (see module docstring).
         ``measured``: ``cost_usd`` is what a gateway billed (a LiteLLM Proxy's cost header),
         booked even for a model without a known price (which then no longer counts as unpriced)."""

@@ -65,9 +65,7 @@ def refused(message: str) -> CallFailure:
     return failure
 
 
-def classify(
-    model: str, exc: Exception, *, timeout_s: float, api_base: str | None, secrets: list[str]
-) -> CallFailure:
+def classify(model: str, exc: Exception, *, timeout_s: float, api_base: str | None, secrets: list[str]) -> CallFailure:
     """Turn a litellm/openai exception from calling ``model`` into a :class:`CallFailure`.
 
     401/403 name the env var to set; 400/404/422 are not retried; 429, 5xx, timeouts and
@@ -91,8 +89,9 @@ def classify(
             at = f"{_origin(url)} ({provider})" if url else provider
         if cause is None or cause == "connection failed":  # no precise cause: the text may say more
             detail = _detail(exc, secrets)
-            return _failure(f"{model}: connection failed at {at}" + (f": {detail}" if detail else ""), exc,
-                            secrets, retryable=True)
+            return _failure(
+                f"{model}: connection failed at {at}" + (f": {detail}" if detail else ""), exc, secrets, retryable=True
+            )
         return _failure(f"{model}: {cause} at {at}", exc, secrets, retryable=True)
     detail = _detail(exc, secrets)
     tail = f": {detail}" if detail else ""
@@ -103,11 +102,17 @@ def classify(
         message = f"{model}: authentication failed (HTTP {status}){where}: check {env}"
         return _failure(message, exc, secrets, retryable=False)
     if status == 429:
-        return _failure(f"{model}: rate limited (HTTP 429){where}{tail}", exc, secrets, retryable=True,
-                        retry_after=retry_after(exc))
+        return _failure(
+            f"{model}: rate limited (HTTP 429){where}{tail}", exc, secrets, retryable=True, retry_after=retry_after(exc)
+        )
     if isinstance(status, int) and status >= 500:
-        return _failure(f"{model}: provider error (HTTP {status}){where}{tail}", exc, secrets, retryable=True,
-                        retry_after=retry_after(exc))
+        return _failure(
+            f"{model}: provider error (HTTP {status}){where}{tail}",
+            exc,
+            secrets,
+            retryable=True,
+            retry_after=retry_after(exc),
+        )
     if status == 404:
         return _failure(f"{model}: model not found (HTTP 404){where}{tail}", exc, secrets, retryable=False)
     if isinstance(status, int) and 400 <= status < 500:
@@ -125,7 +130,9 @@ def classify(
 # is a rate limit (retried); one with them will not pass until the budget resets.
 _PROXY_BUDGET = re.compile(
     r"budget_exceeded|budget has been exceeded|crossed budget|exceeded budget|max budget limit reached|"
-    r"exceededtokenbudget|exceeded (?:the )?(?:key|team|user|proxy|end.?user) budget", re.IGNORECASE)
+    r"exceededtokenbudget|exceeded (?:the )?(?:key|team|user|proxy|end.?user) budget",
+    re.IGNORECASE,
+)
 
 
 def is_proxy_budget_error(exc: BaseException) -> bool:
@@ -155,8 +162,9 @@ def debug_enabled() -> bool:
     return os.environ.get("TOKYO_DEBUG", "").strip().lower() in ("1", "true", "yes")
 
 
-def _failure(message: str, exc: BaseException, secrets: list[str], *, retryable: bool,
-             retry_after: float | None = None) -> CallFailure:
+def _failure(
+    message: str, exc: BaseException, secrets: list[str], *, retryable: bool, retry_after: float | None = None
+) -> CallFailure:
     """The :class:`CallFailure`; with TOKYO_DEBUG=1 the raw text follows as ``[raw: ...]``."""
     if debug_enabled():
         raw = " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -166,8 +174,11 @@ def _failure(message: str, exc: BaseException, secrets: list[str], *, retryable:
 
 
 # The parts of litellm's text that are about litellm, not about the provider.
-_LITELLM_TAIL = re.compile(r"\s*(Handle with `litellm\.\w+`|Received Model Group=|Available Model Group|"
-                           r"LiteLLM Retried:|model_group=|For more information check:).*$", re.S)
+_LITELLM_TAIL = re.compile(
+    r"\s*(Handle with `litellm\.\w+`|Received Model Group=|Available Model Group|"
+    r"LiteLLM Retried:|model_group=|For more information check:).*$",
+    re.S,
+)
 _OBJECT_REPR = re.compile(r"<[^<>]*\bobject at 0x[0-9a-fA-F]+>")
 _INTERNALS = ("Traceback", 'File "', "litellm", "object at 0x", "ssl:")
 _SAYS_NOTHING = {"connection error", "internal server error", "server error", "error", "none", "unknown error"}

@@ -30,12 +30,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.llm.budget import Budget
 from tokyo_cli.errors import BudgetExceeded, ProviderError
+from tokyo_cli.llm.budget import Budget
 from tokyo_cli.llm.errors import CallFailure, classify, proxy_budget_stop, refused, timed_out
+from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, wire_model_name
 from tokyo_cli.llm.stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
 from tokyo_cli.safety.masking import mask_data
-from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, wire_model_name
 
 __all__ = [
     "FallingBack",
@@ -411,7 +411,7 @@ class Gateway:
         concurrent callers hit by the same 429 do not retry in lockstep."""
         if retry_after is not None and retry_after >= 0:
             return min(retry_after, self.max_backoff_s) + random.uniform(0, self.backoff_s / 10)
-        base = min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+        base = min(self.backoff_s * 2.0 ** (attempt - 1), self.max_backoff_s)
         return base * random.uniform(0.5, 1.0)
 
     def _slot(self, key: str) -> asyncio.Semaphore:
@@ -436,11 +436,13 @@ class Gateway:
             try:
                 async with asyncio.timeout(self.timeout_s):
                     if on_text is not None and server not in self._no_stream:
-                        stream = await litellm.acompletion(**kwargs, stream=True, stream_options={"include_usage": True})
+                        stream = await litellm.acompletion(
+                            **kwargs, stream=True, stream_options={"include_usage": True}
+                        )
                         streamed = await self._read_or_give_up(stream, on_text, server, model)
                     if streamed is None:
                         raw = await litellm.acompletion(**kwargs)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 raise timed_out(model, self.timeout_s) from None
             except Exception as exc:  # litellm maps provider errors onto openai's classes
                 raise classify(
@@ -485,8 +487,9 @@ class Gateway:
         try:
             streamed = await read_stream(stream, on_text)
         except Exception as exc:  # cancellation (the timeout) is a BaseException: not caught
-            log.info("%s: the stream from %s broke (%s); asking again without streaming",
-                     model, server, type(exc).__name__)
+            log.info(
+                "%s: the stream from %s broke (%s); asking again without streaming", model, server, type(exc).__name__
+            )
             self._no_stream.add(server)
             return None
         if not streamed.content and not streamed.completion_tokens:
@@ -546,9 +549,7 @@ class Gateway:
                 self._json_support[key] = False
         return self._json_support[key]
 
-    def _cost(
-        self, litellm: Any, model: str, raw: Any, *, tokens: tuple[int, int] | None = None
-    ) -> float | None:
+    def _cost(self, litellm: Any, model: str, raw: Any, *, tokens: tuple[int, int] | None = None) -> float | None:
         """USD for ``raw`` (or, when ``raw`` is None, for ``tokens`` = (prompt, completion)) at
         ``model``'s list price; ``None`` when litellm has no price."""
         try:
@@ -595,7 +596,9 @@ def gateway_cost(response: Any) -> float | None:
     hidden = getattr(response, "_hidden_params", None)
     if isinstance(hidden, dict):
         extra = hidden.get("additional_headers") or {}
-        sources.append({k.removeprefix("llm_provider-"): v for k, v in extra.items()} if isinstance(extra, dict) else None)
+        sources.append(
+            {k.removeprefix("llm_provider-"): v for k, v in extra.items()} if isinstance(extra, dict) else None
+        )
     for headers in sources:
         if not headers:
             continue

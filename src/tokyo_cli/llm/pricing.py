@@ -190,8 +190,9 @@ def anthropic_encoding(path: Path) -> Any:
         token = bytes(alphabet[c] for c in left + right)
         ranks.setdefault(token, len(ranks))
     specials = {t["content"]: len(ranks) + i for i, t in enumerate(data.get("added_tokens") or [])}
-    enc = tiktoken.Encoding("litellm-anthropic", pat_str=_BYTE_LEVEL_SPLIT, mergeable_ranks=ranks,
-                            special_tokens=specials)
+    enc = tiktoken.Encoding(
+        "litellm-anthropic", pat_str=_BYTE_LEVEL_SPLIT, mergeable_ranks=ranks, special_tokens=specials
+    )
     enc.nfkc = (data.get("normalizer") or {}).get("type") == "NFKC"  # type: ignore[attr-defined]
     return enc
 
@@ -223,7 +224,9 @@ def count_tokens(model: str, texts: Sequence[str]) -> list[int]:
 
 def _count(enc: Any, texts: Sequence[str]) -> list[int]:
     if getattr(enc, "nfkc", False):  # the Anthropic file: NFKC first; its added tokens match in text
-        return [len(enc.encode(t if t.isascii() else unicodedata.normalize("NFKC", t), allowed_special="all"))
-                for t in texts]
+        return [
+            len(enc.encode(t if t.isascii() else unicodedata.normalize("NFKC", t), allowed_special="all"))
+            for t in texts
+        ]
     encode = enc.encode_ordinary
     return [len(encode(t)) for t in texts]

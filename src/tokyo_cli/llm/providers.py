@@ -21,9 +21,14 @@ from tokyo_cli.safety.masking import mask_secrets
 # must all be set. The rules are litellm's own (litellm.validate_environment, litellm 1.109;
 # tests/test_providers.py compares them for every packaged model and a list of common ones),
 # plus names litellm's call path reads that validate_environment does not list (Together's).
-_AWS = (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), ("AWS_PROFILE",), ("AWS_ROLE_ARN",),
-        ("AWS_WEB_IDENTITY_TOKEN_FILE",), ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",),
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI",))
+_AWS = (
+    ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+    ("AWS_PROFILE",),
+    ("AWS_ROLE_ARN",),
+    ("AWS_WEB_IDENTITY_TOKEN_FILE",),
+    ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",),
+    ("AWS_CONTAINER_CREDENTIALS_FULL_URI",),
+)
 CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
     "anthropic": (("ANTHROPIC_API_KEY",), ("ANTHROPIC_AUTH_TOKEN",)),
     "openai": (("OPENAI_API_KEY",),),
@@ -36,8 +41,12 @@ CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
     "openrouter": (("OPENROUTER_API_KEY",),),
     "perplexity": (("PERPLEXITYAI_API_KEY",),),
     "together_ai": (("TOGETHERAI_API_KEY",), ("TOGETHER_API_KEY",), ("TOGETHER_AI_API_KEY",)),
-    "fireworks_ai": (("FIREWORKS_AI_API_KEY",), ("FIREWORKS_API_KEY",), ("FIREWORKSAI_API_KEY",),
-                     ("FIREWORKS_AI_TOKEN",)),
+    "fireworks_ai": (
+        ("FIREWORKS_AI_API_KEY",),
+        ("FIREWORKS_API_KEY",),
+        ("FIREWORKSAI_API_KEY",),
+        ("FIREWORKS_AI_TOKEN",),
+    ),
     "cohere": (("COHERE_API_KEY",),),
     "azure": (("AZURE_API_KEY", "AZURE_API_BASE", "AZURE_API_VERSION"),),
     # A bare "gemini-*" id goes here too (litellm routes it to Vertex AI, not AI Studio).

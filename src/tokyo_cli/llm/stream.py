@@ -48,7 +48,9 @@ async def read_stream(stream: AsyncIterator[Any], on_text: TextListener | None) 
             out.chunks.append(chunk)
             out.last_chunk_at = time.monotonic()
             usage = getattr(chunk, "usage", None)
-            if usage is not None and (getattr(usage, "prompt_tokens", None) or getattr(usage, "completion_tokens", None)):
+            if usage is not None and (
+                getattr(usage, "prompt_tokens", None) or getattr(usage, "completion_tokens", None)
+            ):
                 out.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
                 out.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
             choices = getattr(chunk, "choices", None) or []

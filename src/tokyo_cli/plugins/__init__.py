@@ -29,8 +29,17 @@ from tokyo_cli.plugins.hookspecs import hookimpl
 if TYPE_CHECKING:
     from tokyo_cli.results import RunResult
 
-__all__ = ["ENTRY_POINT_GROUP", "PLUGINS_ENV", "PluginInfo", "Registry", "ReportFormatPlugin", "hookimpl",
-           "registry", "reset", "warning_line"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PLUGINS_ENV",
+    "PluginInfo",
+    "Registry",
+    "ReportFormatPlugin",
+    "hookimpl",
+    "registry",
+    "reset",
+    "warning_line",
+]
 
 ENTRY_POINT_GROUP = "tokyo"
 PLUGINS_ENV = "TOKYO_PLUGINS"
@@ -150,8 +159,9 @@ def _load() -> Registry:
         dist_name = dist.metadata["Name"] if dist is not None else None
         if wanted is not None and ep.name not in wanted and dist_name not in wanted:
             continue
-        info = PluginInfo(name=ep.name, distribution=dist_name, version=dist.version if dist is not None else None,
-                          module=ep.value)
+        info = PluginInfo(
+            name=ep.name, distribution=dist_name, version=dist.version if dist is not None else None, module=ep.value
+        )
         reg.plugins.append(info)
         if any(p.name == ep.name for p in reg.plugins[:-1]):
             info.error = f"another plugin is already called {ep.name!r}"
@@ -214,8 +224,12 @@ def _collect(manager: Any, module: Any, plugin: str, staged: Registry, loaded: R
             raise _Refused(f"workflow path {path} does not exist")
         staged.workflow_files += [(plugin, p) for p in files]
 
-    registers = {"register_analyzers": analyzer, "register_report_formats": report_format,
-                 "register_agents": agents, "register_workflows": workflows}
+    registers = {
+        "register_analyzers": analyzer,
+        "register_report_formats": report_format,
+        "register_agents": agents,
+        "register_workflows": workflows,
+    }
     for hook_name, register in registers.items():
         for impl in getattr(manager.hook, hook_name).get_hookimpls():
             if impl.plugin is module:

@@ -41,6 +41,7 @@ __all__ = [
     "BUILTIN_FORMATS",
     "STEP_STATUS_STYLE",
     "NotReviewed",
+    "blocking_label",
     "caveats",
     "clean_text",
     "compact_counts",
@@ -57,12 +58,14 @@ __all__ = [
     "not_reviewed",
     "offline_note",
     "offline_notes",
+    "one_line",
     "problems",
     "quote_path",
     "render_json",
     "render_markdown",
     "render_terminal",
     "shown_findings",
+    "verification_text",
 ]
 
 SEVERITIES: list[Severity] = list(Severity)  # critical first, info last
@@ -98,7 +101,7 @@ def __getattr__(name: str) -> Any:
 def finding_location(f: Finding) -> str:
     """``f.location`` with its path through :func:`quote_path`: ``src/a.py:3``, or
     ``"evil\nname.py":3`` for a path that would otherwise break the line."""
-    return quote_path(f.path) + f.location[len(f.path):]
+    return quote_path(f.path) + f.location[len(f.path) :]
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -208,6 +211,25 @@ def cwe_text(f: Finding) -> str:
     """``"CWE-89, CWE-79"`` for the finding's CWE ids ("" without any): ints only, so safe
     in every format as is."""
     return ", ".join(f"CWE-{int(n)}" for n in f.cwe)
+
+
+def verification_text(f: Finding, names: dict[str, str]) -> str | None:
+    """One line on what a verify step said about ``f`` ("verified by Kenji", "corrected by
+    Kenji: REASON", "rejected by Kenji: REASON", "not verified: REASON"), cleaned; ``None``
+    when no verify step judged it."""
+    if f.verification is None:
+        return None
+    who = one_line(names.get(f.verified_by or "", f.verified_by or "the verifier"))
+    head = "not verified" if f.verification == "unverified" else f"{f.verification} by {who}"
+    reason = one_line(clean_text(f.verification_reason or ""))[:500]
+    return f"{head}: {reason}" if reason and f.verification != "verified" else head
+
+
+def blocking_label(result: RunResult) -> str:
+    """The totals row name for :meth:`RunResult.blocking`: "At or above high", with
+    "(verified only)" or "(corroborated only)" under a workflow's ``block_on``."""
+    label = f"At or above {result.fail_on.value}"
+    return label if result.block_on == "all" else f"{label} ({result.block_on} only)"
 
 
 def failed_calls(step: StepResult) -> int:
@@ -425,7 +447,6 @@ def group_by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]
     return sorted(groups.items(), key=lambda kv: (rank_key(kv[1][0])[:4], kv[0]))
 
 
-
 def shown_findings(result: RunResult) -> tuple[list[Finding], list[Finding]]:
     """``(shown, hidden)``: the run's findings at or above its display threshold
     (``result.min_severity``, from ``--min-severity`` or the workflow) and those below it.
@@ -444,5 +465,7 @@ def hidden_note(result: RunResult) -> str | None:
     if not hidden:
         return None
     counts = compact_counts(count_by_severity(hidden))
-    return (f"{plural(len(hidden), 'finding')} below {result.min_severity.value} not shown ({counts}): "
-            "every finding is in the JSON and SARIF reports and in history; --min-severity info shows them")
+    return (
+        f"{plural(len(hidden), 'finding')} below {result.min_severity.value} not shown ({counts}): "
+        "every finding is in the JSON and SARIF reports and in history; --min-severity info shows them"
+    )

@@ -16,6 +16,7 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "started_at": str, "finished_at": str | null,   # ISO 8601
         "seconds": float,                 # wall time
         "fail_on": "critical" | "high" | "medium" | "low" | "info",
+        "block_on": "all" | "verified" | "corroborated",   # which findings fail_on counts
         "min_severity": str,              # display threshold of terminal/Markdown/GitHub
                                           # (this report lists every finding regardless)
         "offline": bool,
@@ -45,7 +46,8 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
       "totals": {
         "findings": int,
         "by_severity": {"critical": int, "high": int, "medium": int, "low": int, "info": int},
-        "blocking": int,                  # findings at or above fail_on
+        "blocking": int,                  # findings at or above fail_on (that block_on counts)
+        "rejected": int,                  # findings a verify step rejected (not in "findings")
         "dropped": int,                   # model findings that could not be anchored
         "suppressed": int,                # findings left out: dismissed in the findings ledger
         "calls": int,
@@ -55,7 +57,7 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "cost_usd": float | null          # null when no call had a known price
       },
       "steps": [{
-        "id": str, "agent": str, "agent_name": str, "task": "review" | "synthesize",
+        "id": str, "agent": str, "agent_name": str, "task": "review" | "synthesize" | "verify",
         "status": "ok" | "partial" | "offline" | "failed" | "skipped" | "pending" | "running",
         "model": str | null,              # the model that answered; null when offline
         "configured_model": str | null, "credential_env": [str],
@@ -89,12 +91,23 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "suggestion": str | null, "confidence": float | null, "rule": str | null,
         "agent": str, "agents": [str], "step": str, "source": "model" | "analyzer" | "synthesis",
         "status": str,
+        "verification": "verified" | "corrected" | "rejected" | "unverified" | null,
+        "verification_reason": str | null, "verified_by": str | null,   # a verify step's verdict
+        "patch": str | null,              # a fix step's checked unified diff
         "members": [{"fingerprint", "path", "line", "title", "severity"}],
                                           # a grouped finding: every repeat it stands for
         "cwe": [int],                     # CWE ids (89 = CWE-89); [] when none is known
         "file_line": int | null,          # line named off the changed lines (line is null)
         "corroborated": bool              # a model confirmed this analyzer finding
       }],
+      "rejected": [{...}],                # findings a verify step rejected, same shape
+      "walkthrough": {                    # null unless a describe step ran
+        "title": str, "description": str, "overview": str, "source": "model" | "offline",
+        "agent": str | null, "added": int, "removed": int, "risk_areas": [str],
+        "tests_touched": [str],
+        "files": [{"path", "old_path", "status", "added", "removed", "language", "test",
+                   "skipped", "summary"}]
+      } | null,
       "summary": str
     }
 
@@ -109,7 +122,6 @@ from typing import Any
 
 from tokyo_cli.findings import Finding
 from tokyo_cli.policy import rank_key
-from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
     caveats,
     count_by_severity,
@@ -117,7 +129,9 @@ from tokyo_cli.report import (
     not_reviewed,
     offline_note,
 )
+from tokyo_cli.report.walkthrough import walkthrough_dict
 from tokyo_cli.results import CallRecord, RunResult, StepResult
+from tokyo_cli.safety.masking import mask_data
 
 JSON_VERSION = 1
 
@@ -156,6 +170,7 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
             "finished_at": result.finished_at.isoformat() if result.finished_at else None,
             "seconds": round(result.seconds, 3),
             "fail_on": result.fail_on.value,
+            "block_on": result.block_on,
             "min_severity": result.min_severity.value,
             "offline": result.offline,
             "complete": not why,
@@ -173,6 +188,7 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
             "findings": len(result.findings),
             "by_severity": count_by_severity(result.findings),
             "blocking": len(result.blocking()),
+            "rejected": len(result.rejected),
             "dropped": sum(s.dropped_findings for s in result.steps),
             "suppressed": result.suppressed,
             "calls": len(result.calls),
@@ -196,6 +212,8 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
             for f in result.files
         ],
         "findings": [_finding(f) for f in sorted(result.findings, key=rank_key)],
+        "rejected": [_finding(f) for f in sorted(result.rejected, key=rank_key)],
+        "walkthrough": walkthrough_dict(result.walkthrough) if result.walkthrough is not None else None,
         "summary": result.summary,
     }
 
@@ -274,6 +292,10 @@ def _finding(f: Finding) -> dict[str, Any]:
         "step": f.step,
         "source": f.source,
         "status": f.status,
+        "verification": f.verification,
+        "verification_reason": f.verification_reason,
+        "verified_by": f.verified_by,
+        "patch": f.patch,
         "members": [m.model_dump(mode="json") for m in f.members],
         "cwe": list(f.cwe),
         "file_line": f.file_line,

@@ -24,16 +24,14 @@ from __future__ import annotations
 import re
 
 from tokyo_cli.findings import Finding
-from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import (
-    hidden_note,
-    shown_findings,
     agent_names,
+    blocking_label,
     caveats,
     clean_text,
+    commits_line,
     compact_counts,
     count_by_severity,
-    commits_line,
     cwe_text,
     empty_message,
     finding_body,
@@ -41,6 +39,7 @@ from tokyo_cli.report import (
     format_tokens,
     format_usd,
     group_by_file,
+    hidden_note,
     not_analyzed_count,
     not_analyzed_groups,
     not_reviewed,
@@ -48,12 +47,13 @@ from tokyo_cli.report import (
     one_line,
     plural,
     problems,
+    shown_findings,
+    verification_text,
 )
 from tokyo_cli.results import RunResult, StepResult
+from tokyo_cli.safety.masking import mask_data
 
-DEFAULT_TARGET_HINT = (
-    "(chosen by default — use `--staged`, `--base REF` or `--all` to choose)"
-)
+DEFAULT_TARGET_HINT = "(chosen by default — use `--staged`, `--base REF` or `--all` to choose)"
 
 NOT_ANALYZED_EXAMPLES = 3  # files listed per "not analyzed" row; the JSON report lists them all
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
@@ -76,6 +76,10 @@ def render_markdown(result: RunResult) -> str:
     out += _header(result)
     if result.steps:
         out += ["### Agents", "", *_steps_table(result), ""]
+    if result.walkthrough is not None:
+        from tokyo_cli.report.walkthrough import walkthrough_markdown
+
+        out += [walkthrough_markdown(result.walkthrough, heading="###"), ""]
     notes = offline_notes(result)
     for note in notes:
         out += [f"> **Offline:** {_prose(note)}", ">"]
@@ -102,13 +106,16 @@ def render_markdown(result: RunResult) -> str:
         out += [f"### Not analyzed ({plural(not_analyzed_count(missed), 'file')})", ""]
         out += ["| Agent | Analyzer | Files | Reason | Examples |", "|---|---|--:|---|---|"]
         for g in missed:
-            examples = ", ".join(code_span(p, table=True) + (f" ({_cell(d)})" if d else "")
-                                 for p, d in g.items[:NOT_ANALYZED_EXAMPLES])
+            examples = ", ".join(
+                code_span(p, table=True) + (f" ({_cell(d)})" if d else "") for p, d in g.items[:NOT_ANALYZED_EXAMPLES]
+            )
             more = len(g.items) - NOT_ANALYZED_EXAMPLES
             if more > 0:
                 examples += f", … and {more} more"
-            out.append(f"| {_cell(g.agent)} | {code_span(g.analyzer, table=True)} | {len(g.items)} "
-                       f"| {_cell(g.reason)} | {examples} |")
+            out.append(
+                f"| {_cell(g.agent)} | {code_span(g.analyzer, table=True)} | {len(g.items)} "
+                f"| {_cell(g.reason)} | {examples} |"
+            )
         out.append("")
 
     shown, hidden = shown_findings(result)
@@ -123,6 +130,20 @@ def render_markdown(result: RunResult) -> str:
         out += [f"_{_prose(hidden_note(result) or '')}_", ""]
     elif not shown:
         out += [f"**{_prose(empty_message(result))}**", ""]
+    if result.rejected:
+        names = agent_names(result)
+        out += [
+            f"### Rejected by verification ({len(result.rejected)})",
+            "",
+            "_False positives in the verifier's judgement: not counted above, kept in history._",
+            "",
+        ]
+        out += [
+            f"- **{f.severity.value.upper()}** · {code_span(f.location)} · {_prose(one_line(f.title))} — "
+            f"{_prose(verification_text(f, names) or '')}"
+            for f in result.rejected
+        ]
+        out.append("")
 
     summary = clean_text(result.summary).strip()
     if summary:
@@ -198,6 +219,9 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
         meta += f" · {_prose(one_line(f.category))}"
     if f.cwe:
         meta += f" · {cwe_text(f)}"
+    checked = verification_text(f, names)
+    if checked:
+        meta += f" · {_prose(checked)}"
     lines += [meta, ""]
     body = finding_body(f)
     if body:
@@ -205,6 +229,9 @@ def _finding(f: Finding, names: dict[str, str]) -> list[str]:
     suggestion = clean_text(f.suggestion).strip("\n")
     if suggestion.strip():
         lines += ["Suggestion:", "", fenced(suggestion, fence_language(f.path)), ""]
+    patch = clean_text(f.patch).strip("\n")
+    if patch.strip():
+        lines += ["Suggested patch (`tokyo fix` applies it):", "", fenced(patch, "diff"), ""]
     return lines
 
 
@@ -215,18 +242,23 @@ def _totals(result: RunResult) -> list[str]:
         findings += f" ({compact_counts(counts)})"
     rows = [
         ("Findings", findings),
-        (f"At or above {result.fail_on.value}", str(len(result.blocking()))),
+        (blocking_label(result), str(len(result.blocking()))),
     ]
+    if result.rejected:
+        rows.append(("Rejected", f"{len(result.rejected)} (by a verify step; not counted)"))
     dropped = sum(s.dropped_findings for s in result.steps)
     if dropped:
         rows.append(("Dropped", f"{dropped} (not anchored to the change)"))
     if result.suppressed:
-        rows.append(("Suppressed", f"{result.suppressed} (dismissed in the findings ledger: "
-                                   "`tokyo findings list --status dismissed`)"))
+        rows.append(
+            (
+                "Suppressed",
+                f"{result.suppressed} (dismissed in the findings ledger: `tokyo findings list --status dismissed`)",
+            )
+        )
     rows += [
         ("Model calls", str(len(result.calls))),
-        ("Tokens", f"{format_tokens(result.tokens_in)} in / "
-                   f"{format_tokens(result.tokens_out)} out"),
+        ("Tokens", f"{format_tokens(result.tokens_in)} in / {format_tokens(result.tokens_out)} out"),
         ("Cost", format_usd(result.cost_usd)),
         ("Wall time", f"{format_seconds(result.seconds)} s"),
     ]

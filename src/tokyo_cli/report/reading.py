@@ -20,7 +20,7 @@ the file and what is wrong, never a traceback.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -156,30 +156,71 @@ def _from_json(path: Path, doc: dict[str, Any]) -> RunResult:
     run = report.run
     steps = [
         StepResult(
-            step_id=s.id, agent=s.agent, agent_name=s.agent_name or s.agent,
+            step_id=s.id,
+            agent=s.agent,
+            agent_name=s.agent_name or s.agent,
             task="synthesize" if s.task == "synthesize" else "review",
             status=s.status if s.status in _STEP_STATUSES else "failed",  # type: ignore[arg-type]
-            model=s.model, configured_model=s.configured_model, credential_env=s.credential_env, files=s.files,
-            dropped_findings=s.dropped, not_reviewed=s.not_reviewed, summary=s.summary, error=s.error,
+            model=s.model,
+            configured_model=s.configured_model,
+            credential_env=s.credential_env,
+            files=s.files,
+            dropped_findings=s.dropped,
+            not_reviewed=s.not_reviewed,
+            summary=s.summary,
+            error=s.error,
             seconds=s.seconds,
             calls=[_call(path, s, c) for c in s.calls],
-            analyzers=[AnalyzerNote(name=a.name, findings=a.findings, error=a.error, seconds=a.seconds,
-                                    not_analyzed={n.get("path", ""): n.get("reason", "") for n in a.not_analyzed})
-                       for a in s.analyzers],
+            analyzers=[
+                AnalyzerNote(
+                    name=a.name,
+                    findings=a.findings,
+                    error=a.error,
+                    seconds=a.seconds,
+                    not_analyzed={n.get("path", ""): n.get("reason", "") for n in a.not_analyzed},
+                )
+                for a in s.analyzers
+            ],
         )
         for s in report.steps
     ]
-    files = [FileEntry(path=f.path, old_path=f.old_path, status=f.status, added=f.added, removed=f.removed,
-                       skipped=None if f.reviewed else (f.reason or "not reviewed"), reviewed_by=f.reviewed_by)
-             for f in report.files]
+    files = [
+        FileEntry(
+            path=f.path,
+            old_path=f.old_path,
+            status=f.status,
+            added=f.added,
+            removed=f.removed,
+            skipped=None if f.reviewed else (f.reason or "not reviewed"),
+            reviewed_by=f.reviewed_by,
+        )
+        for f in report.files
+    ]
     return RunResult(
-        uid=run.uid, repo=run.repo, target=run.target, target_description=run.target_description,
-        target_chosen_by_default=run.target_chosen_by_default, base_sha=run.base_sha, head_sha=run.head_sha,
-        workflow=run.workflow, workflow_hash=run.workflow_hash, fail_on=run.fail_on, min_severity=run.min_severity,
+        uid=run.uid,
+        repo=run.repo,
+        target=run.target,
+        target_description=run.target_description,
+        target_chosen_by_default=run.target_chosen_by_default,
+        base_sha=run.base_sha,
+        head_sha=run.head_sha,
+        workflow=run.workflow,
+        workflow_hash=run.workflow_hash,
+        fail_on=run.fail_on,
+        min_severity=run.min_severity,
         status=run.status if run.status in _RUN_STATUSES else "failed",  # type: ignore[arg-type]
-        started_at=run.started_at, finished_at=run.finished_at, files=files, steps=steps,
-        findings=report.findings, suppressed=int(report.totals.get("suppressed") or 0), summary=report.summary,
-        error=run.error, offline=run.offline, branch=run.branch, notices=run.notices, shard=run.shard,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        files=files,
+        steps=steps,
+        findings=report.findings,
+        suppressed=int(report.totals.get("suppressed") or 0),
+        summary=report.summary,
+        error=run.error,
+        offline=run.offline,
+        branch=run.branch,
+        notices=run.notices,
+        shard=run.shard,
         merged=run.merged,
     )
 
@@ -232,11 +273,20 @@ def _from_sarif(path: Path, doc: dict[str, Any]) -> RunResult:
     findings = [_sarif_finding(path, i, r) for i, r in enumerate(results)]
     status = props.status if props.status in _RUN_STATUSES else "failed"
     return RunResult(
-        uid=props.uid, repo=_root(run), target=props.targetKind, target_description=props.target,
-        base_sha=props.baseSha, head_sha=props.headSha, workflow=props.workflow, fail_on=props.failOn,
+        uid=props.uid,
+        repo=_root(run),
+        target=props.targetKind,
+        target_description=props.target,
+        base_sha=props.baseSha,
+        head_sha=props.headSha,
+        workflow=props.workflow,
+        fail_on=props.failOn,
         status=status,  # type: ignore[arg-type]
-        started_at=started or datetime.now(timezone.utc), finished_at=finished, findings=findings,
-        shard=props.shard, merged=props.merged,
+        started_at=started or datetime.now(UTC),
+        finished_at=finished,
+        findings=findings,
+        shard=props.shard,
+        merged=props.merged,
     )
 
 
@@ -250,10 +300,14 @@ def _time(value: object) -> datetime | None:
 
 
 def _root(run: dict[str, Any]) -> str:
-    base = (run.get("originalUriBaseIds") or {}).get("%SRCROOT%") if isinstance(run.get("originalUriBaseIds"), dict) else None
+    base = (
+        (run.get("originalUriBaseIds") or {}).get("%SRCROOT%")
+        if isinstance(run.get("originalUriBaseIds"), dict)
+        else None
+    )
     uri = base.get("uri") if isinstance(base, dict) else None
     if isinstance(uri, str) and uri.startswith("file://"):
-        return unquote(uri[len("file://"):]).rstrip("/") or "/"
+        return unquote(uri[len("file://") :]).rstrip("/") or "/"
     return ""
 
 
@@ -290,17 +344,26 @@ def _sarif_finding(path: Path, index: int, result: object) -> Finding:
         raise ConfigError(f"{where} lacks a tokyo location, message or fingerprint") from None
     title, _, body = text.partition("\n\n")
     rule = str(result.get("ruleId") or "") if props.source == "analyzer" else None
-    cwe = [int(t.rsplit("-", 1)[1]) for t in props.tags if t.startswith("external/cwe/cwe-") and t.rsplit("-", 1)[1].isdigit()]
+    cwe = [
+        int(t.rsplit("-", 1)[1])
+        for t in props.tags
+        if t.startswith("external/cwe/cwe-") and t.rsplit("-", 1)[1].isdigit()
+    ]
     line = start if props.onChangedLine else None
     members = []
     for related in result.get("relatedLocations") or []:
         try:
             loc = related["physicalLocation"]
             extra = related.get("properties") or {}
-            members.append(GroupMember(
-                fingerprint=str(extra.get("fingerprint", "")), path=unquote(loc["artifactLocation"]["uri"]),
-                line=extra.get("line"), title=str(related["message"]["text"]),
-                severity=Severity(extra.get("severity", props.severity.value))))
+            members.append(
+                GroupMember(
+                    fingerprint=str(extra.get("fingerprint", "")),
+                    path=unquote(loc["artifactLocation"]["uri"]),
+                    line=extra.get("line"),
+                    title=str(related["message"]["text"]),
+                    severity=Severity(extra.get("severity", props.severity.value)),
+                )
+            )
         except (KeyError, TypeError, ValueError, ValidationError):
             raise ConfigError(f"{where}: a related location is not tokyo's") from None
     suggestion = None
@@ -311,13 +374,26 @@ def _sarif_finding(path: Path, index: int, result: object) -> Finding:
     status = props.status if props.status in ("open", "accepted", "dismissed") else "open"
     try:
         return Finding(
-            path=unquote(str(uri)), line=line, end_line=int(end) if line and isinstance(end, int) else None,
-            file_line=None if line or props.fileLevel else start, severity=props.severity, category=props.category,
-            title=title, body=body, suggestion=suggestion if isinstance(suggestion, str) else None,
-            confidence=props.confidence, agent=props.agents[0], agents=props.agents, step=props.step,
+            path=unquote(str(uri)),
+            line=line,
+            end_line=int(end) if line and isinstance(end, int) else None,
+            file_line=None if line or props.fileLevel else start,
+            severity=props.severity,
+            category=props.category,
+            title=title,
+            body=body,
+            suggestion=suggestion if isinstance(suggestion, str) else None,
+            confidence=props.confidence,
+            agent=props.agents[0],
+            agents=props.agents,
+            step=props.step,
             source=props.source if props.source in ("model", "analyzer", "synthesis") else "model",  # type: ignore[arg-type]
-            rule=rule or None, fingerprint=fingerprint, status=status, corroborated=props.corroborated,
-            members=members, cwe=cwe,
+            rule=rule or None,
+            fingerprint=fingerprint,
+            status=status,
+            corroborated=props.corroborated,
+            members=members,
+            cwe=cwe,
         )
     except ValidationError as exc:
         raise _invalid(Path(where), "tokyo SARIF result", exc) from None

@@ -33,7 +33,7 @@ import gzip
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,14 +41,12 @@ from urllib.parse import quote
 from tokyo_cli import __version__
 from tokyo_cli.findings import Finding, Severity
 from tokyo_cli.policy import rank_key
-from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.report import agent_names, clean_text, finding_body, problems
 from tokyo_cli.results import RunResult
+from tokyo_cli.safety.masking import mask_data
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "tokyoFingerprint/v1"
 SRCROOT = "%SRCROOT%"
 
@@ -133,8 +131,10 @@ def sarif_report(
 def _truncation_text(kept: int, total: int, reason: str | None) -> str | None:
     if kept >= total or reason is None:
         return None
-    return (f"SARIF truncated: {kept} of {total} results kept, the most severe first "
-            f"({reason}); the full list is in the Markdown and JSON reports and in history.")
+    return (
+        f"SARIF truncated: {kept} of {total} results kept, the most severe first "
+        f"({reason}); the full list is in the Markdown and JSON reports and in history."
+    )
 
 
 def _document(result: RunResult, findings: list[Finding], total: int, reason: str | None) -> dict[str, Any]:
@@ -164,8 +164,9 @@ def _document(result: RunResult, findings: list[Finding], total: int, reason: st
             rule["properties"]["security-severity"] = SECURITY_SEVERITY[sev]
         rule_list.append(rule)
     truncation = _truncation_text(len(findings), total, reason)
-    notes = [{"level": "error" if result.status == "failed" else "warning", "message": {"text": p}}
-             for p in problems(result)]
+    notes = [
+        {"level": "error" if result.status == "failed" else "warning", "message": {"text": p}} for p in problems(result)
+    ]
     if truncation:
         notes.append({"level": "warning", "message": {"text": truncation}})
     invocation: dict[str, Any] = {
@@ -177,33 +178,37 @@ def _document(result: RunResult, findings: list[Finding], total: int, reason: st
     if notes:
         invocation["toolExecutionNotifications"] = notes
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "tokyo",
-            "fullName": "tokyo-cli: a team of AI code reviewers",
-            "version": __version__,
-            "semanticVersion": __version__,
-            "rules": rule_list,
-        }},
+        "tool": {
+            "driver": {
+                "name": "tokyo",
+                "fullName": "tokyo-cli: a team of AI code reviewers",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": rule_list,
+            }
+        },
         "automationDetails": {"id": f"tokyo/{_slug(result.workflow) or 'review'}/{_run_key(result)}"},
         "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(result.repo)}},
         "invocations": [invocation],
         "results": results,
-        "properties": {"tokyo": {
-            "runId": result.run_id,
-            "status": result.status,
-            "target": result.target_description,
-            "baseSha": result.base_sha,
-            "headSha": result.head_sha,
-            "workflow": result.workflow,
-            "costUsd": None if result.cost_usd is None else round(result.cost_usd, 6),
-            "findings": total,
-            "truncated": None if truncation is None else {"kept": len(findings), "total": total, "reason": reason},
-            "uid": result.uid,
-            "targetKind": result.target,
-            "failOn": result.fail_on.value,
-            "shard": result.shard.model_dump() if result.shard else None,
-            "merged": result.merged.model_dump() if result.merged else None,
-        }},
+        "properties": {
+            "tokyo": {
+                "runId": result.run_id,
+                "status": result.status,
+                "target": result.target_description,
+                "baseSha": result.base_sha,
+                "headSha": result.head_sha,
+                "workflow": result.workflow,
+                "costUsd": None if result.cost_usd is None else round(result.cost_usd, 6),
+                "findings": total,
+                "truncated": None if truncation is None else {"kept": len(findings), "total": total, "reason": reason},
+                "uid": result.uid,
+                "targetKind": result.target,
+                "failOn": result.fail_on.value,
+                "shard": result.shard.model_dump() if result.shard else None,
+                "merged": result.merged.model_dump() if result.merged else None,
+            }
+        },
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
@@ -224,8 +229,10 @@ def _rule(rule_id: str, f: Finding, names: dict[str, str]) -> dict[str, Any]:
         help_text = f"Reported by the {tool} analyzer (run by {who}). {short}"
     else:
         short = f"{who}: {f.category} findings"
-        help_text = (f"Findings in the '{f.category}' category raised by {who}, a tokyo review "
-                     "agent. Each result's message explains the specific issue.")
+        help_text = (
+            f"Findings in the '{f.category}' category raised by {who}, a tokyo review "
+            "agent. Each result's message explains the specific issue."
+        )
     tags = ["tokyo", f.agent]
     category = _slug(f.category)
     if category and category not in tags:
@@ -291,28 +298,38 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
     if f.members:  # a grouped finding (tokyo_cli.engine.grouping): every repeat is a related location
         out["properties"]["members"] = len(f.members)
         out["relatedLocations"] = [
-            {"id": i, "physicalLocation": {"artifactLocation": _artifact(m.path), "region": {"startLine": m.line or 1}},
-             "message": {"text": _cap(clean_text(m.title).strip() or rule_id, MAX_MESSAGE_CHARS)},
-             # what tokyo merge needs to rebuild the member (tokyo_cli.report.reading)
-             "properties": {"fingerprint": m.fingerprint, "severity": m.severity.value, "line": m.line}}
+            {
+                "id": i,
+                "physicalLocation": {"artifactLocation": _artifact(m.path), "region": {"startLine": m.line or 1}},
+                "message": {"text": _cap(clean_text(m.title).strip() or rule_id, MAX_MESSAGE_CHARS)},
+                # what tokyo merge needs to rebuild the member (tokyo_cli.report.reading)
+                "properties": {"fingerprint": m.fingerprint, "severity": m.severity.value, "line": m.line},
+            }
             for i, m in enumerate(f.members[:MAX_RELATED])
         ]
     if f.status == "dismissed":
-        out["suppressions"] = [{"kind": "external", "status": "accepted",
-                                "justification": "dismissed in the tokyo findings ledger"}]
+        out["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": "dismissed in the tokyo findings ledger"}
+        ]
     suggestion = clean_text(f.suggestion)
     if f.line and suggestion.strip():
         replacement = suggestion if suggestion.endswith("\n") else suggestion + "\n"
-        out["fixes"] = [{
-            "description": {"text": "Replacement suggested by the reviewer"},
-            "artifactChanges": [{
-                "artifactLocation": _artifact(f.path),
-                "replacements": [{
-                    "deletedRegion": {"startLine": f.line, "endLine": f.end_line or f.line},
-                    "insertedContent": {"text": _cap(replacement, MAX_MESSAGE_CHARS)},
-                }],
-            }],
-        }]
+        out["fixes"] = [
+            {
+                "description": {"text": "Replacement suggested by the reviewer"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": _artifact(f.path),
+                        "replacements": [
+                            {
+                                "deletedRegion": {"startLine": f.line, "endLine": f.end_line or f.line},
+                                "insertedContent": {"text": _cap(replacement, MAX_MESSAGE_CHARS)},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
     return out
 
 
@@ -337,7 +354,7 @@ def _run_key(result: RunResult) -> str:
 
 def _utc(value: datetime) -> str:
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
@@ -360,11 +377,22 @@ def empty_sarif(reason: str) -> str:
     closed, filtered), so a workflow's upload step has a file to upload and no job fails for
     a missing one. Validates against the SARIF 2.1.0 schema (tests/data)."""
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "tokyo", "fullName": "tokyo-cli: a team of AI code reviewers",
-                            "version": __version__, "semanticVersion": __version__, "rules": []}},
+        "tool": {
+            "driver": {
+                "name": "tokyo",
+                "fullName": "tokyo-cli: a team of AI code reviewers",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [],
+            }
+        },
         "automationDetails": {"id": "tokyo/review/skipped"},
-        "invocations": [{"executionSuccessful": True,
-                         "toolExecutionNotifications": [{"level": "note", "message": {"text": reason}}]}],
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [{"level": "note", "message": {"text": reason}}],
+            }
+        ],
         "results": [],
     }
     return json.dumps({"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}, indent=2) + "\n"

@@ -35,11 +35,23 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-ENV_ALLOWED = frozenset({
-    "PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
-    # Windows: a process cannot start (or find its DLLs, or resolve PATHEXT) without these.
-    "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT",
-})
+ENV_ALLOWED = frozenset(
+    {
+        "PATH",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        # Windows: a process cannot start (or find its DLLs, or resolve PATHEXT) without these.
+        "SYSTEMROOT",
+        "SYSTEMDRIVE",
+        "WINDIR",
+        "COMSPEC",
+        "PATHEXT",
+    }
+)
 ENV_ALLOWED_PREFIXES = ("LC_",)
 # What git needs on top of the allow-list: the user's global config (safe.directory,
 # excludes) and its own variables (a hook's GIT_INDEX_FILE, GIT_CONFIG_NOSYSTEM ...).
@@ -56,8 +68,9 @@ def _allowed(name: str, names: frozenset[str], prefixes: tuple[str, ...]) -> boo
     return upper in names or upper.startswith(prefixes)
 
 
-def tool_env(home: Path, *, extra: Mapping[str, str] | None = None,
-             environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def tool_env(
+    home: Path, *, extra: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment of an analyzer process: the allow-listed variables of ``environ``
     (default ``os.environ``), ``HOME``/``USERPROFILE`` = ``home`` (an empty directory), then
     ``extra``."""
@@ -70,14 +83,16 @@ def tool_env(home: Path, *, extra: Mapping[str, str] | None = None,
     return env
 
 
-def git_env(*, extra: Mapping[str, str] | None = None,
-            environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def git_env(*, extra: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a git process: :func:`tool_env`'s allow-list plus the real home
     and config locations and every ``GIT_*`` variable (never a key or token: ``GITHUB_*``
     does not start with ``GIT_``), then ``extra``."""
     source = os.environ if environ is None else environ
-    env = {k: v for k, v in source.items()
-           if _allowed(k, ENV_ALLOWED | GIT_ENV_ALLOWED, ENV_ALLOWED_PREFIXES + GIT_ENV_PREFIXES)}
+    env = {
+        k: v
+        for k, v in source.items()
+        if _allowed(k, ENV_ALLOWED | GIT_ENV_ALLOWED, ENV_ALLOWED_PREFIXES + GIT_ENV_PREFIXES)
+    }
     env.update(extra or {})
     return env
 
@@ -89,8 +104,9 @@ def python_command(module: str) -> list[str]:
     return [sys.executable, "-I", "-m", module]
 
 
-def run_isolated(cmd: Sequence[str], *, timeout_s: float, stdin: bytes | None = None,
-                 extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_isolated(
+    cmd: Sequence[str], *, timeout_s: float, stdin: bytes | None = None, extra_env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``cmd`` from a fresh empty working directory with :func:`tool_env` (``HOME`` = a
     second fresh empty directory), within ``timeout_s`` seconds; the finished process
     (stdout and stderr captured, any exit code).
@@ -103,26 +119,44 @@ def run_isolated(cmd: Sequence[str], *, timeout_s: float, stdin: bytes | None = 
         cwd.mkdir()
         home.mkdir()
         try:
-            return subprocess.run(list(cmd), cwd=cwd, input=stdin, capture_output=True,
-                                  timeout=timeout_s, check=False,
-                                  env=tool_env(home, extra=extra_env))
+            return subprocess.run(
+                list(cmd),
+                cwd=cwd,
+                input=stdin,
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+                env=tool_env(home, extra=extra_env),
+            )
         except subprocess.TimeoutExpired:
             raise ToolUnavailable(f"timed out after {timeout_s:g} s") from None
         except OSError as exc:
             raise ToolUnavailable(str(exc)) from None
 
 
-def run_git_isolated(root: Path, args: Sequence[str], *, timeout_s: float | None = None,
-                     stdin: bytes | None = None,
-                     extra_env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_git_isolated(
+    root: Path,
+    args: Sequence[str],
+    *,
+    timeout_s: float | None = None,
+    stdin: bytes | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``git ARGS`` (``args[0]`` the git executable) in the repository ``root`` with
     :func:`git_env`; the finished process.
 
     Raises:
         subprocess.TimeoutExpired, OSError: as :func:`subprocess.run` (callers word them).
     """
-    return subprocess.run(list(args), cwd=root, input=stdin, capture_output=True,
-                          timeout=timeout_s, check=False, env=git_env(extra=extra_env))
+    return subprocess.run(
+        list(args),
+        cwd=root,
+        input=stdin,
+        capture_output=True,
+        timeout=timeout_s,
+        check=False,
+        env=git_env(extra=extra_env),
+    )
 
 
 def last_error_line(proc: subprocess.CompletedProcess[bytes], default: str = "no output") -> str:

@@ -83,7 +83,7 @@ import bisect
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -229,21 +229,40 @@ def _own_rules() -> list[_Rule]:
 
     block = _Filter(needles=("PRIVATE KEY",), tail=True)
     return [
-        rule("private-key",
-             r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[^\x00]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
-             r"|[^\n\x00]*(?:\n[^\n\x00]*?[A-Za-z0-9+/=]{40,}[^\n\x00]*)*)", block),
+        rule(
+            "private-key",
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[^\x00]*?-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+            r"|[^\n\x00]*(?:\n[^\n\x00]*?[A-Za-z0-9+/=]{40,}[^\n\x00]*)*)",
+            block,
+        ),
         # ... and the short last line of such a body, right before its END line.
-        rule("pem-body", r"(?m)^[ \t]*(?:\d+[ \t]+[+\- ][ \t]?)?[\"']?([A-Za-z0-9+/]{4,76}={0,2})[ \t]*\n"
-             r"[ \t]*(?:\d+[ \t]+[+\- ][ \t]?)?-----END[A-Z0-9 ]*PRIVATE KEY", block, group=1, check=_base64_line),
-        rule("private-key", r"PuTTY-User-Key-File-\d[^\x00]*?Private-MAC:[^\n\x00]*",
-             _Filter(needles=("PuTTY-User-Key-File-",), tail=True)),
+        rule(
+            "pem-body",
+            r"(?m)^[ \t]*(?:\d+[ \t]+[+\- ][ \t]?)?[\"']?([A-Za-z0-9+/]{4,76}={0,2})[ \t]*\n"
+            r"[ \t]*(?:\d+[ \t]+[+\- ][ \t]?)?-----END[A-Z0-9 ]*PRIVATE KEY",
+            block,
+            group=1,
+            check=_base64_line,
+        ),
+        rule(
+            "private-key",
+            r"PuTTY-User-Key-File-\d[^\x00]*?Private-MAC:[^\n\x00]*",
+            _Filter(needles=("PuTTY-User-Key-File-",), tail=True),
+        ),
         # A key's body without its BEGIN line (a hunk from the middle of a key file, a cut
         # stream): a line that is nothing but 60-76 base64 characters, PEM's and OpenSSH's width.
-        rule("pem-body", r"(?m)^[ \t]*(?:\d+[ \t]+[+\- ][ \t]?)?[\"']?([A-Za-z0-9+/]{60,76}={0,2})[\"',]*[ \t]*$",
-             group=1, check=_base64_line),
+        rule(
+            "pem-body",
+            r"(?m)^[ \t]*(?:\d+[ \t]+[+\- ][ \t]?)?[\"']?([A-Za-z0-9+/]{60,76}={0,2})[\"',]*[ \t]*$",
+            group=1,
+            check=_base64_line,
+        ),
         rule("anthropic-key", r"sk-ant-[A-Za-z0-9_\-]{20,}"),
-        rule("openai-key", r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
-             _Filter(needles=("sk-",), long=True)),
+        rule(
+            "openai-key",
+            r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+            _Filter(needles=("sk-",), long=True),
+        ),
         rule("groq-key", r"gsk_[A-Za-z0-9]{20,}"),
         rule("google-api-key", r"AIza[0-9A-Za-z_\-]{30,}"),
         rule("google-oauth-secret", r"GOCSPX-[A-Za-z0-9_\-]{20,}"),
@@ -251,17 +270,24 @@ def _own_rules() -> list[_Rule]:
         rule("gitlab-token", r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-[A-Za-z0-9_\-]{20,}"),
         rule("slack-token", r"(?:xox[abposre]-[A-Za-z0-9\-]{11,}|xapp-\d-[A-Za-z0-9\-]{11,})"),
         rule("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]+", _URL),
-        rule("discord-webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_\-]+",
-             _URL),
-        rule("stripe-key", r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[0-9a-zA-Z]{10,}",
-             _Filter(needles=("k_live_", "k_test_"), long=True)),
+        rule(
+            "discord-webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_\-]+", _URL
+        ),
+        rule(
+            "stripe-key",
+            r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[0-9a-zA-Z]{10,}",
+            _Filter(needles=("k_live_", "k_test_"), long=True),
+        ),
         rule("stripe-webhook-secret", r"whsec_[A-Za-z0-9]{20,}"),
         rule("npm-token", r"npm_[A-Za-z0-9]{36}" + _TOKEN_TAIL),
         rule("huggingface-token", r"hf_[A-Za-z0-9]{30,}"),
         rule("digitalocean-token", r"do[opr]_v1_[a-f0-9]{64}"),
         rule("shopify-token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
-        rule("mailgun-key", r"(?<![A-Za-z0-9_\-])key-[0-9a-zA-Z]{32}" + _TOKEN_TAIL,
-             _Filter(needles=("key-",), long=True)),
+        rule(
+            "mailgun-key",
+            r"(?<![A-Za-z0-9_\-])key-[0-9a-zA-Z]{32}" + _TOKEN_TAIL,
+            _Filter(needles=("key-",), long=True),
+        ),
         rule("square-token", r"sq0(?:atp|csp)-[0-9A-Za-z\-_]{22,}"),
         rule("databricks-token", r"dapi[a-h0-9]{32}"),
         rule("docker-token", r"dckr_pat_[A-Za-z0-9_\-]{20,}"),
@@ -272,23 +298,40 @@ def _own_rules() -> list[_Rule]:
         rule("linear-key", r"lin_api_[A-Za-z0-9]{40}"),
         rule("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
         rule("jwt", r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-+/=]*"),
-        rule("aws-secret", r"(?i)aws.{0,30}?(?:secret|key).{0,30}?[=:]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-             _Filter(lower=("aws",), long=True), group=1),
+        rule(
+            "aws-secret",
+            r"(?i)aws.{0,30}?(?:secret|key).{0,30}?[=:]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+            _Filter(lower=("aws",), long=True),
+            group=1,
+        ),
         rule("azure-storage-key", r"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{20,}={0,2})", group=1),
         rule("azure-sas", r"[?&]sig=([A-Za-z0-9%+/=]{20,})", _Filter(needles=("sig=",)), group=1),
-        rule("url-password", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:'\"]*:(?![$%{<\[])([^\s/?#@'\"<>]+)@", _URL,
-             group=1),
+        rule(
+            "url-password", r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:'\"]*:(?![$%{<\[])([^\s/?#@'\"<>]+)@", _URL, group=1
+        ),
         rule("url-key", r"://([0-9a-f]{32})@", _URL, group=1),
-        rule("bearer-token", r"(?i)bearer\s+([A-Za-z0-9._~+/\-]{16,}=*)", _Filter(lower=("bearer",), long=True),
-             group=1, check=_random),
-        rule("basic-auth", r"(?i)basic\s+([A-Za-z0-9+/]{16,}={0,2})(?![A-Za-z0-9+/=])",
-             _Filter(lower=("basic",), long=True), group=1, check=_random),
+        rule(
+            "bearer-token",
+            r"(?i)bearer\s+([A-Za-z0-9._~+/\-]{16,}=*)",
+            _Filter(lower=("bearer",), long=True),
+            group=1,
+            check=_random,
+        ),
+        rule(
+            "basic-auth",
+            r"(?i)basic\s+([A-Za-z0-9+/]{16,}={0,2})(?![A-Za-z0-9+/=])",
+            _Filter(lower=("basic",), long=True),
+            group=1,
+            check=_random,
+        ),
     ]
 
 
 _UPPER_WORDS = r"(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?)"
-_LOWER_WORDS = (r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
-                r"|auth[_-]?key|client[_-]?secret)")
+_LOWER_WORDS = (
+    r"(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"|auth[_-]?key|client[_-]?secret)"
+)
 
 
 def _generic_rules() -> list[_Rule]:
@@ -296,27 +339,55 @@ def _generic_rules() -> list[_Rule]:
     p = _KEYWORD_PRIORITY
     return [
         # DB_PASSWORD=hunter2, export API_KEY=..., ENV A_TOKEN=..., - SECRET_KEY=..., A_TOKEN: abc
-        _Rule("secret-assignment",
-              re.compile(rf"{_UPPER_WORDS}[A-Z0-9_]*(?:=|:[ \t]+)([\"']?)(?![$%{{<\[(/~])([^\s'\"`]{{6,}})\1"),
-              p, where, group=2, check=_env_value),
+        _Rule(
+            "secret-assignment",
+            re.compile(rf"{_UPPER_WORDS}[A-Z0-9_]*(?:=|:[ \t]+)([\"']?)(?![$%{{<\[(/~])([^\s'\"`]{{6,}})\1"),
+            p,
+            where,
+            group=2,
+            check=_env_value,
+        ),
         # API_TOKEN = "abc..." (spaces around the operator need quotes: MAX_TOKENS = 4096 stays)
-        _Rule("secret-assignment",
-              re.compile(rf"{_UPPER_WORDS}[A-Z0-9_]*[\"']?[ \t]*(?:=|:|=>|:=)[ \t]*([\"'])(?![$%{{<\[])"
-                         rf"([^\s'\"`]{{6,}})\1"),
-              p, where, group=2, check=_env_value),
+        _Rule(
+            "secret-assignment",
+            re.compile(
+                rf"{_UPPER_WORDS}[A-Z0-9_]*[\"']?[ \t]*(?:=|:|=>|:=)[ \t]*([\"'])(?![$%{{<\[])"
+                rf"([^\s'\"`]{{6,}})\1"
+            ),
+            p,
+            where,
+            group=2,
+            check=_env_value,
+        ),
         # Dockerfile ENV NAME value (the legacy form without '=')
-        _Rule("secret-assignment",
-              re.compile(rf"(?:ENV|ARG)[ \t]+[A-Z0-9_]*{_UPPER_WORDS}[A-Z0-9_]*[ \t]+(?![\"'$])([^\s'\"]{{6,}})"),
-              p, where, group=1),
+        _Rule(
+            "secret-assignment",
+            re.compile(rf"(?:ENV|ARG)[ \t]+[A-Z0-9_]*{_UPPER_WORDS}[A-Z0-9_]*[ \t]+(?![\"'$])([^\s'\"]{{6,}})"),
+            p,
+            where,
+            group=1,
+        ),
         # password: hunter2 / --password=s3cret! (a literal, not code)
-        _Rule("secret-assignment",
-              _lowered(rf"{_LOWER_WORDS}[a-z0-9_\-]*[\"']?[ \t]*(?::[ \t]+|=)(?![\"'$%{{<\[(])([^\s'\"`,;]{{6,}})"),
-              p, where, group=1, check=_literal, lowered=True),
+        _Rule(
+            "secret-assignment",
+            _lowered(rf"{_LOWER_WORDS}[a-z0-9_\-]*[\"']?[ \t]*(?::[ \t]+|=)(?![\"'$%{{<\[(])([^\s'\"`,;]{{6,}})"),
+            p,
+            where,
+            group=1,
+            check=_literal,
+            lowered=True,
+        ),
         # token = "Zx81...", "accessToken": "...": a name that ends in the word (tokenizer,
         # token_type stay) and a value that looks generated; detect-secrets' keywords leave out tokens
-        _Rule("secret-assignment",
-              _lowered(rf"{_LOWER_WORDS}[\"']?[ \t]*(?:=|:|=>|:=)[ \t]*([\"'])(?![$%{{<\[])([^'\"\s]{{8,}})\1"),
-              p, where, group=2, check=_generated, lowered=True),
+        _Rule(
+            "secret-assignment",
+            _lowered(rf"{_LOWER_WORDS}[\"']?[ \t]*(?:=|:|=>|:=)[ \t]*([\"'])(?![$%{{<\[])([^'\"\s]{{8,}})\1"),
+            p,
+            where,
+            group=2,
+            check=_generated,
+            lowered=True,
+        ),
     ]
 
 
@@ -356,8 +427,10 @@ _DS_KINDS: dict[str, str | tuple[str, ...]] = {
 _PLUGIN_KEYWORDS = ("key", "pwd", "pw", "pass", "token")
 _DS_FILTERS: dict[str, _Filter | tuple[_Filter, ...]] = {
     "ArtifactoryDetector": _Filter(needles=("AKC", "AP"), long=True),
-    "AWSKeyDetector": (_Filter(needles=("A3T", "ABIA", "ACCA", "AKIA", "ASIA"), long=True),
-                       _Filter(lower=("aws",), long=True)),
+    "AWSKeyDetector": (
+        _Filter(needles=("A3T", "ABIA", "ACCA", "AKIA", "ASIA"), long=True),
+        _Filter(lower=("aws",), long=True),
+    ),
     "AzureStorageKeyDetector": _LONG,
     "BasicAuthDetector": _URL,
     "CloudantDetector": _Filter(lower=(*_PLUGIN_KEYWORDS, "cloudant"), long=True),
@@ -436,34 +509,59 @@ def _build() -> _Rules:
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
         from detect_secrets.plugins import keyword
-        from detect_secrets.plugins.base import RegexBasedDetector
+        from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
         from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
     except ImportError:  # a dependency; without it this module's own rules still mask
         return _Rules(_grouped(regex), entropy, custom)
-    plugins = []
+    plugins: list[tuple[str, str, BasePlugin]] = []
     with DETECT_SECRETS_LOCK:
-        for secret_type, cls in get_mapping_from_secret_type_to_class().items():
+        # Annotated: detect-secrets declares the return with an unbound TypeVar.
+        mapping: Mapping[str, type[BasePlugin]] = get_mapping_from_secret_type_to_class()
+        for secret_type, cls in mapping.items():
             try:
                 plugins.append((cls.__name__, str(secret_type), cls()))
             except Exception:  # noqa: BLE001 - a plugin that needs arguments: the others still mask
                 continue
     for name, secret_type, plugin in sorted(plugins, key=lambda p: (p[0], p[1])):
         if isinstance(plugin, HighEntropyStringsPlugin):
-            entropy.append(_Entropy(_ds_kind(name, secret_type, 0), frozenset(plugin.charset),
-                                    float(plugin.entropy_limit), plugin.calculate_shannon_entropy))
+            entropy.append(
+                _Entropy(
+                    _ds_kind(name, secret_type, 0),
+                    frozenset(plugin.charset),
+                    float(plugin.entropy_limit),
+                    plugin.calculate_shannon_entropy,
+                )
+            )
         elif name == "KeywordDetector":
             where = _Filter(lower=("key", "pass", "pwd", "secret", "contrase"), gate=_QUOTED_VALUE_GATE)
             for pattern, group in keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP.items():
-                regex.append(_Rule(_ds_kind(name, secret_type, 0), _lowered(pattern), _KEYWORD_PRIORITY, where,
-                                   group=group, lowered=True))
+                regex.append(
+                    _Rule(
+                        _ds_kind(name, secret_type, 0),
+                        _lowered(pattern),
+                        _KEYWORD_PRIORITY,
+                        where,
+                        group=group,
+                        lowered=True,
+                    )
+                )
         elif isinstance(plugin, RegexBasedDetector):
             overridden = type(plugin).analyze_string is not RegexBasedDetector.analyze_string
             check = _plugin_check(plugin) if overridden else None
             priority = _IP_PRIORITY if name == "IPPublicDetector" else _DS
             for index, pattern in enumerate(plugin.denylist):
                 grouped = pattern.groups > 0
-                regex.append(_Rule(_ds_kind(name, secret_type, index), pattern, priority, _ds_filter(name, index),
-                                   group=-1 if grouped else 0, check=check, extend=not grouped))
+                regex.append(
+                    _Rule(
+                        _ds_kind(name, secret_type, index),
+                        pattern,
+                        priority,
+                        _ds_filter(name, index),
+                        group=-1 if grouped else 0,
+                        check=check,
+                        extend=not grouped,
+                    )
+                )
         else:
             custom.append(_Custom(_ds_kind(name, secret_type, 0), plugin.analyze_string))
     entropy.sort(key=lambda r: len(r.charset))  # hex before base64: the narrower charset names the kind
@@ -504,11 +602,14 @@ def _get_rules() -> _Rules:
 _ASCII = "".join(chr(i) for i in range(128))
 # Bytes of the text (one per character: non-ASCII becomes '?') mapped to classes: 'b' for a
 # character of base64/token runs, 'd' for a digit (digit table), '\n' kept, ' ' for the rest.
-_RUN_CLASS = bytes.maketrans(_ASCII.encode(), "".join(
-    "b" if (c.isalnum() or c in "_-+/=") else ("\n" if c == "\n" else " ") for c in _ASCII).encode())
+_RUN_CLASS = bytes.maketrans(
+    _ASCII.encode(),
+    "".join("b" if (c.isalnum() or c in "_-+/=") else ("\n" if c == "\n" else " ") for c in _ASCII).encode(),
+)
 _RUN_CLASS = _RUN_CLASS[:128] + b" " * 128
-_DIGIT_CLASS = bytes.maketrans(_ASCII.encode(), "".join(
-    "d" if c.isdigit() else (c if c in ".\n" else " ") for c in _ASCII).encode())
+_DIGIT_CLASS = bytes.maketrans(
+    _ASCII.encode(), "".join("d" if c.isdigit() else (c if c in ".\n" else " ") for c in _ASCII).encode()
+)
 _DIGIT_CLASS = _DIGIT_CLASS[:128] + b" " * 128
 _DOTTED_QUAD = re.compile(rb"\.d{1,3}\.d{1,3}\.d")
 _LONG_NEEDLE = b"b" * _LONG_RUN
@@ -784,7 +885,7 @@ def _extended(text: str, s: int, e: int) -> tuple[int, int]:
 
 def _scan_entropy(rules: list[_Entropy], view: _View, text: str, spans: list[Span]) -> None:
     found = [m.span(2) for m in _QUOTED.finditer(view.text)] + [m.span(1) for m in _ASSIGNED.finditer(view.text)]
-    least = min(2 ** r.limit for r in rules)
+    least = min(2**r.limit for r in rules)
     for vs, ve in found:
         value = view.text[vs:ve]  # a value never spans lines: the view holds it whole
         # Shannon entropy is at most log2(distinct characters): most values stop here.
@@ -792,7 +893,7 @@ def _scan_entropy(rules: list[_Entropy], view: _View, text: str, spans: list[Spa
         if distinct <= least or _is_digest(value):
             continue
         for r in rules:
-            if distinct > 2 ** r.limit and all(c in r.charset for c in value) and r.entropy(value) > r.limit:
+            if distinct > 2**r.limit and all(c in r.charset for c in value) and r.entropy(value) > r.limit:
                 spans.extend((s, e, _ENTROPY_PRIORITY, r.kind) for s, e in view.original(vs, ve))
                 break
 
@@ -849,7 +950,7 @@ def _unescaped(text: str) -> tuple[str, _Escapes]:
     escapes = _Escapes()
     pos = removed = 0
     for m in _ESCAPE.finditer(text):
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         removed += m.end() - m.start() - 1
         escapes.marks.append(m.end() - 1 - removed)
         escapes.removed.append(removed)

@@ -29,8 +29,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 # Component-wise opening needs dir_fd support and O_NOFOLLOW/O_DIRECTORY (POSIX).
-_AT = bool(_NOFOLLOW and _DIRECTORY and os.open in os.supports_dir_fd
-           and os.stat in os.supports_dir_fd)
+_AT = bool(_NOFOLLOW and _DIRECTORY and os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd)
 _REPARSE = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0x400)
 
 

@@ -57,9 +57,7 @@ def describe_error(exc: BaseException, path: Path | str) -> str:
             "move it aside (tokyo creates a new one) or pass --db PATH"
         )
     if "database is locked" in low or "database is busy" in low:
-        return (
-            f"history database {path} is locked by another process; try again"
-        )
+        return f"history database {path} is locked by another process; try again"
     if "readonly" in low or "read-only" in low:
         return f"history database {path} is read-only; check its permissions or pass --db PATH"
     if "unable to open" in low:
@@ -276,8 +274,7 @@ def open_db(path: Path | str | None = None) -> Database:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise StoreError(
-            f"cannot create the directory for history database {target}: {reason}; "
-            "set TOKYO_HOME or pass --db PATH"
+            f"cannot create the directory for history database {target}: {reason}; set TOKYO_HOME or pass --db PATH"
         ) from None
     conn: sqlite3.Connection | None = None
     try:

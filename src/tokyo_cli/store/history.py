@@ -2,7 +2,8 @@
 
 ``load_run(db, save_run(db, result)) == result``, field by field: the steps with their raw
 findings, provider calls and analyzer notes, the changed files with skipped reasons, and the
-run's merged findings. That is what lets ``tokyo show RUN_ID`` re-render a report from the
+run's merged findings (and those a verify step rejected: scope 'run', verification
+'rejected'). That is what lets ``tokyo show RUN_ID`` re-render a report from the
 database alone. Nothing in ``RunResult`` holds an API key, and every text is masked by the
 one secret detector (:mod:`tokyo_cli.safety.masking`) before it is written, so nothing secret is
 stored; keep it that way (``StepResult.credential_env`` holds variable *names*, never values).
@@ -26,8 +27,18 @@ from sqlite_utils.db import Table
 
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
+from tokyo_cli.results import (
+    AnalyzerNote,
+    CallRecord,
+    FileEntry,
+    MergeInfo,
+    RunResult,
+    ShardInfo,
+    StepResult,
+    Walkthrough,
+    new_uid,
+)
 from tokyo_cli.safety.masking import mask_data
-from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, MergeInfo, RunResult, ShardInfo, StepResult, new_uid
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.ledger import record_seen
 
@@ -76,7 +87,7 @@ def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
 
 
 def _run_row(result: RunResult) -> dict[str, Any]:
-    row = result.model_dump(exclude={"run_id", "files", "steps", "findings"})
+    row = result.model_dump(exclude={"run_id", "files", "steps", "findings", "rejected"})
     row["fail_on"] = result.fail_on.value
     row["shard"] = result.shard.model_dump_json() if result.shard else None
     row["merged"] = result.merged.model_dump_json() if result.merged else None
@@ -85,6 +96,12 @@ def _run_row(result: RunResult) -> dict[str, Any]:
     row["offline"] = int(result.offline)
     row["notices"] = json.dumps(result.notices)
     row["seconds"] = result.seconds
+    if result.block_on == "all":  # the column's default: a run also fits a database before m009
+        del row["block_on"]
+    if result.walkthrough is None:  # likewise before m010
+        del row["walkthrough"]
+    else:
+        row["walkthrough"] = result.walkthrough.model_dump_json()
     row["tokens_in"] = result.tokens_in
     row["tokens_out"] = result.tokens_out
     row["cost_usd"] = result.cost_usd
@@ -130,14 +147,24 @@ def _finding_row(run_id: int, step_row_id: int | None, finding: Finding) -> dict
 
 def _finding_rows(run_id: int, step_row_id: int | None, findings: list[Finding]) -> list[dict[str, Any]]:
     """The rows of ``findings``. ``members`` is written only when one of them is a group,
-    ``cwe`` only when one of them has a CWE id, ``file_line`` only when one of them has one:
+    ``cwe`` only when one of them has a CWE id, ``file_line`` only when one of them has one,
+    the verification columns only when a verify step judged one of them, ``patch`` only
+    when one of them has one:
     every row of one insert must have the same keys (sqlite-utils writes NULL for a key a row
     lacks), and a run without them then also fits a history database from before
-    ``m006_finding_members``, ``m007_finding_cwe`` or ``m008_finding_file_line`` (the
-    column's default is written instead)."""
+    ``m006_finding_members``, ``m007_finding_cwe``, ``m008_finding_file_line`` or
+    ``m009_verification`` or ``m011_finding_patch`` (the column's default is written instead)."""
     rows = [_finding_row(run_id, step_row_id, f) for f in findings]
-    for key, used in (("members", any(f.members for f in findings)), ("cwe", any(f.cwe for f in findings)),
-                      ("file_line", any(f.file_line is not None for f in findings))):
+    judged = any(f.verification is not None for f in findings)
+    for key, used in (
+        ("members", any(f.members for f in findings)),
+        ("cwe", any(f.cwe for f in findings)),
+        ("file_line", any(f.file_line is not None for f in findings)),
+        ("verification", judged),
+        ("verification_reason", judged),
+        ("verified_by", judged),
+        ("patch", any(f.patch is not None for f in findings)),
+    ):
         if not used:
             for row in rows:
                 del row[key]
@@ -195,6 +222,7 @@ def _run(row: dict[str, Any], **children: Any) -> RunResult:
         finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
         offline=bool(row["offline"]),
         notices=json.loads(row["notices"]),
+        walkthrough=Walkthrough.model_validate_json(row["walkthrough"]) if row["walkthrough"] else None,
         shard=ShardInfo.model_validate_json(row["shard"]) if row["shard"] else None,
         merged=MergeInfo.model_validate_json(row["merged"]) if row["merged"] else None,
         **children,
@@ -245,12 +273,10 @@ def insert_run(db: Database, result: RunResult) -> int:
             del row[key]
     run_id = _insert(db, "runs", row)
     _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
-    _table(db, "findings").insert_all(_finding_rows(run_id, None, stored.findings))
+    _table(db, "findings").insert_all(_finding_rows(run_id, None, [*stored.findings, *stored.rejected]))
     for step in stored.steps:
         step_row_id = _insert(db, "steps", _step_row(run_id, step))
-        _table(db, "llm_calls").insert_all(
-            _call_row(run_id, step_row_id, c) for c in step.calls
-        )
+        _table(db, "llm_calls").insert_all(_call_row(run_id, step_row_id, c) for c in step.calls)
         _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
     record_seen(db, run_id, stored)
     return run_id
@@ -275,17 +301,16 @@ def load_run(db: Database, run_id: int) -> RunResult:
         for row in _rows(db, "llm_calls", run_id):
             calls[row["step_row_id"]].append(_call(row))
         merged: list[Finding] = []
+        rejected: list[Finding] = []
         raw: dict[int, list[Finding]] = defaultdict(list)
         for row in _rows(db, "findings", run_id):
             if row["scope"] == "run":
-                merged.append(_finding(row))
+                (rejected if row["verification"] == "rejected" else merged).append(_finding(row))
             else:
                 raw[row["step_row_id"]].append(_finding(row))
-        steps = [
-            _step(row, calls[row["id"]], raw[row["id"]]) for row in _rows(db, "steps", run_id)
-        ]
+        steps = [_step(row, calls[row["id"]], raw[row["id"]]) for row in _rows(db, "steps", run_id)]
         files = [_file(row) for row in _rows(db, "files", run_id)]
-        return _run(found[0], files=files, steps=steps, findings=merged)
+        return _run(found[0], files=files, steps=steps, findings=merged, rejected=rejected)
 
 
 def list_runs(
@@ -313,9 +338,7 @@ def list_runs(
             params.append(value)
     where = " AND ".join(clauses) if clauses else None
     with translate_errors(db_path(db)):
-        rows = _table(db, "runs").rows_where(
-            where, params, order_by="started_at DESC, id DESC", limit=limit
-        )
+        rows = _table(db, "runs").rows_where(where, params, order_by="started_at DESC, id DESC", limit=limit)
         return [_summary(row) for row in rows]
 
 

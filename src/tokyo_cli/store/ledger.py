@@ -26,7 +26,7 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlite_utils import Database
@@ -51,7 +51,7 @@ def default_who() -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
@@ -84,10 +84,21 @@ def lookup_row(db: Database, fingerprint: str) -> tuple[dict[str, Any], bool] | 
         [fingerprint],
     ).fetchone()
     built = {
-        "fingerprint": fingerprint, "status": "open", "repo": repo, "path": path, "line": line,
-        "rule": rule, "agent": agent, "severity": severity, "category": category, "title": title,
-        "first_seen_at": started, "last_seen_at": started, "first_run_id": first_run or run_id,
-        "last_run_id": run_id, "seen": seen,
+        "fingerprint": fingerprint,
+        "status": "open",
+        "repo": repo,
+        "path": path,
+        "line": line,
+        "rule": rule,
+        "agent": agent,
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "first_seen_at": started,
+        "last_seen_at": started,
+        "first_run_id": first_run or run_id,
+        "last_run_id": run_id,
+        "seen": seen,
     }
     return built, False
 
@@ -97,9 +108,7 @@ def not_found_error(fingerprint: str) -> StoreError:
     return StoreError(f"no finding with fingerprint {fingerprint}", exit_code=2)
 
 
-def _decide(
-    db: Database, fingerprint: str, status: LedgerStatus, *, reason: str | None, who: str | None
-) -> None:
+def _decide(db: Database, fingerprint: str, status: LedgerStatus, *, reason: str | None, who: str | None) -> None:
     reason = reason.strip() if reason else None
     who = (who or "").strip() or default_who()
     with translate_errors(db_path(db)), write_transaction(db):
@@ -129,9 +138,18 @@ def _group_members(db: Database, fingerprint: str, group: dict[str, Any]) -> lis
         if found is not None:
             rows.append(dict(zip([d[0] for d in cur.description], found)))
             continue
-        row = {**group, "fingerprint": m["fingerprint"], "status": "open", "path": m["path"],
-               "line": m["line"], "title": m["title"], "severity": m["severity"], "reason": None,
-               "decided_by": None, "decided_at": None}
+        row = {
+            **group,
+            "fingerprint": m["fingerprint"],
+            "status": "open",
+            "path": m["path"],
+            "line": m["line"],
+            "title": m["title"],
+            "severity": m["severity"],
+            "reason": None,
+            "decided_by": None,
+            "decided_at": None,
+        }
         db.table("ledger").insert(row)
         rows.append(row)
     return rows
@@ -152,8 +170,7 @@ def _record(db: Database, row: dict[str, Any], status: LedgerStatus, *, reason: 
         )
     else:
         db.execute(
-            "UPDATE ledger SET status = ?, reason = ?, decided_by = ?, decided_at = ? "
-            "WHERE fingerprint = ?",
+            "UPDATE ledger SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE fingerprint = ?",
             [status, reason, who, at, fingerprint],
         )
     db.table("ledger_events").insert(
@@ -201,8 +218,7 @@ def reopen(db: Database, fingerprint: str, *, who: str | None = None) -> None:
     _decide(db, fingerprint, "open", reason=None, who=who)
 
 
-def record_decision(db: Database, fingerprint: str, status: LedgerStatus, *, reason: str | None,
-                    who: str) -> bool:
+def record_decision(db: Database, fingerprint: str, status: LedgerStatus, *, reason: str | None, who: str) -> bool:
     """Record a decision taken elsewhere (a ``/tokyo dismiss`` reply on GitHub), also for a
     fingerprint this database has never seen (a fresh runner's empty history): a bare ledger
     row is created for it. Returns False when the ledger already holds this exact decision
@@ -323,8 +339,21 @@ def record_seen(db: Database, run_id: int, result: RunResult) -> None:
                last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id,
                seen = seen + 1""",
         [
-            (fp, result.repo, f.path, f.line, f.rule, f.agent, f.severity.value, f.category,
-             f.title, at, at, run_id, run_id)
+            (
+                fp,
+                result.repo,
+                f.path,
+                f.line,
+                f.rule,
+                f.agent,
+                f.severity.value,
+                f.category,
+                f.title,
+                at,
+                at,
+                run_id,
+                run_id,
+            )
             for fp, f in latest.items()
         ],
     )

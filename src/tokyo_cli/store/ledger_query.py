@@ -70,8 +70,7 @@ def resolve_fingerprint(db: Database, text: str) -> str:
     prefix = text.strip().lower()
     if len(prefix) < MIN_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
         raise StoreError(
-            f"{text!r} is not a fingerprint: give at least {MIN_PREFIX} hex digits "
-            "(see tokyo findings list)",
+            f"{text!r} is not a fingerprint: give at least {MIN_PREFIX} hex digits (see tokyo findings list)",
             exit_code=2,
         )
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # [prefix, upper) is every extension
@@ -92,7 +91,9 @@ def resolve_fingerprint(db: Database, text: str) -> str:
 
 
 _COLUMNS = ", ".join(LedgerEntry.model_fields)
-_SEVERITY_RANK = "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+_SEVERITY_RANK = (
+    "CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+)
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:

@@ -377,9 +377,14 @@ def m005_run_ids(db: Database) -> None:
     if current.count(pk) != 1:
         raise RuntimeError(f"m005_run_ids: unexpected runs table: {current[:200]}")
     rebuilt = current.replace('CREATE TABLE "runs"', 'CREATE TABLE "runs_m005"', 1).replace(
-        pk, '"id" INTEGER PRIMARY KEY AUTOINCREMENT,', 1)
-    indexes = [row[0] for row in db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL")]
+        pk, '"id" INTEGER PRIMARY KEY AUTOINCREMENT,', 1
+    )
+    indexes = [
+        row[0]
+        for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL"
+        )
+    ]
     columns = ", ".join(f'"{c.name}"' for c in _table(db, "runs").columns)
     enforced = db.execute("PRAGMA foreign_keys").fetchone()[0]
     db.execute("PRAGMA foreign_keys = OFF")
@@ -423,6 +428,38 @@ def m008_finding_file_line(db: Database) -> None:
     """findings gains ``file_line``: for a finding off the changed lines (``line`` NULL), the
     line the reviewer named, kept for SARIF; NULL otherwise."""
     _table(db, "findings").add_column("file_line", int)
+
+
+@MIGRATIONS(name="m009_verification")
+def m009_verification(db: Database) -> None:
+    """Cross-examination by verify steps (tokyo_cli.engine.tasks.verify).
+
+    findings   + verification (NULL, verified, corrected, rejected or unverified),
+               + verification_reason (the verifier's reason), + verified_by (its agent id);
+               a rejected finding is stored with scope 'run' and verification 'rejected'
+               (out of the run's counts, kept and shown separately)
+    runs       + block_on (all, verified or corroborated: which findings fail_on counted)
+    """
+    findings = _table(db, "findings")
+    findings.add_column("verification", str)
+    findings.add_column("verification_reason", str)
+    findings.add_column("verified_by", str)
+    _table(db, "runs").add_column("block_on", str, not_null_default="all")
+
+
+@MIGRATIONS(name="m010_walkthrough")
+def m010_walkthrough(db: Database) -> None:
+    """runs gains ``walkthrough``: the change's walkthrough as JSON (title, description,
+    overview, file table, risk areas; tokyo_cli.results.Walkthrough) when a describe step
+    ran, NULL otherwise."""
+    _table(db, "runs").add_column("walkthrough", str)
+
+
+@MIGRATIONS(name="m011_finding_patch")
+def m011_finding_patch(db: Database) -> None:
+    """findings gains ``patch``: a checked unified diff that fixes the finding (a fix step,
+    tokyo_cli.engine.tasks.fix), against the reviewed version of its file; NULL otherwise."""
+    _table(db, "findings").add_column("patch", str)
 
 
 @MIGRATIONS(name="m012_run_identity")

@@ -29,9 +29,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlite_utils import Database
@@ -106,8 +106,10 @@ def run_ids_since(db: Database, since: datetime) -> list[int]:
         StoreError: an unreadable database.
     """
     with translate_errors(db_path(db)):
-        rows = db.execute("SELECT id FROM runs WHERE julianday(started_at) >= julianday(?) ORDER BY started_at, id",
-                          [since.isoformat()]).fetchall()
+        rows = db.execute(
+            "SELECT id FROM runs WHERE julianday(started_at) >= julianday(?) ORDER BY started_at, id",
+            [since.isoformat()],
+        ).fetchall()
     return [int(r[0]) for r in rows]
 
 
@@ -118,16 +120,27 @@ def export_lines(db: Database, run_ids: Iterable[int]) -> Iterator[str]:
     Raises:
         StoreError: "no run with id N" (exit code 2), or an unreadable database.
     """
-    yield json.dumps({"kind": FORMAT, "version": VERSION, "exported_at": datetime.now(timezone.utc).isoformat(),
-                      "tokyo": __version__}) + "\n"
+    yield (
+        json.dumps(
+            {
+                "kind": FORMAT,
+                "version": VERSION,
+                "exported_at": datetime.now(UTC).isoformat(),
+                "tokyo": __version__,
+            }
+        )
+        + "\n"
+    )
     fingerprints: set[str] = set()
     for run_id in run_ids:
         run = mask_data(load_run(db, run_id))
         fingerprints.update(f.fingerprint for f in run.findings)
         fingerprints.update(m.fingerprint for f in run.findings for m in f.members)
         fingerprints.update(f.fingerprint for s in run.steps for f in s.findings)
-        yield json.dumps({"kind": "run", "run": run.model_dump(mode="json", exclude={"run_id"})},
-                         ensure_ascii=False) + "\n"
+        yield (
+            json.dumps({"kind": "run", "run": run.model_dump(mode="json", exclude={"run_id"})}, ensure_ascii=False)
+            + "\n"
+        )
     for record in _ledger_records(db, sorted(fingerprints)):
         yield json.dumps(mask_data(record.model_dump(mode="json")), ensure_ascii=False) + "\n"
 
@@ -135,20 +148,24 @@ def export_lines(db: Database, run_ids: Iterable[int]) -> Iterator[str]:
 def _ledger_records(db: Database, fingerprints: list[str]) -> Iterator[LedgerRecord]:
     with translate_errors(db_path(db)):
         for start in range(0, len(fingerprints), 500):
-            chunk = fingerprints[start:start + 500]
+            chunk = fingerprints[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             cur = db.execute(f"SELECT * FROM ledger WHERE fingerprint IN ({marks}) ORDER BY fingerprint", chunk)
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, row)) for row in cur.fetchall()]
             events: dict[str, list[LedgerEvent]] = {}
             for fp, action, reason, who, at in db.execute(
-                    f"SELECT fingerprint, action, reason, who, at FROM ledger_events WHERE fingerprint IN ({marks}) "
-                    "ORDER BY id", chunk).fetchall():
+                f"SELECT fingerprint, action, reason, who, at FROM ledger_events WHERE fingerprint IN ({marks}) "
+                "ORDER BY id",
+                chunk,
+            ).fetchall():
                 events.setdefault(fp, []).append(LedgerEvent(action=action, reason=reason, who=who, at=at))
             for row in rows:
                 if row["status"] != "open" or row["fingerprint"] in events:
-                    yield LedgerRecord(**{k: v for k, v in row.items() if k in LedgerRecord.model_fields},
-                                       events=events.get(row["fingerprint"], []))
+                    yield LedgerRecord(
+                        **{k: v for k, v in row.items() if k in LedgerRecord.model_fields},
+                        events=events.get(row["fingerprint"], []),
+                    )
 
 
 # --------------------------------------------------------------------------- import
@@ -198,7 +215,9 @@ def read_export(path: Path) -> tuple[list[RunResult], list[LedgerRecord]]:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "line"
-            raise ConfigError(f"{path}:{number}: invalid {kind or 'line'}: {where}: {first.get('msg', 'invalid')}") from None
+            raise ConfigError(
+                f"{path}:{number}: invalid {kind or 'line'}: {where}: {first.get('msg', 'invalid')}"
+            ) from None
     if not header:
         raise ConfigError(f"{path}: empty, not a tokyo history export")
     for run in runs:
@@ -252,32 +271,59 @@ def _merge_ledger(db: Database, record: LedgerRecord) -> tuple[int, int]:
         before = "open"
     else:
         before = dict(zip([d[0] for d in cur.description], row))["status"]
-    known = {(action, _instant(at), who, reason) for action, at, who, reason in db.execute(
-        "SELECT action, at, who, reason FROM ledger_events WHERE fingerprint = ?", [record.fingerprint]).fetchall()}
+    known = {
+        (action, _instant(at), who, reason)
+        for action, at, who, reason in db.execute(
+            "SELECT action, at, who, reason FROM ledger_events WHERE fingerprint = ?", [record.fingerprint]
+        ).fetchall()
+    }
     added = 0
     for event in record.events:
         mark = (event.action, event.at, event.who, event.reason)
         if mark in known:
             continue
-        db.table("ledger_events").insert({"fingerprint": record.fingerprint, "action": event.action,
-                                          "reason": event.reason, "who": event.who, "at": event.at.isoformat()})
+        db.table("ledger_events").insert(
+            {
+                "fingerprint": record.fingerprint,
+                "action": event.action,
+                "reason": event.reason,
+                "who": event.who,
+                "at": event.at.isoformat(),
+            }
+        )
         known.add(mark)
         added += 1
     newest = db.execute(
         "SELECT action, reason, who, at FROM ledger_events WHERE fingerprint = ? "
-        "ORDER BY julianday(at) DESC, id DESC LIMIT 1", [record.fingerprint]).fetchone()
+        "ORDER BY julianday(at) DESC, id DESC LIMIT 1",
+        [record.fingerprint],
+    ).fetchone()
     if newest is None:
         return added, 0
     action, reason, who, at = newest
     status = _ACTION_STATUS[action]
     if status == "open":
-        db.execute("UPDATE ledger SET status = 'open', reason = NULL, decided_by = NULL, decided_at = NULL "
-                   "WHERE fingerprint = ?", [record.fingerprint])
+        db.execute(
+            "UPDATE ledger SET status = 'open', reason = NULL, decided_by = NULL, decided_at = NULL "
+            "WHERE fingerprint = ?",
+            [record.fingerprint],
+        )
     else:
-        db.execute("UPDATE ledger SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE fingerprint = ?",
-                   [status, reason, who, at, record.fingerprint])
+        db.execute(
+            "UPDATE ledger SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE fingerprint = ?",
+            [status, reason, who, at, record.fingerprint],
+        )
     return added, int(status != before)
 
 
-__all__ = ["FORMAT", "VERSION", "ImportReport", "LedgerEvent", "LedgerRecord", "export_lines", "import_files",
-           "read_export", "run_ids_since"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ImportReport",
+    "LedgerEvent",
+    "LedgerRecord",
+    "export_lines",
+    "import_files",
+    "read_export",
+    "run_ids_since",
+]

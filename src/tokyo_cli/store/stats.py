@@ -26,7 +26,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -91,8 +91,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(
-            f"--since {text!r}: expected a date (2025-03-01), a date-time (2025-03-01T14:00) "
-            "or an age (12h, 7d, 2w)"
+            f"--since {text!r}: expected a date (2025-03-01), a date-time (2025-03-01T14:00) or an age (12h, 7d, 2w)"
         ) from None
     return parsed if parsed.tzinfo else parsed.astimezone()
 
@@ -116,7 +115,7 @@ class _Query:
             # than any offset) lets idx_runs_started_at pick the candidate runs; julianday()
             # then compares instants exactly.
             conds.append("r.started_at >= ? AND julianday(r.started_at) >= julianday(?)")
-            early = (since - timedelta(days=1)).astimezone(timezone.utc)
+            early = (since - timedelta(days=1)).astimezone(UTC)
             params += [early.isoformat(), since.isoformat()]
         if repo is not None:
             conds.append("r.repo = ?")
@@ -125,9 +124,7 @@ class _Query:
         self.conds, self.params = conds, params
         self.run_key = {"day": "date(r.started_at, 'localtime')", "repo": "r.repo"}.get(by or "", "'all'")
 
-    def source(
-        self, table: str, alias: str, *, join: str = "", extra: Iterable[str] = ()
-    ) -> tuple[str, list[Any]]:
+    def source(self, table: str, alias: str, *, join: str = "", extra: Iterable[str] = ()) -> tuple[str, list[Any]]:
         """``FROM [runs r ...] table alias [join] [WHERE ...]`` and its parameters.
 
         A filter selects runs, so the runs drive the join (CROSS JOIN fixes SQLite's loop
@@ -194,8 +191,12 @@ def compute_stats(
 
 def _cwe_findings(db: Database, q: _Query, row: _RowFor) -> None:
     """Per CWE id: the runs' merged findings that name it, by severity, and their runs."""
-    src, params = q.source("findings", "f", join="JOIN json_each(f.cwe) AS j",
-                           extra=["f.scope = 'run'", "f.cwe != '[]'", "j.type = 'integer'"])
+    src, params = q.source(
+        "findings",
+        "f",
+        join="JOIN json_each(f.cwe) AS j",
+        extra=["f.scope = 'run'", "f.cwe != '[]'", "j.type = 'integer'"],
+    )
     sql = f"SELECT j.value, f.severity, COUNT(*) {src} GROUP BY 1, 2"
     for cwe, severity, n in db.execute(sql, params):
         r = row(f"CWE-{int(cwe)}")
@@ -208,7 +209,7 @@ def _cwe_findings(db: Database, q: _Query, row: _RowFor) -> None:
 
 def _any_run_before(db: Database, since: datetime) -> bool:
     """Whether some run started before ``since`` (one indexed range probe)."""
-    late = (since + timedelta(days=1)).astimezone(timezone.utc)  # see _Query: offsets
+    late = (since + timedelta(days=1)).astimezone(UTC)  # see _Query: offsets
     sql = "SELECT EXISTS (SELECT 1 FROM runs WHERE started_at < ? AND julianday(started_at) < julianday(?))"
     return bool(db.execute(sql, [late.isoformat(), since.isoformat()]).fetchone()[0])
 

@@ -23,9 +23,7 @@ if TYPE_CHECKING:
     from tokyo_cli.engine.review import ReviewOutcome
     from tokyo_cli.tui.widgets.findings_view import FindingsView
 
-LEDGER_MISSING = (
-    "Dismissing needs the findings ledger (tokyo_cli.store.ledger), which this build does not have."
-)
+LEDGER_MISSING = "Dismissing needs the findings ledger (tokyo_cli.store.ledger), which this build does not have."
 
 
 class TokyoApp(App[Any]):

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokyo_cli.git.diff import DiffLine, FileChange
 from tokyo_cli.findings import Finding
+from tokyo_cli.git.diff import DiffLine, FileChange
 from tokyo_cli.git.repo import Changeset
 from tokyo_cli.results import RunResult
 
@@ -94,7 +94,9 @@ def _anchored_only(finding: Finding, why: str) -> HunkExcerpt:
     if finding.line is None or not finding.anchor_text:
         return HunkExcerpt(note=why)
     line = DiffLine(kind="+", text=finding.anchor_text, old_line=None, new_line=finding.line)
-    return HunkExcerpt(lines=[line], focus=range(finding.line, finding.line + 1), note=f"{why}; showing the stored line")
+    return HunkExcerpt(
+        lines=[line], focus=range(finding.line, finding.line + 1), note=f"{why}; showing the stored line"
+    )
 
 
 def _reload(result: RunResult, path: str) -> FileChange | None | str:

@@ -11,13 +11,13 @@ import sys
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from tokyo_cli.engine.runview import PlannedStep
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.tui.services import Services
-from tokyo_cli.engine.runview import PlannedStep
 
 if TYPE_CHECKING:
-    from tokyo_cli.engine.review import PreparedReview, ReviewOutcome
     from tokyo_cli.config.settings import Settings
+    from tokyo_cli.engine.review import PreparedReview, ReviewOutcome
 
 
 def require_terminal() -> None:
@@ -32,9 +32,7 @@ def plan_of(prepared: PreparedReview, settings: Settings) -> list[PlannedStep]:
     for layer in prepared.workflow.layers():
         for step in layer:
             agent = prepared.team.get(step.agent)
-            plan.append(
-                PlannedStep(step.id, agent.id, agent.name, task=step.task, model=settings.model or agent.model)
-            )
+            plan.append(PlannedStep(step.id, agent.id, agent.name, task=step.task, model=settings.model or agent.model))
     return plan
 
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from tokyo_cli.events import Listener
 from tokyo_cli.engine.runview import PlannedStep
+from tokyo_cli.events import Listener
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from tokyo_cli.findings import Finding
     from tokyo_cli.engine.review import ReviewOutcome
+    from tokyo_cli.findings import Finding
     from tokyo_cli.tui.hunks import HunkExcerpt
 
 

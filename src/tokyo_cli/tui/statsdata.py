@@ -78,15 +78,19 @@ def _trends(db: Database, stats: Stats) -> None:
     width = len(stats.trend_days)
     with translate_errors(db_path(db)):
         for group, column in (("agent", "c.agent"), ("model", "c.model")):
-            sql = (f"SELECT {column}, {_LOCAL_DAY}, SUM(c.cost_usd) FROM llm_calls AS c "
-                   f"JOIN runs AS r ON r.id = c.run_id WHERE {_LOCAL_DAY} >= ? GROUP BY 1, 2")
+            sql = (
+                f"SELECT {column}, {_LOCAL_DAY}, SUM(c.cost_usd) FROM llm_calls AS c "
+                f"JOIN runs AS r ON r.id = c.run_id WHERE {_LOCAL_DAY} >= ? GROUP BY 1, 2"
+            )
             for key, day, usd in db.execute(sql, [first]):
                 if day in slot and usd is not None:
                     stats.cost_trend.setdefault((group, key), [0.0] * width)[slot[day]] += usd
         for group, column in (("agent", "s.agent"), ("model", f"COALESCE(s.model, '{OFFLINE_KEY}')")):
-            sql = (f"SELECT {column}, {_LOCAL_DAY}, COUNT(*) FROM findings AS f "
-                   "JOIN steps AS s ON s.id = f.step_row_id JOIN runs AS r ON r.id = f.run_id "
-                   f"WHERE f.scope = 'step' AND {_LOCAL_DAY} >= ? GROUP BY 1, 2")
+            sql = (
+                f"SELECT {column}, {_LOCAL_DAY}, COUNT(*) FROM findings AS f "
+                "JOIN steps AS s ON s.id = f.step_row_id JOIN runs AS r ON r.id = f.run_id "
+                f"WHERE f.scope = 'step' AND {_LOCAL_DAY} >= ? GROUP BY 1, 2"
+            )
             for key, day, n in db.execute(sql, [first]):
                 if day in slot:
                     stats.finding_trend.setdefault((group, key), [0] * width)[slot[day]] += n

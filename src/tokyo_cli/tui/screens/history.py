@@ -24,8 +24,17 @@ from tokyo_cli.tui.services import Services
 from tokyo_cli.tui.style import SEVERITY_STYLE, STATUS_STYLE, elapsed, when
 from tokyo_cli.tui.widgets.tables import OpenTable
 
-COLUMNS = {"id": "#", "when": "When", "repo": "Repo", "target": "Target", "workflow": "Workflow",
-           "status": "Status", "findings": "Findings", "usd": "USD", "time": "Time"}
+COLUMNS = {
+    "id": "#",
+    "when": "When",
+    "repo": "Repo",
+    "target": "Target",
+    "workflow": "Workflow",
+    "status": "Status",
+    "findings": "Findings",
+    "usd": "USD",
+    "time": "Time",
+}
 HISTORY_LIMIT = 500
 """Runs listed, newest first (the stats view covers every run)."""
 

@@ -22,9 +22,9 @@ from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker
 
 from tokyo_cli import events as ev
+from tokyo_cli.engine.runview import RunView
 from tokyo_cli.report import compact_tokens, empty_message, format_usd, one_line, plural
 from tokyo_cli.tui.services import Services
-from tokyo_cli.engine.runview import RunView
 from tokyo_cli.tui.style import STATUS_STYLE, elapsed
 from tokyo_cli.tui.widgets.agent_panel import AgentPanel
 from tokyo_cli.tui.widgets.findings_view import FindingsView
@@ -222,11 +222,16 @@ class LiveScreen(Screen[None]):
         status = "cancelling…" if self._cancelling and self.busy else v.status
         totals = Text.assemble(
             (f"{v.steps_done}/{len(v.steps)} steps", ""),
-            ("  calls ", "dim"), f"{v.calls_done}/{v.calls_total}",
-            ("  tokens ", "dim"), f"{compact_tokens(v.tokens_in)}→{compact_tokens(v.tokens_out)}",
-            "  ", format_usd(v.cost_usd),
-            "  ", elapsed(v.elapsed(now)),
-            "  ", (status, STATUS_STYLE.get(status, "bold")),
+            ("  calls ", "dim"),
+            f"{v.calls_done}/{v.calls_total}",
+            ("  tokens ", "dim"),
+            f"{compact_tokens(v.tokens_in)}→{compact_tokens(v.tokens_out)}",
+            "  ",
+            format_usd(v.cost_usd),
+            "  ",
+            elapsed(v.elapsed(now)),
+            "  ",
+            (status, STATUS_STYLE.get(status, "bold")),
         )
         if self.outcome is not None and self.outcome.result.run_id is not None:
             totals.append(f"  saved as run {self.outcome.result.run_id}", "dim")

@@ -30,8 +30,10 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.question))
-            yield Static(Text.assemble(("y", "bold"), " yes   ", ("n", "bold"), " / ", ("esc", "bold"), " no"),
-                         classes="dialog-keys")
+            yield Static(
+                Text.assemble(("y", "bold"), " yes   ", ("n", "bold"), " / ", ("esc", "bold"), " no"),
+                classes="dialog-keys",
+            )
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -52,8 +54,9 @@ class DismissScreen(ModalScreen[str | None]):
             yield Static(Text.assemble(("Dismiss ", "bold"), severity_text(f.severity), " ", plain(f.title)))
             yield Static(Text(f"{location(f)} · fingerprint {f.fingerprint}", style="dim"))
             yield Input(placeholder="why? e.g. false positive: input is validated upstream", id="reason")
-            yield Static(Text.assemble(("enter", "bold"), " dismiss   ", ("esc", "bold"), " cancel"),
-                         classes="dialog-keys")
+            yield Static(
+                Text.assemble(("enter", "bold"), " dismiss   ", ("esc", "bold"), " cancel"), classes="dialog-keys"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()

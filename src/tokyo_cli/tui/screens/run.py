@@ -23,8 +23,16 @@ if TYPE_CHECKING:
     from tokyo_cli.tui.app import TokyoApp
 
 
-STEP_COLUMNS = {"step": "Step", "status": "Status", "model": "Model", "calls": "Calls", "tokens": "Tokens",
-                "usd": "USD", "found": "Found", "time": "Time"}
+STEP_COLUMNS = {
+    "step": "Step",
+    "status": "Status",
+    "model": "Model",
+    "calls": "Calls",
+    "tokens": "Tokens",
+    "usd": "USD",
+    "found": "Found",
+    "time": "Time",
+}
 
 
 class RunScreen(Screen[None]):
@@ -40,17 +48,26 @@ class RunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         r = self.result
         title = Text.assemble(
-            (f"Run {r.run_id}", "bold"), "  ", (r.status, STATUS_STYLE.get(r.status, "")),
-            "  ", one_line(r.workflow), " · ", one_line(r.target_description),
+            (f"Run {r.run_id}", "bold"),
+            "  ",
+            (r.status, STATUS_STYLE.get(r.status, "")),
+            "  ",
+            one_line(r.workflow),
+            " · ",
+            one_line(r.target_description),
             (f"  {one_line(Path(r.repo).name)}", "dim"),
         )
         yield Static(title, classes="screen-title")
         totals = Text.assemble(
             when(r.started_at, self.services.tz, year=True),
-            ("  time ", "dim"), elapsed(r.seconds),
-            ("  tokens ", "dim"), f"{compact_tokens(r.tokens_in)}→{compact_tokens(r.tokens_out)}",
-            "  ", format_usd(r.cost_usd),
-            "  ", plural(len(r.findings), "finding"),
+            ("  time ", "dim"),
+            elapsed(r.seconds),
+            ("  tokens ", "dim"),
+            f"{compact_tokens(r.tokens_in)}→{compact_tokens(r.tokens_out)}",
+            "  ",
+            format_usd(r.cost_usd),
+            "  ",
+            plural(len(r.findings), "finding"),
         )
         if r.suppressed:
             totals.append(f"  ({r.suppressed} dismissed in the ledger, not shown)", "dim")
@@ -112,7 +129,8 @@ class RunScreen(Screen[None]):
         try:
             statuses = self.services.with_db(lambda db: status(db, [f.fingerprint for f in self.result.findings]))
         except TokyoError as exc:
-            self.app.call_from_thread(self.notify, f"Ledger unavailable: {exc.message}", severity="warning",
-                                      markup=False)
+            self.app.call_from_thread(
+                self.notify, f"Ledger unavailable: {exc.message}", severity="warning", markup=False
+            )
             return
         self.app.call_from_thread(cast("TokyoApp", self.app).merge_decisions, statuses)

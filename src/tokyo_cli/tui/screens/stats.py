@@ -60,7 +60,9 @@ class StatsScreen(Screen[None]):
         self.app.call_from_thread(self._show, stats)
 
     def _error(self, message: str) -> None:
-        self.query_one(".screen-title", Static).update(Text.assemble(("Stats", "bold"), "  ", (one_line(message), "red")))
+        self.query_one(".screen-title", Static).update(
+            Text.assemble(("Stats", "bold"), "  ", (one_line(message), "red"))
+        )
 
     def _show(self, stats: Stats) -> None:
         self.stats = stats
@@ -71,7 +73,9 @@ class StatsScreen(Screen[None]):
         if total is None:
             head.append("no runs yet", "dim")
         else:
-            head.append(f"{plural(total.runs, 'run')} · {format_usd(total.cost_usd)} · {plural(found(total), 'finding')}")
+            head.append(
+                f"{plural(total.runs, 'run')} · {format_usd(total.cost_usd)} · {plural(found(total), 'finding')}"
+            )
             if total.suppressed:
                 head.append(f" · {total.suppressed} dismissed", "dim")
         if days:

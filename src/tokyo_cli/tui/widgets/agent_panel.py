@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
-from tokyo_cli.report import compact_tokens, format_usd, one_line
 from tokyo_cli.engine.runview import StepView
+from tokyo_cli.report import compact_tokens, format_usd, one_line
 from tokyo_cli.tui.style import STATUS_ICON, STATUS_STYLE, elapsed, plain
 
 

@@ -13,7 +13,6 @@ from tokyo_cli.report import clean_text, cwe_text, finding_body, one_line
 from tokyo_cli.tui.hunks import HunkExcerpt
 from tokyo_cli.tui.style import SEVERITY_STYLE, location, severity_text
 
-
 SOURCES = {"model": "from the model", "analyzer": "from an analyzer", "synthesis": "from the synthesis"}
 
 

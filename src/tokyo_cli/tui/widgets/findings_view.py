@@ -88,8 +88,10 @@ class FindingsView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="filters")
-        yield Input(placeholder="filter: text in title, path, category or rule — enter to keep, esc to clear",
-                    classes="filter-input")
+        yield Input(
+            placeholder="filter: text in title, path, category or rule — enter to keep, esc to clear",
+            classes="filter-input",
+        )
         with Horizontal(classes="split"):
             yield FindingsTable(classes="findings-table")
             yield FindingDetail(classes="detail")
@@ -166,7 +168,7 @@ class FindingsView(Vertical):
             title = plain(f.title, "dim strike" if gone else "")
             title.truncate(title_w, overflow="ellipsis")
             loc = location(f)
-            where = Text(loc if len(loc) <= loc_w else "…" + loc[-(loc_w - 1):])  # keep the line number
+            where = Text(loc if len(loc) <= loc_w else "…" + loc[-(loc_w - 1) :])  # keep the line number
             table.add_row(severity_text(f.severity, short=True), plain(f.agent), where, title, key=str(i))
         if keep is not None and keep in self.shown:
             table.move_cursor(row=self.shown.index(keep), animate=False)
@@ -175,9 +177,12 @@ class FindingsView(Vertical):
 
     def _update_filters(self) -> None:
         parts = [
-            ("severity ", "dim"), (f"≥ {self.min_severity.value}" if self.min_severity else "all", "bold"),
-            ("  agent ", "dim"), (self.agent_names.get(self.agent, self.agent) if self.agent else "all", "bold"),
-            ("  sort ", "dim"), (self.sort, "bold"),
+            ("severity ", "dim"),
+            (f"≥ {self.min_severity.value}" if self.min_severity else "all", "bold"),
+            ("  agent ", "dim"),
+            (self.agent_names.get(self.agent, self.agent) if self.agent else "all", "bold"),
+            ("  sort ", "dim"),
+            (self.sort, "bold"),
         ]
         if self.text:
             parts += [("  text ", "dim"), (f"“{one_line(self.text)}”", "bold")]
