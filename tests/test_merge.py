@@ -276,3 +276,35 @@ def test_merge_runs_refuses_nothing_and_mixing_whole_runs_with_shards(audit: Git
     review(cli, audit, part, "--shard", "1/2")
     with pytest.raises(ConfigError, match="is a whole run"):
         merge_runs([(str(whole), read_report(whole)), (str(part), read_report(part))])
+
+
+def test_rejected_findings_walkthrough_and_block_on_survive_the_merge() -> None:
+    """A verify step's rejections stay apart (joined, de-duplicated), a walkthrough and the
+    workflow's block_on carry over: a merged run keeps what its shards' runs had."""
+    from datetime import UTC, datetime
+
+    from tokyo_cli.findings import Finding, Severity
+    from tokyo_cli.results import RunResult, ShardInfo, Walkthrough
+
+    def shard(i: int, rejected: list[Finding], walkthrough: Walkthrough | None) -> RunResult:
+        return RunResult(
+            repo="/r",
+            target="all",
+            target_description="audit",
+            workflow="review-verified",
+            started_at=datetime(2026, 5, 1, tzinfo=UTC),
+            status="completed",
+            uid=f"u{i}",
+            block_on="verified",
+            rejected=rejected,
+            walkthrough=walkthrough,
+            shard=ShardInfo(index=i, count=2, change="c0ffee", files=1, total_files=2),
+        )
+
+    gone = Finding(
+        path="a.py", line=3, severity=Severity.HIGH, title="not a bug after all", agent="akira", verification="rejected"
+    )
+    walk = Walkthrough(title="t", description="d", overview="o")
+    merged = merge_runs([("1.json", shard(1, [gone], None)), ("2.json", shard(2, [gone], walk))])
+    assert [f.title for f in merged.rejected] == ["not a bug after all"] and merged.findings == []
+    assert merged.walkthrough == walk and merged.block_on == "verified" and merged.status == "completed"

@@ -92,6 +92,9 @@ def merge_runs(inputs: list[tuple[str, RunResult]], *, fail_on: Severity | None 
         merged=info,
     )
     result.findings = merge_duplicates(_once_per_change([f for r in runs for f in r.findings]))
+    result.rejected = merge_duplicates([f for r in runs for f in r.rejected])  # a verify step's rejections
+    result.walkthrough = next((r.walkthrough for r in runs if r.walkthrough is not None), None)
+    result.block_on = first.block_on
     result.findings = group_repeats(result.findings, repeats=info.group_repeats, files=info.group_files)
     result.notices = _notices(runs, info, notices, shard.total_files if shard else None, len(result.files))
     errors = [f"shard {r.shard.index if r.shard else '?'}: {r.error}" for r in runs if r.error]

@@ -75,7 +75,8 @@ class EngineOptions:
     time_limit_s: float | None = None  # whole run, seconds; None = no limit (see Engine.run)
     stream: bool = False  # stream calls and emit CallText deltas (the live TUI); off: no cost
     # One shard of the change (tokyo_cli.engine.shards): repeated-rule grouping and synthesis
-    # need every shard's findings, so they are left to ``tokyo merge``.
+    # need every shard's findings, so they are left to ``tokyo merge``; a describe step
+    # (a walkthrough of the whole change) is skipped.
     shard: bool = False
 
 
@@ -346,9 +347,15 @@ class Engine:
         with telemetry.span(
             "tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id, "tokyo.task": step.task}
         ) as span:
-            if step.task == "synthesize" and self.options.shard:
+            if step.task in ("synthesize", "describe") and self.options.shard:
+                # Both read the whole change's findings or files: one shard has a part of them.
                 res.status = "skipped"
-                res.summary = "Synthesis runs over every shard's findings: tokyo merge --synthesize."
+                res.summary = (
+                    "Synthesis runs over every shard's findings: tokyo merge --synthesize."
+                    if step.task == "synthesize"
+                    else "A walkthrough describes the whole change: "
+                    "run tokyo describe (or review --describe) without --shard."
+                )
                 outcome = _Outcome(result=res)
             elif step.task == "synthesize":
                 outcome = await self._synthesize(step, agent, res, upstream)

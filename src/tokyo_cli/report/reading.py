@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,7 +30,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, GroupMember, Severity
 from tokyo_cli.report.sarif import FINGERPRINT_KEY
-from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, MergeInfo, RunResult, ShardInfo, StepResult
+from tokyo_cli.results import (
+    AnalyzerNote,
+    CallRecord,
+    FileEntry,
+    MergeInfo,
+    RunResult,
+    ShardInfo,
+    StepResult,
+    Walkthrough,
+)
 from tokyo_cli.safety.masking import mask_data
 
 MAX_REPORT_BYTES = 1 << 30
@@ -55,6 +64,7 @@ class _JsonRun(_Loose):
     started_at: datetime
     finished_at: datetime | None = None
     fail_on: Severity
+    block_on: Literal["all", "verified", "corroborated"] = "all"
     min_severity: Severity = Severity.LOW
     offline: bool = False
     notices: list[str] = Field(default_factory=list)
@@ -109,6 +119,8 @@ class _JsonReport(_Loose):
     steps: list[_JsonStep] = Field(default_factory=list)
     files: list[_JsonFile] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    rejected: list[Finding] = Field(default_factory=list)
+    walkthrough: Walkthrough | None = None
     summary: str = ""
 
 
@@ -214,6 +226,9 @@ def _from_json(path: Path, doc: dict[str, Any]) -> RunResult:
         files=files,
         steps=steps,
         findings=report.findings,
+        rejected=report.rejected,
+        walkthrough=report.walkthrough,
+        block_on=run.block_on,
         suppressed=int(report.totals.get("suppressed") or 0),
         summary=report.summary,
         error=run.error,
