@@ -29,6 +29,7 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 REVIEW = ROOT / ".github" / "workflows" / "tokyo-review.yml"
+AUDIT = ROOT / ".github" / "workflows" / "tokyo-audit.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 LOCK = ROOT / "requirements" / "action.txt"
@@ -129,7 +130,7 @@ def test_pinned_actions_and_no_expressions_in_scripts(path: Path) -> None:
     for step in steps(doc):
         uses = step.get("uses")
         if uses == "./":
-            assert path == REVIEW, f"{path.name}: only this repository's own review workflow uses ./"
+            assert path in (REVIEW, AUDIT), f"{path.name}: only this repository's review and audit workflows use ./"
         elif uses:
             assert PINNED.match(uses), f"{path.name}: {uses} is not pinned to a full commit SHA"
             assert re.search(re.escape(uses) + r" # v\d", text), f"{uses} needs a '# vX.Y.Z' comment"
@@ -153,7 +154,8 @@ def test_action_interface_and_install() -> None:
         "python-version",
     } <= set(doc["inputs"])
     assert {"run-id", "findings", "critical", "high", "medium", "low", "info", "sarif"} <= set(doc["outputs"])
-    lock, install, review = [s for s in doc["runs"]["steps"] if "run" in s]
+    lock, install, review, export = [s for s in doc["runs"]["steps"] if "run" in s]
+    assert "history export" in export["run"] and "inputs.history-artifact != ''" in export["if"]
     assert 'sha256sum "$ACTION_PATH/requirements/action.txt"' in lock["run"]  # the pip cache key
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert 'lock="$ACTION_PATH/requirements/action.txt"' in install["run"]

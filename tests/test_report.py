@@ -536,7 +536,7 @@ def test_cwe_ids_in_json_markdown_and_terminal() -> None:
     doc = json.loads(render_json(result))
     by_title = {f["title"]: f for f in doc["findings"]}
     assert by_title["SQL query built from user input"]["cwe"] == [89, 564]
-    assert list(by_title["SQL query built from user input"])[-2:] == ["members", "cwe"]
+    assert list(by_title["SQL query built from user input"])[-4:] == ["members", "cwe", "file_line", "corroborated"]
     assert by_title["Unused import os"]["cwe"] == []
     md = render_markdown(result)
     assert "Raised by Akira, Yuki · rule `bandit:B608` · security · CWE-89, CWE-564" in md

@@ -115,6 +115,12 @@ def test_run_properties_and_driver() -> None:
         "costUsd": 0.123457,
         "findings": 1,
         "truncated": None,
+        # what tokyo merge reads back (tokyo_cli.report.reading)
+        "uid": "",
+        "targetKind": "range",
+        "failOn": "high",
+        "shard": None,
+        "merged": None,
     }
     assert sarif_run(run([]))["properties"]["tokyo"]["costUsd"] is None
     driver = r["tool"]["driver"]
@@ -246,6 +252,8 @@ def test_result_regions_properties_and_fixes() -> None:
         "status": "open",
         "fileLevel": False,
         "onChangedLine": True,
+        "step": "",
+        "corroborated": False,
         "confidence": 0.75,
         "tags": ["security"],
         "security-severity": "8.0",
@@ -346,6 +354,7 @@ def test_group_members_are_related_locations() -> None:
                 "region": {"startLine": 1},
             },
             "message": {"text": "akira/security"},
+            "properties": {"fingerprint": "f1", "severity": "low", "line": None},
         },  # a blank member title falls back to the rule id
         {
             "id": 1,
@@ -354,6 +363,7 @@ def test_group_members_are_related_locations() -> None:
                 "region": {"startLine": 7},
             },
             "message": {"text": "second one"},
+            "properties": {"fingerprint": "f2", "severity": "low", "line": 7},
         },
     ]
 

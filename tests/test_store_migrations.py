@@ -156,7 +156,7 @@ def test_a_first_release_database_upgrades_in_place(tmp_path: Path) -> None:
     # the upgraded database works like a new one: decide, store, suppress
     dismiss(db, OLD_FP, reason="fixed in the runner rewrite")
     new_id = save_run(db, make_run())
-    assert load_run(db, new_id) == make_run().model_copy(update={"run_id": new_id})
+    assert load_run(db, new_id).model_copy(update={"uid": ""}) == make_run().model_copy(update={"run_id": new_id})
     db.close()
     db = open_db(path)  # a second open has nothing to do
     assert db["_sqlite_migrations"].count == len(ALL_MIGRATIONS)
@@ -228,7 +228,9 @@ def test_an_old_database_upgrades_to_ids_that_are_never_reused(tmp_path: Path) -
     }
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert load_run(db, ids[0]) == make_run(repo="/src/r0").model_copy(update={"run_id": ids[0]})
+    assert load_run(db, ids[0]).model_copy(update={"uid": ""}) == make_run(repo="/src/r0").model_copy(
+        update={"run_id": ids[0]}
+    )
 
     newest = save_run(db, make_run())
     assert newest == ids[-1] + 1
@@ -346,7 +348,7 @@ def test_a_database_before_the_cwe_column_upgrades_and_keeps_its_findings(tmp_pa
     assert "m007_finding_cwe" in [m.name for m in MIGRATIONS.applied(db)]
     assert db["findings"].columns_dict["cwe"] is str
     assert {r["cwe"] for r in db["findings"].rows} == {"[]"}
-    assert load_run(db, old_id) == make_run().model_copy(update={"run_id": old_id})
+    assert load_run(db, old_id).model_copy(update={"uid": ""}) == make_run().model_copy(update={"run_id": old_id})
     run = make_run()
     run.findings[0].cwe = [89]
     new_id = save_run(db, run)  # one finding with CWE ids, the others without: one insert
@@ -372,7 +374,7 @@ def test_a_database_before_verification_upgrades_and_stores_the_team_tasks(tmp_p
     applied = [m.name for m in MIGRATIONS.applied(db)]
     assert {"m009_verification", "m010_walkthrough", "m011_finding_patch"} <= set(applied)
     assert {r["block_on"] for r in db["runs"].rows} == {"all"}
-    assert load_run(db, old_id) == make_run().model_copy(update={"run_id": old_id})
+    assert load_run(db, old_id).model_copy(update={"uid": ""}) == make_run().model_copy(update={"run_id": old_id})
     run = make_run()
     run.block_on = "verified"
     kept, gone = run.findings[0], run.findings[1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from uuid import uuid4
 
 from pydantic import BaseModel, Field
 
@@ -145,6 +146,45 @@ class Walkthrough(BaseModel):
         return sum(f.removed for f in self.files)
 
 
+class ShardInfo(BaseModel):
+    """What a shard run (``tokyo review --shard I/N``) declares, so ``tokyo merge`` can join N
+    outputs and name a missing one: shard ``index`` (1-based) of ``count`` of the change
+    ``change`` (:func:`tokyo_cli.engine.shards.change_id`), the ``files`` it covered of the
+    change's ``total_files``, and the workflow's grouping settings (``group_repeats``,
+    ``group_files``), which the merge applies: a shard leaves repeated-rule grouping to the
+    merge, since grouping across the change needs every shard's findings."""
+
+    index: int
+    count: int
+    change: str
+    files: int
+    total_files: int
+    group_repeats: int = 3
+    group_files: int = 10
+
+
+class MergeInfo(BaseModel):
+    """How a merged run (``tokyo merge``) was made: ``shards`` expected (N) of change
+    ``change``; ``present`` shard numbers found, ``missing`` ones not found, ``failed`` ones
+    whose run failed or was cancelled; ``sources`` the run ids (``RunResult.uid``) merged;
+    ``group_repeats``/``group_files`` the grouping applied (the shards' workflow's)."""
+
+    shards: int
+    change: str
+    present: list[int] = Field(default_factory=list)
+    missing: list[int] = Field(default_factory=list)
+    failed: list[int] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    group_repeats: int = 3
+    group_files: int = 10
+
+
+def new_uid() -> str:
+    """A fresh run identity: 32 hex digits (a random UUID4), the same in every database the
+    run is exported to (:mod:`tokyo_cli.store.portable`)."""
+    return uuid4().hex
+
+
 class RunResult(BaseModel):
     """A whole run: target, steps, merged findings, totals and final status.
 
@@ -153,6 +193,9 @@ class RunResult(BaseModel):
     """
 
     run_id: int | None = None
+    # The run's identity across databases (history export/import; new_uid()), set when the run
+    # starts or, at the latest, when it is first saved; run_id is one database's id for it.
+    uid: str = ""
     repo: str
     target: str  # staged | working | range | all
     target_description: str
@@ -186,6 +229,8 @@ class RunResult(BaseModel):
     offline: bool = False
     branch: str | None = None  # the checked-out branch, for --since-last
     notices: list[str] = Field(default_factory=list)  # one-line facts the report must show
+    shard: ShardInfo | None = None  # this run reviewed one shard of the change (--shard I/N)
+    merged: MergeInfo | None = None  # this run joins shard runs (tokyo merge)
 
     @property
     def seconds(self) -> float:

@@ -18,7 +18,8 @@ commands for GitHub Actions"):
 
 ``uses:`` steps (actions/setup-python, actions/cache) are skipped and listed in ``skipped``:
 they are other repositories' code and would need the network. A step's ``if:`` is evaluated
-for ``inputs.x == 'value'`` comparisons; a step whose exit code is not 0 stops the run.
+for ``x == 'value'`` / ``x != 'value'`` comparisons joined by ``&&`` (``!cancelled()`` is true);
+a step whose exit code is not 0 stops the run.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import yaml
 
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _LOOKUP = re.compile(r"^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$")
-_COMPARE = re.compile(r"^([\w.-]+)\s*==\s*'([^']*)'$")
+_COMPARE = re.compile(r"^([\w.-]+)\s*(==|!=)\s*'([^']*)'$")
 
 
 @dataclass
@@ -138,12 +139,19 @@ class CompositeRunner:
         return _EXPR.sub(lambda m: self.evaluate(m.group(1), ctx), str(text))
 
     def _condition(self, cond: str, ctx: dict[str, Any]) -> bool:
+        """``a == 'v'``, ``a != 'v'`` and ``!cancelled()`` (true: this runner never cancels),
+        joined by ``&&``; anything else raises."""
         inner = _EXPR.fullmatch(cond.strip())
         expr = inner.group(1) if inner else cond.strip()
-        m = _COMPARE.match(expr)
-        if not m:
-            raise ValueError(f"if: not supported by this runner: {cond!r}")
-        return self._lookup(m.group(1), ctx) == m.group(2)
+        for term in (t.strip() for t in expr.split("&&")):
+            if term == "!cancelled()":
+                continue
+            m = _COMPARE.match(term)
+            if not m:
+                raise ValueError(f"if: not supported by this runner: {cond!r}")
+            if (self._lookup(m.group(1), ctx) == m.group(3)) != (m.group(2) == "=="):
+                return False
+        return True
 
     def run(self, with_: dict[str, str]) -> ActionRun:
         """Run every step; stops at the first step that fails, like the runner."""

@@ -55,12 +55,14 @@ class SecretsAnalyzer:
     name = "detect-secrets"
 
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
-        """Scan every reviewable file of ``changeset`` (not only ``files``); a missing
-        detect-secrets is reported in ``error``, never raised."""
+        """Scan every reviewable file of ``changeset`` (not only ``files``) in the run's shard
+        (``changeset.scope``); a missing detect-secrets is reported in ``error``, never raised."""
         start = time.monotonic()
         # Every added text line of the change, whatever the agent's globs: a key pasted into
         # a README or a test fixture leaks just the same.
-        targets = [f for f in changeset.reviewable() if changeset.new_bytes(f.path) is not None]
+        targets = [
+            f for f in changeset.reviewable() if changeset.in_scope(f.path) and changeset.new_bytes(f.path) is not None
+        ]
         if not targets:
             return AnalyzerRun(name=self.name)
         try:

@@ -27,6 +27,7 @@ from tokyo_cli.cli import (
     fix,
     history,
     hook,
+    merge,
     plugins,
     review,
     show,
@@ -74,6 +75,7 @@ def _root(
 
 
 app.command("review", help=review.HELP, no_args_is_help=False)(exits(review.review))
+app.command("merge", help=merge.HELP)(exits(merge.merge))
 app.command("describe", help=describe.HELP)(exits(describe.describe))
 app.command("fix", help=fix.HELP)(exits(fix.fix))
 app.command("hook", help=hook.HELP)(exits(hook.hook))

@@ -159,3 +159,116 @@ def prune(
     finally:
         database.close()
     return 0
+
+
+def _since(text: str) -> datetime:
+    """``--since``: ``7d`` (days ago), ``12h`` (hours ago) or an ISO 8601 date or time (UTC
+    when it names no offset).
+
+    Raises:
+        ConfigError: anything else.
+    """
+    import re
+    from datetime import timedelta
+
+    from tokyo_cli.errors import ConfigError
+
+    m = re.fullmatch(r"\s*(\d{1,6})\s*([dh])\s*", text)
+    if m:
+        unit = timedelta(days=1) if m.group(2) == "d" else timedelta(hours=1)
+        return datetime.now(UTC) - int(m.group(1)) * unit
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"--since takes 7d, 12h or an ISO 8601 date such as 2026-05-01, not {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@app.command("export")
+@exits
+def export(
+    run_ids: Annotated[list[int] | None, typer.Argument(metavar="[RUN_ID]...", help="Runs to export.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="WHEN", help="Every run that started since WHEN: 7d, 12h or an ISO date."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to FILE (default: stdout).")
+    ] = None,
+    db: DbOption = None,
+) -> int:
+    """Write runs (steps, calls, findings) and their ledger decisions as JSON lines.
+
+    `tokyo history import FILE...` merges such files into another database, once per run
+    however often a file is imported. Secrets are masked; no API key is ever in a run.
+    """
+    import sys
+
+    from tokyo_cli.errors import ConfigError
+    from tokyo_cli.store.portable import export_lines, run_ids_since
+
+    if bool(run_ids) == (since is not None):
+        raise ConfigError("say which runs to export: RUN_ID... or --since WHEN (not both)")
+    database = open_history(db)
+    try:
+        ids = list(run_ids or []) if since is None else run_ids_since(database, _since(since))
+        lines = export_lines(database, ids)
+        if output is None:
+            for line in lines:
+                sys.stdout.write(line)
+            return 0
+        _write_atomically(output, lines)
+    finally:
+        database.close()
+    note(f"Exported {len(ids)} run{'' if len(ids) == 1 else 's'} to {output}")
+    return 0
+
+
+def _write_atomically(output: Path, lines: object) -> None:
+    """Write ``lines`` to ``output`` through a temporary file renamed into place, so a failed
+    export never leaves half a file where a collector would read it."""
+    import os
+    import tempfile
+
+    from tokyo_cli.errors import TokyoError
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for line in lines:  # type: ignore[attr-defined]
+                    handle.write(line)
+            os.replace(tmp, output)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise TokyoError(f"cannot write {output}: {exc.strerror or exc}", exit_code=3) from None
+
+
+@app.command("import")
+@exits
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Files written by tokyo history export.", dir_okay=False)],
+    db: DbOption = None,
+) -> int:
+    """Merge exported runs and ledger decisions into this history database.
+
+    A run already here (same uid) is skipped, so importing a file twice stores its runs
+    once; a ledger decision keeps the newest one made anywhere. Every file is checked
+    before anything is written; a bad file is refused whole.
+    """
+    from tokyo_cli.store.portable import import_files
+
+    database = open_history(db)
+    try:
+        report = import_files(database, list(files))
+    finally:
+        database.close()
+    typer.echo(
+        f"Imported {report.runs_added} run(s) ({report.runs_present} already present) from "
+        f"{len(report.files)} file(s); {report.events_added} ledger event(s) added, "
+        f"{report.decisions_changed} decision(s) changed."
+    )
+    return 0

@@ -42,6 +42,10 @@ merge-base with the default branch — the report says which it chose):
   tokyo review --base main       main...HEAD, like a pull request
   tokyo review --all             every tracked file, as an audit
 
+Sharding (a CI matrix): --shard I/N reviews part I of N of the change's files (a
+deterministic split balanced by changed bytes, every file in exactly one shard); `tokyo
+merge` joins the N JSON or SARIF outputs into one run.
+
 Models: each agent uses its own model when its provider key is set (ANTHROPIC_API_KEY,
 OPENAI_API_KEY, GROQ_API_KEY, GEMINI_API_KEY); without one it runs its offline analyzers.
 --model sets one model for every agent; --api-base points at any OpenAI-compatible server
@@ -70,6 +74,26 @@ FormatOption = Annotated[
         "-f",
         metavar="FORMAT",
         help="terminal|markdown|json|sarif, or a format a plugin adds (tokyo plugins list). [default: terminal]",
+    ),
+]
+ReportOutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
+]
+JsonOutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--json-output",
+        metavar="FILE",
+        dir_okay=False,
+        help="Also write the JSON report to FILE, whatever --format (tokyo merge reads it).",
+    ),
+]
+StepOutputsOption = Annotated[
+    bool,
+    typer.Option(
+        "--step-outputs",
+        help="In GitHub Actions: status and counts as step outputs, the report in the job summary "
+        "(the action's audit and merge modes).",
     ),
 ]
 _SUFFIXES = {".md": ReportFormat.markdown, ".json": ReportFormat.json, ".sarif": ReportFormat.sarif}
@@ -102,6 +126,12 @@ def review(
     base: BaseOption = None,
     all_files: AllOption = False,
     paths: PathsOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard", metavar="I/N", help="Review shard I of N of the change (1-based); join with tokyo merge."
+        ),
+    ] = None,
     workflow: Annotated[
         str | None, typer.Option("--workflow", "-w", help="Workflow name or YAML file. [default: review]")
     ] = None,
@@ -147,13 +177,13 @@ def review(
         ),
     ] = None,
     fmt_name: FormatOption = "terminal",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write the report to FILE.")
-    ] = None,
+    output: ReportOutputOption = None,
     max_cost: Annotated[
         float | None,
         typer.Option("--max-cost", metavar="USD", min=0, help="Hard cost cap: no call starts that could exceed it."),
     ] = None,
+    json_output: JsonOutputOption = None,
+    step_outputs: StepOutputsOption = False,
     no_cache: NoCacheOption = False,
     since_last: Annotated[
         bool, typer.Option("--since-last", help="Only what changed since this branch's last review.")
@@ -181,6 +211,15 @@ def review(
     from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
 
     fmt = report_format(fmt_name)
+    spec = None
+    if shard is not None:
+        from tokyo_cli.engine.shards import ShardSpec
+
+        spec = ShardSpec.parse(shard)
+        if github:
+            from tokyo_cli.errors import ConfigError
+
+            raise ConfigError("--shard splits an audit or a change across jobs; it cannot post a pull request review")
     root = require_repo_root(path)
     warn_plugins()
     settings = settings_for(
@@ -207,6 +246,7 @@ def review(
         all_files=all_files,
         paths=list(paths or []),
         since_last=since_last,
+        shard=spec,
     )
     gh = None
     if github:
@@ -240,10 +280,18 @@ def review(
     result = outcome.result
     from tokyo_cli.github.context import untrusted_output
 
-    with untrusted_output(github):  # the runner must not obey "::" commands in findings
+    with untrusted_output(github or step_outputs):  # the runner must not obey "::" commands in findings
         _emit_report(result, fmt, output, store_error=outcome.store_error)
         if github and output is not None:
             _emit_report(result, ReportFormat.terminal, None)  # the job log keeps the report
+        emit_extras(
+            result,
+            fmt,
+            output,
+            json_output=json_output,
+            step_outputs=step_outputs and not github,
+            store_error=outcome.store_error,
+        )
     saved = saved_line(outcome)
     if saved is not None:
         sys.stderr.write(saved + "\n")
@@ -260,6 +308,28 @@ def review(
             and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif"),
         )
     return outcome.exit_code()
+
+
+def emit_extras(
+    result: RunResult,
+    fmt: ReportFormat | ReportFormatPlugin,
+    output: Path | None,
+    *,
+    json_output: Path | None,
+    step_outputs: bool,
+    store_error: str | None,
+) -> None:
+    """``--json-output`` (the JSON report, also written) and ``--step-outputs`` (GitHub step
+    outputs and job summary, :func:`tokyo_cli.github.steps.publish_step`)."""
+    if json_output is not None:
+        _emit_report(result, ReportFormat.json, json_output, store_error=store_error)
+    if step_outputs:
+        from tokyo_cli.github.steps import publish_step
+
+        sarif = (
+            output is not None and output.is_file() and (fmt is ReportFormat.sarif or output.suffix.lower() == ".sarif")
+        )
+        publish_step(result, sarif_written=sarif)
 
 
 def _skipped_sarif(fmt: ReportFormat | ReportFormatPlugin, output: Path | None, reason: str) -> bool:

@@ -17,7 +17,9 @@ def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list
     """The reviewable files this step sends to its agent, or ``None`` when ``when`` skips it.
 
     ``step.paths`` (if set) replaces the agent's ``paths``; the agent's ``exclude`` always
-    applies. ``when.paths`` is matched against every changed file, reviewable or not.
+    applies. ``when.paths`` is matched against every changed file, reviewable or not, also
+    those of other shards (so every shard runs the same steps); only the run's shard
+    (``changeset.scope``) is selected.
     """
     if (
         step.when is not None
@@ -29,7 +31,9 @@ def select_files(agent: AgentSpec, step: StepSpec, changeset: Changeset) -> list
     return [
         f
         for f in changeset.reviewable()
-        if glob_match(f.path, include) and not (agent.exclude and glob_match(f.path, agent.exclude))
+        if changeset.in_scope(f.path)
+        and glob_match(f.path, include)
+        and not (agent.exclude and glob_match(f.path, agent.exclude))
     ]
 
 

@@ -23,11 +23,12 @@ from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
 from tokyo_cli.git.repo import Changeset, ReviewTarget, TargetKind, load_changeset, open_repo, resolve_target
 from tokyo_cli.llm.budget import Budget
-from tokyo_cli.results import RunResult
+from tokyo_cli.results import RunResult, ShardInfo, new_uid
 from tokyo_cli.safety.masking import mask_data
 
 if TYPE_CHECKING:
     from tokyo_cli.config.repository import RepoConfig
+    from tokyo_cli.engine.shards import ShardSpec
     from tokyo_cli.llm.gateway import Gateway
 
 
@@ -47,6 +48,7 @@ class ReviewRequest:
     all_files: bool = False
     paths: list[str] = field(default_factory=list)
     since_last: bool = False
+    shard: ShardSpec | None = None  # review one shard of the change (tokyo_cli.engine.shards)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class PreparedReview:
     branch: str | None = None
     notices: list[str] = field(default_factory=list)
     config: RepoConfig | None = None  # where the team and workflow came from
+    shard: ShardInfo | None = None  # the shard of the change this run reviews (changeset.scope)
 
 
 @dataclass
@@ -282,6 +285,7 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
     elif target is None:
         target = resolve_target(root)  # raises the default target's error
     changeset = load_changeset(root, target, paths=request.paths or None, max_file_bytes=settings.max_file_bytes)
+    shard = _apply_shard(changeset, request.shard, workflow) if request.shard is not None else None
     return PreparedReview(
         root=root,
         team=config.team,
@@ -291,6 +295,32 @@ def prepare_review(request: ReviewRequest, settings: Settings) -> PreparedReview
         branch=branch,
         notices=[*notices, *config.notices, *config.applied],
         config=config.repo,
+        shard=shard,
+    )
+
+
+def _apply_shard(changeset: Changeset, spec: ShardSpec, workflow: WorkflowSpec) -> ShardInfo:
+    """Narrow ``changeset`` to shard ``spec`` (its ``scope``) and describe the shard."""
+    from tokyo_cli.engine.shards import change_id, shard_paths
+
+    changeset.scope = shard_paths(changeset, spec)
+    return ShardInfo(
+        index=spec.index,
+        count=spec.count,
+        change=change_id(changeset),
+        files=len(changeset.scoped()),
+        total_files=len(changeset.files),
+        group_repeats=workflow.group_repeats,
+        group_files=workflow.group_files,
+    )
+
+
+def shard_notice(shard: ShardInfo) -> str:
+    """The one line a shard run's report carries: which shard, how many files, what is left
+    to ``tokyo merge``."""
+    return (
+        f"shard {shard.index}/{shard.count} of change {shard.change}: {shard.files} of {shard.total_files} "
+        "file(s); grouping of repeated rules and the synthesis run when the shards are merged (tokyo merge)"
     )
 
 
@@ -317,8 +347,10 @@ def new_result(prepared: PreparedReview, settings: Settings) -> RunResult:
         min_severity=settings.min_severity or prepared.workflow.min_severity,
         started_at=datetime.now(UTC),
         branch=prepared.branch,
-        notices=list(prepared.notices),
-        files=[f.entry() for f in cs.files],
+        notices=[*prepared.notices, *([shard_notice(prepared.shard)] if prepared.shard else [])],
+        files=[f.entry() for f in cs.scoped()],
+        shard=prepared.shard,
+        uid=new_uid(),
     )
 
 
@@ -492,6 +524,7 @@ async def run_review(
             local_cache=cache,
             time_limit_s=time_limit,
             stream=stream,
+            shard=prepared.shard is not None,
         ),
         listener=listener,
     )
@@ -517,7 +550,12 @@ async def run_review(
         from tokyo_cli.config.repository import config_change_findings
         from tokyo_cli.findings import merge_duplicates
 
-        extra = config_change_findings(prepared.config, prepared.changeset, agent="akira")
+        scope = prepared.changeset.scope
+        extra = [
+            f
+            for f in config_change_findings(prepared.config, prepared.changeset, agent="akira")
+            if scope is None or f.path in scope
+        ]
         if extra:
             result.findings = merge_duplicates([*result.findings, *extra])
             if not any(s.task == "synthesize" and s.summary and s.status == "ok" for s in result.steps):
@@ -525,6 +563,12 @@ async def run_review(
 
                 result.summary = offline_summary(result)  # the counts include the config findings
     _budget_notices(result, budget)
+    if gateway is not None and gateway.budget_stops:
+        where = "; ".join(dict.fromkeys(gateway.spent_gateways.values()))
+        result.notices.append(
+            f"budget stop: the gateway refused {gateway.budget_stops} call(s), its budget is spent ({where}); "
+            "the files they covered are listed as not reviewed (budget), the findings made before the stop are kept"
+        )
     hits = sum(1 for c in result.calls if c.cache_hit)
     if hits:
         result.notices.append(
@@ -534,12 +578,35 @@ async def run_review(
     # detector over all of it (findings, summaries, errors, file names; tokyo_cli.safety.masking).
     result = mask_data(result)
     if store and db is not None:
-        try:
-            from tokyo_cli.store.history import save_run
-            from tokyo_cli.store.ledger import apply_ledger
-
-            apply_ledger(db, result)  # dismissed findings: left out and counted, for every entry point
-            save_run(db, result)
-        except StoreError as exc:
-            store_error = str(exc)
+        store_error = _save(db, result)
     return ReviewOutcome(result=result, store_error=store_error if store else None)
+
+
+def _save(db: Any, result: RunResult) -> str | None:
+    """Apply the ledger to ``result`` and save it; ``None``, or why it could not be saved."""
+    from tokyo_cli.store.history import save_run
+    from tokyo_cli.store.ledger import apply_ledger
+
+    try:
+        apply_ledger(db, result)  # dismissed findings: left out and counted, for every entry point
+        save_run(db, result)
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
+def store_result(result: RunResult, settings: Settings) -> str | None:
+    """Store a run made outside :func:`run_review` (``tokyo merge``) as a review stores its
+    own: the ledger applied (dismissed findings left out, counted), then saved. Returns
+    ``None`` when stored, else why not (the caller's exit code is then 4).
+
+    Raises:
+        StoreConfigError: the history database is unusable as configured (see :func:`_open_history`).
+    """
+    db, error = _open_history(settings)
+    if db is None:
+        return error
+    try:
+        return _save(db, result)
+    finally:
+        db.close()

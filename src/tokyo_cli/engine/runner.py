@@ -74,6 +74,10 @@ class EngineOptions:
     local_cache: DbCache | None = None  # deterministic local work: analyzer results, token counts
     time_limit_s: float | None = None  # whole run, seconds; None = no limit (see Engine.run)
     stream: bool = False  # stream calls and emit CallText deltas (the live TUI); off: no cost
+    # One shard of the change (tokyo_cli.engine.shards): repeated-rule grouping and synthesis
+    # need every shard's findings, so they are left to ``tokyo merge``; a describe step
+    # (a walkthrough of the whole change) is skipped.
+    shard: bool = False
 
 
 def configured_models(agent: AgentSpec, model_override: str | None) -> list[str]:
@@ -160,7 +164,7 @@ class Engine:
                 workflow=self.workflow.name,
                 target_description=result.target_description,
                 steps=[s.id for s in steps],
-                files=len(self.changeset.files),
+                files=len(self.changeset.scoped()),
             )
         )
         self._warm_gateway(steps)
@@ -269,7 +273,8 @@ class Engine:
         ]
         # One rule repeating in a file (or across the change) becomes one finding listing
         # every location; step findings stay ungrouped (tokyo_cli.engine.grouping).
-        merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
+        if not self.options.shard:
+            merged = group_repeats(merged, repeats=self.workflow.group_repeats, files=self.workflow.group_files)
         result.findings = merged
         result.notices.extend(_dismissal_notices(result.steps))
         result.notices.extend(_rejection_notices(result.rejected))
@@ -342,7 +347,17 @@ class Engine:
         with telemetry.span(
             "tokyo.step", {"tokyo.step.id": step.id, "tokyo.agent": agent.id, "tokyo.task": step.task}
         ) as span:
-            if step.task == "synthesize":
+            if step.task in ("synthesize", "describe") and self.options.shard:
+                # Both read the whole change's findings or files: one shard has a part of them.
+                res.status = "skipped"
+                res.summary = (
+                    "Synthesis runs over every shard's findings: tokyo merge --synthesize."
+                    if step.task == "synthesize"
+                    else "A walkthrough describes the whole change: "
+                    "run tokyo describe (or review --describe) without --shard."
+                )
+                outcome = _Outcome(result=res)
+            elif step.task == "synthesize":
                 outcome = await self._synthesize(step, agent, res, upstream)
             elif step.task == "verify":
                 outcome = await self._verify(step, agent, res, upstream)
@@ -426,16 +441,18 @@ class Engine:
                 store.put_text(key, "analyzers", _ANALYZER_RUNS.dump_json(runs).decode())
         found: list[Finding] = []
         for r in runs:
+            # A shard reports on its own files only; the other shards report the rest.
+            mine = [f for f in r.findings if self.changeset.in_scope(f.path)]
             res.analyzers.append(
                 AnalyzerNote(
                     name=r.name,
-                    findings=len(r.findings),
+                    findings=len(mine),
                     error=r.error,
                     seconds=round(r.seconds, 3),
                     not_analyzed=dict(r.not_analyzed),
                 )
             )
-            for f in r.findings:
+            for f in mine:
                 found.append(apply_policy(f).model_copy(update={"step": res.step_id}))
             self._analyzer_notes += [n for n in r.notes if n not in self._analyzer_notes]
         return found
@@ -572,6 +589,31 @@ class Engine:
         res.summary = out.summary.strip()
         res.status = "ok"
         return _Outcome(result=res, summary=res.summary, duplicate_groups=[g for g in groups if len(g) > 1])
+
+    async def synthesize_findings(
+        self, step: StepSpec, findings: list[Finding], steps: Sequence[StepResult]
+    ) -> tuple[StepResult, list[list[str]]]:
+        """Run synthesize ``step`` over ``findings`` made elsewhere (``tokyo merge --synthesize``),
+        with ``steps`` as the upstream steps (their summaries and files). Returns the step and
+        the duplicate groups (lists of fingerprints) the lead named; never raises for a
+        provider failure (the step is ``failed`` or ``skipped`` with the reason)."""
+        agent = self.team.get(step.agent)
+        res = StepResult(step_id=step.id, agent=agent.id, agent_name=agent.name, task="synthesize")
+        upstream = []
+        for s in steps:
+            mine = [f for f in findings if f.step == s.step_id]
+            upstream.append(_Outcome(result=s.model_copy(update={"findings": mine}), summary=s.summary))
+        named = {s.step_id for s in steps}
+        rest = [f for f in findings if f.step not in named]
+        if rest:
+            upstream.append(
+                _Outcome(result=StepResult(step_id="merged", agent=agent.id, agent_name=agent.name, findings=rest))
+            )
+        t0 = time.perf_counter()
+        outcome = await self._synthesize(step, agent, res, upstream)
+        res.seconds = round(time.perf_counter() - t0, 3)
+        res.findings = sorted((apply_policy(f) for f in res.findings), key=rank_key)
+        return res, outcome.duplicate_groups
 
     # --------------------------------------------------------------- verify
 

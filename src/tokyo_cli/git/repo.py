@@ -105,10 +105,21 @@ class Changeset:
     _index: dict[str, FileChange] = field(default_factory=dict, repr=False)
     _indexed: int = field(default=-1, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # views built once (NewTree)
+    # The paths this run reviews and reports (one shard of the change, tokyo_cli.engine.shards);
+    # None: every file. The other files stay as context for analyzers that look across files.
+    scope: frozenset[str] | None = None
 
     def reviewable(self) -> list[FileChange]:
         """Files to send to reviewers (``skipped is None``), in diff order."""
         return [f for f in self.files if f.skipped is None]
+
+    def in_scope(self, path: str) -> bool:
+        """True when this run reviews and reports ``path`` (see ``scope``)."""
+        return self.scope is None or path in self.scope
+
+    def scoped(self) -> list[FileChange]:
+        """The files this run reviews and lists: every file, or those of its shard (``scope``)."""
+        return self.files if self.scope is None else [f for f in self.files if f.path in self.scope]
 
     def skipped(self) -> list[FileChange]:
         """Files only listed in the report, each with its ``skipped`` reason."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 from urllib.parse import urlsplit
 
 from tokyo_cli.errors import ConfigError
@@ -354,7 +354,32 @@ def _check_api_url(url: str) -> None:
 # --- runner I/O -----------------------------------------------------------------------------
 
 
-def set_outputs(ctx: ActionContext, values: Mapping[str, str | int]) -> None:
+class RunnerFiles(Protocol):
+    """The runner's files a step writes: ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY`` (each
+    ``None`` outside Actions). :class:`ActionContext` is one."""
+
+    @property
+    def output_path(self) -> Path | None: ...
+
+    @property
+    def summary_path(self) -> Path | None: ...
+
+
+@dataclass
+class StepFiles:
+    """:class:`RunnerFiles` read from the environment, for steps that review no pull request
+    (the action's audit and merge modes)."""
+
+    output_path: Path | None = None
+    summary_path: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StepFiles:
+        """``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY`` of ``env`` (unset or empty: ``None``)."""
+        return cls(output_path=_path(env.get("GITHUB_OUTPUT")), summary_path=_path(env.get("GITHUB_STEP_SUMMARY")))
+
+
+def set_outputs(ctx: RunnerFiles, values: Mapping[str, str | int]) -> None:
     """Append ``name=value`` step outputs to ``GITHUB_OUTPUT`` (no-op outside Actions).
 
     Uses the documented multi-line form (``name<<DELIM``) with a random delimiter, so no
@@ -370,7 +395,7 @@ def set_outputs(ctx: ActionContext, values: Mapping[str, str | int]) -> None:
         fh.write("\n".join(lines) + "\n")
 
 
-def append_step_summary(ctx: ActionContext, markdown: str) -> bool:
+def append_step_summary(ctx: RunnerFiles, markdown: str) -> bool:
     """Append ``markdown`` to the job summary; returns False when there is none.
 
     GitHub caps a step's summary at 1 MiB; longer text is cut at a line boundary with a note.

@@ -84,12 +84,19 @@ class Budget:
     def _fits(self, usd: float) -> bool:
         return self.max_cost_usd is None or self.spent_usd + self.reserved_usd + usd <= self.max_cost_usd + 1e-12
 
-    def settle(self, reservation: Reservation, outcome: Outcome, cost_usd: float | None = None) -> None:
-        """Release ``reservation`` and book what the attempt cost (see module docstring)."""
+    def settle(
+        self, reservation: Reservation, outcome: Outcome, cost_usd: float | None = None, *, measured: bool = False
+    ) -> None:
+        """Release ``reservation`` and book what the attempt cost (see module docstring).
+        ``measured``: ``cost_usd`` is what a gateway billed (a LiteLLM Proxy's cost header),
+        booked even for a model without a known price (which then no longer counts as unpriced)."""
         self.holding -= 1
         self.reserved_usd = max(0.0, self.reserved_usd - reservation.usd) if self.holding else 0.0
         if outcome == "ok":
-            self.spent_usd += cost_usd if (cost_usd is not None and reservation.priced) else reservation.usd
+            if measured and cost_usd is not None:
+                self.unpriced_models.discard(reservation.model)
+            known = cost_usd is not None and (reservation.priced or measured)
+            self.spent_usd += cost_usd if known else reservation.usd  # type: ignore[operator]
         elif outcome == "timeout":
             self.spent_usd += reservation.usd
         if self._changed is not None:

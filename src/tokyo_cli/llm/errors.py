@@ -47,7 +47,8 @@ class CallFailure(Exception):
         self.attempts = 1  # set by the Gateway: attempts this model used ...
         self.verdict = message  # ... and the one-line summary for ProviderError
         self.timed_out = False  # the provider may have done (and billed) the work
-        self.refused = False  # never sent: the cost cap stopped it
+        self.refused = False  # never sent (the cost cap stopped it) or refused by a gateway's budget
+        self.budget_stop = False  # a LiteLLM Proxy answered that its budget is spent (proxy_budget_stop)
 
 
 def timed_out(model: str, timeout_s: float) -> CallFailure:
@@ -94,6 +95,8 @@ def classify(model: str, exc: Exception, *, timeout_s: float, api_base: str | No
         return _failure(f"{model}: {cause} at {at}", exc, secrets, retryable=True)
     detail = _detail(exc, secrets)
     tail = f": {detail}" if detail else ""
+    if status in (400, 403, 429) and is_proxy_budget_error(exc):
+        return proxy_budget_stop(f"{model}: budget exceeded (HTTP {status}){where}{tail}")
     if status in (401, 403):
         env = "OPENAI_API_KEY" if api_base else " or ".join(credential_env(model)) or "the provider's API key"
         message = f"{model}: authentication failed (HTTP {status}){where}: check {env}"
@@ -116,6 +119,42 @@ def classify(model: str, exc: Exception, *, timeout_s: float, api_base: str | No
         return _failure(f"{model}: request rejected (HTTP {status}){where}{tail}", exc, secrets, retryable=False)
     kind = re.sub(r"(Error|Exception)$", "", name) or name
     return _failure(f"{model}: call failed ({kind.lower()}){tail}", exc, secrets, retryable=False)
+
+
+# LiteLLM Proxy's budget refusals (docs.litellm.ai/docs/proxy/budgets and users; checked
+# against litellm 1.109.3's proxy): a key, user, team or proxy-wide budget answers HTTP 400
+# with error type "budget_exceeded" ("Budget has been exceeded! Current cost: ..., Max
+# budget: ..."); a deployment or provider budget (router budgets, kept in memory) answers
+# HTTP 429 "No deployments available - crossed budget: Exceeded budget for deployment ...";
+# the user-budget limiter answers 429 "Max budget limit reached.". A 429 without these words
+# is a rate limit (retried); one with them will not pass until the budget resets.
+_PROXY_BUDGET = re.compile(
+    r"budget_exceeded|budget has been exceeded|crossed budget|exceeded budget|max budget limit reached|"
+    r"exceededtokenbudget|exceeded (?:the )?(?:key|team|user|proxy|end.?user) budget",
+    re.IGNORECASE,
+)
+
+
+def is_proxy_budget_error(exc: BaseException) -> bool:
+    """True when ``exc`` is a LiteLLM Proxy budget refusal (see ``_PROXY_BUDGET``): its text,
+    or the JSON body litellm kept, names the spent budget."""
+    texts = [str(exc), str(getattr(exc, "message", "") or ""), str(getattr(exc, "body", "") or "")]
+    response = getattr(exc, "response", None)
+    try:
+        texts.append(str(getattr(response, "text", "") or ""))
+    except Exception:  # httpx raises for a streamed body never read
+        pass
+    return any(_PROXY_BUDGET.search(t) for t in texts if t)
+
+
+def proxy_budget_stop(message: str) -> CallFailure:
+    """A call a gateway refused because its budget is spent: never retried, counted as a
+    budget stop (the step lists its files as not reviewed, "budget"), not as a provider
+    failure; the gateway sends nothing more to that server in this run."""
+    failure = CallFailure(message, retryable=False)
+    failure.refused = True
+    failure.budget_stop = True
+    return failure
 
 
 def debug_enabled() -> bool:

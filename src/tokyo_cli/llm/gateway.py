@@ -26,13 +26,13 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from tokyo_cli.errors import BudgetExceeded, ProviderError
 from tokyo_cli.llm.budget import Budget
-from tokyo_cli.llm.errors import CallFailure, classify, refused, timed_out
+from tokyo_cli.llm.errors import CallFailure, classify, proxy_budget_stop, refused, timed_out
 from tokyo_cli.llm.providers import credential_env, has_credentials, provider_of, wire_model_name
 from tokyo_cli.llm.stream import Streamed, TextListener, read_stream, rebuilt_response, stream_tokens
 from tokyo_cli.safety.masking import mask_data
@@ -72,7 +72,9 @@ class LLMResponse(BaseModel):
     """A model's answer. ``model`` is the one that answered (a fallback if the primary failed).
 
     ``tokens_in``/``tokens_out``: prompt/completion tokens from the provider's usage.
-    ``cost_usd``: USD from litellm's price map, ``None`` when the model has no known price.
+    ``cost_usd``: USD the gateway reported (a LiteLLM Proxy's ``x-litellm-response-cost``
+    header, ``cost_source="gateway"``), else from litellm's price map; ``None`` when neither
+    knows a price.
     ``latency_s``: seconds of the successful provider round trip. ``elapsed_s``: seconds of the
     whole :meth:`Gateway.complete` (queueing for a slot, failed attempts, backoff, fallbacks).
     ``attempts``: provider calls made in total, across retries and fallbacks.
@@ -84,6 +86,9 @@ class LLMResponse(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float | None = None
+    # "gateway": the cost a LiteLLM Proxy reported (x-litellm-response-cost), what it books
+    # against its budgets; "price map": litellm's list price for the tokens.
+    cost_source: Literal["price map", "gateway"] = "price map"
     latency_s: float = 0.0
     elapsed_s: float = 0.0
     attempts: int = 1
@@ -286,6 +291,10 @@ class Gateway:
         self.breaker_threshold = breaker_threshold
         self._consecutive_failures: dict[str, int] = {}
         self._no_stream: set[str] = set()  # servers (api_base or provider) that cannot stream
+        # Servers (a LiteLLM Proxy) that answered "budget exceeded": nothing more is sent to
+        # them in this run; the value is their first answer. budget_stops counts the refusals.
+        self.spent_gateways: dict[str, str] = {}
+        self.budget_stops = 0
 
     def preload(self) -> None:
         """Start importing litellm in a background thread and return at once (idempotent).
@@ -386,10 +395,15 @@ class Gateway:
                     refusal.attempts = attempt - 1
                     raise refusal
             try:
+                if key in self.spent_gateways:  # a gateway's budget is spent: asking again only costs time
+                    raise proxy_budget_stop(f"{request.model}: not sent, the budget at {self.spent_gateways[key]}")
                 response = await self._attempt(request, on_text)
             except CallFailure as failure:
                 if hold is not None and self.budget is not None:
                     self.budget.settle(hold, "timeout" if failure.timed_out else "rejected")
+                if failure.budget_stop:
+                    self.budget_stops += 1
+                    self.spent_gateways.setdefault(key, _gateway_of(failure.message))
                 if failure.retryable:
                     self._consecutive_failures[key] = self._consecutive_failures.get(key, 0) + 1
                 errors.append(failure.message)
@@ -403,7 +417,7 @@ class Gateway:
                 await asyncio.sleep(wait)
                 continue
             if hold is not None and self.budget is not None:
-                self.budget.settle(hold, "ok", response.cost_usd)
+                self.budget.settle(hold, "ok", response.cost_usd, measured=response.cost_source == "gateway")
             self._consecutive_failures[key] = 0
             return response, attempt
 
@@ -452,7 +466,12 @@ class Gateway:
                 ) from None
             latency = time.monotonic() - sent
         if streamed is not None:
-            return self._streamed_response(litellm, request, provider, streamed, streamed.last_chunk_at - sent)
+            response = self._streamed_response(litellm, request, provider, streamed, streamed.last_chunk_at - sent)
+            reported = gateway_cost(stream)
+            if reported is not None:
+                response.cost_usd, response.cost_source = reported, "gateway"
+            return response
+        reported = gateway_cost(raw)
         usage = getattr(raw, "usage", None)
         choice = raw.choices[0] if getattr(raw, "choices", None) else None
         content = (choice.message.content if choice is not None else None) or ""
@@ -467,7 +486,8 @@ class Gateway:
             content=content,
             tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
             tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
-            cost_usd=self._cost(litellm, model, raw),
+            cost_usd=self._cost(litellm, model, raw) if reported is None else reported,
+            cost_source="price map" if reported is None else "gateway",
             latency_s=latency,
             finish_reason=getattr(choice, "finish_reason", None),
         )
@@ -576,3 +596,43 @@ class Gateway:
             self.listener(notice)
         except Exception:  # a broken progress display must not fail a review
             log.exception("gateway listener failed")
+
+
+COST_HEADER = "x-litellm-response-cost"
+"""LiteLLM Proxy's response header: the USD it booked for the call (docs.litellm.ai,
+"Response headers"; seen on litellm 1.109.3's proxy, e.g. ``x-litellm-response-cost: 0.0516``)."""
+
+
+def gateway_cost(response: Any) -> float | None:
+    """USD a gateway reported for ``response`` (:data:`COST_HEADER`), or ``None`` when no header
+    says it (a provider's own API, a server that is no LiteLLM Proxy) or it is no number >= 0.
+    litellm keeps response headers in ``_response_headers`` and, prefixed ``llm_provider-``, in
+    ``_hidden_params["additional_headers"]`` (a stream keeps the latter)."""
+    sources: list[Any] = [getattr(response, "_response_headers", None)]
+    hidden = getattr(response, "_hidden_params", None)
+    if isinstance(hidden, dict):
+        extra = hidden.get("additional_headers") or {}
+        sources.append(
+            {k.removeprefix("llm_provider-"): v for k, v in extra.items()} if isinstance(extra, dict) else None
+        )
+    for headers in sources:
+        if not headers:
+            continue
+        try:
+            value = headers.get(COST_HEADER)
+        except AttributeError:
+            continue
+        if value is None:
+            continue
+        try:
+            cost = float(value)
+        except (TypeError, ValueError):
+            return None
+        return cost if cost >= 0 and cost == cost and cost != float("inf") else None
+    return None
+
+
+def _gateway_of(message: str) -> str:
+    """The place a budget-stop message names (``at http://proxy:4000``), with its reason."""
+    _, _, rest = message.partition(": ")
+    return rest or message

@@ -30,7 +30,18 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "exit_code": int,                 # README "Exit codes": 0 clean, 1 blocking findings
                                           # (partial runs too), 3 nothing usable, 4 not saved,
                                           # 130 cancelled
-        "store_error": str | null         # why the run was not saved to history (exit code 4)
+        "store_error": str | null,        # why the run was not saved to history (exit code 4)
+        "uid": str,                       # the run's identity in every database (32 hex)
+        "shard": null | {                 # set by tokyo review --shard I/N
+          "index": int, "count": int,     # shard I (1-based) of N
+          "change": str,                  # the change's id: equal in the N shard outputs
+          "files": int, "total_files": int,   # files of this shard, of the whole change
+          "group_repeats": int, "group_files": int   # grouping tokyo merge applies
+        },
+        "merged": null | {                # set by tokyo merge
+          "shards": int, "change": str, "present": [int], "missing": [int],
+          "failed": [int], "sources": [str]   # sources: the merged runs' uids
+        }
       },
       "totals": {
         "findings": int,
@@ -85,7 +96,9 @@ Shape (version 1; keys always present and always in this order; ``null`` where u
         "patch": str | null,              # a fix step's checked unified diff
         "members": [{"fingerprint", "path", "line", "title", "severity"}],
                                           # a grouped finding: every repeat it stands for
-        "cwe": [int]                      # CWE ids (89 = CWE-89); [] when none is known
+        "cwe": [int],                     # CWE ids (89 = CWE-89); [] when none is known
+        "file_line": int | null,          # line named off the changed lines (line is null)
+        "corroborated": bool              # a model confirmed this analyzer finding
       }],
       "rejected": [{...}],                # findings a verify step rejected, same shape
       "walkthrough": {                    # null unless a describe step ran
@@ -167,6 +180,9 @@ def report_dict(result: RunResult, *, store_error: str | None = None) -> dict[st
             "error": result.error,
             "exit_code": result.exit_code(saved=store_error is None),
             "store_error": store_error,
+            "uid": result.uid,
+            "shard": result.shard.model_dump() if result.shard else None,
+            "merged": result.merged.model_dump() if result.merged else None,
         },
         "totals": {
             "findings": len(result.findings),
@@ -282,4 +298,6 @@ def _finding(f: Finding) -> dict[str, Any]:
         "patch": f.patch,
         "members": [m.model_dump(mode="json") for m in f.members],
         "cwe": list(f.cwe),
+        "file_line": f.file_line,
+        "corroborated": f.corroborated,
     }

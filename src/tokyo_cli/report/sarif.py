@@ -202,6 +202,11 @@ def _document(result: RunResult, findings: list[Finding], total: int, reason: st
                 "costUsd": None if result.cost_usd is None else round(result.cost_usd, 6),
                 "findings": total,
                 "truncated": None if truncation is None else {"kept": len(findings), "total": total, "reason": reason},
+                "uid": result.uid,
+                "targetKind": result.target,
+                "failOn": result.fail_on.value,
+                "shard": result.shard.model_dump() if result.shard else None,
+                "merged": result.merged.model_dump() if result.merged else None,
             }
         },
     }
@@ -280,6 +285,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
             "status": f.status,
             "fileLevel": f.line is None and f.file_line is None,
             "onChangedLine": f.line is not None,
+            "step": f.step,
+            "corroborated": f.corroborated,
         },
     }
     if f.confidence is not None:
@@ -295,6 +302,8 @@ def _result(f: Finding, rule_id: str, rule_index: int) -> dict[str, Any]:
                 "id": i,
                 "physicalLocation": {"artifactLocation": _artifact(m.path), "region": {"startLine": m.line or 1}},
                 "message": {"text": _cap(clean_text(m.title).strip() or rule_id, MAX_MESSAGE_CHARS)},
+                # what tokyo merge needs to rebuild the member (tokyo_cli.report.reading)
+                "properties": {"fingerprint": m.fingerprint, "severity": m.severity.value, "line": m.line},
             }
             for i, m in enumerate(f.members[:MAX_RELATED])
         ]

@@ -27,7 +27,17 @@ from sqlite_utils.db import Table
 
 from tokyo_cli.errors import StoreError
 from tokyo_cli.findings import Finding, Severity
-from tokyo_cli.results import AnalyzerNote, CallRecord, FileEntry, RunResult, StepResult, Walkthrough
+from tokyo_cli.results import (
+    AnalyzerNote,
+    CallRecord,
+    FileEntry,
+    MergeInfo,
+    RunResult,
+    ShardInfo,
+    StepResult,
+    Walkthrough,
+    new_uid,
+)
 from tokyo_cli.safety.masking import mask_data
 from tokyo_cli.store.db import db_path, translate_errors, write_transaction
 from tokyo_cli.store.ledger import record_seen
@@ -79,6 +89,8 @@ def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
 def _run_row(result: RunResult) -> dict[str, Any]:
     row = result.model_dump(exclude={"run_id", "files", "steps", "findings", "rejected"})
     row["fail_on"] = result.fail_on.value
+    row["shard"] = result.shard.model_dump_json() if result.shard else None
+    row["merged"] = result.merged.model_dump_json() if result.merged else None
     row["started_at"] = result.started_at.isoformat()
     row["finished_at"] = result.finished_at.isoformat() if result.finished_at else None
     row["offline"] = int(result.offline)
@@ -211,6 +223,8 @@ def _run(row: dict[str, Any], **children: Any) -> RunResult:
         offline=bool(row["offline"]),
         notices=json.loads(row["notices"]),
         walkthrough=Walkthrough.model_validate_json(row["walkthrough"]) if row["walkthrough"] else None,
+        shard=ShardInfo.model_validate_json(row["shard"]) if row["shard"] else None,
+        merged=MergeInfo.model_validate_json(row["merged"]) if row["merged"] else None,
         **children,
     )
     return RunResult(**data)
@@ -228,23 +242,43 @@ def save_run(db: Database, result: RunResult) -> int:
     with secrets masked (:func:`tokyo_cli.safety.masking.mask_data`; a run from ``run_review`` already
     is, this makes sure of it for every caller). Sets
     ``result.run_id`` to the new id once the transaction has committed. A ``result`` that
-    already has a ``run_id`` is saved again as a new run (updates are not supported).
+    already has a ``run_id`` is saved again as a new run (updates are not supported), under a
+    new ``uid`` when its own is already stored (or it has none).
 
     Raises:
         StoreError: database locked past the busy timeout, disk full, read-only or corrupt
             file. Nothing of the run is written in that case.
     """
-    stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.safety.masking)
     with translate_errors(db_path(db)), write_transaction(db):
-        run_id = _insert(db, "runs", _run_row(stored))
-        _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
-        _table(db, "findings").insert_all(_finding_rows(run_id, None, [*stored.findings, *stored.rejected]))
-        for step in stored.steps:
-            step_row_id = _insert(db, "steps", _step_row(run_id, step))
-            _table(db, "llm_calls").insert_all(_call_row(run_id, step_row_id, c) for c in step.calls)
-            _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
-        record_seen(db, run_id, stored)
+        run_id = insert_run(db, result)
     result.run_id = run_id
+    return run_id
+
+
+def insert_run(db: Database, result: RunResult) -> int:
+    """:func:`save_run`'s writes inside the caller's transaction (``tokyo history import``
+    stores a whole file in one); returns the new run id and sets ``result.uid`` when it had
+    none or the database already holds it, but not ``result.run_id``.
+
+    Raises:
+        sqlite3.Error: the caller's transaction decides what a failure means.
+    """
+    identity = "uid" in _table(db, "runs").columns_dict  # False before m012_run_identity
+    if identity and (not result.uid or db.execute("SELECT 1 FROM runs WHERE uid = ?", [result.uid]).fetchone()):
+        result.uid = new_uid()  # a run saved again is a new run (tokyo history import keeps uids)
+    stored = mask_data(result)  # the one secret detector over every text (tokyo_cli.safety.masking)
+    row = _run_row(stored)
+    if not identity:
+        for key in ("uid", "shard", "merged"):
+            del row[key]
+    run_id = _insert(db, "runs", row)
+    _table(db, "files").insert_all(_file_row(run_id, f) for f in stored.files)
+    _table(db, "findings").insert_all(_finding_rows(run_id, None, [*stored.findings, *stored.rejected]))
+    for step in stored.steps:
+        step_row_id = _insert(db, "steps", _step_row(run_id, step))
+        _table(db, "llm_calls").insert_all(_call_row(run_id, step_row_id, c) for c in step.calls)
+        _table(db, "findings").insert_all(_finding_rows(run_id, step_row_id, step.findings))
+    record_seen(db, run_id, stored)
     return run_id
 
 

@@ -460,3 +460,26 @@ def m011_finding_patch(db: Database) -> None:
     """findings gains ``patch``: a checked unified diff that fixes the finding (a fix step,
     tokyo_cli.engine.tasks.fix), against the reviewed version of its file; NULL otherwise."""
     _table(db, "findings").add_column("patch", str)
+
+
+@MIGRATIONS(name="m012_run_identity")
+def m012_run_identity(db: Database) -> None:
+    """runs gains the columns that carry a run between databases and machines:
+
+    uid     the run's identity (32 hex digits), the same in every database it is exported to;
+            ``tokyo history import`` stores a run once per uid (unique index). Runs stored
+            before this migration get a random one now, kept from then on.
+    shard   JSON of the shard a run reviewed (``tokyo review --shard I/N``:
+            index, count, change, files, total_files, group_repeats, group_files); NULL otherwise
+    merged  JSON of how a merged run was made (``tokyo merge``: shards, change, present,
+            missing, failed, sources); NULL otherwise
+
+    Numbered after m009_verification, m010_walkthrough and m011_finding_patch of other
+    branches, so every order of merging them keeps the names unique.
+    """
+    runs = _table(db, "runs")
+    runs.add_column("uid", str)
+    runs.add_column("shard", str)
+    runs.add_column("merged", str)
+    db.execute("UPDATE runs SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL")
+    runs.create_index(["uid"], index_name="idx_runs_uid", unique=True)
