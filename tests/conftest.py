@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -26,6 +27,19 @@ PROVIDER_ENV = (
 pytest_plugins = ["fakes.provider", "fakes.gitrepo", "fakes.github", "fakes.files", "fakes.wheelhouse"]
 
 RunCli = Callable[..., tuple[int, str, str]]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with tests marked ``slow`` first, most such tests first; each file's tests kept
+    together and in order.
+
+    Under pytest-xdist (``--dist loadfile --no-loadscope-reorder``, pyproject's addopts) the
+    longest files then start at once, one per worker, beside the rest of the suite instead of
+    after it: the pre-commit module (two environment installs) ran last otherwise, alone on one
+    worker. Without xdist only the order changes; module fixtures are still built once.
+    """
+    slow = Counter(item.nodeid.split("::", 1)[0] for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.nodeid.split("::", 1)[0]])  # stable: files stay whole
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ def assert_left_clean(env: dict[str, str]) -> None:
     assert [p.name for p in Path(env["TMPDIR"]).iterdir() if p.name.startswith("tokyo-")] == []
 
 
+@pytest.mark.slow
 def test_an_online_review_writes_its_report_file_and_history_row_then_exits_with_its_code(
     git_repo: GitRepo, fake_provider: FakeProvider, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -101,6 +102,7 @@ def _contents(env: dict[str, str]) -> dict[str, Any]:
         con.close()
 
 
+@pytest.mark.slow
 def test_a_large_report_on_stdout_arrives_whole(git_repo: GitRepo, env: dict[str, str]) -> None:
     git_repo.write("src/app.py", "x = 1\n")
     git_repo.commit("base")

@@ -295,6 +295,7 @@ class Review:
         return self.proc.returncode, json.loads(out), "".join(self.err)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stores_a_cancelled_run_with_finished_findings(
     repo: GitRepo, fake_provider: FakeProvider, tmp_path: Path
 ) -> None:
@@ -323,6 +324,7 @@ def test_ctrl_c_stores_a_cancelled_run_with_finished_findings(
     assert con.execute("select count(*) from findings where scope = 'run'").fetchone() == (found,)
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_analyzer_findings_of_steps_still_waiting_for_their_model(
     repo: GitRepo, fake_provider: FakeProvider, tmp_path: Path
 ) -> None:

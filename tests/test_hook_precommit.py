@@ -16,8 +16,9 @@ Cost, and how it is kept to a minimum:
   once, by the module fixture, and reused by every `git commit`/`pre-commit run` below;
 * `pre-commit try-repo` always installs into a store of its own (pre-commit 4.x
   ``try_repo.py``: ``Store(tempdir)``, whatever PRE_COMMIT_HOME says), so it is used once;
-* under pytest-xdist the README's command distributes whole files (``--dist loadfile``):
-  this module's tests run in one worker, which installs the shared environment once.
+* under pytest-xdist whole files go to a worker (``--dist loadfile`` in pyproject's addopts):
+  this module's tests run in one worker, which installs the shared environment once, and
+  start first (conftest.py puts files with a slow test first).
 
 The hook repository is a snapshot of this checkout's working tree (tracked and untracked,
 not ignored files) committed in a tmp dir: uncommitted work in this checkout is tested as

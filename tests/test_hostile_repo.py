@@ -453,6 +453,7 @@ finally:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["venv-in-repo", "started-in-repo"])
 def test_a_committed_dotenv_never_redirects_the_provider(
     how: str, git_repo: GitRepo, tmp_path: Path, fake_provider: FakeProvider

@@ -587,6 +587,7 @@ def test_github_requests_mask_an_unmasked_body(fake_github: FakeGitHub) -> None:
     assert not leaked(json.dumps(posted.body)) and "[MASKED:stripe-key]" in posted.body["body"]
 
 
+@pytest.mark.slow
 def test_provider_requests_are_masked_by_the_gateway(fake_provider: FakeProvider) -> None:
     from tokyo_cli.llm.gateway import Gateway, LLMRequest
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import detect_secrets.settings as ds_settings
+import pytest
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.core.scan import scan_file
 
@@ -67,6 +68,7 @@ def test_planted_secrets_of_every_format_are_never_skipped(tmp_path: Path) -> No
     assert found >= 30 and skipped >= 1, (total, skipped, found)
 
 
+@pytest.mark.slow
 def test_no_text_file_of_this_repository_is_skipped_wrongly(tmp_path: Path) -> None:
     """Real files nobody wrote for this test: the sources, tests and docs of this repository
     (test fixtures full of key-shaped strings among them)."""
