@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,18 +206,24 @@ def duration(text: str) -> float:
     return float(found[0])
 
 
-def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
-    """(target, status, findings) of every run in the hook's history database, oldest first."""
+def stored(env: dict[str, str], sql: str) -> list[Any]:
+    """The rows ``sql`` selects from the hook's history database."""
     import sqlite3
 
     con = sqlite3.connect(Path(env["TOKYO_HOME"]) / "history.db")
     try:
-        return con.execute(
-            "select target, status, (select count(*) from findings f where f.run_id = runs.id and f.scope = 'run') "
-            "from runs order by id"
-        ).fetchall()
+        return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def stored_runs(env: dict[str, str]) -> list[tuple[str, str, int]]:
+    """(target, status, findings) of every run in the hook's history database, oldest first."""
+    return stored(
+        env,
+        "select target, status, (select count(*) from findings f where f.run_id = runs.id and f.scope = 'run') "
+        "from runs order by id",
+    )
 
 
 # --- try-repo ------------------------------------------------------------------------------------
@@ -289,7 +296,9 @@ def test_no_key_and_no_network_finishes_well_within_the_time_limit(hooks: Hooks,
     # Finished on its own ("time limit" is not in the output): how fast is for benchmarks.
 
 
-def test_an_unreachable_provider_blocks_a_commit_only_when_nothing_usable_came_back(project: Project) -> None:
+def test_an_unreachable_provider_blocks_a_commit_only_when_nothing_usable_came_back(
+    hooks: Hooks, project: Project
+) -> None:
     dead = {"TOKYO_API_BASE": f"http://127.0.0.1:{closed_port()}/v1", "TOKYO_RETRIES": "0"}
     # No model answers, the analyzers still report (half() has no docstring, no test): below
     # fail-on, so the commit goes through; the run is partial.
@@ -297,6 +306,14 @@ def test_an_unreachable_provider_blocks_a_commit_only_when_nothing_usable_came_b
     assert made, text
     assert "models unreachable: offline analyzers only" in text and "not blocking" in text
     assert "time limit" not in text  # the dead provider was given up on, not waited out
+    # Why it was not waited out: each call was refused at once, on its one attempt (no retry),
+    # or skipped by the circuit breaker. A call that waited (a timeout) or retried fails here.
+    calls = stored(project.env, "select attempts, error from llm_calls")
+    assert calls and all(attempts == 1 for attempts, _ in calls), calls
+    reasons = [part.split(": ", 1)[1] for _, error in calls for part in error.split("; ")]
+    at_once = ("connection refused at http://127.0.0.1:", "skipped, circuit open")
+    assert all(r.startswith(at_once) for r in reasons), calls
+    hooks.walls["unreachable provider"] = duration(text)  # printed, not asserted
     # No model answers and no analyzer finds anything: nothing was reviewed (exit code 3).
     made, text = project.commit({"tests/test_calc.py": CLEAN_TEST.replace("== 3", "== 3.0")}, **dead)
     assert not made and "- exit code: 3" in text, text
