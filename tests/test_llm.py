@@ -35,7 +35,11 @@ def ask(model: str = "gpt-4o", text: str = "review this", **kw: Any) -> LLMReque
 
 def fast_gateway(fp: FakeProvider, **kw: Any) -> Gateway:
     kw.setdefault("backoff_s", 0.01)
-    kw.setdefault("timeout_s", 5)
+    # A test about time-outs sets its own short limit. Otherwise the limit only has to stay
+    # out of the way: a first litellm call in a fresh pytest-xdist worker does litellm's lazy
+    # set-up inside the attempt, and with 5 s it timed out and was retried (attempts == 2)
+    # when the machine ran two suites at once (load average ~11 on 2 cores).
+    kw.setdefault("timeout_s", 60)
     return Gateway(api_base=fp.url, **kw)
 
 
