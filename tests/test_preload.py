@@ -168,3 +168,26 @@ def test_the_preload_also_loads_what_the_first_call_would(tmp_path: Path) -> Non
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ}, cwd=tmp_path
     )
     assert proc.stdout.split() == ["1", "True", "True"], proc.stderr
+
+
+def test_tokyo_review_starts_the_import_before_loading_the_engine_or_the_store(tmp_path: Path) -> None:
+    # In a fresh process: the preload is the first thing `tokyo review` does once its settings
+    # are read, before the engine (~0.3 s of imports) and sqlite-utils are loaded; the path
+    # is not a repository, so the run stops right after (the import thread is a daemon).
+    code = (
+        "import sys\n"
+        "import tokyo_cli.llm.gateway as gateway\n"
+        "seen = []\n"
+        "gateway.preload = lambda: seen.append(sorted(m for m in ('tokyo_cli.engine.review', 'tokyo_cli.store',\n"
+        "    'sqlite_utils', 'tokyo_cli.git.repo') if m in sys.modules))\n"
+        "from tokyo_cli.cli.app import main\n"
+        "try:\n"
+        f"    main(['review', {str(tmp_path / 'not-a-repo')!r}, '--api-base', 'http://127.0.0.1:9/v1'])\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, seen)\n"
+    )
+    env = {**os.environ, "TOKYO_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+    )
+    assert proc.stdout.split(None, 1) == ["2", "[[]]\n"], proc.stdout + proc.stderr

@@ -94,7 +94,7 @@ def eval_command(
         max_cost=max_cost,
         cache=False if no_cache else None,
     )
-    from tokyo_cli.engine.review import start_import_early
+    from tokyo_cli.engine.early import start_import_early
 
     start_import_early(settings)
     err = sys.stderr

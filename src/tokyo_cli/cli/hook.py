@@ -79,7 +79,7 @@ def hook(
     if not prepared.changeset.files:
         typer.echo(f"tokyo: nothing to review in {prepared.target.description}")
         return 0
-    from tokyo_cli.engine.review import start_import_early
+    from tokyo_cli.engine.early import start_import_early
 
     start_import_early(settings)
     outcome = run_hook(prepared, settings, time_limit=time_limit)

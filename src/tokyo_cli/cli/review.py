@@ -206,22 +206,8 @@ def review(
         bool, typer.Option("--describe", help="Add a walkthrough of the change (a describe step, run alongside).")
     ] = False,
 ) -> int:
-    from tokyo_cli.cli.common import require_repo_root
-    from tokyo_cli.cli.progress import ProgressListener
-    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking, start_import_early
+    from tokyo_cli.engine.early import start_import_early
 
-    fmt = report_format(fmt_name)
-    spec = None
-    if shard is not None:
-        from tokyo_cli.engine.shards import ShardSpec
-
-        spec = ShardSpec.parse(shard)
-        if github:
-            from tokyo_cli.errors import ConfigError
-
-            raise ConfigError("--shard splits an audit or a change across jobs; it cannot post a pull request review")
-    root = require_repo_root(path)
-    warn_plugins()
     settings = settings_for(
         workflow=workflow,
         model=model,
@@ -237,7 +223,25 @@ def review(
         max_cost=max_cost,
         cache=False if no_cache else None,
     )
-    start_import_early(settings)  # overlaps reading the change when no answer can be cached
+    # First, before anything else is loaded: the litellm import is the longest single piece
+    # of a cold run, and it overlaps everything below (reading the change, the analyzers).
+    start_import_early(settings)
+    from tokyo_cli.cli.common import require_repo_root
+    from tokyo_cli.cli.progress import ProgressListener
+    from tokyo_cli.engine.review import ReviewRequest, prepare_review, run_review_blocking
+
+    fmt = report_format(fmt_name)
+    spec = None
+    if shard is not None:
+        from tokyo_cli.engine.shards import ShardSpec
+
+        spec = ShardSpec.parse(shard)
+        if github:
+            from tokyo_cli.errors import ConfigError
+
+            raise ConfigError("--shard splits an audit or a change across jobs; it cannot post a pull request review")
+    root = require_repo_root(path)
+    warn_plugins()
     request = ReviewRequest(
         repo=root,
         staged=staged,

@@ -24,6 +24,7 @@ from typing import Any
 from tokyo_cli.errors import ConfigError
 
 USER_CONFIG_FILE = "config.toml"
+HISTORY_FILE = "history.db"
 CONFIG_ENV = "TOKYO_CONFIG"
 """Environment variable naming the user config file (instead of the platform's location)."""
 
@@ -37,6 +38,19 @@ def user_config_path() -> Path:
     import platformdirs
 
     return platformdirs.user_config_path("tokyo", appauthor=False) / USER_CONFIG_FILE
+
+
+def default_history_path() -> Path:
+    """The default history database (it may not exist): ``$TOKYO_HOME/history.db``, else
+    ``platformdirs.user_data_dir("tokyo") / "history.db"``. Here, not in :mod:`tokyo_cli.store`,
+    so that a command can ask whether a history exists without loading sqlite-utils
+    (:func:`tokyo_cli.engine.early.start_import_early` asks before anything else is loaded)."""
+    home = os.environ.get("TOKYO_HOME")
+    if home:
+        return Path(home).expanduser() / HISTORY_FILE
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tokyo", appauthor=False)) / HISTORY_FILE
 
 
 def load_user_config(path: Path | None = None) -> dict[str, Any]:

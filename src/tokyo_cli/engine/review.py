@@ -18,6 +18,7 @@ from tokyo_cli import telemetry
 from tokyo_cli.config.settings import Settings
 from tokyo_cli.config.team import Team, load_team
 from tokyo_cli.config.workflow import WorkflowSpec, find_workflow, load_workflow
+from tokyo_cli.engine.early import start_import_early as start_import_early  # re-exported
 from tokyo_cli.engine.modelfit import fit_team
 from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
@@ -375,37 +376,6 @@ def make_gateway(settings: Settings, budget: Budget | None = None) -> Gateway | 
         breaker_threshold=settings.breaker_threshold,
         callbacks=settings.callbacks,
     )
-
-
-SEED_PROVIDERS = ("anthropic", "openai", "groq", "gemini")  # the packaged team's providers
-
-
-def start_import_early(settings: Settings) -> bool:
-    """Start the litellm import (:func:`tokyo_cli.llm.gateway.preload`) before the change is even
-    read, when no call of the run can come from the response cache: the run may go online
-    (``api_base``, or a key of one of the packaged team's providers is set) and the cache is
-    off or there is no history database yet (a first run). Returns True when it started it.
-
-    Anything less certain waits for the engine, which knows the change
-    (:meth:`tokyo_cli.engine.runner.Engine._warm_gateway`): a cached re-run never imports litellm.
-    """
-    from tokyo_cli.llm.providers import provider_has_credentials
-
-    if settings.offline:
-        return False
-    keyed = any(provider_has_credentials(p) for p in SEED_PROVIDERS)
-    if not (settings.api_base or keyed):
-        return False
-    if settings.cache:
-        from tokyo_cli.store.db import default_db_path
-
-        path = settings.db_path() or default_db_path()
-        if path.exists():
-            return False
-    from tokyo_cli.llm.gateway import preload
-
-    preload()
-    return True
 
 
 def _goes_online(prepared: PreparedReview, settings: Settings) -> bool:

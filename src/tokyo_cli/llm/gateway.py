@@ -160,7 +160,8 @@ def _litellm() -> Any:
         import openai.resources  # noqa: F401
 
         # ^ litellm's OpenAI route imports this on its first call: ~0.5 s of blocking work
-        #   that would otherwise be charged to that call's timeout.
+        #   that would otherwise be charged to that call's timeout. (openai 3.60 loads its
+        #   resources lazily and litellm has already imported their types: ~0 s there.)
         litellm.suppress_debug_info = True
         # litellm logs harmless worker warnings ("event loop changed") that would reach the
         # user's stderr in the middle of a report; its real failures reach us as exceptions.

@@ -25,24 +25,22 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
-import platformdirs
 from sqlite_utils import Database, Migrations
 
+from tokyo_cli.config.userconfig import HISTORY_FILE, default_history_path
 from tokyo_cli.errors import StoreConfigError, StoreError
 from tokyo_cli.store.migrations import MIGRATIONS, migration_names
 
 BUSY_TIMEOUT_S = 10.0
 """Seconds a connection waits for another process's lock before giving up."""
 
-DB_FILENAME = "history.db"
+DB_FILENAME = HISTORY_FILE
 
 
 def default_db_path() -> Path:
-    """``$TOKYO_HOME/history.db``, else ``platformdirs.user_data_dir("tokyo")/history.db``."""
-    home = os.environ.get("TOKYO_HOME")
-    if home:
-        return Path(home).expanduser() / DB_FILENAME
-    return Path(platformdirs.user_data_dir("tokyo", appauthor=False)) / DB_FILENAME
+    """``$TOKYO_HOME/history.db``, else ``platformdirs.user_data_dir("tokyo")/history.db``
+    (:func:`tokyo_cli.config.userconfig.default_history_path`)."""
+    return default_history_path()
 
 
 def describe_error(exc: BaseException, path: Path | str) -> str:
