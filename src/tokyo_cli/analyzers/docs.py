@@ -119,6 +119,11 @@ class DocstringAnalyzer:
 
     name = "docstrings"
 
+    @staticmethod
+    def parses(path: str) -> bool:
+        """The files whose new version it parses (and shares, common.parse_ast): library Python."""
+        return is_library_python(path)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Check the library Python files among ``files``; git problems go to ``error``."""
         start = time.monotonic()
@@ -128,7 +133,7 @@ class DocstringAnalyzer:
         counted: dict[str, tuple[int, int]] = {}  # path -> count_documented, not parsed twice
         inits: dict[str, ast.Module] = {}
         for change, text in changed_texts(changeset, files, is_library_python):
-            tree = parse_python(text)
+            tree = parse_python(text, path=change.path)
             if tree is None:
                 continue
             if posixpath.basename(change.path) == "__init__.py":
@@ -464,13 +469,19 @@ class ReadmeMentionAnalyzer:
 
     name = "readme-mentions"
 
+    @staticmethod
+    def parses(path: str) -> bool:
+        """The files whose new version it parses (and shares, common.parse_ast): library Python."""
+        return is_library_python(path)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Check the library Python files among ``files``; git problems go to ``error``."""
         start = time.monotonic()
         whole = whole_tree(changeset)
         introduced: list[tuple[FileChange, int, str, str]] = []  # change, line, kind, name
         for change, text in changed_texts(changeset, files, is_library_python):
-            tree = parse_python(text)  # parsed even when not walked: a file that does not parse is listed
+            # Parsed even when not walked: a file that does not parse is listed.
+            tree = parse_python(text, path=change.path)
             if tree is None or not may_introduce(text):
                 continue
             seen: set[str] = set()
