@@ -115,7 +115,9 @@ def anchor_line(change: FileChange, first: int, last: int, *, whole: bool, prefe
     lines = touched(change, first, last, whole)
     if not lines:
         return None
-    if prefer is not None and (whole or prefer in change.anchors()):
+    # An added line is an anchor: the set of all anchors is built only for another line (it
+    # was built for every definition of a 10,000-file change, 1.5 s of docstrings' CPU).
+    if prefer is not None and (whole or prefer in lines or prefer in change.anchors()):
         return prefer
     return lines[0]
 

@@ -251,6 +251,7 @@ class _PublicApi:
         self._shares: dict[str, tuple[int, int]] = {}
         self._chains: dict[str, list[str]] = {}
         self._by_package: dict[str, str | None] = {}  # path -> why_public's per-module answer
+        self._by_dir: dict[str, list[str]] | None = None  # directory -> its paths, built on first need
 
     def why_public(self, path: str, name: str, top_names: set[str], has_all: bool) -> str | None:
         """Why module-level ``name`` of module ``path`` (whose public module-level names are
@@ -393,7 +394,13 @@ class _PublicApi:
         if chain:
             members = [p for p in self.paths if p.startswith(root + "/") and is_library_python(p)]
         else:
-            members = [p for p in self.paths if posixpath.dirname(p) == root and is_library_python(p)]
+            # Not a scan of every path per directory (100 directories of the 10,000-file
+            # change: 1M dirname calls, 3.5 s).
+            if self._by_dir is None:
+                self._by_dir = {}
+                for p in self.paths:
+                    self._by_dir.setdefault(posixpath.dirname(p), []).append(p)
+            members = [p for p in self._by_dir.get(root, []) if is_library_python(p)]
         members.sort(key=lambda p: (posixpath.dirname(p) != here, p))
         members = members[:MAX_PACKAGE_FILES]
         documented = public = 0
