@@ -143,6 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=4000)
     parser.add_argument("--scale", action="store_true", help="the 10,000-file / 500,000-line change instead")
+    parser.add_argument("--keep-report", type=Path, help="copy tokyo's JSON report here (to compare two versions)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tokyo-bench-audit-") as tmp:
         root = Path(tmp) / "repo"
@@ -174,6 +175,7 @@ def main() -> None:
                 f"exit {rc} (targets: <= 60 s, <= 1024 MB)"
             )
             print_report(report)
+            keep(report, args.keep_report)
             return
         root.mkdir()
         counts = make_audit_tree(root, args.files)
@@ -190,6 +192,13 @@ def main() -> None:
         )
         print(f"ratio: {wall / b_wall:.2f}x bandit (target <= 3x; no analyzer timing out)")
         print_report(report)
+        keep(report, args.keep_report)
+
+
+def keep(report: Path, dest: Path | None) -> None:
+    """Copy the JSON report to ``dest`` (``--keep-report``), when asked and written."""
+    if dest is not None and report.exists():
+        dest.write_bytes(report.read_bytes())
 
 
 if __name__ == "__main__":

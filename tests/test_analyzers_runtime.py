@@ -270,17 +270,140 @@ def test_analyzer_parses_are_serialised_by_one_lock() -> None:
     assert sorted(done) == ["1", "Module"]
 
 
-def test_analyzers_share_recent_parses_only_while_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_tree_is_kept_for_the_registered_consumers_and_dropped_when_each_took_it() -> None:
     from tokyo_cli.analyzers import common
 
-    a, b = "x = 1\n", "y = 2\n"
-    assert common.parse_ast(a) is not common.parse_ast(a)  # outside a run: nothing kept
-    with common.sharing_parses():
-        first = common.parse_ast(a)
-        with common.sharing_parses():  # another step's analyzers at the same time
-            assert common.parse_ast("x = 1\n") is first
-        assert common.parse_ast(a) is first  # still running: still kept
-        monkeypatch.setattr(common, "RECENT_SOURCE_BYTES", len(a) + len(b) - 1)
-        common.parse_ast(b)  # over the budget: the least recent (a) goes
-        assert common.parse_ast(a) is not first
-    assert common._recent == {} and common._recent_bytes == 0  # the last run ended: all dropped
+    src = "def f(x):\n    return x\n"
+    assert common.parse_ast(src) is not common.parse_ast(src)  # outside a run: nothing kept
+    a, b, c = (common.TreeConsumer(n, lambda p: p == "m.py") for n in "abc")
+    never = common.TreeConsumer("tests-only", lambda p: False)  # does not parse m.py
+    before = dict(common.tree_stats)
+    common.register_tree_consumers([a, b, c, never])
+    try:
+        with common.consuming_trees(a):
+            first = common.parse_ast(src, path="m.py")
+        assert common._pinned[src].waiting == {b, c}  # not a (it parsed it), not ``never``
+        with common.consuming_trees(b):
+            assert common.parse_ast(src, path="m.py") is first
+        assert src in common._pinned  # c has not taken it yet
+        with common.consuming_trees(c):
+            assert common.parse_ast(src, path="m.py") is first
+        assert src not in common._pinned  # each took it: no longer held for anyone
+        assert common.tree_stats["parsed"] - before["parsed"] == 1
+        assert common.tree_stats["shared"] - before["shared"] == 2
+    finally:
+        common.unregister_tree_consumer(never)
+    assert common._pinned == {} and common._recent == {}  # the last consumer left: all dropped
+    assert common._pinned_bytes == 0 and common._recent_bytes == 0
+
+
+def test_kept_trees_are_bounded_when_a_consumer_lags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A consumer that does not catch up costs a parse of the dropped trees, never more memory
+    than SHARED_SOURCE_BYTES of source; the thread ahead waited (SHARED_WAIT_S) first."""
+    from tokyo_cli.analyzers import common
+
+    sources = [f"v{i} = {i}\n" for i in range(20)]
+    monkeypatch.setattr(common, "SHARED_SOURCE_BYTES", 5 * len(sources[0]))
+    monkeypatch.setattr(common, "SHARED_WAIT_S", 0.01)
+    ahead, lagging = common.TreeConsumer("ahead", lambda p: True), common.TreeConsumer("lagging", lambda p: True)
+    common.register_tree_consumers([ahead, lagging])
+    before = dict(common.tree_stats)
+    try:
+        with common.consuming_trees(ahead):
+            trees = [common.parse_ast(s, path=f"m{i}.py") for i, s in enumerate(sources)]
+            assert common._pinned_bytes <= common.SHARED_SOURCE_BYTES
+        dropped = common.tree_stats["dropped"] - before["dropped"]
+        assert dropped >= len(sources) - 5
+        with common.consuming_trees(lagging):
+            again = [common.parse_ast(s, path=f"m{i}.py") for i, s in enumerate(sources)]
+        assert sum(t is u for t, u in zip(trees, again)) == len(sources) - dropped
+        assert common.tree_stats["parsed"] - before["parsed"] == len(sources) + dropped
+    finally:
+        common.unregister_tree_consumer(lagging)
+    assert common._pinned == {}
+
+
+def test_a_consumer_ahead_waits_for_the_others_instead_of_dropping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for 2 trees, the thread ahead waits while the other takes them: every file
+    is parsed once and nothing is dropped."""
+    from tokyo_cli.analyzers import common
+
+    sources = [f"w{i} = {i}\n" for i in range(30)]
+    monkeypatch.setattr(common, "SHARED_SOURCE_BYTES", 2 * len(sources[0]))
+    monkeypatch.setattr(common, "SHARED_WAIT_S", 30.0)
+    ahead, behind = common.TreeConsumer("ahead", lambda p: True), common.TreeConsumer("behind", lambda p: True)
+    common.register_tree_consumers([ahead, behind])
+    before = dict(common.tree_stats)
+    got: dict[str, list[object]] = {}
+
+    def consume(consumer: common.TreeConsumer) -> None:
+        with common.consuming_trees(consumer):
+            got[consumer.name] = [common.parse_ast(s, path=f"m{i}.py") for i, s in enumerate(sources)]
+
+    first = threading.Thread(target=consume, args=(ahead,))
+    try:
+        first.start()
+        first.join(0.5)
+        assert first.is_alive()  # waiting for room: the other has not taken anything yet
+        second = threading.Thread(target=consume, args=(behind,))
+        second.start()
+        for t in (first, second):
+            t.join(30)
+    finally:
+        common.unregister_tree_consumer(ahead)
+        common.unregister_tree_consumer(behind)
+    assert len(got["ahead"]) == len(got["behind"]) == len(sources)
+    assert all(x is y for x, y in zip(got["ahead"], got["behind"]))
+    assert common.tree_stats["parsed"] - before["parsed"] == len(sources)
+    assert common.tree_stats["dropped"] == before["dropped"]
+
+
+TREE_MODULES = {
+    "pkg/__init__.py": '"""A package."""\n\n__all__ = ["api", "Thing"]\nfrom pkg.core import Thing, api\n',
+    "pkg/core.py": (
+        "import os\n\n\ndef api(x):\n    return os.environ.get('PKG_TIMEOUT', x)\n\n\n"
+        "class Thing:\n    def run(self, a, b, c):\n"
+        + "".join(f"        if a == {i} and b or c:\n            a += {i}\n" for i in range(12))
+        + "        return a\n"
+    ),
+    "pkg/util.py": 'def helper(v):\n    """Help."""\n    return v\n',
+    "pkg/broken.py": "def broken(:\n    pass\n",
+    "tests/test_core.py": "from pkg.core import api\n\n\ndef test_api():\n    api(1)\n",
+    "README.md": "# pkg\n",
+}
+TREE_ANALYZERS = ["docstrings", "readme-mentions", "test-gaps", "complexity"]
+
+
+def test_tree_analyzers_parse_each_file_once_with_the_results_of_separate_runs(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docstrings, readme-mentions, test-gaps and complexity run together parse each new file
+    once between them (common.TreeConsumer), and find what each finds run alone."""
+    import ast
+
+    git_repo.write("pkg/old.py", "X = 1\n")
+    git_repo.commit("base")
+    for rel, text in TREE_MODULES.items():
+        git_repo.write(rel, text)
+    cs = changeset(git_repo)
+    alone = [run_analyzers([name], cs, cs.reviewable(), agent="a")[0] for name in TREE_ANALYZERS]
+
+    parsed: list[object] = []
+    real_parse = ast.parse
+
+    def counting(source: object, *args: object, **kwargs: object) -> object:
+        parsed.append(source)
+        return real_parse(source, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(ast, "parse", counting)
+    together = run_analyzers(TREE_ANALYZERS, cs, cs.reviewable(), agent="a")
+
+    def outcome(r: AnalyzerRun) -> tuple[object, ...]:
+        return (r.name, r.error, r.not_analyzed, r.notes, [f.model_dump() for f in r.findings])
+
+    assert [outcome(r) for r in together] == [outcome(r) for r in alone]
+    assert sum(len(r.findings) for r in together) >= 3  # the comparison compares something
+    assert "pkg/broken.py" in together[0].not_analyzed
+    for rel, text in TREE_MODULES.items():
+        if rel.endswith(".py") and rel != "pkg/broken.py":
+            assert parsed.count(text) == 1, rel  # each of the four reads it: one parse

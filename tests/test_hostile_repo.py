@@ -661,10 +661,26 @@ def test_tools_are_never_looked_up_in_a_relative_path_directory(
     assert find_tool("tokyo-test-tool") == str(tool)
 
 
-def test_the_copy_for_analyzer_tools_never_writes_outside_its_directory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("by_helper", [False, True], ids=["in-process", "helper-process"])
+def test_the_copy_for_analyzer_tools_never_writes_outside_its_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_helper: bool
+) -> None:
+    """Both ways of writing the copy (here, or by one helper process for many files) write the
+    same files and nothing outside it."""
     from types import SimpleNamespace
 
+    from tokyo_cli.analyzers import common
     from tokyo_cli.analyzers.common import inside, write_files
+
+    helper_runs: list[int] = []
+    real_helper = common._write_by_helper
+
+    def helper(jobs: list[tuple[str, str, bytes]]) -> bool:
+        helper_runs.append(len(jobs))
+        return real_helper(jobs)
+
+    monkeypatch.setattr(common, "_write_by_helper", helper)
+    monkeypatch.setattr(common, "WRITER_MIN_FILES", 1 if by_helper else 10_000)
 
     base = str(tmp_path / "copy")
     for escaping in ("../x.py", "a/../../x.py", "/etc/x.py", "..", ".", "a/.."):
@@ -683,3 +699,5 @@ def test_the_copy_for_analyzer_tools_never_writes_outside_its_directory(tmp_path
         "copy/pkg/ok.py",
         "copy/pkg/sub/ok2.py",
     ]
+    assert (tmp_path / "copy/pkg/sub/ok2.py").read_bytes() == b"x = 4\n"
+    assert helper_runs == ([2] if by_helper else [])

@@ -22,7 +22,14 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from tokyo_cli.analyzers.common import NotAnalyzedLog, collect_not_analyzed, sharing_parses
+from tokyo_cli.analyzers.common import (
+    NotAnalyzedLog,
+    TreeConsumer,
+    collect_not_analyzed,
+    consuming_trees,
+    register_tree_consumers,
+    unregister_tree_consumer,
+)
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.findings import Finding, redact_all
 from tokyo_cli.findings import redact as redact  # re-exported: the mask every analyzer finding gets
@@ -69,7 +76,10 @@ class Analyzer(Protocol):
     :func:`~tokyo_cli.analyzers.common.parse_python` cannot parse is recorded there without
     the analyzer's help. An analyzer may define ``accepts(path) -> bool`` (the files it
     looks at): on a timeout or an error, ``run_analyzers`` then lists only those as not
-    analyzed, else every file it was given.
+    analyzed, else every file it was given. An analyzer that reads Python trees with
+    :func:`~tokyo_cli.analyzers.common.parse_ast` (passing ``path``) may define
+    ``parses(path) -> bool`` (the files whose new version it parses): analyzers running at
+    the same time then share one parse of each file (``common.TreeConsumer``).
     """
 
     name: str
@@ -131,18 +141,29 @@ def run_analyzers(
     logs = [NotAnalyzedLog(changeset, files) for _ in names]
     started = time.monotonic()
 
+    made = [_make(name) for name in names]
+    # The analyzers that read Python trees share one parse of each file (common.parse_ast),
+    # with those of the other steps running at the same time: registered before any starts.
+    consumers = [_tree_consumer(name, analyzer, files) for name, analyzer in zip(names, made)]
+    register_tree_consumers(c for c in consumers if c is not None)
+
     def work(i: int, name: str) -> None:
-        slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s, log=logs[i])
+        with consuming_trees(consumers[i]):
+            slots[i] = _run_one(name, changeset, files, agent=agent, timeout_s=timeout_s, log=logs[i], analyzer=made[i])
 
     threads = [
         threading.Thread(target=work, args=(i, n), name=f"tokyo-analyzer-{n}", daemon=True) for i, n in enumerate(names)
     ]
-    with sharing_parses():  # the Python analyzers of every step parse each file once between them
+    try:
         for t in threads:
             t.start()
         deadline = started + timeout_s + TIMEOUT_GRACE_S
         for t in threads:
             t.join(max(0.0, deadline - time.monotonic()))
+    finally:  # an abandoned analyzer must not keep trees for itself
+        for consumer in consumers:
+            if consumer is not None:
+                unregister_tree_consumer(consumer)
     runs: list[AnalyzerRun] = []
     for name, run, log in zip(names, slots, logs):
         if run is None:
@@ -173,6 +194,24 @@ def _taint_supersedes_patterns(
     return [drop_superseded(r, scanned) if r is bandit else r for r in runs]
 
 
+def _make(name: str) -> Analyzer | BaseException:
+    """:func:`get_analyzer`, or what it raised (for :func:`_run_one` to report)."""
+    try:
+        return get_analyzer(name)
+    except Exception as exc:  # reported by _run_one, like an error of its own
+        return exc
+
+
+def _tree_consumer(name: str, analyzer: Analyzer | BaseException, files: list[FileChange]) -> TreeConsumer | None:
+    """The :class:`~tokyo_cli.analyzers.common.TreeConsumer` of an analyzer that says which
+    files' trees it reads (``parses(path) -> bool``): those of ``files`` it parses."""
+    parses = getattr(analyzer, "parses", None)
+    if isinstance(analyzer, BaseException) or not callable(parses):
+        return None
+    given = frozenset(f.path for f in files if f.skipped is None)
+    return TreeConsumer(name, lambda path: path in given and bool(parses(path)))
+
+
 def _run_one(
     name: str,
     changeset: Changeset,
@@ -181,13 +220,16 @@ def _run_one(
     agent: str,
     timeout_s: float,
     log: NotAnalyzedLog | None = None,
+    analyzer: Analyzer | BaseException | None = None,
 ) -> AnalyzerRun:
     start = time.monotonic()
     log = log if log is not None else NotAnalyzedLog(changeset, files)
     raised = True  # an exception loses everything the analyzer found so far
     with collect_not_analyzed(log):
         try:
-            analyzer = get_analyzer(name)
+            if isinstance(analyzer, BaseException):
+                raise analyzer
+            analyzer = analyzer if analyzer is not None else get_analyzer(name)
             accepts = getattr(analyzer, "accepts", None)
             log.accepts = accepts if callable(accepts) else None
             run = analyzer.run(changeset, files, agent=agent, timeout_s=timeout_s)

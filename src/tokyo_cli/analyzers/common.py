@@ -10,8 +10,11 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+import struct
 import sys
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -112,7 +115,9 @@ def anchor_line(change: FileChange, first: int, last: int, *, whole: bool, prefe
     lines = touched(change, first, last, whole)
     if not lines:
         return None
-    if prefer is not None and (whole or prefer in change.anchors()):
+    # An added line is an anchor: the set of all anchors is built only for another line (it
+    # was built for every definition of a 10,000-file change, 1.5 s of docstrings' CPU).
+    if prefer is not None and (whole or prefer in lines or prefer in change.anchors()):
         return prefer
     return lines[0]
 
@@ -263,56 +268,189 @@ class PyDef:
 # with analyzers running concurrently). Every in-process parse of analyzer code holds this
 # lock: parse_ast, and radon and coverage.py's parser in complexity.py and coverage_data.py.
 AST_LOCK = threading.Lock()
+_ROOM = threading.Condition(AST_LOCK)  # a kept tree was taken by the last one waiting for it
 
 
-# The analyzers that read Python trees (docstrings, readme-mentions, test-gaps, complexity)
-# run at the same time over the same files in the same order, each parsing every file: on
+# --- one parse of each file for the analyzers that read Python trees ------------------------
+#
+# docstrings and readme-mentions (one step), test-gaps (another) and complexity (a third)
+# each read the tree of every changed Python file, at the same time, in the same order. On
 # the 10,000-file change of benchmarks/bench_audit.py --scale that was four parses of ~1 ms
-# each per file, most of tokyo's own CPU time. The trees of the most recent sources are
-# kept, up to RECENT_SOURCE_BYTES of source (a tree takes ~60x its source's bytes: ~120 MB).
-# Kept only while analyzers run (:func:`sharing_parses`), so nothing stays behind a run.
-RECENT_SOURCE_BYTES = 2_000_000
-_recent: OrderedDict[str | bytes, ast.Module] = OrderedDict()
+# each per file, and an LRU of recent trees did not hold once the threads drifted apart.
+# So run_analyzers registers each such analyzer before it starts (a TreeConsumer: which new
+# files it will parse, from its ``parses(path)`` and the files it was given), and the first
+# analyzer to parse a file keeps the tree for the registered others that will parse it; the
+# tree is dropped when each of them took it, or finished. A tree is ~60x its source's bytes,
+# so at most SHARED_SOURCE_BYTES of source (~120 MB of trees) are kept waiting: the thread
+# that would keep more waits for the others to catch up (the GIL runs one of them at a time
+# anyway; never while a kept tree waits for that thread itself), at most SHARED_WAIT_S,
+# then drops the oldest kept trees down to half the bound (whoever still needed them parses
+# them again). Trees nobody waits for stay in a small LRU
+# (RECENT_SOURCE_BYTES) for a repeat parse by the same analyzer.
+SHARED_SOURCE_BYTES = 2_000_000
+SHARED_WAIT_S = 5.0
+RECENT_SOURCE_BYTES = 1_000_000
+
+
+@dataclass(eq=False)
+class TreeConsumer:
+    """An analyzer run that reads Python trees with :func:`parse_ast`: ``parses(path)`` is
+    True for each repository path whose new version it will parse (identity is the object)."""
+
+    name: str
+    parses: Callable[[str], bool]
+
+
+@dataclass(eq=False)
+class _Kept:
+    tree: ast.Module
+    size: int  # len(source)
+    waiting: set[TreeConsumer]
+
+
+_consumers: set[TreeConsumer] = set()
+_pinned: dict[str | bytes, _Kept] = {}  # trees someone waits for, oldest first
+_pinned_bytes = 0
+_owed: dict[TreeConsumer | None, int] = {}  # consumer -> kept trees waiting for it
+_recent: OrderedDict[str | bytes, ast.Module] = OrderedDict()  # trees nobody waits for, LRU
 _recent_bytes = 0
-_sharing = 0
+_kept_once: set[int] = set()  # hash(source) of every tree kept for others: never kept twice
+_CONSUMER: ContextVar[TreeConsumer | None] = ContextVar("tokyo_tree_consumer", default=None)
+tree_stats = {"parsed": 0, "shared": 0, "dropped": 0}
+"""Counters of this process (for tests and benchmarks): ``parsed`` (``ast.parse`` calls by
+:func:`parse_ast`), ``shared`` (trees handed to a consumer that another one parsed),
+``dropped`` (kept trees dropped before all their consumers took them)."""
+
+
+def register_tree_consumers(consumers: Iterable[TreeConsumer]) -> None:
+    """Register ``consumers`` (before their analyzers start): from now on a tree one of them
+    will parse is kept for it when another parses it first. Thread-safe."""
+    with AST_LOCK:
+        if not _consumers:
+            _kept_once.clear()
+        _consumers.update(consumers)
+
+
+def unregister_tree_consumer(consumer: TreeConsumer) -> None:
+    """``consumer`` finished (or was abandoned): nothing is kept for it any more; when it was
+    the last one, every kept tree is dropped. Idempotent, thread-safe."""
+    global _pinned_bytes, _recent_bytes
+    with AST_LOCK:
+        _consumers.discard(consumer)
+        _owed.pop(consumer, None)
+        for source, kept in list(_pinned.items()):
+            if consumer in kept.waiting:
+                kept.waiting.discard(consumer)
+                if not kept.waiting:
+                    _unpin(source, kept)
+        if not _consumers:
+            _pinned.clear()
+            _recent.clear()
+            _owed.clear()
+            _pinned_bytes = _recent_bytes = 0
+        _ROOM.notify_all()
 
 
 @contextmanager
-def sharing_parses() -> Iterator[None]:
-    """Within the block (any thread), :func:`parse_ast` keeps recent trees for the other
-    analyzers; when the last such block ends they are dropped."""
-    global _sharing, _recent_bytes
-    with AST_LOCK:
-        _sharing += 1
+def consuming_trees(consumer: TreeConsumer | None) -> Iterator[None]:
+    """Within the block (this thread: a context variable), :func:`parse_ast` takes trees for
+    ``consumer`` (registered with :func:`register_tree_consumers`); unregistered at the end."""
+    token = _CONSUMER.set(consumer)
     try:
         yield
     finally:
-        with AST_LOCK:
-            _sharing -= 1
-            if not _sharing:
-                _recent.clear()
-                _recent_bytes = 0
+        _CONSUMER.reset(token)
+        if consumer is not None:
+            unregister_tree_consumer(consumer)
 
 
-def parse_ast(source: str | bytes) -> ast.Module:
+def _unpin(source: str | bytes, kept: _Kept) -> None:
+    """Move a tree nobody waits for any more to the LRU (AST_LOCK held)."""
+    global _pinned_bytes
+    del _pinned[source]
+    _pinned_bytes -= kept.size
+    _ROOM.notify_all()
+    _remember(source, kept.tree)
+
+
+def _make_room(consumer: TreeConsumer | None) -> None:
+    """Wait (AST_LOCK held, released while waiting) until the kept trees fit
+    SHARED_SOURCE_BYTES or some of them wait for ``consumer`` (then it is the one to go on:
+    two threads ahead on different files never wait for each other), at most SHARED_WAIT_S;
+    then drop the oldest down to half of SHARED_SOURCE_BYTES."""
+    global _pinned_bytes
+    deadline = time.monotonic() + SHARED_WAIT_S
+    while _pinned_bytes > SHARED_SOURCE_BYTES and not _owed.get(consumer):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            while _pinned and _pinned_bytes > SHARED_SOURCE_BYTES // 2:
+                old = next(iter(_pinned))
+                dropped = _pinned.pop(old)
+                _pinned_bytes -= dropped.size
+                for c in dropped.waiting:
+                    _owed[c] -= 1
+                tree_stats["dropped"] += 1
+            return
+        _ROOM.wait(left)
+
+
+def parse_ast(source: str | bytes, *, path: str | None = None) -> ast.Module:
     """``ast.parse(source)`` under :data:`AST_LOCK`; raises what ``ast.parse`` raises.
 
-    Under :func:`sharing_parses`, the same source parsed again soon after gets the same
-    tree object (see ``RECENT_SOURCE_BYTES``): callers only read it, never change it."""
-    global _recent_bytes
+    ``path``: the repository path whose new version ``source`` is. While analyzers that read
+    trees run (:func:`register_tree_consumers`), the tree of a file one of them parses first
+    is kept for the others that will parse it (see ``SHARED_SOURCE_BYTES``), and the same
+    source parsed again soon after gets the same tree object: callers only read trees,
+    never change them. May wait (at most ``SHARED_WAIT_S``) for the others to catch up."""
+    global _pinned_bytes
+    consumer = _CONSUMER.get()
     with AST_LOCK:
+        kept = _pinned.get(source)
+        if kept is not None:
+            if consumer in kept.waiting:
+                tree_stats["shared"] += 1
+                kept.waiting.discard(consumer)
+                _owed[consumer] -= 1
+                if not kept.waiting:
+                    _unpin(source, kept)
+            return kept.tree
         tree = _recent.get(source)
         if tree is not None:
             _recent.move_to_end(source)
             return tree
         tree = ast.parse(source)
-        if _sharing and len(source) <= RECENT_SOURCE_BYTES:
-            _recent[source] = tree
-            _recent_bytes += len(source)
-            while _recent_bytes > RECENT_SOURCE_BYTES:
-                old, _ = _recent.popitem(last=False)
-                _recent_bytes -= len(old)
+        tree_stats["parsed"] += 1
+        if not _consumers:
+            return tree
+        key = hash(source)
+        waiting = (
+            {c for c in _consumers if c is not consumer and c.parses(path)}
+            if path is not None and key not in _kept_once
+            else set()
+        )
+        if not waiting:
+            _remember(source, tree)
+            return tree
+        _kept_once.add(key)
+        _pinned[source] = _Kept(tree, len(source), waiting)
+        _pinned_bytes += len(source)
+        for c in waiting:
+            _owed[c] = _owed.get(c, 0) + 1
+        _ROOM.notify_all()  # a thread waiting for room may be owed this one
+        _make_room(consumer)
         return tree
+
+
+def _remember(source: str | bytes, tree: ast.Module) -> None:
+    """Put a tree nobody waits for in the LRU of recent trees (AST_LOCK held)."""
+    global _recent_bytes
+    if len(source) > RECENT_SOURCE_BYTES:
+        return
+    _recent[source] = tree
+    _recent_bytes += len(source)
+    while _recent_bytes > RECENT_SOURCE_BYTES:
+        old, _ = _recent.popitem(last=False)
+        _recent_bytes -= len(old)
 
 
 def parse_python(source: str, *, path: str | None = None) -> ast.Module | None:
@@ -325,7 +463,7 @@ def parse_python(source: str, *, path: str | None = None) -> ast.Module | None:
     old version of a file, or a file outside the change, is never recorded).
     """
     try:
-        return parse_ast(source)
+        return parse_ast(source, path=path)
     except (SyntaxError, ValueError) as exc:
         log = _NOT_ANALYZED.get()
         if log is not None:
@@ -537,26 +675,70 @@ def run_tool(
     return proc.stdout.decode("utf-8", errors="replace")
 
 
+# Many files are written by a helper process (our code, isolated, from a fresh directory):
+# here each file's open, write and close give up the GIL, and with the tree analyzers' threads
+# busy in Python each took a switch interval or more to get it back (bandit's copy of the
+# 10,000-file change of benchmarks/bench_audit.py --scale: ~10 s before its processes started).
+WRITER_MIN_FILES = 500
+WRITER_TIMEOUT_S = 600.0
+_WRITER = """\
+import os, struct, sys
+data = open(sys.argv[1], "rb").read()
+made, pos = set(), 0
+while pos < len(data):
+    plen, dlen = struct.unpack_from("<II", data, pos)
+    dest = data[pos + 8 : pos + 8 + plen]
+    body = data[pos + 8 + plen : pos + 8 + plen + dlen]
+    pos += 8 + plen + dlen
+    parent = os.path.dirname(dest)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+    with open(dest, "wb") as handle:
+        handle.write(body)
+"""
+
+
 def write_files(root: Path, changeset: Changeset, paths: Iterable[str]) -> list[str]:
     """Write the new bytes of ``paths`` under ``root`` (a fresh directory of tokyo's) at
     their relative paths; the paths written (a path that would escape ``root`` is never
-    written)."""
+    written). From :data:`WRITER_MIN_FILES` files on, one helper process (``python -I``)
+    writes them; should it fail, they are written here."""
     base = str(root.resolve())
-    made: set[str] = set()
-    written = []
+    jobs: list[tuple[str, str, bytes]] = []  # repository path, destination, bytes
     for path in paths:
         data = changeset.new_bytes(path)
         dest = inside(base, path)
-        if data is None or dest is None:
-            continue
-        parent = os.path.dirname(dest)
-        if parent not in made:
-            os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        with open(dest, "wb") as handle:
-            handle.write(data)
-        written.append(path)
-    return written
+        if data is not None and dest is not None:
+            jobs.append((path, dest, data))
+    if len(jobs) < WRITER_MIN_FILES or not _write_by_helper(jobs):
+        made: set[str] = set()
+        for _, dest, data in jobs:
+            parent = os.path.dirname(dest)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            with open(dest, "wb") as handle:
+                handle.write(data)
+    return [path for path, _, _ in jobs]
+
+
+def _write_by_helper(jobs: list[tuple[str, str, bytes]]) -> bool:
+    """Write ``(path, destination, bytes)`` jobs by one isolated helper process, from one
+    file of ``(len(dest), len(bytes)) dest bytes`` records; False when it failed."""
+    parts: list[bytes] = []
+    for _, dest, data in jobs:
+        name = os.fsencode(dest)
+        parts += [struct.pack("<II", len(name), len(data)), name, data]
+    with tempfile.TemporaryDirectory(prefix="tokyo-write-") as tmp:
+        payload = os.path.join(tmp, "files.bin")
+        with open(payload, "wb") as handle:
+            handle.write(b"".join(parts))
+        try:
+            proc = run_isolated([sys.executable, "-I", "-c", _WRITER, payload], timeout_s=WRITER_TIMEOUT_S)
+        except ToolUnavailable:
+            return False
+    return proc.returncode == 0
 
 
 def inside(base: str, path: str) -> str | None:

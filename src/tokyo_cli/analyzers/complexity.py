@@ -66,7 +66,7 @@ def complexities(source: str, *, path: str | None = None, threshold: int | None 
     from radon.complexity import add_inner_blocks, cc_visit_ast  # type: ignore[import-untyped]
 
     try:
-        tree = parse_ast(source)  # radon's own parse is ast.parse, under AST_LOCK here
+        tree = parse_ast(source, path=path)  # radon's own parse is ast.parse, under AST_LOCK here
     except (SyntaxError, ValueError) as exc:
         if path is not None:
             note_not_analyzed(path, unparsable_reason(exc))
@@ -85,6 +85,8 @@ class ComplexityAnalyzer:
     def accepts(path: str) -> bool:
         """The files it measures: Python code outside tests."""
         return is_python(path) and not is_test_path(path)
+
+    parses = accepts  # the files whose new version it parses (and shares, common.parse_ast)
 
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Measure the Python files among ``files``; a missing radon goes to ``error``."""

@@ -17,6 +17,7 @@ change that work is spread over the cores instead of holding tokyo's own process
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -130,15 +131,22 @@ def _scan_batch(job: bytes, batch: list[str], deadline: float, cwd: Path, env: d
         return
     reason = ""
     try:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-c", WORKER],
-            input=job,
-            capture_output=True,
-            cwd=cwd,
-            env=env,
-            timeout=left,
-            check=False,
-        )
+        # The job goes in a file, not a pipe: subprocess writes a pipe 512 bytes at a time,
+        # each write giving up the GIL, and with analyzer threads busy that took seconds
+        # for the 25 MB of a 10,000-file change (benchmarks/bench_audit.py --scale).
+        fd, name = tempfile.mkstemp(prefix="job-", suffix=".json", dir=cwd.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(job)
+        with open(name, "rb") as stdin:
+            proc = subprocess.run(
+                [sys.executable, "-I", "-c", WORKER],
+                stdin=stdin,
+                capture_output=True,
+                cwd=cwd,
+                env=env,
+                timeout=left,
+                check=False,
+            )
         stdout, stderr = proc.stdout, proc.stderr
         if proc.returncode != 0:
             lines = [ln for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]

@@ -110,6 +110,11 @@ class TestGapAnalyzer:
     name = "test-gaps"
     __test__ = False  # not a pytest class, despite the name
 
+    @staticmethod
+    def parses(path: str) -> bool:
+        """The files whose new version it parses (and shares, common.parse_ast): Python."""
+        return is_python(path)
+
     def run(self, changeset: Changeset, files: list[FileChange], *, agent: str, timeout_s: float = 60) -> AnalyzerRun:
         """Analyze ``files`` (plus deleted test modules of the changeset); never raises for
         bad coverage data (a ``test-gaps:coverage-unreadable`` finding says why)."""
@@ -129,7 +134,7 @@ class TestGapAnalyzer:
             if change.path in coverage.measured:
                 continue
             text = changeset.new_content(change.path)
-            tree = parse_python(text) if text is not None else None
+            tree = parse_python(text, path=change.path) if text is not None else None
             if tree is None:
                 continue
             if is_test_path(change.path):
