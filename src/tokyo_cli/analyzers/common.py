@@ -8,6 +8,7 @@ and '-' lines are the old side), so analyzers compare before and after without c
 from __future__ import annotations
 
 import ast
+import heapq
 import os
 import shutil
 import struct
@@ -766,16 +767,25 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def balance(weights: Mapping[str, int], parts: int) -> dict[str, int]:
+    """``{path: part}`` (0-based, ``parts`` >= 1) for every path of ``weights`` (bytes or any
+    cost): the heaviest first, each to the part with the least weight so far (the
+    longest-processing-time-first rule: within 4/3 of the best split, and no part ends more
+    than one path's weight above the mean). Ties: path order, then the lowest part number,
+    so the same ``weights`` split the same in every process (no salted ``hash()``)."""
+    heap = [(0, n) for n in range(parts)]
+    assigned: dict[str, int] = {}
+    for path, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        load, part = heapq.heappop(heap)
+        assigned[path] = part
+        heapq.heappush(heap, (load + weight, part))
+    return assigned
+
+
 def split_by_size(paths: Sequence[str], parts: int, size: Callable[[str], int]) -> list[list[str]]:
     """``paths`` in at most ``parts`` non-empty lists of about equal total ``size`` (bytes),
-    for one tool process each: the largest first, each into the lightest list so far
-    (longest-processing-time-first scheduling, within 4/3 of the best split). Each list
-    keeps the order of ``paths``; together they hold every path once."""
-    parts = max(1, min(parts, len(paths)))
-    loads = [0] * parts
-    owner: dict[str, int] = {}
-    for path in sorted(paths, key=size, reverse=True):
-        lightest = loads.index(min(loads))
-        owner[path] = lightest
-        loads[lightest] += size(path)
-    return [part for i in range(parts) if (part := [p for p in paths if owner[p] == i])]
+    for one tool process each (:func:`balance`). Each list keeps the order of ``paths``;
+    together they hold every path once."""
+    count = max(1, min(parts, len(paths)))
+    owner = balance({p: size(p) for p in paths}, count)
+    return [part for i in range(count) if (part := [p for p in paths if owner[p] == i])]

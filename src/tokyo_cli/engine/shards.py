@@ -24,10 +24,10 @@ belong together and which shard is missing.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import re
 from dataclasses import dataclass
 
+from tokyo_cli.analyzers.common import balance
 from tokyo_cli.errors import ConfigError
 from tokyo_cli.git.repo import Changeset, FileChange
 
@@ -85,13 +85,7 @@ def assign_shards(files: list[FileChange], count: int) -> dict[str, int]:
     weights: dict[str, int] = {}
     for change in files:
         weights[change.path] = weights.get(change.path, FILE_OVERHEAD_BYTES) + changed_bytes(change)
-    heap = [(0, n) for n in range(1, count + 1)]
-    assigned: dict[str, int] = {}
-    for path, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
-        load, shard = heapq.heappop(heap)
-        assigned[path] = shard
-        heapq.heappush(heap, (load + weight, shard))
-    return assigned
+    return {path: part + 1 for path, part in balance(weights, count).items()}
 
 
 def shard_paths(changeset: Changeset, spec: ShardSpec) -> frozenset[str]:
