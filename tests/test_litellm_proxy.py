@@ -96,10 +96,8 @@ def upstream() -> Iterator[FakeProvider]:
 @pytest.fixture(scope="module")
 def proxy(upstream: FakeProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     exe = proxy_executable()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("the LiteLLM Proxy is not installed: .ci/run installs requirements/litellm-proxy.txt")
-        pytest.skip(
+    if exe is None:  # the README's test command installs it; a missing proxy is no pass
+        pytest.fail(
             "no LiteLLM Proxy: python3 -m venv .venv-proxy && .venv-proxy/bin/pip install "
             "-r requirements/litellm-proxy.txt"
         )
