@@ -136,7 +136,7 @@ def test_a_first_run_starts_the_import_before_reading_the_change(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import tokyo_cli.llm.gateway as llm
-    from tokyo_cli.engine.review import start_import_early
+    from tokyo_cli.engine.early import start_import_early
 
     started: list[bool] = []
     monkeypatch.setattr(llm, "preload", lambda: started.append(True))

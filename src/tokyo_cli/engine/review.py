@@ -18,7 +18,6 @@ from tokyo_cli import telemetry
 from tokyo_cli.config.settings import Settings
 from tokyo_cli.config.team import Team, load_team
 from tokyo_cli.config.workflow import WorkflowSpec, find_workflow, load_workflow
-from tokyo_cli.engine.early import start_import_early as start_import_early  # re-exported
 from tokyo_cli.engine.modelfit import fit_team
 from tokyo_cli.engine.runner import Engine, EngineOptions, callable_models
 from tokyo_cli.errors import ConfigError, RepoError, StoreConfigError, StoreError
