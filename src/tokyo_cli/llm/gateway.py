@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import threading
@@ -629,7 +630,7 @@ def gateway_cost(response: Any) -> float | None:
             cost = float(value)
         except (TypeError, ValueError):
             return None
-        return cost if cost >= 0 and cost == cost and cost != float("inf") else None
+        return cost if cost >= 0 and math.isfinite(cost) else None
     return None
 
 
